@@ -1,0 +1,15 @@
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/store/open-database.js';
+import { migrateToLatest } from './migrator.js';
+
+// `npm run migrate`: applies pending migrations to the configured database and exits.
+const config = loadConfig(process.env);
+const { db } = await openDatabase(config.database);
+const { results = [], error } = await migrateToLatest(db);
+for (const r of results) console.log(`${r.status === 'Success' ? 'applied' : r.status}: ${r.migrationName}`);
+if (results.length === 0 && error === undefined) console.log('up to date');
+await db.destroy();
+if (error !== undefined) {
+  console.error('migration failed:', error);
+  process.exit(1);
+}

@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as createEventStore from './migrations/2026-11-22T10-00-00_create_event_store.js';
+
+/**
+ * Every migration, by name. Imported statically rather than read from the folder, because a
+ * native import() of .ts files fails inside vitest (research/stack.md G7).
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  '2026-11-22T10-00-00_create_event_store': createEventStore,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => MIGRATIONS,
+};

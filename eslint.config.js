@@ -1,0 +1,40 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/**
+ * Layering (research/aesthetics.md §5): http → services → store → domain, one way.
+ * Each layer lists the folders it must not import from.
+ */
+const layer = (files, forbidden, message) => ({
+  files,
+  rules: {
+    'no-restricted-imports': ['error', { patterns: forbidden.map((group) => ({ group, message })) }],
+  },
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules', 'data', 'dist', 'openapi', 'coverage'] },
+  js.configs.recommended,
+  ...tseslint.configs.strict,
+  {
+    languageOptions: { parserOptions: { projectService: false } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-non-null-assertion': 'error',
+      '@typescript-eslint/consistent-type-assertions': ['error', { assertionStyle: 'never' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  layer(['src/domain/**'], ['**/store/**', '**/services/**', '**/http/**', 'kysely', 'pg', 'fastify', '@electric-sql/*'], 'domain is pure: no framework, no database'),
+  layer(['src/store/**'], ['**/services/**', '**/http/**', 'fastify'], 'store may only import domain'),
+  layer(['src/services/**'], ['**/http/**', 'fastify', 'kysely', 'pg'], 'services call the store; SQL and HTTP stay out'),
+  layer(['db/migrations/**'], ['**/src/**'], 'migrations are frozen in time: they never import src'),
+  {
+    // Scripts and tests print their results; the service itself logs through pino.
+    files: ['test/**', 'db/migrate.ts', 'src/http/write-openapi.ts'],
+    rules: { 'no-console': 'off' },
+  },
+);

@@ -1,0 +1,135 @@
+import type { ReferenceKind } from './event-references.js';
+
+/**
+ * Errors the domain and its stores raise for a client's mistake. They carry context and a stable
+ * code, never an HTTP status: the HTTP layer maps codes to responses in one place.
+ * `eventIndex` locates the offending event within a batch (0 for a single event).
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: DomainErrorCode;
+}
+
+export type DomainErrorCode =
+  | 'version_conflict'
+  | 'unknown_reference'
+  | 'already_defined'
+  | 'retraction_refused'
+  | 'idempotency_key_reused'
+  | 'event_not_found'
+  | 'invalid_cursor';
+
+export class VersionConflictError extends DomainError {
+  readonly code = 'version_conflict';
+  constructor(
+    readonly eventIndex: number,
+    readonly stream: string,
+    readonly expectedVersion: number,
+    readonly currentVersion: number,
+  ) {
+    super(`stream ${stream} is at version ${currentVersion}, not the expected ${expectedVersion}`);
+  }
+}
+
+export type UnknownReferenceReason = 'unknown' | 'consortium_required' | 'not_enrolled';
+
+export class UnknownReferenceError extends DomainError {
+  readonly code = 'unknown_reference';
+  constructor(
+    readonly eventIndex: number,
+    readonly kind: ReferenceKind,
+    readonly key: string,
+    readonly reason: UnknownReferenceReason,
+  ) {
+    super(describeReference(kind, key, reason));
+  }
+}
+
+function describeReference(kind: ReferenceKind, key: string, reason: UnknownReferenceReason): string {
+  switch (reason) {
+    case 'unknown':
+      return `unknown ${describeKey(kind, key)}`;
+    case 'consortium_required':
+      return `${describeKey(kind, key)} is consortium-scoped: name the consortium (consortiumId)`;
+    case 'not_enrolled':
+      return `${describeKey(kind, key)} is consortium-scoped and the consortium is not enrolled in that program`;
+  }
+}
+
+/** Reference keys read back as words: 'p/m' is milestone m of program p, 'c@p' is c's enrolment in p. */
+function describeKey(kind: ReferenceKind, key: string): string {
+  const [left, right] = key.split(kind === 'milestone' ? '/' : '@');
+  switch (kind) {
+    case 'milestone':
+      return `milestone '${right}' of program '${left}'`;
+    case 'enrolment':
+      return `enrolment of consortium '${left}' in program '${right}'`;
+    default:
+      return `${kind} '${key}'`;
+  }
+}
+
+export class AlreadyDefinedError extends DomainError {
+  readonly code = 'already_defined';
+  constructor(
+    readonly eventIndex: number,
+    readonly kind: ReferenceKind,
+    readonly key: string,
+  ) {
+    super(`${describeKey(kind, key)} is already defined`);
+  }
+}
+
+export type RetractionRefusal = 'unknown_event' | 'already_retracted' | 'not_retractable';
+
+export class RetractionRefusedError extends DomainError {
+  readonly code = 'retraction_refused';
+  constructor(
+    readonly eventIndex: number,
+    readonly eventId: string,
+    readonly reason: RetractionRefusal,
+    readonly targetType?: string,
+  ) {
+    super(
+      reason === 'unknown_event'
+        ? `no event ${eventId} to retract`
+        : reason === 'already_retracted'
+          ? `event ${eventId} is already retracted`
+          : `a ${targetType ?? 'reference'} event defines what exists and cannot be retracted`,
+    );
+  }
+}
+
+export class IdempotencyKeyReusedError extends DomainError {
+  readonly code = 'idempotency_key_reused';
+  constructor(readonly key: string) {
+    super(`Idempotency-Key '${key}' was already used with a different request body`);
+  }
+}
+
+export class EventNotFoundError extends DomainError {
+  readonly code = 'event_not_found';
+  constructor(readonly eventId: string) {
+    super(`no event ${eventId}`);
+  }
+}
+
+export class InvalidCursorError extends DomainError {
+  readonly code = 'invalid_cursor';
+  constructor(readonly cursor: string) {
+    super(`'${cursor}' is not a cursor this service issued`);
+  }
+}
+
+/** Every concrete domain error: switching on `code` narrows to the class and its fields. */
+export type KnownDomainError =
+  | VersionConflictError
+  | UnknownReferenceError
+  | AlreadyDefinedError
+  | RetractionRefusedError
+  | IdempotencyKeyReusedError
+  | EventNotFoundError
+  | InvalidCursorError;
+
+export function isDomainError(error: unknown): error is KnownDomainError {
+  return error instanceof DomainError;
+}

@@ -1,0 +1,155 @@
+import type { MilestoneScope } from './event-data.js';
+import type { EventPayload } from './event-catalogue.js';
+import { streamName } from './identifiers.js';
+
+export type ReferenceKind = 'program' | 'consortium' | 'milestone' | 'enrolment';
+
+/** Something an event brings into existence. */
+export interface ReferenceDefinition {
+  readonly kind: ReferenceKind;
+  readonly key: string;
+  readonly scope?: MilestoneScope;
+}
+
+/**
+ * Something that must exist before the event. For a milestone, `enrolment` names the enrolment
+ * that a consortium-scope milestone needs (absent when the event names no consortium).
+ */
+export interface ReferenceRequirement {
+  readonly kind: ReferenceKind;
+  readonly key: string;
+  readonly enrolment?: string;
+}
+
+/** Who or what an event is about; `stream` is unknown for a retraction until its target is looked up. */
+export interface EventSubject {
+  readonly stream: string | undefined;
+  readonly programId: string | undefined;
+  readonly consortiumId: string | undefined;
+  readonly milestone: string | undefined;
+  readonly retracts: string | undefined;
+  readonly requires: readonly ReferenceRequirement[];
+  readonly defines: readonly ReferenceDefinition[];
+}
+
+export const milestoneKey = (programId: string, milestone: string): string => `${programId}/${milestone}`;
+export const enrolmentKey = (consortiumId: string, programId: string): string => `${consortiumId}@${programId}`;
+
+interface FactData {
+  readonly programId?: string | undefined;
+  readonly consortiumId?: string | undefined;
+  readonly milestone?: string | undefined;
+}
+
+function factSubject(data: FactData): EventSubject {
+  const { programId, consortiumId, milestone } = data;
+  const requires: ReferenceRequirement[] = [];
+  if (programId !== undefined) requires.push({ kind: 'program', key: programId });
+  if (consortiumId !== undefined) requires.push({ kind: 'consortium', key: consortiumId });
+  if (programId !== undefined && milestone !== undefined) {
+    requires.push({
+      kind: 'milestone',
+      key: milestoneKey(programId, milestone),
+      ...(consortiumId !== undefined && { enrolment: enrolmentKey(consortiumId, programId) }),
+    });
+  }
+  const stream =
+    consortiumId !== undefined ? streamName('consortium', consortiumId) : streamName('program', programId ?? '');
+  return { stream, programId, consortiumId, milestone, retracts: undefined, requires, defines: [] };
+}
+
+const about = (
+  stream: string,
+  subject: Partial<Pick<EventSubject, 'programId' | 'consortiumId' | 'milestone' | 'requires' | 'defines'>>,
+): EventSubject => ({
+  stream,
+  programId: subject.programId,
+  consortiumId: subject.consortiumId,
+  milestone: subject.milestone,
+  retracts: undefined,
+  requires: subject.requires ?? [],
+  defines: subject.defines ?? [],
+});
+
+/** Derives an event's stream, subject and the references it needs or defines (SPEC §3). */
+export function subjectOf(event: EventPayload): EventSubject {
+  switch (event.type) {
+    case 'program.registered': {
+      const { programId } = event.data;
+      return about(streamName('program', programId), { programId, defines: [{ kind: 'program', key: programId }] });
+    }
+    case 'milestone.planned': {
+      const { programId, milestone, scope } = event.data;
+      return about(streamName('program', programId), {
+        programId,
+        milestone,
+        requires: [{ kind: 'program', key: programId }],
+        defines: [{ kind: 'milestone', key: milestoneKey(programId, milestone), scope }],
+      });
+    }
+    case 'milestone.rescheduled': {
+      const { programId, milestone } = event.data;
+      return about(streamName('program', programId), {
+        programId,
+        milestone,
+        requires: [{ kind: 'milestone', key: milestoneKey(programId, milestone) }, { kind: 'program', key: programId }],
+      });
+    }
+    case 'consortium.registered': {
+      const { consortiumId } = event.data;
+      return about(streamName('consortium', consortiumId), {
+        consortiumId,
+        defines: [{ kind: 'consortium', key: consortiumId }],
+      });
+    }
+    case 'consortium.enrolled': {
+      const { consortiumId, programId } = event.data;
+      return about(streamName('consortium', consortiumId), {
+        consortiumId,
+        programId,
+        requires: [
+          { kind: 'consortium', key: consortiumId },
+          { kind: 'program', key: programId },
+        ],
+        defines: [{ kind: 'enrolment', key: enrolmentKey(consortiumId, programId) }],
+      });
+    }
+    case 'consortium.eliminated': {
+      const { consortiumId, programId } = event.data;
+      return about(streamName('consortium', consortiumId), {
+        consortiumId,
+        programId,
+        requires: [
+          { kind: 'consortium', key: consortiumId },
+          { kind: 'program', key: programId },
+          { kind: 'enrolment', key: enrolmentKey(consortiumId, programId) },
+        ],
+      });
+    }
+    case 'mou.signed':
+    case 'seminar.held':
+    case 'pilot.started':
+    case 'pilot.completed':
+    case 'model.announced':
+    case 'evaluation.held':
+    case 'milestone.started':
+    case 'milestone.achieved':
+    case 'milestone.missed':
+    case 'milestone.cancelled':
+      return factSubject(event.data);
+    case 'event.retracted':
+      return {
+        stream: undefined,
+        programId: undefined,
+        consortiumId: undefined,
+        milestone: undefined,
+        retracts: event.data.eventId,
+        requires: [],
+        defines: [],
+      };
+    default: {
+      const unknownType: never = event;
+      throw new Error(`no subject rule for ${JSON.stringify(unknownType)}`);
+    }
+  }
+}

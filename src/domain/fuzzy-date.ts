@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+/** How precisely a writer knew when something happened (SPEC §2.1). */
+export const PRECISIONS = ['year', 'half', 'quarter', 'month', 'day', 'instant'] as const;
+export const Precision = z.enum(PRECISIONS);
+export type Precision = z.infer<typeof Precision>;
+
+/**
+ * A date as vague as the news that reported it: the text the writer gave, its precision, and the
+ * half-open interval [start, end) it denotes. Calendar forms are read in UTC; an instant is an
+ * empty interval (start = end).
+ */
+export interface FuzzyDate {
+  readonly value: string;
+  readonly precision: Precision;
+  readonly start: Date;
+  readonly end: Date;
+}
+
+const YEAR = /^(\d{4})$/;
+const HALF = /^(\d{4})-H([12])$/;
+const QUARTER = /^(\d{4})-Q([1-4])$/;
+const MONTH = /^(\d{4})-(\d{2})$/;
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+// RFC 3339 date-time with a mandatory offset: a bare local time would be ambiguous.
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+export const FUZZY_DATE_FORMS = '2026, 2026-H1, 2026-Q2, 2026-05, 2026-05-14 or an ISO-8601 date-time with offset';
+
+const utc = (year: number, monthIndex: number, day = 1): Date => new Date(Date.UTC(year, monthIndex, day));
+
+const monthsSpan = (value: string, precision: Precision, year: number, firstMonth: number, months: number): FuzzyDate => ({
+  value,
+  precision,
+  start: utc(year, firstMonth),
+  end: utc(year, firstMonth + months),
+});
+
+/** Parses one of the accepted forms, or returns undefined when the text is not a valid date. */
+export function parseFuzzyDate(text: string): FuzzyDate | undefined {
+  let m: RegExpExecArray | null;
+  if ((m = YEAR.exec(text))) return monthsSpan(text, 'year', Number(m[1]), 0, 12);
+  if ((m = HALF.exec(text))) return monthsSpan(text, 'half', Number(m[1]), (Number(m[2]) - 1) * 6, 6);
+  if ((m = QUARTER.exec(text))) return monthsSpan(text, 'quarter', Number(m[1]), (Number(m[2]) - 1) * 3, 3);
+  if ((m = MONTH.exec(text))) {
+    const month = Number(m[2]);
+    return month >= 1 && month <= 12 ? monthsSpan(text, 'month', Number(m[1]), month - 1, 1) : undefined;
+  }
+  if ((m = DAY.exec(text))) {
+    const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const start = utc(year, month - 1, day);
+    // Date.UTC rolls 2026-02-30 over into March; a real calendar day survives the round trip.
+    if (start.getUTCMonth() !== month - 1 || start.getUTCDate() !== day) return undefined;
+    return { value: text, precision: 'day', start, end: utc(year, month - 1, day + 1) };
+  }
+  if (INSTANT.test(text)) {
+    const instant = new Date(text);
+    if (Number.isNaN(instant.getTime())) return undefined;
+    return { value: text, precision: 'instant', start: instant, end: instant };
+  }
+  return undefined;
+}
+
+/** Request-side schema: a string in, a parsed {@link FuzzyDate} out. */
+export const FuzzyDateInput = z
+  .string()
+  .meta({ description: `A date of any precision: ${FUZZY_DATE_FORMS}.`, examples: ['2026-Q2', '2026-06-10'] })
+  .transform((text, ctx) => {
+    const parsed = parseFuzzyDate(text);
+    if (parsed) return parsed;
+    ctx.issues.push({ code: 'custom', input: text, message: `not a valid date: '${text}'; expected ${FUZZY_DATE_FORMS}` });
+    return z.NEVER;
+  });
+
+/** Stored-side schema: the writer's text, kept as given once it is known to parse. */
+export const FuzzyDateText = z
+  .string()
+  .meta({ description: `A date of any precision: ${FUZZY_DATE_FORMS}.`, examples: ['2026-08'] })
+  .refine((text) => parseFuzzyDate(text) !== undefined, {
+    error: (issue) => `not a valid date: '${String(issue.input)}'; expected ${FUZZY_DATE_FORMS}`,
+  });

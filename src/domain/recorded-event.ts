@@ -1,0 +1,25 @@
+import type { FuzzyDate } from './fuzzy-date.js';
+import type { Source } from './source.js';
+
+export interface EventMetadata {
+  /** The API key that recorded the event: taken from the credential, never from the body. */
+  readonly actor: string;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  readonly requestId: string;
+}
+
+/** An event as stored: immutable, with everything the server assigned (SPEC §2). */
+export interface RecordedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly stream: string;
+  readonly streamVersion: number;
+  readonly position: number;
+  readonly occurredAt: FuzzyDate;
+  readonly recordedAt: Date;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly sources: readonly Source[];
+  readonly metadata: EventMetadata;
+}

@@ -1,0 +1,21 @@
+import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+
+export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
+  openapi: {
+    openapi: '3.1.0',
+    info: {
+      title: 'milestone-ledger',
+      version: '1.0.0',
+      description:
+        'Immutable events about state-run technology programs, projected into the status of every program milestone. ' +
+        'Errors are RFC 9457 problem+json; their types are listed at /problems.',
+    },
+    tags: [
+      { name: 'events', description: 'Record and read immutable events' },
+      { name: 'operations', description: 'Health, readiness and reference' },
+    ],
+  },
+  transform: jsonSchemaTransform,
+  transformObject: jsonSchemaTransformObject,
+};

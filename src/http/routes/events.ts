@@ -1,0 +1,116 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { EVENT_TYPE_NAMES } from '../../domain/event-catalogue.js';
+import { ConsortiumId, ProgramId, StreamName } from '../../domain/identifiers.js';
+import { ProposedEvent, ProposedEventBatch } from '../../domain/proposed-event.js';
+import { recordEvents } from '../../services/record-events.js';
+import { getEvent, pageFeed } from '../../services/read-events.js';
+import type { Db } from '../../store/database.js';
+import { ProblemDetails } from '../problem.js';
+import { EventEnvelope, toEventEnvelope } from '../schemas/event-envelope.js';
+
+export interface EventRoutesOptions {
+  readonly db: Db;
+  /** Body limit for appends: a batch of 1000 events is far larger than any other request. */
+  readonly appendBodyLimit: number;
+  readonly maxPageSize: number;
+}
+
+const TAGS = ['events'];
+
+const EventList = z.object({ events: z.array(EventEnvelope) }).meta({ id: 'EventList' });
+
+const TypeList = z
+  .string()
+  .transform((text) => text.split(',').map((t) => t.trim()).filter((t) => t.length > 0))
+  .pipe(z.array(z.enum(EVENT_TYPE_NAMES, { error: (i) => `unknown event type ${JSON.stringify(i.input)}` })))
+  .meta({ description: 'Comma-separated event types', examples: ['mou.signed,pilot.started'] });
+
+export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, { db, appendBodyLimit, maxPageSize }) => {
+  app.post(
+    '/v1/events',
+    {
+      bodyLimit: appendBodyLimit,
+      schema: {
+        tags: TAGS,
+        operationId: 'recordEvents',
+        summary: 'Record one event, or a batch of up to 1000 (all or nothing)',
+        headers: z.object({
+          'idempotency-key': z
+            .string()
+            .min(1)
+            .max(200)
+            .optional()
+            .meta({ description: 'The same key with the same body returns the original response and stores nothing new' }),
+        }),
+        body: z.union([ProposedEventBatch, ProposedEvent]),
+        response: {
+          201: EventList,
+          400: ProblemDetails,
+          409: ProblemDetails,
+          413: ProblemDetails,
+          415: ProblemDetails,
+          422: ProblemDetails,
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const events = 'events' in body ? body.events : [body];
+      const recorded = await recordEvents(db, {
+        events,
+        actor: 'anonymous',
+        requestId: request.id,
+        idempotencyKey: request.headers['idempotency-key'],
+      });
+      const [first] = recorded;
+      if (recorded.length === 1 && first !== undefined) reply.header('location', `/v1/events/${first.id}`);
+      return reply.code(201).send({ events: recorded.map(toEventEnvelope) });
+    },
+  );
+
+  app.get(
+    '/v1/events',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'readFeed',
+        summary: 'The global feed, in order; page with nextCursor, which never skips a late-committed event',
+        querystring: z.object({
+          after: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page; omit to start at the beginning' }),
+          limit: z.coerce.number().int().min(1).max(maxPageSize).default(100),
+          type: TypeList.optional(),
+          stream: StreamName.optional(),
+          programId: ProgramId.optional(),
+          consortiumId: ConsortiumId.optional(),
+        }),
+        response: {
+          200: z.object({
+            events: z.array(EventEnvelope),
+            nextCursor: z.string().meta({ description: 'Pass as `after` to read on; returned even when the page is empty' }),
+          }),
+          400: ProblemDetails,
+        },
+      },
+    },
+    async (request) => {
+      const { after, limit, type, stream, programId, consortiumId } = request.query;
+      const page = await pageFeed(db, after, limit, { types: type, stream, programId, consortiumId });
+      return { events: page.events.map(toEventEnvelope), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/v1/events/:id',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'getEvent',
+        summary: 'One event by id',
+        params: z.object({ id: z.uuid() }),
+        response: { 200: EventEnvelope, 400: ProblemDetails, 404: ProblemDetails },
+      },
+    },
+    async (request) => toEventEnvelope(await getEvent(db, request.params.id)),
+  );
+};

@@ -1,0 +1,52 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { StreamName } from '../../domain/identifiers.js';
+import { pageStream } from '../../services/read-events.js';
+import type { Db } from '../../store/database.js';
+import { ProblemDetails } from '../problem.js';
+import { EventEnvelope, toEventEnvelope } from '../schemas/event-envelope.js';
+
+export interface StreamRoutesOptions {
+  readonly db: Db;
+  readonly maxPageSize: number;
+}
+
+export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (app, { db, maxPageSize }) => {
+  app.get(
+    '/v1/streams/:stream/events',
+    {
+      schema: {
+        tags: ['events'],
+        operationId: 'readStream',
+        summary: "One stream's events in stream order, and its current version (0 when it has none)",
+        params: z.object({ stream: StreamName }),
+        querystring: z.object({
+          fromVersion: z.coerce.number().int().min(1).default(1),
+          limit: z.coerce.number().int().min(1).max(maxPageSize).default(100),
+        }),
+        response: {
+          200: z.object({
+            stream: z.string(),
+            version: z.int().meta({ description: 'Current version of the stream: pass it as expectedVersion' }),
+            events: z.array(EventEnvelope),
+            nextVersion: z.int().optional().meta({ description: 'fromVersion of the next page, when there is one' }),
+          }),
+          400: ProblemDetails,
+        },
+      },
+    },
+    async (request) => {
+      const { stream } = request.params;
+      const { fromVersion, limit } = request.query;
+      const page = await pageStream(db, stream, fromVersion, limit);
+      const last = page.events.at(-1);
+      const more = last !== undefined && last.streamVersion < page.version;
+      return {
+        stream,
+        version: page.version,
+        events: page.events.map(toEventEnvelope),
+        ...(more && { nextVersion: last.streamVersion + 1 }),
+      };
+    },
+  );
+};

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { Precision, type FuzzyDate } from '../../domain/fuzzy-date.js';
+import type { RecordedEvent } from '../../domain/recorded-event.js';
+import { Source } from '../../domain/source.js';
+
+export const FuzzyDateOutput = z
+  .object({
+    value: z.string().meta({ description: 'The date as the writer gave it', examples: ['2026-Q2'] }),
+    precision: Precision,
+    start: z.iso.datetime().meta({ description: 'Start of the interval it denotes (inclusive)' }),
+    end: z.iso.datetime().meta({ description: 'End of the interval (exclusive); equals start for an instant' }),
+  })
+  .meta({ id: 'FuzzyDate' });
+
+export const EventMetadataOutput = z.object({
+  actor: z.string(),
+  correlationId: z.string().optional(),
+  causationId: z.string().optional(),
+  requestId: z.string(),
+});
+
+export const EventEnvelope = z
+  .object({
+    id: z.uuid(),
+    type: z.string(),
+    schemaVersion: z.int(),
+    stream: z.string(),
+    streamVersion: z.int(),
+    position: z.int().meta({ description: 'Global position: unique, increasing with append order, not gap-free' }),
+    occurredAt: FuzzyDateOutput,
+    recordedAt: z.iso.datetime(),
+    data: z.record(z.string(), z.unknown()),
+    sources: z.array(Source),
+    metadata: EventMetadataOutput,
+  })
+  .meta({ id: 'Event' });
+export type EventEnvelope = z.input<typeof EventEnvelope>;
+
+export const toFuzzyDateOutput = (date: FuzzyDate) => ({
+  value: date.value,
+  precision: date.precision,
+  start: date.start.toISOString(),
+  end: date.end.toISOString(),
+});
+
+export function toEventEnvelope(event: RecordedEvent): EventEnvelope {
+  return {
+    ...event,
+    occurredAt: toFuzzyDateOutput(event.occurredAt),
+    recordedAt: event.recordedAt.toISOString(),
+    sources: [...event.sources],
+  };
+}

@@ -1,0 +1,26 @@
+import { InvalidCursorError } from '../domain/errors.js';
+
+/**
+ * A place in the global feed: the writer's transaction id and the position of the last event read.
+ * Clients get it as an opaque string, so its make-up can change without breaking them.
+ */
+export interface FeedCursor {
+  readonly tx: string;
+  readonly position: string;
+}
+
+const VERSION = 'f1';
+const DIGITS = /^\d{1,20}$/;
+
+export const FEED_START: FeedCursor = { tx: '0', position: '0' };
+
+export function encodeCursor(cursor: FeedCursor): string {
+  return Buffer.from(`${VERSION}:${cursor.tx}:${cursor.position}`).toString('base64url');
+}
+
+export function decodeCursor(text: string): FeedCursor {
+  const [version, tx, position, ...rest] = Buffer.from(text, 'base64url').toString('utf8').split(':');
+  if (version !== VERSION || tx === undefined || position === undefined || rest.length > 0) throw new InvalidCursorError(text);
+  if (!DIGITS.test(tx) || !DIGITS.test(position)) throw new InvalidCursorError(text);
+  return { tx, position };
+}
