@@ -7,7 +7,12 @@ import type { Database } from './database.js';
 
 export type DatabaseTarget =
   | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number }
-  | { readonly kind: 'pglite'; readonly dataDir: string | undefined };
+  | {
+      readonly kind: 'pglite';
+      readonly dataDir: string | undefined;
+      /** A dump (PGlite dumpDataDir) to start from instead of an empty database. */
+      readonly snapshot?: Blob;
+    };
 
 export interface OpenDatabase {
   readonly db: Kysely<Database>;
@@ -32,8 +37,20 @@ export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase
     });
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), target: 'postgres', concurrentTransactions: true };
   }
-  if (target.dataDir !== undefined) await mkdir(target.dataDir, { recursive: true });
+  return openPglite(await createPglite(target.dataDir, target.snapshot));
+}
+
+/** Starts embedded PostgreSQL, in `dataDir` or in memory, optionally from a dump. */
+export async function createPglite(dataDir: string | undefined, snapshot?: Blob): Promise<PGlite> {
+  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
   // int8 as a string, as node-postgres returns it, so that both targets give the same values.
-  const pglite = await PGlite.create(target.dataDir, { parsers: { [types.INT8]: (value: string) => value } });
+  return PGlite.create(dataDir, {
+    parsers: { [types.INT8]: (value: string) => value },
+    ...(snapshot !== undefined && { loadDataDir: snapshot }),
+  });
+}
+
+/** Kysely over an embedded database; destroying it closes the database. */
+export function openPglite(pglite: PGlite): OpenDatabase {
   return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), target: 'pglite', concurrentTransactions: false };
 }

@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countEvents } from '../support/event-count.js';
+import { consortiumRegistered, milestonePlanned, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
+import { call, post, problemOf, record, type JsonResponse } from '../support/http.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+let t: TestApp;
+let programId: string;
+let consortiumId: string;
+let outsider: string;
+const BODY_LIMIT = 256 * 1024;
+
+beforeAll(async () => {
+  t = await startTestApp({ limits: { appendBodyLimit: BODY_LIMIT } });
+  const scenario = programWithConsortium();
+  ({ programId, consortiumId } = scenario);
+  outsider = uniqueId('outsider');
+  await record(t.app, ...scenario.events, consortiumRegistered(outsider));
+});
+afterAll(async () => t?.close());
+
+/** Sends a bad request and checks it is refused as problem+json with nothing stored. */
+async function refused(send: () => Promise<JsonResponse>) {
+  const before = await countEvents(t.database.db);
+  const response = await send();
+  expect(response.contentType).toContain('application/problem+json');
+  expect(await countEvents(t.database.db)).toBe(before);
+  return { status: response.status, problem: problemOf(response) };
+}
+
+const fact = (data: Record<string, unknown>, type = 'milestone.achieved') => ({ type, occurredAt: '2026-06', data });
+
+describe('POST /v1/events refuses bad input with a 4xx problem and stores nothing', () => {
+  it('malformed JSON: 400 malformed-request', async () => {
+    const { status, problem } = await refused(() => call(t.app, 'POST', '/v1/events', '{"type": "mou.signed",', { 'content-type': 'application/json' }));
+
+    expect(status).toBe(400);
+    expect(problem.type).toBe('/problems/malformed-request');
+  });
+
+  it('a content type other than JSON: 415', async () => {
+    const { status, problem } = await refused(() =>
+      call(t.app, 'POST', '/v1/events', 'type=mou.signed', { 'content-type': 'application/x-www-form-urlencoded' }),
+    );
+
+    expect(status).toBe(415);
+    expect(problem.type).toBe('/problems/unsupported-media-type');
+  });
+
+  it('an unknown event type: 400 naming /type and the known types', async () => {
+    const { status, problem } = await refused(() => post(t.app, { type: 'mou.torn-up', occurredAt: '2026', data: {} }));
+
+    expect(status).toBe(400);
+    expect(problem.errors).toEqual([{ pointer: '/type', detail: expect.stringContaining('unknown event type "mou.torn-up"') }]);
+    expect(problem.errors?.[0]?.detail).toContain('mou.signed');
+  });
+
+  it('data failing its schema: 400 naming each failing field', async () => {
+    const { status, problem } = await refused(() =>
+      post(t.app, { type: 'mou.signed', occurredAt: '2026-05', data: { parties: [], programId, signedBy: 'x' } }),
+    );
+
+    expect(status).toBe(400);
+    expect(problem.type).toBe('/problems/validation-failed');
+    expect(problem.errors?.map((e) => e.pointer).sort()).toEqual(['/data', '/data/parties', '/data/title']);
+  });
+
+  it('a fact that names neither program nor consortium: 400', async () => {
+    const { status, problem } = await refused(() => post(t.app, { type: 'seminar.held', occurredAt: '2026-06', data: { title: 'x' } }));
+
+    expect(status).toBe(400);
+    expect(problem.errors?.[0]?.detail).toContain('at least one of programId and consortiumId');
+  });
+
+  it.each(['2026-Q5', '2026-13', '2026-02-30', 'June 2026', '2026-06-10T10:00:00'])('a bad fuzzy date %j: 400 naming /occurredAt', async (date) => {
+    const { status, problem } = await refused(() => post(t.app, { ...fact({ programId, milestone: 'final-evaluation' }), occurredAt: date }));
+
+    expect(status).toBe(400);
+    expect(problem.errors).toEqual([{ pointer: '/occurredAt', detail: expect.stringContaining(`not a valid date: '${date}'`) }]);
+  });
+
+  it('a bad due date inside data: 400 naming /data/due', async () => {
+    const { status, problem } = await refused(() => post(t.app, { ...milestonePlanned(programId, 'm-x', 'program'), data: { ...milestonePlanned(programId, 'm-x', 'program').data, due: '2026-Q9' } }));
+
+    expect(status).toBe(400);
+    expect(problem.errors?.[0]?.pointer).toBe('/data/due');
+  });
+
+  it('a batch of more than 1000 events: 400 naming /events', async () => {
+    const events = Array.from({ length: 1001 }, () => fact({ programId, milestone: 'final-evaluation' }));
+
+    const { status, problem } = await refused(() => post(t.app, { events }));
+
+    expect(status).toBe(400);
+    expect(problem.errors).toEqual([{ pointer: '/events', detail: expect.stringContaining('1000') }]);
+  });
+
+  it('an empty batch: 400', async () => {
+    const { status } = await refused(() => post(t.app, { events: [] }));
+
+    expect(status).toBe(400);
+  });
+
+  it('a bad event inside a batch: 400 pointing into that event, and none of the batch is stored', async () => {
+    const { status, problem } = await refused(() =>
+      post(t.app, { events: [fact({ programId, milestone: 'final-evaluation' }), fact({ programId, milestone: 'Not A Slug' })] }),
+    );
+
+    expect(status).toBe(400);
+    expect(problem.errors?.[0]?.pointer).toBe('/events/1/data/milestone');
+  });
+
+  it('a body over the size limit: 413', async () => {
+    const big = { ...fact({ programId, milestone: 'final-evaluation', note: 'x'.repeat(1000) }) };
+    const events = Array.from({ length: Math.ceil(BODY_LIMIT / 1000) + 10 }, () => big);
+
+    const { status, problem } = await refused(() => post(t.app, { events: events.slice(0, 1000) }));
+
+    expect(status).toBe(413);
+    expect(problem.type).toBe('/problems/payload-too-large');
+  });
+
+  it('expectedVersion below 0: 400 naming it', async () => {
+    const { status, problem } = await refused(() => post(t.app, { ...fact({ programId, milestone: 'final-evaluation' }), expectedVersion: -1 }));
+
+    expect(status).toBe(400);
+    expect(problem.errors?.[0]?.pointer).toBe('/expectedVersion');
+  });
+});
+
+describe('POST /v1/events refuses references to what does not exist, and stores nothing', () => {
+  const unknown = (name: string, data: () => Record<string, unknown>, type: string, detail: RegExp) =>
+    it(`${name}: 422 unknown-reference`, async () => {
+      const { status, problem } = await refused(() => post(t.app, fact(data(), type)));
+
+      expect(status).toBe(422);
+      expect(problem.type).toBe('/problems/unknown-reference');
+      expect(problem.detail).toMatch(detail);
+      expect(problem).toMatchObject({ pointer: '/events/0' });
+    });
+
+  unknown('an unknown program', () => ({ programId: 'no-such-program', title: 'x' }), 'seminar.held', /unknown program 'no-such-program'/);
+  unknown('an unknown consortium', () => ({ consortiumId: 'no-such-consortium', model: 'X' }), 'model.announced', /unknown consortium 'no-such-consortium'/);
+  unknown('an unknown milestone', () => ({ programId, milestone: 'no-such-milestone' }), 'milestone.achieved', /unknown milestone 'no-such-milestone' of program/);
+  unknown(
+    'a consortium-scope milestone for a consortium not enrolled',
+    () => ({ programId, milestone: 'defense-pilot', consortiumId: outsider }),
+    'pilot.started',
+    /consortium-scoped and the consortium is not enrolled/,
+  );
+  unknown(
+    'a consortium-scope milestone without a consortium',
+    () => ({ programId, milestone: 'defense-pilot' }),
+    'milestone.started',
+    /consortium-scoped: name the consortium/,
+  );
+  unknown('the elimination of a consortium not enrolled', () => ({ programId, consortiumId: outsider }), 'consortium.eliminated', /enrolment of consortium/);
+
+  it('a retraction of an unknown event: 422', async () => {
+    const { status, problem } = await refused(() => post(t.app, fact({ eventId: randomUUID(), reason: 'wrong' }, 'event.retracted')));
+
+    expect(status).toBe(422);
+    expect(problem.detail).toMatch(/no event .* to retract/);
+  });
+
+  it('a retraction of an already retracted event: 409 already-retracted', async () => {
+    const [seminar] = await record(t.app, fact({ programId, title: 'to retract' }, 'seminar.held'));
+    await record(t.app, fact({ eventId: seminar?.id, reason: 'wrong' }, 'event.retracted'));
+
+    const { status, problem } = await refused(() => post(t.app, fact({ eventId: seminar?.id, reason: 'again' }, 'event.retracted')));
+
+    expect(status).toBe(409);
+    expect(problem.type).toBe('/problems/already-retracted');
+  });
+
+  it('a retraction of an event that defines what exists: 422 not-retractable', async () => {
+    const [registered] = await record(t.app, programRegistered(uniqueId('p')));
+
+    const { status, problem } = await refused(() => post(t.app, fact({ eventId: registered?.id, reason: 'no' }, 'event.retracted')));
+
+    expect(status).toBe(422);
+    expect(problem.type).toBe('/problems/not-retractable');
+  });
+
+  it('registering a program twice: 409 already-defined', async () => {
+    const { status, problem } = await refused(() => post(t.app, programRegistered(programId)));
+
+    expect(status).toBe(409);
+    expect(problem).toMatchObject({ type: '/problems/already-defined', reference: { kind: 'program', key: programId } });
+  });
+
+  it('a batch whose last event is refused stores none of the earlier ones', async () => {
+    const fresh = uniqueId('p');
+
+    const { status, problem } = await refused(() =>
+      post(t.app, { events: [programRegistered(fresh), milestonePlanned(fresh, 'm1', 'program'), fact({ programId: fresh, milestone: 'm2' })] }),
+    );
+
+    expect(status).toBe(422);
+    expect(problem).toMatchObject({ pointer: '/events/2' });
+  });
+
+  it('a batch may define something and refer to it in a later event', async () => {
+    const fresh = uniqueId('p');
+
+    const recorded = await record(t.app, programRegistered(fresh), milestonePlanned(fresh, 'm1', 'program'), fact({ programId: fresh, milestone: 'm1' }));
+
+    expect(recorded).toHaveLength(3);
+  });
+
+  it('a batch may not refer to something before the event that defines it', async () => {
+    const fresh = uniqueId('p');
+
+    const { status } = await refused(() => post(t.app, { events: [milestonePlanned(fresh, 'm1', 'program'), programRegistered(fresh)] }));
+
+    expect(status).toBe(422);
+  });
+});

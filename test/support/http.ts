@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ProblemDetails } from '../../src/http/problem.js';
+import { EventEnvelope } from '../../src/http/schemas/event-envelope.js';
+
+export interface JsonResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | number | undefined>;
+  readonly contentType: string;
+  readonly body: unknown;
+}
+
+export async function call(
+  app: FastifyInstance,
+  method: 'GET' | 'POST',
+  url: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse> {
+  const json = payload !== undefined && typeof payload !== 'string';
+  const response = await app.inject({
+    method,
+    url,
+    headers: { ...(json && { 'content-type': 'application/json' }), ...headers },
+    ...(payload !== undefined && { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
+  });
+  const contentType = String(response.headers['content-type'] ?? '');
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    contentType,
+    body: contentType.includes('json') ? response.json() : response.body,
+  };
+}
+
+export const post = (app: FastifyInstance, body: unknown, headers?: Record<string, string>) =>
+  call(app, 'POST', '/v1/events', body, headers);
+export const get = (app: FastifyInstance, url: string) => call(app, 'GET', url);
+
+const EventList = z.object({ events: z.array(EventEnvelope) });
+const FeedPage = EventList.extend({ nextCursor: z.string() });
+const StreamPage = EventList.extend({ stream: z.string(), version: z.int(), nextVersion: z.int().optional() });
+
+/** The events of a 201 or of a page, checked against the API's own schema. */
+export const eventsOf = (response: JsonResponse) => EventList.parse(response.body).events;
+export const feedPageOf = (response: JsonResponse) => FeedPage.parse(response.body);
+export const streamPageOf = (response: JsonResponse) => StreamPage.parse(response.body);
+export const problemOf = (response: JsonResponse) => ProblemDetails.parse(response.body);
+
+/** Records events and insists they were stored. */
+export async function record(app: FastifyInstance, ...events: unknown[]) {
+  const response = await post(app, { events });
+  if (response.status !== 201) throw new Error(`expected 201, got ${response.status}: ${JSON.stringify(response.body)}`);
+  return eventsOf(response);
+}
