@@ -1,4 +1,4 @@
-import type { ColumnType, JSONColumnType } from 'kysely';
+import type { ColumnType, JSONColumnType, Kysely } from 'kysely';
 import type { EventMetadata } from '../domain/recorded-event.js';
 import type { Source } from '../domain/source.js';
 
@@ -47,4 +47,4 @@ export interface Database {
 }
 
 /** The handle every store function takes; a transaction is one too. */
-export type Db = import('kysely').Kysely<Database>;
+export type Db = Kysely<Database>;

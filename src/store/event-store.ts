@@ -245,7 +245,8 @@ export async function readFeed(
   if (filter.stream !== undefined) query = query.where('stream', '=', filter.stream);
   if (filter.programId !== undefined) query = query.where('program_id', '=', filter.programId);
   if (filter.consortiumId !== undefined) query = query.where('consortium_id', '=', filter.consortiumId);
-  const rows = await query.orderBy(sql`tx`).orderBy('position').limit(limit).execute();
+  // Qualified: a bare `tx` would sort by the selected text column, and '1000' < '999'.
+  const rows = await query.orderBy(sql`event.tx`).orderBy('event.position').limit(limit).execute();
   const last = rows.at(-1);
   const next = last ? { tx: last.tx, position: last.position } : from;
   return { events: rows.map(toRecordedEvent), nextCursor: encodeCursor(next) };

@@ -132,7 +132,7 @@ describe('GET /v1/events (the global feed)', () => {
   });
 
   it('returns the same cursor when there is nothing new, and picks up later events from it', async () => {
-    const { events } = programWithConsortium();
+    const { programId, events } = programWithConsortium();
     await record(t.app, ...events);
     let cursor: string | undefined;
     let page = feedPageOf(await get(t.app, '/v1/events?limit=1000'));
@@ -142,7 +142,7 @@ describe('GET /v1/events (the global feed)', () => {
     }
 
     const idle = feedPageOf(await get(t.app, `/v1/events?after=${cursor}`));
-    const [late] = await record(t.app, seminarHeld(events[0]?.data.programId ?? '', 'later'));
+    const [late] = await record(t.app, seminarHeld(programId, 'later'));
     const next = feedPageOf(await get(t.app, `/v1/events?after=${idle.nextCursor}`));
 
     expect(idle).toEqual({ events: [], nextCursor: cursor });

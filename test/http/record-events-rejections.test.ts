@@ -7,14 +7,13 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 
 let t: TestApp;
 let programId: string;
-let consortiumId: string;
 let outsider: string;
 const BODY_LIMIT = 256 * 1024;
 
 beforeAll(async () => {
   t = await startTestApp({ limits: { appendBodyLimit: BODY_LIMIT } });
   const scenario = programWithConsortium();
-  ({ programId, consortiumId } = scenario);
+  ({ programId } = scenario);
   outsider = uniqueId('outsider');
   await record(t.app, ...scenario.events, consortiumRegistered(outsider));
 });

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { consortiumEnrolled, consortiumRegistered, programWithConsortium, seminarHeld, uniqueId } from '../support/events.js';
@@ -124,7 +125,9 @@ describe('GET /v1/event-types', () => {
     const response = await get(t.app, '/v1/event-types');
 
     expect(response.status).toBe(200);
-    const types: { type: string; dataSchema: { required?: string[] } }[] = (response.body as { eventTypes: never[] }).eventTypes;
+    const { eventTypes: types } = z
+      .object({ eventTypes: z.array(z.looseObject({ type: z.string(), dataSchema: z.looseObject({ required: z.array(z.string()).optional() }) })) })
+      .parse(response.body);
     expect(types.map((t) => t.type)).toHaveLength(17);
     expect(types.find((t) => t.type === 'mou.signed')).toMatchObject({
       kind: 'fact',
