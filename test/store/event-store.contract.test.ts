@@ -119,6 +119,30 @@ describe.each(TARGETS)('event store on $name', (target) => {
     expect([...first.events, ...rest.events].map((e) => e.data.title ?? e.type)).toEqual(['program.registered', 's1', 's2', 's3']);
   });
 
+  it('appends a batch of 1000 in one statement, as it does a single event', async () => {
+    const { programId } = await registerProgram();
+    let statements = 0;
+    const counted = db.withPlugin({
+      transformQuery: (args) => {
+        statements++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    const seminars = (n: number) =>
+      Array.from({ length: n }, (_, i) => item({ type: 'seminar.held', data: { programId, title: `s${i}` } }));
+
+    await appendEvents(counted, seminars(1), plain);
+    const forOne = statements;
+    statements = 0;
+    const recorded = await appendEvents(counted, seminars(1000), plain);
+
+    expect(forOne).toBe(1);
+    expect(statements).toBe(1);
+    expect(recorded).toHaveLength(1000);
+    expect(recorded.at(-1)?.streamVersion).toBe(1002);
+  });
+
   it('replays the original events for a repeated idempotency key', async () => {
     const { programId } = await registerProgram();
     const request = { actor: 'contract', idempotencyKey: uniqueId('k'), requestHash: 'h' };
