@@ -38,6 +38,14 @@ async function main(): Promise<void> {
   app.log.info({ database: target }, 'milestone-ledger is ready');
 }
 
+// A promise nobody awaited failed, or a throw escaped every handler: the process state is unknown.
+for (const event of ['unhandledRejection', 'uncaughtException'] as const) {
+  process.on(event, (error: unknown) => {
+    process.stderr.write(`${event}: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}
+
 main().catch((error: unknown) => {
   // Before the logger exists (bad configuration), stderr is the only place to say why.
   process.stderr.write(`${error instanceof ConfigError ? error.message : String(error instanceof Error ? error.stack : error)}\n`);
