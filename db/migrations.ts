@@ -1,5 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as createEventStore from './migrations/2026-11-22T10-00-00_create_event_store.js';
+import * as createMilestoneCells from './migrations/2026-11-22T10-30-00_create_milestone_cells.js';
+import * as createAppendEvents from './migrations/2026-11-22T11-00-00_create_append_events.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -7,6 +9,8 @@ import * as createEventStore from './migrations/2026-11-22T10-00-00_create_event
  */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-22T10-00-00_create_event_store': createEventStore,
+  '2026-11-22T10-30-00_create_milestone_cells': createMilestoneCells,
+  '2026-11-22T11-00-00_create_append_events': createAppendEvents,
 };
 
 export const migrationProvider: MigrationProvider = {

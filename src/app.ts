@@ -10,6 +10,9 @@ import { eventRoutes } from './http/routes/events.js';
 import { operationsRoutes, type Readiness } from './http/routes/operations.js';
 import { problemTypeRoutes } from './http/routes/problem-types.js';
 import { streamRoutes } from './http/routes/streams.js';
+import { consortiumRoutes } from './http/routes/consortiums.js';
+import { programRoutes } from './http/routes/programs.js';
+import { timelineRoutes } from './http/routes/timeline.js';
 import type { Db } from './store/database.js';
 
 export interface AppLimits {
@@ -27,6 +30,8 @@ export interface AppDependencies {
   readonly limits?: AppLimits;
   readonly logger?: FastifyServerOptions['logger'];
   readonly checkReadiness?: () => Promise<Readiness>;
+  /** The clock views judge "overdue" by; tests fix it. */
+  readonly now?: () => Date;
 }
 
 /** Builds the HTTP application; it does not listen, so tests drive it with inject(). */
@@ -59,5 +64,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(eventTypeRoutes);
   await app.register(eventRoutes, { db: deps.db, appendBodyLimit: limits.appendBodyLimit, maxPageSize: limits.maxPageSize });
   await app.register(streamRoutes, { db: deps.db, maxPageSize: limits.maxPageSize });
+  const views = { db: deps.db, now: deps.now ?? (() => new Date()) };
+  await app.register(programRoutes, views);
+  await app.register(consortiumRoutes, views);
+  await app.register(timelineRoutes, views);
   return app;
 }

@@ -16,7 +16,8 @@ export type DomainErrorCode =
   | 'retraction_refused'
   | 'idempotency_key_reused'
   | 'event_not_found'
-  | 'invalid_cursor';
+  | 'invalid_cursor'
+  | 'subject_not_found';
 
 export class VersionConflictError extends DomainError {
   readonly code = 'version_conflict';
@@ -120,6 +121,17 @@ export class InvalidCursorError extends DomainError {
   }
 }
 
+/** A program, consortium or milestone that does not exist (at the cut-off asked for). */
+export class SubjectNotFoundError extends DomainError {
+  readonly code = 'subject_not_found';
+  constructor(
+    readonly kind: 'program' | 'consortium' | 'milestone',
+    readonly id: string,
+  ) {
+    super(`no ${kind} '${id}'`);
+  }
+}
+
 /** Every concrete domain error: switching on `code` narrows to the class and its fields. */
 export type KnownDomainError =
   | VersionConflictError
@@ -128,7 +140,8 @@ export type KnownDomainError =
   | RetractionRefusedError
   | IdempotencyKeyReusedError
   | EventNotFoundError
-  | InvalidCursorError;
+  | InvalidCursorError
+  | SubjectNotFoundError;
 
 export function isDomainError(error: unknown): error is KnownDomainError {
   return error instanceof DomainError;

@@ -92,3 +92,10 @@ export function isEventType(name: string): name is EventType {
 export type EventPayload = {
   [T in EventType]: { readonly type: T; readonly data: z.output<(typeof EVENT_DATA_SCHEMAS)[T]> };
 }[EventType];
+
+/** The status a fact of this type gives the milestone it names; undefined for other types. */
+export function effectOf(type: string): MilestoneStatus | undefined {
+  if (!isEventType(type)) return undefined;
+  const info: EventTypeInfo = EVENT_TYPES[type];
+  return info.effect;
+}

@@ -64,6 +64,7 @@ function domainProblem(error: KnownDomainError): ProblemDetails {
     case 'idempotency_key_reused':
       return problem('idempotency-key-reused', error.message);
     case 'event_not_found':
+    case 'subject_not_found':
       return problem('not-found', error.message);
     case 'invalid_cursor':
       return problem('invalid-cursor', error.message, { errors: [{ parameter: 'after', detail: error.message }] });

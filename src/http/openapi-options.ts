@@ -13,6 +13,7 @@ export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
     },
     tags: [
       { name: 'events', description: 'Record and read immutable events' },
+      { name: 'views', description: 'Status of programs, milestones and consortiums, now or at any cut-off' },
       { name: 'operations', description: 'Health, readiness and reference' },
     ],
   },

@@ -44,7 +44,22 @@ export interface Database {
   event: EventTable;
   stream: StreamTable;
   retraction: RetractionTable;
+  milestone_cell: MilestoneCellTable;
 }
 
 /** The handle every store function takes; a transaction is one too. */
 export type Db = Kysely<Database>;
+
+export interface MilestoneCellTable {
+  program_id: string;
+  milestone: string;
+  /** '' for a program-scope milestone. */
+  consortium_id: string;
+  status: string;
+  since_value: string;
+  since_precision: string;
+  since_start: Date;
+  since_end: Date;
+  due_value: string | null;
+  evidence: string[];
+}

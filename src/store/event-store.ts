@@ -11,7 +11,7 @@ import type { EventSubject } from '../domain/event-references.js';
 import { Precision, type FuzzyDate } from '../domain/fuzzy-date.js';
 import type { EventMetadata, RecordedEvent } from '../domain/recorded-event.js';
 import type { Source } from '../domain/source.js';
-import type { Database, EventTable } from './database.js';
+import type { Database, Db, EventTable } from './database.js';
 import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
 
 /** One event ready to be appended: validated, identified, with its subject derived. */
@@ -250,4 +250,23 @@ export async function readFeed(
   const last = rows.at(-1);
   const next = last ? { tx: last.tx, position: last.position } : from;
   return { events: rows.map(toRecordedEvent), nextCursor: encodeCursor(next) };
+}
+
+export interface EventSelection {
+  readonly programId?: string | undefined;
+  readonly consortiumId?: string | undefined;
+  readonly types?: readonly string[] | undefined;
+}
+
+/**
+ * Every event about a program and/or a consortium, or of some types, in position order,
+ * retractions included (they carry the subject of the event they retract).
+ */
+export async function selectEvents(db: Db, selection: EventSelection): Promise<RecordedEvent[]> {
+  let query = db.selectFrom('event').select([...EVENT_COLUMNS, txText]);
+  if (selection.programId !== undefined) query = query.where('program_id', '=', selection.programId);
+  if (selection.consortiumId !== undefined) query = query.where('consortium_id', '=', selection.consortiumId);
+  if (selection.types !== undefined) query = query.where('type', 'in', [...selection.types, 'event.retracted']);
+  const rows = await query.orderBy('event.position').execute();
+  return rows.map(toRecordedEvent);
 }

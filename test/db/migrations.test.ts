@@ -14,7 +14,7 @@ describe('migrations', () => {
       const second = await migrateToLatest(db);
 
       expect(first.error).toBeUndefined();
-      expect(first.results?.map((r) => r.status)).toEqual(['Success']);
+      expect(first.results?.map((r) => r.status)).toEqual(['Success', 'Success', 'Success']);
       expect(second.results).toEqual([]);
       expect(await pendingMigrations(db)).toEqual([]);
     } finally {
@@ -28,11 +28,11 @@ describe('migrations', () => {
       const results = await Promise.all(instances.map(({ db }) => migrateToLatest(db)));
 
       expect(results.map((r) => r.error)).toEqual([undefined, undefined, undefined]);
-      expect(results.flatMap((r) => r.results ?? []).filter((r) => r.status === 'Success')).toHaveLength(1);
+      expect(results.flatMap((r) => r.results ?? []).filter((r) => r.status === 'Success')).toHaveLength(3);
       const db = instances[0]?.db;
       if (db === undefined) throw new Error('no instance');
       const { rows } = await sql<{ n: number }>`select count(*)::int as n from kysely_migration`.execute(db);
-      expect(rows).toEqual([{ n: 1 }]);
+      expect(rows).toEqual([{ n: 3 }]);
       expect(await pendingMigrations(db)).toEqual([]);
     } finally {
       await Promise.all(instances.map(({ db }) => db.destroy().catch(() => {})));

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { EVENT_DATA_SCHEMAS, EVENT_TYPE_NAMES, EVENT_TYPES } from '../../domain/event-catalogue.js';
+import { EVENT_DATA_SCHEMAS, EVENT_TYPE_NAMES, EVENT_TYPES, type EventTypeInfo } from '../../domain/event-catalogue.js';
 import { MilestoneStatus } from '../../domain/milestone-status.js';
 
 const EventTypeDescription = z
@@ -16,8 +16,7 @@ const EventTypeDescription = z
 
 // Computed once: the catalogue is fixed for the life of the process.
 const CATALOGUE = EVENT_TYPE_NAMES.map((type) => {
-  const info: { schemaVersion: number; kind: 'reference' | 'fact' | 'correction'; summary: string; effect?: MilestoneStatus } =
-    EVENT_TYPES[type];
+  const info: EventTypeInfo = EVENT_TYPES[type];
   return {
     type,
     schemaVersion: info.schemaVersion,

@@ -1,0 +1,144 @@
+import { sql, type Kysely } from 'kysely';
+
+/*
+ * The status of every milestone cell (program, milestone, consortium or '' for program scope),
+ * kept in the append transaction. refresh_milestone_cell() folds one cell's events with the rules
+ * of src/domain/status-fold.ts (SPEC §4); the tests hold the two equal on random histories.
+ * Overdue depends on "now", so readers compute it from due.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await sql`
+    create table milestone_cell (
+      program_id text not null,
+      milestone text not null,
+      consortium_id text not null default '',
+      status text not null check (status in ('planned', 'in_progress', 'achieved', 'missed', 'cancelled')),
+      since_value text not null,
+      since_precision text not null,
+      since_start timestamptz not null,
+      since_end timestamptz not null,
+      due_value text,
+      evidence uuid[] not null,
+      primary key (program_id, milestone, consortium_id)
+    )`.execute(db);
+  await sql`create index milestone_cell_consortium on milestone_cell (consortium_id, program_id)`.execute(db);
+  // The cell fold reads a program's events by milestone, and a consortium's by program.
+  await sql`create index event_program_milestone on event (program_id, milestone) where milestone is not null`.execute(db);
+  await sql`create index event_consortium_program on event (consortium_id, program_id) where consortium_id is not null`.execute(db);
+
+  await sql`
+    create function refresh_milestone_cell(p_program text, p_milestone text, p_consortium text)
+    returns void language plpgsql set plan_cache_mode = force_generic_plan set jit = off as $$
+    declare
+      v_plan event;
+      v_scope text;
+      v_due text;
+      v_status text := 'planned';
+      v_next text;
+      v_changed boolean := false;
+      v_since event;
+      v_evidence uuid[] := '{}';
+      r event;
+    begin
+      select e.* into v_plan from event e
+      where e.program_id = p_program and e.milestone = p_milestone and e.type = 'milestone.planned'
+      limit 1;
+      v_scope := v_plan.data ->> 'scope';
+      if v_plan.id is null
+         or (v_scope = 'program') <> (p_consortium = '')
+         or (v_scope = 'consortium' and not exists (
+               select 1 from event e where e.consortium_id = p_consortium and e.program_id = p_program
+                 and e.type = 'consortium.enrolled')) then
+        delete from milestone_cell c
+        where c.program_id = p_program and c.milestone = p_milestone and c.consortium_id = p_consortium;
+        return;
+      end if;
+      v_due := v_plan.data ->> 'due';
+      v_since := v_plan;
+
+      for r in
+        select e.* from event e
+        where not exists (select 1 from retraction x where x.event_id = e.id)
+          and ((e.program_id = p_program and e.milestone = p_milestone
+                and (e.type in ('milestone.planned', 'milestone.rescheduled')
+                     or (e.type in ('mou.signed', 'seminar.held', 'pilot.started', 'pilot.completed', 'model.announced',
+                                    'evaluation.held', 'milestone.started', 'milestone.achieved', 'milestone.missed',
+                                    'milestone.cancelled')
+                         and (v_scope = 'program' or e.consortium_id = p_consortium))))
+            or (p_consortium <> '' and e.consortium_id = p_consortium and e.program_id = p_program
+                and e.type in ('consortium.enrolled', 'consortium.eliminated')))
+        order by e.occurred_start, e.position
+      loop
+        v_evidence := v_evidence || r.id;
+        if (r.id = v_plan.id or r.type = 'consortium.enrolled') and not v_changed then
+          v_since := r;
+        end if;
+        if r.type = 'milestone.rescheduled' then
+          v_due := r.data ->> 'due';
+        end if;
+        v_next := case
+          when r.type = 'consortium.eliminated' then
+            case when v_status in ('planned', 'in_progress') then 'cancelled' else v_status end
+          when r.type in ('pilot.started', 'milestone.started') then
+            case when v_status in ('planned', 'in_progress') then 'in_progress' else v_status end
+          when r.type in ('mou.signed', 'seminar.held', 'pilot.completed', 'model.announced', 'evaluation.held',
+                          'milestone.achieved') then 'achieved'
+          when r.type = 'milestone.missed' then 'missed'
+          when r.type = 'milestone.cancelled' then 'cancelled'
+          else v_status
+        end;
+        if v_next <> v_status then
+          v_status := v_next;
+          v_since := r;
+          v_changed := true;
+        end if;
+      end loop;
+
+      insert into milestone_cell as c (program_id, milestone, consortium_id, status, since_value, since_precision,
+                                       since_start, since_end, due_value, evidence)
+      values (p_program, p_milestone, p_consortium, v_status, v_since.occurred_value, v_since.occurred_precision,
+              v_since.occurred_start, v_since.occurred_end, v_due, v_evidence)
+      on conflict (program_id, milestone, consortium_id) do update
+        set status = excluded.status, since_value = excluded.since_value, since_precision = excluded.since_precision,
+            since_start = excluded.since_start, since_end = excluded.since_end, due_value = excluded.due_value,
+            evidence = excluded.evidence;
+    end $$`.execute(db);
+
+  /*
+   * The cells an event can change: the cell a fact names; every cell of a milestone that is planned
+   * or rescheduled; a consortium's cells in a program it joins or leaves. A retraction touches what
+   * its target touched. Only these are refreshed, never the whole store.
+   */
+  await sql`
+    create function touched_milestone_cells(p_event_ids uuid[])
+    returns table (program_id text, milestone text, consortium_id text) language sql stable as $$
+      with subject as (
+        select coalesce(t.type, e.type) as type, e.program_id, e.milestone, e.consortium_id
+        from event e left join event t on e.type = 'event.retracted' and t.id = (e.data ->> 'eventId')::uuid
+        where e.id = any (p_event_ids) and e.program_id is not null
+      )
+      select s.program_id, s.milestone, c.consortium_id
+      from subject s cross join lateral (values (''), (coalesce(s.consortium_id, ''))) as c(consortium_id)
+      where s.milestone is not null and s.type not in ('milestone.planned', 'milestone.rescheduled')
+      union
+      select s.program_id, s.milestone, coalesce(en.consortium_id, '')
+      from subject s
+      left join event en on en.type = 'consortium.enrolled' and en.program_id = s.program_id
+      where s.type in ('milestone.planned', 'milestone.rescheduled')
+      union
+      select s.program_id, s.milestone, ''
+      from subject s where s.type in ('milestone.planned', 'milestone.rescheduled')
+      union
+      select s.program_id, p.milestone, s.consortium_id
+      from subject s
+      join event p on p.type = 'milestone.planned' and p.program_id = s.program_id
+      where s.type in ('consortium.enrolled', 'consortium.eliminated')
+    $$`.execute(db);
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`drop function touched_milestone_cells(uuid[])`.execute(db);
+  await sql`drop function refresh_milestone_cell(text, text, text)`.execute(db);
+  await sql`drop index event_program_milestone, event_consortium_program`.execute(db);
+  await sql`drop table milestone_cell`.execute(db);
+}

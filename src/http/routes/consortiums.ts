@@ -1,0 +1,75 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ConsortiumId } from '../../domain/identifiers.js';
+import { listConsortiums, viewConsortium } from '../../services/status-views.js';
+import { ProblemDetails } from '../problem.js';
+import { FuzzyDateOutput, toFuzzyDateOutput } from '../schemas/event-envelope.js';
+import {
+  CellOutput,
+  ConsortiumOutput,
+  CutoffQuery,
+  ProgramOutput,
+  toCellOutput,
+  toConsortiumOutput,
+  toCutoff,
+  toProgramOutput,
+} from '../schemas/status-views.js';
+import type { ViewRoutesOptions } from './programs.js';
+
+const TAGS = ['views'];
+
+export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db, now }) => {
+  app.get(
+    '/v1/consortiums',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'listConsortiums',
+        summary: 'Every registered consortium',
+        querystring: z.object(CutoffQuery),
+        response: { 200: z.object({ consortiums: z.array(ConsortiumOutput) }), 400: ProblemDetails },
+      },
+    },
+    async (request) => ({ consortiums: (await listConsortiums(db, toCutoff(request.query), now())).map(toConsortiumOutput) }),
+  );
+
+  app.get(
+    '/v1/consortiums/:consortiumId/status',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'getConsortiumStatus',
+        summary: 'A consortium, each program it is in, and each milestone cell there',
+        params: z.object({ consortiumId: ConsortiumId }),
+        querystring: z.object(CutoffQuery),
+        response: {
+          200: z.object({
+            consortium: ConsortiumOutput,
+            programs: z.array(
+              z.object({
+                program: ProgramOutput,
+                enrolledAt: FuzzyDateOutput,
+                eliminatedAt: FuzzyDateOutput.optional(),
+                milestones: z.array(CellOutput.extend({ milestone: z.string(), title: z.string(), scope: z.string() })),
+              }),
+            ),
+          }),
+          400: ProblemDetails,
+          404: ProblemDetails,
+        },
+      },
+    },
+    async (request) => {
+      const view = await viewConsortium(db, request.params.consortiumId, toCutoff(request.query), now());
+      return {
+        consortium: toConsortiumOutput(view.consortium),
+        programs: view.programs.map((p) => ({
+          program: toProgramOutput(p.program),
+          enrolledAt: toFuzzyDateOutput(p.enrolledAt),
+          ...(p.eliminatedAt !== undefined && { eliminatedAt: toFuzzyDateOutput(p.eliminatedAt) }),
+          milestones: p.milestones.map((m) => ({ milestone: m.cell.milestone, title: m.title, scope: m.scope, ...toCellOutput(m.cell) })),
+        })),
+      };
+    },
+  );
+};

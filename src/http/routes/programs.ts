@@ -1,0 +1,138 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { MilestoneKey, ProgramId } from '../../domain/identifiers.js';
+import { listPrograms, viewMilestone, viewProgram } from '../../services/status-views.js';
+import type { Db } from '../../store/database.js';
+import { replyCsv, toCsv, wantsCsv } from '../csv.js';
+import { ProblemDetails } from '../problem.js';
+import { FuzzyDateOutput, toFuzzyDateOutput } from '../schemas/event-envelope.js';
+import {
+  countStatuses,
+  CutoffQuery,
+  MilestoneOutput,
+  ProgramOutput,
+  StatusCounts,
+  toCutoff,
+  toMilestoneOutput,
+  toProgramOutput,
+} from '../schemas/status-views.js';
+
+export interface ViewRoutesOptions {
+  readonly db: Db;
+  readonly now: () => Date;
+}
+
+const TAGS = ['views'];
+const CutoffQuerystring = z.object(CutoffQuery);
+
+const MATRIX_HEADER = ['programId', 'milestone', 'title', 'scope', 'consortiumId', 'status', 'since', 'due', 'overdue', 'evidence'];
+
+export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db, now }) => {
+  app.get(
+    '/v1/programs',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'listPrograms',
+        summary: 'Every registered program',
+        querystring: CutoffQuerystring,
+        response: { 200: z.object({ programs: z.array(ProgramOutput) }), 400: ProblemDetails },
+      },
+    },
+    async (request) => ({ programs: (await listPrograms(db, toCutoff(request.query), now())).map(toProgramOutput) }),
+  );
+
+  app.get(
+    '/v1/programs/:programId',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'getProgram',
+        summary: 'A program with its planned milestones',
+        params: z.object({ programId: ProgramId }),
+        querystring: CutoffQuerystring,
+        response: {
+          200: ProgramOutput.extend({
+            milestones: z.array(
+              z.object({ milestone: z.string(), title: z.string(), scope: z.string(), due: FuzzyDateOutput.optional() }),
+            ),
+          }),
+          400: ProblemDetails,
+          404: ProblemDetails,
+        },
+      },
+    },
+    async (request) => {
+      const view = await viewProgram(db, request.params.programId, toCutoff(request.query), now());
+      return {
+        ...toProgramOutput(view.program),
+        milestones: view.milestones.map((m) => ({
+          milestone: m.milestone,
+          title: m.title,
+          scope: m.scope,
+          ...(m.due !== undefined && { due: toFuzzyDateOutput(m.due) }),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/programs/:programId/milestones',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'getMilestoneMatrix',
+        summary: "Every milestone of a program with each cell's status, and a count per status (also text/csv)",
+        produces: ['application/json', 'text/csv'],
+        params: z.object({ programId: ProgramId }),
+        querystring: CutoffQuerystring,
+        response: {
+          200: z.object({ programId: z.string(), milestones: z.array(MilestoneOutput), counts: StatusCounts }),
+          400: ProblemDetails,
+          404: ProblemDetails,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { programId } = request.params;
+      const view = await viewProgram(db, programId, toCutoff(request.query), now());
+      const milestones = view.milestones.map(toMilestoneOutput);
+      if (wantsCsv(request)) {
+        const rows = milestones.flatMap((m) =>
+          m.cells.map((c) => [
+            programId,
+            m.milestone,
+            m.title,
+            m.scope,
+            c.consortiumId,
+            c.status,
+            c.since.value,
+            c.due?.value,
+            c.overdue,
+            c.evidence.join(' '),
+          ]),
+        );
+        replyCsv(reply, toCsv(MATRIX_HEADER, rows), `${programId}-milestones.csv`);
+      }
+      return { programId, milestones, counts: countStatuses(view.milestones.flatMap((m) => m.cells)) };
+    },
+  );
+
+  app.get(
+    '/v1/programs/:programId/milestones/:milestone',
+    {
+      schema: {
+        tags: TAGS,
+        operationId: 'getMilestone',
+        summary: 'One milestone with its cells',
+        params: z.object({ programId: ProgramId, milestone: MilestoneKey }),
+        querystring: CutoffQuerystring,
+        response: { 200: MilestoneOutput, 400: ProblemDetails, 404: ProblemDetails },
+      },
+    },
+    async (request) => {
+      const { programId, milestone } = request.params;
+      return toMilestoneOutput(await viewMilestone(db, programId, milestone, toCutoff(request.query), now()));
+    },
+  );
+};

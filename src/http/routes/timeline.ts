@@ -1,0 +1,69 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { FuzzyDateInput } from '../../domain/fuzzy-date.js';
+import { ConsortiumId, ProgramId } from '../../domain/identifiers.js';
+import { timeline } from '../../services/status-views.js';
+import { replyCsv, toCsv, wantsCsv } from '../csv.js';
+import { ProblemDetails } from '../problem.js';
+import { EventEnvelope, toEventEnvelope } from '../schemas/event-envelope.js';
+import { CutoffQuery, toCutoff } from '../schemas/status-views.js';
+import type { ViewRoutesOptions } from './programs.js';
+
+const TIMELINE_HEADER = ['occurredAt', 'start', 'end', 'type', 'stream', 'title', 'retracted', 'retractedBy', 'id', 'sources'];
+
+export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db }) => {
+  app.get(
+    '/v1/timeline',
+    {
+      schema: {
+        tags: ['views'],
+        operationId: 'getTimeline',
+        summary: 'Events in world-time order, retracted ones marked (also text/csv)',
+        produces: ['application/json', 'text/csv'],
+        querystring: z.object({
+          programId: ProgramId.optional(),
+          consortiumId: ConsortiumId.optional(),
+          from: FuzzyDateInput.optional().meta({ description: 'Only events that begin at or after the start of this date' }),
+          to: FuzzyDateInput.optional().meta({ description: 'Only events that begin before the start of this date' }),
+          ...CutoffQuery,
+        }),
+        response: {
+          200: z.object({
+            events: z.array(
+              EventEnvelope.extend({
+                retracted: z.boolean(),
+                retractedBy: z.uuid().optional().meta({ description: 'The event.retracted that undid it' }),
+              }),
+            ),
+          }),
+          400: ProblemDetails,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { programId, consortiumId, from, to } = request.query;
+      const entries = await timeline(db, { programId, consortiumId, from: from?.start, to: to?.start }, toCutoff(request.query));
+      const events = entries.map(({ event, retractedBy }) => ({
+        ...toEventEnvelope(event),
+        retracted: retractedBy !== undefined,
+        ...(retractedBy !== undefined && { retractedBy }),
+      }));
+      if (wantsCsv(request)) {
+        const rows = events.map((e) => [
+          e.occurredAt.value,
+          e.occurredAt.start,
+          e.occurredAt.end,
+          e.type,
+          e.stream,
+          typeof e.data.title === 'string' ? e.data.title : undefined,
+          e.retracted,
+          e.retractedBy,
+          e.id,
+          e.sources.map((s) => s.url).join(' '),
+        ]);
+        replyCsv(reply, toCsv(TIMELINE_HEADER, rows), 'timeline.csv');
+      }
+      return { events };
+    },
+  );
+};
