@@ -83,7 +83,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
                                           else 'not_enrolled' end)
                   from jsonb_array_elements(i.requires) with ordinality as q(req, k)
                   left join reference r on r.kind = q.req ->> 'kind' and r.key = q.req ->> 'key'
-                  where r.key is null or (r.scope = 'consortium' and (q.req ->> 'enrolment' is null or not exists (
+                  where r.key is null or (r.scope = 'consortium' and q.req ->> 'wholeMilestone' is null
+                                          and (q.req ->> 'enrolment' is null or not exists (
                           select 1 from reference en where en.kind = 'enrolment' and en.key = q.req ->> 'enrolment')))
                   order by q.k limit 1) as missing_reference
           from items i join heads h on h.name = i.stream join counts c on c.stream = i.stream
@@ -167,7 +168,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
             ) as scope
           ) f
           where f.scope is null
-             or (f.scope = 'consortium' and (q.req ->> 'enrolment' is null or not (
+             or (f.scope = 'consortium' and q.req ->> 'wholeMilestone' is null and (q.req ->> 'enrolment' is null or not (
                    exists (select 1 from reference r where r.kind = 'enrolment' and r.key = q.req ->> 'enrolment')
                    or exists (select 1 from batch_definitions b
                               where b.ordinal < n.ordinal and b.kind = 'enrolment' and b.key = q.req ->> 'enrolment'))))

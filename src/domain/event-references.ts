@@ -19,6 +19,8 @@ export interface ReferenceRequirement {
   readonly kind: ReferenceKind;
   readonly key: string;
   readonly enrolment?: string;
+  /** A milestone named as a whole (a reschedule), whatever its scope: no consortium needed. */
+  readonly wholeMilestone?: true;
 }
 
 /** Who or what an event is about; `stream` is unknown for a retraction until its target is looked up. */
@@ -92,7 +94,7 @@ export function subjectOf(event: EventPayload): EventSubject {
       return about(streamName('program', programId), {
         programId,
         milestone,
-        requires: [{ kind: 'milestone', key: milestoneKey(programId, milestone) }, { kind: 'program', key: programId }],
+        requires: [{ kind: 'program', key: programId }, { kind: 'milestone', key: milestoneKey(programId, milestone), wholeMilestone: true }],
       });
     }
     case 'consortium.registered': {
