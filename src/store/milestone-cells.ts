@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { parseFuzzyDate, Precision } from '../domain/fuzzy-date.js';
 import { MilestoneStatus } from '../domain/milestone-status.js';
-import type { Db } from './database.js';
+import type { Db, MilestoneCellTable } from './database.js';
 
 /** A cell as the projection keeps it; overdue is left to the reader, who knows "now". */
 export interface StoredCell {
@@ -27,18 +27,7 @@ const COLUMNS = [
   'evidence',
 ] as const;
 
-interface CellRow {
-  program_id: string;
-  milestone: string;
-  consortium_id: string;
-  status: string;
-  since_value: string;
-  since_precision: string;
-  since_start: Date;
-  since_end: Date;
-  due_value: string | null;
-  evidence: string[];
-}
+type CellRow = Selectable<MilestoneCellTable>;
 
 const toCell = (row: CellRow): StoredCell => ({
   programId: row.program_id,

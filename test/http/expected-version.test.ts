@@ -1,13 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
 import { get, post, problemOf, record, streamPageOf } from '../support/http.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => t?.close());
+const t = useTestApp();
 
 describe('expectedVersion', () => {
   it('lets exactly one of N concurrent appends with the same expectedVersion win; the rest get 409 with the current version', async () => {

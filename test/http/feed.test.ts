@@ -1,17 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordEvents } from '../../src/services/record-events.js';
 import { ProposedEvent } from '../../src/domain/proposed-event.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
 import { eventsOf, feedPageOf, get, post, problemOf, record } from '../support/http.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({ poolSize: 24 });
-});
-afterAll(async () => t?.close());
+const t = useTestApp({ poolSize: 24 });
 
 const WRITERS = 8;
 const EVENTS_PER_WRITER = 260;

@@ -1,18 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { countEvents } from '../support/event-count.js';
 import { programWithConsortium, seminarHeld, uniqueId } from '../support/events.js';
 import { post, problemOf, record } from '../support/http.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
-let t: TestApp;
+const t = useTestApp();
 let programId: string;
 beforeAll(async () => {
-  t = await startTestApp();
   const scenario = programWithConsortium();
   programId = scenario.programId;
   await record(t.app, ...scenario.events);
 });
-afterAll(async () => t?.close());
 
 describe('Idempotency-Key', () => {
   it('sent twice in sequence stores one event and returns the same body', async () => {

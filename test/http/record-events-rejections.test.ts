@@ -1,23 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { countEvents } from '../support/event-count.js';
 import { consortiumRegistered, milestonePlanned, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
 import { call, post, problemOf, record, type JsonResponse } from '../support/http.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
-let t: TestApp;
 let programId: string;
 let outsider: string;
 const BODY_LIMIT = 256 * 1024;
+const t = useTestApp({ limits: { appendBodyLimit: BODY_LIMIT } });
 
 beforeAll(async () => {
-  t = await startTestApp({ limits: { appendBodyLimit: BODY_LIMIT } });
   const scenario = programWithConsortium();
   ({ programId } = scenario);
   outsider = uniqueId('outsider');
   await record(t.app, ...scenario.events, consortiumRegistered(outsider));
 });
-afterAll(async () => t?.close());
 
 /** Sends a bad request and checks it is refused as problem+json with nothing stored. */
 async function refused(send: () => Promise<JsonResponse>) {

@@ -1,14 +1,10 @@
 import { z } from 'zod';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../support/test-app.js';
 import { consortiumEnrolled, consortiumRegistered, programWithConsortium, seminarHeld, uniqueId } from '../support/events.js';
 import { eventsOf, get, post, record, streamPageOf } from '../support/http.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => t?.close());
+const t = useTestApp();
 
 describe('POST /v1/events', () => {
   it('stores one event and answers 201 with its full envelope', async () => {

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { rebuildMilestoneCells } from '../../src/store/milestone-cells.js';
 import { uniqueId } from '../support/events.js';
 import { get, record } from '../support/http.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 import { matrix } from '../support/views.js';
 
 /*
@@ -14,11 +14,7 @@ import { matrix } from '../support/views.js';
  * of it: the same prefix of the history replayed under fresh ids, read from its projection.
  */
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => t?.close());
+const t = useTestApp();
 
 const CONSORTIUMS = ['c1', 'c2', 'c3'] as const;
 const MILESTONES = ['m1', 'm2', 'm3'] as const; // m1: program scope; m2, m3: consortium scope

@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { consortiumEnrolled, consortiumRegistered, programWithConsortium, uniqueId } from '../support/events.js';
 import { get, problemOf, record } from '../support/http.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 import { cell, matrix } from '../support/views.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => t?.close());
+const t = useTestApp();
 
 /** A fresh program with a program-scope milestone (final-evaluation) and a consortium-scope one (defense-pilot). */
 async function scenario() {

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, DEFAULT_LIMITS, type AppLimits } from '../../src/app.js';
 import { openTestDatabase, type TestDatabase } from './test-database.js';
@@ -20,5 +21,27 @@ export async function startTestApp(options: { limits?: Partial<AppLimits>; poolS
       await app.close();
       await database.close();
     },
+  };
+}
+
+/** Starts the app before this file's tests and closes it after them. */
+export function useTestApp(options: { limits?: Partial<AppLimits>; poolSize?: number } = {}): TestApp {
+  let started: TestApp | undefined;
+  beforeAll(async () => {
+    started = await startTestApp(options);
+  });
+  afterAll(async () => started?.close());
+  const current = (): TestApp => {
+    if (started === undefined) throw new Error('the test app starts in beforeAll');
+    return started;
+  };
+  return {
+    get app() {
+      return current().app;
+    },
+    get database() {
+      return current().database;
+    },
+    close: () => current().close(),
   };
 }
