@@ -15,10 +15,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   // The events just written are visible to this later statement of the same transaction.
   await sql`
-    create function refresh_touched_cells(p_items jsonb) returns void language sql as $$
-      select count(refresh_milestone_cell(c.program_id, c.milestone, c.consortium_id))
-      from touched_milestone_cells(array(select (e ->> 'id')::uuid from jsonb_array_elements(p_items) e)) c
-    $$`.execute(db);
+    create function refresh_touched_cells(p_items jsonb) returns void language plpgsql
+    set plan_cache_mode = force_generic_plan set jit = off as $$
+    begin
+      -- Most facts name no milestone: then no cell can change, and the look-up is skipped.
+      if not exists (select 1 from jsonb_array_elements(p_items) e
+                     where e ->> 'milestone' is not null or e ->> 'retracts' is not null
+                        or e ->> 'type' in ('consortium.enrolled', 'consortium.eliminated')) then
+        return;
+      end if;
+      perform refresh_milestone_cell(c.program_id, c.milestone, c.consortium_id)
+      from touched_milestone_cells(array(select (e ->> 'id')::uuid from jsonb_array_elements(p_items) e)) c;
+    end $$`.execute(db);
 
   /*
    * The whole append: idempotency, stream heads, expected versions, reference and retraction
