@@ -40,6 +40,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       v_evidence uuid[] := '{}';
       r event;
     begin
+      -- One writer at a time per cell, and the events read only once the lock is held: a fold
+      -- started before a concurrent append committed would otherwise overwrite the cell without it.
+      perform pg_advisory_xact_lock(hashtextextended('milestone_cell/' || p_program || '/' || p_milestone || '/' || p_consortium, 0));
       select e.* into v_plan from event e
       where e.program_id = p_program and e.milestone = p_milestone and e.type = 'milestone.planned'
       limit 1;

@@ -94,7 +94,10 @@ export function foldProgram(programId: string, events: readonly RecordedEvent[],
     const cells: CellState[] =
       scope === 'program'
         ? [{ consortiumId: undefined, status: 'planned', since: undefined, changed: false, evidence: [] }]
-        : enrolments.map((e) => ({ consortiumId: text(e, 'consortiumId'), status: 'planned', since: undefined, changed: false, evidence: [] }));
+        : enrolments
+            .map((e): CellState => ({ consortiumId: text(e, 'consortiumId'), status: 'planned', since: undefined, changed: false, evidence: [] }))
+            // Code-point order, as the projection sorts (collate "C").
+            .sort((a, b) => ((a.consortiumId ?? '') < (b.consortiumId ?? '') ? -1 : 1));
     let due = parseFuzzyDate(text(plan, 'due') ?? '');
 
     for (const event of inForce) {

@@ -45,8 +45,8 @@ export async function findProgramCells(db: Db, programId: string): Promise<Store
     .selectFrom('milestone_cell')
     .select(COLUMNS)
     .where('program_id', '=', programId)
-    .orderBy('milestone')
-    .orderBy('consortium_id')
+    .orderBy(sql`milestone collate "C"`)
+    .orderBy(sql`consortium_id collate "C"`)
     .execute();
   return rows.map(toCell);
 }
@@ -59,8 +59,8 @@ export async function findConsortiumCells(db: Db, consortiumId: string, programI
     .select(COLUMNS)
     .where('program_id', 'in', programIds)
     .where((eb) => eb.or([eb('consortium_id', '=', consortiumId), eb('consortium_id', '=', '')]))
-    .orderBy('program_id')
-    .orderBy('milestone')
+    .orderBy(sql`program_id collate "C"`)
+    .orderBy(sql`milestone collate "C"`)
     .execute();
   return rows.map(toCell);
 }
