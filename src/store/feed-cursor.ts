@@ -11,6 +11,9 @@ export interface FeedCursor {
 
 const VERSION = 'f1';
 const DIGITS = /^\d{1,20}$/;
+// Beyond these the database would refuse the cast: a forged cursor is a 400, not a 500.
+const MAX_XID8 = 2n ** 64n - 1n;
+const MAX_BIGINT = 2n ** 63n - 1n;
 
 export const FEED_START: FeedCursor = { tx: '0', position: '0' };
 
@@ -22,5 +25,6 @@ export function decodeCursor(text: string): FeedCursor {
   const [version, tx, position, ...rest] = Buffer.from(text, 'base64url').toString('utf8').split(':');
   if (version !== VERSION || tx === undefined || position === undefined || rest.length > 0) throw new InvalidCursorError(text);
   if (!DIGITS.test(tx) || !DIGITS.test(position)) throw new InvalidCursorError(text);
+  if (BigInt(tx) > MAX_XID8 || BigInt(position) > MAX_BIGINT) throw new InvalidCursorError(text);
   return { tx, position };
 }

@@ -145,7 +145,13 @@ describe('GET /v1/events (the global feed)', () => {
     expect(next.events.map((e) => e.id)).toEqual([late?.id]);
   });
 
-  it.each(['garbage', Buffer.from('f1:12:x').toString('base64url'), Buffer.from('f9:1:2').toString('base64url')])(
+  it.each([
+    'garbage',
+    Buffer.from('f1:12:x').toString('base64url'),
+    Buffer.from('f9:1:2').toString('base64url'),
+    Buffer.from('f1:99999999999999999999:1').toString('base64url'),
+    Buffer.from('f1:1:9999999999999999999').toString('base64url'),
+  ])(
     'refuses a cursor it did not issue (%s) with 400 naming `after`',
     async (cursor) => {
       const response = await get(t.app, `/v1/events?after=${cursor}`);
