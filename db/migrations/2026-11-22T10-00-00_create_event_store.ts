@@ -18,7 +18,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         check (occurred_precision in ('year', 'half', 'quarter', 'month', 'day', 'instant')),
       occurred_start timestamptz not null,
       occurred_end timestamptz not null check (occurred_end >= occurred_start),
-      recorded_at timestamptz not null default clock_timestamp(),
+      -- The start of the client's statement: one batch, one moment, so a knownAt cut never splits it.
+      recorded_at timestamptz not null default statement_timestamp(),
       data jsonb not null,
       sources jsonb not null default '[]',
       metadata jsonb not null,

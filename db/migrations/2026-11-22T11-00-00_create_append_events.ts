@@ -19,6 +19,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     set plan_cache_mode = force_generic_plan set jit = off as $$
     declare
       v_cell record;
+      v_program record;
+      v_ids uuid[] := array(select (e ->> 'id')::uuid from jsonb_array_elements(p_items) e);
     begin
       -- Most facts name no milestone: then no cell can change, and the look-up is skipped.
       if not exists (select 1 from jsonb_array_elements(p_items) e
@@ -26,10 +28,24 @@ export async function up(db: Kysely<unknown>): Promise<void> {
                         or e ->> 'type' in ('consortium.enrolled', 'consortium.eliminated')) then
         return;
       end if;
+      -- Waits for a rebuild (which holds the table) before any cell lock, so the two never deadlock.
+      lock table milestone_cell in row exclusive mode;
+      -- Planning, rescheduling, enrolling and eliminating change which cells exist in a program, and
+      -- they come from different streams. One at a time per program, and the cells to refresh are
+      -- worked out only afterwards, by a statement that sees what the previous holder committed.
+      for v_program in
+        select distinct e.program_id collate "C" as program_id
+        from event e left join event t on e.type = 'event.retracted' and t.id = (e.data ->> 'eventId')::uuid
+        where e.id = any (v_ids) and e.program_id is not null
+          and coalesce(t.type, e.type) in ('milestone.planned', 'milestone.rescheduled', 'consortium.enrolled', 'consortium.eliminated')
+        order by 1
+      loop
+        perform pg_advisory_xact_lock(hashtextextended('program/' || v_program.program_id, 0));
+      end loop;
       -- In one order for every writer, so that two batches never wait on each other's cells.
       for v_cell in
         select c.program_id, c.milestone, c.consortium_id
-        from touched_milestone_cells(array(select (e ->> 'id')::uuid from jsonb_array_elements(p_items) e)) c
+        from touched_milestone_cells(v_ids) c
         order by c.program_id collate "C", c.milestone collate "C", c.consortium_id collate "C"
       loop
         perform refresh_milestone_cell(v_cell.program_id, v_cell.milestone, v_cell.consortium_id);
@@ -231,7 +247,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         select ml_fail('MLRET', 'retraction refused', jsonb_build_object('ordinal', i.ordinal, 'eventId', i.retracts,
                  'targetType', i.target_type, 'alreadyRetracted', true))
         from items i
-        where i.retracts is not null and not exists (select 1 from retracted r where r.event_id = i.retracts)
+        where i.retracts is not null and (not exists (select 1 from retracted r where r.event_id = i.retracts)
+                                          or exists (select 1 from items o where o.retracts = i.retracts and o.ordinal < i.ordinal))
       )
       select w.* from written w where not exists (select 1 from refused) order by w.position;
       perform refresh_touched_cells(p_items);

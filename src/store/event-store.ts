@@ -131,7 +131,8 @@ const DatabaseFailure = z.object({ code: z.string(), detail: z.string().optional
 /** Turns the ML* SQLSTATEs raised by append_events() into domain errors; anything else passes through. */
 function translateAppendError(error: unknown, request: AppendRequest): unknown {
   const failure = DatabaseFailure.safeParse(error);
-  if (!failure.success) return error;
+  // Only our own ML* errors carry a JSON detail; any other error keeps its cause for the log.
+  if (!failure.success || !failure.data.code.startsWith('ML')) return error;
   const { code, detail = '{}' } = failure.data;
   const details: unknown = JSON.parse(detail);
   switch (code) {
