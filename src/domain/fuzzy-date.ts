@@ -27,6 +27,10 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}
 
 export const FUZZY_DATE_FORMS = '2026, 2026-H1, 2026-Q2, 2026-05, 2026-05-14 or an ISO-8601 date-time with offset';
 
+/** Years the store can hold as intervals: four digits, and the end of the interval still in 9999. */
+const MIN_YEAR = 1000;
+const MAX_YEAR = 9998;
+
 const utc = (year: number, monthIndex: number, day = 1): Date => new Date(Date.UTC(year, monthIndex, day));
 
 const monthsSpan = (value: string, precision: Precision, year: number, firstMonth: number, months: number): FuzzyDate => ({
@@ -38,6 +42,8 @@ const monthsSpan = (value: string, precision: Precision, year: number, firstMont
 
 /** Parses one of the accepted forms, or returns undefined when the text is not a valid date. */
 export function parseFuzzyDate(text: string): FuzzyDate | undefined {
+  const year = Number(text.slice(0, 4));
+  if (!(year >= MIN_YEAR && year <= MAX_YEAR)) return undefined;
   let m: RegExpExecArray | null;
   if ((m = YEAR.exec(text))) return monthsSpan(text, 'year', Number(m[1]), 0, 12);
   if ((m = HALF.exec(text))) return monthsSpan(text, 'half', Number(m[1]), (Number(m[2]) - 1) * 6, 6);
@@ -55,7 +61,8 @@ export function parseFuzzyDate(text: string): FuzzyDate | undefined {
   }
   if (INSTANT.test(text)) {
     const instant = new Date(text);
-    if (Number.isNaN(instant.getTime())) return undefined;
+    // The calendar date must exist too: Date would read 2026-02-30T10:00Z as 2 March.
+    if (Number.isNaN(instant.getTime()) || parseFuzzyDate(text.slice(0, 10)) === undefined) return undefined;
     return { value: text, precision: 'instant', start: instant, end: instant };
   }
   return undefined;

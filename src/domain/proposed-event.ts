@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { EVENT_DATA_SCHEMAS, EVENT_TYPE_NAMES, type EventType } from './event-catalogue.js';
 import { FuzzyDateInput } from './fuzzy-date.js';
+import { SafeText } from './safe-text.js';
 import { Source } from './source.js';
+
+/** Stream versions are 32-bit in the store. */
+export const MAX_STREAM_VERSION = 2_147_483_647;
 
 export const MAX_SOURCES = 20;
 
@@ -11,10 +15,11 @@ const proposalFields = {
   expectedVersion: z
     .int()
     .min(0)
+    .max(MAX_STREAM_VERSION)
     .optional()
     .meta({ description: 'The stream version the writer believes current; 0 means the stream must not exist yet.' }),
-  correlationId: z.string().min(1).max(200).optional(),
-  causationId: z.string().min(1).max(200).optional(),
+  correlationId: SafeText.min(1).max(200).optional(),
+  causationId: SafeText.min(1).max(200).optional(),
 };
 
 function unknownTypeMessage(input: unknown): string {

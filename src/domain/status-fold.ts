@@ -102,6 +102,8 @@ export function foldProgram(programId: string, events: readonly RecordedEvent[],
 
     for (const event of inForce) {
       const bearsOnMilestone = text(event, 'milestone') === milestone;
+      // A reschedule moves the milestone's due date even while it has no cell yet.
+      if (event.type === 'milestone.rescheduled' && bearsOnMilestone) due = parseFuzzyDate(text(event, 'due') ?? '') ?? due;
       for (const cell of cells) {
         if (!bearsOn(event, cell, scope, bearsOnMilestone)) continue;
         cell.evidence.push(event.id);
@@ -109,7 +111,6 @@ export function foldProgram(programId: string, events: readonly RecordedEvent[],
           // While nothing has moved it, a cell is planned since its latest defining event.
           cell.since = event.occurredAt;
         }
-        if (event.type === 'milestone.rescheduled') due = parseFuzzyDate(text(event, 'due') ?? '') ?? due;
         const next = nextStatus(cell.status, event);
         if (next !== cell.status) {
           cell.status = next;

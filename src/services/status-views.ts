@@ -130,7 +130,12 @@ export async function viewConsortium(db: Db, consortiumId: string, cutoff: Cutof
   const programs = await Promise.all(
     enrolments.map(async (enrolment) => {
       const programId = str(enrolment, 'programId') ?? '';
-      const view = await viewProgram(db, programId, cutoff, now);
+      // World-time order of definitions is not enforced: at a cut-off the program may not exist yet.
+      const view = await viewProgram(db, programId, cutoff, now).catch((error: unknown) => {
+        if (error instanceof SubjectNotFoundError) return undefined;
+        throw error;
+      });
+      if (view === undefined) return undefined;
       const eliminated = own.find((e) => e.type === 'consortium.eliminated' && str(e, 'programId') === programId);
       const mine = (cell: MilestoneCell) => cell.consortiumId === undefined || cell.consortiumId === consortiumId;
       return {
@@ -146,7 +151,7 @@ export async function viewConsortium(db: Db, consortiumId: string, cutoff: Cutof
       };
     }),
   );
-  return { consortium: toConsortium(registered), programs };
+  return { consortium: toConsortium(registered), programs: programs.filter((p) => p !== undefined) };
 }
 
 export interface TimelineEntry {

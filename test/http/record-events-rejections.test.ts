@@ -70,7 +70,7 @@ describe('POST /v1/events refuses bad input with a 4xx problem and stores nothin
     expect(problem.errors?.[0]?.detail).toContain('at least one of programId and consortiumId');
   });
 
-  it.each(['2026-Q5', '2026-13', '2026-02-30', 'June 2026', '2026-06-10T10:00:00'])('a bad fuzzy date %j: 400 naming /occurredAt', async (date) => {
+  it.each(['2026-Q5', '2026-13', '2026-02-30', 'June 2026', '2026-06-10T10:00:00', '9999', '0000-01-01T00:00:00Z', '2026-02-30T10:00Z'])('a bad fuzzy date %j: 400 naming /occurredAt', async (date) => {
     const { status, problem } = await refused(() => post(t.app, { ...fact({ programId, milestone: 'final-evaluation' }), occurredAt: date }));
 
     expect(status).toBe(400);
@@ -116,6 +116,25 @@ describe('POST /v1/events refuses bad input with a 4xx problem and stores nothin
 
     expect(status).toBe(413);
     expect(problem.type).toBe('/problems/payload-too-large');
+  });
+
+  it.each([
+    ['a NUL character', 'Seminar\u0000'],
+    ['an unpaired surrogate', 'Seminar \ud800'],
+  ])('a string with %s, which PostgreSQL cannot store: 400 naming it', async (_what, title) => {
+    const { status, problem } = await refused(() => post(t.app, { type: 'seminar.held', occurredAt: '2026-06', data: { programId, title } }));
+
+    expect(status).toBe(400);
+    expect(problem.errors?.[0]).toMatchObject({ pointer: '/data/title', detail: expect.stringContaining('NUL') });
+  });
+
+  it('an expectedVersion beyond what a stream can reach: 400', async () => {
+    const { status, problem } = await refused(() =>
+      post(t.app, { ...fact({ programId, milestone: 'final-evaluation' }), expectedVersion: 3_000_000_000 }),
+    );
+
+    expect(status).toBe(400);
+    expect(problem.errors?.[0]?.pointer).toBe('/expectedVersion');
   });
 
   it('expectedVersion below 0: 400 naming it', async () => {
@@ -178,6 +197,16 @@ describe('POST /v1/events refuses references to what does not exist, and stores 
 
     expect(status).toBe(422);
     expect(problem.type).toBe('/problems/not-retractable');
+  });
+
+  it('a batch that retracts the same event twice: refused, and nothing stored', async () => {
+    const [seminar] = await record(t.app, fact({ programId, title: 'retract me twice' }, 'seminar.held'));
+    const retract = fact({ eventId: seminar?.id, reason: 'wrong' }, 'event.retracted');
+
+    const { status, problem } = await refused(() => post(t.app, { events: [retract, retract] }));
+
+    expect(status).toBe(409);
+    expect(problem.type).toBe('/problems/already-retracted');
   });
 
   it('registering a program twice: 409 already-defined', async () => {

@@ -108,6 +108,12 @@ describe('GET /v1/streams/{stream}/events', () => {
     expect(page).toMatchObject({ version: 0, events: [] });
   });
 
+  it('refuses a fromVersion beyond what a stream can reach with 400', async () => {
+    const response = await get(t.app, '/v1/streams/program:x/events?fromVersion=3000000000');
+
+    expect(response.status).toBe(400);
+  });
+
   it('refuses a stream name that is not program:<id> or consortium:<id>', async () => {
     const response = await get(t.app, '/v1/streams/milestone:x/events');
 

@@ -1,5 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { consortiumEnrolled, consortiumRegistered, programWithConsortium, uniqueId } from '../support/events.js';
+import { ProposedEvent } from '../../src/domain/proposed-event.js';
+import { recordEvents } from '../../src/services/record-events.js';
+import { rebuildMilestoneCells } from '../../src/store/milestone-cells.js';
+import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
 import { post, record } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 import { matrix } from '../support/views.js';
@@ -36,6 +40,61 @@ describe('milestone cells under concurrent writers', () => {
     const replayed = await matrix(t.app, programId, `?knownAt=${new Date(Date.now() + 60_000).toISOString()}`);
     const finalEvaluation = projected.milestones.find((m) => m.milestone === 'final-evaluation');
     expect(finalEvaluation?.cells[0]?.evidence).toHaveLength(1 + WRITERS * ROUNDS);
+    expect(projected.milestones).toEqual(replayed.milestones);
+  });
+
+  it('has every cell when a milestone is planned and rescheduled while a consortium is being enrolled', async () => {
+    const programId = uniqueId('p');
+    const consortiumId = uniqueId('c');
+    await record(t.app, programRegistered(programId), milestonePlanned(programId, 'm0', 'consortium', '2026-Q2'), consortiumRegistered(consortiumId));
+
+    // The enrolment (consortium stream) stays uncommitted while the plan (program stream) is sent.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const enrolling = t.database.concurrentTransactions
+      ? t.database.db.transaction().execute(async (trx) => {
+          await recordEvents(trx, { events: [ProposedEvent.parse(consortiumEnrolled(consortiumId, programId))], actor: 'slow', requestId: 'held', idempotencyKey: undefined });
+          await released;
+        })
+      : record(t.app, consortiumEnrolled(consortiumId, programId));
+    await sleep(100);
+    const planning = record(
+      t.app,
+      milestonePlanned(programId, 'm1', 'consortium', '2026-Q3'),
+      { type: 'milestone.rescheduled', occurredAt: '2026-06', data: { programId, milestone: 'm0', due: '2027' } },
+    );
+    await sleep(200);
+    release();
+    await Promise.all([enrolling, planning]);
+
+    const projected = await matrix(t.app, programId);
+    expect(projected.milestones.map((m) => [m.milestone, m.due?.value, m.cells.map((c) => [c.consortiumId, c.due?.value])])).toEqual([
+      ['m0', '2027', [[consortiumId, '2027']]],
+      ['m1', '2026-Q3', [[consortiumId, '2026-Q3']]],
+    ]);
+    const replayed = await matrix(t.app, programId, `?knownAt=${new Date(Date.now() + 60_000).toISOString()}`);
+    expect(projected.milestones).toEqual(replayed.milestones);
+  });
+
+  it('lets every append through while a rebuild runs, and ends as the fold of the log', async () => {
+    const { programId, consortiumId, events } = programWithConsortium();
+    await record(t.app, ...events);
+
+    const appends = Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        post(t.app, {
+          type: TYPES[i % TYPES.length],
+          occurredAt: DATES[i % DATES.length],
+          data: { programId, milestone: i % 2 === 0 ? 'final-evaluation' : 'defense-pilot', consortiumId },
+        }),
+      ),
+    );
+    const rebuilds = Promise.all([rebuildMilestoneCells(t.database.db), sleep(20).then(() => rebuildMilestoneCells(t.database.db))]);
+    const [responses] = await Promise.all([appends, rebuilds]);
+
+    expect(responses.map((r) => r.status)).toEqual(Array<number>(24).fill(201));
+    const projected = await matrix(t.app, programId);
+    const replayed = await matrix(t.app, programId, `?knownAt=${new Date(Date.now() + 60_000).toISOString()}`);
     expect(projected.milestones).toEqual(replayed.milestones);
   });
 });

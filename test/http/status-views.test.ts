@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { consortiumEnrolled, consortiumRegistered, programWithConsortium, uniqueId } from '../support/events.js';
+import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
 import { get, problemOf, record } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 import { cell, matrix } from '../support/views.js';
@@ -169,6 +169,36 @@ describe('overdue', () => {
 
     expect((await cell(t.app, programId, 'final-evaluation', undefined, '?asOf=2026-10-01')).overdue).toBe(false);
     expect((await cell(t.app, programId, 'defense-pilot', consortiumId, '?asOf=2026-10-01')).overdue).toBe(true);
+  });
+});
+
+describe('definitions out of world-time order', () => {
+  it('a reschedule moves the due date of a consortium-scope milestone nobody is enrolled in yet', async () => {
+    const programId = uniqueId('p');
+    await record(t.app, programRegistered(programId), milestonePlanned(programId, 'solo', 'consortium', '2026-Q2'));
+
+    await record(t.app, fact('milestone.rescheduled', '2026-05', { programId, milestone: 'solo', due: '2027' }));
+
+    for (const query of ['', '?asOf=2026-12-31']) {
+      const program = await get(t.app, `/v1/programs/${programId}${query}`);
+      expect(program.body, query).toMatchObject({ milestones: [{ milestone: 'solo', due: { value: '2027' } }] });
+    }
+  });
+
+  it('a consortium enrolled (in world time) before its program was registered still has a status as of then', async () => {
+    const programId = uniqueId('p');
+    const consortiumId = uniqueId('c');
+    await record(t.app, { ...programRegistered(programId), occurredAt: '2026' }, consortiumRegistered(consortiumId), {
+      ...consortiumEnrolled(consortiumId, programId),
+      occurredAt: '2025-08',
+    });
+
+    const early = await get(t.app, `/v1/consortiums/${consortiumId}/status?asOf=2025-09`);
+    const later = await get(t.app, `/v1/consortiums/${consortiumId}/status?asOf=2026-02`);
+
+    expect(early.status).toBe(200);
+    expect(early.body).toMatchObject({ consortium: { consortiumId }, programs: [] });
+    expect(later.body).toMatchObject({ programs: [{ program: { programId } }] });
   });
 });
 

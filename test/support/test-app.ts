@@ -10,9 +10,20 @@ export interface TestApp {
 }
 
 /** The whole service on a database of this file's own, driven through inject(). */
-export async function startTestApp(options: { limits?: Partial<AppLimits>; poolSize?: number } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  readonly limits?: Partial<AppLimits>;
+  readonly poolSize?: number;
+  /** The clock views judge overdue by. */
+  readonly now?: () => Date;
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await openTestDatabase({ poolSize: options.poolSize });
-  const app = await buildApp({ db: database.db, limits: { ...DEFAULT_LIMITS, ...options.limits } });
+  const app = await buildApp({
+    db: database.db,
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    ...(options.now !== undefined && { now: options.now }),
+  });
   await app.ready();
   return {
     app,
@@ -25,7 +36,7 @@ export async function startTestApp(options: { limits?: Partial<AppLimits>; poolS
 }
 
 /** Starts the app before this file's tests and closes it after them. */
-export function useTestApp(options: { limits?: Partial<AppLimits>; poolSize?: number } = {}): TestApp {
+export function useTestApp(options: TestAppOptions = {}): TestApp {
   let started: TestApp | undefined;
   beforeAll(async () => {
     started = await startTestApp(options);

@@ -5,7 +5,7 @@ import { ConsortiumId, ProgramId, StreamName } from '../../domain/identifiers.js
 import { ProposedEvent, ProposedEventBatch } from '../../domain/proposed-event.js';
 import { recordEvents } from '../../services/record-events.js';
 import { getEvent, pageFeed } from '../../services/read-events.js';
-import type { Db } from '../../store/database.js';
+import type { Db } from '../../services/database-handle.js';
 import { ProblemDetails } from '../problem.js';
 import { EventEnvelope, toEventEnvelope } from '../schemas/event-envelope.js';
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MilestoneKey, ProgramId } from '../../domain/identifiers.js';
 import { listPrograms, viewMilestone, viewProgram } from '../../services/status-views.js';
-import type { Db } from '../../store/database.js';
+import type { Db } from '../../services/database-handle.js';
 import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { ProblemDetails } from '../problem.js';
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../schemas/event-envelope.js';

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { StreamName } from '../../domain/identifiers.js';
+import { MAX_STREAM_VERSION } from '../../domain/proposed-event.js';
 import { pageStream } from '../../services/read-events.js';
-import type { Db } from '../../store/database.js';
+import type { Db } from '../../services/database-handle.js';
 import { ProblemDetails } from '../problem.js';
 import { EventEnvelope, toEventEnvelope } from '../schemas/event-envelope.js';
 
@@ -21,7 +22,7 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (a
         summary: "One stream's events in stream order, and its current version (0 when it has none)",
         params: z.object({ stream: StreamName }),
         querystring: z.object({
-          fromVersion: z.coerce.number().int().min(1).default(1),
+          fromVersion: z.coerce.number().int().min(1).max(MAX_STREAM_VERSION).default(1),
           limit: z.coerce.number().int().min(1).max(maxPageSize).default(100),
         }),
         response: {
