@@ -42,7 +42,7 @@ const Change = fc.oneof(
 );
 
 const History = fc.record({
-  enrolled: fc.subarray([...CONSORTIUMS], { minLength: 1 }),
+  enrolled: fc.subarray([...CONSORTIUMS]),
   changes: fc.array(Change, { minLength: 1, maxLength: 12 }),
   retractions: fc.array(fc.record({ at: fc.nat(), target: fc.nat() }), { maxLength: 4 }),
   cut: fc.nat(),
@@ -53,7 +53,7 @@ type History = typeof History extends fc.Arbitrary<infer H> ? H : never;
 /** Turns a generated history into valid steps: definitions, then changes, retractions in between. */
 function stepsOf(history: History): Step[] {
   const { enrolled } = history;
-  const pick = (n: number) => enrolled[n % enrolled.length] ?? 'c1';
+  const pick = (n: number) => enrolled[n % enrolled.length];
   const steps: Step[] = [
     {
       kind: 'event',
@@ -79,15 +79,18 @@ function stepsOf(history: History): Step[] {
   history.changes.forEach((change, i) => {
     if (change.kind === 'fact') {
       const who = pick(change.who);
+      // Nobody enrolled: only the program-scope milestone can take a fact.
+      if (who === undefined && change.milestone !== 'm1') return;
       steps.push({
         kind: 'event',
-        body: (ids) => factBody(change.type, change.date, ids.program, change.milestone === 'm1' && i % 2 === 0 ? undefined : ids.consortium(who), change.milestone),
+        body: (ids) =>
+          factBody(change.type, change.date, ids.program, who === undefined || (change.milestone === 'm1' && i % 2 === 0) ? undefined : ids.consortium(who), change.milestone),
       });
     } else if (change.kind === 'reschedule') {
       steps.push({ kind: 'event', body: (ids) => ({ type: 'milestone.rescheduled', occurredAt: change.date, data: { programId: ids.program, milestone: change.milestone, due: change.due } }) });
     } else {
       const who = pick(change.who);
-      if (eliminated.has(who)) return;
+      if (who === undefined || eliminated.has(who)) return;
       eliminated.add(who);
       steps.push({ kind: 'event', body: (ids) => ({ type: 'consortium.eliminated', occurredAt: change.date, data: { programId: ids.program, consortiumId: ids.consortium(who) } }) });
     }
