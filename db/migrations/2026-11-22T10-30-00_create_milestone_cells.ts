@@ -19,6 +19,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       since_end timestamptz not null,
       due_value text,
       evidence uuid[] not null,
+      -- World-time place of the latest event folded in: a later event can be applied on top.
+      last_start timestamptz not null,
+      last_position bigint not null,
       primary key (program_id, milestone, consortium_id)
     )`.execute(db);
   await sql`create index milestone_cell_consortium on milestone_cell (consortium_id, program_id)`.execute(db);
@@ -26,42 +29,81 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index event_program_milestone on event (program_id, milestone) where milestone is not null`.execute(db);
   await sql`create index event_consortium_program on event (consortium_id, program_id) where consortium_id is not null`.execute(db);
 
+  /*
+   * Folds one cell. Given the ids of the events an append has just written, and when they all
+   * come later in world time than what the cell has folded (the usual case: news arrives in
+   * order), it applies them to the stored state; otherwise (a late event, a retraction, a new
+   * plan or enrolment, or a rebuild, which passes no ids) it folds the cell's whole history.
+   */
   await sql`
-    create function refresh_milestone_cell(p_program text, p_milestone text, p_consortium text)
+    create function refresh_milestone_cell(p_program text, p_milestone text, p_consortium text, p_new_ids uuid[])
     returns void language plpgsql set plan_cache_mode = force_generic_plan set jit = off as $$
     declare
+      v_cell milestone_cell;
+      v_incremental boolean := false;
       v_plan event;
       v_scope text;
       v_due text;
       v_status text := 'planned';
       v_next text;
-      v_changed boolean := false;
-      v_since event;
+      v_since_value text;
+      v_since_precision text;
+      v_since_start timestamptz;
+      v_since_end timestamptz;
+      v_last_start timestamptz;
+      v_last_position bigint;
       v_evidence uuid[] := '{}';
       r event;
     begin
       -- One writer at a time per cell, and the events read only once the lock is held: a fold
       -- started before a concurrent append committed would otherwise overwrite the cell without it.
       perform pg_advisory_xact_lock(hashtextextended('milestone_cell/' || p_program || '/' || p_milestone || '/' || p_consortium, 0));
-      select e.* into v_plan from event e
-      where e.program_id = p_program and e.milestone = p_milestone and e.type = 'milestone.planned'
-      limit 1;
-      v_scope := v_plan.data ->> 'scope';
-      if v_plan.id is null
-         or (v_scope = 'program') <> (p_consortium = '')
-         or (v_scope = 'consortium' and not exists (
-               select 1 from event e where e.consortium_id = p_consortium and e.program_id = p_program
-                 and e.type = 'consortium.enrolled')) then
-        delete from milestone_cell c
+
+      if p_new_ids is not null then
+        select * into v_cell from milestone_cell c
         where c.program_id = p_program and c.milestone = p_milestone and c.consortium_id = p_consortium;
-        return;
+        v_incremental := found and not exists (
+          select 1 from event e where e.id = any (p_new_ids)
+            and (e.type in ('milestone.planned', 'consortium.enrolled', 'event.retracted')
+                 or (e.occurred_start, e.position) < (v_cell.last_start, v_cell.last_position)));
       end if;
-      v_due := v_plan.data ->> 'due';
-      v_since := v_plan;
+
+      if v_incremental then
+        v_scope := case when p_consortium = '' then 'program' else 'consortium' end;
+        v_status := v_cell.status;
+        v_due := v_cell.due_value;
+        v_evidence := v_cell.evidence;
+        v_since_value := v_cell.since_value;
+        v_since_precision := v_cell.since_precision;
+        v_since_start := v_cell.since_start;
+        v_since_end := v_cell.since_end;
+        v_last_start := v_cell.last_start;
+        v_last_position := v_cell.last_position;
+      else
+        select e.* into v_plan from event e
+        where e.program_id = p_program and e.milestone = p_milestone and e.type = 'milestone.planned'
+        limit 1;
+        v_scope := v_plan.data ->> 'scope';
+        if v_plan.id is null
+           or (v_scope = 'program') <> (p_consortium = '')
+           or (v_scope = 'consortium' and not exists (
+                 select 1 from event e where e.consortium_id = p_consortium and e.program_id = p_program
+                   and e.type = 'consortium.enrolled')) then
+          delete from milestone_cell c
+          where c.program_id = p_program and c.milestone = p_milestone and c.consortium_id = p_consortium;
+          return;
+        end if;
+        v_due := v_plan.data ->> 'due';
+        v_since_value := v_plan.occurred_value;
+        v_since_precision := v_plan.occurred_precision;
+        v_since_start := v_plan.occurred_start;
+        v_since_end := v_plan.occurred_end;
+      end if;
 
       for r in
         select e.* from event e
-        where not exists (select 1 from retraction x where x.event_id = e.id)
+        where (not v_incremental or e.id = any (p_new_ids))
+          and not exists (select 1 from retraction x where x.event_id = e.id)
           and ((e.program_id = p_program and e.milestone = p_milestone
                 and (e.type in ('milestone.planned', 'milestone.rescheduled')
                      or (e.type in ('mou.signed', 'seminar.held', 'pilot.started', 'pilot.completed', 'model.announced',
@@ -73,8 +115,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         order by e.occurred_start, e.position
       loop
         v_evidence := v_evidence || r.id;
-        if (r.id = v_plan.id or r.type = 'consortium.enrolled') and not v_changed then
-          v_since := r;
+        v_last_start := r.occurred_start;
+        v_last_position := r.position;
+        -- While nothing has moved it, a cell is planned since its latest defining event.
+        if r.type in ('milestone.planned', 'consortium.enrolled') and v_status = 'planned' then
+          v_since_value := r.occurred_value;
+          v_since_precision := r.occurred_precision;
+          v_since_start := r.occurred_start;
+          v_since_end := r.occurred_end;
         end if;
         if r.type = 'milestone.rescheduled' then
           v_due := r.data ->> 'due';
@@ -92,19 +140,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         end;
         if v_next <> v_status then
           v_status := v_next;
-          v_since := r;
-          v_changed := true;
+          v_since_value := r.occurred_value;
+          v_since_precision := r.occurred_precision;
+          v_since_start := r.occurred_start;
+          v_since_end := r.occurred_end;
         end if;
       end loop;
 
       insert into milestone_cell as c (program_id, milestone, consortium_id, status, since_value, since_precision,
-                                       since_start, since_end, due_value, evidence)
-      values (p_program, p_milestone, p_consortium, v_status, v_since.occurred_value, v_since.occurred_precision,
-              v_since.occurred_start, v_since.occurred_end, v_due, v_evidence)
+                                       since_start, since_end, due_value, evidence, last_start, last_position)
+      values (p_program, p_milestone, p_consortium, v_status, v_since_value, v_since_precision,
+              v_since_start, v_since_end, v_due, v_evidence, v_last_start, v_last_position)
       on conflict (program_id, milestone, consortium_id) do update
         set status = excluded.status, since_value = excluded.since_value, since_precision = excluded.since_precision,
             since_start = excluded.since_start, since_end = excluded.since_end, due_value = excluded.due_value,
-            evidence = excluded.evidence;
+            evidence = excluded.evidence, last_start = excluded.last_start, last_position = excluded.last_position;
     end $$`.execute(db);
 
   /*
@@ -141,7 +191,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`drop function touched_milestone_cells(uuid[])`.execute(db);
-  await sql`drop function refresh_milestone_cell(text, text, text)`.execute(db);
+  await sql`drop function refresh_milestone_cell(text, text, text, uuid[])`.execute(db);
   await sql`drop index event_program_milestone, event_consortium_program`.execute(db);
   await sql`drop table milestone_cell`.execute(db);
 }

@@ -48,7 +48,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         from touched_milestone_cells(v_ids) c
         order by c.program_id collate "C", c.milestone collate "C", c.consortium_id collate "C"
       loop
-        perform refresh_milestone_cell(v_cell.program_id, v_cell.milestone, v_cell.consortium_id);
+        perform refresh_milestone_cell(v_cell.program_id, v_cell.milestone, v_cell.consortium_id, v_ids);
       end loop;
     end $$`.execute(db);
 

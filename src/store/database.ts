@@ -62,4 +62,6 @@ export interface MilestoneCellTable {
   since_end: Date;
   due_value: string | null;
   evidence: string[];
+  last_start: Date;
+  last_position: string;
 }

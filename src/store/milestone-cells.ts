@@ -27,7 +27,8 @@ const COLUMNS = [
   'evidence',
 ] as const;
 
-type CellRow = Selectable<MilestoneCellTable>;
+type CellRow = Pick<Selectable<MilestoneCellTable>, (typeof COLUMNS)[number]>;
+
 
 const toCell = (row: CellRow): StoredCell => ({
   programId: row.program_id,
@@ -74,7 +75,7 @@ export async function rebuildMilestoneCells(db: Db): Promise<{ cells: number; ev
     await sql`lock table milestone_cell in exclusive mode`.execute(trx);
     await sql`delete from milestone_cell`.execute(trx);
     await sql`
-      select count(refresh_milestone_cell(p.program_id, p.milestone, coalesce(en.consortium_id, '')))
+      select count(refresh_milestone_cell(p.program_id, p.milestone, coalesce(en.consortium_id, ''), null))
       from event p
       left join event en on p.data ->> 'scope' = 'consortium' and en.type = 'consortium.enrolled' and en.program_id = p.program_id
       where p.type = 'milestone.planned'`.execute(trx);
