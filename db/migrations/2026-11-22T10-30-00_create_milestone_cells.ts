@@ -164,29 +164,36 @@ export async function up(db: Kysely<unknown>): Promise<void> {
    */
   await sql`
     create function touched_milestone_cells(p_event_ids uuid[])
-    returns table (program_id text, milestone text, consortium_id text) language sql stable as $$
-      with subject as (
+    returns table (program_id text, milestone text, consortium_id text) language plpgsql stable
+    set plan_cache_mode = force_generic_plan set jit = off as $$
+    begin
+      -- Each branch starts from the appended events and looks up by program (LATERAL), so the cost
+      -- follows the program touched, not the size of the log.
+      return query
+      with subject as materialized (
         select coalesce(t.type, e.type) as type, e.program_id, e.milestone, e.consortium_id
-        from event e left join event t on e.type = 'event.retracted' and t.id = (e.data ->> 'eventId')::uuid
+        from event e
+        left join lateral (select x.type from event x where e.type = 'event.retracted' and x.id = (e.data ->> 'eventId')::uuid) t on true
         where e.id = any (p_event_ids) and e.program_id is not null
       )
       select s.program_id, s.milestone, c.consortium_id
       from subject s cross join lateral (values (''), (coalesce(s.consortium_id, ''))) as c(consortium_id)
       where s.milestone is not null and s.type not in ('milestone.planned', 'milestone.rescheduled')
       union
-      select s.program_id, s.milestone, coalesce(en.consortium_id, '')
-      from subject s
-      left join event en on en.type = 'consortium.enrolled' and en.program_id = s.program_id
+      select s.program_id, s.milestone, en.consortium_id
+      from subject s cross join lateral (
+        select coalesce(x.consortium_id, '') as consortium_id from event x
+        where x.program_id = s.program_id and x.type = 'consortium.enrolled'
+        union all select ''
+      ) en
       where s.type in ('milestone.planned', 'milestone.rescheduled')
       union
-      select s.program_id, s.milestone, ''
-      from subject s where s.type in ('milestone.planned', 'milestone.rescheduled')
-      union
       select s.program_id, p.milestone, s.consortium_id
-      from subject s
-      join event p on p.type = 'milestone.planned' and p.program_id = s.program_id
-      where s.type in ('consortium.enrolled', 'consortium.eliminated')
-    $$`.execute(db);
+      from subject s cross join lateral (
+        select x.milestone from event x where x.program_id = s.program_id and x.type = 'milestone.planned'
+      ) p
+      where s.type in ('consortium.enrolled', 'consortium.eliminated');
+    end $$`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
