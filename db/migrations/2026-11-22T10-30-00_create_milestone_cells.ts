@@ -40,6 +40,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     returns void language plpgsql set plan_cache_mode = force_generic_plan set jit = off as $$
     declare
       v_cell milestone_cell;
+      v_definition record;
       v_incremental boolean := false;
       v_plan event;
       v_scope text;
@@ -53,11 +54,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       v_last_start timestamptz;
       v_last_position bigint;
       v_evidence uuid[] := '{}';
+      v_events refcursor;
       r event;
     begin
       -- One writer at a time per cell, and the events read only once the lock is held: a fold
       -- started before a concurrent append committed would otherwise overwrite the cell without it.
       perform pg_advisory_xact_lock(hashtextextended('milestone_cell/' || p_program || '/' || p_milestone || '/' || p_consortium, 0));
+
+      -- Whether the cell exists at all, from the registry that appends are checked against (its keys
+      -- are built as in src/domain/event-references.ts): definitions are never retracted.
+      select d.scope, d.position into v_definition from reference d
+      where d.kind = 'milestone' and d.key = p_program || '/' || p_milestone;
+      v_scope := v_definition.scope;
+      if v_scope is null
+         or (v_scope = 'program') <> (p_consortium = '')
+         or (v_scope = 'consortium' and not exists (
+               select 1 from reference en where en.kind = 'enrolment' and en.key = p_consortium || '@' || p_program)) then
+        delete from milestone_cell c
+        where c.program_id = p_program and c.milestone = p_milestone and c.consortium_id = p_consortium;
+        return;
+      end if;
 
       if p_new_ids is not null then
         select * into v_cell from milestone_cell c
@@ -69,7 +85,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       end if;
 
       if v_incremental then
-        v_scope := case when p_consortium = '' then 'program' else 'consortium' end;
         v_status := v_cell.status;
         v_due := v_cell.due_value;
         v_evidence := v_cell.evidence;
@@ -80,19 +95,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         v_last_start := v_cell.last_start;
         v_last_position := v_cell.last_position;
       else
-        select e.* into v_plan from event e
-        where e.program_id = p_program and e.milestone = p_milestone and e.type = 'milestone.planned'
-        limit 1;
-        v_scope := v_plan.data ->> 'scope';
-        if v_plan.id is null
-           or (v_scope = 'program') <> (p_consortium = '')
-           or (v_scope = 'consortium' and not exists (
-                 select 1 from event e where e.consortium_id = p_consortium and e.program_id = p_program
-                   and e.type = 'consortium.enrolled')) then
-          delete from milestone_cell c
-          where c.program_id = p_program and c.milestone = p_milestone and c.consortium_id = p_consortium;
-          return;
-        end if;
+        select e.* into v_plan from event e where e.position = v_definition.position;
         v_due := v_plan.data ->> 'due';
         v_since_value := v_plan.occurred_value;
         v_since_precision := v_plan.occurred_precision;
@@ -100,20 +103,38 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         v_since_end := v_plan.occurred_end;
       end if;
 
-      for r in
-        select e.* from event e
-        where (not v_incremental or e.id = any (p_new_ids))
-          and not exists (select 1 from retraction x where x.event_id = e.id)
-          and ((e.program_id = p_program and e.milestone = p_milestone
-                and (e.type in ('milestone.planned', 'milestone.rescheduled')
-                     or (e.type in ('mou.signed', 'seminar.held', 'pilot.started', 'pilot.completed', 'model.announced',
-                                    'evaluation.held', 'milestone.started', 'milestone.achieved', 'milestone.missed',
-                                    'milestone.cancelled')
-                         and (v_scope = 'program' or e.consortium_id = p_consortium))))
-            or (p_consortium <> '' and e.consortium_id = p_consortium and e.program_id = p_program
-                and e.type in ('consortium.enrolled', 'consortium.eliminated')))
-        order by e.occurred_start, e.position
+      -- Two queries rather than one with a flag, so that each gets a plan of its own: the new
+      -- events by id, or the cell's whole history by program and milestone.
+      if v_incremental then
+        open v_events for
+          -- OFFSET 0 keeps the look-up by id first: a generic plan would otherwise scan the cell's events.
+          select e.* from (select x.* from event x where x.id = any (p_new_ids) offset 0) e
+          where ((e.program_id = p_program and e.milestone = p_milestone
+                  and (e.type = 'milestone.rescheduled'
+                       or (e.type in ('mou.signed', 'seminar.held', 'pilot.started', 'pilot.completed', 'model.announced',
+                                      'evaluation.held', 'milestone.started', 'milestone.achieved', 'milestone.missed',
+                                      'milestone.cancelled')
+                           and (v_scope = 'program' or e.consortium_id = p_consortium))))
+              or (p_consortium <> '' and e.consortium_id = p_consortium and e.program_id = p_program
+                  and e.type = 'consortium.eliminated'))
+          order by e.occurred_start, e.position;
+      else
+        open v_events for
+          select e.* from event e
+          where not exists (select 1 from retraction x where x.event_id = e.id)
+            and ((e.program_id = p_program and e.milestone = p_milestone
+                  and (e.type in ('milestone.planned', 'milestone.rescheduled')
+                       or (e.type in ('mou.signed', 'seminar.held', 'pilot.started', 'pilot.completed', 'model.announced',
+                                      'evaluation.held', 'milestone.started', 'milestone.achieved', 'milestone.missed',
+                                      'milestone.cancelled')
+                           and (v_scope = 'program' or e.consortium_id = p_consortium))))
+              or (p_consortium <> '' and e.consortium_id = p_consortium and e.program_id = p_program
+                  and e.type in ('consortium.enrolled', 'consortium.eliminated')))
+          order by e.occurred_start, e.position;
+      end if;
       loop
+        fetch v_events into r;
+        exit when not found;
         v_evidence := v_evidence || r.id;
         v_last_start := r.occurred_start;
         v_last_position := r.position;
@@ -146,6 +167,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
           v_since_end := r.occurred_end;
         end if;
       end loop;
+      close v_events;
 
       insert into milestone_cell as c (program_id, milestone, consortium_id, status, since_value, since_precision,
                                        since_start, since_end, due_value, evidence, last_start, last_position)
