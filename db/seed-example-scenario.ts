@@ -285,7 +285,7 @@ const defenseCooperation: SeedRequest = {
 };
 
 /** In order: each request only names what an earlier request (or an earlier event of its own) defines. */
-export const EXAMPLE_SCENARIO: readonly SeedRequest[] = [
+const EXAMPLE_SCENARIO: readonly SeedRequest[] = [
   programs,
   consortiums,
   foundationModels,

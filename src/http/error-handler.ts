@@ -16,7 +16,7 @@ const ZodIssue: z.ZodType<IssueLike> = z.lazy(() =>
 const UnionBranches = z.object({ errors: z.array(z.array(ZodIssue)).optional() });
 
 /** The one place where errors become HTTP responses: RFC 9457 problem+json, always. */
-export function toProblem(error: unknown): ProblemDetails {
+function toProblem(error: unknown): ProblemDetails {
   if (isDomainError(error)) return domainProblem(error);
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((v) => ({
@@ -99,7 +99,7 @@ function fastifyProblem(error: FastifyError): ProblemDetails {
   }
 }
 
-export function sendProblem(reply: FastifyReply, body: ProblemDetails): FastifyReply {
+function sendProblem(reply: FastifyReply, body: ProblemDetails): FastifyReply {
   return reply.code(body.status).type(PROBLEM_MEDIA_TYPE).send({ ...body, instance: reply.request.url });
 }
 

@@ -160,7 +160,7 @@ function translateAppendError(error: unknown, request: AppendRequest): unknown {
   }
 }
 
-export function toRecordedEvent(row: EventRow): RecordedEvent {
+function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     id: row.id,
     type: row.type,

@@ -95,7 +95,7 @@ function stepsOf(history: History): Step[] {
       steps.push({ kind: 'event', body: (ids) => ({ type: 'consortium.eliminated', occurredAt: change.date, data: { programId: ids.program, consortiumId: ids.consortium(who) } }) });
     }
     for (const r of history.retractions.filter((x) => x.at % history.changes.length === i)) {
-      const candidates = steps.map((s, index) => index).filter((index) => index > 0 && steps[index]?.kind === 'event');
+      const candidates = steps.map((_, index) => index).filter((index) => index > 0 && steps[index]?.kind === 'event');
       const target = candidates[r.target % candidates.length];
       const taken = steps.some((s) => s.kind === 'retract' && s.target === target);
       if (target !== undefined && !taken) steps.push({ kind: 'retract', target });
