@@ -2,6 +2,8 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as createEventStore from './migrations/2026-11-22T10-00-00_create_event_store.js';
 import * as createMilestoneCells from './migrations/2026-11-22T10-30-00_create_milestone_cells.js';
 import * as createAppendEvents from './migrations/2026-11-22T11-00-00_create_append_events.js';
+import * as createApiKeys from './migrations/2026-11-22T17-00-00_create_api_keys.js';
+import * as createNotifications from './migrations/2026-11-22T17-30-00_create_notifications.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -11,6 +13,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-22T10-00-00_create_event_store': createEventStore,
   '2026-11-22T10-30-00_create_milestone_cells': createMilestoneCells,
   '2026-11-22T11-00-00_create_append_events': createAppendEvents,
+  '2026-11-22T17-00-00_create_api_keys': createApiKeys,
+  '2026-11-22T17-30-00_create_notifications': createNotifications,
 };
 
 export const migrationProvider: MigrationProvider = {

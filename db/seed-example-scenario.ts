@@ -300,13 +300,17 @@ const Recorded = z.object({ events: z.array(z.object({ id: z.string() })) });
  * Records the scenario at `baseUrl`. Safe to run again: every request is replayed by its
  * Idempotency-Key, so a second run stores nothing and returns the same event ids.
  */
-export async function seedExampleScenario(baseUrl: string): Promise<{ requests: number; eventIds: string[] }> {
+export async function seedExampleScenario(baseUrl: string, apiKey: string): Promise<{ requests: number; eventIds: string[] }> {
   const eventIds: string[] = [];
   // Sequential on purpose: later requests reference what earlier ones define.
   for (const request of EXAMPLE_SCENARIO) {
     const response = await fetch(`${baseUrl}/v1/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': request.idempotencyKey },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${apiKey}`,
+        'idempotency-key': request.idempotencyKey,
+      },
       body: JSON.stringify({ events: request.events }),
     });
     const text = await response.text();

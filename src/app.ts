@@ -3,17 +3,30 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { registerErrorHandling } from './http/error-handler.js';
+import { answerClientError, registerErrorHandling, ShuttingDownError } from './http/error-handler.js';
+import { registerAccessControl } from './http/route-access.js';
+import { apiKeyRoutes } from './http/routes/api-keys.js';
+import { subscriptionRoutes } from './http/routes/subscriptions.js';
+import { parseAllowedCidrs } from './domain/webhook-address-policy.js';
+import { authenticate } from './services/api-keys.js';
+import { resolveWithDns, type ResolveHost, type TargetRules } from './services/webhook-target-check.js';
 import { OPENAPI_OPTIONS } from './http/openapi-options.js';
 import { eventTypeRoutes } from './http/routes/event-types.js';
 import { eventRoutes } from './http/routes/events.js';
+import { feedRoutes } from './http/routes/feed.js';
 import { operationsRoutes, type Readiness } from './http/routes/operations.js';
 import { problemTypeRoutes } from './http/routes/problem-types.js';
 import { streamRoutes } from './http/routes/streams.js';
 import { consortiumRoutes } from './http/routes/consortiums.js';
+import { deliveryRoutes } from './http/routes/deliveries.js';
 import { programRoutes } from './http/routes/programs.js';
 import { timelineRoutes } from './http/routes/timeline.js';
 import type { Db } from './store/database.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
+import { registerOperationalGauges } from './http/operational-gauges.js';
+import { registerRequestMetrics } from './http/request-metrics.js';
+import { metricsRoutes } from './http/routes/metrics.js';
+import { createOperationalStatsSampler } from './services/operational-stats.js';
 
 export interface AppLimits {
   /** Bytes accepted in a POST /v1/events body. */
@@ -21,17 +34,67 @@ export interface AppLimits {
   /** Bytes accepted in any other body. */
   readonly bodyLimit: number;
   readonly maxPageSize: number;
+  /** Requests a minute per API key (SPEC §7 RATE_LIMIT_PER_MINUTE). */
+  readonly rateLimitPerMinute: number;
+  /** How long an idle GET /v1/feed waits before it looks for new notifications again. */
+  readonly feedPollMs: number;
+  /** Live feeds (GET /v1/feed) one API key may hold open on one instance. */
+  readonly maxFeedsPerKey: number;
+  /**
+   * Milliseconds a client has to send a whole request, headers and body; a slower one gets 408 and
+   * its connection is closed. Nothing else bounds a client that opens a socket and trickles bytes.
+   * It ends when the request is received, so it never cuts off a response (the feed streams for hours).
+   */
+  readonly requestTimeoutMs: number;
+  /** How long a keep-alive connection may sit idle between requests before the server closes it. */
+  readonly keepAliveTimeoutMs: number;
+  /**
+   * Milliseconds a connection may go without a byte read or written (a client that stops reading its
+   * response); it is then destroyed. Must exceed the feed's 15 s keep-alive and the slowest handler.
+   */
+  readonly socketIdleTimeoutMs: number;
 }
 
-export const DEFAULT_LIMITS: AppLimits = { appendBodyLimit: 5 * 1024 * 1024, bodyLimit: 64 * 1024, maxPageSize: 1000 };
+export const DEFAULT_LIMITS: AppLimits = {
+  appendBodyLimit: 5 * 1024 * 1024,
+  bodyLimit: 64 * 1024,
+  maxPageSize: 1000,
+  rateLimitPerMinute: 1200,
+  feedPollMs: 500,
+  maxFeedsPerKey: 10,
+  requestTimeoutMs: 30_000,
+  // Longer than the idle timeout of the load balancers in front (60 s on AWS ALB): the balancer, not
+  // the service, closes idle connections, so it never reuses one the service has just closed (a 502).
+  keepAliveTimeoutMs: 72_000,
+  socketIdleTimeoutMs: 120_000,
+};
+
+/** What the subscription routes need to vet webhook targets (research/webhooks.md §2.6). */
+export interface WebhookSettings {
+  readonly rules: TargetRules;
+  readonly resolve: ResolveHost;
+  /** In-flight deliveries per subscription unless it sets its own. */
+  readonly defaultMaxInFlight: number;
+}
+
+export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
+  rules: { addresses: parseAllowedCidrs(''), allowHttp: false },
+  resolve: resolveWithDns,
+  defaultMaxInFlight: 4,
+};
 
 export interface AppDependencies {
   readonly db: Db;
   readonly limits?: AppLimits;
   readonly logger?: FastifyServerOptions['logger'];
   readonly checkReadiness?: () => Promise<Readiness>;
+  readonly webhooks?: WebhookSettings;
+  /** ADMIN_API_KEY: accepted as an admin key once seeded (main.ts seeds it). */
+  readonly adminApiKey?: string;
   /** The clock views judge "overdue" by; tests fix it. */
   readonly now?: () => Date;
+  /** Served at GET /metrics; main.ts passes it so the webhook dispatcher reports to it too. */
+  readonly metrics?: Metrics;
 }
 
 /** Builds the HTTP application; it does not listen, so tests drive it with inject(). */
@@ -43,30 +106,76 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.socketIdleTimeoutMs,
+    // Our own 503 (problem+json, below) replaces Fastify's while closing.
+    return503OnClosing: false,
+    clientErrorHandler: answerClientError,
+    http: {
+      requestTimeout: limits.requestTimeoutMs,
+      // Node swaps the two when the headers timeout (60 s by default) is the longer one: the request
+      // timeout would then bound only the headers, and a body could trickle in for a minute.
+      headersTimeout: limits.requestTimeoutMs,
+      // Node looks for overdue requests only this often (30 s by default), which would double a 30 s timeout.
+      connectionsCheckingInterval: connectionsCheckingIntervalMs(limits.requestTimeoutMs),
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Only JSON is accepted: any other body is answered 415 rather than half-parsed as text.
   app.removeContentTypeParser('text/plain');
+  // A connection still kept alive once the app closes holds close() for the keep-alive timeout, and
+  // close() only drops the idle ones it finds at the start: from then on, every response ends its connection.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new ShuttingDownError();
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
+  const metrics = deps.metrics ?? createMetrics();
+  // Before the routes and the not-found handler, so that every answer is counted.
+  registerRequestMetrics(app, metrics.observeRequest);
   registerErrorHandling(app);
 
   // Swagger must be registered before the routes it documents (research/stack.md G6c).
   await app.register(swagger, OPENAPI_OPTIONS);
+  // The documentation UI registers its own routes, which cannot declare access: it comes before the guard.
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerAccessControl(app, {
+    authenticate: (authorization) => authenticate(deps.db, authorization, deps.adminApiKey),
+    rateLimitPerMinute: limits.rateLimitPerMinute,
+  });
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   const checkReadiness = deps.checkReadiness ?? (async () => ({ database: true, migrations: true }));
   await app.register(operationsRoutes, { checkReadiness });
+  registerOperationalGauges(metrics.registry, createOperationalStatsSampler(deps.db, app.log.child({ component: 'metrics' })));
+  await app.register(metricsRoutes, { registry: metrics.registry });
   await app.register(problemTypeRoutes);
   await app.register(eventTypeRoutes);
-  await app.register(eventRoutes, { db: deps.db, appendBodyLimit: limits.appendBodyLimit, maxPageSize: limits.maxPageSize });
+  await app.register(eventRoutes, {
+    db: deps.db,
+    appendBodyLimit: limits.appendBodyLimit,
+    maxPageSize: limits.maxPageSize,
+    onRecorded: metrics.onRecorded,
+  });
   await app.register(streamRoutes, { db: deps.db, maxPageSize: limits.maxPageSize });
   const views = { db: deps.db, now: deps.now ?? (() => new Date()) };
   await app.register(programRoutes, views);
   await app.register(consortiumRoutes, views);
   await app.register(timelineRoutes, views);
+  await app.register(feedRoutes, { db: deps.db, pollMs: limits.feedPollMs, maxFeedsPerKey: limits.maxFeedsPerKey });
+  await app.register(apiKeyRoutes, { db: deps.db });
+  await app.register(subscriptionRoutes, { db: deps.db, webhooks: deps.webhooks ?? DEFAULT_WEBHOOK_SETTINGS });
+  await app.register(deliveryRoutes, { db: deps.db, maxPageSize: limits.maxPageSize });
   return app;
 }
+
+/** A tenth of the request timeout, so a slow request is cut off at most 10% late; a check costs a walk over the open connections. */
+const connectionsCheckingIntervalMs = (requestTimeoutMs: number): number => Math.min(5_000, Math.max(25, Math.ceil(requestTimeoutMs / 10)));

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { parseAllowedCidrs, type AddressPolicy } from './domain/webhook-address-policy.js';
+import { parseRetrySchedule, STANDARD_RETRY_SCHEDULE } from './webhooks/retry-schedule.js';
 import type { DatabaseTarget } from './store/open-database.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -9,17 +11,69 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 const Environment = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  // Empty counts as unset (`DATABASE_URL=` in a compose file or shell): the embedded database.
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional()
-    .transform((url) => (url === '' ? undefined : url)),
+    .or(z.literal('').transform(() => undefined)),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_POOL_SIZE: positiveInt(10),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   BODY_LIMIT_BYTES: positiveInt(5 * 1024 * 1024),
   MAX_PAGE_SIZE: positiveInt(1000),
+  ADMIN_API_KEY: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,200}$/, 'must be 16 to 200 printable characters without spaces')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  RATE_LIMIT_PER_MINUTE: positiveInt(1200),
+  WEBHOOK_ALLOWED_CIDRS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      try {
+        return parseAllowedCidrs(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+        return z.NEVER;
+      }
+    }),
+  WEBHOOK_ALLOW_HTTP: z.enum(['true', 'false']).default('false'),
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text === '') return [...STANDARD_RETRY_SCHEDULE];
+      try {
+        return parseRetrySchedule(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+        return z.NEVER;
+      }
+    }),
+  WEBHOOK_CONCURRENCY: positiveInt(16),
+  WEBHOOK_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(4),
+  WEBHOOK_CONNECT_TIMEOUT_MS: positiveInt(5000),
+  WEBHOOK_TIMEOUT_MS: positiveInt(15000),
+  WEBHOOK_LEASE_SECONDS: positiveInt(60),
+  WEBHOOK_POLL_MS: positiveInt(1000),
+  WEBHOOK_DISABLE_AFTER_HOURS: positiveInt(120),
+  WEBHOOK_MAX_RETRY_AFTER_SECONDS: positiveInt(3600),
+  SHUTDOWN_GRACE_MS: positiveInt(10000),
+  FEED_MAX_PER_KEY: positiveInt(10),
+  REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  KEEP_ALIVE_TIMEOUT_MS: positiveInt(72_000),
+  // Below the feed's 15 s keep-alive comments, every idle feed would be cut off between two of them.
+  SOCKET_IDLE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(20_000, 'must be at least 20000: the feed writes a keep-alive every 15 s')
+    .default(120_000),
 });
+
+/** The names of every variable read, for the README's table and its test. */
+export const ENVIRONMENT_VARIABLES: readonly string[] = Object.keys(Environment.shape);
 
 export interface Config {
   readonly port: number;
@@ -28,6 +82,28 @@ export interface Config {
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly appendBodyLimit: number;
   readonly maxPageSize: number;
+  readonly adminApiKey: string | undefined;
+  readonly rateLimitPerMinute: number;
+  readonly webhooks: WebhookConfig;
+  readonly shutdownGraceMs: number;
+  readonly maxFeedsPerKey: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly socketIdleTimeoutMs: number;
+}
+
+export interface WebhookConfig {
+  readonly allowedAddresses: AddressPolicy;
+  readonly allowHttp: boolean;
+  readonly retrySchedule: readonly number[];
+  readonly concurrency: number;
+  readonly maxInFlight: number;
+  readonly connectTimeoutMs: number;
+  readonly timeoutMs: number;
+  readonly leaseSeconds: number;
+  readonly pollMs: number;
+  readonly disableAfterSeconds: number;
+  readonly maxRetryAfterSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -51,5 +127,26 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.LOG_LEVEL,
     appendBodyLimit: e.BODY_LIMIT_BYTES,
     maxPageSize: e.MAX_PAGE_SIZE,
+    adminApiKey: e.ADMIN_API_KEY,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    webhooks: {
+      allowedAddresses: e.WEBHOOK_ALLOWED_CIDRS,
+      allowHttp: e.WEBHOOK_ALLOW_HTTP === 'true',
+      retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      maxInFlight: e.WEBHOOK_MAX_IN_FLIGHT,
+      connectTimeoutMs: e.WEBHOOK_CONNECT_TIMEOUT_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      // A lease must outlast the longest attempt, or a slow but live attempt would be repeated.
+      leaseSeconds: Math.max(e.WEBHOOK_LEASE_SECONDS, Math.ceil(e.WEBHOOK_TIMEOUT_MS / 1000) + 15),
+      pollMs: e.WEBHOOK_POLL_MS,
+      disableAfterSeconds: e.WEBHOOK_DISABLE_AFTER_HOURS * 3600,
+      maxRetryAfterSeconds: e.WEBHOOK_MAX_RETRY_AFTER_SECONDS,
+    },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    maxFeedsPerKey: e.FEED_MAX_PER_KEY,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    socketIdleTimeoutMs: e.SOCKET_IDLE_TIMEOUT_MS,
   });
 }

@@ -1,40 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { migrateToLatest } from '../db/migrator.js';
 import { buildApp, DEFAULT_LIMITS } from './app.js';
+import { LOGGER_OPTIONS } from './http/logger-options.js';
+import { createMetrics } from './http/metrics.js';
 import { ConfigError, loadConfig } from './config.js';
+import { seedAdminKey } from './services/api-keys.js';
+import { resolveWithDns } from './services/webhook-target-check.js';
 import { openDatabase } from './store/open-database.js';
 import { checkDatabaseReadiness } from './store/readiness.js';
+import { createDispatcher } from './webhooks/dispatcher.js';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const { db, target } = await openDatabase(config.database);
+  const { db, target, listen } = await openDatabase(config.database);
   const migration = await migrateToLatest(db);
   if (migration.error !== undefined) throw migration.error;
+  if (config.adminApiKey !== undefined) await seedAdminKey(db, config.adminApiKey);
 
+  const webhooks = config.webhooks;
+  const rules = { addresses: webhooks.allowedAddresses, allowHttp: webhooks.allowHttp };
+  const metrics = createMetrics();
   const app = await buildApp({
     db,
-    limits: { ...DEFAULT_LIMITS, appendBodyLimit: config.appendBodyLimit, maxPageSize: config.maxPageSize },
-    logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
+    limits: {
+      ...DEFAULT_LIMITS,
+      appendBodyLimit: config.appendBodyLimit,
+      maxPageSize: config.maxPageSize,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      maxFeedsPerKey: config.maxFeedsPerKey,
+      requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      socketIdleTimeoutMs: config.socketIdleTimeoutMs,
+    },
+    adminApiKey: config.adminApiKey,
+    webhooks: { rules, resolve: resolveWithDns, defaultMaxInFlight: webhooks.maxInFlight },
+    logger: { ...LOGGER_OPTIONS, level: config.logLevel },
+    metrics,
     checkReadiness: () => checkDatabaseReadiness(db),
   });
-  app.addHook('onClose', async () => db.destroy());
+  if (config.adminApiKey === undefined) app.log.warn('ADMIN_API_KEY is not set: no admin key is seeded, so no key can be created');
+
+  const dispatcher = createDispatcher({
+    db,
+    instance: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
+    rules,
+    resolve: resolveWithDns,
+    retry: { schedule: webhooks.retrySchedule, maxRetryAfterSeconds: webhooks.maxRetryAfterSeconds },
+    concurrency: webhooks.concurrency,
+    leaseSeconds: webhooks.leaseSeconds,
+    connectTimeoutMs: webhooks.connectTimeoutMs,
+    totalTimeoutMs: webhooks.timeoutMs,
+    pollMs: webhooks.pollMs,
+    disableAfterSeconds: webhooks.disableAfterSeconds,
+    logger: app.log.child({ component: 'webhooks' }),
+    listen,
+    onAttempt: metrics.onAttempt,
+  });
 
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
-    app.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        app.log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    // Bounded: whatever still hangs after the grace period is abandoned (leases expire, nothing is lost).
+    setTimeout(() => {
+      app.log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + 5000).unref();
+    // Stop accepting and finish requests in flight, while deliveries in flight finish or are released.
+    Promise.all([app.close(), dispatcher.stop(config.shutdownGraceMs)])
+      .then(() => db.destroy())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          app.log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
+  await dispatcher.start();
   app.log.info({ database: target }, 'milestone-ledger is ready');
 }
 

@@ -14,6 +14,24 @@ describe('loadConfig', () => {
     });
   });
 
+  it('bounds slow clients by default: 30 s to send a request, 72 s idle keep-alive, 120 s without a byte', () => {
+    expect(loadConfig({})).toMatchObject({ requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, socketIdleTimeoutMs: 120_000 });
+  });
+
+  it('reads the timeouts from the environment', () => {
+    const config = loadConfig({ REQUEST_TIMEOUT_MS: '500', KEEP_ALIVE_TIMEOUT_MS: '5000', SOCKET_IDLE_TIMEOUT_MS: '20000' });
+
+    expect(config).toMatchObject({ requestTimeoutMs: 500, keepAliveTimeoutMs: 5000, socketIdleTimeoutMs: 20_000 });
+  });
+
+  it('reports every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: 'eighty', WEBHOOK_ALLOW_HTTP: 'yes' })).toThrow(/PORT: .*; WEBHOOK_ALLOW_HTTP: /);
+  });
+
+  it('treats an empty DATABASE_URL as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', DATA_DIR: '/tmp/ledger' }).database).toEqual({ kind: 'pglite', dataDir: '/tmp/ledger' });
+  });
+
   it.each([
     ['PORT', 'eighty'],
     ['PORT', '70000'],
@@ -21,6 +39,17 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['DATABASE_POOL_SIZE', '0'],
     ['BODY_LIMIT_BYTES', '-1'],
+    ['ADMIN_API_KEY', 'too-short'],
+    ['ADMIN_API_KEY', 'sixteen or more but with spaces'],
+    ['RATE_LIMIT_PER_MINUTE', '0'],
+    ['WEBHOOK_ALLOWED_CIDRS', '10.0.0.0/33'],
+    ['WEBHOOK_ALLOWED_CIDRS', 'not-a-cidr'],
+    ['WEBHOOK_RETRY_SCHEDULE', '5,soon'],
+    ['WEBHOOK_ALLOW_HTTP', 'yes'],
+    ['REQUEST_TIMEOUT_MS', '0'],
+    ['REQUEST_TIMEOUT_MS', 'forever'],
+    ['KEEP_ALIVE_TIMEOUT_MS', '1.5'],
+    ['SOCKET_IDLE_TIMEOUT_MS', '10000'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration: ${name}: `));

@@ -17,7 +17,13 @@ export type DomainErrorCode =
   | 'idempotency_key_reused'
   | 'event_not_found'
   | 'invalid_cursor'
-  | 'subject_not_found';
+  | 'subject_not_found'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'rate_limited'
+  | 'webhook_target_refused'
+  | 'delivery_in_flight'
+  | 'too_many_feeds';
 
 export class VersionConflictError extends DomainError {
   readonly code = 'version_conflict';
@@ -125,10 +131,77 @@ export class InvalidCursorError extends DomainError {
 export class SubjectNotFoundError extends DomainError {
   readonly code = 'subject_not_found';
   constructor(
-    readonly kind: 'program' | 'consortium' | 'milestone',
+    readonly kind: 'program' | 'consortium' | 'milestone' | 'api key' | 'subscription' | 'delivery',
     readonly id: string,
   ) {
     super(`no ${kind} '${id}'`);
+  }
+}
+
+export type UnauthenticatedReason = 'missing' | 'malformed' | 'unknown' | 'revoked';
+
+/** The request carries no usable API key. */
+export class UnauthenticatedError extends DomainError {
+  readonly code = 'unauthenticated';
+  constructor(readonly reason: UnauthenticatedReason) {
+    super(
+      reason === 'missing'
+        ? 'this request needs an Authorization: Bearer <api key> header'
+        : reason === 'malformed'
+          ? 'the Authorization header must be "Bearer <api key>" with a key this service issued'
+          : reason === 'revoked'
+            ? 'this API key has been revoked'
+            : 'this API key is not known',
+    );
+  }
+}
+
+/** The key is good, but its role does not allow this request. */
+export class ForbiddenError extends DomainError {
+  readonly code = 'forbidden';
+  constructor(
+    readonly role: string,
+    readonly requiredRole: string,
+  ) {
+    super(`a ${role} key cannot do this; it needs the ${requiredRole} role`);
+  }
+}
+
+export class RateLimitedError extends DomainError {
+  readonly code = 'rate_limited';
+  constructor(
+    readonly limitPerMinute: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`more than ${limitPerMinute} requests a minute with this key; retry in ${retryAfterSeconds} s`);
+  }
+}
+
+/** A webhook URL the service will not call (SPEC §6: private, loopback, link-local targets). */
+export class WebhookTargetRefusedError extends DomainError {
+  readonly code = 'webhook_target_refused';
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** A delivery cannot be requeued while an attempt of it is under way. */
+export class DeliveryInFlightError extends DomainError {
+  readonly code = 'delivery_in_flight';
+  constructor(readonly deliveryId: string) {
+    super(`delivery ${deliveryId} is being attempted right now; ask again once the attempt is recorded`);
+  }
+}
+
+/** A key already has as many live feeds open on this instance as it may. */
+export class TooManyFeedsError extends DomainError {
+  readonly code = 'too_many_feeds';
+  constructor(readonly limit: number) {
+    super(`this API key already has ${limit} live feeds open here; close one first`);
   }
 }
 
@@ -141,7 +214,13 @@ export type KnownDomainError =
   | IdempotencyKeyReusedError
   | EventNotFoundError
   | InvalidCursorError
-  | SubjectNotFoundError;
+  | SubjectNotFoundError
+  | UnauthenticatedError
+  | ForbiddenError
+  | RateLimitedError
+  | WebhookTargetRefusedError
+  | DeliveryInFlightError
+  | TooManyFeedsError;
 
 export function isDomainError(error: unknown): error is KnownDomainError {
   return error instanceof DomainError;

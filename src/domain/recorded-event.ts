@@ -2,8 +2,10 @@ import type { FuzzyDate } from './fuzzy-date.js';
 import type { Source } from './source.js';
 
 export interface EventMetadata {
-  /** The API key that recorded the event: taken from the credential, never from the body. */
+  /** The name of the API key that recorded the event: taken from the credential, never from the body. */
   readonly actor: string;
+  /** That key's id, since names need not be unique. */
+  readonly actorKeyId?: string;
   readonly correlationId?: string;
   readonly causationId?: string;
   readonly requestId: string;

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -15,9 +17,17 @@ const ZodIssue: z.ZodType<IssueLike> = z.lazy(() =>
 );
 const UnionBranches = z.object({ errors: z.array(z.array(ZodIssue)).optional() });
 
+/** Raised for requests that arrive while the instance is closing (Fastify's own 503 is not problem+json). */
+export class ShuttingDownError extends Error {
+  constructor() {
+    super('this instance is shutting down: send the request again (to another instance, or in a moment)');
+  }
+}
+
 /** The one place where errors become HTTP responses: RFC 9457 problem+json, always. */
 function toProblem(error: unknown): ProblemDetails {
   if (isDomainError(error)) return domainProblem(error);
+  if (error instanceof ShuttingDownError) return problem('shutting-down', error.message);
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((v) => ({
       path: v.instancePath.split('/').slice(1),
@@ -66,6 +76,21 @@ function domainProblem(error: KnownDomainError): ProblemDetails {
     case 'event_not_found':
     case 'subject_not_found':
       return problem('not-found', error.message);
+    case 'unauthenticated':
+      return problem('unauthorized', error.message);
+    case 'forbidden':
+      return problem('forbidden', error.message, { role: error.role, requiredRole: error.requiredRole });
+    case 'rate_limited':
+      return problem('rate-limited', error.message, { retryAfterSeconds: error.retryAfterSeconds });
+    case 'webhook_target_refused':
+      return problem('webhook-target-refused', error.message, {
+        reason: error.reason,
+        errors: [{ pointer: '/url', detail: error.message }],
+      });
+    case 'too_many_feeds':
+      return problem('too-many-feeds', error.message, { limit: error.limit });
+    case 'delivery_in_flight':
+      return problem('delivery-in-flight', error.message, { deliveryId: error.deliveryId });
     case 'invalid_cursor':
       return problem('invalid-cursor', error.message, { errors: [{ parameter: 'after', detail: error.message }] });
     default: {
@@ -103,10 +128,34 @@ function sendProblem(reply: FastifyReply, body: ProblemDetails): FastifyReply {
   return reply.code(body.status).type(PROBLEM_MEDIA_TYPE).send({ ...body, instance: reply.request.url });
 }
 
+/**
+ * Errors Node raises before a request exists (a request that did not arrive within the request
+ * timeout, headers too large, unparsable HTTP): answered on the raw socket, as problem+json too.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection is gone: there is no one to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const body =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? problem('request-timeout', 'the whole request must arrive within the request timeout')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? problem('headers-too-large', 'the request headers exceed the size this server accepts')
+        : problem('malformed-request', 'the request is not well-formed HTTP');
+  const text = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status] ?? ''}\r\nConnection: close\r\n` +
+        `Content-Type: ${PROBLEM_MEDIA_TYPE}\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+    );
+  }
+  socket.destroy(error);
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const body = toProblem(error);
     if (body.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (body.status === 401) reply.header('www-authenticate', 'Bearer');
     return sendProblem(reply, body);
   });
   app.setNotFoundHandler((request, reply) =>

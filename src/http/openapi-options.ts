@@ -14,8 +14,15 @@ export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
     tags: [
       { name: 'events', description: 'Record and read immutable events' },
       { name: 'views', description: 'Status of programs, milestones and consortiums, now or at any cut-off' },
+      { name: 'notifications', description: 'Webhook subscriptions, deliveries and the live feed' },
+      { name: 'access', description: 'API keys (admin only)' },
       { name: 'operations', description: 'Health, readiness and reference' },
     ],
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <api key>; roles reader < writer < admin' },
+      },
+    },
   },
   transform: jsonSchemaTransform,
   transformObject: jsonSchemaTransformObject,

@@ -45,6 +45,12 @@ export interface Database {
   stream: StreamTable;
   retraction: RetractionTable;
   milestone_cell: MilestoneCellTable;
+  api_key: ApiKeyTable;
+  notification: NotificationTable;
+  subscription: SubscriptionTable;
+  subscription_secret: SubscriptionSecretTable;
+  webhook_delivery: WebhookDeliveryTable;
+  webhook_attempt: WebhookAttemptTable;
 }
 
 /** The handle every store function takes; a transaction is one too. */
@@ -64,4 +70,83 @@ export interface MilestoneCellTable {
   evidence: string[];
   last_start: Date;
   last_position: string;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  name: string;
+  role: string;
+  key_hash: string;
+  key_prefix: string;
+  created_at: Generated<Date>;
+  revoked_at: Date | null;
+}
+
+/** Written by triggers in the append transaction (see the notifications migration); read here. */
+export interface NotificationTable {
+  position: Generated<string>;
+  id: Generated<string>;
+  topic: string;
+  event_id: string | null;
+  program_id: string | null;
+  consortium_id: string | null;
+  data: JSONColumnType<Record<string, unknown>> | null;
+  only_subscription: string | null;
+  created_at: Generated<Date>;
+  tx: Generated<string>;
+}
+
+export interface SubscriptionTable {
+  id: string;
+  url: string;
+  topics: string[];
+  program_id: string | null;
+  consortium_id: string | null;
+  description: string | null;
+  status: string;
+  disabled_reason: string | null;
+  failing_since: Date | null;
+  max_in_flight: number;
+  created_at: Generated<Date>;
+  /** Set by the database on insert; every update sets it too (no trigger keeps it). */
+  updated_at: ColumnType<Date, never, Date>;
+}
+
+export interface SubscriptionSecretTable {
+  id: Generated<string>;
+  subscription_id: string;
+  secret: string;
+  created_at: Generated<Date>;
+  expires_at: Date | null;
+}
+
+export interface WebhookDeliveryTable {
+  id: Generated<string>;
+  notification_id: string;
+  notification_position: string;
+  subscription_id: string;
+  state: string;
+  attempt_count: number;
+  next_attempt_at: Date;
+  next_trigger: ColumnType<string, string | undefined, string>;
+  lease_id: string | null;
+  lease_until: Date | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Generated<Date>;
+  completed_at: Date | null;
+}
+
+export interface WebhookAttemptTable {
+  id: Generated<string>;
+  delivery_id: string;
+  attempt_no: number;
+  trigger: string;
+  instance: string;
+  started_at: Date;
+  duration_ms: number;
+  response_status: number | null;
+  error_kind: string | null;
+  error_detail: string | null;
+  response_body: string | null;
 }

@@ -271,3 +271,10 @@ export async function selectEvents(db: Db, selection: EventSelection): Promise<R
   const rows = await query.orderBy('event.position').execute();
   return rows.map(toRecordedEvent);
 }
+
+/** The events with these ids, by id (those that do not exist are missing from the map). */
+export async function findEventsByIds(db: Db, ids: readonly string[]): Promise<Map<string, RecordedEvent>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('event').select([...EVENT_COLUMNS, txText]).where('id', 'in', ids).execute();
+  return new Map(rows.map((row) => [row.id, toRecordedEvent(row)]));
+}

@@ -19,6 +19,11 @@ export interface OpenDatabase {
   readonly target: DatabaseTarget['kind'];
   /** A PostgreSQL server runs transactions side by side; PGlite runs one connection at a time. */
   readonly concurrentTransactions: boolean;
+  /**
+   * Calls `onNotify` on each NOTIFY on `channel` (delivered at the writer's commit) until the
+   * returned function is called. Best effort: a lost connection is reopened, and callers poll too.
+   */
+  readonly listen: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
 }
 
 // Without this, a forgotten open transaction would hold back the feed horizon for every reader.
@@ -35,7 +40,15 @@ export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase
       max: target.poolSize,
       options: `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`,
     });
-    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), target: 'postgres', concurrentTransactions: true };
+    // An idle connection the server closed (restart, failover) is dropped by the pool and replaced
+    // on demand; without a listener the 'error' event would crash the process.
+    pool.on('error', () => {});
+    return {
+      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      target: 'postgres',
+      concurrentTransactions: true,
+      listen: (channel, onNotify) => listenOnServer(target.url, channel, onNotify),
+    };
   }
   return openPglite(await createPglite(target.dataDir, target.snapshot));
 }
@@ -52,5 +65,67 @@ export async function createPglite(dataDir: string | undefined, snapshot?: Blob)
 
 /** Kysely over an embedded database; destroying it closes the database. */
 export function openPglite(pglite: PGlite): OpenDatabase {
-  return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), target: 'pglite', concurrentTransactions: false };
+  return {
+    db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }),
+    target: 'pglite',
+    concurrentTransactions: false,
+    listen: async (channel, onNotify) => {
+      const unsubscribe = await pglite.listen(channel, onNotify);
+      return unsubscribe;
+    },
+  };
+}
+
+const RECONNECT_DELAYS_MS = [1000, 2000, 5000, 10_000, 30_000];
+
+/**
+ * LISTEN needs a connection of its own, held for as long as the listener lives. A lost connection
+ * is reopened with backoff, for as long as it takes; the caller is woken on each loss, since a
+ * NOTIFY may have been missed, and keeps polling meanwhile.
+ */
+async function listenOnServer(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let failures = 0;
+  const open = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url, keepAlive: true });
+    next.on('notification', (message) => {
+      if (message.channel === channel) onNotify();
+    });
+    next.on('error', () => {
+      if (client !== next) return;
+      client = undefined;
+      onNotify();
+      void next.end().catch(() => {});
+      retry();
+    });
+    try {
+      await next.connect();
+      await next.query(`listen ${pg.escapeIdentifier(channel)}`);
+    } catch (error) {
+      await next.end().catch(() => {});
+      throw error;
+    }
+    if (stopped) {
+      await next.end();
+      return;
+    }
+    client = next;
+    failures = 0;
+  };
+  const retry = () => {
+    if (stopped) return;
+    const delay = RECONNECT_DELAYS_MS[Math.min(failures, RECONNECT_DELAYS_MS.length - 1)] ?? 30_000;
+    failures++;
+    setTimeout(() => {
+      if (!stopped) open().catch(retry);
+    }, delay).unref();
+  };
+  await open();
+  return async () => {
+    stopped = true;
+    const current = client;
+    client = undefined;
+    await current?.end();
+  };
 }

@@ -7,20 +7,20 @@
  * Needs a PostgreSQL server: DATABASE_URL, or the local one on 127.0.0.1:5432. It creates a
  * database of its own and drops it at the end. BENCH_SECONDS sets the length of each point.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { databaseUrl, runAdmin } from '../support/postgres-admin.js';
+import { findFreePort, spawnService, waitUntilReady } from '../support/service-process.js';
 
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = [1, 8, 32];
 const BATCHES = [1, 100];
 const PROGRAMS = 200;
-const PORT = 3900 + Math.floor(Math.random() * 90);
+const PORT = await findFreePort();
+const ADMIN_KEY = `bench-admin-${randomUUID()}`;
+const AUTH = { authorization: `Bearer ${ADMIN_KEY}` };
 
 interface Point {
   readonly batch: number;
@@ -40,26 +40,10 @@ const seminar = (programId: string, i: number) => ({
   sources: [{ url: 'https://news.example/defense-ax/naver-cloud-seminar', publisher: 'Example News', publishedAt: '2026-06-10' }],
 });
 
-async function startService(): Promise<ChildProcess> {
-  const child = spawn('npx', ['tsx', 'src/main.ts'], {
-    env: { ...process.env, DATABASE_URL: url, PORT: String(PORT), LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '16' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (let i = 0; i < 200; i++) {
-    const ok = await fetch(`http://127.0.0.1:${PORT}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return child;
-    await sleep(100);
-  }
-  throw new Error('service did not start');
-}
-
 async function post(body: unknown): Promise<void> {
   const r = await fetch(`http://127.0.0.1:${PORT}/v1/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...AUTH },
     body: JSON.stringify(body),
   });
   if (r.status !== 201) throw new Error(`setup failed: ${r.status} ${await r.text()}`);
@@ -89,7 +73,7 @@ async function measureHttp(programs: string[], batch: number, connections: numbe
       {
         method: 'POST',
         path: '/v1/events',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...AUTH },
         setupRequest: (request) => ({ ...request, body: nextBody() }),
       },
     ],
@@ -135,7 +119,11 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
   await runAdmin(SERVER, `create database ${dbName}`);
-  const service = await startService();
+  const service = spawnService(
+    { DATABASE_URL: url, DATABASE_POOL_SIZE: '16', ADMIN_API_KEY: ADMIN_KEY, RATE_LIMIT_PER_MINUTE: '100000000' },
+    PORT,
+  );
+  await waitUntilReady(service);
   const points: Point[] = [];
   try {
     const programs = await registerPrograms();
@@ -149,8 +137,8 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    service.kill('SIGTERM');
-    await once(service, 'exit');
+    service.child.kill('SIGTERM');
+    await service.exited;
     await runAdmin(SERVER, `drop database if exists ${dbName} with (force)`);
   }
   console.log(`\nappend throughput, ${SECONDS} s per point (events/s; ratio = HTTP ÷ baseline, same run)\n`);

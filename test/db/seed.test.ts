@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedExampleScenario } from '../../db/seed-example-scenario.js';
 import { countEvents } from '../support/event-count.js';
-import { feedPageOf, get, streamPageOf } from '../support/http.js';
+import { feedPageOf, get, streamPageOf, TEST_ADMIN_KEY } from '../support/http.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 let t: TestApp;
@@ -20,9 +20,9 @@ describe('npm run seed', () => {
   it('records the example scenario once, and a second run stores nothing and returns the same events', async () => {
     const before = await countEvents(t.database.db);
 
-    const first = await seedExampleScenario(baseUrl);
+    const first = await seedExampleScenario(baseUrl, TEST_ADMIN_KEY);
     const afterFirst = await countEvents(t.database.db);
-    const second = await seedExampleScenario(baseUrl);
+    const second = await seedExampleScenario(baseUrl, TEST_ADMIN_KEY);
     const afterSecond = await countEvents(t.database.db);
 
     expect(afterFirst - before).toBe(first.eventIds.length);
@@ -33,7 +33,7 @@ describe('npm run seed', () => {
   });
 
   it('leaves facts a reader can find: the SKT defense MOU and the Naver Cloud seminar in Daejeon', async () => {
-    await seedExampleScenario(baseUrl);
+    await seedExampleScenario(baseUrl, TEST_ADMIN_KEY);
 
     const skt = streamPageOf(await get(t.app, '/v1/streams/consortium:skt/events'));
     const seminars = feedPageOf(await get(t.app, '/v1/events?type=seminar.held&consortiumId=naver-cloud'));

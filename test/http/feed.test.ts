@@ -45,7 +45,7 @@ describe('GET /v1/events (the global feed)', () => {
             const [held] = await recordEvents(trx, {
               // On the consortium's stream: the writers below use the program's, whose head it would lock.
               events: [ProposedEvent.parse({ type: 'pilot.started', occurredAt: '2026-Q2', data: { programId, consortiumId } })],
-              actor: 'slow-writer',
+              principal: { keyId: '00000000-0000-4000-8000-000000000001', name: 'slow-writer', role: 'writer' },
               requestId: 'held',
               idempotencyKey: undefined,
             });

@@ -27,7 +27,7 @@ describe('POST /v1/events', () => {
       occurredAt: { value: '2026-06-10', precision: 'day', start: '2026-06-10T00:00:00.000Z', end: '2026-06-11T00:00:00.000Z' },
       data: { programId, title: 'Military AI data centres' },
       sources: [{ url: 'https://news.example/seminar', publisher: 'Example News' }],
-      metadata: { actor: 'anonymous', correlationId: 'corr-1', causationId: 'cause-1' },
+      metadata: { actor: 'ADMIN_API_KEY', correlationId: 'corr-1', causationId: 'cause-1' },
     });
     expect(event?.metadata.requestId).toBe(response.headers['x-request-id']);
     expect(response.headers.location).toBe(`/v1/events/${event?.id}`);

@@ -53,7 +53,7 @@ describe('milestone cells under concurrent writers', () => {
     const released = new Promise<void>((resolve) => (release = resolve));
     const enrolling = t.database.concurrentTransactions
       ? t.database.db.transaction().execute(async (trx) => {
-          await recordEvents(trx, { events: [ProposedEvent.parse(consortiumEnrolled(consortiumId, programId))], actor: 'slow', requestId: 'held', idempotencyKey: undefined });
+          await recordEvents(trx, { events: [ProposedEvent.parse(consortiumEnrolled(consortiumId, programId))], principal: { keyId: '00000000-0000-4000-8000-000000000001', name: 'slow', role: 'writer' }, requestId: 'held', idempotencyKey: undefined });
           await released;
         })
       : record(t.app, consortiumEnrolled(consortiumId, programId));

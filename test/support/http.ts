@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ProblemDetails } from '../../src/http/problem.js';
-import { EventEnvelope } from '../../src/http/schemas/event-envelope.js';
+import { EventEnvelope } from '../../src/domain/event-envelope.js';
 
 export interface JsonResponse {
   readonly status: number;
@@ -10,9 +10,14 @@ export interface JsonResponse {
   readonly body: unknown;
 }
 
+/** The admin key every test app is seeded with; helpers send it unless told otherwise. */
+export const TEST_ADMIN_KEY = 'test-admin-key-not-a-secret';
+
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
 export async function call(
   app: FastifyInstance,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
   url: string,
   payload?: unknown,
   headers: Record<string, string> = {},
@@ -21,7 +26,7 @@ export async function call(
   const response = await app.inject({
     method,
     url,
-    headers: { ...(json && { 'content-type': 'application/json' }), ...headers },
+    headers: { ...(json && { 'content-type': 'application/json' }), ...bearer(TEST_ADMIN_KEY), ...headers },
     ...(payload !== undefined && { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
   });
   const contentType = String(response.headers['content-type'] ?? '');
@@ -29,7 +34,7 @@ export async function call(
     status: response.statusCode,
     headers: response.headers,
     contentType,
-    body: contentType.includes('json') ? response.json() : response.body,
+    body: contentType.includes('json') && response.body !== '' ? response.json() : response.body,
   };
 }
 

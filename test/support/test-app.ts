@@ -1,6 +1,9 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, DEFAULT_LIMITS, type AppLimits } from '../../src/app.js';
+import { buildApp, DEFAULT_LIMITS, type AppDependencies, type AppLimits, type WebhookSettings } from '../../src/app.js';
+import type { Metrics } from '../../src/http/metrics.js';
+import { seedAdminKey } from '../../src/services/api-keys.js';
+import { TEST_ADMIN_KEY } from './http.js';
 import { openTestDatabase, type TestDatabase } from './test-database.js';
 
 export interface TestApp {
@@ -15,14 +18,26 @@ export interface TestAppOptions {
   readonly poolSize?: number;
   /** The clock views judge overdue by. */
   readonly now?: () => Date;
+  /** How webhook URLs are vetted; tests inject a resolver so that no real DNS query happens. */
+  readonly webhooks?: WebhookSettings;
+  /** Pino options; tests of the logs pass a stream to capture them. Silent by default. */
+  readonly logger?: AppDependencies['logger'];
+  /** The app's metrics, for a test that wires a dispatcher to them as main.ts does. */
+  readonly metrics?: Metrics;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await openTestDatabase({ poolSize: options.poolSize });
+  await seedAdminKey(database.db, TEST_ADMIN_KEY);
   const app = await buildApp({
     db: database.db,
-    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    adminApiKey: TEST_ADMIN_KEY,
+    // Tests send thousands of requests a minute; the rate-limit test sets its own limit.
+    limits: { ...DEFAULT_LIMITS, rateLimitPerMinute: 1_000_000, ...options.limits },
     ...(options.now !== undefined && { now: options.now }),
+    ...(options.webhooks !== undefined && { webhooks: options.webhooks }),
+    ...(options.logger !== undefined && { logger: options.logger }),
+    ...(options.metrics !== undefined && { metrics: options.metrics }),
   });
   await app.ready();
   return {

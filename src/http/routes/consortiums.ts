@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ConsortiumId } from '../../domain/identifiers.js';
 import { listConsortiums, viewConsortium } from '../../services/status-views.js';
 import { ProblemDetails } from '../problem.js';
-import { FuzzyDateOutput, toFuzzyDateOutput } from '../schemas/event-envelope.js';
+import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
 import {
   CellOutput,
   ConsortiumOutput,
@@ -22,6 +22,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
   app.get(
     '/v1/consortiums',
     {
+      config: { access: 'reader' },
       schema: {
         tags: TAGS,
         operationId: 'listConsortiums',
@@ -36,6 +37,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
   app.get(
     '/v1/consortiums/:consortiumId/status',
     {
+      config: { access: 'reader' },
       schema: {
         tags: TAGS,
         operationId: 'getConsortiumStatus',

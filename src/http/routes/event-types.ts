@@ -31,6 +31,7 @@ export const eventTypeRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v1/event-types',
     {
+      config: { access: 'reader' },
       schema: {
         tags: ['events'],
         operationId: 'listEventTypes',

@@ -3,17 +3,20 @@ import { z } from 'zod';
 import { EVENT_TYPE_NAMES } from '../../domain/event-catalogue.js';
 import { ConsortiumId, ProgramId, StreamName } from '../../domain/identifiers.js';
 import { ProposedEvent, ProposedEventBatch } from '../../domain/proposed-event.js';
-import { recordEvents } from '../../services/record-events.js';
+import { recordEvents, type RecordOutcome } from '../../services/record-events.js';
 import { getEvent, pageFeed } from '../../services/read-events.js';
 import type { Db } from '../../services/database-handle.js';
 import { ProblemDetails } from '../problem.js';
-import { EventEnvelope, toEventEnvelope } from '../schemas/event-envelope.js';
+import { principalOf } from '../route-access.js';
+import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
 
 export interface EventRoutesOptions {
   readonly db: Db;
   /** Body limit for appends: a batch of 1000 events is far larger than any other request. */
   readonly appendBodyLimit: number;
   readonly maxPageSize: number;
+  /** Hears what each append stored (metrics). */
+  readonly onRecorded?: (outcome: RecordOutcome) => void;
 }
 
 const TAGS = ['events'];
@@ -26,11 +29,12 @@ const TypeList = z
   .pipe(z.array(z.enum(EVENT_TYPE_NAMES, { error: (i) => `unknown event type ${JSON.stringify(i.input)}` })))
   .meta({ description: 'Comma-separated event types', examples: ['mou.signed,pilot.started'] });
 
-export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, { db, appendBodyLimit, maxPageSize }) => {
+export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, { db, appendBodyLimit, maxPageSize, onRecorded }) => {
   app.post(
     '/v1/events',
     {
       bodyLimit: appendBodyLimit,
+      config: { access: 'writer' },
       schema: {
         tags: TAGS,
         operationId: 'recordEvents',
@@ -57,12 +61,11 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
     async (request, reply) => {
       const body = request.body;
       const events = 'events' in body ? body.events : [body];
-      const recorded = await recordEvents(db, {
-        events,
-        actor: 'anonymous',
-        requestId: request.id,
-        idempotencyKey: request.headers['idempotency-key'],
-      });
+      const recorded = await recordEvents(
+        db,
+        { events, principal: principalOf(request), requestId: request.id, idempotencyKey: request.headers['idempotency-key'] },
+        onRecorded,
+      );
       const [first] = recorded;
       if (recorded.length === 1 && first !== undefined) reply.header('location', `/v1/events/${first.id}`);
       return reply.code(201).send({ events: recorded.map(toEventEnvelope) });
@@ -72,6 +75,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
   app.get(
     '/v1/events',
     {
+      config: { access: 'reader' },
       schema: {
         tags: TAGS,
         operationId: 'readFeed',
@@ -103,6 +107,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
   app.get(
     '/v1/events/:id',
     {
+      config: { access: 'reader' },
       schema: {
         tags: TAGS,
         operationId: 'getEvent',

@@ -15,6 +15,7 @@ export const operationsRoutes: FastifyPluginAsyncZod<OperationsRoutesOptions> = 
   app.get(
     '/healthz',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['operations'],
         operationId: 'health',
@@ -29,6 +30,7 @@ export const operationsRoutes: FastifyPluginAsyncZod<OperationsRoutesOptions> = 
   app.get(
     '/readyz',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['operations'],
         operationId: 'ready',

@@ -13,6 +13,7 @@ export const problemTypeRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/problems',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['operations'],
         operationId: 'listProblemTypes',
@@ -25,6 +26,7 @@ export const problemTypeRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/problems/:slug',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['operations'],
         operationId: 'getProblemType',

@@ -5,7 +5,7 @@ import { listPrograms, viewMilestone, viewProgram } from '../../services/status-
 import type { Db } from '../../services/database-handle.js';
 import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { ProblemDetails } from '../problem.js';
-import { FuzzyDateOutput, toFuzzyDateOutput } from '../schemas/event-envelope.js';
+import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
 import {
   countStatuses,
   CutoffQuery,
@@ -31,6 +31,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
   app.get(
     '/v1/programs',
     {
+      config: { access: 'reader' },
       schema: {
         tags: TAGS,
         operationId: 'listPrograms',
@@ -45,6 +46,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
   app.get(
     '/v1/programs/:programId',
     {
+      config: { access: 'reader' },
       schema: {
         tags: TAGS,
         operationId: 'getProgram',
@@ -79,6 +81,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
   app.get(
     '/v1/programs/:programId/milestones',
     {
+      config: { access: 'reader' },
       schema: {
         tags: TAGS,
         operationId: 'getMilestoneMatrix',
@@ -121,6 +124,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
   app.get(
     '/v1/programs/:programId/milestones/:milestone',
     {
+      config: { access: 'reader' },
       schema: {
         tags: TAGS,
         operationId: 'getMilestone',

@@ -5,7 +5,7 @@ import { MAX_STREAM_VERSION } from '../../domain/proposed-event.js';
 import { pageStream } from '../../services/read-events.js';
 import type { Db } from '../../services/database-handle.js';
 import { ProblemDetails } from '../problem.js';
-import { EventEnvelope, toEventEnvelope } from '../schemas/event-envelope.js';
+import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
 
 export interface StreamRoutesOptions {
   readonly db: Db;
@@ -16,6 +16,7 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (a
   app.get(
     '/v1/streams/:stream/events',
     {
+      config: { access: 'reader' },
       schema: {
         tags: ['events'],
         operationId: 'readStream',

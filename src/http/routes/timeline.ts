@@ -5,7 +5,7 @@ import { ConsortiumId, ProgramId } from '../../domain/identifiers.js';
 import { timeline } from '../../services/status-views.js';
 import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { ProblemDetails } from '../problem.js';
-import { EventEnvelope, toEventEnvelope } from '../schemas/event-envelope.js';
+import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
 import { CutoffQuery, toCutoff } from '../schemas/status-views.js';
 import type { ViewRoutesOptions } from './programs.js';
 
@@ -15,6 +15,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
   app.get(
     '/v1/timeline',
     {
+      config: { access: 'reader' },
       schema: {
         tags: ['views'],
         operationId: 'getTimeline',

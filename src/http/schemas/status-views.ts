@@ -4,7 +4,7 @@ import { MilestoneScope } from '../../domain/event-data.js';
 import { FuzzyDateInput } from '../../domain/fuzzy-date.js';
 import type { FoldedMilestone, MilestoneCell } from '../../domain/status-fold.js';
 import type { ProgramSummary, ConsortiumSummary } from '../../services/status-views.js';
-import { FuzzyDateOutput, toFuzzyDateOutput } from './event-envelope.js';
+import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
 
 /** asOf and knownAt, accepted by every view; a calendar form stands for its first instant (UTC). */
 export const CutoffQuery = {

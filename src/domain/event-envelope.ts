@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { Precision, type FuzzyDate } from '../../domain/fuzzy-date.js';
-import type { RecordedEvent } from '../../domain/recorded-event.js';
-import { Source } from '../../domain/source.js';
+import { Precision, type FuzzyDate } from './fuzzy-date.js';
+import type { RecordedEvent } from './recorded-event.js';
+import { Source } from './source.js';
 
 export const FuzzyDateOutput = z
   .object({
@@ -13,7 +13,8 @@ export const FuzzyDateOutput = z
   .meta({ id: 'FuzzyDate' });
 
 export const EventMetadataOutput = z.object({
-  actor: z.string(),
+  actor: z.string().meta({ description: 'Name of the API key that recorded the event' }),
+  actorKeyId: z.uuid().optional().meta({ description: 'Id of that API key' }),
   correlationId: z.string().optional(),
   causationId: z.string().optional(),
   requestId: z.string(),

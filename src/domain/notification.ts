@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { EVENT_TYPE_NAMES } from './event-catalogue.js';
+import { toEventEnvelope } from './event-envelope.js';
+import type { RecordedEvent } from './recorded-event.js';
+
+/** Emitted whenever a milestone cell's status changes, whatever changed it (SPEC §6). */
+export const STATUS_CHANGED = 'milestone.status_changed';
+/** A ping sent by hand to one subscription; never in the feed. */
+export const TEST_PING = 'webhook.test';
+
+const TYPE_PREFIXES = [...new Set(EVENT_TYPE_NAMES.map((type) => type.split('.')[0] ?? type))];
+
+/**
+ * A topic a subscription or the feed can ask for: an event type, `<prefix>.*` (e.g. `pilot.*`),
+ * `*` (everything), or milestone.status_changed. `milestone.*` also matches status changes.
+ */
+export const Topic = z
+  .string()
+  .refine(
+    (topic) =>
+      topic === '*' ||
+      topic === STATUS_CHANGED ||
+      EVENT_TYPE_NAMES.some((type) => type === topic) ||
+      TYPE_PREFIXES.some((prefix) => topic === `${prefix}.*`),
+    { error: (issue) => `unknown topic ${JSON.stringify(issue.input)}: use an event type, <prefix>.*, * or ${STATUS_CHANGED}` },
+  )
+  .meta({ examples: ['pilot.*', 'mou.signed', STATUS_CHANGED, '*'] });
+
+/** The same rule as fan_out_notifications() in the notifications migration. */
+export function topicMatches(pattern: string, topic: string): boolean {
+  return pattern === '*' || pattern === topic || (pattern.endsWith('.*') && topic.startsWith(pattern.slice(0, -1)));
+}
+
+export interface Notification {
+  readonly id: string;
+  readonly position: number;
+  readonly topic: string;
+  readonly createdAt: Date;
+  /** For an event's own notification: the event. */
+  readonly event: RecordedEvent | undefined;
+  /** For a status change or a ping: its data. */
+  readonly data: Readonly<Record<string, unknown>> | undefined;
+}
+
+/**
+ * What subscribers receive, on the webhook and in the feed: Standard Webhooks' `type`,
+ * `timestamp` and `data`, with the stable `id` (also the webhook-id header) and `sequence`,
+ * which grows with commit order, so a consumer can tell a stale message.
+ */
+export interface NotificationMessage {
+  readonly id: string;
+  readonly type: string;
+  readonly timestamp: string;
+  readonly sequence: number;
+  readonly data: unknown;
+}
+
+/** The webhook-id: stable across retries and redeliveries; Standard Webhooks forbids dots in it. */
+export const messageIdOf = (notificationId: string): string => `msg_${notificationId.replaceAll('-', '')}`;
+
+export function toNotificationMessage(notification: Notification): NotificationMessage {
+  return {
+    id: messageIdOf(notification.id),
+    type: notification.topic,
+    timestamp: (notification.event?.recordedAt ?? notification.createdAt).toISOString(),
+    sequence: notification.position,
+    data: notification.event === undefined ? (notification.data ?? {}) : toEventEnvelope(notification.event),
+  };
+}

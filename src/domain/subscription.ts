@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+/**
+ * `active` is delivered to; `paused` queues deliveries without sending them (the operator's
+ * choice); `disabled` is set by the dispatcher after failing for long, and its deliveries fail.
+ */
+export const SubscriptionStatus = z.enum(['active', 'paused', 'disabled']);
+export type SubscriptionStatus = z.infer<typeof SubscriptionStatus>;
+
+/** Which notifications reach a subscription besides its topics; an absent field matches all. */
+export interface SubscriptionFilter {
+  readonly programId?: string;
+  readonly consortiumId?: string;
+}
+
+/** A webhook endpoint (SPEC §6). Its signing secrets are kept apart and never part of it. */
+export interface Subscription {
+  readonly id: string;
+  readonly url: string;
+  readonly topics: readonly string[];
+  readonly filter: SubscriptionFilter;
+  readonly description: string | null;
+  readonly status: SubscriptionStatus;
+  readonly disabledReason: string | null;
+  readonly failingSince: Date | null;
+  readonly maxInFlight: number;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** A secret that signs deliveries: the current one (no expiry) or one rotated out, until it expires. */
+export interface SigningSecret {
+  readonly secret: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date | null;
+}

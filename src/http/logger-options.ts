@@ -1,0 +1,43 @@
+import type { FastifyRequest } from 'fastify';
+
+/**
+ * Paths pino replaces with "[Redacted]" in every log line: API keys (the Authorization header)
+ * and webhook secrets in every shape the code holds them (a subscription's `secret`, the
+ * `secrets[]` of a rotation, the signature header of an outbound webhook). fast-redact does not
+ * search deeper than a path says, so a secret nested deeper must be logged through one of these shapes.
+ */
+export const REDACTED_PATHS: readonly string[] = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["webhook-signature"]',
+  'headers.authorization',
+  'headers["webhook-signature"]',
+  '*.headers["webhook-signature"]',
+  'secret',
+  '*.secret',
+  'secrets[*].secret',
+  '*.secrets[*].secret',
+];
+
+/**
+ * Fastify's own request serializer logs no headers, so the redaction of Authorization would
+ * protect nothing anyone could see. This one logs the headers (a copy: redaction must never touch
+ * the live request) so that a request can be traced by its user agent, idempotency key and
+ * forwarded address, while the paths above stay redacted.
+ */
+function serializeRequest(request: FastifyRequest) {
+  return {
+    method: request.method,
+    url: request.url,
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket.remotePort,
+    headers: { ...request.headers },
+  };
+}
+
+/** The logger options of every app: JSON lines with the request id as `reqId`. main.ts adds the level. */
+export const LOGGER_OPTIONS = Object.freeze({
+  redact: { paths: [...REDACTED_PATHS], censor: '[Redacted]' },
+  serializers: { req: serializeRequest },
+});

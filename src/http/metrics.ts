@@ -1,0 +1,97 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { RecordOutcome } from '../services/record-events.js';
+
+/** What the metrics read of a finished webhook attempt: the dispatcher's SendOutcome fits it. */
+export interface ObservedAttempt {
+  readonly errorKind: string | null;
+  readonly durationMs: number;
+}
+
+/** What became of the delivery after the attempt: the dispatcher's AttemptResult fits it. */
+export interface ObservedAttemptResult {
+  readonly kind: 'succeeded' | 'retry' | 'failed';
+}
+
+export interface FinishedRequest {
+  readonly method: string;
+  /** The route pattern (`/v1/programs/:programId`), never the URL: a label per id would be unbounded. */
+  readonly route: string;
+  readonly status: number;
+  readonly seconds: number;
+}
+
+/**
+ * One app's instruments and the registry GET /metrics exposes. Each app has a registry of its own
+ * rather than prom-client's global one, so that several apps in one process (tests) never share
+ * or re-register a series.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly observeRequest: (request: FinishedRequest) => void;
+  /** recordEvents' observer: counts what an append stored. */
+  readonly onRecorded: (outcome: RecordOutcome) => void;
+  /** The dispatcher's onAttempt: counts each finished webhook attempt by outcome. */
+  readonly onAttempt: (attempt: ObservedAttempt, result: ObservedAttemptResult) => void;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const requests = new Counter({
+    name: 'ml_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status (route "404" when no route matched)',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers,
+  });
+  const requestSeconds = new Histogram({
+    name: 'ml_http_request_duration_seconds',
+    help: 'Time from receiving a request to sending its response, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers,
+  });
+  const appended = new Counter({
+    name: 'ml_events_appended_total',
+    help: 'Events stored by this instance (a replayed idempotency key stores none)',
+    registers,
+  });
+  const batches = new Counter({
+    name: 'ml_append_batches_total',
+    help: 'Successful POST /v1/events calls: result "stored" appended a batch, "replayed" returned a stored one for its idempotency key',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const attempts = new Counter({
+    name: 'ml_webhook_attempts_total',
+    help: 'Webhook attempts finished by this instance, by what became of the delivery (succeeded, retry, failed) and the error kind (none on success)',
+    labelNames: ['outcome', 'error_kind'] as const,
+    registers,
+  });
+  const attemptSeconds = new Histogram({
+    name: 'ml_webhook_attempt_duration_seconds',
+    help: 'Duration of webhook attempts, by what became of the delivery',
+    labelNames: ['outcome'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  // Present from the start, so that a rate over them is defined before the first append.
+  for (const result of ['stored', 'replayed']) batches.inc({ result }, 0);
+
+  return {
+    registry,
+    observeRequest: ({ method, route, status, seconds }) => {
+      const labels = { method, route, status: String(status) };
+      requests.inc(labels);
+      requestSeconds.observe(labels, seconds);
+    },
+    onRecorded: ({ stored, replayed }) => {
+      appended.inc(stored);
+      batches.inc({ result: replayed ? 'replayed' : 'stored' });
+    },
+    onAttempt: (attempt, result) => {
+      attempts.inc({ outcome: result.kind, error_kind: attempt.errorKind ?? 'none' });
+      attemptSeconds.observe({ outcome: result.kind }, attempt.durationMs / 1000);
+    },
+  };
+}

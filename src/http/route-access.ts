@@ -1,0 +1,86 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type Principal, type Role, roleAllows } from '../domain/access.js';
+import { ForbiddenError, RateLimitedError } from '../domain/errors.js';
+import { ProblemDetails } from './problem.js';
+
+/** Who may call a route: anyone ('public'), or a key of at least this role (SPEC §8). */
+export type Access = 'public' | Role;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Every route declares it; registerAccessControl refuses a route that does not. */
+    access?: Access;
+  }
+}
+
+export interface AccessControlOptions {
+  /** Resolves the Authorization header to a principal, or throws UnauthenticatedError. */
+  readonly authenticate: (authorization: string | undefined) => Promise<Principal>;
+  readonly rateLimitPerMinute: number;
+}
+
+const principals = new WeakMap<FastifyRequest, Principal>();
+
+export interface DeclaredRoute {
+  readonly method: string;
+  readonly url: string;
+  readonly access: Access;
+}
+
+const declaredRoutes = new WeakMap<FastifyInstance, DeclaredRoute[]>();
+
+/** Every route registered behind the guard, with its access: what the auth matrix test walks. */
+export function declaredRoutesOf(app: FastifyInstance): readonly DeclaredRoute[] {
+  return declaredRoutes.get(app) ?? [];
+}
+
+/** The principal of an authenticated request; only routes that are not public have one. */
+export function principalOf(request: FastifyRequest): Principal {
+  const principal = principals.get(request);
+  if (principal === undefined) throw new Error(`${request.routeOptions.url ?? request.url} is public: it has no principal`);
+  return principal;
+}
+
+/**
+ * The one place access is enforced. Routes registered after this call must declare
+ * `config.access`, or registration fails; keyed routes are documented with bearer security and
+ * their 401/403/429 answers. Rate limits count per key (per address for public routes).
+ */
+export async function registerAccessControl(app: FastifyInstance, options: AccessControlOptions): Promise<void> {
+  const declared: DeclaredRoute[] = [];
+  declaredRoutes.set(app, declared);
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access;
+    if (access === undefined) throw new Error(`route ${route.method.toString()} ${route.url} declares no access (config.access)`);
+    for (const method of [route.method].flat()) declared.push({ method, url: route.url, access });
+    if (access === 'public' || route.schema === undefined) return;
+    route.schema.security = [{ apiKey: [] }];
+    route.schema.response = { 401: ProblemDetails, 403: ProblemDetails, 429: ProblemDetails, ...toRecord(route.schema.response) };
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config.access;
+    // Unknown routes have no access declared: they fall through to the 404 handler.
+    if (access === undefined || access === 'public') return;
+    const principal = await options.authenticate(request.headers.authorization);
+    if (!roleAllows(principal.role, access)) throw new ForbiddenError(principal.role, access);
+    principals.set(request, principal);
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    max: options.rateLimitPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => {
+      const principal = principals.get(request);
+      return principal === undefined ? `address:${request.ip}` : `key:${principal.keyId}`;
+    },
+    allowList: (request) => request.routeOptions.config.access === 'public',
+    errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, Math.ceil(context.ttl / 1000)),
+  });
+}
+
+function toRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null ? Object.fromEntries(Object.entries(value)) : {};
+}

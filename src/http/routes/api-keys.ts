@@ -1,0 +1,95 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { isSafeText, UNSAFE_TEXT_ERROR } from '../../domain/safe-text.js';
+import { Role } from '../../domain/access.js';
+import { createApiKey, listApiKeys, revokeApiKey, type ApiKey as StoredKey } from '../../services/api-keys.js';
+import type { Db } from '../../services/database-handle.js';
+import { ProblemDetails } from '../problem.js';
+
+export interface ApiKeyRoutesOptions {
+  readonly db: Db;
+}
+
+const ApiKey = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    role: Role,
+    keyPrefix: z.string().meta({ description: 'The first characters of the key, to tell keys apart' }),
+    createdAt: z.iso.datetime(),
+    revokedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+
+const CreatedApiKey = ApiKey.extend({
+  key: z.string().meta({ description: 'The key itself: shown in this response only, stored only as a hash' }),
+}).meta({ id: 'CreatedApiKey' });
+
+const NewApiKey = z
+  .object({
+    name: z.string().trim().min(1).max(200).refine(isSafeText, { error: UNSAFE_TEXT_ERROR }).meta({ description: 'Who or what uses the key; events name it as their actor' }),
+    role: Role,
+  })
+  .strict()
+  .meta({ id: 'NewApiKey' });
+
+const toApiKey = (key: StoredKey) => ({
+  id: key.id,
+  name: key.name,
+  role: key.role,
+  keyPrefix: key.keyPrefix,
+  createdAt: key.createdAt.toISOString(),
+  revokedAt: key.revokedAt?.toISOString() ?? null,
+});
+
+const TAGS = ['access'];
+
+export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (app, { db }) => {
+  app.post(
+    '/v1/api-keys',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        operationId: 'createApiKey',
+        summary: 'Create an API key; the key is shown once, in this response',
+        body: NewApiKey,
+        response: { 201: CreatedApiKey, 400: ProblemDetails },
+      },
+    },
+    async (request, reply) => {
+      const created = await createApiKey(db, request.body.name, request.body.role);
+      reply.header('location', `/v1/api-keys/${created.id}`);
+      return reply.code(201).send({ ...toApiKey(created), key: created.key });
+    },
+  );
+
+  app.get(
+    '/v1/api-keys',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        operationId: 'listApiKeys',
+        summary: 'Every API key, revoked ones included (never the keys themselves)',
+        response: { 200: z.object({ apiKeys: z.array(ApiKey) }) },
+      },
+    },
+    async () => ({ apiKeys: (await listApiKeys(db)).map(toApiKey) }),
+  );
+
+  app.delete(
+    '/v1/api-keys/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        operationId: 'revokeApiKey',
+        summary: 'Revoke an API key: requests with it are refused from now on',
+        params: z.object({ id: z.uuid() }),
+        response: { 200: ApiKey, 400: ProblemDetails, 404: ProblemDetails },
+      },
+    },
+    async (request) => toApiKey(await revokeApiKey(db, request.params.id)),
+  );
+};

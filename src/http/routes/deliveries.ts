@@ -1,0 +1,146 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { getDelivery, pageDeliveries, recoverDeliveries, redeliver, type AttemptLogEntry, type DeliveryView } from '../../services/deliveries.js';
+import type { Db } from '../../services/database-handle.js';
+import { ProblemDetails } from '../problem.js';
+
+export interface DeliveryRoutesOptions {
+  readonly db: Db;
+  readonly maxPageSize: number;
+}
+
+const DeliveryState = z.enum(['pending', 'in_flight', 'succeeded', 'failed']);
+
+const Delivery = z
+  .object({
+    id: z.uuid(),
+    subscriptionId: z.uuid(),
+    notificationId: z.uuid(),
+    messageId: z.string().meta({ description: 'The webhook-id header: the same on every attempt and redelivery' }),
+    topic: z.string(),
+    state: DeliveryState,
+    attemptCount: z.int(),
+    nextAttemptAt: z.iso.datetime().nullable().meta({ description: 'When a pending delivery is next attempted' }),
+    lastStatus: z.int().nullable(),
+    lastError: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    completedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'Delivery' });
+
+const Attempt = z
+  .object({
+    attemptNo: z.int(),
+    trigger: z.enum(['scheduled', 'manual', 'recover', 'lease_expired']),
+    instance: z.string().meta({ description: 'The service instance that made the attempt' }),
+    startedAt: z.iso.datetime(),
+    durationMs: z.int(),
+    responseStatus: z.int().nullable(),
+    errorKind: z.string().nullable().meta({ description: 'timeout, dns, connect, tls, http, blocked_target, aborted, internal, lease_expired' }),
+    errorDetail: z.string().nullable(),
+    responseBody: z.string().nullable().meta({ description: 'The first 16 KiB of the response' }),
+  })
+  .meta({ id: 'DeliveryAttempt' });
+
+const DeliveryWithAttempts = Delivery.extend({ attempts: z.array(Attempt) }).meta({ id: 'DeliveryWithAttempts' });
+
+const toDelivery = (d: DeliveryView) => ({
+  id: d.id,
+  subscriptionId: d.subscriptionId,
+  notificationId: d.notificationId,
+  messageId: d.messageId,
+  topic: d.topic,
+  state: d.state,
+  attemptCount: d.attemptCount,
+  nextAttemptAt: d.nextAttemptAt?.toISOString() ?? null,
+  lastStatus: d.lastStatus,
+  lastError: d.lastError,
+  createdAt: d.createdAt.toISOString(),
+  completedAt: d.completedAt?.toISOString() ?? null,
+});
+
+const toAttempt = (a: AttemptLogEntry) => ({ ...a, startedAt: a.startedAt.toISOString() });
+
+const TAGS = ['notifications'];
+
+export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = async (app, { db, maxPageSize }) => {
+  app.get(
+    '/v1/subscriptions/:id/deliveries',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        operationId: 'listDeliveries',
+        summary: "A subscription's deliveries, newest first",
+        params: z.object({ id: z.uuid() }),
+        querystring: z.object({
+          state: DeliveryState.optional(),
+          before: z.uuid().optional().meta({ description: 'nextBefore of the previous page' }),
+          limit: z.coerce.number().int().min(1).max(maxPageSize).default(100),
+        }),
+        response: {
+          200: z.object({ deliveries: z.array(Delivery), nextBefore: z.uuid().optional() }),
+          400: ProblemDetails,
+          404: ProblemDetails,
+        },
+      },
+    },
+    async (request) => {
+      const page = await pageDeliveries(db, request.params.id, request.query);
+      return { deliveries: page.deliveries.map(toDelivery), ...(page.nextBefore !== undefined && { nextBefore: page.nextBefore }) };
+    },
+  );
+
+  app.get(
+    '/v1/deliveries/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        operationId: 'getDelivery',
+        summary: 'A delivery and the log of its attempts',
+        params: z.object({ id: z.uuid() }),
+        response: { 200: DeliveryWithAttempts, 400: ProblemDetails, 404: ProblemDetails },
+      },
+    },
+    async (request) => {
+      const delivery = await getDelivery(db, request.params.id);
+      return { ...toDelivery(delivery), attempts: delivery.attempts.map(toAttempt) };
+    },
+  );
+
+  app.post(
+    '/v1/deliveries/:id/redeliver',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        operationId: 'redeliver',
+        summary: 'Attempt a delivery again now, with the same webhook-id',
+        params: z.object({ id: z.uuid() }),
+        response: { 202: Delivery, 400: ProblemDetails, 404: ProblemDetails, 409: ProblemDetails },
+      },
+    },
+    async (request, reply) => reply.code(202).send(toDelivery(await redeliver(db, request.params.id))),
+  );
+
+  app.post(
+    '/v1/subscriptions/:id/recover',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        operationId: 'recoverDeliveries',
+        summary: 'Queue again the failed deliveries created since a date (and before another)',
+        params: z.object({ id: z.uuid() }),
+        body: z.object({ since: z.iso.datetime({ offset: true }), until: z.iso.datetime({ offset: true }).optional() }).strict(),
+        response: { 202: z.object({ requeued: z.int() }), 400: ProblemDetails, 404: ProblemDetails },
+      },
+    },
+    async (request, reply) => {
+      const { since, until } = request.body;
+      const requeued = await recoverDeliveries(db, request.params.id, new Date(since), until === undefined ? undefined : new Date(until));
+      return reply.code(202).send({ requeued });
+    },
+  );
+};

@@ -1,0 +1,185 @@
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ConsortiumId, ProgramId } from '../../domain/identifiers.js';
+import { TooManyFeedsError } from '../../domain/errors.js';
+import { STATUS_CHANGED, Topic } from '../../domain/notification.js';
+import { isApiKeyActive } from '../../services/api-keys.js';
+import type { Db } from '../../services/database-handle.js';
+import { followNotifications, type FeedItem } from '../../services/notification-feed.js';
+import { ProblemDetails } from '../problem.js';
+import { principalOf } from '../route-access.js';
+
+export interface FeedRoutesOptions {
+  readonly db: Db;
+  /** How long an idle feed waits before it looks for new notifications again. */
+  readonly pollMs: number;
+  /** Live feeds one API key may hold open on this instance at once. */
+  readonly maxFeedsPerKey: number;
+}
+
+/** How often an open feed checks that its key has not been revoked meanwhile. */
+const KEY_RECHECK_MS = 30_000;
+
+const PAGE_SIZE = 500;
+// Proxies and load balancers drop connections that stay silent for long; a comment keeps it open.
+const KEEP_ALIVE_MS = 15_000;
+// A closing app lets a slow client take the last bytes for this long, then cuts it off.
+const CLOSE_GRACE_MS = 1_000;
+
+const TopicList = z
+  .string()
+  .transform((text) => text.split(',').map((t) => t.trim()).filter((t) => t.length > 0))
+  .pipe(z.array(Topic).min(1))
+  .meta({ description: 'Comma-separated topic patterns; omit for every topic', examples: [`pilot.*,${STATUS_CHANGED}`] });
+
+const EVENT_STREAM_DESCRIPTION = [
+  'Server-sent events, one per notification, in the order the webhooks get them:',
+  '`id:` an opaque cursor (send it back as Last-Event-ID to resume after it), `event:` the topic,',
+  '`data:` the notification message as JSON: `{ id, type, timestamp, sequence, data }`, where `data` is the event',
+  `for an event topic and \`{ programId, milestone, consortiumId?, from, to, causedBy }\` for ${STATUS_CHANGED}.`,
+  'Lines starting with `:` are keep-alive comments.',
+].join(' ');
+
+interface OpenFeed {
+  readonly keyId: string;
+  stop(): void;
+  readonly done: Promise<void>;
+}
+
+export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, { db, pollMs, maxFeedsPerKey }) => {
+  const open = new Set<OpenFeed>();
+  // server.close() waits for every response still running: a feed never ends by itself, so close ends them first.
+  app.addHook('preClose', async () => {
+    const feeds = [...open];
+    for (const feed of feeds) feed.stop();
+    await Promise.all(feeds.map((feed) => feed.done));
+  });
+
+  app.get(
+    '/v1/feed',
+    {
+      // A HEAD would hold a stream open that can never carry a body.
+      exposeHeadRoute: false,
+      config: { access: 'reader' },
+      schema: {
+        tags: ['notifications'],
+        operationId: 'followFeed',
+        summary: 'The notifications webhooks get, as server-sent events; Last-Event-ID resumes without loss',
+        headers: z.object({
+          'last-event-id': z
+            .string()
+            .max(200)
+            .optional()
+            .meta({ description: 'The id of the last message received; takes precedence over `after`' }),
+        }),
+        querystring: z.object({
+          topics: TopicList.optional(),
+          programId: ProgramId.optional(),
+          consortiumId: ConsortiumId.optional(),
+          after: z
+            .string()
+            .max(200)
+            .optional()
+            .meta({ description: 'Start after the message with this SSE `id:` (as Last-Event-ID does); omit to start at the beginning' }),
+          follow: z
+            .enum(['true', 'false'])
+            .default('true')
+            .transform((value) => value === 'true')
+            .meta({ description: 'false: send what is available now and end the response, instead of waiting for more' }),
+        }),
+        response: {
+          200: { description: EVENT_STREAM_DESCRIPTION, content: { 'text/event-stream': { schema: z.string() } } },
+          400: ProblemDetails,
+          429: ProblemDetails,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { topics, programId, consortiumId, after, follow } = request.query;
+      const { keyId } = principalOf(request);
+      // Each open feed polls the database: a key may not hold an unbounded number of them.
+      if ([...open].filter((feed) => feed.keyId === keyId).length >= maxFeedsPerKey) throw new TooManyFeedsError(maxFeedsPerKey);
+      const controller = new AbortController();
+      // Called before the response starts, so that a cursor this service never issued is still a 400.
+      const items = followNotifications(db, {
+        // EventSource reconnects to the URL it began with, `after` included: the header is the newer position.
+        after: request.headers['last-event-id'] ?? after,
+        topics,
+        programId,
+        consortiumId,
+        follow,
+        pageSize: PAGE_SIZE,
+        pollMs,
+        signal: controller.signal,
+      });
+
+      reply.hijack();
+      const res = reply.raw;
+      let closed = false;
+      res.once('close', () => {
+        closed = true;
+        controller.abort();
+      });
+      const settled = new Promise<void>((resolve) => {
+        res.once('finish', resolve);
+        res.once('close', resolve);
+      });
+      // Hijacked replies skip onSend: headers set by hooks (rate limits) and x-request-id are carried over here.
+      res.writeHead(200, {
+        ...definedHeaders(reply.getHeaders()),
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        'x-request-id': request.id,
+      });
+      res.flushHeaders();
+
+      // A key revoked while its feed is open ends the feed, as it would refuse the next request.
+      const recheck = setInterval(() => {
+        isApiKeyActive(db, keyId).then(
+          (active) => active || controller.abort(),
+          () => {},
+        );
+      }, KEY_RECHECK_MS);
+      const feed: OpenFeed = {
+        keyId,
+        stop: () => controller.abort(),
+        done: pump(res, items, controller.signal, request.log).then(async () => {
+          res.end();
+          await Promise.race([settled, sleep(CLOSE_GRACE_MS, undefined, { ref: false })]);
+          if (!closed && !res.writableFinished) res.destroy();
+        }),
+      };
+      open.add(feed);
+      await feed.done;
+      clearInterval(recheck);
+      open.delete(feed);
+    },
+  );
+};
+
+/** Writes batches as they come, waiting while the client is slow; never throws. */
+async function pump(res: ServerResponse, items: AsyncIterable<readonly FeedItem[]>, signal: AbortSignal, log: FastifyBaseLogger): Promise<void> {
+  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+  try {
+    for await (const batch of items) {
+      if (signal.aborted) break;
+      if (!res.write(batch.map(toEventFrame).join(''))) await once(res, 'drain', { signal });
+    }
+  } catch (err) {
+    // Stopping interrupts a wait for 'drain'; that is no failure. A failed read is: the client resumes from its last id.
+    if (!signal.aborted) log.error({ err }, 'feed ended: reading notifications failed');
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+const toEventFrame = (item: FeedItem): string => `id: ${item.cursor}\nevent: ${item.topic}\ndata: ${JSON.stringify(item.message)}\n\n`;
+
+const definedHeaders = (headers: Record<string, number | string | string[] | undefined>) =>
+  Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, number | string | string[]] => entry[1] !== undefined));

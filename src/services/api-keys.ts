@@ -1,0 +1,63 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Principal, Role } from '../domain/access.js';
+import { SubjectNotFoundError, UnauthenticatedError } from '../domain/errors.js';
+import type { Db } from '../store/database.js';
+import {
+  ensureApiKey,
+  findApiKeyByHash,
+  findApiKeyById,
+  insertApiKey,
+  listApiKeys as listStoredApiKeys,
+  revokeApiKey as revokeStoredApiKey,
+  type StoredApiKey,
+} from '../store/api-keys.js';
+
+export type ApiKey = StoredApiKey;
+
+const KEY_PREFIX = 'mlk_';
+const SHOWN_PREFIX_LENGTH = KEY_PREFIX.length + 6;
+/** What a key this service issues looks like: the prefix and 32 base64url characters (192 bits). */
+const KEY_SHAPE = /^mlk_[A-Za-z0-9_-]{32}$/;
+
+const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+
+/** Creates a key; the returned `key` is the only time the secret exists outside the caller's hands. */
+export async function createApiKey(db: Db, name: string, role: Role): Promise<ApiKey & { readonly key: string }> {
+  const key = KEY_PREFIX + randomBytes(24).toString('base64url');
+  const stored = await insertApiKey(db, { id: randomUUID(), name, role, keyHash: hashKey(key), keyPrefix: key.slice(0, SHOWN_PREFIX_LENGTH) });
+  return { ...stored, key };
+}
+
+/**
+ * Makes the operator's ADMIN_API_KEY a valid admin key. Any string is accepted as that key (the
+ * operator chose it), so it is hashed as it is; seeding twice, or from several instances, is harmless.
+ */
+export async function seedAdminKey(db: Db, key: string): Promise<void> {
+  await ensureApiKey(db, { id: randomUUID(), name: 'ADMIN_API_KEY', role: 'admin', keyHash: hashKey(key), keyPrefix: '(environment)' });
+}
+
+export const listApiKeys = (db: Db): Promise<ApiKey[]> => listStoredApiKeys(db);
+
+export async function revokeApiKey(db: Db, id: string): Promise<ApiKey> {
+  const revoked = await revokeStoredApiKey(db, id);
+  if (revoked === undefined) throw new SubjectNotFoundError('api key', id);
+  return revoked;
+}
+
+/** Resolves an Authorization header to the key's principal, or says why it cannot. */
+export async function authenticate(db: Db, authorization: string | undefined, adminKey: string | undefined): Promise<Principal> {
+  if (authorization === undefined || authorization === '') throw new UnauthenticatedError('missing');
+  const match = /^Bearer ([\x21-\x7e]+)$/.exec(authorization);
+  const key = match?.[1];
+  if (key === undefined || (!KEY_SHAPE.test(key) && key !== adminKey)) throw new UnauthenticatedError('malformed');
+  const stored = await findApiKeyByHash(db, hashKey(key));
+  if (stored === undefined) throw new UnauthenticatedError('unknown');
+  if (stored.revokedAt !== null) throw new UnauthenticatedError('revoked');
+  return { keyId: stored.id, name: stored.name, role: stored.role };
+}
+
+/** Whether a key still exists unrevoked: long-lived requests (the live feed) ask again as they go. */
+export async function isApiKeyActive(db: Db, keyId: string): Promise<boolean> {
+  const key = await findApiKeyById(db, keyId);
+  return key !== undefined && key.revokedAt === null;
+}

@@ -1,0 +1,67 @@
+import { DeliveryInFlightError, SubjectNotFoundError } from '../domain/errors.js';
+import { messageIdOf } from '../domain/notification.js';
+import type { Db } from '../store/database.js';
+import { getSubscription } from './subscriptions.js';
+import {
+  findAttempts,
+  findDelivery,
+  listDeliveries,
+  requeueDelivery,
+  requeueFailedDeliveries,
+  type AttemptLogEntry,
+  type DeliveryRecord,
+  type DeliveryState,
+} from '../store/delivery-log.js';
+
+export type { AttemptLogEntry, DeliveryRecord, DeliveryState };
+
+export interface DeliveryView extends DeliveryRecord {
+  /** The webhook-id header of every attempt of this delivery. */
+  readonly messageId: string;
+}
+
+const withMessageId = (delivery: DeliveryRecord): DeliveryView => ({ ...delivery, messageId: messageIdOf(delivery.notificationId) });
+
+export async function getDelivery(db: Db, id: string): Promise<DeliveryView & { readonly attempts: AttemptLogEntry[] }> {
+  const delivery = await findDelivery(db, id);
+  if (delivery === undefined) throw new SubjectNotFoundError('delivery', id);
+  return { ...withMessageId(delivery), attempts: await findAttempts(db, id) };
+}
+
+export interface DeliveryPage {
+  readonly deliveries: DeliveryView[];
+  /** Pass as `before` for the next (older) page; absent on the last page. */
+  readonly nextBefore: string | undefined;
+}
+
+export async function pageDeliveries(
+  db: Db,
+  subscriptionId: string,
+  options: { state?: DeliveryState | undefined; before?: string | undefined; limit: number },
+): Promise<DeliveryPage> {
+  await getSubscription(db, subscriptionId);
+  const anchor = options.before === undefined ? undefined : await findDelivery(db, options.before);
+  if (options.before !== undefined && anchor === undefined) throw new SubjectNotFoundError('delivery', options.before);
+  const rows = await listDeliveries(db, {
+    subscriptionId,
+    state: options.state,
+    before: anchor === undefined ? undefined : { createdAt: anchor.createdAt, id: anchor.id },
+    limit: options.limit,
+  });
+  const last = rows.at(-1);
+  return { deliveries: rows.map(withMessageId), nextBefore: rows.length === options.limit && last !== undefined ? last.id : undefined };
+}
+
+/** Attempts the delivery again now, with the same webhook-id (trigger 'manual' in the attempt log). */
+export async function redeliver(db: Db, id: string): Promise<DeliveryView> {
+  const result = await requeueDelivery(db, id);
+  if (result === undefined) throw new SubjectNotFoundError('delivery', id);
+  if (result === 'in_flight') throw new DeliveryInFlightError(id);
+  return withMessageId(result);
+}
+
+/** Queues again the subscription's failed deliveries created since `since` (and before `until`). */
+export async function recoverDeliveries(db: Db, subscriptionId: string, since: Date, until: Date | undefined): Promise<number> {
+  await getSubscription(db, subscriptionId);
+  return requeueFailedDeliveries(db, subscriptionId, since, until);
+}

@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { toNotificationMessage, type NotificationMessage } from '../domain/notification.js';
+import type { Db } from '../store/database.js';
+import { decodeCursor, type FeedCursor } from '../store/feed-cursor.js';
+import { readNotifications, type NotificationFilter } from '../store/notifications.js';
+
+/** One notification as the feed hands it out, with the cursor that resumes just after it. */
+export interface FeedItem {
+  readonly cursor: string;
+  readonly topic: string;
+  readonly message: NotificationMessage;
+}
+
+export interface FollowOptions {
+  /** A cursor from an earlier item; undefined starts at the beginning. */
+  readonly after: string | undefined;
+  /** Topic patterns (see Topic); undefined means every topic. */
+  readonly topics: readonly string[] | undefined;
+  readonly programId: string | undefined;
+  readonly consortiumId: string | undefined;
+  /** false: stop once everything available now has been read. */
+  readonly follow: boolean;
+  readonly pageSize: number;
+  /** How long to wait after a page that was not full before reading again. */
+  readonly pollMs: number;
+  /** Stops the feed: a pending wait ends at once, a pending read is allowed to finish. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The notifications after a cursor, batch by batch, in the order the notification store gives
+ * them (which never skips a late commit), then, when following, whatever is committed later.
+ *
+ * The cursor is decoded here, before anything is read, so that a cursor this service did not
+ * issue throws InvalidCursorError synchronously and the caller can refuse the request.
+ * A read that fails ends the iteration with that error; the last cursor handed out resumes it.
+ */
+export function followNotifications(db: Db, options: FollowOptions): AsyncIterable<readonly FeedItem[]> {
+  const start = options.after === undefined ? undefined : decodeCursor(options.after);
+  return batches(db, start, options);
+}
+
+async function* batches(db: Db, start: FeedCursor | undefined, options: FollowOptions): AsyncGenerator<readonly FeedItem[]> {
+  const filter: NotificationFilter = { topics: options.topics, programId: options.programId, consortiumId: options.consortiumId };
+  let cursor = start;
+  while (!options.signal.aborted) {
+    const page = await readNotifications(db, cursor, options.pageSize, filter);
+    if (page.notifications.length > 0) {
+      yield page.notifications.map((n) => ({ cursor: n.cursor, topic: n.topic, message: toNotificationMessage(n) }));
+    }
+    cursor = decodeCursor(page.nextCursor);
+    // A full page means more may be waiting: read on without pausing.
+    if (page.notifications.length >= options.pageSize) continue;
+    if (!options.follow) return;
+    // Aborting rejects the wait; the loop condition then ends the feed.
+    await sleep(options.pollMs, undefined, { signal: options.signal }).catch(() => undefined);
+  }
+}

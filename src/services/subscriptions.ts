@@ -1,0 +1,135 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { SubjectNotFoundError, WebhookTargetRefusedError } from '../domain/errors.js';
+import type { SigningSecret, Subscription, SubscriptionFilter } from '../domain/subscription.js';
+import type { Db } from '../store/database.js';
+import { insertTestPing } from '../store/notifications.js';
+import {
+  deleteExpiredSecrets,
+  deleteSubscription as deleteStoredSubscription,
+  expireSigningSecrets,
+  findDeliveryId,
+  findSubscription,
+  insertSigningSecret,
+  insertSubscription,
+  listSigningSecrets,
+  listSubscriptions as listStoredSubscriptions,
+  lockSubscription,
+  updateSubscription as updateStoredSubscription,
+  type SubscriptionChanges,
+} from '../store/subscriptions.js';
+import { checkWebhookUrl, type ResolveHost, type TargetRules } from './webhook-target-check.js';
+
+export type { SubscriptionChanges };
+
+/** How webhook URLs are vetted at registration, and what a subscription gets unless it asks. */
+export interface SubscriptionSettings {
+  readonly rules: TargetRules;
+  readonly resolve: ResolveHost;
+  readonly defaultMaxInFlight: number;
+}
+
+export interface NewSubscriptionRequest {
+  readonly url: string;
+  readonly topics: readonly string[];
+  readonly filter?: SubscriptionFilter | undefined;
+  readonly description?: string | undefined;
+  readonly maxInFlight?: number | undefined;
+}
+
+export interface RotatedSecret {
+  readonly secret: string;
+  /** When the secrets it replaces stop signing. */
+  readonly previousSecretsExpireAt: Date | null;
+}
+
+export interface TestPing {
+  readonly notificationId: string;
+  readonly deliveryId: string;
+}
+
+/** 32 random bytes as Standard Webhooks writes a secret (the spec allows 24 to 64). */
+const newSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
+
+async function vetUrl(url: string, settings: SubscriptionSettings): Promise<void> {
+  const verdict = await checkWebhookUrl(url, settings.rules, settings.resolve);
+  if (!verdict.allowed) throw new WebhookTargetRefusedError(url, verdict.reason, verdict.detail);
+}
+
+/**
+ * Registers a webhook endpoint with its first secret, which is returned. The URL is vetted first,
+ * outside the transaction, so a slow resolver holds no connection; a refused URL stores nothing.
+ */
+export async function createSubscription(
+  db: Db,
+  settings: SubscriptionSettings,
+  request: NewSubscriptionRequest,
+): Promise<Subscription & { readonly secret: string }> {
+  await vetUrl(request.url, settings);
+  return db.transaction().execute(async (trx) => {
+    const subscription = await insertSubscription(trx, {
+      id: randomUUID(),
+      url: request.url,
+      topics: request.topics,
+      filter: request.filter ?? {},
+      description: request.description ?? null,
+      maxInFlight: request.maxInFlight ?? settings.defaultMaxInFlight,
+    });
+    const { secret } = await insertSigningSecret(trx, subscription.id, newSecret());
+    return { ...subscription, secret };
+  });
+}
+
+export const listSubscriptions = (db: Db): Promise<Subscription[]> => listStoredSubscriptions(db);
+
+export async function getSubscription(db: Db, id: string): Promise<Subscription> {
+  const subscription = await findSubscription(db, id);
+  if (subscription === undefined) throw new SubjectNotFoundError('subscription', id);
+  return subscription;
+}
+
+/** Changes a subscription; a new URL is vetted as at registration. */
+export async function updateSubscription(db: Db, settings: SubscriptionSettings, id: string, changes: SubscriptionChanges): Promise<Subscription> {
+  // An unknown id is a 404 whatever the URL, and a missing subscription is not worth a DNS query.
+  await getSubscription(db, id);
+  if (changes.url !== undefined) await vetUrl(changes.url, settings);
+  const updated = await updateStoredSubscription(db, id, changes);
+  if (updated === undefined) throw new SubjectNotFoundError('subscription', id);
+  return updated;
+}
+
+export async function deleteSubscription(db: Db, id: string): Promise<void> {
+  if (!(await deleteStoredSubscription(db, id))) throw new SubjectNotFoundError('subscription', id);
+}
+
+/** The secrets deliveries are signed with now, newest first. */
+export async function getSigningSecrets(db: Db, id: string): Promise<SigningSecret[]> {
+  await getSubscription(db, id);
+  return listSigningSecrets(db, id);
+}
+
+/**
+ * Issues a new current secret. The secrets that signed until now keep signing for `overlapSeconds`
+ * (none longer), so receivers can switch over without rejecting a delivery.
+ */
+export async function rotateSecret(db: Db, id: string, overlapSeconds: number): Promise<RotatedSecret> {
+  return db.transaction().execute(async (trx) => {
+    if (!(await lockSubscription(trx, id))) throw new SubjectNotFoundError('subscription', id);
+    const previousSecretsExpireAt = (await expireSigningSecrets(trx, id, overlapSeconds)) ?? null;
+    await deleteExpiredSecrets(trx, id);
+    const { secret } = await insertSigningSecret(trx, id, newSecret());
+    return { secret, previousSecretsExpireAt };
+  });
+}
+
+/**
+ * Queues a `webhook.test` ping for this subscription alone. The fan-out trigger makes its delivery
+ * in the same statement; if it made none, the subscription does not exist and nothing is kept.
+ */
+export async function sendTestPing(db: Db, id: string): Promise<TestPing> {
+  return db.transaction().execute(async (trx) => {
+    const notificationId = await insertTestPing(trx, id, { subscriptionId: id, message: 'ping' });
+    const deliveryId = await findDeliveryId(trx, notificationId, id);
+    if (deliveryId === undefined) throw new SubjectNotFoundError('subscription', id);
+    return { notificationId, deliveryId };
+  });
+}

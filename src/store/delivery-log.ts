@@ -1,0 +1,135 @@
+import { sql } from 'kysely';
+import type { Db } from './database.js';
+import type { AttemptRecord, AttemptTrigger } from './webhook-deliveries.js';
+
+export type DeliveryState = 'pending' | 'in_flight' | 'succeeded' | 'failed';
+
+export interface DeliveryRecord {
+  readonly id: string;
+  readonly subscriptionId: string;
+  readonly notificationId: string;
+  readonly topic: string;
+  readonly state: DeliveryState;
+  readonly attemptCount: number;
+  readonly nextAttemptAt: Date | null;
+  readonly lastStatus: number | null;
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+  readonly completedAt: Date | null;
+}
+
+/** An attempt as logged: as recorded, or written by the reaper for a lease that ran out (no body). */
+export interface AttemptLogEntry extends Omit<AttemptRecord, 'trigger' | 'responseBody'> {
+  readonly attemptNo: number;
+  readonly trigger: AttemptTrigger | 'lease_expired';
+  readonly responseBody: string | null;
+}
+
+const STATES: readonly DeliveryState[] = ['pending', 'in_flight', 'succeeded', 'failed'];
+const asState = (value: string): DeliveryState => STATES.find((s) => s === value) ?? 'pending';
+const TRIGGERS = ['scheduled', 'manual', 'recover', 'lease_expired'] as const;
+const asTrigger = (value: string) => TRIGGERS.find((t) => t === value) ?? 'scheduled';
+
+function deliveries(db: Db) {
+  return db
+    .selectFrom('webhook_delivery as d')
+    .innerJoin('notification as n', 'n.id', 'd.notification_id')
+    .select([
+      'd.id',
+      'd.subscription_id',
+      'd.notification_id',
+      'n.topic',
+      'd.state',
+      'd.attempt_count',
+      'd.next_attempt_at',
+      'd.last_status',
+      'd.last_error',
+      'd.created_at',
+      'd.completed_at',
+    ]);
+}
+
+type DeliveryRow = Awaited<ReturnType<ReturnType<typeof deliveries>['executeTakeFirstOrThrow']>>;
+
+function toDeliveryRecord(row: DeliveryRow): DeliveryRecord {
+  const state = asState(row.state);
+  return {
+    id: row.id,
+    subscriptionId: row.subscription_id,
+    notificationId: row.notification_id,
+    topic: row.topic,
+    state,
+    attemptCount: row.attempt_count,
+    nextAttemptAt: state === 'pending' ? row.next_attempt_at : null,
+    lastStatus: row.last_status,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    completedAt: row.completed_at,
+  };
+}
+
+export async function findDelivery(db: Db, id: string): Promise<DeliveryRecord | undefined> {
+  const row = await deliveries(db).where('d.id', '=', id).executeTakeFirst();
+  return row === undefined ? undefined : toDeliveryRecord(row);
+}
+
+export async function findAttempts(db: Db, deliveryId: string): Promise<AttemptLogEntry[]> {
+  const rows = await db.selectFrom('webhook_attempt').selectAll().where('delivery_id', '=', deliveryId).orderBy('id').execute();
+  return rows.map((r) => ({
+    attemptNo: r.attempt_no,
+    trigger: asTrigger(r.trigger),
+    instance: r.instance,
+    startedAt: r.started_at,
+    durationMs: r.duration_ms,
+    responseStatus: r.response_status,
+    errorKind: r.error_kind,
+    errorDetail: r.error_detail,
+    responseBody: r.response_body,
+  }));
+}
+
+export interface DeliveryQuery {
+  readonly subscriptionId: string;
+  readonly state?: DeliveryState | undefined;
+  /** The id of the last delivery of the previous page (pages run newest first). */
+  readonly before?: { readonly createdAt: Date; readonly id: string } | undefined;
+  readonly limit: number;
+}
+
+export async function listDeliveries(db: Db, q: DeliveryQuery): Promise<DeliveryRecord[]> {
+  let query = deliveries(db).where('d.subscription_id', '=', q.subscriptionId);
+  if (q.state !== undefined) query = query.where('d.state', '=', q.state);
+  if (q.before !== undefined) query = query.where(sql<boolean>`(d.created_at, d.id) < (${q.before.createdAt}, ${q.before.id}::uuid)`);
+  const rows = await query.orderBy('d.created_at', 'desc').orderBy('d.id', 'desc').limit(q.limit).execute();
+  return rows.map(toDeliveryRecord);
+}
+
+/**
+ * Queues one delivery for an attempt now, by hand, whatever its state, unless an attempt is in
+ * flight. Returns the delivery as it now stands, or undefined if it does not exist.
+ */
+export async function requeueDelivery(db: Db, id: string): Promise<DeliveryRecord | 'in_flight' | undefined> {
+  const updated = await db
+    .updateTable('webhook_delivery')
+    .set({ state: 'pending', next_attempt_at: sql<Date>`now()`, next_trigger: 'manual', completed_at: null })
+    .where('id', '=', id)
+    .where('state', '<>', 'in_flight')
+    .returning('id')
+    .executeTakeFirst();
+  const current = await findDelivery(db, id);
+  if (current === undefined) return undefined;
+  return updated === undefined ? 'in_flight' : current;
+}
+
+/** Queues again every failed delivery of a subscription created in [since, until). */
+export async function requeueFailedDeliveries(db: Db, subscriptionId: string, since: Date, until: Date | undefined): Promise<number> {
+  let query = db
+    .updateTable('webhook_delivery')
+    .set({ state: 'pending', next_attempt_at: sql<Date>`now()`, next_trigger: 'recover', completed_at: null })
+    .where('subscription_id', '=', subscriptionId)
+    .where('state', '=', 'failed')
+    .where('created_at', '>=', since);
+  if (until !== undefined) query = query.where('created_at', '<', until);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

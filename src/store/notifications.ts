@@ -1,0 +1,91 @@
+import { sql } from 'kysely';
+import type { Notification } from '../domain/notification.js';
+import type { Db } from './database.js';
+import { findEventsByIds } from './event-store.js';
+import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
+
+export interface NotificationFilter {
+  /** Topic patterns (see Topic); none means every topic. */
+  readonly topics?: readonly string[] | undefined;
+  readonly programId?: string | undefined;
+  readonly consortiumId?: string | undefined;
+}
+
+export interface NotificationPage {
+  readonly notifications: readonly (Notification & { readonly cursor: string })[];
+  readonly nextCursor: string;
+}
+
+const NOTIFICATION_COLUMNS = ['position', 'id', 'topic', 'event_id', 'data', 'created_at'] as const;
+
+/**
+ * Notifications after `after`, in the order the event feed uses: only those whose transaction is
+ * older than every running one, by (tx, position), so a reader never skips a late commit. Test
+ * pings belong to one subscription and are never listed.
+ */
+export async function readNotifications(db: Db, after: FeedCursor | undefined, limit: number, filter: NotificationFilter): Promise<NotificationPage> {
+  const from = after ?? FEED_START;
+  let query = db
+    .selectFrom('notification as n')
+    .select([...NOTIFICATION_COLUMNS.map((c) => `n.${c}` as const), sql<string>`n.tx::text`.as('tx')])
+    .where(sql<boolean>`(n.tx, n.position) > (${from.tx}::xid8, ${from.position}::bigint)`)
+    .where(sql<boolean>`n.tx < pg_snapshot_xmin(pg_current_snapshot())`)
+    .where('n.only_subscription', 'is', null);
+  const topics = filter.topics ?? [];
+  if (topics.length > 0) {
+    query = query.where(
+      sql<boolean>`exists (select 1 from unnest(${topics}::text[]) t
+                           where t = '*' or t = n.topic or (right(t, 2) = '.*' and starts_with(n.topic, left(t, -1))))`,
+    );
+  }
+  if (filter.programId !== undefined) query = query.where('n.program_id', '=', filter.programId);
+  if (filter.consortiumId !== undefined) query = query.where('n.consortium_id', '=', filter.consortiumId);
+  const rows = await query.orderBy(sql`n.tx`).orderBy('n.position').limit(limit).execute();
+  const notifications = (await withEvents(db, rows)).map(({ row, notification }) => ({
+    ...notification,
+    cursor: encodeCursor({ tx: row.tx, position: row.position }),
+  }));
+  return { notifications, nextCursor: notifications.at(-1)?.cursor ?? encodeCursor(from) };
+}
+
+/** The notifications with these ids, with their events: what a delivery sends. */
+export async function findNotifications(db: Db, ids: readonly string[]): Promise<Map<string, Notification>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('notification as n').select(NOTIFICATION_COLUMNS.map((c) => `n.${c}` as const)).where('n.id', 'in', ids).execute();
+  return new Map((await withEvents(db, rows)).map(({ notification }) => [notification.id, notification]));
+}
+
+interface NotificationRow {
+  readonly position: string;
+  readonly id: string;
+  readonly topic: string;
+  readonly event_id: string | null;
+  readonly data: Record<string, unknown> | null;
+  readonly created_at: Date;
+}
+
+/** Each row with its notification, the events they carry read in one query. */
+async function withEvents<R extends NotificationRow>(db: Db, rows: readonly R[]): Promise<{ row: R; notification: Notification }[]> {
+  const events = await findEventsByIds(db, rows.flatMap((r) => (r.event_id === null ? [] : [r.event_id])));
+  return rows.map((row) => ({
+    row,
+    notification: {
+      id: row.id,
+      position: Number(row.position),
+      topic: row.topic,
+      createdAt: row.created_at,
+      event: row.event_id === null ? undefined : events.get(row.event_id),
+      data: row.data ?? undefined,
+    },
+  }));
+}
+
+/** A ping for one subscription: a notification of its own, fanned out to that subscription alone. */
+export async function insertTestPing(db: Db, subscriptionId: string, data: Record<string, unknown>): Promise<string> {
+  const row = await db
+    .insertInto('notification')
+    .values({ topic: 'webhook.test', event_id: null, program_id: null, consortium_id: null, data: JSON.stringify(data), only_subscription: subscriptionId })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}

@@ -1,0 +1,228 @@
+import { setMaxListeners } from 'node:events';
+import { messageIdOf, toNotificationMessage } from '../domain/notification.js';
+import type { ResolveHost, TargetRules } from '../services/webhook-target-check.js';
+import type { Db } from '../store/database.js';
+import { findNotifications } from '../store/notifications.js';
+import { findSigningSecrets } from '../store/subscriptions.js';
+import { claimDeliveries, finishAttempt, reapExpiredLeases, type AttemptResult, type ClaimedDelivery } from '../store/webhook-deliveries.js';
+import { retryDelaySeconds, type RetryPolicy } from './retry-schedule.js';
+import { sendWebhook, type SendOutcome } from './send-webhook.js';
+import { signedHeaders } from './signed-headers.js';
+
+export interface DispatcherLogger {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
+export interface DispatcherOptions {
+  readonly db: Db;
+  /** Names this instance in the attempt log. */
+  readonly instance: string;
+  readonly rules: TargetRules;
+  readonly resolve: ResolveHost;
+  readonly retry: RetryPolicy;
+  /** Deliveries this instance attempts at once, across all subscriptions. */
+  readonly concurrency: number;
+  readonly leaseSeconds: number;
+  readonly connectTimeoutMs: number;
+  readonly totalTimeoutMs: number;
+  /** Polling interval: the fallback when no NOTIFY arrives (and the clock for retries). */
+  readonly pollMs: number;
+  readonly disableAfterSeconds: number;
+  readonly logger: DispatcherLogger;
+  /** LISTEN for the fan-out's NOTIFY, so new work starts within moments of its commit. */
+  readonly listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+  readonly random?: () => number;
+  /** Observes each finished attempt (metrics). */
+  readonly onAttempt?: (outcome: SendOutcome, result: AttemptResult) => void;
+}
+
+export interface Dispatcher {
+  start(): Promise<void>;
+  /** Stops claiming, lets attempts in flight finish (aborting them after `graceMs`), releases their leases. */
+  stop(graceMs?: number): Promise<void>;
+  /** One claim round; resolves once the attempts it started are recorded. For tests and benchmarks. */
+  runOnce(): Promise<number>;
+}
+
+export const WAKE_CHANNEL = 'ml_webhook_due';
+
+/** What an attempt sends: serialized once per round, signed afresh at each attempt. */
+interface PreparedMessage {
+  readonly messageId: string;
+  readonly body: string;
+  readonly secrets: readonly string[];
+}
+
+/**
+ * The delivery loop of one instance: claim due deliveries (short statement, leases), send each
+ * outside any transaction, record the outcome fenced on the lease. Several instances share one
+ * database; the claim keeps them off each other's work.
+ */
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  const { db, logger } = options;
+  const active = new Set<Promise<void>>();
+  const abort = new AbortController();
+  // Every attempt in flight listens for the abort of a shutdown.
+  setMaxListeners(options.concurrency + 10, abort.signal);
+  let stopping = false;
+  /** The claim rounds under way, if any: stop() waits for them, as their deliveries are not yet in `active`. */
+  let ticking: Promise<void> | undefined;
+  let again = false;
+  let timer: NodeJS.Timeout | undefined;
+  let unlisten: (() => Promise<void>) | undefined;
+  let lastReap = 0;
+  const reapEveryMs = Math.max(1000, (options.leaseSeconds * 1000) / 4);
+
+  async function attempt(delivery: ClaimedDelivery, prepared: PreparedMessage | undefined): Promise<void> {
+    const startedAt = new Date();
+    const outcome: SendOutcome =
+      prepared === undefined
+        ? failure('the notification or the subscription secret is missing')
+        : await sendWebhook({
+            url: delivery.url,
+            headers: signedHeaders(prepared.messageId, prepared.body, prepared.secrets, new Date()),
+            body: prepared.body,
+            rules: options.rules,
+            resolve: options.resolve,
+            connectTimeoutMs: options.connectTimeoutMs,
+            totalTimeoutMs: options.totalTimeoutMs,
+            signal: abort.signal,
+          });
+    const result = resultOf(outcome, delivery);
+    const recorded = await finishAttempt(db, {
+      deliveryId: delivery.id,
+      leaseId: delivery.leaseId,
+      attempt: {
+        trigger: delivery.trigger,
+        instance: options.instance,
+        startedAt,
+        durationMs: outcome.durationMs,
+        responseStatus: outcome.status,
+        errorKind: outcome.errorKind,
+        errorDetail: outcome.errorDetail,
+        responseBody: outcome.responseBody,
+      },
+      result,
+      gone: outcome.status === 410,
+      disableAfterSeconds: options.disableAfterSeconds,
+    });
+    if (!recorded) logger.warn({ deliveryId: delivery.id }, 'webhook lease lost before the outcome was recorded');
+    options.onAttempt?.(outcome, result);
+  }
+
+  function resultOf(outcome: SendOutcome, delivery: ClaimedDelivery): AttemptResult {
+    if (outcome.ok) return { kind: 'succeeded' };
+    // Stopping: the attempt was cut short by us, not by the endpoint; try again at once elsewhere.
+    if (outcome.errorKind === 'aborted') return { kind: 'retry', delaySeconds: 0 };
+    if (outcome.status === 410) return { kind: 'failed' };
+    const delaySeconds = retryDelaySeconds(options.retry, delivery.attemptNo, outcome.retryAfterSeconds, options.random);
+    return delaySeconds === undefined ? { kind: 'failed' } : { kind: 'retry', delaySeconds };
+  }
+
+  function track(delivery: ClaimedDelivery, prepared: PreparedMessage | undefined): Promise<void> {
+    const running = attempt(delivery, prepared)
+      .catch((err: unknown) => logger.error({ err, deliveryId: delivery.id }, 'webhook attempt failed to complete; its lease will expire'))
+      .finally(() => {
+        active.delete(running);
+        // Claim once half the slots are free, not once per finished attempt: fewer, larger rounds.
+        if (active.size <= Math.floor(options.concurrency / 2)) wake();
+      });
+    active.add(running);
+    return running;
+  }
+
+  async function claimRound(): Promise<Promise<void>[]> {
+    // Leases run for many seconds: looking for expired ones on every round would be wasted work.
+    if (Date.now() - lastReap >= reapEveryMs) {
+      lastReap = Date.now();
+      await reapExpiredLeases(db, options.instance);
+    }
+    const claimed = await claimDeliveries(db, options.concurrency - active.size, options.leaseSeconds);
+    if (claimed.length === 0) return [];
+    const prepared = await prepareMessages(claimed);
+    return claimed.map((delivery) => track(delivery, prepared.get(delivery.id)));
+  }
+
+  /** The bodies and secrets of a round's deliveries, read together rather than one by one. */
+  async function prepareMessages(claimed: readonly ClaimedDelivery[]): Promise<Map<string, PreparedMessage>> {
+    const notifications = await findNotifications(db, [...new Set(claimed.map((d) => d.notificationId))]);
+    const subscriptionIds = [...new Set(claimed.map((d) => d.subscriptionId))];
+    const secrets = new Map(await Promise.all(subscriptionIds.map(async (id) => [id, await findSigningSecrets(db, id)] as const)));
+    const bodies = new Map([...notifications.values()].map((n) => [n.id, JSON.stringify(toNotificationMessage(n))]));
+    const prepared = new Map<string, PreparedMessage>();
+    for (const delivery of claimed) {
+      const body = bodies.get(delivery.notificationId);
+      const signing = secrets.get(delivery.subscriptionId) ?? [];
+      if (body !== undefined && signing.length > 0) {
+        prepared.set(delivery.id, { messageId: messageIdOf(delivery.notificationId), body, secrets: signing });
+      }
+    }
+    return prepared;
+  }
+
+  /** Claims until the slots are full or nothing is due; never two rounds at once. */
+  function tick(): Promise<void> {
+    if (ticking !== undefined) {
+      again = true;
+      return ticking;
+    }
+    ticking = claimUntilFull().finally(() => {
+      ticking = undefined;
+    });
+    return ticking;
+  }
+
+  async function claimUntilFull(): Promise<void> {
+    try {
+      do {
+        again = false;
+        if (stopping) return;
+        const started = await claimRound();
+        if (started.length > 0 && active.size < options.concurrency) again = true;
+      } while (again);
+    } catch (err) {
+      logger.error({ err }, 'webhook claim failed; retrying on the next poll');
+    }
+  }
+
+  function wake(): void {
+    if (!stopping) void tick();
+  }
+
+  return {
+    async start() {
+      if (options.listen !== undefined) {
+        unlisten = await options.listen(WAKE_CHANNEL, wake).catch((err: unknown) => {
+          logger.warn({ err }, 'LISTEN failed; webhook delivery falls back to polling');
+          return undefined;
+        });
+      }
+      timer = setInterval(wake, options.pollMs);
+      timer.unref();
+      wake();
+    },
+    async stop(graceMs = 10_000) {
+      stopping = true;
+      if (timer !== undefined) clearInterval(timer);
+      await unlisten?.().catch(() => {});
+      await ticking;
+      const graceful = Promise.all(active).then(() => true);
+      const deadline = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref());
+      if (!(await Promise.race([graceful, deadline]))) {
+        abort.abort();
+        await Promise.all(active);
+      }
+    },
+    async runOnce() {
+      const started = await claimRound();
+      await Promise.all(started);
+      return started.length;
+    },
+  };
+}
+
+function failure(detail: string): SendOutcome {
+  return { ok: false, status: null, errorKind: 'internal', errorDetail: detail, durationMs: 0, responseBody: '', retryAfterSeconds: null };
+}

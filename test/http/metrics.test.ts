@@ -1,0 +1,174 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProposedEvent } from '../../src/domain/proposed-event.js';
+import { createMetrics } from '../../src/http/metrics.js';
+import { recordEvents } from '../../src/services/record-events.js';
+import { programWithConsortium, seminarHeld } from '../support/events.js';
+import { call, eventsOf, post, record } from '../support/http.js';
+import { scrape, samplesOf, sumOf, valueOf, type Exposition } from '../support/prometheus-text.js';
+import { startTestApp, useTestApp } from '../support/test-app.js';
+import { LOOPBACK_WEBHOOKS, startTestDispatcher, subscribe } from '../support/test-dispatcher.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
+
+const metrics = createMetrics();
+const t = useTestApp({ webhooks: LOOPBACK_WEBHOOKS, metrics });
+
+let receiver: WebhookReceiver;
+/** Fails the first attempt of each message with a 500, then accepts it. */
+beforeAll(async () => {
+  receiver = await startWebhookReceiver(({ nth }) => (nth === 1 ? { status: 500, body: 'not yet' } : { status: 200 }));
+});
+afterAll(async () => receiver?.close());
+
+const NAMED_SERIES = {
+  ml_http_requests_total: 'counter',
+  ml_http_request_duration_seconds: 'histogram',
+  ml_events_appended_total: 'counter',
+  ml_append_batches_total: 'counter',
+  ml_milestone_cells: 'gauge',
+  ml_status_changes_total: 'counter',
+  ml_feed_lag_events: 'gauge',
+  ml_feed_lag_seconds: 'gauge',
+  ml_feed_horizon_age_seconds: 'gauge',
+  ml_webhook_queue_depth: 'gauge',
+  ml_webhook_oldest_due_seconds: 'gauge',
+  ml_webhook_attempts_total: 'counter',
+  ml_webhook_attempt_duration_seconds: 'histogram',
+  ml_operational_stats_up: 'gauge',
+} as const;
+
+const appendsOn = (route: string, status: string) => ({ method: 'POST', route, status });
+const delta = (before: Exposition, after: Exposition, name: string, labels: Record<string, string> = {}) =>
+  sumOf(after, name, labels) - sumOf(before, name, labels);
+
+describe('GET /metrics', () => {
+  it('answers without a key, in the Prometheus text format, with every named series and the process metrics', async () => {
+    const exposition = await scrape(t.app);
+
+    for (const [name, type] of Object.entries(NAMED_SERIES)) expect(exposition.types.get(name), name).toBe(type);
+    expect(valueOf(exposition, 'ml_operational_stats_up')).toBe(1);
+    expect(samplesOf(exposition, 'ml_webhook_queue_depth').map((s) => s.labels['state']).sort()).toEqual(['failed', 'in_flight', 'pending']);
+    expect(samplesOf(exposition, 'ml_milestone_cells')).toHaveLength(5);
+    expect(valueOf(exposition, 'ml_feed_lag_events')).toBeGreaterThanOrEqual(0);
+    expect(exposition.types.get('process_cpu_user_seconds_total')).toBe('counter');
+  });
+
+  it('counts each stored event once, not the replay of an idempotency key, and each answer by route pattern and status', async () => {
+    const { programId, events } = programWithConsortium('metrics');
+    const before = await scrape(t.app);
+
+    const batch = await record(t.app, ...events);
+    const first = await post(t.app, seminarHeld(programId), { 'idempotency-key': `k-${programId}` });
+    const replay = await post(t.app, seminarHeld(programId), { 'idempotency-key': `k-${programId}` });
+    await call(t.app, 'GET', `/v1/events/${batch[0]?.id ?? ''}`);
+    await call(t.app, 'GET', '/no/such/route');
+    const after = await scrape(t.app);
+
+    expect([first.status, replay.status]).toEqual([201, 201]);
+    expect(eventsOf(replay)).toEqual(eventsOf(first));
+    expect(delta(before, after, 'ml_events_appended_total')).toBe(events.length + 1);
+    expect(delta(before, after, 'ml_append_batches_total', { result: 'stored' })).toBe(2);
+    expect(delta(before, after, 'ml_append_batches_total', { result: 'replayed' })).toBe(1);
+    expect(delta(before, after, 'ml_http_requests_total', appendsOn('/v1/events', '201'))).toBe(3);
+    expect(delta(before, after, 'ml_http_request_duration_seconds_count', appendsOn('/v1/events', '201'))).toBe(3);
+    expect(delta(before, after, 'ml_http_requests_total', { method: 'GET', route: '/v1/events/:id', status: '200' })).toBe(1);
+    expect(delta(before, after, 'ml_http_requests_total', { method: 'GET', route: '404', status: '404' })).toBe(1);
+    expect(samplesOf(after, 'ml_http_requests_total').some((s) => s.labels['route']?.includes(programId))).toBe(false);
+  });
+
+  it('follows the projection: new milestone cells, and a status change once it is visible to readers', async () => {
+    const { programId, consortiumId, events } = programWithConsortium('projection');
+    const before = await scrape(t.app);
+
+    await record(t.app, ...events, { type: 'pilot.started', occurredAt: '2026-06', data: { programId, consortiumId, milestone: 'defense-pilot' } });
+
+    // Another test file's open transaction (one server, one horizon) may hold the change back for a moment.
+    await expect.poll(async () => delta(before, await scrape(t.app), 'ml_status_changes_total'), { timeout: 15_000 }).toBe(1);
+    const after = await scrape(t.app);
+    expect(delta(before, after, 'ml_milestone_cells', { status: 'in_progress' })).toBe(1);
+    expect(delta(before, after, 'ml_milestone_cells', { status: 'planned' })).toBe(1);
+  });
+
+  it('shows a due delivery waiting while no dispatcher runs, then the attempts by outcome and the queue draining', async () => {
+    const { programId, events } = programWithConsortium('queue');
+    await record(t.app, ...events);
+    await subscribe(t.app, { url: receiver.url(`/queue-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    const before = await scrape(t.app);
+
+    await record(t.app, seminarHeld(programId));
+    await sleep(20);
+    const waiting = await scrape(t.app);
+    const dispatcher = startTestDispatcher(t.database, { onAttempt: metrics.onAttempt });
+    await dispatcher.start();
+    try {
+      await receiver.waitFor((all) => all.filter((r) => r.path === `/queue-${programId}` && r.status === 200).length === 1);
+      await expect.poll(async () => delta(before, await scrape(t.app), 'ml_webhook_attempts_total', { outcome: 'succeeded' })).toBe(1);
+    } finally {
+      await dispatcher.stop(1000);
+    }
+    const drained = await scrape(t.app);
+
+    expect(delta(before, waiting, 'ml_webhook_queue_depth', { state: 'pending' })).toBe(1);
+    expect(valueOf(waiting, 'ml_webhook_oldest_due_seconds')).toBeGreaterThan(0);
+    expect(delta(before, drained, 'ml_webhook_attempts_total', { outcome: 'retry', error_kind: 'http' })).toBe(1);
+    expect(delta(before, drained, 'ml_webhook_attempts_total', { outcome: 'succeeded', error_kind: 'none' })).toBe(1);
+    expect(delta(before, drained, 'ml_webhook_attempt_duration_seconds_count')).toBe(2);
+    expect(valueOf(drained, 'ml_webhook_queue_depth', { state: 'pending' })).toBe(0);
+    expect(valueOf(drained, 'ml_webhook_queue_depth', { state: 'in_flight' })).toBe(0);
+    expect(valueOf(drained, 'ml_webhook_oldest_due_seconds')).toBe(0);
+  });
+
+  it(
+    'counts committed events the feed holds back behind an open transaction, and the age of that transaction',
+    async () => {
+      const { programId, consortiumId, events } = programWithConsortium('lag');
+      await record(t.app, ...events);
+      // PGlite runs one transaction at a time, so nothing can be held back there: the lag must be nil.
+      // (On a PostgreSQL server other test files' transactions may hold some back at any moment.)
+      if (!t.database.concurrentTransactions) {
+        const calm = await scrape(t.app);
+        expect(valueOf(calm, 'ml_feed_lag_events')).toBe(0);
+        expect(valueOf(calm, 'ml_feed_lag_seconds')).toBe(0);
+        return;
+      }
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let holding = () => {};
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      const slowWriter = t.database.db.transaction().execute(async (trx) => {
+        const event = ProposedEvent.parse({ type: 'pilot.started', occurredAt: '2026-Q2', data: { programId, consortiumId } });
+        await recordEvents(trx, { events: [event], principal: { keyId: '00000000-0000-4000-8000-000000000002', name: 'slow', role: 'writer' }, requestId: 'held', idempotencyKey: undefined });
+        holding();
+        await released;
+      });
+      await held;
+
+      try {
+        await record(t.app, seminarHeld(programId, 'behind the open transaction'));
+        await sleep(50);
+        const lagging = await scrape(t.app);
+
+        expect(valueOf(lagging, 'ml_feed_lag_events')).toBeGreaterThanOrEqual(1);
+        expect(valueOf(lagging, 'ml_feed_lag_seconds')).toBeGreaterThan(0);
+        expect(valueOf(lagging, 'ml_feed_horizon_age_seconds')).toBeGreaterThan(0.04);
+      } finally {
+        release();
+        await slowWriter;
+      }
+    },
+  );
+
+  it('still answers when the database is down, without the series it could not read', async () => {
+    const broken = await startTestApp();
+    await broken.database.close();
+
+    const exposition = await scrape(broken.app);
+    await broken.app.close();
+
+    expect(valueOf(exposition, 'ml_operational_stats_up')).toBe(0);
+    for (const name of ['ml_webhook_queue_depth', 'ml_webhook_oldest_due_seconds', 'ml_feed_lag_events', 'ml_feed_horizon_age_seconds', 'ml_milestone_cells']) {
+      expect(samplesOf(exposition, name), name).toEqual([]);
+    }
+    expect(exposition.types.get('ml_http_requests_total')).toBe('counter');
+  });
+});

@@ -1,0 +1,166 @@
+import { once } from 'node:events';
+import { Agent, request as httpRequest, type ClientRequest, IncomingMessage } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { selectEvents } from '../../src/store/event-store.js';
+import { startAppendLoad, type AppendOutcome } from '../support/append-load.js';
+import { programRegistered, seminarHeld, uniqueId } from '../support/events.js';
+import { createServiceDatabase, type ServiceDatabase } from '../support/service-database.js';
+import { killService, launchService, waitForExit, type ServiceProcess } from '../support/service-process.js';
+
+/*
+ * The real service as a child process, on a database of its own (PostgreSQL when the run has one,
+ * else a PGlite folder), under eight clients that append without pause over keep-alive connections.
+ */
+
+const ADMIN_API_KEY = 'shutdown-test-admin-key';
+const CLIENTS = 8;
+const LOAD_BEFORE_SIGNAL_MS = 1000;
+// SHUTDOWN_GRACE_MS is 10 s by default; the service exits 1 by itself 5 s after that.
+const EXIT_BOUND_MS = 15_000;
+// Nothing is left to wait for once the one request is answered.
+const QUIET_CLIENT_EXIT_BOUND_MS = 3000;
+
+const running: ServiceProcess[] = [];
+const databases: ServiceDatabase[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map(killService));
+  await Promise.all(databases.splice(0).map((database) => database.remove()));
+});
+
+async function startService(database: ServiceDatabase): Promise<ServiceProcess> {
+  const service = await launchService({ ...database.env, ADMIN_API_KEY, RATE_LIMIT_PER_MINUTE: '10000000' });
+  running.push(service);
+  return service;
+}
+
+async function registerProgram(service: ServiceProcess): Promise<string> {
+  const programId = uniqueId('p');
+  const response = await fetch(`${service.url}/v1/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(programRegistered(programId)),
+  });
+  expect(response.status).toBe(201);
+  return programId;
+}
+
+const createdIds = (outcomes: readonly AppendOutcome[]) =>
+  outcomes.flatMap((outcome) => (outcome.kind === 'answered' && outcome.status === 201 ? outcome.ids : []));
+
+describe('service shutdown', () => {
+  it('SIGTERM while 8 clients append continuously: requests in flight complete with a response, every 201 is in the database, and the process exits 0', async () => {
+    const database = await createServiceDatabase();
+    databases.push(database);
+    const service = await startService(database);
+    const programId = await registerProgram(service);
+    const load = startAppendLoad({ port: service.port, apiKey: ADMIN_API_KEY, programId, clients: CLIENTS });
+    await sleep(LOAD_BEFORE_SIGNAL_MS);
+
+    const signalledAt = Date.now();
+    service.child.kill('SIGTERM');
+    const exit = await waitForExit(service, EXIT_BOUND_MS);
+    const outcomes = await load.stop();
+
+    expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
+    // The load was running when the signal came: some requests were sent before it and answered after it.
+    expect(outcomes.some((o) => o.kind === 'answered' && o.status === 201 && o.sentAt < signalledAt && o.endedAt > signalledAt)).toBe(true);
+    expect(outcomes.filter((o) => o.kind !== 'answered' && o.endedAt < signalledAt)).toEqual([]);
+    // No response was cut off. A connection may break before any byte of a response only where the server
+    // never took the request: a kept-alive connection it closed as idle just as the client reused it, or
+    // one still in the listen queue when it stopped listening (RFC 9112 §9.3.1: clients retry those).
+    // That it took none of them is checked in the database below.
+    expect(outcomes.filter((o) => o.kind === 'unanswered' && o.responseStarted)).toEqual([]);
+    // Load shedding while closing answers 503; nothing else but 201.
+    expect(outcomes.filter((o) => o.kind === 'answered' && o.status !== 201 && o.status !== 503)).toEqual([]);
+    const created = createdIds(outcomes);
+    expect(created.length).toBeGreaterThan(CLIENTS);
+
+    const opened = await database.open();
+    const stored = await selectEvents(opened.db, { programId, types: ['seminar.held'] }).finally(() => opened.db.destroy());
+    const storedIds = new Set(stored.map((event) => event.id));
+    expect(created.filter((id) => !storedIds.has(id))).toEqual([]);
+    // And the converse: nothing was stored for a request that was not answered 201 (503, broken connection).
+    const createdTitles = new Set(outcomes.flatMap((o) => (o.kind === 'answered' && o.status === 201 ? [o.title] : [])));
+    expect(stored.map((event) => event.data.title).filter((title) => typeof title !== 'string' || !createdTitles.has(title))).toEqual([]);
+  });
+
+  it('SIGTERM while a request is still arriving: it is answered with connection: close, and the process exits 0 though its client stays connected', async () => {
+    const database = await createServiceDatabase();
+    databases.push(database);
+    const service = await startService(database);
+    const programId = await registerProgram(service);
+    const agent = new Agent({ keepAlive: true });
+    const body = JSON.stringify(seminarHeld(programId, 'arriving during shutdown'));
+    const request = startRequest(agent, service.port, body);
+    request.write(body.slice(0, 20));
+    await sleep(300);
+
+    service.child.kill('SIGTERM');
+    await sleep(300);
+    request.end(body.slice(20));
+    const response = await responseTo(request);
+    const exit = await waitForExit(service, QUIET_CLIENT_EXIT_BOUND_MS);
+    agent.destroy();
+
+    expect(response.status).toBe(201);
+    expect(response.connection).toBe('close');
+    // A kept-alive connection would hold the server open until its keep-alive timeout (72 s).
+    expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
+  });
+
+  it('after kill -9 under the same load, every 201 is still in the database once the service is back', async () => {
+    const database = await createServiceDatabase();
+    databases.push(database);
+    const first = await startService(database);
+    const programId = await registerProgram(first);
+    const load = startAppendLoad({ port: first.port, apiKey: ADMIN_API_KEY, programId, clients: CLIENTS });
+    await sleep(LOAD_BEFORE_SIGNAL_MS);
+
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const outcomes = await load.stop();
+    const second = await startService(database);
+    const statuses = await readBack(second, createdIds(outcomes));
+
+    const created = createdIds(outcomes);
+    expect(created.length).toBeGreaterThan(CLIENTS);
+    expect(statuses.filter(({ status }) => status !== 200)).toEqual([]);
+    expect(statuses).toHaveLength(created.length);
+  });
+});
+
+/** A POST /v1/events whose body the caller sends when it likes. */
+function startRequest(agent: Agent, port: number, body: string): ClientRequest {
+  return httpRequest({
+    host: '127.0.0.1',
+    port,
+    method: 'POST',
+    path: '/v1/events',
+    agent,
+    headers: { authorization: `Bearer ${ADMIN_API_KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+  });
+}
+
+async function responseTo(request: ClientRequest): Promise<{ status: number; connection: string | undefined }> {
+  const [response] = await once(request, 'response', { signal: AbortSignal.timeout(QUIET_CLIENT_EXIT_BOUND_MS) });
+  if (!(response instanceof IncomingMessage)) throw new Error('expected a response');
+  response.resume();
+  await once(response, 'end');
+  return { status: response.statusCode ?? 0, connection: response.headers.connection };
+}
+
+/** GET /v1/events/{id} for each id, a few at a time. */
+async function readBack(service: ServiceProcess, ids: readonly string[]): Promise<{ id: string; status: number }[]> {
+  const queue = [...ids];
+  const statuses: { id: string; status: number }[] = [];
+  const reader = async () => {
+    for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
+      const response = await fetch(`${service.url}/v1/events/${id}`, { headers: { authorization: `Bearer ${ADMIN_API_KEY}` } });
+      await response.arrayBuffer();
+      statuses.push({ id, status: response.status });
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENTS }, reader));
+  return statuses;
+}

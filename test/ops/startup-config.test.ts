@@ -1,0 +1,37 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killService, spawnService, waitForExit, type ServiceProcess } from '../support/service-process.js';
+
+// Configuration is read before anything is opened: the service stops within its own start-up time.
+const EXIT_BOUND_MS = 10_000;
+
+let dataDir: string;
+const started: ServiceProcess[] = [];
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'ml-startup-config-'));
+});
+afterAll(async () => {
+  await Promise.all(started.map(killService));
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('start-up configuration', () => {
+  it.each([
+    ['PORT', 'eighty'],
+    ['WEBHOOK_ALLOWED_CIDRS', 'not-a-cidr'],
+    ['REQUEST_TIMEOUT_MS', '0'],
+  ])('stops at once on %s=%s, naming the variable on stderr', async (name, value) => {
+    // The embedded database in a folder of this test's own, should the bad value be let through.
+    const service = spawnService({ DATABASE_URL: '', DATA_DIR: dataDir, [name]: value }, 0);
+    started.push(service);
+
+    const exit = await waitForExit(service, EXIT_BOUND_MS);
+
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(service.stderr()).toMatch(new RegExp(`^invalid configuration: ${name}: `, 'm'));
+    // Nothing was started: not even the database folder was written.
+    expect(await readdir(dataDir)).toEqual([]);
+  });
+});

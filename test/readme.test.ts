@@ -1,0 +1,33 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { ENVIRONMENT_VARIABLES } from '../src/config.js';
+import { PROBLEM_TYPES } from '../src/http/problem.js';
+import { call } from './support/http.js';
+import { useTestApp } from './support/test-app.js';
+
+const t = useTestApp();
+const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+
+describe('README', () => {
+  it('lists every configuration variable the service reads', () => {
+    const missing = ENVIRONMENT_VARIABLES.filter((name) => !readme.includes(`| \`${name}\` |`));
+
+    expect(ENVIRONMENT_VARIABLES.length).toBeGreaterThan(20);
+    expect(missing).toEqual([]);
+  });
+
+  it('lists every problem type the API answers with', () => {
+    const missing = Object.keys(PROBLEM_TYPES).filter((slug) => !readme.includes(`\`/problems/${slug}\``));
+
+    expect(missing).toEqual([]);
+  });
+
+  it('lists every series of its own that /metrics exposes', async () => {
+    const exposition = String((await call(t.app, 'GET', '/metrics')).body);
+    const names = [...exposition.matchAll(/^# TYPE (ml_\w+) /gm)].map((m) => m[1] ?? '');
+    const missing = names.filter((name) => !readme.includes(`\`${name}`));
+
+    expect(names.length).toBeGreaterThan(10);
+    expect(missing).toEqual([]);
+  });
+});

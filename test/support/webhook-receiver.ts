@@ -1,0 +1,102 @@
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedWebhook {
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+  readonly receivedAt: number;
+  readonly answeredAt: number;
+  readonly status: number;
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  /** Wait this long before answering; Infinity never answers. */
+  readonly delayMs?: number;
+}
+
+/** Decides the answer to a request; `nth` counts requests with the same webhook-id at the same path, from 1. */
+export type Behaviour = (request: { path: string; messageId: string; nth: number }) => Answer;
+
+export interface WebhookReceiver {
+  readonly url: (path: string) => string;
+  readonly received: ReceivedWebhook[];
+  /** The path of every request that arrived, answered or not, in order of arrival. */
+  readonly started: string[];
+  /** How many requests carried the same webhook-id to the same path at the same moment (should stay 1). */
+  readonly maxConcurrentPerMessage: () => number;
+  /** The most requests to one path under way at the same moment. */
+  readonly maxConcurrentAt: (path: string) => number;
+  waitFor(predicate: (received: readonly ReceivedWebhook[]) => boolean, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A real HTTP endpoint on 127.0.0.1 that records the raw bytes of what it is sent. */
+export async function startWebhookReceiver(behaviour: Behaviour = () => ({ status: 200 })): Promise<WebhookReceiver> {
+  const received: ReceivedWebhook[] = [];
+  const started: string[] = [];
+  const seen = new Map<string, number>();
+  const open = new Map<string, number>();
+  let maxConcurrent = 0;
+  const openAtPath = new Map<string, number>();
+  const maxAtPath = new Map<string, number>();
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const receivedAt = Date.now();
+      const messageId = String(request.headers['webhook-id'] ?? '');
+      const path = request.url ?? '/';
+      // One message goes to every matching subscription: what must not overlap is one message at one endpoint.
+      const key = `${path} ${messageId}`;
+      const nth = (seen.get(key) ?? 0) + 1;
+      seen.set(key, nth);
+      open.set(key, (open.get(key) ?? 0) + 1);
+      maxConcurrent = Math.max(maxConcurrent, open.get(key) ?? 0);
+      const atPath = (openAtPath.get(path) ?? 0) + 1;
+      openAtPath.set(path, atPath);
+      maxAtPath.set(path, Math.max(maxAtPath.get(path) ?? 0, atPath));
+      started.push(path);
+      const answer = behaviour({ path, messageId, nth });
+      const respond = () => {
+        open.set(key, (open.get(key) ?? 1) - 1);
+        openAtPath.set(path, (openAtPath.get(path) ?? 1) - 1);
+        received.push({ path, headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt, answeredAt: Date.now(), status: answer.status });
+        response.writeHead(answer.status, answer.headers).end(answer.body ?? '');
+      };
+      if (answer.delayMs === Infinity) return;
+      if (answer.delayMs !== undefined && answer.delayMs > 0) setTimeout(respond, answer.delayMs);
+      else respond();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = isAddressInfo(address) ? address.port : 0;
+  return {
+    url: (path) => `http://127.0.0.1:${port}${path}`,
+    received,
+    started,
+    maxConcurrentPerMessage: () => maxConcurrent,
+    maxConcurrentAt: (path) => maxAtPath.get(path) ?? 0,
+    async waitFor(predicate, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate(received)) {
+        if (Date.now() > deadline) throw new Error(`receiver: condition not met within ${timeoutMs} ms (${received.length} received)`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    async close() {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+function isAddressInfo(value: unknown): value is AddressInfo {
+  return typeof value === 'object' && value !== null && 'port' in value;
+}

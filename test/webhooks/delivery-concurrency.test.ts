@@ -1,0 +1,116 @@
+import { sql } from 'kysely';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { claimDeliveries } from '../../src/store/webhook-deliveries.js';
+import type { Dispatcher } from '../../src/webhooks/dispatcher.js';
+import { programWithConsortium, seminarHeld } from '../support/events.js';
+import { call, record } from '../support/http.js';
+import { useTestApp } from '../support/test-app.js';
+import { LOOPBACK_WEBHOOKS, startTestDispatcher, subscribe } from '../support/test-dispatcher.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
+
+const t = useTestApp({ webhooks: LOOPBACK_WEBHOOKS });
+
+let receiver: WebhookReceiver;
+let dispatchers: Dispatcher[] = [];
+beforeAll(async () => {
+  // /hang never answers: an endpoint that always times out. Everything else answers after 5 ms,
+  // long enough for two simultaneous attempts of one message to overlap at the receiver.
+  receiver = await startWebhookReceiver(({ path }) => (path === '/hang' ? { status: 200, delayMs: Infinity } : { status: 200, delayMs: 5 }));
+});
+afterEach(async () => {
+  await Promise.all(dispatchers.map((d) => d.stop(500)));
+  dispatchers = [];
+});
+afterAll(async () => receiver?.close());
+
+function start(options: Parameters<typeof startTestDispatcher>[1]): Dispatcher {
+  const dispatcher = startTestDispatcher(t.database, options);
+  dispatchers.push(dispatcher);
+  void dispatcher.start();
+  return dispatcher;
+}
+
+interface AttemptRow {
+  delivery_id: string;
+  instance: string;
+  started: number;
+  finished: number;
+}
+
+describe('webhook delivery across instances', () => {
+  it('with two dispatchers on one database and 500 events, delivers every pair and never attempts one at the same moment from both', async () => {
+    const { programId, events } = programWithConsortium('two');
+    await record(t.app, ...events);
+    const subscriptions = await Promise.all(
+      ['/a', '/b'].map((path) => subscribe(t.app, { url: receiver.url(`${path}-${programId}`), topics: ['seminar.held'], filter: { programId }, maxInFlight: 8 })),
+    );
+    start({ instance: 'one' });
+    start({ instance: 'two' });
+
+    for (let batch = 0; batch < 5; batch++) {
+      await record(t.app, ...Array.from({ length: 100 }, (_, i) => seminarHeld(programId, `Seminar ${batch * 100 + i}`)));
+    }
+    const mine = () => receiver.received.filter((r) => r.path.endsWith(programId) && r.status === 200);
+    await receiver.waitFor(() => new Set(mine().map((r) => `${r.path} ${String(r.headers['webhook-id'])}`)).size >= 1000, 60_000);
+
+    // The receiver answers before the dispatcher records the outcome: wait for the records.
+    const states = async () =>
+      (
+        await sql<{ state: string; n: number }>`
+          select d.state, count(*)::int as n from webhook_delivery d
+          where d.subscription_id in (${subscriptions[0]?.id}, ${subscriptions[1]?.id}) group by d.state`.execute(t.database.db)
+      ).rows;
+    await expect.poll(states).toEqual([{ state: 'succeeded', n: 1000 }]);
+    const { rows: attempts } = await sql<AttemptRow>`
+      select a.delivery_id, a.instance, extract(epoch from a.started_at) * 1000 as started,
+             extract(epoch from a.started_at) * 1000 + a.duration_ms as finished
+      from webhook_attempt a join webhook_delivery d on d.id = a.delivery_id
+      where d.subscription_id in (${subscriptions[0]?.id}, ${subscriptions[1]?.id})`.execute(t.database.db);
+    const byDelivery = new Map<string, AttemptRow[]>();
+    for (const a of attempts) byDelivery.set(a.delivery_id, [...(byDelivery.get(a.delivery_id) ?? []), a]);
+    const overlapping = [...byDelivery.values()].filter((list) =>
+      list.some((a) => list.some((b) => a !== b && a.instance !== b.instance && a.started < b.finished && b.started < a.finished)),
+    );
+    expect(overlapping).toEqual([]);
+    expect(receiver.maxConcurrentPerMessage()).toBe(1);
+    // Each subscription allows 8 attempts at once, across both instances.
+    for (const path of ['/a', '/b']) expect(receiver.maxConcurrentAt(`${path}-${programId}`)).toBeLessThanOrEqual(8);
+    expect(Math.max(receiver.maxConcurrentAt(`/a-${programId}`), receiver.maxConcurrentAt(`/b-${programId}`))).toBeGreaterThan(1);
+    expect(new Set(attempts.map((a) => a.instance))).toEqual(new Set(['one', 'two']));
+  });
+
+  it('attempts again, and delivers, a delivery whose worker died holding its lease', async () => {
+    const { programId, events } = programWithConsortium('dies');
+    await record(t.app, ...events);
+    const { id: subscriptionId } = await subscribe(t.app, { url: receiver.url(`/dies-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    await record(t.app, seminarHeld(programId));
+
+    // A worker claims it with a 1 s lease and then dies: it never sends and never records anything.
+    const [claimed] = await claimDeliveries(t.database.db, 1, 1);
+    expect(claimed?.subscriptionId).toBe(subscriptionId);
+    start({ instance: 'survivor' });
+    await receiver.waitFor((all) => all.some((r) => r.path === `/dies-${programId}`));
+
+    const detail = await call(t.app, 'GET', `/v1/deliveries/${claimed?.id}`);
+    await expect.poll(async () => (await call(t.app, 'GET', `/v1/deliveries/${claimed?.id}`)).body).toMatchObject({ state: 'succeeded' });
+    expect(detail.body).toMatchObject({ attempts: [{ attemptNo: 1, trigger: 'lease_expired', errorKind: 'lease_expired' }, { attemptNo: 2, instance: 'survivor' }] });
+  });
+
+  it('does not let an endpoint that always times out delay deliveries to a healthy one', async () => {
+    const { programId, events } = programWithConsortium('slow');
+    await record(t.app, ...events);
+    await subscribe(t.app, { url: receiver.url('/hang'), topics: ['seminar.held'], filter: { programId } });
+    await subscribe(t.app, { url: receiver.url(`/healthy-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    // Fewer slots than deliveries: without a per-endpoint cap the hanging endpoint would fill them all.
+    start({ concurrency: 8, totalTimeoutMs: 3000 });
+
+    const recordedAt = Date.now();
+    await record(t.app, ...Array.from({ length: 20 }, (_, i) => seminarHeld(programId, `Seminar ${i}`)));
+    await receiver.waitFor((all) => all.filter((r) => r.path === `/healthy-${programId}`).length >= 20, 10_000);
+
+    const healthy = receiver.received.filter((r) => r.path === `/healthy-${programId}`);
+    const lastArrival = Math.max(...healthy.map((r) => r.receivedAt));
+    // All 20 arrived before the first attempt at the hanging endpoint had even timed out.
+    expect(lastArrival - recordedAt).toBeLessThan(3000);
+  });
+});

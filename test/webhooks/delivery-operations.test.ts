@@ -1,0 +1,178 @@
+import { sql } from 'kysely';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { parseAllowedCidrs } from '../../src/domain/webhook-address-policy.js';
+import type { Dispatcher } from '../../src/webhooks/dispatcher.js';
+import { programWithConsortium, seminarHeld } from '../support/events.js';
+import { call, record } from '../support/http.js';
+import { useTestApp } from '../support/test-app.js';
+import { LOOPBACK_WEBHOOKS, startTestDispatcher, subscribe } from '../support/test-dispatcher.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
+
+const t = useTestApp({ webhooks: LOOPBACK_WEBHOOKS });
+
+let receiver: WebhookReceiver;
+let dispatchers: Dispatcher[] = [];
+beforeAll(async () => {
+  receiver = await startWebhookReceiver(({ path }) => {
+    if (path.startsWith('/redirect')) return { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data/' } };
+    if (path.startsWith('/down')) return { status: 503 };
+    if (path.startsWith('/hang')) return { status: 200, delayMs: Infinity };
+    return { status: 200 };
+  });
+});
+afterEach(async () => {
+  await Promise.all(dispatchers.map((d) => d.stop(500)));
+  dispatchers = [];
+});
+afterAll(async () => receiver?.close());
+
+function start(options: Parameters<typeof startTestDispatcher>[1] = {}): Dispatcher {
+  const dispatcher = startTestDispatcher(t.database, options);
+  dispatchers.push(dispatcher);
+  void dispatcher.start();
+  return dispatcher;
+}
+
+const DeliveryList = z.object({ deliveries: z.array(z.object({ id: z.uuid(), state: z.string(), messageId: z.string() })) });
+const Detail = z.object({
+  state: z.string(),
+  attempts: z.array(z.object({ attemptNo: z.int(), trigger: z.string(), responseStatus: z.int().nullable(), errorKind: z.string().nullable() })),
+});
+
+async function onlyDelivery(subscriptionId: string) {
+  const list = DeliveryList.parse((await call(t.app, 'GET', `/v1/subscriptions/${subscriptionId}/deliveries`)).body);
+  const [delivery] = list.deliveries;
+  if (delivery === undefined || list.deliveries.length !== 1) throw new Error(`expected one delivery, got ${list.deliveries.length}`);
+  return delivery;
+}
+
+/** Whether a request to `path` has started at the receiver (hanging ones are never in `received`). */
+const receiverSaw = (path: string) => receiver.started.some((p) => p === path);
+
+const detailOf = async (deliveryId: string) => Detail.parse((await call(t.app, 'GET', `/v1/deliveries/${deliveryId}`)).body);
+
+async function scenario(tag: string) {
+  const { programId, events } = programWithConsortium(tag);
+  await record(t.app, ...events);
+  return programId;
+}
+
+describe('webhook delivery, as operated', () => {
+  it('checks the target again at delivery: a loopback endpoint registered under an allow-list is blocked once the list no longer names it', async () => {
+    const programId = await scenario('ssrf');
+    const { id } = await subscribe(t.app, { url: receiver.url(`/ssrf-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    start({ rules: { addresses: parseAllowedCidrs(''), allowHttp: true } });
+
+    await record(t.app, seminarHeld(programId));
+    const delivery = await onlyDelivery(id);
+    await expect.poll(async () => (await detailOf(delivery.id)).attempts.length).toBeGreaterThan(0);
+
+    expect((await detailOf(delivery.id)).attempts[0]).toMatchObject({ errorKind: 'blocked_target', responseStatus: null });
+    expect(receiver.received.filter((r) => r.path === `/ssrf-${programId}`)).toEqual([]);
+  });
+
+  it('does not follow a redirect to an internal address: the 302 is logged as a failed attempt', async () => {
+    const programId = await scenario('redirect');
+    const { id } = await subscribe(t.app, { url: receiver.url(`/redirect-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    start();
+
+    await record(t.app, seminarHeld(programId));
+    const delivery = await onlyDelivery(id);
+    await expect.poll(async () => (await detailOf(delivery.id)).attempts.length).toBeGreaterThan(0);
+
+    expect((await detailOf(delivery.id)).attempts[0]).toMatchObject({ responseStatus: 302, errorKind: 'http' });
+    expect(receiver.received.filter((r) => r.path === `/redirect-${programId}`)).toHaveLength(1);
+  });
+
+  it('gives up after the last scheduled retry, and recovers the failed delivery on request, with the same webhook-id', async () => {
+    const programId = await scenario('recover');
+    const down = await subscribe(t.app, { url: receiver.url(`/down-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    start({ retry: { schedule: [1], maxRetryAfterSeconds: 1 } });
+
+    await record(t.app, seminarHeld(programId));
+    const delivery = await onlyDelivery(down.id);
+    await expect.poll(async () => (await detailOf(delivery.id)).state, { timeout: 10_000 }).toBe('failed');
+    const since = new Date(Date.now() - 60_000).toISOString();
+    await call(t.app, 'PATCH', `/v1/subscriptions/${down.id}`, { url: receiver.url(`/up-${programId}`) });
+    const recovered = await call(t.app, 'POST', `/v1/subscriptions/${down.id}/recover`, { since });
+    await expect.poll(async () => (await detailOf(delivery.id)).state, { timeout: 10_000 }).toBe('succeeded');
+
+    expect(recovered).toMatchObject({ status: 202, body: { requeued: 1 } });
+    expect((await detailOf(delivery.id)).attempts.map((a) => [a.attemptNo, a.trigger, a.responseStatus])).toEqual([
+      [1, 'scheduled', 503],
+      [2, 'scheduled', 503],
+      [3, 'recover', 200],
+    ]);
+    const arrived = receiver.received.filter((r) => r.path === `/up-${programId}`);
+    expect(arrived.map((r) => r.headers['webhook-id'])).toEqual([delivery.messageId]);
+  });
+
+  it('redelivers a delivered message by hand, with the same webhook-id, and says so in the attempt log', async () => {
+    const programId = await scenario('again');
+    const { id } = await subscribe(t.app, { url: receiver.url(`/again-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    start();
+    await record(t.app, seminarHeld(programId));
+    const delivery = await onlyDelivery(id);
+    await expect.poll(async () => (await detailOf(delivery.id)).state).toBe('succeeded');
+
+    const redelivered = await call(t.app, 'POST', `/v1/deliveries/${delivery.id}/redeliver`);
+    await expect.poll(async () => (await detailOf(delivery.id)).attempts.length).toBe(2);
+
+    expect(redelivered.status).toBe(202);
+    expect((await detailOf(delivery.id)).attempts.map((a) => a.trigger)).toEqual(['scheduled', 'manual']);
+    const arrived = receiver.received.filter((r) => r.path === `/again-${programId}`);
+    expect(arrived.map((r) => r.headers['webhook-id'])).toEqual([delivery.messageId, delivery.messageId]);
+  });
+
+  it('holds deliveries while a subscription is paused and sends them when it resumes', async () => {
+    const programId = await scenario('pause');
+    const { id } = await subscribe(t.app, { url: receiver.url(`/pause-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    await call(t.app, 'PATCH', `/v1/subscriptions/${id}`, { status: 'paused' });
+    const dispatcher = startTestDispatcher(t.database);
+    dispatchers.push(dispatcher);
+
+    await record(t.app, seminarHeld(programId));
+    const whilePaused = await dispatcher.runOnce();
+    await call(t.app, 'PATCH', `/v1/subscriptions/${id}`, { status: 'active' });
+    const afterResume = await dispatcher.runOnce();
+
+    expect(whilePaused).toBe(0);
+    expect(afterResume).toBe(1);
+    expect(receiver.received.filter((r) => r.path === `/pause-${programId}`)).toHaveLength(1);
+  });
+
+  it('disables a subscription that has failed for longer than allowed, visibly in the API', async () => {
+    const programId = await scenario('failing');
+    const { id } = await subscribe(t.app, { url: receiver.url(`/down-failing-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    // It has been failing for six days already (the limit is five).
+    await sql`update subscription set failing_since = now() - interval '6 days' where id = ${id}`.execute(t.database.db);
+    const dispatcher = startTestDispatcher(t.database, { disableAfterSeconds: 5 * 24 * 3600 });
+    dispatchers.push(dispatcher);
+
+    await record(t.app, seminarHeld(programId));
+    await dispatcher.runOnce();
+
+    expect((await call(t.app, 'GET', `/v1/subscriptions/${id}`)).body).toMatchObject({ status: 'disabled', disabledReason: 'failing' });
+  });
+
+  it('on stop, lets an attempt in flight run out its grace, then aborts it and puts the delivery back in the queue', async () => {
+    const programId = await scenario('stop');
+    const { id } = await subscribe(t.app, { url: receiver.url(`/hang-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    const dispatcher = startTestDispatcher(t.database, { totalTimeoutMs: 30_000 });
+    void dispatcher.start();
+    await record(t.app, seminarHeld(programId));
+    await expect.poll(() => receiverSaw(`/hang-${programId}`)).toBe(true);
+
+    const stopping = Date.now();
+    await dispatcher.stop(300);
+    const stoppedAfter = Date.now() - stopping;
+
+    expect(stoppedAfter).toBeGreaterThanOrEqual(250);
+    const delivery = await onlyDelivery(id);
+    expect(delivery.state).toBe('pending');
+    expect((await detailOf(delivery.id)).attempts).toMatchObject([{ attemptNo: 1, errorKind: 'aborted' }]);
+    const { rows } = await sql<{ lease_id: string | null }>`select lease_id from webhook_delivery where id = ${delivery.id}`.execute(t.database.db);
+    expect(rows).toEqual([{ lease_id: null }]);
+  });
+});

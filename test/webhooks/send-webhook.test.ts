@@ -1,0 +1,299 @@
+import { createServer } from 'node:http';
+import { getDefaultAutoSelectFamily, setDefaultAutoSelectFamily } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseAllowedCidrs } from '../../src/domain/webhook-address-policy.js';
+import type { ResolvedAddress, ResolveHost, TargetRules } from '../../src/services/webhook-target-check.js';
+import { MAX_RESPONSE_BYTES, sendWebhook } from '../../src/webhooks/send-webhook.js';
+import type { WebhookRequest } from '../../src/webhooks/send-webhook.js';
+
+interface Seen {
+  readonly method: string | undefined;
+  readonly path: string | undefined;
+  readonly host: string | undefined;
+  readonly signature: string | undefined;
+  readonly body: string;
+}
+
+interface Receiver {
+  readonly port: number;
+  readonly seen: Seen[];
+  readonly close: () => Promise<void>;
+}
+
+type Route = (req: IncomingMessage, res: ServerResponse) => void;
+
+async function startReceiver(routes: Readonly<Record<string, Route>>, host = '127.0.0.1', port = 0): Promise<Receiver> {
+  const seen: Seen[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const signature = req.headers['webhook-signature'];
+      seen.push({ method: req.method, path: req.url, host: req.headers.host, signature: typeof signature === 'string' ? signature : undefined, body: Buffer.concat(chunks).toString() });
+      const route = routes[new URL(req.url ?? '/', 'http://receiver').pathname];
+      if (route === undefined) res.writeHead(404).end('no such route');
+      else route(req, res);
+    });
+  });
+  await new Promise<void>((listening) => server.listen(port, host, listening));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the receiver has no TCP address');
+  const close = async (): Promise<void> => {
+    server.closeAllConnections();
+    await new Promise<void>((closed) => server.close(() => closed()));
+  };
+  return { port: address.port, seen, close };
+}
+
+const LOOPBACK: TargetRules = { addresses: parseAllowedCidrs('127.0.0.1/32'), allowHttp: false };
+const NOTHING_ALLOWED: TargetRules = { addresses: parseAllowedCidrs(''), allowHttp: true };
+
+const answer = (address: string): ResolvedAddress => ({ address, family: address.includes(':') ? 6 : 4 });
+const resolverAnswering = (...addresses: string[]): ResolveHost => async () => addresses.map(answer);
+const noDns: ResolveHost = async (hostname) => {
+  throw new Error(`no DNS in this test (asked for ${hostname})`);
+};
+
+let receiver: Receiver;
+let internal: Receiver;
+const url = (path: string): string => `http://127.0.0.1:${receiver.port}${path}`;
+
+function send(overrides: Partial<WebhookRequest> & Pick<WebhookRequest, 'url'>): ReturnType<typeof sendWebhook> {
+  return sendWebhook({
+    headers: { 'content-type': 'application/json', 'webhook-signature': 'v1,abc' },
+    body: '{"type":"milestone.status_changed"}',
+    rules: LOOPBACK,
+    resolve: noDns,
+    connectTimeoutMs: 2_000,
+    totalTimeoutMs: 5_000,
+    ...overrides,
+  });
+}
+
+beforeAll(async () => {
+  internal = await startReceiver({ '/latest/meta-data/': (_req, res) => res.end('ami-id') });
+  receiver = await startReceiver({
+    '/ok': (_req, res) => res.writeHead(200).end('thanks'),
+    '/fail': (_req, res) => res.writeHead(500, { 'retry-after': '7' }).end('database is down'),
+    '/redirect': (_req, res) => res.writeHead(302, { location: `http://127.0.0.1:${internal.port}/latest/meta-data/` }).end(),
+    '/redirect-metadata': (_req, res) => res.writeHead(302, { location: 'http://169.254.169.254/' }).end(),
+    '/hang': () => {},
+    '/slow': (_req, res) => setTimeout(() => res.writeHead(204).end(), 300),
+    '/big': (_req, res) => res.writeHead(200).end('x'.repeat(1024 * 1024)),
+    '/endless': (_req, res) => {
+      res.writeHead(200);
+      const timer = setInterval(() => res.write('y'.repeat(1024)), 1);
+      res.on('close', () => clearInterval(timer));
+    },
+    '/retry-after': (req, res) => res.writeHead(503, { 'retry-after': String(req.headers['x-retry-after'] ?? '') }).end(),
+  });
+});
+
+afterAll(async () => {
+  await receiver.close();
+  await internal.close();
+});
+
+beforeEach(() => {
+  receiver.seen.length = 0;
+  internal.seen.length = 0;
+});
+
+describe('sendWebhook', () => {
+  it('delivers the body and headers and reports a 200 as success', async () => {
+    const outcome = await send({ url: url('/ok?attempt=1') });
+
+    expect(outcome).toMatchObject({ ok: true, status: 200, errorKind: null, errorDetail: null, responseBody: 'thanks', retryAfterSeconds: null });
+    expect(outcome.durationMs).toBeGreaterThanOrEqual(0);
+    expect(receiver.seen).toEqual([
+      { method: 'POST', path: '/ok?attempt=1', host: `127.0.0.1:${receiver.port}`, signature: 'v1,abc', body: '{"type":"milestone.status_changed"}' },
+    ]);
+  });
+
+  it('reports a 500 as an http failure and keeps the body and Retry-After', async () => {
+    const outcome = await send({ url: url('/fail') });
+
+    expect(outcome).toMatchObject({ ok: false, status: 500, errorKind: 'http', responseBody: 'database is down', retryAfterSeconds: 7 });
+    expect(outcome.errorDetail).toContain('500');
+  });
+
+  it('does not follow a 302, even to an address the rules allow', async () => {
+    const outcome = await send({ url: url('/redirect') });
+
+    expect(outcome).toMatchObject({ ok: false, status: 302, errorKind: 'http' });
+    expect(outcome.errorDetail).toContain('redirects are not followed');
+    expect(receiver.seen.map((request) => request.path)).toEqual(['/redirect']);
+    expect(internal.seen).toEqual([]);
+  });
+
+  it('reports a 302 to the metadata address as a failure carrying its status', async () => {
+    const outcome = await send({ url: url('/redirect-metadata'), rules: { ...LOOPBACK, allowHttp: true } });
+
+    expect(outcome).toMatchObject({ ok: false, status: 302, errorKind: 'http' });
+    expect(outcome.errorDetail).toContain('http://169.254.169.254/');
+  });
+
+  it('gives up on a receiver that never answers, at about the total timeout', async () => {
+    const outcome = await send({ url: url('/hang'), totalTimeoutMs: 300 });
+
+    expect(outcome).toMatchObject({ ok: false, status: null, errorKind: 'timeout' });
+    expect(outcome.durationMs).toBeGreaterThanOrEqual(290);
+    expect(outcome.durationMs).toBeLessThan(1_500);
+    expect(receiver.seen.map((request) => request.path)).toEqual(['/hang']);
+  });
+
+  it('counts name resolution against the connect timeout', async () => {
+    const stuck: ResolveHost = () => new Promise(() => {});
+
+    const outcome = await send({ url: `http://receiver.test:${receiver.port}/ok`, resolve: stuck, connectTimeoutMs: 200 });
+
+    expect(outcome).toMatchObject({ ok: false, errorKind: 'timeout' });
+    expect(outcome.errorDetail).toContain('No connection');
+    expect(outcome.durationMs).toBeLessThan(1_500);
+    expect(receiver.seen).toEqual([]);
+  });
+
+  it('stops promptly when the caller aborts', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+
+    const outcome = await send({ url: url('/hang'), signal: controller.signal });
+
+    expect(outcome).toMatchObject({ ok: false, errorKind: 'aborted' });
+    expect(outcome.durationMs).toBeLessThan(1_500);
+  });
+
+  it('does not start when the signal has already aborted', async () => {
+    const outcome = await send({ url: url('/ok'), signal: AbortSignal.abort() });
+
+    expect(outcome).toMatchObject({ ok: false, errorKind: 'aborted' });
+    expect(receiver.seen).toEqual([]);
+  });
+
+  it(`keeps only the first ${MAX_RESPONSE_BYTES} bytes of a 1 MiB answer`, async () => {
+    const outcome = await send({ url: url('/big') });
+
+    expect(outcome).toMatchObject({ ok: true, status: 200 });
+    expect(outcome.responseBody).toHaveLength(16_384);
+    expect(outcome.responseBody).toBe('x'.repeat(16_384));
+  });
+
+  it('does not wait for the end of an endless body', async () => {
+    const outcome = await send({ url: url('/endless'), totalTimeoutMs: 5_000 });
+
+    expect(outcome).toMatchObject({ ok: true, status: 200, errorKind: null });
+    expect(outcome.responseBody).toHaveLength(MAX_RESPONSE_BYTES);
+    expect(outcome.durationMs).toBeLessThan(2_000);
+  });
+
+  it.each([
+    ['7', 7],
+    ['0', 0],
+    ['-3', 0],
+    ['soon', null],
+    ['Test 1', null],
+    ['1.5', null],
+    ['', null],
+    [new Date(Date.now() - 60_000).toUTCString(), 0],
+  ])('reads Retry-After %j as %s', async (header, expected) => {
+    const outcome = await send({ url: url('/retry-after'), headers: { 'x-retry-after': header } });
+
+    expect(outcome.status).toBe(503);
+    expect(outcome.retryAfterSeconds).toBe(expected);
+  });
+
+  it('reads a Retry-After HTTP-date about ten seconds ahead as about ten seconds', async () => {
+    const header = new Date(Date.now() + 10_000).toUTCString();
+
+    const outcome = await send({ url: url('/retry-after'), headers: { 'x-retry-after': header } });
+
+    expect(outcome.retryAfterSeconds).toBeGreaterThanOrEqual(9);
+    expect(outcome.retryAfterSeconds).toBeLessThanOrEqual(10);
+  });
+
+  it('refuses the same URL when no CIDR allows loopback, without connecting', async () => {
+    const outcome = await send({ url: url('/ok'), rules: NOTHING_ALLOWED });
+
+    expect(outcome).toMatchObject({ ok: false, status: null, errorKind: 'blocked_target' });
+    expect(outcome.errorDetail).toContain('127.0.0.1');
+    expect(receiver.seen).toEqual([]);
+  });
+
+  it('connects a custom hostname to the vetted address and sends its name as Host', async () => {
+    const outcome = await send({ url: `http://receiver.test:${receiver.port}/ok`, resolve: resolverAnswering('127.0.0.1') });
+
+    expect(outcome).toMatchObject({ ok: true, status: 200 });
+    expect(receiver.seen.map((request) => request.host)).toEqual([`receiver.test:${receiver.port}`]);
+  });
+
+  it('skips resolved addresses the rules refuse and connects to the allowed one', async () => {
+    // A decoy on 127.0.0.2, same port: were the refused first answer used, the decoy would see the request.
+    const decoy = await startReceiver({ '/ok': (_req, res) => res.writeHead(200).end('decoy') }, '127.0.0.2', receiver.port);
+    const resolve = resolverAnswering('127.0.0.2', '169.254.169.254', '127.0.0.1');
+
+    const outcome = await send({ url: `http://receiver.test:${receiver.port}/ok`, resolve }).finally(decoy.close);
+
+    expect(outcome).toMatchObject({ ok: true, status: 200, responseBody: 'thanks' });
+    expect(receiver.seen).toHaveLength(1);
+    expect(decoy.seen).toEqual([]);
+  });
+
+  it('pins the vetted address when Node asks the lookup for a single address', async () => {
+    const autoSelect = getDefaultAutoSelectFamily();
+    setDefaultAutoSelectFamily(false);
+
+    const outcome = await send({ url: `http://receiver.test:${receiver.port}/ok`, resolve: resolverAnswering('10.0.0.1', '127.0.0.1') }).finally(() =>
+      setDefaultAutoSelectFamily(autoSelect),
+    );
+
+    expect(outcome).toMatchObject({ ok: true, status: 200 });
+    expect(receiver.seen.map((request) => request.host)).toEqual([`receiver.test:${receiver.port}`]);
+  });
+
+  it('lets a slow answer run past the connect timeout once connected', async () => {
+    const outcome = await send({ url: url('/slow'), connectTimeoutMs: 100, totalTimeoutMs: 2_000 });
+
+    expect(outcome).toMatchObject({ ok: true, status: 204, errorKind: null });
+  });
+
+  it('blocks a custom hostname resolving to 127.0.0.1 without the allow-list', async () => {
+    const outcome = await send({ url: `http://receiver.test:${receiver.port}/ok`, resolve: resolverAnswering('127.0.0.1'), rules: NOTHING_ALLOWED });
+
+    expect(outcome).toMatchObject({ ok: false, status: null, errorKind: 'blocked_target' });
+    expect(outcome.errorDetail).toContain('receiver.test (127.0.0.1)');
+    expect(receiver.seen).toEqual([]);
+  });
+
+  it('reports a resolver failure as a dns error', async () => {
+    const outcome = await send({ url: `http://receiver.test:${receiver.port}/ok` });
+
+    expect(outcome).toMatchObject({ ok: false, errorKind: 'dns' });
+    expect(outcome.errorDetail).toContain('receiver.test');
+  });
+
+  it('reports a refused connection as a connect error', async () => {
+    const gone = await startReceiver({});
+    await gone.close();
+
+    const outcome = await send({ url: `http://127.0.0.1:${gone.port}/ok` });
+
+    expect(outcome).toMatchObject({ ok: false, status: null, errorKind: 'connect' });
+  });
+
+  it('refuses plain http to an allowed but unlisted address unless http is allowed', async () => {
+    const rules: TargetRules = { addresses: parseAllowedCidrs(''), allowHttp: false };
+
+    const outcome = await send({ url: 'http://93.184.215.14/hook', rules });
+
+    expect(outcome).toMatchObject({ ok: false, errorKind: 'blocked_target' });
+    expect(outcome.errorDetail).toContain('http');
+  });
+
+  it('refuses a URL carrying credentials without connecting', async () => {
+    const outcome = await send({ url: `http://user:pw@127.0.0.1:${receiver.port}/ok` });
+
+    expect(outcome).toMatchObject({ ok: false, errorKind: 'blocked_target' });
+    expect(receiver.seen).toEqual([]);
+  });
+});
