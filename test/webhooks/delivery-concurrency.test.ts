@@ -91,8 +91,9 @@ describe('webhook delivery across instances', () => {
     start({ instance: 'survivor' });
     await receiver.waitFor((all) => all.some((r) => r.path === `/dies-${programId}`));
 
-    const detail = await call(t.app, 'GET', `/v1/deliveries/${claimed?.id}`);
+    // The receiver sees the request before the survivor records its outcome, so wait for the record.
     await expect.poll(async () => (await call(t.app, 'GET', `/v1/deliveries/${claimed?.id}`)).body).toMatchObject({ state: 'succeeded' });
+    const detail = await call(t.app, 'GET', `/v1/deliveries/${claimed?.id}`);
     expect(detail.body).toMatchObject({ attempts: [{ attemptNo: 1, trigger: 'lease_expired', errorKind: 'lease_expired' }, { attemptNo: 2, instance: 'survivor' }] });
   });
 
