@@ -4,6 +4,7 @@ import * as createMilestoneCells from './migrations/2026-11-22T10-30-00_create_m
 import * as createAppendEvents from './migrations/2026-11-22T11-00-00_create_append_events.js';
 import * as createApiKeys from './migrations/2026-11-22T17-00-00_create_api_keys.js';
 import * as createNotifications from './migrations/2026-11-22T17-30-00_create_notifications.js';
+import * as createRateLimitWindows from './migrations/2026-11-22T20-00-00_create_rate_limit_windows.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-22T11-00-00_create_append_events': createAppendEvents,
   '2026-11-22T17-00-00_create_api_keys': createApiKeys,
   '2026-11-22T17-30-00_create_notifications': createNotifications,
+  '2026-11-22T20-00-00_create_rate_limit_windows': createRateLimitWindows,
 };
 
 export const migrationProvider: MigrationProvider = {

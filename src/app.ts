@@ -9,6 +9,7 @@ import { apiKeyRoutes } from './http/routes/api-keys.js';
 import { subscriptionRoutes } from './http/routes/subscriptions.js';
 import { parseAllowedCidrs } from './domain/webhook-address-policy.js';
 import { authenticate } from './services/api-keys.js';
+import { countKeyRequest } from './services/rate-limits.js';
 import { resolveWithDns, type ResolveHost, type TargetRules } from './services/webhook-target-check.js';
 import { OPENAPI_OPTIONS } from './http/openapi-options.js';
 import { eventTypeRoutes } from './http/routes/event-types.js';
@@ -150,6 +151,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await registerAccessControl(app, {
     authenticate: (authorization) => authenticate(deps.db, authorization, deps.adminApiKey),
     rateLimitPerMinute: limits.rateLimitPerMinute,
+    countKeyRequest: (keyId, windowMs) => countKeyRequest(deps.db, keyId, windowMs),
   });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 

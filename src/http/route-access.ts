@@ -1,4 +1,4 @@
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Principal, type Role, roleAllows } from '../domain/access.js';
 import { ForbiddenError, RateLimitedError } from '../domain/errors.js';
@@ -18,6 +18,8 @@ export interface AccessControlOptions {
   /** Resolves the Authorization header to a principal, or throws UnauthenticatedError. */
   readonly authenticate: (authorization: string | undefined) => Promise<Principal>;
   readonly rateLimitPerMinute: number;
+  /** Counts a request of a key in a window shared by every instance (services/rate-limits.ts). */
+  readonly countKeyRequest: (keyId: string, windowMs: number) => Promise<{ readonly hits: number; readonly msLeft: number }>;
 }
 
 const principals = new WeakMap<FastifyRequest, Principal>();
@@ -45,7 +47,8 @@ export function principalOf(request: FastifyRequest): Principal {
 /**
  * The one place access is enforced. Routes registered after this call must declare
  * `config.access`, or registration fails; keyed routes are documented with bearer security and
- * their 401/403/429 answers. Rate limits count per key (per address for public routes).
+ * their 401/403/429 answers. Rate limits count per key, across instances; open routes (and
+ * unknown ones, answered 404 without touching the database) are not limited.
  */
 export async function registerAccessControl(app: FastifyInstance, options: AccessControlOptions): Promise<void> {
   const declared: DeclaredRoute[] = [];
@@ -72,13 +75,30 @@ export async function registerAccessControl(app: FastifyInstance, options: Acces
     global: true,
     max: options.rateLimitPerMinute,
     timeWindow: 60_000,
-    keyGenerator: (request) => {
-      const principal = principals.get(request);
-      return principal === undefined ? `address:${request.ip}` : `key:${principal.keyId}`;
-    },
-    allowList: (request) => request.routeOptions.config.access === 'public',
+    store: sharedStore(options.countKeyRequest),
+    // A counter the database cannot update lets the request through: the limit guards capacity,
+    // and the request itself then meets the same database.
+    skipOnError: true,
+    keyGenerator: (request) => principals.get(request)?.keyId ?? '',
+    allowList: (request) => !principals.has(request),
     errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, Math.ceil(context.ttl / 1000)),
   });
+}
+
+/** The plugin's store interface over the shared counters; timeWindow comes with every call, so one store serves every route. */
+function sharedStore(count: AccessControlOptions['countKeyRequest']): FastifyRateLimitStoreCtor {
+  return class SharedWindowStore implements FastifyRateLimitStore {
+    incr(keyId: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number): void {
+      count(keyId, timeWindow).then(
+        ({ hits, msLeft }) => callback(null, { current: hits, ttl: msLeft }),
+        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+      );
+    }
+
+    child(): FastifyRateLimitStore {
+      return this;
+    }
+  };
 }
 
 function toRecord(value: unknown): Record<string, unknown> {

@@ -51,6 +51,7 @@ export interface Database {
   subscription_secret: SubscriptionSecretTable;
   webhook_delivery: WebhookDeliveryTable;
   webhook_attempt: WebhookAttemptTable;
+  rate_limit_window: RateLimitWindowTable;
 }
 
 /** The handle every store function takes; a transaction is one too. */
@@ -149,4 +150,10 @@ export interface WebhookAttemptTable {
   error_kind: string | null;
   error_detail: string | null;
   response_body: string | null;
+}
+
+export interface RateLimitWindowTable {
+  bucket: string;
+  started_at: Date;
+  hits: number;
 }

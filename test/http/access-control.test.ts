@@ -81,7 +81,11 @@ beforeAll(async () => {
 describe('access control', () => {
   it('refuses to register a route that declares no access', async () => {
     const bare = Fastify();
-    await registerAccessControl(bare, { authenticate: async () => Promise.reject(new Error('unused')), rateLimitPerMinute: 10 });
+    await registerAccessControl(bare, {
+      authenticate: async () => Promise.reject(new Error('unused')),
+      rateLimitPerMinute: 10,
+      countKeyRequest: async () => Promise.reject(new Error('unused')),
+    });
 
     expect(() => bare.get('/v1/undeclared', async () => 'open to all?')).toThrow(/declares no access/);
     expect(() => bare.get('/v1/declared', { config: { access: 'reader' } }, async () => 'keyed')).not.toThrow();

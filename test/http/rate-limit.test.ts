@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { call, problemOf } from '../support/http.js';
+import { buildApp, DEFAULT_LIMITS } from '../../src/app.js';
+import { bearer, call, problemOf, TEST_ADMIN_KEY } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
 const LIMIT = 5;
 const t = useTestApp({ limits: { rateLimitPerMinute: LIMIT } });
+
+async function createReaderKey(name: string): Promise<Record<string, string>> {
+  const created = await call(t.app, 'POST', '/v1/api-keys', { name, role: 'reader' });
+  return bearer(z.object({ key: z.string() }).parse(created.body).key);
+}
 
 describe('rate limiting', () => {
   it('answers 429 with Retry-After once a key has used its requests for the minute, and counts each key apart', async () => {
@@ -29,5 +35,22 @@ describe('rate limiting', () => {
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(otherKey.status).toBe(200);
     expect(publicRoute.status).toBe(200);
+  });
+
+  it('counts a key across instances: two services on one database, hit at once, allow the limit between them', async () => {
+    // The limit is per minute: a key of its own keeps this test clear of the other's counts.
+    const key = await createReaderKey('shared');
+    const other = await buildApp({ db: t.database.db, adminApiKey: TEST_ADMIN_KEY, limits: { ...DEFAULT_LIMITS, rateLimitPerMinute: LIMIT } });
+    try {
+      const instances = [t.app, other];
+      const statuses = await Promise.all(
+        Array.from({ length: 4 * LIMIT }, async (_, i) => (await call(instances[i % 2] ?? t.app, 'GET', '/v1/programs', undefined, key)).status),
+      );
+
+      expect(statuses.filter((status) => status === 200)).toHaveLength(LIMIT);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(3 * LIMIT);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -1,0 +1,30 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countRequest } from '../../src/store/rate-limit-windows.js';
+import { openTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await openTestDatabase();
+});
+afterAll(async () => database.close());
+
+describe('rate-limit windows', () => {
+  it('gives 50 concurrent requests of one bucket the counts 1 to 50, each once', async () => {
+    const counts = await Promise.all(Array.from({ length: 50 }, async () => (await countRequest(database.db, 'concurrent', 60_000)).hits));
+
+    expect([...counts].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
+
+  it('starts counting again once the window has passed, and says how long is left', async () => {
+    const first = await countRequest(database.db, 'windowed', 400);
+    const second = await countRequest(database.db, 'windowed', 400);
+    await sleep(first.msLeft + 50);
+    const afterWindow = await countRequest(database.db, 'windowed', 400);
+
+    expect([first.hits, second.hits, afterWindow.hits]).toEqual([1, 2, 1]);
+    expect(first.msLeft).toBeGreaterThan(0);
+    expect(first.msLeft).toBeLessThanOrEqual(400);
+    expect(second.msLeft).toBeLessThanOrEqual(first.msLeft);
+  });
+});
