@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedExampleScenario } from '../../db/seed-example-scenario.js';
 import { countEvents } from '../support/event-count.js';
+import { waitForFeedHorizon } from '../support/feed-horizon.js';
 import { feedPageOf, get, streamPageOf, TEST_ADMIN_KEY } from '../support/http.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -34,6 +35,7 @@ describe('npm run seed', () => {
 
   it('leaves facts a reader can find: the SKT defense MOU and the Naver Cloud seminar in Daejeon', async () => {
     await seedExampleScenario(baseUrl, TEST_ADMIN_KEY);
+    await waitForFeedHorizon(t.database.db);
 
     const skt = streamPageOf(await get(t.app, '/v1/streams/consortium:skt/events'));
     const seminars = feedPageOf(await get(t.app, '/v1/events?type=seminar.held&consortiumId=naver-cloud'));

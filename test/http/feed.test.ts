@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { recordEvents } from '../../src/services/record-events.js';
 import { ProposedEvent } from '../../src/domain/proposed-event.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
+import { waitForFeedHorizon } from '../support/feed-horizon.js';
 import { eventsOf, feedPageOf, get, post, problemOf, record } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -113,6 +114,7 @@ describe('GET /v1/events (the global feed)', () => {
     await record(t.app, ...a.events, ...b.events);
     await record(t.app, seminarHeld(a.programId, 'a1'), seminarHeld(b.programId, 'b1'), seminarHeld(a.programId, 'a2'));
     await record(t.app, { type: 'pilot.started', occurredAt: '2026-Q2', data: { programId: a.programId, consortiumId: a.consortiumId } });
+    await waitForFeedHorizon(t.database.db);
 
     const seminarsOfA = feedPageOf(await get(t.app, `/v1/events?type=seminar.held&programId=${a.programId}&limit=1`));
     const more = feedPageOf(await get(t.app, `/v1/events?type=seminar.held&programId=${a.programId}&after=${seminarsOfA.nextCursor}`));
@@ -130,6 +132,7 @@ describe('GET /v1/events (the global feed)', () => {
   it('returns the same cursor when there is nothing new, and picks up later events from it', async () => {
     const { programId, events } = programWithConsortium();
     await record(t.app, ...events);
+    await waitForFeedHorizon(t.database.db);
     let cursor: string | undefined;
     let page = feedPageOf(await get(t.app, '/v1/events?limit=1000'));
     while (page.events.length > 0) {
@@ -139,6 +142,7 @@ describe('GET /v1/events (the global feed)', () => {
 
     const idle = feedPageOf(await get(t.app, `/v1/events?after=${cursor}`));
     const [late] = await record(t.app, seminarHeld(programId, 'later'));
+    await waitForFeedHorizon(t.database.db);
     const next = feedPageOf(await get(t.app, `/v1/events?after=${idle.nextCursor}`));
 
     expect(idle).toEqual({ events: [], nextCursor: cursor });

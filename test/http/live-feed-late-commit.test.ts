@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ProposedEvent } from '../../src/domain/proposed-event.js';
 import { recordEvents } from '../../src/services/record-events.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
+import { waitForFeedHorizon } from '../support/feed-horizon.js';
 import { call, record } from '../support/http.js';
 import { parseSse } from '../support/sse.js';
 import { useTestApp } from '../support/test-app.js';
@@ -55,6 +56,7 @@ describe('GET /v1/feed and a slow writer', () => {
     }
     release();
     await slowWriter;
+    await waitForFeedHorizon(t.database.db);
     const rest = await readFrom(programId, cursor);
     seen.push(...rest.ids);
 

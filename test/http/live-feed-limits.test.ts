@@ -28,7 +28,7 @@ describe('GET /v1/feed limits', () => {
       first.destroy();
       await first.ended;
       // The server learns of the closed connection a moment later; until then a fourth is still refused.
-      await expect.poll(async () => (await openFeed()).status).toBe(200);
+      await expect.poll(async () => (await openFeed()).status, { timeout: 10_000 }).toBe(200);
 
       await third.ended;
       expect([first.status, second.status, otherKey.status]).toEqual([200, 200, 200]);

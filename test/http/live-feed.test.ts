@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { messageIdOf, STATUS_CHANGED } from '../../src/domain/notification.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
+import { waitForFeedHorizon } from '../support/feed-horizon.js';
 import { call, problemOf, record } from '../support/http.js';
 import { MessageShape, StatusChangeShape } from '../support/notification-message.js';
 import { openSse, parseSse, type SseMessage } from '../support/sse.js';
@@ -90,6 +91,7 @@ describe('GET /v1/feed (server-sent events)', () => {
     const [started] = await record(t.app, pilotStarted(programId, consortiumId));
     const [completed] = await record(t.app, pilotCompleted(programId, consortiumId));
     const [achieved] = await record(t.app, milestoneAchieved(programId));
+    await waitForFeedHorizon(t.database.db);
 
     const feed = await openSse(t.app, `/v1/feed?topics=${STATUS_CHANGED}&programId=${programId}&follow=false`);
     const ended = await withTimeout(feed.ended, 5_000, 'a follow=false feed');
@@ -107,6 +109,7 @@ describe('GET /v1/feed (server-sent events)', () => {
     const { programId, consortiumId, events } = programWithConsortium('prefix');
     await record(t.app, ...events);
     const [started] = await record(t.app, pilotStarted(programId, consortiumId), seminarHeld(programId));
+    await waitForFeedHorizon(t.database.db);
 
     const response = await call(t.app, 'GET', `/v1/feed?topics=pilot.*,consortium.*&consortiumId=${consortiumId}&follow=false`);
     const messages = parseSse(String(response.body)).messages.map(messageOf);
@@ -118,6 +121,7 @@ describe('GET /v1/feed (server-sent events)', () => {
   it('with follow=false answers what is available now as an event stream and ends', async () => {
     const { programId, events } = programWithConsortium('once');
     await record(t.app, ...events);
+    await waitForFeedHorizon(t.database.db);
 
     const response = await call(t.app, 'GET', `/v1/feed?programId=${programId}&follow=false`);
     const { messages, rest } = parseSse(String(response.body));
@@ -133,6 +137,7 @@ describe('GET /v1/feed (server-sent events)', () => {
   it('resumes after Last-Event-ID even when the URL still carries an older `after`', async () => {
     const { programId, events } = programWithConsortium('resume');
     await record(t.app, ...events);
+    await waitForFeedHorizon(t.database.db);
     const all = parseSse(String((await call(t.app, 'GET', `/v1/feed?programId=${programId}&follow=false`)).body)).messages;
 
     const response = await call(t.app, 'GET', `/v1/feed?programId=${programId}&follow=false&after=${all[0]?.id ?? ''}`, undefined, {

@@ -102,7 +102,8 @@ describe('GET /metrics', () => {
     await dispatcher.start();
     try {
       await receiver.waitFor((all) => all.filter((r) => r.path === `/queue-${programId}` && r.status === 200).length === 1);
-      await expect.poll(async () => delta(before, await scrape(t.app), 'ml_webhook_attempts_total', { outcome: 'succeeded' })).toBe(1);
+      // The dispatcher counts the attempt once it has recorded it, a moment after the receiver answered.
+      await expect.poll(async () => delta(before, await scrape(t.app), 'ml_webhook_attempts_total', { outcome: 'succeeded' }), { timeout: 10_000 }).toBe(1);
     } finally {
       await dispatcher.stop(1000);
     }

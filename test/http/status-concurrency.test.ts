@@ -51,13 +51,18 @@ describe('milestone cells under concurrent writers', () => {
     // The enrolment (consortium stream) stays uncommitted while the plan (program stream) is sent.
     let release = () => {};
     const released = new Promise<void>((resolve) => (release = resolve));
+    let recorded = () => {};
+    const enrolled = new Promise<void>((resolve) => (recorded = resolve));
     const enrolling = t.database.concurrentTransactions
       ? t.database.db.transaction().execute(async (trx) => {
           await recordEvents(trx, { events: [ProposedEvent.parse(consortiumEnrolled(consortiumId, programId))], principal: { keyId: '00000000-0000-4000-8000-000000000001', name: 'slow', role: 'writer' }, requestId: 'held', idempotencyKey: undefined });
+          recorded();
           await released;
         })
-      : record(t.app, consortiumEnrolled(consortiumId, programId));
-    await sleep(100);
+      : record(t.app, consortiumEnrolled(consortiumId, programId)).then(recorded);
+    // On a server the enrolment is written, not yet committed, when the plan is sent, however slow the
+    // machine (PGlite runs one transaction at a time: it commits first). A failed enrolment throws here.
+    await Promise.race([enrolled, enrolling]);
     const planning = record(
       t.app,
       milestonePlanned(programId, 'm1', 'consortium', '2026-Q3'),

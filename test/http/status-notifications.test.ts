@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { consortiumEnrolled, consortiumRegistered, programWithConsortium, uniqueId } from '../support/events.js';
+import { waitForFeedHorizon } from '../support/feed-horizon.js';
 import { call, record } from '../support/http.js';
 import { MessageShape, StatusChangeShape } from '../support/notification-message.js';
 import { parseSse } from '../support/sse.js';
@@ -8,6 +9,7 @@ import { useTestApp } from '../support/test-app.js';
 const t = useTestApp();
 
 async function statusChanges(programId: string) {
+  await waitForFeedHorizon(t.database.db);
   const response = await call(t.app, 'GET', `/v1/feed?programId=${programId}&topics=milestone.status_changed&follow=false`);
   return parseSse(String(response.body)).messages.map((m) => StatusChangeShape.parse(MessageShape.parse(JSON.parse(m.data)).data));
 }

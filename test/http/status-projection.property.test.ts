@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { rebuildMilestoneCells } from '../../src/store/milestone-cells.js';
 import { uniqueId } from '../support/events.js';
+import { waitForFeedHorizon } from '../support/feed-horizon.js';
 import { get, record } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 import { matrix } from '../support/views.js';
@@ -183,6 +184,7 @@ describe('milestone projection (property)', () => {
 
         // (c) asOf = what a replay of only the events that had begun by then shows (every
         // definition begins before the earliest asOf drawn, so the replay's references hold).
+        await waitForFeedHorizon(t.database.db);
         const feed = Feed.parse((await get(t.app, `/v1/events?programId=${ids.program}&limit=1000`)).body).events;
         const asOf = new Date(history.asOf);
         const began = new Set(feed.filter((e) => new Date(e.occurredAt.start) <= asOf).map((e) => e.id));

@@ -16,10 +16,17 @@ import { killService, launchService, waitForExit, type ServiceProcess } from '..
 const ADMIN_API_KEY = 'shutdown-test-admin-key';
 const CLIENTS = 8;
 const LOAD_BEFORE_SIGNAL_MS = 1000;
+// Stored before the signal, whatever LOAD_BEFORE_SIGNAL_MS gave on a slow machine: every client is under way.
+const CREATED_BEFORE_SIGNAL = 2 * CLIENTS;
 // SHUTDOWN_GRACE_MS is 10 s by default; the service exits 1 by itself 5 s after that.
 const EXIT_BOUND_MS = 15_000;
-// Nothing is left to wait for once the one request is answered.
-const QUIET_CLIENT_EXIT_BOUND_MS = 3000;
+// Nothing is left to wait for once the one request is answered; a kept-alive connection would hold the
+// service until the forced exit above. The rest is a loaded machine.
+const QUIET_CLIENT_EXIT_BOUND_MS = 10_000;
+// For one append to be answered, and for a signal to be acted on, on a loaded machine.
+const ANSWER_BOUND_MS = 10_000;
+// Each test starts the service once or twice (up to half a minute each on a slow machine) and runs a load.
+const TEST_TIMEOUT_MS = 120_000;
 
 const running: ServiceProcess[] = [];
 const databases: ServiceDatabase[] = [];
@@ -55,7 +62,7 @@ describe('service shutdown', () => {
     const service = await startService(database);
     const programId = await registerProgram(service);
     const load = startAppendLoad({ port: service.port, apiKey: ADMIN_API_KEY, programId, clients: CLIENTS });
-    await sleep(LOAD_BEFORE_SIGNAL_MS);
+    await Promise.all([sleep(LOAD_BEFORE_SIGNAL_MS), load.untilCreated(CREATED_BEFORE_SIGNAL)]);
 
     const signalledAt = Date.now();
     service.child.kill('SIGTERM');
@@ -83,7 +90,7 @@ describe('service shutdown', () => {
     // And the converse: nothing was stored for a request that was not answered 201 (503, broken connection).
     const createdTitles = new Set(outcomes.flatMap((o) => (o.kind === 'answered' && o.status === 201 ? [o.title] : [])));
     expect(stored.map((event) => event.data.title).filter((title) => typeof title !== 'string' || !createdTitles.has(title))).toEqual([]);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('SIGTERM while a request is still arriving: it is answered with connection: close, and the process exits 0 though its client stays connected', async () => {
     const database = await createServiceDatabase();
@@ -92,12 +99,15 @@ describe('service shutdown', () => {
     const programId = await registerProgram(service);
     const agent = new Agent({ keepAlive: true });
     const body = JSON.stringify(seminarHeld(programId, 'arriving during shutdown'));
-    const request = startRequest(agent, service.port, body);
+    // With Expect: 100-continue the service says when it has read the headers: from then on the request
+    // is under way, not an idle connection that closing may drop.
+    const request = startRequest(agent, service.port, body, { expect: '100-continue' });
+    request.flushHeaders();
+    await once(request, 'continue', { signal: AbortSignal.timeout(ANSWER_BOUND_MS) });
     request.write(body.slice(0, 20));
-    await sleep(300);
 
     service.child.kill('SIGTERM');
-    await sleep(300);
+    await untilClosing(service);
     request.end(body.slice(20));
     const response = await responseTo(request);
     const exit = await waitForExit(service, QUIET_CLIENT_EXIT_BOUND_MS);
@@ -107,7 +117,7 @@ describe('service shutdown', () => {
     expect(response.connection).toBe('close');
     // A kept-alive connection would hold the server open until its keep-alive timeout (72 s).
     expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('after kill -9 under the same load, every 201 is still in the database once the service is back', async () => {
     const database = await createServiceDatabase();
@@ -115,7 +125,7 @@ describe('service shutdown', () => {
     const first = await startService(database);
     const programId = await registerProgram(first);
     const load = startAppendLoad({ port: first.port, apiKey: ADMIN_API_KEY, programId, clients: CLIENTS });
-    await sleep(LOAD_BEFORE_SIGNAL_MS);
+    await Promise.all([sleep(LOAD_BEFORE_SIGNAL_MS), load.untilCreated(CREATED_BEFORE_SIGNAL)]);
 
     first.child.kill('SIGKILL');
     await first.exited;
@@ -127,23 +137,45 @@ describe('service shutdown', () => {
     expect(created.length).toBeGreaterThan(CLIENTS);
     expect(statuses.filter(({ status }) => status !== 200)).toEqual([]);
     expect(statuses).toHaveLength(created.length);
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
 /** A POST /v1/events whose body the caller sends when it likes. */
-function startRequest(agent: Agent, port: number, body: string): ClientRequest {
+function startRequest(agent: Agent, port: number, body: string, headers: Record<string, string> = {}): ClientRequest {
   return httpRequest({
     host: '127.0.0.1',
     port,
     method: 'POST',
     path: '/v1/events',
     agent,
-    headers: { authorization: `Bearer ${ADMIN_API_KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    headers: { authorization: `Bearer ${ADMIN_API_KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
   });
 }
 
+/**
+ * Resolves once the service has begun to close, as a signal makes it: it answers a new request 503,
+ * or no longer takes connections. Each probe has a connection of its own, closed with its answer.
+ */
+async function untilClosing(service: ServiceProcess): Promise<void> {
+  const deadline = Date.now() + ANSWER_BOUND_MS;
+  for (;;) {
+    const status = await new Promise<number | 'no connection'>((resolve) => {
+      const probe = httpRequest({ host: '127.0.0.1', port: service.port, path: '/healthz', agent: false, headers: { connection: 'close' } }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+        response.on('error', () => resolve('no connection'));
+      });
+      probe.on('error', () => resolve('no connection'));
+      probe.end();
+    });
+    if (status !== 200) return;
+    if (Date.now() > deadline) throw new Error(`the service still answers 200 ${ANSWER_BOUND_MS} ms after SIGTERM`);
+    await sleep(20);
+  }
+}
+
 async function responseTo(request: ClientRequest): Promise<{ status: number; connection: string | undefined }> {
-  const [response] = await once(request, 'response', { signal: AbortSignal.timeout(QUIET_CLIENT_EXIT_BOUND_MS) });
+  const [response] = await once(request, 'response', { signal: AbortSignal.timeout(ANSWER_BOUND_MS) });
   if (!(response instanceof IncomingMessage)) throw new Error('expected a response');
   response.resume();
   await once(response, 'end');

@@ -11,6 +11,7 @@ import { appendEvents, readFeed, readStream, type AppendItem } from '../../src/s
 import { decodeCursor } from '../../src/store/feed-cursor.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { uniqueId } from '../support/events.js';
+import { waitForFeedHorizon } from '../support/feed-horizon.js';
 import { openTestDatabase } from '../support/test-database.js';
 
 /*
@@ -112,6 +113,7 @@ describe.each(TARGETS)('event store on $name', (target) => {
   it('reads the feed in order, resuming from an opaque cursor without repeats', async () => {
     const { programId } = await registerProgram();
     await appendEvents(db, [1, 2, 3].map((n) => item({ type: 'seminar.held', data: { programId, title: `s${n}` } })), plain);
+    await waitForFeedHorizon(db);
 
     const first = await readFeed(db, undefined, 2, { programId });
     const rest = await readFeed(db, decodeCursor(first.nextCursor), 100, { programId });

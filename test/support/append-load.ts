@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { seminarHeld } from './events.js';
 
@@ -27,6 +28,11 @@ export interface AppendLoadOptions {
 }
 
 export interface AppendLoad {
+  /**
+   * Resolves once the clients have had `count` events stored (201) between them: the load is under way.
+   * Rejects if they all stop first, or after `timeoutMs`.
+   */
+  untilCreated(count: number, timeoutMs?: number): Promise<void>;
   /** Resolves once every client has stopped: told to, or refused by a server that stopped listening. */
   stop(): Promise<readonly AppendOutcome[]>;
   /** Resolves once every client has been refused, i.e. the server has stopped accepting connections. */
@@ -56,7 +62,21 @@ export function startAppendLoad(options: AppendLoadOptions): AppendLoad {
     }
   };
   const clients = Promise.all(Array.from({ length: options.clients }, (_, client) => runClient(client))).then(() => outcomes);
+  let stopped = false;
+  const markStopped = () => {
+    stopped = true;
+  };
+  // A failure is reported by stop(); this only notes that no client runs any more.
+  void clients.then(markStopped, markStopped);
+  const created = () => outcomes.filter((outcome) => outcome.kind === 'answered' && outcome.status === 201).length;
   return {
+    untilCreated: async (count, timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (created() < count) {
+        if (stopped || Date.now() > deadline) throw new Error(`the load stored ${created()} of ${count} events: ${JSON.stringify(outcomes.slice(-3))}`);
+        await sleep(10);
+      }
+    },
     stop: async () => {
       stopping = true;
       return clients;

@@ -43,7 +43,11 @@ export interface SseConnection {
   readonly body: () => string;
   /** How the response stopped: the server ended it, or the connection broke first. */
   readonly ended: Promise<'end' | 'aborted'>;
-  /** Resolves once `done(messages)` holds; rejects after `timeoutMs`. */
+  /**
+   * Resolves once `done(messages)` holds; rejects after `timeoutMs`. The default is generous: the feed
+   * rightly holds a commit back while an older transaction runs anywhere on the server (another test
+   * file's, say), and a loaded machine polls late.
+   */
   waitFor(done: (messages: readonly SseMessage[]) => boolean, timeoutMs?: number): Promise<void>;
   /** Drops the connection, as a client that crashes or goes offline does. */
   destroy(): void;
@@ -79,7 +83,7 @@ export function openSse(app: FastifyInstance, path: string, headers: Record<stri
         body: () => raw,
         ended,
         destroy: () => req.destroy(),
-        waitFor: (done, timeoutMs = 10_000) =>
+        waitFor: (done, timeoutMs = 30_000) =>
           new Promise<void>((fulfil, fail) => {
             const check = () => {
               if (!done(messages)) return;

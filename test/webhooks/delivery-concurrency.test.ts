@@ -10,6 +10,13 @@ import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-r
 
 const t = useTestApp({ webhooks: LOOPBACK_WEBHOOKS });
 
+// How long a recorded outcome may take to appear once the receiver has answered, on a loaded machine.
+const RECORDED_WITHIN = { timeout: 20_000 };
+// 1000 deliveries take over half a minute on a slow machine with embedded PGlite.
+const LONG_TEST_MS = 180_000;
+// The hanging endpoint's attempts time out after this (within the test dispatcher's 10 s lease).
+const HANG_TIMEOUT_MS = 8_000;
+
 let receiver: WebhookReceiver;
 let dispatchers: Dispatcher[] = [];
 beforeAll(async () => {
@@ -51,7 +58,7 @@ describe('webhook delivery across instances', () => {
       await record(t.app, ...Array.from({ length: 100 }, (_, i) => seminarHeld(programId, `Seminar ${batch * 100 + i}`)));
     }
     const mine = () => receiver.received.filter((r) => r.path.endsWith(programId) && r.status === 200);
-    await receiver.waitFor(() => new Set(mine().map((r) => `${r.path} ${String(r.headers['webhook-id'])}`)).size >= 1000, 60_000);
+    await receiver.waitFor(() => new Set(mine().map((r) => `${r.path} ${String(r.headers['webhook-id'])}`)).size >= 1000, LONG_TEST_MS - 30_000);
 
     // The receiver answers before the dispatcher records the outcome: wait for the records.
     const states = async () =>
@@ -60,7 +67,7 @@ describe('webhook delivery across instances', () => {
           select d.state, count(*)::int as n from webhook_delivery d
           where d.subscription_id in (${subscriptions[0]?.id}, ${subscriptions[1]?.id}) group by d.state`.execute(t.database.db)
       ).rows;
-    await expect.poll(states).toEqual([{ state: 'succeeded', n: 1000 }]);
+    await expect.poll(states, RECORDED_WITHIN).toEqual([{ state: 'succeeded', n: 1000 }]);
     const { rows: attempts } = await sql<AttemptRow>`
       select a.delivery_id, a.instance, extract(epoch from a.started_at) * 1000 as started,
              extract(epoch from a.started_at) * 1000 + a.duration_ms as finished
@@ -77,7 +84,7 @@ describe('webhook delivery across instances', () => {
     for (const path of ['/a', '/b']) expect(receiver.maxConcurrentAt(`${path}-${programId}`)).toBeLessThanOrEqual(8);
     expect(Math.max(receiver.maxConcurrentAt(`/a-${programId}`), receiver.maxConcurrentAt(`/b-${programId}`))).toBeGreaterThan(1);
     expect(new Set(attempts.map((a) => a.instance))).toEqual(new Set(['one', 'two']));
-  });
+  }, LONG_TEST_MS);
 
   it('attempts again, and delivers, a delivery whose worker died holding its lease', async () => {
     const { programId, events } = programWithConsortium('dies');
@@ -92,7 +99,7 @@ describe('webhook delivery across instances', () => {
     await receiver.waitFor((all) => all.some((r) => r.path === `/dies-${programId}`));
 
     // The receiver sees the request before the survivor records its outcome, so wait for the record.
-    await expect.poll(async () => (await call(t.app, 'GET', `/v1/deliveries/${claimed?.id}`)).body).toMatchObject({ state: 'succeeded' });
+    await expect.poll(async () => (await call(t.app, 'GET', `/v1/deliveries/${claimed?.id}`)).body, RECORDED_WITHIN).toMatchObject({ state: 'succeeded' });
     const detail = await call(t.app, 'GET', `/v1/deliveries/${claimed?.id}`);
     expect(detail.body).toMatchObject({ attempts: [{ attemptNo: 1, trigger: 'lease_expired', errorKind: 'lease_expired' }, { attemptNo: 2, instance: 'survivor' }] });
   });
@@ -102,16 +109,18 @@ describe('webhook delivery across instances', () => {
     await record(t.app, ...events);
     await subscribe(t.app, { url: receiver.url('/hang'), topics: ['seminar.held'], filter: { programId } });
     await subscribe(t.app, { url: receiver.url(`/healthy-${programId}`), topics: ['seminar.held'], filter: { programId } });
-    // Fewer slots than deliveries: without a per-endpoint cap the hanging endpoint would fill them all.
-    start({ concurrency: 8, totalTimeoutMs: 3000 });
+    // Fewer slots than deliveries: without a per-endpoint cap the hanging endpoint would fill them all,
+    // and the healthy one would wait for their attempts to time out. The timeout is long, so that a
+    // loaded machine's slowness cannot pass for that wait; the test does not wait for it.
+    start({ concurrency: 8, totalTimeoutMs: HANG_TIMEOUT_MS });
 
     const recordedAt = Date.now();
     await record(t.app, ...Array.from({ length: 20 }, (_, i) => seminarHeld(programId, `Seminar ${i}`)));
-    await receiver.waitFor((all) => all.filter((r) => r.path === `/healthy-${programId}`).length >= 20, 10_000);
+    await receiver.waitFor((all) => all.filter((r) => r.path === `/healthy-${programId}`).length >= 20, 2 * HANG_TIMEOUT_MS);
 
     const healthy = receiver.received.filter((r) => r.path === `/healthy-${programId}`);
     const lastArrival = Math.max(...healthy.map((r) => r.receivedAt));
     // All 20 arrived before the first attempt at the hanging endpoint had even timed out.
-    expect(lastArrival - recordedAt).toBeLessThan(3000);
+    expect(lastArrival - recordedAt).toBeLessThan(HANG_TIMEOUT_MS);
   });
 });
