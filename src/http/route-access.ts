@@ -75,7 +75,13 @@ export async function registerAccessControl(app: FastifyInstance, options: Acces
     global: true,
     max: options.rateLimitPerMinute,
     timeWindow: 60_000,
-    store: sharedStore(options.countKeyRequest),
+    store: sharedStore(async (keyId, windowMs) =>
+      options.countKeyRequest(keyId, windowMs).catch((error: unknown) => {
+        // Let through below (skipOnError), but not unseen: a missing counter table would switch the limit off.
+        app.log.error({ err: error }, 'rate-limit counter not updated; the request goes through unlimited');
+        throw error;
+      }),
+    ),
     // A counter the database cannot update lets the request through: the limit guards capacity,
     // and the request itself then meets the same database.
     skipOnError: true,
@@ -95,6 +101,7 @@ function sharedStore(count: AccessControlOptions['countKeyRequest']): FastifyRat
       );
     }
 
+    // Counters are per key only: a route given a rateLimit config of its own would share them.
     child(): FastifyRateLimitStore {
       return this;
     }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import { buildApp, DEFAULT_LIMITS } from '../../src/app.js';
 import { bearer, call, problemOf, TEST_ADMIN_KEY } from '../support/http.js';
@@ -51,6 +52,18 @@ describe('rate limiting', () => {
       expect(statuses.filter((status) => status === 429)).toHaveLength(3 * LIMIT);
     } finally {
       await other.close();
+    }
+  });
+
+  it('lets a request through when its count cannot be recorded, rather than failing it', async () => {
+    const key = await createReaderKey('uncounted');
+    await sql`alter table rate_limit_window rename to rate_limit_window_away`.execute(t.database.db);
+    try {
+      const response = await call(t.app, 'GET', '/v1/programs', undefined, key);
+
+      expect(response.status).toBe(200);
+    } finally {
+      await sql`alter table rate_limit_window_away rename to rate_limit_window`.execute(t.database.db);
     }
   });
 });
