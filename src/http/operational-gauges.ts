@@ -19,20 +19,32 @@ export function registerOperationalGauges(registry: Registry, sample: SampleOper
     },
   });
 
-  const queueDepth = new Gauge({
-    name: 'ml_webhook_queue_depth',
-    help: 'Webhook deliveries by state: pending (waiting, due or scheduled), in_flight (leased by a worker), failed (given up on)',
-    labelNames: ['state'] as const,
-    registers,
-    collect: async () => {
-      const stats = await sample();
-      queueDepth.reset();
-      if (stats === undefined) return;
-      queueDepth.set({ state: 'pending' }, stats.deliveries.pending);
-      queueDepth.set({ state: 'in_flight' }, stats.deliveries.inFlight);
-      queueDepth.set({ state: 'failed' }, stats.deliveries.failed);
-    },
-  });
+  /** A gauge of one value per label from the sample, emptied when the sample has none. */
+  const labelledGauge = (name: string, help: string, label: string, pick: (stats: OperationalStats) => ReadonlyArray<readonly [string, number]>) => {
+    const gauge: Gauge = new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers,
+      collect: async () => {
+        const stats = await sample();
+        gauge.reset();
+        if (stats === undefined) return;
+        for (const [value, count] of pick(stats)) gauge.set({ [label]: value }, count);
+      },
+    });
+  };
+
+  labelledGauge(
+    'ml_webhook_queue_depth',
+    'Webhook deliveries by state: pending (waiting, due or scheduled), in_flight (leased by a worker), failed (given up on)',
+    'state',
+    ({ deliveries }) => [
+      ['pending', deliveries.pending],
+      ['in_flight', deliveries.inFlight],
+      ['failed', deliveries.failed],
+    ],
+  );
 
   /** A gauge of one value from the sample, left out of the scrape when the sample has none. */
   const sampledGauge = (name: string, help: string, pick: (stats: OperationalStats) => number | undefined) => {
@@ -70,18 +82,9 @@ export function registerOperationalGauges(registry: Registry, sample: SampleOper
     (stats) => stats.horizonAgeSeconds,
   );
 
-  const cells = new Gauge({
-    name: 'ml_milestone_cells',
-    help: 'Milestone cells in the status projection, by status',
-    labelNames: ['status'] as const,
-    registers,
-    collect: async () => {
-      const stats = await sample();
-      cells.reset();
-      if (stats === undefined) return;
-      for (const status of MILESTONE_STATUSES) cells.set({ status }, stats.milestoneCells.get(status) ?? 0);
-    },
-  });
+  labelledGauge('ml_milestone_cells', 'Milestone cells in the status projection, by status', 'status', ({ milestoneCells }) =>
+    MILESTONE_STATUSES.map((status) => [status, milestoneCells.get(status) ?? 0] as const),
+  );
 
   let counted = 0;
   const statusChanges = new Counter({

@@ -5,6 +5,7 @@ import { Role } from '../../domain/access.js';
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKey as StoredKey } from '../../services/api-keys.js';
 import type { Db } from '../../services/database-handle.js';
 import { ProblemDetails } from '../problem.js';
+import { ById } from '../schemas/by-id.js';
 
 export interface ApiKeyRoutesOptions {
   readonly db: Db;
@@ -86,7 +87,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (a
         tags: TAGS,
         operationId: 'revokeApiKey',
         summary: 'Revoke an API key: requests with it are refused from now on',
-        params: z.object({ id: z.uuid() }),
+        params: ById,
         response: { 200: ApiKey, 400: ProblemDetails, 404: ProblemDetails },
       },
     },

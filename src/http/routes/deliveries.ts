@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { getDelivery, pageDeliveries, recoverDeliveries, redeliver, type AttemptLogEntry, type DeliveryView } from '../../services/deliveries.js';
 import type { Db } from '../../services/database-handle.js';
 import { ProblemDetails } from '../problem.js';
+import { ById } from '../schemas/by-id.js';
 
 export interface DeliveryRoutesOptions {
   readonly db: Db;
@@ -72,7 +73,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = asyn
         tags: TAGS,
         operationId: 'listDeliveries',
         summary: "A subscription's deliveries, newest first",
-        params: z.object({ id: z.uuid() }),
+        params: ById,
         querystring: z.object({
           state: DeliveryState.optional(),
           before: z.uuid().optional().meta({ description: 'nextBefore of the previous page' }),
@@ -99,7 +100,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = asyn
         tags: TAGS,
         operationId: 'getDelivery',
         summary: 'A delivery and the log of its attempts',
-        params: z.object({ id: z.uuid() }),
+        params: ById,
         response: { 200: DeliveryWithAttempts, 400: ProblemDetails, 404: ProblemDetails },
       },
     },
@@ -117,7 +118,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = asyn
         tags: TAGS,
         operationId: 'redeliver',
         summary: 'Attempt a delivery again now, with the same webhook-id',
-        params: z.object({ id: z.uuid() }),
+        params: ById,
         response: { 202: Delivery, 400: ProblemDetails, 404: ProblemDetails, 409: ProblemDetails },
       },
     },
@@ -132,7 +133,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = asyn
         tags: TAGS,
         operationId: 'recoverDeliveries',
         summary: 'Queue again the failed deliveries created since a date (and before another)',
-        params: z.object({ id: z.uuid() }),
+        params: ById,
         body: z.object({ since: z.iso.datetime({ offset: true }), until: z.iso.datetime({ offset: true }).optional() }).strict(),
         response: { 202: z.object({ requeued: z.int() }), 400: ProblemDetails, 404: ProblemDetails },
       },

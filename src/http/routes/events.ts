@@ -7,6 +7,7 @@ import { recordEvents, type RecordOutcome } from '../../services/record-events.j
 import { getEvent, pageFeed } from '../../services/read-events.js';
 import type { Db } from '../../services/database-handle.js';
 import { ProblemDetails } from '../problem.js';
+import { ById } from '../schemas/by-id.js';
 import { principalOf } from '../route-access.js';
 import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
 
@@ -112,7 +113,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
         tags: TAGS,
         operationId: 'getEvent',
         summary: 'One event by id',
-        params: z.object({ id: z.uuid() }),
+        params: ById,
         response: { 200: EventEnvelope, 400: ProblemDetails, 404: ProblemDetails },
       },
     },

@@ -17,6 +17,7 @@ import {
   type SubscriptionSettings,
 } from '../../services/subscriptions.js';
 import { ProblemDetails } from '../problem.js';
+import { ById } from '../schemas/by-id.js';
 
 export interface SubscriptionRoutesOptions {
   readonly db: Db;
@@ -103,8 +104,6 @@ const SecretList = z
     ),
   })
   .meta({ id: 'SigningSecrets', description: 'Every secret deliveries are signed with now, newest first' });
-
-const ById = z.object({ id: z.uuid() });
 
 const toSubscription = (s: StoredSubscription) => ({
   id: s.id,
