@@ -3,7 +3,7 @@ import { Agent, request as httpRequest, type ClientRequest, IncomingMessage } fr
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { selectEvents } from '../../src/store/event-store.js';
-import { startAppendLoad, type AppendOutcome } from '../support/append-load.js';
+import { startAppendLoad, type AppendLoad, type AppendOutcome } from '../support/append-load.js';
 import { programRegistered, seminarHeld, uniqueId } from '../support/events.js';
 import { createServiceDatabase, type ServiceDatabase } from '../support/service-database.js';
 import { killService, launchService, waitForExit, type ServiceProcess } from '../support/service-process.js';
@@ -52,17 +52,28 @@ async function registerProgram(service: ServiceProcess): Promise<string> {
   return programId;
 }
 
+/** A service on a database of its own with a program registered, ready to take appends. */
+async function startFreshService(): Promise<{ database: ServiceDatabase; service: ServiceProcess; programId: string }> {
+  const database = await createServiceDatabase();
+  databases.push(database);
+  const service = await startService(database);
+  return { database, service, programId: await registerProgram(service) };
+}
+
+/** CLIENTS appending continuously, and under way: at least a second of it and some events stored. */
+async function loadUnderWay(service: ServiceProcess, programId: string): Promise<AppendLoad> {
+  const load = startAppendLoad({ port: service.port, apiKey: ADMIN_API_KEY, programId, clients: CLIENTS });
+  await Promise.all([sleep(LOAD_BEFORE_SIGNAL_MS), load.untilCreated(CREATED_BEFORE_SIGNAL)]);
+  return load;
+}
+
 const createdIds = (outcomes: readonly AppendOutcome[]) =>
   outcomes.flatMap((outcome) => (outcome.kind === 'answered' && outcome.status === 201 ? outcome.ids : []));
 
 describe('service shutdown', () => {
   it('SIGTERM while 8 clients append continuously: requests in flight complete with a response, every 201 is in the database, and the process exits 0', async () => {
-    const database = await createServiceDatabase();
-    databases.push(database);
-    const service = await startService(database);
-    const programId = await registerProgram(service);
-    const load = startAppendLoad({ port: service.port, apiKey: ADMIN_API_KEY, programId, clients: CLIENTS });
-    await Promise.all([sleep(LOAD_BEFORE_SIGNAL_MS), load.untilCreated(CREATED_BEFORE_SIGNAL)]);
+    const { database, service, programId } = await startFreshService();
+    const load = await loadUnderWay(service, programId);
 
     const signalledAt = Date.now();
     service.child.kill('SIGTERM');
@@ -93,10 +104,7 @@ describe('service shutdown', () => {
   }, TEST_TIMEOUT_MS);
 
   it('SIGTERM while a request is still arriving: it is answered with connection: close, and the process exits 0 though its client stays connected', async () => {
-    const database = await createServiceDatabase();
-    databases.push(database);
-    const service = await startService(database);
-    const programId = await registerProgram(service);
+    const { service, programId } = await startFreshService();
     const agent = new Agent({ keepAlive: true });
     const body = JSON.stringify(seminarHeld(programId, 'arriving during shutdown'));
     // With Expect: 100-continue the service says when it has read the headers: from then on the request
@@ -120,12 +128,8 @@ describe('service shutdown', () => {
   }, TEST_TIMEOUT_MS);
 
   it('after kill -9 under the same load, every 201 is still in the database once the service is back', async () => {
-    const database = await createServiceDatabase();
-    databases.push(database);
-    const first = await startService(database);
-    const programId = await registerProgram(first);
-    const load = startAppendLoad({ port: first.port, apiKey: ADMIN_API_KEY, programId, clients: CLIENTS });
-    await Promise.all([sleep(LOAD_BEFORE_SIGNAL_MS), load.untilCreated(CREATED_BEFORE_SIGNAL)]);
+    const { database, service: first, programId } = await startFreshService();
+    const load = await loadUnderWay(first, programId);
 
     first.child.kill('SIGKILL');
     await first.exited;
