@@ -19,6 +19,8 @@ const Environment = z.object({
     .or(z.literal('').transform(() => undefined)),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_POOL_SIZE: positiveInt(10),
+  // Longer than any request should take; shorter than a client's patience, so it gets a 503, not silence.
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(15_000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   BODY_LIMIT_BYTES: positiveInt(5 * 1024 * 1024),
   MAX_PAGE_SIZE: positiveInt(1000),
@@ -79,6 +81,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly database: DatabaseTarget;
+  /** For the service's own queries (PostgreSQL server only); tools such as the rebuild run without it. */
+  readonly statementTimeoutMs: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly appendBodyLimit: number;
   readonly maxPageSize: number;
@@ -124,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: e.PORT,
     host: e.HOST,
     database,
+    statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     appendBodyLimit: e.BODY_LIMIT_BYTES,
     maxPageSize: e.MAX_PAGE_SIZE,

@@ -13,7 +13,7 @@ import { createDispatcher } from './webhooks/dispatcher.js';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const { db, target, listen } = await openDatabase(config.database);
+  const { db, target, listen } = await openDatabase(config.database, { statementTimeoutMs: config.statementTimeoutMs });
   const migration = await migrateToLatest(db);
   if (migration.error !== undefined) throw migration.error;
   if (config.adminApiKey !== undefined) await seedAdminKey(db, config.adminApiKey);

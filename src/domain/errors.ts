@@ -1,8 +1,9 @@
 import type { ReferenceKind } from './event-references.js';
 
 /**
- * Errors the domain and its stores raise for a client's mistake. They carry context and a stable
- * code, never an HTTP status: the HTTP layer maps codes to responses in one place.
+ * Errors the domain and its stores raise for a client's mistake, or for a database the service
+ * cannot reach. They carry context and a stable code, never an HTTP status: the HTTP layer maps
+ * codes to responses in one place.
  * `eventIndex` locates the offending event within a batch (0 for a single event).
  */
 export abstract class DomainError extends Error {
@@ -23,7 +24,10 @@ export type DomainErrorCode =
   | 'rate_limited'
   | 'webhook_target_refused'
   | 'delivery_in_flight'
-  | 'too_many_feeds';
+  | 'too_many_feeds'
+  | 'database_unavailable'
+  | 'commit_outcome_unknown'
+  | 'statement_timeout';
 
 export class VersionConflictError extends DomainError {
   readonly code = 'version_conflict';
@@ -205,6 +209,50 @@ export class TooManyFeedsError extends DomainError {
   }
 }
 
+/**
+ * The database cannot be reached or dropped the connection (terminated, restarted, failed over).
+ * `querySent` tells whether the failed statement may have reached the server: if it did not, the
+ * statement certainly did nothing.
+ */
+export class DatabaseUnavailableError extends DomainError {
+  readonly code = 'database_unavailable';
+  constructor(
+    readonly querySent: boolean,
+    options: { cause: unknown },
+  ) {
+    super('the database cannot be reached right now; retry in a moment', options);
+  }
+}
+
+/**
+ * The connection died while an append was under way: it may have committed or not. Retrying with
+ * the same Idempotency-Key is safe (the first outcome is replayed, or the events are stored once).
+ */
+export class CommitOutcomeUnknownError extends DomainError {
+  readonly code = 'commit_outcome_unknown';
+  constructor(
+    readonly idempotencyKey: string | undefined,
+    options: { cause: unknown },
+  ) {
+    super(
+      idempotencyKey === undefined
+        ? 'the database connection was lost while the events were being stored: they may or may not be stored. ' +
+            'Check before sending them again, or send requests with an Idempotency-Key, which makes a retry safe'
+        : 'the database connection was lost while the events were being stored: they may or may not be stored. ' +
+            'Retrying with the same Idempotency-Key is safe: it stores them once or replays the first outcome',
+      options,
+    );
+  }
+}
+
+/** The database cancelled a statement that ran longer than the statement timeout; it did nothing. */
+export class StatementTimeoutError extends DomainError {
+  readonly code = 'statement_timeout';
+  constructor(options: { cause: unknown }) {
+    super('the database took too long to answer and the statement was cancelled; nothing was changed, retry in a moment', options);
+  }
+}
+
 /** Every concrete domain error: switching on `code` narrows to the class and its fields. */
 export type KnownDomainError =
   | VersionConflictError
@@ -220,7 +268,10 @@ export type KnownDomainError =
   | RateLimitedError
   | WebhookTargetRefusedError
   | DeliveryInFlightError
-  | TooManyFeedsError;
+  | TooManyFeedsError
+  | DatabaseUnavailableError
+  | CommitOutcomeUnknownError
+  | StatementTimeoutError;
 
 export function isDomainError(error: unknown): error is KnownDomainError {
   return error instanceof DomainError;

@@ -24,6 +24,10 @@ export class ShuttingDownError extends Error {
   }
 }
 
+// A lost connection is replaced on the next request; a terminated or restarting server is usually
+// back within seconds. Clients that honour this spread their retries instead of hammering.
+const DATABASE_RETRY_AFTER_SECONDS = 1;
+
 /** The one place where errors become HTTP responses: RFC 9457 problem+json, always. */
 function toProblem(error: unknown): ProblemDetails {
   if (isDomainError(error)) return domainProblem(error);
@@ -93,6 +97,15 @@ function domainProblem(error: KnownDomainError): ProblemDetails {
       return problem('delivery-in-flight', error.message, { deliveryId: error.deliveryId });
     case 'invalid_cursor':
       return problem('invalid-cursor', error.message, { errors: [{ parameter: 'after', detail: error.message }] });
+    case 'database_unavailable':
+      return problem('database-unavailable', error.message, { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
+    case 'commit_outcome_unknown':
+      return problem('commit-outcome-unknown', error.message, {
+        retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+        ...(error.idempotencyKey !== undefined && { idempotencyKey: error.idempotencyKey }),
+      });
+    case 'statement_timeout':
+      return problem('database-timeout', error.message, { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
     default: {
       const unmapped: never = error;
       throw new Error(`unmapped domain error ${String(unmapped)}`);
@@ -156,6 +169,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const body = toProblem(error);
     if (body.status >= 500) request.log.error({ err: error }, 'request failed');
     if (body.status === 401) reply.header('www-authenticate', 'Bearer');
+    // The rate limiter sets its own Retry-After on 429; the database outage problems carry theirs here.
+    if (body.status === 503 && typeof body['retryAfterSeconds'] === 'number') reply.header('retry-after', String(body['retryAfterSeconds']));
     return sendProblem(reply, body);
   });
   app.setNotFoundHandler((request, reply) =>

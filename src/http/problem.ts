@@ -30,6 +30,12 @@ export const PROBLEM_TYPES = {
   'headers-too-large': { status: 431, title: 'The request headers are too large' },
   'internal-error': { status: 500, title: 'Something went wrong on our side' },
   'shutting-down': { status: 503, title: 'This instance is shutting down; retry on another, or shortly' },
+  'database-unavailable': { status: 503, title: 'The database cannot be reached right now; retry shortly' },
+  'commit-outcome-unknown': {
+    status: 503,
+    title: 'The connection was lost during the append: it may or may not be stored; a retry with the same Idempotency-Key is safe',
+  },
+  'database-timeout': { status: 503, title: 'The database took too long and the query was cancelled; retry shortly' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemSlug = keyof typeof PROBLEM_TYPES;

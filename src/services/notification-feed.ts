@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DatabaseUnavailableError, StatementTimeoutError } from '../domain/errors.js';
 import { toNotificationMessage, type NotificationMessage } from '../domain/notification.js';
 import type { Db } from '../store/database.js';
 import { decodeCursor, type FeedCursor } from '../store/feed-cursor.js';
@@ -34,6 +35,8 @@ export interface FollowOptions {
  * The cursor is decoded here, before anything is read, so that a cursor this service did not
  * issue throws InvalidCursorError synchronously and the caller can refuse the request.
  * A read that fails ends the iteration with that error; the last cursor handed out resumes it.
+ * A database out of reach does not end a following feed: it reads again every `pollMs` until the
+ * database is back, and goes on from where it was.
  */
 export function followNotifications(db: Db, options: FollowOptions): AsyncIterable<readonly FeedItem[]> {
   const start = options.after === undefined ? undefined : decodeCursor(options.after);
@@ -44,7 +47,14 @@ async function* batches(db: Db, start: FeedCursor | undefined, options: FollowOp
   const filter: NotificationFilter = { topics: options.topics, programId: options.programId, consortiumId: options.consortiumId };
   let cursor = start;
   while (!options.signal.aborted) {
-    const page = await readNotifications(db, cursor, options.pageSize, filter);
+    const page = await readNotifications(db, cursor, options.pageSize, filter).catch((error: unknown) => {
+      if (options.follow && isOutage(error)) return undefined;
+      throw error;
+    });
+    if (page === undefined) {
+      await sleep(options.pollMs, undefined, { signal: options.signal }).catch(() => undefined);
+      continue;
+    }
     if (page.notifications.length > 0) {
       yield page.notifications.map((n) => ({ cursor: n.cursor, topic: n.topic, message: toNotificationMessage(n) }));
     }
@@ -56,3 +66,5 @@ async function* batches(db: Db, start: FeedCursor | undefined, options: FollowOp
     await sleep(options.pollMs, undefined, { signal: options.signal }).catch(() => undefined);
   }
 }
+
+const isOutage = (error: unknown): boolean => error instanceof DatabaseUnavailableError || error instanceof StatementTimeoutError;

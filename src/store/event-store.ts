@@ -2,6 +2,8 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { z } from 'zod';
 import {
   AlreadyDefinedError,
+  CommitOutcomeUnknownError,
+  DatabaseUnavailableError,
   IdempotencyKeyReusedError,
   RetractionRefusedError,
   UnknownReferenceError,
@@ -130,6 +132,8 @@ const DatabaseFailure = z.object({ code: z.string(), detail: z.string().optional
 
 /** Turns the ML* SQLSTATEs raised by append_events() into domain errors; anything else passes through. */
 function translateAppendError(error: unknown, request: AppendRequest): unknown {
+  // The append is one autocommit statement: once sent, a lost connection may have come before or after its commit.
+  if (error instanceof DatabaseUnavailableError && error.querySent) return new CommitOutcomeUnknownError(request.idempotencyKey, { cause: error });
   const failure = DatabaseFailure.safeParse(error);
   // Only our own ML* errors carry a JSON detail; any other error keeps its cause for the log.
   if (!failure.success || !failure.data.code.startsWith('ML')) return error;

@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './database.js';
+import { FailureTranslatingDialect } from './failure-translating-dialect.js';
 
 export type DatabaseTarget =
   | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number }
@@ -13,6 +14,15 @@ export type DatabaseTarget =
       /** A dump (PGlite dumpDataDir) to start from instead of an empty database. */
       readonly snapshot?: Blob;
     };
+
+export interface OpenOptions {
+  /**
+   * On a PostgreSQL server, cancels any statement that runs longer (DATABASE_STATEMENT_TIMEOUT_MS).
+   * The service sets it for its requests; the projection rebuild and `npm run migrate` open the
+   * database without it, and migrateToLatest lifts it for the migrations the service runs at start.
+   */
+  readonly statementTimeoutMs?: number;
+}
 
 export interface OpenDatabase {
   readonly db: Kysely<Database>;
@@ -28,23 +38,36 @@ export interface OpenDatabase {
 
 // Without this, a forgotten open transaction would hold back the feed horizon for every reader.
 const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
+// A server that does not answer (a failover under way, a dropped network) must not hold every request:
+// a connection that is not open by then is an outage, answered 503.
+const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
  * Opens the database the service runs on: a PostgreSQL server, or PGlite embedded in the process
  * (kept in `dataDir`, or in memory when it is undefined). The same migrations and queries serve both.
  */
-export async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase> {
+export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<OpenDatabase> {
   if (target.kind === 'postgres') {
+    const settings = [`-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`];
+    if (options.statementTimeoutMs !== undefined) settings.push(`-c statement_timeout=${options.statementTimeoutMs}`);
     const pool = new pg.Pool({
       connectionString: target.url,
       max: target.poolSize,
-      options: `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      options: settings.join(' '),
     });
     // An idle connection the server closed (restart, failover) is dropped by the pool and replaced
     // on demand; without a listener the 'error' event would crash the process.
     pool.on('error', () => {});
+    // pg-pool listens for errors only on idle clients. A checked-out client (between two statements
+    // of a transaction, or just acquired) that loses its server emits 'error' with nobody listening,
+    // which would crash the process. The statement in flight, or the next one, fails on its own and
+    // the pool discards the broken client on release.
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     return {
-      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      db: new Kysely<Database>({ dialect: new FailureTranslatingDialect(new PostgresDialect({ pool })) }),
       target: 'postgres',
       concurrentTransactions: true,
       listen: (channel, onNotify) => listenOnServer(target.url, channel, onNotify),
@@ -66,7 +89,7 @@ export async function createPglite(dataDir: string | undefined, snapshot?: Blob)
 /** Kysely over an embedded database; destroying it closes the database. */
 export function openPglite(pglite: PGlite): OpenDatabase {
   return {
-    db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }),
+    db: new Kysely<Database>({ dialect: new FailureTranslatingDialect(new PGliteDialect(pglite)) }),
     target: 'pglite',
     concurrentTransactions: false,
     listen: async (channel, onNotify) => {
@@ -87,8 +110,9 @@ async function listenOnServer(url: string, channel: string, onNotify: () => void
   let stopped = false;
   let client: pg.Client | undefined;
   let failures = 0;
+  let reopened = false;
   const open = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: url, keepAlive: true });
+    const next = new pg.Client({ connectionString: url, keepAlive: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     next.on('notification', (message) => {
       if (message.channel === channel) onNotify();
     });
@@ -112,6 +136,9 @@ async function listenOnServer(url: string, channel: string, onNotify: () => void
     }
     client = next;
     failures = 0;
+    // NOTIFYs sent while no connection listened are lost: wake the caller once more, now that it is back.
+    if (reopened) onNotify();
+    reopened = true;
   };
   const retry = () => {
     if (stopped) return;
