@@ -5,7 +5,17 @@ import { seminarHeld } from './events.js';
 
 /** What became of one POST /v1/events, as its client saw it. */
 export type AppendOutcome =
-  | { readonly kind: 'answered'; readonly title: string; readonly status: number; readonly ids: readonly string[]; readonly sentAt: number; readonly endedAt: number }
+  | {
+      readonly kind: 'answered';
+      readonly title: string;
+      readonly status: number;
+      readonly contentType: string | undefined;
+      /** The problem `type` of an answer that is not 2xx, when it is a problem. */
+      readonly problemType: string | undefined;
+      readonly ids: readonly string[];
+      readonly sentAt: number;
+      readonly endedAt: number;
+    }
   /** The connection was refused: the server no longer accepts, so it cannot have taken the request. */
   | { readonly kind: 'refused'; readonly title: string; readonly sentAt: number; readonly endedAt: number }
   /** The connection broke before the whole response arrived. */
@@ -35,11 +45,22 @@ export interface AppendLoad {
   untilCreated(count: number, timeoutMs?: number): Promise<void>;
   /** Resolves once every client has stopped: told to, or refused by a server that stopped listening. */
   stop(): Promise<readonly AppendOutcome[]>;
+  /** What the clients have seen so far, while they run. */
+  outcomesSoFar(): readonly AppendOutcome[];
   /** Resolves once every client has been refused, i.e. the server has stopped accepting connections. */
   readonly refused: Promise<readonly AppendOutcome[]>;
 }
 
 const Created = z.object({ events: z.array(z.object({ id: z.string() })) });
+const Problem = z.object({ type: z.string() });
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Clients that each POST one seminar.held event after another over one keep-alive connection, as a
@@ -82,6 +103,7 @@ export function startAppendLoad(options: AppendLoadOptions): AppendLoad {
       return clients;
     },
     refused: clients,
+    outcomesSoFar: () => outcomes,
   };
 }
 
@@ -113,7 +135,9 @@ function postEvent(agent: Agent, options: AppendLoadOptions, title: string): Pro
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           const ids = status === 201 ? Created.parse(JSON.parse(body)).events.map((event) => event.id) : [];
-          resolve({ kind: 'answered', title, status, ids, sentAt, endedAt: Date.now() });
+          const contentType = res.headers['content-type'];
+          const problemType = status >= 300 ? Problem.safeParse(safeJson(body)).data?.type : undefined;
+          resolve({ kind: 'answered', title, status, contentType, problemType, ids, sentAt, endedAt: Date.now() });
         });
         res.on('error', fail);
         res.on('close', () => {
