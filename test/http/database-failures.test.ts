@@ -1,0 +1,99 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import type { Db } from '../../src/store/database.js';
+import { openDatabase } from '../../src/store/open-database.js';
+import { countEvents } from '../support/event-count.js';
+import { programRegistered, seminarHeld, uniqueId } from '../support/events.js';
+import { post, problemOf, record, TEST_ADMIN_KEY } from '../support/http.js';
+import { useTestApp } from '../support/test-app.js';
+
+const t = useTestApp();
+
+/**
+ * The backend of this database running an append that waits for a lock, once there is one. Asked on
+ * a connection outside the lock-holding transaction, which would keep seeing its first snapshot.
+ */
+async function blockedAppendBackend(db: Db): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { rows } = await sql<{ pid: number }>`
+      select pid from pg_stat_activity
+       where datname = current_database() and wait_event_type = 'Lock' and query like '%append_events%'`.execute(db);
+    const pid = rows[0]?.pid;
+    if (pid !== undefined) return pid;
+    if (Date.now() > deadline) throw new Error('no append waiting for the lock');
+    await sleep(20);
+  }
+}
+
+describe('database failures answered as problems', () => {
+  it('a request while the database cannot be reached (connection refused) is a 503 database-unavailable problem with Retry-After', async () => {
+    const unreachable = await openDatabase({ kind: 'postgres', url: 'postgres://nobody@127.0.0.1:1/none', poolSize: 1 });
+    const app = await buildApp({ db: unreachable.db, adminApiKey: TEST_ADMIN_KEY });
+
+    const response = await post(app, seminarHeld('p-any'));
+
+    await app.close();
+    await unreachable.db.destroy();
+    expect(response.status).toBe(503);
+    expect(response.contentType).toContain('application/problem+json');
+    expect(response.headers['retry-after']).toBe('1');
+    expect(problemOf(response)).toMatchObject({ type: '/problems/database-unavailable', status: 503 });
+  });
+
+  it('an append whose connection is terminated while it runs is a 503 commit-outcome-unknown problem, and a retry with the same Idempotency-Key stores it once (PostgreSQL server only: PGlite has no connection to terminate)', async () => {
+    const programId = uniqueId('p');
+    await record(t.app, programRegistered(programId));
+    const headers = { 'idempotency-key': uniqueId('k') };
+    const before = await countEvents(t.database.db);
+
+    if (!t.database.concurrentTransactions) {
+      expect((await post(t.app, seminarHeld(programId), headers)).status).toBe(201);
+      expect(await countEvents(t.database.db)).toBe(before + 1);
+      return;
+    }
+    // The table lock holds the append inside its statement until its backend is terminated.
+    const cut = await t.database.db.transaction().execute(async (trx) => {
+      await sql`lock table event in share mode`.execute(trx);
+      const appending = post(t.app, seminarHeld(programId), headers);
+      await sql`select pg_terminate_backend(${await blockedAppendBackend(t.database.db)})`.execute(trx);
+      return { response: await appending };
+    });
+    const retried = await post(t.app, seminarHeld(programId), headers);
+
+    expect(cut.response.status).toBe(503);
+    expect(cut.response.contentType).toContain('application/problem+json');
+    expect(cut.response.headers['retry-after']).toBe('1');
+    expect(problemOf(cut.response)).toMatchObject({ type: '/problems/commit-outcome-unknown', idempotencyKey: headers['idempotency-key'] });
+    expect(problemOf(cut.response).detail).toContain('same Idempotency-Key is safe');
+    expect(retried.status).toBe(201);
+    expect(await countEvents(t.database.db)).toBe(before + 1);
+  });
+
+  it('a query that outlasts the statement timeout is a 503 database-timeout problem and stores nothing (PostgreSQL server only: the timeout is a server setting)', async () => {
+    const programId = uniqueId('p');
+    await record(t.app, programRegistered(programId));
+    const before = await countEvents(t.database.db);
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    const timed = await openDatabase({ kind: 'postgres', url: t.database.url, poolSize: 2 }, { statementTimeoutMs: 300 });
+    const app = await buildApp({ db: timed.db, adminApiKey: TEST_ADMIN_KEY });
+
+    const response = await t.database.db.transaction().execute(async (trx) => {
+      await sql`lock table event in share mode`.execute(trx);
+      return post(app, seminarHeld(programId));
+    });
+
+    await app.close();
+    await timed.db.destroy();
+    expect(response.status).toBe(503);
+    expect(response.contentType).toContain('application/problem+json');
+    expect(response.headers['retry-after']).toBe('1');
+    expect(problemOf(response)).toMatchObject({ type: '/problems/database-timeout' });
+    expect(await countEvents(t.database.db)).toBe(before);
+  });
+});
