@@ -23,7 +23,9 @@ export type DomainErrorCode =
   | 'rate_limited'
   | 'webhook_target_refused'
   | 'delivery_in_flight'
-  | 'too_many_feeds';
+  | 'too_many_feeds'
+  | 'feed_capacity_reached'
+  | 'too_many_secrets';
 
 export class VersionConflictError extends DomainError {
   readonly code = 'version_conflict';
@@ -131,7 +133,7 @@ export class InvalidCursorError extends DomainError {
 export class SubjectNotFoundError extends DomainError {
   readonly code = 'subject_not_found';
   constructor(
-    readonly kind: 'program' | 'consortium' | 'milestone' | 'api key' | 'subscription' | 'delivery',
+    readonly kind: 'program' | 'consortium' | 'milestone' | 'api key' | 'subscription' | 'delivery' | 'problem type',
     readonly id: string,
   ) {
     super(`no ${kind} '${id}'`);
@@ -205,6 +207,34 @@ export class TooManyFeedsError extends DomainError {
   }
 }
 
+/** This instance already holds as many live feeds, of all keys together, as it may. */
+export class FeedCapacityReachedError extends DomainError {
+  readonly code = 'feed_capacity_reached';
+  constructor(
+    readonly limit: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`this instance already holds ${limit} live feeds; retry in ${retryAfterSeconds} s (another instance may have room)`);
+  }
+}
+
+/**
+ * A rotation that keeps the previous secrets signing would leave more live secrets than a
+ * subscription may have: every delivery carries one signature per live secret.
+ */
+export class TooManySecretsError extends DomainError {
+  readonly code = 'too_many_secrets';
+  constructor(
+    readonly limit: number,
+    readonly nextExpiry: Date | undefined,
+  ) {
+    super(
+      `the subscription already has ${limit} live signing secrets; rotate with overlapSeconds 0 to retire the old ones now` +
+        (nextExpiry === undefined ? '' : `, or wait until ${nextExpiry.toISOString()}, when the oldest stops signing`),
+    );
+  }
+}
+
 /** Every concrete domain error: switching on `code` narrows to the class and its fields. */
 export type KnownDomainError =
   | VersionConflictError
@@ -220,7 +250,9 @@ export type KnownDomainError =
   | RateLimitedError
   | WebhookTargetRefusedError
   | DeliveryInFlightError
-  | TooManyFeedsError;
+  | TooManyFeedsError
+  | FeedCapacityReachedError
+  | TooManySecretsError;
 
 export function isDomainError(error: unknown): error is KnownDomainError {
   return error instanceof DomainError;

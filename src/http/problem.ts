@@ -9,6 +9,7 @@ export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 export const PROBLEM_TYPES = {
   'validation-failed': { status: 400, title: 'The request is not valid' },
   'malformed-request': { status: 400, title: 'The request body is not well-formed JSON' },
+  'malformed-url': { status: 400, title: 'The URL is not well-formed (bad percent-encoding)' },
   'invalid-cursor': { status: 400, title: 'The cursor is not one this service issued' },
   unauthorized: { status: 401, title: 'A valid API key is required' },
   forbidden: { status: 403, title: "The API key's role does not allow this" },
@@ -17,9 +18,12 @@ export const PROBLEM_TYPES = {
   'already-defined': { status: 409, title: 'The thing this event defines already exists' },
   'already-retracted': { status: 409, title: 'The event is already retracted' },
   'delivery-in-flight': { status: 409, title: 'The delivery is being attempted right now' },
+  'too-many-secrets': { status: 409, title: 'The subscription already has as many live signing secrets as it may' },
   'request-timeout': { status: 408, title: 'The request did not arrive in time' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
-  'unsupported-media-type': { status: 415, title: 'The request body must be application/json' },
+  'uri-too-long': { status: 414, title: 'A path parameter is longer than any this service has' },
+  'unsupported-media-type': { status: 415, title: 'The request body must be application/json, in UTF-8' },
+  'expectation-failed': { status: 417, title: 'The Expect header asks for something this service does not do' },
   'unknown-reference': { status: 422, title: 'The event refers to something that does not exist' },
   'not-retractable': { status: 422, title: 'This event cannot be retracted' },
   'idempotency-key-reused': { status: 422, title: 'The Idempotency-Key was used with a different request' },
@@ -29,6 +33,7 @@ export const PROBLEM_TYPES = {
   'bad-request': { status: 400, title: 'The request cannot be processed' },
   'headers-too-large': { status: 431, title: 'The request headers are too large' },
   'internal-error': { status: 500, title: 'Something went wrong on our side' },
+  'feed-capacity-reached': { status: 503, title: 'This instance holds as many live feeds as it may; retry shortly' },
   'shutting-down': { status: 503, title: 'This instance is shutting down; retry on another, or shortly' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
