@@ -48,6 +48,8 @@ export interface AppLimits {
   readonly feedPollMs: number;
   /** Live feeds (GET /v1/feed) one API key may hold open on one instance. */
   readonly maxFeedsPerKey: number;
+  /** Live feeds of all keys together one instance may hold open: each polls the database. */
+  readonly maxFeedsPerInstance: number;
   /**
    * Milliseconds a client has to send a whole request, headers and body; a slower one gets 408 and
    * its connection is closed. Nothing else bounds a client that opens a socket and trickles bytes.
@@ -70,6 +72,7 @@ export const DEFAULT_LIMITS: AppLimits = {
   rateLimitPerMinute: 1200,
   feedPollMs: 500,
   maxFeedsPerKey: 10,
+  maxFeedsPerInstance: 100,
   requestTimeoutMs: 30_000,
   // Longer than the idle timeout of the load balancers in front (60 s on AWS ALB): the balancer, not
   // the service, closes idle connections, so it never reuses one the service has just closed (a 502).
@@ -183,7 +186,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(programRoutes, views);
   await app.register(consortiumRoutes, views);
   await app.register(timelineRoutes, views);
-  await app.register(feedRoutes, { db: deps.db, pollMs: limits.feedPollMs, maxFeedsPerKey: limits.maxFeedsPerKey });
+  await app.register(feedRoutes, {
+    db: deps.db,
+    pollMs: limits.feedPollMs,
+    maxFeedsPerKey: limits.maxFeedsPerKey,
+    maxFeedsPerInstance: limits.maxFeedsPerInstance,
+  });
   await app.register(apiKeyRoutes, { db: deps.db });
   await app.register(subscriptionRoutes, { db: deps.db, webhooks: deps.webhooks ?? DEFAULT_WEBHOOK_SETTINGS });
   await app.register(deliveryRoutes, { db: deps.db, maxPageSize: limits.maxPageSize });
