@@ -12,4 +12,5 @@ export const decimalInteger = (min: number, max: number, fallback: number) =>
     .transform(Number)
     .pipe(z.int().min(min).max(max))
     .default(fallback)
-    .meta({ type: 'integer', minimum: min, maximum: max, default: fallback });
+    // zod leaves a default out of an input JSON Schema when a transform follows; the description carries it.
+    .meta({ type: 'integer', minimum: min, maximum: max, description: `Decimal digits only; ${fallback} when omitted` });
