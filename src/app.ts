@@ -1,9 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { answerClientError, registerErrorHandling, ShuttingDownError } from './http/error-handler.js';
+import {
+  answerClientError,
+  answerFrameworkError,
+  answerUnmetExpectation,
+  registerErrorHandling,
+  ShuttingDownError,
+} from './http/error-handler.js';
+import { registerCharsetCheck } from './http/request-charset.js';
+import { requestIdOf } from './http/request-id.js';
 import { registerAccessControl } from './http/route-access.js';
 import { apiKeyRoutes } from './http/routes/api-keys.js';
 import { subscriptionRoutes } from './http/routes/subscriptions.js';
@@ -41,6 +48,8 @@ export interface AppLimits {
   readonly feedPollMs: number;
   /** Live feeds (GET /v1/feed) one API key may hold open on one instance. */
   readonly maxFeedsPerKey: number;
+  /** Live feeds of all keys together one instance may hold open: each polls the database. */
+  readonly maxFeedsPerInstance: number;
   /**
    * Milliseconds a client has to send a whole request, headers and body; a slower one gets 408 and
    * its connection is closed. Nothing else bounds a client that opens a socket and trickles bytes.
@@ -63,6 +72,7 @@ export const DEFAULT_LIMITS: AppLimits = {
   rateLimitPerMinute: 1200,
   feedPollMs: 500,
   maxFeedsPerKey: 10,
+  maxFeedsPerInstance: 100,
   requestTimeoutMs: 30_000,
   // Longer than the idle timeout of the load balancers in front (60 s on AWS ALB): the balancer, not
   // the service, closes idle connections, so it never reuses one the service has just closed (a 502).
@@ -104,8 +114,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: limits.bodyLimit,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // genReqId reads x-request-id itself, keeping a client's id only if it is short and printable.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     routerOptions: { ignoreTrailingSlash: true },
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -113,6 +124,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // Our own 503 (problem+json, below) replaces Fastify's while closing.
     return503OnClosing: false,
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     http: {
       requestTimeout: limits.requestTimeoutMs,
       // Node swaps the two when the headers timeout (60 s by default) is the longer one: the request
@@ -124,8 +136,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  app.server.on('checkExpectation', answerUnmetExpectation);
   // Only JSON is accepted: any other body is answered 415 rather than half-parsed as text.
   app.removeContentTypeParser('text/plain');
+  registerCharsetCheck(app);
   // A connection still kept alive once the app closes holds close() for the keep-alive timeout, and
   // close() only drops the idle ones it finds at the start: from then on, every response ends its connection.
   let closing = false;
@@ -172,7 +186,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(programRoutes, views);
   await app.register(consortiumRoutes, views);
   await app.register(timelineRoutes, views);
-  await app.register(feedRoutes, { db: deps.db, pollMs: limits.feedPollMs, maxFeedsPerKey: limits.maxFeedsPerKey });
+  await app.register(feedRoutes, {
+    db: deps.db,
+    pollMs: limits.feedPollMs,
+    maxFeedsPerKey: limits.maxFeedsPerKey,
+    maxFeedsPerInstance: limits.maxFeedsPerInstance,
+  });
   await app.register(apiKeyRoutes, { db: deps.db });
   await app.register(subscriptionRoutes, { db: deps.db, webhooks: deps.webhooks ?? DEFAULT_WEBHOOK_SETTINGS });
   await app.register(deliveryRoutes, { db: deps.db, maxPageSize: limits.maxPageSize });

@@ -64,6 +64,7 @@ const Environment = z.object({
   WEBHOOK_MAX_RETRY_AFTER_SECONDS: positiveInt(3600),
   SHUTDOWN_GRACE_MS: positiveInt(10000),
   FEED_MAX_PER_KEY: positiveInt(10),
+  FEED_MAX_PER_INSTANCE: positiveInt(100),
   REQUEST_TIMEOUT_MS: positiveInt(30_000),
   KEEP_ALIVE_TIMEOUT_MS: positiveInt(72_000),
   // Below the feed's 15 s keep-alive comments, every idle feed would be cut off between two of them.
@@ -91,6 +92,7 @@ export interface Config {
   readonly webhooks: WebhookConfig;
   readonly shutdownGraceMs: number;
   readonly maxFeedsPerKey: number;
+  readonly maxFeedsPerInstance: number;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly socketIdleTimeoutMs: number;
@@ -150,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     maxFeedsPerKey: e.FEED_MAX_PER_KEY,
+    maxFeedsPerInstance: e.FEED_MAX_PER_INSTANCE,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     socketIdleTimeoutMs: e.SOCKET_IDLE_TIMEOUT_MS,

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
       maxPageSize: config.maxPageSize,
       rateLimitPerMinute: config.rateLimitPerMinute,
       maxFeedsPerKey: config.maxFeedsPerKey,
+      maxFeedsPerInstance: config.maxFeedsPerInstance,
       requestTimeoutMs: config.requestTimeoutMs,
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
       socketIdleTimeoutMs: config.socketIdleTimeoutMs,

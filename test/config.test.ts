@@ -24,6 +24,12 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ requestTimeoutMs: 500, keepAliveTimeoutMs: 5000, socketIdleTimeoutMs: 20_000 });
   });
 
+  it('caps live feeds at 10 per key and 100 per instance by default, and reads both caps', () => {
+    expect(loadConfig({})).toMatchObject({ maxFeedsPerKey: 10, maxFeedsPerInstance: 100 });
+    expect(loadConfig({ FEED_MAX_PER_KEY: '3', FEED_MAX_PER_INSTANCE: '40' })).toMatchObject({ maxFeedsPerKey: 3, maxFeedsPerInstance: 40 });
+    expect(() => loadConfig({ FEED_MAX_PER_INSTANCE: '0' })).toThrow(/FEED_MAX_PER_INSTANCE: /);
+  });
+
   it('reports every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'eighty', WEBHOOK_ALLOW_HTTP: 'yes' })).toThrow(/PORT: .*; WEBHOOK_ALLOW_HTTP: /);
   });

@@ -27,7 +27,9 @@ export type DomainErrorCode =
   | 'too_many_feeds'
   | 'database_unavailable'
   | 'commit_outcome_unknown'
-  | 'statement_timeout';
+  | 'statement_timeout'
+  | 'feed_capacity_reached'
+  | 'too_many_secrets';
 
 export class VersionConflictError extends DomainError {
   readonly code = 'version_conflict';
@@ -135,7 +137,7 @@ export class InvalidCursorError extends DomainError {
 export class SubjectNotFoundError extends DomainError {
   readonly code = 'subject_not_found';
   constructor(
-    readonly kind: 'program' | 'consortium' | 'milestone' | 'api key' | 'subscription' | 'delivery',
+    readonly kind: 'program' | 'consortium' | 'milestone' | 'api key' | 'subscription' | 'delivery' | 'problem type',
     readonly id: string,
   ) {
     super(`no ${kind} '${id}'`);
@@ -271,8 +273,38 @@ export type KnownDomainError =
   | TooManyFeedsError
   | DatabaseUnavailableError
   | CommitOutcomeUnknownError
-  | StatementTimeoutError;
+  | StatementTimeoutError
+  | FeedCapacityReachedError
+  | TooManySecretsError;
 
 export function isDomainError(error: unknown): error is KnownDomainError {
   return error instanceof DomainError;
+}
+
+/** This instance already holds as many live feeds, of all keys together, as it may. */
+export class FeedCapacityReachedError extends DomainError {
+  readonly code = 'feed_capacity_reached';
+  constructor(
+    readonly limit: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`this instance already holds ${limit} live feeds; retry in ${retryAfterSeconds} s (another instance may have room)`);
+  }
+}
+
+/**
+ * A rotation that keeps the previous secrets signing would leave more live secrets than a
+ * subscription may have: every delivery carries one signature per live secret.
+ */
+export class TooManySecretsError extends DomainError {
+  readonly code = 'too_many_secrets';
+  constructor(
+    readonly limit: number,
+    readonly nextExpiry: Date | undefined,
+  ) {
+    super(
+      `the subscription already has ${limit} live signing secrets; rotate with overlapSeconds 0 to retire the old ones now` +
+        (nextExpiry === undefined ? '' : `, or wait until ${nextExpiry.toISOString()}, when the oldest stops signing`),
+    );
+  }
 }

@@ -29,6 +29,12 @@ export interface Subscription {
 }
 
 /** A secret that signs deliveries: the current one (no expiry) or one rotated out, until it expires. */
+/**
+ * Secrets that may sign at once: the current one and two rotated out but still overlapping. Every
+ * delivery carries one signature per live secret, and a receiver's header limit is not ours to spend.
+ */
+export const MAX_LIVE_SIGNING_SECRETS = 3;
+
 export interface SigningSecret {
   readonly secret: string;
   readonly createdAt: Date;

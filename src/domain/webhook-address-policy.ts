@@ -79,13 +79,12 @@ export function parseAllowedCidrs(list: string): AddressPolicy {
 }
 
 /**
- * The IPv4 address an IPv6 address stands for, if it embeds one that a packet would really reach:
- * IPv4-mapped (::ffff:0:0/96), 6to4 (2002::/16) and the well-known NAT64 prefix (64:ff9b::/96).
+ * The IPv4 address a 6to4 (2002::/16) or well-known NAT64 (64:ff9b::/96) address stands for: a
+ * relay or translator, not this host, turns it into a packet to that IPv4 address.
  */
-function embeddedIPv4(address: IPv6): IPv4 | undefined {
+function translatedIPv4(address: IPv6): IPv4 | undefined {
   const [first = 0, second = 0, third = 0, , , , seventh = 0, eighth = 0] = address.parts;
   const fromWords = (high: number, low: number): IPv4 => new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
-  if (address.isIPv4MappedAddress()) return address.toIPv4Address();
   if (first === 0x2002) return fromWords(second, third);
   if (address.match(NAT64_WELL_KNOWN)) return fromWords(seventh, eighth);
   return undefined;
@@ -110,14 +109,24 @@ const isMetadata = (address: Address): boolean =>
   METADATA_ADDRESSES.some((metadata) => metadata.kind() === address.kind() && metadata.toNormalizedString() === address.toNormalizedString());
 
 /**
- * Classifies a resolved or literal address. IPv6 forms that embed an IPv4 address (mapped, 6to4,
- * NAT64 64:ff9b::/96) are judged as that IPv4 address, so allowances are written in IPv4 form.
- * An unparseable address is blocked.
+ * Classifies a resolved or literal address. An IPv4-mapped address (::ffff:a.b.c.d) is judged as
+ * its IPv4 address, which is what the socket reaches. A 6to4 or NAT64 address is blocked unless an
+ * allowed CIDR written in IPv6 covers it (2002::/16, 64:ff9b::/96 or narrower): the operator thereby
+ * says a relay or translator is in use, and the address is then judged as the IPv4 address it
+ * carries, so a private or metadata address behind it needs its own IPv4 allowance as well.
+ * Without that, the embedding would be a way around an IPv4 allow-list. An unparseable address is blocked.
  */
 export function classifyAddress(address: string, policy: AddressPolicy): AddressStanding {
   const parsed = parseStrict(address);
   if (parsed === undefined) return 'blocked';
-  const target = (parsed instanceof ipaddr.IPv6 ? embeddedIPv4(parsed) : undefined) ?? parsed;
+  return classifyTarget(parsed instanceof ipaddr.IPv6 && parsed.isIPv4MappedAddress() ? parsed.toIPv4Address() : parsed, policy);
+}
+
+function classifyTarget(target: Address, policy: AddressPolicy): AddressStanding {
+  const translated = target instanceof ipaddr.IPv6 ? translatedIPv4(target) : undefined;
+  if (translated !== undefined) {
+    return policy.allowedCidrs.some((cidr) => covers(cidr, target)) ? classifyTarget(translated, policy) : 'blocked';
+  }
   if (isMetadata(target)) return policy.allowedCidrs.some((cidr) => namesExactly(cidr, target)) ? 'listed' : 'blocked';
   if (policy.allowedCidrs.some((cidr) => covers(cidr, target))) return 'listed';
   return isPublicUnicast(target) ? 'public' : 'blocked';

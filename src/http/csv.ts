@@ -1,16 +1,31 @@
+import { stringify } from 'csv-stringify/sync';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Whether the client asked for CSV (spreadsheets) rather than JSON. */
 export const wantsCsv = (request: FastifyRequest): boolean => (request.headers.accept ?? '').includes('text/csv');
 
-const cell = (value: string | number | boolean | undefined): string => {
-  const text = value === undefined ? '' : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-};
+export type CsvCell = string | number | boolean | undefined;
 
-/** RFC 4180 text: a header row, then one row per record. */
-export function toCsv(header: readonly string[], rows: readonly (readonly (string | number | boolean | undefined)[])[]): string {
-  return [header, ...rows].map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
+// A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV Injection"),
+// fullwidth forms included, which some spreadsheets fold to their ASCII twins.
+const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+
+/**
+ * RFC 4180 text: a header row, then one row per record. Text written by clients (titles, sources)
+ * cannot become a formula: a text cell starting with `=`, `+`, `-`, `@`, tab or CR is prefixed
+ * with `'` and quoted, as OWASP advises. Numbers are written as they are, so a -3 stays a number.
+ */
+export function toCsv(header: readonly string[], rows: readonly (readonly CsvCell[])[]): string {
+  return stringify([[...header], ...rows.map((row) => [...row])], {
+    record_delimiter: 'windows',
+    // The library prefixes the quote; the cast below quotes the field, so the `'` reads as part of the text.
+    escape_formulas: true,
+    cast: {
+      string: (value) => (FORMULA_START.test(value) ? { value, quoted: true } : value),
+      // Its default writes true as 1 and false as an empty cell.
+      boolean: (value) => String(value),
+    },
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -28,10 +28,18 @@ export class ShuttingDownError extends Error {
 // back within seconds. Clients that honour this spread their retries instead of hammering.
 const DATABASE_RETRY_AFTER_SECONDS = 1;
 
+/** A request body whose charset is not UTF-8: JSON is UTF-8 (RFC 8259 §8.1), and the parser reads nothing else. */
+export class UnsupportedCharsetError extends Error {
+  constructor(readonly charset: string) {
+    super(`the request body must be UTF-8 JSON, not charset=${charset}`);
+  }
+}
+
 /** The one place where errors become HTTP responses: RFC 9457 problem+json, always. */
 function toProblem(error: unknown): ProblemDetails {
   if (isDomainError(error)) return domainProblem(error);
   if (error instanceof ShuttingDownError) return problem('shutting-down', error.message);
+  if (error instanceof UnsupportedCharsetError) return problem('unsupported-media-type', error.message, { charset: error.charset });
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((v) => ({
       path: v.instancePath.split('/').slice(1),
@@ -93,6 +101,10 @@ function domainProblem(error: KnownDomainError): ProblemDetails {
       });
     case 'too_many_feeds':
       return problem('too-many-feeds', error.message, { limit: error.limit });
+    case 'feed_capacity_reached':
+      return problem('feed-capacity-reached', error.message, { limit: error.limit, retryAfterSeconds: error.retryAfterSeconds });
+    case 'too_many_secrets':
+      return problem('too-many-secrets', error.message, { limit: error.limit, nextExpiry: error.nextExpiry?.toISOString() ?? null });
     case 'delivery_in_flight':
       return problem('delivery-in-flight', error.message, { deliveryId: error.deliveryId });
     case 'invalid_cursor':
@@ -132,6 +144,10 @@ function fastifyProblem(error: FastifyError): ProblemDetails {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return problem('malformed-request', error.message);
+    case 'FST_ERR_BAD_URL':
+      return problem('malformed-url', error.message);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return problem('uri-too-long', error.message);
     default:
       return { ...problem('bad-request', error.message), status: error.statusCode ?? 400 };
   }
@@ -139,6 +155,25 @@ function fastifyProblem(error: FastifyError): ProblemDetails {
 
 function sendProblem(reply: FastifyReply, body: ProblemDetails): FastifyReply {
   return reply.code(body.status).type(PROBLEM_MEDIA_TYPE).send({ ...body, instance: reply.request.url });
+}
+
+/**
+ * Fastify answers a URL it cannot decode, or a path parameter over its length limit, from the
+ * router, before any hook or error handler: the `frameworkErrors` option routes them here.
+ */
+export function answerFrameworkError(error: FastifyError, _request: unknown, reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, toProblem(error));
+}
+
+/**
+ * Node answers an `Expect` other than 100-continue with a bare 417 before Fastify sees the
+ * request, unless the server handles 'checkExpectation' (this).
+ */
+export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
+  const body = problem('expectation-failed', 'this service meets no Expect header but 100-continue');
+  const text = JSON.stringify({ ...body, instance: request.url });
+  response.writeHead(body.status, { 'content-type': PROBLEM_MEDIA_TYPE, 'content-length': Buffer.byteLength(text), connection: 'close' });
+  response.end(text);
 }
 
 /**
@@ -169,8 +204,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const body = toProblem(error);
     if (body.status >= 500) request.log.error({ err: error }, 'request failed');
     if (body.status === 401) reply.header('www-authenticate', 'Bearer');
-    // The rate limiter sets its own Retry-After on 429; the database outage problems carry theirs here.
-    if (body.status === 503 && typeof body['retryAfterSeconds'] === 'number') reply.header('retry-after', String(body['retryAfterSeconds']));
+    if (typeof body.retryAfterSeconds === 'number') reply.header('retry-after', String(body.retryAfterSeconds));
     return sendProblem(reply, body);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -32,7 +32,8 @@ function serializeRequest(request: FastifyRequest) {
     host: request.host,
     remoteAddress: request.ip,
     remotePort: request.socket.remotePort,
-    headers: { ...request.headers },
+    // An x-request-id the service replaced (too long, unprintable) is left out: `reqId` is the one in use.
+    headers: { ...request.headers, 'x-request-id': request.headers['x-request-id'] === request.id ? request.id : undefined },
   };
 }
 

@@ -47,7 +47,8 @@ export async function revokeApiKey(db: Db, id: string): Promise<ApiKey> {
 /** Resolves an Authorization header to the key's principal, or says why it cannot. */
 export async function authenticate(db: Db, authorization: string | undefined, adminKey: string | undefined): Promise<Principal> {
   if (authorization === undefined || authorization === '') throw new UnauthenticatedError('missing');
-  const match = /^Bearer ([\x21-\x7e]+)$/.exec(authorization);
+  // The scheme is case-insensitive and followed by one or more spaces (RFC 9110 §11.1, §11.4).
+  const match = /^bearer +([\x21-\x7e]+)$/i.exec(authorization);
   const key = match?.[1];
   if (key === undefined || (!KEY_SHAPE.test(key) && key !== adminKey)) throw new UnauthenticatedError('malformed');
   const stored = await findApiKeyByHash(db, hashKey(key));

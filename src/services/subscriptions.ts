@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { SubjectNotFoundError, WebhookTargetRefusedError } from '../domain/errors.js';
-import type { SigningSecret, Subscription, SubscriptionFilter } from '../domain/subscription.js';
+import { SubjectNotFoundError, TooManySecretsError, WebhookTargetRefusedError } from '../domain/errors.js';
+import { MAX_LIVE_SIGNING_SECRETS, type SigningSecret, type Subscription, type SubscriptionFilter } from '../domain/subscription.js';
 import type { Db } from '../store/database.js';
 import { insertTestPing } from '../store/notifications.js';
 import {
@@ -110,10 +110,18 @@ export async function getSigningSecrets(db: Db, id: string): Promise<SigningSecr
 /**
  * Issues a new current secret. The secrets that signed until now keep signing for `overlapSeconds`
  * (none longer), so receivers can switch over without rejecting a delivery.
+ * A rotation with an overlap that would leave more than MAX_LIVE_SIGNING_SECRETS signing is refused
+ * (TooManySecretsError) rather than retiring the oldest: a receiver may still verify with that one
+ * alone. A rotation without overlap is always allowed; it is the answer to a leak.
  */
 export async function rotateSecret(db: Db, id: string, overlapSeconds: number): Promise<RotatedSecret> {
   return db.transaction().execute(async (trx) => {
     if (!(await lockSubscription(trx, id))) throw new SubjectNotFoundError('subscription', id);
+    const live = await listSigningSecrets(trx, id);
+    if (overlapSeconds > 0 && live.length >= MAX_LIVE_SIGNING_SECRETS) {
+      const expiries = live.flatMap((s) => (s.expiresAt === null ? [] : [s.expiresAt.getTime()]));
+      throw new TooManySecretsError(MAX_LIVE_SIGNING_SECRETS, expiries.length === 0 ? undefined : new Date(Math.min(...expiries)));
+    }
     const previousSecretsExpireAt = (await expireSigningSecrets(trx, id, overlapSeconds)) ?? null;
     await deleteExpiredSecrets(trx, id);
     const { secret } = await insertSigningSecret(trx, id, newSecret());

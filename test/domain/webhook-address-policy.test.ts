@@ -34,11 +34,13 @@ describe('isAddressAllowed', () => {
     ['64:ff9b::7f00:1', 'NAT64 of 127.0.0.1'],
     ['64:ff9b::10.0.0.1', 'NAT64 of 10.0.0.1'],
     ['2001::1', 'Teredo'],
+    ['2002:0808:0808::1', '6to4 of the public 8.8.8.8'],
+    ['64:ff9b::8.8.8.8', 'NAT64 of the public 8.8.8.8'],
   ])('blocks %s (%s) by default', (address) => {
     expect(isAddressAllowed(address, NONE)).toBe(false);
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '93.184.215.14', '2606:4700:4700::1111', '2a00:1450:4001:80b::200e', '::ffff:8.8.8.8', '2002:0808:0808::1', '64:ff9b::8.8.8.8'])(
+  it.each(['8.8.8.8', '1.1.1.1', '93.184.215.14', '2606:4700:4700::1111', '2a00:1450:4001:80b::200e', '::ffff:8.8.8.8'])(
     'allows the public address %s',
     (address) => {
       expect(isAddressAllowed(address, NONE)).toBe(true);
@@ -80,12 +82,32 @@ describe('isAddressAllowed', () => {
     expect(isAddressAllowed('100.100.100.200', parseAllowedCidrs('100.64.0.0/10'))).toBe(false);
   });
 
-  it('judges 6to4 and NAT64 embeddings by the IPv4 address they carry', () => {
-    const policy = parseAllowedCidrs('10.0.0.0/8');
+  it('refuses 6to4 and NAT64 forms of an allowed IPv4 address when no IPv6 entry covers the form itself', () => {
+    const policy = parseAllowedCidrs('10.0.0.0/8, 127.0.0.1');
 
-    expect(isAddressAllowed('2002:0a00:0001::1', policy)).toBe(true);
-    expect(isAddressAllowed('64:ff9b::10.0.0.1', policy)).toBe(true);
+    expect(isAddressAllowed('10.0.0.1', policy)).toBe(true);
+    expect(isAddressAllowed('2002:0a00:0001::1', policy)).toBe(false);
+    expect(isAddressAllowed('64:ff9b::10.0.0.1', policy)).toBe(false);
+    expect(isAddressAllowed('2002:7f00:1::1', policy)).toBe(false);
+    expect(isAddressAllowed('64:ff9b::7f00:1', policy)).toBe(false);
+  });
+
+  it('judges 6to4 and NAT64 forms by the IPv4 address they carry once the allow-list names their prefix', () => {
+    const policy = parseAllowedCidrs('64:ff9b::/96, 2002::/16, 10.0.0.0/8');
+
+    expect(classifyAddress('64:ff9b::8.8.8.8', policy)).toBe('public');
+    expect(classifyAddress('2002:0808:0808::1', policy)).toBe('public');
+    expect(classifyAddress('64:ff9b::10.0.0.1', policy)).toBe('listed');
+    expect(classifyAddress('2002:0a00:0001::1', policy)).toBe('listed');
     expect(isAddressAllowed('64:ff9b::127.0.0.1', policy)).toBe(false);
+    expect(isAddressAllowed('2002:a9fe:a9fe::', policy)).toBe(false);
+  });
+
+  it('keeps a prefix narrower than 2002::/16 to the 6to4 addresses it covers', () => {
+    const policy = parseAllowedCidrs('2002:0808::/32');
+
+    expect(isAddressAllowed('2002:0808:0808::1', policy)).toBe(true);
+    expect(isAddressAllowed('2002:0101:0101::1', policy)).toBe(false);
   });
 
   it('ranks allow-listed addresses, public ones and the rest', () => {

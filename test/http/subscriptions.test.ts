@@ -315,6 +315,24 @@ describe('signing secrets', () => {
     expect(await findSigningSecrets(t.database.db, created.id)).toEqual([rotated.secret]);
   });
 
+  it('refuses a rotation with overlap that would leave more than 3 secrets signing, with 409 and nothing changed; one without overlap still goes through', async () => {
+    const created = await subscribe();
+    const rotate = (overlapSeconds: number) => call(t.app, 'POST', `/v1/subscriptions/${created.id}/rotate-secret`, { overlapSeconds });
+    await rotate(604_800);
+    const second = await rotate(3600);
+    const before = await findSigningSecrets(t.database.db, created.id);
+
+    const refused = await rotate(3600);
+
+    const problem = expectProblem(refused, 409, '/problems/too-many-secrets');
+    expect(problem).toMatchObject({ limit: 3, nextExpiry: Rotated.parse(second.body).previousSecretsExpireAt });
+    expect(before).toHaveLength(3);
+    expect(await findSigningSecrets(t.database.db, created.id)).toEqual(before);
+    const leaked = await rotate(0);
+    expect(leaked.status).toBe(201);
+    expect(await findSigningSecrets(t.database.db, created.id)).toEqual([Rotated.parse(leaked.body).secret]);
+  });
+
   it('answers 400 for an overlap longer than 7 days', async () => {
     const created = await subscribe();
 

@@ -4,6 +4,7 @@ import { getDelivery, pageDeliveries, recoverDeliveries, redeliver, type Attempt
 import type { Db } from '../../services/database-handle.js';
 import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
+import { decimalInteger } from '../schemas/decimal-integer.js';
 
 export interface DeliveryRoutesOptions {
   readonly db: Db;
@@ -77,7 +78,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = asyn
         querystring: z.object({
           state: DeliveryState.optional(),
           before: z.uuid().optional().meta({ description: 'nextBefore of the previous page' }),
-          limit: z.coerce.number().int().min(1).max(maxPageSize).default(100),
+          limit: decimalInteger(1, maxPageSize, 100),
         }),
         response: {
           200: z.object({ deliveries: z.array(Delivery), nextBefore: z.uuid().optional() }),

@@ -10,6 +10,7 @@ import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
 import { principalOf } from '../route-access.js';
 import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
+import { decimalInteger } from '../schemas/decimal-integer.js';
 
 export interface EventRoutesOptions {
   readonly db: Db;
@@ -83,7 +84,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
         summary: 'The global feed, in order; page with nextCursor, which never skips a late-committed event',
         querystring: z.object({
           after: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page; omit to start at the beginning' }),
-          limit: z.coerce.number().int().min(1).max(maxPageSize).default(100),
+          limit: decimalInteger(1, maxPageSize, 100),
           type: TypeList.optional(),
           stream: StreamName.optional(),
           programId: ProgramId.optional(),

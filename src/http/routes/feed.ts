@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConsortiumId, ProgramId } from '../../domain/identifiers.js';
-import { TooManyFeedsError } from '../../domain/errors.js';
+import { FeedCapacityReachedError, TooManyFeedsError } from '../../domain/errors.js';
 import { STATUS_CHANGED, Topic } from '../../domain/notification.js';
 import { isApiKeyActive } from '../../services/api-keys.js';
 import type { Db } from '../../services/database-handle.js';
@@ -19,6 +19,8 @@ export interface FeedRoutesOptions {
   readonly pollMs: number;
   /** Live feeds one API key may hold open on this instance at once. */
   readonly maxFeedsPerKey: number;
+  /** Live feeds of all keys together this instance may hold open at once. */
+  readonly maxFeedsPerInstance: number;
 }
 
 /** How often an open feed checks that its key has not been revoked meanwhile. */
@@ -29,6 +31,8 @@ const PAGE_SIZE = 500;
 const KEEP_ALIVE_MS = 15_000;
 // A closing app lets a slow client take the last bytes for this long, then cuts it off.
 const CLOSE_GRACE_MS = 1_000;
+// Feeds last minutes to hours: a refused client should not come back at once, nor wait for long.
+const FEEDS_FULL_RETRY_AFTER_SECONDS = 30;
 
 const TopicList = z
   .string()
@@ -50,7 +54,7 @@ interface OpenFeed {
   readonly done: Promise<void>;
 }
 
-export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, { db, pollMs, maxFeedsPerKey }) => {
+export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, { db, pollMs, maxFeedsPerKey, maxFeedsPerInstance }) => {
   const open = new Set<OpenFeed>();
   // server.close() waits for every response still running: a feed never ends by itself, so close ends them first.
   app.addHook('preClose', async () => {
@@ -95,6 +99,7 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
           200: { description: EVENT_STREAM_DESCRIPTION, content: { 'text/event-stream': { schema: z.string() } } },
           400: ProblemDetails,
           429: ProblemDetails,
+          503: ProblemDetails,
         },
       },
     },
@@ -103,6 +108,8 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
       const { keyId } = principalOf(request);
       // Each open feed polls the database: a key may not hold an unbounded number of them.
       if ([...open].filter((feed) => feed.keyId === keyId).length >= maxFeedsPerKey) throw new TooManyFeedsError(maxFeedsPerKey);
+      // Many keys together would otherwise hold any number: every feed polls, and slows every other request.
+      if (open.size >= maxFeedsPerInstance) throw new FeedCapacityReachedError(maxFeedsPerInstance, FEEDS_FULL_RETRY_AFTER_SECONDS);
       const controller = new AbortController();
       // Called before the response starts, so that a cursor this service never issued is still a 400.
       const items = followNotifications(db, {

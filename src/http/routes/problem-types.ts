@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { PROBLEM_TYPES, ProblemDetails, problem, problemTypeUri, type ProblemSlug } from '../problem.js';
+import { SubjectNotFoundError } from '../../domain/errors.js';
+import { PROBLEM_TYPES, ProblemDetails, problemTypeUri, type ProblemSlug } from '../problem.js';
 
 const PROBLEM_SLUGS = Object.keys(PROBLEM_TYPES).filter((slug): slug is ProblemSlug => Object.hasOwn(PROBLEM_TYPES, slug));
 
@@ -35,10 +36,10 @@ export const problemTypeRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: ProblemType, 404: ProblemDetails },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { slug } = request.params;
       const known = PROBLEM_SLUGS.find((s) => s === slug);
-      if (known === undefined) return reply.code(404).send(problem('not-found', `no problem type '${slug}'`));
+      if (known === undefined) throw new SubjectNotFoundError('problem type', slug);
       return describe(known);
     },
   );

@@ -6,6 +6,7 @@ import { pageStream } from '../../services/read-events.js';
 import type { Db } from '../../services/database-handle.js';
 import { ProblemDetails } from '../problem.js';
 import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
+import { decimalInteger } from '../schemas/decimal-integer.js';
 
 export interface StreamRoutesOptions {
   readonly db: Db;
@@ -23,8 +24,8 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (a
         summary: "One stream's events in stream order, and its current version (0 when it has none)",
         params: z.object({ stream: StreamName }),
         querystring: z.object({
-          fromVersion: z.coerce.number().int().min(1).max(MAX_STREAM_VERSION).default(1),
-          limit: z.coerce.number().int().min(1).max(maxPageSize).default(100),
+          fromVersion: decimalInteger(1, MAX_STREAM_VERSION, 1),
+          limit: decimalInteger(1, maxPageSize, 100),
         }),
         response: {
           200: z.object({

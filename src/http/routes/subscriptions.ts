@@ -236,7 +236,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
       schema: {
         tags: TAGS,
         operationId: 'rotateSubscriptionSecret',
-        summary: 'Issue a new signing secret; the old ones keep signing for overlapSeconds',
+        summary: 'Issue a new signing secret; the old ones keep signing for overlapSeconds (at most 3 sign at once: 409 beyond)',
         params: ById,
         body: z
           .strictObject({
@@ -258,6 +258,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
             .meta({ id: 'RotatedSecret' }),
           ...BODY_PROBLEMS,
           404: ProblemDetails,
+          409: ProblemDetails,
         },
       },
     },

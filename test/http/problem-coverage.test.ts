@@ -1,0 +1,84 @@
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, ProblemDetails } from '../../src/http/problem.js';
+import { bearer, TEST_ADMIN_KEY } from '../support/http.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+});
+afterAll(async () => t.close());
+
+interface RawAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: unknown;
+}
+
+/** Sends bytes as they are (no client library to fix them up) and reads the answer until the server closes. */
+async function sendRaw(head: string, body = ''): Promise<RawAnswer> {
+  const address: AddressInfo | string | null = t.app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('the app is not listening on TCP');
+  const socket = connect(address.port, '127.0.0.1');
+  await once(socket, 'connect');
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    received += chunk;
+  });
+  socket.on('error', () => {});
+  socket.write(`${head}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n${body}`);
+  await once(socket, 'close');
+  const [headers = '', text = ''] = received.split('\r\n\r\n');
+  return {
+    status: Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1]),
+    contentType: /^content-type: *(.*)$/im.exec(headers)?.[1] ?? '',
+    body: JSON.parse(text),
+  };
+}
+
+const auth = `Authorization: Bearer ${TEST_ADMIN_KEY}`;
+const json = { 'content-type': 'application/json', ...bearer(TEST_ADMIN_KEY) };
+
+type Case = readonly [name: string, status: number, slug: keyof typeof PROBLEM_TYPES, send: () => Promise<RawAnswer>];
+
+const injected =
+  (request: { method?: 'GET' | 'POST'; url: string; headers?: Record<string, string>; payload?: string }) => async (): Promise<RawAnswer> => {
+    const response = await t.app.inject({ method: request.method ?? 'GET', url: request.url, headers: request.headers ?? bearer(TEST_ADMIN_KEY), payload: request.payload });
+    return { status: response.statusCode, contentType: String(response.headers['content-type']), body: response.json() };
+  };
+
+const CASES: readonly Case[] = [
+  ['a URL with bad percent-encoding (FST_ERR_BAD_URL)', 400, 'malformed-url', () => sendRaw(`GET /v1/events/% HTTP/1.1\r\n${auth}`)],
+  ['a path parameter over 100 characters (FST_ERR_MAX_PARAM_LENGTH)', 414, 'uri-too-long', injected({ url: `/v1/streams/${'s'.repeat(101)}/events` })],
+  ['an unknown problem type', 404, 'not-found', injected({ url: '/problems/nope' })],
+  ['an unknown route', 404, 'not-found', injected({ url: '/v1/nothing-here' })],
+  ['Expect: 200-ok (Node answers it before Fastify)', 417, 'expectation-failed', () => sendRaw(`GET /healthz HTTP/1.1\r\nExpect: 200-ok`)],
+  ['a text/plain body (FST_ERR_CTP_INVALID_MEDIA_TYPE)', 415, 'unsupported-media-type', injected({ method: 'POST', url: '/v1/events', headers: { ...json, 'content-type': 'text/plain' }, payload: 'hello' })],
+  ['a JSON body in UTF-16', 415, 'unsupported-media-type', injected({ method: 'POST', url: '/v1/events', headers: { ...json, 'content-type': 'application/json; charset=utf-16' }, payload: '{}' })],
+  ['an empty JSON body (FST_ERR_CTP_EMPTY_JSON_BODY)', 400, 'malformed-request', injected({ method: 'POST', url: '/v1/events', headers: json, payload: '' })],
+  ['a body that is not JSON (FST_ERR_CTP_INVALID_JSON_BODY)', 400, 'malformed-request', injected({ method: 'POST', url: '/v1/events', headers: json, payload: '{"type":' })],
+  ['a JSON body with __proto__', 400, 'malformed-request', injected({ method: 'POST', url: '/v1/api-keys', headers: json, payload: '{"__proto__": {"x": 1}}' })],
+  ['a body over the limit (FST_ERR_CTP_BODY_TOO_LARGE)', 413, 'payload-too-large', injected({ method: 'POST', url: '/v1/api-keys', headers: json, payload: JSON.stringify({ name: 'x'.repeat(70_000) }) })],
+  ['a request Node cannot parse (both Content-Length and Transfer-Encoding)', 400, 'malformed-request', () => sendRaw(`POST /v1/api-keys HTTP/1.1\r\n${auth}\r\nContent-Length: 2\r\nTransfer-Encoding: identity`, '{}')],
+];
+
+describe('every error is RFC 9457 problem+json', () => {
+  it.each(CASES)('%s: %i %s', async (_name, status, slug, send) => {
+    const answer = await send();
+
+    expect(answer.status).toBe(status);
+    expect(answer.contentType).toContain(PROBLEM_MEDIA_TYPE);
+    expect(ProblemDetails.parse(answer.body)).toMatchObject({ type: `/problems/${slug}`, status });
+  });
+
+  it('lists every problem type it answers with at /problems', async () => {
+    const response = await t.app.inject({ url: '/problems' });
+
+    const slugs = Object.keys(PROBLEM_TYPES).map((slug) => `/problems/${slug}`);
+    expect(response.json()).toEqual({ problemTypes: expect.arrayContaining(slugs.map((type) => expect.objectContaining({ type }))) });
+  });
+});

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { programRegistered, uniqueId } from '../support/events.js';
+import { call, problemOf, TEST_ADMIN_KEY } from '../support/http.js';
+import { useTestApp } from '../support/test-app.js';
+
+const t = useTestApp();
+
+describe('integer parameters are plain decimal digits', () => {
+  const refused: [string, string][] = [
+    ['/v1/events?limit=0x10', 'limit'],
+    ['/v1/events?limit=1e3', 'limit'],
+    ['/v1/events?limit=%2B5', 'limit'],
+    ['/v1/events?limit=%205', 'limit'],
+    ['/v1/events?limit=5.0', 'limit'],
+    ['/v1/streams/program:x/events?fromVersion=%2B2026', 'fromVersion'],
+    ['/v1/streams/program:x/events?limit=-1', 'limit'],
+  ];
+
+  it.each(refused)('refuses %s with a 400 naming %s', async (url, parameter) => {
+    const response = await call(t.app, 'GET', url);
+
+    expect(response.status).toBe(400);
+    expect(response.contentType).toContain('application/problem+json');
+    expect(problemOf(response)).toMatchObject({ type: '/problems/validation-failed', errors: [{ parameter, detail: expect.any(String) }] });
+  });
+
+  it('accepts plain digits, leading zeros included', async () => {
+    const response = await call(t.app, 'GET', '/v1/events?limit=007');
+
+    expect(response.status).toBe(200);
+  });
+});
+
+describe('the Authorization header', () => {
+  it('accepts the Bearer scheme in any case, with more than one space', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+      const response = await call(t.app, 'GET', '/v1/programs', undefined, { authorization: `${scheme}  ${TEST_ADMIN_KEY}` });
+
+      expect(response.status, scheme).toBe(200);
+    }
+  });
+});
+
+describe('request bodies in a charset other than UTF-8', () => {
+  it('refuses application/json; charset=utf-16 with 415, and stores nothing', async () => {
+    const programId = uniqueId('p');
+
+    const response = await call(t.app, 'POST', '/v1/events', JSON.stringify(programRegistered(programId)), { 'content-type': 'application/json; charset=utf-16' });
+
+    expect(response.status).toBe(415);
+    expect(problemOf(response)).toMatchObject({ type: '/problems/unsupported-media-type', charset: 'utf-16' });
+    expect((await call(t.app, 'GET', `/v1/programs/${programId}`)).status).toBe(404);
+  });
+
+  it('accepts charset=utf-8 in any spelling', async () => {
+    for (const charset of ['utf-8', 'UTF-8', '"utf-8"', 'utf8']) {
+      const response = await call(t.app, 'POST', '/v1/events', JSON.stringify(programRegistered(uniqueId('p'))), { 'content-type': `application/json; charset=${charset}` });
+
+      expect(response.status, charset).toBe(201);
+    }
+  });
+});
+
+describe('x-request-id', () => {
+  it('echoes a short printable id', async () => {
+    const response = await call(t.app, 'GET', '/healthz', undefined, { 'x-request-id': 'trace-42/a:b' });
+
+    expect(response.headers['x-request-id']).toBe('trace-42/a:b');
+  });
+
+  it.each([
+    ['8,000 characters', 'x'.repeat(8000)],
+    ['129 characters', 'x'.repeat(129)],
+    ['a space', 'trace 42'],
+    ['a control character', 'trace\u007f42'],
+  ])('replaces an id with %s by a generated UUID', async (_name, id) => {
+    const response = await call(t.app, 'GET', '/healthz', undefined, { 'x-request-id': id });
+
+    expect(response.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+});
