@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import type { ErrorObject } from 'ajv/dist/2019.js';
 import ajvFormats from 'ajv-formats';
@@ -11,10 +11,11 @@ import { z } from 'zod';
 /*
  * No container engine (nor compose plugin) runs on the development machines, so docker-compose.yml
  * is checked here: against the Compose Specification's JSON schema, then for the wiring the service
- * needs (health checks, start order, DATABASE_URL, the published port).
+ * needs (health checks, start order, DATABASE_URL, the published port, restarts, the compiled form).
  */
 
-const COMPOSE_FILE = new URL('../../docker-compose.yml', import.meta.url);
+const ROOT = new URL('../../', import.meta.url);
+const COMPOSE_FILE = new URL('docker-compose.yml', ROOT);
 
 /** The configuration variables SPEC §7 fixes; the app service is given no others. */
 const SPEC_VARIABLES = [
@@ -111,8 +112,17 @@ const Volume = z.union([
   })),
 ]);
 
+/** `command` as argv; the string form split on blanks (enough for the commands checked here). */
+const Command = z.union([z.array(z.string()), z.string().transform((line) => line.split(/\s+/).filter(Boolean))]);
+
+const Build = z.union([z.string().transform((context) => ({ context, dockerfile: 'Dockerfile' })), z.object({ context: z.string(), dockerfile: z.string().default('Dockerfile') })]);
+
 const Service = z.object({
   image: z.string().optional(),
+  build: Build.optional(),
+  command: Command.optional(),
+  init: z.boolean().default(false),
+  restart: z.string().optional(),
   environment: Environment.default(new Map()),
   healthcheck: Healthcheck.optional(),
   depends_on: DependsOn.default({}),
@@ -196,6 +206,43 @@ describe('docker-compose.yml', () => {
     const names: readonly string[] = SPEC_VARIABLES;
     for (const name of service('app').environment.keys()) expect(names, `${name} is a SPEC §7 variable`).toContain(name);
     expect(variable('app', 'ADMIN_API_KEY')).toMatch(/^\$\{ADMIN_API_KEY:\?[^}]+\}$/);
+  });
+
+  it('restarts every service after it exits, unless it was stopped', () => {
+    for (const [name, { restart }] of Object.entries(compose.services)) expect(['always', 'unless-stopped'], `${name} restarts`).toContain(restart);
+  });
+
+  it('runs the app as node on JavaScript compiled from src/, under an init, with no tsx, npm or shell in between', () => {
+    const { command, init } = service('app');
+    const script = command?.at(-1) ?? '';
+
+    expect(command?.[0]).toBe('node');
+    expect(command?.filter((arg) => /tsx|npm|^(ba)?sh$|&&/.test(arg))).toEqual([]);
+    expect(script).toMatch(/^dist\/src\/.+\.js$/);
+    expect(existsSync(new URL(script.replace(/^dist\//, '').replace(/\.js$/, '.ts'), ROOT)), `${script} is compiled from a source file`).toBe(true);
+    expect(init).toBe(true);
+  });
+
+  it("builds the app's image with tsc, keeping only runtime dependencies (no tsx) in the image it runs", () => {
+    const build = service('app').build;
+    expect(build).toBeDefined();
+    const dockerfile = readFileSync(new URL(build?.dockerfile ?? 'Dockerfile', new URL(`${build?.context ?? '.'}/`, ROOT)), 'utf8');
+    const instructions = dockerfile.split('\n').filter((line) => /^[A-Z]+\s/.test(line));
+    const lastFrom = instructions.findLastIndex((line) => line.startsWith('FROM '));
+    const buildStage = instructions.slice(0, lastFrom);
+    const runStage = instructions.slice(lastFrom);
+    const pkg = z
+      .object({ scripts: z.record(z.string(), z.string()), dependencies: z.record(z.string(), z.string()) })
+      .parse(JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')));
+
+    expect(buildStage).toContain('RUN npm run build');
+    expect(pkg.scripts.build).toMatch(/^tsc -p tsconfig\.build\.json$/);
+    expect(runStage.filter((line) => line.startsWith('RUN npm ci'))).toEqual([expect.stringContaining('--omit=dev')]);
+    expect(runStage).toContainEqual(expect.stringMatching(/^COPY --from=\S+ \/app\/dist dist$/));
+    expect(Object.keys(pkg.dependencies)).not.toContain('tsx');
+    // The image run without compose does the same.
+    const cmd = runStage.at(-1) ?? '';
+    expect(cmd.startsWith('CMD [') ? JSON.parse(cmd.slice(4)) : cmd).toEqual(service('app').command);
   });
 
   it('declares every named volume its services mount', () => {

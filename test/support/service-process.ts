@@ -13,7 +13,7 @@ export interface ServiceExit {
   readonly signal: NodeJS.Signals | null;
 }
 
-/** The real service (`node --import tsx src/main.ts`) as a child process, as an orchestrator runs it. */
+/** The real service (by default `node --import tsx src/main.ts`) as a child process, as an orchestrator runs it. */
 export interface ServiceProcess {
   readonly child: ChildProcess;
   readonly port: number;
@@ -25,12 +25,21 @@ export interface ServiceProcess {
   readonly exited: Promise<ServiceExit>;
 }
 
+/** How to start the service: a program and its arguments, run from the repository's root. */
+export interface ServiceCommand {
+  readonly file: string;
+  readonly args: readonly string[];
+}
+
+/** The TypeScript sources under node itself, not npx, so that a signal reaches the service and not a wrapper. */
+const SOURCE_SERVICE: ServiceCommand = { file: process.execPath, args: ['--import', 'tsx', 'src/main.ts'] };
+
 /**
  * Starts the service on `port` with `env` over this process's environment, without waiting for it to
- * be ready. It runs under node itself, not npx, so that a signal reaches the service and not a wrapper.
+ * be ready.
  */
-export function spawnService(env: Readonly<Record<string, string>>, port: number): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export function spawnService(env: Readonly<Record<string, string>>, port: number, command = SOURCE_SERVICE): ServiceProcess {
+  const child = spawn(command.file, command.args, {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
