@@ -5,6 +5,7 @@ import * as createAppendEvents from './migrations/2026-11-22T11-00-00_create_app
 import * as createApiKeys from './migrations/2026-11-22T17-00-00_create_api_keys.js';
 import * as createNotifications from './migrations/2026-11-22T17-30-00_create_notifications.js';
 import * as createRateLimitWindows from './migrations/2026-11-22T20-00-00_create_rate_limit_windows.js';
+import * as createBitemporalReadModel from './migrations/2026-12-01T15-00-00_create_bitemporal_read_model.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-22T17-00-00_create_api_keys': createApiKeys,
   '2026-11-22T17-30-00_create_notifications': createNotifications,
   '2026-11-22T20-00-00_create_rate_limit_windows': createRateLimitWindows,
+  '2026-12-01T15-00-00_create_bitemporal_read_model': createBitemporalReadModel,
 };
 
 export const migrationProvider: MigrationProvider = {

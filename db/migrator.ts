@@ -1,23 +1,39 @@
 import { Migrator, sql, type Kysely, type MigrationResultSet } from 'kysely';
+import { applyFunctions } from './functions.js';
 import { migrationProvider } from './migrations.js';
+import { readModelNeedsRebuild, rebuildReadModel } from '../src/store/read-model-rebuild.js';
 
 const migratorFor = <DB>(db: Kysely<DB>) => new Migrator({ db, provider: migrationProvider });
 
 /**
- * Applies every pending migration. Safe when several instances start at once: Kysely's migrator
- * serialises them on a lock row and tolerates a concurrent creation of its own tables.
+ * Applies every pending migration, then the functions of db/functions and the catalogue's rules;
+ * rebuilds the read model when a migration left it empty beside a log that is not. Safe when
+ * several instances start at once: Kysely's migrator serialises them on a lock row, and the
+ * functions are applied under a lock of their own.
  */
 export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResultSet> {
   // The service's statement timeout is for its requests: a migration rewriting a large table must
   // not be cancelled by it. One connection, with the timeout lifted for its session, runs them all.
-  return db.connection().execute(async (connection) => {
+  const result = await db.connection().execute(async (connection) => {
     await sql`set statement_timeout = 0`.execute(connection);
     try {
-      return await migratorFor(connection).migrateToLatest();
+      const migrated = await migratorFor(connection).migrateToLatest();
+      if (migrated.error === undefined) await applyFunctions(connection);
+      return migrated;
+    } catch (error) {
+      return { error };
     } finally {
       await sql`reset statement_timeout`.execute(connection).catch(() => {});
     }
   });
+  if (result.error !== undefined) return result;
+  try {
+    // The rebuild lifts the timeout on its own connection.
+    if (await readModelNeedsRebuild(db)) await rebuildReadModel(db, () => {});
+  } catch (error) {
+    return { ...result, error };
+  }
+  return result;
 }
 
 /** Names of the migrations not yet applied to this database. */

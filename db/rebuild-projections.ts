@@ -1,18 +1,19 @@
 import { loadConfig } from '../src/config.js';
-import { rebuildMilestoneCells } from '../src/store/milestone-cells.js';
 import { openDatabase } from '../src/store/open-database.js';
+import { rebuildReadModel } from '../src/store/read-model-rebuild.js';
 
-// `npm run projections:rebuild`: recomputes every milestone cell from the log while the service
-// keeps answering from the old cells, and reports the rate.
+// `npm run projections:rebuild`: rebuilds the read model from the log in chunks while the service
+// keeps answering from the old one, and reports progress and the rate.
 const config = loadConfig(process.env);
 const { db } = await openDatabase(config.database);
 try {
-  const started = performance.now();
-  const { cells, events } = await rebuildMilestoneCells(db);
-  const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(
-    `rebuilt ${cells} milestone cells from ${events} events in ${seconds.toFixed(2)} s (${Math.round(events / Math.max(seconds, 1e-6))} events/s)\n`,
-  );
+  let reported = 0;
+  const { cells, events } = await rebuildReadModel(db, ({ events: done, seconds }) => {
+    if (done - reported < 50_000 && seconds > 0) return;
+    reported = done;
+    process.stdout.write(`${done} events folded in ${seconds.toFixed(1)} s (${Math.round(done / Math.max(seconds, 1e-6))} events/s)\n`);
+  });
+  process.stdout.write(`rebuilt ${cells} milestone cells from ${events} events\n`);
 } finally {
   await db.destroy();
 }

@@ -182,7 +182,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     onRecorded: metrics.onRecorded,
   });
   await app.register(streamRoutes, { db: deps.db, maxPageSize: limits.maxPageSize });
-  const views = { db: deps.db, now: deps.now ?? (() => new Date()) };
+  const views = { db: deps.db, now: deps.now ?? (() => new Date()), maxPageSize: limits.maxPageSize };
   await app.register(programRoutes, views);
   await app.register(consortiumRoutes, views);
   await app.register(timelineRoutes, views);

@@ -19,12 +19,22 @@ import type { MilestoneStatus } from './milestone-status.js';
 
 export type EventKind = 'reference' | 'fact' | 'correction';
 
+/**
+ * How an event bears on milestone cells (SPEC §3–§4): it registers a program or a consortium, plans
+ * or reschedules a milestone (every cell of it), enrols or eliminates a consortium (its cells in the
+ * program), is a fact about the cell it names, or retracts another event (whatever that one bore on).
+ */
+export type CellRole = 'program' | 'consortium' | 'plan' | 'reschedule' | 'enrolment' | 'elimination' | 'fact' | 'retraction';
+
 export interface EventTypeInfo {
   readonly schemaVersion: number;
   readonly kind: EventKind;
+  readonly role: CellRole;
   readonly summary: string;
-  /** The status a fact gives the milestone it names (SPEC §3). */
+  /** The status the event gives the cells it bears on (SPEC §3). */
   readonly effect?: MilestoneStatus;
+  /** The effect applies only to a cell still planned or in progress: it never undoes an end. */
+  readonly onlyWhileOpen?: true;
 }
 
 /**
@@ -32,29 +42,33 @@ export interface EventTypeInfo {
  * what it means. A name is never renamed or reused.
  */
 export const EVENT_TYPES = {
-  'program.registered': { schemaVersion: 1, kind: 'reference', summary: 'A program exists.' },
-  'milestone.planned': { schemaVersion: 1, kind: 'reference', summary: 'A program plans a milestone.' },
-  'milestone.rescheduled': { schemaVersion: 1, kind: 'reference', summary: "A milestone's due date moves." },
-  'consortium.registered': { schemaVersion: 1, kind: 'reference', summary: 'A consortium exists.' },
-  'consortium.enrolled': { schemaVersion: 1, kind: 'reference', summary: 'A consortium joins a program.' },
+  'program.registered': { schemaVersion: 1, kind: 'reference', role: 'program', summary: 'A program exists.' },
+  'milestone.planned': { schemaVersion: 1, kind: 'reference', role: 'plan', summary: 'A program plans a milestone.' },
+  'milestone.rescheduled': { schemaVersion: 1, kind: 'reference', role: 'reschedule', summary: "A milestone's due date moves." },
+  'consortium.registered': { schemaVersion: 1, kind: 'reference', role: 'consortium', summary: 'A consortium exists.' },
+  'consortium.enrolled': { schemaVersion: 1, kind: 'reference', role: 'enrolment', summary: 'A consortium joins a program.' },
   'consortium.eliminated': {
     schemaVersion: 1,
     kind: 'reference',
+    role: 'elimination',
     summary: 'A consortium leaves a program; its open milestones there are cancelled.',
+    effect: 'cancelled',
+    onlyWhileOpen: true,
   },
-  'mou.signed': { schemaVersion: 1, kind: 'fact', summary: 'A memorandum of understanding was signed.', effect: 'achieved' },
-  'seminar.held': { schemaVersion: 1, kind: 'fact', summary: 'A seminar or presentation took place.', effect: 'achieved' },
-  'pilot.started': { schemaVersion: 1, kind: 'fact', summary: 'A pilot began.', effect: 'in_progress' },
-  'pilot.completed': { schemaVersion: 1, kind: 'fact', summary: 'A pilot ended.', effect: 'achieved' },
-  'model.announced': { schemaVersion: 1, kind: 'fact', summary: 'A model was announced.', effect: 'achieved' },
-  'evaluation.held': { schemaVersion: 1, kind: 'fact', summary: 'An evaluation took place.', effect: 'achieved' },
-  'milestone.started': { schemaVersion: 1, kind: 'fact', summary: 'Work on a milestone began.', effect: 'in_progress' },
-  'milestone.achieved': { schemaVersion: 1, kind: 'fact', summary: 'A milestone was reached.', effect: 'achieved' },
-  'milestone.missed': { schemaVersion: 1, kind: 'fact', summary: 'A milestone was missed.', effect: 'missed' },
-  'milestone.cancelled': { schemaVersion: 1, kind: 'fact', summary: 'A milestone was called off.', effect: 'cancelled' },
+  'mou.signed': { schemaVersion: 1, kind: 'fact', role: 'fact', summary: 'A memorandum of understanding was signed.', effect: 'achieved' },
+  'seminar.held': { schemaVersion: 1, kind: 'fact', role: 'fact', summary: 'A seminar or presentation took place.', effect: 'achieved' },
+  'pilot.started': { schemaVersion: 1, kind: 'fact', role: 'fact', summary: 'A pilot began.', effect: 'in_progress', onlyWhileOpen: true },
+  'pilot.completed': { schemaVersion: 1, kind: 'fact', role: 'fact', summary: 'A pilot ended.', effect: 'achieved' },
+  'model.announced': { schemaVersion: 1, kind: 'fact', role: 'fact', summary: 'A model was announced.', effect: 'achieved' },
+  'evaluation.held': { schemaVersion: 1, kind: 'fact', role: 'fact', summary: 'An evaluation took place.', effect: 'achieved' },
+  'milestone.started': { schemaVersion: 1, kind: 'fact', role: 'fact', summary: 'Work on a milestone began.', effect: 'in_progress', onlyWhileOpen: true },
+  'milestone.achieved': { schemaVersion: 1, kind: 'fact', role: 'fact', summary: 'A milestone was reached.', effect: 'achieved' },
+  'milestone.missed': { schemaVersion: 1, kind: 'fact', role: 'fact', summary: 'A milestone was missed.', effect: 'missed' },
+  'milestone.cancelled': { schemaVersion: 1, kind: 'fact', role: 'fact', summary: 'A milestone was called off.', effect: 'cancelled' },
   'event.retracted': {
     schemaVersion: 1,
     kind: 'correction',
+    role: 'retraction',
     summary: 'An earlier event was wrong: every view behaves as if it had never been recorded.',
   },
 } as const satisfies Record<string, EventTypeInfo>;
@@ -93,9 +107,7 @@ export type EventPayload = {
   [T in EventType]: { readonly type: T; readonly data: z.output<(typeof EVENT_DATA_SCHEMAS)[T]> };
 }[EventType];
 
-/** The status a fact of this type gives the milestone it names; undefined for other types. */
-export function effectOf(type: string): MilestoneStatus | undefined {
-  if (!isEventType(type)) return undefined;
-  const info: EventTypeInfo = EVENT_TYPES[type];
-  return info.effect;
+/** What the catalogue says of a type, widened so that optional fields can be read. */
+export function infoOf(type: EventType): EventTypeInfo {
+  return EVENT_TYPES[type];
 }

@@ -1,21 +1,39 @@
 import { SubjectNotFoundError } from '../domain/errors.js';
-import type { FuzzyDate } from '../domain/fuzzy-date.js';
+import {
+  ConsortiumRegisteredData,
+  MilestonePlannedData,
+  MilestoneRescheduledData,
+  ProgramRegisteredData,
+  type MilestoneScope,
+} from '../domain/event-data.js';
+import { parseFuzzyDate, type FuzzyDate } from '../domain/fuzzy-date.js';
+import type { MilestoneStatus } from '../domain/milestone-status.js';
 import type { RecordedEvent } from '../domain/recorded-event.js';
-import { byWorldTime, eventsInForce, foldProgram, isOverdue, type FoldedMilestone, type MilestoneCell } from '../domain/status-fold.js';
+import { isOverdue } from '../domain/status-rules.js';
 import type { Db } from '../store/database.js';
-import { selectEvents } from '../store/event-store.js';
-import { findConsortiumCells, findProgramCells, type StoredCell } from '../store/milestone-cells.js';
+import { readTimeline } from '../store/event-store.js';
+import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor } from '../store/page-cursor.js';
+import {
+  findCells,
+  findConsortiumEntries,
+  findConsortiumEntry,
+  findEnrolments,
+  findMilestoneEntries,
+  findProgramEntries,
+  findProgramEntriesById,
+  findProgramEntry,
+  type CellState,
+  type Definition,
+  type MilestoneEntry,
+  type ReadCut,
+} from '../store/read-model.js';
 
-/**
- * World-time and system-time cut-offs of a view. Without either, cells come from the projection
- * kept in the append transaction; with one, from a replay of the log up to the cut-off.
+/*
+ * The views of SPEC §5, answered from the read model at a cut-off: asOf (world time: events that had
+ * begun by then, and "now" for overdue) and knownAt (system time: events recorded by then). Without
+ * either, the current state. Each view is a fixed number of index look-ups per row it returns.
  */
-export interface Cutoff {
-  readonly asOf?: Date | undefined;
-  readonly knownAt?: Date | undefined;
-}
-
-const isCut = (cutoff: Cutoff) => cutoff.asOf !== undefined || cutoff.knownAt !== undefined;
+export type Cutoff = ReadCut;
 
 export interface ProgramSummary {
   readonly programId: string;
@@ -34,77 +52,103 @@ export interface ConsortiumSummary {
   readonly registeredAt: FuzzyDate;
 }
 
-const str = (e: RecordedEvent, field: string): string | undefined => {
-  const value = e.data[field];
-  return typeof value === 'string' ? value : undefined;
-};
-const strings = (e: RecordedEvent, field: string): string[] => {
-  const value = e.data[field];
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-};
-
-const toProgram = (e: RecordedEvent): ProgramSummary => ({
-  programId: str(e, 'programId') ?? '',
-  name: str(e, 'name') ?? '',
-  sponsor: str(e, 'sponsor'),
-  description: str(e, 'description'),
-  registeredAt: e.occurredAt,
-});
-
-const toConsortium = (e: RecordedEvent): ConsortiumSummary => ({
-  consortiumId: str(e, 'consortiumId') ?? '',
-  name: str(e, 'name') ?? '',
-  lead: str(e, 'lead') ?? '',
-  members: strings(e, 'members'),
-  models: strings(e, 'models'),
-  registeredAt: e.occurredAt,
-});
-
-async function eventsOfType(db: Db, type: string, cutoff: Cutoff, now: Date): Promise<RecordedEvent[]> {
-  return eventsInForce(await selectEvents(db, { types: [type] }), { ...cutoff, now }).filter((e) => e.type === type);
+export interface MilestoneCell {
+  readonly programId: string;
+  readonly milestone: string;
+  /** Absent for a program-scope milestone. */
+  readonly consortiumId: string | undefined;
+  readonly status: MilestoneStatus;
+  readonly since: FuzzyDate;
+  readonly due: FuzzyDate | undefined;
+  readonly overdue: boolean;
+  /** Every event that bears on the cell at the cut-off. */
+  readonly evidenceCount: number;
+  /** The latest of them, newest first in world time. */
+  readonly evidence: readonly string[];
 }
 
-export async function listPrograms(db: Db, cutoff: Cutoff, now: Date): Promise<ProgramSummary[]> {
-  return (await eventsOfType(db, 'program.registered', cutoff, now)).map(toProgram);
+export interface MilestoneView {
+  readonly milestone: string;
+  readonly title: string;
+  readonly scope: MilestoneScope;
+  readonly due: FuzzyDate | undefined;
+  readonly cells: readonly MilestoneCell[];
 }
 
-export async function listConsortiums(db: Db, cutoff: Cutoff, now: Date): Promise<ConsortiumSummary[]> {
-  return (await eventsOfType(db, 'consortium.registered', cutoff, now)).map(toConsortium);
+export interface Paged<T> {
+  readonly items: readonly T[];
+  readonly nextCursor: string | undefined;
+}
+
+const toProgram = (programId: string, entry: Definition): ProgramSummary => {
+  const data = ProgramRegisteredData.parse(entry.data);
+  return { programId, name: data.name, sponsor: data.sponsor, description: data.description, registeredAt: entry.occurredAt };
+};
+
+const toConsortium = (consortiumId: string, entry: Definition): ConsortiumSummary => {
+  const data = ConsortiumRegisteredData.parse(entry.data);
+  return {
+    consortiumId,
+    name: data.name,
+    lead: data.lead,
+    members: data.members ?? [],
+    models: data.models ?? [],
+    registeredAt: entry.occurredAt,
+  };
+};
+
+export async function listPrograms(db: Db, cutoff: Cutoff, page: { after: string | undefined; limit: number }): Promise<Paged<ProgramSummary>> {
+  const found = await findProgramEntries(db, cutoff, page.after === undefined ? undefined : decodeIdCursor(page.after), page.limit);
+  return { items: found.items.map((p) => toProgram(p.programId, p)), nextCursor: found.last === undefined ? undefined : encodeIdCursor(found.last) };
+}
+
+export async function listConsortiums(db: Db, cutoff: Cutoff, page: { after: string | undefined; limit: number }): Promise<Paged<ConsortiumSummary>> {
+  const found = await findConsortiumEntries(db, cutoff, page.after === undefined ? undefined : decodeIdCursor(page.after), page.limit);
+  return {
+    items: found.items.map((c) => toConsortium(c.consortiumId, c)),
+    nextCursor: found.last === undefined ? undefined : encodeIdCursor(found.last),
+  };
+}
+
+function toMilestoneViews(milestones: readonly MilestoneEntry[], cells: readonly CellState[], now: Date): MilestoneView[] {
+  return milestones.map((m) => {
+    const plan = MilestonePlannedData.parse(m.plan.data);
+    const rescheduled = m.rescheduled === undefined ? undefined : MilestoneRescheduledData.parse(m.rescheduled.data).due;
+    const due = parseFuzzyDate(rescheduled ?? plan.due ?? '');
+    return {
+      milestone: m.milestone,
+      title: plan.title,
+      scope: plan.scope,
+      due,
+      cells: cells
+        .filter((c) => c.programId === m.programId && c.milestone === m.milestone)
+        .map((c) => ({ ...c, due, overdue: isOverdue(c.status, due?.end, now) })),
+    };
+  });
 }
 
 export interface ProgramView {
   readonly program: ProgramSummary;
-  readonly milestones: readonly FoldedMilestone[];
+  readonly milestones: readonly MilestoneView[];
 }
 
-/** A program and its milestones, each with its cells: from the projection, or replayed to a cut-off. */
-export async function viewProgram(db: Db, programId: string, cutoff: Cutoff, now: Date): Promise<ProgramView> {
-  const events = await selectEvents(db, { programId });
-  const registered = eventsInForce(events, { ...cutoff, now }).find((e) => e.type === 'program.registered');
-  if (registered === undefined) throw new SubjectNotFoundError('program', programId);
-  const folded = foldProgram(programId, events, { ...cutoff, now });
-  if (isCut(cutoff)) return { program: toProgram(registered), milestones: folded };
-  const stored = await findProgramCells(db, programId);
-  return {
-    program: toProgram(registered),
-    milestones: folded.map((m) => ({
-      ...m,
-      cells: stored.filter((c) => c.milestone === m.milestone).map((c) => withOverdue(c, now)),
-    })),
-  };
+/** A program and its milestones at the cut-off, each with its cells. */
+export async function viewProgram(db: Db, programId: string, cutoff: Cutoff, now: Date, milestone?: string): Promise<ProgramView> {
+  const entry = await findProgramEntry(db, programId, cutoff);
+  if (entry === undefined) throw new SubjectNotFoundError('program', programId);
+  const [milestones, cells] = await Promise.all([
+    findMilestoneEntries(db, [programId], cutoff, milestone),
+    findCells(db, { programIds: [programId], milestone }, cutoff),
+  ]);
+  return { program: toProgram(programId, entry), milestones: toMilestoneViews(milestones, cells, cutoff.asOf ?? now) };
 }
 
-export async function viewMilestone(db: Db, programId: string, milestone: string, cutoff: Cutoff, now: Date): Promise<FoldedMilestone> {
-  const view = await viewProgram(db, programId, cutoff, now);
-  const found = view.milestones.find((m) => m.milestone === milestone);
+export async function viewMilestone(db: Db, programId: string, milestone: string, cutoff: Cutoff, now: Date): Promise<MilestoneView> {
+  const view = await viewProgram(db, programId, cutoff, now, milestone);
+  const found = view.milestones[0];
   if (found === undefined) throw new SubjectNotFoundError('milestone', `${programId}/${milestone}`);
   return found;
 }
-
-const withOverdue = (cell: StoredCell, now: Date): MilestoneCell => ({
-  ...cell,
-  overdue: isOverdue(cell.status, cell.due, now),
-});
 
 export interface ConsortiumProgramView {
   readonly program: ProgramSummary;
@@ -118,40 +162,37 @@ export interface ConsortiumView {
   readonly programs: readonly ConsortiumProgramView[];
 }
 
-/** A consortium, each program it is enrolled in, and its cells there (and the program-wide ones). */
+/** A consortium, each program it is enrolled in at the cut-off, and its cells there (and the program-wide ones). */
 export async function viewConsortium(db: Db, consortiumId: string, cutoff: Cutoff, now: Date): Promise<ConsortiumView> {
-  const own = eventsInForce(await selectEvents(db, { consortiumId }), { ...cutoff, now });
-  const registered = own.find((e) => e.type === 'consortium.registered');
-  if (registered === undefined) throw new SubjectNotFoundError('consortium', consortiumId);
-  const enrolments = own.filter((e) => e.type === 'consortium.enrolled');
-  const programIds = enrolments.map((e) => str(e, 'programId') ?? '');
-  const stored = isCut(cutoff) ? [] : await findConsortiumCells(db, consortiumId, programIds);
-
-  const programs = await Promise.all(
-    enrolments.map(async (enrolment) => {
-      const programId = str(enrolment, 'programId') ?? '';
-      // World-time order of definitions is not enforced: at a cut-off the program may not exist yet.
-      const view = await viewProgram(db, programId, cutoff, now).catch((error: unknown) => {
-        if (error instanceof SubjectNotFoundError) return undefined;
-        throw error;
-      });
-      if (view === undefined) return undefined;
-      const eliminated = own.find((e) => e.type === 'consortium.eliminated' && str(e, 'programId') === programId);
-      const mine = (cell: MilestoneCell) => cell.consortiumId === undefined || cell.consortiumId === consortiumId;
-      return {
-        program: view.program,
-        enrolledAt: enrolment.occurredAt,
-        eliminatedAt: eliminated?.occurredAt,
-        milestones: view.milestones.flatMap((m) => {
-          const cells = isCut(cutoff)
-            ? m.cells.filter(mine)
-            : stored.filter((c) => c.programId === programId && c.milestone === m.milestone).map((c) => withOverdue(c, now));
-          return cells.map((cell) => ({ title: m.title, scope: m.scope, cell }));
-        }),
-      };
+  const entry = await findConsortiumEntry(db, consortiumId, cutoff);
+  if (entry === undefined) throw new SubjectNotFoundError('consortium', consortiumId);
+  const enrolments = await findEnrolments(db, consortiumId, cutoff);
+  const programIds = enrolments.map((e) => e.programId);
+  const [programs, milestones, cells] = await Promise.all([
+    findProgramEntriesById(db, programIds, cutoff),
+    findMilestoneEntries(db, programIds, cutoff),
+    findCells(db, { programIds, consortiumId }, cutoff),
+  ]);
+  const views = toMilestoneViews(milestones, cells, cutoff.asOf ?? now);
+  return {
+    consortium: toConsortium(consortiumId, entry),
+    // World-time order of definitions is not enforced: at a cut-off a program may not exist yet.
+    programs: enrolments.flatMap((enrolment) => {
+      const program = programs.get(enrolment.programId);
+      if (program === undefined) return [];
+      const mine = milestones
+        .map((m, i) => ({ entry: m, view: views[i] }))
+        .filter(({ entry: m }) => m.programId === enrolment.programId);
+      return [
+        {
+          program: toProgram(enrolment.programId, program),
+          enrolledAt: enrolment.enrolledAt,
+          eliminatedAt: enrolment.eliminatedAt,
+          milestones: mine.flatMap(({ view }) => (view === undefined ? [] : view.cells.map((cell) => ({ title: view.title, scope: view.scope, cell })))),
+        },
+      ];
     }),
-  );
-  return { consortium: toConsortium(registered), programs: programs.filter((p) => p !== undefined) };
+  };
 }
 
 export interface TimelineEntry {
@@ -167,18 +208,21 @@ export interface TimelineQuery {
   readonly to?: Date | undefined;
 }
 
-/** Events in world-time order, retracted ones marked with the retraction that undid them. */
-export async function timeline(db: Db, query: TimelineQuery, cutoff: Cutoff): Promise<TimelineEntry[]> {
-  const known = (await selectEvents(db, { programId: query.programId, consortiumId: query.consortiumId })).filter(
-    (e) => cutoff.knownAt === undefined || e.recordedAt <= cutoff.knownAt,
-  );
-  const retractions = new Map(known.filter((e) => e.type === 'event.retracted').map((r) => [str(r, 'eventId') ?? '', r.id]));
-  const inForceOrRetracted = known.filter((e) => e.type !== 'event.retracted');
-  const { asOf } = cutoff;
-  return inForceOrRetracted
-    .filter((e) => asOf === undefined || e.occurredAt.start <= asOf)
-    .filter((e) => query.from === undefined || e.occurredAt.start >= query.from)
-    .filter((e) => query.to === undefined || e.occurredAt.start < query.to)
-    .sort(byWorldTime)
-    .map((event) => ({ event, retractedBy: retractions.get(event.id) }));
+/** A page of events in world-time order, retracted ones marked with the retraction that undid them. */
+export async function timeline(
+  db: Db,
+  query: TimelineQuery,
+  cutoff: Cutoff,
+  page: { after: string | undefined; limit: number },
+): Promise<Paged<TimelineEntry>> {
+  const after = page.after === undefined ? undefined : decodeWorldCursor(page.after);
+  const rows = await readTimeline(db, { ...query, ...cutoff }, after, page.limit);
+  const last = rows.at(-1);
+  return {
+    items: rows,
+    nextCursor:
+      last === undefined || rows.length < page.limit
+        ? undefined
+        : encodeWorldCursor({ start: last.event.occurredAt.start, position: String(last.event.position) }),
+  };
 }

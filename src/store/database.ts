@@ -45,6 +45,13 @@ export interface Database {
   stream: StreamTable;
   retraction: RetractionTable;
   milestone_cell: MilestoneCellTable;
+  cell_step: CellStepTable;
+  program_entry: ProgramEntryTable;
+  consortium_entry: ConsortiumEntryTable;
+  milestone_entry: MilestoneEntryTable;
+  enrolment_entry: EnrolmentEntryTable;
+  milestone_reschedule: MilestoneRescheduleTable;
+  enrolment_elimination: EnrolmentEliminationTable;
   api_key: ApiKeyTable;
   notification: NotificationTable;
   subscription: SubscriptionTable;
@@ -67,10 +74,93 @@ export interface MilestoneCellTable {
   since_precision: string;
   since_start: Date;
   since_end: Date;
-  due_value: string | null;
-  evidence: string[];
+  set_by: string;
+  evidence_count: number;
+  exists_start: Date;
+  exists_recorded: Date;
   last_start: Date;
   last_position: string;
+}
+
+/*
+ * The read model (migration 2026-12-01T15-00-00, functions in db/functions). Written only by the
+ * database's projection functions; these interfaces describe what reads return.
+ */
+
+/** One cell's state once an event is folded in, believed from known_from until known_to. */
+export interface CellStepTable {
+  program_id: string;
+  milestone: string;
+  consortium_id: string;
+  v_start: Date;
+  v_position: string;
+  event_id: string;
+  known_from: Date;
+  known_to: Date;
+  status: string;
+  since_value: string;
+  since_precision: string;
+  since_start: Date;
+  since_end: Date;
+  set_by: string;
+  evidence_count: number;
+}
+
+/** What a defining event says, as recorded, and when it occurred and was recorded. */
+interface DefinitionColumns {
+  schema_version: number;
+  data: JSONColumnType<Record<string, unknown>>;
+  occurred_value: string;
+  occurred_precision: string;
+  occurred_start: Date;
+  occurred_end: Date;
+  recorded_at: Date;
+  position: string;
+  event_id: string;
+}
+
+export interface ProgramEntryTable extends DefinitionColumns {
+  program_id: string;
+}
+
+export interface ConsortiumEntryTable extends DefinitionColumns {
+  consortium_id: string;
+}
+
+export interface MilestoneEntryTable extends DefinitionColumns {
+  program_id: string;
+  milestone: string;
+  scope: string;
+}
+
+export interface EnrolmentEntryTable extends DefinitionColumns {
+  program_id: string;
+  consortium_id: string;
+}
+
+export interface MilestoneRescheduleTable {
+  event_id: string;
+  program_id: string;
+  milestone: string;
+  schema_version: number;
+  data: JSONColumnType<Record<string, unknown>>;
+  occurred_start: Date;
+  position: string;
+  recorded_at: Date;
+  retracted_at: Date;
+}
+
+export interface EnrolmentEliminationTable {
+  event_id: string;
+  program_id: string;
+  consortium_id: string;
+  occurred_value: string;
+  occurred_precision: string;
+  occurred_start: Date;
+  occurred_end: Date;
+  position: string;
+  recorded_at: Date;
+  retracted_at: Date;
 }
 
 export interface ApiKeyTable {

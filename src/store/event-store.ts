@@ -15,6 +15,7 @@ import type { EventMetadata, RecordedEvent } from '../domain/recorded-event.js';
 import type { Source } from '../domain/source.js';
 import type { Database, Db, EventTable } from './database.js';
 import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
+import { knownThrough } from './system-time.js';
 
 /** One event ready to be appended: validated, identified, with its subject derived. */
 export interface AppendItem {
@@ -257,28 +258,69 @@ export async function readFeed(
   return { events: rows.map(toRecordedEvent), nextCursor: encodeCursor(next) };
 }
 
-export interface EventSelection {
-  readonly programId?: string | undefined;
-  readonly consortiumId?: string | undefined;
-  readonly types?: readonly string[] | undefined;
-}
-
-/**
- * Every event about a program and/or a consortium, or of some types, in position order,
- * retractions included (they carry the subject of the event they retract).
- */
-export async function selectEvents(db: Db, selection: EventSelection): Promise<RecordedEvent[]> {
-  let query = db.selectFrom('event').select([...EVENT_COLUMNS, txText]);
-  if (selection.programId !== undefined) query = query.where('program_id', '=', selection.programId);
-  if (selection.consortiumId !== undefined) query = query.where('consortium_id', '=', selection.consortiumId);
-  if (selection.types !== undefined) query = query.where('type', 'in', [...selection.types, 'event.retracted']);
-  const rows = await query.orderBy('event.position').execute();
-  return rows.map(toRecordedEvent);
-}
-
 /** The events with these ids, by id (those that do not exist are missing from the map). */
 export async function findEventsByIds(db: Db, ids: readonly string[]): Promise<Map<string, RecordedEvent>> {
   if (ids.length === 0) return new Map();
   const rows = await db.selectFrom('event').select([...EVENT_COLUMNS, txText]).where('id', 'in', ids).execute();
   return new Map(rows.map((row) => [row.id, toRecordedEvent(row)]));
+}
+
+export interface TimelineSelection {
+  readonly programId?: string | undefined;
+  readonly consortiumId?: string | undefined;
+  /** Events whose occurredAt begins at or after `from` and before `to`. */
+  readonly from?: Date | undefined;
+  readonly to?: Date | undefined;
+  /** World time: events that had begun by then. */
+  readonly asOf?: Date | undefined;
+  /** System time: events recorded by then, and retractions recorded by then. */
+  readonly knownAt?: Date | undefined;
+}
+
+export interface TimelineRow {
+  readonly event: RecordedEvent;
+  readonly retractedBy: string | undefined;
+}
+
+/**
+ * A page of events in world-time order (occurred start, then position) after `after`, retractions
+ * left out and retracted events marked: a range scan of one index, whatever the history's length.
+ */
+export async function readTimeline(
+  db: Db,
+  selection: TimelineSelection,
+  after: { readonly start: Date; readonly position: string } | undefined,
+  limit: number,
+): Promise<TimelineRow[]> {
+  const { programId, consortiumId, from, to, asOf, knownAt } = selection;
+  let query = db
+    .selectFrom('event')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('retraction as x')
+          .innerJoin('event as rx', 'rx.id', 'x.retracted_by')
+          .select('x.retracted_by')
+          .whereRef('x.event_id', '=', 'event.id')
+          .$if(knownAt !== undefined, (q) => q.where('rx.recorded_at', '<=', knownThrough(knownAt ?? new Date(0))))
+          .limit(1)
+          .as('r'),
+      (join) => join.onTrue(),
+    )
+    .select([...EVENT_COLUMNS.map((c) => `event.${c}` as const), sql<string>`event.tx::text`.as('tx'), 'r.retracted_by'])
+    .where(sql<boolean>`not exists (select 1 from event_type_rule t where t.type = event.type and t.role = 'retraction')`)
+    .orderBy('event.occurred_start')
+    .orderBy('event.position')
+    .limit(limit);
+  if (programId !== undefined) query = query.where('event.program_id', '=', programId);
+  if (consortiumId !== undefined) query = query.where('event.consortium_id', '=', consortiumId);
+  if (from !== undefined) query = query.where('event.occurred_start', '>=', from);
+  if (to !== undefined) query = query.where('event.occurred_start', '<', to);
+  if (asOf !== undefined) query = query.where('event.occurred_start', '<=', asOf);
+  if (knownAt !== undefined) query = query.where('event.recorded_at', '<=', knownThrough(knownAt));
+  if (after !== undefined) {
+    query = query.where(sql<boolean>`(event.occurred_start, event.position) > (${after.start}::timestamptz, ${after.position}::bigint)`);
+  }
+  const rows = await query.execute();
+  return rows.map((row) => ({ event: toRecordedEvent(row), retractedBy: row.retracted_by ?? undefined }));
 }

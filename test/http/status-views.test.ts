@@ -39,7 +39,7 @@ describe('the effect of each fact on the cell it names (SPEC §3)', () => {
     expect(before.status).toBe('planned');
     const after = await cell(t.app, programId, 'defense-pilot', consortiumId);
     expect(after).toMatchObject({ status, since: { value: '2026-05-14', precision: 'day' } });
-    expect(after.evidence.at(-1)).toBe(event?.id);
+    expect(after.evidence[0]).toBe(event?.id);
   });
 
   it('a fact on a program-scope milestone moves the program cell, whichever consortium it names', async () => {
@@ -85,7 +85,7 @@ describe('world-time order', () => {
 
     const now = await cell(t.app, programId, 'defense-pilot', consortiumId);
     expect(now).toMatchObject({ status: 'achieved', since: { value: '2026-06', precision: 'month' } });
-    expect(now.evidence.slice(-2)).toEqual([started?.id, completed?.id]);
+    expect(now.evidence.slice(0, 2)).toEqual([completed?.id, started?.id]);
     expect(await cell(t.app, programId, 'defense-pilot', consortiumId, '?asOf=2026-05-15')).toMatchObject({ status: 'in_progress' });
   });
 });
@@ -265,7 +265,7 @@ describe('views', () => {
 
     expect(csv.headers['content-type']).toContain('text/csv');
     const lines = csv.body.trim().split('\r\n');
-    expect(lines[0]).toBe('programId,milestone,title,scope,consortiumId,status,since,due,overdue,evidence');
+    expect(lines[0]).toBe('programId,milestone,title,scope,consortiumId,status,since,due,overdue,evidenceCount,evidence');
     expect(lines).toHaveLength(3);
     expect(lines[2]).toContain(`${programId},defense-pilot,Milestone defense-pilot,consortium,${consortiumId},achieved,2026-06-10,2026-Q2,`);
     expect(timeline.body.split('\r\n')[0]).toBe('occurredAt,start,end,type,stream,title,retracted,retractedBy,id,sources');

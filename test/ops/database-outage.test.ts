@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { selectEvents } from '../../src/store/event-store.js';
+import { selectEvents } from '../support/stored-events.js';
 import { startAppendLoad, type AppendLoad, type AppendOutcome } from '../support/append-load.js';
 import { programRegistered, seminarHeld, uniqueId } from '../support/events.js';
 import { createServiceDatabase, type ServiceDatabase } from '../support/service-database.js';

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { Agent, request as httpRequest, type ClientRequest, IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { selectEvents } from '../../src/store/event-store.js';
+import { selectEvents } from '../support/stored-events.js';
 import { startAppendLoad, type AppendLoad, type AppendOutcome } from '../support/append-load.js';
 import { programRegistered, seminarHeld, uniqueId } from '../support/events.js';
 import { createServiceDatabase, type ServiceDatabase } from '../support/service-database.js';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ConsortiumId } from '../../domain/identifiers.js';
 import { listConsortiums, viewConsortium } from '../../services/status-views.js';
 import { ProblemDetails } from '../problem.js';
+import { NextCursor, pageQuery } from '../schemas/page.js';
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
 import {
   CellOutput,
@@ -18,7 +19,7 @@ import type { ViewRoutesOptions } from './programs.js';
 
 const TAGS = ['views'];
 
-export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db, now }) => {
+export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db, now, maxPageSize }) => {
   app.get(
     '/v1/consortiums',
     {
@@ -26,12 +27,16 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       schema: {
         tags: TAGS,
         operationId: 'listConsortiums',
-        summary: 'Every registered consortium',
-        querystring: z.object(CutoffQuery),
-        response: { 200: z.object({ consortiums: z.array(ConsortiumOutput) }), 400: ProblemDetails },
+        summary: 'Every registered consortium, a page at a time in id order',
+        querystring: z.object({ ...CutoffQuery, ...pageQuery(maxPageSize) }),
+        response: { 200: z.object({ consortiums: z.array(ConsortiumOutput), nextCursor: NextCursor }), 400: ProblemDetails },
       },
     },
-    async (request) => ({ consortiums: (await listConsortiums(db, toCutoff(request.query), now())).map(toConsortiumOutput) }),
+    async (request) => {
+      const { after, limit } = request.query;
+      const page = await listConsortiums(db, toCutoff(request.query), { after, limit });
+      return { consortiums: page.items.map(toConsortiumOutput), ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
+    },
   );
 
   app.get(

@@ -5,6 +5,7 @@ import { listPrograms, viewMilestone, viewProgram } from '../../services/status-
 import type { Db } from '../../services/database-handle.js';
 import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { ProblemDetails } from '../problem.js';
+import { NextCursor, pageQuery } from '../schemas/page.js';
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
 import {
   countStatuses,
@@ -20,14 +21,15 @@ import {
 export interface ViewRoutesOptions {
   readonly db: Db;
   readonly now: () => Date;
+  readonly maxPageSize: number;
 }
 
 const TAGS = ['views'];
 const CutoffQuerystring = z.object(CutoffQuery);
 
-const MATRIX_HEADER = ['programId', 'milestone', 'title', 'scope', 'consortiumId', 'status', 'since', 'due', 'overdue', 'evidence'];
+const MATRIX_HEADER = ['programId', 'milestone', 'title', 'scope', 'consortiumId', 'status', 'since', 'due', 'overdue', 'evidenceCount', 'evidence'];
 
-export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db, now }) => {
+export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db, now, maxPageSize }) => {
   app.get(
     '/v1/programs',
     {
@@ -35,12 +37,16 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       schema: {
         tags: TAGS,
         operationId: 'listPrograms',
-        summary: 'Every registered program',
-        querystring: CutoffQuerystring,
-        response: { 200: z.object({ programs: z.array(ProgramOutput) }), 400: ProblemDetails },
+        summary: 'Every registered program, a page at a time in id order',
+        querystring: CutoffQuerystring.extend(pageQuery(maxPageSize)),
+        response: { 200: z.object({ programs: z.array(ProgramOutput), nextCursor: NextCursor }), 400: ProblemDetails },
       },
     },
-    async (request) => ({ programs: (await listPrograms(db, toCutoff(request.query), now())).map(toProgramOutput) }),
+    async (request) => {
+      const { after, limit } = request.query;
+      const page = await listPrograms(db, toCutoff(request.query), { after, limit });
+      return { programs: page.items.map(toProgramOutput), ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
+    },
   );
 
   app.get(
@@ -112,6 +118,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
             c.since.value,
             c.due?.value,
             c.overdue,
+            c.evidenceCount,
             c.evidence.join(' '),
           ]),
         );

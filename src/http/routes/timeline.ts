@@ -5,13 +5,14 @@ import { ConsortiumId, ProgramId } from '../../domain/identifiers.js';
 import { timeline } from '../../services/status-views.js';
 import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { ProblemDetails } from '../problem.js';
+import { NextCursor, pageQuery } from '../schemas/page.js';
 import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
 import { CutoffQuery, toCutoff } from '../schemas/status-views.js';
 import type { ViewRoutesOptions } from './programs.js';
 
 const TIMELINE_HEADER = ['occurredAt', 'start', 'end', 'type', 'stream', 'title', 'retracted', 'retractedBy', 'id', 'sources'];
 
-export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db }) => {
+export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db, maxPageSize }) => {
   app.get(
     '/v1/timeline',
     {
@@ -19,7 +20,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
       schema: {
         tags: ['views'],
         operationId: 'getTimeline',
-        summary: 'Events in world-time order, retracted ones marked (also text/csv)',
+        summary: 'Events in world-time order, a page at a time, retracted ones marked (also text/csv)',
         produces: ['application/json', 'text/csv'],
         querystring: z.object({
           programId: ProgramId.optional(),
@@ -27,6 +28,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
           from: FuzzyDateInput.optional().meta({ description: 'Only events that begin at or after the start of this date' }),
           to: FuzzyDateInput.optional().meta({ description: 'Only events that begin before the start of this date' }),
           ...CutoffQuery,
+          ...pageQuery(maxPageSize),
         }),
         response: {
           200: z.object({
@@ -36,15 +38,16 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
                 retractedBy: z.uuid().optional().meta({ description: 'The event.retracted that undid it' }),
               }),
             ),
+            nextCursor: NextCursor,
           }),
           400: ProblemDetails,
         },
       },
     },
     async (request, reply) => {
-      const { programId, consortiumId, from, to } = request.query;
-      const entries = await timeline(db, { programId, consortiumId, from: from?.start, to: to?.start }, toCutoff(request.query));
-      const events = entries.map(({ event, retractedBy }) => ({
+      const { programId, consortiumId, from, to, after, limit } = request.query;
+      const page = await timeline(db, { programId, consortiumId, from: from?.start, to: to?.start }, toCutoff(request.query), { after, limit });
+      const events = page.items.map(({ event, retractedBy }) => ({
         ...toEventEnvelope(event),
         retracted: retractedBy !== undefined,
         ...(retractedBy !== undefined && { retractedBy }),
@@ -64,7 +67,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
         ]);
         replyCsv(reply, toCsv(TIMELINE_HEADER, rows), 'timeline.csv');
       }
-      return { events };
+      return { events, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
     },
   );
 };

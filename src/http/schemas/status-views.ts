@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { MilestoneStatus } from '../../domain/milestone-status.js';
 import { MilestoneScope } from '../../domain/event-data.js';
 import { FuzzyDateInput } from '../../domain/fuzzy-date.js';
-import type { FoldedMilestone, MilestoneCell } from '../../domain/status-fold.js';
-import type { ProgramSummary, ConsortiumSummary } from '../../services/status-views.js';
+import type { ConsortiumSummary, MilestoneCell, MilestoneView, ProgramSummary } from '../../services/status-views.js';
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
 
 /** asOf and knownAt, accepted by every view; a calendar form stands for its first instant (UTC). */
@@ -41,7 +40,10 @@ export const CellOutput = z
     since: FuzzyDateOutput.meta({ description: 'occurredAt of the event that set the status' }),
     due: FuzzyDateOutput.optional(),
     overdue: z.boolean(),
-    evidence: z.array(z.uuid()).meta({ description: 'The events that bear on the cell, in world-time order' }),
+    evidenceCount: z.int().meta({ description: 'How many events bear on the cell at the cut-off' }),
+    evidence: z
+      .array(z.uuid())
+      .meta({ description: 'The latest events that bear on the cell (at most 20), newest first in world time' }),
   })
   .meta({ id: 'MilestoneCell' });
 
@@ -51,6 +53,7 @@ export const toCellOutput = (cell: MilestoneCell) => ({
   since: toFuzzyDateOutput(cell.since),
   ...(cell.due !== undefined && { due: toFuzzyDateOutput(cell.due) }),
   overdue: cell.overdue,
+  evidenceCount: cell.evidenceCount,
   evidence: [...cell.evidence],
 });
 
@@ -65,7 +68,7 @@ export const MilestoneOutput = z
   })
   .meta({ id: 'MilestoneStatusView' });
 
-export const toMilestoneOutput = (m: FoldedMilestone) => ({
+export const toMilestoneOutput = (m: MilestoneView) => ({
   milestone: m.milestone,
   title: m.title,
   scope: m.scope,

@@ -1,11 +1,26 @@
-import type { MilestoneScope } from './event-data.js';
-import { effectOf } from './event-catalogue.js';
-import { parseFuzzyDate, type FuzzyDate } from './fuzzy-date.js';
-import type { MilestoneStatus } from './milestone-status.js';
-import type { RecordedEvent } from './recorded-event.js';
+import type { MilestoneScope } from '../../src/domain/event-data.js';
+import { parseFuzzyDate, type FuzzyDate } from '../../src/domain/fuzzy-date.js';
+import type { MilestoneStatus } from '../../src/domain/milestone-status.js';
+import type { RecordedEvent } from '../../src/domain/recorded-event.js';
+
+/** SPEC §3's effects, restated here on purpose: the oracle must not share the code it checks. */
+const EFFECTS: Readonly<Record<string, MilestoneStatus>> = {
+  'mou.signed': 'achieved',
+  'seminar.held': 'achieved',
+  'pilot.started': 'in_progress',
+  'pilot.completed': 'achieved',
+  'model.announced': 'achieved',
+  'evaluation.held': 'achieved',
+  'milestone.started': 'in_progress',
+  'milestone.achieved': 'achieved',
+  'milestone.missed': 'missed',
+  'milestone.cancelled': 'cancelled',
+};
+const effectOf = (type: string): MilestoneStatus | undefined => EFFECTS[type];
 
 /*
- * The status model of SPEC §4 as a fold over a program's events.
+ * The reference model of SPEC §4 for the property test: a plain fold over a program's whole log,
+ * the way the spec words it, with nothing of the projection's machinery. Slow on purpose.
  *
  * A cell (program, milestone, consortium or none) exists once its milestone is planned and, for
  * consortium scope, the consortium is enrolled: existence does not depend on world-time order. Its
@@ -17,7 +32,6 @@ import type { RecordedEvent } from './recorded-event.js';
  * `since` is the occurredAt of the event that last changed the status (the latest defining event
  * while it is planned); `due` follows the latest reschedule; `evidence` lists every event that bears
  * on the cell, in world-time order. Retracted events and retractions take no part.
- * The SQL projection (refresh_milestone_cell) implements the same rules; tests hold them equal.
  */
 
 export interface MilestoneCell {

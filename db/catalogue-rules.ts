@@ -1,0 +1,20 @@
+import { sql, type Kysely } from 'kysely';
+import { cellRoles, statusTransitions } from '../src/domain/status-rules.js';
+
+/**
+ * Writes the catalogue's rules (src/domain) as the tables the projection folds with: each type's
+ * role, and each status change a type makes. Adding a fact type or changing an effect is a change
+ * to the catalogue alone; this rewrites the tables at the next migration run.
+ */
+export async function writeCatalogueRules<DB>(db: Kysely<DB>): Promise<void> {
+  const roles = JSON.stringify(cellRoles());
+  const transitions = JSON.stringify(statusTransitions());
+  await sql`delete from event_type_rule`.execute(db);
+  await sql`
+    insert into event_type_rule (type, role)
+    select x.type, x.role from jsonb_to_recordset(${roles}::jsonb) as x(type text, role text)`.execute(db);
+  await sql`delete from status_transition`.execute(db);
+  await sql`
+    insert into status_transition (type, from_status, to_status)
+    select x.type, x."from", x."to" from jsonb_to_recordset(${transitions}::jsonb) as x(type text, "from" text, "to" text)`.execute(db);
+}

@@ -1,0 +1,27 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { sql, type Kysely } from 'kysely';
+import { writeCatalogueRules } from './catalogue-rules.js';
+
+/*
+ * Procedural SQL lives one function a file in db/functions, so that each has a history of its own
+ * (as Message DB keeps it), and is applied after the migrations with `create or replace`: a
+ * migration creates tables, never copies a function's body. Applying is idempotent, and serialised
+ * between instances that start at once by a transaction-scoped lock.
+ */
+const FUNCTIONS_DIR = new URL('./functions/', import.meta.url);
+
+/** The function files, in name order. */
+export async function functionFiles(): Promise<{ readonly name: string; readonly text: string }[]> {
+  const names = (await readdir(FUNCTIONS_DIR)).filter((name) => name.endsWith('.sql')).sort();
+  return Promise.all(names.map(async (name) => ({ name, text: await readFile(new URL(name, FUNCTIONS_DIR), 'utf8') })));
+}
+
+/** Writes the catalogue's rules and (re)creates every function, in one transaction. */
+export async function applyFunctions<DB>(db: Kysely<DB>): Promise<void> {
+  const files = await functionFiles();
+  await db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtextextended('ml_apply_functions', 0))`.execute(trx);
+    await writeCatalogueRules(trx);
+    for (const file of files) await sql.raw(file.text).execute(trx);
+  });
+}

@@ -1,0 +1,61 @@
+-- Applies events to one cell, a batch (one recorded_at) at a time in recording order. The first
+-- batch that finds both the cell's definitions recorded (its plan, and its consortium's enrolment
+-- for consortium scope) creates the cell and folds what was recorded about it until then. Each
+-- later batch folds the timeline once, from the earliest world key it touches on: its own events'
+-- keys, and the keys of the events it retracts.
+create or replace function apply_to_cell(p_program text, p_milestone text, p_consortium text, p_ids uuid[])
+returns void language plpgsql set plan_cache_mode = force_generic_plan set jit = off as $$
+declare
+  v_exists boolean;
+  v_plan milestone_entry;
+  v_enrolment enrolment_entry;
+  v_from record;
+  b record;
+begin
+  v_exists := exists (select 1 from milestone_cell c
+                      where c.program_id = p_program and c.milestone = p_milestone and c.consortium_id = p_consortium);
+  for b in
+    select e.recorded_at, array_agg(e.id) filter (where t.role <> 'retraction') as ids,
+           array_agg(e.id) as all_ids
+    from event e join event_type_rule t on t.type = e.type
+    where e.id = any (p_ids)
+    group by e.recorded_at
+    order by e.recorded_at
+  loop
+    if not v_exists then
+      select * into v_plan from milestone_entry m where m.program_id = p_program and m.milestone = p_milestone;
+      select * into v_enrolment from enrolment_entry en where en.program_id = p_program and en.consortium_id = p_consortium;
+      if v_plan.event_id is null or v_plan.recorded_at > b.recorded_at
+         or (p_consortium <> '' and (v_enrolment.event_id is null or v_enrolment.recorded_at > b.recorded_at)) then
+        continue;
+      end if;
+      insert into milestone_cell (program_id, milestone, consortium_id, status, since_value, since_precision, since_start,
+                                  since_end, set_by, evidence_count, exists_start, exists_recorded, last_start, last_position)
+      values (p_program, p_milestone, p_consortium, 'planned', v_plan.occurred_value, v_plan.occurred_precision,
+              v_plan.occurred_start, v_plan.occurred_end, v_plan.event_id, 0,
+              greatest(v_plan.occurred_start, v_enrolment.occurred_start), b.recorded_at, '-infinity', 0);
+      v_exists := true;
+      perform fold_cell(p_program, p_milestone, p_consortium, '-infinity', 0, b.recorded_at, array(
+        select v_plan.event_id
+        union all select v_enrolment.event_id where v_enrolment.event_id is not null
+        union all select m.event_id from milestone_reschedule m
+          where m.program_id = p_program and m.milestone = p_milestone and m.recorded_at <= b.recorded_at
+        union all select x.event_id from enrolment_elimination x
+          where p_consortium <> '' and x.program_id = p_program and x.consortium_id = p_consortium and x.recorded_at <= b.recorded_at
+        union all select unnest(coalesce(b.ids, '{}'))));
+    else
+      select k.occurred_start, k.position into v_from
+      from event e
+      left join event_type_rule t on t.type = e.type
+      cross join lateral (
+        select x.occurred_start, x.position from event x
+        where x.id = case when t.role = 'retraction' then (e.data ->> 'eventId')::uuid else e.id end
+      ) k
+      where e.id = any (b.all_ids)
+      order by k.occurred_start, k.position
+      limit 1;
+      perform fold_cell(p_program, p_milestone, p_consortium, v_from.occurred_start, v_from.position, b.recorded_at,
+                        coalesce(b.ids, '{}'));
+    end if;
+  end loop;
+end $$;

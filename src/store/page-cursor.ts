@@ -1,0 +1,37 @@
+import { InvalidCursorError } from '../domain/errors.js';
+
+/*
+ * Cursors of the paged lists other than the global feed (src/store/feed-cursor.ts): the key of the
+ * last item of a page, opaque to clients so that its make-up can change without breaking them.
+ */
+
+const ID_VERSION = 'k1';
+const WORLD_VERSION = 'w1';
+const DIGITS = /^\d{1,19}$/;
+
+/** After an id (programs, consortiums): keys are compared in code-point order. */
+export const encodeIdCursor = (id: string): string => Buffer.from(`${ID_VERSION}:${id}`).toString('base64url');
+
+export function decodeIdCursor(text: string): string {
+  const decoded = Buffer.from(text, 'base64url').toString('utf8');
+  if (!decoded.startsWith(`${ID_VERSION}:`) || decoded.length === ID_VERSION.length + 1) throw new InvalidCursorError(text);
+  return decoded.slice(ID_VERSION.length + 1);
+}
+
+/** A place in world-time order: an event's occurred start and position. */
+export interface WorldKey {
+  readonly start: Date;
+  readonly position: string;
+}
+
+export const encodeWorldCursor = (key: WorldKey): string =>
+  Buffer.from(`${WORLD_VERSION}:${key.start.getTime()}:${key.position}`).toString('base64url');
+
+export function decodeWorldCursor(text: string): WorldKey {
+  const [version, millis, position, ...rest] = Buffer.from(text, 'base64url').toString('utf8').split(':');
+  if (version !== WORLD_VERSION || millis === undefined || position === undefined || rest.length > 0) throw new InvalidCursorError(text);
+  if (!/^-?\d{1,16}$/.test(millis) || !DIGITS.test(position) || BigInt(position) > 2n ** 63n - 1n) throw new InvalidCursorError(text);
+  const start = new Date(Number(millis));
+  if (Number.isNaN(start.getTime())) throw new InvalidCursorError(text);
+  return { start, position };
+}

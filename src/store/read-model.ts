@@ -1,0 +1,300 @@
+import { sql, type Expression, type SqlBool } from 'kysely';
+import { Precision, type FuzzyDate } from '../domain/fuzzy-date.js';
+import { MilestoneStatus } from '../domain/milestone-status.js';
+import type { Db } from './database.js';
+import { knownThrough } from './system-time.js';
+
+/*
+ * Reads of the read model at a cut-off (V = asOf, world time; K = knownAt, system time). Each is a
+ * fixed number of statements whose work is index look-ups per row returned: nothing here reads a
+ * program's or a consortium's log. A definition is in force at (V, K) when it occurred by V and was
+ * recorded by K; a cell's state is its step believed at K with the greatest world key ≤ V.
+ */
+
+export interface ReadCut {
+  readonly asOf: Date | undefined;
+  readonly knownAt: Date | undefined;
+}
+
+/** The most evidence a cell shows; the rest is paged from the cell (SPEC §4). */
+export const CELL_EVIDENCE_LIMIT = 20;
+
+const INFINITY = sql<Date>`'infinity'::timestamptz`;
+const worldCut = (cut: ReadCut) => (cut.asOf === undefined ? INFINITY : sql<Date>`${cut.asOf}::timestamptz`);
+const knownCut = (cut: ReadCut) => (cut.knownAt === undefined ? INFINITY : knownThrough(cut.knownAt));
+
+/** A definition in force at the cut: occurred by V, recorded by K. */
+const defined = (table: string, cut: ReadCut): Expression<SqlBool> =>
+  sql<SqlBool>`${sql.ref(`${table}.occurred_start`)} <= ${worldCut(cut)} and ${sql.ref(`${table}.recorded_at`)} <= ${knownCut(cut)}`;
+
+/** A retractable change still in force at K (retracted_at is 'infinity' until it is retracted). */
+const unretracted = (column: string, cut: ReadCut): Expression<SqlBool> =>
+  cut.knownAt === undefined
+    ? sql<SqlBool>`${sql.ref(column)} = 'infinity'`
+    : sql<SqlBool>`${knownThrough(cut.knownAt)} < ${sql.ref(column)}`;
+
+/** A step row believed at K: the current timeline without K, the version believed then with it. */
+const believed = (cut: ReadCut): Expression<SqlBool> =>
+  cut.knownAt === undefined
+    ? sql<SqlBool>`s.known_to = 'infinity'`
+    : sql<SqlBool>`s.known_from <= ${knownThrough(cut.knownAt)} and ${knownThrough(cut.knownAt)} < s.known_to`;
+
+export interface Definition {
+  readonly data: Record<string, unknown>;
+  readonly schemaVersion: number;
+  readonly occurredAt: FuzzyDate;
+}
+
+interface DefinitionRow {
+  data: Record<string, unknown>;
+  schema_version: number;
+  occurred_value: string;
+  occurred_precision: string;
+  occurred_start: Date;
+  occurred_end: Date;
+}
+
+const toFuzzy = (value: string, precision: string, start: Date, end: Date): FuzzyDate => ({
+  value,
+  precision: Precision.parse(precision),
+  start,
+  end,
+});
+
+const toDefinition = (row: DefinitionRow): Definition => ({
+  data: row.data,
+  schemaVersion: row.schema_version,
+  occurredAt: toFuzzy(row.occurred_value, row.occurred_precision, row.occurred_start, row.occurred_end),
+});
+
+const DEFINITION_COLUMNS = ['data', 'schema_version', 'occurred_value', 'occurred_precision', 'occurred_start', 'occurred_end'] as const;
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** The key of the last item, when there may be more. */
+  readonly last: string | undefined;
+}
+
+export async function findProgramEntries(db: Db, cut: ReadCut, after: string | undefined, limit: number): Promise<Page<Definition & { programId: string }>> {
+  let query = db
+    .selectFrom('program_entry')
+    .select([...DEFINITION_COLUMNS, 'program_id'])
+    .where(defined('program_entry', cut))
+    .orderBy(sql`program_id collate "C"`)
+    .limit(limit);
+  if (after !== undefined) query = query.where(sql<SqlBool>`program_id collate "C" > ${after}`);
+  const rows = await query.execute();
+  return { items: rows.map((r) => ({ ...toDefinition(r), programId: r.program_id })), last: rows.length === limit ? rows.at(-1)?.program_id : undefined };
+}
+
+export async function findProgramEntry(db: Db, programId: string, cut: ReadCut): Promise<Definition | undefined> {
+  const row = await db
+    .selectFrom('program_entry')
+    .select(DEFINITION_COLUMNS)
+    .where('program_id', '=', programId)
+    .where(defined('program_entry', cut))
+    .executeTakeFirst();
+  return row && toDefinition(row);
+}
+
+export async function findConsortiumEntries(db: Db, cut: ReadCut, after: string | undefined, limit: number): Promise<Page<Definition & { consortiumId: string }>> {
+  let query = db
+    .selectFrom('consortium_entry')
+    .select([...DEFINITION_COLUMNS, 'consortium_id'])
+    .where(defined('consortium_entry', cut))
+    .orderBy(sql`consortium_id collate "C"`)
+    .limit(limit);
+  if (after !== undefined) query = query.where(sql<SqlBool>`consortium_id collate "C" > ${after}`);
+  const rows = await query.execute();
+  return {
+    items: rows.map((r) => ({ ...toDefinition(r), consortiumId: r.consortium_id })),
+    last: rows.length === limit ? rows.at(-1)?.consortium_id : undefined,
+  };
+}
+
+export async function findConsortiumEntry(db: Db, consortiumId: string, cut: ReadCut): Promise<Definition | undefined> {
+  const row = await db
+    .selectFrom('consortium_entry')
+    .select(DEFINITION_COLUMNS)
+    .where('consortium_id', '=', consortiumId)
+    .where(defined('consortium_entry', cut))
+    .executeTakeFirst();
+  return row && toDefinition(row);
+}
+
+export interface MilestoneEntry {
+  readonly programId: string;
+  readonly milestone: string;
+  readonly plan: Definition;
+  /** The data of the latest reschedule in force at the cut, if any. */
+  readonly rescheduled: { readonly data: Record<string, unknown>; readonly schemaVersion: number } | undefined;
+}
+
+/** The milestones of these programs in force at the cut, each with its latest reschedule in force. */
+export async function findMilestoneEntries(db: Db, programIds: readonly string[], cut: ReadCut, milestone?: string): Promise<MilestoneEntry[]> {
+  if (programIds.length === 0) return [];
+  let query = db
+    .selectFrom('milestone_entry as m')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('milestone_reschedule as r')
+          .select(['r.data as r_data', 'r.schema_version as r_schema_version'])
+          .whereRef('r.program_id', '=', 'm.program_id')
+          .whereRef('r.milestone', '=', 'm.milestone')
+          .where(sql<SqlBool>`r.occurred_start <= ${worldCut(cut)} and r.recorded_at <= ${knownCut(cut)}`)
+          .where(unretracted('r.retracted_at', cut))
+          .orderBy('r.occurred_start', 'desc')
+          .orderBy('r.position', 'desc')
+          .limit(1)
+          .as('r'),
+      (join) => join.onTrue(),
+    )
+    .select([
+      'm.program_id',
+      'm.milestone',
+      'm.data',
+      'm.schema_version',
+      'm.occurred_value',
+      'm.occurred_precision',
+      'm.occurred_start',
+      'm.occurred_end',
+      'r.r_data',
+      'r.r_schema_version',
+    ])
+    .where('m.program_id', 'in', programIds)
+    .where(defined('m', cut))
+    .orderBy(sql`m.program_id collate "C"`)
+    .orderBy('m.occurred_start')
+    .orderBy('m.position');
+  if (milestone !== undefined) query = query.where('m.milestone', '=', milestone);
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    programId: r.program_id,
+    milestone: r.milestone,
+    plan: toDefinition(r),
+    rescheduled: r.r_data === null || r.r_schema_version === null ? undefined : { data: r.r_data, schemaVersion: r.r_schema_version },
+  }));
+}
+
+export interface CellState {
+  readonly programId: string;
+  readonly milestone: string;
+  readonly consortiumId: string | undefined;
+  readonly status: MilestoneStatus;
+  readonly since: FuzzyDate;
+  readonly setBy: string;
+  readonly evidenceCount: number;
+  /** The latest evidence, newest first (at most CELL_EVIDENCE_LIMIT). */
+  readonly evidence: readonly string[];
+}
+
+export interface CellSelection {
+  readonly programIds: readonly string[];
+  readonly milestone?: string | undefined;
+  /** A consortium's own cells and the program-scope ones; without it, every cell. */
+  readonly consortiumId?: string | undefined;
+}
+
+/** The cells that exist at the cut, each with its state and latest evidence there. */
+export async function findCells(db: Db, selection: CellSelection, cut: ReadCut): Promise<CellState[]> {
+  if (selection.programIds.length === 0) return [];
+  const { consortiumId, milestone } = selection;
+  const { rows } = await sql<{
+    program_id: string;
+    milestone: string;
+    consortium_id: string;
+    status: string;
+    since_value: string;
+    since_precision: string;
+    since_start: Date;
+    since_end: Date;
+    set_by: string;
+    evidence_count: number;
+    evidence: string[];
+  }>`
+    select c.program_id, c.milestone, c.consortium_id, s.status, s.since_value, s.since_precision, s.since_start,
+           s.since_end, s.set_by, s.evidence_count, ev.evidence
+    from milestone_cell c
+    cross join lateral (
+      select s.* from cell_step s
+      where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
+        and s.v_start <= ${worldCut(cut)} and ${believed(cut)}
+      order by s.v_start desc, s.v_position desc limit 1
+    ) s
+    cross join lateral (
+      select coalesce(array_agg(x.event_id order by x.v_start desc, x.v_position desc), '{}') as evidence from (
+        select s.event_id, s.v_start, s.v_position from cell_step s
+        where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
+          and s.v_start <= ${worldCut(cut)} and ${believed(cut)}
+        order by s.v_start desc, s.v_position desc limit ${CELL_EVIDENCE_LIMIT}
+      ) x
+    ) ev
+    where c.program_id = any (${[...selection.programIds]}::text[])
+      and c.exists_start <= ${worldCut(cut)} and c.exists_recorded <= ${knownCut(cut)}
+      ${milestone === undefined ? sql`` : sql`and c.milestone = ${milestone}`}
+      ${consortiumId === undefined ? sql`` : sql`and c.consortium_id in (${consortiumId}, '')`}
+    order by c.program_id collate "C", c.milestone collate "C", c.consortium_id collate "C"`.execute(db);
+  return rows.map((r) => ({
+    programId: r.program_id,
+    milestone: r.milestone,
+    consortiumId: r.consortium_id === '' ? undefined : r.consortium_id,
+    status: MilestoneStatus.parse(r.status),
+    since: toFuzzy(r.since_value, r.since_precision, r.since_start, r.since_end),
+    setBy: r.set_by,
+    evidenceCount: r.evidence_count,
+    evidence: r.evidence,
+  }));
+}
+
+export interface EnrolmentEntry {
+  readonly programId: string;
+  readonly enrolledAt: FuzzyDate;
+  readonly eliminatedAt: FuzzyDate | undefined;
+}
+
+/** The programs a consortium is enrolled in at the cut, each with its first elimination in force there. */
+export async function findEnrolments(db: Db, consortiumId: string, cut: ReadCut): Promise<EnrolmentEntry[]> {
+  const { rows } = await sql<{
+    program_id: string;
+    occurred_value: string;
+    occurred_precision: string;
+    occurred_start: Date;
+    occurred_end: Date;
+    x_value: string | null;
+    x_precision: string | null;
+    x_start: Date | null;
+    x_end: Date | null;
+  }>`
+    select en.program_id, en.occurred_value, en.occurred_precision, en.occurred_start, en.occurred_end,
+           x.occurred_value as x_value, x.occurred_precision as x_precision, x.occurred_start as x_start, x.occurred_end as x_end
+    from enrolment_entry en
+    left join lateral (
+      select x.* from enrolment_elimination x
+      where x.program_id = en.program_id and x.consortium_id = en.consortium_id
+        and x.occurred_start <= ${worldCut(cut)} and x.recorded_at <= ${knownCut(cut)} and ${unretracted('x.retracted_at', cut)}
+      order by x.position limit 1
+    ) x on true
+    where en.consortium_id = ${consortiumId} and ${defined('en', cut)}
+    order by en.occurred_start, en.position`.execute(db);
+  return rows.map((r) => ({
+    programId: r.program_id,
+    enrolledAt: toFuzzy(r.occurred_value, r.occurred_precision, r.occurred_start, r.occurred_end),
+    eliminatedAt:
+      r.x_value === null || r.x_precision === null || r.x_start === null || r.x_end === null
+        ? undefined
+        : toFuzzy(r.x_value, r.x_precision, r.x_start, r.x_end),
+  }));
+}
+
+/** Every program with a definition in force at the cut, among these. */
+export async function findProgramEntriesById(db: Db, programIds: readonly string[], cut: ReadCut): Promise<Map<string, Definition>> {
+  if (programIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('program_entry')
+    .select([...DEFINITION_COLUMNS, 'program_id'])
+    .where('program_id', 'in', programIds)
+    .where(defined('program_entry', cut))
+    .execute();
+  return new Map(rows.map((r) => [r.program_id, toDefinition(r)]));
+}
