@@ -128,6 +128,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     create index cell_step_versions on cell_step (program_id, milestone, consortium_id, v_start, v_position)
     include (known_from, known_to)`.execute(db);
+  // The step written last by a moment, from which a knownAt read scans down (src/store/read-model.ts).
+  await sql`
+    create index cell_step_written on cell_step (program_id, milestone, consortium_id, known_from, v_start, v_position)
+    include (known_to)`.execute(db);
 
   await sql`truncate milestone_cell`.execute(db);
   await sql`

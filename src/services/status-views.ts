@@ -216,13 +216,6 @@ export async function timeline(
   page: { after: string | undefined; limit: number },
 ): Promise<Paged<TimelineEntry>> {
   const after = page.after === undefined ? undefined : decodeWorldCursor(page.after);
-  const rows = await readTimeline(db, { ...query, ...cutoff }, after, page.limit);
-  const last = rows.at(-1);
-  return {
-    items: rows,
-    nextCursor:
-      last === undefined || rows.length < page.limit
-        ? undefined
-        : encodeWorldCursor({ start: last.event.occurredAt.start, position: String(last.event.position) }),
-  };
+  const found = await readTimeline(db, { ...query, ...cutoff }, after, page.limit);
+  return { items: found.rows, nextCursor: found.next === undefined ? undefined : encodeWorldCursor(found.next) };
 }

@@ -46,6 +46,7 @@ export interface Database {
   retraction: RetractionTable;
   milestone_cell: MilestoneCellTable;
   cell_step: CellStepTable;
+  event_type_rule: EventTypeRuleTable;
   program_entry: ProgramEntryTable;
   consortium_entry: ConsortiumEntryTable;
   milestone_entry: MilestoneEntryTable;
@@ -86,6 +87,12 @@ export interface MilestoneCellTable {
  * The read model (migration 2026-12-01T15-00-00, functions in db/functions). Written only by the
  * database's projection functions; these interfaces describe what reads return.
  */
+
+/** Each type's role in the projection, written from the catalogue at every migration run. */
+export interface EventTypeRuleTable {
+  type: string;
+  role: string;
+}
 
 /** One cell's state once an event is folded in, believed from known_from until known_to. */
 export interface CellStepTable {

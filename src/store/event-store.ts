@@ -282,45 +282,71 @@ export interface TimelineRow {
   readonly retractedBy: string | undefined;
 }
 
+export interface TimelinePage {
+  readonly rows: readonly TimelineRow[];
+  /** Where the next page starts, when the scan stopped before the end of the range. */
+  readonly next: { readonly start: Date; readonly position: string } | undefined;
+}
+
+/** How many index entries one page may read for each entry it may return. */
+const SCAN_PER_ENTRY = 4;
+
 /**
  * A page of events in world-time order (occurred start, then position) after `after`, retractions
- * left out and retracted events marked: a range scan of one index, whatever the history's length.
+ * left out and retracted events marked: one range scan of an index, read for at most
+ * SCAN_PER_ENTRY × limit entries. Entries that a filter rejects (recorded after knownAt, a
+ * retraction) count towards that, so a page may hold fewer than `limit` events and still have a
+ * next one: no request's work grows with the history, whatever the cut-off.
  */
 export async function readTimeline(
   db: Db,
   selection: TimelineSelection,
   after: { readonly start: Date; readonly position: string } | undefined,
   limit: number,
-): Promise<TimelineRow[]> {
+): Promise<TimelinePage> {
   const { programId, consortiumId, from, to, asOf, knownAt } = selection;
-  let query = db
+  const budget = limit * SCAN_PER_ENTRY;
+  let scan = db
     .selectFrom('event')
+    .select([...EVENT_COLUMNS, sql<string>`tx::text`.as('tx')])
+    .orderBy('occurred_start')
+    .orderBy('position')
+    .limit(budget);
+  if (programId !== undefined) scan = scan.where('program_id', '=', programId);
+  if (consortiumId !== undefined) scan = scan.where('consortium_id', '=', consortiumId);
+  if (from !== undefined) scan = scan.where('occurred_start', '>=', from);
+  if (to !== undefined) scan = scan.where('occurred_start', '<', to);
+  if (asOf !== undefined) scan = scan.where('occurred_start', '<=', asOf);
+  if (after !== undefined) {
+    scan = scan.where(sql<boolean>`(occurred_start, position) > (${after.start}::timestamptz, ${after.position}::bigint)`);
+  }
+  const scanned = await db
+    .selectFrom(scan.as('e'))
     .leftJoinLateral(
       (eb) =>
         eb
           .selectFrom('retraction as x')
           .innerJoin('event as rx', 'rx.id', 'x.retracted_by')
           .select('x.retracted_by')
-          .whereRef('x.event_id', '=', 'event.id')
+          .whereRef('x.event_id', '=', 'e.id')
           .$if(knownAt !== undefined, (q) => q.where('rx.recorded_at', '<=', knownThrough(knownAt ?? new Date(0))))
           .limit(1)
           .as('r'),
       (join) => join.onTrue(),
     )
-    .select([...EVENT_COLUMNS.map((c) => `event.${c}` as const), sql<string>`event.tx::text`.as('tx'), 'r.retracted_by'])
-    .where(sql<boolean>`not exists (select 1 from event_type_rule t where t.type = event.type and t.role = 'retraction')`)
-    .orderBy('event.occurred_start')
-    .orderBy('event.position')
-    .limit(limit);
-  if (programId !== undefined) query = query.where('event.program_id', '=', programId);
-  if (consortiumId !== undefined) query = query.where('event.consortium_id', '=', consortiumId);
-  if (from !== undefined) query = query.where('event.occurred_start', '>=', from);
-  if (to !== undefined) query = query.where('event.occurred_start', '<', to);
-  if (asOf !== undefined) query = query.where('event.occurred_start', '<=', asOf);
-  if (knownAt !== undefined) query = query.where('event.recorded_at', '<=', knownThrough(knownAt));
-  if (after !== undefined) {
-    query = query.where(sql<boolean>`(event.occurred_start, event.position) > (${after.start}::timestamptz, ${after.position}::bigint)`);
-  }
-  const rows = await query.execute();
-  return rows.map((row) => ({ event: toRecordedEvent(row), retractedBy: row.retracted_by ?? undefined }));
+    .leftJoin('event_type_rule as t', 't.type', 'e.type')
+    .selectAll('e')
+    .select(['r.retracted_by', 't.role', sql<boolean>`${knownAt === undefined ? sql`true` : sql`e.recorded_at <= ${knownThrough(knownAt)}`}`.as('known')])
+    .orderBy('e.occurred_start')
+    .orderBy('e.position')
+    .execute();
+  const kept = scanned.filter((row) => row.known && row.role !== 'retraction').slice(0, limit);
+  const lastKept = kept.at(-1);
+  const lastScanned = scanned.at(-1);
+  // Stopped early: after the last event returned if the page is full, else after the last one read.
+  const resumeAt = kept.length === limit ? lastKept : scanned.length === budget ? lastScanned : undefined;
+  return {
+    rows: kept.map((row) => ({ event: toRecordedEvent(row), retractedBy: row.retracted_by ?? undefined })),
+    next: resumeAt === undefined ? undefined : { start: resumeAt.occurred_start, position: resumeAt.position },
+  };
 }

@@ -189,6 +189,26 @@ export interface CellState {
   readonly evidence: readonly string[];
 }
 
+/*
+ * At a knownAt cut-off, the steps believed then are found from the newest of them. Along a cell's
+ * timeline as believed at any moment, the later a step in world time, the later it was written: an
+ * append either adds the last step or rewrites every step from its key on (fold_cell.sql). So the
+ * step believed at K with the greatest world key is the one written last by K, one probe of
+ * cell_step_written, and a scan down the world keys from there skips only what later news changed
+ * (late events, retractions), never the steps recorded after K.
+ */
+const newestBelieved = (cut: ReadCut) =>
+  cut.knownAt === undefined
+    ? sql``
+    : sql`cross join lateral (
+        select s.v_start, s.v_position from cell_step s
+        where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
+          and s.known_from <= ${knownThrough(cut.knownAt)} and ${knownThrough(cut.knownAt)} < s.known_to
+        order by s.known_from desc, s.v_start desc, s.v_position desc limit 1
+      ) newest`;
+const belowNewest = (cut: ReadCut) =>
+  cut.knownAt === undefined ? sql`` : sql`and (s.v_start, s.v_position) <= (newest.v_start, newest.v_position)`;
+
 export interface CellSelection {
   readonly programIds: readonly string[];
   readonly milestone?: string | undefined;
@@ -216,17 +236,18 @@ export async function findCells(db: Db, selection: CellSelection, cut: ReadCut):
     select c.program_id, c.milestone, c.consortium_id, s.status, s.since_value, s.since_precision, s.since_start,
            s.since_end, s.set_by, s.evidence_count, ev.evidence
     from milestone_cell c
+    ${newestBelieved(cut)}
     cross join lateral (
       select s.* from cell_step s
       where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
-        and s.v_start <= ${worldCut(cut)} and ${believed(cut)}
+        and s.v_start <= ${worldCut(cut)} and ${believed(cut)} ${belowNewest(cut)}
       order by s.v_start desc, s.v_position desc limit 1
     ) s
     cross join lateral (
       select coalesce(array_agg(x.event_id order by x.v_start desc, x.v_position desc), '{}') as evidence from (
         select s.event_id, s.v_start, s.v_position from cell_step s
         where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
-          and s.v_start <= ${worldCut(cut)} and ${believed(cut)}
+          and s.v_start <= ${worldCut(cut)} and ${believed(cut)} ${belowNewest(cut)}
         order by s.v_start desc, s.v_position desc limit ${CELL_EVIDENCE_LIMIT}
       ) x
     ) ev

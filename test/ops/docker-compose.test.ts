@@ -236,7 +236,7 @@ describe('docker-compose.yml', () => {
       .parse(JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')));
 
     expect(buildStage).toContain('RUN npm run build');
-    expect(pkg.scripts.build).toMatch(/^tsc -p tsconfig\.build\.json$/);
+    expect(pkg.scripts.build).toMatch(/^tsc -p tsconfig\.build\.json( && .*cpSync\('db\/functions', 'dist\/db\/functions'.*)?$/);
     expect(runStage.filter((line) => line.startsWith('RUN npm ci'))).toEqual([expect.stringContaining('--omit=dev')]);
     expect(runStage).toContainEqual(expect.stringMatching(/^COPY --from=\S+ \/app\/dist dist$/));
     expect(Object.keys(pkg.dependencies)).not.toContain('tsx');

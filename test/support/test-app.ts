@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, DEFAULT_LIMITS, type AppDependencies, type AppLimits, type WebhookSettings } from '../../src/app.js';
 import type { Metrics } from '../../src/http/metrics.js';
+import type { Db } from '../../src/store/database.js';
 import { seedAdminKey } from '../../src/services/api-keys.js';
 import { TEST_ADMIN_KEY } from './http.js';
 import { openTestDatabase, type TestDatabase } from './test-database.js';
@@ -24,13 +25,15 @@ export interface TestAppOptions {
   readonly logger?: AppDependencies['logger'];
   /** The app's metrics, for a test that wires a dispatcher to them as main.ts does. */
   readonly metrics?: Metrics;
+  /** Wraps the handle the app is given, e.g. to record the statements it runs. */
+  readonly wrapDb?: (db: Db) => Db;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await openTestDatabase({ poolSize: options.poolSize });
   await seedAdminKey(database.db, TEST_ADMIN_KEY);
   const app = await buildApp({
-    db: database.db,
+    db: options.wrapDb?.(database.db) ?? database.db,
     adminApiKey: TEST_ADMIN_KEY,
     // Tests send thousands of requests a minute; the rate-limit test sets its own limit.
     limits: { ...DEFAULT_LIMITS, rateLimitPerMinute: 1_000_000, ...options.limits },

@@ -1,0 +1,151 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
+import { get, record } from '../support/http.js';
+import { costOf, statementRecorder, type StatementCost } from '../support/statement-cost.js';
+import { useTestApp } from '../support/test-app.js';
+
+/*
+ * SPEC §9: the cost of an answer does not grow with the history, nor does an append's. Measured in
+ * database work (statements, tuples read, buffers touched), not in time: the same views on a program
+ * of 500 events and on one of 22,000, and the same append to a cell of one event and of 20,000.
+ */
+
+const recorder = statementRecorder();
+const t = useTestApp({ wrapDb: recorder.wrap });
+
+const minuteFrom = (base: number) => (n: number) => new Date(base + n * 60_000).toISOString();
+const minute = minuteFrom(Date.UTC(2026, 0, 1));
+const TYPES = ['milestone.started', 'milestone.achieved', 'milestone.missed', 'evaluation.held'] as const;
+
+interface Program {
+  readonly programId: string;
+  readonly consortiums: readonly [string, string];
+  readonly events: number;
+  /** When the middle batch was recorded, and the world instant halfway through. */
+  readonly midKnown: string;
+  readonly midWorld: string;
+}
+
+/**
+ * A program with a program-scope and a consortium-scope milestone, two consortiums, and `events`
+ * facts in world-time order but for one in ten, recorded five minutes late; nine in ten name the
+ * first consortium's cell.
+ */
+async function programWith(events: number, batch: number, at = minute): Promise<Program> {
+  const programId = uniqueId('cost');
+  const consortiums: [string, string] = [uniqueId('c'), uniqueId('c')];
+  await record(
+    t.app,
+    programRegistered(programId),
+    milestonePlanned(programId, 'm-prog', 'program', '2030'),
+    milestonePlanned(programId, 'm-cons', 'consortium', '2030'),
+    ...consortiums.flatMap((c) => [consortiumRegistered(c), consortiumEnrolled(c, programId)]),
+  );
+  const recordedAt: string[] = [];
+  for (let from = 0; from < events; from += batch) {
+    const facts = Array.from({ length: Math.min(batch, events - from) }, (_, k) => {
+      const n = from + k;
+      const place = n % 20;
+      const data =
+        place < 18
+          ? { programId, milestone: 'm-cons', consortiumId: consortiums[0] }
+          : place === 18
+            ? { programId, milestone: 'm-cons', consortiumId: consortiums[1] }
+            : { programId, milestone: 'm-prog' };
+      return { type: TYPES[n % TYPES.length], occurredAt: at(n % 10 === 9 ? n - 5 : n), data };
+    });
+    const stored = await record(t.app, ...facts);
+    recordedAt.push(stored[0]?.recordedAt ?? '');
+  }
+  return {
+    programId,
+    consortiums,
+    events,
+    midKnown: recordedAt[Math.floor(recordedAt.length / 2)] ?? '',
+    midWorld: at(Math.floor(events / 2)),
+  };
+}
+
+async function costOfView(url: string): Promise<StatementCost> {
+  recorder.take();
+  const response = await get(t.app, url);
+  expect(response.status, url).toBe(200);
+  return costOf(t.database.db, recorder.take());
+}
+
+const views = (p: Program): [string, string][] => Object.entries({
+  matrix: `/v1/programs/${p.programId}/milestones`,
+  'matrix asOf': `/v1/programs/${p.programId}/milestones?asOf=${p.midWorld}`,
+  'matrix knownAt': `/v1/programs/${p.programId}/milestones?knownAt=${p.midKnown}`,
+  'matrix asOf and knownAt': `/v1/programs/${p.programId}/milestones?asOf=${p.midWorld}&knownAt=${p.midKnown}`,
+  milestone: `/v1/programs/${p.programId}/milestones/m-cons`,
+  program: `/v1/programs/${p.programId}`,
+  'consortium status': `/v1/consortiums/${p.consortiums[0]}/status`,
+  'consortium status knownAt': `/v1/consortiums/${p.consortiums[0]}/status?knownAt=${p.midKnown}`,
+  timeline: `/v1/timeline?programId=${p.programId}&limit=50`,
+  'timeline knownAt': `/v1/timeline?programId=${p.programId}&limit=50&knownAt=${p.midKnown}`,
+  'timeline consortium': `/v1/timeline?consortiumId=${p.consortiums[0]}&limit=50&asOf=${p.midWorld}`,
+});
+
+/** The rows a transaction wrote (inserted, or updated into new versions) in the event store and read model. */
+async function rowsWrittenBy(eventId: string): Promise<number> {
+  const tables = ['event', 'stream', 'cell_step', 'milestone_cell', 'notification', 'webhook_delivery', 'milestone_reschedule'];
+  let total = 0;
+  for (const table of tables) {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from ${sql.table(table)}
+      where xmin = (select xid(e.tx) from event e where e.id = ${eventId})`.execute(t.database.db);
+    total += rows[0]?.n ?? 0;
+  }
+  return total;
+}
+
+describe('read model cost (SPEC §9)', () => {
+  it('answers every view of a program of 22,000 events with the statements and reads of one of 500', async () => {
+    // 500 events: enough that each of its cells shows its full 20 entries of evidence, as the large one does.
+    // Its own years, so that a scan in world-time order meets one program's events only.
+    const small = await programWith(500, 50, minuteFrom(Date.UTC(2027, 0, 1)));
+    const large = await programWith(22_000, 1000);
+    // The planner needs statistics to prefer a bounded index scan to a sort of a whole program, as
+    // autovacuum keeps them on a server; here the tables have just been filled.
+    await sql`analyze`.execute(t.database.db);
+
+    const largeViews = new Map(views(large));
+    const report: { name: string; small: StatementCost; large: StatementCost }[] = [];
+    for (const [name, url] of views(small)) {
+      report.push({ name, small: await costOfView(url), large: await costOfView(largeViews.get(name) ?? '') });
+    }
+
+    for (const { name, small: s, large: l } of report) {
+      expect(l.statements, name).toBe(s.statements);
+      // Late news changes a few steps near any cut-off; a replay would read 22,000 events.
+      expect(l.tuples, `${name}: ${JSON.stringify({ small: s, large: l }, null, 1)}`).toBeLessThanOrEqual(s.tuples * 1.25 + 10);
+      expect(l.buffers, `${name}: ${JSON.stringify({ small: s, large: l })}`).toBeLessThanOrEqual(s.buffers * 1.5 + 2 * s.statements);
+      expect(l.tuples, name).toBeLessThan(500);
+    }
+  }, 300_000);
+
+  it('writes as many rows to append to a cell of 20,000 events as to a cell of one', async () => {
+    const busy = await programWith(22_300, 1000);
+    const fresh = await programWith(1, 1);
+    const cellOf = (p: Program) => ({ programId: p.programId, milestone: 'm-cons', consortiumId: p.consortiums[0] });
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from cell_step
+      where program_id = ${busy.programId} and milestone = 'm-cons' and consortium_id = ${busy.consortiums[0]} and known_to = 'infinity'`.execute(
+      t.database.db,
+    );
+    expect(rows[0]?.n).toBeGreaterThanOrEqual(20_000);
+    // Both cells achieved first, so that the measured appends change no status either.
+    await record(t.app, { type: 'milestone.achieved', occurredAt: minute(30_000), data: cellOf(busy) });
+    await record(t.app, { type: 'milestone.achieved', occurredAt: minute(30_000), data: cellOf(fresh) });
+
+    const [toBusy] = await record(t.app, { type: 'milestone.achieved', occurredAt: minute(30_001), data: cellOf(busy) });
+    const [toFresh] = await record(t.app, { type: 'milestone.achieved', occurredAt: minute(30_001), data: cellOf(fresh) });
+
+    const written = { busy: await rowsWrittenBy(toBusy?.id ?? ''), fresh: await rowsWrittenBy(toFresh?.id ?? '') };
+    expect(written.busy).toBe(written.fresh);
+    // The event, its stream head, one step, the cell, the event's notification.
+    expect(written.fresh).toBe(5);
+  }, 300_000);
+});
