@@ -191,6 +191,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     pollMs: limits.feedPollMs,
     maxFeedsPerKey: limits.maxFeedsPerKey,
     maxFeedsPerInstance: limits.maxFeedsPerInstance,
+    maxPageSize: limits.maxPageSize,
   });
   await app.register(apiKeyRoutes, { db: deps.db });
   await app.register(subscriptionRoutes, { db: deps.db, webhooks: deps.webhooks ?? DEFAULT_WEBHOOK_SETTINGS });

@@ -19,8 +19,10 @@ export interface FollowOptions {
   readonly topics: readonly string[] | undefined;
   readonly programId: string | undefined;
   readonly consortiumId: string | undefined;
-  /** false: stop once everything available now has been read. */
+  /** false: stop once everything available now has been read, or `limit` notifications. */
   readonly follow: boolean;
+  /** Without following, the most notifications one response carries; the last one's id resumes. */
+  readonly limit: number;
   readonly pageSize: number;
   /** How long to wait after a page that was not full before reading again. */
   readonly pollMs: number;
@@ -46,8 +48,10 @@ export function followNotifications(db: Db, options: FollowOptions): AsyncIterab
 async function* batches(db: Db, start: FeedCursor | undefined, options: FollowOptions): AsyncGenerator<readonly FeedItem[]> {
   const filter: NotificationFilter = { topics: options.topics, programId: options.programId, consortiumId: options.consortiumId };
   let cursor = start;
-  while (!options.signal.aborted) {
-    const page = await readNotifications(db, cursor, options.pageSize, filter).catch((error: unknown) => {
+  let left = options.follow ? Number.POSITIVE_INFINITY : options.limit;
+  while (!options.signal.aborted && left > 0) {
+    const size = Math.min(options.pageSize, left);
+    const page = await readNotifications(db, cursor, size, filter).catch((error: unknown) => {
       if (options.follow && isOutage(error)) return undefined;
       throw error;
     });
@@ -56,11 +60,12 @@ async function* batches(db: Db, start: FeedCursor | undefined, options: FollowOp
       continue;
     }
     if (page.notifications.length > 0) {
+      left -= page.notifications.length;
       yield page.notifications.map((n) => ({ cursor: n.cursor, topic: n.topic, message: toNotificationMessage(n) }));
     }
     cursor = decodeCursor(page.nextCursor);
     // A full page means more may be waiting: read on without pausing.
-    if (page.notifications.length >= options.pageSize) continue;
+    if (page.notifications.length >= size) continue;
     if (!options.follow) return;
     // Aborting rejects the wait; the loop condition then ends the feed.
     await sleep(options.pollMs, undefined, { signal: options.signal }).catch(() => undefined);

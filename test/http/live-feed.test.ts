@@ -134,6 +134,26 @@ describe('GET /v1/feed (server-sent events)', () => {
     expect(rest).toBe('');
   });
 
+  it('with follow=false sends at most `limit` messages, and `after` the last one reads on without a gap', async () => {
+    const { programId, events } = programWithConsortium('paged');
+    await record(t.app, ...events);
+    await waitForFeedHorizon(t.database.db);
+    const all = await notificationsOf(programId);
+
+    const pages: string[][] = [];
+    let after = '';
+    for (let i = 0; i < 10 && pages.flat().length < all.length; i++) {
+      const response = await call(t.app, 'GET', `/v1/feed?programId=${programId}&follow=false&limit=2${after}`);
+      const { messages } = parseSse(String(response.body));
+      pages.push(messages.map((m) => messageOf(m).id));
+      after = `&after=${encodeURIComponent(messages.at(-1)?.id ?? '')}`;
+    }
+
+    expect(all.length).toBeGreaterThan(2);
+    expect(pages.every((page) => page.length <= 2)).toBe(true);
+    expect(pages.flat()).toEqual(all);
+  });
+
   it('resumes after Last-Event-ID even when the URL still carries an older `after`', async () => {
     const { programId, events } = programWithConsortium('resume');
     await record(t.app, ...events);

@@ -11,6 +11,7 @@ import { isApiKeyActive } from '../../services/api-keys.js';
 import type { Db } from '../../services/database-handle.js';
 import { followNotifications, type FeedItem } from '../../services/notification-feed.js';
 import { ProblemDetails } from '../problem.js';
+import { decimalInteger } from '../schemas/decimal-integer.js';
 import { principalOf } from '../route-access.js';
 
 export interface FeedRoutesOptions {
@@ -21,6 +22,7 @@ export interface FeedRoutesOptions {
   readonly maxFeedsPerKey: number;
   /** Live feeds of all keys together this instance may hold open at once. */
   readonly maxFeedsPerInstance: number;
+  readonly maxPageSize: number;
 }
 
 /** How often an open feed checks that its key has not been revoked meanwhile. */
@@ -54,7 +56,7 @@ interface OpenFeed {
   readonly done: Promise<void>;
 }
 
-export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, { db, pollMs, maxFeedsPerKey, maxFeedsPerInstance }) => {
+export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, { db, pollMs, maxFeedsPerKey, maxFeedsPerInstance, maxPageSize }) => {
   const open = new Set<OpenFeed>();
   // server.close() waits for every response still running: a feed never ends by itself, so close ends them first.
   app.addHook('preClose', async () => {
@@ -93,7 +95,9 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
             .enum(['true', 'false'])
             .default('true')
             .transform((value) => value === 'true')
-            .meta({ description: 'false: send what is available now and end the response, instead of waiting for more' }),
+            .meta({ description: 'false: send what is available now (at most `limit` messages) and end the response, instead of waiting for more' }),
+          // With follow=false, the most messages one response carries; `after` the last one's id reads on.
+          limit: decimalInteger(1, maxPageSize, 1000),
         }),
         response: {
           200: { description: EVENT_STREAM_DESCRIPTION, content: { 'text/event-stream': { schema: z.string() } } },
@@ -104,7 +108,7 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
       },
     },
     async (request, reply) => {
-      const { topics, programId, consortiumId, after, follow } = request.query;
+      const { topics, programId, consortiumId, after, follow, limit } = request.query;
       const { keyId } = principalOf(request);
       // Each open feed polls the database: a key may not hold an unbounded number of them.
       if ([...open].filter((feed) => feed.keyId === keyId).length >= maxFeedsPerKey) throw new TooManyFeedsError(maxFeedsPerKey);
@@ -119,6 +123,7 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
         programId,
         consortiumId,
         follow,
+        limit,
         pageSize: PAGE_SIZE,
         pollMs,
         signal: controller.signal,
