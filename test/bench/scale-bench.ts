@@ -189,6 +189,7 @@ async function main(): Promise<void> {
     const report: ScaleReport = {
       params: { ...PARAMS, checkpoint: smallTarget, bucket: BUCKET, batch: BATCH, posters: POSTERS, seconds: SECONDS },
       references: history.references.length,
+      history: { ...history.stats() },
       load: loader.bucketRates(),
       small,
       full,

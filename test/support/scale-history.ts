@@ -29,6 +29,14 @@ export type PlannedEvent =
   | { readonly kind: 'body'; readonly body: EventBody }
   | { readonly kind: 'retraction'; readonly target: number; readonly occurredAt: string };
 
+export interface HistoryStats {
+  facts: number;
+  busy: number;
+  late: number;
+  fuzzy: number;
+  retractions: number;
+}
+
 export interface ScaleHistory {
   /** Reference events: they must be posted in order, before any fact. */
   readonly references: readonly EventBody[];
@@ -42,6 +50,8 @@ export interface ScaleHistory {
   planFacts(start: number, size: number): PlannedEvent[];
   /** The world-time day (YYYY-MM-DD) of the fact at global index `index`. */
   dayAt(index: number): string;
+  /** What the facts planned so far hold. */
+  stats(): HistoryStats;
   /** A fact as the load makes them, from its own generator (for single appends). */
   sampleFact(random: () => number, day: string): EventBody;
 }
@@ -113,7 +123,8 @@ export function createScaleHistory(params: ScaleParams): ScaleHistory {
     return 2 + Math.floor(r() * (params.programs - 2));
   };
 
-  const factBody = (r: () => number, frontier: string, serial: number): EventBody => {
+  const counts: HistoryStats = { facts: 0, busy: 0, late: 0, fuzzy: 0, retractions: 0 };
+  const factBody = (r: () => number, frontier: string, serial: number, count = false): EventBody => {
     const p = chooseProgram(r);
     const programId = programIds[p] ?? 'p-00000';
     const m = Math.floor(r() * params.milestones);
@@ -121,6 +132,12 @@ export function createScaleHistory(params: ScaleParams): ScaleHistory {
     const late = r() < params.lateShare;
     const day = late ? dayString(Math.max(0, (Date.parse(frontier) - WORLD_START) / DAY_MS - 1 - Math.floor(r() * 60))) : frontier;
     const occurredAt = r() < 0.05 ? quarterOf(day) : day;
+    if (count) {
+      counts.facts++;
+      if (p < 2) counts.busy++;
+      if (late) counts.late++;
+      if (occurredAt !== day) counts.fuzzy++;
+    }
     const sources = r() < 0.5 ? [{ url: `https://news.example/scale/${serial}`, publisher: 'Example News' }] : undefined;
     const consortiumId = isConsortiumScope(m) ? pick(enrolled[p] ?? [], r, 'c-00000') : undefined;
     const type = pick(consortiumId === undefined ? PROGRAM_FACTS : CONSORTIUM_FACTS, r, 'milestone.started');
@@ -156,11 +173,12 @@ export function createScaleHistory(params: ScaleParams): ScaleHistory {
         const target = chooseTarget(start);
         if (target !== undefined) {
           retracted.add(target);
+          counts.retractions++;
           return { kind: 'retraction', target, occurredAt: frontier };
         }
       }
       isFact[index] = 1;
-      return { kind: 'body', body: factBody(random, frontier, index) };
+      return { kind: 'body', body: factBody(random, frontier, index, true) };
     });
   };
 
@@ -173,6 +191,7 @@ export function createScaleHistory(params: ScaleParams): ScaleHistory {
     milestone: milestoneIds[0] ?? 'm-1',
     planFacts,
     dayAt,
+    stats: () => ({ ...counts }),
     sampleFact: (r, day) => factBody(r, day, Math.floor(r() * 1e9)),
   };
 }

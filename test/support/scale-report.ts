@@ -41,6 +41,7 @@ export interface Target {
 export interface ScaleReport {
   readonly params: Readonly<Record<string, number>>;
   readonly references: number;
+  readonly history: Readonly<Record<string, number>>;
   readonly load: readonly BucketRate[];
   readonly small: Checkpoint;
   readonly full: Checkpoint;
@@ -90,7 +91,8 @@ export function printReport(report: ScaleReport): void {
   const { small, full } = report;
   const out = (line = '') => console.log(line);
   out(`\nscale benchmark: ${JSON.stringify(report.params)}`);
-  out(`${report.references} reference events; views at ${int(small.events)} and ${int(full.events)} rows in the event table`);
+  out(`history: ${report.references} reference events; facts ${JSON.stringify(report.history)}`);
+  out(`views at ${int(small.events)} and ${int(full.events)} rows in the event table`);
   out(`cut-offs: small asOf=${small.cutoffs.asOf} knownAt=${small.cutoffs.knownAt}; full asOf=${full.cutoffs.asOf} knownAt=${full.cutoffs.knownAt}`);
 
   out('\nbatch load (POST /v1/events, batches of events, load clock stopped during measurements)\n');
