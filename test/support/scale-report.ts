@@ -100,16 +100,17 @@ export function printReport(report: ScaleReport): void {
   out('| ---: | ---: |');
   for (const b of report.load) out(`| ${int(b.upTo)} | ${int(b.eventsPerSecond)} |`);
 
-  out('\nsingle milestone-fact appends (requests/s | p50 ms | p99 ms) beside plain pg INSERTs of the same rows\n');
-  out('| size | c | HTTP POST /v1/events | plain pg INSERT | ratio |');
-  out('| ---: | ---: | --- | --- | ---: |');
+  out('\nsingle milestone-fact appends beside plain pg INSERTs of the same rows (latencies in ms)\n');
+  out('| rows | c | HTTP POST /v1/events req/s | p50 | p99 | plain pg INSERT rows/s | p50 | p99 | ratio |');
+  out('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const c of [small, full]) {
     for (const a of c.appends) out(`| ${int(c.events)} | ${a.concurrency} | ${point(a.http)} | ${point(a.pg)} | ${dec(a.http.rps / a.pg.rps)} |`);
   }
 
-  out('\nviews (requests/s | p50 ms | p99 ms), c1 and c32, small and full size\n');
-  out(`| view | answer (small → full) | small c1 | small c32 | full c1 | full c32 |`);
-  out('| --- | --- | --- | --- | --- | --- |');
+  out('\nviews at c1 and c32, small and full size (latencies in ms; the bare route serves from this process)\n');
+  const head = ['small c1', 'small c32', 'full c1', 'full c32'].map((h) => `${h} req/s | p50 | p99`).join(' | ');
+  out(`| view | answer (small → full) | ${head} |`);
+  out(`| --- | --- |${' ---: |'.repeat(12)}`);
   const rows = [...full.views, full.bare];
   for (const v of rows) {
     const s = v === full.bare ? small.bare : small.views.find((x) => x.name === v.name);
