@@ -72,6 +72,23 @@ function viewPaths(history: ScaleHistory, asOf: string, knownAt: string): { name
   ];
 }
 
+/**
+ * After a point that left requests running (autocannon stops waiting at its timeout, the service does
+ * not), waits until /readyz, which asks the database, answers quickly again: at most one timeout long.
+ */
+async function settle(service: ServiceProcess): Promise<void> {
+  const deadline = Date.now() + TIMEOUT_SECONDS * 1000;
+  while (Date.now() < deadline) {
+    const started = performance.now();
+    const ok = await fetch(`${service.url}/readyz`, { signal: AbortSignal.timeout(TIMEOUT_SECONDS * 1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok && performance.now() - started < 50) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 async function measureViews(service: ServiceProcess, history: ScaleHistory, loader: HistoryLoader, bare: BareRoute): Promise<{ views: ViewPoints[]; bare: ViewPoints; cutoffs: { asOf: string; knownAt: string } }> {
   const loaded = loader.loaded();
   const asOf = history.dayAt(history.references.length + Math.floor((loaded - history.references.length) / 2));
@@ -86,6 +103,7 @@ async function measureViews(service: ServiceProcess, history: ScaleHistory, load
     if (WARMUP_SECONDS > 0) await measureGet(target, 1, WARMUP_SECONDS, TIMEOUT_SECONDS);
     const c1 = await measureGet(target, 1, SECONDS, TIMEOUT_SECONDS);
     const c32 = await measureGet(target, 32, SECONDS, TIMEOUT_SECONDS);
+    await settle(service);
     views.push({ name, path, status: probe.status, bytes: probe.bytes, c1, c32 });
     log(`${name}: ${probe.status}, ${probe.bytes} B; c1 ${c1.rps.toFixed(1)}/s p50 ${c1.p50} ms; c32 ${c32.rps.toFixed(1)}/s p99 ${c32.p99} ms`);
   }
