@@ -90,9 +90,10 @@ async function settle(service: ServiceProcess): Promise<void> {
 }
 
 async function measureViews(service: ServiceProcess, history: ScaleHistory, loader: HistoryLoader, bare: BareRoute): Promise<{ views: ViewPoints[]; bare: ViewPoints; cutoffs: { asOf: string; knownAt: string } }> {
-  const loaded = loader.loaded();
-  const asOf = history.dayAt(history.references.length + Math.floor((loaded - history.references.length) / 2));
-  const knownAt = loader.recordedAtNear(Math.floor(loaded / 2));
+  // The middle of the facts loaded so far, in world time and in system time.
+  const middle = history.references.length + Math.floor((loader.loaded() - history.references.length) / 2);
+  const asOf = history.dayAt(middle);
+  const knownAt = loader.recordedAtNear(middle);
   const views: ViewPoints[] = [];
   for (const { name, path } of viewPaths(history, asOf, knownAt)) {
     const probe = await fetch(`${service.url}${path}`, { headers: HEADERS, signal: AbortSignal.timeout(TIMEOUT_SECONDS * 1000) }).then(
@@ -168,7 +169,14 @@ async function runRebuild(): Promise<{ eventsPerSecond: number; output: string }
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   clearTimeout(timer);
   const rate = /\((\d+) events\/s\)/.exec(output)?.[1];
-  return { eventsPerSecond: code === 0 && rate !== undefined ? Number(rate) : NaN, output: output.trim().slice(-2000) };
+  if (code === 0 && rate !== undefined) return { eventsPerSecond: Number(rate), output: output.trim().slice(-2000) };
+  // A failed rebuild prints a stack: keep the lines that say what failed.
+  const reason = output
+    .split('\n')
+    .filter((line) => /error|hint|exception/i.test(line) && !/^\s+at /.test(line))
+    .slice(0, 6)
+    .join('\n');
+  return { eventsPerSecond: NaN, output: `failed (exit ${code ?? 'signal'}):\n${reason}` };
 }
 
 async function main(): Promise<void> {

@@ -20,6 +20,8 @@ export interface BucketRate {
   /** Events stored when the bucket closed. */
   readonly upTo: number;
   readonly eventsPerSecond: number;
+  /** The last bucket, not filled. */
+  readonly partial: boolean;
 }
 
 export interface HistoryLoader {
@@ -128,11 +130,17 @@ export function createHistoryLoader(history: ScaleHistory, total: number, option
       await Promise.all(Array.from({ length: options.posters }, poster));
     });
 
-  const bucketRates = (): BucketRate[] =>
-    bucketClock.map((at, i) => ({
-      upTo: (i + 1) * options.bucket,
-      eventsPerSecond: options.bucket / (Math.max(1, at - (bucketClock[i - 1] ?? 0)) / 1000),
-    }));
+  /** Whole buckets, then the partial last one (if any). */
+  const bucketRates = (): BucketRate[] => {
+    const marks = [...bucketClock.map((at, i) => ({ upTo: (i + 1) * options.bucket, at }))];
+    const whole = marks.length * options.bucket;
+    if (stored > whole) marks.push({ upTo: stored, at: clock() });
+    return marks.map((mark, i) => {
+      const previous = marks[i - 1] ?? { upTo: 0, at: 0 };
+      const seconds = Math.max(1, mark.at - previous.at) / 1000;
+      return { upTo: mark.upTo, eventsPerSecond: (mark.upTo - previous.upTo) / seconds, partial: mark.upTo % options.bucket !== 0 };
+    });
+  };
 
   const recordedAtNear = (index: number): string => {
     let found = recorded.at(-1);

@@ -81,6 +81,12 @@ export async function measureAppends(
   return { rps: result['2xx'] / seconds, p50: result.latency.p50, p99: result.latency.p99, failed: result.non2xx + result.errors };
 }
 
+/**
+ * An idle client's connection ended by the server (the bench database dropped with force at the end):
+ * without a listener the pool's 'error' event would end the process after the report.
+ */
+const ignoreIdleClientError = () => undefined;
+
 const DAY_MS = 86_400_000;
 
 /** The interval a day (YYYY-MM-DD) or a quarter (YYYY-Qn) denotes, as the service stores it. */
@@ -107,6 +113,7 @@ const text = (data: Readonly<Record<string, unknown>>, key: string): string | nu
  */
 export async function measurePgInserts(databaseUrl: string, connections: number, seconds: number, nextBody: () => EventBody): Promise<HttpPoint> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: connections });
+  pool.on('error', ignoreIdleClientError);
   const statement = `insert into event (id, type, schema_version, stream, stream_version, occurred_value, occurred_precision,
     occurred_start, occurred_end, data, sources, metadata, program_id, consortium_id, milestone)
     values ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'scale-baseline', $12, $13)`;
@@ -144,6 +151,7 @@ export interface BareRoute {
 /** A Fastify app in this process with one route: one indexed SELECT of a program's latest events over `pg`. */
 export async function startBareRoute(databaseUrl: string, poolSize: number): Promise<BareRoute> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  pool.on('error', ignoreIdleClientError);
   const sql = 'select * from event where program_id = $1 order by position desc limit 20';
   const app = Fastify({ logger: false });
   app.get<{ Params: { programId: string } }>('/bare/:programId', async (request) => {
