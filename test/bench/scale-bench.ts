@@ -135,10 +135,11 @@ async function measureCheckpoint(service: ServiceProcess, history: ScaleHistory,
   const events = await countEvents();
   log(`checkpoint at ${events} events`);
   const rss = sampleRss(service.child.pid ?? 0);
+  const rssIdleMb = await sampleRss(service.child.pid ?? 0).stop();
   const read = await measureViews(service, history, loader, bare);
   const rssMb = await rss.stop();
   const appends = await measureSingleAppends(service, history, loader);
-  return { events, ...read, rssMb, appends, eventsAfterAppends: await countEvents() };
+  return { events, ...read, rssIdleMb, rssMb, appends, eventsAfterAppends: await countEvents() };
 }
 
 async function countEvents(): Promise<number> {

@@ -26,7 +26,8 @@ export interface Checkpoint {
   readonly cutoffs: { readonly asOf: string; readonly knownAt: string };
   readonly views: readonly ViewPoints[];
   readonly bare: ViewPoints;
-  /** The service's largest VmRSS while the views were measured. */
+  /** The service's VmRSS just before the views were measured, and the largest while they were. */
+  readonly rssIdleMb: number;
   readonly rssMb: number;
   readonly appends: readonly AppendPoint[];
 }
@@ -119,7 +120,7 @@ export function printReport(report: ScaleReport): void {
     const size = v === full.bare ? report.bareSql : `${s?.status ?? '?'} ${int(s?.bytes ?? NaN)} B → ${v.status} ${int(v.bytes)} B`;
     out(`| ${v.name} | ${size} | ${s === undefined ? 'n/a' : point(s.c1)} | ${s === undefined ? 'n/a' : point(s.c32)} | ${point(v.c1)} | ${point(v.c32)} |`);
   }
-  out(`\nservice RSS (largest VmRSS while the views were measured): small ${dec(small.rssMb, 0)} MB, full ${dec(full.rssMb, 0)} MB`);
+  out(`\nservice VmRSS before → largest while the views were measured: small ${dec(small.rssIdleMb, 0)} → ${dec(small.rssMb, 0)} MB, full ${dec(full.rssIdleMb, 0)} → ${dec(full.rssMb, 0)} MB`);
   out(`rebuild (npm run projections:rebuild): ${report.rebuild.output}`);
 
   out('\ntargets (issue 9)\n');
