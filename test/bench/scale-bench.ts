@@ -174,7 +174,7 @@ async function runRebuild(): Promise<{ eventsPerSecond: number; output: string }
   // A failed rebuild prints a stack: keep the lines that say what failed.
   const reason = output
     .split('\n')
-    .filter((line) => /error|hint|exception/i.test(line) && !/^\s+at /.test(line))
+    .filter((line) => /^\w*error\b|^\s*(hint|detail|code):/i.test(line))
     .slice(0, 6)
     .join('\n');
   return { eventsPerSecond: NaN, output: `failed (exit ${code ?? 'signal'}):\n${reason}` };
