@@ -1,0 +1,239 @@
+/**
+ * `npm run bench:scale` (issue 9): loads a generated history (programs, consortiums, milestones of
+ * both scopes, two busy programs, late facts, retractions) through the HTTP API in batches, and
+ * measures in one run: the load rate per bucket of events; single milestone-fact appends beside plain
+ * `pg` INSERTs of the same rows; every view at c1 and c32 beside a bare Fastify route doing one
+ * indexed SELECT, at a small checkpoint and at the full size; the rebuild rate; the service's RSS.
+ *
+ * Needs a PostgreSQL server: DATABASE_URL, or the local one on 127.0.0.1:5432. It creates a
+ * database of its own and drops it at the end. Sizes and durations: see PARAMS below.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { databaseUrl, runAdmin } from '../support/postgres-admin.js';
+import { createScaleHistory, seededRandom, type ScaleHistory } from '../support/scale-history.js';
+import { createHistoryLoader, type HistoryLoader } from '../support/scale-load.js';
+import { measureAppends, measureGet, measurePgInserts, sampleRss, startBareRoute, type BareRoute, type HttpPoint } from '../support/scale-points.js';
+import { evaluateTargets, printReport, type Checkpoint, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
+import { findFreePort, spawnService, waitUntilReady, type ServiceProcess } from '../support/service-process.js';
+
+const env = (name: string, fallback: number): number => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
+  return value;
+};
+
+const PARAMS = {
+  events: env('SCALE_EVENTS', 1_000_000),
+  programs: env('SCALE_PROGRAMS', 1000),
+  consortiums: env('SCALE_CONSORTIUMS', 2000),
+  milestones: env('SCALE_MILESTONES', 8),
+  hotShare: env('SCALE_HOT_SHARE', 0.05),
+  lateShare: env('SCALE_LATE_SHARE', 0.1),
+  retractShare: env('SCALE_RETRACT_SHARE', 0.005),
+  seed: env('SCALE_SEED', 9),
+};
+const CHECKPOINT = env('SCALE_CHECKPOINT', 10_000);
+const BUCKET = env('SCALE_BUCKET', 100_000);
+const BATCH = env('SCALE_BATCH', 1000);
+const POSTERS = env('SCALE_POSTERS', 3);
+const SECONDS = env('BENCH_SECONDS', 5);
+const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 1);
+const TIMEOUT_SECONDS = env('SCALE_TIMEOUT_SECONDS', 10);
+const REBUILD_TIMEOUT_SECONDS = env('SCALE_REBUILD_TIMEOUT_SECONDS', 900);
+const POOL_SIZE = 16;
+const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ADMIN_KEY = `bench-admin-${randomUUID()}`;
+const HEADERS = { authorization: `Bearer ${ADMIN_KEY}` };
+const dbName = `ml_scale_bench_${Date.now()}`;
+const url = databaseUrl(SERVER, dbName);
+
+const log = (line: string) => process.stderr.write(`[scale ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+function viewPaths(history: ScaleHistory, asOf: string, knownAt: string): { name: string; path: string }[] {
+  const [hot] = history.hotPrograms;
+  const k = encodeURIComponent(knownAt);
+  return [
+    { name: 'programs', path: '/v1/programs' },
+    { name: 'program (busy)', path: `/v1/programs/${hot}` },
+    { name: 'matrix (busy)', path: `/v1/programs/${hot}/milestones` },
+    { name: 'milestone (busy)', path: `/v1/programs/${hot}/milestones/${history.milestone}` },
+    { name: 'matrix asOf', path: `/v1/programs/${hot}/milestones?asOf=${asOf}` },
+    { name: 'matrix knownAt', path: `/v1/programs/${hot}/milestones?knownAt=${k}` },
+    { name: 'matrix asOf+knownAt', path: `/v1/programs/${hot}/milestones?asOf=${asOf}&knownAt=${k}` },
+    { name: 'consortiums', path: '/v1/consortiums' },
+    { name: 'consortium status', path: `/v1/consortiums/${history.hotConsortium}/status` },
+    { name: 'timeline (busy)', path: `/v1/timeline?programId=${hot}&limit=100` },
+    { name: 'matrix (cold)', path: `/v1/programs/${history.coldProgram}/milestones` },
+  ];
+}
+
+/**
+ * After a point that left requests running (autocannon stops waiting at its timeout, the service does
+ * not), waits until /readyz, which asks the database, answers quickly again: at most one timeout long.
+ */
+async function settle(service: ServiceProcess): Promise<void> {
+  const deadline = Date.now() + TIMEOUT_SECONDS * 1000;
+  while (Date.now() < deadline) {
+    const started = performance.now();
+    const ok = await fetch(`${service.url}/readyz`, { signal: AbortSignal.timeout(TIMEOUT_SECONDS * 1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok && performance.now() - started < 50) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function measureViews(service: ServiceProcess, history: ScaleHistory, loader: HistoryLoader, bare: BareRoute): Promise<{ views: ViewPoints[]; bare: ViewPoints; cutoffs: { asOf: string; knownAt: string } }> {
+  // The middle of the facts loaded so far, in world time and in system time.
+  const middle = history.references.length + Math.floor((loader.loaded() - history.references.length) / 2);
+  const asOf = history.dayAt(middle);
+  const knownAt = loader.recordedAtNear(middle);
+  const views: ViewPoints[] = [];
+  for (const { name, path } of viewPaths(history, asOf, knownAt)) {
+    const probe = await fetch(`${service.url}${path}`, { headers: HEADERS, signal: AbortSignal.timeout(TIMEOUT_SECONDS * 1000) }).then(
+      async (r) => ({ status: r.status, bytes: (await r.text()).length }),
+      (error: unknown) => ({ status: 0, bytes: 0, error: String(error) }),
+    );
+    const target = { url: service.url, path, headers: HEADERS };
+    if (WARMUP_SECONDS > 0) await measureGet(target, 1, WARMUP_SECONDS, TIMEOUT_SECONDS);
+    const c1 = await measureGet(target, 1, SECONDS, TIMEOUT_SECONDS);
+    const c32 = await measureGet(target, 32, SECONDS, TIMEOUT_SECONDS);
+    await settle(service);
+    views.push({ name, path, status: probe.status, bytes: probe.bytes, c1, c32 });
+    log(`${name}: ${probe.status}, ${probe.bytes} B; c1 ${c1.rps.toFixed(1)}/s p50 ${c1.p50} ms; c32 ${c32.rps.toFixed(1)}/s p99 ${c32.p99} ms`);
+  }
+  const barePath = `/bare/${history.hotPrograms[0]}`;
+  const bareTarget = { url: bare.url, path: barePath, headers: {} };
+  if (WARMUP_SECONDS > 0) await measureGet(bareTarget, 1, WARMUP_SECONDS, TIMEOUT_SECONDS);
+  const bareC1 = await measureGet(bareTarget, 1, SECONDS, TIMEOUT_SECONDS);
+  const bareC32 = await measureGet(bareTarget, 32, SECONDS, TIMEOUT_SECONDS);
+  log(`bare route: c1 ${bareC1.rps.toFixed(1)}/s, c32 ${bareC32.rps.toFixed(1)}/s`);
+  return { views, bare: { name: 'bare Fastify + 1 SELECT', path: barePath, status: 200, bytes: 0, c1: bareC1, c32: bareC32 }, cutoffs: { asOf, knownAt } };
+}
+
+async function measureSingleAppends(service: ServiceProcess, history: ScaleHistory, loader: HistoryLoader): Promise<{ concurrency: number; http: HttpPoint; pg: HttpPoint }[]> {
+  const day = history.dayAt(loader.loaded());
+  const points = [];
+  for (const concurrency of [1, 8, 32]) {
+    const random = seededRandom(PARAMS.seed + concurrency);
+    const nextBody = () => history.sampleFact(random, day);
+    const pgPoint = await measurePgInserts(url, concurrency, SECONDS, nextBody);
+    const http = await measureAppends({ url: service.url, headers: HEADERS }, concurrency, SECONDS, nextBody);
+    points.push({ concurrency, http, pg: pgPoint });
+    log(`single appends c${concurrency}: http ${http.rps.toFixed(0)}/s (${http.failed} failed), pg ${pgPoint.rps.toFixed(0)}/s`);
+  }
+  return points;
+}
+
+async function measureCheckpoint(service: ServiceProcess, history: ScaleHistory, loader: HistoryLoader, bare: BareRoute): Promise<Checkpoint> {
+  const events = await countEvents();
+  log(`checkpoint at ${events} events`);
+  const rss = sampleRss(service.child.pid ?? 0);
+  const rssIdleMb = await sampleRss(service.child.pid ?? 0).stop();
+  const read = await measureViews(service, history, loader, bare);
+  const rssMb = await rss.stop();
+  const appends = await measureSingleAppends(service, history, loader);
+  return { events, ...read, rssIdleMb, rssMb, appends, eventsAfterAppends: await countEvents() };
+}
+
+async function countEvents(): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>('select count(*) as n from event');
+    return Number(rows[0]?.n ?? 0);
+  } finally {
+    await client.end();
+  }
+}
+
+/** `npm run projections:rebuild` against the bench database; its printed rate. */
+async function runRebuild(): Promise<{ eventsPerSecond: number; output: string }> {
+  const child = spawn('npm', ['run', '--silent', 'projections:rebuild'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+  }, REBUILD_TIMEOUT_SECONDS * 1000);
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  clearTimeout(timer);
+  const rate = /\((\d+) events\/s\)/.exec(output)?.[1];
+  if (code === 0 && rate !== undefined) return { eventsPerSecond: Number(rate), output: output.trim().slice(-2000) };
+  // A failed rebuild prints a stack: keep the lines that say what failed.
+  const reason = output
+    .split('\n')
+    .filter((line) => /^\w*error\b|^\s*(hint|detail|code):/i.test(line))
+    .slice(0, 6)
+    .join('\n');
+  return { eventsPerSecond: NaN, output: `failed (exit ${code ?? 'signal'}):\n${reason}` };
+}
+
+async function main(): Promise<void> {
+  await runAdmin(SERVER, `create database ${dbName}`);
+  const port = await findFreePort();
+  const service = spawnService(
+    { DATABASE_URL: url, DATABASE_POOL_SIZE: String(POOL_SIZE), ADMIN_API_KEY: ADMIN_KEY, RATE_LIMIT_PER_MINUTE: '100000000' },
+    port,
+  );
+  let bare: BareRoute | undefined;
+  try {
+    await waitUntilReady(service);
+    bare = await startBareRoute(url, POOL_SIZE);
+    const history = createScaleHistory(PARAMS);
+    const loader = createHistoryLoader(history, PARAMS.events, { url: service.url, headers: HEADERS, batchSize: BATCH, posters: POSTERS, bucket: BUCKET });
+    log(`${history.references.length} reference events, then facts up to ${PARAMS.events}`);
+    await loader.loadReferences();
+    const smallTarget = Math.max(CHECKPOINT, history.references.length + BATCH);
+    await loader.loadUntil(smallTarget);
+    const small = await measureCheckpoint(service, history, loader, bare);
+    // The single appends and the plain INSERTs stored rows too: the full size counts every row.
+    const extra = small.eventsAfterAppends - loader.loaded();
+    log(`loading to ${PARAMS.events} events (${extra} rows from the append points included)`);
+    let lastLog = Date.now();
+    const progress = setInterval(() => {
+      if (Date.now() - lastLog > 30_000) {
+        lastLog = Date.now();
+        log(`${loader.loaded()} events stored`);
+      }
+    }, 5000);
+    await loader.loadUntil(PARAMS.events - extra).finally(() => clearInterval(progress));
+    const full = await measureCheckpoint(service, history, loader, bare);
+    log('rebuilding projections');
+    const rebuild = await runRebuild();
+    log(rebuild.output);
+    const report: ScaleReport = {
+      params: { ...PARAMS, checkpoint: smallTarget, bucket: BUCKET, batch: BATCH, posters: POSTERS, seconds: SECONDS },
+      references: history.references.length,
+      history: { ...history.stats() },
+      load: loader.bucketRates(),
+      small,
+      full,
+      rebuild,
+      bareSql: bare.sql,
+      targets: [],
+    };
+    const withTargets = { ...report, targets: evaluateTargets(report) };
+    printReport(withTargets);
+    const file = process.env.SCALE_REPORT;
+    if (file !== undefined && file !== '') await writeFile(file, `${JSON.stringify(withTargets, null, 2)}\n`);
+  } finally {
+    await bare?.close();
+    service.child.kill('SIGTERM');
+    await service.exited;
+    await runAdmin(SERVER, `drop database if exists ${dbName} with (force)`);
+  }
+}
+
+await main();

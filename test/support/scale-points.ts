@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import pg from 'pg';
+import type { EventBody } from './scale-history.js';
+
+/*
+ * The measured points of the scale benchmark: GETs and single appends with autocannon, plain `pg`
+ * INSERTs of the same rows, a bare Fastify route doing one indexed SELECT, and the service's RSS.
+ */
+
+export interface HttpPoint {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** Non-2xx answers, connection errors and timeouts. */
+  readonly failed: number;
+}
+
+export interface GetTarget {
+  readonly url: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * GETs at `connections` for `seconds`. At c1 the load runs in this thread and each response time is
+ * kept to the microsecond (autocannon's histogram keeps whole milliseconds, too coarse for a 10 ms
+ * target); above, autocannon runs in a worker thread so that this thread can serve the bare route.
+ */
+export async function measureGet(target: GetTarget, connections: number, seconds: number, timeoutSeconds: number): Promise<HttpPoint> {
+  const options = { url: `${target.url}${target.path}`, headers: { ...target.headers }, connections, duration: seconds, timeout: timeoutSeconds };
+  if (connections > 1) {
+    const result = await autocannon({ ...options, workers: 1 });
+    return { rps: result['2xx'] / seconds, p50: result.latency.p50, p99: result.latency.p99, failed: result.non2xx + result.errors };
+  }
+  const times: number[] = [];
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(options, (error: unknown, done: autocannon.Result) => (error === null || error === undefined ? resolve(done) : reject(toError(error))));
+    // autocannon emits (client, statusCode, bytes, responseTime); its types omit the client.
+    instance.on('response', (...args: unknown[]) => {
+      const status = args.at(-3);
+      const time = args.at(-1);
+      if (typeof status === 'number' && status < 300 && typeof time === 'number') times.push(time);
+    });
+  });
+  const latency = percentiles(times);
+  return { rps: result['2xx'] / seconds, p50: latency.p50, p99: latency.p99, failed: result.non2xx + result.errors };
+}
+
+const toError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+
+function percentiles(values: number[]): { p50: number; p99: number } {
+  values.sort((a, b) => a - b);
+  const at = (p: number) => values[Math.min(values.length - 1, Math.floor(p * values.length))] ?? NaN;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+/** Single-event POST /v1/events at `connections`, each request a new body. */
+export async function measureAppends(
+  target: Omit<GetTarget, 'path'>,
+  connections: number,
+  seconds: number,
+  nextBody: () => EventBody,
+): Promise<HttpPoint> {
+  const result = await autocannon({
+    url: target.url,
+    connections,
+    duration: seconds,
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/events',
+        headers: { 'content-type': 'application/json', ...target.headers },
+        setupRequest: (request) => ({ ...request, body: JSON.stringify(nextBody()) }),
+      },
+    ],
+  });
+  return { rps: result['2xx'] / seconds, p50: result.latency.p50, p99: result.latency.p99, failed: result.non2xx + result.errors };
+}
+
+/**
+ * An idle client's connection ended by the server (the bench database dropped with force at the end):
+ * without a listener the pool's 'error' event would end the process after the report.
+ */
+const ignoreIdleClientError = () => undefined;
+
+const DAY_MS = 86_400_000;
+
+/** The interval a day (YYYY-MM-DD) or a quarter (YYYY-Qn) denotes, as the service stores it. */
+function intervalOf(occurredAt: string): { precision: string; start: Date; end: Date } {
+  const quarter = /^(\d{4})-Q([1-4])$/.exec(occurredAt);
+  if (quarter !== null) {
+    const year = Number(quarter[1]);
+    const q = Number(quarter[2]);
+    return { precision: 'quarter', start: new Date(Date.UTC(year, (q - 1) * 3, 1)), end: new Date(Date.UTC(year, q * 3, 1)) };
+  }
+  const start = new Date(`${occurredAt}T00:00:00Z`);
+  return { precision: 'day', start, end: new Date(start.getTime() + DAY_MS) };
+}
+
+const text = (data: Readonly<Record<string, unknown>>, key: string): string | null => {
+  const value = data[key];
+  return typeof value === 'string' ? value : null;
+};
+
+/**
+ * The same rows as the single appends, each one plain INSERT into the event table by `connections`
+ * clients. Each client writes its own stream (unique stream_version) under a program id no view reads,
+ * so the rows cost the same indexes but never show in the service's answers.
+ */
+export async function measurePgInserts(databaseUrl: string, connections: number, seconds: number, nextBody: () => EventBody): Promise<HttpPoint> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: connections });
+  pool.on('error', ignoreIdleClientError);
+  const statement = `insert into event (id, type, schema_version, stream, stream_version, occurred_value, occurred_precision,
+    occurred_start, occurred_end, data, sources, metadata, program_id, consortium_id, milestone)
+    values ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'scale-baseline', $12, $13)`;
+  const latencies: number[] = [];
+  const deadline = Date.now() + seconds * 1000;
+  try {
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        const stream = `program:scale-baseline-${randomUUID()}`;
+        for (let version = 1; Date.now() < deadline; version++) {
+          const e = nextBody();
+          const interval = intervalOf(e.occurredAt);
+          const started = performance.now();
+          await pool.query(statement, [
+            randomUUID(), e.type, stream, version, e.occurredAt, interval.precision, interval.start, interval.end,
+            JSON.stringify(e.data), JSON.stringify(e.sources ?? []), JSON.stringify({ actor: 'scale-bench', requestId: randomUUID() }),
+            text(e.data, 'consortiumId'), text(e.data, 'milestone'),
+          ]);
+          latencies.push(performance.now() - started);
+        }
+      }),
+    );
+  } finally {
+    await pool.end();
+  }
+  return { rps: latencies.length / seconds, ...percentiles(latencies), failed: 0 };
+}
+
+export interface BareRoute {
+  readonly url: string;
+  readonly sql: string;
+  close(): Promise<void>;
+}
+
+/** A Fastify app in this process with one route: one indexed SELECT of a program's latest events over `pg`. */
+export async function startBareRoute(databaseUrl: string, poolSize: number): Promise<BareRoute> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  pool.on('error', ignoreIdleClientError);
+  const sql = 'select * from event where program_id = $1 order by position desc limit 20';
+  const app = Fastify({ logger: false });
+  app.get<{ Params: { programId: string } }>('/bare/:programId', async (request) => {
+    const { rows } = await pool.query(sql, [request.params.programId]);
+    return { events: rows };
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    url,
+    sql,
+    close: async () => {
+      await app.close();
+      await pool.end();
+    },
+  };
+}
+
+/** Samples a process's VmRSS from /proc every `everyMs` until stopped; returns the largest, in MB. */
+export function sampleRss(pid: number, everyMs = 250): { stop(): Promise<number> } {
+  let maxKb = 0;
+  const read = async () => {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    maxKb = Math.max(maxKb, kb);
+  };
+  const timer = setInterval(() => void read(), everyMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await read();
+      return maxKb / 1024;
+    },
+  };
+}

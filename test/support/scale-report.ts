@@ -1,0 +1,132 @@
+import type { BucketRate } from './scale-load.js';
+import type { HttpPoint } from './scale-points.js';
+
+/* The scale benchmark's report: its figures, the targets of issue 9 as ratios, and their tables. */
+
+export interface ViewPoints {
+  readonly name: string;
+  readonly path: string;
+  /** Status and size of one answer before the load. */
+  readonly status: number;
+  readonly bytes: number;
+  readonly c1: HttpPoint;
+  readonly c32: HttpPoint;
+}
+
+export interface AppendPoint {
+  readonly concurrency: number;
+  readonly http: HttpPoint;
+  readonly pg: HttpPoint;
+}
+
+export interface Checkpoint {
+  /** Rows in the event table when the views were measured. */
+  readonly events: number;
+  readonly eventsAfterAppends: number;
+  readonly cutoffs: { readonly asOf: string; readonly knownAt: string };
+  readonly views: readonly ViewPoints[];
+  readonly bare: ViewPoints;
+  /** The service's VmRSS just before the views were measured, and the largest while they were. */
+  readonly rssIdleMb: number;
+  readonly rssMb: number;
+  readonly appends: readonly AppendPoint[];
+}
+
+export interface Target {
+  readonly what: string;
+  readonly value: number;
+  readonly limit: string;
+  readonly pass: boolean;
+}
+
+export interface ScaleReport {
+  readonly params: Readonly<Record<string, number>>;
+  readonly references: number;
+  readonly history: Readonly<Record<string, number>>;
+  readonly load: readonly BucketRate[];
+  readonly small: Checkpoint;
+  readonly full: Checkpoint;
+  readonly rebuild: { readonly eventsPerSecond: number; readonly output: string };
+  readonly bareSql: string;
+  readonly targets: readonly Target[];
+}
+
+const atLeast = (what: string, value: number, limit: number): Target => ({ what, value, limit: `≥ ${limit}`, pass: value >= limit });
+const atMost = (what: string, value: number, limit: number): Target => ({ what, value, limit: `≤ ${limit}`, pass: value <= limit });
+const appendAt = (c: Checkpoint, concurrency: number) => c.appends.find((a) => a.concurrency === concurrency);
+const CUT_VIEWS = ['matrix asOf', 'matrix knownAt', 'matrix asOf+knownAt'];
+
+/** Issue 9's targets; a missing or failed measurement gives NaN, which fails. */
+export function evaluateTargets(report: ScaleReport): Target[] {
+  const { small, full } = report;
+  const fullC8 = appendAt(full, 8);
+  const smallC8 = appendAt(small, 8);
+  // Whole buckets only, and at least two of them: one bucket compared with itself says nothing.
+  const whole = report.load.filter((b) => !b.partial);
+  const first = whole.length >= 2 ? (whole[0]?.eventsPerSecond ?? NaN) : NaN;
+  const last = whole.length >= 2 ? (whole.at(-1)?.eventsPerSecond ?? NaN) : NaN;
+  const targets: Target[] = [
+    atLeast('single append c8 ÷ plain pg INSERT c8, full size', (fullC8?.http.rps ?? NaN) / (fullC8?.pg.rps ?? NaN), 0.3),
+    atLeast('single append c8, full size ÷ small', (fullC8?.http.rps ?? NaN) / (smallC8?.http.rps ?? NaN), 0.8),
+    atLeast(`batch load rate, last ÷ first whole bucket (${whole.length} whole buckets)`, last / first, 0.7),
+  ];
+  const current = full.views.find((v) => v.name === 'matrix (busy)');
+  for (const view of full.views) {
+    const before = small.views.find((v) => v.name === view.name);
+    const broken = view.c1.failed + view.c32.failed > 0 || view.status !== 200;
+    const p50 = broken ? NaN : view.c1.p50;
+    targets.push(atMost(`${view.name}: p50 c1 ms, full size`, p50, 10));
+    targets.push(atMost(`${view.name}: p50 c1, full ÷ small`, p50 / (before?.c1.p50 ?? NaN), 1.25));
+    targets.push(atLeast(`${view.name}: rps c32 ÷ bare SELECT route`, (broken ? NaN : view.c32.rps) / full.bare.c32.rps, 0.5));
+    if (CUT_VIEWS.includes(view.name)) targets.push(atMost(`${view.name}: p50 c1 ÷ current matrix`, p50 / (current?.c1.p50 ?? NaN), 2));
+  }
+  targets.push(atLeast('rebuild events/s', report.rebuild.eventsPerSecond, 50_000));
+  targets.push(atMost('service RSS MB under the read load, full size', full.rssMb, 250));
+  return targets;
+}
+
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const dec = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(0)) : 'n/a');
+const point = (p: HttpPoint) => `${dec(p.rps, p.rps < 100 ? 1 : 0)} | ${ms(p.p50)} | ${ms(p.p99)}${p.failed > 0 ? ` (${p.failed} failed)` : ''}`;
+
+export function printReport(report: ScaleReport): void {
+  const { small, full } = report;
+  const out = (line = '') => console.log(line);
+  out(`\nscale benchmark: ${JSON.stringify(report.params)}`);
+  out(`history: ${report.references} reference events; facts ${JSON.stringify(report.history)}`);
+  out(`views at ${int(small.events)} and ${int(full.events)} rows in the event table`);
+  out(`cut-offs: small asOf=${small.cutoffs.asOf} knownAt=${small.cutoffs.knownAt}; full asOf=${full.cutoffs.asOf} knownAt=${full.cutoffs.knownAt}`);
+
+  out('\nbatch load (POST /v1/events, batches of events, load clock stopped during measurements)\n');
+  out('| batch-loaded events | events/s in this bucket |');
+  out('| ---: | ---: |');
+  for (const b of report.load) out(`| ${int(b.upTo)}${b.partial ? ' (partial)' : ''} | ${int(b.eventsPerSecond)} |`);
+
+  out('\nsingle milestone-fact appends beside plain pg INSERTs of the same rows (latencies in ms)\n');
+  out('| rows | c | HTTP POST /v1/events req/s | p50 | p99 | plain pg INSERT rows/s | p50 | p99 | ratio |');
+  out('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const c of [small, full]) {
+    for (const a of c.appends) out(`| ${int(c.events)} | ${a.concurrency} | ${point(a.http)} | ${point(a.pg)} | ${dec(a.http.rps / a.pg.rps)} |`);
+  }
+
+  out('\nviews at c1 and c32, small and full size (latencies in ms; the bare route serves from this process)\n');
+  const head = ['small c1', 'small c32', 'full c1', 'full c32'].map((h) => `${h} req/s | p50 | p99`).join(' | ');
+  out(`| view | answer (small → full) | ${head} |`);
+  out(`| --- | --- |${' ---: |'.repeat(12)}`);
+  const rows = [...full.views, full.bare];
+  for (const v of rows) {
+    const s = v === full.bare ? small.bare : small.views.find((x) => x.name === v.name);
+    const size = v === full.bare ? report.bareSql : `${s?.status ?? '?'} ${int(s?.bytes ?? NaN)} B → ${v.status} ${int(v.bytes)} B`;
+    out(`| ${v.name} | ${size} | ${s === undefined ? 'n/a' : point(s.c1)} | ${s === undefined ? 'n/a' : point(s.c32)} | ${point(v.c1)} | ${point(v.c32)} |`);
+  }
+  out(`\nservice VmRSS before → largest while the views were measured: small ${dec(small.rssIdleMb, 0)} → ${dec(small.rssMb, 0)} MB, full ${dec(full.rssIdleMb, 0)} → ${dec(full.rssMb, 0)} MB`);
+  out(`rebuild (npm run projections:rebuild): ${report.rebuild.output}`);
+
+  out('\ntargets (issue 9)\n');
+  out('| target | value | limit | result |');
+  out('| --- | ---: | --- | --- |');
+  for (const t of report.targets) out(`| ${t.what} | ${dec(t.value)} | ${t.limit} | ${t.pass ? 'PASS' : 'FAIL'} |`);
+  const passed = report.targets.filter((t) => t.pass).length;
+  out(`\n${passed} of ${report.targets.length} targets pass`);
+}
