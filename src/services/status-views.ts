@@ -9,6 +9,7 @@ import {
 import { parseFuzzyDate, type FuzzyDate } from '../domain/fuzzy-date.js';
 import type { MilestoneStatus } from '../domain/milestone-status.js';
 import type { RecordedEvent } from '../domain/recorded-event.js';
+import { certainBy, type Cutoff } from '../domain/cut-off.js';
 import { isOverdue } from '../domain/status-rules.js';
 import type { Db } from '../store/database.js';
 import { readTimeline } from '../store/event-store.js';
@@ -25,7 +26,6 @@ import {
   type CellState,
   type Definition,
   type MilestoneEntry,
-  type ReadCut,
 } from '../store/read-model.js';
 
 /*
@@ -33,7 +33,6 @@ import {
  * begun by then, and "now" for overdue) and knownAt (system time: events recorded by then). Without
  * either, the current state. Each view is a fixed number of index look-ups per row it returns.
  */
-export type Cutoff = ReadCut;
 
 export interface ProgramSummary {
   readonly programId: string;
@@ -61,6 +60,8 @@ export interface MilestoneCell {
   readonly since: FuzzyDate;
   readonly due: FuzzyDate | undefined;
   readonly overdue: boolean;
+  /** Whether the event that set the status had certainly happened by the cut-off (its interval ended). */
+  readonly certain: boolean;
   /** Every event that bears on the cell at the cut-off. */
   readonly evidenceCount: number;
   /** The latest of them, newest first in world time. */
@@ -110,6 +111,7 @@ export async function listConsortiums(db: Db, cutoff: Cutoff, page: { after: str
   };
 }
 
+/** The cells of each milestone, judged (overdue, certain) at `now`: the asOf bound, else the clock. */
 function toMilestoneViews(milestones: readonly MilestoneEntry[], cells: readonly CellState[], now: Date): MilestoneView[] {
   return milestones.map((m) => {
     const plan = MilestonePlannedData.parse(m.plan.data);
@@ -122,7 +124,7 @@ function toMilestoneViews(milestones: readonly MilestoneEntry[], cells: readonly
       due,
       cells: cells
         .filter((c) => c.programId === m.programId && c.milestone === m.milestone)
-        .map((c) => ({ ...c, due, overdue: isOverdue(c.status, due?.end, now) })),
+        .map((c) => ({ ...c, due, overdue: isOverdue(c.status, due?.end, now), certain: certainBy(c.since, now) })),
     };
   });
 }
@@ -140,7 +142,7 @@ export async function viewProgram(db: Db, programId: string, cutoff: Cutoff, now
     findMilestoneEntries(db, [programId], cutoff, milestone),
     findCells(db, { programIds: [programId], milestone }, cutoff),
   ]);
-  return { program: toProgram(programId, entry), milestones: toMilestoneViews(milestones, cells, cutoff.asOf ?? now) };
+  return { program: toProgram(programId, entry), milestones: toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now) };
 }
 
 export async function viewMilestone(db: Db, programId: string, milestone: string, cutoff: Cutoff, now: Date): Promise<MilestoneView> {
@@ -173,7 +175,7 @@ export async function viewConsortium(db: Db, consortiumId: string, cutoff: Cutof
     findMilestoneEntries(db, programIds, cutoff),
     findCells(db, { programIds, consortiumId }, cutoff),
   ]);
-  const views = toMilestoneViews(milestones, cells, cutoff.asOf ?? now);
+  const views = toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now);
   return {
     consortium: toConsortium(consortiumId, entry),
     // World-time order of definitions is not enforced: at a cut-off a program may not exist yet.
@@ -203,9 +205,9 @@ export interface TimelineEntry {
 export interface TimelineQuery {
   readonly programId?: string | undefined;
   readonly consortiumId?: string | undefined;
-  /** Events whose occurredAt begins at or after `from` and before `to`. */
+  /** Events whose occurredAt begins at or after `from` and before `toBefore`. */
   readonly from?: Date | undefined;
-  readonly to?: Date | undefined;
+  readonly toBefore?: Date | undefined;
 }
 
 /** A page of events in world-time order, retracted ones marked with the retraction that undid them. */

@@ -15,7 +15,6 @@ import type { EventMetadata, RecordedEvent } from '../domain/recorded-event.js';
 import type { Source } from '../domain/source.js';
 import type { Database, Db, EventTable } from './database.js';
 import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
-import { knownThrough } from './system-time.js';
 
 /** One event ready to be appended: validated, identified, with its subject derived. */
 export interface AppendItem {
@@ -268,13 +267,13 @@ export async function findEventsByIds(db: Db, ids: readonly string[]): Promise<M
 export interface TimelineSelection {
   readonly programId?: string | undefined;
   readonly consortiumId?: string | undefined;
-  /** Events whose occurredAt begins at or after `from` and before `to`. */
+  /** Events whose occurredAt begins at or after `from` and before `toBefore`. */
   readonly from?: Date | undefined;
-  readonly to?: Date | undefined;
-  /** World time: events that had begun by then. */
-  readonly asOf?: Date | undefined;
-  /** System time: events recorded by then, and retractions recorded by then. */
-  readonly knownAt?: Date | undefined;
+  readonly toBefore?: Date | undefined;
+  /** World time, exclusive: events that began before it. */
+  readonly worldBefore?: Date | undefined;
+  /** System time, exclusive: events, and retractions, recorded before it. */
+  readonly knownBefore?: Date | undefined;
 }
 
 export interface TimelineRow {
@@ -304,7 +303,7 @@ export async function readTimeline(
   after: { readonly start: Date; readonly position: string } | undefined,
   limit: number,
 ): Promise<TimelinePage> {
-  const { programId, consortiumId, from, to, asOf, knownAt } = selection;
+  const { programId, consortiumId, from, toBefore, worldBefore, knownBefore } = selection;
   const budget = limit * SCAN_PER_ENTRY;
   let scan = db
     .selectFrom('event')
@@ -315,8 +314,8 @@ export async function readTimeline(
   if (programId !== undefined) scan = scan.where('program_id', '=', programId);
   if (consortiumId !== undefined) scan = scan.where('consortium_id', '=', consortiumId);
   if (from !== undefined) scan = scan.where('occurred_start', '>=', from);
-  if (to !== undefined) scan = scan.where('occurred_start', '<', to);
-  if (asOf !== undefined) scan = scan.where('occurred_start', '<=', asOf);
+  if (toBefore !== undefined) scan = scan.where('occurred_start', '<', toBefore);
+  if (worldBefore !== undefined) scan = scan.where('occurred_start', '<', worldBefore);
   if (after !== undefined) {
     scan = scan.where(sql<boolean>`(occurred_start, position) > (${after.start}::timestamptz, ${after.position}::bigint)`);
   }
@@ -329,14 +328,14 @@ export async function readTimeline(
           .innerJoin('event as rx', 'rx.id', 'x.retracted_by')
           .select('x.retracted_by')
           .whereRef('x.event_id', '=', 'e.id')
-          .$if(knownAt !== undefined, (q) => q.where('rx.recorded_at', '<=', knownThrough(knownAt ?? new Date(0))))
+          .$if(knownBefore !== undefined, (q) => q.where('rx.recorded_at', '<', knownBefore ?? new Date(0)))
           .limit(1)
           .as('r'),
       (join) => join.onTrue(),
     )
     .leftJoin('event_type_rule as t', 't.type', 'e.type')
     .selectAll('e')
-    .select(['r.retracted_by', 't.role', sql<boolean>`${knownAt === undefined ? sql`true` : sql`e.recorded_at <= ${knownThrough(knownAt)}`}`.as('known')])
+    .select(['r.retracted_by', 't.role', sql<boolean>`${knownBefore === undefined ? sql`true` : sql`e.recorded_at < ${knownBefore}::timestamptz`}`.as('known')])
     .orderBy('e.occurred_start')
     .orderBy('e.position')
     .execute();

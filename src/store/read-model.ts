@@ -1,43 +1,41 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { Precision, type FuzzyDate } from '../domain/fuzzy-date.js';
 import { MilestoneStatus } from '../domain/milestone-status.js';
+import type { Cutoff } from '../domain/cut-off.js';
 import type { Db } from './database.js';
-import { knownThrough } from './system-time.js';
 
 /*
- * Reads of the read model at a cut-off (V = asOf, world time; K = knownAt, system time). Each is a
- * fixed number of statements whose work is index look-ups per row returned: nothing here reads a
- * program's or a consortium's log. A definition is in force at (V, K) when it occurred by V and was
- * recorded by K; a cell's state is its step believed at K with the greatest world key ≤ V.
+ * Reads of the read model at a cut-off: W, world time (asOf), and K, system time (knownAt), both
+ * exclusive bounds (src/domain/cut-off.ts). Each read is a fixed number of statements whose work is
+ * index look-ups per row returned: nothing here reads a program's or a consortium's log. A
+ * definition is in force at (W, K) when it began before W and was recorded before K; a cell's state
+ * is its step believed just before K with the greatest world key before W.
  */
 
-export interface ReadCut {
-  readonly asOf: Date | undefined;
-  readonly knownAt: Date | undefined;
-}
+export type ReadCut = Cutoff;
 
 /** The most evidence a cell shows; the rest is paged from the cell (SPEC §4). */
 export const CELL_EVIDENCE_LIMIT = 20;
 
 const INFINITY = sql<Date>`'infinity'::timestamptz`;
-const worldCut = (cut: ReadCut) => (cut.asOf === undefined ? INFINITY : sql<Date>`${cut.asOf}::timestamptz`);
-const knownCut = (cut: ReadCut) => (cut.knownAt === undefined ? INFINITY : knownThrough(cut.knownAt));
+const worldCut = (cut: ReadCut) => (cut.worldBefore === undefined ? INFINITY : sql<Date>`${cut.worldBefore}::timestamptz`);
+const knownCut = (cut: ReadCut) => (cut.knownBefore === undefined ? INFINITY : sql<Date>`${cut.knownBefore}::timestamptz`);
 
-/** A definition in force at the cut: occurred by V, recorded by K. */
+/** A definition in force at the cut: begun before W, recorded before K. */
 const defined = (table: string, cut: ReadCut): Expression<SqlBool> =>
-  sql<SqlBool>`${sql.ref(`${table}.occurred_start`)} <= ${worldCut(cut)} and ${sql.ref(`${table}.recorded_at`)} <= ${knownCut(cut)}`;
+  sql<SqlBool>`${sql.ref(`${table}.occurred_start`)} < ${worldCut(cut)} and ${sql.ref(`${table}.recorded_at`)} < ${knownCut(cut)}`;
 
 /** A retractable change still in force at K (retracted_at is 'infinity' until it is retracted). */
 const unretracted = (column: string, cut: ReadCut): Expression<SqlBool> =>
-  cut.knownAt === undefined
+  cut.knownBefore === undefined
     ? sql<SqlBool>`${sql.ref(column)} = 'infinity'`
-    : sql<SqlBool>`${knownThrough(cut.knownAt)} < ${sql.ref(column)}`;
+    : sql<SqlBool>`${cut.knownBefore}::timestamptz <= ${sql.ref(column)}`;
 
-/** A step row believed at K: the current timeline without K, the version believed then with it. */
+/** A step row believed just before K: the current timeline without K, the version believed then with it. */
 const believed = (cut: ReadCut): Expression<SqlBool> =>
-  cut.knownAt === undefined
+  cut.knownBefore === undefined
     ? sql<SqlBool>`s.known_to = 'infinity'`
-    : sql<SqlBool>`s.known_from <= ${knownThrough(cut.knownAt)} and ${knownThrough(cut.knownAt)} < s.known_to`;
+    : sql<SqlBool>`s.known_from < ${cut.knownBefore}::timestamptz and ${cut.knownBefore}::timestamptz <= s.known_to`;
 
 export interface Definition {
   readonly data: Record<string, unknown>;
@@ -142,7 +140,7 @@ export async function findMilestoneEntries(db: Db, programIds: readonly string[]
           .select(['r.data as r_data', 'r.schema_version as r_schema_version'])
           .whereRef('r.program_id', '=', 'm.program_id')
           .whereRef('r.milestone', '=', 'm.milestone')
-          .where(sql<SqlBool>`r.occurred_start <= ${worldCut(cut)} and r.recorded_at <= ${knownCut(cut)}`)
+          .where(sql<SqlBool>`r.occurred_start < ${worldCut(cut)} and r.recorded_at < ${knownCut(cut)}`)
           .where(unretracted('r.retracted_at', cut))
           .orderBy('r.occurred_start', 'desc')
           .orderBy('r.position', 'desc')
@@ -198,16 +196,16 @@ export interface CellState {
  * (late events, retractions), never the steps recorded after K.
  */
 const newestBelieved = (cut: ReadCut) =>
-  cut.knownAt === undefined
+  cut.knownBefore === undefined
     ? sql``
     : sql`cross join lateral (
         select s.v_start, s.v_position from cell_step s
         where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
-          and s.known_from <= ${knownThrough(cut.knownAt)} and ${knownThrough(cut.knownAt)} < s.known_to
+          and s.known_from < ${cut.knownBefore}::timestamptz and ${cut.knownBefore}::timestamptz <= s.known_to
         order by s.known_from desc, s.v_start desc, s.v_position desc limit 1
       ) newest`;
 const belowNewest = (cut: ReadCut) =>
-  cut.knownAt === undefined ? sql`` : sql`and (s.v_start, s.v_position) <= (newest.v_start, newest.v_position)`;
+  cut.knownBefore === undefined ? sql`` : sql`and (s.v_start, s.v_position) <= (newest.v_start, newest.v_position)`;
 
 export interface CellSelection {
   readonly programIds: readonly string[];
@@ -240,19 +238,19 @@ export async function findCells(db: Db, selection: CellSelection, cut: ReadCut):
     cross join lateral (
       select s.* from cell_step s
       where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
-        and s.v_start <= ${worldCut(cut)} and ${believed(cut)} ${belowNewest(cut)}
+        and s.v_start < ${worldCut(cut)} and ${believed(cut)} ${belowNewest(cut)}
       order by s.v_start desc, s.v_position desc limit 1
     ) s
     cross join lateral (
       select coalesce(array_agg(x.event_id order by x.v_start desc, x.v_position desc), '{}') as evidence from (
         select s.event_id, s.v_start, s.v_position from cell_step s
         where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
-          and s.v_start <= ${worldCut(cut)} and ${believed(cut)} ${belowNewest(cut)}
+          and s.v_start < ${worldCut(cut)} and ${believed(cut)} ${belowNewest(cut)}
         order by s.v_start desc, s.v_position desc limit ${CELL_EVIDENCE_LIMIT}
       ) x
     ) ev
     where c.program_id = any (${[...selection.programIds]}::text[])
-      and c.exists_start <= ${worldCut(cut)} and c.exists_recorded <= ${knownCut(cut)}
+      and c.exists_start < ${worldCut(cut)} and c.exists_recorded < ${knownCut(cut)}
       ${milestone === undefined ? sql`` : sql`and c.milestone = ${milestone}`}
       ${consortiumId === undefined ? sql`` : sql`and c.consortium_id in (${consortiumId}, '')`}
     order by c.program_id collate "C", c.milestone collate "C", c.consortium_id collate "C"`.execute(db);
@@ -293,7 +291,7 @@ export async function findEnrolments(db: Db, consortiumId: string, cut: ReadCut)
     left join lateral (
       select x.* from enrolment_elimination x
       where x.program_id = en.program_id and x.consortium_id = en.consortium_id
-        and x.occurred_start <= ${worldCut(cut)} and x.recorded_at <= ${knownCut(cut)} and ${unretracted('x.retracted_at', cut)}
+        and x.occurred_start < ${worldCut(cut)} and x.recorded_at < ${knownCut(cut)} and ${unretracted('x.retracted_at', cut)}
       order by x.position limit 1
     ) x on true
     where en.consortium_id = ${consortiumId} and ${defined('en', cut)}

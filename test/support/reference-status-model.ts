@@ -55,20 +55,20 @@ export interface FoldedMilestone {
 }
 
 export interface FoldCutoff {
-  /** World time: only events that had begun by then count, and "now" (for overdue) is that instant. */
+  /** World time, exclusive: only events that began before it count, and "now" (overdue, certainty) is that instant. */
   readonly asOf?: Date | undefined;
-  /** System time: only events recorded by then count, retractions included. */
+  /** System time, exclusive: only events recorded before it count, retractions included. */
   readonly knownAt?: Date | undefined;
   readonly now: Date;
 }
 
 /** The events that count under a cut-off: retracted events and retractions removed. */
 export function eventsInForce(events: readonly RecordedEvent[], cutoff: FoldCutoff): RecordedEvent[] {
-  const known = events.filter((e) => cutoff.knownAt === undefined || e.recordedAt <= cutoff.knownAt);
+  const known = events.filter((e) => cutoff.knownAt === undefined || e.recordedAt < cutoff.knownAt);
   const retracted = new Set(known.filter((e) => e.type === 'event.retracted').map((e) => String(e.data.eventId)));
   return known
     .filter((e) => e.type !== 'event.retracted' && !retracted.has(e.id))
-    .filter((e) => cutoff.asOf === undefined || e.occurredAt.start <= cutoff.asOf)
+    .filter((e) => cutoff.asOf === undefined || e.occurredAt.start < cutoff.asOf)
     .sort(byWorldTime);
 }
 

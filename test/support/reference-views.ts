@@ -23,7 +23,12 @@ export const cutQuery = (cut: Cut): string => {
   return text === '' ? '' : `?${text}`;
 };
 
-const instant = (text: string | undefined): Date | undefined => (text === undefined ? undefined : parseFuzzyDate(text)?.start);
+/** A cut-off as SPEC §2.1 words it: a calendar form covers its period, an instant its millisecond. */
+const bound = (text: string | undefined): Date | undefined => {
+  const date = text === undefined ? undefined : parseFuzzyDate(text);
+  if (date === undefined) return undefined;
+  return date.precision === 'instant' ? new Date(date.start.getTime() + 1) : date.end;
+};
 
 export interface ComparableCell {
   readonly consortiumId: string;
@@ -31,6 +36,7 @@ export interface ComparableCell {
   readonly since: string;
   readonly due: string | undefined;
   readonly overdue: boolean;
+  readonly certain: boolean;
   readonly evidenceCount: number;
   readonly evidence: readonly string[];
 }
@@ -45,7 +51,9 @@ const byConsortium = (a: ComparableCell, b: ComparableCell) => (a.consortiumId <
 
 /** What the reference model says the matrix is at the cut. */
 export async function referenceMatrix(db: Db, programId: string, cut: Cut, now: Date): Promise<ComparableMilestone[]> {
-  const folded = foldProgram(programId, await selectEvents(db, { programId }), { asOf: instant(cut.asOf), knownAt: instant(cut.knownAt), now });
+  const asOf = bound(cut.asOf);
+  const judgedAt = asOf ?? now;
+  const folded = foldProgram(programId, await selectEvents(db, { programId }), { asOf, knownAt: bound(cut.knownAt), now });
   return folded.map((m) => ({
     milestone: m.milestone,
     due: m.due?.value,
@@ -56,6 +64,7 @@ export async function referenceMatrix(db: Db, programId: string, cut: Cut, now: 
         since: c.since.value,
         due: c.due?.value,
         overdue: c.overdue,
+        certain: c.since.end.getTime() <= judgedAt.getTime(),
         evidenceCount: c.evidence.length,
         evidence: [...c.evidence].reverse().slice(0, 20),
       }))
@@ -75,6 +84,7 @@ export function comparable(view: Awaited<ReturnType<typeof matrix>>): Comparable
         since: c.since.value,
         due: c.due?.value,
         overdue: c.overdue,
+        certain: c.certain,
         evidenceCount: c.evidenceCount,
         evidence: c.evidence,
       }))

@@ -13,6 +13,8 @@ import {
   toCellOutput,
   toConsortiumOutput,
   toCutoff,
+  toCutoffEcho,
+  CutoffEcho,
   toProgramOutput,
 } from '../schemas/status-views.js';
 import type { ViewRoutesOptions } from './programs.js';
@@ -29,13 +31,18 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
         operationId: 'listConsortiums',
         summary: 'Every registered consortium, a page at a time in id order',
         querystring: z.object({ ...CutoffQuery, ...pageQuery(maxPageSize) }),
-        response: { 200: z.object({ consortiums: z.array(ConsortiumOutput), nextCursor: NextCursor }), 400: ProblemDetails },
+        response: { 200: z.object({ consortiums: z.array(ConsortiumOutput), nextCursor: NextCursor, cutoff: CutoffEcho }), 400: ProblemDetails },
       },
     },
     async (request) => {
       const { after, limit } = request.query;
-      const page = await listConsortiums(db, toCutoff(request.query), { after, limit });
-      return { consortiums: page.items.map(toConsortiumOutput), ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
+      const cutoff = toCutoff(request.query);
+      const page = await listConsortiums(db, cutoff, { after, limit });
+      return {
+        consortiums: page.items.map(toConsortiumOutput),
+        ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
+        cutoff: toCutoffEcho(cutoff),
+      };
     },
   );
 
@@ -60,6 +67,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
                 milestones: z.array(CellOutput.extend({ milestone: z.string(), title: z.string(), scope: z.string() })),
               }),
             ),
+            cutoff: CutoffEcho,
           }),
           400: ProblemDetails,
           404: ProblemDetails,
@@ -67,8 +75,10 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       },
     },
     async (request) => {
-      const view = await viewConsortium(db, request.params.consortiumId, toCutoff(request.query), now());
+      const cutoff = toCutoff(request.query);
+      const view = await viewConsortium(db, request.params.consortiumId, cutoff, now());
       return {
+        cutoff: toCutoffEcho(cutoff),
         consortium: toConsortiumOutput(view.consortium),
         programs: view.programs.map((p) => ({
           program: toProgramOutput(p.program),

@@ -14,6 +14,8 @@ import {
   ProgramOutput,
   StatusCounts,
   toCutoff,
+  toCutoffEcho,
+  CutoffEcho,
   toMilestoneOutput,
   toProgramOutput,
 } from '../schemas/status-views.js';
@@ -39,13 +41,18 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
         operationId: 'listPrograms',
         summary: 'Every registered program, a page at a time in id order',
         querystring: CutoffQuerystring.extend(pageQuery(maxPageSize)),
-        response: { 200: z.object({ programs: z.array(ProgramOutput), nextCursor: NextCursor }), 400: ProblemDetails },
+        response: { 200: z.object({ programs: z.array(ProgramOutput), nextCursor: NextCursor, cutoff: CutoffEcho }), 400: ProblemDetails },
       },
     },
     async (request) => {
       const { after, limit } = request.query;
-      const page = await listPrograms(db, toCutoff(request.query), { after, limit });
-      return { programs: page.items.map(toProgramOutput), ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
+      const cutoff = toCutoff(request.query);
+      const page = await listPrograms(db, cutoff, { after, limit });
+      return {
+        programs: page.items.map(toProgramOutput),
+        ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
+        cutoff: toCutoffEcho(cutoff),
+      };
     },
   );
 
@@ -64,6 +71,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
             milestones: z.array(
               z.object({ milestone: z.string(), title: z.string(), scope: z.string(), due: FuzzyDateOutput.optional() }),
             ),
+            cutoff: CutoffEcho,
           }),
           400: ProblemDetails,
           404: ProblemDetails,
@@ -71,8 +79,10 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       },
     },
     async (request) => {
-      const view = await viewProgram(db, request.params.programId, toCutoff(request.query), now());
+      const cutoff = toCutoff(request.query);
+      const view = await viewProgram(db, request.params.programId, cutoff, now());
       return {
+        cutoff: toCutoffEcho(cutoff),
         ...toProgramOutput(view.program),
         milestones: view.milestones.map((m) => ({
           milestone: m.milestone,
@@ -96,7 +106,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
         params: z.object({ programId: ProgramId }),
         querystring: CutoffQuerystring,
         response: {
-          200: z.object({ programId: z.string(), milestones: z.array(MilestoneOutput), counts: StatusCounts }),
+          200: z.object({ programId: z.string(), milestones: z.array(MilestoneOutput), counts: StatusCounts, cutoff: CutoffEcho }),
           400: ProblemDetails,
           404: ProblemDetails,
         },
@@ -104,7 +114,8 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
     },
     async (request, reply) => {
       const { programId } = request.params;
-      const view = await viewProgram(db, programId, toCutoff(request.query), now());
+      const cutoff = toCutoff(request.query);
+      const view = await viewProgram(db, programId, cutoff, now());
       const milestones = view.milestones.map(toMilestoneOutput);
       if (wantsCsv(request)) {
         const rows = milestones.flatMap((m) =>
@@ -124,7 +135,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
         );
         replyCsv(reply, toCsv(MATRIX_HEADER, rows), `${programId}-milestones.csv`);
       }
-      return { programId, milestones, counts: countStatuses(view.milestones.flatMap((m) => m.cells)) };
+      return { programId, milestones, counts: countStatuses(view.milestones.flatMap((m) => m.cells)), cutoff: toCutoffEcho(cutoff) };
     },
   );
 
@@ -138,12 +149,13 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
         summary: 'One milestone with its cells',
         params: z.object({ programId: ProgramId, milestone: MilestoneKey }),
         querystring: CutoffQuerystring,
-        response: { 200: MilestoneOutput, 400: ProblemDetails, 404: ProblemDetails },
+        response: { 200: MilestoneOutput.extend({ cutoff: CutoffEcho }), 400: ProblemDetails, 404: ProblemDetails },
       },
     },
     async (request) => {
       const { programId, milestone } = request.params;
-      return toMilestoneOutput(await viewMilestone(db, programId, milestone, toCutoff(request.query), now()));
+      const cutoff = toCutoff(request.query);
+      return { ...toMilestoneOutput(await viewMilestone(db, programId, milestone, cutoff, now())), cutoff: toCutoffEcho(cutoff) };
     },
   );
 };

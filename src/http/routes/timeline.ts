@@ -7,7 +7,8 @@ import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
-import { CutoffQuery, toCutoff } from '../schemas/status-views.js';
+import { CutoffEcho, CutoffQuery, toCutoff, toCutoffEcho } from '../schemas/status-views.js';
+import { endBound } from '../../domain/cut-off.js';
 import type { ViewRoutesOptions } from './programs.js';
 
 const TIMELINE_HEADER = ['occurredAt', 'start', 'end', 'type', 'stream', 'title', 'retracted', 'retractedBy', 'id', 'sources'];
@@ -25,8 +26,8 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
         querystring: z.object({
           programId: ProgramId.optional(),
           consortiumId: ConsortiumId.optional(),
-          from: FuzzyDateInput.optional().meta({ description: 'Only events that begin at or after the start of this date' }),
-          to: FuzzyDateInput.optional().meta({ description: 'Only events that begin before the start of this date' }),
+          from: FuzzyDateInput.optional().meta({ description: 'Only events that begin at or after the start of this date (from=2026-06: from 1 June)' }),
+          to: FuzzyDateInput.optional().meta({ description: 'Only events that begin by the end of this date (to=2026-06: through 30 June)' }),
           ...CutoffQuery,
           ...pageQuery(maxPageSize),
         }),
@@ -39,6 +40,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
               }),
             ),
             nextCursor: NextCursor,
+            cutoff: CutoffEcho,
           }),
           400: ProblemDetails,
         },
@@ -46,7 +48,8 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
     },
     async (request, reply) => {
       const { programId, consortiumId, from, to, after, limit } = request.query;
-      const page = await timeline(db, { programId, consortiumId, from: from?.start, to: to?.start }, toCutoff(request.query), { after, limit });
+      const cutoff = toCutoff(request.query);
+      const page = await timeline(db, { programId, consortiumId, from: from?.start, toBefore: to === undefined ? undefined : endBound(to) }, cutoff, { after, limit });
       const events = page.items.map(({ event, retractedBy }) => ({
         ...toEventEnvelope(event),
         retracted: retractedBy !== undefined,
@@ -67,7 +70,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
         ]);
         replyCsv(reply, toCsv(TIMELINE_HEADER, rows), 'timeline.csv');
       }
-      return { events, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
+      return { events, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }), cutoff: toCutoffEcho(cutoff) };
     },
   );
 };

@@ -1,25 +1,40 @@
 import { z } from 'zod';
 import { MilestoneStatus } from '../../domain/milestone-status.js';
 import { MilestoneScope } from '../../domain/event-data.js';
-import { FuzzyDateInput } from '../../domain/fuzzy-date.js';
+import { FuzzyDateInput, type FuzzyDate } from '../../domain/fuzzy-date.js';
+import { endBound, lastCovered, type Cutoff } from '../../domain/cut-off.js';
 import type { ConsortiumSummary, MilestoneCell, MilestoneView, ProgramSummary } from '../../services/status-views.js';
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
 
-/** asOf and knownAt, accepted by every view; a calendar form stands for its first instant (UTC). */
+/** asOf and knownAt, accepted by every view (SPEC §2.1: a calendar form stands for the end of its period). */
 export const CutoffQuery = {
   asOf: FuzzyDateInput.optional().meta({
-    description: 'World time: only events that had begun by then count, and overdue is judged at that instant',
-    examples: ['2026-06-30'],
+    description:
+      'World time: only events that had begun by then count, and overdue and certainty are judged then. ' +
+      'A calendar form covers its whole period: asOf=2026-06 is the end of June',
   }),
   knownAt: FuzzyDateInput.optional().meta({
-    description: 'System time: only events recorded by then count (retractions too)',
-    examples: ['2026-06-01T00:00:00Z'],
+    description:
+      'System time: only events recorded by then count (retractions too): "what did we believe on K". ' +
+      'A calendar form covers its whole period; an instant covers its millisecond',
   }),
 };
 
-export const toCutoff = (query: { asOf?: { start: Date } | undefined; knownAt?: { start: Date } | undefined }) => ({
-  asOf: query.asOf?.start,
-  knownAt: query.knownAt?.start,
+export const toCutoff = (query: { asOf?: FuzzyDate | undefined; knownAt?: FuzzyDate | undefined }): Cutoff => ({
+  worldBefore: query.asOf === undefined ? undefined : endBound(query.asOf),
+  knownBefore: query.knownAt === undefined ? undefined : endBound(query.knownAt),
+});
+
+export const CutoffEcho = z
+  .object({
+    asOf: z.iso.datetime().optional().meta({ description: 'The last instant asOf covers, as resolved' }),
+    knownAt: z.iso.datetime().optional().meta({ description: 'The last instant knownAt covers, as resolved' }),
+  })
+  .meta({ id: 'ResolvedCutoff', description: 'The instants the cut-offs were resolved to; empty without cut-offs' });
+
+export const toCutoffEcho = (cut: Cutoff) => ({
+  ...(cut.worldBefore !== undefined && { asOf: lastCovered(cut.worldBefore).toISOString() }),
+  ...(cut.knownBefore !== undefined && { knownAt: lastCovered(cut.knownBefore).toISOString() }),
 });
 
 export const StatusCounts = z
@@ -40,6 +55,9 @@ export const CellOutput = z
     since: FuzzyDateOutput.meta({ description: 'occurredAt of the event that set the status' }),
     due: FuzzyDateOutput.optional(),
     overdue: z.boolean(),
+    certain: z.boolean().meta({
+      description: 'Whether the event that set the status had certainly happened by the cut-off (its interval had ended), or only possibly',
+    }),
     evidenceCount: z.int().meta({ description: 'How many events bear on the cell at the cut-off' }),
     evidence: z
       .array(z.uuid())
@@ -53,6 +71,7 @@ export const toCellOutput = (cell: MilestoneCell) => ({
   since: toFuzzyDateOutput(cell.since),
   ...(cell.due !== undefined && { due: toFuzzyDateOutput(cell.due) }),
   overdue: cell.overdue,
+  certain: cell.certain,
   evidenceCount: cell.evidenceCount,
   evidence: [...cell.evidence],
 });

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { programWithConsortium } from '../support/events.js';
+import { get, record } from '../support/http.js';
+import { useTestApp } from '../support/test-app.js';
+import { cell } from '../support/views.js';
+
+/* SPEC §2.1: cut-offs and range ends given in a calendar form mean what a person means by them. */
+
+const t = useTestApp();
+
+describe('cut-offs and ranges in calendar forms', () => {
+  it('takes from=2026-06&to=2026-06 as all of June: an event of 20 June in, one of 1 July out', async () => {
+    const { programId, events } = programWithConsortium('june');
+    await record(t.app, ...events);
+    const [june20, july1, may31] = await record(
+      t.app,
+      { type: 'seminar.held', occurredAt: '2026-06-20', data: { programId, title: 'Daejeon seminar' } },
+      { type: 'seminar.held', occurredAt: '2026-07-01', data: { programId, title: 'July seminar' } },
+      { type: 'seminar.held', occurredAt: '2026-05-31T23:59:59Z', data: { programId, title: 'May seminar' } },
+    );
+
+    const response = await get(t.app, `/v1/timeline?programId=${programId}&from=2026-06&to=2026-06`);
+
+    expect(response.status).toBe(200);
+    const ids = (response.body as { events: { id: string }[] }).events.map((e) => e.id);
+    expect(ids).toContain(june20?.id);
+    expect(ids).not.toContain(july1?.id);
+    expect(ids).not.toContain(may31?.id);
+  });
+
+  it('says a 2026-Q2 pilot start is in progress but not certain as of 15 May, and certain as of 15 July', async () => {
+    const { programId, consortiumId, events } = programWithConsortium('q2');
+    await record(t.app, ...events);
+    await record(t.app, { type: 'pilot.started', occurredAt: '2026-Q2', data: { programId, consortiumId, milestone: 'defense-pilot' } });
+
+    const may = await cell(t.app, programId, 'defense-pilot', consortiumId, '?asOf=2026-05-15');
+    const july = await cell(t.app, programId, 'defense-pilot', consortiumId, '?asOf=2026-07-15');
+
+    expect(may).toMatchObject({ status: 'in_progress', since: { value: '2026-Q2' }, certain: false });
+    expect(july).toMatchObject({ status: 'in_progress', since: { value: '2026-Q2' }, certain: true });
+  });
+
+  it('counts a June completion as certain as of June, and echoes the instants it resolved the cut-offs to', async () => {
+    const { programId, consortiumId, events } = programWithConsortium('echo');
+    await record(t.app, ...events);
+    const [done] = await record(t.app, { type: 'pilot.completed', occurredAt: '2026-06', data: { programId, consortiumId, milestone: 'defense-pilot' } });
+
+    const response = await get(t.app, `/v1/programs/${programId}/milestones/defense-pilot?asOf=2026-06&knownAt=${done?.recordedAt ?? ''}`);
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      cutoff: { asOf: '2026-06-30T23:59:59.999Z', knownAt: done?.recordedAt },
+      cells: [{ consortiumId, status: 'achieved', certain: true }],
+    });
+    const before = await get(t.app, `/v1/programs/${programId}/milestones/defense-pilot?asOf=2026-05`);
+    expect(before.body).toMatchObject({ cutoff: { asOf: '2026-05-31T23:59:59.999Z' }, cells: [{ status: 'planned' }] });
+  });
+});
