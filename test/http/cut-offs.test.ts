@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { programWithConsortium } from '../support/events.js';
 import { get, record } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
@@ -22,7 +23,7 @@ describe('cut-offs and ranges in calendar forms', () => {
     const response = await get(t.app, `/v1/timeline?programId=${programId}&from=2026-06&to=2026-06`);
 
     expect(response.status).toBe(200);
-    const ids = (response.body as { events: { id: string }[] }).events.map((e) => e.id);
+    const ids = z.object({ events: z.array(z.object({ id: z.string() })) }).parse(response.body).events.map((e) => e.id);
     expect(ids).toContain(june20?.id);
     expect(ids).not.toContain(july1?.id);
     expect(ids).not.toContain(may31?.id);
