@@ -85,6 +85,8 @@ const programs: SeedRequest = {
         title: 'MOU with the Ministry of National Defense to build a defense AI model',
         due: '2026-05',
         scope: 'consortium',
+        // SK Telecom's alone: the other consortiums enrolled in defense-ax have no cell for it.
+        consortiums: ['skt'],
       },
     },
     {
@@ -96,6 +98,8 @@ const programs: SeedRequest = {
         title: 'Pilot of a lightweight defense model',
         due: '2026-Q2',
         scope: 'consortium',
+        // SK Telecom's alone: the other consortiums enrolled in defense-ax have no cell for it.
+        consortiums: ['skt'],
       },
     },
     {

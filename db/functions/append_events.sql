@@ -61,12 +61,17 @@ begin
              (select jsonb_build_object('ordinal', i.ordinal, 'kind', q.req ->> 'kind', 'key', q.req ->> 'key',
                        'reason', case when r.key is null then 'unknown'
                                       when q.req ->> 'enrolment' is null then 'consortium_required'
-                                      else 'not_enrolled' end)
+                                      when not g.enrolled then 'not_enrolled'
+                                      else 'not_participant' end)
               from jsonb_array_elements(i.requires) with ordinality as q(req, k)
               left join reference r on r.kind = q.req ->> 'kind' and r.key = q.req ->> 'key'
-              where r.key is null or (r.scope = 'consortium' and q.req ->> 'wholeMilestone' is null
-                                      and (q.req ->> 'enrolment' is null or not exists (
-                      select 1 from reference en where en.kind = 'enrolment' and en.key = q.req ->> 'enrolment')))
+              cross join lateral (
+                select exists (select 1 from reference en where en.kind = 'enrolment' and en.key = q.req ->> 'enrolment') as enrolled,
+                       exists (select 1 from reference p where p.kind = 'participant' and p.key = q.req ->> 'participant') as participant
+              ) g
+              where r.key is null
+                 or (r.scope in ('consortium', 'participants') and q.req ->> 'wholeMilestone' is null
+                     and (q.req ->> 'enrolment' is null or not g.enrolled or (r.scope = 'participants' and not g.participant)))
               order by q.k limit 1) as missing_reference
       from items i join heads h on h.name = i.stream join counts c on c.stream = i.stream
     ), written as (
@@ -140,7 +145,8 @@ begin
       select jsonb_build_object('ordinal', n.ordinal, 'kind', q.req ->> 'kind', 'key', q.req ->> 'key',
                'reason', case when f.scope is null then 'unknown'
                               when q.req ->> 'enrolment' is null then 'consortium_required'
-                              else 'not_enrolled' end)
+                              when not g.enrolled then 'not_enrolled'
+                              else 'not_participant' end)
       from jsonb_array_elements(n.requires) with ordinality as q(req, k)
       cross join lateral (
         select coalesce(
@@ -149,11 +155,17 @@ begin
             where b.ordinal < n.ordinal and b.kind = q.req ->> 'kind' and b.key = q.req ->> 'key' limit 1)
         ) as scope
       ) f
-      where f.scope is null
-         or (f.scope = 'consortium' and q.req ->> 'wholeMilestone' is null and (q.req ->> 'enrolment' is null or not (
-               exists (select 1 from reference r where r.kind = 'enrolment' and r.key = q.req ->> 'enrolment')
+      cross join lateral (
+        select exists (select 1 from reference r where r.kind = 'enrolment' and r.key = q.req ->> 'enrolment')
                or exists (select 1 from batch_definitions b
-                          where b.ordinal < n.ordinal and b.kind = 'enrolment' and b.key = q.req ->> 'enrolment'))))
+                          where b.ordinal < n.ordinal and b.kind = 'enrolment' and b.key = q.req ->> 'enrolment') as enrolled,
+               exists (select 1 from reference r where r.kind = 'participant' and r.key = q.req ->> 'participant')
+               or exists (select 1 from batch_definitions b
+                          where b.ordinal < n.ordinal and b.kind = 'participant' and b.key = q.req ->> 'participant') as participant
+      ) g
+      where f.scope is null
+         or (f.scope in ('consortium', 'participants') and q.req ->> 'wholeMilestone' is null
+             and (q.req ->> 'enrolment' is null or not g.enrolled or (f.scope = 'participants' and not g.participant)))
       order by q.k limit 1
     ) as missing_reference
     from numbered n
@@ -170,8 +182,11 @@ begin
   ), written as (
     insert into event (id, type, schema_version, stream, stream_version, occurred_value, occurred_precision,
                        occurred_start, occurred_end, recorded_at, data, sources, metadata, program_id, consortium_id, milestone)
-    select v.id, v.type, v.schema_version, v.stream, v.stream_version, v.occurred_value, v.occurred_precision,
-           v.occurred_start, v.occurred_end, v_recorded_at, v.data, coalesce(v.sources, '[]'), v.metadata,
+    -- A retraction may give no occurredAt: it then occurred when it was recorded (SPEC §2).
+    select v.id, v.type, v.schema_version, v.stream, v.stream_version,
+           coalesce(v.occurred_value, to_char(v_recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
+           coalesce(v.occurred_precision, 'instant'), coalesce(v.occurred_start, v_recorded_at),
+           coalesce(v.occurred_end, v_recorded_at), v_recorded_at, v.data, coalesce(v.sources, '[]'), v.metadata,
            v.program_id, v.consortium_id, v.milestone
     from verified v order by v.ordinal
     returning *

@@ -26,7 +26,8 @@ begin
       select * into v_plan from milestone_entry m where m.program_id = p_program and m.milestone = p_milestone;
       select * into v_enrolment from enrolment_entry en where en.program_id = p_program and en.consortium_id = p_consortium;
       if v_plan.event_id is null or v_plan.recorded_at > b.recorded_at
-         or (p_consortium <> '' and (v_enrolment.event_id is null or v_enrolment.recorded_at > b.recorded_at)) then
+         or (p_consortium <> '' and (v_enrolment.event_id is null or v_enrolment.recorded_at > b.recorded_at))
+         or (p_consortium <> '' and v_plan.participants is not null and not p_consortium = any (v_plan.participants)) then
         continue;
       end if;
       insert into milestone_cell (program_id, milestone, consortium_id, status, since_value, since_precision, since_start,

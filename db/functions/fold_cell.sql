@@ -83,11 +83,14 @@ begin
       v_since_end := r.occurred_end;
       v_set_by := r.id;
     end if;
-    v_count := v_count + 1;
+    -- What defines the cell (its plan, the enrolment) is not evidence of its status (SPEC §4).
+    if r.role not in ('plan', 'enrolment') then
+      v_count := v_count + 1;
+    end if;
     insert into cell_step (program_id, milestone, consortium_id, v_start, v_position, event_id, known_from, status,
-                           since_value, since_precision, since_start, since_end, set_by, evidence_count)
+                           since_value, since_precision, since_start, since_end, set_by, evidential, evidence_count)
     values (p_program, p_milestone, p_consortium, r.occurred_start, r.position, r.id, p_known, v_status,
-            v_since_value, v_since_precision, v_since_start, v_since_end, v_set_by, v_count);
+            v_since_value, v_since_precision, v_since_start, v_since_end, v_set_by, r.role not in ('plan', 'enrolment'), v_count);
     v_last_start := r.occurred_start;
     v_last_position := r.position;
   end loop;

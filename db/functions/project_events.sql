@@ -25,9 +25,11 @@ begin
   from event e join event_type_rule r on r.type = e.type
   where e.id = any (p_ids) and r.role = 'consortium'
   on conflict do nothing;
-  insert into milestone_entry (program_id, milestone, scope, schema_version, data, occurred_value, occurred_precision,
-                               occurred_start, occurred_end, recorded_at, position, event_id)
-  select e.program_id, e.milestone, e.data ->> 'scope', e.schema_version, e.data, e.occurred_value, e.occurred_precision,
+  insert into milestone_entry (program_id, milestone, scope, participants, schema_version, data, occurred_value,
+                               occurred_precision, occurred_start, occurred_end, recorded_at, position, event_id)
+  select e.program_id, e.milestone, e.data ->> 'scope',
+         case when e.data ? 'consortiums' then array(select jsonb_array_elements_text(e.data -> 'consortiums')) end,
+         e.schema_version, e.data, e.occurred_value, e.occurred_precision,
          e.occurred_start, e.occurred_end, e.recorded_at, e.position, e.id
   from event e join event_type_rule r on r.type = e.type
   where e.id = any (p_ids) and r.role = 'plan'

@@ -1,6 +1,6 @@
 -- The cells each of these events bears on (SPEC §4), from the registries, never from the log:
 --   a fact: the cell it names (the program's own for a program-scope milestone);
---   a plan or a reschedule: every cell of the milestone;
+--   a plan or a reschedule: every cell of the milestone (of each consortium it concerns);
 --   an enrolment or an elimination: the consortium's cells in the program;
 --   a retraction: whatever the event it retracts bore on.
 -- A cell whose milestone or enrolment is not defined yet is named all the same; apply_to_cell
@@ -23,14 +23,17 @@ begin
   )
   select s.program_id, s.milestone, case when m.scope = 'program' then '' else s.consortium_id end, s.id, s.recorded_at, s.position
   from subject s join milestone_entry m on m.program_id = s.program_id and m.milestone = s.milestone
-  where s.role = 'fact' and (m.scope = 'program' or s.consortium_id is not null)
+  where s.role = 'fact'
+    and (m.scope = 'program' or (s.consortium_id is not null and (m.participants is null or s.consortium_id = any (m.participants))))
   union all
   select s.program_id, s.milestone, coalesce(en.consortium_id, ''), s.id, s.recorded_at, s.position
   from subject s join milestone_entry m on m.program_id = s.program_id and m.milestone = s.milestone
   left join enrolment_entry en on m.scope = 'consortium' and en.program_id = s.program_id
+                             and (m.participants is null or en.consortium_id = any (m.participants))
   where s.role in ('plan', 'reschedule') and (m.scope = 'program' or en.consortium_id is not null)
   union all
   select s.program_id, m.milestone, s.consortium_id, s.id, s.recorded_at, s.position
   from subject s join milestone_entry m on m.program_id = s.program_id and m.scope = 'consortium'
-  where s.role in ('enrolment', 'elimination') and s.consortium_id is not null;
+  where s.role in ('enrolment', 'elimination') and s.consortium_id is not null
+    and (m.participants is null or s.consortium_id = any (m.participants));
 end $$;

@@ -20,6 +20,14 @@ import { sql, type Kysely } from 'kysely';
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`drop function refresh_touched_cells(jsonb)`.execute(db);
+  // A milestone planned for some consortiums only (milestone.planned v2) is defined with scope
+  // 'participants', and each consortium it concerns as a 'participant' ('c@p/m'), so that a fact
+  // about another consortium is refused like any unknown reference.
+  await sql`alter table reference drop constraint reference_kind_check`.execute(db);
+  await sql`alter table reference add constraint reference_kind_check
+    check (kind in ('program', 'consortium', 'milestone', 'enrolment', 'participant'))`.execute(db);
+  await sql`alter table reference drop constraint reference_scope_check`.execute(db);
+  await sql`alter table reference add constraint reference_scope_check check (scope in ('program', 'consortium', 'participants'))`.execute(db);
   await sql`drop function refresh_milestone_cell(text, text, text, uuid[])`.execute(db);
   await sql`drop function touched_milestone_cells(uuid[])`.execute(db);
 
@@ -62,6 +70,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       program_id text not null,
       milestone text not null,
       scope text not null check (scope in ('program', 'consortium')),
+      -- The consortiums a consortium-scope milestone concerns (milestone.planned v2); null: all enrolled.
+      participants text[],
       ${occurred},
       primary key (program_id, milestone)
     )`.execute(db);
@@ -119,6 +129,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       since_start timestamptz not null,
       since_end timestamptz not null,
       set_by uuid not null,
+      -- Whether the event is evidence of the cell's status: definitions (plan, enrolment) are not.
+      evidential boolean not null,
       evidence_count integer not null
     )`.execute(db);
   // The timeline believed now, and every version for system-time cut-offs.

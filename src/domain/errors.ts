@@ -43,7 +43,7 @@ export class VersionConflictError extends DomainError {
   }
 }
 
-export type UnknownReferenceReason = 'unknown' | 'consortium_required' | 'not_enrolled';
+export type UnknownReferenceReason = 'unknown' | 'consortium_required' | 'not_enrolled' | 'not_participant';
 
 export class UnknownReferenceError extends DomainError {
   readonly code = 'unknown_reference';
@@ -52,19 +52,27 @@ export class UnknownReferenceError extends DomainError {
     readonly kind: ReferenceKind,
     readonly key: string,
     readonly reason: UnknownReferenceReason,
+    /** The closest existing ids, for a near miss ("did you mean …?"). */
+    readonly suggestions: readonly string[] = [],
   ) {
-    super(describeReference(kind, key, reason));
+    super(describeReference(kind, key, reason) + (suggestions.length === 0 ? '' : `; did you mean ${suggestions.map((id) => `'${id}'`).join(' or ')}?`));
   }
 }
 
 function describeReference(kind: ReferenceKind, key: string, reason: UnknownReferenceReason): string {
   switch (reason) {
-    case 'unknown':
-      return `unknown ${describeKey(kind, key)}`;
+    case 'unknown': {
+      const [consortium, program] = key.split('@');
+      return kind === 'enrolment'
+        ? `consortium '${consortium}' is not enrolled in program '${program}': enrol it first (consortium.enrolled)`
+        : `unknown ${describeKey(kind, key)}`;
+    }
     case 'consortium_required':
       return `${describeKey(kind, key)} is consortium-scoped: name the consortium (consortiumId)`;
     case 'not_enrolled':
       return `${describeKey(kind, key)} is consortium-scoped and the consortium is not enrolled in that program`;
+    case 'not_participant':
+      return `${describeKey(kind, key)} concerns only the consortiums its plan names, and not this one`;
   }
 }
 
@@ -76,6 +84,8 @@ function describeKey(kind: ReferenceKind, key: string): string {
       return `milestone '${right}' of program '${left}'`;
     case 'enrolment':
       return `enrolment of consortium '${left}' in program '${right}'`;
+    case 'participant':
+      return `participation of consortium '${left}' in milestone '${right}'`;
     default:
       return `${kind} '${key}'`;
   }

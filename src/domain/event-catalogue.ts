@@ -43,7 +43,12 @@ export interface EventTypeInfo {
  */
 export const EVENT_TYPES = {
   'program.registered': { schemaVersion: 1, kind: 'reference', role: 'program', summary: 'A program exists.' },
-  'milestone.planned': { schemaVersion: 1, kind: 'reference', role: 'plan', summary: 'A program plans a milestone.' },
+  'milestone.planned': {
+    schemaVersion: 2,
+    kind: 'reference',
+    role: 'plan',
+    summary: 'A program plans a milestone, for every enrolled consortium or for some.',
+  },
   'milestone.rescheduled': { schemaVersion: 1, kind: 'reference', role: 'reschedule', summary: "A milestone's due date moves." },
   'consortium.registered': { schemaVersion: 1, kind: 'reference', role: 'consortium', summary: 'A consortium exists.' },
   'consortium.enrolled': { schemaVersion: 1, kind: 'reference', role: 'enrolment', summary: 'A consortium joins a program.' },

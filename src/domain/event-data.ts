@@ -25,12 +25,27 @@ export const MILESTONE_SCOPES = ['program', 'consortium'] as const;
 export const MilestoneScope = z.enum(MILESTONE_SCOPES);
 export type MilestoneScope = z.infer<typeof MilestoneScope>;
 
-export const MilestonePlannedData = z.strictObject({
+/** milestone.planned, version 1 (released): kept to read and to publish; upcast on read to version 2. */
+export const MilestonePlannedDataV1 = z.strictObject({
   programId: ProgramId,
   milestone: MilestoneKey,
   title: text(300),
   due: FuzzyDateText.optional(),
   scope: MilestoneScope,
+});
+
+/** milestone.planned, version 2: `consortiums` names the enrolled consortiums a consortium-scope milestone concerns. */
+export const MilestonePlannedData = MilestonePlannedDataV1.extend({
+  consortiums: z
+    .array(ConsortiumId)
+    .min(1)
+    .max(100)
+    .refine((ids) => new Set(ids).size === ids.length, 'each consortium once')
+    .optional()
+    .meta({ description: 'For scope "consortium": the enrolled consortiums it concerns; absent, every enrolled consortium' }),
+}).refine((data) => data.scope === 'consortium' || data.consortiums === undefined, {
+  message: 'consortiums applies to a consortium-scope milestone only',
+  path: ['consortiums'],
 });
 
 export const MilestoneRescheduledData = z.strictObject({

@@ -2,13 +2,14 @@ import type { MilestoneScope } from './event-data.js';
 import type { EventPayload } from './event-catalogue.js';
 import { streamName } from './identifiers.js';
 
-export type ReferenceKind = 'program' | 'consortium' | 'milestone' | 'enrolment';
+export type ReferenceKind = 'program' | 'consortium' | 'milestone' | 'enrolment' | 'participant';
 
 /** Something an event brings into existence. */
 export interface ReferenceDefinition {
   readonly kind: ReferenceKind;
   readonly key: string;
-  readonly scope?: MilestoneScope;
+  /** A milestone's: 'participants' for a consortium-scope milestone that concerns some consortiums only. */
+  readonly scope?: MilestoneScope | 'participants';
 }
 
 /**
@@ -19,6 +20,8 @@ export interface ReferenceRequirement {
   readonly kind: ReferenceKind;
   readonly key: string;
   readonly enrolment?: string;
+  /** For a milestone that concerns some consortiums only: the participation the fact needs. */
+  readonly participant?: string;
   /** A milestone named as a whole (a reschedule), whatever its scope: no consortium needed. */
   readonly wholeMilestone?: true;
 }
@@ -36,6 +39,8 @@ export interface EventSubject {
 
 export const milestoneKey = (programId: string, milestone: string): string => `${programId}/${milestone}`;
 export const enrolmentKey = (consortiumId: string, programId: string): string => `${consortiumId}@${programId}`;
+export const participantKey = (consortiumId: string, programId: string, milestone: string): string =>
+  `${consortiumId}@${programId}/${milestone}`;
 
 interface FactData {
   readonly programId?: string | undefined;
@@ -52,9 +57,14 @@ function factSubject(data: FactData): EventSubject {
     requires.push({
       kind: 'milestone',
       key: milestoneKey(programId, milestone),
-      ...(consortiumId !== undefined && { enrolment: enrolmentKey(consortiumId, programId) }),
+      ...(consortiumId !== undefined && {
+        enrolment: enrolmentKey(consortiumId, programId),
+        participant: participantKey(consortiumId, programId, milestone),
+      }),
     });
   }
+  // A fact about a consortium in a program it is not enrolled in would never show in its status.
+  if (programId !== undefined && consortiumId !== undefined) requires.push({ kind: 'enrolment', key: enrolmentKey(consortiumId, programId) });
   const stream =
     consortiumId !== undefined ? streamName('consortium', consortiumId) : streamName('program', programId ?? '');
   return { stream, programId, consortiumId, milestone, retracts: undefined, requires, defines: [] };
@@ -81,12 +91,15 @@ export function subjectOf(event: EventPayload): EventSubject {
       return about(streamName('program', programId), { programId, defines: [{ kind: 'program', key: programId }] });
     }
     case 'milestone.planned': {
-      const { programId, milestone, scope } = event.data;
+      const { programId, milestone, scope, consortiums } = event.data;
       return about(streamName('program', programId), {
         programId,
         milestone,
         requires: [{ kind: 'program', key: programId }],
-        defines: [{ kind: 'milestone', key: milestoneKey(programId, milestone), scope }],
+        defines: [
+          { kind: 'milestone', key: milestoneKey(programId, milestone), scope: consortiums === undefined ? scope : 'participants' },
+          ...(consortiums ?? []).map((c): ReferenceDefinition => ({ kind: 'participant', key: participantKey(c, programId, milestone) })),
+        ],
       });
     }
     case 'milestone.rescheduled': {

@@ -52,7 +52,12 @@ export const ProposedEvent = z
       proposal('milestone.achieved'),
       proposal('milestone.missed'),
       proposal('milestone.cancelled'),
-      proposal('event.retracted'),
+      z.strictObject({
+        type: z.literal('event.retracted'),
+        data: EVENT_DATA_SCHEMAS['event.retracted'],
+        ...proposalFields,
+        occurredAt: FuzzyDateInput.optional().meta({ description: 'When the correction was made; defaults to recordedAt' }),
+      }),
     ],
     { error: (issue) => (issue.code === 'invalid_union' ? unknownTypeMessage(issue.input) : undefined) },
   )

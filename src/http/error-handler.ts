@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isDomainError, type KnownDomainError } from '../domain/errors.js';
+import type { ReferenceKind } from '../domain/event-references.js';
 import { toFieldErrors, type IssueLike } from './field-errors.js';
 import { problem, PROBLEM_MEDIA_TYPE, type ProblemDetails } from './problem.js';
 
@@ -34,6 +35,15 @@ export class UnsupportedCharsetError extends Error {
     super(`the request body must be UTF-8 JSON, not charset=${charset}`);
   }
 }
+
+/** The field of an event's data that names each kind of reference: where a refused one points. */
+const REFERENCE_FIELD = {
+  program: 'programId',
+  consortium: 'consortiumId',
+  milestone: 'milestone',
+  enrolment: 'consortiumId',
+  participant: 'consortiumId',
+} as const satisfies Record<ReferenceKind, string>;
 
 /** The one place where errors become HTTP responses: RFC 9457 problem+json, always. */
 function toProblem(error: unknown): ProblemDetails {
@@ -72,7 +82,11 @@ function domainProblem(error: KnownDomainError): ProblemDetails {
     }
     case 'unknown_reference': {
       const e = error;
-      return problem('unknown-reference', e.message, { reference: { kind: e.kind, key: e.key }, ...at(e.eventIndex) });
+      return problem('unknown-reference', e.message, {
+        reference: { kind: e.kind, key: e.key },
+        ...(e.suggestions.length > 0 && { suggestions: [...e.suggestions] }),
+        pointer: `/events/${e.eventIndex}/data/${REFERENCE_FIELD[e.kind]}`,
+      });
     }
     case 'already_defined': {
       const e = error;

@@ -6,6 +6,9 @@ import type { ProposedEvent } from '../domain/proposed-event.js';
 import type { RecordedEvent } from '../domain/recorded-event.js';
 import type { Db } from '../store/database.js';
 import { appendEvents, type AppendItem } from '../store/event-store.js';
+import { findReferenceCandidates } from '../store/references.js';
+import { UnknownReferenceError } from '../domain/errors.js';
+import { closestIds } from '../domain/near-miss.js';
 
 export interface RecordEventsCommand {
   readonly events: readonly ProposedEvent[];
@@ -55,12 +58,25 @@ export async function recordEvents(
     actor: command.principal.keyId,
     idempotencyKey: command.idempotencyKey,
     requestHash: command.idempotencyKey === undefined ? undefined : digest(command.events),
+  }).catch(async (error: unknown) => {
+    throw await withSuggestions(db, error);
   });
   // A replay returns the events of the first request, whose ids are not the ones drawn here.
   const drawn = new Set(items.map((item) => item.id));
   const stored = recorded.filter((event) => drawn.has(event.id)).length;
   observe?.({ stored, replayed: stored === 0 && recorded.length > 0 });
   return recorded;
+}
+
+/** An unknown id refused with the closest existing ones named, where there is a near miss (SPEC §3). */
+async function withSuggestions(db: Db, error: unknown): Promise<unknown> {
+  if (!(error instanceof UnknownReferenceError) || error.reason !== 'unknown') return error;
+  // Inside a caller's transaction the refused append has aborted it: then there is nothing to read.
+  const candidates = await findReferenceCandidates(db, error.kind, error.key).catch(() => []);
+  const near = closestIds(error.key, candidates);
+  if (near.length === 0) return error;
+  const shown = error.kind === 'milestone' ? near.map((key) => key.slice(key.indexOf('/') + 1)) : near;
+  return new UnknownReferenceError(error.eventIndex, error.kind, error.key, error.reason, shown);
 }
 
 /** The same body parses to the same proposals, so their JSON identifies the request. */

@@ -11,6 +11,7 @@ import type { MilestoneStatus } from '../domain/milestone-status.js';
 import type { RecordedEvent } from '../domain/recorded-event.js';
 import { certainBy, type Cutoff } from '../domain/cut-off.js';
 import { isOverdue } from '../domain/status-rules.js';
+import { upcast } from '../domain/upcasting.js';
 import type { Db } from '../store/database.js';
 import { readTimeline } from '../store/event-store.js';
 import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor } from '../store/page-cursor.js';
@@ -114,7 +115,7 @@ export async function listConsortiums(db: Db, cutoff: Cutoff, page: { after: str
 /** The cells of each milestone, judged (overdue, certain) at `now`: the asOf bound, else the clock. */
 function toMilestoneViews(milestones: readonly MilestoneEntry[], cells: readonly CellState[], now: Date): MilestoneView[] {
   return milestones.map((m) => {
-    const plan = MilestonePlannedData.parse(m.plan.data);
+    const plan = MilestonePlannedData.parse(upcast('milestone.planned', m.plan).data);
     const rescheduled = m.rescheduled === undefined ? undefined : MilestoneRescheduledData.parse(m.rescheduled.data).due;
     const due = parseFuzzyDate(rescheduled ?? plan.due ?? '');
     return {

@@ -35,6 +35,14 @@ export interface StreamTable {
   version: number;
 }
 
+/** What exists, and from which event on: checked by every append (see db/functions/append_events.sql). */
+export interface ReferenceTable {
+  kind: string;
+  key: string;
+  scope: string | null;
+  position: string;
+}
+
 export interface RetractionTable {
   event_id: string;
   retracted_by: string;
@@ -44,6 +52,7 @@ export interface Database {
   event: EventTable;
   stream: StreamTable;
   retraction: RetractionTable;
+  reference: ReferenceTable;
   milestone_cell: MilestoneCellTable;
   cell_step: CellStepTable;
   event_type_rule: EventTypeRuleTable;
@@ -110,6 +119,7 @@ export interface CellStepTable {
   since_start: Date;
   since_end: Date;
   set_by: string;
+  evidential: boolean;
   evidence_count: number;
 }
 

@@ -13,6 +13,7 @@ import type { EventSubject } from '../domain/event-references.js';
 import { Precision, type FuzzyDate } from '../domain/fuzzy-date.js';
 import type { EventMetadata, RecordedEvent } from '../domain/recorded-event.js';
 import type { Source } from '../domain/source.js';
+import { upcast } from '../domain/upcasting.js';
 import type { Database, Db, EventTable } from './database.js';
 import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
 
@@ -22,7 +23,8 @@ export interface AppendItem {
   readonly type: string;
   readonly schemaVersion: number;
   readonly expectedVersion: number | undefined;
-  readonly occurredAt: FuzzyDate;
+  /** Absent for a retraction that gives none: the store then takes its recordedAt. */
+  readonly occurredAt: FuzzyDate | undefined;
   readonly data: unknown;
   readonly sources: readonly Source[];
   readonly metadata: EventMetadata;
@@ -96,10 +98,10 @@ function toFunctionInput(item: AppendItem, ordinal: number) {
     schema_version: item.schemaVersion,
     stream: subject.stream ?? null,
     expected_version: item.expectedVersion ?? null,
-    occurred_value: item.occurredAt.value,
-    occurred_precision: item.occurredAt.precision,
-    occurred_start: item.occurredAt.start.toISOString(),
-    occurred_end: item.occurredAt.end.toISOString(),
+    occurred_value: item.occurredAt?.value ?? null,
+    occurred_precision: item.occurredAt?.precision ?? null,
+    occurred_start: item.occurredAt?.start.toISOString() ?? null,
+    occurred_end: item.occurredAt?.end.toISOString() ?? null,
     data: item.data,
     sources: item.sources,
     metadata: item.metadata,
@@ -112,13 +114,13 @@ function toFunctionInput(item: AppendItem, ordinal: number) {
   };
 }
 
-const ReferenceKind = z.enum(['program', 'consortium', 'milestone', 'enrolment']);
+const ReferenceKind = z.enum(['program', 'consortium', 'milestone', 'enrolment', 'participant']);
 const ConflictDetail = z.object({ ordinal: z.int(), stream: z.string(), expectedVersion: z.int(), currentVersion: z.int() });
 const ReferenceDetail = z.object({
   ordinal: z.int(),
   kind: ReferenceKind,
   key: z.string(),
-  reason: z.enum(['unknown', 'consortium_required', 'not_enrolled']),
+  reason: z.enum(['unknown', 'consortium_required', 'not_enrolled', 'not_participant']),
 });
 const DuplicateDetail = z.object({ ordinal: z.int(), kind: ReferenceKind, key: z.string() });
 const RetractionDetail = z.object({
@@ -164,11 +166,13 @@ function translateAppendError(error: unknown, request: AppendRequest): unknown {
   }
 }
 
+/** A stored row as readers see it: its data upcast to the type's current schema version. */
 function toRecordedEvent(row: EventRow): RecordedEvent {
+  const { schemaVersion, data } = upcast(row.type, { schemaVersion: row.schema_version, data: row.data });
   return {
     id: row.id,
     type: row.type,
-    schemaVersion: row.schema_version,
+    schemaVersion,
     stream: row.stream,
     streamVersion: row.stream_version,
     position: Number(row.position),
@@ -179,7 +183,7 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
       end: row.occurred_end,
     },
     recordedAt: row.recorded_at,
-    data: row.data,
+    data,
     sources: row.sources,
     metadata: row.metadata,
   };

@@ -245,7 +245,7 @@ export async function findCells(db: Db, selection: CellSelection, cut: ReadCut):
       select coalesce(array_agg(x.event_id order by x.v_start desc, x.v_position desc), '{}') as evidence from (
         select s.event_id, s.v_start, s.v_position from cell_step s
         where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
-          and s.v_start < ${worldCut(cut)} and ${believed(cut)} ${belowNewest(cut)}
+          and s.v_start < ${worldCut(cut)} and ${believed(cut)} ${belowNewest(cut)} and s.evidential
         order by s.v_start desc, s.v_position desc limit ${CELL_EVIDENCE_LIMIT}
       ) x
     ) ev

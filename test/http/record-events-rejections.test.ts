@@ -153,7 +153,7 @@ describe('POST /v1/events refuses references to what does not exist, and stores 
       expect(status).toBe(422);
       expect(problem.type).toBe('/problems/unknown-reference');
       expect(problem.detail).toMatch(detail);
-      expect(problem).toMatchObject({ pointer: '/events/0' });
+      expect(problem.pointer).toMatch(/^\/events\/0\/data\/(programId|consortiumId|milestone)$/);
     });
 
   unknown('an unknown program', () => ({ programId: 'no-such-program', title: 'x' }), 'seminar.held', /unknown program 'no-such-program'/);
@@ -171,7 +171,7 @@ describe('POST /v1/events refuses references to what does not exist, and stores 
     'milestone.started',
     /consortium-scoped: name the consortium/,
   );
-  unknown('the elimination of a consortium not enrolled', () => ({ programId, consortiumId: outsider }), 'consortium.eliminated', /enrolment of consortium/);
+  unknown('the elimination of a consortium not enrolled', () => ({ programId, consortiumId: outsider }), 'consortium.eliminated', /is not enrolled in program/);
 
   it('a retraction of an unknown event: 422', async () => {
     const { status, problem } = await refused(() => post(t.app, fact({ eventId: randomUUID(), reason: 'wrong' }, 'event.retracted')));
@@ -224,7 +224,7 @@ describe('POST /v1/events refuses references to what does not exist, and stores 
     );
 
     expect(status).toBe(422);
-    expect(problem).toMatchObject({ pointer: '/events/2' });
+    expect(problem.pointer).toMatch(/^\/events\/2\/data\//);
   });
 
   it('a batch may define something and refer to it in a later event', async () => {

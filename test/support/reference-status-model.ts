@@ -109,6 +109,8 @@ export function foldProgram(programId: string, events: readonly RecordedEvent[],
       scope === 'program'
         ? [{ consortiumId: undefined, status: 'planned', since: undefined, changed: false, evidence: [] }]
         : enrolments
+            // A plan that names its consortiums concerns those alone (milestone.planned v2).
+            .filter((e) => !Array.isArray(plan.data.consortiums) || plan.data.consortiums.includes(text(e, 'consortiumId')))
             .map((e): CellState => ({ consortiumId: text(e, 'consortiumId'), status: 'planned', since: undefined, changed: false, evidence: [] }))
             // Code-point order, as the projection sorts (collate "C").
             .sort((a, b) => ((a.consortiumId ?? '') < (b.consortiumId ?? '') ? -1 : 1));
@@ -120,7 +122,8 @@ export function foldProgram(programId: string, events: readonly RecordedEvent[],
       if (event.type === 'milestone.rescheduled' && bearsOnMilestone) due = parseFuzzyDate(text(event, 'due') ?? '') ?? due;
       for (const cell of cells) {
         if (!bearsOn(event, cell, scope, bearsOnMilestone)) continue;
-        cell.evidence.push(event.id);
+        // Definitions make the cell; they are not evidence of its status.
+        if (event.type !== 'milestone.planned' && event.type !== 'consortium.enrolled') cell.evidence.push(event.id);
         if ((event === plan || event.type === 'consortium.enrolled') && !cell.changed) {
           // While nothing has moved it, a cell is planned since its latest defining event.
           cell.since = event.occurredAt;

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { EVENT_DATA_SCHEMAS, EVENT_TYPE_NAMES, EVENT_TYPES, type EventTypeInfo } from '../../domain/event-catalogue.js';
 import { MilestoneStatus } from '../../domain/milestone-status.js';
+import { PAST_VERSIONS } from '../../domain/upcasting.js';
 
 const EventTypeDescription = z
   .object({
@@ -10,7 +11,10 @@ const EventTypeDescription = z
     kind: z.enum(['reference', 'fact', 'correction']),
     summary: z.string(),
     effect: MilestoneStatus.optional().meta({ description: 'The status a fact gives the milestone it names' }),
-    dataSchema: z.record(z.string(), z.unknown()).meta({ description: 'JSON Schema (draft 2020-12) of `data`' }),
+    dataSchema: z.record(z.string(), z.unknown()).meta({ description: 'JSON Schema (draft 2020-12) of `data`, current version' }),
+    pastVersions: z
+      .array(z.object({ schemaVersion: z.int(), dataSchema: z.record(z.string(), z.unknown()) }))
+      .meta({ description: 'Earlier released versions of `data`: events stored with them are upcast to the current one on read' }),
   })
   .meta({ id: 'EventType' });
 
@@ -24,6 +28,10 @@ const CATALOGUE = EVENT_TYPE_NAMES.map((type) => {
     summary: info.summary,
     ...(info.effect !== undefined && { effect: info.effect }),
     dataSchema: z.toJSONSchema(EVENT_DATA_SCHEMAS[type], { io: 'input', unrepresentable: 'any' }),
+    pastVersions: (PAST_VERSIONS[type] ?? []).map((past) => ({
+      schemaVersion: past.version,
+      dataSchema: z.toJSONSchema(past.schema, { io: 'input', unrepresentable: 'any' }),
+    })),
   };
 });
 
