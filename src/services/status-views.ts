@@ -13,7 +13,8 @@ import { certainBy, type Cutoff } from '../domain/cut-off.js';
 import { isOverdue } from '../domain/status-rules.js';
 import { upcast } from '../domain/upcasting.js';
 import type { Db } from '../store/database.js';
-import { readTimeline } from '../store/event-store.js';
+import { findEventsByIds, readTimeline } from '../store/event-store.js';
+import { toEvidenceEntry, type EvidenceEntry } from '../domain/evidence.js';
 import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor } from '../store/page-cursor.js';
 import {
   findCells,
@@ -67,6 +68,8 @@ export interface MilestoneCell {
   readonly evidenceCount: number;
   /** The latest of them, newest first in world time. */
   readonly evidence: readonly string[];
+  /** The same, each with its type, date, title and sources, when the view was asked to expand them. */
+  readonly evidenceEntries: readonly EvidenceEntry[] | undefined;
 }
 
 export interface MilestoneView {
@@ -125,7 +128,13 @@ function toMilestoneViews(milestones: readonly MilestoneEntry[], cells: readonly
       due,
       cells: cells
         .filter((c) => c.programId === m.programId && c.milestone === m.milestone)
-        .map((c) => ({ ...c, due, overdue: isOverdue(c.status, due?.end, now), certain: certainBy(c.since, now) })),
+        .map((c) => ({
+          ...c,
+          due,
+          overdue: isOverdue(c.status, due?.end, now),
+          certain: certainBy(c.since, now),
+          evidenceEntries: undefined,
+        })),
     };
   });
 }
@@ -135,19 +144,55 @@ export interface ProgramView {
   readonly milestones: readonly MilestoneView[];
 }
 
+/** What a view shows besides the statuses: the evidence as entries rather than ids. */
+export interface ViewOptions {
+  readonly expandEvidence: boolean;
+}
+
+/** The cells' evidence as entries: one look-up by id for every cell of the view (at most 20 each). */
+async function expanded(db: Db, views: readonly MilestoneView[], options: ViewOptions): Promise<MilestoneView[]> {
+  if (!options.expandEvidence) return [...views];
+  const events = await findEventsByIds(db, [...new Set(views.flatMap((m) => m.cells.flatMap((c) => c.evidence)))]);
+  return views.map((m) => ({
+    ...m,
+    cells: m.cells.map((c) => ({
+      ...c,
+      evidenceEntries: c.evidence.flatMap((id) => {
+        const event = events.get(id);
+        return event === undefined ? [] : [toEvidenceEntry(event)];
+      }),
+    })),
+  }));
+}
+
 /** A program and its milestones at the cut-off, each with its cells. */
-export async function viewProgram(db: Db, programId: string, cutoff: Cutoff, now: Date, milestone?: string): Promise<ProgramView> {
+export async function viewProgram(
+  db: Db,
+  programId: string,
+  cutoff: Cutoff,
+  now: Date,
+  options: ViewOptions = { expandEvidence: false },
+  milestone?: string,
+): Promise<ProgramView> {
   const entry = await findProgramEntry(db, programId, cutoff);
   if (entry === undefined) throw new SubjectNotFoundError('program', programId);
   const [milestones, cells] = await Promise.all([
     findMilestoneEntries(db, [programId], cutoff, milestone),
     findCells(db, { programIds: [programId], milestone }, cutoff),
   ]);
-  return { program: toProgram(programId, entry), milestones: toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now) };
+  const views = toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now);
+  return { program: toProgram(programId, entry), milestones: await expanded(db, views, options) };
 }
 
-export async function viewMilestone(db: Db, programId: string, milestone: string, cutoff: Cutoff, now: Date): Promise<MilestoneView> {
-  const view = await viewProgram(db, programId, cutoff, now, milestone);
+export async function viewMilestone(
+  db: Db,
+  programId: string,
+  milestone: string,
+  cutoff: Cutoff,
+  now: Date,
+  options: ViewOptions = { expandEvidence: false },
+): Promise<MilestoneView> {
+  const view = await viewProgram(db, programId, cutoff, now, options, milestone);
   const found = view.milestones[0];
   if (found === undefined) throw new SubjectNotFoundError('milestone', `${programId}/${milestone}`);
   return found;
@@ -166,7 +211,13 @@ export interface ConsortiumView {
 }
 
 /** A consortium, each program it is enrolled in at the cut-off, and its cells there (and the program-wide ones). */
-export async function viewConsortium(db: Db, consortiumId: string, cutoff: Cutoff, now: Date): Promise<ConsortiumView> {
+export async function viewConsortium(
+  db: Db,
+  consortiumId: string,
+  cutoff: Cutoff,
+  now: Date,
+  options: ViewOptions = { expandEvidence: false },
+): Promise<ConsortiumView> {
   const entry = await findConsortiumEntry(db, consortiumId, cutoff);
   if (entry === undefined) throw new SubjectNotFoundError('consortium', consortiumId);
   const enrolments = await findEnrolments(db, consortiumId, cutoff);
@@ -176,7 +227,7 @@ export async function viewConsortium(db: Db, consortiumId: string, cutoff: Cutof
     findMilestoneEntries(db, programIds, cutoff),
     findCells(db, { programIds, consortiumId }, cutoff),
   ]);
-  const views = toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now);
+  const views = await expanded(db, toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now), options);
   return {
     consortium: toConsortium(consortiumId, entry),
     // World-time order of definitions is not enforced: at a cut-off a program may not exist yet.

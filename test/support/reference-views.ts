@@ -86,7 +86,7 @@ export function comparable(view: Awaited<ReturnType<typeof matrix>>): Comparable
         overdue: c.overdue,
         certain: c.certain,
         evidenceCount: c.evidenceCount,
-        evidence: c.evidence,
+        evidence: c.evidence.map((entry) => (typeof entry === 'string' ? entry : entry.id)),
       }))
       .sort(byConsortium),
   }));

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { ConsortiumId } from '../../domain/identifiers.js';
 import { listConsortiums, viewConsortium } from '../../services/status-views.js';
 import { ProblemDetails } from '../problem.js';
+import { replyCsv, toCsv, wantsCsv } from '../csv.js';
+import { CELL_CSV_HEADER, cellCsvRow } from '../schemas/cell-csv.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
 import {
@@ -13,6 +15,7 @@ import {
   toCellOutput,
   toConsortiumOutput,
   toCutoff,
+  ExpandQuery,
   toCutoffEcho,
   CutoffEcho,
   toProgramOutput,
@@ -20,6 +23,9 @@ import {
 import type { ViewRoutesOptions } from './programs.js';
 
 const TAGS = ['views'];
+
+/** One row per cell: the consortium's own, and its programs' program-scope cells (consortium column empty). */
+const CONSORTIUM_HEADER = ['consortiumId', 'programId', 'milestone', 'title', 'scope', 'cellConsortiumId', ...CELL_CSV_HEADER];
 
 export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db, now, maxPageSize }) => {
   app.get(
@@ -53,9 +59,10 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       schema: {
         tags: TAGS,
         operationId: 'getConsortiumStatus',
-        summary: 'A consortium, each program it is in, and each milestone cell there',
+        summary: 'A consortium, each program it is in, and each milestone cell there (also text/csv)',
+        produces: ['application/json', 'text/csv'],
         params: z.object({ consortiumId: ConsortiumId }),
-        querystring: z.object(CutoffQuery),
+        querystring: z.object({ ...CutoffQuery, ...ExpandQuery }),
         response: {
           200: z.object({
             consortium: ConsortiumOutput,
@@ -74,9 +81,17 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const cutoff = toCutoff(request.query);
-      const view = await viewConsortium(db, request.params.consortiumId, cutoff, now());
+      const { consortiumId } = request.params;
+      const csv = wantsCsv(request);
+      const view = await viewConsortium(db, consortiumId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
+      if (csv) {
+        const rows = view.programs.flatMap((p) =>
+          p.milestones.map((m) => [consortiumId, p.program.programId, m.cell.milestone, m.title, m.scope, m.cell.consortiumId ?? '', ...cellCsvRow(m.cell)]),
+        );
+        replyCsv(reply, toCsv(CONSORTIUM_HEADER, rows), `${consortiumId}-status.csv`);
+      }
       return {
         cutoff: toCutoffEcho(cutoff),
         consortium: toConsortiumOutput(view.consortium),

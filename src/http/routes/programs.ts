@@ -4,6 +4,7 @@ import { MilestoneKey, ProgramId } from '../../domain/identifiers.js';
 import { listPrograms, viewMilestone, viewProgram } from '../../services/status-views.js';
 import type { Db } from '../../services/database-handle.js';
 import { replyCsv, toCsv, wantsCsv } from '../csv.js';
+import { CELL_CSV_HEADER, cellCsvRow } from '../schemas/cell-csv.js';
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
@@ -14,6 +15,7 @@ import {
   ProgramOutput,
   StatusCounts,
   toCutoff,
+  ExpandQuery,
   toCutoffEcho,
   CutoffEcho,
   toMilestoneOutput,
@@ -29,7 +31,7 @@ export interface ViewRoutesOptions {
 const TAGS = ['views'];
 const CutoffQuerystring = z.object(CutoffQuery);
 
-const MATRIX_HEADER = ['programId', 'milestone', 'title', 'scope', 'consortiumId', 'status', 'since', 'due', 'overdue', 'evidenceCount', 'evidence'];
+const MATRIX_HEADER = ['programId', 'milestone', 'title', 'scope', 'consortiumId', ...CELL_CSV_HEADER];
 
 export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db, now, maxPageSize }) => {
   app.get(
@@ -104,7 +106,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
         summary: "Every milestone of a program with each cell's status, and a count per status (also text/csv)",
         produces: ['application/json', 'text/csv'],
         params: z.object({ programId: ProgramId }),
-        querystring: CutoffQuerystring,
+        querystring: CutoffQuerystring.extend(ExpandQuery),
         response: {
           200: z.object({ programId: z.string(), milestones: z.array(MilestoneOutput), counts: StatusCounts, cutoff: CutoffEcho }),
           400: ProblemDetails,
@@ -115,24 +117,12 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
     async (request, reply) => {
       const { programId } = request.params;
       const cutoff = toCutoff(request.query);
-      const view = await viewProgram(db, programId, cutoff, now());
+      const csv = wantsCsv(request);
+      // A spreadsheet gets the sources of the evidence too: it cannot follow ids.
+      const view = await viewProgram(db, programId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
       const milestones = view.milestones.map(toMilestoneOutput);
-      if (wantsCsv(request)) {
-        const rows = milestones.flatMap((m) =>
-          m.cells.map((c) => [
-            programId,
-            m.milestone,
-            m.title,
-            m.scope,
-            c.consortiumId,
-            c.status,
-            c.since.value,
-            c.due?.value,
-            c.overdue,
-            c.evidenceCount,
-            c.evidence.join(' '),
-          ]),
-        );
+      if (csv) {
+        const rows = view.milestones.flatMap((m) => m.cells.map((c) => [programId, m.milestone, m.title, m.scope, c.consortiumId, ...cellCsvRow(c)]));
         replyCsv(reply, toCsv(MATRIX_HEADER, rows), `${programId}-milestones.csv`);
       }
       return { programId, milestones, counts: countStatuses(view.milestones.flatMap((m) => m.cells)), cutoff: toCutoffEcho(cutoff) };
@@ -148,14 +138,15 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
         operationId: 'getMilestone',
         summary: 'One milestone with its cells',
         params: z.object({ programId: ProgramId, milestone: MilestoneKey }),
-        querystring: CutoffQuerystring,
+        querystring: CutoffQuerystring.extend(ExpandQuery),
         response: { 200: MilestoneOutput.extend({ cutoff: CutoffEcho }), 400: ProblemDetails, 404: ProblemDetails },
       },
     },
     async (request) => {
       const { programId, milestone } = request.params;
       const cutoff = toCutoff(request.query);
-      return { ...toMilestoneOutput(await viewMilestone(db, programId, milestone, cutoff, now())), cutoff: toCutoffEcho(cutoff) };
+      const options = { expandEvidence: request.query.expand === 'evidence' };
+      return { ...toMilestoneOutput(await viewMilestone(db, programId, milestone, cutoff, now(), options)), cutoff: toCutoffEcho(cutoff) };
     },
   );
 };

@@ -5,6 +5,8 @@ import { FuzzyDateInput, type FuzzyDate } from '../../domain/fuzzy-date.js';
 import { endBound, lastCovered, type Cutoff } from '../../domain/cut-off.js';
 import type { ConsortiumSummary, MilestoneCell, MilestoneView, ProgramSummary } from '../../services/status-views.js';
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
+import type { EvidenceEntry } from '../../domain/evidence.js';
+import { Source } from '../../domain/source.js';
 
 /** asOf and knownAt, accepted by every view (SPEC §2.1: a calendar form stands for the end of its period). */
 export const CutoffQuery = {
@@ -48,6 +50,29 @@ export function countStatuses(cells: readonly { status: MilestoneStatus }[]): St
   return counts;
 }
 
+export const EvidenceEntryOutput = z
+  .object({
+    id: z.uuid(),
+    type: z.string(),
+    occurredAt: FuzzyDateOutput,
+    title: z.string().meta({ description: 'A short title: the event\'s own, else what it names' }),
+    sources: z.array(Source),
+  })
+  .meta({ id: 'EvidenceEntry' });
+
+const toEvidenceEntryOutput = (entry: EvidenceEntry) => ({
+  id: entry.id,
+  type: entry.type,
+  occurredAt: toFuzzyDateOutput(entry.occurredAt),
+  title: entry.title,
+  sources: [...entry.sources],
+});
+
+/** `expand=evidence`: each cell's evidence as entries with their sources, not bare ids. */
+export const ExpandQuery = {
+  expand: z.enum(['evidence']).optional().meta({ description: 'evidence: show each evidence entry with its type, date, title and sources' }),
+};
+
 export const CellOutput = z
   .object({
     consortiumId: z.string().optional().meta({ description: 'Absent for a program-scope milestone' }),
@@ -60,8 +85,12 @@ export const CellOutput = z
     }),
     evidenceCount: z.int().meta({ description: 'How many events bear on the cell at the cut-off' }),
     evidence: z
-      .array(z.uuid())
-      .meta({ description: 'The latest events that bear on the cell (at most 20), newest first in world time' }),
+      .union([z.array(z.uuid()), z.array(EvidenceEntryOutput)])
+      .meta({
+        description:
+          'The latest events that bear on the cell (at most 20), newest first in world time: their ids, ' +
+          'or with expand=evidence each with its type, date, title and sources',
+      }),
   })
   .meta({ id: 'MilestoneCell' });
 
@@ -73,7 +102,7 @@ export const toCellOutput = (cell: MilestoneCell) => ({
   overdue: cell.overdue,
   certain: cell.certain,
   evidenceCount: cell.evidenceCount,
-  evidence: [...cell.evidence],
+  evidence: cell.evidenceEntries === undefined ? [...cell.evidence] : cell.evidenceEntries.map(toEvidenceEntryOutput),
 });
 
 export const MilestoneOutput = z

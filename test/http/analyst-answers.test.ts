@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { consortiumEnrolled, consortiumRegistered, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
+import { call, get, post, problemOf, record } from '../support/http.js';
+import { useTestApp } from '../support/test-app.js';
+import { matrix } from '../support/views.js';
+
+/* Issue 11's acceptance: participants, references that explain, evidence with sources, CSV. */
+
+const t = useTestApp();
+
+async function countEvents(programId: string): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from event where program_id = ${programId}`.execute(t.database.db);
+  return rows[0]?.n ?? 0;
+}
+
+/** A program with two consortiums enrolled and an MOU milestone that concerns the first alone. */
+async function defenseProgram() {
+  const programId = uniqueId('defense');
+  const [skt, naver] = [uniqueId('skt'), uniqueId('naver')];
+  await record(
+    t.app,
+    programRegistered(programId),
+    ...[skt, naver].flatMap((c) => [consortiumRegistered(c), consortiumEnrolled(c, programId)]),
+    {
+      type: 'milestone.planned',
+      occurredAt: '2026-H1',
+      data: { programId, milestone: 'defense-model-mou', title: 'MOU with the defense ministry', due: '2026-05', scope: 'consortium', consortiums: [skt] },
+    },
+  );
+  return { programId, skt, naver };
+}
+
+describe('participants (milestone.planned v2)', () => {
+  it('gives a milestone planned for one consortium a cell for it and none for another enrolled consortium', async () => {
+    const { programId, skt, naver } = await defenseProgram();
+
+    const view = await matrix(t.app, programId);
+
+    expect(view.milestones[0]?.cells.map((c) => c.consortiumId)).toEqual([skt]);
+    const refused = await post(t.app, { type: 'mou.signed', occurredAt: '2026-05', data: { programId, consortiumId: naver, milestone: 'defense-model-mou', parties: ['Naver Cloud', 'MND'], title: 'MOU' } });
+    expect(refused.status).toBe(422);
+    expect(problemOf(refused).detail).toContain('concerns only');
+  });
+
+  it('reads a version 1 milestone.planned already stored back as version 2, and publishes both schemas', async () => {
+    const programId = uniqueId('legacy');
+    await record(t.app, programRegistered(programId));
+    const id = randomUUID();
+    await sql`
+      insert into event (id, type, schema_version, stream, stream_version, occurred_value, occurred_precision, occurred_start,
+                         occurred_end, data, metadata, program_id, milestone)
+      values (${id}, 'milestone.planned', 1, ${`program:${programId}-v1`}, 1, '2026', 'year', '2026-01-01', '2027-01-01',
+              ${JSON.stringify({ programId, milestone: 'old', title: 'Planned under version 1', scope: 'consortium' })}::jsonb,
+              '{"actor": "migration", "requestId": "legacy"}'::jsonb, ${programId}, 'old')`.execute(t.database.db);
+
+    const stored = await get(t.app, `/v1/events/${id}`);
+    const types = await get(t.app, '/v1/event-types');
+
+    expect(stored.body).toMatchObject({ schemaVersion: 2, data: { scope: 'consortium', title: 'Planned under version 1' } });
+    const planned = z
+      .object({ eventTypes: z.array(z.object({ type: z.string(), schemaVersion: z.int(), dataSchema: z.record(z.string(), z.unknown()), pastVersions: z.array(z.object({ schemaVersion: z.int(), dataSchema: z.record(z.string(), z.unknown()) })) })) })
+      .parse(types.body)
+      .eventTypes.find((e) => e.type === 'milestone.planned');
+    expect(planned?.schemaVersion).toBe(2);
+    expect(JSON.stringify(planned?.dataSchema)).toContain('consortiums');
+    expect(planned?.pastVersions.map((v) => v.schemaVersion)).toEqual([1]);
+    expect(JSON.stringify(planned?.pastVersions[0]?.dataSchema)).not.toContain('consortiums');
+  });
+});
+
+describe('references that are checked and explained', () => {
+  it('refuses pilot facts for a consortium not enrolled in the program with 422, and stores nothing', async () => {
+    const { programId, events } = programWithConsortium('pilot');
+    const outsider = uniqueId('outsider');
+    await record(t.app, ...events, consortiumRegistered(outsider));
+    const before = await countEvents(programId);
+
+    const started = await post(t.app, { type: 'pilot.started', occurredAt: '2026-05', data: { programId, consortiumId: outsider } });
+    const completed = await post(t.app, { type: 'pilot.completed', occurredAt: '2026-06', data: { programId, consortiumId: outsider } });
+
+    for (const response of [started, completed]) {
+      expect(response.status).toBe(422);
+      expect(problemOf(response).detail).toContain(`consortium '${outsider}' is not enrolled in program '${programId}'`);
+    }
+    expect(await countEvents(programId)).toBe(before);
+  });
+
+  it("answers a misspelt milestone with 422 naming the closest one: 'final-evalution' → 'final-evaluation'", async () => {
+    const { programId, events } = programWithConsortium('typo');
+    await record(t.app, ...events);
+
+    const response = await post(t.app, { type: 'milestone.achieved', occurredAt: '2026-08', data: { programId, milestone: 'final-evalution' } });
+
+    expect(response.status).toBe(422);
+    expect(problemOf(response).detail).toContain("did you mean 'final-evaluation'?");
+    expect(response.body).toMatchObject({ pointer: '/events/0/data/milestone', suggestions: ['final-evaluation'] });
+  });
+
+  it('says "required" for a missing field', async () => {
+    const { programId, events } = programWithConsortium('required');
+    await record(t.app, ...events);
+
+    const response = await post(t.app, { type: 'seminar.held', occurredAt: '2026-06', data: { programId } });
+
+    expect(response.status).toBe(400);
+    expect(problemOf(response).errors).toEqual([expect.objectContaining({ pointer: '/data/title', detail: expect.stringMatching(/^required/) })]);
+  });
+
+  it('records a retraction without occurredAt (201), dated when it was recorded', async () => {
+    const { programId, events } = programWithConsortium('retract');
+    await record(t.app, ...events);
+    const [wrong] = await record(t.app, { type: 'seminar.held', occurredAt: '2026-06', data: { programId, title: 'Misreported' } });
+
+    const response = await post(t.app, { type: 'event.retracted', data: { eventId: wrong?.id, reason: 'misreported' } });
+
+    expect(response.status).toBe(201);
+    const [retraction] = z.object({ events: z.array(z.object({ occurredAt: z.object({ precision: z.string(), start: z.string() }), recordedAt: z.string() })) }).parse(response.body).events;
+    expect(retraction?.occurredAt.precision).toBe('instant');
+    expect(Date.parse(retraction?.occurredAt.start ?? '')).toBe(Date.parse(retraction?.recordedAt ?? ''));
+  });
+});
+
+describe('evidence with sources, and CSV on every view', () => {
+  it('expands evidence into entries with type, date, title and sources; definitions are not evidence', async () => {
+    const { programId, skt } = await defenseProgram();
+    const source = { url: 'https://news.example/skt-mnd-mou', publisher: 'Example News', title: 'SKT signs defense AI MOU' };
+    const [mou] = await record(t.app, {
+      type: 'mou.signed',
+      occurredAt: '2026-05-14',
+      data: { programId, consortiumId: skt, milestone: 'defense-model-mou', parties: ['SK Telecom', 'MND'], title: 'Defense AI model MOU' },
+      sources: [source],
+    });
+
+    for (const url of [`/v1/programs/${programId}/milestones/defense-model-mou?expand=evidence`, `/v1/programs/${programId}/milestones?expand=evidence`, `/v1/consortiums/${skt}/status?expand=evidence`]) {
+      const response = await get(t.app, url);
+      expect(response.status, url).toBe(200);
+      expect(JSON.stringify(response.body), url).toContain(JSON.stringify([{ id: mou?.id, type: 'mou.signed', occurredAt: { value: '2026-05-14', precision: 'day', start: '2026-05-14T00:00:00.000Z', end: '2026-05-15T00:00:00.000Z' }, title: 'Defense AI model MOU', sources: [source] }]));
+    }
+    const plain = await get(t.app, `/v1/programs/${programId}/milestones/defense-model-mou`);
+    expect(plain.body).toMatchObject({ cells: [{ evidence: [mou?.id], evidenceCount: 1 }] });
+  });
+
+  it('answers the consortium view as CSV, with start and end beside each date, the sources, and no cell that can run as a formula', async () => {
+    const { programId, skt } = await defenseProgram();
+    await record(t.app, {
+      type: 'milestone.planned',
+      occurredAt: '2026-H1',
+      data: { programId, milestone: 'formula', title: '=HYPERLINK("https://evil.example","click")', scope: 'consortium', consortiums: [skt] },
+    });
+    await record(t.app, {
+      type: 'pilot.started',
+      occurredAt: '2026-Q2',
+      data: { programId, consortiumId: skt, milestone: 'formula' },
+      sources: [{ url: 'https://news.example/pilot' }],
+    });
+
+    const response = await call(t.app, 'GET', `/v1/consortiums/${skt}/status?asOf=2026-05-15`, undefined, { accept: 'text/csv' });
+
+    expect(response.status).toBe(200);
+    expect(response.contentType).toContain('text/csv');
+    const rows = z.array(z.record(z.string(), z.string())).parse(parse(String(response.body), { columns: true }));
+    const pilot = rows.find((r) => r.milestone === 'formula');
+    expect(pilot).toMatchObject({
+      status: 'in_progress',
+      certain: 'false',
+      since: '2026-Q2',
+      sinceStart: '2026-04-01T00:00:00.000Z',
+      sinceEnd: '2026-07-01T00:00:00.000Z',
+      sources: 'https://news.example/pilot',
+      title: `'=HYPERLINK("https://evil.example","click")`,
+    });
+  });
+});
