@@ -89,8 +89,7 @@ async function rebuildOn<DB>(
       events += chunk.length;
       progress(events);
     }
-    return await conn.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(hashtextextended('projection', 0))`.execute(trx);
+    return await switchWhenFree(conn, async (trx) => {
       const { rows: rest } = await sql<{ id: string }>`
         select id from event
         where not pg_visible_in_snapshot(tx, ${snapshot}::pg_snapshot) or position > ${after}::bigint
@@ -109,6 +108,35 @@ async function rebuildOn<DB>(
     await sql`reset statement_timeout`.execute(conn);
   }
 }
+
+const SWITCH_LOCK_TIMEOUT = '200ms';
+const SWITCH_ATTEMPTS = 100;
+
+/**
+ * Runs the last step holding the projection lock (appends wait at their first step) and every live
+ * table exclusively. A reader's statement takes its tables one after another, so waiting for them
+ * while holding some could deadlock with it: the locks are asked for with a timeout shorter than
+ * deadlock_timeout, and on a timeout the step is given up and tried again, so that no reader is
+ * ever the one aborted.
+ */
+async function switchWhenFree<DB, T>(conn: Kysely<DB>, step: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await conn.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(hashtextextended('projection', 0))`.execute(trx);
+        await sql.raw(`set local lock_timeout = '${SWITCH_LOCK_TIMEOUT}'`).execute(trx);
+        await sql.raw(`lock table ${READ_MODEL_TABLES.map((t) => `public.${t}`).join(', ')} in access exclusive mode`).execute(trx);
+        await sql`set local lock_timeout = 0`.execute(trx);
+        return step(trx);
+      });
+    } catch (error) {
+      if (attempt >= SWITCH_ATTEMPTS || !isLockTimeout(error)) throw error;
+    }
+  }
+}
+
+const isLockTimeout = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && 'code' in error && error.code === '55P03';
 
 /** Puts the rebuilt tables in place of the live ones, under the live ones' index names. */
 async function switchTables<DB>(trx: Kysely<DB>): Promise<void> {

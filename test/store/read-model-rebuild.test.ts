@@ -43,7 +43,7 @@ describe('rebuildReadModel', () => {
     // In chunks: progress was reported more than once, and ends with every event.
     expect(progress.length).toBeGreaterThan(1);
     expect(progress.at(-1)?.events).toBe(result.events);
-    expect(reads.every((r) => r.status === 200 && JSON.stringify(r.body) === JSON.stringify(before.body))).toBe(true);
+    expect(reads.filter((r) => r.status !== 200 || JSON.stringify(r.body) !== JSON.stringify(before.body)).map((r) => ({ status: r.status, body: r.body }))).toEqual([]);
     // On a server, readers are answered while the rebuild runs; PGlite serves one connection at a time.
     if (t.database.concurrentTransactions) expect(reads.filter((r) => r.during).length).toBeGreaterThan(0);
     const after = await get(t.app, `/v1/consortiums/${watched}/status`);
