@@ -9,7 +9,7 @@ import { FeedCapacityReachedError, TooManyFeedsError } from '../../domain/errors
 import { STATUS_CHANGED, Topic } from '../../domain/notification.js';
 import { isApiKeyActive } from '../../services/api-keys.js';
 import type { Db } from '../../services/database-handle.js';
-import { followNotifications, type FeedItem } from '../../services/notification-feed.js';
+import { FEED_NOW, followNotifications, startFeedNow, type FeedItem } from '../../services/notification-feed.js';
 import { ProblemDetails } from '../problem.js';
 import { decimalInteger } from '../schemas/decimal-integer.js';
 import { principalOf } from '../route-access.js';
@@ -92,7 +92,12 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
             .string()
             .max(200)
             .optional()
-            .meta({ description: 'Start after the message with this SSE `id:` (as Last-Event-ID does); omit to start at the beginning' }),
+            .meta({
+              description:
+                'Start after the message with this SSE `id:` (as Last-Event-ID does); `now`: after everything committed so far ' +
+                '(the first frame is then an `id:` alone, which resumes from there without loss); omit to start at the beginning',
+              examples: [FEED_NOW],
+            }),
           follow: z
             .enum(['true', 'false'])
             .default('true')
@@ -117,10 +122,14 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
       // Many keys together would otherwise hold any number: every feed polls, and slows every other request.
       if (open.size >= maxFeedsPerInstance) throw new FeedCapacityReachedError(maxFeedsPerInstance, FEEDS_FULL_RETRY_AFTER_SECONDS);
       const controller = new AbortController();
+      // EventSource reconnects to the URL it began with, `after` included: the header is the newer position.
+      const resumeAfter = request.headers['last-event-id'] ?? after;
+      // Read before the response starts, so that a database out of reach is still a 503.
+      const now = resumeAfter === FEED_NOW ? await startFeedNow(db) : undefined;
       // Called before the response starts, so that a cursor this service never issued is still a 400.
       const items = followNotifications(db, {
-        // EventSource reconnects to the URL it began with, `after` included: the header is the newer position.
-        after: request.headers['last-event-id'] ?? after,
+        after: now?.after ?? resumeAfter,
+        notVisibleIn: now?.notVisibleIn,
         topics,
         programId,
         consortiumId,
@@ -152,6 +161,9 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
         'x-request-id': request.id,
       });
       res.flushHeaders();
+      // An id with no data sets the client's Last-Event-ID without an event: a reconnect before the
+      // first message resumes from the start, rather than from a later "now" that would skip what came between.
+      if (now !== undefined) res.write(`id: ${now.after}\n\n`);
 
       // A key revoked while its feed is open ends the feed, as it would refuse the next request.
       const recheck = setInterval(() => {
