@@ -117,15 +117,16 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
     async (request, reply) => {
       const { topics, programId, consortiumId, after, follow, limit } = request.query;
       const { keyId } = principalOf(request);
+      // EventSource reconnects to the URL it began with, `after` included: the header is the newer position.
+      const resumeAfter = request.headers['last-event-id'] ?? after;
+      // Read before the response starts, so that a database out of reach is still a 503; and before
+      // the limits are checked, so that no await comes between their check and the feed's count.
+      const now = resumeAfter === FEED_NOW ? await startFeedNow(db) : undefined;
       // Each open feed polls the database: a key may not hold an unbounded number of them.
       if ([...open].filter((feed) => feed.keyId === keyId).length >= maxFeedsPerKey) throw new TooManyFeedsError(maxFeedsPerKey);
       // Many keys together would otherwise hold any number: every feed polls, and slows every other request.
       if (open.size >= maxFeedsPerInstance) throw new FeedCapacityReachedError(maxFeedsPerInstance, FEEDS_FULL_RETRY_AFTER_SECONDS);
       const controller = new AbortController();
-      // EventSource reconnects to the URL it began with, `after` included: the header is the newer position.
-      const resumeAfter = request.headers['last-event-id'] ?? after;
-      // Read before the response starts, so that a database out of reach is still a 503.
-      const now = resumeAfter === FEED_NOW ? await startFeedNow(db) : undefined;
       // Called before the response starts, so that a cursor this service never issued is still a 400.
       const items = followNotifications(db, {
         after: now?.after ?? resumeAfter,
