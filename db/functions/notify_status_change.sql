@@ -3,16 +3,24 @@
 -- transaction recorded it; else the event of this transaction that bears most closely on the cell
 -- (a retraction carries its target's subject), the latest first. A rebuild records no event and so
 -- notifies nothing: it recomputes history, it does not change it.
+--
+-- The data is version 2 of the message (schemaVersion says so; version 1 had ids only): it names
+-- the program, milestone and consortium from the registries, so a subscriber needs no second call,
+-- and says since when and how surely. `certain` is judged at the recording moment, the cause's
+-- recordedAt, by the rule of the views (SPEC §2.1): the event that set the status has certainly
+-- happened once its interval has ended. Built here, in the append transaction, so it is committed
+-- exactly once with the events.
 create or replace function notify_status_change() returns trigger language plpgsql
 set plan_cache_mode = force_generic_plan set jit = off as $$
 declare
   v_from text := case when tg_op = 'INSERT' then 'planned' else old.status end;
   v_cause uuid;
+  v_recorded_at timestamptz;
 begin
   if v_from = new.status then
     return null;
   end if;
-  select e.id into v_cause from event e
+  select e.id, e.recorded_at into v_cause, v_recorded_at from event e
   where e.tx = pg_current_xact_id() and e.program_id = new.program_id
   order by (e.id = new.set_by) desc,
            (coalesce(e.consortium_id, '') = new.consortium_id) desc,
@@ -24,7 +32,21 @@ begin
   insert into notification (topic, program_id, consortium_id, data)
   values ('milestone.status_changed', new.program_id, nullif(new.consortium_id, ''),
           jsonb_strip_nulls(jsonb_build_object(
-            'programId', new.program_id, 'milestone', new.milestone, 'consortiumId', nullif(new.consortium_id, ''),
-            'from', v_from, 'to', new.status, 'causedBy', v_cause)));
+            'schemaVersion', 2,
+            'programId', new.program_id,
+            'programName', (select p.data ->> 'name' from program_entry p where p.program_id = new.program_id),
+            'milestone', new.milestone,
+            'milestoneTitle', (select m.data ->> 'title' from milestone_entry m
+                               where m.program_id = new.program_id and m.milestone = new.milestone),
+            'consortiumId', nullif(new.consortium_id, ''),
+            'consortiumName', (select c.data ->> 'name' from consortium_entry c where c.consortium_id = new.consortium_id),
+            'from', v_from, 'to', new.status,
+            -- As the API writes instants (Date.toISOString), whatever the session's time zone.
+            'since', jsonb_build_object(
+              'value', new.since_value, 'precision', new.since_precision,
+              'start', to_char(new.since_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+              'end', to_char(new.since_end at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+            'certain', new.since_end <= v_recorded_at,
+            'causedBy', v_cause)));
   return null;
 end $$;

@@ -64,6 +64,16 @@ export function toNotificationMessage(notification: Notification): NotificationM
     type: notification.topic,
     timestamp: (notification.event?.recordedAt ?? notification.createdAt).toISOString(),
     sequence: notification.position,
-    data: notification.event === undefined ? (notification.data ?? {}) : toEventEnvelope(notification.event),
+    data: notification.event === undefined ? labelVersion(notification.topic, notification.data ?? {}) : toEventEnvelope(notification.event),
   };
+}
+
+/**
+ * A status change's data says which version of its schema it follows: 2 (with names, since and
+ * certain) is written by notify_status_change() since issue 11; rows stored before carry ids only
+ * and no version, and are sent as they were, marked version 1, so a subscriber can tell them apart.
+ */
+function labelVersion(topic: string, data: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  if (topic !== STATUS_CHANGED || 'schemaVersion' in data) return data;
+  return { schemaVersion: 1, ...data };
 }

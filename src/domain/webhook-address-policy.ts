@@ -137,6 +137,27 @@ export function isAddressAllowed(address: string, policy: AddressPolicy): boolea
   return classifyAddress(address, policy) !== 'blocked';
 }
 
+/** A WEBHOOK_ALLOWED_CIDRS entry that lets a blocked address through, and whom it lets through. */
+export interface Allowance {
+  readonly cidr: string;
+  readonly opens: string;
+}
+
+/**
+ * The narrowest sensible allowance for an address: the loopback block for a loopback address (a
+ * receiver may listen on any of them), else the address alone, which also suits metadata addresses.
+ * A 6to4 or NAT64 address needs more than this (see classifyAddress); the hint names the first step.
+ */
+export function allowanceFor(address: string): Allowance | undefined {
+  const parsed = parseStrict(address);
+  if (parsed === undefined) return undefined;
+  const target = parsed instanceof ipaddr.IPv6 && parsed.isIPv4MappedAddress() ? parsed.toIPv4Address() : parsed;
+  if (target.range() === 'loopback') {
+    return { cidr: target.kind() === 'ipv4' ? '127.0.0.0/8' : '::1/128', opens: 'loopback receivers' };
+  }
+  return { cidr: `${target.toString()}/${target.kind() === 'ipv4' ? 32 : 128}`, opens: `receivers at ${target.toString()}` };
+}
+
 /** `localhost` and `*.localhost` (RFC 6761), whatever the case, with or without a trailing dot. */
 export function isBlockedHostname(hostname: string): boolean {
   const name = hostname.toLowerCase().replace(/\.+$/, '');

@@ -2,8 +2,27 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DatabaseUnavailableError, StatementTimeoutError } from '../domain/errors.js';
 import { toNotificationMessage, type NotificationMessage } from '../domain/notification.js';
 import type { Db } from '../store/database.js';
-import { decodeCursor, type FeedCursor } from '../store/feed-cursor.js';
-import { readNotifications, type NotificationFilter } from '../store/notifications.js';
+import { decodeCursor, encodeCursor, type FeedCursor } from '../store/feed-cursor.js';
+import { readFeedNow, readNotifications, type NotificationFilter } from '../store/notifications.js';
+
+/** The `after` (or Last-Event-ID) that starts a feed after everything committed so far. */
+export const FEED_NOW = 'now';
+
+/** Where a feed asked to start now begins. */
+export interface FeedStart {
+  /**
+   * The cursor to follow from; as an SSE id it resumes without loss, though it may repeat a
+   * notification that was already there (one committed above the horizon before the start).
+   */
+  readonly after: string;
+  /** What to leave out after it: the snapshot of the start (see readFeedNow for why). */
+  readonly notVisibleIn: string;
+}
+
+export async function startFeedNow(db: Db): Promise<FeedStart> {
+  const now = await readFeedNow(db);
+  return { after: encodeCursor(now.cursor), notVisibleIn: now.snapshot };
+}
 
 /** One notification as the feed hands it out, with the cursor that resumes just after it. */
 export interface FeedItem {
@@ -15,6 +34,8 @@ export interface FeedItem {
 export interface FollowOptions {
   /** A cursor from an earlier item; undefined starts at the beginning. */
   readonly after: string | undefined;
+  /** From startFeedNow: the notifications already there when the feed started, left out. */
+  readonly notVisibleIn: string | undefined;
   /** Topic patterns (see Topic); undefined means every topic. */
   readonly topics: readonly string[] | undefined;
   readonly programId: string | undefined;
@@ -46,7 +67,12 @@ export function followNotifications(db: Db, options: FollowOptions): AsyncIterab
 }
 
 async function* batches(db: Db, start: FeedCursor | undefined, options: FollowOptions): AsyncGenerator<readonly FeedItem[]> {
-  const filter: NotificationFilter = { topics: options.topics, programId: options.programId, consortiumId: options.consortiumId };
+  const filter: NotificationFilter = {
+    topics: options.topics,
+    programId: options.programId,
+    consortiumId: options.consortiumId,
+    notVisibleIn: options.notVisibleIn,
+  };
   let cursor = start;
   let left = options.follow ? Number.POSITIVE_INFINITY : options.limit;
   while (!options.signal.aborted && left > 0) {

@@ -1,6 +1,6 @@
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
-import { classifyAddress, isBlockedHostname } from '../domain/webhook-address-policy.js';
+import { allowanceFor, classifyAddress, isBlockedHostname } from '../domain/webhook-address-policy.js';
 import type { AddressPolicy } from '../domain/webhook-address-policy.js';
 
 export interface ResolvedAddress {
@@ -74,16 +74,23 @@ export function refuseAddress(address: string, target: WebhookTarget, rules: Tar
   const standing = classifyAddress(address, rules.addresses);
   const where = address === target.hostname ? address : `${target.hostname} (${address})`;
   if (standing === 'blocked') {
-    return refuse('blocked_address', `${where} is not a public address and no allowed CIDR covers it.`);
+    return refuse('blocked_address', `${where} is not a public address and no allowed CIDR covers it${howToAllow(address)}.`);
   }
   // A name reserved for this very machine is refused unless the operator allow-listed where it points.
   if (standing !== 'listed' && isBlockedHostname(target.hostname)) {
-    return refuse('blocked_address', `${where} is a local name and no allowed CIDR covers it.`);
+    return refuse('blocked_address', `${where} is a local name and no allowed CIDR covers it${howToAllow(address)}.`);
   }
   if (!target.secure && !rules.allowHttp && standing !== 'listed') {
     return refuse('scheme', `Plain http to ${where} is not allowed; use https.`);
   }
   return null;
+}
+
+// An operator who meant to reach a local receiver (a test, a sidecar) learns the setting from the refusal.
+function howToAllow(address: string): string {
+  const allowance = allowanceFor(address);
+  if (allowance === undefined) return '; the operator can allow addresses with WEBHOOK_ALLOWED_CIDRS';
+  return `; set WEBHOOK_ALLOWED_CIDRS=${allowance.cidr} to allow ${allowance.opens}`;
 }
 
 /**

@@ -17,6 +17,11 @@ const MAX_BIGINT = 2n ** 63n - 1n;
 
 export const FEED_START: FeedCursor = { tx: '0', position: '0' };
 
+/** The place after every notification of every transaction older than `tx` (an xid8), and before any of `tx`'s own. */
+export function cursorBefore(tx: string): FeedCursor {
+  return { tx: (BigInt(tx) - 1n).toString(), position: MAX_BIGINT.toString() };
+}
+
 export function encodeCursor(cursor: FeedCursor): string {
   return Buffer.from(`${VERSION}:${cursor.tx}:${cursor.position}`).toString('base64url');
 }

@@ -2,13 +2,24 @@ import { sql } from 'kysely';
 import type { Notification } from '../domain/notification.js';
 import type { Db } from './database.js';
 import { findEventsByIds } from './event-store.js';
-import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
+import { cursorBefore, encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
 
 export interface NotificationFilter {
   /** Topic patterns (see Topic); none means every topic. */
   readonly topics?: readonly string[] | undefined;
   readonly programId?: string | undefined;
   readonly consortiumId?: string | undefined;
+  /**
+   * A pg_snapshot (text form): leave out the notifications whose transaction it saw committed.
+   * A feed that starts `now` skips so what was already there above its starting cursor.
+   */
+  readonly notVisibleIn?: string | undefined;
+}
+
+/** Where a feed that starts now begins, and what it must then skip; see readFeedNow. */
+export interface FeedNow {
+  readonly cursor: FeedCursor;
+  readonly snapshot: string;
 }
 
 export interface NotificationPage {
@@ -40,12 +51,31 @@ export async function readNotifications(db: Db, after: FeedCursor | undefined, l
   }
   if (filter.programId !== undefined) query = query.where('n.program_id', '=', filter.programId);
   if (filter.consortiumId !== undefined) query = query.where('n.consortium_id', '=', filter.consortiumId);
+  if (filter.notVisibleIn !== undefined) query = query.where(sql<boolean>`not pg_visible_in_snapshot(n.tx, ${filter.notVisibleIn}::pg_snapshot)`);
   const rows = await query.orderBy(sql`n.tx`).orderBy('n.position').limit(limit).execute();
   const notifications = (await withEvents(db, rows)).map(({ row, notification }) => ({
     ...notification,
     cursor: encodeCursor({ tx: row.tx, position: row.position }),
   }));
   return { notifications, nextCursor: notifications.at(-1)?.cursor ?? encodeCursor(from) };
+}
+
+/**
+ * "Now" in the feed's order. Readers see notifications by (tx, position) below the oldest running
+ * transaction (the xmin horizon), so no cursor alone can split the present: a transaction still
+ * running may have a smaller tx than one already committed, and commit later. So now is the
+ * snapshot taken here: the cursor is set just below its xmin, which passes everything of older
+ * transactions (all ended, so all visible or never to be), and the snapshot leaves out what it saw
+ * committed above that. A notification committed after this moment is invisible in the snapshot
+ * and is never skipped; the max cursor visible now would skip one from an older transaction that
+ * commits later.
+ */
+export async function readFeedNow(db: Db): Promise<FeedNow> {
+  const { rows } = await sql<{ snapshot: string; xmin: string }>`
+    select s::text as snapshot, pg_snapshot_xmin(s)::text as xmin from pg_current_snapshot() s`.execute(db);
+  const row = rows[0];
+  if (row === undefined) throw new Error('pg_current_snapshot() returned no row');
+  return { cursor: cursorBefore(row.xmin), snapshot: row.snapshot };
 }
 
 /** The notifications with these ids, with their events: what a delivery sends. */

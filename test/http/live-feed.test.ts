@@ -4,7 +4,7 @@ import { messageIdOf, STATUS_CHANGED } from '../../src/domain/notification.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
 import { waitForFeedHorizon } from '../support/feed-horizon.js';
 import { call, problemOf, record } from '../support/http.js';
-import { MessageShape, StatusChangeShape } from '../support/notification-message.js';
+import { MessageShape, StatusChangeShape, transitionOf } from '../support/notification-message.js';
 import { openSse, parseSse, type SseMessage } from '../support/sse.js';
 import { startTestApp, useTestApp } from '../support/test-app.js';
 
@@ -98,7 +98,7 @@ describe('GET /v1/feed (server-sent events)', () => {
 
     expect(ended).toBe('end');
     expect(feed.messages.map((m) => m.event)).toEqual([STATUS_CHANGED, STATUS_CHANGED, STATUS_CHANGED]);
-    expect(feed.messages.map((m) => StatusChangeShape.parse(messageOf(m).data))).toEqual([
+    expect(feed.messages.map((m) => transitionOf(StatusChangeShape.parse(messageOf(m).data)))).toEqual([
       { programId, milestone: 'defense-pilot', consortiumId, from: 'planned', to: 'in_progress', causedBy: started?.id },
       { programId, milestone: 'defense-pilot', consortiumId, from: 'in_progress', to: 'achieved', causedBy: completed?.id },
       { programId, milestone: 'final-evaluation', from: 'planned', to: 'achieved', causedBy: achieved?.id },

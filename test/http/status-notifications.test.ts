@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { consortiumEnrolled, consortiumRegistered, programWithConsortium, uniqueId } from '../support/events.js';
 import { waitForFeedHorizon } from '../support/feed-horizon.js';
 import { call, record } from '../support/http.js';
-import { MessageShape, StatusChangeShape } from '../support/notification-message.js';
+import { MessageShape, StatusChangeShape, transitionOf } from '../support/notification-message.js';
 import { parseSse } from '../support/sse.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -11,7 +11,7 @@ const t = useTestApp();
 async function statusChanges(programId: string) {
   await waitForFeedHorizon(t.database.db);
   const response = await call(t.app, 'GET', `/v1/feed?programId=${programId}&topics=milestone.status_changed&follow=false`);
-  return parseSse(String(response.body)).messages.map((m) => StatusChangeShape.parse(MessageShape.parse(JSON.parse(m.data)).data));
+  return parseSse(String(response.body)).messages.map((m) => transitionOf(StatusChangeShape.parse(MessageShape.parse(JSON.parse(m.data)).data)));
 }
 
 describe('milestone.status_changed, for batches of several events', () => {

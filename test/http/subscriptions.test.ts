@@ -177,6 +177,21 @@ describe('POST /v1/subscriptions', () => {
     expect(problem).toMatchObject({ reason, errors: [{ pointer: '/url' }] });
     expect(await countRows(t.database.db)).toEqual(before);
   });
+
+  it('tells how to allow a refused loopback receiver: the detail names WEBHOOK_ALLOWED_CIDRS=127.0.0.0/8', async () => {
+    const response = await call(t.app, 'POST', '/v1/subscriptions', { ...HOOK, url: 'http://127.0.0.1:8080/hook' });
+
+    const problem = expectProblem(response, 422, '/problems/webhook-target-refused');
+    expect(problem).toMatchObject({ reason: 'blocked_address' });
+    expect(problem.detail).toContain('set WEBHOOK_ALLOWED_CIDRS=127.0.0.0/8 to allow loopback receivers');
+  });
+
+  it('names the single address to allow for a private one', async () => {
+    const response = await call(t.app, 'POST', '/v1/subscriptions', { ...HOOK, url: 'https://internal.example/' });
+
+    const problem = expectProblem(response, 422, '/problems/webhook-target-refused');
+    expect(problem.detail).toMatch(/WEBHOOK_ALLOWED_CIDRS=[0-9.]+\/32 to allow receivers at /);
+  });
 });
 
 describe('POST /v1/subscriptions with WEBHOOK_ALLOWED_CIDRS=127.0.0.0/8', () => {

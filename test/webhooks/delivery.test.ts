@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Dispatcher } from '../../src/webhooks/dispatcher.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
 import { call, record } from '../support/http.js';
-import { MessageShape } from '../support/notification-message.js';
+import { MessageShape, StatusChangeShape, transitionOf } from '../support/notification-message.js';
 import { useTestApp } from '../support/test-app.js';
 import { LOOPBACK_WEBHOOKS, startTestDispatcher, subscribe } from '../support/test-dispatcher.js';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver.js';
@@ -76,7 +76,7 @@ describe('webhook delivery', () => {
     for (const r of got) expect(() => new Webhook(secret).verify(r.body, headersOf(r))).not.toThrow();
     expect(new Set(got.map((r) => messageOf(r).id))).toEqual(new Set(expected.map((n) => `msg_${n.id.replaceAll('-', '')}`)));
     expect(got.every((r) => r.headers['webhook-id'] === messageOf(r).id)).toBe(true);
-    const changes = got.map(messageOf).filter((m) => m.type === 'milestone.status_changed').map((m) => m.data);
+    const changes = got.map(messageOf).filter((m) => m.type === 'milestone.status_changed').map((m) => transitionOf(StatusChangeShape.parse(m.data)));
     expect(changes).toEqual(
       expect.arrayContaining([
         { programId: fixture.programId, milestone: 'defense-pilot', consortiumId: fixture.consortiumId, from: 'planned', to: 'in_progress', causedBy: started?.id },

@@ -9,7 +9,7 @@ import { FeedCapacityReachedError, TooManyFeedsError } from '../../domain/errors
 import { STATUS_CHANGED, Topic } from '../../domain/notification.js';
 import { isApiKeyActive } from '../../services/api-keys.js';
 import type { Db } from '../../services/database-handle.js';
-import { followNotifications, type FeedItem } from '../../services/notification-feed.js';
+import { FEED_NOW, followNotifications, startFeedNow, type FeedItem } from '../../services/notification-feed.js';
 import { ProblemDetails } from '../problem.js';
 import { decimalInteger } from '../schemas/decimal-integer.js';
 import { principalOf } from '../route-access.js';
@@ -46,7 +46,9 @@ const EVENT_STREAM_DESCRIPTION = [
   'Server-sent events, one per notification, in the order the webhooks get them:',
   '`id:` an opaque cursor (send it back as Last-Event-ID to resume after it), `event:` the topic,',
   '`data:` the notification message as JSON: `{ id, type, timestamp, sequence, data }`, where `data` is the event',
-  `for an event topic and \`{ programId, milestone, consortiumId?, from, to, causedBy }\` for ${STATUS_CHANGED}.`,
+  `for an event topic and, for ${STATUS_CHANGED}, \`{ schemaVersion: 2, programId, programName, milestone, milestoneTitle,`,
+  'consortiumId?, consortiumName?, from, to, since: { value, precision, start, end }, certain, causedBy }`',
+  '(`certain`: whether the event that set the new status had certainly happened when the change was recorded).',
   'Lines starting with `:` are keep-alive comments.',
 ].join(' ');
 
@@ -90,7 +92,12 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
             .string()
             .max(200)
             .optional()
-            .meta({ description: 'Start after the message with this SSE `id:` (as Last-Event-ID does); omit to start at the beginning' }),
+            .meta({
+              description:
+                'Start after the message with this SSE `id:` (as Last-Event-ID does); `now`: after everything committed so far ' +
+                '(the first frame is then an `id:` alone, which resumes from there without loss); omit to start at the beginning',
+              examples: [FEED_NOW],
+            }),
           follow: z
             .enum(['true', 'false'])
             .default('true')
@@ -110,6 +117,11 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
     async (request, reply) => {
       const { topics, programId, consortiumId, after, follow, limit } = request.query;
       const { keyId } = principalOf(request);
+      // EventSource reconnects to the URL it began with, `after` included: the header is the newer position.
+      const resumeAfter = request.headers['last-event-id'] ?? after;
+      // Read before the response starts, so that a database out of reach is still a 503; and before
+      // the limits are checked, so that no await comes between their check and the feed's count.
+      const now = resumeAfter === FEED_NOW ? await startFeedNow(db) : undefined;
       // Each open feed polls the database: a key may not hold an unbounded number of them.
       if ([...open].filter((feed) => feed.keyId === keyId).length >= maxFeedsPerKey) throw new TooManyFeedsError(maxFeedsPerKey);
       // Many keys together would otherwise hold any number: every feed polls, and slows every other request.
@@ -117,8 +129,8 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
       const controller = new AbortController();
       // Called before the response starts, so that a cursor this service never issued is still a 400.
       const items = followNotifications(db, {
-        // EventSource reconnects to the URL it began with, `after` included: the header is the newer position.
-        after: request.headers['last-event-id'] ?? after,
+        after: now?.after ?? resumeAfter,
+        notVisibleIn: now?.notVisibleIn,
         topics,
         programId,
         consortiumId,
@@ -150,6 +162,9 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
         'x-request-id': request.id,
       });
       res.flushHeaders();
+      // An id with no data sets the client's Last-Event-ID without an event: a reconnect before the
+      // first message resumes from the start, rather than from a later "now" that would skip what came between.
+      if (now !== undefined) res.write(`id: ${now.after}\n\n`);
 
       // A key revoked while its feed is open ends the feed, as it would refuse the next request.
       const recheck = setInterval(() => {
