@@ -53,13 +53,7 @@ const dateText = (date) => (date === undefined ? '—' : date.value);
  */
 function cellButton(milestone, cell, columnName, openEvidence) {
   const uncertain = cell.certain === false;
-  const label = [
-    `${milestone.title}, ${columnName}: ${statusLabel(cell.status)} since ${cell.since.value}`,
-    uncertain ? ' (not certain yet)' : '',
-    cell.due === undefined ? '' : `, due ${cell.due.value}`,
-    cell.overdue ? ', overdue' : '',
-    `. ${cell.evidenceCount} evidence`,
-  ].join('');
+  // The visible text is the button's name, prefixed (for screen readers) with which cell it is.
   const button = h(
     'button',
     {
@@ -68,9 +62,14 @@ function cellButton(milestone, cell, columnName, openEvidence) {
       'data-milestone': milestone.milestone,
       'data-consortium': cell.consortiumId ?? '',
       'data-status': cell.status,
-      'aria-label': label,
     },
-    h('span', { class: 'cell-status' }, statusBadge(cell.status), uncertain ? h('span', { class: 'uncertain', title: 'Not certain yet: the period of the event that set it has not ended at the cut-off' }, ' ?') : undefined),
+    h('span', { class: 'visually-hidden' }, `${milestone.title}, ${columnName}: `),
+    h(
+      'span',
+      { class: 'cell-status' },
+      statusBadge(cell.status),
+      uncertain ? h('span', { class: 'uncertain', title: 'Not certain yet: the period of the event that set it has not ended at the cut-off' }, ' ?', h('span', { class: 'visually-hidden' }, ' not certain yet')) : undefined,
+    ),
     h('span', { class: 'cell-line' }, `since ${cell.since.value}`),
     cell.due === undefined ? undefined : h('span', { class: 'cell-line' }, `due ${cell.due.value}`),
     cell.overdue ? h('span', { class: 'cell-line overdue-mark' }, 'overdue') : undefined,

@@ -14,6 +14,7 @@ const CONTENT_TYPES = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
   css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
 } as const;
 
 /**
@@ -42,7 +43,7 @@ const BOARD_HEADERS = {
   'cache-control': 'no-cache',
 };
 
-const ASSETS = ['board.js', 'board.css', 'api.js', 'elements.js', 'matrix.js', 'standing.js', 'timeline.js', 'live.js', 'url-state.js'] as const;
+const ASSETS = ['board.js', 'board.css', 'api.js', 'elements.js', 'matrix.js', 'standing.js', 'timeline.js', 'live.js', 'url-state.js', 'icon.svg'] as const;
 type Asset = (typeof ASSETS)[number];
 
 interface LoadedFile {
@@ -52,7 +53,7 @@ interface LoadedFile {
 
 function loadFile(name: string): LoadedFile {
   const extension = name.slice(name.lastIndexOf('.') + 1);
-  const contentType = extension === 'js' || extension === 'css' || extension === 'html' ? CONTENT_TYPES[extension] : undefined;
+  const contentType = extension === 'js' || extension === 'css' || extension === 'html' || extension === 'svg' ? CONTENT_TYPES[extension] : undefined;
   if (contentType === undefined) throw new Error(`the board serves no .${extension} files: ${name}`);
   return { body: readFileSync(new URL(name, BOARD_DIR)), contentType };
 }
