@@ -1,4 +1,4 @@
-// Building DOM nodes. Text is only ever set with textContent (never innerHTML), so what writers
+// Building DOM nodes. Text only ever becomes text nodes, never parsed as HTML, so what writers
 // recorded (titles, names, outcomes) is shown as text, whatever it contains.
 
 /**
