@@ -168,6 +168,46 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
 
+  it('opens a cell from the keyboard and moves focus to its evidence', async () => {
+    const board = await open('/?program=defense-ax');
+    await signIn(board.page, readerKey);
+
+    await cell(board, 'lightweight-pilot', 'skt').focus();
+    await board.page.keyboard.press('Enter');
+
+    await expect.poll(() => board.page.evaluate('document.activeElement.id')).toBe('evidence-heading');
+    await board.page.locator('#evidence a').first().waitFor();
+  });
+
+  it('marks a cell whose status is not yet certain: the Q2 pilot as of 15 May 2026', async () => {
+    const board = await open('/?program=defense-ax&asOf=2026-05-15');
+
+    await signIn(board.page, readerKey);
+
+    const pilot = cell(board, 'lightweight-pilot', 'skt');
+    await pilot.waitFor();
+    expect(await pilot.getAttribute('data-status')).toBe('in_progress');
+    // `certain` (SPEC §2.1) is a cell field the API is gaining; without it the board shows no mark.
+    expect(await pilot.locator('.uncertain').count()).toBe(1);
+    expect(await pilot.locator('.uncertain').textContent()).toContain('not certain yet');
+  });
+
+  it('fits a phone-width screen: the page does not scroll sideways, the matrix scrolls in its own region', async () => {
+    const board = await open('/?program=defense-ax&consortium=skt', { viewport: { width: 390, height: 844 } });
+
+    await signIn(board.page, readerKey);
+    await cell(board, 'lightweight-pilot', 'skt').waitFor();
+    await board.page.locator('#standing-body table').first().waitFor();
+
+    const overflowing = await board.page.evaluate(
+      "[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 391 && !e.closest('.table-scroll, .timeline-scroll')).map((e) => e.tagName + '#' + e.id + '.' + e.className)",
+    );
+    expect(overflowing).toEqual([]);
+    expect(await board.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    expect(await board.page.getByRole('region', { name: 'Defense AX matrix, scrollable' }).isVisible()).toBe(true);
+    noProblems(board);
+  });
+
   it('passes an automated accessibility check (axe-core) with no serious or critical violation, wide and phone-width', async () => {
     for (const viewport of [{ width: 1400, height: 900 }, { width: 390, height: 844 }]) {
       // axe is injected as an inline script: this context alone lets it past the page's CSP.

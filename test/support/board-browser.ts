@@ -29,6 +29,8 @@ export async function openBoardPage(
 ): Promise<BoardPage> {
   const context = await browser.newContext({ viewport: options.viewport ?? { width: 1400, height: 900 }, bypassCSP: options.bypassCSP ?? false });
   const page = await context.newPage();
+  // A missing element fails a test in seconds, not at Playwright's default of 30.
+  page.setDefaultTimeout(10_000);
   const problems: PageProblems = { errors: [], cspViolations: [], dialogs: [] };
   page.on('pageerror', (error) => problems.errors.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
