@@ -12,7 +12,7 @@ const MAX_LABEL_CHARS = 52;
 /** @param {any} event */
 export function titleOf(event) {
   const d = event.data ?? {};
-  for (const field of ['title', 'name', 'model', 'outcome', 'note', 'reason']) if (typeof d[field] === 'string') return d[field];
+  for (const field of ['title', 'name', 'model', 'outcome', 'note', 'reason', 'consortiumId']) if (typeof d[field] === 'string') return d[field];
   return undefined;
 }
 
@@ -37,7 +37,9 @@ export function timelineView(events, truncated) {
   const ticks = [];
   for (let year = first.getUTCFullYear(); year <= last.getUTCFullYear() + 1; year++) {
     const tx = x(Date.UTC(year, 0, 1));
-    ticks.push(svg('line', { x1: tx, x2: tx, y1: AXIS - 6, y2: height, class: 'tick' }), svg('text', { x: tx + 3, y: AXIS - 10, class: 'tick-label' }, String(year)));
+    ticks.push(svg('line', { x1: tx, x2: tx, y1: AXIS - 6, y2: height, class: 'tick' }));
+    // The last line closes the final year: it starts no year of its own to label.
+    if (year <= last.getUTCFullYear()) ticks.push(svg('text', { x: tx + 3, y: AXIS - 10, class: 'tick-label' }, String(year)));
     for (const quarter of [1, 2, 3]) {
       const qx = x(Date.UTC(year, quarter * 3, 1));
       if (year <= last.getUTCFullYear()) ticks.push(svg('line', { x1: qx, x2: qx, y1: AXIS, y2: height, class: 'tick minor' }));
