@@ -14,6 +14,7 @@ import { registerCharsetCheck } from './http/request-charset.js';
 import { requestIdOf } from './http/request-id.js';
 import { registerAccessControl } from './http/route-access.js';
 import { apiKeyRoutes } from './http/routes/api-keys.js';
+import { boardRoutes } from './http/routes/board.js';
 import { subscriptionRoutes } from './http/routes/subscriptions.js';
 import { parseAllowedCidrs } from './domain/webhook-address-policy.js';
 import { authenticate } from './services/api-keys.js';
@@ -172,6 +173,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   const checkReadiness = deps.checkReadiness ?? (async () => ({ database: true, migrations: true }));
   await app.register(operationsRoutes, { checkReadiness });
+  await app.register(boardRoutes);
   registerOperationalGauges(metrics.registry, createOperationalStatsSampler(deps.db, app.log.child({ component: 'metrics' })));
   await app.register(metricsRoutes, { registry: metrics.registry });
   await app.register(problemTypeRoutes);

@@ -39,6 +39,8 @@ export function sampleRequests(f: SampleFixture): Record<string, SampleRequest> 
   return {
     'GET /openapi.json': () => ({ url: '/openapi.json' }),
     'GET /healthz': () => ({ url: '/healthz' }),
+    'GET /': () => ({ url: '/' }),
+    'GET /board/:asset': () => ({ url: '/board/board.js' }),
     'GET /readyz': () => ({ url: '/readyz' }),
     'GET /metrics': () => ({ url: '/metrics' }),
     'GET /problems': () => ({ url: '/problems' }),

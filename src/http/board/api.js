@@ -1,0 +1,66 @@
+// The board's only way to the service: fetch() with the key as a Bearer header. The key lives in
+// this tab's sessionStorage and goes nowhere else (not the URL, not a cookie, not the console).
+
+const KEY_ITEM = 'milestone-ledger.api-key';
+
+export class ApiError extends Error {
+  /** @param {number} status @param {string} message */
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** @returns {string | null} */
+export const storedKey = () => sessionStorage.getItem(KEY_ITEM);
+/** @param {string} key */
+export const storeKey = (key) => sessionStorage.setItem(KEY_ITEM, key);
+export const forgetKey = () => sessionStorage.removeItem(KEY_ITEM);
+
+/**
+ * GETs a path of the API as JSON.
+ * @param {string} path  with its query, e.g. /v1/programs?limit=1000
+ * @param {string} [key]  defaults to the stored key
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<any>}
+ */
+export async function getJson(path, key = storedKey() ?? '', signal) {
+  const response = await fetch(path, {
+    headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
+    credentials: 'omit',
+    cache: 'no-store',
+    signal,
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, typeof body.detail === 'string' ? body.detail : typeof body.title === 'string' ? body.title : response.statusText);
+  return body;
+}
+
+/**
+ * Every item of a paged list, following nextCursor.
+ * @param {string} path  without limit/after
+ * @param {string} field  the list's field in each page
+ * @returns {Promise<any[]>}
+ */
+export async function getAll(path, field) {
+  const items = [];
+  let after;
+  const separator = path.includes('?') ? '&' : '?';
+  do {
+    const page = await getJson(`${path}${separator}limit=1000${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`);
+    items.push(...page[field]);
+    after = page.nextCursor ?? undefined;
+  } while (after !== undefined);
+  return items;
+}
+
+/**
+ * A query string of the cut-offs (asOf, knownAt) and any other parameters that are set.
+ * @param {Record<string, string | undefined>} parameters
+ */
+export function query(parameters) {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(parameters)) if (value) search.set(name, value);
+  const text = search.toString();
+  return text === '' ? '' : `?${text}`;
+}

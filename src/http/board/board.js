@@ -1,0 +1,265 @@
+// The status board: signs in, keeps the view in the URL, and draws programs, a program's matrix,
+// a consortium's standing and the timeline from the /v1 API. Read-only.
+import { ApiError, forgetKey, getAll, getJson, query, storedKey, storeKey } from './api.js';
+import { h, replaceChildren } from './elements.js';
+import { followStatusChanges } from './live.js';
+import { evidenceList, matrixTable, programCard } from './matrix.js';
+import { standingView } from './standing.js';
+import { timelineView, titleOf } from './timeline.js';
+import { pushViewState, readViewState } from './url-state.js';
+
+const TIMELINE_PAGES = 2;
+const LIVE_REFRESH_MS = 300;
+
+/** @param {string} id @returns {any} */
+const byId = (id) => {
+  const element = document.getElementById(id);
+  if (element === null) throw new Error(`#${id} is missing from the page`);
+  return element;
+};
+
+let programs = [];
+let consortiums = new Map();
+/** Bumped on each render, so that a slow answer for an older view is dropped. */
+let generation = 0;
+let live;
+
+const cutoffs = (state) => ({ asOf: state.asOf, knownAt: state.knownAt });
+
+/** @param {import('./url-state.js').ViewState} change */
+function hrefWith(change) {
+  const search = new URLSearchParams();
+  const next = { ...readViewState(), ...change };
+  for (const [name, value] of Object.entries(next)) if (value) search.set(name, value);
+  const text = search.toString();
+  return `${location.pathname}${text === '' ? '' : `?${text}`}`;
+}
+
+/** @param {import('./url-state.js').ViewState} change */
+function navigate(change) {
+  pushViewState({ ...readViewState(), ...change });
+  void render();
+}
+
+// Links inside the board change the view without a reload; a modified click still opens a new tab.
+document.addEventListener('click', (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a[href^="/?"], a[href="/"]') : null;
+  if (link === null || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  history.pushState(null, '', link.getAttribute('href'));
+  void render();
+});
+window.addEventListener('popstate', () => void render());
+
+function showSignIn(message = '') {
+  stopLive();
+  byId('board').hidden = true;
+  byId('session').hidden = true;
+  byId('sign-in').hidden = false;
+  byId('sign-in-error').textContent = message;
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const input = byId('api-key');
+  const key = input.value.trim();
+  byId('sign-in-error').textContent = '';
+  try {
+    await getJson('/v1/programs?limit=1', key);
+  } catch (error) {
+    byId('sign-in-error').textContent =
+      error instanceof ApiError && error.status === 401 ? 'That API key was not accepted. Check it and try again.' : `Could not sign in: ${messageOf(error)}`;
+    return;
+  }
+  input.value = '';
+  storeKey(key);
+  await start();
+}
+
+function signOut() {
+  forgetKey();
+  programs = [];
+  consortiums = new Map();
+  showSignIn();
+  byId('api-key').focus();
+}
+
+/** @param {unknown} error */
+const messageOf = (error) => (error instanceof Error ? error.message : String(error));
+
+async function start() {
+  byId('sign-in').hidden = true;
+  byId('board').hidden = false;
+  byId('session').hidden = false;
+  await render();
+}
+
+/** Draws the whole view the URL describes. */
+async function render() {
+  if (storedKey() === null) return showSignIn();
+  const mine = ++generation;
+  const state = readViewState();
+  syncControls(state);
+  byId('board-error').textContent = '';
+  try {
+    const [programList, consortiumList] = await Promise.all([getAll(`/v1/programs${query(cutoffs(state))}`, 'programs'), getAll(`/v1/consortiums${query(cutoffs(state))}`, 'consortiums')]);
+    if (mine !== generation) return;
+    programs = programList;
+    consortiums = new Map(consortiumList.map((c) => [c.consortiumId, c]));
+    fillFilters(state);
+    await Promise.all([renderPrograms(state, mine), renderMatrix(state, mine), renderStanding(state, mine), renderTimeline(state, mine)]);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      forgetKey();
+      return showSignIn('Your API key is no longer accepted: sign in again.');
+    }
+    byId('board-error').textContent = `Could not load the board: ${messageOf(error)}`;
+  }
+  if (mine === generation) restartLive(state);
+}
+
+function syncControls(state) {
+  byId('as-of').value = /^\d{4}-\d{2}-\d{2}$/.test(state.asOf ?? '') ? state.asOf : '';
+  byId('known-at').value = state.knownAt === undefined ? '' : toLocalInput(state.knownAt);
+  const parts = [state.asOf && `as of ${state.asOf}`, state.knownAt && `as known at ${state.knownAt}`].filter(Boolean);
+  byId('resolved').textContent = parts.length === 0 ? 'Showing now: everything recorded so far.' : `Showing ${parts.join(', ')}.`;
+}
+
+/** An ISO instant as the value of a datetime-local input, in the browser's time zone. @param {string} iso */
+function toLocalInput(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 16);
+}
+
+function fillFilters(state) {
+  const options = (items, idField, allLabel, selected) => [
+    h('option', { value: '' }, allLabel),
+    ...items.map((item) => h('option', { value: item[idField], selected: item[idField] === selected }, item.name)),
+  ];
+  replaceChildren(byId('program-filter'), ...options(programs, 'programId', 'All programs', state.program));
+  replaceChildren(byId('consortium-filter'), ...options([...consortiums.values()], 'consortiumId', 'All consortiums', state.consortium));
+  byId('program-filter').value = state.program ?? '';
+  byId('consortium-filter').value = state.consortium ?? '';
+}
+
+async function renderPrograms(state, mine) {
+  const views = await Promise.all(
+    programs.map((p) => getJson(`/v1/programs/${encodeURIComponent(p.programId)}/milestones${query(cutoffs(state))}`).catch(() => undefined)),
+  );
+  if (mine !== generation) return;
+  replaceChildren(byId('program-list'), ...programs.map((p, i) => programCard(p, views[i], hrefWith({ program: p.programId }), p.programId === state.program)));
+}
+
+async function renderMatrix(state, mine) {
+  const section = byId('matrix');
+  const program = programs.find((p) => p.programId === state.program);
+  if (program === undefined) {
+    section.hidden = true;
+    return;
+  }
+  const view = await getJson(`/v1/programs/${encodeURIComponent(program.programId)}/milestones${query({ ...cutoffs(state), expand: 'evidence' })}`);
+  if (mine !== generation) return;
+  section.hidden = false;
+  byId('matrix-heading').textContent = `${program.name}: milestones`;
+  byId('evidence').hidden = true;
+  replaceChildren(byId('matrix-body'), h('p', { class: 'muted' }, program.sponsor === undefined ? '' : `Sponsor: ${program.sponsor}. `, 'Open a cell to see the events behind it.'), matrixTable(view, program.name, consortiums, openEvidence));
+}
+
+/** Shows the evidence of a cell; entries are expanded by the API, or resolved one by one from their ids. */
+async function openEvidence(milestone, cell, columnName) {
+  const panel = byId('evidence');
+  const heading = byId('evidence-heading');
+  heading.textContent = `Evidence: ${milestone.title}, ${columnName}`;
+  replaceChildren(byId('evidence-body'), h('p', { class: 'muted' }, 'Loading…'));
+  panel.hidden = false;
+  heading.focus();
+  try {
+    const entries = await Promise.all(cell.evidence.map((entry) => (typeof entry === 'string' ? getJson(`/v1/events/${encodeURIComponent(entry)}`).then(toEvidence) : entry)));
+    replaceChildren(byId('evidence-body'), evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), cell.evidenceCount));
+  } catch (error) {
+    replaceChildren(byId('evidence-body'), h('p', { class: 'error' }, `Could not load the evidence: ${messageOf(error)}`));
+  }
+}
+
+const toEvidence = (envelope) => ({ id: envelope.id, type: envelope.type, occurredAt: envelope.occurredAt, title: titleOf(envelope), sources: envelope.sources });
+
+async function renderStanding(state, mine) {
+  const section = byId('standing');
+  if (state.consortium === undefined) {
+    section.hidden = true;
+    return;
+  }
+  const view = await getJson(`/v1/consortiums/${encodeURIComponent(state.consortium)}/status${query(cutoffs(state))}`);
+  if (mine !== generation) return;
+  section.hidden = false;
+  byId('standing-heading').textContent = `${view.consortium.name}: standing across programs`;
+  replaceChildren(byId('standing-body'), standingView(view, (programId) => hrefWith({ program: programId })));
+}
+
+async function renderTimeline(state, mine) {
+  const events = [];
+  let after;
+  let pages = 0;
+  do {
+    const page = await getJson(`/v1/timeline${query({ programId: state.program, consortiumId: state.consortium, ...cutoffs(state), limit: '1000', after })}`);
+    events.push(...page.events);
+    after = page.nextCursor ?? undefined;
+  } while (after !== undefined && ++pages < TIMELINE_PAGES);
+  if (mine !== generation) return;
+  replaceChildren(byId('timeline-body'), timelineView(events, after !== undefined));
+}
+
+function stopLive() {
+  live?.abort();
+  live = undefined;
+  byId('live-state').textContent = 'Live updates: off';
+}
+
+/** Follows status changes of the program shown, unless the view is pinned to a past knowledge (knownAt). */
+function restartLive(state) {
+  const key = storedKey();
+  if (live?.programId === state.program && live?.knownAt === state.knownAt) return;
+  stopLive();
+  if (key === null || state.program === undefined || state.knownAt !== undefined) return;
+  const controller = new AbortController();
+  live = { programId: state.program, knownAt: state.knownAt, abort: () => controller.abort() };
+  let timer;
+  void followStatusChanges({
+    programId: state.program,
+    key,
+    signal: controller.signal,
+    onState: (s) => {
+      byId('live-state').textContent = { live: 'Live updates: on', reconnecting: 'Live updates: reconnecting…', off: 'Live updates: off' }[s];
+    },
+    onChange: () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const now = readViewState();
+        if (now.program === state.program) void Promise.all([renderMatrix(now, generation), renderPrograms(now, generation), renderTimeline(now, generation)]);
+      }, LIVE_REFRESH_MS);
+    },
+  });
+}
+
+function wireControls() {
+  byId('sign-in-form').addEventListener('submit', (event) => void signIn(event));
+  byId('sign-out').addEventListener('click', signOut);
+  byId('controls').addEventListener('submit', (event) => event.preventDefault());
+  byId('program-filter').addEventListener('change', (event) => navigate({ program: event.target.value || undefined }));
+  byId('consortium-filter').addEventListener('change', (event) => navigate({ consortium: event.target.value || undefined }));
+  byId('as-of').addEventListener('change', (event) => navigate({ asOf: event.target.value || undefined }));
+  byId('known-at').addEventListener('change', (event) => {
+    const value = event.target.value;
+    navigate({ knownAt: value ? new Date(value).toISOString() : undefined });
+  });
+  byId('now').addEventListener('click', () => navigate({ asOf: undefined, knownAt: undefined }));
+  byId('evidence-close').addEventListener('click', () => {
+    byId('evidence').hidden = true;
+  });
+}
+
+wireControls();
+if (storedKey() === null) showSignIn();
+else void start();

@@ -1,0 +1,74 @@
+// Building DOM nodes. Text only ever becomes text nodes, never parsed as HTML, so what writers
+// recorded (titles, names, outcomes) is shown as text, whatever it contains.
+
+/**
+ * An element with attributes and children; strings become text nodes.
+ * @param {string} tag
+ * @param {Record<string, string | boolean | undefined>} [attributes]
+ * @param {...(Node | string | undefined | null | false)} children
+ * @returns {HTMLElement}
+ */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  setAttributes(element, attributes);
+  append(element, children);
+  return element;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * An SVG element; geometry goes in attributes, never in style (the page's CSP allows no inline style).
+ * @param {string} tag
+ * @param {Record<string, string | number | boolean | undefined>} [attributes]
+ * @param {...(Node | string | undefined | null | false)} children
+ * @returns {SVGElement}
+ */
+export function svg(tag, attributes = {}, ...children) {
+  const element = document.createElementNS(SVG_NS, tag);
+  setAttributes(element, attributes);
+  append(element, children);
+  return element;
+}
+
+/** @param {Element} element @param {Record<string, string | number | boolean | undefined>} attributes */
+function setAttributes(element, attributes) {
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === false) continue;
+    if (name.startsWith('on') || name === 'style') throw new Error(`no inline ${name}: use addEventListener and classes`);
+    element.setAttribute(name, value === true ? '' : String(value));
+  }
+}
+
+/** @param {Element} element @param {(Node | string | undefined | null | false)[]} children */
+function append(element, children) {
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    element.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+}
+
+/**
+ * A link to a source, only when its URL is http(s); anything else (javascript:, data:) is shown as text.
+ * @param {string} url
+ * @param {string} text
+ * @returns {HTMLElement}
+ */
+export function sourceLink(url, text) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+    return h('span', { class: 'unsafe-url' }, `${text} (${url})`);
+  }
+  return h('a', { href: parsed.href, rel: 'noopener noreferrer', target: '_blank' }, text);
+}
+
+/** Removes every child of `element` and appends `children`. @param {Element} element @param {...(Node | string | undefined | null | false)} children */
+export function replaceChildren(element, ...children) {
+  element.replaceChildren();
+  append(element, children);
+}

@@ -1,0 +1,90 @@
+// Live status changes from GET /v1/feed. EventSource cannot send an Authorization header, and the
+// key must never go in a URL: so fetch() with a stream reader, parsing text/event-stream by hand.
+
+const TOPIC = 'milestone.status_changed';
+const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
+
+/**
+ * Follows status changes of a program until `signal` aborts; reconnects with Last-Event-ID.
+ * @param {{ programId: string, key: string, signal: AbortSignal, onChange: (change: any) => void, onState: (state: 'live' | 'reconnecting' | 'off') => void }} options
+ */
+export async function followStatusChanges({ programId, key, signal, onChange, onState }) {
+  let lastId;
+  for (let attempt = 0; !signal.aborted; attempt++) {
+    try {
+      const headers = { authorization: `Bearer ${key}`, accept: 'text/event-stream' };
+      if (lastId !== undefined) headers['last-event-id'] = lastId;
+      const response = await fetch(`/v1/feed?topics=${TOPIC}&programId=${encodeURIComponent(programId)}`, {
+        headers,
+        credentials: 'omit',
+        cache: 'no-store',
+        signal,
+      });
+      // A bad key will not get better by retrying; too many feeds (429) or an outage (503) may.
+      if (response.status === 401 || response.status === 403) return onState('off');
+      if (!response.ok || response.body === null) throw new Error(`feed answered ${response.status}`);
+      onState('live');
+      attempt = 0;
+      for await (const frame of framesOf(response.body)) {
+        if (frame.id !== undefined) lastId = frame.id;
+        if (frame.event === TOPIC && frame.data !== undefined) onChange(JSON.parse(frame.data).data);
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      void error;
+    }
+    onState('reconnecting');
+    await sleep(RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)] ?? 30000, signal);
+  }
+}
+
+/**
+ * The frames of a text/event-stream body: blank-line separated `field: value` lines; `:` lines are comments.
+ * @param {ReadableStream<Uint8Array>} body
+ * @returns {AsyncGenerator<{ id?: string, event?: string, data?: string }>}
+ */
+async function* framesOf(body) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value.replace(/\r\n?/g, '\n');
+      let end;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const frame = parseFrame(block);
+        if (frame !== undefined) yield frame;
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/** @param {string} block @returns {{ id?: string, event?: string, data?: string } | undefined} */
+function parseFrame(block) {
+  /** @type {{ id?: string, event?: string, data?: string }} */
+  const frame = {};
+  for (const line of block.split('\n')) {
+    if (line === '' || line.startsWith(':')) continue;
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'data') frame.data = frame.data === undefined ? value : `${frame.data}\n${value}`;
+    else if (field === 'id' || field === 'event') frame[field] = value;
+  }
+  return Object.keys(frame).length === 0 ? undefined : frame;
+}
+
+/** @param {number} ms @param {AbortSignal} signal */
+const sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    }, { once: true });
+  });

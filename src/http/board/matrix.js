@@ -1,0 +1,143 @@
+// Programs, a program's matrix (milestones × consortiums) and a cell's evidence, as DOM nodes.
+import { h, sourceLink } from './elements.js';
+
+export const STATUSES = ['planned', 'in_progress', 'achieved', 'missed', 'cancelled'];
+
+/** @param {string} status */
+export const statusLabel = (status) => status.replace('_', ' ');
+
+/**
+ * A status as text and colour (never colour alone).
+ * @param {string} status
+ */
+export const statusBadge = (status) => h('span', { class: `status status-${status}`, 'data-status': status }, statusLabel(status));
+
+/**
+ * Counts per status, zeros left out.
+ * @param {Record<string, number>} counts
+ */
+export function countList(counts) {
+  const shown = STATUSES.filter((status) => (counts[status] ?? 0) > 0);
+  if (shown.length === 0) return h('p', { class: 'muted' }, 'No milestone cells yet');
+  return h('ul', { class: 'counts', 'aria-label': 'Cells per status' }, ...shown.map((status) => h('li', {}, statusBadge(status), ` ${counts[status]}`)));
+}
+
+/**
+ * A program card: name (a link to its matrix), sponsor, milestones and counts.
+ * @param {{ programId: string, name: string, sponsor?: string }} program
+ * @param {{ milestones: any[], counts: Record<string, number> } | undefined} view
+ * @param {string} href
+ * @param {boolean} selected
+ */
+export function programCard(program, view, href, selected) {
+  return h(
+    'li',
+    { class: selected ? 'card selected' : 'card', 'data-program': program.programId },
+    h('h3', {}, h('a', { href, 'aria-current': selected ? 'true' : undefined }, program.name)),
+    h('p', { class: 'muted' }, program.sponsor === undefined ? 'No sponsor recorded' : `Sponsor: ${program.sponsor}`),
+    view === undefined
+      ? h('p', { class: 'muted' }, 'Not yet registered at this cut-off')
+      : h('div', {}, h('p', {}, `${view.milestones.length} milestone${view.milestones.length === 1 ? '' : 's'}`), countList(view.counts)),
+  );
+}
+
+/** @param {{ value: string } | undefined} date */
+const dateText = (date) => (date === undefined ? '—' : date.value);
+
+/**
+ * One cell as a button that opens its evidence.
+ * @param {any} milestone
+ * @param {any} cell
+ * @param {string} columnName
+ * @param {(milestone: any, cell: any, columnName: string) => void} openEvidence
+ */
+function cellButton(milestone, cell, columnName, openEvidence) {
+  const uncertain = cell.certain === false;
+  // The visible text is the button's name, prefixed (for screen readers) with which cell it is.
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: `cell cell-${cell.status}${cell.overdue ? ' overdue' : ''}`,
+      'data-milestone': milestone.milestone,
+      'data-consortium': cell.consortiumId ?? '',
+      'data-status': cell.status,
+    },
+    h('span', { class: 'visually-hidden' }, `${milestone.title}, ${columnName}: `),
+    h(
+      'span',
+      { class: 'cell-status' },
+      statusBadge(cell.status),
+      uncertain ? h('span', { class: 'uncertain', title: 'Not certain yet: the period of the event that set it has not ended at the cut-off' }, ' ?', h('span', { class: 'visually-hidden' }, ' not certain yet')) : undefined,
+    ),
+    h('span', { class: 'cell-line' }, `since ${cell.since.value}`),
+    cell.due === undefined ? undefined : h('span', { class: 'cell-line' }, `due ${cell.due.value}`),
+    cell.overdue ? h('span', { class: 'cell-line overdue-mark' }, 'overdue') : undefined,
+    h('span', { class: 'cell-line muted' }, `${cell.evidenceCount} evidence`),
+  );
+  button.addEventListener('click', () => openEvidence(milestone, cell, columnName));
+  return button;
+}
+
+/**
+ * The matrix of a program's milestones: a column for program-scope cells, one per consortium.
+ * @param {{ programId: string, milestones: any[] }} view
+ * @param {string} programName
+ * @param {Map<string, { name: string }>} consortiums
+ * @param {(milestone: any, cell: any, columnName: string) => void} openEvidence
+ */
+export function matrixTable(view, programName, consortiums, openEvidence) {
+  const hasProgramScope = view.milestones.some((m) => m.scope === 'program');
+  const columnIds = [...new Set(view.milestones.flatMap((m) => m.cells.map((c) => c.consortiumId)).filter((id) => id !== undefined))];
+  const nameOf = (id) => consortiums.get(id)?.name ?? id;
+  const columns = [...(hasProgramScope ? [{ id: undefined, name: 'Program-wide' }] : []), ...columnIds.map((id) => ({ id, name: nameOf(id) }))];
+  if (view.milestones.length === 0) return h('p', { class: 'muted' }, 'No milestone is planned at this cut-off.');
+  const table = h(
+    'table',
+    { class: 'matrix-table' },
+    h('caption', {}, `${programName}: status of each milestone, per consortium or for the whole program`),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Milestone'), ...columns.map((c) => h('th', { scope: 'col', 'data-column': c.id ?? '' }, c.name)))),
+    h(
+      'tbody',
+      {},
+      ...view.milestones.map((m) =>
+        h(
+          'tr',
+          { 'data-milestone': m.milestone },
+          h('th', { scope: 'row' }, h('span', { class: 'milestone-title' }, m.title), h('span', { class: 'muted small' }, `${m.milestone} · ${m.scope} scope · due ${dateText(m.due)}`)),
+          ...columns.map((column) => {
+            const cell = m.cells.find((c) => c.consortiumId === column.id);
+            if (cell === undefined) return h('td', { class: 'no-cell' }, h('span', { 'aria-hidden': 'true' }, '—'), h('span', { class: 'visually-hidden' }, 'no cell'));
+            return h('td', {}, cellButton(m, cell, column.name, openEvidence));
+          }),
+        ),
+      ),
+    ),
+  );
+  return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': `${programName} matrix, scrollable` }, table);
+}
+
+/**
+ * A cell's evidence: date, type, title and links to its sources.
+ * @param {{ id: string, type: string, occurredAt: { value: string }, title?: string, sources: { url: string, publisher?: string, title?: string, publishedAt?: string }[] }[]} entries
+ * @param {number} total
+ */
+export function evidenceList(entries, total) {
+  if (entries.length === 0) return h('p', { class: 'muted' }, 'No event bears on this cell: it is as planned.');
+  return h(
+    'div',
+    {},
+    h('ol', { class: 'evidence-list' }, ...entries.map((e) =>
+      h(
+        'li',
+        { 'data-event': e.id },
+        h('p', {}, h('span', { class: 'date' }, e.occurredAt.value), ' ', h('code', {}, e.type)),
+        e.title === undefined ? undefined : h('p', { class: 'evidence-title' }, e.title),
+        e.sources.length === 0
+          ? h('p', { class: 'muted' }, 'No source given')
+          : h('ul', { class: 'sources', 'aria-label': 'Sources' }, ...e.sources.map((s) => h('li', {}, sourceLink(s.url, [s.publisher, s.title].filter(Boolean).join(': ') || s.url), s.publishedAt ? ` (${s.publishedAt})` : ''))),
+      ),
+    )),
+    total > entries.length ? h('p', { class: 'muted' }, `The ${entries.length} latest of ${total}.`) : undefined,
+  );
+}

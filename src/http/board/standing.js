@@ -1,0 +1,55 @@
+// A consortium's standing across every program it is in.
+import { h } from './elements.js';
+import { statusBadge } from './matrix.js';
+
+/**
+ * @param {{ consortium: { consortiumId: string, name: string, lead: string, models: string[] }, programs: any[] }} view
+ * @param {(programId: string) => string} programHref
+ */
+export function standingView(view, programHref) {
+  const { consortium } = view;
+  return h(
+    'div',
+    {},
+    h('p', {}, `Led by ${consortium.lead}`, consortium.models.length > 0 ? `; models: ${consortium.models.join(', ')}` : ''),
+    view.programs.length === 0
+      ? h('p', { class: 'muted' }, 'Not enrolled in any program at this cut-off.')
+      : h(
+          'div',
+          { class: 'standing-programs' },
+          ...view.programs.map((p) =>
+            h(
+              'article',
+              { class: 'standing-program', 'data-program': p.program.programId },
+              h('h3', {}, h('a', { href: programHref(p.program.programId) }, p.program.name)),
+              h('p', { class: 'muted' }, `Enrolled ${p.enrolledAt.value}`, p.eliminatedAt === undefined ? '' : `; eliminated ${p.eliminatedAt.value}`),
+              h(
+                'div',
+                { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': `${consortium.name} in ${p.program.name}, scrollable` },
+                h(
+                  'table',
+                  { class: 'standing-table' },
+                  h('caption', { class: 'visually-hidden' }, `${consortium.name} in ${p.program.name}`),
+                  h('thead', {}, h('tr', {}, ...['Milestone', 'Status', 'Since', 'Due', 'Overdue'].map((c) => h('th', { scope: 'col' }, c)))),
+                  h(
+                    'tbody',
+                    {},
+                    ...p.milestones.map((m) =>
+                      h(
+                        'tr',
+                        { 'data-milestone': m.milestone },
+                        h('th', { scope: 'row' }, m.title, m.scope === 'program' ? h('span', { class: 'muted small' }, 'program-wide') : undefined),
+                        h('td', {}, statusBadge(m.status), m.certain === false ? h('span', { class: 'uncertain', title: 'Not certain yet' }, ' ?') : undefined),
+                        h('td', {}, m.since.value),
+                        h('td', {}, m.due?.value ?? '—'),
+                        h('td', {}, m.overdue ? h('span', { class: 'overdue-mark' }, 'overdue') : 'no'),
+                      ),
+                    ),
+                  ),
+                ),
+              ),
+            ),
+          ),
+        ),
+  );
+}

@@ -1,0 +1,101 @@
+// The timeline in world time, drawn as SVG of our own: a bar per event over its fuzzy interval.
+// Text is SVG <text> set with textContent; geometry is in attributes, so the strict CSP holds.
+import { h, svg } from './elements.js';
+
+const WIDTH = 1000;
+const LABEL_WIDTH = 380;
+const ROW = 24;
+const AXIS = 28;
+const MIN_BAR = 3;
+const MAX_LABEL_CHARS = 52;
+
+/** @param {any} event */
+export function titleOf(event) {
+  const d = event.data ?? {};
+  for (const field of ['title', 'name', 'model', 'outcome', 'note', 'reason', 'consortiumId']) if (typeof d[field] === 'string') return d[field];
+  return undefined;
+}
+
+/** @param {string} text */
+const shorten = (text) => (text.length > MAX_LABEL_CHARS ? `${text.slice(0, MAX_LABEL_CHARS - 1)}…` : text);
+
+/**
+ * The timeline of `events` (world-time order, retracted ones marked), with a list for screen readers and small screens.
+ * @param {any[]} events
+ * @param {boolean} truncated  whether more events exist than are drawn
+ */
+export function timelineView(events, truncated) {
+  if (events.length === 0) return h('p', { class: 'muted' }, 'No event at this cut-off.');
+  const spans = events.map((e) => [Date.parse(e.occurredAt.start), Math.max(Date.parse(e.occurredAt.end), Date.parse(e.occurredAt.start))]);
+  const first = new Date(Math.min(...spans.map(([s]) => s)));
+  const last = new Date(Math.max(...spans.map(([, e]) => e)));
+  const from = Date.UTC(first.getUTCFullYear(), 0, 1);
+  const to = Date.UTC(last.getUTCFullYear() + 1, 0, 1);
+  const x = (ms) => LABEL_WIDTH + ((ms - from) / (to - from)) * (WIDTH - LABEL_WIDTH - 10);
+  const height = AXIS + events.length * ROW + 8;
+
+  const ticks = [];
+  for (let year = first.getUTCFullYear(); year <= last.getUTCFullYear() + 1; year++) {
+    const tx = x(Date.UTC(year, 0, 1));
+    ticks.push(svg('line', { x1: tx, x2: tx, y1: AXIS - 6, y2: height, class: 'tick' }));
+    // The last line closes the final year: it starts no year of its own to label.
+    if (year <= last.getUTCFullYear()) ticks.push(svg('text', { x: tx + 3, y: AXIS - 10, class: 'tick-label' }, String(year)));
+    for (const quarter of [1, 2, 3]) {
+      const qx = x(Date.UTC(year, quarter * 3, 1));
+      if (year <= last.getUTCFullYear()) ticks.push(svg('line', { x1: qx, x2: qx, y1: AXIS, y2: height, class: 'tick minor' }));
+    }
+  }
+
+  const rows = events.map((event, i) => {
+    const [start, end] = spans[i] ?? [0, 0];
+    const y = AXIS + i * ROW;
+    const title = titleOf(event);
+    const text = `${event.occurredAt.value} ${event.type}${title === undefined ? '' : `: ${title}`}`;
+    const barX = x(start);
+    const barWidth = Math.max(MIN_BAR, x(end) - barX);
+    return svg(
+      'g',
+      { class: event.retracted ? 'event retracted' : 'event', 'data-event': event.id },
+      svg('title', {}, `${text}${event.retracted ? ' (retracted)' : ''}`),
+      svg('text', { x: 4, y: y + ROW - 8, class: 'event-label' }, shorten(`${event.retracted ? '✗ ' : ''}${text}`)),
+      svg('rect', { x: barX, y: y + 5, width: barWidth, height: ROW - 10, rx: 3, class: `bar precision-${event.occurredAt.precision}` }),
+    );
+  });
+
+  return h(
+    'div',
+    {},
+    h(
+      'div',
+      { class: 'timeline-scroll', tabindex: '0', role: 'region', 'aria-label': 'Timeline chart, scrollable' },
+      svg(
+        'svg',
+        { viewBox: `0 0 ${WIDTH} ${height}`, width: WIDTH, height, class: 'timeline-chart', role: 'img', 'aria-label': `${events.length} events from ${first.getUTCFullYear()} to ${last.getUTCFullYear()}; the list below gives each` },
+        ...ticks,
+        ...rows,
+      ),
+    ),
+    truncated ? h('p', { class: 'muted' }, `The first ${events.length} events; narrow the view by program or consortium to see more.`) : undefined,
+    h(
+      'details',
+      { class: 'timeline-list' },
+      h('summary', {}, 'Timeline as a list'),
+      h(
+        'ol',
+        {},
+        ...events.map((event) => {
+          const title = titleOf(event);
+          return h(
+            'li',
+            { class: event.retracted ? 'retracted' : undefined, 'data-event': event.id },
+            h('span', { class: 'date' }, event.occurredAt.value),
+            ' ',
+            h('code', {}, event.type),
+            title === undefined ? '' : h('span', { class: 'event-title' }, ` ${title}`),
+            event.retracted ? h('span', { class: 'retracted-mark' }, ' (retracted)') : undefined,
+          );
+        }),
+      ),
+    ),
+  );
+}
