@@ -70,8 +70,7 @@ async function rebuildOn<DB>(
   // Bounded by chunks, not by a timeout meant for requests.
   await sql`set statement_timeout = 0`.execute(conn);
   try {
-    const { rows } = await sql<{ snapshot: string }>`select pg_current_snapshot()::text as snapshot`.execute(conn);
-    const snapshot = rows[0]?.snapshot ?? '';
+    let snapshot = await currentSnapshot(conn);
     let after = '0';
     let events = 0;
     for (;;) {
@@ -89,15 +88,18 @@ async function rebuildOn<DB>(
       events += chunk.length;
       progress(events);
     }
+    // Catch up without locks on what was committed meanwhile, round by round, while there is much.
+    for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
+      const next = await currentSnapshot(conn);
+      const folded = await conn.transaction().execute(async (trx) => foldCommittedSince(trx, snapshot, next, chunkSize));
+      snapshot = next;
+      events += folded;
+      progress(events);
+      if (folded < SMALL_BACKLOG) break;
+    }
     return await switchWhenFree(conn, async (trx) => {
-      const { rows: rest } = await sql<{ id: string }>`
-        select id from event
-        where not pg_visible_in_snapshot(tx, ${snapshot}::pg_snapshot) or position > ${after}::bigint
-        order by position`.execute(trx);
-      for (let i = 0; i < rest.length; i += chunkSize) {
-        await sql`select project_events(${rest.slice(i, i + chunkSize).map((r) => r.id)}::uuid[])`.execute(trx);
-      }
-      events += rest.length;
+      const rest = await foldCommittedSince(trx, snapshot, undefined, chunkSize);
+      events += rest;
       await switchTables(trx);
       progress(events);
       const { rows: counted } = await sql<{ cells: number }>`select count(*)::int as cells from public.milestone_cell`.execute(trx);
@@ -137,6 +139,31 @@ async function switchWhenFree<DB, T>(conn: Kysely<DB>, step: (trx: Kysely<DB>) =
 
 const isLockTimeout = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && 'code' in error && error.code === '55P03';
+
+const CATCH_UP_ROUNDS = 10;
+const SMALL_BACKLOG = 1000;
+
+async function currentSnapshot<DB>(conn: Kysely<DB>): Promise<string> {
+  const { rows } = await sql<{ snapshot: string }>`select pg_current_snapshot()::text as snapshot`.execute(conn);
+  return rows[0]?.snapshot ?? '';
+}
+
+/**
+ * Folds the events committed after `since` was taken (and, with `until`, before it was taken), in
+ * position order, in chunks: an index range on transaction ids, never a scan of the log. Within a
+ * cell, an event committed later also took the cell's lock later, so it has a greater position.
+ */
+async function foldCommittedSince<DB>(trx: Kysely<DB>, since: string, until: string | undefined, chunkSize: number): Promise<number> {
+  const { rows } = await sql<{ id: string }>`
+    select id from event
+    where tx >= pg_snapshot_xmin(${since}::pg_snapshot) and not pg_visible_in_snapshot(tx, ${since}::pg_snapshot)
+      ${until === undefined ? sql`` : sql`and pg_visible_in_snapshot(tx, ${until}::pg_snapshot)`}
+    order by position`.execute(trx);
+  for (let i = 0; i < rows.length; i += chunkSize) {
+    await sql`select project_events(${rows.slice(i, i + chunkSize).map((r) => r.id)}::uuid[])`.execute(trx);
+  }
+  return rows.length;
+}
 
 /** Puts the rebuilt tables in place of the live ones, under the live ones' index names. */
 async function switchTables<DB>(trx: Kysely<DB>): Promise<void> {
