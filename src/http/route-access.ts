@@ -22,6 +22,15 @@ export interface AccessControlOptions {
   readonly countKeyRequest: (keyId: string, windowMs: number) => Promise<{ readonly hits: number; readonly msLeft: number }>;
 }
 
+/**
+ * Answers any route can give, whatever it does: a URL that is not well-formed (400), a fault (500),
+ * an instance shutting down or a database out of reach (503). A route's own declaration wins.
+ */
+const SHARED_RESPONSES = { 400: ProblemDetails, 500: ProblemDetails, 503: ProblemDetails };
+
+/** Answers of every keyed route: no or a bad key (401), a role too low (403), the key over its rate (429). */
+const KEYED_RESPONSES = { 401: ProblemDetails, 403: ProblemDetails, 429: ProblemDetails };
+
 const principals = new WeakMap<FastifyRequest, Principal>();
 
 export interface DeclaredRoute {
@@ -47,8 +56,9 @@ export function principalOf(request: FastifyRequest): Principal {
 /**
  * The one place access is enforced. Routes registered after this call must declare
  * `config.access`, or registration fails; keyed routes are documented with bearer security and
- * their 401/403/429 answers. Rate limits count per key, across instances; open routes (and
- * unknown ones, answered 404 without touching the database) are not limited.
+ * their 401/403/429 answers, open ones with an empty security list; every documented route lists
+ * the answers any route can give (SHARED_RESPONSES). Rate limits count per key, across instances;
+ * open routes (and unknown ones, answered 404 without touching the database) are not limited.
  */
 export async function registerAccessControl(app: FastifyInstance, options: AccessControlOptions): Promise<void> {
   const declared: DeclaredRoute[] = [];
@@ -57,9 +67,9 @@ export async function registerAccessControl(app: FastifyInstance, options: Acces
     const access = route.config?.access;
     if (access === undefined) throw new Error(`route ${route.method.toString()} ${route.url} declares no access (config.access)`);
     for (const method of [route.method].flat()) declared.push({ method, url: route.url, access });
-    if (access === 'public' || route.schema === undefined) return;
-    route.schema.security = [{ apiKey: [] }];
-    route.schema.response = { 401: ProblemDetails, 403: ProblemDetails, 429: ProblemDetails, ...toRecord(route.schema.response) };
+    if (route.schema === undefined) return;
+    route.schema.security = access === 'public' ? [] : [{ apiKey: [] }];
+    route.schema.response = { ...SHARED_RESPONSES, ...(access !== 'public' && KEYED_RESPONSES), ...toRecord(route.schema.response) };
   });
 
   app.addHook('onRequest', async (request) => {
