@@ -11,6 +11,8 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * Makes the generated document say what the service sends, in the one place every route passes:
  * - a problem answer (a ProblemDetails schema) is `application/problem+json`, not `application/json`;
  * - a route that `produces` text/csv answers CSV text for its successes, and problems only as problem+json.
+ * - a body schema that admits null (`.nullish()`) is a body the client may leave out: Fastify hands
+ *   an empty POST over as null, and @fastify/swagger marks every body required.
  * Fastify's `produces` copies one schema under every media type; this sorts them out.
  */
 export function describeMediaTypes(paths: unknown): void {
@@ -18,7 +20,9 @@ export function describeMediaTypes(paths: unknown): void {
   for (const pathItem of Object.values(paths)) {
     if (!isRecord(pathItem)) continue;
     for (const operation of Object.values(pathItem)) {
-      if (!isRecord(operation) || !isRecord(operation.responses)) continue;
+      if (!isRecord(operation)) continue;
+      if (isRecord(operation.requestBody)) describeOptionalBody(operation.requestBody);
+      if (!isRecord(operation.responses)) continue;
       for (const [status, response] of Object.entries(operation.responses)) {
         if (isRecord(response) && isRecord(response.content)) response.content = mediaTypesOf(status, response.content);
       }
@@ -37,3 +41,14 @@ function mediaTypesOf(status: string, content: Record<string, unknown>): Record<
 
 const isProblem = (mediaType: unknown): boolean =>
   isRecord(mediaType) && isRecord(mediaType.schema) && mediaType.schema.$ref === PROBLEM_REF;
+
+function describeOptionalBody(requestBody: Record<string, unknown>): void {
+  const media = isRecord(requestBody.content) ? requestBody.content[JSON_MEDIA_TYPE] : undefined;
+  if (!isRecord(media) || !isRecord(media.schema) || !Array.isArray(media.schema.anyOf)) return;
+  const branches: unknown[] = media.schema.anyOf;
+  const isNull = (branch: unknown) => isRecord(branch) && branch.type === 'null';
+  if (!branches.some(isNull)) return;
+  const [body, ...more] = branches.filter((branch) => !isNull(branch));
+  requestBody.required = false;
+  if (body !== undefined && more.length === 0) media.schema = body;
+}
