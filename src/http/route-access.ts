@@ -2,7 +2,7 @@ import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor }
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Principal, type Role, roleAllows } from '../domain/access.js';
 import { ForbiddenError, RateLimitedError } from '../domain/errors.js';
-import { ProblemDetails } from './problem.js';
+import { sharedResponses } from './shared-responses.js';
 
 /** Who may call a route: anyone ('public'), or a key of at least this role (SPEC §8). */
 export type Access = 'public' | Role;
@@ -21,15 +21,6 @@ export interface AccessControlOptions {
   /** Counts a request of a key in a window shared by every instance (services/rate-limits.ts). */
   readonly countKeyRequest: (keyId: string, windowMs: number) => Promise<{ readonly hits: number; readonly msLeft: number }>;
 }
-
-/**
- * Answers any route can give, whatever it does: a URL that is not well-formed (400), a fault (500),
- * an instance shutting down or a database out of reach (503). A route's own declaration wins.
- */
-const SHARED_RESPONSES = { 400: ProblemDetails, 500: ProblemDetails, 503: ProblemDetails };
-
-/** Answers of every keyed route: no or a bad key (401), a role too low (403), the key over its rate (429). */
-const KEYED_RESPONSES = { 401: ProblemDetails, 403: ProblemDetails, 429: ProblemDetails };
 
 const principals = new WeakMap<FastifyRequest, Principal>();
 
@@ -57,7 +48,7 @@ export function principalOf(request: FastifyRequest): Principal {
  * The one place access is enforced. Routes registered after this call must declare
  * `config.access`, or registration fails; keyed routes are documented with bearer security and
  * their 401/403/429 answers, open ones with an empty security list; every documented route lists
- * the answers any route can give (SHARED_RESPONSES). Rate limits count per key, across instances;
+ * the answers any route can give (shared-responses.ts). Rate limits count per key, across instances;
  * open routes (and unknown ones, answered 404 without touching the database) are not limited.
  */
 export async function registerAccessControl(app: FastifyInstance, options: AccessControlOptions): Promise<void> {
@@ -69,7 +60,8 @@ export async function registerAccessControl(app: FastifyInstance, options: Acces
     for (const method of [route.method].flat()) declared.push({ method, url: route.url, access });
     if (route.schema === undefined) return;
     route.schema.security = access === 'public' ? [] : [{ apiKey: [] }];
-    route.schema.response = { ...SHARED_RESPONSES, ...(access !== 'public' && KEYED_RESPONSES), ...toRecord(route.schema.response) };
+    const shared = sharedResponses([route.method].flat(), route.url, access !== 'public');
+    route.schema.response = { ...shared, ...toRecord(route.schema.response) };
   });
 
   app.addHook('onRequest', async (request) => {

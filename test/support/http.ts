@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { z } from 'zod';
 import { ProblemDetails } from '../../src/http/problem.js';
 import { EventEnvelope } from '../../src/domain/event-envelope.js';
@@ -43,6 +43,19 @@ export async function call(
     contentType,
     body: contentType.includes('json') && response.body !== '' ? response.json() : response.body,
   };
+}
+
+/** app.inject(), with the answer checked against the committed OpenAPI document as call() checks it. */
+export async function inject(app: FastifyInstance, options: InjectOptions & { readonly url: string }): Promise<LightMyRequestResponse> {
+  const response = await app.inject(options);
+  committedResponses().assertConforms({
+    method: options.method ?? 'GET',
+    url: options.url,
+    status: response.statusCode,
+    contentType: String(response.headers['content-type'] ?? ''),
+    body: response.body,
+  });
+  return response;
 }
 
 export const post = (app: FastifyInstance, body: unknown, headers?: Record<string, string>) =>
