@@ -16,7 +16,7 @@ const LintReport = z.object({
   problems: z.array(z.object({ ruleId: z.string(), message: z.string() })),
 });
 
-/** `redocly lint` with redocly.yaml (the recommended rules, two turned off with reasons); it exits 1 on an error. */
+/** `redocly lint` with redocly.yaml (the recommended rules, two off and three example checks on, with reasons); it exits 1 on an error. */
 async function lint(file: string) {
   const run = promisify(execFile)(REDOCLY, ['lint', file, '--format=json'], {
     cwd: ROOT,
@@ -37,17 +37,24 @@ describe('OpenAPI lint (redocly, recommended rules)', () => {
     expect(report.totals).toEqual({ errors: 0, warnings: 0 });
   }, 60_000);
 
-  it('would fail a document without servers or with an open operation that declares no security', async () => {
-    const document = z.looseObject({ paths: z.record(z.string(), z.record(z.string(), z.looseObject({}))) }).parse(JSON.parse(await readFile(OPENAPI_PATH, 'utf8')));
+  it('would fail a document without servers, with an open operation that declares no security, or with an example its schema refuses', async () => {
+    const document = z
+      .looseObject({
+        paths: z.record(z.string(), z.record(z.string(), z.looseObject({}))),
+        components: z.looseObject({ schemas: z.looseObject({ Event: z.looseObject({ examples: z.array(z.looseObject({})) }) }) }),
+      })
+      .parse(JSON.parse(await readFile(OPENAPI_PATH, 'utf8')));
     const health = document.paths['/healthz']?.get;
     if (health !== undefined) delete health.security;
+    const [event] = document.components.schemas.Event.examples;
+    if (event !== undefined) event.position = -1;
     const dir = await mkdtemp(join(tmpdir(), 'openapi-lint-'));
     try {
       const broken = join(dir, 'openapi.json');
       await writeFile(broken, JSON.stringify({ ...document, servers: undefined }));
       const report = await lint(broken);
 
-      expect(report.problems.map((p) => p.ruleId).sort()).toEqual(['no-empty-servers', 'security-defined']);
+      expect(report.problems.map((p) => p.ruleId).sort()).toEqual(['no-empty-servers', 'no-invalid-schema-examples', 'security-defined']);
     } finally {
       await rm(dir, { recursive: true });
     }

@@ -8,12 +8,14 @@ import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.
 /** asOf and knownAt, accepted by every view; a calendar form stands for its first instant (UTC). */
 export const CutoffQuery = {
   asOf: FuzzyDateInput.optional().meta({
-    description: 'World time: only events that had begun by then count, and overdue is judged at that instant',
-    examples: ['2026-06-30'],
+    description:
+      'World time: only events that had begun by then count, and overdue is judged at that instant. Omit for now. ' +
+      'Any precision (2026, 2026-H1, 2026-Q2, 2026-06, 2026-06-30, 2026-06-30T09:00:00Z); a calendar form means its first instant, so 2026-Q2 is 1 April 2026',
   }),
   knownAt: FuzzyDateInput.optional().meta({
-    description: 'System time: only events recorded by then count (retractions too)',
-    examples: ['2026-06-01T00:00:00Z'],
+    description:
+      'System time: only events recorded by then count (retractions too). Omit for everything recorded so far; ' +
+      'a cut-off before the data was recorded finds nothing (a program not yet known is 404). Same forms as asOf',
   }),
 };
 
