@@ -28,7 +28,7 @@ export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
           scheme: 'bearer',
           description:
             'Send the header Authorization with the word Bearer followed by your API key. ' +
-            'Roles: reader (GET only) < writer (also records events) < admin (also subscriptions and keys).',
+            'Roles: reader (GET only), writer (a reader that also records events), admin (a writer that also manages subscriptions and keys).',
         },
       },
     },
