@@ -25,6 +25,7 @@ import { eventTypeRoutes } from './http/routes/event-types.js';
 import { eventRoutes } from './http/routes/events.js';
 import { feedRoutes } from './http/routes/feed.js';
 import { operationsRoutes, type Readiness } from './http/routes/operations.js';
+import { openApiRoutes } from './http/routes/openapi.js';
 import { problemTypeRoutes } from './http/routes/problem-types.js';
 import { streamRoutes } from './http/routes/streams.js';
 import { consortiumRoutes } from './http/routes/consortiums.js';
@@ -169,7 +170,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     rateLimitPerMinute: limits.rateLimitPerMinute,
     countKeyRequest: (keyId, windowMs) => countKeyRequest(deps.db, keyId, windowMs),
   });
-  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  await app.register(openApiRoutes);
 
   const checkReadiness = deps.checkReadiness ?? (async () => ({ database: true, migrations: true }));
   await app.register(operationsRoutes, { checkReadiness });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Precision, type FuzzyDate } from './fuzzy-date.js';
 import type { RecordedEvent } from './recorded-event.js';
 import { Source } from './source.js';
+import { EXAMPLE_EVENT } from './example-events.js';
 
 export const FuzzyDateOutput = z
   .object({
@@ -27,14 +28,14 @@ export const EventEnvelope = z
     schemaVersion: z.int(),
     stream: z.string(),
     streamVersion: z.int(),
-    position: z.int().meta({ description: 'Global position: unique, increasing with append order, not gap-free' }),
+    position: z.int().min(1).meta({ description: 'Global position: unique, increasing with append order, not gap-free', examples: [31] }),
     occurredAt: FuzzyDateOutput,
     recordedAt: z.iso.datetime(),
     data: z.record(z.string(), z.unknown()),
     sources: z.array(Source),
     metadata: EventMetadataOutput,
   })
-  .meta({ id: 'Event' });
+  .meta({ id: 'Event', examples: [EXAMPLE_EVENT] });
 export type EventEnvelope = z.input<typeof EventEnvelope>;
 
 export const toFuzzyDateOutput = (date: FuzzyDate) => ({

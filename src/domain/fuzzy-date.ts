@@ -68,10 +68,13 @@ export function parseFuzzyDate(text: string): FuzzyDate | undefined {
   return undefined;
 }
 
-/** Request-side schema: a string in, a parsed {@link FuzzyDate} out. */
+/**
+ * Request-side schema: a string in, a parsed {@link FuzzyDate} out. No `examples`: as a query
+ * parameter (asOf, knownAt, from, to) Swagger UI would fill them in and narrow every answer.
+ */
 export const FuzzyDateInput = z
   .string()
-  .meta({ description: `A date of any precision: ${FUZZY_DATE_FORMS}.`, examples: ['2026-Q2', '2026-06-10'] })
+  .meta({ description: `A date of any precision: ${FUZZY_DATE_FORMS}.` })
   .transform((text, ctx) => {
     const parsed = parseFuzzyDate(text);
     if (parsed) return parsed;

@@ -4,9 +4,9 @@ const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const slug = (what: string) =>
   z.string().regex(SLUG, `${what} must be 1-63 lower-case letters, digits or '-', starting with a letter or digit`);
 
-export const ProgramId = slug('programId').meta({ examples: ['kr-sovereign-ai'] });
+export const ProgramId = slug('programId').meta({ examples: ['defense-ax'] });
 export const ConsortiumId = slug('consortiumId').meta({ examples: ['skt'] });
-export const MilestoneKey = slug('milestone').meta({ examples: ['final-evaluation'] });
+export const MilestoneKey = slug('milestone').meta({ examples: ['lightweight-pilot'] });
 
 export const STREAM_KINDS = ['program', 'consortium'] as const;
 export type StreamKind = (typeof STREAM_KINDS)[number];

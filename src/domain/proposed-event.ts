@@ -3,6 +3,7 @@ import { EVENT_DATA_SCHEMAS, EVENT_TYPE_NAMES, type EventType } from './event-ca
 import { FuzzyDateInput } from './fuzzy-date.js';
 import { SafeText } from './safe-text.js';
 import { Source } from './source.js';
+import { EXAMPLE_MOU_SIGNED, EXAMPLE_PILOT_STARTED } from './example-events.js';
 
 /** Stream versions are 32-bit in the store. */
 export const MAX_STREAM_VERSION = 2_147_483_647;
@@ -61,7 +62,9 @@ export const ProposedEvent = z
     ],
     { error: (issue) => (issue.code === 'invalid_union' ? unknownTypeMessage(issue.input) : undefined) },
   )
-  .meta({ id: 'ProposedEvent' });
+  // zod leaves `examples` out of an input schema that transforms (they would describe its output);
+  // `example` it keeps, and Swagger UI shows it instead of a sample of each of the 17 types.
+  .meta({ id: 'ProposedEvent', example: EXAMPLE_MOU_SIGNED });
 export type ProposedEvent = z.output<typeof ProposedEvent>;
 
 // Compile-time guard: the union above names every type of the catalogue.
@@ -72,4 +75,4 @@ export const MAX_BATCH = 1000;
 
 export const ProposedEventBatch = z
   .strictObject({ events: z.array(ProposedEvent).min(1).max(MAX_BATCH) })
-  .meta({ id: 'ProposedEventBatch' });
+  .meta({ id: 'ProposedEventBatch', example: { events: [EXAMPLE_MOU_SIGNED, EXAMPLE_PILOT_STARTED] } });

@@ -1,5 +1,6 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { describeMediaTypes } from './openapi-document.js';
 
 export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
   openapi: {
@@ -11,6 +12,8 @@ export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
         'Immutable events about state-run technology programs, projected into the status of every program milestone. ' +
         'Errors are RFC 9457 problem+json; their types are listed at /problems.',
     },
+    // Relative: the document describes whichever host serves it.
+    servers: [{ url: '/', description: 'The service that serves this document' }],
     tags: [
       { name: 'events', description: 'Record and read immutable events' },
       { name: 'views', description: 'Status of programs, milestones and consortiums, now or at any cut-off' },
@@ -20,10 +23,20 @@ export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
     ],
     components: {
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <api key>; roles reader < writer < admin' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'Send the header Authorization with the word Bearer followed by your API key. ' +
+            'Roles: reader (GET only), writer (a reader that also records events), admin (a writer that also manages subscriptions and keys).',
+        },
       },
     },
   },
   transform: jsonSchemaTransform,
-  transformObject: jsonSchemaTransformObject,
+  transformObject: (documentObject) => {
+    const document = jsonSchemaTransformObject(documentObject);
+    describeMediaTypes(document.paths);
+    return document;
+  },
 };

@@ -2,7 +2,7 @@ import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor }
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Principal, type Role, roleAllows } from '../domain/access.js';
 import { ForbiddenError, RateLimitedError } from '../domain/errors.js';
-import { ProblemDetails } from './problem.js';
+import { sharedResponses } from './shared-responses.js';
 
 /** Who may call a route: anyone ('public'), or a key of at least this role (SPEC §8). */
 export type Access = 'public' | Role;
@@ -47,8 +47,9 @@ export function principalOf(request: FastifyRequest): Principal {
 /**
  * The one place access is enforced. Routes registered after this call must declare
  * `config.access`, or registration fails; keyed routes are documented with bearer security and
- * their 401/403/429 answers. Rate limits count per key, across instances; open routes (and
- * unknown ones, answered 404 without touching the database) are not limited.
+ * their 401/403/429 answers, open ones with an empty security list; every documented route lists
+ * the answers any route can give (shared-responses.ts). Rate limits count per key, across instances;
+ * open routes (and unknown ones, answered 404 without touching the database) are not limited.
  */
 export async function registerAccessControl(app: FastifyInstance, options: AccessControlOptions): Promise<void> {
   const declared: DeclaredRoute[] = [];
@@ -57,9 +58,10 @@ export async function registerAccessControl(app: FastifyInstance, options: Acces
     const access = route.config?.access;
     if (access === undefined) throw new Error(`route ${route.method.toString()} ${route.url} declares no access (config.access)`);
     for (const method of [route.method].flat()) declared.push({ method, url: route.url, access });
-    if (access === 'public' || route.schema === undefined) return;
-    route.schema.security = [{ apiKey: [] }];
-    route.schema.response = { 401: ProblemDetails, 403: ProblemDetails, 429: ProblemDetails, ...toRecord(route.schema.response) };
+    if (route.schema === undefined) return;
+    route.schema.security = access === 'public' ? [] : [{ apiKey: [] }];
+    const shared = sharedResponses([route.method].flat(), route.url, access !== 'public');
+    route.schema.response = { ...shared, ...toRecord(route.schema.response) };
   });
 
   app.addHook('onRequest', async (request) => {

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { toCsv } from '../../src/http/csv.js';
 import { programRegistered, uniqueId } from '../support/events.js';
-import { bearer, record, TEST_ADMIN_KEY } from '../support/http.js';
+import { bearer, inject, record, TEST_ADMIN_KEY } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
 const t = useTestApp();
@@ -35,7 +35,7 @@ describe('GET /v1/timeline as text/csv', () => {
       sources: [{ url: 'https://news.example/seminar', title: FORMULA }],
     });
 
-    const response = await t.app.inject({ url: `/v1/timeline?programId=${programId}`, headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
+    const response = await inject(t.app, { url: `/v1/timeline?programId=${programId}`, headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
 
     expect(response.statusCode).toBe(200);
     const rows: Record<string, string>[] = parse(response.body, { columns: true });

@@ -1,10 +1,32 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { parseAllowedCidrs } from '../../src/domain/webhook-address-policy.js';
 import { OPENAPI_PATH, renderOpenApi } from '../../src/http/render-openapi.js';
-import { get } from '../support/http.js';
+import { z } from 'zod';
+import { call, get } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
-const t = useTestApp();
+const t = useTestApp({ webhooks: { rules: { addresses: parseAllowedCidrs(''), allowHttp: false }, resolve: async () => [{ address: '93.184.216.34', family: 4 }], defaultMaxInFlight: 4 } });
+
+const Parameter = z.looseObject({ name: z.string(), examples: z.unknown().optional(), description: z.string().optional(), schema: z.looseObject({ examples: z.unknown().optional() }).optional() });
+const Response = z.looseObject({ content: z.record(z.string(), z.looseObject({ schema: z.unknown() })).optional() });
+const Operation = z.looseObject({
+  security: z.unknown().optional(),
+  parameters: z.array(Parameter).optional(),
+  requestBody: z.looseObject({ required: z.boolean().optional() }).optional(),
+  responses: z.record(z.string(), Response).optional(),
+});
+const Document = z.looseObject({
+  servers: z.unknown().optional(),
+  paths: z.record(z.string(), z.record(z.string(), Operation)),
+  components: z.looseObject({
+    schemas: z.record(z.string(), z.looseObject({ example: z.unknown().optional(), examples: z.unknown().optional().optional() })),
+    securitySchemes: z.record(z.string(), z.looseObject({ description: z.string().optional() })),
+  }),
+});
+
+/** The document as served at /openapi.json (the drift test holds the committed one to it). */
+const served = async () => Document.parse((await get(t.app, '/openapi.json')).body);
 
 describe('OpenAPI document', () => {
   it('committed under openapi/ is exactly what the code generates (run `npm run openapi` after changing a route)', async () => {
@@ -27,6 +49,75 @@ describe('OpenAPI document', () => {
       },
       components: { schemas: { ProblemDetails: { type: 'object' }, Event: { type: 'object' } } },
     });
+  });
+
+  it('lists itself, and declares security on every operation: [] on open ones', async () => {
+    const document = await served();
+
+    expect(document.paths['/openapi.json']?.get).toMatchObject({ operationId: 'getOpenApi', security: [] });
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(item)) expect(operation.security, `${method} ${path}`).toBeDefined();
+    }
+    expect(document.servers).toEqual([{ url: '/', description: expect.any(String) }]);
+  });
+
+  it('says how to authorize in words Swagger UI shows (no angle brackets to be read as HTML)', async () => {
+    const { components } = await served();
+
+    expect(components.securitySchemes.apiKey?.description).toContain('Bearer followed by your API key');
+    expect(components.securitySchemes.apiKey?.description).not.toMatch(/[<>]/);
+  });
+
+  it('declares CSV answers as text, and problems only as application/problem+json', async () => {
+    const { paths } = await served();
+
+    for (const path of ['/v1/programs/{programId}/milestones', '/v1/timeline']) {
+      const responses = paths[path]?.get?.responses ?? {};
+      expect(responses['200']?.content?.['text/csv']?.schema).toMatchObject({ type: 'string' });
+      expect(responses['200']?.content?.['application/json']?.schema).toMatchObject({ type: 'object' });
+      expect(Object.keys(responses['400']?.content ?? {})).toEqual(['application/problem+json']);
+    }
+    for (const item of Object.values(paths)) {
+      for (const operation of Object.values(item)) {
+        for (const [status, response] of Object.entries(operation.responses ?? {})) {
+          if (Number(status) >= 400 && response.content !== undefined) expect(Object.keys(response.content)).toContain('application/problem+json');
+        }
+      }
+    }
+  });
+
+  it('pre-fills no cut-off or date range in Swagger UI: asOf, knownAt, from and to have no examples', async () => {
+    const { paths } = await served();
+
+    const dateParameters = Object.values(paths)
+      .flatMap((item) => Object.values(item))
+      .flatMap((operation) => operation.parameters ?? [])
+      .filter((parameter) => ['asOf', 'knownAt', 'from', 'to'].includes(parameter.name));
+    expect(dateParameters.length).toBeGreaterThan(8);
+    for (const parameter of dateParameters) {
+      expect(parameter.examples, parameter.name).toBeUndefined();
+      expect(parameter.schema?.examples, parameter.name).toBeUndefined();
+      expect(parameter.description, parameter.name).toBeDefined();
+    }
+  });
+
+  it('says what the service accepts: rotate-secret without a body, a subscription PATCH only with a change', async () => {
+    const { paths, components } = await served();
+    const created = z.object({ id: z.string() }).parse((await call(t.app, 'POST', '/v1/subscriptions', { url: 'https://hooks.example/ledger', topics: ['pilot.*'] })).body);
+
+    expect(paths['/v1/subscriptions/{id}/rotate-secret']?.post?.requestBody?.required).toBe(false);
+    expect((await call(t.app, 'POST', `/v1/subscriptions/${created.id}/rotate-secret`)).status).toBe(201);
+    expect(components.schemas.SubscriptionPatchInput).toMatchObject({ minProperties: 1 });
+    expect((await call(t.app, 'PATCH', `/v1/subscriptions/${created.id}`, {})).status).toBe(400);
+  });
+
+  it('gives examples a reader recognises: the 2-event batch of the SKT defense scenario and a positive position', async () => {
+    const { components } = await served();
+
+    expect(components.schemas.ProposedEventBatchInput?.example).toMatchObject({
+      events: [{ type: 'mou.signed', data: { consortiumId: 'skt', programId: 'defense-ax' } }, { type: 'pilot.started', data: { milestone: 'lightweight-pilot' } }],
+    });
+    expect(components.schemas.Event?.examples).toEqual([expect.objectContaining({ position: 31, stream: 'consortium:skt' })]);
   });
 
   it('is browsable at /docs', async () => {

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, ProblemDetails } from '../../src/http/problem.js';
-import { bearer, TEST_ADMIN_KEY } from '../support/http.js';
+import { bearer, inject, TEST_ADMIN_KEY } from '../support/http.js';
+import { committedResponses } from '../support/openapi-responses.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 let t: TestApp;
@@ -33,11 +34,11 @@ async function sendRaw(head: string, body = ''): Promise<RawAnswer> {
   socket.write(`${head}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n${body}`);
   await once(socket, 'close');
   const [headers = '', text = ''] = received.split('\r\n\r\n');
-  return {
-    status: Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1]),
-    contentType: /^content-type: *(.*)$/im.exec(headers)?.[1] ?? '',
-    body: JSON.parse(text),
-  };
+  const [method = '', url = ''] = head.split(' ');
+  const answer = { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1]), contentType: /^content-type: *(.*)$/im.exec(headers)?.[1] ?? '' };
+  // Answers that never reach a route are checked against the route the request named.
+  committedResponses().assertConforms({ method, url, ...answer, body: text });
+  return { ...answer, body: JSON.parse(text) };
 }
 
 const auth = `Authorization: Bearer ${TEST_ADMIN_KEY}`;
@@ -47,7 +48,7 @@ type Case = readonly [name: string, status: number, slug: keyof typeof PROBLEM_T
 
 const injected =
   (request: { method?: 'GET' | 'POST'; url: string; headers?: Record<string, string>; payload?: string }) => async (): Promise<RawAnswer> => {
-    const response = await t.app.inject({ method: request.method ?? 'GET', url: request.url, headers: request.headers ?? bearer(TEST_ADMIN_KEY), payload: request.payload });
+    const response = await inject(t.app, { method: request.method ?? 'GET', url: request.url, headers: request.headers ?? bearer(TEST_ADMIN_KEY), payload: request.payload });
     return { status: response.statusCode, contentType: String(response.headers['content-type']), body: response.json() };
   };
 
@@ -76,7 +77,7 @@ describe('every error is RFC 9457 problem+json', () => {
   });
 
   it('lists every problem type it answers with at /problems', async () => {
-    const response = await t.app.inject({ url: '/problems' });
+    const response = await inject(t.app, { url: '/problems' });
 
     const slugs = Object.keys(PROBLEM_TYPES).map((slug) => `/problems/${slug}`);
     expect(response.json()).toEqual({ problemTypes: expect.arrayContaining(slugs.map((type) => expect.objectContaining({ type }))) });

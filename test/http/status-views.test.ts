@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
-import { bearer, get, problemOf, record, TEST_ADMIN_KEY } from '../support/http.js';
+import { bearer, get, inject, problemOf, record, TEST_ADMIN_KEY } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 import { cell, matrix } from '../support/views.js';
 
@@ -260,8 +260,8 @@ describe('views', () => {
     const { programId, consortiumId } = await scenario();
     await record(t.app, fact('seminar.held', '2026-06-10', { title: 'Data centres, "military"', programId, consortiumId, milestone: 'defense-pilot' }));
 
-    const csv = await t.app.inject({ url: `/v1/programs/${programId}/milestones`, headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
-    const timeline = await t.app.inject({ url: `/v1/timeline?programId=${programId}`, headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
+    const csv = await inject(t.app, { url: `/v1/programs/${programId}/milestones`, headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
+    const timeline = await inject(t.app, { url: `/v1/timeline?programId=${programId}`, headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
 
     expect(csv.headers['content-type']).toContain('text/csv');
     const lines = csv.body.trim().split('\r\n');

@@ -1,7 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { z } from 'zod';
 import { ProblemDetails } from '../../src/http/problem.js';
 import { EventEnvelope } from '../../src/domain/event-envelope.js';
+import { committedResponses } from './openapi-responses.js';
 
 export interface JsonResponse {
   readonly status: number;
@@ -15,6 +16,11 @@ export const TEST_ADMIN_KEY = 'test-admin-key-not-a-secret';
 
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
+/**
+ * Sends a request through inject() and checks the answer against the committed OpenAPI document
+ * (status declared, media type listed, JSON body valid): every test that calls the API checks the
+ * document too, and a mismatch fails the test that met it.
+ */
 export async function call(
   app: FastifyInstance,
   method: 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
@@ -30,12 +36,26 @@ export async function call(
     ...(payload !== undefined && { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
   });
   const contentType = String(response.headers['content-type'] ?? '');
+  committedResponses().assertConforms({ method, url, status: response.statusCode, contentType, body: response.body });
   return {
     status: response.statusCode,
     headers: response.headers,
     contentType,
     body: contentType.includes('json') && response.body !== '' ? response.json() : response.body,
   };
+}
+
+/** app.inject(), with the answer checked against the committed OpenAPI document as call() checks it. */
+export async function inject(app: FastifyInstance, options: InjectOptions & { readonly url: string }): Promise<LightMyRequestResponse> {
+  const response = await app.inject(options);
+  committedResponses().assertConforms({
+    method: options.method ?? 'GET',
+    url: options.url,
+    status: response.statusCode,
+    contentType: String(response.headers['content-type'] ?? ''),
+    body: response.body,
+  });
+  return response;
 }
 
 export const post = (app: FastifyInstance, body: unknown, headers?: Record<string, string>) =>

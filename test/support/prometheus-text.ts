@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
+import { inject } from './http.js';
 
 /** One sample line of the Prometheus text format (0.0.4): a series and its value. */
 export interface Sample {
@@ -76,7 +77,7 @@ export function valueOf(exposition: Exposition, name: string, labels: Record<str
 
 /** GET /metrics without a key, as Prometheus scrapes it, checked and parsed. */
 export async function scrape(app: FastifyInstance): Promise<Exposition> {
-  const response = await app.inject({ method: 'GET', url: '/metrics' });
+  const response = await inject(app, { method: 'GET', url: '/metrics' });
   expect(response.statusCode).toBe(200);
   expect(response.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
   return parsePrometheusText(response.body);

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { PROBLEM_MEDIA_TYPE, ProblemDetails } from '../problem.js';
 
 export interface Readiness {
   readonly database: boolean;
@@ -35,7 +36,14 @@ export const operationsRoutes: FastifyPluginAsyncZod<OperationsRoutesOptions> = 
         tags: ['operations'],
         operationId: 'ready',
         summary: 'The database is reachable and every migration is applied',
-        response: { 200: ReadyBody, 503: ReadyBody },
+        response: {
+          200: ReadyBody,
+          // Not ready; or shutting down, answered as a problem before the check runs.
+          503: {
+            description: 'Not ready (JSON), or shutting down (problem+json)',
+            content: { 'application/json': { schema: ReadyBody }, [PROBLEM_MEDIA_TYPE]: { schema: ProblemDetails } },
+          },
+        },
       },
     },
     async (_request, reply) => {

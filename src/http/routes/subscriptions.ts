@@ -91,7 +91,8 @@ const SubscriptionPatch = z
       .meta({ description: 'paused stops sending; active resumes, and re-enables a disabled subscription' }),
   })
   .refine((patch) => Object.values(patch).some((value) => value !== undefined), { error: 'name at least one field to change' })
-  .meta({ id: 'SubscriptionPatch' });
+  // The refine does not reach JSON Schema; this says the same in the document.
+  .meta({ id: 'SubscriptionPatch', minProperties: 1 });
 
 const SecretList = z
   .object({

@@ -12,13 +12,13 @@ import { Source } from '../../domain/source.js';
 export const CutoffQuery = {
   asOf: FuzzyDateInput.optional().meta({
     description:
-      'World time: only events that had begun by then count, and overdue and certainty are judged then. ' +
-      'A calendar form covers its whole period: asOf=2026-06 is the end of June',
+      'World time: only events that had begun by then count, and overdue and certainty are judged then. Omit for now. ' +
+      'Any precision (2026, 2026-H1, 2026-Q2, 2026-06, 2026-06-30, 2026-06-30T09:00:00Z); a calendar form covers its whole period: asOf=2026-06 is the end of June',
   }),
   knownAt: FuzzyDateInput.optional().meta({
     description:
-      'System time: only events recorded by then count (retractions too): "what did we believe on K". ' +
-      'A calendar form covers its whole period; an instant covers its millisecond',
+      'System time: only events recorded by then count (retractions too): "what did we believe on K". Omit for everything recorded so far; ' +
+      'a cut-off before the data was recorded finds nothing (a program not yet known is 404). Same forms as asOf; an instant covers its millisecond',
   }),
 };
 

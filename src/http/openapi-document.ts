@@ -1,0 +1,54 @@
+import { PROBLEM_MEDIA_TYPE } from './problem.js';
+
+const JSON_MEDIA_TYPE = 'application/json';
+const CSV_MEDIA_TYPE = 'text/csv';
+const PROBLEM_REF = '#/components/schemas/ProblemDetails';
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Makes the generated document say what the service sends, in the one place every route passes:
+ * - a problem answer (a ProblemDetails schema) is `application/problem+json`, not `application/json`;
+ * - a route that `produces` text/csv answers CSV text for its successes, and problems only as problem+json.
+ * - a body schema that admits null (`.nullish()`) is a body the client may leave out: Fastify hands
+ *   an empty POST over as null, and @fastify/swagger marks every body required.
+ * Fastify's `produces` copies one schema under every media type; this sorts them out.
+ */
+export function describeMediaTypes(paths: unknown): void {
+  if (!isRecord(paths)) return;
+  for (const pathItem of Object.values(paths)) {
+    if (!isRecord(pathItem)) continue;
+    for (const operation of Object.values(pathItem)) {
+      if (!isRecord(operation)) continue;
+      if (isRecord(operation.requestBody)) describeOptionalBody(operation.requestBody);
+      if (!isRecord(operation.responses)) continue;
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (isRecord(response) && isRecord(response.content)) response.content = mediaTypesOf(status, response.content);
+      }
+    }
+  }
+}
+
+function mediaTypesOf(status: string, content: Record<string, unknown>): Record<string, unknown> {
+  const json = content[JSON_MEDIA_TYPE];
+  if (isProblem(json)) return { [PROBLEM_MEDIA_TYPE]: json };
+  if (CSV_MEDIA_TYPE in content && status.startsWith('2')) {
+    return { ...content, [CSV_MEDIA_TYPE]: { schema: { type: 'string', description: 'RFC 4180 text with a header row' } } };
+  }
+  return content;
+}
+
+const isProblem = (mediaType: unknown): boolean =>
+  isRecord(mediaType) && isRecord(mediaType.schema) && mediaType.schema.$ref === PROBLEM_REF;
+
+function describeOptionalBody(requestBody: Record<string, unknown>): void {
+  const media = isRecord(requestBody.content) ? requestBody.content[JSON_MEDIA_TYPE] : undefined;
+  if (!isRecord(media) || !isRecord(media.schema) || !Array.isArray(media.schema.anyOf)) return;
+  const branches: unknown[] = media.schema.anyOf;
+  const isNull = (branch: unknown) => isRecord(branch) && branch.type === 'null';
+  if (!branches.some(isNull)) return;
+  const [body, ...more] = branches.filter((branch) => !isNull(branch));
+  requestBody.required = false;
+  if (body !== undefined && more.length === 0) media.schema = body;
+}
