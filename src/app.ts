@@ -28,6 +28,7 @@ import { operationsRoutes, type Readiness } from './http/routes/operations.js';
 import { openApiRoutes } from './http/routes/openapi.js';
 import { problemTypeRoutes } from './http/routes/problem-types.js';
 import { streamRoutes } from './http/routes/streams.js';
+import { cellEvidenceRoutes } from './http/routes/cell-evidence.js';
 import { consortiumRoutes } from './http/routes/consortiums.js';
 import { deliveryRoutes } from './http/routes/deliveries.js';
 import { programRoutes } from './http/routes/programs.js';
@@ -190,6 +191,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(programRoutes, views);
   await app.register(consortiumRoutes, views);
   await app.register(timelineRoutes, views);
+  await app.register(cellEvidenceRoutes, views);
   await app.register(feedRoutes, {
     db: deps.db,
     pollMs: limits.feedPollMs,

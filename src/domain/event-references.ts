@@ -95,7 +95,8 @@ export function subjectOf(event: EventPayload): EventSubject {
       return about(streamName('program', programId), {
         programId,
         milestone,
-        requires: [{ kind: 'program', key: programId }],
+        // The consortiums a plan names must exist (their enrolment may come later).
+        requires: [{ kind: 'program', key: programId }, ...(consortiums ?? []).map((c): ReferenceRequirement => ({ kind: 'consortium', key: c }))],
         defines: [
           { kind: 'milestone', key: milestoneKey(programId, milestone), scope: consortiums === undefined ? scope : 'participants' },
           ...(consortiums ?? []).map((c): ReferenceDefinition => ({ kind: 'participant', key: participantKey(c, programId, milestone) })),

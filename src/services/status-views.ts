@@ -17,6 +17,7 @@ import { findEventsByIds, readTimeline } from '../store/event-store.js';
 import { toEvidenceEntry, type EvidenceEntry } from '../domain/evidence.js';
 import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor } from '../store/page-cursor.js';
 import {
+  findCellEvidence,
   findCells,
   findConsortiumEntries,
   findConsortiumEntry,
@@ -272,4 +273,40 @@ export async function timeline(
   const after = page.after === undefined ? undefined : decodeWorldCursor(page.after);
   const found = await readTimeline(db, { ...query, ...cutoff }, after, page.limit);
   return { items: found.rows, nextCursor: found.next === undefined ? undefined : encodeWorldCursor(found.next) };
+}
+
+export interface CellRef {
+  readonly programId: string;
+  readonly milestone: string;
+  /** Absent for a program-scope milestone's own cell. */
+  readonly consortiumId: string | undefined;
+}
+
+/**
+ * A page of a cell's evidence at the cut-off, newest first in world time: the cell shows its 20
+ * latest entries, the rest are read from here (SPEC §4).
+ */
+export async function cellEvidence(
+  db: Db,
+  cell: CellRef,
+  cutoff: Cutoff,
+  page: { after: string | undefined; limit: number },
+): Promise<Paged<EvidenceEntry>> {
+  const [found] = await findCells(db, { programIds: [cell.programId], milestone: cell.milestone }, cutoff).then((cells) =>
+    cells.filter((c) => c.consortiumId === cell.consortiumId),
+  );
+  if (found === undefined) {
+    throw new SubjectNotFoundError('milestone', `${cell.programId}/${cell.milestone}${cell.consortiumId === undefined ? '' : `@${cell.consortiumId}`}`);
+  }
+  const before = page.after === undefined ? undefined : decodeWorldCursor(page.after);
+  const keys = await findCellEvidence(db, cell, cutoff, before, page.limit);
+  const events = await findEventsByIds(db, keys.map((k) => k.eventId));
+  const last = keys.at(-1);
+  return {
+    items: keys.flatMap((k) => {
+      const event = events.get(k.eventId);
+      return event === undefined ? [] : [toEvidenceEntry(event)];
+    }),
+    nextCursor: last === undefined || keys.length < page.limit ? undefined : encodeWorldCursor({ start: last.start, position: last.position }),
+  };
 }

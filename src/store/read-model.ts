@@ -317,3 +317,27 @@ export async function findProgramEntriesById(db: Db, programIds: readonly string
     .execute();
   return new Map(rows.map((r) => [r.program_id, toDefinition(r)]));
 }
+
+/** A cell's evidence at the cut, newest first in world time, after the world key `before` (a page). */
+export async function findCellEvidence(
+  db: Db,
+  cell: { readonly programId: string; readonly milestone: string; readonly consortiumId: string | undefined },
+  cut: ReadCut,
+  before: { readonly start: Date; readonly position: string } | undefined,
+  limit: number,
+): Promise<{ readonly eventId: string; readonly start: Date; readonly position: string }[]> {
+  const consortium = cell.consortiumId ?? '';
+  const { rows } = await sql<{ event_id: string; v_start: Date; v_position: string }>`
+    select s.event_id, s.v_start, s.v_position
+    from (select ${cell.programId}::text as program_id, ${cell.milestone}::text as milestone, ${consortium}::text as consortium_id) c
+    ${newestBelieved(cut)}
+    cross join lateral (
+      select s.event_id, s.v_start, s.v_position from cell_step s
+      where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
+        and s.v_start < ${worldCut(cut)} and ${believed(cut)} ${belowNewest(cut)} and s.evidential
+        ${before === undefined ? sql`` : sql`and (s.v_start, s.v_position) < (${before.start}::timestamptz, ${before.position}::bigint)`}
+      order by s.v_start desc, s.v_position desc limit ${limit}
+    ) s
+    order by s.v_start desc, s.v_position desc`.execute(db);
+  return rows.map((r) => ({ eventId: r.event_id, start: r.v_start, position: r.v_position }));
+}

@@ -175,3 +175,65 @@ describe('evidence with sources, and CSV on every view', () => {
     });
   });
 });
+
+describe('every view as CSV, and a cell\'s evidence paged', () => {
+  it('answers text/csv on every view', async () => {
+    const { programId, skt } = await defenseProgram();
+    const urls = [
+      '/v1/programs',
+      `/v1/programs/${programId}`,
+      `/v1/programs/${programId}/milestones`,
+      `/v1/programs/${programId}/milestones/defense-model-mou`,
+      '/v1/consortiums',
+      `/v1/consortiums/${skt}/status`,
+      `/v1/timeline?programId=${programId}`,
+    ];
+    for (const url of urls) {
+      const response = await call(t.app, 'GET', url, undefined, { accept: 'text/csv' });
+      expect(response.status, url).toBe(200);
+      expect(response.contentType, url).toContain('text/csv');
+      const rows = z.array(z.record(z.string(), z.string())).parse(parse(String(response.body), { columns: true }));
+      expect(rows.length, url).toBeGreaterThan(0);
+    }
+  });
+
+  it("pages a cell's evidence beyond the 20 a view shows: every entry once, newest first, as many as evidenceCount", async () => {
+    const { programId, skt } = await defenseProgram();
+    const mous = await record(
+      t.app,
+      ...Array.from({ length: 45 }, (_, i) => ({
+        type: 'mou.signed',
+        occurredAt: new Date(Date.UTC(2026, 4, 1, i)).toISOString(),
+        data: { programId, consortiumId: skt, milestone: 'defense-model-mou', parties: ['SK Telecom', 'MND'], title: `MOU ${i}` },
+      })),
+    );
+
+    const shown = await get(t.app, `/v1/programs/${programId}/milestones/defense-model-mou`);
+    const seen: string[] = [];
+    let after = '';
+    for (let i = 0; i < 5; i++) {
+      const response = await get(t.app, `/v1/programs/${programId}/milestones/defense-model-mou/evidence?consortiumId=${skt}&limit=20${after}`);
+      const page = z.object({ evidence: z.array(z.object({ id: z.string() })), nextCursor: z.string().optional() }).parse(response.body);
+      expect(page.evidence.length).toBeLessThanOrEqual(20);
+      seen.push(...page.evidence.map((e) => e.id));
+      if (page.nextCursor === undefined) break;
+      after = `&after=${encodeURIComponent(page.nextCursor)}`;
+    }
+
+    expect(shown.body).toMatchObject({ cells: [{ evidenceCount: 45 }] });
+    expect(seen).toEqual(mous.map((e) => e.id).reverse());
+  });
+
+  it("refuses a plan naming a consortium that does not exist, with the closest one's name", async () => {
+    const { programId, skt } = await defenseProgram();
+
+    const response = await post(t.app, {
+      type: 'milestone.planned',
+      occurredAt: '2026-H1',
+      data: { programId, milestone: 'pilot', title: 'Pilot', scope: 'consortium', consortiums: [`${skt}x`] },
+    });
+
+    expect(response.status).toBe(422);
+    expect(problemOf(response).detail).toContain(`did you mean '${skt}'?`);
+  });
+});

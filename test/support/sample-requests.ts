@@ -54,6 +54,7 @@ export function sampleRequests(f: SampleFixture): Record<string, SampleRequest> 
     'GET /v1/programs/:programId': () => ({ url: `/v1/programs/${f.programId}` }),
     'GET /v1/programs/:programId/milestones': () => ({ url: `/v1/programs/${f.programId}/milestones` }),
     'GET /v1/programs/:programId/milestones/:milestone': () => ({ url: `/v1/programs/${f.programId}/milestones/final-evaluation` }),
+    'GET /v1/programs/:programId/milestones/:milestone/evidence': () => ({ url: `/v1/programs/${f.programId}/milestones/final-evaluation/evidence` }),
     'GET /v1/consortiums': () => ({ url: '/v1/consortiums' }),
     'GET /v1/consortiums/:consortiumId/status': () => ({ url: `/v1/consortiums/${f.consortiumId}/status` }),
     'GET /v1/timeline': () => ({ url: `/v1/timeline?programId=${f.programId}` }),

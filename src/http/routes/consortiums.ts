@@ -5,6 +5,7 @@ import { listConsortiums, viewConsortium } from '../../services/status-views.js'
 import { ProblemDetails } from '../problem.js';
 import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { CELL_CSV_HEADER, cellCsvRow } from '../schemas/cell-csv.js';
+import { CONSORTIUM_CSV_HEADER, consortiumCsvRow } from '../schemas/view-csv.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
 import {
@@ -35,15 +36,17 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       schema: {
         tags: TAGS,
         operationId: 'listConsortiums',
-        summary: 'Every registered consortium, a page at a time in id order',
+        summary: 'Every registered consortium, a page at a time in id order (also text/csv)',
+        produces: ['application/json', 'text/csv'],
         querystring: z.object({ ...CutoffQuery, ...pageQuery(maxPageSize) }),
         response: { 200: z.object({ consortiums: z.array(ConsortiumOutput), nextCursor: NextCursor, cutoff: CutoffEcho }), 400: ProblemDetails },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { after, limit } = request.query;
       const cutoff = toCutoff(request.query);
       const page = await listConsortiums(db, cutoff, { after, limit });
+      if (wantsCsv(request)) replyCsv(reply, toCsv(CONSORTIUM_CSV_HEADER, page.items.map(consortiumCsvRow)), 'consortiums.csv');
       return {
         consortiums: page.items.map(toConsortiumOutput),
         ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),

@@ -5,6 +5,7 @@ import { listPrograms, viewMilestone, viewProgram } from '../../services/status-
 import type { Db } from '../../services/database-handle.js';
 import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { CELL_CSV_HEADER, cellCsvRow } from '../schemas/cell-csv.js';
+import { MILESTONE_CSV_HEADER, milestoneCsvRow, PROGRAM_CSV_HEADER, programCsvRow } from '../schemas/view-csv.js';
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
@@ -41,15 +42,17 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       schema: {
         tags: TAGS,
         operationId: 'listPrograms',
-        summary: 'Every registered program, a page at a time in id order',
+        summary: 'Every registered program, a page at a time in id order (also text/csv)',
+        produces: ['application/json', 'text/csv'],
         querystring: CutoffQuerystring.extend(pageQuery(maxPageSize)),
         response: { 200: z.object({ programs: z.array(ProgramOutput), nextCursor: NextCursor, cutoff: CutoffEcho }), 400: ProblemDetails },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { after, limit } = request.query;
       const cutoff = toCutoff(request.query);
       const page = await listPrograms(db, cutoff, { after, limit });
+      if (wantsCsv(request)) replyCsv(reply, toCsv(PROGRAM_CSV_HEADER, page.items.map(programCsvRow)), 'programs.csv');
       return {
         programs: page.items.map(toProgramOutput),
         ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
@@ -65,7 +68,8 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       schema: {
         tags: TAGS,
         operationId: 'getProgram',
-        summary: 'A program with its planned milestones',
+        summary: 'A program with its planned milestones (also text/csv, a row per milestone)',
+        produces: ['application/json', 'text/csv'],
         params: z.object({ programId: ProgramId }),
         querystring: CutoffQuerystring,
         response: {
@@ -80,9 +84,13 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const cutoff = toCutoff(request.query);
-      const view = await viewProgram(db, request.params.programId, cutoff, now());
+      const { programId } = request.params;
+      const view = await viewProgram(db, programId, cutoff, now());
+      if (wantsCsv(request)) {
+        replyCsv(reply, toCsv(MILESTONE_CSV_HEADER, view.milestones.map((m) => milestoneCsvRow(programId, m))), `${programId}.csv`);
+      }
       return {
         cutoff: toCutoffEcho(cutoff),
         ...toProgramOutput(view.program),
@@ -136,17 +144,23 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       schema: {
         tags: TAGS,
         operationId: 'getMilestone',
-        summary: 'One milestone with its cells',
+        summary: 'One milestone with its cells (also text/csv, a row per cell)',
+        produces: ['application/json', 'text/csv'],
         params: z.object({ programId: ProgramId, milestone: MilestoneKey }),
         querystring: CutoffQuerystring.extend(ExpandQuery),
         response: { 200: MilestoneOutput.extend({ cutoff: CutoffEcho }), 400: ProblemDetails, 404: ProblemDetails },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { programId, milestone } = request.params;
       const cutoff = toCutoff(request.query);
-      const options = { expandEvidence: request.query.expand === 'evidence' };
-      return { ...toMilestoneOutput(await viewMilestone(db, programId, milestone, cutoff, now(), options)), cutoff: toCutoffEcho(cutoff) };
+      const csv = wantsCsv(request);
+      const view = await viewMilestone(db, programId, milestone, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
+      if (csv) {
+        const rows = view.cells.map((c) => [programId, view.milestone, view.title, view.scope, c.consortiumId, ...cellCsvRow(c)]);
+        replyCsv(reply, toCsv(MATRIX_HEADER, rows), `${programId}-${milestone}.csv`);
+      }
+      return { ...toMilestoneOutput(view), cutoff: toCutoffEcho(cutoff) };
     },
   );
 };

@@ -60,7 +60,7 @@ export const EvidenceEntryOutput = z
   })
   .meta({ id: 'EvidenceEntry' });
 
-const toEvidenceEntryOutput = (entry: EvidenceEntry) => ({
+export const toEvidenceEntryOutput = (entry: EvidenceEntry) => ({
   id: entry.id,
   type: entry.type,
   occurredAt: toFuzzyDateOutput(entry.occurredAt),

@@ -1,0 +1,45 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ConsortiumId, MilestoneKey, ProgramId } from '../../domain/identifiers.js';
+import { cellEvidence } from '../../services/status-views.js';
+import { ProblemDetails } from '../problem.js';
+import { NextCursor, pageQuery } from '../schemas/page.js';
+import { CutoffEcho, CutoffQuery, EvidenceEntryOutput, toCutoff, toCutoffEcho, toEvidenceEntryOutput } from '../schemas/status-views.js';
+import type { ViewRoutesOptions } from './programs.js';
+
+/** The whole evidence of one cell, a page at a time: a view shows each cell's latest 20 (SPEC §4). */
+export const cellEvidenceRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db, maxPageSize }) => {
+  app.get(
+    '/v1/programs/:programId/milestones/:milestone/evidence',
+    {
+      config: { access: 'reader' },
+      schema: {
+        tags: ['views'],
+        operationId: 'getCellEvidence',
+        summary: "A cell's evidence, newest first in world time, a page at a time",
+        params: z.object({ programId: ProgramId, milestone: MilestoneKey }),
+        querystring: z.object({
+          consortiumId: ConsortiumId.optional().meta({ description: "The consortium's cell; omit for a program-scope milestone's own" }),
+          ...CutoffQuery,
+          ...pageQuery(maxPageSize),
+        }),
+        response: {
+          200: z.object({ evidence: z.array(EvidenceEntryOutput), nextCursor: NextCursor, cutoff: CutoffEcho }),
+          400: ProblemDetails,
+          404: ProblemDetails,
+        },
+      },
+    },
+    async (request) => {
+      const { programId, milestone } = request.params;
+      const { consortiumId, after, limit } = request.query;
+      const cutoff = toCutoff(request.query);
+      const page = await cellEvidence(db, { programId, milestone, consortiumId }, cutoff, { after, limit });
+      return {
+        evidence: page.items.map(toEvidenceEntryOutput),
+        ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
+        cutoff: toCutoffEcho(cutoff),
+      };
+    },
+  );
+};
