@@ -117,7 +117,9 @@ export class RetractionRefusedError extends DomainError {
         ? `no event ${eventId} to retract`
         : reason === 'already_retracted'
           ? `event ${eventId} is already retracted`
-          : `a ${targetType ?? 'reference'} event defines what exists and cannot be retracted`,
+          : targetType === 'event.retracted'
+            ? 'a retraction cannot itself be retracted: record the event again instead'
+            : `${targetType ?? 'a reference'} defines what exists and cannot be retracted; record milestone.cancelled or a new fact instead`,
     );
   }
 }
