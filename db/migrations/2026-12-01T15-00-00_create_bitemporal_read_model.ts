@@ -145,6 +145,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create index cell_step_written on cell_step (program_id, milestone, consortium_id, known_from, v_start, v_position)
     include (known_to)`.execute(db);
 
+  // Set here, cleared by the rebuild's switch (src/store/read-model-rebuild.ts): the migrator rebuilds
+  // the read model from the log while it is set, even if an append came first.
+  await sql`
+    create table read_model_status (
+      singleton boolean primary key default true check (singleton),
+      rebuild_pending boolean not null
+    )`.execute(db);
+  await sql`insert into read_model_status (rebuild_pending) values (true)`.execute(db);
+
   await sql`truncate milestone_cell`.execute(db);
   await sql`
     alter table milestone_cell

@@ -30,12 +30,10 @@ export interface RebuildProgress {
   readonly seconds: number;
 }
 
-/** True when the log holds events but the read model holds nothing: a migration has just emptied it. */
+/** True when a migration has emptied the read model and no rebuild has switched in a new one since. */
 export async function readModelNeedsRebuild<DB>(db: Kysely<DB>): Promise<boolean> {
-  const { rows } = await sql<{ needed: boolean }>`
-    select exists (select 1 from event) and not exists (select 1 from program_entry)
-           and not exists (select 1 from consortium_entry) as needed`.execute(db);
-  return rows[0]?.needed ?? false;
+  const { rows } = await sql<{ pending: boolean }>`select rebuild_pending as pending from read_model_status`.execute(db);
+  return rows[0]?.pending ?? true;
 }
 
 export async function rebuildReadModel<DB>(
@@ -183,4 +181,5 @@ async function switchTables<DB>(trx: Kysely<DB>): Promise<void> {
     create trigger milestone_cell_status after insert or update of status on public.milestone_cell
     for each row execute function notify_status_change()`.execute(trx);
   await sql.raw(`drop schema ${SCHEMA}`).execute(trx);
+  await sql`update public.read_model_status set rebuild_pending = false`.execute(trx);
 }
