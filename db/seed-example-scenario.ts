@@ -81,32 +81,6 @@ const programs: SeedRequest = {
       occurredAt: '2026-H1',
       data: {
         programId: 'defense-ax',
-        milestone: 'defense-model-mou',
-        title: 'MOU with the Ministry of National Defense to build a defense AI model',
-        due: '2026-05',
-        scope: 'consortium',
-        // SK Telecom's alone: the other consortiums enrolled in defense-ax have no cell for it.
-        consortiums: ['skt'],
-      },
-    },
-    {
-      type: 'milestone.planned',
-      occurredAt: '2026-H1',
-      data: {
-        programId: 'defense-ax',
-        milestone: 'lightweight-pilot',
-        title: 'Pilot of a lightweight defense model',
-        due: '2026-Q2',
-        scope: 'consortium',
-        // SK Telecom's alone: the other consortiums enrolled in defense-ax have no cell for it.
-        consortiums: ['skt'],
-      },
-    },
-    {
-      type: 'milestone.planned',
-      occurredAt: '2026-H1',
-      data: {
-        programId: 'defense-ax',
         milestone: 'military-ai-datacenter',
         title: 'Plan for a military AI data center',
         due: '2026-H2',
@@ -232,6 +206,33 @@ const firstEvaluation: SeedRequest = {
 const sktDefense: SeedRequest = {
   idempotencyKey: `${KEY_PREFIX}:skt-defense`,
   events: [
+    // Planned here, once SK Telecom is registered: a plan names only consortiums that exist.
+    {
+      type: 'milestone.planned',
+      occurredAt: '2026-H1',
+      data: {
+        programId: 'defense-ax',
+        milestone: 'defense-model-mou',
+        title: 'MOU with the Ministry of National Defense to build a defense AI model',
+        due: '2026-05',
+        scope: 'consortium',
+        // SK Telecom's alone: the other consortiums enrolled in defense-ax have no cell for it.
+        consortiums: ['skt'],
+      },
+    },
+    {
+      type: 'milestone.planned',
+      occurredAt: '2026-H1',
+      data: {
+        programId: 'defense-ax',
+        milestone: 'lightweight-pilot',
+        title: 'Pilot of a lightweight defense model',
+        due: '2026-Q2',
+        scope: 'consortium',
+        // SK Telecom's alone: the other consortiums enrolled in defense-ax have no cell for it.
+        consortiums: ['skt'],
+      },
+    },
     {
       type: 'mou.signed',
       occurredAt: '2026-05',
