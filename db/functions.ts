@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { sql, type Kysely } from 'kysely';
 import { writeCatalogueRules } from './catalogue-rules.js';
+import { appendErrorCodesIn, isAppendErrorCode } from '../src/store/append-error-codes.js';
 
 /*
  * Procedural SQL lives one function a file in db/functions, so that each has a history of its own
@@ -19,6 +20,10 @@ export async function functionFiles(): Promise<{ readonly name: string; readonly
 /** Writes the catalogue's rules and (re)creates every function, in one transaction. */
 export async function applyFunctions<DB>(db: Kysely<DB>): Promise<void> {
   const files = await functionFiles();
+  for (const file of files) {
+    const unknown = appendErrorCodesIn(file.text).filter((code) => !isAppendErrorCode(code));
+    if (unknown.length > 0) throw new Error(`${file.name} raises ${unknown.join(', ')}, which src/store/append-error-codes.ts does not list`);
+  }
   await db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtextextended('ml_apply_functions', 0))`.execute(trx);
     await writeCatalogueRules(trx);

@@ -15,6 +15,7 @@ import type { EventMetadata, RecordedEvent } from '../domain/recorded-event.js';
 import type { Source } from '../domain/source.js';
 import { upcast } from '../domain/upcasting.js';
 import type { Database, Db, EventTable } from './database.js';
+import { APPEND_ERROR_CODES, isAppendErrorCode } from './append-error-codes.js';
 import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
 
 /** One event ready to be appended: validated, identified, with its subject derived. */
@@ -138,31 +139,33 @@ function translateAppendError(error: unknown, request: AppendRequest): unknown {
   if (error instanceof DatabaseUnavailableError && error.querySent) return new CommitOutcomeUnknownError(request.idempotencyKey, { cause: error });
   const failure = DatabaseFailure.safeParse(error);
   // Only our own ML* errors carry a JSON detail; any other error keeps its cause for the log.
-  if (!failure.success || !failure.data.code.startsWith('ML')) return error;
+  if (!failure.success || !isAppendErrorCode(failure.data.code)) return error;
   const { code, detail = '{}' } = failure.data;
   const details: unknown = JSON.parse(detail);
   switch (code) {
-    case 'MLIDK':
+    case APPEND_ERROR_CODES.idempotencyKeyReused:
       return new IdempotencyKeyReusedError(request.idempotencyKey ?? '');
-    case 'MLVER': {
+    case APPEND_ERROR_CODES.versionConflict: {
       const d = ConflictDetail.parse(details);
       return new VersionConflictError(d.ordinal, d.stream, d.expectedVersion, d.currentVersion);
     }
-    case 'MLREF': {
+    case APPEND_ERROR_CODES.unknownReference: {
       const d = ReferenceDetail.parse(details);
       return new UnknownReferenceError(d.ordinal, d.kind, d.key, d.reason);
     }
-    case 'MLDUP': {
+    case APPEND_ERROR_CODES.alreadyDefined: {
       const d = DuplicateDetail.parse(details);
       return new AlreadyDefinedError(d.ordinal, d.kind, d.key);
     }
-    case 'MLRET': {
+    case APPEND_ERROR_CODES.retractionRefused: {
       const d = RetractionDetail.parse(details);
       const reason = d.alreadyRetracted ? 'already_retracted' : d.targetType === null ? 'unknown_event' : 'not_retractable';
       return new RetractionRefusedError(d.ordinal ?? 0, d.eventId ?? '', reason, d.targetType ?? undefined);
     }
-    default:
-      return error;
+    default: {
+      const unhandled: never = code;
+      return unhandled;
+    }
   }
 }
 
