@@ -199,8 +199,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     maxFeedsPerInstance: limits.maxFeedsPerInstance,
     maxPageSize: limits.maxPageSize,
   });
-  await app.register(apiKeyRoutes, { db: deps.db });
-  await app.register(subscriptionRoutes, { db: deps.db, webhooks: deps.webhooks ?? DEFAULT_WEBHOOK_SETTINGS });
+  await app.register(apiKeyRoutes, { db: deps.db, maxPageSize: limits.maxPageSize });
+  await app.register(subscriptionRoutes, { db: deps.db, webhooks: deps.webhooks ?? DEFAULT_WEBHOOK_SETTINGS, maxPageSize: limits.maxPageSize });
   await app.register(deliveryRoutes, { db: deps.db, maxPageSize: limits.maxPageSize });
   return app;
 }

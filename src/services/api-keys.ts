@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Principal, Role } from '../domain/access.js';
 import { SubjectNotFoundError, UnauthenticatedError } from '../domain/errors.js';
+import { decodeCreatedCursor, encodeCreatedCursor } from '../store/page-cursor.js';
 import type { Db } from '../store/database.js';
 import {
   ensureApiKey,
@@ -36,7 +37,11 @@ export async function seedAdminKey(db: Db, key: string): Promise<void> {
   await ensureApiKey(db, { id: randomUUID(), name: 'ADMIN_API_KEY', role: 'admin', keyHash: hashKey(key), keyPrefix: '(environment)' });
 }
 
-export const listApiKeys = (db: Db): Promise<ApiKey[]> => listStoredApiKeys(db);
+/** A page in creation order; `nextCursor` is set when more may follow. */
+export async function listApiKeys(db: Db, page: { after: string | undefined; limit: number }): Promise<{ items: ApiKey[]; nextCursor: string | undefined }> {
+  const found = await listStoredApiKeys(db, page.after === undefined ? undefined : decodeCreatedCursor(page.after), page.limit);
+  return { items: found.items, nextCursor: found.next === undefined ? undefined : encodeCreatedCursor(found.next) };
+}
 
 export async function revokeApiKey(db: Db, id: string): Promise<ApiKey> {
   const revoked = await revokeStoredApiKey(db, id);

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SubjectNotFoundError, TooManySecretsError, WebhookTargetRefusedError } from '../domain/errors.js';
 import { MAX_LIVE_SIGNING_SECRETS, type SigningSecret, type Subscription, type SubscriptionFilter } from '../domain/subscription.js';
+import { decodeCreatedCursor, encodeCreatedCursor } from '../store/page-cursor.js';
 import type { Db } from '../store/database.js';
 import { insertTestPing } from '../store/notifications.js';
 import {
@@ -79,7 +80,11 @@ export async function createSubscription(
   });
 }
 
-export const listSubscriptions = (db: Db): Promise<Subscription[]> => listStoredSubscriptions(db);
+/** A page in creation order; `nextCursor` is set when more may follow. */
+export async function listSubscriptions(db: Db, page: { after: string | undefined; limit: number }): Promise<{ items: Subscription[]; nextCursor: string | undefined }> {
+  const found = await listStoredSubscriptions(db, page.after === undefined ? undefined : decodeCreatedCursor(page.after), page.limit);
+  return { items: found.items, nextCursor: found.next === undefined ? undefined : encodeCreatedCursor(found.next) };
+}
 
 export async function getSubscription(db: Db, id: string): Promise<Subscription> {
   const subscription = await findSubscription(db, id);

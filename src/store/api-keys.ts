@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { Role } from '../domain/access.js';
+import type { CreatedKey } from './page-cursor.js';
 import type { Db } from './database.js';
 
 export interface StoredApiKey {
@@ -69,9 +70,25 @@ export async function findApiKeyById(db: Db, id: string): Promise<StoredApiKey |
   return row === undefined ? undefined : toStoredApiKey(row);
 }
 
-export async function listApiKeys(db: Db): Promise<StoredApiKey[]> {
-  const rows = await db.selectFrom('api_key').select(COLUMNS).orderBy('created_at').orderBy('id').execute();
-  return rows.map(toStoredApiKey);
+/** A page in creation order, after the key of the last one read; `next` is set when more may follow. */
+export async function listApiKeys(
+  db: Db,
+  after: CreatedKey | undefined,
+  limit: number,
+): Promise<{ readonly items: StoredApiKey[]; readonly next: CreatedKey | undefined }> {
+  let query = db
+    .selectFrom('api_key')
+    .select([...COLUMNS, sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('created_key')])
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(limit);
+  if (after !== undefined) query = query.where(sql<boolean>`(created_at, id) > (${after.created}::timestamptz, ${after.id}::uuid)`);
+  const rows = await query.execute();
+  const last = rows.at(-1);
+  return {
+    items: rows.map(toStoredApiKey),
+    next: last === undefined || rows.length < limit ? undefined : { created: last.created_key, id: last.id },
+  };
 }
 
 /** Marks the key revoked (once: a second revocation keeps the first date). Undefined if no such key. */

@@ -35,3 +35,22 @@ export function decodeWorldCursor(text: string): WorldKey {
   if (Number.isNaN(start.getTime())) throw new InvalidCursorError(text);
   return { start, position };
 }
+
+const CREATED_VERSION = 'c1';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MICRO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/** A place in creation order (subscriptions, API keys): the creation instant to the microsecond, and the id. */
+export interface CreatedKey {
+  readonly created: string;
+  readonly id: string;
+}
+
+export const encodeCreatedCursor = (key: CreatedKey): string => Buffer.from(`${CREATED_VERSION}|${key.created}|${key.id}`).toString('base64url');
+
+export function decodeCreatedCursor(text: string): CreatedKey {
+  const [version, created, id, ...rest] = Buffer.from(text, 'base64url').toString('utf8').split('|');
+  if (version !== CREATED_VERSION || created === undefined || id === undefined || rest.length > 0) throw new InvalidCursorError(text);
+  if (!MICRO_INSTANT.test(created) || !UUID.test(id) || Number.isNaN(Date.parse(created))) throw new InvalidCursorError(text);
+  return { created, id };
+}

@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import { SubscriptionStatus, type SigningSecret, type Subscription, type SubscriptionFilter } from '../domain/subscription.js';
+import type { CreatedKey } from './page-cursor.js';
 import type { Db, SubscriptionTable } from './database.js';
 
 export interface NewSubscription {
@@ -90,9 +91,25 @@ export async function lockSubscription(db: Db, id: string): Promise<boolean> {
   return row !== undefined;
 }
 
-export async function listSubscriptions(db: Db): Promise<Subscription[]> {
-  const rows = await db.selectFrom('subscription').select(COLUMNS).orderBy('created_at').orderBy('id').execute();
-  return rows.map(toSubscription);
+/** A page in creation order, after the key of the last one read; `next` is set when more may follow. */
+export async function listSubscriptions(
+  db: Db,
+  after: CreatedKey | undefined,
+  limit: number,
+): Promise<{ readonly items: Subscription[]; readonly next: CreatedKey | undefined }> {
+  let query = db
+    .selectFrom('subscription')
+    .select([...COLUMNS, sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('created_key')])
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(limit);
+  if (after !== undefined) query = query.where(sql<boolean>`(created_at, id) > (${after.created}::timestamptz, ${after.id}::uuid)`);
+  const rows = await query.execute();
+  const last = rows.at(-1);
+  return {
+    items: rows.map(toSubscription),
+    next: last === undefined || rows.length < limit ? undefined : { created: last.created_key, id: last.id },
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isSafeText, UNSAFE_TEXT_ERROR } from '../../domain/safe-text.js';
 import { Role } from '../../domain/access.js';
+import { NextCursor, pageQuery } from '../schemas/page.js';
 import { createApiKey, listApiKeys, revokeApiKey, type ApiKey as StoredKey } from '../../services/api-keys.js';
 import type { Db } from '../../services/database-handle.js';
 import { ProblemDetails } from '../problem.js';
@@ -9,6 +10,7 @@ import { ById } from '../schemas/by-id.js';
 
 export interface ApiKeyRoutesOptions {
   readonly db: Db;
+  readonly maxPageSize: number;
 }
 
 const ApiKey = z
@@ -45,7 +47,7 @@ const toApiKey = (key: StoredKey) => ({
 
 const TAGS = ['access'];
 
-export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (app, { db }) => {
+export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (app, { db, maxPageSize }) => {
   app.post(
     '/v1/api-keys',
     {
@@ -72,11 +74,16 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (a
       schema: {
         tags: TAGS,
         operationId: 'listApiKeys',
-        summary: 'Every API key, revoked ones included (never the keys themselves)',
-        response: { 200: z.object({ apiKeys: z.array(ApiKey) }) },
+        summary: 'Every API key, revoked ones included (never the keys themselves), a page at a time, oldest first',
+        querystring: z.object(pageQuery(maxPageSize)),
+        response: { 200: z.object({ apiKeys: z.array(ApiKey), nextCursor: NextCursor }) },
       },
     },
-    async () => ({ apiKeys: (await listApiKeys(db)).map(toApiKey) }),
+    async (request) => {
+      const { after, limit } = request.query;
+      const page = await listApiKeys(db, { after, limit });
+      return { apiKeys: page.items.map(toApiKey), ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
+    },
   );
 
   app.delete(

@@ -1,3 +1,4 @@
+import { NextCursor, pageQuery } from '../schemas/page.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isSafeText, UNSAFE_TEXT_ERROR } from '../../domain/safe-text.js';
@@ -22,6 +23,7 @@ import { ById } from '../schemas/by-id.js';
 export interface SubscriptionRoutesOptions {
   readonly db: Db;
   readonly webhooks: SubscriptionSettings;
+  readonly maxPageSize: number;
 }
 
 const DEFAULT_OVERLAP_SECONDS = 86_400;
@@ -125,7 +127,7 @@ const toSecret = (s: SigningSecret) => ({ secret: s.secret, createdAt: s.created
 const TAGS = ['notifications'];
 const BODY_PROBLEMS = { 400: ProblemDetails, 413: ProblemDetails, 415: ProblemDetails } as const;
 
-export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions> = async (app, { db, webhooks }) => {
+export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions> = async (app, { db, webhooks, maxPageSize }) => {
   app.post(
     '/v1/subscriptions',
     {
@@ -152,11 +154,16 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
       schema: {
         tags: TAGS,
         operationId: 'listSubscriptions',
-        summary: 'Every subscription, oldest first (never their secrets)',
-        response: { 200: z.object({ subscriptions: z.array(Subscription) }) },
+        summary: 'Every subscription, oldest first, a page at a time (never their secrets)',
+        querystring: z.object(pageQuery(maxPageSize)),
+        response: { 200: z.object({ subscriptions: z.array(Subscription), nextCursor: NextCursor }) },
       },
     },
-    async () => ({ subscriptions: (await listSubscriptions(db)).map(toSubscription) }),
+    async (request) => {
+      const { after, limit } = request.query;
+      const page = await listSubscriptions(db, { after, limit });
+      return { subscriptions: page.items.map(toSubscription), ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
+    },
   );
 
   app.get(

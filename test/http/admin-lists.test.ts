@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { WebhookSettings } from '../../src/app.js';
+import { parseAllowedCidrs } from '../../src/domain/webhook-address-policy.js';
+import { call, get } from '../support/http.js';
+import { useTestApp } from '../support/test-app.js';
+
+/* SPEC §5: every list is paged, the admin ones too. */
+
+const webhooks: WebhookSettings = {
+  rules: { addresses: parseAllowedCidrs(''), allowHttp: false },
+  resolve: async (host) => (host === 'hooks.example' ? [{ address: '93.184.216.34', family: 4 }] : []),
+  defaultMaxInFlight: 4,
+};
+const t = useTestApp({ webhooks });
+
+async function readAll(path: string, field: 'apiKeys' | 'subscriptions'): Promise<string[][]> {
+  const pages: string[][] = [];
+  let after = '';
+  for (let i = 0; i < 20; i++) {
+    const response = await get(t.app, `${path}?limit=2${after}`);
+    expect(response.status).toBe(200);
+    const body = z.record(z.string(), z.unknown()).parse(response.body);
+    pages.push(z.array(z.object({ id: z.string() })).parse(body[field]).map((item) => item.id));
+    const next = z.string().optional().parse(body.nextCursor);
+    if (next === undefined) return pages;
+    after = `&after=${encodeURIComponent(next)}`;
+  }
+  return pages;
+}
+
+describe('admin lists, paged', () => {
+  it('pages API keys and subscriptions oldest first, each once, at most `limit` a page', async () => {
+    const keys: string[] = [];
+    const subscriptions: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const key = await call(t.app, 'POST', '/v1/api-keys', { name: `desk ${i}`, role: 'reader' });
+      keys.push(z.object({ id: z.string() }).parse(key.body).id);
+      const subscription = await call(t.app, 'POST', '/v1/subscriptions', { url: 'https://hooks.example/ledger', topics: ['*'] });
+      subscriptions.push(z.object({ id: z.string() }).parse(subscription.body).id);
+    }
+
+    const keyPages = await readAll('/v1/api-keys', 'apiKeys');
+    const subscriptionPages = await readAll('/v1/subscriptions', 'subscriptions');
+
+    for (const pages of [keyPages, subscriptionPages]) {
+      expect(pages.every((page) => page.length <= 2)).toBe(true);
+      expect(new Set(pages.flat()).size).toBe(pages.flat().length);
+    }
+    // The admin key seeded at start comes first; then the five, in the order they were made.
+    expect(keyPages.flat().slice(-5)).toEqual(keys);
+    expect(subscriptionPages.flat()).toEqual(subscriptions);
+  });
+});
