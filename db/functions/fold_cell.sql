@@ -8,6 +8,7 @@ create or replace function fold_cell(p_program text, p_milestone text, p_consort
                                      p_from_start timestamptz, p_from_position bigint, p_known timestamptz, p_extra uuid[])
 returns void language plpgsql set plan_cache_mode = force_generic_plan set jit = off as $$
 declare
+  v_cell milestone_cell;
   v_superseded uuid[];
   v_base cell_step;
   v_plan milestone_entry;
@@ -23,39 +24,56 @@ declare
   v_last_position bigint := 0;
   r record;
 begin
-  with superseded as (
-    update cell_step s set known_to = p_known
-    where s.program_id = p_program and s.milestone = p_milestone and s.consortium_id = p_consortium
-      and s.known_to = 'infinity' and (s.v_start, s.v_position) >= (p_from_start, p_from_position)
-    returning s.event_id
-  )
-  select coalesce(array_agg(x.event_id), '{}') into v_superseded from superseded x;
-
-  select * into v_base from cell_step s
-  where s.program_id = p_program and s.milestone = p_milestone and s.consortium_id = p_consortium
-    and s.known_to = 'infinity' and (s.v_start, s.v_position) < (p_from_start, p_from_position)
-  order by s.v_start desc, s.v_position desc
-  limit 1;
-  if found then
-    v_status := v_base.status;
-    v_since_value := v_base.since_value;
-    v_since_precision := v_base.since_precision;
-    v_since_start := v_base.since_start;
-    v_since_end := v_base.since_end;
-    v_set_by := v_base.set_by;
-    v_count := v_base.evidence_count;
-    v_last_start := v_base.v_start;
-    v_last_position := v_base.v_position;
+  select * into v_cell from milestone_cell c
+  where c.program_id = p_program and c.milestone = p_milestone and c.consortium_id = p_consortium;
+  if found and (p_from_start, p_from_position) > (v_cell.last_start, v_cell.last_position) then
+    -- News in world-time order (the usual case): nothing to supersede, and the state before it is
+    -- the cell's current state, which every fold leaves in milestone_cell.
+    v_superseded := '{}';
+    v_status := v_cell.status;
+    v_since_value := v_cell.since_value;
+    v_since_precision := v_cell.since_precision;
+    v_since_start := v_cell.since_start;
+    v_since_end := v_cell.since_end;
+    v_set_by := v_cell.set_by;
+    v_count := v_cell.evidence_count;
+    v_last_start := v_cell.last_start;
+    v_last_position := v_cell.last_position;
   else
-    -- Before anything has moved it, a cell is planned since its plan.
-    select * into v_plan from milestone_entry m where m.program_id = p_program and m.milestone = p_milestone;
-    v_status := 'planned';
-    v_since_value := v_plan.occurred_value;
-    v_since_precision := v_plan.occurred_precision;
-    v_since_start := v_plan.occurred_start;
-    v_since_end := v_plan.occurred_end;
-    v_set_by := v_plan.event_id;
-    v_count := 0;
+    with superseded as (
+      update cell_step s set known_to = p_known
+      where s.program_id = p_program and s.milestone = p_milestone and s.consortium_id = p_consortium
+        and s.known_to = 'infinity' and (s.v_start, s.v_position) >= (p_from_start, p_from_position)
+      returning s.event_id
+    )
+    select coalesce(array_agg(x.event_id), '{}') into v_superseded from superseded x;
+
+    select * into v_base from cell_step s
+    where s.program_id = p_program and s.milestone = p_milestone and s.consortium_id = p_consortium
+      and s.known_to = 'infinity' and (s.v_start, s.v_position) < (p_from_start, p_from_position)
+    order by s.v_start desc, s.v_position desc
+    limit 1;
+    if found then
+      v_status := v_base.status;
+      v_since_value := v_base.since_value;
+      v_since_precision := v_base.since_precision;
+      v_since_start := v_base.since_start;
+      v_since_end := v_base.since_end;
+      v_set_by := v_base.set_by;
+      v_count := v_base.evidence_count;
+      v_last_start := v_base.v_start;
+      v_last_position := v_base.v_position;
+    else
+      -- Before anything has moved it, a cell is planned since its plan.
+      select * into v_plan from milestone_entry m where m.program_id = p_program and m.milestone = p_milestone;
+      v_status := 'planned';
+      v_since_value := v_plan.occurred_value;
+      v_since_precision := v_plan.occurred_precision;
+      v_since_start := v_plan.occurred_start;
+      v_since_end := v_plan.occurred_end;
+      v_set_by := v_plan.event_id;
+      v_count := 0;
+    end if;
   end if;
 
   for r in
