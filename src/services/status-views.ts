@@ -25,7 +25,6 @@ import {
   findMilestoneEntries,
   findProgramEntries,
   findProgramEntriesById,
-  findProgramEntry,
   type CellState,
   type Definition,
   type MilestoneEntry,
@@ -74,6 +73,7 @@ export interface MilestoneCell {
 }
 
 export interface MilestoneView {
+  readonly programId: string;
   readonly milestone: string;
   readonly title: string;
   readonly scope: MilestoneScope;
@@ -123,6 +123,7 @@ function toMilestoneViews(milestones: readonly MilestoneEntry[], cells: readonly
     const rescheduled = m.rescheduled === undefined ? undefined : MilestoneRescheduledData.parse(m.rescheduled.data).due;
     const due = parseFuzzyDate(rescheduled ?? plan.due ?? '');
     return {
+      programId: m.programId,
       milestone: m.milestone,
       title: plan.title,
       scope: plan.scope,
@@ -175,7 +176,7 @@ export async function viewProgram(
   options: ViewOptions = { expandEvidence: false },
   milestone?: string,
 ): Promise<ProgramView> {
-  const entry = await findProgramEntry(db, programId, cutoff);
+  const entry = (await findProgramEntriesById(db, [programId], cutoff)).get(programId);
   if (entry === undefined) throw new SubjectNotFoundError('program', programId);
   const [milestones, cells] = await Promise.all([
     findMilestoneEntries(db, [programId], cutoff, milestone),
@@ -235,15 +236,14 @@ export async function viewConsortium(
     programs: enrolments.flatMap((enrolment) => {
       const program = programs.get(enrolment.programId);
       if (program === undefined) return [];
-      const mine = milestones
-        .map((m, i) => ({ entry: m, view: views[i] }))
-        .filter(({ entry: m }) => m.programId === enrolment.programId);
       return [
         {
           program: toProgram(enrolment.programId, program),
           enrolledAt: enrolment.enrolledAt,
           eliminatedAt: enrolment.eliminatedAt,
-          milestones: mine.flatMap(({ view }) => (view === undefined ? [] : view.cells.map((cell) => ({ title: view.title, scope: view.scope, cell })))),
+          milestones: views
+            .filter((view) => view.programId === enrolment.programId)
+            .flatMap((view) => view.cells.map((cell) => ({ title: view.title, scope: view.scope, cell }))),
         },
       ];
     }),

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { Role } from '../domain/access.js';
-import type { CreatedKey } from './page-cursor.js';
+import { afterCreated, createdKeyColumn, nextCreatedKey, type CreatedKey } from './page-cursor.js';
 import type { Db } from './database.js';
 
 export interface StoredApiKey {
@@ -78,17 +78,13 @@ export async function listApiKeys(
 ): Promise<{ readonly items: StoredApiKey[]; readonly next: CreatedKey | undefined }> {
   let query = db
     .selectFrom('api_key')
-    .select([...COLUMNS, sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('created_key')])
+    .select([...COLUMNS, createdKeyColumn])
     .orderBy('created_at')
     .orderBy('id')
     .limit(limit);
-  if (after !== undefined) query = query.where(sql<boolean>`(created_at, id) > (${after.created}::timestamptz, ${after.id}::uuid)`);
+  if (after !== undefined) query = query.where(afterCreated(after));
   const rows = await query.execute();
-  const last = rows.at(-1);
-  return {
-    items: rows.map(toStoredApiKey),
-    next: last === undefined || rows.length < limit ? undefined : { created: last.created_key, id: last.id },
-  };
+  return { items: rows.map(toStoredApiKey), next: nextCreatedKey(rows, limit) };
 }
 
 /** Marks the key revoked (once: a second revocation keeps the first date). Undefined if no such key. */

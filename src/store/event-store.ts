@@ -314,7 +314,7 @@ export async function readTimeline(
   const budget = limit * SCAN_PER_ENTRY;
   let scan = db
     .selectFrom('event')
-    .select([...EVENT_COLUMNS, sql<string>`tx::text`.as('tx')])
+    .select([...EVENT_COLUMNS, txText])
     .orderBy('occurred_start')
     .orderBy('position')
     .limit(budget);

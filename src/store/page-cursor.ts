@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { InvalidCursorError } from '../domain/errors.js';
 
 /*
@@ -53,4 +54,16 @@ export function decodeCreatedCursor(text: string): CreatedKey {
   if (version !== CREATED_VERSION || created === undefined || id === undefined || rest.length > 0) throw new InvalidCursorError(text);
   if (!MICRO_INSTANT.test(created) || !UUID.test(id) || Number.isNaN(Date.parse(created))) throw new InvalidCursorError(text);
   return { created, id };
+}
+
+/** The creation instant of a row as a cursor keeps it: to the microsecond, in UTC. */
+export const createdKeyColumn = sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('created_key');
+
+/** Rows after a place in creation order (created_at, then id). */
+export const afterCreated = (after: CreatedKey) => sql<boolean>`(created_at, id) > (${after.created}::timestamptz, ${after.id}::uuid)`;
+
+/** The place after a page of `limit` rows read in creation order; undefined when it was the last page. */
+export function nextCreatedKey(rows: readonly { readonly created_key: string; readonly id: string }[], limit: number): CreatedKey | undefined {
+  const last = rows.at(-1);
+  return last === undefined || rows.length < limit ? undefined : { created: last.created_key, id: last.id };
 }

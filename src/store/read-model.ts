@@ -1,8 +1,8 @@
-import { sql, type Expression, type SqlBool } from 'kysely';
+import { sql, type Expression, type Selectable, type SqlBool } from 'kysely';
 import { Precision, type FuzzyDate } from '../domain/fuzzy-date.js';
 import { MilestoneStatus } from '../domain/milestone-status.js';
 import type { Cutoff } from '../domain/cut-off.js';
-import type { Db } from './database.js';
+import type { CellStepTable, Db } from './database.js';
 
 /*
  * Reads of the read model at a cut-off: W, world time (asOf), and K, system time (knownAt), both
@@ -83,16 +83,6 @@ export async function findProgramEntries(db: Db, cut: ReadCut, after: string | u
   if (after !== undefined) query = query.where(sql<SqlBool>`program_id collate "C" > ${after}`);
   const rows = await query.execute();
   return { items: rows.map((r) => ({ ...toDefinition(r), programId: r.program_id })), last: rows.length === limit ? rows.at(-1)?.program_id : undefined };
-}
-
-export async function findProgramEntry(db: Db, programId: string, cut: ReadCut): Promise<Definition | undefined> {
-  const row = await db
-    .selectFrom('program_entry')
-    .select(DEFINITION_COLUMNS)
-    .where('program_id', '=', programId)
-    .where(defined('program_entry', cut))
-    .executeTakeFirst();
-  return row && toDefinition(row);
 }
 
 export async function findConsortiumEntries(db: Db, cut: ReadCut, after: string | undefined, limit: number): Promise<Page<Definition & { consortiumId: string }>> {
@@ -181,7 +171,6 @@ export interface CellState {
   readonly consortiumId: string | undefined;
   readonly status: MilestoneStatus;
   readonly since: FuzzyDate;
-  readonly setBy: string;
   readonly evidenceCount: number;
   /** The latest evidence, newest first (at most CELL_EVIDENCE_LIMIT). */
   readonly evidence: readonly string[];
@@ -207,6 +196,11 @@ const newestBelieved = (cut: ReadCut) =>
 const belowNewest = (cut: ReadCut) =>
   cut.knownBefore === undefined ? sql`` : sql`and (s.v_start, s.v_position) <= (newest.v_start, newest.v_position)`;
 
+type CellStateRow = Pick<
+  Selectable<CellStepTable>,
+  'program_id' | 'milestone' | 'consortium_id' | 'status' | 'since_value' | 'since_precision' | 'since_start' | 'since_end' | 'evidence_count'
+> & { evidence: string[] };
+
 export interface CellSelection {
   readonly programIds: readonly string[];
   readonly milestone?: string | undefined;
@@ -218,21 +212,9 @@ export interface CellSelection {
 export async function findCells(db: Db, selection: CellSelection, cut: ReadCut): Promise<CellState[]> {
   if (selection.programIds.length === 0) return [];
   const { consortiumId, milestone } = selection;
-  const { rows } = await sql<{
-    program_id: string;
-    milestone: string;
-    consortium_id: string;
-    status: string;
-    since_value: string;
-    since_precision: string;
-    since_start: Date;
-    since_end: Date;
-    set_by: string;
-    evidence_count: number;
-    evidence: string[];
-  }>`
+  const { rows } = await sql<CellStateRow>`
     select c.program_id, c.milestone, c.consortium_id, s.status, s.since_value, s.since_precision, s.since_start,
-           s.since_end, s.set_by, s.evidence_count, ev.evidence
+           s.since_end, s.evidence_count, ev.evidence
     from milestone_cell c
     ${newestBelieved(cut)}
     cross join lateral (
@@ -260,7 +242,6 @@ export async function findCells(db: Db, selection: CellSelection, cut: ReadCut):
     consortiumId: r.consortium_id === '' ? undefined : r.consortium_id,
     status: MilestoneStatus.parse(r.status),
     since: toFuzzy(r.since_value, r.since_precision, r.since_start, r.since_end),
-    setBy: r.set_by,
     evidenceCount: r.evidence_count,
     evidence: r.evidence,
   }));

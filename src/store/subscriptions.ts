@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import { SubscriptionStatus, type SigningSecret, type Subscription, type SubscriptionFilter } from '../domain/subscription.js';
-import type { CreatedKey } from './page-cursor.js';
+import { afterCreated, createdKeyColumn, nextCreatedKey, type CreatedKey } from './page-cursor.js';
 import type { Db, SubscriptionTable } from './database.js';
 
 export interface NewSubscription {
@@ -99,17 +99,13 @@ export async function listSubscriptions(
 ): Promise<{ readonly items: Subscription[]; readonly next: CreatedKey | undefined }> {
   let query = db
     .selectFrom('subscription')
-    .select([...COLUMNS, sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('created_key')])
+    .select([...COLUMNS, createdKeyColumn])
     .orderBy('created_at')
     .orderBy('id')
     .limit(limit);
-  if (after !== undefined) query = query.where(sql<boolean>`(created_at, id) > (${after.created}::timestamptz, ${after.id}::uuid)`);
+  if (after !== undefined) query = query.where(afterCreated(after));
   const rows = await query.execute();
-  const last = rows.at(-1);
-  return {
-    items: rows.map(toSubscription),
-    next: last === undefined || rows.length < limit ? undefined : { created: last.created_key, id: last.id },
-  };
+  return { items: rows.map(toSubscription), next: nextCreatedKey(rows, limit) };
 }
 
 /**
