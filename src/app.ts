@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import './http/zod-messages.js';
 import {
   answerClientError,
@@ -11,13 +11,14 @@ import {
   ShuttingDownError,
 } from './http/error-handler.js';
 import { registerCharsetCheck } from './http/request-charset.js';
+import { responseSerializerCompiler } from './http/response-serializer.js';
 import { requestIdOf } from './http/request-id.js';
 import { registerAccessControl } from './http/route-access.js';
 import { apiKeyRoutes } from './http/routes/api-keys.js';
 import { boardRoutes } from './http/routes/board.js';
 import { subscriptionRoutes } from './http/routes/subscriptions.js';
 import { parseAllowedCidrs } from './domain/webhook-address-policy.js';
-import { authenticate } from './services/api-keys.js';
+import { createKeyAuthenticator } from './services/api-keys.js';
 import { countKeyRequest } from './services/rate-limits.js';
 import { resolveWithDns, type ResolveHost, type TargetRules } from './services/webhook-target-check.js';
 import { OPENAPI_OPTIONS } from './http/openapi-options.js';
@@ -52,6 +53,11 @@ export interface AppLimits {
   readonly feedPollMs: number;
   /** Live feeds (GET /v1/feed) one API key may hold open on one instance. */
   readonly maxFeedsPerKey: number;
+  /**
+   * How long an instance trusts an API key it found active before it looks it up again: the time a
+   * revocation made on another instance sharing the database takes to reach this one (0: every request).
+   */
+  readonly apiKeyCacheMs: number;
   /** Live feeds of all keys together one instance may hold open: each polls the database. */
   readonly maxFeedsPerInstance: number;
   /**
@@ -74,6 +80,7 @@ export const DEFAULT_LIMITS: AppLimits = {
   bodyLimit: 64 * 1024,
   maxPageSize: 1000,
   rateLimitPerMinute: 1200,
+  apiKeyCacheMs: 2000,
   feedPollMs: 500,
   maxFeedsPerKey: 10,
   maxFeedsPerInstance: 100,
@@ -139,7 +146,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler);
   app.server.on('checkExpectation', answerUnmetExpectation);
   // Only JSON is accepted: any other body is answered 415 rather than half-parsed as text.
   app.removeContentTypeParser('text/plain');
@@ -166,8 +173,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(swagger, OPENAPI_OPTIONS);
   // The documentation UI registers its own routes, which cannot declare access: it comes before the guard.
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  const keys = createKeyAuthenticator(deps.db, deps.adminApiKey, limits.apiKeyCacheMs);
   await registerAccessControl(app, {
-    authenticate: (authorization) => authenticate(deps.db, authorization, deps.adminApiKey),
+    authenticate: (authorization) => keys.authenticate(authorization),
     rateLimitPerMinute: limits.rateLimitPerMinute,
     countKeyRequest: (keyId, windowMs) => countKeyRequest(deps.db, keyId, windowMs),
   });
@@ -199,7 +207,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     maxFeedsPerInstance: limits.maxFeedsPerInstance,
     maxPageSize: limits.maxPageSize,
   });
-  await app.register(apiKeyRoutes, { db: deps.db, maxPageSize: limits.maxPageSize });
+  await app.register(apiKeyRoutes, { db: deps.db, maxPageSize: limits.maxPageSize, onRevoked: (keyId) => keys.forget(keyId) });
   await app.register(subscriptionRoutes, { db: deps.db, webhooks: deps.webhooks ?? DEFAULT_WEBHOOK_SETTINGS, maxPageSize: limits.maxPageSize });
   await app.register(deliveryRoutes, { db: deps.db, maxPageSize: limits.maxPageSize });
   return app;

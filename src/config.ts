@@ -30,6 +30,7 @@ const Environment = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   RATE_LIMIT_PER_MINUTE: positiveInt(1200),
+  API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   WEBHOOK_ALLOWED_CIDRS: z
     .string()
     .default('')
@@ -89,6 +90,8 @@ export interface Config {
   readonly maxPageSize: number;
   readonly adminApiKey: string | undefined;
   readonly rateLimitPerMinute: number;
+  /** API_KEY_CACHE_MS: how long an active key is trusted without a look-up (AppLimits.apiKeyCacheMs). */
+  readonly apiKeyCacheMs: number;
   readonly webhooks: WebhookConfig;
   readonly shutdownGraceMs: number;
   readonly maxFeedsPerKey: number;
@@ -136,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxPageSize: e.MAX_PAGE_SIZE,
     adminApiKey: e.ADMIN_API_KEY,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    apiKeyCacheMs: e.API_KEY_CACHE_MS,
     webhooks: {
       allowedAddresses: e.WEBHOOK_ALLOWED_CIDRS,
       allowHttp: e.WEBHOOK_ALLOW_HTTP === 'true',

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
       appendBodyLimit: config.appendBodyLimit,
       maxPageSize: config.maxPageSize,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      apiKeyCacheMs: config.apiKeyCacheMs,
       maxFeedsPerKey: config.maxFeedsPerKey,
       maxFeedsPerInstance: config.maxFeedsPerInstance,
       requestTimeoutMs: config.requestTimeoutMs,

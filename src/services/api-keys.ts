@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Principal, Role } from '../domain/access.js';
 import { SubjectNotFoundError, UnauthenticatedError } from '../domain/errors.js';
 import { decodeCreatedCursor, encodeCreatedCursor } from '../store/page-cursor.js';
@@ -49,17 +50,50 @@ export async function revokeApiKey(db: Db, id: string): Promise<ApiKey> {
   return revoked;
 }
 
-/** Resolves an Authorization header to the key's principal, or says why it cannot. */
-export async function authenticate(db: Db, authorization: string | undefined, adminKey: string | undefined): Promise<Principal> {
+/** Resolves an Authorization header to a key's principal, or says why it cannot. */
+export interface KeyAuthenticator {
+  authenticate(authorization: string | undefined): Promise<Principal>;
+  /** Drops what this instance remembers of a key: its revocation takes effect here at once. */
+  forget(keyId: string): void;
+}
+
+/** Keys remembered at most; a key seen again after being pushed out is looked up again. */
+const REMEMBERED_KEYS = 10_000;
+
+/**
+ * Every keyed request needs its key's principal; looking it up costs a round trip per request. A key
+ * found active is remembered for `cacheMs` (0: never), so a revocation reaches the instance that made
+ * it at once (forget) and the other instances sharing the database within `cacheMs`. Unknown and
+ * revoked keys are not remembered: a burst of bad keys cannot push good ones out.
+ */
+export function createKeyAuthenticator(db: Db, adminKey: string | undefined, cacheMs: number): KeyAuthenticator {
+  const remembered = cacheMs > 0 ? new LRUCache<string, Principal>({ max: REMEMBERED_KEYS, ttl: cacheMs }) : undefined;
+  return {
+    async authenticate(authorization) {
+      const hash = hashKey(presentedKey(authorization, adminKey));
+      const known = remembered?.get(hash);
+      if (known !== undefined) return known;
+      const stored = await findApiKeyByHash(db, hash);
+      if (stored === undefined) throw new UnauthenticatedError('unknown');
+      if (stored.revokedAt !== null) throw new UnauthenticatedError('revoked');
+      const principal = { keyId: stored.id, name: stored.name, role: stored.role };
+      remembered?.set(hash, principal);
+      return principal;
+    },
+    forget(keyId) {
+      for (const [hash, principal] of remembered?.entries() ?? []) if (principal.keyId === keyId) remembered?.delete(hash);
+    },
+  };
+}
+
+/** The key in a Bearer header, if it has a key's shape (or is the operator's ADMIN_API_KEY). */
+function presentedKey(authorization: string | undefined, adminKey: string | undefined): string {
   if (authorization === undefined || authorization === '') throw new UnauthenticatedError('missing');
   // The scheme is case-insensitive and followed by one or more spaces (RFC 9110 §11.1, §11.4).
   const match = /^bearer +([\x21-\x7e]+)$/i.exec(authorization);
   const key = match?.[1];
   if (key === undefined || (!KEY_SHAPE.test(key) && key !== adminKey)) throw new UnauthenticatedError('malformed');
-  const stored = await findApiKeyByHash(db, hashKey(key));
-  if (stored === undefined) throw new UnauthenticatedError('unknown');
-  if (stored.revokedAt !== null) throw new UnauthenticatedError('revoked');
-  return { keyId: stored.id, name: stored.name, role: stored.role };
+  return key;
 }
 
 /** Whether a key still exists unrevoked: long-lived requests (the live feed) ask again as they go. */

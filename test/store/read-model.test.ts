@@ -12,7 +12,8 @@ import { useTestApp } from '../support/test-app.js';
  */
 
 const recorder = statementRecorder();
-const t = useTestApp({ wrapDb: recorder.wrap });
+// Every request looks its key up, so that each view runs the same statements however often it is asked.
+const t = useTestApp({ wrapDb: recorder.wrap, limits: { apiKeyCacheMs: 0 } });
 
 const minuteFrom = (base: number) => (n: number) => new Date(base + n * 60_000).toISOString();
 const minute = minuteFrom(Date.UTC(2026, 0, 1));

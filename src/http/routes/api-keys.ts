@@ -11,6 +11,8 @@ import { ById } from '../schemas/by-id.js';
 export interface ApiKeyRoutesOptions {
   readonly db: Db;
   readonly maxPageSize: number;
+  /** Called with a key revoked here, so that this instance refuses it at once. */
+  readonly onRevoked: (keyId: string) => void;
 }
 
 const ApiKey = z
@@ -47,7 +49,7 @@ const toApiKey = (key: StoredKey) => ({
 
 const TAGS = ['access'];
 
-export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (app, { db, maxPageSize }) => {
+export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (app, { db, maxPageSize, onRevoked }) => {
   app.post(
     '/v1/api-keys',
     {
@@ -98,6 +100,10 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (a
         response: { 200: ApiKey, 400: ProblemDetails, 404: ProblemDetails },
       },
     },
-    async (request) => toApiKey(await revokeApiKey(db, request.params.id)),
+    async (request) => {
+      const revoked = await revokeApiKey(db, request.params.id);
+      onRevoked(revoked.id);
+      return toApiKey(revoked);
+    },
   );
 };
