@@ -18,7 +18,7 @@ import { createScaleHistory, seededRandom, type ScaleHistory } from '../support/
 import { createHistoryLoader, type HistoryLoader } from '../support/scale-load.js';
 import { measureAppends, measureGet, measurePgInserts, sampleRss, startBareRoute, type BareRoute, type HttpPoint } from '../support/scale-points.js';
 import { evaluateTargets, printReport, type Checkpoint, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
-import { findFreePort, spawnService, waitUntilReady, type ServiceProcess } from '../support/service-process.js';
+import { findFreePort, spawnService, waitUntilReady, type ServiceCommand, type ServiceProcess } from '../support/service-process.js';
 
 const env = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -49,7 +49,9 @@ const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/p
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ADMIN_KEY = `bench-admin-${randomUUID()}`;
 const HEADERS = { authorization: `Bearer ${ADMIN_KEY}` };
-const dbName = `ml_scale_bench_${Date.now()}`;
+/** SCALE_LOAD_ONLY=1 loads the history, keeps the database and stops: for profiling against it. */
+const LOAD_ONLY = process.env.SCALE_LOAD_ONLY === '1';
+const dbName = process.env.SCALE_DATABASE ?? `ml_scale_bench_${Date.now()}`;
 const url = databaseUrl(SERVER, dbName);
 
 const log = (line: string) => process.stderr.write(`[scale ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -180,12 +182,22 @@ async function runRebuild(): Promise<{ eventsPerSecond: number; output: string }
   return { eventsPerSecond: NaN, output: `failed (exit ${code ?? 'signal'}):\n${reason}` };
 }
 
+/** Builds the service as `npm start` does, so that the bench measures what production runs (no TypeScript loader). */
+async function buildService(): Promise<ServiceCommand> {
+  const child = spawn('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (code !== 0) throw new Error(`npm run build failed (exit ${code ?? 'signal'})`);
+  return { file: process.execPath, args: ['--enable-source-maps', 'dist/src/main.js'] };
+}
+
 async function main(): Promise<void> {
+  const command = await buildService();
   await runAdmin(SERVER, `create database ${dbName}`);
   const port = await findFreePort();
   const service = spawnService(
     { DATABASE_URL: url, DATABASE_POOL_SIZE: String(POOL_SIZE), ADMIN_API_KEY: ADMIN_KEY, RATE_LIMIT_PER_MINUTE: '100000000' },
     port,
+    command,
   );
   let bare: BareRoute | undefined;
   try {
@@ -196,6 +208,11 @@ async function main(): Promise<void> {
     log(`${history.references.length} reference events, then facts up to ${PARAMS.events}`);
     await loader.loadReferences();
     const smallTarget = Math.max(CHECKPOINT, history.references.length + BATCH);
+    if (LOAD_ONLY) {
+      await loader.loadUntil(PARAMS.events);
+      log(`loaded ${await countEvents()} events into ${dbName}; kept`);
+      return;
+    }
     await loader.loadUntil(smallTarget);
     const small = await measureCheckpoint(service, history, loader, bare);
     // The single appends and the plain INSERTs stored rows too: the full size counts every row.
@@ -232,7 +249,7 @@ async function main(): Promise<void> {
     await bare?.close();
     service.child.kill('SIGTERM');
     await service.exited;
-    await runAdmin(SERVER, `drop database if exists ${dbName} with (force)`);
+    if (!LOAD_ONLY) await runAdmin(SERVER, `drop database if exists ${dbName} with (force)`);
   }
 }
 
