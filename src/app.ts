@@ -19,7 +19,7 @@ import { boardRoutes } from './http/routes/board.js';
 import { subscriptionRoutes } from './http/routes/subscriptions.js';
 import { parseAllowedCidrs } from './domain/webhook-address-policy.js';
 import { createKeyAuthenticator } from './services/api-keys.js';
-import { countKeyRequest } from './services/rate-limits.js';
+import { createKeyRequestCounter } from './services/rate-limits.js';
 import { resolveWithDns, type ResolveHost, type TargetRules } from './services/webhook-target-check.js';
 import { OPENAPI_OPTIONS } from './http/openapi-options.js';
 import { eventTypeRoutes } from './http/routes/event-types.js';
@@ -177,7 +177,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await registerAccessControl(app, {
     authenticate: (authorization) => keys.authenticate(authorization),
     rateLimitPerMinute: limits.rateLimitPerMinute,
-    countKeyRequest: (keyId, windowMs) => countKeyRequest(deps.db, keyId, windowMs),
+    countKeyRequest: createKeyRequestCounter(deps.db, limits.rateLimitPerMinute),
   });
   await app.register(openApiRoutes);
 

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Principal, type Role, roleAllows } from '../domain/access.js';
 import { ForbiddenError, RateLimitedError } from '../domain/errors.js';
 import { sharedResponses } from './shared-responses.js';
+import type { CountKeyRequest } from '../services/rate-limits.js';
 
 /** Who may call a route: anyone ('public'), or a key of at least this role (SPEC §8). */
 export type Access = 'public' | Role;
@@ -19,7 +20,7 @@ export interface AccessControlOptions {
   readonly authenticate: (authorization: string | undefined) => Promise<Principal>;
   readonly rateLimitPerMinute: number;
   /** Counts a request of a key in a window shared by every instance (services/rate-limits.ts). */
-  readonly countKeyRequest: (keyId: string, windowMs: number) => Promise<{ readonly hits: number; readonly msLeft: number }>;
+  readonly countKeyRequest: CountKeyRequest;
 }
 
 const principals = new WeakMap<FastifyRequest, Principal>();

@@ -3,5 +3,61 @@ import { countRequest, type WindowCount } from '../store/rate-limit-windows.js';
 
 export type { WindowCount };
 
-/** Counts a request of an API key in the window shared by every instance on the database. */
-export const countKeyRequest = (db: Db, keyId: string, windowMs: number): Promise<WindowCount> => countRequest(db, `key:${keyId}`, windowMs);
+/** Counts a key's requests: the count of this one in its window, and the milliseconds the window has left. */
+export type CountKeyRequest = (keyId: string, windowMs: number) => Promise<WindowCount>;
+
+/** The most requests one instance counts for a key in one statement. */
+const MAX_LEASE = 64;
+
+interface Lease {
+  /** The shared count of the first request this lease may serve, less one. */
+  readonly base: number;
+  /** Requests the lease may serve: the shared count had room for them. */
+  readonly granted: number;
+  used: number;
+  /** How many the next lease takes: more while the key is busy, one when it is quiet. */
+  readonly take: number;
+  readonly endsAt: number;
+  readonly startedAt: number;
+}
+
+/**
+ * Counts each key's requests in the window shared by every instance on the database, without a
+ * statement per request: an instance takes a lease of several counts at once (one when the key is
+ * quiet, doubling up to MAX_LEASE while it is busy) and serves requests from it. The shared count
+ * is never exceeded: a lease holds only the counts that fit under `max`. What one instance leased
+ * but did not use before the window ended is lost to the others, at most MAX_LEASE - 1 per instance
+ * and window; a quiet key leases one count at a time, as if every request were counted on its own.
+ */
+export function createKeyRequestCounter(db: Db, max: number): CountKeyRequest {
+  const leases = new Map<string, Lease>();
+  const pending = new Map<string, Promise<void>>();
+
+  const lease = async (keyId: string, windowMs: number): Promise<void> => {
+    const previous = leases.get(keyId);
+    const now = Date.now();
+    const busy = previous !== undefined && previous.used >= previous.granted && now - previous.startedAt < 1000;
+    const take = busy ? Math.min(previous.take * 2, MAX_LEASE) : 1;
+    const { hits, msLeft } = await countRequest(db, `key:${keyId}`, windowMs, take);
+    const base = hits - take;
+    leases.set(keyId, { base, granted: Math.max(0, Math.min(take, max - base)), used: 0, take, endsAt: Date.now() + msLeft, startedAt: now });
+  };
+
+  return async function countKeyRequest(keyId, windowMs) {
+    for (;;) {
+      const current = leases.get(keyId);
+      if (current !== undefined && Date.now() < current.endsAt) {
+        if (current.used < current.granted) {
+          current.used += 1;
+          return { hits: current.base + current.used, msLeft: current.endsAt - Date.now() };
+        }
+        // The shared count is full for this window: no need to ask again until it ends.
+        if (current.base + current.granted >= max) return { hits: max + 1, msLeft: current.endsAt - Date.now() };
+      }
+      // One lease at a time per key: requests arriving meanwhile wait for it, then serve from it.
+      const inFlight = pending.get(keyId) ?? lease(keyId, windowMs).finally(() => pending.delete(keyId));
+      pending.set(keyId, inFlight);
+      await inFlight;
+    }
+  };
+}

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { buildApp, DEFAULT_LIMITS } from '../../src/app.js';
+import { createApiKey } from '../../src/services/api-keys.js';
 import { bearer, call, problemOf, TEST_ADMIN_KEY } from '../support/http.js';
+import { statementRecorder } from '../support/statement-cost.js';
 import { useTestApp } from '../support/test-app.js';
 
 const LIMIT = 5;
@@ -11,6 +13,10 @@ const t = useTestApp({ limits: { rateLimitPerMinute: LIMIT } });
 async function createReaderKey(name: string): Promise<Record<string, string>> {
   const created = await call(t.app, 'POST', '/v1/api-keys', { name, role: 'reader' });
   return bearer(z.object({ key: z.string() }).parse(created.body).key);
+}
+
+async function directReaderKey(name: string): Promise<Record<string, string>> {
+  return bearer((await createApiKey(t.database.db, name, 'reader')).key);
 }
 
 describe('rate limiting', () => {
@@ -52,6 +58,52 @@ describe('rate limiting', () => {
       expect(statuses.filter((status) => status === 429)).toHaveLength(3 * LIMIT);
     } finally {
       await other.close();
+    }
+  });
+
+  it('never lets a busy key past its limit, however its requests are spread over instances that lease counts in advance', async () => {
+    const BUSY_LIMIT = 150;
+    // Made directly: the admin key has only LIMIT requests a minute on this file's instance.
+    const key = await directReaderKey('busy');
+    const instances = await Promise.all(
+      [0, 1, 2].map(async () => buildApp({ db: t.database.db, adminApiKey: TEST_ADMIN_KEY, limits: { ...DEFAULT_LIMITS, rateLimitPerMinute: BUSY_LIMIT } })),
+    );
+    try {
+      // Waves of concurrent requests, so that each instance sees the key busy and leases more at a time.
+      const statuses: number[] = [];
+      for (let wave = 0; wave < 10; wave++) {
+        statuses.push(
+          ...(await Promise.all(
+            Array.from({ length: 30 }, async (_, i) => (await call(instances[(wave + i) % 3] ?? t.app, 'GET', '/v1/programs', undefined, key)).status),
+          )),
+        );
+      }
+
+      expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(BUSY_LIMIT);
+      // What an instance leased and had no request for is lost to the others, at most 63 counts each.
+      expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(BUSY_LIMIT - 3 * 63);
+      expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+    } finally {
+      await Promise.all(instances.map(async (app) => app.close()));
+    }
+  });
+
+  it('counts a busy key in leases: far fewer statements than requests', async () => {
+    const recorder = statementRecorder();
+    const key = await directReaderKey('counted in leases');
+    const app = await buildApp({ db: recorder.wrap(t.database.db), adminApiKey: TEST_ADMIN_KEY, limits: { ...DEFAULT_LIMITS, rateLimitPerMinute: 100_000 } });
+    try {
+      recorder.take();
+      for (let wave = 0; wave < 10; wave++) {
+        const statuses = await Promise.all(Array.from({ length: 20 }, async () => (await call(app, 'GET', '/v1/event-types', undefined, key)).status));
+        expect(statuses).toEqual(Array(20).fill(200));
+      }
+      const counted = recorder.take().filter((q) => q.sql.includes('rate_limit_window'));
+
+      expect(counted.length).toBeGreaterThan(0);
+      expect(counted.length).toBeLessThan(200 / 4);
+    } finally {
+      await app.close();
     }
   });
 

@@ -16,6 +16,13 @@ describe('rate-limit windows', () => {
     expect([...counts].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
+  it('counts several requests at once, and goes on from there', async () => {
+    const leased = await countRequest(database.db, 'leased', 60_000, 5);
+    const next = await countRequest(database.db, 'leased', 60_000);
+
+    expect([leased.hits, next.hits]).toEqual([5, 6]);
+  });
+
   it('starts counting again once the window has passed, and says how long is left', async () => {
     // Long enough that the second request falls in the first one's window on a loaded machine.
     const WINDOW_MS = 1500;
