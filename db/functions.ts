@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { sql, type Kysely } from 'kysely';
 import { writeCatalogueRules } from './catalogue-rules.js';
+import { writeCellEvidenceLimit } from './cell-evidence-limit.js';
 import { appendErrorCodesIn, isAppendErrorCode } from '../src/store/append-error-codes.js';
 
 /*
@@ -17,7 +18,7 @@ export async function functionFiles(): Promise<{ readonly name: string; readonly
   return Promise.all(names.map(async (name) => ({ name, text: await readFile(new URL(name, FUNCTIONS_DIR), 'utf8') })));
 }
 
-/** Writes the catalogue's rules and (re)creates every function, in one transaction. */
+/** Writes the catalogue's rules and the evidence limit, and (re)creates every function, in one transaction. */
 export async function applyFunctions<DB>(db: Kysely<DB>): Promise<void> {
   const files = await functionFiles();
   for (const file of files) {
@@ -27,6 +28,7 @@ export async function applyFunctions<DB>(db: Kysely<DB>): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtextextended('ml_apply_functions', 0))`.execute(trx);
     await writeCatalogueRules(trx);
+    await writeCellEvidenceLimit(trx);
     for (const file of files) await sql.raw(file.text).execute(trx);
   });
 }

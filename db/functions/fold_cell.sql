@@ -4,6 +4,8 @@
 -- top of the state just before the key, one row each. An event recorded in world-time order
 -- supersedes nothing and writes one row; a late event or a retraction rewrites only what follows it.
 -- The rule is the catalogue's, as data: status_transition (db/catalogue-rules.ts), event_type_rule.
+-- milestone_cell keeps the state the fold ends in and the cell's latest evidence ids, newest first
+-- in world time, at most cell_evidence_limit(): what the current views read without the timeline.
 create or replace function fold_cell(p_program text, p_milestone text, p_consortium text,
                                      p_from_start timestamptz, p_from_position bigint, p_known timestamptz, p_extra uuid[])
 returns void language plpgsql set plan_cache_mode = force_generic_plan set jit = off as $$
@@ -20,6 +22,7 @@ declare
   v_since_end timestamptz;
   v_set_by uuid;
   v_count integer;
+  v_evidence uuid[];
   v_last_start timestamptz := '-infinity';
   v_last_position bigint := 0;
   r record;
@@ -37,6 +40,7 @@ begin
     v_since_end := v_cell.since_end;
     v_set_by := v_cell.set_by;
     v_count := v_cell.evidence_count;
+    v_evidence := v_cell.evidence;
     v_last_start := v_cell.last_start;
     v_last_position := v_cell.last_position;
   else
@@ -74,6 +78,13 @@ begin
       v_set_by := v_plan.event_id;
       v_count := 0;
     end if;
+    -- The latest evidence before the key, as believed now: one bounded index range, whatever the history.
+    v_evidence := array(
+      select s.event_id from cell_step s
+      where s.program_id = p_program and s.milestone = p_milestone and s.consortium_id = p_consortium
+        and s.known_to = 'infinity' and (s.v_start, s.v_position) < (p_from_start, p_from_position) and s.evidential
+      order by s.v_start desc, s.v_position desc
+      limit cell_evidence_limit());
   end if;
 
   for r in
@@ -104,6 +115,8 @@ begin
     -- What defines the cell (its plan, the enrolment) is not evidence of its status (SPEC §4).
     if r.role not in ('plan', 'enrolment') then
       v_count := v_count + 1;
+      -- Folded in world-time order, so each is the newest yet.
+      v_evidence := (r.id || v_evidence)[1:cell_evidence_limit()];
     end if;
     insert into cell_step (program_id, milestone, consortium_id, v_start, v_position, event_id, known_from, status,
                            since_value, since_precision, since_start, since_end, set_by, evidential, evidence_count)
@@ -115,6 +128,6 @@ begin
 
   update milestone_cell c
   set status = v_status, since_value = v_since_value, since_precision = v_since_precision, since_start = v_since_start,
-      since_end = v_since_end, set_by = v_set_by, evidence_count = v_count, last_start = v_last_start, last_position = v_last_position
+      since_end = v_since_end, set_by = v_set_by, evidence_count = v_count, evidence = v_evidence, last_start = v_last_start, last_position = v_last_position
   where c.program_id = p_program and c.milestone = p_milestone and c.consortium_id = p_consortium;
 end $$;

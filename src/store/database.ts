@@ -86,6 +86,8 @@ export interface MilestoneCellTable {
   since_end: Date;
   set_by: string;
   evidence_count: number;
+  /** The latest evidence ids, newest first in world time, at most CELL_EVIDENCE_LIMIT. */
+  evidence: string[];
   exists_start: Date;
   exists_recorded: Date;
   last_start: Date;

@@ -4,13 +4,21 @@ import { migrationProvider } from '../../db/migrations.js';
 import { migrateToLatest } from '../../db/migrator.js';
 import { viewProgram } from '../../src/services/status-views.js';
 import { openDatabase } from '../../src/store/open-database.js';
+import { milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
+import { record } from '../support/http.js';
+import { comparable, referenceMatrix } from '../support/reference-views.js';
+import { startTestApp } from '../support/test-app.js';
+import { matrix } from '../support/views.js';
 
 /*
  * A database that already holds events when the read-model migration arrives (an upgrade): the
- * migrator rebuilds the read model from the log, and the views answer from it.
+ * migrator rebuilds the read model from the log, and the views answer from it. A database that
+ * already holds the read model when the cells' evidence column arrives has it filled by that
+ * migration, without a rebuild.
  */
 
 const BEFORE_READ_MODEL = '2026-11-22T20-00-00_create_rate_limit_windows';
+const KEEP_CELL_EVIDENCE = '2026-12-01T18-00-00_keep_cell_evidence';
 
 describe('upgrading to the read model', () => {
   it('rebuilds the read model from a log written before it existed, so the views show that history', async () => {
@@ -46,6 +54,37 @@ describe('upgrading to the read model', () => {
       expect(rows).toEqual([{ pending: false }]);
     } finally {
       await db.destroy();
+    }
+  });
+
+  it('fills the evidence the cells of an upgraded database already hold, without a rebuild', async () => {
+    const { app, database, close } = await startTestApp();
+    try {
+      const { db } = database;
+      const programId = uniqueId('upgrade');
+      const data = { programId, milestone: 'm' };
+      await record(app, programRegistered(programId), milestonePlanned(programId, 'm', 'program', '2030'));
+      // More evidence than a cell shows, a late fact among it, and a retraction: what a re-fold leaves.
+      const facts = await record(
+        app,
+        ...Array.from({ length: 24 }, (_, n) => ({ type: n % 2 === 0 ? 'milestone.started' : 'evaluation.held', occurredAt: `2026-01-${String(n + 2).padStart(2, '0')}`, data })),
+      );
+      await record(app, { type: 'milestone.achieved', occurredAt: '2026-01-10', data });
+      await record(app, { type: 'event.retracted', data: { eventId: facts[20]?.id, reason: 'wrong' } });
+      // The database as the previous release left it: the same read model, without the column.
+      await sql`alter table milestone_cell drop column evidence`.execute(db);
+      await sql`delete from kysely_migration where name = ${KEEP_CELL_EVIDENCE}`.execute(db);
+
+      const migrated = await migrateToLatest(db);
+      const view = comparable(await matrix(app, programId));
+
+      expect(migrated.error).toBeUndefined();
+      expect(view).toEqual(await referenceMatrix(db, programId, {}, new Date()));
+      expect(view[0]?.cells[0]?.evidence).toHaveLength(20);
+      const { rows } = await sql<{ pending: boolean }>`select rebuild_pending as pending from read_model_status`.execute(db);
+      expect(rows).toEqual([{ pending: false }]);
+    } finally {
+      await close();
     }
   });
 });
