@@ -171,7 +171,8 @@ async function runRebuild(): Promise<{ eventsPerSecond: number; output: string }
   }, REBUILD_TIMEOUT_SECONDS * 1000);
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   clearTimeout(timer);
-  const rate = /\((\d+) events\/s\)/.exec(output)?.[1];
+  // The rebuild prints its rate so far at every chunk: the last line is the whole run's.
+  const rate = [...output.matchAll(/\((\d+) events\/s\)/g)].at(-1)?.[1];
   if (code === 0 && rate !== undefined) return { eventsPerSecond: Number(rate), output: output.trim().slice(-2000) };
   // A failed rebuild prints a stack: keep the lines that say what failed.
   const reason = output
