@@ -2,6 +2,7 @@ import { Migrator, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { migrationProvider } from '../../db/migrations.js';
 import { migrateToLatest } from '../../db/migrator.js';
+import * as coverCellEvidence from '../../db/migrations/2026-12-01T18-30-00_cover_cell_evidence.js';
 import { viewProgram } from '../../src/services/status-views.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
@@ -71,9 +72,11 @@ describe('upgrading to the read model', () => {
       );
       await record(app, { type: 'milestone.achieved', occurredAt: '2026-01-10', data });
       await record(app, { type: 'event.retracted', data: { eventId: facts[20]?.id, reason: 'wrong' } });
-      // The database as the previous release left it: the same read model, without the column.
+      // The database as the previous release left it: the same read model, without the column (and
+      // without the later migrations, which come after it).
+      await coverCellEvidence.down(db);
       await sql`alter table milestone_cell drop column evidence`.execute(db);
-      await sql`delete from kysely_migration where name = ${KEEP_CELL_EVIDENCE}`.execute(db);
+      await sql`delete from kysely_migration where name >= ${KEEP_CELL_EVIDENCE}`.execute(db);
 
       const migrated = await migrateToLatest(db);
       const view = comparable(await matrix(app, programId));
