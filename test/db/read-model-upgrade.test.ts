@@ -2,7 +2,6 @@ import { Migrator, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { migrationProvider } from '../../db/migrations.js';
 import { migrateToLatest } from '../../db/migrator.js';
-import * as coverCellEvidence from '../../db/migrations/2026-12-01T18-30-00_cover_cell_evidence.js';
 import { viewProgram } from '../../src/services/status-views.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
@@ -20,6 +19,7 @@ import { matrix } from '../support/views.js';
 
 const BEFORE_READ_MODEL = '2026-11-22T20-00-00_create_rate_limit_windows';
 const KEEP_CELL_EVIDENCE = '2026-12-01T18-00-00_keep_cell_evidence';
+const BEFORE_KEEP_CELL_EVIDENCE = '2026-12-01T15-00-00_create_bitemporal_read_model';
 
 describe('upgrading to the read model', () => {
   it('rebuilds the read model from a log written before it existed, so the views show that history', async () => {
@@ -72,11 +72,11 @@ describe('upgrading to the read model', () => {
       );
       await record(app, { type: 'milestone.achieved', occurredAt: '2026-01-10', data });
       await record(app, { type: 'event.retracted', data: { eventId: facts[20]?.id, reason: 'wrong' } });
-      // The database as the previous release left it: the same read model, without the column (and
-      // without the later migrations, which come after it).
-      await coverCellEvidence.down(db);
-      await sql`alter table milestone_cell drop column evidence`.execute(db);
-      await sql`delete from kysely_migration where name >= ${KEEP_CELL_EVIDENCE}`.execute(db);
+      // The database as the previous release left it: the same read model, without the column (the
+      // migrations from KEEP_CELL_EVIDENCE on undone, the latest first).
+      const undone = await new Migrator({ db, provider: migrationProvider }).migrateTo(BEFORE_KEEP_CELL_EVIDENCE);
+      expect(undone.error).toBeUndefined();
+      expect(undone.results?.map((r) => r.migrationName).at(-1)).toBe(KEEP_CELL_EVIDENCE);
 
       const migrated = await migrateToLatest(db);
       const view = comparable(await matrix(app, programId));
