@@ -16,13 +16,18 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResu
   // not be cancelled by it. One connection, with the timeout lifted for its session, runs them all.
   const result = await db.connection().execute(async (connection) => {
     await sql`set statement_timeout = 0`.execute(connection);
+    // No append runs between the migrations and the functions that go with them: an append takes
+    // the projection lock shared first (lock_projection.sql), so it waits here until both are in,
+    // rather than folding with the previous release's functions into the new tables.
     try {
+      await sql`select pg_advisory_lock(hashtextextended('projection', 0))`.execute(connection);
       const migrated = await migratorFor(connection).migrateToLatest();
       if (migrated.error === undefined) await applyFunctions(connection);
       return migrated;
     } catch (error) {
       return { error };
     } finally {
+      await sql`select pg_advisory_unlock(hashtextextended('projection', 0))`.execute(connection).catch(() => {});
       await sql`reset statement_timeout`.execute(connection).catch(() => {});
     }
   });

@@ -30,7 +30,13 @@ const Environment = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   RATE_LIMIT_PER_MINUTE: positiveInt(1200),
-  API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  // Not coerced: an empty value would read as 0 and switch the cache off unnoticed.
+  API_KEY_CACHE_MS: z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be a whole number of milliseconds, 0 to 60000')
+    .default('2000')
+    .transform(Number)
+    .pipe(z.number().max(60_000)),
   WEBHOOK_ALLOWED_CIDRS: z
     .string()
     .default('')

@@ -26,7 +26,7 @@ export const responseSerializerCompiler = (route: Parameters<FastifySchemaCompil
 const DATA_KEYWORDS = new Set(['const', 'default', 'enum', 'examples', 'example']);
 
 /**
- * The schema without `pattern` and `format`: fast-json-stringify picks a branch of a union by
+ * The schema without `pattern`, `format` and `additionalProperties: false`: fast-json-stringify picks a branch of a union by
  * validating the value against it, and zod's uuid and date-time patterns made that check cost more
  * than writing the value. The branches of our unions differ by type, so the choice stays the same.
  */
@@ -37,6 +37,9 @@ function withoutStringChecks(schema: unknown): unknown {
     Object.entries(schema)
       // A property named `pattern` or `format` maps to a schema (an object), a keyword to a string.
       .filter(([key, value]) => !((key === 'pattern' || key === 'format') && typeof value === 'string'))
+      // Undeclared properties are never written either way; refusing them would make a union's
+      // branch test fail on an object with one more property than its schema, and the answer a 500.
+      .filter(([key, value]) => !(key === 'additionalProperties' && value === false))
       .map(([key, value]) => [key, DATA_KEYWORDS.has(key) ? value : withoutStringChecks(value)]),
   );
 }

@@ -68,19 +68,23 @@ const REMEMBERED_KEYS = 10_000;
  */
 export function createKeyAuthenticator(db: Db, adminKey: string | undefined, cacheMs: number): KeyAuthenticator {
   const remembered = cacheMs > 0 ? new LRUCache<string, Principal>({ max: REMEMBERED_KEYS, ttl: cacheMs }) : undefined;
+  // A look-up that began before a revocation here may have read the key active: it is not remembered.
+  let revocations = 0;
   return {
     async authenticate(authorization) {
       const hash = hashKey(presentedKey(authorization, adminKey));
       const known = remembered?.get(hash);
       if (known !== undefined) return known;
+      const seen = revocations;
       const stored = await findApiKeyByHash(db, hash);
       if (stored === undefined) throw new UnauthenticatedError('unknown');
       if (stored.revokedAt !== null) throw new UnauthenticatedError('revoked');
       const principal = { keyId: stored.id, name: stored.name, role: stored.role };
-      remembered?.set(hash, principal);
+      if (seen === revocations) remembered?.set(hash, principal);
       return principal;
     },
     forget(keyId) {
+      revocations += 1;
       for (const [hash, principal] of remembered?.entries() ?? []) if (principal.keyId === keyId) remembered?.delete(hash);
     },
   };

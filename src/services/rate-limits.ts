@@ -8,6 +8,8 @@ export type CountKeyRequest = (keyId: string, windowMs: number) => Promise<Windo
 
 /** The most requests one instance counts for a key in one statement. */
 const MAX_LEASE = 64;
+/** Keys whose leases are kept before the ended ones are dropped: a bound on the map, not a cache size. */
+const PRUNE_ABOVE = 10_000;
 
 interface Lease {
   /** The shared count of the first request this lease may serve, less one. */
@@ -17,6 +19,11 @@ interface Lease {
   used: number;
   /** How many the next lease takes: more while the key is busy, one when it is quiet. */
   readonly take: number;
+  /**
+   * When the shared window ends, on this process's monotonic clock (performance.now()), counted from
+   * before the statement was sent: the database measured the time left when the statement began, so
+   * the lease never outlives the window it was taken from.
+   */
   readonly endsAt: number;
   readonly startedAt: number;
 }
@@ -35,24 +42,27 @@ export function createKeyRequestCounter(db: Db, max: number): CountKeyRequest {
 
   const lease = async (keyId: string, windowMs: number): Promise<void> => {
     const previous = leases.get(keyId);
-    const now = Date.now();
+    const now = performance.now();
     const busy = previous !== undefined && previous.used >= previous.granted && now - previous.startedAt < 1000;
     const take = busy ? Math.min(previous.take * 2, MAX_LEASE) : 1;
     const { hits, msLeft } = await countRequest(db, `key:${keyId}`, windowMs, take);
     const base = hits - take;
-    leases.set(keyId, { base, granted: Math.max(0, Math.min(take, max - base)), used: 0, take, endsAt: Date.now() + msLeft, startedAt: now });
+    leases.set(keyId, { base, granted: Math.max(0, Math.min(take, max - base)), used: 0, take, endsAt: now + msLeft, startedAt: now });
+    if (leases.size > PRUNE_ABOVE) for (const [id, ended] of leases) if (ended.endsAt <= now) leases.delete(id);
   };
 
   return async function countKeyRequest(keyId, windowMs) {
     for (;;) {
       const current = leases.get(keyId);
-      if (current !== undefined && Date.now() < current.endsAt) {
+      const now = performance.now();
+      if (current !== undefined && now < current.endsAt) {
+        const msLeft = Math.ceil(current.endsAt - now);
         if (current.used < current.granted) {
           current.used += 1;
-          return { hits: current.base + current.used, msLeft: current.endsAt - Date.now() };
+          return { hits: current.base + current.used, msLeft };
         }
         // The shared count is full for this window: no need to ask again until it ends.
-        if (current.base + current.granted >= max) return { hits: max + 1, msLeft: current.endsAt - Date.now() };
+        if (current.base + current.granted >= max) return { hits: max + 1, msLeft };
       }
       // One lease at a time per key: requests arriving meanwhile wait for it, then serve from it.
       const inFlight = pending.get(keyId) ?? lease(keyId, windowMs).finally(() => pending.delete(keyId));

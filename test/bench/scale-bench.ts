@@ -52,6 +52,7 @@ const HEADERS = { authorization: `Bearer ${ADMIN_KEY}` };
 /** SCALE_LOAD_ONLY=1 loads the history, keeps the database and stops: for profiling against it. */
 const LOAD_ONLY = process.env.SCALE_LOAD_ONLY === '1';
 const dbName = process.env.SCALE_DATABASE ?? `ml_scale_bench_${Date.now()}`;
+if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbName)) throw new Error('SCALE_DATABASE must be a lower-case SQL identifier');
 const url = databaseUrl(SERVER, dbName);
 
 const log = (line: string) => process.stderr.write(`[scale ${new Date().toISOString().slice(11, 19)}] ${line}\n`);

@@ -90,4 +90,32 @@ describe('upgrading to the read model', () => {
       await close();
     }
   });
+
+  it('waits for an append in flight before it migrates and applies the functions that go with the migrations', async () => {
+    const { app, database, close } = await startTestApp();
+    try {
+      const { db } = database;
+      if (database.url === undefined) {
+        // The embedded database has one connection: nothing runs beside a migration there.
+        expect(database.concurrentTransactions).toBe(false);
+        return;
+      }
+      const programId = uniqueId('locked');
+      await record(app, programRegistered(programId), milestonePlanned(programId, 'm', 'program', '2030'));
+      // An append in flight holds the projection lock shared from its first step (lock_projection.sql).
+      let settled = false;
+      const migrated = await db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock_shared(hashtextextended('projection', 0))`.execute(trx);
+        const running = migrateToLatest(db).finally(() => (settled = true));
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(settled).toBe(false);
+        return { running };
+      });
+
+      expect((await migrated.running).error).toBeUndefined();
+      expect(settled).toBe(true);
+    } finally {
+      await close();
+    }
+  });
 });

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KyselyPlugin } from 'kysely';
+import { createApiKey, createKeyAuthenticator, revokeApiKey } from '../../src/services/api-keys.js';
+import { UnauthenticatedError } from '../../src/domain/errors.js';
+import { openTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await openTestDatabase();
+});
+afterAll(async () => database.close());
+
+describe('a key look-up in flight while the key is revoked on the same instance', () => {
+  it('does not remember the key the revocation just forgot', async () => {
+    const key = await createApiKey(database.db, 'racy', 'reader');
+    // Holds the result of the next look-up by hash until released: the row was read before the revocation.
+    let reached: () => void = () => {};
+    const lookupReached = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let holding = true;
+    const executor = database.db.getExecutor();
+    const held = new Set<unknown>();
+    const plugin: KyselyPlugin = {
+      transformQuery: ({ node, queryId }) => {
+        if (holding && executor.compileQuery(node, queryId).sql.includes('key_hash')) held.add(queryId);
+        return node;
+      },
+      transformResult: async ({ result, queryId }) => {
+        if (held.delete(queryId)) {
+          holding = false;
+          reached();
+          await released;
+        }
+        return result;
+      },
+    };
+    const keys = createKeyAuthenticator(database.db.withPlugin(plugin), undefined, 60_000);
+
+    const inFlight = keys.authenticate(`Bearer ${key.key}`);
+    await lookupReached;
+    // DELETE /v1/api-keys/{id} on this instance: revoke, then forget.
+    await revokeApiKey(database.db, key.id);
+    keys.forget(key.id);
+    release();
+    await inFlight; // concurrent with the revocation: either answer is fair
+
+    // A request that starts after the revocation answered, on the instance that made it.
+    await expect(keys.authenticate(`Bearer ${key.key}`)).rejects.toBeInstanceOf(UnauthenticatedError);
+  });
+});
