@@ -168,6 +168,20 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
 
+  it("keeps a cell's evidence open once live updates are on: the feed starts from now, not from the program's past", async () => {
+    const board = await open('/?program=defense-ax');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await cell(board, 'lightweight-pilot', 'skt').click();
+    await board.page.locator('#evidence a').first().waitFor();
+
+    // Longer than the board waits before redrawing on a change (300 ms): a replayed change would have redrawn it.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+
+    expect(await board.page.locator('#evidence').isVisible()).toBe(true);
+    noProblems(board);
+  });
+
   it('opens a cell from the keyboard and moves focus to its evidence', async () => {
     const board = await open('/?program=defense-ax');
     await signIn(board.page, readerKey);

@@ -12,6 +12,12 @@ afterAll(async () => database.close());
 
 describe('a key look-up in flight while the key is revoked on the same instance', () => {
   it('does not remember the key the revocation just forgot', async () => {
+    if (database.url === undefined) {
+      // The embedded database has one connection, which the held look-up keeps: the revocation could
+      // not run beside it. The race needs a pool, as on a PostgreSQL server.
+      expect(database.concurrentTransactions).toBe(false);
+      return;
+    }
     const key = await createApiKey(database.db, 'racy', 'reader');
     // Holds the result of the next look-up by hash until released: the row was read before the revocation.
     let reached: () => void = () => {};

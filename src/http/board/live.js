@@ -14,7 +14,10 @@ export async function followStatusChanges({ programId, key, signal, onChange, on
     try {
       const headers = { authorization: `Bearer ${key}`, accept: 'text/event-stream' };
       if (lastId !== undefined) headers['last-event-id'] = lastId;
-      const response = await fetch(`/v1/feed?topics=${TOPIC}&programId=${encodeURIComponent(programId)}`, {
+      // From now on, or from the last change seen: the page has just drawn the current state, and a
+      // replay of the program's past changes would only redraw it (closing an open cell's evidence).
+      const from = lastId === undefined ? '&after=now' : '';
+      const response = await fetch(`/v1/feed?topics=${TOPIC}&programId=${encodeURIComponent(programId)}${from}`, {
         headers,
         credentials: 'omit',
         cache: 'no-store',
