@@ -1,6 +1,7 @@
 import { Migrator, sql, type Kysely, type MigrationResultSet } from 'kysely';
 import { applyFunctions } from './functions.js';
 import { migrationProvider } from './migrations.js';
+import { PROJECTION_LOCK } from '../src/store/projection-lock.js';
 import { readModelNeedsRebuild, rebuildReadModel } from '../src/store/read-model-rebuild.js';
 
 const migratorFor = <DB>(db: Kysely<DB>) => new Migrator({ db, provider: migrationProvider });
@@ -20,14 +21,14 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResu
     // the projection lock shared first (lock_projection.sql), so it waits here until both are in,
     // rather than folding with the previous release's functions into the new tables.
     try {
-      await sql`select pg_advisory_lock(hashtextextended('projection', 0))`.execute(connection);
+      await sql`select pg_advisory_lock(${PROJECTION_LOCK})`.execute(connection);
       const migrated = await migratorFor(connection).migrateToLatest();
       if (migrated.error === undefined) await applyFunctions(connection);
       return migrated;
     } catch (error) {
       return { error };
     } finally {
-      await sql`select pg_advisory_unlock(hashtextextended('projection', 0))`.execute(connection).catch(() => {});
+      await sql`select pg_advisory_unlock(${PROJECTION_LOCK})`.execute(connection).catch(() => {});
       await sql`reset statement_timeout`.execute(connection).catch(() => {});
     }
   });

@@ -49,15 +49,15 @@ export interface AppLimits {
   readonly maxPageSize: number;
   /** Requests a minute per API key (SPEC §7 RATE_LIMIT_PER_MINUTE). */
   readonly rateLimitPerMinute: number;
-  /** How long an idle GET /v1/feed waits before it looks for new notifications again. */
-  readonly feedPollMs: number;
-  /** Live feeds (GET /v1/feed) one API key may hold open on one instance. */
-  readonly maxFeedsPerKey: number;
   /**
    * How long an instance trusts an API key it found active before it looks it up again: the time a
    * revocation made on another instance sharing the database takes to reach this one (0: every request).
    */
   readonly apiKeyCacheMs: number;
+  /** How long an idle GET /v1/feed waits before it looks for new notifications again. */
+  readonly feedPollMs: number;
+  /** Live feeds (GET /v1/feed) one API key may hold open on one instance. */
+  readonly maxFeedsPerKey: number;
   /** Live feeds of all keys together one instance may hold open: each polls the database. */
   readonly maxFeedsPerInstance: number;
   /**

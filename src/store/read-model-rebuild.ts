@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { PROJECTION_LOCK } from './projection-lock.js';
 
 /*
  * Rebuilding the read model from the log, online and in bounded chunks.
@@ -123,7 +124,7 @@ async function switchWhenFree<DB, T>(conn: Kysely<DB>, step: (trx: Kysely<DB>) =
   for (let attempt = 1; ; attempt++) {
     try {
       return await conn.transaction().execute(async (trx) => {
-        await sql`select pg_advisory_xact_lock(hashtextextended('projection', 0))`.execute(trx);
+        await sql`select pg_advisory_xact_lock(${PROJECTION_LOCK})`.execute(trx);
         await sql.raw(`set local lock_timeout = '${SWITCH_LOCK_TIMEOUT}'`).execute(trx);
         await sql.raw(`lock table ${READ_MODEL_TABLES.map((t) => `public.${t}`).join(', ')} in access exclusive mode`).execute(trx);
         await sql`set local lock_timeout = 0`.execute(trx);

@@ -2,6 +2,7 @@ import { Migrator, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { migrationProvider } from '../../db/migrations.js';
 import { migrateToLatest } from '../../db/migrator.js';
+import { PROJECTION_LOCK } from '../../src/store/projection-lock.js';
 import { viewProgram } from '../../src/services/status-views.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
@@ -105,7 +106,7 @@ describe('upgrading to the read model', () => {
       // An append in flight holds the projection lock shared from its first step (lock_projection.sql).
       let settled = false;
       const migrated = await db.transaction().execute(async (trx) => {
-        await sql`select pg_advisory_xact_lock_shared(hashtextextended('projection', 0))`.execute(trx);
+        await sql`select pg_advisory_xact_lock_shared(${PROJECTION_LOCK})`.execute(trx);
         const running = migrateToLatest(db).finally(() => (settled = true));
         await new Promise((resolve) => setTimeout(resolve, 500));
         expect(settled).toBe(false);
