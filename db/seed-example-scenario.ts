@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXAMPLE_MOU_SIGNED, EXAMPLE_PILOT_STARTED } from '../src/domain/example-events.js';
 import type { ProposedEvent } from '../src/domain/proposed-event.js';
 
 /*
@@ -233,30 +234,9 @@ const sktDefense: SeedRequest = {
         consortiums: ['skt'],
       },
     },
-    {
-      type: 'mou.signed',
-      occurredAt: '2026-05',
-      data: {
-        parties: ['SK Telecom', 'Ministry of National Defense'],
-        title: 'MOU to build a defense AI model',
-        consortiumId: 'skt',
-        programId: 'defense-ax',
-        milestone: 'defense-model-mou',
-      },
-      sources: [news('skt-mnd-mou', 'The Korea Herald', 'SK Telecom to build defense AI model with MND', '2026-05')],
-    },
-    {
-      type: 'pilot.started',
-      occurredAt: '2026-Q2',
-      data: {
-        consortiumId: 'skt',
-        programId: 'defense-ax',
-        milestone: 'lightweight-pilot',
-        model: 'A.X K1 lightweight',
-        scope: 'A lightweight version of A.X K1 piloted for defense use in the second quarter.',
-      },
-      sources: [news('skt-defense-pilot', 'ZDNet Korea', 'Lightweight A.X K1 to be piloted in Q2', '2026-05')],
-    },
+    // The OpenAPI document's examples are these two events (src/domain/example-events.ts).
+    EXAMPLE_MOU_SIGNED,
+    EXAMPLE_PILOT_STARTED,
   ],
 };
 

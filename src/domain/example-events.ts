@@ -13,7 +13,7 @@ const PILOT_SOURCE = {
 
 /** The MOU, as a writer proposes it. */
 export const EXAMPLE_MOU_SIGNED = {
-  type: 'mou.signed',
+  type: 'mou.signed' as const,
   occurredAt: '2026-05',
   data: {
     parties: ['SK Telecom', 'Ministry of National Defense'],
@@ -34,7 +34,7 @@ export const EXAMPLE_MOU_SIGNED = {
 
 /** The pilot, as a writer proposes it. */
 export const EXAMPLE_PILOT_STARTED = {
-  type: 'pilot.started',
+  type: 'pilot.started' as const,
   occurredAt: '2026-Q2',
   data: {
     consortiumId: 'skt',
