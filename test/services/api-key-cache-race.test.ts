@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KyselyPlugin } from 'kysely';
 import { createApiKey, createKeyAuthenticator, revokeApiKey } from '../../src/services/api-keys.js';
 import { UnauthenticatedError } from '../../src/domain/errors.js';
+import { holdingResults } from '../support/held-results.js';
 import { openTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 let database: TestDatabase;
@@ -29,23 +29,13 @@ describe('a key look-up in flight while the key is revoked on the same instance'
       release = resolve;
     });
     let holding = true;
-    const executor = database.db.getExecutor();
-    const held = new Set<unknown>();
-    const plugin: KyselyPlugin = {
-      transformQuery: ({ node, queryId }) => {
-        if (holding && executor.compileQuery(node, queryId).sql.includes('key_hash')) held.add(queryId);
-        return node;
-      },
-      transformResult: async ({ result, queryId }) => {
-        if (held.delete(queryId)) {
-          holding = false;
-          reached();
-          await released;
-        }
-        return result;
-      },
-    };
-    const keys = createKeyAuthenticator(database.db.withPlugin(plugin), undefined, 60_000);
+    const held = holdingResults(database.db, 'key_hash', async () => {
+      if (!holding) return;
+      holding = false;
+      reached();
+      await released;
+    });
+    const keys = createKeyAuthenticator(held, undefined, 60_000);
 
     const inFlight = keys.authenticate(`Bearer ${key.key}`);
     await lookupReached;

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyRequestCounter } from '../../src/services/rate-limits.js';
-import type { Db } from '../../src/store/database.js';
+import { holdingResults } from '../support/held-results.js';
 import { openTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 let database: TestDatabase;
@@ -11,29 +10,12 @@ beforeAll(async () => {
 });
 afterAll(async () => database.close());
 
-/** The same database, but each rate-limit statement's answer arrives `ms` late (a slow network, a busy event loop). */
-function late(db: Db, ms: number): Db {
-  const executor = db.getExecutor();
-  const slow = new Set<unknown>();
-  const plugin: KyselyPlugin = {
-    transformQuery: ({ node, queryId }) => {
-      if (executor.compileQuery(node, queryId).sql.includes('rate_limit_window')) slow.add(queryId);
-      return node;
-    },
-    transformResult: async ({ result, queryId }) => {
-      if (slow.delete(queryId)) await sleep(ms);
-      return result;
-    },
-  };
-  return db.withPlugin(plugin);
-}
-
 describe('rate-limit leases at a window boundary', () => {
   it('serves no more than the limit in one shared window, even when an instance hears back late', async () => {
     const MAX = 10;
     const WINDOW = 3000;
     const key = 'boundary';
-    const a = createKeyRequestCounter(late(database.db, 500), MAX);
+    const a = createKeyRequestCounter(holdingResults(database.db, 'rate_limit_window', () => sleep(500)), MAX);
     const b = createKeyRequestCounter(database.db, MAX);
 
     const t0 = Date.now();
