@@ -8,6 +8,7 @@ import * as createRateLimitWindows from './migrations/2026-11-22T20-00-00_create
 import * as createBitemporalReadModel from './migrations/2026-12-01T15-00-00_create_bitemporal_read_model.js';
 import * as keepCellEvidence from './migrations/2026-12-01T18-00-00_keep_cell_evidence.js';
 import * as coverCellEvidence from './migrations/2026-12-01T18-30-00_cover_cell_evidence.js';
+import * as createCellEvidence from './migrations/2026-12-01T20-00-00_create_cell_evidence.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-01T15-00-00_create_bitemporal_read_model': createBitemporalReadModel,
   '2026-12-01T18-00-00_keep_cell_evidence': keepCellEvidence,
   '2026-12-01T18-30-00_cover_cell_evidence': coverCellEvidence,
+  '2026-12-01T20-00-00_create_cell_evidence': createCellEvidence,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -55,6 +55,14 @@ begin
       where e.id = any (b.all_ids)
       order by k.occurred_start, k.position
       limit 1;
+      -- What this batch retracts is evidence no more from its recording on (cell_evidence).
+      update cell_evidence ce set retracted_at = b.recorded_at
+      from event e
+      join event_type_rule t on t.type = e.type and t.role = 'retraction'
+      join event x on x.id = (e.data ->> 'eventId')::uuid
+      where e.id = any (b.all_ids)
+        and ce.program_id = p_program and ce.milestone = p_milestone and ce.consortium_id = p_consortium
+        and ce.v_start = x.occurred_start and ce.v_position = x.position;
       perform fold_cell(p_program, p_milestone, p_consortium, v_from.occurred_start, v_from.position, b.recorded_at,
                         coalesce(b.ids, '{}'));
     end if;

@@ -4,6 +4,7 @@
 -- top of the state just before the key, one row each. An event recorded in world-time order
 -- supersedes nothing and writes one row; a late event or a retraction rewrites only what follows it.
 -- The rule is the catalogue's, as data: status_transition (db/catalogue-rules.ts), event_type_rule.
+-- cell_evidence gets one row per evidential event new to the cell (p_extra), never rewritten.
 -- milestone_cell keeps the state the fold ends in and the cell's latest evidence ids, newest first
 -- in world time, at most cell_evidence_limit(): what the current views read without the timeline.
 create or replace function fold_cell(p_program text, p_milestone text, p_consortium text,
@@ -88,7 +89,7 @@ begin
   end if;
 
   for r in
-    select e.id, e.type, e.occurred_value, e.occurred_precision, e.occurred_start, e.occurred_end, e.position, t.role
+    select e.id, e.type, e.occurred_value, e.occurred_precision, e.occurred_start, e.occurred_end, e.position, e.recorded_at, t.role
     from event e join event_type_rule t on t.type = e.type
     where e.id = any (v_superseded || p_extra)
       and not exists (select 1 from retraction x join event rx on rx.id = x.retracted_by
@@ -117,6 +118,11 @@ begin
       v_count := v_count + 1;
       -- Folded in world-time order, so each is the newest yet.
       v_evidence := (r.id || v_evidence)[1:cell_evidence_limit()];
+      -- Evidence is written once, when its event is new to the cell; a re-fold only re-reads it.
+      if r.id = any (p_extra) then
+        insert into cell_evidence (program_id, milestone, consortium_id, v_start, v_position, event_id, recorded_at)
+        values (p_program, p_milestone, p_consortium, r.occurred_start, r.position, r.id, r.recorded_at);
+      end if;
     end if;
     insert into cell_step (program_id, milestone, consortium_id, v_start, v_position, event_id, known_from, status,
                            since_value, since_precision, since_start, since_end, set_by, evidential, evidence_count)

@@ -55,6 +55,7 @@ export interface Database {
   reference: ReferenceTable;
   milestone_cell: MilestoneCellTable;
   cell_step: CellStepTable;
+  cell_evidence: CellEvidenceTable;
   event_type_rule: EventTypeRuleTable;
   program_entry: ProgramEntryTable;
   consortium_entry: ConsortiumEntryTable;
@@ -123,6 +124,18 @@ export interface CellStepTable {
   set_by: string;
   evidential: boolean;
   evidence_count: number;
+}
+
+/** An evidential event of a cell: recorded once, retracted at most once (db/functions/fold_cell.sql). */
+export interface CellEvidenceTable {
+  program_id: string;
+  milestone: string;
+  consortium_id: string;
+  v_start: Date;
+  v_position: string;
+  event_id: string;
+  recorded_at: Date;
+  retracted_at: Date;
 }
 
 /** What a defining event says, as recorded, and when it occurred and was recorded. */

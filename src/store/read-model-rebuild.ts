@@ -16,6 +16,7 @@ import { PROJECTION_LOCK } from './projection-lock.js';
 const SCHEMA = 'ml_rebuild';
 /** Every table the projection writes, in an order that lets the old ones be dropped. */
 const READ_MODEL_TABLES = [
+  'cell_evidence',
   'cell_step',
   'milestone_cell',
   'milestone_reschedule',

@@ -194,6 +194,19 @@ const newestBelieved = (cut: ReadCut) =>
 const belowNewest = (cut: ReadCut) =>
   cut.knownBefore === undefined ? sql`` : sql`and (s.v_start, s.v_position) <= (newest.v_start, newest.v_position)`;
 
+/*
+ * The cell's evidence at the cut, newest first in world time: its events that occurred before W,
+ * were recorded before K and were not retracted by K, one row each in cell_evidence, whatever later
+ * news did to the cell's timeline. Below the newest step believed at K, as the state is, so that the
+ * events recorded after K are not walked either.
+ */
+const evidenceAt = (cut: ReadCut, before?: { readonly start: Date; readonly position: string }) => sql`
+  select s.event_id, s.v_start, s.v_position from cell_evidence s
+  where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
+    and s.v_start < ${worldCut(cut)} and s.recorded_at < ${knownCut(cut)} and ${unretracted('s.retracted_at', cut)} ${belowNewest(cut)}
+    ${before === undefined ? sql`` : sql`and (s.v_start, s.v_position) < (${before.start}::timestamptz, ${before.position}::bigint)`}
+  order by s.v_start desc, s.v_position desc`;
+
 type CellStateRow = Pick<
   Selectable<CellStepTable>,
   'program_id' | 'milestone' | 'consortium_id' | 'status' | 'since_value' | 'since_precision' | 'since_start' | 'since_end' | 'evidence_count'
@@ -263,10 +276,7 @@ async function cellsAt(db: Db, selection: CellSelection, cut: ReadCut): Promise<
     ) s
     cross join lateral (
       select coalesce(string_agg(x.event_id::text, ',' order by x.v_start desc, x.v_position desc), '') as evidence from (
-        select s.event_id, s.v_start, s.v_position from cell_step s
-        where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
-          and s.v_start < ${worldCut(cut)} and ${believed(cut)} ${belowNewest(cut)} and s.evidential
-        order by s.v_start desc, s.v_position desc limit ${CELL_EVIDENCE_LIMIT}
+        ${evidenceAt(cut)} limit ${CELL_EVIDENCE_LIMIT}
       ) x
     ) ev
     where ${cellFilter(selection)}
@@ -341,11 +351,7 @@ export async function findCellEvidence(
     from (select ${cell.programId}::text as program_id, ${cell.milestone}::text as milestone, ${consortium}::text as consortium_id) c
     ${newestBelieved(cut)}
     cross join lateral (
-      select s.event_id, s.v_start, s.v_position from cell_step s
-      where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
-        and s.v_start < ${worldCut(cut)} and ${believed(cut)} ${belowNewest(cut)} and s.evidential
-        ${before === undefined ? sql`` : sql`and (s.v_start, s.v_position) < (${before.start}::timestamptz, ${before.position}::bigint)`}
-      order by s.v_start desc, s.v_position desc limit ${limit}
+      ${evidenceAt(cut, before)} limit ${limit}
     ) s
     order by s.v_start desc, s.v_position desc`.execute(db);
   return rows.map((r) => ({ eventId: r.event_id, start: r.v_start, position: r.v_position }));

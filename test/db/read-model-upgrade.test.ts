@@ -7,7 +7,7 @@ import { viewProgram } from '../../src/services/status-views.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
 import { record } from '../support/http.js';
-import { comparable, referenceMatrix } from '../support/reference-views.js';
+import { comparable, cutQuery, referenceMatrix, type Cut } from '../support/reference-views.js';
 import { startTestApp } from '../support/test-app.js';
 import { matrix } from '../support/views.js';
 
@@ -21,6 +21,8 @@ import { matrix } from '../support/views.js';
 const BEFORE_READ_MODEL = '2026-11-22T20-00-00_create_rate_limit_windows';
 const KEEP_CELL_EVIDENCE = '2026-12-01T18-00-00_keep_cell_evidence';
 const BEFORE_KEEP_CELL_EVIDENCE = '2026-12-01T15-00-00_create_bitemporal_read_model';
+const CREATE_CELL_EVIDENCE = '2026-12-01T20-00-00_create_cell_evidence';
+const BEFORE_CREATE_CELL_EVIDENCE = '2026-12-01T18-30-00_cover_cell_evidence';
 
 describe('upgrading to the read model', () => {
   it('rebuilds the read model from a log written before it existed, so the views show that history', async () => {
@@ -56,6 +58,44 @@ describe('upgrading to the read model', () => {
       expect(rows).toEqual([{ pending: false }]);
     } finally {
       await db.destroy();
+    }
+  });
+
+  it('fills the evidence relation from the timelines an upgraded database holds: its cut-off views answer as before', async () => {
+    const { app, database, close } = await startTestApp();
+    try {
+      const { db } = database;
+      const programId = uniqueId('upgrade');
+      const data = { programId, milestone: 'm' };
+      await record(app, programRegistered(programId), milestonePlanned(programId, 'm', 'program', '2030'));
+      const facts = await record(
+        app,
+        ...Array.from({ length: 6 }, (_, n) => ({ type: n % 2 === 0 ? 'evaluation.held' : 'milestone.started', occurredAt: `2026-01-${String(n + 2).padStart(2, '0')}`, data })),
+      );
+      // A late fact rewrites the steps after it; a retraction takes one back.
+      const [late] = await record(app, { type: 'milestone.achieved', occurredAt: '2026-01-03', data });
+      const [retraction] = await record(app, { type: 'event.retracted', data: { eventId: facts[4]?.id, reason: 'wrong' } });
+      const undone = await new Migrator({ db, provider: migrationProvider }).migrateTo(BEFORE_CREATE_CELL_EVIDENCE);
+      expect(undone.error).toBeUndefined();
+      expect(undone.results?.map((r) => r.migrationName)).toEqual([CREATE_CELL_EVIDENCE]);
+
+      const migrated = await migrateToLatest(db);
+      expect(migrated.error).toBeUndefined();
+      const cuts: Cut[] = [
+        {},
+        { knownAt: facts.at(-1)?.recordedAt },
+        { knownAt: late?.recordedAt },
+        { knownAt: retraction?.recordedAt },
+        { asOf: '2026-01-05' },
+        { asOf: '2026-01-06', knownAt: late?.recordedAt },
+      ];
+      for (const cut of cuts) {
+        expect(comparable(await matrix(app, programId, cutQuery(cut))), JSON.stringify(cut)).toEqual(await referenceMatrix(db, programId, cut, new Date()));
+      }
+      const before = comparable(await matrix(app, programId, cutQuery({ knownAt: late?.recordedAt })));
+      expect(before[0]?.cells[0]?.evidence).toContain(facts[4]?.id);
+    } finally {
+      await close();
     }
   });
 
