@@ -10,6 +10,7 @@ declare
   v_plan milestone_entry;
   v_enrolment enrolment_entry;
   v_from record;
+  v_retracted record;
   b record;
 begin
   v_exists := exists (select 1 from milestone_cell c
@@ -55,14 +56,19 @@ begin
       where e.id = any (b.all_ids)
       order by k.occurred_start, k.position
       limit 1;
-      -- What this batch retracts is evidence no more from its recording on (cell_evidence).
-      update cell_evidence ce set retracted_at = b.recorded_at
-      from event e
-      join event_type_rule t on t.type = e.type and t.role = 'retraction'
-      join event x on x.id = (e.data ->> 'eventId')::uuid
-      where e.id = any (b.all_ids)
-        and ce.program_id = p_program and ce.milestone = p_milestone and ce.consortium_id = p_consortium
-        and ce.v_start = x.occurred_start and ce.v_position = x.position;
+      -- What this batch retracts is evidence no more from its recording on (cell_evidence): one
+      -- primary-key update each, whatever the size of the cell.
+      for v_retracted in
+        select x.occurred_start, x.position
+        from event e
+        join event_type_rule t on t.type = e.type and t.role = 'retraction'
+        join event x on x.id = (e.data ->> 'eventId')::uuid
+        where e.id = any (b.all_ids)
+      loop
+        update cell_evidence ce set retracted_at = b.recorded_at
+        where ce.program_id = p_program and ce.milestone = p_milestone and ce.consortium_id = p_consortium
+          and ce.v_start = v_retracted.occurred_start and ce.v_position = v_retracted.position;
+      end loop;
       perform fold_cell(p_program, p_milestone, p_consortium, v_from.occurred_start, v_from.position, b.recorded_at,
                         coalesce(b.ids, '{}'));
     end if;

@@ -299,10 +299,12 @@ const SCAN_PER_ENTRY = 4;
 
 /**
  * A page of events in world-time order (occurred start, then position) after `after`, retractions
- * left out and retracted events marked: one range scan of an index, read for at most
+ * left out and retracted events marked: range scans of an index, which together read at most
  * SCAN_PER_ENTRY × limit entries. Entries that a filter rejects (recorded after knownAt, a
  * retraction) count towards that, so a page may hold fewer than `limit` events and still have a
- * next one: no request's work grows with the history, whatever the cut-off.
+ * next one: no request's work grows with the history, whatever the cut-off. The first scan asks for
+ * a little more than `limit`, and a next one only for what rejected entries left short: whole
+ * events are fetched from the table one by one, and on a large log each is a page read.
  */
 export async function readTimeline(
   db: Db,
@@ -310,14 +312,46 @@ export async function readTimeline(
   after: { readonly start: Date; readonly position: string } | undefined,
   limit: number,
 ): Promise<TimelinePage> {
-  const { programId, consortiumId, from, toBefore, worldBefore, knownBefore } = selection;
   const budget = limit * SCAN_PER_ENTRY;
+  const kept: TimelineScanRow[] = [];
+  let read = 0;
+  let from = after;
+  let want = Math.min(budget, limit + Math.ceil(limit / 8));
+  let last: TimelineScanRow | undefined;
+  for (;;) {
+    const scanned = await scanWorldOrder(db, selection, from, want);
+    read += scanned.length;
+    kept.push(...scanned.filter((row) => row.known && row.role !== 'retraction'));
+    last = scanned.at(-1) ?? last;
+    const exhausted = scanned.length < want;
+    if (kept.length >= limit || exhausted || read >= budget || last === undefined) {
+      // Stopped early: after the last event returned if the page is full, else after the last one read.
+      const lastKept = kept[limit - 1];
+      const resumeAt = lastKept !== undefined ? lastKept : !exhausted && read >= budget ? last : undefined;
+      return page(kept.slice(0, limit), resumeAt);
+    }
+    from = { start: last.occurred_start, position: last.position };
+    // Twice what is missing, as rejected entries come in runs (a burst of retractions, of late news).
+    want = Math.min(budget - read, 2 * (limit - kept.length));
+  }
+}
+
+const page = (kept: readonly TimelineScanRow[], resumeAt: TimelineScanRow | undefined): TimelinePage => ({
+  rows: kept.map((row) => ({ event: toRecordedEvent(row), retractedBy: row.retracted_by ?? undefined })),
+  next: resumeAt === undefined ? undefined : { start: resumeAt.occurred_start, position: resumeAt.position },
+});
+
+type TimelineScanRow = Awaited<ReturnType<typeof scanWorldOrder>>[number];
+
+/** The next `count` events of the selection in world-time order, each with what the page filters on. */
+async function scanWorldOrder(db: Db, selection: TimelineSelection, after: { readonly start: Date; readonly position: string } | undefined, count: number) {
+  const { programId, consortiumId, from, toBefore, worldBefore, knownBefore } = selection;
   let scan = db
     .selectFrom('event')
     .select([...EVENT_COLUMNS, txText])
     .orderBy('occurred_start')
     .orderBy('position')
-    .limit(budget);
+    .limit(count);
   if (programId !== undefined) scan = scan.where('program_id', '=', programId);
   if (consortiumId !== undefined) scan = scan.where('consortium_id', '=', consortiumId);
   if (from !== undefined) scan = scan.where('occurred_start', '>=', from);
@@ -326,7 +360,7 @@ export async function readTimeline(
   if (after !== undefined) {
     scan = scan.where(sql<boolean>`(occurred_start, position) > (${after.start}::timestamptz, ${after.position}::bigint)`);
   }
-  const scanned = await db
+  return db
     .selectFrom(scan.as('e'))
     .leftJoinLateral(
       (eb) =>
@@ -346,13 +380,4 @@ export async function readTimeline(
     .orderBy('e.occurred_start')
     .orderBy('e.position')
     .execute();
-  const kept = scanned.filter((row) => row.known && row.role !== 'retraction').slice(0, limit);
-  const lastKept = kept.at(-1);
-  const lastScanned = scanned.at(-1);
-  // Stopped early: after the last event returned if the page is full, else after the last one read.
-  const resumeAt = kept.length === limit ? lastKept : scanned.length === budget ? lastScanned : undefined;
-  return {
-    rows: kept.map((row) => ({ event: toRecordedEvent(row), retractedBy: row.retracted_by ?? undefined })),
-    next: resumeAt === undefined ? undefined : { start: resumeAt.occurred_start, position: resumeAt.position },
-  };
 }
