@@ -174,6 +174,25 @@ export interface CellState {
   readonly evidence: readonly string[];
 }
 
+/** A world key: occurred start, then position. */
+interface WorldKey {
+  readonly start: Date;
+  readonly position: string;
+}
+
+/** Below every position: (W, MIN_POSITION) is the least key at W, so "key < it" is "began before W". */
+const MIN_POSITION = '-9223372036854775808';
+
+const lowerKey = (a: WorldKey | undefined, b: WorldKey | undefined): WorldKey | undefined => {
+  if (a === undefined || b === undefined) return a ?? b;
+  const order = a.start.getTime() - b.start.getTime() || Number(BigInt(a.position) - BigInt(b.position));
+  return order <= 0 ? a : b;
+};
+
+/** The key a read at the cut stays below, from W and a page's cursor; undefined: no bound. */
+const fixedBound = (cut: ReadCut, before: WorldKey | undefined): WorldKey | undefined =>
+  lowerKey(cut.worldBefore === undefined ? undefined : { start: cut.worldBefore, position: MIN_POSITION }, before);
+
 /*
  * At a knownAt cut-off, the steps believed then are found from the newest of them. Along a cell's
  * timeline as believed at any moment, the later a step in world time, the later it was written: an
@@ -181,18 +200,38 @@ export interface CellState {
  * step believed at K with the greatest world key is the one written last by K, one probe of
  * cell_step_written, and a scan down the world keys from there skips only what later news changed
  * (late events, retractions), never the steps recorded after K.
+ *
+ * The scans below it take one upper bound, the lower of that step's key and the fixed bound (W, a
+ * page's cursor): given two bounds on the same columns, PostgreSQL may start a backward scan at the
+ * higher one and walk down to the other, through every step between the newest believed at K and
+ * an earlier W, a cost that grows with the history.
  */
-const newestBelieved = (cut: ReadCut) =>
-  cut.knownBefore === undefined
-    ? sql``
-    : sql`cross join lateral (
-        select s.v_start, s.v_position from cell_step s
+const newestBelieved = (cut: ReadCut, before?: WorldKey) => {
+  if (cut.knownBefore === undefined) return sql``;
+  const fixed = fixedBound(cut, before);
+  const newest = sql`
+        select s.v_start, s.v_position + 1 as v_position from cell_step s
         where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
           and s.known_from < ${cut.knownBefore}::timestamptz and ${cut.knownBefore}::timestamptz <= s.known_to
-        order by s.known_from desc, s.v_start desc, s.v_position desc limit 1
-      ) newest`;
-const belowNewest = (cut: ReadCut) =>
-  cut.knownBefore === undefined ? sql`` : sql`and (s.v_start, s.v_position) <= (newest.v_start, newest.v_position)`;
+        order by s.known_from desc, s.v_start desc, s.v_position desc limit 1`;
+  if (fixed === undefined) return sql`cross join lateral (select n.v_start as bound_start, n.v_position as bound_position from (${newest}) n) newest`;
+  const lower = sql`(n.v_start, n.v_position) < (${fixed.start}::timestamptz, ${fixed.position}::bigint)`;
+  return sql`cross join lateral (
+      select case when ${lower} then n.v_start else ${fixed.start}::timestamptz end as bound_start,
+             case when ${lower} then n.v_position else ${fixed.position}::bigint end as bound_position
+      from (${newest}) n
+    ) newest`;
+};
+
+/** The world keys a read at the cut looks at: one upper bound (see newestBelieved). */
+const keysBelow = (cut: ReadCut, before?: WorldKey) => {
+  if (cut.knownBefore !== undefined) return sql`(s.v_start, s.v_position) < (newest.bound_start, newest.bound_position)`;
+  const fixed = fixedBound(cut, before);
+  if (fixed === undefined) return sql`true`;
+  return before === undefined
+    ? sql`s.v_start < ${fixed.start}::timestamptz`
+    : sql`(s.v_start, s.v_position) < (${fixed.start}::timestamptz, ${fixed.position}::bigint)`;
+};
 
 /*
  * The cell's evidence at the cut, newest first in world time: its events that occurred before W,
@@ -200,11 +239,10 @@ const belowNewest = (cut: ReadCut) =>
  * news did to the cell's timeline. Below the newest step believed at K, as the state is, so that the
  * events recorded after K are not walked either.
  */
-const evidenceAt = (cut: ReadCut, before?: { readonly start: Date; readonly position: string }) => sql`
+const evidenceAt = (cut: ReadCut, before?: WorldKey) => sql`
   select s.event_id, s.v_start, s.v_position from cell_evidence s
   where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
-    and s.v_start < ${worldCut(cut)} and s.recorded_at < ${knownCut(cut)} and ${unretracted('s.retracted_at', cut)} ${belowNewest(cut)}
-    ${before === undefined ? sql`` : sql`and (s.v_start, s.v_position) < (${before.start}::timestamptz, ${before.position}::bigint)`}
+    and ${keysBelow(cut, before)} and s.recorded_at < ${knownCut(cut)} and ${unretracted('s.retracted_at', cut)}
   order by s.v_start desc, s.v_position desc`;
 
 type CellStateRow = Pick<
@@ -271,7 +309,7 @@ async function cellsAt(db: Db, selection: CellSelection, cut: ReadCut): Promise<
     cross join lateral (
       select s.* from cell_step s
       where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
-        and s.v_start < ${worldCut(cut)} and ${believed(cut)} ${belowNewest(cut)}
+        and ${keysBelow(cut)} and ${believed(cut)}
       order by s.v_start desc, s.v_position desc limit 1
     ) s
     cross join lateral (
@@ -342,14 +380,14 @@ export async function findCellEvidence(
   db: Db,
   cell: { readonly programId: string; readonly milestone: string; readonly consortiumId: string | undefined },
   cut: ReadCut,
-  before: { readonly start: Date; readonly position: string } | undefined,
+  before: WorldKey | undefined,
   limit: number,
 ): Promise<{ readonly eventId: string; readonly start: Date; readonly position: string }[]> {
   const consortium = cell.consortiumId ?? '';
   const { rows } = await sql<{ event_id: string; v_start: Date; v_position: string }>`
     select s.event_id, s.v_start, s.v_position
     from (select ${cell.programId}::text as program_id, ${cell.milestone}::text as milestone, ${consortium}::text as consortium_id) c
-    ${newestBelieved(cut)}
+    ${newestBelieved(cut, before)}
     cross join lateral (
       ${evidenceAt(cut, before)} limit ${limit}
     ) s

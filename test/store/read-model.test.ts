@@ -28,6 +28,9 @@ interface Program {
   /** When the middle batch was recorded, and the world instant halfway through. */
   readonly midKnown: string;
   readonly midWorld: string;
+  /** When the last batch was recorded, and a world instant near the start. */
+  readonly lastKnown: string;
+  readonly earlyWorld: string;
 }
 
 /**
@@ -67,6 +70,8 @@ async function programWith(events: number, batch: number, at = minute): Promise<
     events,
     midKnown: recordedAt[Math.floor(recordedAt.length / 2)] ?? '',
     midWorld: at(Math.floor(events / 2)),
+    lastKnown: recordedAt.at(-1) ?? '',
+    earlyWorld: at(Math.floor(events / 20)),
   };
 }
 
@@ -82,6 +87,8 @@ const views = (p: Program): [string, string][] => Object.entries({
   'matrix asOf': `/v1/programs/${p.programId}/milestones?asOf=${p.midWorld}`,
   'matrix knownAt': `/v1/programs/${p.programId}/milestones?knownAt=${p.midKnown}`,
   'matrix asOf and knownAt': `/v1/programs/${p.programId}/milestones?asOf=${p.midWorld}&knownAt=${p.midKnown}`,
+  // Long after the world instant asked about: the cells' newest steps then lie far above it.
+  'matrix early asOf, late knownAt': `/v1/programs/${p.programId}/milestones?asOf=${p.earlyWorld}&knownAt=${p.lastKnown}`,
   milestone: `/v1/programs/${p.programId}/milestones/m-cons`,
   program: `/v1/programs/${p.programId}`,
   'consortium status': `/v1/consortiums/${p.consortiums[0]}/status`,

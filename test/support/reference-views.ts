@@ -49,8 +49,8 @@ export interface ComparableMilestone {
 
 const byConsortium = (a: ComparableCell, b: ComparableCell) => (a.consortiumId < b.consortiumId ? -1 : a.consortiumId > b.consortiumId ? 1 : 0);
 
-/** What the reference model says the matrix is at the cut. */
-export async function referenceMatrix(db: Db, programId: string, cut: Cut, now: Date): Promise<ComparableMilestone[]> {
+/** What the reference model says the matrix is at the cut, each cell with its `evidenceShown` latest evidence. */
+export async function referenceMatrix(db: Db, programId: string, cut: Cut, now: Date, evidenceShown = 20): Promise<ComparableMilestone[]> {
   const asOf = bound(cut.asOf);
   const judgedAt = asOf ?? now;
   const folded = foldProgram(programId, await selectEvents(db, { programId }), { asOf, knownAt: bound(cut.knownAt), now });
@@ -66,7 +66,7 @@ export async function referenceMatrix(db: Db, programId: string, cut: Cut, now: 
         overdue: c.overdue,
         certain: c.since.end.getTime() <= judgedAt.getTime(),
         evidenceCount: c.evidence.length,
-        evidence: [...c.evidence].reverse().slice(0, 20),
+        evidence: [...c.evidence].reverse().slice(0, evidenceShown),
       }))
       .sort(byConsortium),
   }));
