@@ -182,11 +182,13 @@ begin
   ), written as (
     insert into event (id, type, schema_version, stream, stream_version, occurred_value, occurred_precision,
                        occurred_start, occurred_end, recorded_at, data, sources, metadata, program_id, consortium_id, milestone)
-    -- A retraction may give no occurredAt: it then occurred when it was recorded (SPEC §2).
+    -- A retraction may give no occurredAt: it then occurred when it was recorded (SPEC §2), to the
+    -- millisecond, as its value reads and as every other instant is: a world key that a JavaScript
+    -- Date carries exactly, so that a page's cursor resumes where the page stopped.
     select v.id, v.type, v.schema_version, v.stream, v.stream_version,
            coalesce(v.occurred_value, to_char(v_recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
-           coalesce(v.occurred_precision, 'instant'), coalesce(v.occurred_start, v_recorded_at),
-           coalesce(v.occurred_end, v_recorded_at), v_recorded_at, v.data, coalesce(v.sources, '[]'), v.metadata,
+           coalesce(v.occurred_precision, 'instant'), coalesce(v.occurred_start, date_trunc('milliseconds', v_recorded_at)),
+           coalesce(v.occurred_end, date_trunc('milliseconds', v_recorded_at)), v_recorded_at, v.data, coalesce(v.sources, '[]'), v.metadata,
            v.program_id, v.consortium_id, v.milestone
     from verified v order by v.ordinal
     returning *

@@ -315,11 +315,11 @@ export async function readTimeline(
   const budget = limit * SCAN_PER_ENTRY;
   const kept: TimelineScanRow[] = [];
   let read = 0;
-  let from = after;
+  let resumeAfter = after;
   let want = Math.min(budget, limit + Math.ceil(limit / 8));
   let last: TimelineScanRow | undefined;
   for (;;) {
-    const scanned = await scanWorldOrder(db, selection, from, want);
+    const scanned = await scanWorldOrder(db, selection, resumeAfter, want);
     read += scanned.length;
     kept.push(...scanned.filter((row) => row.known && row.role !== 'retraction'));
     last = scanned.at(-1) ?? last;
@@ -330,9 +330,11 @@ export async function readTimeline(
       const resumeAt = lastKept !== undefined ? lastKept : !exhausted && read >= budget ? last : undefined;
       return page(kept.slice(0, limit), resumeAt);
     }
-    from = { start: last.occurred_start, position: last.position };
-    // Twice what is missing, as rejected entries come in runs (a burst of retractions, of late news).
-    want = Math.min(budget - read, 2 * (limit - kept.length));
+    resumeAfter = { start: last.occurred_start, position: last.position };
+    // Twice what is missing, and at least twice the last ask: rejected entries come in runs (a
+    // burst of retractions; under knownAt, everything recorded later), which a fixed ask would
+    // cross a few rows a statement.
+    want = Math.min(budget - read, Math.max(2 * (limit - kept.length), 2 * want));
   }
 }
 
