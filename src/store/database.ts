@@ -106,14 +106,18 @@ export interface EventTypeRuleTable {
   role: string;
 }
 
-/** One cell's state once an event is folded in, believed from known_from until known_to. */
-export interface CellStepTable {
+/** An event's place in a cell's timeline: the cell, the event's world key, the event. */
+interface CellEventColumns {
   program_id: string;
   milestone: string;
   consortium_id: string;
   v_start: Date;
   v_position: string;
   event_id: string;
+}
+
+/** One cell's state once an event is folded in, believed from known_from until known_to. */
+export interface CellStepTable extends CellEventColumns {
   known_from: Date;
   known_to: Date;
   status: string;
@@ -127,13 +131,7 @@ export interface CellStepTable {
 }
 
 /** An evidential event of a cell: recorded once, retracted at most once (db/functions/fold_cell.sql). */
-export interface CellEvidenceTable {
-  program_id: string;
-  milestone: string;
-  consortium_id: string;
-  v_start: Date;
-  v_position: string;
-  event_id: string;
+export interface CellEvidenceTable extends CellEventColumns {
   recorded_at: Date;
   retracted_at: Date;
 }

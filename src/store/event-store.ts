@@ -17,6 +17,7 @@ import { upcast } from '../domain/upcasting.js';
 import type { Database, Db, EventTable } from './database.js';
 import { APPEND_ERROR_CODES, isAppendErrorCode } from './append-error-codes.js';
 import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
+import type { WorldKey } from './page-cursor.js';
 
 /** One event ready to be appended: validated, identified, with its subject derived. */
 export interface AppendItem {
@@ -291,7 +292,7 @@ export interface TimelineRow {
 export interface TimelinePage {
   readonly rows: readonly TimelineRow[];
   /** Where the next page starts, when the scan stopped before the end of the range. */
-  readonly next: { readonly start: Date; readonly position: string } | undefined;
+  readonly next: WorldKey | undefined;
 }
 
 /** How many index entries one page may read for each entry it may return. */
@@ -309,7 +310,7 @@ const SCAN_PER_ENTRY = 4;
 export async function readTimeline(
   db: Db,
   selection: TimelineSelection,
-  after: { readonly start: Date; readonly position: string } | undefined,
+  after: WorldKey | undefined,
   limit: number,
 ): Promise<TimelinePage> {
   const budget = limit * SCAN_PER_ENTRY;
@@ -346,7 +347,7 @@ const page = (kept: readonly TimelineScanRow[], resumeAt: TimelineScanRow | unde
 type TimelineScanRow = Awaited<ReturnType<typeof scanWorldOrder>>[number];
 
 /** The next `count` events of the selection in world-time order, each with what the page filters on. */
-async function scanWorldOrder(db: Db, selection: TimelineSelection, after: { readonly start: Date; readonly position: string } | undefined, count: number) {
+async function scanWorldOrder(db: Db, selection: TimelineSelection, after: WorldKey | undefined, count: number) {
   const { programId, consortiumId, from, toBefore, worldBefore, knownBefore } = selection;
   let scan = db
     .selectFrom('event')

@@ -4,6 +4,7 @@ import { MilestoneStatus } from '../domain/milestone-status.js';
 import type { Cutoff } from '../domain/cut-off.js';
 import { CELL_EVIDENCE_LIMIT } from './cell-evidence-limit.js';
 import type { CellStepTable, Db } from './database.js';
+import type { WorldKey } from './page-cursor.js';
 
 /*
  * Reads of the read model at a cut-off: W, world time (asOf), and K, system time (knownAt), both
@@ -172,12 +173,6 @@ export interface CellState {
   readonly evidenceCount: number;
   /** The latest evidence, newest first (at most CELL_EVIDENCE_LIMIT). */
   readonly evidence: readonly string[];
-}
-
-/** A world key: occurred start, then position. */
-interface WorldKey {
-  readonly start: Date;
-  readonly position: string;
 }
 
 /** Below every position: (W, MIN_POSITION) is the least key at W, so "key < it" is "began before W". */
@@ -382,7 +377,7 @@ export async function findCellEvidence(
   cut: ReadCut,
   before: WorldKey | undefined,
   limit: number,
-): Promise<{ readonly eventId: string; readonly start: Date; readonly position: string }[]> {
+): Promise<(WorldKey & { readonly eventId: string })[]> {
   const consortium = cell.consortiumId ?? '';
   const { rows } = await sql<{ event_id: string; v_start: Date; v_position: string }>`
     select s.event_id, s.v_start, s.v_position

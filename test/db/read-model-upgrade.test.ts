@@ -24,6 +24,10 @@ const BEFORE_KEEP_CELL_EVIDENCE = '2026-12-01T15-00-00_create_bitemporal_read_mo
 const CREATE_CELL_EVIDENCE = '2026-12-01T20-00-00_create_cell_evidence';
 const BEFORE_CREATE_CELL_EVIDENCE = '2026-12-01T18-30-00_cover_cell_evidence';
 
+/** `count` facts on the cell of `data`, one a day from 2 January 2026, the two types in turn. */
+const dailyFacts = (data: { programId: string; milestone: string }, count: number, types: readonly [string, string]) =>
+  Array.from({ length: count }, (_, n) => ({ type: types[n % 2], occurredAt: `2026-01-${String(n + 2).padStart(2, '0')}`, data }));
+
 describe('upgrading to the read model', () => {
   it('rebuilds the read model from a log written before it existed, so the views show that history', async () => {
     const { db } = await openDatabase({ kind: 'pglite', dataDir: undefined });
@@ -68,10 +72,7 @@ describe('upgrading to the read model', () => {
       const programId = uniqueId('upgrade');
       const data = { programId, milestone: 'm' };
       await record(app, programRegistered(programId), milestonePlanned(programId, 'm', 'program', '2030'));
-      const facts = await record(
-        app,
-        ...Array.from({ length: 6 }, (_, n) => ({ type: n % 2 === 0 ? 'evaluation.held' : 'milestone.started', occurredAt: `2026-01-${String(n + 2).padStart(2, '0')}`, data })),
-      );
+      const facts = await record(app, ...dailyFacts(data, 6, ['evaluation.held', 'milestone.started']));
       // A late fact rewrites the steps after it; a retraction takes one back.
       const [late] = await record(app, { type: 'milestone.achieved', occurredAt: '2026-01-03', data });
       const [retraction] = await record(app, { type: 'event.retracted', data: { eventId: facts[4]?.id, reason: 'wrong' } });
@@ -107,10 +108,7 @@ describe('upgrading to the read model', () => {
       const data = { programId, milestone: 'm' };
       await record(app, programRegistered(programId), milestonePlanned(programId, 'm', 'program', '2030'));
       // More evidence than a cell shows, a late fact among it, and a retraction: what a re-fold leaves.
-      const facts = await record(
-        app,
-        ...Array.from({ length: 24 }, (_, n) => ({ type: n % 2 === 0 ? 'milestone.started' : 'evaluation.held', occurredAt: `2026-01-${String(n + 2).padStart(2, '0')}`, data })),
-      );
+      const facts = await record(app, ...dailyFacts(data, 24, ['milestone.started', 'evaluation.held']));
       await record(app, { type: 'milestone.achieved', occurredAt: '2026-01-10', data });
       await record(app, { type: 'event.retracted', data: { eventId: facts[20]?.id, reason: 'wrong' } });
       // The database as the previous release left it: the same read model, without the column (the
