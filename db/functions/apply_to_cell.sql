@@ -57,18 +57,21 @@ begin
       order by k.occurred_start, k.position
       limit 1;
       -- What this batch retracts is evidence no more from its recording on (cell_evidence): one
-      -- primary-key update each, whatever the size of the cell.
-      for v_retracted in
-        select x.occurred_start, x.position
-        from event e
-        join event_type_rule t on t.type = e.type and t.role = 'retraction'
-        join event x on x.id = (e.data ->> 'eventId')::uuid
-        where e.id = any (b.all_ids)
-      loop
-        update cell_evidence ce set retracted_at = b.recorded_at
-        where ce.program_id = p_program and ce.milestone = p_milestone and ce.consortium_id = p_consortium
-          and ce.v_start = v_retracted.occurred_start and ce.v_position = v_retracted.position;
-      end loop;
+      -- primary-key update each, whatever the size of the cell. Most batches retract nothing, and
+      -- then look nothing up.
+      if cardinality(b.all_ids) > cardinality(coalesce(b.ids, '{}')) then
+        for v_retracted in
+          select x.occurred_start, x.position
+          from event e
+          join event_type_rule t on t.type = e.type and t.role = 'retraction'
+          join event x on x.id = (e.data ->> 'eventId')::uuid
+          where e.id = any (b.all_ids)
+        loop
+          update cell_evidence ce set retracted_at = b.recorded_at
+          where ce.program_id = p_program and ce.milestone = p_milestone and ce.consortium_id = p_consortium
+            and ce.v_start = v_retracted.occurred_start and ce.v_position = v_retracted.position;
+        end loop;
+      end if;
       perform fold_cell(p_program, p_milestone, p_consortium, v_from.occurred_start, v_from.position, b.recorded_at,
                         coalesce(b.ids, '{}'));
     end if;
