@@ -30,6 +30,15 @@ async function costOfGet(url: string) {
 }
 
 describe('bounded pages', () => {
+  it('refuses a timeline or evidence cursor it did not issue with 400 invalid-cursor, naming `after`', async () => {
+    const programId = await program();
+    for (const url of [`/v1/timeline?programId=${programId}&after=garbage`, `/v1/programs/${programId}/milestones/m/evidence?asOf=2031&after=garbage`]) {
+      const response = await get(t.app, url);
+      expect(response.status, url).toBe(400);
+      expect(response.body, url).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter: 'after' }] });
+    }
+  });
+
   it('runs a timeline page one entry short under knownAt, followed by a run of later news, in a few statements', async () => {
     const programId = await program();
     // The 2 definitions and 97 facts known at K: one fewer than the limit; then 400 recorded later.
