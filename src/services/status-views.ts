@@ -116,29 +116,47 @@ export async function listConsortiums(db: Db, cutoff: Cutoff, page: { after: str
   };
 }
 
+/** What a milestone is at the cut-off: its title, scope and due date, without its cells. */
+export type MilestonePlan = Omit<MilestoneView, 'cells'>;
+
+function toMilestonePlan(m: MilestoneEntry): MilestonePlan {
+  const plan = MilestonePlannedData.parse(upcast('milestone.planned', m.plan).data);
+  const rescheduled = m.rescheduled === undefined ? undefined : MilestoneRescheduledData.parse(m.rescheduled.data).due;
+  return { programId: m.programId, milestone: m.milestone, title: plan.title, scope: plan.scope, due: parseFuzzyDate(rescheduled ?? plan.due ?? '') };
+}
+
 /** The cells of each milestone, judged (overdue, certain) at `now`: the asOf bound, else the clock. */
 function toMilestoneViews(milestones: readonly MilestoneEntry[], cells: readonly CellState[], now: Date): MilestoneView[] {
   return milestones.map((m) => {
-    const plan = MilestonePlannedData.parse(upcast('milestone.planned', m.plan).data);
-    const rescheduled = m.rescheduled === undefined ? undefined : MilestoneRescheduledData.parse(m.rescheduled.data).due;
-    const due = parseFuzzyDate(rescheduled ?? plan.due ?? '');
+    const plan = toMilestonePlan(m);
     return {
-      programId: m.programId,
-      milestone: m.milestone,
-      title: plan.title,
-      scope: plan.scope,
-      due,
+      ...plan,
       cells: cells
         .filter((c) => c.programId === m.programId && c.milestone === m.milestone)
         .map((c) => ({
           ...c,
-          due,
-          overdue: isOverdue(c.status, due?.end, now),
+          due: plan.due,
+          overdue: isOverdue(c.status, plan.due?.end, now),
           certain: certainBy(c.since, now),
           evidenceEntries: undefined,
         })),
     };
   });
+}
+
+export interface ProgramPlan {
+  readonly program: ProgramSummary;
+  readonly milestones: readonly MilestonePlan[];
+}
+
+/** A program and its milestones at the cut-off, without their cells: what the program's own page shows. */
+export async function viewProgramPlan(db: Db, programId: string, cutoff: Cutoff): Promise<ProgramPlan> {
+  const [entry, milestones] = await Promise.all([
+    findProgramEntriesById(db, [programId], cutoff).then((found) => found.get(programId)),
+    findMilestoneEntries(db, [programId], cutoff),
+  ]);
+  if (entry === undefined) throw new SubjectNotFoundError('program', programId);
+  return { program: toProgram(programId, entry), milestones: milestones.map(toMilestonePlan) };
 }
 
 export interface ProgramView {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MilestoneKey, ProgramId } from '../../domain/identifiers.js';
-import { listPrograms, viewMilestone, viewProgram } from '../../services/status-views.js';
+import { listPrograms, viewMilestone, viewProgram, viewProgramPlan } from '../../services/status-views.js';
 import type { Db } from '../../services/database-handle.js';
 import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { CELL_CSV_HEADER, cellCsvRow } from '../schemas/cell-csv.js';
@@ -87,7 +87,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
     async (request, reply) => {
       const cutoff = toCutoff(request.query);
       const { programId } = request.params;
-      const view = await viewProgram(db, programId, cutoff, now());
+      const view = await viewProgramPlan(db, programId, cutoff);
       if (wantsCsv(request)) {
         replyCsv(reply, toCsv(MILESTONE_CSV_HEADER, view.milestones.map((m) => milestoneCsvRow(programId, m))), `${programId}.csv`);
       }

@@ -1,6 +1,6 @@
 import type { CsvCell } from '../csv.js';
 import type { FuzzyDate } from '../../domain/fuzzy-date.js';
-import type { ConsortiumSummary, MilestoneView, ProgramSummary } from '../../services/status-views.js';
+import type { ConsortiumSummary, MilestonePlan, ProgramSummary } from '../../services/status-views.js';
 
 /* The rows of the views other than cells (src/http/schemas/cell-csv.ts): every fuzzy date with its start and end. */
 
@@ -10,7 +10,7 @@ export const PROGRAM_CSV_HEADER = ['programId', 'name', 'sponsor', 'description'
 export const programCsvRow = (p: ProgramSummary): CsvCell[] => [p.programId, p.name, p.sponsor, p.description, ...dateCells(p.registeredAt)];
 
 export const MILESTONE_CSV_HEADER = ['programId', 'milestone', 'title', 'scope', 'due', 'dueStart', 'dueEnd'];
-export const milestoneCsvRow = (programId: string, m: MilestoneView): CsvCell[] => [programId, m.milestone, m.title, m.scope, ...dateCells(m.due)];
+export const milestoneCsvRow = (programId: string, m: MilestonePlan): CsvCell[] => [programId, m.milestone, m.title, m.scope, ...dateCells(m.due)];
 
 export const CONSORTIUM_CSV_HEADER = ['consortiumId', 'name', 'lead', 'members', 'models', 'registeredAt', 'registeredStart', 'registeredEnd'];
 export const consortiumCsvRow = (c: ConsortiumSummary): CsvCell[] => [
