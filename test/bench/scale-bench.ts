@@ -3,7 +3,8 @@
  * both scopes, two busy programs, late facts, retractions) through the HTTP API in batches, and
  * measures in one run: the load rate per bucket of events; single milestone-fact appends beside plain
  * `pg` INSERTs of the same rows; every view at c1 and c32 beside a bare Fastify route doing one
- * indexed SELECT, at a small checkpoint and at the full size; the rebuild rate; the service's RSS.
+ * indexed SELECT of the rows it shows, at a small checkpoint and at the full size; the rebuild
+ * rate; the service's RSS.
  *
  * Needs a PostgreSQL server: DATABASE_URL, or the local one on 127.0.0.1:5432. It creates a
  * database of its own and drops it at the end. Sizes and durations: see PARAMS below.
@@ -16,7 +17,7 @@ import pg from 'pg';
 import { databaseUrl, runAdmin } from '../support/postgres-admin.js';
 import { createScaleHistory, seededRandom, type ScaleHistory } from '../support/scale-history.js';
 import { createHistoryLoader, type HistoryLoader } from '../support/scale-load.js';
-import { measureAppends, measureGet, measurePgInserts, sampleRss, startBareRoute, type BareRoute, type HttpPoint } from '../support/scale-points.js';
+import { measureAppends, measureGet, measurePgInserts, sampleRss, startBareRoutes, type BareQuery, type BareRoutes, type HttpPoint } from '../support/scale-points.js';
 import { evaluateTargets, printReport, type Checkpoint, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
 import { findFreePort, spawnService, waitUntilReady, type ServiceCommand, type ServiceProcess } from '../support/service-process.js';
 
@@ -57,21 +58,51 @@ const url = databaseUrl(SERVER, dbName);
 
 const log = (line: string) => process.stderr.write(`[scale ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
-function viewPaths(history: ScaleHistory, asOf: string, knownAt: string): { name: string; path: string }[] {
+/** The rows each view shows, selected bare: the baselines of issue 9's c32 targets. */
+const BARE = {
+  programs: 'program registry, first 100 rows',
+  program: 'milestones of the busy program',
+  cells: 'cells of the busy program',
+  milestone: 'cells of the busy milestone',
+  consortiums: 'consortium registry, first 100 rows',
+  consortium: 'cells of the busy consortium',
+  timeline: 'events of the busy program in world order, first 100',
+  cold: 'cells of the cold program',
+  latest: 'latest 20 events of the busy program (reference only)',
+} as const;
+
+function bareQueries(history: ScaleHistory): BareQuery[] {
+  const [hot = ''] = history.hotPrograms;
+  const cells = 'select * from milestone_cell where program_id = $1 order by milestone, consortium_id';
+  return [
+    { name: BARE.programs, sql: 'select * from program_entry order by program_id limit 100', params: [] },
+    { name: BARE.program, sql: 'select * from milestone_entry where program_id = $1 order by milestone', params: [hot] },
+    { name: BARE.cells, sql: cells, params: [hot] },
+    { name: BARE.milestone, sql: 'select * from milestone_cell where program_id = $1 and milestone = $2 order by consortium_id', params: [hot, history.milestone] },
+    { name: BARE.consortiums, sql: 'select * from consortium_entry order by consortium_id limit 100', params: [] },
+    { name: BARE.consortium, sql: 'select * from milestone_cell where consortium_id = $1 order by program_id, milestone', params: [history.hotConsortium] },
+    { name: BARE.timeline, sql: 'select * from event where program_id = $1 order by occurred_start, position limit 100', params: [hot] },
+    { name: BARE.cold, sql: cells, params: [history.coldProgram] },
+    { name: BARE.latest, sql: 'select * from event where program_id = $1 order by position desc limit 20', params: [hot] },
+  ];
+}
+
+/** Each view, and the bare query of the rows it shows (a cut-off matrix shows the program's cells, as the current one). */
+function viewPaths(history: ScaleHistory, asOf: string, knownAt: string): { name: string; path: string; baseline: string }[] {
   const [hot] = history.hotPrograms;
   const k = encodeURIComponent(knownAt);
   return [
-    { name: 'programs', path: '/v1/programs' },
-    { name: 'program (busy)', path: `/v1/programs/${hot}` },
-    { name: 'matrix (busy)', path: `/v1/programs/${hot}/milestones` },
-    { name: 'milestone (busy)', path: `/v1/programs/${hot}/milestones/${history.milestone}` },
-    { name: 'matrix asOf', path: `/v1/programs/${hot}/milestones?asOf=${asOf}` },
-    { name: 'matrix knownAt', path: `/v1/programs/${hot}/milestones?knownAt=${k}` },
-    { name: 'matrix asOf+knownAt', path: `/v1/programs/${hot}/milestones?asOf=${asOf}&knownAt=${k}` },
-    { name: 'consortiums', path: '/v1/consortiums' },
-    { name: 'consortium status', path: `/v1/consortiums/${history.hotConsortium}/status` },
-    { name: 'timeline (busy)', path: `/v1/timeline?programId=${hot}&limit=100` },
-    { name: 'matrix (cold)', path: `/v1/programs/${history.coldProgram}/milestones` },
+    { name: 'programs', path: '/v1/programs', baseline: BARE.programs },
+    { name: 'program (busy)', path: `/v1/programs/${hot}`, baseline: BARE.program },
+    { name: 'matrix (busy)', path: `/v1/programs/${hot}/milestones`, baseline: BARE.cells },
+    { name: 'milestone (busy)', path: `/v1/programs/${hot}/milestones/${history.milestone}`, baseline: BARE.milestone },
+    { name: 'matrix asOf', path: `/v1/programs/${hot}/milestones?asOf=${asOf}`, baseline: BARE.cells },
+    { name: 'matrix knownAt', path: `/v1/programs/${hot}/milestones?knownAt=${k}`, baseline: BARE.cells },
+    { name: 'matrix asOf+knownAt', path: `/v1/programs/${hot}/milestones?asOf=${asOf}&knownAt=${k}`, baseline: BARE.cells },
+    { name: 'consortiums', path: '/v1/consortiums', baseline: BARE.consortiums },
+    { name: 'consortium status', path: `/v1/consortiums/${history.hotConsortium}/status`, baseline: BARE.consortium },
+    { name: 'timeline (busy)', path: `/v1/timeline?programId=${hot}&limit=100`, baseline: BARE.timeline },
+    { name: 'matrix (cold)', path: `/v1/programs/${history.coldProgram}/milestones`, baseline: BARE.cold },
   ];
 }
 
@@ -92,32 +123,42 @@ async function settle(service: ServiceProcess): Promise<void> {
   }
 }
 
-async function measureViews(service: ServiceProcess, history: ScaleHistory, loader: HistoryLoader, bare: BareRoute): Promise<{ views: ViewPoints[]; bare: ViewPoints; cutoffs: { asOf: string; knownAt: string } }> {
+async function measurePoint(url: string, path: string, headers: Readonly<Record<string, string>>): Promise<Omit<ViewPoints, 'name' | 'baseline'>> {
+  const probe = await fetch(`${url}${path}`, { headers, signal: AbortSignal.timeout(TIMEOUT_SECONDS * 1000) }).then(
+    async (r) => ({ status: r.status, bytes: (await r.text()).length }),
+    () => ({ status: 0, bytes: 0 }),
+  );
+  const target = { url, path, headers };
+  if (WARMUP_SECONDS > 0) await measureGet(target, 1, WARMUP_SECONDS, TIMEOUT_SECONDS);
+  const c1 = await measureGet(target, 1, SECONDS, TIMEOUT_SECONDS);
+  const c32 = await measureGet(target, 32, SECONDS, TIMEOUT_SECONDS);
+  return { path, ...probe, c1, c32 };
+}
+
+async function measureViews(
+  service: ServiceProcess,
+  history: ScaleHistory,
+  loader: HistoryLoader,
+  bare: BareRoutes,
+): Promise<{ views: ViewPoints[]; bare: ViewPoints[]; cutoffs: { asOf: string; knownAt: string } }> {
   // The middle of the facts loaded so far, in world time and in system time.
   const middle = history.references.length + Math.floor((loader.loaded() - history.references.length) / 2);
   const asOf = history.dayAt(middle);
   const knownAt = loader.recordedAtNear(middle);
   const views: ViewPoints[] = [];
-  for (const { name, path } of viewPaths(history, asOf, knownAt)) {
-    const probe = await fetch(`${service.url}${path}`, { headers: HEADERS, signal: AbortSignal.timeout(TIMEOUT_SECONDS * 1000) }).then(
-      async (r) => ({ status: r.status, bytes: (await r.text()).length }),
-      (error: unknown) => ({ status: 0, bytes: 0, error: String(error) }),
-    );
-    const target = { url: service.url, path, headers: HEADERS };
-    if (WARMUP_SECONDS > 0) await measureGet(target, 1, WARMUP_SECONDS, TIMEOUT_SECONDS);
-    const c1 = await measureGet(target, 1, SECONDS, TIMEOUT_SECONDS);
-    const c32 = await measureGet(target, 32, SECONDS, TIMEOUT_SECONDS);
+  for (const { name, path, baseline } of viewPaths(history, asOf, knownAt)) {
+    const point = await measurePoint(service.url, path, HEADERS);
     await settle(service);
-    views.push({ name, path, status: probe.status, bytes: probe.bytes, c1, c32 });
-    log(`${name}: ${probe.status}, ${probe.bytes} B; c1 ${c1.rps.toFixed(1)}/s p50 ${c1.p50} ms; c32 ${c32.rps.toFixed(1)}/s p99 ${c32.p99} ms`);
+    views.push({ name, baseline, ...point });
+    log(`${name}: ${point.status}, ${point.bytes} B; c1 ${point.c1.rps.toFixed(1)}/s p50 ${point.c1.p50} ms; c32 ${point.c32.rps.toFixed(1)}/s p99 ${point.c32.p99} ms`);
   }
-  const barePath = `/bare/${history.hotPrograms[0]}`;
-  const bareTarget = { url: bare.url, path: barePath, headers: {} };
-  if (WARMUP_SECONDS > 0) await measureGet(bareTarget, 1, WARMUP_SECONDS, TIMEOUT_SECONDS);
-  const bareC1 = await measureGet(bareTarget, 1, SECONDS, TIMEOUT_SECONDS);
-  const bareC32 = await measureGet(bareTarget, 32, SECONDS, TIMEOUT_SECONDS);
-  log(`bare route: c1 ${bareC1.rps.toFixed(1)}/s, c32 ${bareC32.rps.toFixed(1)}/s`);
-  return { views, bare: { name: 'bare Fastify + 1 SELECT', path: barePath, status: 200, bytes: 0, c1: bareC1, c32: bareC32 }, cutoffs: { asOf, knownAt } };
+  const bares: ViewPoints[] = [];
+  for (const query of bareQueries(history)) {
+    const point = await measurePoint(bare.url, bare.path(query.name), {});
+    bares.push({ name: query.name, ...point, path: query.sql });
+    log(`bare ${query.name}: ${point.bytes} B; c1 ${point.c1.rps.toFixed(1)}/s, c32 ${point.c32.rps.toFixed(1)}/s`);
+  }
+  return { views, bare: bares, cutoffs: { asOf, knownAt } };
 }
 
 async function measureSingleAppends(service: ServiceProcess, history: ScaleHistory, loader: HistoryLoader): Promise<{ concurrency: number; http: HttpPoint; pg: HttpPoint }[]> {
@@ -134,7 +175,7 @@ async function measureSingleAppends(service: ServiceProcess, history: ScaleHisto
   return points;
 }
 
-async function measureCheckpoint(service: ServiceProcess, history: ScaleHistory, loader: HistoryLoader, bare: BareRoute): Promise<Checkpoint> {
+async function measureCheckpoint(service: ServiceProcess, history: ScaleHistory, loader: HistoryLoader, bare: BareRoutes): Promise<Checkpoint> {
   const events = await countEvents();
   log(`checkpoint at ${events} events`);
   const rss = sampleRss(service.child.pid ?? 0);
@@ -201,11 +242,11 @@ async function main(): Promise<void> {
     port,
     command,
   );
-  let bare: BareRoute | undefined;
+  let bare: BareRoutes | undefined;
   try {
     await waitUntilReady(service);
-    bare = await startBareRoute(url, POOL_SIZE);
     const history = createScaleHistory(PARAMS);
+    bare = await startBareRoutes(url, POOL_SIZE, bareQueries(history));
     const loader = createHistoryLoader(history, PARAMS.events, { url: service.url, headers: HEADERS, batchSize: BATCH, posters: POSTERS, bucket: BUCKET });
     log(`${history.references.length} reference events, then facts up to ${PARAMS.events}`);
     await loader.loadReferences();
@@ -240,7 +281,6 @@ async function main(): Promise<void> {
       small,
       full,
       rebuild,
-      bareSql: bare.sql,
       targets: [],
     };
     const withTargets = { ...report, targets: evaluateTargets(report) };

@@ -7,7 +7,7 @@ import type { EventBody } from './scale-history.js';
 
 /*
  * The measured points of the scale benchmark: GETs and single appends with autocannon, plain `pg`
- * INSERTs of the same rows, a bare Fastify route doing one indexed SELECT, and the service's RSS.
+ * INSERTs of the same rows, bare Fastify routes each doing one indexed SELECT, and the service's RSS.
  */
 
 export interface HttpPoint {
@@ -142,26 +142,43 @@ export async function measurePgInserts(databaseUrl: string, connections: number,
   return { rps: latencies.length / seconds, ...percentiles(latencies), failed: 0 };
 }
 
-export interface BareRoute {
-  readonly url: string;
+/** One indexed SELECT of the rows a view shows, without the view's work: the baseline of its c32 rate. */
+export interface BareQuery {
+  readonly name: string;
   readonly sql: string;
+  readonly params: readonly string[];
+}
+
+export interface BareRoutes {
+  readonly url: string;
+  /** The path that runs the named query. */
+  path(name: string): string;
   close(): Promise<void>;
 }
 
-/** A Fastify app in this process with one route: one indexed SELECT of a program's latest events over `pg`. */
-export async function startBareRoute(databaseUrl: string, poolSize: number): Promise<BareRoute> {
+/**
+ * A Fastify app in this process with a route per query (GET /bare/<index>): the query over `pg`,
+ * its rows returned as JSON. Issue 9 measures each view beside "a bare Fastify route doing one
+ * indexed SELECT of the same rows".
+ */
+export async function startBareRoutes(databaseUrl: string, poolSize: number, queries: readonly BareQuery[]): Promise<BareRoutes> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
   pool.on('error', ignoreIdleClientError);
-  const sql = 'select * from event where program_id = $1 order by position desc limit 20';
   const app = Fastify({ logger: false });
-  app.get<{ Params: { programId: string } }>('/bare/:programId', async (request) => {
-    const { rows } = await pool.query(sql, [request.params.programId]);
-    return { events: rows };
+  queries.forEach((query, index) => {
+    app.get(`/bare/${index}`, async () => {
+      const { rows } = await pool.query(query.sql, [...query.params]);
+      return { rows };
+    });
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     url,
-    sql,
+    path: (name) => {
+      const index = queries.findIndex((q) => q.name === name);
+      if (index < 0) throw new Error(`no bare query named ${name}`);
+      return `/bare/${index}`;
+    },
     close: async () => {
       await app.close();
       await pool.end();
