@@ -64,7 +64,10 @@ begin
                                       when not g.enrolled then 'not_enrolled'
                                       else 'not_participant' end)
               from jsonb_array_elements(i.requires) with ordinality as q(req, k)
-              left join reference r on r.kind = q.req ->> 'kind' and r.key = q.req ->> 'key'
+              -- LIMIT keeps this an index lookup per requirement: as a join, the generic plan hashed
+              -- the whole reference table on every append, a cost that grew with the registries.
+              left join lateral (select r.key, r.scope from reference r
+                                 where r.kind = q.req ->> 'kind' and r.key = q.req ->> 'key' limit 1) r on true
               cross join lateral (
                 select exists (select 1 from reference en where en.kind = 'enrolment' and en.key = q.req ->> 'enrolment') as enrolled,
                        exists (select 1 from reference p where p.kind = 'participant' and p.key = q.req ->> 'participant') as participant

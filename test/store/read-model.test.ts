@@ -199,4 +199,28 @@ describe('read model cost (SPEC §9)', () => {
     expect(read.lateBusy, JSON.stringify(read)).toBeLessThan(1000);
     expect(read.retractionBusy, JSON.stringify(read)).toBeLessThan(1000);
   }, 300_000);
+
+  it('reads as few rows to append a fact with 3,000 more programs and consortiums defined as with none', async () => {
+    const program = await programWith(1, 1);
+    const fact = (n: number) => ({
+      type: 'evaluation.held',
+      occurredAt: minute(40_000 + n),
+      data: { programId: program.programId, milestone: 'm-cons', consortiumId: program.consortiums[0] },
+    });
+    await sql`analyze`.execute(t.database.db);
+    await rowsReadToAppend(fact(0));
+    const before = await rowsReadToAppend(fact(1));
+
+    // The registries an append checks its references against grow with the history.
+    for (let batch = 0; batch < 3; batch += 1) {
+      await record(t.app, ...Array.from({ length: 500 }, () => [programRegistered(uniqueId('reg')), consortiumRegistered(uniqueId('reg'))]).flat());
+    }
+    await sql`analyze`.execute(t.database.db);
+    await rowsReadToAppend(fact(2));
+    const after = await rowsReadToAppend(fact(3));
+
+    expect(before, JSON.stringify({ before, after })).toBeGreaterThan(0);
+    // A look at the whole reference table would read 3,000 more.
+    expect(after, JSON.stringify({ before, after })).toBeLessThanOrEqual(before + 20);
+  }, 300_000);
 });
