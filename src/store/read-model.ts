@@ -294,19 +294,38 @@ async function currentCells(db: Db, selection: CellSelection): Promise<CellState
   return rows;
 }
 
-/** Any other cut: each cell's step believed at K with the greatest world key before W, and the evidence up to it. */
-async function cellsAt(db: Db, selection: CellSelection, cut: ReadCut): Promise<CellStateRow[]> {
-  const { rows } = await sql<CellStateRow>`
-    select c.program_id, c.milestone, c.consortium_id, s.status, s.since_value, s.since_precision, s.since_start,
-           s.since_end, s.evidence_count, ev.evidence
-    from milestone_cell c
+/*
+ * The state at the cut: the step believed at K with the greatest world key before W. At K alone
+ * (no W) that is the newest step believed at K itself, found in one probe; it then bounds the
+ * evidence as newestBelieved's key does.
+ */
+const stateAt = (cut: ReadCut) => {
+  if (cut.worldBefore === undefined && cut.knownBefore !== undefined) {
+    return sql`
+    cross join lateral (
+      select s.* from cell_step s
+      where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id and ${believed(cut)}
+      order by s.known_from desc, s.v_start desc, s.v_position desc limit 1
+    ) s
+    cross join lateral (select s.v_start as bound_start, s.v_position + 1 as bound_position) newest`;
+  }
+  return sql`
     ${newestBelieved(cut)}
     cross join lateral (
       select s.* from cell_step s
       where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
         and ${keysBelow(cut)} and ${believed(cut)}
       order by s.v_start desc, s.v_position desc limit 1
-    ) s
+    ) s`;
+};
+
+/** Any other cut: each cell's state there (stateAt), and the evidence up to it. */
+async function cellsAt(db: Db, selection: CellSelection, cut: ReadCut): Promise<CellStateRow[]> {
+  const { rows } = await sql<CellStateRow>`
+    select c.program_id, c.milestone, c.consortium_id, s.status, s.since_value, s.since_precision, s.since_start,
+           s.since_end, s.evidence_count, ev.evidence
+    from milestone_cell c
+    ${stateAt(cut)}
     cross join lateral (
       select coalesce(string_agg(x.event_id::text, ',' order by x.v_start desc, x.v_position desc), '') as evidence from (
         ${evidenceAt(cut)} limit ${CELL_EVIDENCE_LIMIT}
