@@ -80,7 +80,12 @@ function bareQueries(history: ScaleHistory): BareQuery[] {
     { name: BARE.cells, sql: cells, params: [hot] },
     { name: BARE.milestone, sql: 'select * from milestone_cell where program_id = $1 and milestone = $2 order by consortium_id', params: [hot, history.milestone] },
     { name: BARE.consortiums, sql: 'select * from consortium_entry order by consortium_id limit 100', params: [] },
-    { name: BARE.consortium, sql: 'select * from milestone_cell where consortium_id = $1 order by program_id, milestone', params: [history.hotConsortium] },
+    {
+      // Its own cells and its programs' program-scope ones, as the view shows them.
+      name: BARE.consortium,
+      sql: `select * from (select * from milestone_cell where consortium_id = $1 union all select c.* from enrolment_entry e join milestone_cell c on c.program_id = e.program_id and c.consortium_id = '' where e.consortium_id = $1) x order by program_id, milestone`,
+      params: [history.hotConsortium],
+    },
     { name: BARE.timeline, sql: 'select * from event where program_id = $1 order by occurred_start, position limit 100', params: [hot] },
     { name: BARE.cold, sql: cells, params: [history.coldProgram] },
     { name: BARE.latest, sql: 'select * from event where program_id = $1 order by position desc limit 20', params: [hot] },
