@@ -71,19 +71,33 @@ const BARE = {
   latest: 'latest 20 events of the busy program (reference only)',
 } as const;
 
+/*
+ * The columns each view reads, in the form it reads them (evidence ids as one text, as read-model.ts
+ * reads them), so that a bare route sends what its view is built from and no more.
+ */
+const DEFINITION = 'data, schema_version, occurred_value, occurred_precision, occurred_start, occurred_end';
+const CELL = `program_id, milestone, consortium_id, status, since_value, since_precision, since_start, since_end,
+  evidence_count, array_to_string(evidence, ',') as evidence`;
+
 function bareQueries(history: ScaleHistory): BareQuery[] {
   const [hot = ''] = history.hotPrograms;
-  const cells = 'select * from milestone_cell where program_id = $1 order by milestone, consortium_id';
+  const cells = `select ${CELL} from milestone_cell where program_id = $1 order by milestone, consortium_id`;
   return [
-    { name: BARE.programs, sql: 'select * from program_entry order by program_id limit 100', params: [] },
-    { name: BARE.program, sql: 'select * from milestone_entry where program_id = $1 order by milestone', params: [hot] },
+    { name: BARE.programs, sql: `select program_id, ${DEFINITION} from program_entry order by program_id limit 100`, params: [] },
+    { name: BARE.program, sql: `select program_id, milestone, ${DEFINITION} from milestone_entry where program_id = $1 order by milestone`, params: [hot] },
     { name: BARE.cells, sql: cells, params: [hot] },
-    { name: BARE.milestone, sql: 'select * from milestone_cell where program_id = $1 and milestone = $2 order by consortium_id', params: [hot, history.milestone] },
-    { name: BARE.consortiums, sql: 'select * from consortium_entry order by consortium_id limit 100', params: [] },
+    {
+      name: BARE.milestone,
+      sql: `select ${CELL} from milestone_cell where program_id = $1 and milestone = $2 order by consortium_id`,
+      params: [hot, history.milestone],
+    },
+    { name: BARE.consortiums, sql: `select consortium_id, ${DEFINITION} from consortium_entry order by consortium_id limit 100`, params: [] },
     {
       // Its own cells and its programs' program-scope ones, as the view shows them.
       name: BARE.consortium,
-      sql: `select * from (select * from milestone_cell where consortium_id = $1 union all select c.* from enrolment_entry e join milestone_cell c on c.program_id = e.program_id and c.consortium_id = '' where e.consortium_id = $1) x order by program_id, milestone`,
+      sql: `select ${CELL} from (select * from milestone_cell where consortium_id = $1 union all
+        select c.* from enrolment_entry e join milestone_cell c on c.program_id = e.program_id and c.consortium_id = ''
+        where e.consortium_id = $1) c order by program_id, milestone`,
       params: [history.hotConsortium],
     },
     { name: BARE.timeline, sql: 'select * from event where program_id = $1 order by occurred_start, position limit 100', params: [hot] },
