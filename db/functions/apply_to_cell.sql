@@ -49,9 +49,11 @@ begin
       select k.occurred_start, k.position into v_from
       from event e
       left join event_type_rule t on t.type = e.type
+      -- LIMIT keeps this an index lookup per event, as in append_events.sql.
       cross join lateral (
         select x.occurred_start, x.position from event x
         where x.id = case when t.role = 'retraction' then (e.data ->> 'eventId')::uuid else e.id end
+        limit 1
       ) k
       where e.id = any (b.all_ids)
       order by k.occurred_start, k.position
