@@ -1,4 +1,4 @@
-import { sql, type Expression, type Selectable, type SqlBool } from 'kysely';
+import { sql, type Expression, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import { Precision, type FuzzyDate } from '../domain/fuzzy-date.js';
 import { MilestoneStatus } from '../domain/milestone-status.js';
 import type { Cutoff } from '../domain/cut-off.js';
@@ -201,14 +201,19 @@ const fixedBound = (cut: ReadCut, before: WorldKey | undefined): WorldKey | unde
  * higher one and walk down to the other, through every step between the newest believed at K and
  * an earlier W, a cost that grows with the history.
  */
+/** Rows `s` of the cell `c` the read is about. */
+const OF_CELL = sql`s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id`;
+
+/** The step of cell `c` written last by K: the newest one believed at K (see above). */
+const newestStep = (cut: ReadCut, columns: RawBuilder<unknown>) => sql`
+  select ${columns} from cell_step s
+  where ${OF_CELL} and ${believed(cut)}
+  order by s.known_from desc, s.v_start desc, s.v_position desc limit 1`;
+
 const newestBelieved = (cut: ReadCut, before?: WorldKey) => {
   if (cut.knownBefore === undefined) return sql``;
   const fixed = fixedBound(cut, before);
-  const newest = sql`
-        select s.v_start, s.v_position + 1 as v_position from cell_step s
-        where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
-          and s.known_from < ${cut.knownBefore}::timestamptz and ${cut.knownBefore}::timestamptz <= s.known_to
-        order by s.known_from desc, s.v_start desc, s.v_position desc limit 1`;
+  const newest = newestStep(cut, sql`s.v_start, s.v_position + 1 as v_position`);
   if (fixed === undefined) return sql`cross join lateral (select n.v_start as bound_start, n.v_position as bound_position from (${newest}) n) newest`;
   const lower = sql`(n.v_start, n.v_position) < (${fixed.start}::timestamptz, ${fixed.position}::bigint)`;
   return sql`cross join lateral (
@@ -236,8 +241,7 @@ const keysBelow = (cut: ReadCut, before?: WorldKey) => {
  */
 const evidenceAt = (cut: ReadCut, before?: WorldKey) => sql`
   select s.event_id, s.v_start, s.v_position from cell_evidence s
-  where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
-    and ${keysBelow(cut, before)} and s.recorded_at < ${knownCut(cut)} and ${unretracted('s.retracted_at', cut)}
+  where ${OF_CELL} and ${keysBelow(cut, before)} and s.recorded_at < ${knownCut(cut)} and ${unretracted('s.retracted_at', cut)}
   order by s.v_start desc, s.v_position desc`;
 
 type CellStateRow = Pick<
@@ -302,19 +306,14 @@ async function currentCells(db: Db, selection: CellSelection): Promise<CellState
 const stateAt = (cut: ReadCut) => {
   if (cut.worldBefore === undefined && cut.knownBefore !== undefined) {
     return sql`
-    cross join lateral (
-      select s.* from cell_step s
-      where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id and ${believed(cut)}
-      order by s.known_from desc, s.v_start desc, s.v_position desc limit 1
-    ) s
+    cross join lateral (${newestStep(cut, sql`s.*`)}) s
     cross join lateral (select s.v_start as bound_start, s.v_position + 1 as bound_position) newest`;
   }
   return sql`
     ${newestBelieved(cut)}
     cross join lateral (
       select s.* from cell_step s
-      where s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id
-        and ${keysBelow(cut)} and ${believed(cut)}
+      where ${OF_CELL} and ${keysBelow(cut)} and ${believed(cut)}
       order by s.v_start desc, s.v_position desc limit 1
     ) s`;
 };
