@@ -125,22 +125,35 @@ function toMilestonePlan(m: MilestoneEntry): MilestonePlan {
   return { programId: m.programId, milestone: m.milestone, title: plan.title, scope: plan.scope, due: parseFuzzyDate(rescheduled ?? plan.due ?? '') };
 }
 
-/** The cells of each milestone, judged (overdue, certain) at `now`: the asOf bound, else the clock. */
+/**
+ * The cells of each milestone, judged (overdue, certain) at `now`: the asOf bound, else the clock.
+ * Cells are grouped in one pass and each is built field by field: spreading a cell into a new
+ * object took an eighth of a busy matrix's CPU (measured with --cpu-prof).
+ */
 function toMilestoneViews(milestones: readonly MilestoneEntry[], cells: readonly CellState[], now: Date): MilestoneView[] {
+  const byMilestone = new Map<string, CellState[]>();
+  for (const c of cells) {
+    const key = `${c.programId}/${c.milestone}`;
+    const group = byMilestone.get(key);
+    if (group === undefined) byMilestone.set(key, [c]);
+    else group.push(c);
+  }
   return milestones.map((m) => {
     const plan = toMilestonePlan(m);
-    return {
-      ...plan,
-      cells: cells
-        .filter((c) => c.programId === m.programId && c.milestone === m.milestone)
-        .map((c) => ({
-          ...c,
-          due: plan.due,
-          overdue: isOverdue(c.status, plan.due?.end, now),
-          certain: certainBy(c.since, now),
-          evidenceEntries: undefined,
-        })),
-    };
+    const judged = (c: CellState): MilestoneCell => ({
+      programId: c.programId,
+      milestone: c.milestone,
+      consortiumId: c.consortiumId,
+      status: c.status,
+      since: c.since,
+      due: plan.due,
+      overdue: isOverdue(c.status, plan.due?.end, now),
+      certain: certainBy(c.since, now),
+      evidenceCount: c.evidenceCount,
+      evidence: c.evidence,
+      evidenceEntries: undefined,
+    });
+    return { ...plan, cells: (byMilestone.get(`${m.programId}/${m.milestone}`) ?? []).map(judged) };
   });
 }
 
