@@ -80,12 +80,7 @@ begin
       v_count := 0;
     end if;
     -- The latest evidence before the key, as believed now: one bounded index range, whatever the history.
-    v_evidence := array(
-      select s.event_id from cell_step s
-      where s.program_id = p_program and s.milestone = p_milestone and s.consortium_id = p_consortium
-        and s.known_to = 'infinity' and (s.v_start, s.v_position) < (p_from_start, p_from_position) and s.evidential
-      order by s.v_start desc, s.v_position desc
-      limit cell_evidence_limit());
+    v_evidence := latest_evidence(p_program, p_milestone, p_consortium, p_from_start, p_from_position);
   end if;
 
   for r in
