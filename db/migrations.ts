@@ -9,6 +9,7 @@ import * as createBitemporalReadModel from './migrations/2026-12-01T15-00-00_cre
 import * as keepCellEvidence from './migrations/2026-12-01T18-00-00_keep_cell_evidence.js';
 import * as coverCellEvidence from './migrations/2026-12-01T18-30-00_cover_cell_evidence.js';
 import * as createCellEvidence from './migrations/2026-12-01T20-00-00_create_cell_evidence.js';
+import * as keepSupersededStepsApart from './migrations/2026-12-02T02-00-00_keep_superseded_steps_apart.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-01T18-00-00_keep_cell_evidence': keepCellEvidence,
   '2026-12-01T18-30-00_cover_cell_evidence': coverCellEvidence,
   '2026-12-01T20-00-00_create_cell_evidence': createCellEvidence,
+  '2026-12-02T02-00-00_keep_superseded_steps_apart': keepSupersededStepsApart,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -309,12 +309,23 @@ const stateAt = (cut: ReadCut) => {
     cross join lateral (${newestStep(cut, sql`s.*`)}) s
     cross join lateral (select s.v_start as bound_start, s.v_position + 1 as bound_position) newest`;
   }
+  const latest = (believedThen: RawBuilder<unknown>) => sql`(
+      select s.* from cell_step s
+      where ${OF_CELL} and ${keysBelow(cut)} and ${believedThen}
+      order by s.v_start desc, s.v_position desc limit 1)`;
+  if (cut.knownBefore === undefined) return sql`cross join lateral ${latest(sql`s.known_to = 'infinity'`)} s`;
+  // Believed at K: still current and written before K, or superseded after K. One probe of each
+  // index (the current steps', the superseded ones'), and the later of the two.
+  const k = cut.knownBefore;
   return sql`
     ${newestBelieved(cut)}
     cross join lateral (
-      select s.* from cell_step s
-      where ${OF_CELL} and ${keysBelow(cut)} and ${believed(cut)}
-      order by s.v_start desc, s.v_position desc limit 1
+      select u.* from (
+        ${latest(sql`s.known_to = 'infinity' and s.known_from < ${k}::timestamptz`)}
+        union all
+        ${latest(sql`s.known_to <> 'infinity' and s.known_from < ${k}::timestamptz and ${k}::timestamptz <= s.known_to`)}
+      ) u
+      order by u.v_start desc, u.v_position desc limit 1
     ) s`;
 };
 
