@@ -10,6 +10,7 @@ import * as keepCellEvidence from './migrations/2026-12-01T18-00-00_keep_cell_ev
 import * as coverCellEvidence from './migrations/2026-12-01T18-30-00_cover_cell_evidence.js';
 import * as createCellEvidence from './migrations/2026-12-01T20-00-00_create_cell_evidence.js';
 import * as keepSupersededStepsApart from './migrations/2026-12-02T02-00-00_keep_superseded_steps_apart.js';
+import * as vacuumTimelinesSooner from './migrations/2026-12-02T03-00-00_vacuum_timelines_sooner.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-01T18-30-00_cover_cell_evidence': coverCellEvidence,
   '2026-12-01T20-00-00_create_cell_evidence': createCellEvidence,
   '2026-12-02T02-00-00_keep_superseded_steps_apart': keepSupersededStepsApart,
+  '2026-12-02T03-00-00_vacuum_timelines_sooner': vacuumTimelinesSooner,
 };
 
 export const migrationProvider: MigrationProvider = {

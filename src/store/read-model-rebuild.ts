@@ -65,6 +65,11 @@ async function rebuildOn<DB>(
   await sql.raw(`create schema ${SCHEMA}`).execute(conn);
   for (const table of READ_MODEL_TABLES) {
     await sql.raw(`create table ${SCHEMA}.${table} (like public.${table} including all)`).execute(conn);
+    // LIKE copies columns, constraints and indexes, not storage parameters (autovacuum's settings).
+    const { rows } = await sql<{ options: string | null }>`
+      select array_to_string(reloptions, ', ') as options from pg_class where oid = ${`public.${table}`}::regclass`.execute(conn);
+    const options = rows[0]?.options;
+    if (options) await sql.raw(`alter table ${SCHEMA}.${table} set (${options})`).execute(conn);
   }
   await sql.raw(`set search_path = ${SCHEMA}, public`).execute(conn);
   // Bounded by chunks, not by a timeout meant for requests.

@@ -49,4 +49,17 @@ describe('rebuildReadModel', () => {
     const after = await get(t.app, `/v1/consortiums/${watched}/status`);
     expect(after.body).toEqual(before.body);
   }, 300_000);
+
+  it('keeps the tables\' autovacuum settings in the tables it puts in place', async () => {
+    const settings = async () => {
+      const { rows } = await sql<{ table: string; options: string[] | null }>`
+        select relname as table, reloptions as options from pg_class
+        where relnamespace = 'public'::regnamespace and relname in ('cell_step', 'cell_evidence') order by relname`.execute(t.database.db);
+      return rows;
+    };
+    const before = await settings();
+    expect(before.flatMap((r) => r.options ?? [])).toContain('autovacuum_vacuum_insert_scale_factor=0.01');
+    await rebuildReadModel(t.database.db, () => undefined);
+    expect(await settings()).toEqual(before);
+  });
 });
