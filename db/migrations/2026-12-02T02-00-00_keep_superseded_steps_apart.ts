@@ -7,8 +7,8 @@ import { sql, type Kysely } from 'kysely';
  * asOf read) could be planned on it: they then passed over every version the cell's churn had left
  * after the key, a cost that grew with the cell's history of late news. Measured on a 60k-event
  * history, one late fact's re-fold read 2,071 versions to supersede 91 current steps. Now a read of
- * the current steps can only use the current index, and a read at a knownAt cut-off probes each
- * index once (src/store/read-model.ts).
+ * the current steps can only use the current index; a read at a knownAt cut-off searches the
+ * current steps, then the superseded versions above the step it found (src/store/read-model.ts).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`drop index cell_step_versions`.execute(db);

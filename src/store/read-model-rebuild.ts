@@ -67,7 +67,9 @@ async function rebuildOn<DB>(
     await sql.raw(`create table ${SCHEMA}.${table} (like public.${table} including all)`).execute(conn);
     // LIKE copies columns, constraints and indexes, not storage parameters (autovacuum's settings).
     const { rows } = await sql<{ options: string | null }>`
-      select array_to_string(reloptions, ', ') as options from pg_class where oid = ${`public.${table}`}::regclass`.execute(conn);
+      select string_agg(format('%s = %L', o.option_name, o.option_value), ', ') as options
+      from pg_class c cross join lateral pg_options_to_table(c.reloptions) o
+      where c.oid = ${`public.${table}`}::regclass`.execute(conn);
     const options = rows[0]?.options;
     if (options) await sql.raw(`alter table ${SCHEMA}.${table} set (${options})`).execute(conn);
   }

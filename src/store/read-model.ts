@@ -314,16 +314,23 @@ const stateAt = (cut: ReadCut) => {
       where ${OF_CELL} and ${keysBelow(cut)} and ${believedThen}
       order by s.v_start desc, s.v_position desc limit 1)`;
   if (cut.knownBefore === undefined) return sql`cross join lateral ${latest(sql`s.known_to = 'infinity'`)} s`;
-  // Believed at K: still current and written before K, or superseded after K. One probe of each
-  // index (the current steps', the superseded ones'), and the later of the two.
+  /*
+   * Believed at K: still current and written before K, or superseded after K. First the latest
+   * current step written before K (cell_step_current); above it, any step believed at K is a
+   * superseded version, so the superseded index is searched only there, from the bound down to that
+   * key. Searched from the bound alone, it would walk every version superseded before K below the
+   * bound whenever the state is a current step, a cost that grows with the cell's late news.
+   */
   const k = cut.knownBefore;
   return sql`
     ${newestBelieved(cut)}
+    left join lateral ${latest(sql`s.known_to = 'infinity' and s.known_from < ${k}::timestamptz`)} cur on true
     cross join lateral (
       select u.* from (
-        ${latest(sql`s.known_to = 'infinity' and s.known_from < ${k}::timestamptz`)}
+        select cur.* where cur.v_start is not null
         union all
-        ${latest(sql`s.known_to <> 'infinity' and s.known_from < ${k}::timestamptz and ${k}::timestamptz <= s.known_to`)}
+        ${latest(sql`(s.v_start, s.v_position) > (coalesce(cur.v_start, '-infinity'::timestamptz), coalesce(cur.v_position, ${MIN_POSITION}::bigint))
+          and s.known_to <> 'infinity' and s.known_from < ${k}::timestamptz and ${k}::timestamptz <= s.known_to`)}
       ) u
       order by u.v_start desc, u.v_position desc limit 1
     ) s`;

@@ -61,5 +61,5 @@ describe('rebuildReadModel', () => {
     expect(before.flatMap((r) => r.options ?? [])).toContain('autovacuum_vacuum_insert_scale_factor=0.01');
     await rebuildReadModel(t.database.db, () => undefined);
     expect(await settings()).toEqual(before);
-  });
+  }, 300_000);
 });

@@ -4,7 +4,9 @@ import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegi
 import { get, record } from '../support/http.js';
 import { rowsReadToAppend } from '../support/append-reads.js';
 import { costOf, statementRecorder, type StatementCost } from '../support/statement-cost.js';
+import { comparable, cutQuery, referenceMatrix } from '../support/reference-views.js';
 import { useTestApp } from '../support/test-app.js';
+import { matrix } from '../support/views.js';
 
 /*
  * SPEC §9: the cost of an answer does not grow with the history, nor does an append's. Measured in
@@ -72,6 +74,19 @@ async function programWith(events: number, batch: number, at = minute): Promise<
     lastKnown: recordedAt.at(-1) ?? '',
     earlyWorld: at(Math.floor(events / 20)),
   };
+}
+
+/**
+ * A program-scope cell of 200 facts in world order, then `lateFacts` late ones, each recorded on its
+ * own at minute 190: each supersedes the steps of minutes 191 to 199 and writes them again, so the
+ * cell keeps 9 current steps after minute 190 and 9 superseded versions more per late fact.
+ */
+async function churned(lateFacts: number): Promise<{ programId: string; milestone: string }> {
+  const p = await programWith(0, 1);
+  const cell = { programId: p.programId, milestone: 'm-prog' };
+  await record(t.app, ...Array.from({ length: 200 }, (_, n) => ({ type: 'evaluation.held', occurredAt: minute(n), data: cell })));
+  for (let n = 0; n < lateFacts; n++) await record(t.app, { type: 'evaluation.held', occurredAt: minute(190), data: cell });
+  return cell;
 }
 
 async function costOfView(url: string): Promise<StatementCost> {
@@ -174,23 +189,15 @@ describe('read model cost (SPEC §9)', () => {
   }, 300_000);
 
   it('re-folds after a late fact by reading the steps believed now, not the versions earlier late news superseded', async () => {
-    // A cell of 200 facts in world order, then `lateFacts` late ones, each recorded on its own at
-    // minute 190: each supersedes the steps of minutes 191 to 199 and writes them again, so the
-    // cell keeps 9 current steps after minute 190 and 9 superseded versions more per late fact.
-    const churned = async (lateFacts: number) => {
-      const p = await programWith(0, 1);
-      const cell = { programId: p.programId, milestone: 'm-prog' };
-      await record(t.app, ...Array.from({ length: 200 }, (_, n) => ({ type: 'evaluation.held', occurredAt: minute(n), data: cell })));
-      for (let n = 0; n < lateFacts; n++) await record(t.app, { type: 'evaluation.held', occurredAt: minute(190), data: cell });
-      return cell;
-    };
     const few = await churned(10);
     const many = await churned(300);
     const { rows } = await sql<{ n: number }>`
       select count(*)::int as n from cell_step where program_id = ${many.programId} and known_to <> 'infinity'`.execute(t.database.db);
     expect(rows[0]?.n).toBeGreaterThanOrEqual(300 * 9);
 
-    await sql`analyze`.execute(t.database.db);
+    // As autovacuum leaves it (cell_step is vacuumed after 2 % of its rows changed): the index of the
+    // current steps then holds no entries of the versions superseded since.
+    await sql`vacuum analyze cell_step`.execute(t.database.db);
     const late = { type: 'evaluation.held', occurredAt: minute(190) };
     const read = {
       few: await rowsReadToAppend(t.database.db, [{ ...late, data: few }]),
@@ -202,4 +209,44 @@ describe('read model cost (SPEC §9)', () => {
     // would read hundreds more in the churned cell (it read 564 more with a bitmap scan and a sort).
     expect(read.many - read.few, JSON.stringify(read)).toBeLessThan(100);
   }, 300_000);
+
+  it('answers asOf and knownAt on a cell churned by late news before K with the reads of a quiet one', async () => {
+    const few = await churned(10);
+    const many = await churned(300);
+    // K after every late fact: the state at the cut is a current step, and no superseded version is
+    // believed at K, so a search of the superseded versions from the bound down would walk them all.
+    const [marker] = await record(t.app, programRegistered(uniqueId('marker')));
+    await sql`analyze`.execute(t.database.db);
+    const url = (programId: string) => `/v1/programs/${programId}/milestones/m-prog?asOf=${minute(195)}&knownAt=${marker?.recordedAt}`;
+    const cost = { few: await costOfView(url(few.programId)), many: await costOfView(url(many.programId)) };
+    expect(cost.many.statements).toBe(cost.few.statements);
+    expect(cost.many.tuples - cost.few.tuples, JSON.stringify(cost)).toBeLessThan(50);
+  }, 300_000);
+
+  it('answers asOf and knownAt at the instants a late fact and a retraction changed the timeline, as the reference fold does', async () => {
+    const p = await programWith(0, 1);
+    const cell = { programId: p.programId, milestone: 'm-prog' };
+    const facts = await record(
+      t.app,
+      ...Array.from({ length: 30 }, (_, n) => ({ type: n % 2 ? 'milestone.started' : 'evaluation.held', occurredAt: minute(n), data: cell })),
+    );
+    const [late] = await record(t.app, { type: 'milestone.achieved', occurredAt: minute(10), data: cell });
+    const [retraction] = await record(t.app, { type: 'event.retracted', data: { eventId: facts[20]?.id, reason: 'wrong' } });
+    const justBefore = (at: string | undefined) => new Date(new Date(at ?? '').getTime() - 1).toISOString();
+    const cuts = [
+      // knownAt covers its millisecond: just before the late fact, the versions it superseded are believed.
+      { asOf: minute(25), knownAt: justBefore(late?.recordedAt) },
+      { asOf: minute(25), knownAt: late?.recordedAt },
+      { asOf: minute(10), knownAt: late?.recordedAt },
+      { asOf: minute(5), knownAt: late?.recordedAt },
+      { asOf: minute(25), knownAt: justBefore(retraction?.recordedAt) },
+      { asOf: minute(25), knownAt: retraction?.recordedAt },
+      { asOf: minute(25), knownAt: justBefore(facts[0]?.recordedAt) },
+    ];
+    for (const cut of cuts) {
+      expect(comparable(await matrix(t.app, p.programId, cutQuery(cut))), JSON.stringify(cut)).toEqual(
+        await referenceMatrix(t.database.db, p.programId, cut, new Date()),
+      );
+    }
+  }, 120_000);
 });
