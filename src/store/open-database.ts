@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './database.js';
+import { callbackQueryPool } from './callback-query-pool.js';
 import { FailureTranslatingDialect } from './failure-translating-dialect.js';
 
 export type DatabaseTarget =
@@ -67,7 +68,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
       client.on('error', () => {});
     });
     return {
-      db: new Kysely<Database>({ dialect: new FailureTranslatingDialect(new PostgresDialect({ pool })) }),
+      db: new Kysely<Database>({ dialect: new FailureTranslatingDialect(new PostgresDialect({ pool: callbackQueryPool(pool) })) }),
       target: 'postgres',
       concurrentTransactions: true,
       listen: (channel, onNotify) => listenOnServer(target.url, channel, onNotify),
