@@ -45,13 +45,7 @@ begin
     v_last_start := v_cell.last_start;
     v_last_position := v_cell.last_position;
   else
-    with superseded as (
-      update cell_step s set known_to = p_known
-      where s.program_id = p_program and s.milestone = p_milestone and s.consortium_id = p_consortium
-        and s.known_to = 'infinity' and (s.v_start, s.v_position) >= (p_from_start, p_from_position)
-      returning s.event_id
-    )
-    select coalesce(array_agg(x.event_id), '{}') into v_superseded from superseded x;
+    v_superseded := supersede_steps(p_program, p_milestone, p_consortium, p_from_start, p_from_position, p_known);
 
     select * into v_base from cell_step s
     where s.program_id = p_program and s.milestone = p_milestone and s.consortium_id = p_consortium

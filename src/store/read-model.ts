@@ -319,9 +319,13 @@ const stateAt = (cut: ReadCut) => {
    * current step written before K (cell_step_current); above it, any step believed at K is a
    * superseded version, so the superseded index is searched only there, from the bound down to that
    * key. Searched from the bound alone, it would walk every version superseded before K below the
-   * bound whenever the state is a current step, a cost that grows with the cell's late news.
+   * bound whenever the state is a current step, a cost that grows with the cell's late news. The
+   * lower bound is two searches, above cur's instant and at it: PostgreSQL 15 ends a backward scan
+   * on the first column of a row comparison only, and would walk every version at cur's instant
+   * (every earlier version of cur's own step among them).
    */
   const k = cut.knownBefore;
+  const supersededThen = sql`s.known_to <> 'infinity' and s.known_from < ${k}::timestamptz and ${k}::timestamptz <= s.known_to`;
   return sql`
     ${newestBelieved(cut)}
     left join lateral ${latest(sql`s.known_to = 'infinity' and s.known_from < ${k}::timestamptz`)} cur on true
@@ -329,8 +333,9 @@ const stateAt = (cut: ReadCut) => {
       select u.* from (
         select cur.* where cur.v_start is not null
         union all
-        ${latest(sql`(s.v_start, s.v_position) > (coalesce(cur.v_start, '-infinity'::timestamptz), coalesce(cur.v_position, ${MIN_POSITION}::bigint))
-          and s.known_to <> 'infinity' and s.known_from < ${k}::timestamptz and ${k}::timestamptz <= s.known_to`)}
+        ${latest(sql`s.v_start > coalesce(cur.v_start, '-infinity'::timestamptz) and ${supersededThen}`)}
+        union all
+        ${latest(sql`s.v_start = cur.v_start and s.v_position > cur.v_position and ${supersededThen}`)}
       ) u
       order by u.v_start desc, u.v_position desc limit 1
     ) s`;

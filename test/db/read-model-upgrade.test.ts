@@ -79,7 +79,9 @@ describe('upgrading to the read model', () => {
       const undone = await new Migrator({ db, provider: migrationProvider }).migrateTo(BEFORE_CREATE_CELL_EVIDENCE);
       expect(undone.error).toBeUndefined();
       // Every migration from CREATE_CELL_EVIDENCE on, the latest first, and no other.
-      const later = Object.keys(await migrationProvider.getMigrations()).filter((name) => name > BEFORE_CREATE_CELL_EVIDENCE);
+      const later = Object.keys(await migrationProvider.getMigrations())
+        .filter((name) => name > BEFORE_CREATE_CELL_EVIDENCE)
+        .sort();
       expect(later[0]).toBe(CREATE_CELL_EVIDENCE);
       expect(undone.results?.map((r) => r.migrationName)).toEqual(later.reverse());
 

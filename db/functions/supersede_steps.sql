@@ -1,0 +1,23 @@
+-- Ends the belief, from p_known, in a cell's current steps from a world key on, and returns their
+-- events: what a late event or a retraction re-folds (fold_cell.sql). Its own function so that it
+-- can plan without bitmap scans. The current steps' index keeps an entry for each step superseded
+-- since the last vacuum (cell_step is vacuumed after 2 % of its rows change), and a bitmap scan
+-- fetches the row of every such entry from the key on, each time; a plain index scan marks the entries
+-- of rows dead to all as it passes them, so that the next re-fold of the cell skips them: each is
+-- visited once, whatever the cell's history of late news (test/store/read-model.test.ts).
+create or replace function supersede_steps(p_program text, p_milestone text, p_consortium text,
+                                           p_from_start timestamptz, p_from_position bigint, p_known timestamptz)
+returns uuid[] language plpgsql
+set plan_cache_mode = force_generic_plan set jit = off set enable_bitmapscan = off as $$
+declare
+  v_superseded uuid[];
+begin
+  with superseded as (
+    update cell_step s set known_to = p_known
+    where s.program_id = p_program and s.milestone = p_milestone and s.consortium_id = p_consortium
+      and s.known_to = 'infinity' and (s.v_start, s.v_position) >= (p_from_start, p_from_position)
+    returning s.event_id
+  )
+  select coalesce(array_agg(x.event_id), '{}') into v_superseded from superseded x;
+  return v_superseded;
+end $$;
