@@ -3,10 +3,12 @@ import type pg from 'pg';
 
 /*
  * The pool Kysely's PostgresDialect runs on: node-postgres's own, whose clients send each statement
- * through pg's callback API rather than the promise one. The promise form of client.query cost
- * about 0.1 ms more CPU a statement in Node (the cold program's matrix, three statements: 1.4 ms of
- * CPU a request instead of 1.8 at 32 clients, and 15 % more requests a second, three alternate runs
- * each on a 60k-event history). Nothing else changes: the same client, errors and release.
+ * through pg's callback API rather than its promise one. Measured in Node CPU, sequentially on a
+ * 60k-event history: a busy program's cells read with pool.connect() and the promise form of
+ * client.query took 1.2 to 1.5 ms a statement, with the callback form 0.6 to 0.75 (three runs of
+ * 3,000 each, process.cpuUsage); the cold program's matrix at 32 clients took 1.8 ms of the
+ * service's CPU a request before, 1.07 after. Why the promise form costs more we did not find (more
+ * garbage collection, by the CPU profile). Nothing else changes: the same client, errors and release.
  */
 
 const COMMANDS = ['UPDATE', 'DELETE', 'INSERT', 'SELECT', 'MERGE'] as const;
@@ -27,9 +29,14 @@ class CallbackQueryClient implements PostgresPoolClient {
     if (typeof statement !== 'string') throw new Error('streaming queries are not configured');
     return new Promise((resolve, reject) => {
       this.#client.query<R & pg.QueryResultRow>(statement, [...parameters], (error, result) => {
-        if (error) reject(error);
-        // Kysely reads the command only to count the rows a write affected; any other is a read.
-        else resolve({ command: isCommand(result.command) ? result.command : 'SELECT', rowCount: result.rowCount ?? 0, rows: result.rows });
+        // pg rethrows what its callback throws on the next tick, where nothing would catch it.
+        try {
+          if (error) reject(error);
+          // Kysely reads the command only to count the rows a write affected; any other is a read.
+          else resolve({ command: isCommand(result.command) ? result.command : 'SELECT', rowCount: result.rowCount ?? 0, rows: result.rows });
+        } catch (thrown) {
+          reject(thrown instanceof Error ? thrown : new Error(String(thrown)));
+        }
       });
     });
   }
@@ -40,8 +47,17 @@ class CallbackQueryClient implements PostgresPoolClient {
 }
 
 export function callbackQueryPool(pool: pg.Pool): PostgresPool {
+  // One wrapper a client, as Kysely keeps one connection object a client (a WeakMap keyed by it).
+  const wrappers = new WeakMap<pg.PoolClient, CallbackQueryClient>();
   return {
-    connect: async () => new CallbackQueryClient(await pool.connect()),
+    connect: async () => {
+      const client = await pool.connect();
+      const known = wrappers.get(client);
+      if (known !== undefined) return known;
+      const wrapper = new CallbackQueryClient(client);
+      wrappers.set(client, wrapper);
+      return wrapper;
+    },
     end: () => pool.end(),
   };
 }
