@@ -335,7 +335,7 @@ const stateAt = (cut: ReadCut) => {
         union all
         ${latest(sql`s.v_start > coalesce(cur.v_start, '-infinity'::timestamptz) and ${supersededThen}`)}
         union all
-        ${latest(sql`s.v_start = cur.v_start and s.v_position > cur.v_position and ${supersededThen}`)}
+        ${latest(sql`s.v_start = coalesce(cur.v_start, '-infinity'::timestamptz) and s.v_position > coalesce(cur.v_position, ${MIN_POSITION}::bigint) and ${supersededThen}`)}
       ) u
       order by u.v_start desc, u.v_position desc limit 1
     ) s`;
