@@ -6,17 +6,20 @@ import { rebuildReadModel } from '../src/store/read-model-rebuild.js';
 // keeps answering from the old one, and reports progress and the rate.
 const config = loadConfig(process.env);
 const { db } = await openDatabase(config.database);
+/** Events per second, for a progress line. */
+const rate = (events: number, seconds: number) => `${Math.round(events / Math.max(seconds, 1e-6))} events/s`;
+
 try {
   const started = performance.now();
   let reported = 0;
   const { cells, events } = await rebuildReadModel(db, ({ events: done, seconds }) => {
     if (done - reported < 50_000 && seconds > 0) return;
     reported = done;
-    process.stdout.write(`${done} events folded in ${seconds.toFixed(1)} s (${Math.round(done / Math.max(seconds, 1e-6))} events/s)\n`);
+    process.stdout.write(`${done} events folded in ${seconds.toFixed(1)} s (${rate(done, seconds)})\n`);
   });
   const seconds = (performance.now() - started) / 1000;
   // The last line gives the whole run's rate, however few chunks it took.
-  process.stdout.write(`rebuilt ${cells} milestone cells from ${events} events in ${seconds.toFixed(1)} s (${Math.round(events / Math.max(seconds, 1e-6))} events/s)\n`);
+  process.stdout.write(`rebuilt ${cells} milestone cells from ${events} events in ${seconds.toFixed(1)} s (${rate(events, seconds)})\n`);
 } finally {
   await db.destroy();
 }

@@ -30,11 +30,8 @@ const unretracted = (column: string, cut: ReadCut): Expression<SqlBool> =>
     ? sql<SqlBool>`${sql.ref(column)} = 'infinity'`
     : sql<SqlBool>`${cut.knownBefore}::timestamptz <= ${sql.ref(column)}`;
 
-/** A step row believed just before K: the current timeline without K, the version believed then with it. */
-const believed = (cut: ReadCut): Expression<SqlBool> =>
-  cut.knownBefore === undefined
-    ? sql<SqlBool>`s.known_to = 'infinity'`
-    : sql<SqlBool>`s.known_from < ${cut.knownBefore}::timestamptz and ${cut.knownBefore}::timestamptz <= s.known_to`;
+/** A step row believed just before K: written before K, and not superseded by then. */
+const believedAt = (k: Date): Expression<SqlBool> => sql<SqlBool>`s.known_from < ${k}::timestamptz and ${k}::timestamptz <= s.known_to`;
 
 export interface Definition {
   readonly data: Record<string, unknown>;
@@ -205,15 +202,15 @@ const fixedBound = (cut: ReadCut, before: WorldKey | undefined): WorldKey | unde
 const OF_CELL = sql`s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id`;
 
 /** The step of cell `c` written last by K: the newest one believed at K (see above). */
-const newestStep = (cut: ReadCut, columns: RawBuilder<unknown>) => sql`
+const newestStep = (k: Date, columns: RawBuilder<unknown>) => sql`
   select ${columns} from cell_step s
-  where ${OF_CELL} and ${believed(cut)}
+  where ${OF_CELL} and ${believedAt(k)}
   order by s.known_from desc, s.v_start desc, s.v_position desc limit 1`;
 
 const newestBelieved = (cut: ReadCut, before?: WorldKey) => {
   if (cut.knownBefore === undefined) return sql``;
   const fixed = fixedBound(cut, before);
-  const newest = newestStep(cut, sql`s.v_start, s.v_position + 1 as v_position`);
+  const newest = newestStep(cut.knownBefore, sql`s.v_start, s.v_position + 1 as v_position`);
   if (fixed === undefined) return sql`cross join lateral (select n.v_start as bound_start, n.v_position as bound_position from (${newest}) n) newest`;
   const lower = sql`(n.v_start, n.v_position) < (${fixed.start}::timestamptz, ${fixed.position}::bigint)`;
   return sql`cross join lateral (
@@ -306,7 +303,7 @@ async function currentCells(db: Db, selection: CellSelection): Promise<CellState
 const stateAt = (cut: ReadCut) => {
   if (cut.worldBefore === undefined && cut.knownBefore !== undefined) {
     return sql`
-    cross join lateral (${newestStep(cut, sql`s.*`)}) s
+    cross join lateral (${newestStep(cut.knownBefore, sql`s.*`)}) s
     cross join lateral (select s.v_start as bound_start, s.v_position + 1 as bound_position) newest`;
   }
   const latest = (believedThen: RawBuilder<unknown>) => sql`(
@@ -325,7 +322,7 @@ const stateAt = (cut: ReadCut) => {
    * (every earlier version of cur's own step among them).
    */
   const k = cut.knownBefore;
-  const supersededThen = sql`s.known_to <> 'infinity' and s.known_from < ${k}::timestamptz and ${k}::timestamptz <= s.known_to`;
+  const supersededThen = sql`s.known_to <> 'infinity' and ${believedAt(k)}`;
   return sql`
     ${newestBelieved(cut)}
     left join lateral ${latest(sql`s.known_to = 'infinity' and s.known_from < ${k}::timestamptz`)} cur on true

@@ -4,7 +4,7 @@ import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegi
 import { get, record } from '../support/http.js';
 import { rowsReadToAppend } from '../support/append-reads.js';
 import { costOf, statementRecorder, type StatementCost } from '../support/statement-cost.js';
-import { comparable, cutQuery, referenceMatrix } from '../support/reference-views.js';
+import { comparable, cutQuery, referenceMatrix, type Cut } from '../support/reference-views.js';
 import { useTestApp } from '../support/test-app.js';
 import { matrix } from '../support/views.js';
 
@@ -87,6 +87,30 @@ async function churned(lateFacts: number): Promise<{ programId: string; mileston
   await record(t.app, ...Array.from({ length: 200 }, (_, n) => ({ type: 'evaluation.held', occurredAt: minute(n), data: cell })));
   for (let n = 0; n < lateFacts; n++) await record(t.app, { type: 'evaluation.held', occurredAt: minute(190), data: cell });
   return cell;
+}
+
+/** Waits past the current millisecond, so that a millisecond before the next recording is a moment of its own. */
+const aMoment = () => new Promise((resolve) => setTimeout(resolve, 3));
+const justBefore = (at: string | undefined) => new Date(new Date(at ?? '').getTime() - 1).toISOString();
+
+/** A program-scope cell of 30 facts in world order, one a minute, alternately evaluations and starts. */
+async function cellOfThirtyFacts() {
+  const { programId } = await programWith(0, 1);
+  const cell = { programId, milestone: 'm-prog' };
+  const facts = await record(
+    t.app,
+    ...Array.from({ length: 30 }, (_, n) => ({ type: n % 2 ? 'milestone.started' : 'evaluation.held', occurredAt: minute(n), data: cell })),
+  );
+  return { programId, cell, facts };
+}
+
+/** The program's matrix at each cut equals the reference fold's. */
+async function expectReferenceAt(programId: string, cuts: readonly Cut[]): Promise<void> {
+  for (const cut of cuts) {
+    expect(comparable(await matrix(t.app, programId, cutQuery(cut))), JSON.stringify(cut)).toEqual(
+      await referenceMatrix(t.database.db, programId, cut, new Date()),
+    );
+  }
 }
 
 async function costOfView(url: string): Promise<StatementCost> {
@@ -227,19 +251,11 @@ describe('read model cost (SPEC §9)', () => {
   }, 300_000);
 
   it('answers asOf and knownAt at the instants a late fact and a retraction changed the timeline, as the reference fold does', async () => {
-    const p = await programWith(0, 1);
-    const cell = { programId: p.programId, milestone: 'm-prog' };
-    const facts = await record(
-      t.app,
-      ...Array.from({ length: 30 }, (_, n) => ({ type: n % 2 ? 'milestone.started' : 'evaluation.held', occurredAt: minute(n), data: cell })),
-    );
-    // A millisecond before each recording is a moment of its own (knownAt covers its millisecond).
-    const aMoment = () => new Promise((resolve) => setTimeout(resolve, 3));
+    const { programId, cell, facts } = await cellOfThirtyFacts();
     await aMoment();
     const [late] = await record(t.app, { type: 'milestone.achieved', occurredAt: minute(10), data: cell });
     await aMoment();
     const [retraction] = await record(t.app, { type: 'event.retracted', data: { eventId: facts[20]?.id, reason: 'wrong' } });
-    const justBefore = (at: string | undefined) => new Date(new Date(at ?? '').getTime() - 1).toISOString();
     const cuts = [
       // knownAt covers its millisecond: just before the late fact, the versions it superseded are believed.
       { asOf: minute(25), knownAt: justBefore(late?.recordedAt) },
@@ -250,11 +266,7 @@ describe('read model cost (SPEC §9)', () => {
       { asOf: minute(25), knownAt: retraction?.recordedAt },
       { asOf: minute(25), knownAt: justBefore(facts[0]?.recordedAt) },
     ];
-    for (const cut of cuts) {
-      expect(comparable(await matrix(t.app, p.programId, cutQuery(cut))), JSON.stringify(cut)).toEqual(
-        await referenceMatrix(t.database.db, p.programId, cut, new Date()),
-      );
-    }
+    await expectReferenceAt(programId, cuts);
   }, 120_000);
 
   it('answers asOf and knownAt on a cell whose steps of one instant late news rewrote many times with the reads of a quiet one', async () => {
@@ -282,16 +294,10 @@ describe('read model cost (SPEC §9)', () => {
   }, 300_000);
 
   it('answers asOf and knownAt when every step believed at K was superseded since, as the reference fold does', async () => {
-    const p = await programWith(0, 1);
-    const cell = { programId: p.programId, milestone: 'm-prog' };
-    const facts = await record(
-      t.app,
-      ...Array.from({ length: 30 }, (_, n) => ({ type: n % 2 ? 'milestone.started' : 'evaluation.held', occurredAt: minute(n), data: cell })),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 3));
+    const { programId, cell, facts } = await cellOfThirtyFacts();
+    await aMoment();
     // Before the plan (2025-07, test/support/events.ts): it supersedes every step of the cell.
     const [early] = await record(t.app, { type: 'milestone.started', occurredAt: '2025-06-15', data: cell });
-    const justBefore = (at: string | undefined) => new Date(new Date(at ?? '').getTime() - 1).toISOString();
     const cuts = [
       { asOf: minute(25), knownAt: justBefore(early?.recordedAt) },
       { asOf: '2025-07', knownAt: justBefore(early?.recordedAt) },
@@ -299,10 +305,6 @@ describe('read model cost (SPEC §9)', () => {
       { asOf: '2025-07', knownAt: early?.recordedAt },
       { asOf: minute(0), knownAt: facts.at(-1)?.recordedAt },
     ];
-    for (const cut of cuts) {
-      expect(comparable(await matrix(t.app, p.programId, cutQuery(cut))), JSON.stringify(cut)).toEqual(
-        await referenceMatrix(t.database.db, p.programId, cut, new Date()),
-      );
-    }
+    await expectReferenceAt(programId, cuts);
   }, 120_000);
 });
