@@ -5,6 +5,7 @@ import { buildApp, DEFAULT_LIMITS } from './app.js';
 import { LOGGER_OPTIONS } from './http/logger-options.js';
 import { createMetrics } from './http/metrics.js';
 import { ConfigError, loadConfig } from './config.js';
+import { limitHeapGrowth } from './heap-policy.js';
 import { seedAdminKey } from './services/api-keys.js';
 import { resolveWithDns } from './services/webhook-target-check.js';
 import { openDatabase } from './store/open-database.js';
@@ -97,6 +98,7 @@ for (const event of ['unhandledRejection', 'uncaughtException'] as const) {
   });
 }
 
+limitHeapGrowth();
 main().catch((error: unknown) => {
   // Before the logger exists (bad configuration), stderr is the only place to say why.
   process.stderr.write(`${error instanceof ConfigError ? error.message : String(error instanceof Error ? error.stack : error)}\n`);
