@@ -70,6 +70,8 @@ const Environment = z.object({
   WEBHOOK_DISABLE_AFTER_HOURS: positiveInt(120),
   WEBHOOK_MAX_RETRY_AFTER_SECONDS: positiveInt(3600),
   SHUTDOWN_GRACE_MS: positiveInt(10000),
+  // 0 leaves V8's own choice (src/heap-policy.ts).
+  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(50),
   FEED_MAX_PER_KEY: positiveInt(10),
   FEED_MAX_PER_INSTANCE: positiveInt(100),
   REQUEST_TIMEOUT_MS: positiveInt(30_000),
@@ -100,6 +102,8 @@ export interface Config {
   readonly apiKeyCacheMs: number;
   readonly webhooks: WebhookConfig;
   readonly shutdownGraceMs: number;
+  /** HEAP_GROWING_PERCENT: see src/heap-policy.ts; 0 leaves V8 alone. */
+  readonly heapGrowingPercent: number;
   readonly maxFeedsPerKey: number;
   readonly maxFeedsPerInstance: number;
   readonly requestTimeoutMs: number;
@@ -161,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxRetryAfterSeconds: e.WEBHOOK_MAX_RETRY_AFTER_SECONDS,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    heapGrowingPercent: e.HEAP_GROWING_PERCENT,
     maxFeedsPerKey: e.FEED_MAX_PER_KEY,
     maxFeedsPerInstance: e.FEED_MAX_PER_INSTANCE,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,

@@ -14,6 +14,7 @@ import { createDispatcher } from './webhooks/dispatcher.js';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
+  const heapPolicy = limitHeapGrowth(config.heapGrowingPercent);
   const { db, target, listen } = await openDatabase(config.database, { statementTimeoutMs: config.statementTimeoutMs });
   const migration = await migrateToLatest(db);
   if (migration.error !== undefined) throw migration.error;
@@ -42,6 +43,9 @@ async function main(): Promise<void> {
     metrics,
     checkReadiness: () => checkDatabaseReadiness(db),
   });
+  if (heapPolicy === 'unknown to V8') {
+    app.log.warn({ heapGrowingPercent: config.heapGrowingPercent }, 'this V8 does not know --heap-growing-percent: HEAP_GROWING_PERCENT has no effect');
+  }
   if (config.adminApiKey === undefined) app.log.warn('ADMIN_API_KEY is not set: no admin key is seeded, so no key can be created');
 
   const dispatcher = createDispatcher({
@@ -98,7 +102,6 @@ for (const event of ['unhandledRejection', 'uncaughtException'] as const) {
   });
 }
 
-limitHeapGrowth();
 main().catch((error: unknown) => {
   // Before the logger exists (bad configuration), stderr is the only place to say why.
   process.stderr.write(`${error instanceof ConfigError ? error.message : String(error instanceof Error ? error.stack : error)}\n`);
