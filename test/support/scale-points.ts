@@ -1,9 +1,15 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import Fastify from 'fastify';
 import pg from 'pg';
 import type { EventBody } from './scale-history.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BARE_ROUTES = 'test/bench/bare-routes.ts';
 
 /*
  * The measured points of the scale benchmark: GETs and single appends with autocannon, plain `pg`
@@ -157,21 +163,29 @@ export interface BareRoutes {
 }
 
 /**
- * A Fastify app in this process with a route per query (GET /bare/<index>): the query over `pg`,
- * its rows returned as JSON. Issue 9 measures each view beside "a bare Fastify route doing one
- * indexed SELECT of the same rows".
+ * The bare routes (test/bench/bare-routes.ts) in a process of their own, GET /bare/<index> a
+ * query each: the query over `pg`, its rows returned as JSON. Issue 9 measures each view beside "a
+ * bare Fastify route doing one indexed SELECT of the same rows"; like the service, they do not
+ * share an event loop with the load generator.
  */
 export async function startBareRoutes(databaseUrl: string, poolSize: number, queries: readonly BareQuery[]): Promise<BareRoutes> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
-  pool.on('error', ignoreIdleClientError);
-  const app = Fastify({ logger: false });
-  queries.forEach((query, index) => {
-    app.get(`/bare/${index}`, async () => {
-      const { rows } = await pool.query(query.sql, [...query.params]);
-      return { rows };
-    });
+  const child = spawn(process.execPath, ['--import', 'tsx', BARE_ROUTES], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      BARE_DATABASE_URL: databaseUrl,
+      BARE_POOL_SIZE: String(poolSize),
+      BARE_QUERIES: JSON.stringify(queries.map((q) => ({ sql: q.sql, params: q.params }))),
+    },
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const exited = once(child, 'exit');
+  const lines = createInterface({ input: child.stdout });
+  const url = await Promise.race([
+    once(lines, 'line').then(([line]: unknown[]) => String(line)),
+    exited.then(([code]: unknown[]) => Promise.reject(new Error(`the bare routes exited (${String(code)}) before listening`))),
+  ]);
+  lines.close();
   return {
     url,
     path: (name) => {
@@ -180,8 +194,8 @@ export async function startBareRoutes(databaseUrl: string, poolSize: number, que
       return `/bare/${index}`;
     },
     close: async () => {
-      await app.close();
-      await pool.end();
+      child.kill('SIGTERM');
+      await exited;
     },
   };
 }
