@@ -320,21 +320,36 @@ const stateAt = (cut: ReadCut) => {
    * lower bound is two searches, above cur's instant and at it: PostgreSQL 15 ends a backward scan
    * on the first column of a row comparison only, and would walk every version at cur's instant
    * (every earlier version of cur's own step among them).
+   *
+   * The searches find keys, index-only: each passes over entries the filter rejects (current steps
+   * late news rewrote after K, versions not believed at K), and as heap fetches those were most of
+   * the read. The one step found is then fetched by its key and the moment it was written
+   * (cell_step_written), which name one version.
    */
   const k = cut.knownBefore;
   const supersededThen = sql`s.known_to <> 'infinity' and ${believedAt(k)}`;
+  const latestKey = (believedThen: RawBuilder<unknown>) => sql`(
+      select s.v_start, s.v_position, s.known_from from cell_step s
+      where ${OF_CELL} and ${keysBelow(cut)} and ${believedThen}
+      order by s.v_start desc, s.v_position desc limit 1)`;
   return sql`
     ${newestBelieved(cut)}
-    left join lateral ${latest(sql`s.known_to = 'infinity' and s.known_from < ${k}::timestamptz`)} cur on true
+    left join lateral ${latestKey(sql`s.known_to = 'infinity' and s.known_from < ${k}::timestamptz`)} cur on true
     cross join lateral (
       select u.* from (
-        select cur.* where cur.v_start is not null
+        select cur.v_start, cur.v_position, cur.known_from where cur.v_start is not null
         union all
-        ${latest(sql`s.v_start > coalesce(cur.v_start, '-infinity'::timestamptz) and ${supersededThen}`)}
+        ${latestKey(sql`s.v_start > coalesce(cur.v_start, '-infinity'::timestamptz) and ${supersededThen}`)}
         union all
-        ${latest(sql`s.v_start = coalesce(cur.v_start, '-infinity'::timestamptz) and s.v_position > coalesce(cur.v_position, ${MIN_POSITION}::bigint) and ${supersededThen}`)}
+        ${latestKey(sql`s.v_start = coalesce(cur.v_start, '-infinity'::timestamptz) and s.v_position > coalesce(cur.v_position, ${MIN_POSITION}::bigint) and ${supersededThen}`)}
       ) u
       order by u.v_start desc, u.v_position desc limit 1
+    ) found
+    cross join lateral (
+      select s.* from cell_step s
+      where ${OF_CELL} and s.known_from = found.known_from and s.v_start = found.v_start and s.v_position = found.v_position
+        and ${believedAt(k)}
+      limit 1
     ) s`;
 };
 
