@@ -33,6 +33,11 @@ export interface Checkpoint {
   readonly rssIdleMb: number;
   readonly rssMb: number;
   readonly appends: readonly AppendPoint[];
+  /**
+   * Seconds the bench spent on VACUUM (ANALYZE) of its database before measuring, when the server
+   * runs with autovacuum off; undefined when autovacuum is on and was left to do it.
+   */
+  readonly vacuumSeconds?: number | undefined;
 }
 
 export interface Target {
@@ -124,6 +129,13 @@ export function printReport(report: ScaleReport): void {
     const size = `${s?.status ?? '?'} ${int(s?.bytes ?? NaN)} B → ${v.status} ${int(v.bytes)} B`;
     const name = v.baseline === undefined ? `bare: ${v.name} (\`${v.path}\`)` : `${v.name} (beside: ${v.baseline})`;
     out(`| ${name} | ${size} | ${s === undefined ? 'n/a' : point(s.c1)} | ${s === undefined ? 'n/a' : point(s.c32)} | ${point(v.c1)} | ${point(v.c32)} |`);
+  }
+  for (const [name, point] of [['small', small], ['full', full]] as const) {
+    out(
+      point.vacuumSeconds === undefined
+        ? `\n${name}: autovacuum on, left to it`
+        : `\n${name}: the server runs with autovacuum off; VACUUM (ANALYZE) of the database before measuring took ${dec(point.vacuumSeconds, 1)} s`,
+    );
   }
   out(`\nservice VmRSS before → largest while the views were measured: small ${dec(small.rssIdleMb, 0)} → ${dec(small.rssMb, 0)} MB, full ${dec(full.rssIdleMb, 0)} → ${dec(full.rssMb, 0)} MB`);
   out(`rebuild (npm run projections:rebuild): ${report.rebuild.output}`);
