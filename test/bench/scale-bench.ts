@@ -17,6 +17,7 @@ import pg from 'pg';
 import { databaseUrl, runAdmin } from '../support/postgres-admin.js';
 import { createScaleHistory, seededRandom, type ScaleHistory } from '../support/scale-history.js';
 import { createHistoryLoader, type HistoryLoader } from '../support/scale-load.js';
+import { standInForAutovacuum } from '../support/scale-vacuum.js';
 import { measureAppends, measureGet, measurePgInserts, sampleRss, startBareRoutes, type BareQuery, type BareRoutes, type HttpPoint } from '../support/scale-points.js';
 import { evaluateTargets, printReport, type Checkpoint, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
 import { findFreePort, spawnService, waitUntilReady, type ServiceCommand, type ServiceProcess } from '../support/service-process.js';
@@ -197,36 +198,12 @@ async function measureSingleAppends(service: ServiceProcess, history: ScaleHisto
 async function measureCheckpoint(service: ServiceProcess, history: ScaleHistory, loader: HistoryLoader, bare: BareRoutes): Promise<Checkpoint> {
   const events = await countEvents();
   log(`checkpoint at ${events} events`);
-  const vacuumSeconds = await vacuumIfAutovacuumIsOff();
   const rss = sampleRss(service.child.pid ?? 0);
   const rssIdleMb = await sampleRss(service.child.pid ?? 0).stop();
   const read = await measureViews(service, history, loader, bare);
   const rssMb = await rss.stop();
   const appends = await measureSingleAppends(service, history, loader);
-  return { events, ...read, rssIdleMb, rssMb, appends, eventsAfterAppends: await countEvents(), vacuumSeconds };
-}
-
-/**
- * A production server vacuums and analyzes these tables as they grow (autovacuum, with the
- * thresholds of migration vacuum_timelines_sooner); a server run with autovacuum off, as the
- * development and CI machines' is (conf.d/90-ci.conf), never does, and every view would be measured
- * on tables without statistics or a visibility map. There the bench does what autovacuum would have
- * done before measuring, and reports how long it took.
- */
-async function vacuumIfAutovacuumIsOff(): Promise<number | undefined> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ autovacuum: string }>('show autovacuum');
-    if (rows[0]?.autovacuum === 'on') return undefined;
-    const started = performance.now();
-    await client.query('vacuum (analyze)');
-    const seconds = (performance.now() - started) / 1000;
-    log(`autovacuum is off on this server: VACUUM (ANALYZE) took ${seconds.toFixed(1)} s`);
-    return seconds;
-  } finally {
-    await client.end();
-  }
+  return { events, ...read, rssIdleMb, rssMb, appends, eventsAfterAppends: await countEvents() };
 }
 
 async function countEvents(): Promise<number> {
@@ -286,8 +263,11 @@ async function main(): Promise<void> {
     command,
   );
   let bare: BareRoutes | undefined;
+  let vacuum: Awaited<ReturnType<typeof standInForAutovacuum>>;
   try {
     await waitUntilReady(service);
+    vacuum = await standInForAutovacuum(url);
+    log(vacuum === undefined ? 'autovacuum is on: left to the server' : 'autovacuum is off on this server: the bench stands in for it');
     const history = createScaleHistory(PARAMS);
     bare = await startBareRoutes(url, POOL_SIZE, bareQueries(history));
     const loader = createHistoryLoader(history, PARAMS.events, { url: service.url, headers: HEADERS, batchSize: BATCH, posters: POSTERS, bucket: BUCKET });
@@ -313,6 +293,8 @@ async function main(): Promise<void> {
     }, 5000);
     await loader.loadUntil(PARAMS.events - extra).finally(() => clearInterval(progress));
     const full = await measureCheckpoint(service, history, loader, bare);
+    const vacuumed = await vacuum?.stop();
+    vacuum = undefined;
     log('rebuilding projections');
     const rebuild = await runRebuild();
     log(rebuild.output);
@@ -324,6 +306,7 @@ async function main(): Promise<void> {
       small,
       full,
       rebuild,
+      vacuum: vacuumed,
       targets: [],
     };
     const withTargets = { ...report, targets: evaluateTargets(report) };
@@ -331,6 +314,7 @@ async function main(): Promise<void> {
     const file = process.env.SCALE_REPORT;
     if (file !== undefined && file !== '') await writeFile(file, `${JSON.stringify(withTargets, null, 2)}\n`);
   } finally {
+    await vacuum?.stop();
     await bare?.close();
     service.child.kill('SIGTERM');
     await service.exited;
