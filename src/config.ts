@@ -70,8 +70,13 @@ const Environment = z.object({
   WEBHOOK_DISABLE_AFTER_HOURS: positiveInt(120),
   WEBHOOK_MAX_RETRY_AFTER_SECONDS: positiveInt(3600),
   SHUTDOWN_GRACE_MS: positiveInt(10000),
-  // 0 leaves V8's own choice (src/heap-policy.ts).
-  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(50),
+  // 0 leaves V8's own choice (src/heap-policy.ts). Not coerced: an empty value would read as 0.
+  HEAP_GROWING_PERCENT: z
+    .string()
+    .regex(/^\d{1,4}$/, 'must be a whole number of percent, 0 to 1000 (0: leave V8 its own choice)')
+    .default('50')
+    .transform(Number)
+    .pipe(z.number().max(1000)),
   FEED_MAX_PER_KEY: positiveInt(10),
   FEED_MAX_PER_INSTANCE: positiveInt(100),
   REQUEST_TIMEOUT_MS: positiveInt(30_000),

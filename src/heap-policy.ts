@@ -26,7 +26,7 @@ export type HeapPolicyOutcome = 'applied' | 'left to V8' | 'left to the command 
  */
 export function limitHeapGrowth(percent: number, execArgv: readonly string[] = process.execArgv): HeapPolicyOutcome {
   if (percent === 0) return 'left to V8';
-  if (execArgv.some((arg) => /^--heap[-_]growing[-_]percent\b/.test(arg))) return 'left to the command line';
+  if (execArgv.some((arg) => /^--?heap[-_]growing[-_]percent(?:=|$)/.test(arg))) return 'left to the command line';
   const before = cachedDataVersionTag();
   setFlagsFromString(`--heap-growing-percent=${percent}`);
   return cachedDataVersionTag() === before ? 'unknown to V8' : 'applied';

@@ -324,7 +324,9 @@ const stateAt = (cut: ReadCut) => {
    * The searches find keys, index-only: each passes over entries the filter rejects (current steps
    * late news rewrote after K, versions not believed at K), and as heap fetches those were most of
    * the read. The one step found is then fetched by its key and the moment it was written
-   * (cell_step_written), which name one version.
+   * (cell_step_written), believed at K: a rebuild whose chunk splits an append folds the cell twice
+   * at one recorded_at, and the first fold's version of a step is superseded the moment it was
+   * written (known_to = known_from), never believed; the filter leaves the one that is.
    */
   const k = cut.knownBefore;
   const supersededThen = sql`s.known_to <> 'infinity' and ${believedAt(k)}`;

@@ -62,4 +62,30 @@ describe('rebuildReadModel', () => {
     await rebuildReadModel(t.database.db, () => undefined);
     expect(await settings()).toEqual(before);
   }, 300_000);
+
+  it('answers asOf and knownAt after a rebuild whose chunks split an append out of world order, as before it', async () => {
+    const programId = uniqueId('split');
+    const cell = { programId, milestone: 'm-prog' };
+    await record(t.app, programRegistered(programId), milestonePlanned(programId, 'm-prog', 'program', '2030'));
+    // One append, one recorded_at, its second fact earlier in world time than its first.
+    const [started] = await record(
+      t.app,
+      { type: 'milestone.started', occurredAt: '2026-05-10', data: cell },
+      { type: 'evaluation.held', occurredAt: '2026-05-05', data: cell },
+    );
+    await record(t.app, { type: 'evaluation.held', occurredAt: '2026-05-20', data: cell });
+    const knownAt = new Date(new Date(started?.recordedAt ?? '').getTime() + 1).toISOString();
+    const url = `/v1/programs/${programId}/milestones/m-prog?asOf=2026-05-15&knownAt=${knownAt}`;
+    const before = await get(t.app, url);
+    expect(before.status).toBe(200);
+
+    // Chunks of one event: the cell is folded once per fact of that append, at the same recorded_at.
+    await rebuildReadModel(t.database.db, () => undefined, 1);
+
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from cell_step where program_id = ${programId} and known_from = known_to`.execute(t.database.db);
+    // The first fold's version of the 2026-05-10 step, superseded as it was written: never believed.
+    expect(rows[0]?.n).toBe(1);
+    expect((await get(t.app, url)).body).toEqual(before.body);
+  }, 120_000);
 });

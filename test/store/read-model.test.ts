@@ -263,7 +263,7 @@ describe('read model cost (SPEC §9)', () => {
     await aMoment();
     // After K, a fact of minute 5 writes the 794 steps after it again: at K, the current steps below
     // the cut were all written after K, and the search for the latest one written before K passes
-    // over them. Then a production server's autovacuum, which this test server does not run.
+    // over them. Then what a production server's autovacuum does, which a test server may not run.
     await record(t.app, { type: 'evaluation.held', occurredAt: minute(5), data: many.cell });
     await sql`vacuum analyze cell_step`.execute(t.database.db);
     const url = (programId: string) => `/v1/programs/${programId}/milestones/m-prog?asOf=${minute(795)}&knownAt=${marker?.recordedAt}`;

@@ -10,6 +10,8 @@ import type { EventBody } from './scale-history.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BARE_ROUTES = 'test/bench/bare-routes.ts';
+const BARE_START_MS = 60_000;
+const BARE_STOP_MS = 10_000;
 
 /*
  * The measured points of the scale benchmark: GETs and single appends with autocannon, plain `pg`
@@ -33,7 +35,7 @@ export interface GetTarget {
 /**
  * GETs at `connections` for `seconds`. At c1 the load runs in this thread and each response time is
  * kept to the microsecond (autocannon's histogram keeps whole milliseconds, too coarse for a 10 ms
- * target); above, autocannon runs in a worker thread so that this thread can serve the bare route.
+ * target); above, autocannon runs in a worker thread, so that this thread's event loop stays free.
  */
 export async function measureGet(target: GetTarget, connections: number, seconds: number, timeoutSeconds: number): Promise<HttpPoint> {
   const options = { url: `${target.url}${target.path}`, headers: { ...target.headers }, connections, duration: seconds, timeout: timeoutSeconds };
@@ -180,12 +182,29 @@ export async function startBareRoutes(databaseUrl: string, poolSize: number, que
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = once(child, 'exit');
+  // Rejected if the process could not start: that is reported below, not as an unhandled rejection.
+  exited.catch(() => undefined);
   const lines = createInterface({ input: child.stdout });
-  const url = await Promise.race([
-    once(lines, 'line').then(([line]: unknown[]) => String(line)),
-    exited.then(([code]: unknown[]) => Promise.reject(new Error(`the bare routes exited (${String(code)}) before listening`))),
-  ]);
-  lines.close();
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the bare routes did not listen within ${BARE_START_MS} ms`)), BARE_START_MS);
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      resolve(line);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the bare routes exited (${String(code)}) before listening`));
+    });
+  }).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+  if (!url.startsWith('http://')) {
+    child.kill('SIGKILL');
+    throw new Error(`the bare routes printed ${url}, not their address`);
+  }
+  // Whatever it prints later is read and dropped, so that a full pipe never stops it.
+  lines.on('line', () => undefined);
   return {
     url,
     path: (name) => {
@@ -195,7 +214,10 @@ export async function startBareRoutes(databaseUrl: string, poolSize: number, que
     },
     close: async () => {
       child.kill('SIGTERM');
+      // A request stuck in a query must not keep the bench from dropping its database.
+      const killer = setTimeout(() => child.kill('SIGKILL'), BARE_STOP_MS);
       await exited;
+      clearTimeout(killer);
     },
   };
 }

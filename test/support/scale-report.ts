@@ -118,7 +118,7 @@ export function printReport(report: ScaleReport): void {
     for (const a of c.appends) out(`| ${int(c.events)} | ${a.concurrency} | ${point(a.http)} | ${point(a.pg)} | ${dec(a.http.rps / a.pg.rps)} |`);
   }
 
-  out('\nviews at c1 and c32, small and full size (latencies in ms), then the bare routes (one SELECT each, served from this process)\n');
+  out('\nviews at c1 and c32, small and full size (latencies in ms), then the bare routes (one SELECT each, served by a process of their own)\n');
   const head = ['small c1', 'small c32', 'full c1', 'full c32'].map((h) => `${h} req/s | p50 | p99`).join(' | ');
   out(`| view | answer (small → full) | ${head} |`);
   out(`| --- | --- |${' ---: |'.repeat(12)}`);
