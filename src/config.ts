@@ -6,6 +6,17 @@ import type { DatabaseTarget } from './store/open-database.js';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/**
+ * A whole number from 0 to `max` where 0 means something (off, V8's own choice): not coerced, since
+ * an empty value would read as 0 and switch the thing off unnoticed.
+ */
+const wholeNumberUpTo = (max: number, fallback: number, message: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^\\d{1,${String(max).length}}$`), message)
+    .default(String(fallback))
+    .transform(Number)
+    .pipe(z.number().max(max, message));
 
 /** Every environment variable the service reads (SPEC §7), with its default. */
 const Environment = z.object({
@@ -30,13 +41,7 @@ const Environment = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   RATE_LIMIT_PER_MINUTE: positiveInt(1200),
-  // Not coerced: an empty value would read as 0 and switch the cache off unnoticed.
-  API_KEY_CACHE_MS: z
-    .string()
-    .regex(/^\d{1,5}$/, 'must be a whole number of milliseconds, 0 to 60000')
-    .default('2000')
-    .transform(Number)
-    .pipe(z.number().max(60_000)),
+  API_KEY_CACHE_MS: wholeNumberUpTo(60_000, 2000, 'must be a whole number of milliseconds, 0 to 60000'),
   WEBHOOK_ALLOWED_CIDRS: z
     .string()
     .default('')
@@ -70,13 +75,8 @@ const Environment = z.object({
   WEBHOOK_DISABLE_AFTER_HOURS: positiveInt(120),
   WEBHOOK_MAX_RETRY_AFTER_SECONDS: positiveInt(3600),
   SHUTDOWN_GRACE_MS: positiveInt(10000),
-  // 0 leaves V8's own choice (src/heap-policy.ts). Not coerced: an empty value would read as 0.
-  HEAP_GROWING_PERCENT: z
-    .string()
-    .regex(/^\d{1,4}$/, 'must be a whole number of percent, 0 to 1000 (0: leave V8 its own choice)')
-    .default('50')
-    .transform(Number)
-    .pipe(z.number().max(1000)),
+  // 0 leaves V8's own choice (src/heap-policy.ts).
+  HEAP_GROWING_PERCENT: wholeNumberUpTo(1000, 50, 'must be a whole number of percent, 0 to 1000 (0: leave V8 its own choice)'),
   FEED_MAX_PER_KEY: positiveInt(10),
   FEED_MAX_PER_INSTANCE: positiveInt(100),
   REQUEST_TIMEOUT_MS: positiveInt(30_000),

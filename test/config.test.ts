@@ -34,6 +34,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'eighty', WEBHOOK_ALLOW_HTTP: 'yes' })).toThrow(/PORT: .*; WEBHOOK_ALLOW_HTTP: /);
   });
 
+  it('reads HEAP_GROWING_PERCENT, 50 by default, 0 leaving V8 its own choice', () => {
+    expect(loadConfig({}).heapGrowingPercent).toBe(50);
+    expect(loadConfig({ HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0);
+    expect(loadConfig({ HEAP_GROWING_PERCENT: '1000' }).heapGrowingPercent).toBe(1000);
+  });
+
   it('treats an empty DATABASE_URL as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', DATA_DIR: '/tmp/ledger' }).database).toEqual({ kind: 'pglite', dataDir: '/tmp/ledger' });
   });
@@ -56,6 +62,11 @@ describe('loadConfig', () => {
     ['REQUEST_TIMEOUT_MS', 'forever'],
     ['KEEP_ALIVE_TIMEOUT_MS', '1.5'],
     ['SOCKET_IDLE_TIMEOUT_MS', '10000'],
+    ['API_KEY_CACHE_MS', ''],
+    ['API_KEY_CACHE_MS', '60001'],
+    ['HEAP_GROWING_PERCENT', ''],
+    ['HEAP_GROWING_PERCENT', '1001'],
+    ['HEAP_GROWING_PERCENT', '-5'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration: ${name}: `));

@@ -306,11 +306,12 @@ const stateAt = (cut: ReadCut) => {
     cross join lateral (${newestStep(cut.knownBefore, sql`s.*`)}) s
     cross join lateral (select s.v_start as bound_start, s.v_position + 1 as bound_position) newest`;
   }
-  const latest = (believedThen: RawBuilder<unknown>) => sql`(
-      select s.* from cell_step s
+  /** The step of cell `c` with the greatest key below the cut's bound among those `believedThen`. */
+  const latest = (columns: RawBuilder<unknown>, believedThen: RawBuilder<unknown>) => sql`(
+      select ${columns} from cell_step s
       where ${OF_CELL} and ${keysBelow(cut)} and ${believedThen}
       order by s.v_start desc, s.v_position desc limit 1)`;
-  if (cut.knownBefore === undefined) return sql`cross join lateral ${latest(sql`s.known_to = 'infinity'`)} s`;
+  if (cut.knownBefore === undefined) return sql`cross join lateral ${latest(sql`s.*`, sql`s.known_to = 'infinity'`)} s`;
   /*
    * Believed at K: still current and written before K, or superseded after K. First the latest
    * current step written before K (cell_step_current); above it, any step believed at K is a
@@ -330,10 +331,7 @@ const stateAt = (cut: ReadCut) => {
    */
   const k = cut.knownBefore;
   const supersededThen = sql`s.known_to <> 'infinity' and ${believedAt(k)}`;
-  const latestKey = (believedThen: RawBuilder<unknown>) => sql`(
-      select s.v_start, s.v_position, s.known_from from cell_step s
-      where ${OF_CELL} and ${keysBelow(cut)} and ${believedThen}
-      order by s.v_start desc, s.v_position desc limit 1)`;
+  const latestKey = (believedThen: RawBuilder<unknown>) => latest(sql`s.v_start, s.v_position, s.known_from`, believedThen);
   return sql`
     ${newestBelieved(cut)}
     left join lateral ${latestKey(sql`s.known_to = 'infinity' and s.known_from < ${k}::timestamptz`)} cur on true
