@@ -12,6 +12,19 @@ import { appendErrorCodesIn, isAppendErrorCode } from '../src/store/append-error
  */
 const FUNCTIONS_DIR = new URL('./functions/', import.meta.url);
 
+/*
+ * Every function plans once per connection (force_generic_plan) and keeps that plan for the
+ * connection's life, whatever the tables grow to: a plan changes only when statistics are taken
+ * again. Made from statistics taken while a table was small or empty (a new database, a server
+ * without autovacuum), a look-up by key became a scan of the whole table, in every fold: appends
+ * took seconds at 200,000 events. Every statement here is meant to be a look-up by key, so none may
+ * plan a sequential scan (test/store/fold-plans.test.ts). Checked here, so that a new function
+ * cannot leave it out.
+ */
+const BY_KEY_ONLY = 'set enable_seqscan = off';
+const plansByKeyOnly = (text: string): boolean =>
+  text.split(/create or replace function/i).length - 1 === text.split(BY_KEY_ONLY).length - 1;
+
 /** The function files, in name order. */
 export async function functionFiles(): Promise<{ readonly name: string; readonly text: string }[]> {
   const names = (await readdir(FUNCTIONS_DIR)).filter((name) => name.endsWith('.sql')).sort();
@@ -24,6 +37,7 @@ export async function applyFunctions<DB>(db: Kysely<DB>): Promise<void> {
   for (const file of files) {
     const unknown = appendErrorCodesIn(file.text).filter((code) => !isAppendErrorCode(code));
     if (unknown.length > 0) throw new Error(`${file.name} raises ${unknown.join(', ')}, which src/store/append-error-codes.ts does not list`);
+    if (!plansByKeyOnly(file.text)) throw new Error(`${file.name} defines a function without ${BY_KEY_ONLY}`);
   }
   await db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtextextended('ml_apply_functions', 0))`.execute(trx);

@@ -12,6 +12,8 @@ returns setof event language plpgsql
 -- checks are far above jit_above_cost, and compiling takes seconds for a sub-millisecond run.
 set plan_cache_mode = force_generic_plan
 set jit = off
+-- Look-ups by key whatever the statistics said when the plan was made (db/functions.ts).
+set enable_seqscan = off
 as $$
 declare
   v_prior idempotency_key;

@@ -4,7 +4,7 @@
 -- later batch folds the timeline once, from the earliest world key it touches on: its own events'
 -- keys, and the keys of the events it retracts.
 create or replace function apply_to_cell(p_program text, p_milestone text, p_consortium text, p_ids uuid[])
-returns void language plpgsql set plan_cache_mode = force_generic_plan set jit = off as $$
+returns void language plpgsql set plan_cache_mode = force_generic_plan set jit = off set enable_seqscan = off as $$
 declare
   v_exists boolean;
   v_plan milestone_entry;

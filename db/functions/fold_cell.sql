@@ -9,7 +9,7 @@
 -- in world time, at most cell_evidence_limit(): what the current views read without the timeline.
 create or replace function fold_cell(p_program text, p_milestone text, p_consortium text,
                                      p_from_start timestamptz, p_from_position bigint, p_known timestamptz, p_extra uuid[])
-returns void language plpgsql set plan_cache_mode = force_generic_plan set jit = off as $$
+returns void language plpgsql set plan_cache_mode = force_generic_plan set jit = off set enable_seqscan = off as $$
 declare
   v_cell milestone_cell;
   v_superseded uuid[];

@@ -7,7 +7,7 @@
 create or replace function latest_evidence(p_program text, p_milestone text, p_consortium text,
                                            p_before_start timestamptz, p_before_position bigint)
 returns uuid[] language plpgsql stable
-set plan_cache_mode = force_generic_plan set jit = off set enable_bitmapscan = off as $$
+set plan_cache_mode = force_generic_plan set jit = off set enable_seqscan = off set enable_bitmapscan = off as $$
 begin
   return array(
     select s.event_id from cell_step s

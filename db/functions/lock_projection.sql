@@ -8,7 +8,7 @@
 -- in a cycle. The append's recorded_at is read after this, so that within a cell the order of
 -- recording is the order in which the timeline was written (fold_cell versions rows by it).
 create or replace function lock_projection(p_items jsonb) returns void language plpgsql
-set plan_cache_mode = force_generic_plan set jit = off as $$
+set plan_cache_mode = force_generic_plan set jit = off set enable_seqscan = off as $$
 declare
   r record;
 begin

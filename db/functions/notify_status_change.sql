@@ -11,7 +11,7 @@
 -- happened once its interval has ended. Built here, in the append transaction, so it is committed
 -- exactly once with the events.
 create or replace function notify_status_change() returns trigger language plpgsql
-set plan_cache_mode = force_generic_plan set jit = off as $$
+set plan_cache_mode = force_generic_plan set jit = off set enable_seqscan = off as $$
 declare
   v_from text := case when tg_op = 'INSERT' then 'planned' else old.status end;
   v_cause uuid;

@@ -2,7 +2,7 @@
 -- milestones, enrolments), the changes to them that can be retracted (reschedules, eliminations),
 -- and the retraction of those changes.
 create or replace function project_definitions(p_ids uuid[]) returns void language plpgsql
-set plan_cache_mode = force_generic_plan set jit = off as $$
+set plan_cache_mode = force_generic_plan set jit = off set enable_seqscan = off as $$
 begin
   insert into program_entry (program_id, schema_version, data, occurred_value, occurred_precision, occurred_start,
                              occurred_end, recorded_at, position, event_id)

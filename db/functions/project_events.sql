@@ -2,7 +2,7 @@
 -- back from the log (a rebuild): registries first, then every cell the events bear on, each
 -- cell's events in recording order.
 create or replace function project_events(p_ids uuid[]) returns void language plpgsql
-set plan_cache_mode = force_generic_plan set jit = off as $$
+set plan_cache_mode = force_generic_plan set jit = off set enable_seqscan = off as $$
 declare
   c record;
   v_roles text[];

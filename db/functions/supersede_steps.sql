@@ -8,7 +8,7 @@
 create or replace function supersede_steps(p_program text, p_milestone text, p_consortium text,
                                            p_from_start timestamptz, p_from_position bigint, p_known timestamptz)
 returns uuid[] language plpgsql
-set plan_cache_mode = force_generic_plan set jit = off set enable_bitmapscan = off as $$
+set plan_cache_mode = force_generic_plan set jit = off set enable_seqscan = off set enable_bitmapscan = off as $$
 declare
   v_superseded uuid[];
 begin

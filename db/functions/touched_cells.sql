@@ -7,7 +7,7 @@
 -- creates it once both definitions are there.
 create or replace function touched_cells(p_ids uuid[])
 returns table (program_id text, milestone text, consortium_id text, event_id uuid, recorded_at timestamptz, event_position bigint)
-language plpgsql stable set plan_cache_mode = force_generic_plan set jit = off as $$
+language plpgsql stable set plan_cache_mode = force_generic_plan set jit = off set enable_seqscan = off as $$
 begin
   return query
   with subject as materialized (

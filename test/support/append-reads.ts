@@ -28,3 +28,31 @@ export async function rowsReadToAppend(db: Db, events: readonly unknown[]): Prom
     return (await rowsRead()) - before;
   });
 }
+
+/**
+ * The sequential scans one append ran, per table, and the rows they passed over: from
+ * pg_stat_xact_user_tables before and after it in its own transaction, as rowsReadToAppend counts.
+ */
+export async function sequentialScansToAppend(db: Db, events: readonly unknown[]): Promise<Record<string, { scans: number; rows: number }>> {
+  return db.transaction().execute(async (trx) => {
+    const scans = async () => {
+      const { rows } = await sql<{ table: string; scans: number; rows: number }>`
+        select relname as table, seq_scan::int as scans, seq_tup_read::int as rows from pg_stat_xact_user_tables`.execute(trx);
+      return new Map(rows.map((r) => [r.table, r]));
+    };
+    const before = await scans();
+    await recordEvents(trx, {
+      events: events.map((e) => ProposedEvent.parse(e)),
+      principal: { keyId: 'cost', name: 'cost', role: 'writer' },
+      requestId: 'cost',
+      idempotencyKey: undefined,
+    });
+    const after = await scans();
+    return Object.fromEntries(
+      [...after].flatMap(([table, now]) => {
+        const then = before.get(table) ?? { scans: 0, rows: 0 };
+        return now.scans > then.scans ? [[table, { scans: now.scans - then.scans, rows: now.rows - then.rows }]] : [];
+      }),
+    );
+  });
+}
