@@ -313,13 +313,36 @@ export async function readTimeline(
   after: WorldKey | undefined,
   limit: number,
 ): Promise<TimelinePage> {
+  // Most pages take one scan. A page that needs more is read again, all its scans in one snapshot:
+  // an append committed between two scans would otherwise show on part of the page only (a
+  // retraction marking the events of the second scan and not those of the first).
+  const single = await scanPage(db, selection, after, limit, 1);
+  if (single !== undefined) return single;
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => {
+      const whole = await scanPage(trx, selection, after, limit, Number.POSITIVE_INFINITY);
+      if (whole === undefined) throw new Error('a timeline page without a bound on its scans stopped short');
+      return whole;
+    });
+}
+
+/** The page, from at most `maxScans` scans; undefined when it needs more. */
+async function scanPage(
+  db: Db,
+  selection: TimelineSelection,
+  after: WorldKey | undefined,
+  limit: number,
+  maxScans: number,
+): Promise<TimelinePage | undefined> {
   const budget = limit * SCAN_PER_ENTRY;
   const kept: TimelineScanRow[] = [];
   let read = 0;
   let resumeAfter = after;
   let want = Math.min(budget, limit + Math.ceil(limit / 8));
   let last: TimelineScanRow | undefined;
-  for (;;) {
+  for (let scans = 1; ; scans++) {
     const scanned = await scanWorldOrder(db, selection, resumeAfter, want);
     read += scanned.length;
     kept.push(...scanned.filter((row) => row.known && row.role !== 'retraction'));
@@ -331,6 +354,7 @@ export async function readTimeline(
       const resumeAt = lastKept !== undefined ? lastKept : !exhausted && read >= budget ? last : undefined;
       return page(kept.slice(0, limit), resumeAt);
     }
+    if (scans >= maxScans) return undefined;
     resumeAfter = { start: last.occurred_start, position: last.position };
     // Twice what is missing, and at least twice the last ask: rejected entries come in runs (a
     // burst of retractions; under knownAt, everything recorded later), which a fixed ask would
