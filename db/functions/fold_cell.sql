@@ -80,9 +80,11 @@ begin
   for r in
     select e.id, e.type, e.occurred_value, e.occurred_precision, e.occurred_start, e.occurred_end, e.position, e.recorded_at, t.role
     from event e join event_type_rule t on t.type = e.type
-    where e.id = any (v_superseded || p_extra)
-      and not exists (select 1 from retraction x join event rx on rx.id = x.retracted_by
-                      where x.event_id = e.id and rx.recorded_at <= p_known)
+    -- Retracted by p_known? LIMIT keeps it a look-up by key per event: as an anti-join, a plan made
+    -- while retraction was empty read the whole table in every fold (test/store/fold-plans.test.ts).
+    left join lateral (select true as retracted from retraction x join event rx on rx.id = x.retracted_by
+                       where x.event_id = e.id and rx.recorded_at <= p_known limit 1) gone on true
+    where e.id = any (v_superseded || p_extra) and gone.retracted is null
     order by e.occurred_start, e.position
   loop
     -- While nothing has moved it, a cell is planned since its latest defining event.

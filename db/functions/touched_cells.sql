@@ -21,19 +21,31 @@ begin
     left join event_type_rule tr on tr.type = t.type
     where e.id = any (p_ids) and r.role in ('plan', 'reschedule', 'enrolment', 'elimination', 'fact', 'retraction')
   )
+  -- Each registry is read per event by key, in a lateral subquery that LIMIT or OFFSET keeps from
+  -- being turned into a join: as joins, plans made while the registries were small read all of
+  -- them in every append (test/store/fold-plans.test.ts).
   select s.program_id, s.milestone, case when m.scope = 'program' then '' else s.consortium_id end, s.id, s.recorded_at, s.position
-  from subject s join milestone_entry m on m.program_id = s.program_id and m.milestone = s.milestone
+  from subject s
+  cross join lateral (select m.scope, m.participants from milestone_entry m
+                      where m.program_id = s.program_id and m.milestone = s.milestone limit 1) m
   where s.role = 'fact'
     and (m.scope = 'program' or (s.consortium_id is not null and (m.participants is null or s.consortium_id = any (m.participants))))
   union all
   select s.program_id, s.milestone, coalesce(en.consortium_id, ''), s.id, s.recorded_at, s.position
-  from subject s join milestone_entry m on m.program_id = s.program_id and m.milestone = s.milestone
-  left join enrolment_entry en on m.scope = 'consortium' and en.program_id = s.program_id
-                             and (m.participants is null or en.consortium_id = any (m.participants))
+  from subject s
+  cross join lateral (select m.scope, m.participants from milestone_entry m
+                      where m.program_id = s.program_id and m.milestone = s.milestone limit 1) m
+  left join lateral (select en.consortium_id from enrolment_entry en
+                     where m.scope = 'consortium' and en.program_id = s.program_id
+                       and (m.participants is null or en.consortium_id = any (m.participants))
+                     offset 0) en on true
   where s.role in ('plan', 'reschedule') and (m.scope = 'program' or en.consortium_id is not null)
   union all
   select s.program_id, m.milestone, s.consortium_id, s.id, s.recorded_at, s.position
-  from subject s join milestone_entry m on m.program_id = s.program_id and m.scope = 'consortium'
-  where s.role in ('enrolment', 'elimination') and s.consortium_id is not null
-    and (m.participants is null or s.consortium_id = any (m.participants));
+  from subject s
+  cross join lateral (select m.milestone from milestone_entry m
+                      where m.program_id = s.program_id and m.scope = 'consortium'
+                        and (m.participants is null or s.consortium_id = any (m.participants))
+                      offset 0) m
+  where s.role in ('enrolment', 'elimination') and s.consortium_id is not null;
 end $$;

@@ -301,11 +301,12 @@ const SCAN_PER_ENTRY = 4;
 /**
  * A page of events in world-time order (occurred start, then position) after `after`, retractions
  * left out and retracted events marked: range scans of an index, which together read at most
- * SCAN_PER_ENTRY × limit entries. Entries that a filter rejects (recorded after knownAt, a
- * retraction) count towards that, so a page may hold fewer than `limit` events and still have a
- * next one: no request's work grows with the history, whatever the cut-off. The first scan asks for
- * a little more than `limit`, and a next one only for what rejected entries left short: whole
- * events are fetched from the table one by one, and on a large log each is a page read.
+ * SCAN_PER_ENTRY × limit entries (and, for a page read again in one snapshot, its first scan once
+ * more: limit and an eighth). Entries that a filter rejects (recorded after knownAt, a retraction)
+ * count towards that, so a page may hold fewer than `limit` events and still have a next one: no
+ * request's work grows with the history, whatever the cut-off. The first scan asks for a little
+ * more than `limit`, and a next one only for what rejected entries left short: whole events are
+ * fetched from the table one by one, and on a large log each is a page read.
  */
 export async function readTimeline(
   db: Db,
@@ -315,17 +316,21 @@ export async function readTimeline(
 ): Promise<TimelinePage> {
   // Most pages take one scan. A page that needs more is read again, all its scans in one snapshot:
   // an append committed between two scans would otherwise show on part of the page only (a
-  // retraction marking the events of the second scan and not those of the first).
+  // retraction marking the events of the second scan and not those of the first). A caller's own
+  // transaction is the snapshot it chose.
+  if (db.isTransaction) return scanAll(db, selection, after, limit);
   const single = await scanPage(db, selection, after, limit, 1);
   if (single !== undefined) return single;
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
-    .execute(async (trx) => {
-      const whole = await scanPage(trx, selection, after, limit, Number.POSITIVE_INFINITY);
-      if (whole === undefined) throw new Error('a timeline page without a bound on its scans stopped short');
-      return whole;
-    });
+    .execute(async (trx) => scanAll(trx, selection, after, limit));
+}
+
+async function scanAll(db: Db, selection: TimelineSelection, after: WorldKey | undefined, limit: number): Promise<TimelinePage> {
+  const whole = await scanPage(db, selection, after, limit, Number.POSITIVE_INFINITY);
+  if (whole === undefined) throw new Error('a timeline page without a bound on its scans stopped short');
+  return whole;
 }
 
 /** The page, from at most `maxScans` scans; undefined when it needs more. */
