@@ -2,7 +2,8 @@
 -- filter match (the trigger notification_fan_out, migration 2026-11-22T17-30-00). A disabled
 -- subscription gets its deliveries already failed, so that recovering "since a date" after
 -- re-enabling it sends what it missed. Workers are woken at commit. Subscriptions are matched by a
--- condition no index serves: that one scan is of the subscriptions, which do not grow with the log.
+-- condition no index serves: every subscription is read (sequential scans being off, through its
+-- index), once per statement; they do not grow with the log.
 create or replace function fan_out_notifications() returns trigger language plpgsql
 set plan_cache_mode = force_generic_plan set jit = off set enable_seqscan = off as $$
 declare
