@@ -14,16 +14,19 @@ import { limitHeapGrowth } from '../src/heap-policy.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHILD = 'test/support/heap-policy-child.ts';
 const Report = z.object({ outcome: z.string(), peak: z.number(), alive: z.number() });
-/*
- * What the policy promises: the old space stays within a small multiple of what the load keeps
- * alive. On Node 20 and 22, V8 alone let this load's old space reach 4.8 times it (296 MB for 62 MB
- * alive), and the policy kept it to 1.8 times (114 MB). Node 24's V8 keeps it within that on its own
- * (51 MB by itself, 51 with the policy), so the bound is on what is alive, not on V8's own choice.
- */
+/** V8 alone let this load's old space reach 2.4 to 2.6 times what the policy kept it to (274–299 against 114–116 MB). */
+const AT_MOST_OF_DEFAULT = 0.6;
+/** With the policy the old space stayed within 1.9 times what the load keeps alive (62 MB); 2.1 at worst on Node 22. */
 const AT_MOST_OF_ALIVE = 2.5;
+/*
+ * The young generation is pinned (16 MB semi-spaces, Node 20's and 22's size for this machine):
+ * Node 24's default of 64 MB semi-spaces kept the whole load young, so that the old space never
+ * saw it and the comparison measured nothing.
+ */
+const YOUNG = '--max-semi-space-size=16';
 
 async function runChild(...args: string[]): Promise<z.infer<typeof Report>> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--max-old-space-size=4096', '--expose-gc', '--import', 'tsx', CHILD, ...args], {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--max-old-space-size=4096', YOUNG, '--expose-gc', '--import', 'tsx', CHILD, ...args], {
     cwd: ROOT,
     env: { ...process.env, NODE_OPTIONS: '' },
   });
@@ -31,12 +34,14 @@ async function runChild(...args: string[]): Promise<z.infer<typeof Report>> {
 }
 
 describe('heap policy', () => {
-  it('is taken by this V8, and keeps the old generation within 2.5 times what the load keeps alive', { timeout: 60_000 }, async () => {
+  it('is taken by this V8, and keeps the old generation well below what V8 alone lets it reach, within 2.5 times what is alive', { timeout: 60_000 }, async () => {
     const byDefault = await runChild();
     const limited = await runChild('policy');
 
     expect(limited.outcome).toBe('applied');
-    expect(limited.peak, JSON.stringify({ byDefault, limited })).toBeLessThan(limited.alive * AT_MOST_OF_ALIVE);
+    const reports = JSON.stringify({ byDefault, limited });
+    expect(limited.peak, reports).toBeLessThan(byDefault.peak * AT_MOST_OF_DEFAULT);
+    expect(limited.peak, reports).toBeLessThan(limited.alive * AT_MOST_OF_ALIVE);
   });
 
   it('leaves V8 alone at 0, and leaves a --heap-growing-percent given to node as it is', () => {
