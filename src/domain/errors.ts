@@ -224,9 +224,9 @@ export class TooManyFeedsError extends DomainError {
 }
 
 /**
- * The database cannot be reached or dropped the connection (terminated, restarted, failed over).
- * `querySent` tells whether the failed statement may have reached the server: if it did not, the
- * statement certainly did nothing.
+ * The database cannot be reached or dropped the connection (terminated, restarted, failed over), or
+ * a prepared statement in a transaction went stale under a migration. `querySent` tells whether the
+ * failed statement may have taken effect: if not, it certainly did nothing.
  */
 export class DatabaseUnavailableError extends DomainError {
   readonly code = 'database_unavailable';

@@ -1,6 +1,8 @@
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
+import { DatabaseUnavailableError } from '../domain/errors.js';
 import { isStalePreparedStatement } from './database-failure.js';
+import { isMarkedPrepared } from './prepared-statement.js';
 
 /*
  * The pool Kysely's PostgresDialect runs on: node-postgres's own, whose clients send each statement
@@ -9,46 +11,37 @@ import { isStalePreparedStatement } from './database-failure.js';
  * client.query took 1.2 to 1.5 ms a statement, with the callback form 0.6 to 0.75 (three runs of
  * 3,000 each, process.cpuUsage); the cold program's matrix at 32 clients took 1.8 ms of the
  * service's CPU a request before, 1.07 after. Why the promise form costs more we did not find (more
- * garbage collection, by the CPU profile). Nothing else changes: the same client, errors and release.
+ * garbage collection, by the CPU profile).
  *
- * Each statement is also sent as a named (prepared) one, so that a connection parses and plans it
- * once and PostgreSQL may keep a generic plan for it: an unnamed statement is parsed and planned on
- * every execution. The views' statements are many-join lateral look-ups whose planning cost more
- * than running them: measured on a 200k-event history, one connection, sequentially, the busy
- * matrix at asOf and knownAt took 11.1 to 13.8 ms of the server's CPU a statement unnamed, 4.1 to 6.3 named; a
- * program's milestones 180 µs against 45 (StatementNames).
+ * A statement marked PREPARED (prepared-statement.ts) is sent as a named one instead: each
+ * connection parses and plans it once, and PostgreSQL may keep a generic plan for it.
  */
 
-/** Only these are prepared: transaction control, SET and DDL are sent as they are. */
-const PREPARABLE = /^\s*(select|with|insert|update|delete)\b/i;
 /**
  * Distinct statements named per pool, a bound on what each of its connections keeps prepared on
- * the server (a plan each); statements beyond it run unnamed. The service's own are far fewer;
- * texts that vary with a list's length (an IN of n values) are what could grow past it.
+ * the server (a plan each); statements beyond it run unnamed. The marked statements are a few
+ * dozen texts: their lists are arrays in one parameter, not IN lists of one parameter a value.
  */
 export const MAX_NAMED_STATEMENTS = 256;
 
-/** Names a pool's statements by their text, the same name on every connection. */
+/** Names a pool's marked statements by their text, the same name on every connection. */
 export class StatementNames {
   readonly #names = new Map<string, string>();
 
   nameOf(text: string): string | undefined {
     const known = this.#names.get(text);
-    if (known !== undefined || this.#names.size >= MAX_NAMED_STATEMENTS || !PREPARABLE.test(text)) return known;
+    if (known !== undefined || this.#names.size >= MAX_NAMED_STATEMENTS || !isMarkedPrepared(text)) return known;
     const name = `ml_${this.#names.size + 1}`;
     this.#names.set(text, name);
     return name;
   }
-
-  get size(): number {
-    return this.#names.size;
-  }
 }
-
 
 const COMMANDS = ['UPDATE', 'DELETE', 'INSERT', 'SELECT', 'MERGE'] as const;
 type Command = PostgresQueryResult<unknown>['command'];
 const isCommand = (command: string): command is Command => COMMANDS.some((c) => c === command);
+
+type Callback<R> = (error: Error | undefined, result: pg.QueryResult<R & pg.QueryResultRow> | undefined) => void;
 
 class CallbackQueryClient implements PostgresPoolClient {
   readonly #client: pg.PoolClient;
@@ -66,20 +59,34 @@ class CallbackQueryClient implements PostgresPoolClient {
     // Kysely asks for a cursor only to stream, which this project's dialect is not configured for.
     if (typeof statement !== 'string') throw new Error('streaming queries are not configured');
     return new Promise((resolve, reject) => {
-      const config = { name: this.#names.nameOf(statement), text: statement, values: [...parameters] };
-      this.#client.query<R & pg.QueryResultRow>(config, (error, result) => {
+      const settle: Callback<R> = (error, result) => {
         // pg rethrows what its callback throws on the next tick, where nothing would catch it.
         try {
-          if (error) {
-            // It would fail the same way on every later use of this connection: close it.
-            if (config.name !== undefined && isStalePreparedStatement(error)) this.#stale = true;
-            reject(error);
-          }
+          if (error !== undefined || result === undefined) reject(error ?? new Error('no result'));
           // Kysely reads the command only to count the rows a write affected; any other is a read.
           else resolve({ command: isCommand(result.command) ? result.command : 'SELECT', rowCount: result.rowCount ?? 0, rows: result.rows });
         } catch (thrown) {
           reject(thrown instanceof Error ? thrown : new Error(String(thrown)));
         }
+      };
+      const values = [...parameters];
+      const name = this.#names.nameOf(statement);
+      if (name === undefined) {
+        this.#client.query<R & pg.QueryResultRow>(statement, values, (error, result) => settle(error ?? undefined, result));
+        return;
+      }
+      // Read before the answer: whether the statement ran on its own, outside a transaction.
+      const autocommit = this.#client.getTransactionStatus() === 'I';
+      this.#client.query<R & pg.QueryResultRow>({ name, text: statement, values }, (error, result) => {
+        if (error === null || error === undefined || !isStalePreparedStatement(error)) {
+          settle(error ?? undefined, result);
+          return;
+        }
+        // The plan is stale on this connection for good: it is closed when released. On its own the
+        // statement did nothing, so it runs again unnamed; in a transaction, the transaction is lost.
+        this.#stale = true;
+        if (autocommit) this.#client.query<R & pg.QueryResultRow>(statement, values, (again, retried) => settle(again ?? undefined, retried));
+        else settle(new DatabaseUnavailableError(false, { cause: error }), undefined);
       });
     });
   }

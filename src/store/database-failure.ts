@@ -20,15 +20,18 @@ const LOST_CONNECTION_MESSAGES = [
 const NOT_SENT_MESSAGES = ['is not queryable', 'timeout exceeded when trying to connect'];
 const QUERY_CANCELED = '57014';
 /*
- * SQLSTATE 0A000 (feature not supported) is, for the service's own statements, the one failure a
- * prepared statement meets when a table it reads changed its columns under it ("cached plan must
- * not change result type": a migration run by another instance). The statement did not run; it
- * fails the same way on that connection until the connection is closed (callback-query-pool.ts).
+ * A prepared statement whose table changed its columns under it (a migration run by another
+ * instance) fails before it runs with "cached plan must not change result type", SQLSTATE 0A000
+ * raised by RevalidateCachedQuery (the routine, unlike the message, does not depend on the server's
+ * language). It fails the same way on that connection until the connection is closed.
  */
-const STALE_PREPARED_STATEMENT = '0A000';
+const Routed = z.object({ code: z.string(), routine: z.string() });
 
 /** Whether a prepared statement failed because a table it reads changed its columns under it. */
-export const isStalePreparedStatement = (error: unknown): boolean => Coded.safeParse(error).data?.code === STALE_PREPARED_STATEMENT;
+export function isStalePreparedStatement(error: unknown): boolean {
+  const found = Routed.safeParse(error).data;
+  return found?.code === '0A000' && found.routine === 'RevalidateCachedQuery';
+}
 
 /**
  * The one place that recognises how pg reports a database the service cannot reach, and a statement
@@ -40,8 +43,6 @@ export function translateDatabaseError(error: unknown, querySent: boolean): unkn
   const code = Coded.safeParse(error).data?.code;
   const message = Messaged.safeParse(error).data?.message ?? '';
   if (code === QUERY_CANCELED) return new StatementTimeoutError({ cause: error });
-  // Nothing ran, and the connection that held the plan is gone: a retry prepares it afresh.
-  if (isStalePreparedStatement(error)) return new DatabaseUnavailableError(false, { cause: error });
   const lost =
     (code !== undefined && (code.startsWith('08') || CONNECTION_SQLSTATES.has(code) || SOCKET_CODES.has(code))) ||
     LOST_CONNECTION_MESSAGES.some((text) => message.startsWith(text));

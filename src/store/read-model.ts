@@ -3,6 +3,7 @@ import { Precision, type FuzzyDate } from '../domain/fuzzy-date.js';
 import { MilestoneStatus } from '../domain/milestone-status.js';
 import type { Cutoff } from '../domain/cut-off.js';
 import { CELL_EVIDENCE_LIMIT } from './cell-evidence-limit.js';
+import { PREPARED } from './prepared-statement.js';
 import type { CellStepTable, Db } from './database.js';
 import type { WorldKey } from './page-cursor.js';
 
@@ -102,6 +103,7 @@ export async function findConsortiumEntry(db: Db, consortiumId: string, cut: Rea
     .select(DEFINITION_COLUMNS)
     .where('consortium_id', '=', consortiumId)
     .where(defined('consortium_entry', cut))
+    .modifyEnd(PREPARED)
     .executeTakeFirst();
   return row && toDefinition(row);
 }
@@ -146,13 +148,13 @@ export async function findMilestoneEntries(db: Db, programIds: readonly string[]
       'r.r_data',
       'r.r_schema_version',
     ])
-    .where('m.program_id', 'in', programIds)
+    .where(sql<SqlBool>`m.program_id = any (${[...programIds]}::text[])`)
     .where(defined('m', cut))
     .orderBy(sql`m.program_id collate "C"`)
     .orderBy('m.occurred_start')
     .orderBy('m.position');
   if (milestone !== undefined) query = query.where('m.milestone', '=', milestone);
-  const rows = await query.execute();
+  const rows = await query.modifyEnd(PREPARED).execute();
   return rows.map((r) => ({
     programId: r.program_id,
     milestone: r.milestone,
@@ -291,7 +293,7 @@ async function currentCells(db: Db, selection: CellSelection): Promise<CellState
            c.since_end, c.evidence_count, array_to_string(c.evidence, ',') as evidence
     from milestone_cell c
     where ${cellFilter(selection)}
-    ${CELL_ORDER}`.execute(db);
+    ${CELL_ORDER} ${PREPARED}`.execute(db);
   return rows;
 }
 
@@ -367,7 +369,7 @@ async function cellsAt(db: Db, selection: CellSelection, cut: ReadCut): Promise<
     ) ev
     where ${cellFilter(selection)}
       and c.exists_start < ${worldCut(cut)} and c.exists_recorded < ${knownCut(cut)}
-    ${CELL_ORDER}`.execute(db);
+    ${CELL_ORDER} ${PREPARED}`.execute(db);
   return rows;
 }
 
@@ -400,7 +402,7 @@ export async function findEnrolments(db: Db, consortiumId: string, cut: ReadCut)
       order by x.position limit 1
     ) x on true
     where en.consortium_id = ${consortiumId} and ${defined('en', cut)}
-    order by en.occurred_start, en.position`.execute(db);
+    order by en.occurred_start, en.position ${PREPARED}`.execute(db);
   return rows.map((r) => ({
     programId: r.program_id,
     enrolledAt: toFuzzy(r.occurred_value, r.occurred_precision, r.occurred_start, r.occurred_end),
@@ -417,8 +419,9 @@ export async function findProgramEntriesById(db: Db, programIds: readonly string
   const rows = await db
     .selectFrom('program_entry')
     .select([...DEFINITION_COLUMNS, 'program_id'])
-    .where('program_id', 'in', programIds)
+    .where(sql<SqlBool>`program_id = any (${[...programIds]}::text[])`)
     .where(defined('program_entry', cut))
+    .modifyEnd(PREPARED)
     .execute();
   return new Map(rows.map((r) => [r.program_id, toDefinition(r)]));
 }
@@ -439,6 +442,6 @@ export async function findCellEvidence(
     cross join lateral (
       ${evidenceAt(cut, before)} limit ${limit}
     ) s
-    order by s.v_start desc, s.v_position desc`.execute(db);
+    order by s.v_start desc, s.v_position desc ${PREPARED}`.execute(db);
   return rows.map((r) => ({ eventId: r.event_id, start: r.v_start, position: r.v_position }));
 }
