@@ -20,9 +20,10 @@ const LOST_CONNECTION_MESSAGES = [
 const NOT_SENT_MESSAGES = ['is not queryable', 'timeout exceeded when trying to connect'];
 const QUERY_CANCELED = '57014';
 /*
- * A prepared statement whose table changed its columns under it (a migration run by another
- * instance) fails before it runs with "cached plan must not change result type", SQLSTATE 0A000
- * raised by RevalidateCachedQuery (the routine, unlike the message, does not depend on the server's
+ * A prepared statement whose result columns changed under it (a migration run by another instance
+ * changed the type of a column it returns, or added one to a table it reads every column of) fails
+ * before it runs with "cached plan must not change result type", SQLSTATE 0A000 raised by
+ * RevalidateCachedQuery (the routine, unlike the message, does not depend on the server's
  * language). It fails the same way on that connection until the connection is closed.
  */
 const Routed = z.object({ code: z.string(), routine: z.string() });
@@ -36,7 +37,7 @@ export function isStalePreparedStatement(error: unknown): boolean {
 /**
  * The one place that recognises how pg reports a database the service cannot reach, and a statement
  * the statement timeout cancelled, and turns them into domain errors; anything else is returned as is.
- * `querySent`: whether the statement may have reached the server (false while acquiring a connection).
+ * `querySent`: whether the statement may have taken effect (false while acquiring a connection).
  */
 export function translateDatabaseError(error: unknown, querySent: boolean): unknown {
   if (error instanceof DatabaseUnavailableError || error instanceof StatementTimeoutError) return error;

@@ -10,10 +10,10 @@ import { get, record } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
 /*
- * On a PostgreSQL server the service prepares its statements (src/store/callback-query-pool.ts):
- * each connection parses and plans a statement once, and keeps a generic plan where PostgreSQL
- * finds one as good. One connection here, so that the test reads the prepared statements of the
- * very connection the views ran on.
+ * On a PostgreSQL server the service prepares the views' look-ups marked PREPARED
+ * (src/store/prepared-statement.ts): each connection parses a statement once and reuses it, under a
+ * generic plan where PostgreSQL finds one as good. One connection here, so that the test reads the
+ * prepared statements of the very connection the views ran on.
  */
 const t = useTestApp({ poolSize: 1 });
 
@@ -47,6 +47,12 @@ describe('prepared statements (PostgreSQL server only: the embedded database run
     const cells = prepared.filter((p) => p.statement.includes('cell_step'));
     expect(cells).toHaveLength(1);
     expect((cells[0]?.custom_plans ?? 0) + (cells[0]?.generic_plans ?? 0)).toBe(8);
+    // The program's definition and its milestones, read by builder queries marked with modifyEnd.
+    for (const table of ['from "program_entry"', 'from "milestone_entry"']) {
+      const found = prepared.filter((p) => p.statement.includes(table));
+      expect(found, table).toHaveLength(1);
+      expect((found[0]?.custom_plans ?? 0) + (found[0]?.generic_plans ?? 0), table).toBe(8);
+    }
     // A page of a list, or anything else unmarked, is planned for its parameters each time.
     expect(prepared.filter((p) => !p.statement.endsWith('/* prepared */')).map((p) => p.statement)).toEqual([]);
   });

@@ -1,11 +1,15 @@
-import { CompiledQuery, type KyselyPlugin } from 'kysely';
+import { CompiledQuery, sql, type KyselyPlugin } from 'kysely';
+import pg from 'pg';
 import { z } from 'zod';
 import type { Db } from '../../src/store/database.js';
+import { isMarkedPrepared } from '../../src/store/prepared-statement.js';
 
 /*
  * What a request costs the database, measured rather than timed: the app's statements are recorded
  * as they are compiled, and each SELECT is then run again under EXPLAIN (ANALYZE, BUFFERS) with the
- * same parameters, which counts the tuples its scans read and the buffers it touched.
+ * same parameters, which counts the tuples its scans read and the buffers it touched. A statement
+ * the service prepares (marked PREPARED) may run under a generic plan, made once for any parameters
+ * (src/store/prepared-statement.ts): it is also run under that plan, and the dearer of the two counts.
  */
 
 export interface StatementRecorder {
@@ -78,6 +82,46 @@ export interface StatementCost {
   readonly detail: readonly string[];
 }
 
+interface PlanCost {
+  readonly tuples: number;
+  readonly buffers: number;
+  readonly plan: PlanNode;
+}
+
+async function explained(db: Db, query: CompiledQuery): Promise<PlanCost> {
+  const result = await db.executeQuery(query);
+  const cell = ExplainRow.parse(result.rows[0])['QUERY PLAN'];
+  const [found] = Explained.parse(typeof cell === 'string' ? JSON.parse(cell) : cell);
+  if (found === undefined) throw new Error(`no plan for ${query.sql}`);
+  return { tuples: tuplesRead(found.Plan), buffers: (found.Plan['Shared Hit Blocks'] ?? 0) + (found.Plan['Shared Read Blocks'] ?? 0), plan: found.Plan };
+}
+
+/** A parameter as a literal: EXECUTE takes its arguments in its text, not as bound parameters. */
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return pg.escapeLiteral(value);
+  if (value instanceof Date) return pg.escapeLiteral(value.toISOString());
+  if (Array.isArray(value)) return value.length === 0 ? `'{}'` : `array[${value.map(literal).join(', ')}]`;
+  return pg.escapeLiteral(JSON.stringify(value));
+}
+
+const EXPLAIN = 'explain (analyze, buffers, format json)';
+
+/** The statement under a generic plan, as a prepared statement runs after its first executions. */
+async function explainedGeneric(db: Db, query: CompiledQuery): Promise<PlanCost> {
+  return db.connection().execute(async (connection) => {
+    await connection.executeQuery(CompiledQuery.raw(`prepare ml_cost_generic as ${query.sql}`));
+    try {
+      await sql`set plan_cache_mode = force_generic_plan`.execute(connection);
+      return await explained(connection, CompiledQuery.raw(`${EXPLAIN} execute ml_cost_generic(${query.parameters.map(literal).join(', ')})`));
+    } finally {
+      await sql`reset plan_cache_mode`.execute(connection);
+      await sql`deallocate ml_cost_generic`.execute(connection);
+    }
+  });
+}
+
 /** Replays the recorded SELECTs under EXPLAIN ANALYZE and adds up what they read. */
 export async function costOf(db: Db, statements: readonly CompiledQuery[]): Promise<StatementCost> {
   let tuples = 0;
@@ -85,14 +129,14 @@ export async function costOf(db: Db, statements: readonly CompiledQuery[]): Prom
   const detail: string[] = [];
   const selects = statements.filter((q) => /^\s*select\b/i.test(q.sql));
   for (const query of selects) {
-    const result = await db.executeQuery(CompiledQuery.raw(`explain (analyze, buffers, format json) ${query.sql}`, [...query.parameters]));
-    const cell = ExplainRow.parse(result.rows[0])['QUERY PLAN'];
-    const [explained] = Explained.parse(typeof cell === 'string' ? JSON.parse(cell) : cell);
-    if (explained === undefined) throw new Error(`no plan for ${query.sql}`);
-    tuples += tuplesRead(explained.Plan);
-    detail.push(`${tuplesRead(explained.Plan)} tuples: ${query.sql.replace(/\s+/g, ' ').slice(0, 160)}`);
-    if (process.env.COST_PLANS === '1') process.stderr.write(`${JSON.stringify(explained.Plan, null, 1)}\n`);
-    buffers += (explained.Plan['Shared Hit Blocks'] ?? 0) + (explained.Plan['Shared Read Blocks'] ?? 0);
+    const custom = await explained(db, CompiledQuery.raw(`${EXPLAIN} ${query.sql}`, [...query.parameters]));
+    const generic = isMarkedPrepared(query.sql) ? await explainedGeneric(db, query) : undefined;
+    const cost = generic !== undefined && generic.tuples > custom.tuples ? generic : custom;
+    tuples += cost.tuples;
+    const which = generic === undefined ? '' : ` (custom ${custom.tuples}, generic ${generic.tuples})`;
+    detail.push(`${cost.tuples} tuples${which}: ${query.sql.replace(/\s+/g, ' ').slice(0, 160)}`);
+    if (process.env.COST_PLANS === '1') process.stderr.write(`${JSON.stringify(cost.plan, null, 1)}\n`);
+    buffers += cost.buffers;
   }
   return { statements: selects.length, tuples, buffers, detail };
 }
