@@ -9,7 +9,8 @@ import { isMarkedPrepared } from '../../src/store/prepared-statement.js';
  * as they are compiled, and each SELECT is then run again under EXPLAIN (ANALYZE, BUFFERS) with the
  * same parameters, which counts the tuples its scans read and the buffers it touched. A statement
  * the service prepares (marked PREPARED) may run under a generic plan, made once for any parameters
- * (src/store/prepared-statement.ts): it is also run under that plan, and the dearer of the two counts.
+ * (src/store/prepared-statement.ts): it is also run under that plan, and each measure counts the
+ * larger of the two.
  */
 
 export interface StatementRecorder {
@@ -110,14 +111,16 @@ const EXPLAIN = 'explain (analyze, buffers, format json)';
 
 /** The statement under a generic plan, as a prepared statement runs after its first executions. */
 async function explainedGeneric(db: Db, query: CompiledQuery): Promise<PlanCost> {
-  return db.connection().execute(async (connection) => {
-    await connection.executeQuery(CompiledQuery.raw(`prepare ml_cost_generic as ${query.sql}`));
+  const parameters = query.parameters.length === 0 ? '' : `(${query.parameters.map(literal).join(', ')})`;
+  // In a transaction, so that the plan setting ends with it; the line break after the statement
+  // keeps the PREPARE from ending with the mark, which would have the pool name it.
+  return db.transaction().execute(async (trx) => {
+    await sql`set local plan_cache_mode = force_generic_plan`.execute(trx);
+    await trx.executeQuery(CompiledQuery.raw(`prepare ml_cost_generic as ${query.sql}\n`));
     try {
-      await sql`set plan_cache_mode = force_generic_plan`.execute(connection);
-      return await explained(connection, CompiledQuery.raw(`${EXPLAIN} execute ml_cost_generic(${query.parameters.map(literal).join(', ')})`));
+      return await explained(trx, CompiledQuery.raw(`${EXPLAIN} execute ml_cost_generic${parameters}`));
     } finally {
-      await sql`reset plan_cache_mode`.execute(connection);
-      await sql`deallocate ml_cost_generic`.execute(connection);
+      await sql`deallocate ml_cost_generic`.execute(trx);
     }
   });
 }
@@ -131,12 +134,13 @@ export async function costOf(db: Db, statements: readonly CompiledQuery[]): Prom
   for (const query of selects) {
     const custom = await explained(db, CompiledQuery.raw(`${EXPLAIN} ${query.sql}`, [...query.parameters]));
     const generic = isMarkedPrepared(query.sql) ? await explainedGeneric(db, query) : undefined;
-    const cost = generic !== undefined && generic.tuples > custom.tuples ? generic : custom;
-    tuples += cost.tuples;
+    const plans = generic === undefined ? [custom] : [custom, generic];
+    const read = Math.max(...plans.map((p) => p.tuples));
+    tuples += read;
+    buffers += Math.max(...plans.map((p) => p.buffers));
     const which = generic === undefined ? '' : ` (custom ${custom.tuples}, generic ${generic.tuples})`;
-    detail.push(`${cost.tuples} tuples${which}: ${query.sql.replace(/\s+/g, ' ').slice(0, 160)}`);
-    if (process.env.COST_PLANS === '1') process.stderr.write(`${JSON.stringify(cost.plan, null, 1)}\n`);
-    buffers += cost.buffers;
+    detail.push(`${read} tuples${which}: ${query.sql.replace(/\s+/g, ' ').slice(0, 160)}`);
+    if (process.env.COST_PLANS === '1') for (const plan of plans) process.stderr.write(`${JSON.stringify(plan.plan, null, 1)}\n`);
   }
   return { statements: selects.length, tuples, buffers, detail };
 }
