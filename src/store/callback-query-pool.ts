@@ -22,10 +22,10 @@ import { isMarkedPrepared } from './prepared-statement.js';
  * the server (a plan each); statements beyond it run unnamed. The marked statements are a few
  * dozen texts: their lists are arrays in one parameter, not IN lists of one parameter a value.
  */
-export const MAX_NAMED_STATEMENTS = 256;
+const MAX_NAMED_STATEMENTS = 256;
 
 /** Names a pool's marked statements by their text, the same name on every connection. */
-export class StatementNames {
+class StatementNames {
   readonly #names = new Map<string, string>();
 
   nameOf(text: string): string | undefined {
@@ -40,8 +40,6 @@ export class StatementNames {
 const COMMANDS = ['UPDATE', 'DELETE', 'INSERT', 'SELECT', 'MERGE'] as const;
 type Command = PostgresQueryResult<unknown>['command'];
 const isCommand = (command: string): command is Command => COMMANDS.some((c) => c === command);
-
-type Callback<R> = (error: Error | undefined, result: pg.QueryResult<R & pg.QueryResultRow> | undefined) => void;
 
 class CallbackQueryClient implements PostgresPoolClient {
   readonly #client: pg.PoolClient;
@@ -59,10 +57,10 @@ class CallbackQueryClient implements PostgresPoolClient {
     // Kysely asks for a cursor only to stream, which this project's dialect is not configured for.
     if (typeof statement !== 'string') throw new Error('streaming queries are not configured');
     return new Promise((resolve, reject) => {
-      const settle: Callback<R> = (error, result) => {
+      const settle = (error: Error | null, result: pg.QueryResult<R & pg.QueryResultRow>) => {
         // pg rethrows what its callback throws on the next tick, where nothing would catch it.
         try {
-          if (error !== undefined || result === undefined) reject(error ?? new Error('no result'));
+          if (error) reject(error);
           // Kysely reads the command only to count the rows a write affected; any other is a read.
           else resolve({ command: isCommand(result.command) ? result.command : 'SELECT', rowCount: result.rowCount ?? 0, rows: result.rows });
         } catch (thrown) {
@@ -70,23 +68,24 @@ class CallbackQueryClient implements PostgresPoolClient {
         }
       };
       const values = [...parameters];
+      const runUnnamed = () => this.#client.query<R & pg.QueryResultRow>(statement, values, settle);
       const name = this.#names.nameOf(statement);
       if (name === undefined) {
-        this.#client.query<R & pg.QueryResultRow>(statement, values, (error, result) => settle(error ?? undefined, result));
+        runUnnamed();
         return;
       }
       // Read before the answer: whether the statement ran on its own, outside a transaction.
       const autocommit = this.#client.getTransactionStatus() === 'I';
       this.#client.query<R & pg.QueryResultRow>({ name, text: statement, values }, (error, result) => {
-        if (error === null || error === undefined || !isStalePreparedStatement(error)) {
-          settle(error ?? undefined, result);
+        if (!error || !isStalePreparedStatement(error)) {
+          settle(error, result);
           return;
         }
         // The plan is stale on this connection for good: it is closed when released. On its own the
         // statement did nothing, so it runs again unnamed; in a transaction, the transaction is lost.
         this.#stale = true;
-        if (autocommit) this.#client.query<R & pg.QueryResultRow>(statement, values, (again, retried) => settle(again ?? undefined, retried));
-        else settle(new DatabaseUnavailableError(false, { cause: error }), undefined);
+        if (autocommit) runUnnamed();
+        else reject(new DatabaseUnavailableError(false, { cause: error }));
       });
     });
   }
@@ -96,7 +95,8 @@ class CallbackQueryClient implements PostgresPoolClient {
   }
 }
 
-export function callbackQueryPool(pool: pg.Pool, names = new StatementNames()): PostgresPool {
+export function callbackQueryPool(pool: pg.Pool): PostgresPool {
+  const names = new StatementNames();
   // One wrapper a client, as Kysely keeps one connection object a client (a WeakMap keyed by it).
   const wrappers = new WeakMap<pg.PoolClient, CallbackQueryClient>();
   return {
