@@ -17,4 +17,10 @@ export async function writeCatalogueRules<DB>(db: Kysely<DB>): Promise<void> {
   await sql`
     insert into status_transition (type, from_status, to_status)
     select x.type, x."from", x."to" from jsonb_to_recordset(${transitions}::jsonb) as x(type text, "from" text, "to" text)`.execute(db);
+  // The same transitions as one map, '<type> <from>' to '<to>': immutable, so a fold's plan holds it
+  // as a constant and reads no table per event (fold_cell.sql).
+  const map = JSON.stringify(Object.fromEntries(statusTransitions().map((t) => [`${t.type} ${t.from}`, t.to])));
+  await sql`
+    create or replace function status_transitions() returns jsonb language sql immutable parallel safe
+    as ${sql.lit(`select '${map.replaceAll("'", "''")}'::jsonb`)}`.execute(db);
 }

@@ -3,22 +3,44 @@
 -- for consortium scope) creates the cell and folds what was recorded about it until then. Each
 -- later batch folds the timeline once, from the earliest world key it touches on: its own events'
 -- keys, and the keys of the events it retracts.
+-- An append brings one batch. A rebuild brings a cell's whole history, mostly batches each later in
+-- world time than all the cell holds: such a run of batches supersedes nothing, and is folded in
+-- one call, each step known from its own event's recording (fold_cell.sql), as batch by batch.
 create or replace function apply_to_cell(p_program text, p_milestone text, p_consortium text, p_ids uuid[])
 returns void language plpgsql set plan_cache_mode = force_generic_plan set jit = off set enable_seqscan = off as $$
 declare
   v_exists boolean;
   v_plan milestone_entry;
   v_enrolment enrolment_entry;
-  v_from record;
   v_retracted record;
+  -- The world key of the cell's latest step, once read; null when a fold may have moved it.
+  v_last_start timestamptz;
+  v_last_position bigint;
+  -- The run of in-order batches not folded yet.
+  v_run_start timestamptz;
+  v_run_position bigint;
+  v_run_known timestamptz;
+  v_run_ids uuid[];
   b record;
 begin
   v_exists := exists (select 1 from milestone_cell c
                       where c.program_id = p_program and c.milestone = p_milestone and c.consortium_id = p_consortium);
+  -- Each batch, with its first and last world keys: its own events', and those of the events it
+  -- retracts. LIMIT keeps the look-up of a retracted event one by key, as in append_events.sql.
   for b in
     select e.recorded_at, array_agg(e.id) filter (where t.role <> 'retraction') as ids,
-           array_agg(e.id) as all_ids
-    from event e join event_type_rule t on t.type = e.type
+           array_agg(e.id) as all_ids, bool_or(t.role = 'retraction') as retracts,
+           (array_agg(k.occurred_start order by k.occurred_start, k.position))[1] as first_start,
+           (array_agg(k.position order by k.occurred_start, k.position))[1] as first_position,
+           (array_agg(k.occurred_start order by k.occurred_start desc, k.position desc))[1] as last_start,
+           (array_agg(k.position order by k.occurred_start desc, k.position desc))[1] as last_position
+    from event e
+    join event_type_rule t on t.type = e.type
+    cross join lateral (
+      select x.occurred_start, x.position from event x
+      where x.id = case when t.role = 'retraction' then (e.data ->> 'eventId')::uuid else e.id end
+      limit 1
+    ) k
     where e.id = any (p_ids)
     group by e.recorded_at
     order by e.recorded_at
@@ -45,37 +67,53 @@ begin
         union all select x.event_id from enrolment_elimination x
           where p_consortium <> '' and x.program_id = p_program and x.consortium_id = p_consortium and x.recorded_at <= b.recorded_at
         union all select unnest(coalesce(b.ids, '{}'))));
-    else
-      select k.occurred_start, k.position into v_from
-      from event e
-      left join event_type_rule t on t.type = e.type
-      -- LIMIT keeps this an index lookup per event, as in append_events.sql.
-      cross join lateral (
-        select x.occurred_start, x.position from event x
-        where x.id = case when t.role = 'retraction' then (e.data ->> 'eventId')::uuid else e.id end
-        limit 1
-      ) k
-      where e.id = any (b.all_ids)
-      order by k.occurred_start, k.position
-      limit 1;
-      -- What this batch retracts is evidence no more from its recording on (cell_evidence): one
-      -- primary-key update each, whatever the size of the cell. Most batches retract nothing, and
-      -- then look nothing up.
-      if cardinality(b.all_ids) > cardinality(coalesce(b.ids, '{}')) then
-        for v_retracted in
-          select x.occurred_start, x.position
-          from event e
-          join event_type_rule t on t.type = e.type and t.role = 'retraction'
-          join event x on x.id = (e.data ->> 'eventId')::uuid
-          where e.id = any (b.all_ids)
-        loop
-          update cell_evidence ce set retracted_at = b.recorded_at
-          where ce.program_id = p_program and ce.milestone = p_milestone and ce.consortium_id = p_consortium
-            and ce.v_start = v_retracted.occurred_start and ce.v_position = v_retracted.position;
-        end loop;
-      end if;
-      perform fold_cell(p_program, p_milestone, p_consortium, v_from.occurred_start, v_from.position, b.recorded_at,
-                        coalesce(b.ids, '{}'));
+      continue;
     end if;
+
+    if v_last_start is null then
+      select c.last_start, c.last_position into v_last_start, v_last_position from milestone_cell c
+      where c.program_id = p_program and c.milestone = p_milestone and c.consortium_id = p_consortium;
+    end if;
+    if not b.retracts and (b.first_start, b.first_position) > (v_last_start, v_last_position) then
+      -- Later in world time than all the cell holds: joins the run.
+      if v_run_ids is null then
+        v_run_start := b.first_start;
+        v_run_position := b.first_position;
+        v_run_known := b.recorded_at;
+        v_run_ids := b.ids;
+      else
+        v_run_ids := v_run_ids || b.ids;
+      end if;
+      v_last_start := b.last_start;
+      v_last_position := b.last_position;
+      continue;
+    end if;
+
+    if v_run_ids is not null then
+      perform fold_cell(p_program, p_milestone, p_consortium, v_run_start, v_run_position, v_run_known, v_run_ids);
+      v_run_ids := null;
+    end if;
+    -- What this batch retracts is evidence no more from its recording on (cell_evidence): one
+    -- primary-key update each, whatever the size of the cell. Most batches retract nothing, and
+    -- then look nothing up.
+    if b.retracts then
+      for v_retracted in
+        select x.occurred_start, x.position
+        from event e
+        join event_type_rule t on t.type = e.type and t.role = 'retraction'
+        join event x on x.id = (e.data ->> 'eventId')::uuid
+        where e.id = any (b.all_ids)
+      loop
+        update cell_evidence ce set retracted_at = b.recorded_at
+        where ce.program_id = p_program and ce.milestone = p_milestone and ce.consortium_id = p_consortium
+          and ce.v_start = v_retracted.occurred_start and ce.v_position = v_retracted.position;
+      end loop;
+    end if;
+    perform fold_cell(p_program, p_milestone, p_consortium, b.first_start, b.first_position, b.recorded_at,
+                      coalesce(b.ids, '{}'));
+    v_last_start := null;
   end loop;
+  if v_run_ids is not null then
+    perform fold_cell(p_program, p_milestone, p_consortium, v_run_start, v_run_position, v_run_known, v_run_ids);
+  end if;
 end $$;

@@ -3,7 +3,9 @@
 -- events, with p_extra and without those retracted by p_known, are folded in world-time order on
 -- top of the state just before the key, one row each. An event recorded in world-time order
 -- supersedes nothing and writes one row; a late event or a retraction rewrites only what follows it.
--- The rule is the catalogue's, as data: status_transition (db/catalogue-rules.ts), event_type_rule.
+-- A row is believed from p_known, or from its event's recording if that is later: a rebuild folds a
+-- run of in-order batches in one call (apply_to_cell.sql).
+-- The rule is the catalogue's, as data: status_transitions() (db/catalogue-rules.ts), event_type_rule.
 -- cell_evidence gets one row per evidential event new to the cell (p_extra), never rewritten.
 -- milestone_cell keeps the state the fold ends in and the cell's latest evidence ids, newest first
 -- in world time, at most cell_evidence_limit(): what the current views read without the timeline.
@@ -26,6 +28,27 @@ declare
   v_evidence uuid[];
   v_last_start timestamptz := '-infinity';
   v_last_position bigint := 0;
+  v_rules jsonb;
+  v_limit integer;
+  -- The fold's rows, a column an array, written by one insert each at the end. Arrays of scalars,
+  -- not of the tables' row types: a rebuild replaces the tables, and with them their row types,
+  -- under every session's compiled copy of this function.
+  v_step_starts timestamptz[] := '{}';
+  v_step_positions bigint[] := '{}';
+  v_step_events uuid[] := '{}';
+  v_step_known timestamptz[] := '{}';
+  v_step_statuses text[] := '{}';
+  v_step_since_values text[] := '{}';
+  v_step_since_precisions text[] := '{}';
+  v_step_since_starts timestamptz[] := '{}';
+  v_step_since_ends timestamptz[] := '{}';
+  v_step_set_by uuid[] := '{}';
+  v_step_evidential boolean[] := '{}';
+  v_step_counts integer[] := '{}';
+  v_new_starts timestamptz[] := '{}';
+  v_new_positions bigint[] := '{}';
+  v_new_events uuid[] := '{}';
+  v_new_recorded timestamptz[] := '{}';
   r record;
 begin
   select * into v_cell from milestone_cell c
@@ -77,14 +100,23 @@ begin
     v_evidence := latest_evidence(p_program, p_milestone, p_consortium, p_from_start, p_from_position);
   end if;
 
+  v_rules := status_transitions();
+  v_limit := cell_evidence_limit();
   for r in
-    select e.id, e.type, e.occurred_value, e.occurred_precision, e.occurred_start, e.occurred_end, e.position, e.recorded_at, t.role
-    from event e join event_type_rule t on t.type = e.type
+    select e.id, e.type, e.occurred_value, e.occurred_precision, e.occurred_start, e.occurred_end, e.position, e.recorded_at,
+           t.role, s.new
+    -- The events to fold, each once, and whether it is new to the cell (p_extra) or re-folded.
+    from (select x.id, bool_or(x.new) as new
+          from (select unnest(v_superseded) as id, false as new union all select unnest(p_extra), true) x
+          group by x.id) s
+    -- LIMIT keeps each a look-up by key (test/store/fold-plans.test.ts).
+    cross join lateral (select * from event e where e.id = s.id limit 1) e
+    join event_type_rule t on t.type = e.type
     -- Retracted by p_known? LIMIT keeps it a look-up by key per event: as an anti-join, a plan made
     -- while retraction was empty read the whole table in every fold (test/store/fold-plans.test.ts).
     left join lateral (select true as retracted from retraction x join event rx on rx.id = x.retracted_by
                        where x.event_id = e.id and rx.recorded_at <= p_known limit 1) gone on true
-    where e.id = any (v_superseded || p_extra) and gone.retracted is null
+    where gone.retracted is null
     order by e.occurred_start, e.position
   loop
     -- While nothing has moved it, a cell is planned since its latest defining event.
@@ -95,8 +127,8 @@ begin
       v_since_end := r.occurred_end;
       v_set_by := r.id;
     end if;
-    select tr.to_status into v_next from status_transition tr where tr.type = r.type and tr.from_status = v_status;
-    if found then
+    v_next := v_rules ->> (r.type || ' ' || v_status);
+    if v_next is not null then
       v_status := v_next;
       v_since_value := r.occurred_value;
       v_since_precision := r.occurred_precision;
@@ -108,20 +140,43 @@ begin
     if r.role not in ('plan', 'enrolment') then
       v_count := v_count + 1;
       -- Folded in world-time order, so each is the newest yet.
-      v_evidence := (r.id || v_evidence)[1:cell_evidence_limit()];
+      v_evidence := (r.id || v_evidence)[1:v_limit];
       -- Evidence is written once, when its event is new to the cell; a re-fold only re-reads it.
-      if r.id = any (p_extra) then
-        insert into cell_evidence (program_id, milestone, consortium_id, v_start, v_position, event_id, recorded_at)
-        values (p_program, p_milestone, p_consortium, r.occurred_start, r.position, r.id, r.recorded_at);
+      if r.new then
+        v_new_starts := v_new_starts || r.occurred_start;
+        v_new_positions := v_new_positions || r.position;
+        v_new_events := v_new_events || r.id;
+        v_new_recorded := v_new_recorded || r.recorded_at;
       end if;
     end if;
-    insert into cell_step (program_id, milestone, consortium_id, v_start, v_position, event_id, known_from, status,
-                           since_value, since_precision, since_start, since_end, set_by, evidential, evidence_count)
-    values (p_program, p_milestone, p_consortium, r.occurred_start, r.position, r.id, p_known, v_status,
-            v_since_value, v_since_precision, v_since_start, v_since_end, v_set_by, r.role not in ('plan', 'enrolment'), v_count);
+    v_step_starts := v_step_starts || r.occurred_start;
+    v_step_positions := v_step_positions || r.position;
+    v_step_events := v_step_events || r.id;
+    v_step_known := v_step_known || greatest(p_known, r.recorded_at);
+    v_step_statuses := v_step_statuses || v_status;
+    v_step_since_values := v_step_since_values || v_since_value;
+    v_step_since_precisions := v_step_since_precisions || v_since_precision;
+    v_step_since_starts := v_step_since_starts || v_since_start;
+    v_step_since_ends := v_step_since_ends || v_since_end;
+    v_step_set_by := v_step_set_by || v_set_by;
+    v_step_evidential := v_step_evidential || (r.role not in ('plan', 'enrolment'));
+    v_step_counts := v_step_counts || v_count;
     v_last_start := r.occurred_start;
     v_last_position := r.position;
   end loop;
+  -- One insert each for the fold's rows, whatever their number.
+  if cardinality(v_new_events) > 0 then
+    insert into cell_evidence (program_id, milestone, consortium_id, v_start, v_position, event_id, recorded_at)
+    select p_program, p_milestone, p_consortium, x.* from unnest(v_new_starts, v_new_positions, v_new_events, v_new_recorded) x;
+  end if;
+  if cardinality(v_step_events) > 0 then
+    insert into cell_step (program_id, milestone, consortium_id, v_start, v_position, event_id, known_from, status,
+                           since_value, since_precision, since_start, since_end, set_by, evidential, evidence_count)
+    select p_program, p_milestone, p_consortium, x.*
+    from unnest(v_step_starts, v_step_positions, v_step_events, v_step_known, v_step_statuses, v_step_since_values,
+                v_step_since_precisions, v_step_since_starts, v_step_since_ends, v_step_set_by, v_step_evidential,
+                v_step_counts) x;
+  end if;
 
   update milestone_cell c
   set status = v_status, since_value = v_since_value, since_precision = v_since_precision, since_start = v_since_start,
