@@ -11,12 +11,14 @@ const rate = (events: number, seconds: number) => `${Math.round(events / Math.ma
 
 try {
   const started = performance.now();
-  let reported = 0;
-  const { cells, events } = await rebuildReadModel(db, ({ events: done, seconds }) => {
-    if (done - reported < 50_000 && seconds > 0) return;
-    reported = done;
-    process.stdout.write(`${done} events folded in ${seconds.toFixed(1)} s (${rate(done, seconds)})\n`);
-  });
+  let reported = { phase: '', count: 0 };
+  const { cells, events } = await rebuildReadModel(db, ({ phase, events: read, cells: folded, seconds }) => {
+    const count = phase === 'fold' ? folded : read;
+    if (phase === reported.phase && count - reported.count < (phase === 'fold' ? 5_000 : 50_000)) return;
+    reported = { phase, count };
+    const done = phase === 'fold' ? `${folded} cells folded` : `${read} events ${phase === 'read' ? 'read' : 'folded'}`;
+    process.stdout.write(`${phase}: ${done} in ${seconds.toFixed(1)} s\n`);
+  }, undefined, config.rebuildWorkers);
   const seconds = (performance.now() - started) / 1000;
   // The last line gives the whole run's rate, however few chunks it took.
   process.stdout.write(`rebuilt ${cells} milestone cells from ${events} events in ${seconds.toFixed(1)} s (${rate(events, seconds)})\n`);

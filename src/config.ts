@@ -32,6 +32,8 @@ const Environment = z.object({
   DATABASE_POOL_SIZE: positiveInt(10),
   // Longer than any request should take; shorter than a client's patience, so it gets a 503, not silence.
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(15_000),
+  // Connections `npm run projections:rebuild` folds cells on, side by side (PostgreSQL server only).
+  REBUILD_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   BODY_LIMIT_BYTES: positiveInt(5 * 1024 * 1024),
   MAX_PAGE_SIZE: positiveInt(1000),
@@ -98,6 +100,8 @@ export interface Config {
   readonly database: DatabaseTarget;
   /** For the service's own queries (PostgreSQL server only); tools such as the rebuild run without it. */
   readonly statementTimeoutMs: number;
+  /** REBUILD_WORKERS on a PostgreSQL server, at most the pool's size; PGlite serves one connection, so 1 there. */
+  readonly rebuildWorkers: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly appendBodyLimit: number;
   readonly maxPageSize: number;
@@ -149,6 +153,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     host: e.HOST,
     database,
     statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    // Each worker holds a connection of the pool.
+    rebuildWorkers: database.kind === 'postgres' ? Math.min(e.REBUILD_WORKERS, e.DATABASE_POOL_SIZE) : 1,
     logLevel: e.LOG_LEVEL,
     appendBodyLimit: e.BODY_LIMIT_BYTES,
     maxPageSize: e.MAX_PAGE_SIZE,

@@ -40,6 +40,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ HEAP_GROWING_PERCENT: '1000' }).heapGrowingPercent).toBe(1000);
   });
 
+  it('folds a rebuild on REBUILD_WORKERS connections of a server (2 by default, at most the pool), on one with PGlite', () => {
+    const server = { DATABASE_URL: 'postgres://u@h:5432/db' };
+    expect(loadConfig(server).rebuildWorkers).toBe(2);
+    expect(loadConfig({ ...server, REBUILD_WORKERS: '4' }).rebuildWorkers).toBe(4);
+    expect(loadConfig({ ...server, REBUILD_WORKERS: '8', DATABASE_POOL_SIZE: '3' }).rebuildWorkers).toBe(3);
+    expect(loadConfig({ REBUILD_WORKERS: '4' }).rebuildWorkers).toBe(1);
+  });
+
   it('treats an empty DATABASE_URL as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', DATA_DIR: '/tmp/ledger' }).database).toEqual({ kind: 'pglite', dataDir: '/tmp/ledger' });
   });
@@ -50,6 +58,8 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://x'],
     ['LOG_LEVEL', 'loud'],
     ['DATABASE_POOL_SIZE', '0'],
+    ['REBUILD_WORKERS', '0'],
+    ['REBUILD_WORKERS', '17'],
     ['BODY_LIMIT_BYTES', '-1'],
     ['ADMIN_API_KEY', 'too-short'],
     ['ADMIN_API_KEY', 'sixteen or more but with spaces'],

@@ -28,7 +28,12 @@ const READ_MODEL_TABLES = [
 ] as const;
 
 export interface RebuildProgress {
+  /** Reading the log (registries, and which cells each event bears on), folding each cell's history, or catching up. */
+  readonly phase: 'read' | 'fold' | 'catch-up';
+  /** Events read from the log so far. */
   readonly events: number;
+  /** Cells folded so far, in the fold phase. */
+  readonly cells: number;
   readonly seconds: number;
 }
 
@@ -42,14 +47,17 @@ export async function rebuildReadModel<DB>(
   db: Kysely<DB>,
   onProgress: (progress: RebuildProgress) => void,
   chunkSize = 5000,
+  /** Connections that fold cells side by side; more than one only on a PostgreSQL server. */
+  workers = 1,
 ): Promise<{ readonly events: number; readonly cells: number }> {
   const started = performance.now();
-  const progress = (events: number) => onProgress({ events, seconds: (performance.now() - started) / 1000 });
+  const progress = (phase: RebuildProgress['phase'], events: number, cells: number) =>
+    onProgress({ phase, events, cells, seconds: (performance.now() - started) / 1000 });
   return db.connection().execute(async (conn) => {
     // One rebuild at a time: a second waits for the first, then rebuilds again.
     await sql`select pg_advisory_lock(hashtextextended('ml_rebuild', 0))`.execute(conn);
     try {
-      return await rebuildOn(conn, progress, chunkSize);
+      return await rebuildOn(db, conn, progress, chunkSize, workers);
     } finally {
       await sql`select pg_advisory_unlock(hashtextextended('ml_rebuild', 0))`.execute(conn);
     }
@@ -57,9 +65,11 @@ export async function rebuildReadModel<DB>(
 }
 
 async function rebuildOn<DB>(
+  db: Kysely<DB>,
   conn: Kysely<DB>,
-  progress: (events: number) => void,
+  progress: (phase: RebuildProgress['phase'], events: number, cells: number) => void,
   chunkSize: number,
+  workers: number,
 ): Promise<{ readonly events: number; readonly cells: number }> {
   await sql.raw(`drop schema if exists ${SCHEMA} cascade`).execute(conn);
   await sql.raw(`create schema ${SCHEMA}`).execute(conn);
@@ -78,37 +88,23 @@ async function rebuildOn<DB>(
   await sql`set statement_timeout = 0`.execute(conn);
   try {
     let snapshot = await currentSnapshot(conn);
-    let after = '0';
-    let events = 0;
-    for (;;) {
-      const chunk = await conn.transaction().execute(async (trx) => {
-        const { rows: ids } = await sql<{ id: string; position: string }>`
-          select id, position from event
-          where position > ${after}::bigint and pg_visible_in_snapshot(tx, ${snapshot}::pg_snapshot)
-          order by position limit ${chunkSize}`.execute(trx);
-        if (ids.length > 0) await sql`select project_events(${ids.map((r) => r.id)}::uuid[])`.execute(trx);
-        return ids;
-      });
-      const last = chunk.at(-1);
-      if (last === undefined) break;
-      after = last.position;
-      events += chunk.length;
-      progress(events);
-    }
+    let events = await readLog(conn, snapshot, chunkSize, (n) => progress('read', n, 0));
+    await foldCells(db, conn, chunkSize, workers, (cells) => progress('fold', events, cells));
+    await sql.raw(`drop table ${SCHEMA}.${CELL_EVENT}`).execute(conn);
     // Catch up without locks on what was committed meanwhile, round by round, while there is much.
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
       const next = await currentSnapshot(conn);
       const folded = await conn.transaction().execute(async (trx) => foldCommittedSince(trx, snapshot, next, chunkSize));
       snapshot = next;
       events += folded;
-      progress(events);
+      progress('catch-up', events, 0);
       if (folded < SMALL_BACKLOG) break;
     }
     return await switchWhenFree(conn, async (trx) => {
       const rest = await foldCommittedSince(trx, snapshot, undefined, chunkSize);
       events += rest;
       await switchTables(trx);
-      progress(events);
+      progress('catch-up', events, 0);
       const { rows: counted } = await sql<{ cells: number }>`select count(*)::int as cells from public.milestone_cell`.execute(trx);
       return { events, cells: counted[0]?.cells ?? 0 };
     });
@@ -117,6 +113,135 @@ async function rebuildOn<DB>(
     await sql`reset statement_timeout`.execute(conn);
   }
 }
+
+/** The rebuild's work table: each event of the log beside each cell it bears on. */
+const CELL_EVENT = 'cell_event';
+
+/**
+ * Reads every event committed when the snapshot was taken, a chunk per transaction in position
+ * order: puts what the definitions define in the registries, and writes down which cells each
+ * event bears on, as the registries stand at that point of the log (what an append saw).
+ */
+async function readLog<DB>(conn: Kysely<DB>, snapshot: string, chunkSize: number, progress: (events: number) => void): Promise<number> {
+  await sql.raw(`
+    create unlogged table ${SCHEMA}.${CELL_EVENT} (
+      program_id text not null, milestone text not null, consortium_id text not null,
+      event_id uuid not null, recorded_at timestamptz not null, event_position bigint not null)`).execute(conn);
+  let after = '0';
+  let events = 0;
+  for (;;) {
+    const chunk = await conn.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ id: string; position: string; defines: boolean; bears: boolean }>`
+        select e.id, e.position, r.role <> 'fact' as defines, r.role <> 'fact' or e.milestone is not null as bears
+        from event e join event_type_rule r on r.type = e.type
+        where e.position > ${after}::bigint and pg_visible_in_snapshot(e.tx, ${snapshot}::pg_snapshot)
+        order by e.position limit ${chunkSize}`.execute(trx);
+      const defining = rows.filter((r) => r.defines).map((r) => r.id);
+      if (defining.length > 0) await sql`select project_definitions(${defining}::uuid[])`.execute(trx);
+      const bearing = rows.filter((r) => r.bears).map((r) => r.id);
+      if (bearing.length > 0) {
+        await sql`
+          insert into ${sql.table(`${SCHEMA}.${CELL_EVENT}`)}
+          select * from touched_cells(${bearing}::uuid[])`.execute(trx);
+      }
+      return rows;
+    });
+    const last = chunk.at(-1);
+    if (last === undefined) return events;
+    after = last.position;
+    events += chunk.length;
+    progress(events);
+  }
+}
+
+type CellKey = { readonly program: string; readonly milestone: string; readonly consortium: string };
+
+/**
+ * Folds each cell's whole history at once, cells in key order, a chunk of cells per transaction:
+ * apply_to_cell.sql folds the batches that came in world-time order in one pass, and the others
+ * one by one, as appends did. Cells are independent, so `workers` connections fold chunks side by
+ * side, each chunk handed out once.
+ */
+async function foldCells<DB>(
+  db: Kysely<DB>,
+  conn: Kysely<DB>,
+  chunkSize: number,
+  workers: number,
+  progress: (cells: number) => void,
+): Promise<void> {
+  const table = sql.table(`${SCHEMA}.${CELL_EVENT}`);
+  await sql.raw(`create index on ${SCHEMA}.${CELL_EVENT} (program_id, milestone, consortium_id, recorded_at, event_position)`).execute(conn);
+  await sql.raw(`analyze ${SCHEMA}.${CELL_EVENT}`).execute(conn);
+  const cellsPerChunk = Math.max(1, Math.floor(chunkSize / CELL_CHUNK_DIVISOR));
+  let after: CellKey = { program: '', milestone: '', consortium: '' };
+  let cells = 0;
+  let stop = false;
+  // One worker at a time takes the next chunk: the key of its last cell.
+  let claiming: Promise<unknown> = Promise.resolve();
+  const claim = (worker: Kysely<DB>): Promise<{ readonly from: CellKey; readonly to: CellKey } | undefined> => {
+    const claimed = claiming.then(async () => {
+      if (stop) return undefined;
+      const { rows } = await sql<CellKey>`
+        select k.program_id as program, k.milestone, k.consortium_id as consortium
+        from (
+          select distinct c.program_id, c.milestone, c.consortium_id from ${table} c
+          where (c.program_id, c.milestone, c.consortium_id) > (${after.program}, ${after.milestone}, ${after.consortium})
+          order by c.program_id, c.milestone, c.consortium_id
+          limit ${cellsPerChunk}
+        ) k
+        order by k.program_id desc, k.milestone desc, k.consortium_id desc
+        limit 1`.execute(worker);
+      const to = rows[0];
+      if (to === undefined) return undefined;
+      const from = after;
+      after = to;
+      return { from, to };
+    });
+    claiming = claimed.catch(() => undefined);
+    return claimed;
+  };
+  const work = async (worker: Kysely<DB>) => {
+    try {
+      for (let range = await claim(worker); range !== undefined; range = await claim(worker)) {
+        const { from, to } = range;
+        const { rows } = await worker.transaction().execute(async (trx) =>
+          sql<{ applied: string }>`
+            select apply_to_cell(w.program_id, w.milestone, w.consortium_id, w.ids)::text as applied
+            from (
+              select c.program_id, c.milestone, c.consortium_id, array_agg(c.event_id order by c.recorded_at, c.event_position) as ids
+              from ${table} c
+              where (c.program_id, c.milestone, c.consortium_id) > (${from.program}, ${from.milestone}, ${from.consortium})
+                and (c.program_id, c.milestone, c.consortium_id) <= (${to.program}, ${to.milestone}, ${to.consortium})
+              group by c.program_id, c.milestone, c.consortium_id
+            ) w`.execute(trx),
+        );
+        cells += rows.length;
+        progress(cells);
+      }
+    } catch (error) {
+      stop = true;
+      throw error;
+    }
+  };
+  const others = Array.from({ length: Math.max(0, workers - 1) }, () =>
+    db.connection().execute(async (other) => {
+      await sql.raw(`set search_path = ${SCHEMA}, public`).execute(other);
+      await sql`set statement_timeout = 0`.execute(other);
+      try {
+        await work(other);
+      } finally {
+        await sql`reset search_path`.execute(other);
+        await sql`reset statement_timeout`.execute(other);
+      }
+    }),
+  );
+  const outcomes = await Promise.allSettled([work(conn), ...others]);
+  const failed = outcomes.find((o) => o.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}
+
+/** A fold chunk holds this many times fewer cells than a read chunk holds events: a cell holds a dozen events or so. */
+const CELL_CHUNK_DIVISOR = 10;
 
 const SWITCH_LOCK_TIMEOUT = '200ms';
 const SWITCH_ATTEMPTS = 100;
