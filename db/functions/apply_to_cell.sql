@@ -4,8 +4,9 @@
 -- later batch folds the timeline once, from the earliest world key it touches on: its own events'
 -- keys, and the keys of the events it retracts.
 -- An append brings one batch. A rebuild brings a cell's whole history, mostly batches each later in
--- world time than all the cell holds: such a run of batches supersedes nothing, and is folded in
--- one call, each step known from its own event's recording (fold_cell.sql), as batch by batch.
+-- world time than all the cell holds: such a batch supersedes nothing, and is folded in one call
+-- with the batches before it, each step believed from its own event's recording (fold_cell.sql),
+-- as batch by batch.
 create or replace function apply_to_cell(p_program text, p_milestone text, p_consortium text, p_ids uuid[])
 returns void language plpgsql set plan_cache_mode = force_generic_plan set jit = off set enable_seqscan = off as $$
 declare
@@ -16,11 +17,13 @@ declare
   -- The world key of the cell's latest step, once read; null when a fold may have moved it.
   v_last_start timestamptz;
   v_last_position bigint;
-  -- The run of in-order batches not folded yet.
+  -- The run of batches not folded yet: a batch, and the in-order batches after it.
   v_run_start timestamptz;
   v_run_position bigint;
   v_run_known timestamptz;
   v_run_ids uuid[];
+  v_run_last_start timestamptz;
+  v_run_last_position bigint;
   b record;
 begin
   v_exists := exists (select 1 from milestone_cell c
@@ -70,28 +73,30 @@ begin
       continue;
     end if;
 
-    if v_last_start is null then
-      select c.last_start, c.last_position into v_last_start, v_last_position from milestone_cell c
-      where c.program_id = p_program and c.milestone = p_milestone and c.consortium_id = p_consortium;
-    end if;
-    if not b.retracts and (b.first_start, b.first_position) > (v_last_start, v_last_position) then
-      -- Later in world time than all the cell holds: joins the run.
-      if v_run_ids is null then
-        v_run_start := b.first_start;
-        v_run_position := b.first_position;
-        v_run_known := b.recorded_at;
-        v_run_ids := b.ids;
-      else
-        v_run_ids := v_run_ids || b.ids;
+    -- A batch with no retraction that comes later in world time than all the cell holds, the
+    -- pending run included, joins the run: it supersedes nothing. The cell's own latest key is read
+    -- only then, so that an append (one batch) reads nothing more.
+    if v_run_ids is not null and not b.retracts then
+      if v_last_start is null then
+        select c.last_start, c.last_position into v_last_start, v_last_position from milestone_cell c
+        where c.program_id = p_program and c.milestone = p_milestone and c.consortium_id = p_consortium;
+        if (v_run_last_start, v_run_last_position) > (v_last_start, v_last_position) then
+          v_last_start := v_run_last_start;
+          v_last_position := v_run_last_position;
+        end if;
       end if;
-      v_last_start := b.last_start;
-      v_last_position := b.last_position;
-      continue;
+      if (b.first_start, b.first_position) > (v_last_start, v_last_position) then
+        v_run_ids := v_run_ids || b.ids;
+        v_last_start := b.last_start;
+        v_last_position := b.last_position;
+        continue;
+      end if;
     end if;
 
     if v_run_ids is not null then
       perform fold_cell(p_program, p_milestone, p_consortium, v_run_start, v_run_position, v_run_known, v_run_ids);
       v_run_ids := null;
+      v_last_start := null;
     end if;
     -- What this batch retracts is evidence no more from its recording on (cell_evidence): one
     -- primary-key update each, whatever the size of the cell. Most batches retract nothing, and
@@ -109,9 +114,13 @@ begin
           and ce.v_start = v_retracted.occurred_start and ce.v_position = v_retracted.position;
       end loop;
     end if;
-    perform fold_cell(p_program, p_milestone, p_consortium, b.first_start, b.first_position, b.recorded_at,
-                      coalesce(b.ids, '{}'));
-    v_last_start := null;
+    -- The batch starts a run, folded from its first key (fold_cell supersedes what follows, if anything).
+    v_run_start := b.first_start;
+    v_run_position := b.first_position;
+    v_run_known := b.recorded_at;
+    v_run_ids := coalesce(b.ids, '{}');
+    v_run_last_start := b.last_start;
+    v_run_last_position := b.last_position;
   end loop;
   if v_run_ids is not null then
     perform fold_cell(p_program, p_milestone, p_consortium, v_run_start, v_run_position, v_run_known, v_run_ids);
