@@ -24,6 +24,7 @@ declare
   v_run_ids uuid[];
   v_run_last_start timestamptz;
   v_run_last_position bigint;
+  v_id uuid;
   b record;
 begin
   v_exists := exists (select 1 from milestone_cell c
@@ -85,8 +86,12 @@ begin
           v_last_position := v_run_last_position;
         end if;
       end if;
-      if (b.first_start, b.first_position) > (v_last_start, v_last_position) then
-        v_run_ids := v_run_ids || b.ids;
+      -- A run is held in memory until it is folded: at most 1,000 events.
+      if (b.first_start, b.first_position) > (v_last_start, v_last_position) and cardinality(v_run_ids) < 1000 then
+        -- array_append extends the array in place; array || array would copy the run each time.
+        foreach v_id in array b.ids loop
+          v_run_ids := array_append(v_run_ids, v_id);
+        end loop;
         v_last_start := b.last_start;
         v_last_position := b.last_position;
         continue;

@@ -5,12 +5,15 @@ import { PROJECTION_LOCK } from './projection-lock.js';
  * Rebuilding the read model from the log, online and in bounded chunks.
  *
  * The new tables are built in a schema of their own (ml_rebuild) by the very functions that keep
- * the live ones at append: the rebuild's one connection puts ml_rebuild first on its search_path.
+ * the live ones at append: the rebuild's connections put ml_rebuild first on their search_path.
  * Phase one reads, a chunk per transaction, every event committed when it began, in position order
- * (within a cell, the order its writers held the cell's lock: lock_projection.sql). Readers and
- * writers keep using the live tables meanwhile. Phase two takes the projection lock exclusively
- * (writers wait at their first step; readers do not), folds what was recorded since, and puts the
- * new tables in place of the old ones. Memory holds one chunk of ids; locks, one chunk's rows.
+ * (within a cell, the order its writers held the cell's lock: lock_projection.sql): it fills the
+ * registries and writes down each event's cells in a work table. Phase two folds each cell's whole
+ * history, a chunk of cells per transaction, on one or more connections. Readers and writers keep
+ * using the live tables meanwhile. Phase three takes the projection lock exclusively (writers wait
+ * at their first step; readers do not), folds what was recorded since, and puts the new tables in
+ * place of the old ones. Memory holds one chunk: of events' ids, or of cells' histories; locks, one
+ * chunk's rows.
  */
 
 const SCHEMA = 'ml_rebuild';
@@ -120,7 +123,9 @@ const CELL_EVENT = 'cell_event';
 /**
  * Reads every event committed when the snapshot was taken, a chunk per transaction in position
  * order: puts what the definitions define in the registries, and writes down which cells each
- * event bears on, as the registries stand at that point of the log (what an append saw).
+ * event bears on, as the registries stand once the chunk's definitions are in. That may name a
+ * cell before its plan or enrolment was recorded; apply_to_cell.sql creates a cell only from the
+ * batch that finds both recorded, as at append.
  */
 async function readLog<DB>(conn: Kysely<DB>, snapshot: string, chunkSize: number, progress: (events: number) => void): Promise<number> {
   await sql.raw(`
@@ -204,8 +209,11 @@ async function foldCells<DB>(
     try {
       for (let range = await claim(worker); range !== undefined; range = await claim(worker)) {
         const { from, to } = range;
-        const { rows } = await worker.transaction().execute(async (trx) =>
-          sql<{ applied: string }>`
+        const { rows } = await worker.transaction().execute(async (trx) => {
+          // A range of keys of the work table, read down its index: estimated from its first column
+          // alone, a range can look like a large share of the table and be planned as a scan of it.
+          await sql`set local enable_seqscan = off`.execute(trx);
+          return sql<{ applied: string }>`
             select apply_to_cell(w.program_id, w.milestone, w.consortium_id, w.ids)::text as applied
             from (
               select c.program_id, c.milestone, c.consortium_id, array_agg(c.event_id order by c.recorded_at, c.event_position) as ids
@@ -213,8 +221,8 @@ async function foldCells<DB>(
               where (c.program_id, c.milestone, c.consortium_id) > (${from.program}, ${from.milestone}, ${from.consortium})
                 and (c.program_id, c.milestone, c.consortium_id) <= (${to.program}, ${to.milestone}, ${to.consortium})
               group by c.program_id, c.milestone, c.consortium_id
-            ) w`.execute(trx),
-        );
+            ) w`.execute(trx);
+        });
         cells += rows.length;
         progress(cells);
       }
@@ -223,18 +231,25 @@ async function foldCells<DB>(
       throw error;
     }
   };
-  const others = Array.from({ length: Math.max(0, workers - 1) }, () =>
-    db.connection().execute(async (other) => {
-      await sql.raw(`set search_path = ${SCHEMA}, public`).execute(other);
-      await sql`set statement_timeout = 0`.execute(other);
-      try {
-        await work(other);
-      } finally {
-        await sql`reset search_path`.execute(other);
-        await sql`reset statement_timeout`.execute(other);
-      }
-    }),
-  );
+  // Another worker's connection, set up as the rebuild's own. Should it fail to open, the others stop too.
+  const another = async () => {
+    try {
+      await db.connection().execute(async (other) => {
+        await sql.raw(`set search_path = ${SCHEMA}, public`).execute(other);
+        await sql`set statement_timeout = 0`.execute(other);
+        try {
+          await work(other);
+        } finally {
+          await sql`reset search_path`.execute(other);
+          await sql`reset statement_timeout`.execute(other);
+        }
+      });
+    } catch (error) {
+      stop = true;
+      throw error;
+    }
+  };
+  const others = Array.from({ length: Math.max(0, workers - 1) }, another);
   const outcomes = await Promise.allSettled([work(conn), ...others]);
   const failed = outcomes.find((o) => o.status === 'rejected');
   if (failed !== undefined) throw failed.reason;
@@ -286,15 +301,37 @@ async function currentSnapshot<DB>(conn: Kysely<DB>): Promise<string> {
  * cell, an event committed later also took the cell's lock later, so it has a greater position.
  */
 async function foldCommittedSince<DB>(trx: Kysely<DB>, since: string, until: string | undefined, chunkSize: number): Promise<number> {
-  const { rows } = await sql<{ id: string }>`
-    select id from event
+  const { rows } = await sql<{ id: string; tx: string }>`
+    select id, tx::text as tx from event
     where tx >= pg_snapshot_xmin(${since}::pg_snapshot) and not pg_visible_in_snapshot(tx, ${since}::pg_snapshot)
       ${until === undefined ? sql`` : sql`and pg_visible_in_snapshot(tx, ${until}::pg_snapshot)`}
     order by position`.execute(trx);
-  for (let i = 0; i < rows.length; i += chunkSize) {
-    await sql`select project_events(${rows.slice(i, i + chunkSize).map((r) => r.id)}::uuid[])`.execute(trx);
+  for (const slice of slicesBetweenAppends(rows, chunkSize)) {
+    await sql`select project_events(${slice.map((r) => r.id)}::uuid[])`.execute(trx);
   }
   return rows.length;
+}
+
+/**
+ * Cuts events in position order into slices of about `size`, never through an append (one
+ * transaction): an append's events are one batch to the fold, and a batch folded in two parts
+ * would leave a version superseded the moment it was written.
+ */
+export function slicesBetweenAppends<T extends { readonly tx: string }>(rows: readonly T[], size: number): T[][] {
+  const lastOf = new Map(rows.map((row, index) => [row.tx, index]));
+  const slices: T[][] = [];
+  let slice: T[] = [];
+  let reach = -1;
+  rows.forEach((row, index) => {
+    if (slice.length >= size && index > reach) {
+      slices.push(slice);
+      slice = [];
+    }
+    slice.push(row);
+    reach = Math.max(reach, lastOf.get(row.tx) ?? index);
+  });
+  if (slice.length > 0) slices.push(slice);
+  return slices;
 }
 
 /** Puts the rebuilt tables in place of the live ones, under the live ones' index names. */
