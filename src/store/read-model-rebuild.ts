@@ -186,14 +186,22 @@ async function foldCells<DB>(
   const claim = (worker: Kysely<DB>): Promise<{ readonly from: CellKey; readonly to: CellKey } | undefined> => {
     const claimed = claiming.then(async () => {
       if (stop) return undefined;
+      // The next cells in key order, up to cellsPerChunk of them and about chunkSize events between
+      // them (at least one cell): the busy cells, which hold most of the work, go one or a few a chunk,
+      // so that the workers share them.
       const { rows } = await sql<CellKey>`
         select k.program_id as program, k.milestone, k.consortium_id as consortium
         from (
-          select distinct c.program_id, c.milestone, c.consortium_id from ${table} c
-          where (c.program_id, c.milestone, c.consortium_id) > (${after.program}, ${after.milestone}, ${after.consortium})
-          order by c.program_id, c.milestone, c.consortium_id
-          limit ${cellsPerChunk}
+          select k.*, sum(k.events) over (order by k.program_id, k.milestone, k.consortium_id) as running
+          from (
+            select c.program_id, c.milestone, c.consortium_id, count(*) as events from ${table} c
+            where (c.program_id, c.milestone, c.consortium_id) > (${after.program}, ${after.milestone}, ${after.consortium})
+            group by c.program_id, c.milestone, c.consortium_id
+            order by c.program_id, c.milestone, c.consortium_id
+            limit ${cellsPerChunk}
+          ) k
         ) k
+        where k.running - k.events < ${chunkSize}
         order by k.program_id desc, k.milestone desc, k.consortium_id desc
         limit 1`.execute(worker);
       const to = rows[0];
