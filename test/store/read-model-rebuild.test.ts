@@ -63,7 +63,7 @@ describe('rebuildReadModel', () => {
     expect(await settings()).toEqual(before);
   }, 300_000);
 
-  it('writes the very rows the appends wrote: runs in world-time order, an append out of order, late facts, a retraction, an elimination', async () => {
+  it('writes the very rows the appends wrote: runs in world-time order, an append out of order, late facts, retractions, reschedules, a milestone for one consortium, a late enrolment, an elimination', async () => {
     const programId = uniqueId('rows');
     const [consortium, other] = [uniqueId('c'), uniqueId('c')];
     const cell = { programId, milestone: 'm-prog' };
@@ -91,8 +91,19 @@ describe('rebuildReadModel', () => {
     await record(t.app, { type: 'pilot.completed', occurredAt: '2026-05', data: pilot });
     await record(t.app, { type: 'event.retracted', data: { eventId: late?.id ?? '', reason: 'wrong' } });
     await record(t.app, { type: 'evaluation.held', occurredAt: '2026-07-01', data: cell });
-    // A consortium enrolled after the plans, and eliminated.
+    // A milestone for one consortium only, rescheduled (and the reschedule retracted) before the
+    // other consortium is enrolled: that one's cells are created from its enrolment, folding the
+    // reschedules recorded until then; then it is eliminated.
+    await record(t.app, {
+      type: 'milestone.planned',
+      occurredAt: '2025-07',
+      data: { programId, milestone: 'm-only', title: 'Only one', scope: 'consortium', consortiums: [consortium] },
+    });
+    const [moved] = await record(t.app, { type: 'milestone.rescheduled', occurredAt: '2026-04', data: { programId, milestone: 'm-pilot', due: '2031' } });
+    await record(t.app, { type: 'milestone.rescheduled', occurredAt: '2026-04-02', data: { programId, milestone: 'm-pilot', due: '2032' } });
+    await record(t.app, { type: 'event.retracted', data: { eventId: moved?.id ?? '', reason: 'wrong' } });
     await record(t.app, consortiumEnrolled(other, programId));
+    await record(t.app, { type: 'pilot.started', occurredAt: '2026-05-01', data: { programId, milestone: 'm-only', consortiumId: consortium } });
     await record(t.app, { type: 'consortium.eliminated', occurredAt: '2026-06-15', data: { consortiumId: other, programId } });
 
     const rows = async () => {
@@ -106,7 +117,8 @@ describe('rebuildReadModel', () => {
     const { rows: superseded } = await sql<{ n: number }>`
       select count(*)::int as n from cell_step where program_id = ${programId} and known_to <> 'infinity'`.execute(t.database.db);
     expect(superseded[0]?.n).toBeGreaterThan(0);
-    expect(before.cells).toHaveLength(3);
+    // m-prog; m-pilot for both consortiums; m-only for the one it concerns.
+    expect(before.cells).toHaveLength(4);
 
     // Chunks of one cell each, folded on two connections on a server.
     await rebuildReadModel(t.database.db, () => undefined, 10, t.database.concurrentTransactions ? 2 : 1);
