@@ -2,9 +2,12 @@ import { sql, type Kysely } from 'kysely';
 import { cellRoles, statusTransitions } from '../src/domain/status-rules.js';
 
 /**
- * Writes the catalogue's rules (src/domain) as the tables the projection folds with: each type's
- * role, and each status change a type makes. Adding a fact type or changing an effect is a change
- * to the catalogue alone; this rewrites the tables at the next migration run.
+ * Writes the catalogue's rules (src/domain) for the projection's SQL: each type's role
+ * (event_type_rule), and each status change a type makes, as the function the folds read
+ * (status_transitions()) and as the table status_transition, which no function reads any more and
+ * which is kept so that the rule can be read in SQL and so that a fold of the previous release,
+ * still running while an instance migrates, finds it. Adding a fact type or changing an effect is
+ * a change to the catalogue alone; this rewrites them all at the next migration run.
  */
 export async function writeCatalogueRules<DB>(db: Kysely<DB>): Promise<void> {
   const roles = JSON.stringify(cellRoles());
