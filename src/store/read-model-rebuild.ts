@@ -189,7 +189,10 @@ async function foldCells<DB>(
       // The next cells in key order, up to cellsPerChunk of them and about chunkSize events between
       // them (at least one cell): the busy cells, which hold most of the work, go one or a few a chunk,
       // so that the workers share them.
-      const { rows } = await sql<CellKey>`
+      const { rows } = await worker.transaction().execute(async (trx) => {
+        // As for the fold's read below: a range of the work table, down its index.
+        await sql`set local enable_seqscan = off`.execute(trx);
+        return sql<CellKey>`
         select k.program_id as program, k.milestone, k.consortium_id as consortium
         from (
           select k.*, sum(k.events) over (order by k.program_id, k.milestone, k.consortium_id) as running
@@ -203,7 +206,8 @@ async function foldCells<DB>(
         ) k
         where k.running - k.events < ${chunkSize}
         order by k.program_id desc, k.milestone desc, k.consortium_id desc
-        limit 1`.execute(worker);
+        limit 1`.execute(trx);
+      });
       const to = rows[0];
       if (to === undefined) return undefined;
       const from = after;
@@ -263,7 +267,10 @@ async function foldCells<DB>(
   if (failed !== undefined) throw failed.reason;
 }
 
-/** A fold chunk holds this many times fewer cells than a read chunk holds events: a cell holds a dozen events or so. */
+/**
+ * A fold chunk holds about as many events as a read chunk, and at most this many times fewer cells:
+ * so that a chunk of many small cells (a handful of events each) stays a short transaction.
+ */
 const CELL_CHUNK_DIVISOR = 10;
 
 const SWITCH_LOCK_TIMEOUT = '200ms';

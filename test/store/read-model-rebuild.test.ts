@@ -89,6 +89,8 @@ describe('rebuildReadModel', () => {
     // Late news, then a retraction of it, then an in-order fact again.
     const [late] = await record(t.app, { type: 'milestone.missed', occurredAt: '2026-05-15', data: cell });
     await record(t.app, { type: 'pilot.completed', occurredAt: '2026-05', data: pilot });
+    // A late batch, then one in world-time order after it: a run that starts late.
+    await record(t.app, { type: 'milestone.achieved', occurredAt: '2026-07-05', data: pilot });
     await record(t.app, { type: 'event.retracted', data: { eventId: late?.id ?? '', reason: 'wrong' } });
     await record(t.app, { type: 'evaluation.held', occurredAt: '2026-07-01', data: cell });
     // A milestone for one consortium only, rescheduled (and the reschedule retracted) before the
