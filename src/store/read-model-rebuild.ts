@@ -86,10 +86,7 @@ async function rebuildOn<DB>(
     const options = rows[0]?.options;
     if (options) await sql.raw(`alter table ${SCHEMA}.${table} set (${options})`).execute(conn);
   }
-  await sql.raw(`set search_path = ${SCHEMA}, public`).execute(conn);
-  // Bounded by chunks, not by a timeout meant for requests.
-  await sql`set statement_timeout = 0`.execute(conn);
-  try {
+  return inRebuildSession(conn, async () => {
     let snapshot = await currentSnapshot(conn);
     let events = await readLog(conn, snapshot, chunkSize, (n) => progress('read', n, 0));
     await foldCells(db, conn, chunkSize, workers, (cells) => progress('fold', events, cells));
@@ -111,6 +108,16 @@ async function rebuildOn<DB>(
       const { rows: counted } = await sql<{ cells: number }>`select count(*)::int as cells from public.milestone_cell`.execute(trx);
       return { events, cells: counted[0]?.cells ?? 0 };
     });
+  });
+}
+
+/** Runs `step` on `conn` with the rebuild's session settings, and puts the connection's own back after. */
+async function inRebuildSession<DB, T>(conn: Kysely<DB>, step: () => Promise<T>): Promise<T> {
+  await sql.raw(`set search_path = ${SCHEMA}, public`).execute(conn);
+  // Bounded by chunks, not by a timeout meant for requests.
+  await sql`set statement_timeout = 0`.execute(conn);
+  try {
+    return await step();
   } finally {
     await sql`reset search_path`.execute(conn);
     await sql`reset statement_timeout`.execute(conn);
@@ -246,16 +253,7 @@ async function foldCells<DB>(
   // Another worker's connection, set up as the rebuild's own. Should it fail to open, the others stop too.
   const another = async () => {
     try {
-      await db.connection().execute(async (other) => {
-        await sql.raw(`set search_path = ${SCHEMA}, public`).execute(other);
-        await sql`set statement_timeout = 0`.execute(other);
-        try {
-          await work(other);
-        } finally {
-          await sql`reset search_path`.execute(other);
-          await sql`reset statement_timeout`.execute(other);
-        }
-      });
+      await db.connection().execute(async (other) => inRebuildSession(other, () => work(other)));
     } catch (error) {
       stop = true;
       throw error;
