@@ -19,6 +19,7 @@ import { boardRoutes } from './http/routes/board.js';
 import { subscriptionRoutes } from './http/routes/subscriptions.js';
 import { parseAllowedCidrs } from './domain/webhook-address-policy.js';
 import { createKeyAuthenticator } from './services/api-keys.js';
+import { createEventRecorder } from './services/record-events.js';
 import { createKeyRequestCounter } from './services/rate-limits.js';
 import { resolveWithDns, type ResolveHost, type TargetRules } from './services/webhook-target-check.js';
 import { OPENAPI_OPTIONS } from './http/openapi-options.js';
@@ -47,6 +48,11 @@ export interface AppLimits {
   /** Bytes accepted in any other body. */
   readonly bodyLimit: number;
   readonly maxPageSize: number;
+  /**
+   * Append calls an instance runs at once (APPEND_CONCURRENCY); appends that come meanwhile wait and
+   * are stored together, one call each time one ends (src/store/append-combiner.ts).
+   */
+  readonly appendConcurrency: number;
   /** Requests a minute per API key (SPEC §7 RATE_LIMIT_PER_MINUTE). */
   readonly rateLimitPerMinute: number;
   /**
@@ -75,10 +81,14 @@ export interface AppLimits {
   readonly socketIdleTimeoutMs: number;
 }
 
+/** A combined append call holds at most this many events: a failure there runs each append again alone. */
+const COMBINED_APPEND_MAX_EVENTS = 100;
+
 export const DEFAULT_LIMITS: AppLimits = {
   appendBodyLimit: 5 * 1024 * 1024,
   bodyLimit: 64 * 1024,
   maxPageSize: 1000,
+  appendConcurrency: 2,
   rateLimitPerMinute: 1200,
   apiKeyCacheMs: 2000,
   feedPollMs: 500,
@@ -190,6 +200,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(eventTypeRoutes);
   await app.register(eventRoutes, {
     db: deps.db,
+    recorder: createEventRecorder(deps.db, { concurrency: limits.appendConcurrency, maxEvents: COMBINED_APPEND_MAX_EVENTS }),
     appendBodyLimit: limits.appendBodyLimit,
     maxPageSize: limits.maxPageSize,
     onRecorded: metrics.onRecorded,

@@ -34,6 +34,8 @@ const Environment = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(15_000),
   // Connections `npm run projections:rebuild` folds cells on, side by side (PostgreSQL server only).
   REBUILD_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
+  // Append calls at once per instance; appends beyond wait and go together (src/store/append-combiner.ts).
+  APPEND_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   BODY_LIMIT_BYTES: positiveInt(5 * 1024 * 1024),
   MAX_PAGE_SIZE: positiveInt(1000),
@@ -102,6 +104,8 @@ export interface Config {
   readonly statementTimeoutMs: number;
   /** REBUILD_WORKERS on a PostgreSQL server, at most the pool's size; PGlite serves one connection, so 1 there. */
   readonly rebuildWorkers: number;
+  /** APPEND_CONCURRENCY on a PostgreSQL server, at most the pool's size; PGlite serves one connection, so 1 there. */
+  readonly appendConcurrency: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly appendBodyLimit: number;
   readonly maxPageSize: number;
@@ -155,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     // Each worker holds a connection of the pool.
     rebuildWorkers: database.kind === 'postgres' ? Math.min(e.REBUILD_WORKERS, e.DATABASE_POOL_SIZE) : 1,
+    appendConcurrency: database.kind === 'postgres' ? Math.min(e.APPEND_CONCURRENCY, e.DATABASE_POOL_SIZE) : 1,
     logLevel: e.LOG_LEVEL,
     appendBodyLimit: e.BODY_LIMIT_BYTES,
     maxPageSize: e.MAX_PAGE_SIZE,

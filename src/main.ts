@@ -29,6 +29,7 @@ async function main(): Promise<void> {
       ...DEFAULT_LIMITS,
       appendBodyLimit: config.appendBodyLimit,
       maxPageSize: config.maxPageSize,
+      appendConcurrency: config.appendConcurrency,
       rateLimitPerMinute: config.rateLimitPerMinute,
       apiKeyCacheMs: config.apiKeyCacheMs,
       maxFeedsPerKey: config.maxFeedsPerKey,

@@ -48,6 +48,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ REBUILD_WORKERS: '4' }).rebuildWorkers).toBe(1);
   });
 
+  it('runs APPEND_CONCURRENCY append calls at once on a server (2 by default, at most the pool), one on PGlite', () => {
+    const server = { DATABASE_URL: 'postgres://u@h:5432/db' };
+    expect(loadConfig(server).appendConcurrency).toBe(2);
+    expect(loadConfig({ ...server, APPEND_CONCURRENCY: '6' }).appendConcurrency).toBe(6);
+    expect(loadConfig({ ...server, APPEND_CONCURRENCY: '8', DATABASE_POOL_SIZE: '3' }).appendConcurrency).toBe(3);
+    expect(loadConfig({ APPEND_CONCURRENCY: '4' }).appendConcurrency).toBe(1);
+  });
+
   it('treats an empty DATABASE_URL as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', DATA_DIR: '/tmp/ledger' }).database).toEqual({ kind: 'pglite', dataDir: '/tmp/ledger' });
   });
@@ -60,6 +68,8 @@ describe('loadConfig', () => {
     ['DATABASE_POOL_SIZE', '0'],
     ['REBUILD_WORKERS', '0'],
     ['REBUILD_WORKERS', '17'],
+    ['APPEND_CONCURRENCY', '0'],
+    ['APPEND_CONCURRENCY', '65'],
     ['BODY_LIMIT_BYTES', '-1'],
     ['ADMIN_API_KEY', 'too-short'],
     ['ADMIN_API_KEY', 'sixteen or more but with spaces'],

@@ -5,7 +5,8 @@ import { subjectOf } from '../domain/event-references.js';
 import type { ProposedEvent } from '../domain/proposed-event.js';
 import type { RecordedEvent } from '../domain/recorded-event.js';
 import type { Db } from '../store/database.js';
-import { appendEvents, type AppendItem } from '../store/event-store.js';
+import { createAppendCombiner, type AppendCombinerOptions } from '../store/append-combiner.js';
+import { appendEvents, type AppendItem, type AppendRequest } from '../store/event-store.js';
 import { findReferenceCandidates } from '../store/references.js';
 import { UnknownReferenceError } from '../domain/errors.js';
 import { closestIds } from '../domain/near-miss.js';
@@ -23,15 +24,41 @@ export interface RecordOutcome {
   readonly replayed: boolean;
 }
 
+/** Appends a request's items: alone, or combined with concurrent requests (store/append-combiner.ts). */
+type Append = (items: readonly AppendItem[], request: AppendRequest) => Promise<RecordedEvent[]>;
+
+/** Records batches of proposed events through one instance's append combiner. */
+export interface EventRecorder {
+  record(command: RecordEventsCommand, observe?: (outcome: RecordOutcome) => void): Promise<RecordedEvent[]>;
+}
+
 /**
- * Records a batch of proposed events, all or nothing: assigns ids, derives streams and subjects,
- * stamps metadata, and appends. The store checks versions and references in the same statement.
- * `observe` hears what was stored (metrics).
+ * The recorder the API uses: concurrent appends beyond `options.concurrency` wait and are stored
+ * together, each still all or nothing and answered on its own (store/append-combiner.ts).
+ */
+export function createEventRecorder(db: Db, options: AppendCombinerOptions): EventRecorder {
+  const combiner = createAppendCombiner(db, options);
+  return { record: (command, observe) => record(db, command, observe, (items, request) => combiner.append(items, request)) };
+}
+
+/**
+ * Records a batch of proposed events, all or nothing, in one call of its own (in a caller's
+ * transaction, say): assigns ids, derives streams and subjects, stamps metadata, and appends. The
+ * store checks versions and references in the same statement. `observe` hears what was stored (metrics).
  */
 export async function recordEvents(
   db: Db,
   command: RecordEventsCommand,
   observe?: (outcome: RecordOutcome) => void,
+): Promise<RecordedEvent[]> {
+  return record(db, command, observe, (items, request) => appendEvents(db, items, request));
+}
+
+async function record(
+  db: Db,
+  command: RecordEventsCommand,
+  observe: ((outcome: RecordOutcome) => void) | undefined,
+  append: Append,
 ): Promise<RecordedEvent[]> {
   const items = command.events.map((event): AppendItem => {
     const { type, data, occurredAt, sources = [], expectedVersion, correlationId, causationId } = event;
@@ -53,7 +80,7 @@ export async function recordEvents(
       subject: subjectOf(event),
     };
   });
-  const recorded = await appendEvents(db, items, {
+  const recorded = await append(items, {
     // Idempotency keys are scoped to the API key that sent them.
     actor: command.principal.keyId,
     idempotencyKey: command.idempotencyKey,

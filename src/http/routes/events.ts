@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { EVENT_TYPE_NAMES } from '../../domain/event-catalogue.js';
 import { ConsortiumId, ProgramId, StreamName } from '../../domain/identifiers.js';
 import { ProposedEvent, ProposedEventBatch } from '../../domain/proposed-event.js';
-import { recordEvents, type RecordOutcome } from '../../services/record-events.js';
+import type { EventRecorder, RecordOutcome } from '../../services/record-events.js';
 import { getEvent, pageFeed } from '../../services/read-events.js';
 import type { Db } from '../../services/database-handle.js';
 import { ProblemDetails } from '../problem.js';
@@ -14,6 +14,7 @@ import { decimalInteger } from '../schemas/decimal-integer.js';
 
 export interface EventRoutesOptions {
   readonly db: Db;
+  readonly recorder: EventRecorder;
   /** Body limit for appends: a batch of 1000 events is far larger than any other request. */
   readonly appendBodyLimit: number;
   readonly maxPageSize: number;
@@ -31,7 +32,7 @@ const TypeList = z
   .pipe(z.array(z.enum(EVENT_TYPE_NAMES, { error: (i) => `unknown event type ${JSON.stringify(i.input)}` })))
   .meta({ description: 'Comma-separated event types', examples: ['mou.signed,pilot.started'] });
 
-export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, { db, appendBodyLimit, maxPageSize, onRecorded }) => {
+export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, { db, recorder, appendBodyLimit, maxPageSize, onRecorded }) => {
   app.post(
     '/v1/events',
     {
@@ -63,8 +64,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
     async (request, reply) => {
       const body = request.body;
       const events = 'events' in body ? body.events : [body];
-      const recorded = await recordEvents(
-        db,
+      const recorded = await recorder.record(
         { events, principal: principalOf(request), requestId: request.id, idempotencyKey: request.headers['idempotency-key'] },
         onRecorded,
       );

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { programWithConsortium, seminarHeld } from '../support/events.js';
+import { eventsOf, get, post, problemOf, record, streamPageOf } from '../support/http.js';
+import { useTestApp } from '../support/test-app.js';
+
+// One append call at a time: every append that comes while it runs waits and joins the next call.
+const t = useTestApp({ limits: { appendConcurrency: 1 } });
+
+const N = 12;
+
+describe('concurrent appends combined into one call (src/store/append-combiner.ts)', () => {
+  it('stores them together, and answers each with its own events, in order, once each', async () => {
+    const { programId, consortiumId, events } = programWithConsortium();
+    await record(t.app, ...events);
+    const stream = `program:${programId}`;
+    const before = streamPageOf(await get(t.app, `/v1/streams/${stream}/events`)).version;
+
+    const responses = await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        post(t.app, i % 3 === 0
+          ? { events: [seminarHeld(programId, `talk ${i}a`), seminarHeld(programId, `talk ${i}b`)] }
+          : { type: 'milestone.started', occurredAt: '2026-03-01', data: { programId, milestone: 'defense-pilot', consortiumId }, sources: [{ url: `https://news.example/${i}` }] }),
+      ),
+    );
+
+    expect(responses.map((r) => r.status)).toEqual(Array<number>(N).fill(201));
+    const answered = responses.map(eventsOf);
+    answered.forEach((own, i) => {
+      if (i % 3 === 0) expect(own.map((e) => e.data)).toEqual([{ programId, title: `talk ${i}a` }, { programId, title: `talk ${i}b` }]);
+      else expect(own.map((e) => e.sources)).toEqual([[{ url: `https://news.example/${i}` }]]);
+    });
+    // Combined: appends of different requests share a call, and so its recorded moment. On PGlite
+    // (one connection) each request's earlier statements (its key, its rate limit) queue behind the
+    // running append, so requests seldom meet in the combiner there.
+    const moments = new Set(answered.map((own) => own[0]?.recordedAt));
+    if (t.database.concurrentTransactions) expect(moments.size).toBeLessThan(N);
+    // Each event stored once, with the stream's versions one after another.
+    const page = streamPageOf(await get(t.app, `/v1/streams/${stream}/events?limit=1000`));
+    const stored = page.events.filter((e) => e.streamVersion > before);
+    expect(stored.map((e) => e.id).sort()).toEqual(answered.flat().filter((e) => e.stream === stream).map((e) => e.id).sort());
+    expect(stored.map((e) => e.streamVersion)).toEqual(Array.from({ length: stored.length }, (_, i) => before + i + 1));
+  });
+
+  it('answers a refused append with its own problem, and stores every other append of its call', async () => {
+    const { programId, events } = programWithConsortium();
+    await record(t.app, ...events);
+    const stream = `program:${programId}`;
+    const before = streamPageOf(await get(t.app, `/v1/streams/${stream}/events`)).version;
+
+    const responses = await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        i === 4
+          // The second event of this batch names a milestone the program does not have.
+          ? post(t.app, { events: [seminarHeld(programId, 'refused a'), { type: 'milestone.started', occurredAt: '2026-03-01', data: { programId, milestone: 'no-such-milestone' } }] })
+          : i === 7
+            ? post(t.app, { ...seminarHeld(programId, 'refused b'), expectedVersion: 1 })
+            : post(t.app, seminarHeld(programId, `kept ${i}`)),
+      ),
+    );
+
+    expect(responses.map((r) => r.status)).toEqual(responses.map((_, i) => (i === 4 ? 422 : i === 7 ? 409 : 201)));
+    const [refusedReference, refusedVersion] = [responses[4], responses[7]].map((r) => (r === undefined ? undefined : problemOf(r)));
+    // Each refusal names its own request's event (ordinal 1 of its batch), not its place in the combined call.
+    expect(refusedReference).toMatchObject({ type: '/problems/unknown-reference', pointer: '/events/1/data/milestone' });
+    expect(refusedVersion).toMatchObject({ type: '/problems/version-conflict', expectedVersion: 1, pointer: '/events/0' });
+    const page = streamPageOf(await get(t.app, `/v1/streams/${stream}/events?limit=1000`));
+    const stored = page.events.filter((e) => e.streamVersion > before).map((e) => e.data);
+    const kept = Array.from({ length: N }, (_, i) => i).filter((i) => i !== 4 && i !== 7).map((i) => ({ programId, title: `kept ${i}` }));
+    expect(stored).toHaveLength(kept.length);
+    expect(stored).toEqual(expect.arrayContaining(kept));
+  });
+});
