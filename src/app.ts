@@ -49,10 +49,12 @@ export interface AppLimits {
   readonly bodyLimit: number;
   readonly maxPageSize: number;
   /**
-   * Append calls an instance runs at once (APPEND_CONCURRENCY); appends that come meanwhile wait and
-   * are stored together, one call each time one ends (src/store/append-combiner.ts).
+   * Append calls an instance runs at once before appends of facts wait to be stored together, one
+   * call each time one ends (APPEND_CONCURRENCY; src/store/append-combiner.ts).
    */
   readonly appendConcurrency: number;
+  /** Append calls at once when waiting appends have waited 25 ms (a call stalls): the pool's size. */
+  readonly appendMaxCalls: number;
   /** Requests a minute per API key (SPEC §7 RATE_LIMIT_PER_MINUTE). */
   readonly rateLimitPerMinute: number;
   /**
@@ -89,6 +91,7 @@ export const DEFAULT_LIMITS: AppLimits = {
   bodyLimit: 64 * 1024,
   maxPageSize: 1000,
   appendConcurrency: 2,
+  appendMaxCalls: 10,
   rateLimitPerMinute: 1200,
   apiKeyCacheMs: 2000,
   feedPollMs: 500,
@@ -200,7 +203,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(eventTypeRoutes);
   await app.register(eventRoutes, {
     db: deps.db,
-    recorder: createEventRecorder(deps.db, { concurrency: limits.appendConcurrency, maxEvents: COMBINED_APPEND_MAX_EVENTS }),
+    recorder: createEventRecorder(deps.db, {
+      concurrency: limits.appendConcurrency,
+      maxCalls: Math.max(limits.appendConcurrency, limits.appendMaxCalls),
+      overflowAfterMs: 25,
+      // As long as a request waits for a connection of the pool before it is answered 503.
+      maxWaitMs: 5_000,
+      maxWaiting: 1_000,
+      maxEvents: COMBINED_APPEND_MAX_EVENTS,
+    }),
     appendBodyLimit: limits.appendBodyLimit,
     maxPageSize: limits.maxPageSize,
     onRecorded: metrics.onRecorded,

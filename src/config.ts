@@ -106,6 +106,8 @@ export interface Config {
   readonly rebuildWorkers: number;
   /** APPEND_CONCURRENCY on a PostgreSQL server, at most the pool's size; PGlite serves one connection, so 1 there. */
   readonly appendConcurrency: number;
+  /** DATABASE_POOL_SIZE on a PostgreSQL server, 1 on PGlite: append calls at once when some stall. */
+  readonly appendMaxCalls: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly appendBodyLimit: number;
   readonly maxPageSize: number;
@@ -160,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     // Each worker holds a connection of the pool.
     rebuildWorkers: database.kind === 'postgres' ? Math.min(e.REBUILD_WORKERS, e.DATABASE_POOL_SIZE) : 1,
     appendConcurrency: database.kind === 'postgres' ? Math.min(e.APPEND_CONCURRENCY, e.DATABASE_POOL_SIZE) : 1,
+    appendMaxCalls: database.kind === 'postgres' ? e.DATABASE_POOL_SIZE : 1,
     logLevel: e.LOG_LEVEL,
     appendBodyLimit: e.BODY_LIMIT_BYTES,
     maxPageSize: e.MAX_PAGE_SIZE,

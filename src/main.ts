@@ -30,6 +30,7 @@ async function main(): Promise<void> {
       appendBodyLimit: config.appendBodyLimit,
       maxPageSize: config.maxPageSize,
       appendConcurrency: config.appendConcurrency,
+      appendMaxCalls: config.appendMaxCalls,
       rateLimitPerMinute: config.rateLimitPerMinute,
       apiKeyCacheMs: config.apiKeyCacheMs,
       maxFeedsPerKey: config.maxFeedsPerKey,

@@ -5,8 +5,8 @@ import { subjectOf } from '../domain/event-references.js';
 import type { ProposedEvent } from '../domain/proposed-event.js';
 import type { RecordedEvent } from '../domain/recorded-event.js';
 import type { Db } from '../store/database.js';
-import { createAppendCombiner, type AppendCombinerOptions } from '../store/append-combiner.js';
-import { appendEvents, type AppendItem, type AppendRequest } from '../store/event-store.js';
+import { createAppendCombiner, type Append, type AppendCombinerOptions } from '../store/append-combiner.js';
+import { appendEvents, type AppendItem } from '../store/event-store.js';
 import { findReferenceCandidates } from '../store/references.js';
 import { UnknownReferenceError } from '../domain/errors.js';
 import { closestIds } from '../domain/near-miss.js';
@@ -24,8 +24,6 @@ export interface RecordOutcome {
   readonly replayed: boolean;
 }
 
-/** Appends a request's items: alone, or combined with concurrent requests (store/append-combiner.ts). */
-type Append = (items: readonly AppendItem[], request: AppendRequest) => Promise<RecordedEvent[]>;
 
 /** Records batches of proposed events through one instance's append combiner. */
 export interface EventRecorder {
@@ -33,11 +31,11 @@ export interface EventRecorder {
 }
 
 /**
- * The recorder the API uses: concurrent appends beyond `options.concurrency` wait and are stored
- * together, each still all or nothing and answered on its own (store/append-combiner.ts).
+ * The recorder the API uses: under load, concurrent appends of facts wait and are stored together,
+ * each still all or nothing and answered on its own (store/append-combiner.ts).
  */
 export function createEventRecorder(db: Db, options: AppendCombinerOptions): EventRecorder {
-  const combiner = createAppendCombiner(db, options);
+  const combiner = createAppendCombiner((items, request) => appendEvents(db, items, request), options);
   return { record: (command, observe) => record(db, command, observe, (items, request) => combiner.append(items, request)) };
 }
 

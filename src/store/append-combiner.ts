@@ -1,35 +1,52 @@
-import type { Kysely } from 'kysely';
 import {
   AlreadyDefinedError,
+  CommitOutcomeUnknownError,
+  DatabaseUnavailableError,
   RetractionRefusedError,
   UnknownReferenceError,
   VersionConflictError,
 } from '../domain/errors.js';
 import type { RecordedEvent } from '../domain/recorded-event.js';
-import type { Database } from './database.js';
-import { appendEvents, type AppendItem, type AppendRequest } from './event-store.js';
+import type { AppendItem, AppendRequest } from './event-store.js';
 
 /*
- * Smart batching of appends (research/bitemporal-and-scale.md: Axon's micro-batching): at most
- * `concurrency` append calls run at once; appends that come while they run wait, and go together
- * as one call, one transaction, when one of them ends. Most of an append's cost in the database is
- * per call (planning its statements, the locks, the statement triggers, the commit), so under load
- * a combined call stores each event at about half the cost (the README's figures). Without load
- * nothing waits: an append finds a free slot and goes alone, at once.
+ * Smart batching of appends (research/bitemporal-and-scale.md: Axon's micro-batching). Most of an
+ * append's cost in PostgreSQL is per call: planning its statements, the locks, the statement
+ * triggers, the commit. So an instance runs `concurrency` append calls at once, and the appends that
+ * come while they run wait and go together, as one call and one transaction, when one ends. Without
+ * load nothing waits.
  *
- * Combined appends are concurrent requests, so any order of them is one a client could have seen;
- * they are appended in arrival order and share one recorded moment, as one batch does. A combined
- * call that the store refuses for one append's mistake (a version, a reference, a retraction)
- * stores nothing; each of its appends is then run alone, in the same order, so that each gets its
- * own answer, exactly as if it had never been combined. Any other failure (the database gone, a
- * timeout) is every combined append's failure.
+ * Only appends of facts are combined, and never two that name the same milestone of a program: a
+ * cell's status changes once per call (apply_to_cell.sql), and each append must still notify its own
+ * changes (milestone.status_changed, SPEC §6). Definitions and retractions (which touch cells the
+ * request does not name), appends with an Idempotency-Key (checked per call) and large appends go
+ * alone, at once. Combined appends are concurrent requests, so their arrival order is an order a
+ * client could have seen; they share one recorded moment, as the events of one batch do.
  *
- * An append with an idempotency key always goes alone: its key and body are checked per call.
+ * A combined call stores all or nothing. Refused for one append's content (a version, a reference),
+ * it is run again without that append, which runs alone and gets its own answer: the appends before
+ * it together, then it, then those after it together. Any other failure that certainly stored
+ * nothing runs each append alone; a lost connection (the outcome unknown) or a database that cannot
+ * be reached is every combined append's answer.
+ *
+ * A call that stalls (a cell locked by another instance's long fold) must not hold every append of
+ * the instance: once the oldest waiting append has waited `overflowAfterMs`, another call starts,
+ * up to `maxCalls`. An append that waits `maxWaitMs` without a call is answered 503, nothing stored,
+ * as one waiting that long for a connection would be.
  */
 
+export type Append = (items: readonly AppendItem[], request: AppendRequest) => Promise<RecordedEvent[]>;
+
 export interface AppendCombinerOptions {
-  /** How many append calls run at once. */
+  /** Calls run at once before appends wait to be combined. */
   readonly concurrency: number;
+  /** Calls run at once when the oldest waiting append has waited overflowAfterMs (the pool's size). */
+  readonly maxCalls: number;
+  readonly overflowAfterMs: number;
+  /** An append that waits longer is refused (503): nothing stored. */
+  readonly maxWaitMs: number;
+  /** Appends beyond this many waiting are refused at once (503). */
+  readonly maxWaiting: number;
   /** At most this many events in a combined call; a larger append goes alone. */
   readonly maxEvents: number;
 }
@@ -41,47 +58,94 @@ export interface AppendCombiner {
 interface Waiting {
   readonly items: readonly AppendItem[];
   readonly request: AppendRequest;
+  /** The milestones (program/milestone) its facts name: the cells it may change. */
+  readonly milestones: readonly string[];
+  readonly since: number;
+  readonly expiry: NodeJS.Timeout;
   resolve(events: RecordedEvent[]): void;
   reject(error: unknown): void;
 }
 
-/** The store's refusals of one append's content: in a combined call, they may be another append's. */
-const isRefusal = (error: unknown) =>
+/** The store's refusals of one append's content, with the index of the event refused. */
+const refusedIndex = (error: unknown): number | undefined =>
   error instanceof VersionConflictError ||
   error instanceof UnknownReferenceError ||
   error instanceof AlreadyDefinedError ||
-  error instanceof RetractionRefusedError;
+  error instanceof RetractionRefusedError
+    ? error.eventIndex
+    : undefined;
 
-export function createAppendCombiner(db: Kysely<Database>, options: AppendCombinerOptions): AppendCombiner {
+/** Failures that are every combined append's: nothing to learn from running them again alone. */
+const isEveryones = (error: unknown) => error instanceof CommitOutcomeUnknownError || error instanceof DatabaseUnavailableError;
+
+const combinable = (items: readonly AppendItem[], request: AppendRequest, maxEvents: number) =>
+  request.idempotencyKey === undefined &&
+  items.length <= maxEvents &&
+  items.every((item) => item.subject.defines.length === 0 && item.subject.retracts === undefined);
+
+const milestonesOf = (items: readonly AppendItem[]) =>
+  items.flatMap(({ subject }) => (subject.programId === undefined || subject.milestone === undefined ? [] : [`${subject.programId}/${subject.milestone}`]));
+
+const unavailable = (reason: string) => new DatabaseUnavailableError(false, { cause: new Error(reason) });
+
+export function createAppendCombiner(append: Append, options: AppendCombinerOptions): AppendCombiner {
   const queue: Waiting[] = [];
   let running = 0;
+  let overflow: NodeJS.Timeout | undefined;
 
-  /** The next call: the first waiting append, and those after it while the events fit. */
+  /** The next call: waiting appends in arrival order while their events fit and their milestones differ. */
   function takeGroup(): Waiting[] {
     const group: Waiting[] = [];
+    const named = new Set<string>();
     let events = 0;
     for (const next of queue) {
-      if (group.length > 0 && events + next.items.length > options.maxEvents) break;
+      if (group.length > 0 && (events + next.items.length > options.maxEvents || next.milestones.some((m) => named.has(m)))) break;
       group.push(next);
       events += next.items.length;
+      for (const m of next.milestones) named.add(m);
     }
     queue.splice(0, group.length);
+    for (const waiting of group) clearTimeout(waiting.expiry);
     return group;
   }
 
-  function pump(): void {
-    while (running < options.concurrency && queue.length > 0) {
-      const group = takeGroup();
-      running++;
-      void run(group).finally(() => {
+  function start(): void {
+    const group = takeGroup();
+    running++;
+    void run(group)
+      // run answers every append itself; this is for a fault of its own, which must not hang them.
+      .catch((error: unknown) => {
+        for (const waiting of group) waiting.reject(error);
+      })
+      .finally(() => {
         running--;
         pump();
       });
+  }
+
+  function pump(): void {
+    while (running < options.concurrency && queue.length > 0) start();
+    if (queue.length === 0 || overflow !== undefined || running >= options.maxCalls) return;
+    const [oldest] = queue;
+    const waited = oldest === undefined ? 0 : performance.now() - oldest.since;
+    overflow = setTimeout(() => {
+      overflow = undefined;
+      if (queue.length > 0 && running < options.maxCalls) start();
+      pump();
+    }, Math.max(0, options.overflowAfterMs - waited));
+  }
+
+  function settle(group: readonly Waiting[], recorded: readonly RecordedEvent[]): void {
+    const byId = new Map(recorded.map((event) => [event.id, event]));
+    for (const waiting of group) {
+      const own = waiting.items.flatMap((item) => byId.get(item.id) ?? []);
+      if (own.length === waiting.items.length) waiting.resolve(own);
+      else waiting.reject(new Error(`the store answered ${own.length} of this append's ${waiting.items.length} events`));
     }
   }
 
   async function alone(waiting: Waiting): Promise<void> {
-    await appendEvents(db, waiting.items, waiting.request).then(waiting.resolve, waiting.reject);
+    await append(waiting.items, waiting.request).then(waiting.resolve, waiting.reject);
   }
 
   async function run(group: readonly Waiting[]): Promise<void> {
@@ -90,33 +154,59 @@ export function createAppendCombiner(db: Kysely<Database>, options: AppendCombin
     if (group.length === 1) return alone(first);
     let recorded: RecordedEvent[];
     try {
-      recorded = await appendEvents(
-        db,
-        group.flatMap((w) => w.items),
-        // No idempotency key, so the actor is not read: any of the group's will do.
-        { actor: first.request.actor, idempotencyKey: undefined, requestHash: undefined },
-      );
+      // No idempotency key, so the actor is not read: any of the group's will do.
+      recorded = await append(group.flatMap((w) => w.items), { actor: first.request.actor, idempotencyKey: undefined, requestHash: undefined });
     } catch (error) {
-      if (!isRefusal(error)) {
+      if (isEveryones(error)) {
         for (const waiting of group) waiting.reject(error);
         return;
       }
-      for (const waiting of group) await alone(waiting);
+      const culprit = culpritOf(group, refusedIndex(error));
+      if (culprit === undefined) {
+        for (const waiting of group) await alone(waiting);
+        return;
+      }
+      await run(group.slice(0, culprit));
+      await run(group.slice(culprit, culprit + 1));
+      await run(group.slice(culprit + 1));
       return;
     }
-    const byId = new Map(recorded.map((event) => [event.id, event]));
-    for (const waiting of group) {
-      waiting.resolve(waiting.items.flatMap((item) => byId.get(item.id) ?? []));
-    }
+    settle(group, recorded);
   }
 
   return {
     append(items, request) {
-      if (request.idempotencyKey !== undefined || items.length > options.maxEvents) return appendEvents(db, items, request);
+      if (!combinable(items, request, options.maxEvents)) return append(items, request);
+      if (queue.length >= options.maxWaiting) return Promise.reject(unavailable(`${queue.length} appends are waiting already`));
       return new Promise<RecordedEvent[]>((resolve, reject) => {
-        queue.push({ items, request, resolve, reject });
+        const waiting: Waiting = {
+          items,
+          request,
+          milestones: milestonesOf(items),
+          since: performance.now(),
+          expiry: setTimeout(() => {
+            const at = queue.indexOf(waiting);
+            if (at < 0) return;
+            queue.splice(at, 1);
+            reject(unavailable(`no append call was free for ${options.maxWaitMs} ms`));
+          }, options.maxWaitMs),
+          resolve,
+          reject,
+        };
+        queue.push(waiting);
         pump();
       });
     },
   };
+}
+
+/** The position in `group` of the append that holds the combined call's event `index`. */
+function culpritOf(group: readonly Waiting[], index: number | undefined): number | undefined {
+  if (index === undefined) return undefined;
+  let end = 0;
+  for (const [at, waiting] of group.entries()) {
+    end += waiting.items.length;
+    if (index < end) return at;
+  }
+  return undefined;
 }

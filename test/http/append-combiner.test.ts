@@ -69,4 +69,19 @@ describe('concurrent appends combined into one call (src/store/append-combiner.t
     expect(stored).toHaveLength(kept.length);
     expect(stored).toEqual(expect.arrayContaining(kept));
   });
+
+  it('never stores two appends that name the same milestone in one call, so each notifies its own change of status', async () => {
+    const { programId, consortiumId, events } = programWithConsortium();
+    await record(t.app, ...events);
+    const sameCell = (i: number) => ({ type: i % 2 === 0 ? 'milestone.started' : 'evaluation.held', occurredAt: `2026-03-${String(i + 1).padStart(2, '0')}`, data: { programId, milestone: 'defense-pilot', consortiumId } });
+
+    const responses = await Promise.all([
+      ...Array.from({ length: N }, (_, i) => post(t.app, sameCell(i))),
+      ...Array.from({ length: N }, (_, i) => post(t.app, seminarHeld(programId, `talk ${i}`))),
+    ]);
+
+    expect(responses.map((r) => r.status)).toEqual(Array<number>(2 * N).fill(201));
+    const moments = responses.slice(0, N).map((r) => eventsOf(r)[0]?.recordedAt);
+    expect(new Set(moments).size).toBe(N);
+  });
 });
