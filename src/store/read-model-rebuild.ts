@@ -74,23 +74,25 @@ async function rebuildOn<DB>(
   chunkSize: number,
   workers: number,
 ): Promise<{ readonly events: number; readonly cells: number }> {
-  await sql.raw(`drop schema if exists ${SCHEMA} cascade`).execute(conn);
-  await sql.raw(`create schema ${SCHEMA}`).execute(conn);
-  for (const table of READ_MODEL_TABLES) {
-    await sql.raw(`create table ${SCHEMA}.${table} (like public.${table} including all)`).execute(conn);
-    // LIKE copies columns, constraints and indexes, not storage parameters (autovacuum's settings).
-    const { rows } = await sql<{ options: string | null }>`
-      select string_agg(format('%s = %L', o.option_name, o.option_value), ', ') as options
-      from pg_class c cross join lateral pg_options_to_table(c.reloptions) o
-      where c.oid = ${`public.${table}`}::regclass`.execute(conn);
-    const options = rows[0]?.options;
-    if (options) await sql.raw(`alter table ${SCHEMA}.${table} set (${options})`).execute(conn);
-  }
+  await withTablesStill(conn, async (trx) => {
+    await sql.raw(`drop schema if exists ${SCHEMA} cascade`).execute(trx);
+    await sql.raw(`create schema ${SCHEMA}`).execute(trx);
+    for (const table of READ_MODEL_TABLES) {
+      await sql.raw(`create table ${SCHEMA}.${table} (like public.${table} including all)`).execute(trx);
+      // LIKE copies columns, constraints and indexes, not storage parameters (autovacuum's settings).
+      const { rows } = await sql<{ options: string | null }>`
+        select string_agg(format('%s = %L', o.option_name, o.option_value), ', ') as options
+        from pg_class c cross join lateral pg_options_to_table(c.reloptions) o
+        where c.oid = ${`public.${table}`}::regclass`.execute(trx);
+      const options = rows[0]?.options;
+      if (options) await sql.raw(`alter table ${SCHEMA}.${table} set (${options})`).execute(trx);
+    }
+  });
   return inRebuildSession(conn, async () => {
     let snapshot = await currentSnapshot(conn);
     let events = await readLog(conn, snapshot, chunkSize, (n) => progress('read', n, 0));
     await foldCells(db, conn, chunkSize, workers, (cells) => progress('fold', events, cells));
-    await sql.raw(`drop table ${SCHEMA}.${CELL_EVENT}`).execute(conn);
+    await withTablesStill(conn, (trx) => sql.raw(`drop table ${SCHEMA}.${CELL_EVENT}`).execute(trx));
     // Catch up without locks on what was committed meanwhile, round by round, while there is much.
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
       const next = await currentSnapshot(conn);
@@ -108,6 +110,19 @@ async function rebuildOn<DB>(
       const { rows: counted } = await sql<{ cells: number }>`select count(*)::int as cells from public.milestone_cell`.execute(trx);
       return { events, cells: counted[0]?.cells ?? 0 };
     });
+  });
+}
+
+/**
+ * Drops tables (and creates them) holding the projection lock, as the switch does, so never while
+ * another instance's migrator holds it (db/migrator.ts): Kysely's migrator reads the columns of
+ * every table, looking each up by name, and fails on one dropped between its scan and the look-up
+ * ("relation … does not exist", seen when three instances started at once). Appends wait a moment.
+ */
+async function withTablesStill<DB>(conn: Kysely<DB>, step: (trx: Kysely<DB>) => Promise<unknown>): Promise<void> {
+  await conn.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(${PROJECTION_LOCK})`.execute(trx);
+    await step(trx);
   });
 }
 
