@@ -53,7 +53,7 @@ export interface AppLimits {
    * call each time one ends (APPEND_CONCURRENCY; src/store/append-combiner.ts).
    */
   readonly appendConcurrency: number;
-  /** Append calls at once when waiting appends have waited 25 ms (a call stalls): the pool's size. */
+  /** Append calls at once once waiting appends have waited 25 ms (a call stalls): fewer than the pool's connections. */
   readonly appendMaxCalls: number;
   /** Requests a minute per API key (SPEC §7 RATE_LIMIT_PER_MINUTE). */
   readonly rateLimitPerMinute: number;
@@ -91,7 +91,7 @@ export const DEFAULT_LIMITS: AppLimits = {
   bodyLimit: 64 * 1024,
   maxPageSize: 1000,
   appendConcurrency: 2,
-  appendMaxCalls: 10,
+  appendMaxCalls: 8,
   rateLimitPerMinute: 1200,
   apiKeyCacheMs: 2000,
   feedPollMs: 500,

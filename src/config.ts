@@ -106,7 +106,7 @@ export interface Config {
   readonly rebuildWorkers: number;
   /** APPEND_CONCURRENCY on a PostgreSQL server, at most the pool's size; PGlite serves one connection, so 1 there. */
   readonly appendConcurrency: number;
-  /** DATABASE_POOL_SIZE on a PostgreSQL server, 1 on PGlite: append calls at once when some stall. */
+  /** Append calls at once when some stall: the pool's size less two, for reads (at least 1); 1 on PGlite. */
   readonly appendMaxCalls: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly appendBodyLimit: number;
@@ -162,7 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     // Each worker holds a connection of the pool.
     rebuildWorkers: database.kind === 'postgres' ? Math.min(e.REBUILD_WORKERS, e.DATABASE_POOL_SIZE) : 1,
     appendConcurrency: database.kind === 'postgres' ? Math.min(e.APPEND_CONCURRENCY, e.DATABASE_POOL_SIZE) : 1,
-    appendMaxCalls: database.kind === 'postgres' ? e.DATABASE_POOL_SIZE : 1,
+    appendMaxCalls: database.kind === 'postgres' ? Math.max(1, e.DATABASE_POOL_SIZE - 2) : 1,
     logLevel: e.LOG_LEVEL,
     appendBodyLimit: e.BODY_LIMIT_BYTES,
     maxPageSize: e.MAX_PAGE_SIZE,

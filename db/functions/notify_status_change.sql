@@ -1,8 +1,9 @@
 -- A cell whose status changes is a notification, whatever changed it: a new fact, a late backfill,
 -- a retraction, an elimination. Its cause is the event that set the new status when this
 -- transaction recorded it; else the event of this transaction that bears most closely on the cell
--- (a retraction carries its target's subject), the latest first. A rebuild records no event and so
--- notifies nothing: it recomputes history, it does not change it.
+-- (its milestone, then its consortium; a retraction carries its target's subject), the latest
+-- first. A rebuild records no event and so notifies nothing: it recomputes history, it does not
+-- change it.
 --
 -- The data is version 2 of the message (schemaVersion says so; version 1 had ids only): it names
 -- the program, milestone and consortium from the registries, so a subscriber needs no second call,
@@ -22,9 +23,11 @@ begin
   end if;
   select e.id, e.recorded_at into v_cause, v_recorded_at from event e
   where e.tx = pg_current_xact_id() and e.program_id = new.program_id
+  -- The milestone before the consortium: a program-scope cell's own fact may name a consortium,
+  -- and a transaction may hold other appends' facts about other milestones (store/append-combiner.ts).
   order by (e.id = new.set_by) desc,
-           (coalesce(e.consortium_id, '') = new.consortium_id) desc,
-           (e.milestone is not distinct from new.milestone) desc, e.position desc
+           (e.milestone is not distinct from new.milestone) desc,
+           (coalesce(e.consortium_id, '') = new.consortium_id) desc, e.position desc
   limit 1;
   if v_cause is null then
     return null;

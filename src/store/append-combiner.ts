@@ -1,8 +1,10 @@
+import { infoOf, isEventType } from '../domain/event-catalogue.js';
 import {
   AlreadyDefinedError,
   CommitOutcomeUnknownError,
   DatabaseUnavailableError,
   RetractionRefusedError,
+  StatementTimeoutError,
   UnknownReferenceError,
   VersionConflictError,
 } from '../domain/errors.js';
@@ -16,22 +18,24 @@ import type { AppendItem, AppendRequest } from './event-store.js';
  * come while they run wait and go together, as one call and one transaction, when one ends. Without
  * load nothing waits.
  *
- * Only appends of facts are combined, and never two that name the same milestone of a program: a
- * cell's status changes once per call (apply_to_cell.sql), and each append must still notify its own
- * changes (milestone.status_changed, SPEC §6). Definitions and retractions (which touch cells the
- * request does not name), appends with an Idempotency-Key (checked per call) and large appends go
- * alone, at once. Combined appends are concurrent requests, so their arrival order is an order a
+ * Only appends of facts (the catalogue's kind) are combined, and never two that name the same
+ * milestone of a program: a cell's status changes once per call (apply_to_cell.sql), and each append
+ * must still notify its own changes (milestone.status_changed, SPEC §6); a fact changes only the
+ * cell it names. Reference events and retractions (which touch cells the request does not name:
+ * an elimination, every cell of its consortium), appends with an Idempotency-Key (checked per call)
+ * and large appends go alone, at once. Combined appends are concurrent requests, so their arrival order is an order a
  * client could have seen; they share one recorded moment, as the events of one batch do.
  *
  * A combined call stores all or nothing. Refused for one append's content (a version, a reference),
  * it is run again without that append, which runs alone and gets its own answer: the appends before
- * it together, then it, then those after it together. Any other failure that certainly stored
- * nothing runs each append alone; a lost connection (the outcome unknown) or a database that cannot
- * be reached is every combined append's answer.
+ * it together, then it, then those after it together. A lost connection (the outcome unknown), a
+ * database that cannot be reached or a statement timeout (a lock waited on, an overloaded server:
+ * each append alone would likely wait as long) is every combined append's answer. Any other
+ * failure runs each append again alone, so that it is the answer of the append that causes it.
  *
  * A call that stalls (a cell locked by another instance's long fold) must not hold every append of
  * the instance: once the oldest waiting append has waited `overflowAfterMs`, another call starts,
- * up to `maxCalls`. An append that waits `maxWaitMs` without a call is answered 503, nothing stored,
+ * up to `maxCalls` (fewer than the pool's connections, so that reads still find one). An append that waits `maxWaitMs` without a call is answered 503, nothing stored,
  * as one waiting that long for a connection would be.
  */
 
@@ -76,12 +80,13 @@ const refusedIndex = (error: unknown): number | undefined =>
     : undefined;
 
 /** Failures that are every combined append's: nothing to learn from running them again alone. */
-const isEveryones = (error: unknown) => error instanceof CommitOutcomeUnknownError || error instanceof DatabaseUnavailableError;
+const isEveryones = (error: unknown) =>
+  error instanceof CommitOutcomeUnknownError || error instanceof DatabaseUnavailableError || error instanceof StatementTimeoutError;
 
 const combinable = (items: readonly AppendItem[], request: AppendRequest, maxEvents: number) =>
   request.idempotencyKey === undefined &&
   items.length <= maxEvents &&
-  items.every((item) => item.subject.defines.length === 0 && item.subject.retracts === undefined);
+  items.every((item) => isEventType(item.type) && infoOf(item.type).kind === 'fact');
 
 const milestonesOf = (items: readonly AppendItem[]) =>
   items.flatMap(({ subject }) => (subject.programId === undefined || subject.milestone === undefined ? [] : [`${subject.programId}/${subject.milestone}`]));
@@ -106,6 +111,7 @@ export function createAppendCombiner(append: Append, options: AppendCombinerOpti
     }
     queue.splice(0, group.length);
     for (const waiting of group) clearTimeout(waiting.expiry);
+    if (queue.length === 0) stopOverflow();
     return group;
   }
 
@@ -123,16 +129,26 @@ export function createAppendCombiner(append: Append, options: AppendCombinerOpti
       });
   }
 
+  function stopOverflow(): void {
+    clearTimeout(overflow);
+    overflow = undefined;
+  }
+
+  /** How long the oldest waiting append has waited, in ms. */
+  const oldestWait = () => {
+    const [oldest] = queue;
+    return oldest === undefined ? 0 : performance.now() - oldest.since;
+  };
+
   function pump(): void {
     while (running < options.concurrency && queue.length > 0) start();
     if (queue.length === 0 || overflow !== undefined || running >= options.maxCalls) return;
-    const [oldest] = queue;
-    const waited = oldest === undefined ? 0 : performance.now() - oldest.since;
     overflow = setTimeout(() => {
       overflow = undefined;
-      if (queue.length > 0 && running < options.maxCalls) start();
+      // The append this was set for may have gone in a call meanwhile: only a real wait starts one more.
+      if (queue.length > 0 && running < options.maxCalls && oldestWait() >= options.overflowAfterMs) start();
       pump();
-    }, Math.max(0, options.overflowAfterMs - waited));
+    }, Math.max(0, options.overflowAfterMs - oldestWait()));
   }
 
   function settle(group: readonly Waiting[], recorded: readonly RecordedEvent[]): void {

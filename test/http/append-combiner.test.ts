@@ -3,7 +3,8 @@ import { programWithConsortium, seminarHeld } from '../support/events.js';
 import { eventsOf, get, post, problemOf, record, streamPageOf } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
-// One append call at a time: every append that comes while it runs waits and joins the next call.
+// One append call at a time: an append of facts that comes while it runs waits and joins the next
+// call (unless it waits 25 ms, when another call may start: appendMaxCalls).
 const t = useTestApp({ limits: { appendConcurrency: 1 } });
 
 const N = 12;
@@ -70,7 +71,7 @@ describe('concurrent appends combined into one call (src/store/append-combiner.t
     expect(stored).toEqual(expect.arrayContaining(kept));
   });
 
-  it('never stores two appends that name the same milestone in one call, so each notifies its own change of status', async () => {
+  it('never stores two appends that name the same milestone in one call (each folds, and notifies, on its own)', async () => {
     const { programId, consortiumId, events } = programWithConsortium();
     await record(t.app, ...events);
     const sameCell = (i: number) => ({ type: i % 2 === 0 ? 'milestone.started' : 'evaluation.held', occurredAt: `2026-03-${String(i + 1).padStart(2, '0')}`, data: { programId, milestone: 'defense-pilot', consortiumId } });

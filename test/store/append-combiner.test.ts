@@ -33,6 +33,13 @@ const definition = (programId: string): AppendItem => {
   return { ...item, type: 'program.registered', subject: { ...item.subject, defines: [{ kind: 'program', key: programId }] } };
 };
 
+/** Reference events that define nothing new but touch cells they do not name (an elimination, all of its consortium's). */
+const elimination = (programId: string, consortiumId: string): AppendItem => {
+  const item = fact(programId);
+  return { ...item, type: 'consortium.eliminated', subject: { ...item.subject, consortiumId, milestone: undefined } };
+};
+const reschedule = (programId: string, milestone: string): AppendItem => ({ ...fact(programId, milestone), type: 'milestone.rescheduled' });
+
 const PLAIN: AppendRequest = { actor: 'k', idempotencyKey: undefined, requestHash: undefined };
 
 const stored = (item: AppendItem, position: number): RecordedEvent => ({
@@ -121,20 +128,23 @@ describe('the append combiner', () => {
     ]);
   });
 
-  it('sends definitions, appends with an Idempotency-Key and appends over maxEvents alone, without waiting', async () => {
+  it('sends reference events, appends with an Idempotency-Key and appends over maxEvents alone, without waiting', async () => {
     const store = heldStore();
     const combiner = createAppendCombiner(store.append, { ...OPTIONS, maxEvents: 2 });
-    void combiner.append([fact('p0')], PLAIN);
+    const first = [fact('p0')];
+    void combiner.append(first, PLAIN);
     const alone = [
       { items: [definition('p1')], request: PLAIN },
+      { items: [elimination('p1', 'c1')], request: PLAIN },
+      { items: [fact('p1', 'm1'), reschedule('p1', 'm2')], request: PLAIN },
       { items: [fact('p2', 'm1')], request: { ...PLAIN, idempotencyKey: 'key-1', requestHash: 'h' } },
       { items: [fact('p3'), fact('p3'), fact('p3')], request: PLAIN },
     ];
     for (const { items, request } of alone) void combiner.append(items, request);
     await settle();
     // The first call still runs, and each of these has a call of its own.
-    expect(store.calls.map((c) => c.items)).toEqual([store.calls[0]?.items, ...alone.map((a) => a.items)]);
-    expect(store.calls[2]?.request.idempotencyKey).toBe('key-1');
+    expect(store.calls.map((c) => c.items)).toEqual([first, ...alone.map((a) => a.items)]);
+    expect(store.calls[4]?.request.idempotencyKey).toBe('key-1');
   });
 
   it('answers the append the store refused with its own refusal, and stores the others of its call in three calls at most', async () => {
@@ -166,10 +176,12 @@ describe('the append combiner', () => {
     expect(store.calls.map((c) => c.items.length)).toEqual([1, 7, 3, 2, 2]);
   });
 
-  it('runs each append of a call alone after a failure that stored nothing, and answers all with a lost connection', async () => {
+  it('runs each append of a call alone after an unforeseen failure, and answers all with a lost connection or a timeout', async () => {
+    const unforeseen = Object.assign(new Error('deadlock detected'), { code: '40P01' });
     for (const [failure, calls] of [
-      [new StatementTimeoutError({ cause: new Error('slow') }), 1 + 1 + 3],
+      [unforeseen, 1 + 1 + 3],
       [new CommitOutcomeUnknownError(undefined, { cause: new Error('gone') }), 1 + 1],
+      [new StatementTimeoutError({ cause: new Error('slow') }), 1 + 1],
     ] as const) {
       const store = heldStore();
       const combiner = createAppendCombiner(store.append, OPTIONS);
@@ -187,7 +199,7 @@ describe('the append combiner', () => {
 
       const outcomes = await Promise.all(answers);
       expect(store.calls).toHaveLength(calls);
-      expect(outcomes).toEqual(failure instanceof CommitOutcomeUnknownError ? [failure, failure, failure] : ['stored', 'stored', 'stored']);
+      expect(outcomes).toEqual(failure === unforeseen ? ['stored', 'stored', 'stored'] : [failure, failure, failure]);
     }
   });
 
@@ -209,15 +221,38 @@ describe('the append combiner', () => {
   it('starts another call, up to maxCalls, once the oldest waiting append has waited overflowAfterMs', async () => {
     const store = heldStore();
     const combiner = createAppendCombiner(store.append, { ...OPTIONS, maxCalls: 2, overflowAfterMs: 20 });
-    void combiner.append([fact('p0')], PLAIN);
-    void combiner.append([fact('p1')], PLAIN);
-    void combiner.append([fact('p2', 'm1')], PLAIN);
-    void combiner.append([fact('p2', 'm1')], PLAIN);
+    const answers = [[fact('p0')], [fact('p1')], [fact('p2', 'm1')], [fact('p2', 'm1')]].map((items) => combiner.append(items, PLAIN));
     await settle();
     expect(store.calls).toHaveLength(1);
 
     await sleep(60);
     // One more call for the stalled one (the next waiting append names the same milestone, so it waits on), and no more.
     expect(store.calls.map((c) => c.items.length)).toEqual([1, 2]);
+    for (let i = 0; i < 3; i++) {
+      for (const call of store.calls) call.end();
+      await settle();
+    }
+    expect(await Promise.all(answers)).toHaveLength(4);
+  });
+
+  it('starts no extra call for an append that has not waited overflowAfterMs itself', async () => {
+    const store = heldStore();
+    const combiner = createAppendCombiner(store.append, { ...OPTIONS, maxCalls: 2, overflowAfterMs: 40 });
+    const first = combiner.append([fact('p0')], PLAIN);
+    const early = combiner.append([fact('p1')], PLAIN);
+    await sleep(10);
+    // The call ends before the early append has waited 40 ms: it goes in the next call, the normal way.
+    store.calls[0]?.end();
+    await first;
+    await sleep(25);
+    const late = combiner.append([fact('p2')], PLAIN);
+    await sleep(15);
+    // 50 ms since the early append came, but the late one has waited 15: still the one call running.
+    expect(store.calls.map((c) => c.items.length)).toEqual([1, 1]);
+    for (let i = 0; i < 3; i++) {
+      for (const call of store.calls) call.end();
+      await settle();
+    }
+    await Promise.all([early, late]);
   });
 });
