@@ -2,7 +2,7 @@ import { Migrator, sql, type Kysely, type MigrationResultSet } from 'kysely';
 import { applyFunctions } from './functions.js';
 import { migrationProvider } from './migrations.js';
 import { PROJECTION_LOCK } from '../src/store/projection-lock.js';
-import { readModelNeedsRebuild, rebuildReadModel } from '../src/store/read-model-rebuild.js';
+import { readModelNeedsRebuild, rebuildReadModelIfPending } from '../src/store/read-model-rebuild.js';
 
 const migratorFor = <DB>(db: Kysely<DB>) => new Migrator({ db, provider: migrationProvider });
 
@@ -35,15 +35,23 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResu
   if (result.error !== undefined) return result;
   try {
     // The rebuild lifts the timeout on its own connection.
-    if (await readModelNeedsRebuild(db)) await rebuildReadModel(db, () => {});
+    if (await readModelNeedsRebuild(db)) await rebuildReadModelIfPending(db);
   } catch (error) {
     return { ...result, error };
   }
   return result;
 }
 
-/** Names of the migrations not yet applied to this database. */
+/**
+ * Names of the migrations not yet applied to this database, read from Kysely's own table. Not
+ * through Kysely's migrator: it first reads the columns of every table of the database, looking each
+ * up by name, and fails on one that a rebuild drops meanwhile; /readyz asks this often.
+ */
 export async function pendingMigrations<DB>(db: Kysely<DB>): Promise<string[]> {
-  const migrations = await migratorFor(db).getMigrations();
-  return migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
+  const names = Object.keys(await migrationProvider.getMigrations()).sort();
+  const { rows: present } = await sql<{ present: boolean }>`select to_regclass('kysely_migration') is not null as present`.execute(db);
+  if (present[0]?.present !== true) return names;
+  const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+  const applied = new Set(rows.map((r) => r.name));
+  return names.filter((name) => !applied.has(name));
 }

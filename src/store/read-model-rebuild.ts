@@ -53,16 +53,42 @@ export async function rebuildReadModel<DB>(
   /** Connections that fold cells side by side; more than one only on a PostgreSQL server. */
   workers = 1,
 ): Promise<{ readonly events: number; readonly cells: number }> {
+  return rebuildOnce(db, onProgress, chunkSize, workers, 'always');
+}
+
+/**
+ * The rebuild a migration asks for (db/migrator.ts): instances that start at once each ask, and
+ * the first rebuilds while the others wait, then find nothing left to do.
+ */
+export async function rebuildReadModelIfPending<DB>(db: Kysely<DB>): Promise<void> {
+  await rebuildOnce(db, () => {}, 5000, 1, 'if pending');
+}
+
+async function rebuildOnce<DB>(
+  db: Kysely<DB>,
+  onProgress: (progress: RebuildProgress) => void,
+  chunkSize: number,
+  workers: number,
+  when: 'always' | 'if pending',
+): Promise<{ readonly events: number; readonly cells: number }> {
   const started = performance.now();
   const progress = (phase: RebuildProgress['phase'], events: number, cells: number) =>
     onProgress({ phase, events, cells, seconds: (performance.now() - started) / 1000 });
   return db.connection().execute(async (conn) => {
-    // One rebuild at a time: a second waits for the first, then rebuilds again.
-    await sql`select pg_advisory_lock(hashtextextended('ml_rebuild', 0))`.execute(conn);
+    // Waiting for another instance's rebuild, or for the projection lock, is no request: the
+    // service's statement timeout would stop a second instance starting beside a first.
+    await sql`set statement_timeout = 0`.execute(conn);
     try {
-      return await rebuildOn(db, conn, progress, chunkSize, workers);
+      // One rebuild at a time: a second waits for the first, then rebuilds again if asked to.
+      await sql`select pg_advisory_lock(hashtextextended('ml_rebuild', 0))`.execute(conn);
+      try {
+        if (when === 'if pending' && !(await readModelNeedsRebuild(conn))) return { events: 0, cells: 0 };
+        return await rebuildOn(db, conn, progress, chunkSize, workers);
+      } finally {
+        await sql`select pg_advisory_unlock(hashtextextended('ml_rebuild', 0))`.execute(conn);
+      }
     } finally {
-      await sql`select pg_advisory_unlock(hashtextextended('ml_rebuild', 0))`.execute(conn);
+      await sql`reset statement_timeout`.execute(conn);
     }
   });
 }
@@ -114,10 +140,10 @@ async function rebuildOn<DB>(
 }
 
 /**
- * Drops tables (and creates them) holding the projection lock, as the switch does, so never while
- * another instance's migrator holds it (db/migrator.ts): Kysely's migrator reads the columns of
- * every table, looking each up by name, and fails on one dropped between its scan and the look-up
- * ("relation … does not exist", seen when three instances started at once). Appends wait a moment.
+ * Drops tables holding the projection lock, as the switch does, so never while another instance's
+ * migrator holds it (db/migrator.ts): Kysely's migrator reads the columns of every table, looking
+ * each up by name, and fails on one dropped between its scan and the look-up ("relation … does not
+ * exist", seen when three instances started at once). Appends wait a moment.
  */
 async function withTablesStill<DB>(conn: Kysely<DB>, step: (trx: Kysely<DB>) => Promise<unknown>): Promise<void> {
   await conn.transaction().execute(async (trx) => {

@@ -13,6 +13,8 @@ describe('migrations', () => {
   it('apply once, and a second run finds nothing to do', async () => {
     const { db } = await openDatabase({ kind: 'pglite', dataDir: undefined });
     try {
+      // Before any: every migration is pending, in name order (no migration table yet).
+      expect(await pendingMigrations(db)).toEqual(Object.keys(await migrationProvider.getMigrations()).sort());
       const first = await migrateToLatest(db);
       const second = await migrateToLatest(db);
 
