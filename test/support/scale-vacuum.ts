@@ -7,8 +7,9 @@ import pg from 'pg';
  * them, so cached plans chosen for an empty table (a retraction table of no rows: a full scan)
  * stay in use at a million events. Every `everyMs` it vacuums, or only analyzes, each table past
  * autovacuum's own thresholds, read as autovacuum reads them (the server's settings, the table's
- * storage parameters), one table at a time, as the load goes on. It is not throttled as autovacuum
- * is (autovacuum_vacuum_cost_delay): it competes harder with the load than autovacuum would.
+ * storage parameters), one table at a time, as the load goes on. It is throttled as autovacuum is
+ * (the server's autovacuum_vacuum_cost_delay and cost limit): unthrottled until run 8 of 2026-12-02,
+ * it ran beside the measurements at full speed, as autovacuum never would.
  */
 
 export interface VacuumStats {
@@ -46,6 +47,13 @@ export async function standInForAutovacuum(databaseUrl: string, everyMs = 15_000
     await client.end();
     return undefined;
   }
+  // Autovacuum's cost-based delay, in this session's manual VACUUM and ANALYZE (PostgreSQL docs,
+  // "Cost-based Vacuum Delay"; a cost limit of -1 means vacuum_cost_limit, as for autovacuum).
+  await client.query(`
+    select set_config('vacuum_cost_delay', current_setting('autovacuum_vacuum_cost_delay'), false),
+           set_config('vacuum_cost_limit',
+                      case when current_setting('autovacuum_vacuum_cost_limit') = '-1' then current_setting('vacuum_cost_limit')
+                           else current_setting('autovacuum_vacuum_cost_limit') end, false)`);
   let vacuums = 0;
   let analyzes = 0;
   let seconds = 0;
