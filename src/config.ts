@@ -104,7 +104,7 @@ export interface Config {
   readonly statementTimeoutMs: number;
   /** REBUILD_WORKERS on a PostgreSQL server, at most the pool's size; PGlite serves one connection, so 1 there. */
   readonly rebuildWorkers: number;
-  /** APPEND_CONCURRENCY on a PostgreSQL server, at most the pool's size; PGlite serves one connection, so 1 there. */
+  /** APPEND_CONCURRENCY on a PostgreSQL server, at most the pool's size less two; PGlite serves one connection, so 1 there. */
   readonly appendConcurrency: number;
   /** Append calls at once when some stall: the pool's size less two, for reads (at least 1); 1 on PGlite. */
   readonly appendMaxCalls: number;
@@ -161,7 +161,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     // Each worker holds a connection of the pool.
     rebuildWorkers: database.kind === 'postgres' ? Math.min(e.REBUILD_WORKERS, e.DATABASE_POOL_SIZE) : 1,
-    appendConcurrency: database.kind === 'postgres' ? Math.min(e.APPEND_CONCURRENCY, e.DATABASE_POOL_SIZE) : 1,
+    // Combined calls leave two connections of the pool to reads (src/store/append-combiner.ts).
+    appendConcurrency: database.kind === 'postgres' ? Math.min(e.APPEND_CONCURRENCY, Math.max(1, e.DATABASE_POOL_SIZE - 2)) : 1,
     appendMaxCalls: database.kind === 'postgres' ? Math.max(1, e.DATABASE_POOL_SIZE - 2) : 1,
     logLevel: e.LOG_LEVEL,
     appendBodyLimit: e.BODY_LIMIT_BYTES,

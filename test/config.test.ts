@@ -48,11 +48,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ REBUILD_WORKERS: '4' }).rebuildWorkers).toBe(1);
   });
 
-  it('runs APPEND_CONCURRENCY append calls at once on a server (2 by default, at most the pool), one on PGlite', () => {
+  it('runs APPEND_CONCURRENCY append calls at once on a server (2 by default, at most the pool less two), one on PGlite', () => {
     const server = { DATABASE_URL: 'postgres://u@h:5432/db' };
     expect(loadConfig(server).appendConcurrency).toBe(2);
     expect(loadConfig({ ...server, APPEND_CONCURRENCY: '6' }).appendConcurrency).toBe(6);
-    expect(loadConfig({ ...server, APPEND_CONCURRENCY: '8', DATABASE_POOL_SIZE: '3' }).appendConcurrency).toBe(3);
+    expect(loadConfig({ ...server, APPEND_CONCURRENCY: '8', DATABASE_POOL_SIZE: '6' }).appendConcurrency).toBe(4);
+    expect(loadConfig({ ...server, APPEND_CONCURRENCY: '8', DATABASE_POOL_SIZE: '2' }).appendConcurrency).toBe(1);
+    expect(loadConfig({ ...server, DATABASE_POOL_SIZE: '6' }).appendMaxCalls).toBe(4);
     expect(loadConfig({ APPEND_CONCURRENCY: '4' }).appendConcurrency).toBe(1);
   });
 

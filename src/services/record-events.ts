@@ -24,7 +24,6 @@ export interface RecordOutcome {
   readonly replayed: boolean;
 }
 
-
 /** Records batches of proposed events through one instance's append combiner. */
 export interface EventRecorder {
   record(command: RecordEventsCommand, observe?: (outcome: RecordOutcome) => void): Promise<RecordedEvent[]>;

@@ -23,8 +23,9 @@ import type { AppendItem, AppendRequest } from './event-store.js';
  * must still notify its own changes (milestone.status_changed, SPEC §6); a fact changes only the
  * cell it names. Reference events and retractions (which touch cells the request does not name:
  * an elimination, every cell of its consortium), appends with an Idempotency-Key (checked per call)
- * and large appends go alone, at once. Combined appends are concurrent requests, so their arrival order is an order a
- * client could have seen; they share one recorded moment, as the events of one batch do.
+ * and large appends go alone, at once. Combined appends are concurrent requests, so their arrival
+ * order is an order a client could have seen; they share one recorded moment, as the events of one
+ * batch do.
  *
  * A combined call stores all or nothing. Refused for one append's content (a version, a reference),
  * it is run again without that append, which runs alone and gets its own answer: the appends before
@@ -35,8 +36,9 @@ import type { AppendItem, AppendRequest } from './event-store.js';
  *
  * A call that stalls (a cell locked by another instance's long fold) must not hold every append of
  * the instance: once the oldest waiting append has waited `overflowAfterMs`, another call starts,
- * up to `maxCalls` (fewer than the pool's connections, so that reads still find one). An append that waits `maxWaitMs` without a call is answered 503, nothing stored,
- * as one waiting that long for a connection would be.
+ * up to `maxCalls` (fewer than the pool's connections, so that reads still find one). Under heavy
+ * load, when calls take longer than that, this adds calls too. An append that waits `maxWaitMs`
+ * without a call is answered 503, nothing stored, as one waiting that long for a connection would be.
  */
 
 export type Append = (items: readonly AppendItem[], request: AppendRequest) => Promise<RecordedEvent[]>;
