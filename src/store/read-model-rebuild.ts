@@ -42,7 +42,7 @@ export interface RebuildProgress {
 
 /** True when a migration has emptied the read model and no rebuild has switched in a new one since. */
 export async function readModelNeedsRebuild<DB>(db: Kysely<DB>): Promise<boolean> {
-  const { rows } = await sql<{ pending: boolean }>`select rebuild_pending as pending from read_model_status`.execute(db);
+  const { rows } = await sql<{ pending: boolean }>`select rebuild_pending as pending from public.read_model_status`.execute(db);
   return rows[0]?.pending ?? true;
 }
 
@@ -85,10 +85,11 @@ async function rebuildOnce<DB>(
         if (when === 'if pending' && !(await readModelNeedsRebuild(conn))) return { events: 0, cells: 0 };
         return await rebuildOn(db, conn, progress, chunkSize, workers);
       } finally {
-        await sql`select pg_advisory_unlock(hashtextextended('ml_rebuild', 0))`.execute(conn);
+        // On a connection that died the server has dropped the lock; the rebuild's own error is the one to report.
+        await sql`select pg_advisory_unlock(hashtextextended('ml_rebuild', 0))`.execute(conn).catch(() => {});
       }
     } finally {
-      await sql`reset statement_timeout`.execute(conn);
+      await sql`reset statement_timeout`.execute(conn).catch(() => {});
     }
   });
 }
@@ -152,7 +153,10 @@ async function withTablesStill<DB>(conn: Kysely<DB>, step: (trx: Kysely<DB>) => 
   });
 }
 
-/** Runs `step` on `conn` with the rebuild's session settings, and puts the connection's own back after. */
+/**
+ * Runs `step` on `conn` with the rebuild's session settings, and puts the connection's own back
+ * after: the other workers' connections go back to the pool.
+ */
 async function inRebuildSession<DB, T>(conn: Kysely<DB>, step: () => Promise<T>): Promise<T> {
   await sql.raw(`set search_path = ${SCHEMA}, public`).execute(conn);
   // Bounded by chunks, not by a timeout meant for requests.
@@ -160,8 +164,8 @@ async function inRebuildSession<DB, T>(conn: Kysely<DB>, step: () => Promise<T>)
   try {
     return await step();
   } finally {
-    await sql`reset search_path`.execute(conn);
-    await sql`reset statement_timeout`.execute(conn);
+    await sql`reset search_path`.execute(conn).catch(() => {});
+    await sql`reset statement_timeout`.execute(conn).catch(() => {});
   }
 }
 

@@ -48,9 +48,11 @@ export async function standInForAutovacuum(databaseUrl: string, everyMs = 15_000
     return undefined;
   }
   // Autovacuum's cost-based delay, in this session's manual VACUUM and ANALYZE (PostgreSQL docs,
-  // "Cost-based Vacuum Delay"; a cost limit of -1 means vacuum_cost_limit, as for autovacuum).
+  // "Cost-based Vacuum Delay"; -1 for either means vacuum's own setting, as for autovacuum).
   await client.query(`
-    select set_config('vacuum_cost_delay', current_setting('autovacuum_vacuum_cost_delay'), false),
+    select set_config('vacuum_cost_delay',
+                      case when current_setting('autovacuum_vacuum_cost_delay') like '-%' then current_setting('vacuum_cost_delay')
+                           else current_setting('autovacuum_vacuum_cost_delay') end, false),
            set_config('vacuum_cost_limit',
                       case when current_setting('autovacuum_vacuum_cost_limit') = '-1' then current_setting('vacuum_cost_limit')
                            else current_setting('autovacuum_vacuum_cost_limit') end, false)`);
