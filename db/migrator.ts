@@ -34,7 +34,8 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResu
   });
   if (result.error !== undefined) return result;
   try {
-    // The rebuild lifts the timeout on its own connection.
+    // Checked here first so that an instance starting beside an operator's rebuild does not wait for
+    // it; checked again under the rebuild's lock, which another starting instance may hold.
     if (await readModelNeedsRebuild(db)) await rebuildReadModelIfPending(db);
   } catch (error) {
     return { ...result, error };

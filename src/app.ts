@@ -36,6 +36,7 @@ import { deliveryRoutes } from './http/routes/deliveries.js';
 import { programRoutes } from './http/routes/programs.js';
 import { timelineRoutes } from './http/routes/timeline.js';
 import type { Db } from './store/database.js';
+import { CONNECT_TIMEOUT_MS } from './store/open-database.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { registerOperationalGauges } from './http/operational-gauges.js';
 import { registerRequestMetrics } from './http/request-metrics.js';
@@ -208,7 +209,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       maxCalls: Math.max(limits.appendConcurrency, limits.appendMaxCalls),
       overflowAfterMs: 25,
       // As long as a request waits for a connection of the pool before it is answered 503.
-      maxWaitMs: 5_000,
+      maxWaitMs: CONNECT_TIMEOUT_MS,
       maxWaiting: 1_000,
       maxEvents: COMBINED_APPEND_MAX_EVENTS,
     }),

@@ -41,7 +41,7 @@ export interface OpenDatabase {
 const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
 // A server that does not answer (a failover under way, a dropped network) must not hold every request:
 // a connection that is not open by then is an outage, answered 503.
-const CONNECT_TIMEOUT_MS = 5_000;
+export const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
  * Opens the database the service runs on: a PostgreSQL server, or PGlite embedded in the process

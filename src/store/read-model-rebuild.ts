@@ -17,6 +17,8 @@ import { PROJECTION_LOCK } from './projection-lock.js';
  */
 
 const SCHEMA = 'ml_rebuild';
+/** Events read, and about as many folded, per transaction. */
+const CHUNK_SIZE = 5000;
 /** Every table the projection writes, in an order that lets the old ones be dropped. */
 const READ_MODEL_TABLES = [
   'cell_evidence',
@@ -49,7 +51,7 @@ export async function readModelNeedsRebuild<DB>(db: Kysely<DB>): Promise<boolean
 export async function rebuildReadModel<DB>(
   db: Kysely<DB>,
   onProgress: (progress: RebuildProgress) => void,
-  chunkSize = 5000,
+  chunkSize = CHUNK_SIZE,
   /** Connections that fold cells side by side; more than one only on a PostgreSQL server. */
   workers = 1,
 ): Promise<{ readonly events: number; readonly cells: number }> {
@@ -61,7 +63,7 @@ export async function rebuildReadModel<DB>(
  * the first rebuilds while the others wait, then find nothing left to do.
  */
 export async function rebuildReadModelIfPending<DB>(db: Kysely<DB>): Promise<void> {
-  await rebuildOnce(db, () => {}, 5000, 1, 'if pending');
+  await rebuildOnce(db, () => {}, CHUNK_SIZE, 1, 'if pending');
 }
 
 async function rebuildOnce<DB>(
@@ -101,7 +103,7 @@ async function rebuildOn<DB>(
   chunkSize: number,
   workers: number,
 ): Promise<{ readonly events: number; readonly cells: number }> {
-  await withTablesStill(conn, async (trx) => {
+  await holdingProjectionLock(conn, async (trx) => {
     await sql.raw(`drop schema if exists ${SCHEMA} cascade`).execute(trx);
     await sql.raw(`create schema ${SCHEMA}`).execute(trx);
     for (const table of READ_MODEL_TABLES) {
@@ -119,7 +121,7 @@ async function rebuildOn<DB>(
     let snapshot = await currentSnapshot(conn);
     let events = await readLog(conn, snapshot, chunkSize, (n) => progress('read', n, 0));
     await foldCells(db, conn, chunkSize, workers, (cells) => progress('fold', events, cells));
-    await withTablesStill(conn, (trx) => sql.raw(`drop table ${SCHEMA}.${CELL_EVENT}`).execute(trx));
+    await holdingProjectionLock(conn, (trx) => sql.raw(`drop table ${SCHEMA}.${CELL_EVENT}`).execute(trx));
     // Catch up without locks on what was committed meanwhile, round by round, while there is much.
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
       const next = await currentSnapshot(conn);
@@ -146,7 +148,7 @@ async function rebuildOn<DB>(
  * each up by name, and fails on one dropped between its scan and the look-up ("relation … does not
  * exist", seen when three instances started at once). Appends wait a moment.
  */
-async function withTablesStill<DB>(conn: Kysely<DB>, step: (trx: Kysely<DB>) => Promise<unknown>): Promise<void> {
+async function holdingProjectionLock<DB>(conn: Kysely<DB>, step: (trx: Kysely<DB>) => Promise<unknown>): Promise<void> {
   await conn.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(${PROJECTION_LOCK})`.execute(trx);
     await step(trx);
