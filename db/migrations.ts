@@ -12,6 +12,7 @@ import * as createCellEvidence from './migrations/2026-12-01T20-00-00_create_cel
 import * as keepSupersededStepsApart from './migrations/2026-12-02T02-00-00_keep_superseded_steps_apart.js';
 import * as vacuumTimelinesSooner from './migrations/2026-12-02T03-00-00_vacuum_timelines_sooner.js';
 import * as coverCurrentStepsKnownFrom from './migrations/2026-12-02T05-00-00_cover_current_steps_known_from.js';
+import * as indexCurrentStepsByWriting from './migrations/2026-12-02T18-00-00_index_current_steps_by_writing.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-02T02-00-00_keep_superseded_steps_apart': keepSupersededStepsApart,
   '2026-12-02T03-00-00_vacuum_timelines_sooner': vacuumTimelinesSooner,
   '2026-12-02T05-00-00_cover_current_steps_known_from': coverCurrentStepsKnownFrom,
+  '2026-12-02T18-00-00_index_current_steps_by_writing': indexCurrentStepsByWriting,
 };
 
 export const migrationProvider: MigrationProvider = {
