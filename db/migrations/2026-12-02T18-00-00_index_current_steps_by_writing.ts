@@ -2,8 +2,8 @@ import { sql, type Kysely } from 'kysely';
 
 /*
  * The steps believed now, ordered by when each was written. A read at asOf and knownAt needs the
- * latest current step written before K below W. Along the current timeline the later a step in
- * world time, the later it was written, so the current steps written before K are the timeline's
+ * latest current step written before K below W. Along the current timeline a step later in world
+ * time was written no earlier, so the current steps written before K are the timeline's
  * first ones: the latest of them is one probe of this index, and bounds the search of
  * cell_step_current below W, which then passes over nothing (src/store/read-model.ts, stateAt).
  * Before, that search filtered the current steps below W by when they were written and passed over

@@ -325,13 +325,18 @@ const stateAt = (cut: ReadCut) => {
    * (every earlier version of cur's own step among them).
    *
    * cur takes two probes, none of them passing over steps: along the current timeline, as along
-   * any timeline believed at some moment, the later a step in world time, the later it was written
-   * (see newestBelieved), so the current steps written before K are the timeline's first ones, up
-   * to the latest of them written before K (lastWritten, cell_step_current_written), and cur is the
-   * latest current step below the lower of the bound and that step's key. Found among the current
-   * steps below the bound alone, with "written before K" as a filter, the search passed over every
-   * current step late news had written again after K below the bound: on the busy matrix of a 1M
-   * history, 182 a cell, most of the read's time.
+   * any timeline believed at some moment, a step later in world time was written no earlier (see
+   * newestBelieved; one fold writes many steps at one moment), so the current steps written before
+   * K are the timeline's first ones, up to the latest of them written before K (lastWritten,
+   * cell_step_current_written; among steps written at one moment, the one latest in world time,
+   * hence its key order too), and cur is the latest current step below the lower of the bound and
+   * that step's key. Found among the current steps below the bound alone, with "written before K"
+   * as a filter, the search passed over every current step late news had written again after K
+   * below the bound: on the busy matrix of a 1M history, 182 a cell, most of the read's time. The
+   * order rests on each append reading its recorded_at once it holds its cells' locks
+   * (lock_projection.sql) from a clock that does not go back; the filter stays in cur's probe, free
+   * while that holds (its first entry passes, known_from is in the index), so that a clock stepped
+   * back (a failover to a server behind in time) costs a longer walk, never a cell missing.
    *
    * The searches find keys, index-only: each passes over entries the filter rejects (versions not
    * believed at K), and as heap fetches those were most of the read. The one step found is then
@@ -357,6 +362,7 @@ const stateAt = (cut: ReadCut) => {
     left join lateral (
       select s.v_start, s.v_position, s.known_from from cell_step s
       where ${OF_CELL} and s.known_to = 'infinity' and (s.v_start, s.v_position) < (lastWritten.bound_start, lastWritten.bound_position)
+        and s.known_from < ${k}::timestamptz
       order by s.v_start desc, s.v_position desc limit 1
     ) cur on true
     cross join lateral (

@@ -6,7 +6,7 @@ import { rowsReadToAppend } from '../support/append-reads.js';
 import { costOf, statementRecorder, type StatementCost } from '../support/statement-cost.js';
 import { comparable, cutQuery, referenceMatrix, type Cut } from '../support/reference-views.js';
 import { useTestApp } from '../support/test-app.js';
-import { matrix } from '../support/views.js';
+import { cell as cellOf, matrix } from '../support/views.js';
 
 /*
  * SPEC §9: the cost of an answer does not grow with the history, nor does an append's. Measured in
@@ -275,7 +275,24 @@ describe('read model cost (SPEC §9)', () => {
     expect(cost.many.tuples - cost.few.tuples, JSON.stringify(cost)).toBeLessThan(10);
     expect(cost.many.buffers - cost.few.buffers, JSON.stringify(cost)).toBeLessThan(10);
     await expectReferenceAt(many.cell.programId, [{ asOf: minute(795), knownAt: marker?.recordedAt }]);
+    await expectReferenceAt(few.cell.programId, [{ asOf: minute(795), knownAt: marker?.recordedAt }]);
   }, 300_000);
+
+  it('answers asOf and knownAt from the step latest in world time among those one append wrote before K, as the reference fold does', async () => {
+    const { programId } = await programWith(0, 1);
+    const subject = { programId, milestone: 'm-prog' };
+    const fact = (n: number) => ({ type: n === 9 ? 'milestone.missed' : 'milestone.started', occurredAt: minute(n), data: subject });
+    // Ten steps written at one moment, before K; then, after K, ten more later in world time. The
+    // state at (minute 15, K) is the tenth step, missed: the first of them would say in progress,
+    // with one piece of evidence.
+    await record(t.app, ...Array.from({ length: 10 }, (_, n) => fact(n)));
+    const [marker] = await record(t.app, programRegistered(uniqueId('marker')));
+    await aMoment();
+    for (let n = 10; n < 20; n++) await record(t.app, fact(n));
+    const at = { asOf: minute(15), knownAt: marker?.recordedAt };
+    expect(await cellOf(t.app, programId, 'm-prog', undefined, cutQuery(at))).toMatchObject({ status: 'missed', since: { value: minute(9) }, evidenceCount: 10 });
+    await expectReferenceAt(programId, [at, { asOf: minute(5), knownAt: marker?.recordedAt }, { asOf: minute(25), knownAt: marker?.recordedAt }]);
+  }, 120_000);
 
   it('answers asOf and knownAt at the instants a late fact and a retraction changed the timeline, as the reference fold does', async () => {
     const { programId, cell, facts } = await cellOfThirtyFacts();
