@@ -209,17 +209,29 @@ const newestStep = (k: Date, columns: RawBuilder<unknown>) => sql`
   where ${OF_CELL} and ${believedAt(k)}
   order by s.known_from desc, s.v_start desc, s.v_position desc limit 1`;
 
+/** A world key in SQL: its instant and its position. */
+interface KeySql {
+  readonly start: RawBuilder<unknown>;
+  readonly position: RawBuilder<unknown>;
+}
+
+/** The lower of two world keys, as the columns bound_start and bound_position: one bound for a scan (see above). */
+const lowerOfKeys = (a: KeySql, b: KeySql) => {
+  const aIsLower = sql`(${a.start}, ${a.position}) < (${b.start}, ${b.position})`;
+  return sql`case when ${aIsLower} then ${a.start} else ${b.start} end as bound_start,
+             case when ${aIsLower} then ${a.position} else ${b.position} end as bound_position`;
+};
+
+/** The key of a row whose position is already one past its step's (an exclusive bound). */
+const keyOf = (row: string): KeySql => ({ start: sql.ref(`${row}.v_start`), position: sql.ref(`${row}.v_position`) });
+
 const newestBelieved = (cut: ReadCut, before?: WorldKey) => {
   if (cut.knownBefore === undefined) return sql``;
   const fixed = fixedBound(cut, before);
   const newest = newestStep(cut.knownBefore, sql`s.v_start, s.v_position + 1 as v_position`);
   if (fixed === undefined) return sql`cross join lateral (select n.v_start as bound_start, n.v_position as bound_position from (${newest}) n) newest`;
-  const lower = sql`(n.v_start, n.v_position) < (${fixed.start}::timestamptz, ${fixed.position}::bigint)`;
-  return sql`cross join lateral (
-      select case when ${lower} then n.v_start else ${fixed.start}::timestamptz end as bound_start,
-             case when ${lower} then n.v_position else ${fixed.position}::bigint end as bound_position
-      from (${newest}) n
-    ) newest`;
+  const fixedKey = { start: sql`${fixed.start}::timestamptz`, position: sql`${fixed.position}::bigint` };
+  return sql`cross join lateral (select ${lowerOfKeys(keyOf('n'), fixedKey)} from (${newest}) n) newest`;
 };
 
 /** The world keys a read at the cut looks at: one upper bound (see newestBelieved). */
@@ -348,14 +360,12 @@ const stateAt = (cut: ReadCut) => {
   const k = cut.knownBefore;
   const supersededThen = sql`s.known_to <> 'infinity' and ${believedAt(k)}`;
   const latestKey = (believedThen: RawBuilder<unknown>) => latest(sql`s.v_start, s.v_position, s.known_from`, believedThen);
-  /** The latest current step written before K lies below the bound: its key then bounds cur. */
-  const below = sql`(w.v_start, w.v_position) < (newest.bound_start, newest.bound_position)`;
+  const newestBound = { start: sql.ref('newest.bound_start'), position: sql.ref('newest.bound_position') };
   return sql`
     ${newestBelieved(cut)}
     left join lateral (
-      select case when ${below} then w.v_start else newest.bound_start end as bound_start,
-             case when ${below} then w.v_position + 1 else newest.bound_position end as bound_position
-      from (select s.v_start, s.v_position from cell_step s
+      select ${lowerOfKeys(keyOf('w'), newestBound)}
+      from (select s.v_start, s.v_position + 1 as v_position from cell_step s
             where ${OF_CELL} and s.known_to = 'infinity' and s.known_from < ${k}::timestamptz
             order by s.known_from desc, s.v_start desc, s.v_position desc limit 1) w
     ) lastWritten on true
