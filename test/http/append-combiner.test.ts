@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { appendsWaitingForLock } from '../support/blocked-appends.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
 import { eventsOf, get, post, problemOf, record, streamPageOf } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
@@ -84,5 +86,54 @@ describe('concurrent appends combined into one call (src/store/append-combiner.t
     expect(responses.map((r) => r.status)).toEqual(Array<number>(2 * N).fill(201));
     const moments = responses.slice(0, N).map((r) => eventsOf(r)[0]?.recordedAt);
     expect(new Set(moments).size).toBe(N);
+  });
+
+  it('answers every append of a call whose connection is terminated 503 commit-outcome-unknown, stores none of them, and stores the call beside it (PostgreSQL server only: PGlite has no connection to terminate)', async () => {
+    const { programId, events } = programWithConsortium();
+    await record(t.app, ...events);
+    const stream = `program:${programId}`;
+    const titlesStored = async () =>
+      streamPageOf(await get(t.app, `/v1/streams/${stream}/events?limit=1000`)).events.flatMap((e) => (e.type === 'seminar.held' && typeof e.data.title === 'string' ? [e.data.title] : []));
+    const combined = Array.from({ length: 6 }, (_, i) => `combined ${i}`);
+
+    if (!t.database.concurrentTransactions) {
+      const responses = await Promise.all(combined.map((title) => post(t.app, seminarHeld(programId, title))));
+      expect(responses.map((r) => r.status)).toEqual(combined.map(() => 201));
+      expect((await titlesStored()).sort()).toEqual([...combined].sort());
+      return;
+    }
+    // The table lock holds each call inside its statement: the first append alone (the one call
+    // allowed at once), then, once they have waited 25 ms, the six that came meanwhile, together.
+    const outcome = await t.database.db.transaction().execute(async (trx) => {
+      await sql`lock table event in share mode`.execute(trx);
+      const first = post(t.app, seminarHeld(programId, 'alone'));
+      await appendsWaitingForLock(t.database.db, 1);
+      const rest = Promise.all(combined.map((title) => post(t.app, seminarHeld(programId, title))));
+      const [, second] = await appendsWaitingForLock(t.database.db, 2);
+      await sql`select pg_terminate_backend(${second})`.execute(trx);
+      // The lock is released when this transaction ends, after the cut call has answered.
+      return { first, rest: await rest };
+    });
+    const first = await outcome.first;
+
+    // The cut call was combined: one connection answered more than one request.
+    const cut = outcome.rest.filter((r) => r.status === 503);
+    expect(cut.length).toBeGreaterThan(1);
+    for (const response of cut) {
+      expect(response.contentType).toContain('application/problem+json');
+      expect(problemOf(response)).toMatchObject({ type: '/problems/commit-outcome-unknown', status: 503 });
+      expect(problemOf(response).detail).toContain('Idempotency-Key');
+    }
+    // Any that came too late for the cut call went in a later one, which the lock held until now.
+    expect(outcome.rest.filter((r) => r.status !== 503).map((r) => r.status)).toEqual(Array<number>(outcome.rest.length - cut.length).fill(201));
+    expect(first.status).toBe(201);
+    // What was answered 201 is stored, once; what was cut is not.
+    const acknowledged = ['alone', ...combined.filter((_, i) => outcome.rest[i]?.status === 201)];
+    expect((await titlesStored()).sort()).toEqual(acknowledged.sort());
+
+    // The pool has left the dead connection behind: the cut appends, sent again, are stored once.
+    const retried = await Promise.all(combined.filter((_, i) => outcome.rest[i]?.status === 503).map((title) => post(t.app, seminarHeld(programId, title))));
+    expect(retried.map((r) => r.status)).toEqual(cut.map(() => 201));
+    expect((await titlesStored()).sort()).toEqual(['alone', ...combined].sort());
   });
 });

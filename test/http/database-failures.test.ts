@@ -1,32 +1,14 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import type { Db } from '../../src/store/database.js';
 import { openDatabase } from '../../src/store/open-database.js';
+import { appendsWaitingForLock } from '../support/blocked-appends.js';
 import { countEvents } from '../support/event-count.js';
 import { programRegistered, seminarHeld, uniqueId } from '../support/events.js';
 import { post, problemOf, record, TEST_ADMIN_KEY } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
 const t = useTestApp();
-
-/**
- * The backend of this database running an append that waits for a lock, once there is one. Asked on
- * a connection outside the lock-holding transaction, which would keep seeing its first snapshot.
- */
-async function blockedAppendBackend(db: Db): Promise<number> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const { rows } = await sql<{ pid: number }>`
-      select pid from pg_stat_activity
-       where datname = current_database() and wait_event_type = 'Lock' and query like '%append_events%'`.execute(db);
-    const pid = rows[0]?.pid;
-    if (pid !== undefined) return pid;
-    if (Date.now() > deadline) throw new Error('no append waiting for the lock');
-    await sleep(20);
-  }
-}
 
 describe('database failures answered as problems', () => {
   it('a request while the database cannot be reached (connection refused) is a 503 database-unavailable problem with Retry-After', async () => {
@@ -58,7 +40,8 @@ describe('database failures answered as problems', () => {
     const cut = await t.database.db.transaction().execute(async (trx) => {
       await sql`lock table event in share mode`.execute(trx);
       const appending = post(t.app, seminarHeld(programId), headers);
-      await sql`select pg_terminate_backend(${await blockedAppendBackend(t.database.db)})`.execute(trx);
+      const [backend] = await appendsWaitingForLock(t.database.db, 1);
+      await sql`select pg_terminate_backend(${backend})`.execute(trx);
       return { response: await appending };
     });
     const retried = await post(t.app, seminarHeld(programId), headers);
