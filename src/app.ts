@@ -18,8 +18,13 @@ import { apiKeyRoutes } from './http/routes/api-keys.js';
 import { boardRoutes } from './http/routes/board.js';
 import { subscriptionRoutes } from './http/routes/subscriptions.js';
 import { parseAllowedCidrs } from './domain/webhook-address-policy.js';
-import { createKeyAuthenticator } from './services/api-keys.js';
+import { createKeyAuthenticator, createKeyRegistry } from './services/api-keys.js';
+import { createDeliveries } from './services/deliveries.js';
+import { createNotificationFeed } from './services/notification-feed.js';
+import { createEventReader } from './services/read-events.js';
 import { createEventRecorder } from './services/record-events.js';
+import { createStatusViews } from './services/status-views.js';
+import { createSubscriptionRegistry } from './services/subscriptions.js';
 import { createKeyRequestCounter } from './services/rate-limits.js';
 import { resolveWithDns, type ResolveHost, type TargetRules } from './services/webhook-target-check.js';
 import { OPENAPI_OPTIONS } from './http/openapi-options.js';
@@ -202,8 +207,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(metricsRoutes, { registry: metrics.registry });
   await app.register(problemTypeRoutes);
   await app.register(eventTypeRoutes);
+  const reader = createEventReader(deps.db);
   await app.register(eventRoutes, {
-    db: deps.db,
+    reader,
     recorder: createEventRecorder(deps.db, {
       concurrency: limits.appendConcurrency,
       maxCalls: Math.max(limits.appendConcurrency, limits.appendMaxCalls),
@@ -217,22 +223,28 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     maxPageSize: limits.maxPageSize,
     onRecorded: metrics.onRecorded,
   });
-  await app.register(streamRoutes, { db: deps.db, maxPageSize: limits.maxPageSize });
-  const views = { db: deps.db, now: deps.now ?? (() => new Date()), maxPageSize: limits.maxPageSize };
-  await app.register(programRoutes, views);
-  await app.register(consortiumRoutes, views);
-  await app.register(timelineRoutes, views);
-  await app.register(cellEvidenceRoutes, views);
+  await app.register(streamRoutes, { reader, maxPageSize: limits.maxPageSize });
+  const viewOptions = { views: createStatusViews(deps.db), now: deps.now ?? (() => new Date()), maxPageSize: limits.maxPageSize };
+  await app.register(programRoutes, viewOptions);
+  await app.register(consortiumRoutes, viewOptions);
+  await app.register(timelineRoutes, viewOptions);
+  await app.register(cellEvidenceRoutes, viewOptions);
+  const keyRegistry = createKeyRegistry(deps.db);
   await app.register(feedRoutes, {
-    db: deps.db,
+    notifications: createNotificationFeed(deps.db),
+    keys: keyRegistry,
     pollMs: limits.feedPollMs,
     maxFeedsPerKey: limits.maxFeedsPerKey,
     maxFeedsPerInstance: limits.maxFeedsPerInstance,
     maxPageSize: limits.maxPageSize,
   });
-  await app.register(apiKeyRoutes, { db: deps.db, maxPageSize: limits.maxPageSize, onRevoked: (keyId) => keys.forget(keyId) });
-  await app.register(subscriptionRoutes, { db: deps.db, webhooks: deps.webhooks ?? DEFAULT_WEBHOOK_SETTINGS, maxPageSize: limits.maxPageSize });
-  await app.register(deliveryRoutes, { db: deps.db, maxPageSize: limits.maxPageSize });
+  await app.register(apiKeyRoutes, { keys: keyRegistry, maxPageSize: limits.maxPageSize, onRevoked: (keyId) => keys.forget(keyId) });
+  await app.register(subscriptionRoutes, {
+    subscriptions: createSubscriptionRegistry(deps.db),
+    webhooks: deps.webhooks ?? DEFAULT_WEBHOOK_SETTINGS,
+    maxPageSize: limits.maxPageSize,
+  });
+  await app.register(deliveryRoutes, { deliveries: createDeliveries(deps.db), maxPageSize: limits.maxPageSize });
   return app;
 }
 

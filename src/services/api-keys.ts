@@ -23,6 +23,18 @@ const KEY_SHAPE = /^mlk_[A-Za-z0-9_-]{32}$/;
 
 const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
+/** Key administration bound to one database: routes get this, never the handle itself. */
+export function createKeyRegistry(db: Db) {
+  return {
+    createApiKey: createApiKey.bind(null, db),
+    listApiKeys: listApiKeys.bind(null, db),
+    revokeApiKey: revokeApiKey.bind(null, db),
+    isApiKeyActive: isApiKeyActive.bind(null, db),
+  };
+}
+
+export type KeyRegistry = ReturnType<typeof createKeyRegistry>;
+
 /** Creates a key; the returned `key` is the only time the secret exists outside the caller's hands. */
 export async function createApiKey(db: Db, name: string, role: Role): Promise<ApiKey & { readonly key: string }> {
   const key = KEY_PREFIX + randomBytes(24).toString('base64url');
@@ -39,7 +51,7 @@ export async function seedAdminKey(db: Db, key: string): Promise<void> {
 }
 
 /** A page in creation order; `nextCursor` is set when more may follow. */
-export async function listApiKeys(db: Db, page: { after: string | undefined; limit: number }): Promise<{ items: ApiKey[]; nextCursor: string | undefined }> {
+async function listApiKeys(db: Db, page: { after: string | undefined; limit: number }): Promise<{ items: ApiKey[]; nextCursor: string | undefined }> {
   const found = await listStoredApiKeys(db, page.after === undefined ? undefined : decodeCreatedCursor(page.after), page.limit);
   return { items: found.items, nextCursor: found.next === undefined ? undefined : encodeCreatedCursor(found.next) };
 }
@@ -101,7 +113,7 @@ function presentedKey(authorization: string | undefined, adminKey: string | unde
 }
 
 /** Whether a key still exists unrevoked: long-lived requests (the live feed) ask again as they go. */
-export async function isApiKeyActive(db: Db, keyId: string): Promise<boolean> {
+async function isApiKeyActive(db: Db, keyId: string): Promise<boolean> {
   const key = await findApiKeyById(db, keyId);
   return key !== undefined && key.revokedAt === null;
 }

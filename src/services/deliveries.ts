@@ -20,9 +20,21 @@ export interface DeliveryView extends DeliveryRecord {
   readonly messageId: string;
 }
 
+/** Delivery reads and retries bound to one database: routes get this, never the handle itself. */
+export function createDeliveries(db: Db) {
+  return {
+    getDelivery: getDelivery.bind(null, db),
+    pageDeliveries: pageDeliveries.bind(null, db),
+    redeliver: redeliver.bind(null, db),
+    recoverDeliveries: recoverDeliveries.bind(null, db),
+  };
+}
+
+export type Deliveries = ReturnType<typeof createDeliveries>;
+
 const withMessageId = (delivery: DeliveryRecord): DeliveryView => ({ ...delivery, messageId: messageIdOf(delivery.notificationId) });
 
-export async function getDelivery(db: Db, id: string): Promise<DeliveryView & { readonly attempts: AttemptLogEntry[] }> {
+async function getDelivery(db: Db, id: string): Promise<DeliveryView & { readonly attempts: AttemptLogEntry[] }> {
   const delivery = await findDelivery(db, id);
   if (delivery === undefined) throw new SubjectNotFoundError('delivery', id);
   return { ...withMessageId(delivery), attempts: await findAttempts(db, id) };
@@ -34,7 +46,7 @@ export interface DeliveryPage {
   readonly nextBefore: string | undefined;
 }
 
-export async function pageDeliveries(
+async function pageDeliveries(
   db: Db,
   subscriptionId: string,
   options: { state?: DeliveryState | undefined; before?: string | undefined; limit: number },
@@ -53,7 +65,7 @@ export async function pageDeliveries(
 }
 
 /** Attempts the delivery again now, with the same webhook-id (trigger 'manual' in the attempt log). */
-export async function redeliver(db: Db, id: string): Promise<DeliveryView> {
+async function redeliver(db: Db, id: string): Promise<DeliveryView> {
   const result = await requeueDelivery(db, id);
   if (result === undefined) throw new SubjectNotFoundError('delivery', id);
   if (result === 'in_flight') throw new DeliveryInFlightError(id);
@@ -61,7 +73,7 @@ export async function redeliver(db: Db, id: string): Promise<DeliveryView> {
 }
 
 /** Queues again the subscription's failed deliveries created since `since` (and before `until`). */
-export async function recoverDeliveries(db: Db, subscriptionId: string, since: Date, until: Date | undefined): Promise<number> {
+async function recoverDeliveries(db: Db, subscriptionId: string, since: Date, until: Date | undefined): Promise<number> {
   await getSubscription(db, subscriptionId);
   return requeueFailedDeliveries(db, subscriptionId, since, until);
 }

@@ -19,7 +19,17 @@ export interface FeedStart {
   readonly notVisibleIn: string;
 }
 
-export async function startFeedNow(db: Db): Promise<FeedStart> {
+/** The feed bound to one database: routes get this, never the handle itself. */
+export function createNotificationFeed(db: Db) {
+  return {
+    startFeedNow: startFeedNow.bind(null, db),
+    followNotifications: followNotifications.bind(null, db),
+  };
+}
+
+export type NotificationFeed = ReturnType<typeof createNotificationFeed>;
+
+async function startFeedNow(db: Db): Promise<FeedStart> {
   const now = await readFeedNow(db);
   return { after: encodeCursor(now.cursor), notVisibleIn: now.snapshot };
 }
@@ -61,7 +71,7 @@ export interface FollowOptions {
  * A database out of reach does not end a following feed: it reads again every `pollMs` until the
  * database is back, and goes on from where it was.
  */
-export function followNotifications(db: Db, options: FollowOptions): AsyncIterable<readonly FeedItem[]> {
+function followNotifications(db: Db, options: FollowOptions): AsyncIterable<readonly FeedItem[]> {
   const start = options.after === undefined ? undefined : decodeCursor(options.after);
   return batches(db, start, options);
 }

@@ -4,16 +4,27 @@ import type { Db } from '../store/database.js';
 import { findEvent, readFeed, readStream, type FeedFilter, type FeedPage, type StreamPage } from '../store/event-store.js';
 import { decodeCursor } from '../store/feed-cursor.js';
 
-export async function getEvent(db: Db, id: string): Promise<RecordedEvent> {
+/** Event reads bound to one database: routes get this, never the handle itself. */
+export function createEventReader(db: Db) {
+  return {
+    getEvent: getEvent.bind(null, db),
+    pageFeed: pageFeed.bind(null, db),
+    pageStream: pageStream.bind(null, db),
+  };
+}
+
+export type EventReader = ReturnType<typeof createEventReader>;
+
+async function getEvent(db: Db, id: string): Promise<RecordedEvent> {
   const event = await findEvent(db, id);
   if (event === undefined) throw new EventNotFoundError(id);
   return event;
 }
 
-export async function pageFeed(db: Db, after: string | undefined, limit: number, filter: FeedFilter): Promise<FeedPage> {
+async function pageFeed(db: Db, after: string | undefined, limit: number, filter: FeedFilter): Promise<FeedPage> {
   return readFeed(db, after === undefined ? undefined : decodeCursor(after), limit, filter);
 }
 
-export async function pageStream(db: Db, stream: string, fromVersion: number, limit: number): Promise<StreamPage> {
+async function pageStream(db: Db, stream: string, fromVersion: number, limit: number): Promise<StreamPage> {
   return readStream(db, stream, fromVersion, limit);
 }

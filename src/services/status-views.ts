@@ -103,12 +103,28 @@ const toConsortium = (consortiumId: string, entry: Definition): ConsortiumSummar
   };
 };
 
-export async function listPrograms(db: Db, cutoff: Cutoff, page: { after: string | undefined; limit: number }): Promise<Paged<ProgramSummary>> {
+/** The views bound to one database: routes get this, never the handle itself. */
+export function createStatusViews(db: Db) {
+  return {
+    listPrograms: listPrograms.bind(null, db),
+    listConsortiums: listConsortiums.bind(null, db),
+    viewProgramPlan: viewProgramPlan.bind(null, db),
+    viewProgram: viewProgram.bind(null, db),
+    viewMilestone: viewMilestone.bind(null, db),
+    viewConsortium: viewConsortium.bind(null, db),
+    timeline: timeline.bind(null, db),
+    cellEvidence: cellEvidence.bind(null, db),
+  };
+}
+
+export type StatusViews = ReturnType<typeof createStatusViews>;
+
+async function listPrograms(db: Db, cutoff: Cutoff, page: { after: string | undefined; limit: number }): Promise<Paged<ProgramSummary>> {
   const found = await findProgramEntries(db, cutoff, page.after === undefined ? undefined : decodeIdCursor(page.after), page.limit);
   return { items: found.items.map((p) => toProgram(p.programId, p)), nextCursor: found.last === undefined ? undefined : encodeIdCursor(found.last) };
 }
 
-export async function listConsortiums(db: Db, cutoff: Cutoff, page: { after: string | undefined; limit: number }): Promise<Paged<ConsortiumSummary>> {
+async function listConsortiums(db: Db, cutoff: Cutoff, page: { after: string | undefined; limit: number }): Promise<Paged<ConsortiumSummary>> {
   const found = await findConsortiumEntries(db, cutoff, page.after === undefined ? undefined : decodeIdCursor(page.after), page.limit);
   return {
     items: found.items.map((c) => toConsortium(c.consortiumId, c)),
@@ -163,7 +179,7 @@ export interface ProgramPlan {
 }
 
 /** A program and its milestones at the cut-off, without their cells: what the program's own page shows. */
-export async function viewProgramPlan(db: Db, programId: string, cutoff: Cutoff): Promise<ProgramPlan> {
+async function viewProgramPlan(db: Db, programId: string, cutoff: Cutoff): Promise<ProgramPlan> {
   const [entry, milestones] = await Promise.all([
     findProgramEntriesById(db, [programId], cutoff).then((found) => found.get(programId)),
     findMilestoneEntries(db, [programId], cutoff),
@@ -217,7 +233,7 @@ export async function viewProgram(
   return { program: toProgram(programId, entry), milestones: await expanded(db, views, options) };
 }
 
-export async function viewMilestone(
+async function viewMilestone(
   db: Db,
   programId: string,
   milestone: string,
@@ -244,7 +260,7 @@ export interface ConsortiumView {
 }
 
 /** A consortium, each program it is enrolled in at the cut-off, and its cells there (and the program-wide ones). */
-export async function viewConsortium(
+async function viewConsortium(
   db: Db,
   consortiumId: string,
   cutoff: Cutoff,
@@ -295,7 +311,7 @@ export interface TimelineQuery {
 }
 
 /** A page of events in world-time order, retracted ones marked with the retraction that undid them. */
-export async function timeline(
+async function timeline(
   db: Db,
   query: TimelineQuery,
   cutoff: Cutoff,
@@ -317,7 +333,7 @@ export interface CellRef {
  * A page of a cell's evidence at the cut-off, newest first in world time: the cell shows its 20
  * latest entries, the rest are read from here (SPEC §4).
  */
-export async function cellEvidence(
+async function cellEvidence(
   db: Db,
   cell: CellRef,
   cutoff: Cutoff,

@@ -48,6 +48,22 @@ export interface TestPing {
   readonly deliveryId: string;
 }
 
+/** Subscription administration bound to one database: routes get this, never the handle itself. */
+export function createSubscriptionRegistry(db: Db) {
+  return {
+    createSubscription: createSubscription.bind(null, db),
+    listSubscriptions: listSubscriptions.bind(null, db),
+    getSubscription: getSubscription.bind(null, db),
+    updateSubscription: updateSubscription.bind(null, db),
+    deleteSubscription: deleteSubscription.bind(null, db),
+    getSigningSecrets: getSigningSecrets.bind(null, db),
+    rotateSecret: rotateSecret.bind(null, db),
+    sendTestPing: sendTestPing.bind(null, db),
+  };
+}
+
+export type SubscriptionRegistry = ReturnType<typeof createSubscriptionRegistry>;
+
 /** 32 random bytes as Standard Webhooks writes a secret (the spec allows 24 to 64). */
 const newSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 
@@ -60,7 +76,7 @@ async function vetUrl(url: string, settings: SubscriptionSettings): Promise<void
  * Registers a webhook endpoint with its first secret, which is returned. The URL is vetted first,
  * outside the transaction, so a slow resolver holds no connection; a refused URL stores nothing.
  */
-export async function createSubscription(
+async function createSubscription(
   db: Db,
   settings: SubscriptionSettings,
   request: NewSubscriptionRequest,
@@ -81,7 +97,7 @@ export async function createSubscription(
 }
 
 /** A page in creation order; `nextCursor` is set when more may follow. */
-export async function listSubscriptions(db: Db, page: { after: string | undefined; limit: number }): Promise<{ items: Subscription[]; nextCursor: string | undefined }> {
+async function listSubscriptions(db: Db, page: { after: string | undefined; limit: number }): Promise<{ items: Subscription[]; nextCursor: string | undefined }> {
   const found = await listStoredSubscriptions(db, page.after === undefined ? undefined : decodeCreatedCursor(page.after), page.limit);
   return { items: found.items, nextCursor: found.next === undefined ? undefined : encodeCreatedCursor(found.next) };
 }
@@ -93,7 +109,7 @@ export async function getSubscription(db: Db, id: string): Promise<Subscription>
 }
 
 /** Changes a subscription; a new URL is vetted as at registration. */
-export async function updateSubscription(db: Db, settings: SubscriptionSettings, id: string, changes: SubscriptionChanges): Promise<Subscription> {
+async function updateSubscription(db: Db, settings: SubscriptionSettings, id: string, changes: SubscriptionChanges): Promise<Subscription> {
   // An unknown id is a 404 whatever the URL, and a missing subscription is not worth a DNS query.
   await getSubscription(db, id);
   if (changes.url !== undefined) await vetUrl(changes.url, settings);
@@ -102,12 +118,12 @@ export async function updateSubscription(db: Db, settings: SubscriptionSettings,
   return updated;
 }
 
-export async function deleteSubscription(db: Db, id: string): Promise<void> {
+async function deleteSubscription(db: Db, id: string): Promise<void> {
   if (!(await deleteStoredSubscription(db, id))) throw new SubjectNotFoundError('subscription', id);
 }
 
 /** The secrets deliveries are signed with now, newest first. */
-export async function getSigningSecrets(db: Db, id: string): Promise<SigningSecret[]> {
+async function getSigningSecrets(db: Db, id: string): Promise<SigningSecret[]> {
   await getSubscription(db, id);
   return listSigningSecrets(db, id);
 }
@@ -119,7 +135,7 @@ export async function getSigningSecrets(db: Db, id: string): Promise<SigningSecr
  * (TooManySecretsError) rather than retiring the oldest: a receiver may still verify with that one
  * alone. A rotation without overlap is always allowed; it is the answer to a leak.
  */
-export async function rotateSecret(db: Db, id: string, overlapSeconds: number): Promise<RotatedSecret> {
+async function rotateSecret(db: Db, id: string, overlapSeconds: number): Promise<RotatedSecret> {
   return db.transaction().execute(async (trx) => {
     if (!(await lockSubscription(trx, id))) throw new SubjectNotFoundError('subscription', id);
     const live = await listSigningSecrets(trx, id);
@@ -138,7 +154,7 @@ export async function rotateSecret(db: Db, id: string, overlapSeconds: number): 
  * Queues a `webhook.test` ping for this subscription alone. The fan-out trigger makes its delivery
  * in the same statement; if it made none, the subscription does not exist and nothing is kept.
  */
-export async function sendTestPing(db: Db, id: string): Promise<TestPing> {
+async function sendTestPing(db: Db, id: string): Promise<TestPing> {
   return db.transaction().execute(async (trx) => {
     const notificationId = await insertTestPing(trx, id, { subscriptionId: id, message: 'ping' });
     const deliveryId = await findDeliveryId(trx, notificationId, id);

@@ -3,13 +3,12 @@ import { z } from 'zod';
 import { isSafeText, UNSAFE_TEXT_ERROR } from '../../domain/safe-text.js';
 import { Role } from '../../domain/access.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
-import { createApiKey, listApiKeys, revokeApiKey, type ApiKey as StoredKey } from '../../services/api-keys.js';
-import type { Db } from '../../services/database-handle.js';
+import type { ApiKey as StoredKey, KeyRegistry } from '../../services/api-keys.js';
 import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
 
 export interface ApiKeyRoutesOptions {
-  readonly db: Db;
+  readonly keys: KeyRegistry;
   readonly maxPageSize: number;
   /** Called with a key revoked here, so that this instance refuses it at once. */
   readonly onRevoked: (keyId: string) => void;
@@ -49,7 +48,7 @@ const toApiKey = (key: StoredKey) => ({
 
 const TAGS = ['access'];
 
-export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (app, { db, maxPageSize, onRevoked }) => {
+export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (app, { keys, maxPageSize, onRevoked }) => {
   app.post(
     '/v1/api-keys',
     {
@@ -63,7 +62,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      const created = await createApiKey(db, request.body.name, request.body.role);
+      const created = await keys.createApiKey(request.body.name, request.body.role);
       reply.header('location', `/v1/api-keys/${created.id}`);
       return reply.code(201).send({ ...toApiKey(created), key: created.key });
     },
@@ -83,7 +82,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (a
     },
     async (request) => {
       const { after, limit } = request.query;
-      const page = await listApiKeys(db, { after, limit });
+      const page = await keys.listApiKeys({ after, limit });
       return { apiKeys: page.items.map(toApiKey), ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
     },
   );
@@ -101,7 +100,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (a
       },
     },
     async (request) => {
-      const revoked = await revokeApiKey(db, request.params.id);
+      const revoked = await keys.revokeApiKey(request.params.id);
       onRevoked(revoked.id);
       return toApiKey(revoked);
     },

@@ -1,14 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConsortiumId, MilestoneKey, ProgramId } from '../../domain/identifiers.js';
-import { cellEvidence } from '../../services/status-views.js';
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { CutoffEcho, CutoffQuery, EvidenceEntryOutput, toCutoff, toCutoffEcho, toEvidenceEntryOutput } from '../schemas/status-views.js';
 import type { ViewRoutesOptions } from './programs.js';
 
 /** The whole evidence of one cell, a page at a time: a view shows each cell's latest 20 (SPEC §4). */
-export const cellEvidenceRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db, maxPageSize }) => {
+export const cellEvidenceRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { views, maxPageSize }) => {
   app.get(
     '/v1/programs/:programId/milestones/:milestone/evidence',
     {
@@ -34,7 +33,7 @@ export const cellEvidenceRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = asyn
       const { programId, milestone } = request.params;
       const { consortiumId, after, limit } = request.query;
       const cutoff = toCutoff(request.query);
-      const page = await cellEvidence(db, { programId, milestone, consortiumId }, cutoff, { after, limit });
+      const page = await views.cellEvidence({ programId, milestone, consortiumId }, cutoff, { after, limit });
       return {
         evidence: page.items.map(toEvidenceEntryOutput),
         ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConsortiumId } from '../../domain/identifiers.js';
-import { listConsortiums, viewConsortium } from '../../services/status-views.js';
 import { ProblemDetails } from '../problem.js';
 import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { CELL_CSV_HEADER, cellCsvRow } from '../schemas/cell-csv.js';
@@ -28,7 +27,7 @@ const TAGS = ['views'];
 /** One row per cell: the consortium's own, and its programs' program-scope cells (consortium column empty). */
 const CONSORTIUM_HEADER = ['consortiumId', 'programId', 'milestone', 'title', 'scope', 'cellConsortiumId', ...CELL_CSV_HEADER];
 
-export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db, now, maxPageSize }) => {
+export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { views, now, maxPageSize }) => {
   app.get(
     '/v1/consortiums',
     {
@@ -45,7 +44,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
     async (request, reply) => {
       const { after, limit } = request.query;
       const cutoff = toCutoff(request.query);
-      const page = await listConsortiums(db, cutoff, { after, limit });
+      const page = await views.listConsortiums(cutoff, { after, limit });
       if (wantsCsv(request)) replyCsv(reply, toCsv(CONSORTIUM_CSV_HEADER, page.items.map(consortiumCsvRow)), 'consortiums.csv');
       return {
         consortiums: page.items.map(toConsortiumOutput),
@@ -88,7 +87,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       const cutoff = toCutoff(request.query);
       const { consortiumId } = request.params;
       const csv = wantsCsv(request);
-      const view = await viewConsortium(db, consortiumId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
+      const view = await views.viewConsortium(consortiumId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
       if (csv) {
         const rows = view.programs.flatMap((p) =>
           p.milestones.map((m) => [consortiumId, p.program.programId, m.cell.milestone, m.title, m.scope, m.cell.consortiumId ?? '', ...cellCsvRow(m.cell)]),

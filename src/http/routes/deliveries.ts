@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { getDelivery, pageDeliveries, recoverDeliveries, redeliver, type AttemptLogEntry, type DeliveryView } from '../../services/deliveries.js';
-import type { Db } from '../../services/database-handle.js';
+import type { AttemptLogEntry, Deliveries, DeliveryView } from '../../services/deliveries.js';
 import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
 import { decimalInteger } from '../schemas/decimal-integer.js';
 
 export interface DeliveryRoutesOptions {
-  readonly db: Db;
+  readonly deliveries: Deliveries;
   readonly maxPageSize: number;
 }
 
@@ -65,7 +64,7 @@ const toAttempt = (a: AttemptLogEntry) => ({ ...a, startedAt: a.startedAt.toISOS
 
 const TAGS = ['notifications'];
 
-export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = async (app, { db, maxPageSize }) => {
+export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = async (app, { deliveries, maxPageSize }) => {
   app.get(
     '/v1/subscriptions/:id/deliveries',
     {
@@ -88,7 +87,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = asyn
       },
     },
     async (request) => {
-      const page = await pageDeliveries(db, request.params.id, request.query);
+      const page = await deliveries.pageDeliveries(request.params.id, request.query);
       return { deliveries: page.deliveries.map(toDelivery), ...(page.nextBefore !== undefined && { nextBefore: page.nextBefore }) };
     },
   );
@@ -106,7 +105,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = asyn
       },
     },
     async (request) => {
-      const delivery = await getDelivery(db, request.params.id);
+      const delivery = await deliveries.getDelivery(request.params.id);
       return { ...toDelivery(delivery), attempts: delivery.attempts.map(toAttempt) };
     },
   );
@@ -123,7 +122,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = asyn
         response: { 202: Delivery, 400: ProblemDetails, 404: ProblemDetails, 409: ProblemDetails },
       },
     },
-    async (request, reply) => reply.code(202).send(toDelivery(await redeliver(db, request.params.id))),
+    async (request, reply) => reply.code(202).send(toDelivery(await deliveries.redeliver(request.params.id))),
   );
 
   app.post(
@@ -141,7 +140,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = asyn
     },
     async (request, reply) => {
       const { since, until } = request.body;
-      const requeued = await recoverDeliveries(db, request.params.id, new Date(since), until === undefined ? undefined : new Date(until));
+      const requeued = await deliveries.recoverDeliveries(request.params.id, new Date(since), until === undefined ? undefined : new Date(until));
       return reply.code(202).send({ requeued });
     },
   );

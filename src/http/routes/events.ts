@@ -4,8 +4,7 @@ import { EVENT_TYPE_NAMES } from '../../domain/event-catalogue.js';
 import { ConsortiumId, ProgramId, StreamName } from '../../domain/identifiers.js';
 import { ProposedEvent, ProposedEventBatch } from '../../domain/proposed-event.js';
 import type { EventRecorder, RecordOutcome } from '../../services/record-events.js';
-import { getEvent, pageFeed } from '../../services/read-events.js';
-import type { Db } from '../../services/database-handle.js';
+import type { EventReader } from '../../services/read-events.js';
 import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
 import { principalOf } from '../route-access.js';
@@ -13,7 +12,7 @@ import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
 import { decimalInteger } from '../schemas/decimal-integer.js';
 
 export interface EventRoutesOptions {
-  readonly db: Db;
+  readonly reader: EventReader;
   readonly recorder: EventRecorder;
   /** Body limit for appends: a batch of 1000 events is far larger than any other request. */
   readonly appendBodyLimit: number;
@@ -32,7 +31,7 @@ const TypeList = z
   .pipe(z.array(z.enum(EVENT_TYPE_NAMES, { error: (i) => `unknown event type ${JSON.stringify(i.input)}` })))
   .meta({ description: 'Comma-separated event types', examples: ['mou.signed,pilot.started'] });
 
-export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, { db, recorder, appendBodyLimit, maxPageSize, onRecorded }) => {
+export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, { reader, recorder, appendBodyLimit, maxPageSize, onRecorded }) => {
   app.post(
     '/v1/events',
     {
@@ -101,7 +100,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
     },
     async (request) => {
       const { after, limit, type, stream, programId, consortiumId } = request.query;
-      const page = await pageFeed(db, after, limit, { types: type, stream, programId, consortiumId });
+      const page = await reader.pageFeed(after, limit, { types: type, stream, programId, consortiumId });
       return { events: page.events.map(toEventEnvelope), nextCursor: page.nextCursor };
     },
   );
@@ -118,6 +117,6 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
         response: { 200: EventEnvelope, 400: ProblemDetails, 404: ProblemDetails },
       },
     },
-    async (request) => toEventEnvelope(await getEvent(db, request.params.id)),
+    async (request) => toEventEnvelope(await reader.getEvent(request.params.id)),
   );
 };

@@ -7,15 +7,15 @@ import { z } from 'zod';
 import { ConsortiumId, ProgramId } from '../../domain/identifiers.js';
 import { FeedCapacityReachedError, TooManyFeedsError } from '../../domain/errors.js';
 import { STATUS_CHANGED, Topic } from '../../domain/notification.js';
-import { isApiKeyActive } from '../../services/api-keys.js';
-import type { Db } from '../../services/database-handle.js';
-import { FEED_NOW, followNotifications, startFeedNow, type FeedItem } from '../../services/notification-feed.js';
+import type { KeyRegistry } from '../../services/api-keys.js';
+import { FEED_NOW, type FeedItem, type NotificationFeed } from '../../services/notification-feed.js';
 import { ProblemDetails } from '../problem.js';
 import { decimalInteger } from '../schemas/decimal-integer.js';
 import { principalOf } from '../route-access.js';
 
 export interface FeedRoutesOptions {
-  readonly db: Db;
+  readonly notifications: NotificationFeed;
+  readonly keys: Pick<KeyRegistry, 'isApiKeyActive'>;
   /** How long an idle feed waits before it looks for new notifications again. */
   readonly pollMs: number;
   /** Live feeds one API key may hold open on this instance at once. */
@@ -58,7 +58,7 @@ interface OpenFeed {
   readonly done: Promise<void>;
 }
 
-export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, { db, pollMs, maxFeedsPerKey, maxFeedsPerInstance, maxPageSize }) => {
+export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, { notifications, keys, pollMs, maxFeedsPerKey, maxFeedsPerInstance, maxPageSize }) => {
   const open = new Set<OpenFeed>();
   // server.close() waits for every response still running: a feed never ends by itself, so close ends them first.
   app.addHook('preClose', async () => {
@@ -121,14 +121,14 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
       const resumeAfter = request.headers['last-event-id'] ?? after;
       // Read before the response starts, so that a database out of reach is still a 503; and before
       // the limits are checked, so that no await comes between their check and the feed's count.
-      const now = resumeAfter === FEED_NOW ? await startFeedNow(db) : undefined;
+      const now = resumeAfter === FEED_NOW ? await notifications.startFeedNow() : undefined;
       // Each open feed polls the database: a key may not hold an unbounded number of them.
       if ([...open].filter((feed) => feed.keyId === keyId).length >= maxFeedsPerKey) throw new TooManyFeedsError(maxFeedsPerKey);
       // Many keys together would otherwise hold any number: every feed polls, and slows every other request.
       if (open.size >= maxFeedsPerInstance) throw new FeedCapacityReachedError(maxFeedsPerInstance, FEEDS_FULL_RETRY_AFTER_SECONDS);
       const controller = new AbortController();
       // Called before the response starts, so that a cursor this service never issued is still a 400.
-      const items = followNotifications(db, {
+      const items = notifications.followNotifications({
         after: now?.after ?? resumeAfter,
         notVisibleIn: now?.notVisibleIn,
         topics,
@@ -168,7 +168,7 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
 
       // A key revoked while its feed is open ends the feed, as it would refuse the next request.
       const recheck = setInterval(() => {
-        isApiKeyActive(db, keyId).then(
+        keys.isApiKeyActive(keyId).then(
           (active) => active || controller.abort(),
           () => {},
         );

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MilestoneKey, ProgramId } from '../../domain/identifiers.js';
-import { listPrograms, viewMilestone, viewProgram, viewProgramPlan } from '../../services/status-views.js';
-import type { Db } from '../../services/database-handle.js';
+import type { StatusViews } from '../../services/status-views.js';
 import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { CELL_CSV_HEADER, cellCsvRow } from '../schemas/cell-csv.js';
 import { MILESTONE_CSV_HEADER, milestoneCsvRow, PROGRAM_CSV_HEADER, programCsvRow } from '../schemas/view-csv.js';
@@ -24,7 +23,7 @@ import {
 } from '../schemas/status-views.js';
 
 export interface ViewRoutesOptions {
-  readonly db: Db;
+  readonly views: StatusViews;
   readonly now: () => Date;
   readonly maxPageSize: number;
 }
@@ -34,7 +33,7 @@ const CutoffQuerystring = z.object(CutoffQuery);
 
 const MATRIX_HEADER = ['programId', 'milestone', 'title', 'scope', 'consortiumId', ...CELL_CSV_HEADER];
 
-export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db, now, maxPageSize }) => {
+export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { views, now, maxPageSize }) => {
   app.get(
     '/v1/programs',
     {
@@ -51,7 +50,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
     async (request, reply) => {
       const { after, limit } = request.query;
       const cutoff = toCutoff(request.query);
-      const page = await listPrograms(db, cutoff, { after, limit });
+      const page = await views.listPrograms(cutoff, { after, limit });
       if (wantsCsv(request)) replyCsv(reply, toCsv(PROGRAM_CSV_HEADER, page.items.map(programCsvRow)), 'programs.csv');
       return {
         programs: page.items.map(toProgramOutput),
@@ -87,7 +86,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
     async (request, reply) => {
       const cutoff = toCutoff(request.query);
       const { programId } = request.params;
-      const view = await viewProgramPlan(db, programId, cutoff);
+      const view = await views.viewProgramPlan(programId, cutoff);
       if (wantsCsv(request)) {
         replyCsv(reply, toCsv(MILESTONE_CSV_HEADER, view.milestones.map((m) => milestoneCsvRow(programId, m))), `${programId}.csv`);
       }
@@ -127,7 +126,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       const cutoff = toCutoff(request.query);
       const csv = wantsCsv(request);
       // A spreadsheet gets the sources of the evidence too: it cannot follow ids.
-      const view = await viewProgram(db, programId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
+      const view = await views.viewProgram(programId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
       const milestones = view.milestones.map(toMilestoneOutput);
       if (csv) {
         const rows = view.milestones.flatMap((m) => m.cells.map((c) => [programId, m.milestone, m.title, m.scope, c.consortiumId, ...cellCsvRow(c)]));
@@ -155,7 +154,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       const { programId, milestone } = request.params;
       const cutoff = toCutoff(request.query);
       const csv = wantsCsv(request);
-      const view = await viewMilestone(db, programId, milestone, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
+      const view = await views.viewMilestone(programId, milestone, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
       if (csv) {
         const rows = view.cells.map((c) => [programId, view.milestone, view.title, view.scope, c.consortiumId, ...cellCsvRow(c)]);
         replyCsv(reply, toCsv(MATRIX_HEADER, rows), `${programId}-${milestone}.csv`);

@@ -2,18 +2,17 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { StreamName } from '../../domain/identifiers.js';
 import { MAX_STREAM_VERSION } from '../../domain/proposed-event.js';
-import { pageStream } from '../../services/read-events.js';
-import type { Db } from '../../services/database-handle.js';
+import type { EventReader } from '../../services/read-events.js';
 import { ProblemDetails } from '../problem.js';
 import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
 import { decimalInteger } from '../schemas/decimal-integer.js';
 
 export interface StreamRoutesOptions {
-  readonly db: Db;
+  readonly reader: EventReader;
   readonly maxPageSize: number;
 }
 
-export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (app, { db, maxPageSize }) => {
+export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (app, { reader, maxPageSize }) => {
   app.get(
     '/v1/streams/:stream/events',
     {
@@ -41,7 +40,7 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (a
     async (request) => {
       const { stream } = request.params;
       const { fromVersion, limit } = request.query;
-      const page = await pageStream(db, stream, fromVersion, limit);
+      const page = await reader.pageStream(stream, fromVersion, limit);
       const last = page.events.at(-1);
       const more = last !== undefined && last.streamVersion < page.version;
       return {

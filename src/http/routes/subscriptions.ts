@@ -5,23 +5,12 @@ import { isSafeText, UNSAFE_TEXT_ERROR } from '../../domain/safe-text.js';
 import { ConsortiumId, ProgramId } from '../../domain/identifiers.js';
 import { Topic } from '../../domain/notification.js';
 import { SubscriptionStatus, type SigningSecret, type Subscription as StoredSubscription } from '../../domain/subscription.js';
-import type { Db } from '../../services/database-handle.js';
-import {
-  createSubscription,
-  deleteSubscription,
-  getSigningSecrets,
-  getSubscription,
-  listSubscriptions,
-  rotateSecret,
-  sendTestPing,
-  updateSubscription,
-  type SubscriptionSettings,
-} from '../../services/subscriptions.js';
+import type { SubscriptionRegistry, SubscriptionSettings } from '../../services/subscriptions.js';
 import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
 
 export interface SubscriptionRoutesOptions {
-  readonly db: Db;
+  readonly subscriptions: SubscriptionRegistry;
   readonly webhooks: SubscriptionSettings;
   readonly maxPageSize: number;
 }
@@ -127,7 +116,7 @@ const toSecret = (s: SigningSecret) => ({ secret: s.secret, createdAt: s.created
 const TAGS = ['notifications'];
 const BODY_PROBLEMS = { 400: ProblemDetails, 413: ProblemDetails, 415: ProblemDetails } as const;
 
-export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions> = async (app, { db, webhooks, maxPageSize }) => {
+export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions> = async (app, { subscriptions, webhooks, maxPageSize }) => {
   app.post(
     '/v1/subscriptions',
     {
@@ -141,7 +130,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
       },
     },
     async (request, reply) => {
-      const created = await createSubscription(db, webhooks, request.body);
+      const created = await subscriptions.createSubscription(webhooks, request.body);
       reply.header('location', `/v1/subscriptions/${created.id}`);
       return reply.code(201).send({ ...toSubscription(created), secret: created.secret });
     },
@@ -161,7 +150,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
     },
     async (request) => {
       const { after, limit } = request.query;
-      const page = await listSubscriptions(db, { after, limit });
+      const page = await subscriptions.listSubscriptions({ after, limit });
       return { subscriptions: page.items.map(toSubscription), ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
     },
   );
@@ -178,7 +167,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
         response: { 200: Subscription, 400: ProblemDetails, 404: ProblemDetails },
       },
     },
-    async (request) => toSubscription(await getSubscription(db, request.params.id)),
+    async (request) => toSubscription(await subscriptions.getSubscription(request.params.id)),
   );
 
   app.patch(
@@ -196,7 +185,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
     },
     async (request) => {
       const { filter, ...changes } = request.body;
-      const updated = await updateSubscription(db, webhooks, request.params.id, {
+      const updated = await subscriptions.updateSubscription(webhooks, request.params.id, {
         ...changes,
         ...(filter !== undefined && { filter: filter ?? {} }),
       });
@@ -217,7 +206,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
       },
     },
     async (request, reply) => {
-      await deleteSubscription(db, request.params.id);
+      await subscriptions.deleteSubscription(request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -234,7 +223,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
         response: { 200: SecretList, 400: ProblemDetails, 404: ProblemDetails },
       },
     },
-    async (request) => ({ secrets: (await getSigningSecrets(db, request.params.id)).map(toSecret) }),
+    async (request) => ({ secrets: (await subscriptions.getSigningSecrets(request.params.id)).map(toSecret) }),
   );
 
   app.post(
@@ -271,7 +260,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
       },
     },
     async (request, reply) => {
-      const rotated = await rotateSecret(db, request.params.id, request.body?.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS);
+      const rotated = await subscriptions.rotateSecret(request.params.id, request.body?.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS);
       reply.header('location', `/v1/subscriptions/${request.params.id}/secret`);
       return reply.code(201).send({ secret: rotated.secret, previousSecretsExpireAt: rotated.previousSecretsExpireAt?.toISOString() ?? null });
     },
@@ -293,6 +282,6 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
         },
       },
     },
-    async (request, reply) => reply.code(202).send(await sendTestPing(db, request.params.id)),
+    async (request, reply) => reply.code(202).send(await subscriptions.sendTestPing(request.params.id)),
   );
 };

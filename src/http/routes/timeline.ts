@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { FuzzyDateInput } from '../../domain/fuzzy-date.js';
 import { ConsortiumId, ProgramId } from '../../domain/identifiers.js';
-import { timeline } from '../../services/status-views.js';
 import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
@@ -13,7 +12,7 @@ import type { ViewRoutesOptions } from './programs.js';
 
 const TIMELINE_HEADER = ['occurredAt', 'start', 'end', 'type', 'stream', 'title', 'retracted', 'retractedBy', 'id', 'sources'];
 
-export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { db, maxPageSize }) => {
+export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { views, maxPageSize }) => {
   app.get(
     '/v1/timeline',
     {
@@ -49,7 +48,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
     async (request, reply) => {
       const { programId, consortiumId, from, to, after, limit } = request.query;
       const cutoff = toCutoff(request.query);
-      const page = await timeline(db, { programId, consortiumId, from: from?.start, toBefore: to === undefined ? undefined : endBound(to) }, cutoff, { after, limit });
+      const page = await views.timeline({ programId, consortiumId, from: from?.start, toBefore: to === undefined ? undefined : endBound(to) }, cutoff, { after, limit });
       const events = page.items.map(({ event, retractedBy }) => ({
         ...toEventEnvelope(event),
         retracted: retractedBy !== undefined,
