@@ -88,7 +88,7 @@ describe('concurrent appends combined into one call (src/store/append-combiner.t
     expect(new Set(moments).size).toBe(N);
   });
 
-  it('answers every append of a call whose connection is terminated 503 commit-outcome-unknown, stores none of them, and stores the call beside it (PostgreSQL server only: PGlite has no connection to terminate)', async () => {
+  it('answers every append of a combined call whose connection is terminated while it waits for a lock 503 commit-outcome-unknown, stores none of them, and stores the call before it (on PGlite, which has no connection to cut, the same appends are all stored)', async () => {
     const { programId, events } = programWithConsortium();
     await record(t.app, ...events);
     const stream = `program:${programId}`;
@@ -102,37 +102,45 @@ describe('concurrent appends combined into one call (src/store/append-combiner.t
       expect((await titlesStored()).sort()).toEqual([...combined].sort());
       return;
     }
-    // The table lock holds each call inside its statement: the first append alone (the one call
-    // allowed at once), then, once they have waited 25 ms, the six that came meanwhile, together.
-    const outcome = await t.database.db.transaction().execute(async (trx) => {
+    // The table lock holds each call inside its statement, before it has written anything: the
+    // first append alone (the one call allowed at once), then, once they have waited 25 ms, the six
+    // that came meanwhile, together. The promises are awaited only after the lock is released: an
+    // append that missed the cut call waits for that lock in a later call.
+    const pending = await t.database.db.transaction().execute(async (trx) => {
       await sql`lock table event in share mode`.execute(trx);
       const first = post(t.app, seminarHeld(programId, 'alone'));
       await appendsWaitingForLock(t.database.db, 1);
       const rest = Promise.all(combined.map((title) => post(t.app, seminarHeld(programId, title))));
       const [, second] = await appendsWaitingForLock(t.database.db, 2);
-      await sql`select pg_terminate_backend(${second})`.execute(trx);
-      // The lock is released when this transaction ends, after the cut call has answered.
-      return { first, rest: await rest };
+      // Waits (up to 5 s) until the backend has exited, so that it cannot take the lock released below.
+      const { rows } = await sql<{ gone: boolean }>`select pg_terminate_backend(${second}, 5000) as gone`.execute(trx);
+      expect(rows[0]?.gone).toBe(true);
+      return { first, rest };
     });
-    const first = await outcome.first;
+    const [first, rest] = await Promise.all([pending.first, pending.rest]);
 
     // The cut call was combined: one connection answered more than one request.
-    const cut = outcome.rest.filter((r) => r.status === 503);
+    const cut = rest.filter((r) => r.status === 503);
     expect(cut.length).toBeGreaterThan(1);
     for (const response of cut) {
       expect(response.contentType).toContain('application/problem+json');
-      expect(problemOf(response)).toMatchObject({ type: '/problems/commit-outcome-unknown', status: 503 });
-      expect(problemOf(response).detail).toContain('Idempotency-Key');
+      expect(response.headers['retry-after']).toBe('1');
+      const problem = problemOf(response);
+      expect(problem).toMatchObject({ type: '/problems/commit-outcome-unknown', status: 503 });
+      // Sent without an Idempotency-Key: the problem names none and tells how to make a retry safe.
+      expect(problem).not.toHaveProperty('idempotencyKey');
+      expect(problem.detail).toContain('Idempotency-Key');
     }
-    // Any that came too late for the cut call went in a later one, which the lock held until now.
-    expect(outcome.rest.filter((r) => r.status !== 503).map((r) => r.status)).toEqual(Array<number>(outcome.rest.length - cut.length).fill(201));
+    // Any that came too late for the cut call went in a later one, which waited for the lock.
+    expect(rest.filter((r) => r.status !== 503).map((r) => r.status)).toEqual(Array<number>(rest.length - cut.length).fill(201));
     expect(first.status).toBe(201);
     // What was answered 201 is stored, once; what was cut is not.
-    const acknowledged = ['alone', ...combined.filter((_, i) => outcome.rest[i]?.status === 201)];
+    const acknowledged = ['alone', ...combined.filter((_, i) => rest[i]?.status === 201)];
     expect((await titlesStored()).sort()).toEqual(acknowledged.sort());
 
-    // The pool has left the dead connection behind: the cut appends, sent again, are stored once.
-    const retried = await Promise.all(combined.filter((_, i) => outcome.rest[i]?.status === 503).map((title) => post(t.app, seminarHeld(programId, title))));
+    // Having checked that none of the cut appends is stored, the writer sends them again: the
+    // instance has not kept the dead connection, and each is stored once.
+    const retried = await Promise.all(combined.filter((_, i) => rest[i]?.status === 503).map((title) => post(t.app, seminarHeld(programId, title))));
     expect(retried.map((r) => r.status)).toEqual(cut.map(() => 201));
     expect((await titlesStored()).sort()).toEqual(['alone', ...combined].sort());
   });
