@@ -110,7 +110,7 @@ export const DEFAULT_LIMITS: AppLimits = {
   socketIdleTimeoutMs: 120_000,
 };
 
-/** What the subscription routes need to vet webhook targets (research/webhooks.md §2.6). */
+/** What the subscription registry needs to vet webhook targets (research/webhooks.md §2.6). */
 export interface WebhookSettings {
   readonly rules: TargetRules;
   readonly resolve: ResolveHost;
@@ -192,9 +192,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(swagger, OPENAPI_OPTIONS);
   // The documentation UI registers its own routes, which cannot declare access: it comes before the guard.
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  const keys = createKeyAuthenticator(deps.db, deps.adminApiKey, limits.apiKeyCacheMs);
+  const authenticator = createKeyAuthenticator(deps.db, deps.adminApiKey, limits.apiKeyCacheMs);
   await registerAccessControl(app, {
-    authenticate: (authorization) => keys.authenticate(authorization),
+    authenticate: (authorization) => authenticator.authenticate(authorization),
     rateLimitPerMinute: limits.rateLimitPerMinute,
     countKeyRequest: createKeyRequestCounter(deps.db, limits.rateLimitPerMinute),
   });
@@ -207,6 +207,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(metricsRoutes, { registry: metrics.registry });
   await app.register(problemTypeRoutes);
   await app.register(eventTypeRoutes);
+  // Routes get services bound to the database, never the handle itself.
   const reader = createEventReader(deps.db);
   await app.register(eventRoutes, {
     reader,
@@ -238,10 +239,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     maxFeedsPerInstance: limits.maxFeedsPerInstance,
     maxPageSize: limits.maxPageSize,
   });
-  await app.register(apiKeyRoutes, { keys: keyRegistry, maxPageSize: limits.maxPageSize, onRevoked: (keyId) => keys.forget(keyId) });
+  await app.register(apiKeyRoutes, { keys: keyRegistry, maxPageSize: limits.maxPageSize, onRevoked: (keyId) => authenticator.forget(keyId) });
   await app.register(subscriptionRoutes, {
-    subscriptions: createSubscriptionRegistry(deps.db),
-    webhooks: deps.webhooks ?? DEFAULT_WEBHOOK_SETTINGS,
+    subscriptions: createSubscriptionRegistry(deps.db, deps.webhooks ?? DEFAULT_WEBHOOK_SETTINGS),
     maxPageSize: limits.maxPageSize,
   });
   await app.register(deliveryRoutes, { deliveries: createDeliveries(deps.db), maxPageSize: limits.maxPageSize });

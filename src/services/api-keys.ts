@@ -23,8 +23,15 @@ const KEY_SHAPE = /^mlk_[A-Za-z0-9_-]{32}$/;
 
 const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
-/** Key administration bound to one database: routes get this, never the handle itself. */
-export function createKeyRegistry(db: Db) {
+/** The API keys an admin issues, lists and revokes, and whether one is still active. */
+export interface KeyRegistry {
+  readonly createApiKey: (name: string, role: Role) => Promise<ApiKey & { readonly key: string }>;
+  readonly listApiKeys: (page: { after: string | undefined; limit: number }) => Promise<{ items: ApiKey[]; nextCursor: string | undefined }>;
+  readonly revokeApiKey: (id: string) => Promise<ApiKey>;
+  readonly isApiKeyActive: (keyId: string) => Promise<boolean>;
+}
+
+export function createKeyRegistry(db: Db): KeyRegistry {
   return {
     createApiKey: createApiKey.bind(null, db),
     listApiKeys: listApiKeys.bind(null, db),
@@ -32,8 +39,6 @@ export function createKeyRegistry(db: Db) {
     isApiKeyActive: isApiKeyActive.bind(null, db),
   };
 }
-
-export type KeyRegistry = ReturnType<typeof createKeyRegistry>;
 
 /** Creates a key; the returned `key` is the only time the secret exists outside the caller's hands. */
 export async function createApiKey(db: Db, name: string, role: Role): Promise<ApiKey & { readonly key: string }> {

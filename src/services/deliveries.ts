@@ -20,8 +20,18 @@ export interface DeliveryView extends DeliveryRecord {
   readonly messageId: string;
 }
 
-/** Delivery reads and retries bound to one database: routes get this, never the handle itself. */
-export function createDeliveries(db: Db) {
+/** A subscription's webhook deliveries: read them with their attempts, and send them again. */
+export interface Deliveries {
+  readonly getDelivery: (id: string) => Promise<DeliveryView & { readonly attempts: AttemptLogEntry[] }>;
+  readonly pageDeliveries: (
+    subscriptionId: string,
+    options: { state?: DeliveryState | undefined; before?: string | undefined; limit: number },
+  ) => Promise<DeliveryPage>;
+  readonly redeliver: (id: string) => Promise<DeliveryView>;
+  readonly recoverDeliveries: (subscriptionId: string, since: Date, until: Date | undefined) => Promise<number>;
+}
+
+export function createDeliveries(db: Db): Deliveries {
   return {
     getDelivery: getDelivery.bind(null, db),
     pageDeliveries: pageDeliveries.bind(null, db),
@@ -29,8 +39,6 @@ export function createDeliveries(db: Db) {
     recoverDeliveries: recoverDeliveries.bind(null, db),
   };
 }
-
-export type Deliveries = ReturnType<typeof createDeliveries>;
 
 const withMessageId = (delivery: DeliveryRecord): DeliveryView => ({ ...delivery, messageId: messageIdOf(delivery.notificationId) });
 

@@ -19,15 +19,18 @@ export interface FeedStart {
   readonly notVisibleIn: string;
 }
 
-/** The feed bound to one database: routes get this, never the handle itself. */
-export function createNotificationFeed(db: Db) {
+/** The notifications webhooks get, read in order from a cursor, for the live feed (GET /v1/feed). */
+export interface NotificationFeed {
+  readonly startFeedNow: () => Promise<FeedStart>;
+  readonly followNotifications: (options: FollowOptions) => AsyncIterable<readonly FeedItem[]>;
+}
+
+export function createNotificationFeed(db: Db): NotificationFeed {
   return {
     startFeedNow: startFeedNow.bind(null, db),
     followNotifications: followNotifications.bind(null, db),
   };
 }
-
-export type NotificationFeed = ReturnType<typeof createNotificationFeed>;
 
 async function startFeedNow(db: Db): Promise<FeedStart> {
   const now = await readFeedNow(db);

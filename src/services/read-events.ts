@@ -4,16 +4,20 @@ import type { Db } from '../store/database.js';
 import { findEvent, readFeed, readStream, type FeedFilter, type FeedPage, type StreamPage } from '../store/event-store.js';
 import { decodeCursor } from '../store/feed-cursor.js';
 
-/** Event reads bound to one database: routes get this, never the handle itself. */
-export function createEventReader(db: Db) {
+/** The recorded events as they were appended: one by id, the whole log in order, or one stream. */
+export interface EventReader {
+  readonly getEvent: (id: string) => Promise<RecordedEvent>;
+  readonly pageFeed: (after: string | undefined, limit: number, filter: FeedFilter) => Promise<FeedPage>;
+  readonly pageStream: (stream: string, fromVersion: number, limit: number) => Promise<StreamPage>;
+}
+
+export function createEventReader(db: Db): EventReader {
   return {
     getEvent: getEvent.bind(null, db),
     pageFeed: pageFeed.bind(null, db),
     pageStream: pageStream.bind(null, db),
   };
 }
-
-export type EventReader = ReturnType<typeof createEventReader>;
 
 async function getEvent(db: Db, id: string): Promise<RecordedEvent> {
   const event = await findEvent(db, id);

@@ -103,8 +103,19 @@ const toConsortium = (consortiumId: string, entry: Definition): ConsortiumSummar
   };
 };
 
-/** The views bound to one database: routes get this, never the handle itself. */
-export function createStatusViews(db: Db) {
+/** The status views of SPEC §5, each at a cut-off: programs, consortiums, milestones, the timeline and a cell's evidence. */
+export interface StatusViews {
+  readonly listPrograms: (cutoff: Cutoff, page: { after: string | undefined; limit: number }) => Promise<Paged<ProgramSummary>>;
+  readonly listConsortiums: (cutoff: Cutoff, page: { after: string | undefined; limit: number }) => Promise<Paged<ConsortiumSummary>>;
+  readonly viewProgramPlan: (programId: string, cutoff: Cutoff) => Promise<ProgramPlan>;
+  readonly viewProgram: (programId: string, cutoff: Cutoff, now: Date, options: ViewOptions) => Promise<ProgramView>;
+  readonly viewMilestone: (programId: string, milestone: string, cutoff: Cutoff, now: Date, options: ViewOptions) => Promise<MilestoneView>;
+  readonly viewConsortium: (consortiumId: string, cutoff: Cutoff, now: Date, options: ViewOptions) => Promise<ConsortiumView>;
+  readonly timeline: (query: TimelineQuery, cutoff: Cutoff, page: { after: string | undefined; limit: number }) => Promise<Paged<TimelineEntry>>;
+  readonly cellEvidence: (cell: CellRef, cutoff: Cutoff, page: { after: string | undefined; limit: number }) => Promise<Paged<EvidenceEntry>>;
+}
+
+export function createStatusViews(db: Db): StatusViews {
   return {
     listPrograms: listPrograms.bind(null, db),
     listConsortiums: listConsortiums.bind(null, db),
@@ -116,8 +127,6 @@ export function createStatusViews(db: Db) {
     cellEvidence: cellEvidence.bind(null, db),
   };
 }
-
-export type StatusViews = ReturnType<typeof createStatusViews>;
 
 async function listPrograms(db: Db, cutoff: Cutoff, page: { after: string | undefined; limit: number }): Promise<Paged<ProgramSummary>> {
   const found = await findProgramEntries(db, cutoff, page.after === undefined ? undefined : decodeIdCursor(page.after), page.limit);

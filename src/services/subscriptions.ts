@@ -48,21 +48,30 @@ export interface TestPing {
   readonly deliveryId: string;
 }
 
-/** Subscription administration bound to one database: routes get this, never the handle itself. */
-export function createSubscriptionRegistry(db: Db) {
+/** The webhook endpoints an admin registers, their URLs vetted by SubscriptionSettings, and their signing secrets. */
+export interface SubscriptionRegistry {
+  readonly createSubscription: (request: NewSubscriptionRequest) => Promise<Subscription & { readonly secret: string }>;
+  readonly listSubscriptions: (page: { after: string | undefined; limit: number }) => Promise<{ items: Subscription[]; nextCursor: string | undefined }>;
+  readonly getSubscription: (id: string) => Promise<Subscription>;
+  readonly updateSubscription: (id: string, changes: SubscriptionChanges) => Promise<Subscription>;
+  readonly deleteSubscription: (id: string) => Promise<void>;
+  readonly getSigningSecrets: (id: string) => Promise<SigningSecret[]>;
+  readonly rotateSecret: (id: string, overlapSeconds: number) => Promise<RotatedSecret>;
+  readonly sendTestPing: (id: string) => Promise<TestPing>;
+}
+
+export function createSubscriptionRegistry(db: Db, settings: SubscriptionSettings): SubscriptionRegistry {
   return {
-    createSubscription: createSubscription.bind(null, db),
+    createSubscription: createSubscription.bind(null, db, settings),
     listSubscriptions: listSubscriptions.bind(null, db),
     getSubscription: getSubscription.bind(null, db),
-    updateSubscription: updateSubscription.bind(null, db),
+    updateSubscription: updateSubscription.bind(null, db, settings),
     deleteSubscription: deleteSubscription.bind(null, db),
     getSigningSecrets: getSigningSecrets.bind(null, db),
     rotateSecret: rotateSecret.bind(null, db),
     sendTestPing: sendTestPing.bind(null, db),
   };
 }
-
-export type SubscriptionRegistry = ReturnType<typeof createSubscriptionRegistry>;
 
 /** 32 random bytes as Standard Webhooks writes a secret (the spec allows 24 to 64). */
 const newSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;

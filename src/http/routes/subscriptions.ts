@@ -5,13 +5,12 @@ import { isSafeText, UNSAFE_TEXT_ERROR } from '../../domain/safe-text.js';
 import { ConsortiumId, ProgramId } from '../../domain/identifiers.js';
 import { Topic } from '../../domain/notification.js';
 import { SubscriptionStatus, type SigningSecret, type Subscription as StoredSubscription } from '../../domain/subscription.js';
-import type { SubscriptionRegistry, SubscriptionSettings } from '../../services/subscriptions.js';
+import type { SubscriptionRegistry } from '../../services/subscriptions.js';
 import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
 
 export interface SubscriptionRoutesOptions {
   readonly subscriptions: SubscriptionRegistry;
-  readonly webhooks: SubscriptionSettings;
   readonly maxPageSize: number;
 }
 
@@ -116,7 +115,7 @@ const toSecret = (s: SigningSecret) => ({ secret: s.secret, createdAt: s.created
 const TAGS = ['notifications'];
 const BODY_PROBLEMS = { 400: ProblemDetails, 413: ProblemDetails, 415: ProblemDetails } as const;
 
-export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions> = async (app, { subscriptions, webhooks, maxPageSize }) => {
+export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions> = async (app, { subscriptions, maxPageSize }) => {
   app.post(
     '/v1/subscriptions',
     {
@@ -130,7 +129,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
       },
     },
     async (request, reply) => {
-      const created = await subscriptions.createSubscription(webhooks, request.body);
+      const created = await subscriptions.createSubscription(request.body);
       reply.header('location', `/v1/subscriptions/${created.id}`);
       return reply.code(201).send({ ...toSubscription(created), secret: created.secret });
     },
@@ -185,7 +184,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
     },
     async (request) => {
       const { filter, ...changes } = request.body;
-      const updated = await subscriptions.updateSubscription(webhooks, request.params.id, {
+      const updated = await subscriptions.updateSubscription(request.params.id, {
         ...changes,
         ...(filter !== undefined && { filter: filter ?? {} }),
       });
