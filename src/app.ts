@@ -59,8 +59,13 @@ export interface AppLimits {
    * call each time one ends (APPEND_CONCURRENCY; src/store/append-combiner.ts).
    */
   readonly appendConcurrency: number;
-  /** Append calls at once once waiting appends have waited 25 ms (a call stalls): fewer than the pool's connections. */
+  /** Append calls at once once waiting appends have waited appendOverflowAfterMs (a call stalls): fewer than the pool's connections. */
   readonly appendMaxCalls: number;
+  /**
+   * Milliseconds the oldest waiting append waits for a running call before another starts (up to
+   * appendMaxCalls): short, so that a call stalled on a lock does not hold the instance.
+   */
+  readonly appendOverflowAfterMs: number;
   /** Requests a minute per API key (SPEC §7 RATE_LIMIT_PER_MINUTE). */
   readonly rateLimitPerMinute: number;
   /**
@@ -98,6 +103,7 @@ export const DEFAULT_LIMITS: AppLimits = {
   maxPageSize: 1000,
   appendConcurrency: 2,
   appendMaxCalls: 8,
+  appendOverflowAfterMs: 25,
   rateLimitPerMinute: 1200,
   apiKeyCacheMs: 2000,
   feedPollMs: 500,
@@ -214,7 +220,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     recorder: createEventRecorder(deps.db, {
       concurrency: limits.appendConcurrency,
       maxCalls: Math.max(limits.appendConcurrency, limits.appendMaxCalls),
-      overflowAfterMs: 25,
+      overflowAfterMs: limits.appendOverflowAfterMs,
       // As long as a request waits for a connection of the pool before it is answered 503.
       maxWaitMs: CONNECT_TIMEOUT_MS,
       maxWaiting: 1_000,
