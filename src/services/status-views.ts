@@ -248,7 +248,7 @@ async function viewMilestone(
   milestone: string,
   cutoff: Cutoff,
   now: Date,
-  options: ViewOptions = { expandEvidence: false },
+  options: ViewOptions,
 ): Promise<MilestoneView> {
   const view = await viewProgram(db, programId, cutoff, now, options, milestone);
   const found = view.milestones[0];
@@ -274,7 +274,7 @@ async function viewConsortium(
   consortiumId: string,
   cutoff: Cutoff,
   now: Date,
-  options: ViewOptions = { expandEvidence: false },
+  options: ViewOptions,
 ): Promise<ConsortiumView> {
   const entry = await findConsortiumEntry(db, consortiumId, cutoff);
   if (entry === undefined) throw new SubjectNotFoundError('consortium', consortiumId);
