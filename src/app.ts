@@ -24,9 +24,9 @@ import { createNotificationFeed } from './services/notification-feed.js';
 import { createEventReader } from './services/read-events.js';
 import { createEventRecorder } from './services/record-events.js';
 import { createStatusViews } from './services/status-views.js';
-import { createSubscriptionRegistry } from './services/subscriptions.js';
+import { createSubscriptionRegistry, type SubscriptionSettings } from './services/subscriptions.js';
 import { createKeyRequestCounter } from './services/rate-limits.js';
-import { resolveWithDns, type ResolveHost, type TargetRules } from './services/webhook-target-check.js';
+import { resolveWithDns } from './services/webhook-target-check.js';
 import { OPENAPI_OPTIONS } from './http/openapi-options.js';
 import { eventTypeRoutes } from './http/routes/event-types.js';
 import { eventRoutes } from './http/routes/events.js';
@@ -117,12 +117,7 @@ export const DEFAULT_LIMITS: AppLimits = {
 };
 
 /** What the subscription registry needs to vet webhook targets (research/webhooks.md §2.6). */
-export interface WebhookSettings {
-  readonly rules: TargetRules;
-  readonly resolve: ResolveHost;
-  /** In-flight deliveries per subscription unless it sets its own. */
-  readonly defaultMaxInFlight: number;
-}
+export type WebhookSettings = SubscriptionSettings;
 
 export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
   rules: { addresses: parseAllowedCidrs(''), allowHttp: false },

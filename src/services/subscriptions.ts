@@ -26,6 +26,7 @@ export type { SubscriptionChanges };
 export interface SubscriptionSettings {
   readonly rules: TargetRules;
   readonly resolve: ResolveHost;
+  /** In-flight deliveries per subscription unless it sets its own. */
   readonly defaultMaxInFlight: number;
 }
 
