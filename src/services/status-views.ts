@@ -22,9 +22,8 @@ import {
   findConsortiumEntries,
   findConsortiumEntry,
   findEnrolments,
-  findMilestoneEntries,
+  findProgramParts,
   findProgramEntries,
-  findProgramEntriesById,
   type CellState,
   type Definition,
   type MilestoneEntry,
@@ -189,10 +188,8 @@ export interface ProgramPlan {
 
 /** A program and its milestones at the cut-off, without their cells: what the program's own page shows. */
 async function viewProgramPlan(db: Db, programId: string, cutoff: Cutoff): Promise<ProgramPlan> {
-  const [entry, milestones] = await Promise.all([
-    findProgramEntriesById(db, [programId], cutoff).then((found) => found.get(programId)),
-    findMilestoneEntries(db, [programId], cutoff),
-  ]);
+  const { programs, milestones } = await findProgramParts(db, { programIds: [programId] }, cutoff, false);
+  const entry = programs.get(programId);
   if (entry === undefined) throw new SubjectNotFoundError('program', programId);
   return { program: toProgram(programId, entry), milestones: milestones.map(toMilestonePlan) };
 }
@@ -232,12 +229,9 @@ export async function viewProgram(
   options: ViewOptions = { expandEvidence: false },
   milestone?: string,
 ): Promise<ProgramView> {
-  const entry = (await findProgramEntriesById(db, [programId], cutoff)).get(programId);
+  const { programs, milestones, cells } = await findProgramParts(db, { programIds: [programId], milestone }, cutoff, true);
+  const entry = programs.get(programId);
   if (entry === undefined) throw new SubjectNotFoundError('program', programId);
-  const [milestones, cells] = await Promise.all([
-    findMilestoneEntries(db, [programId], cutoff, milestone),
-    findCells(db, { programIds: [programId], milestone }, cutoff),
-  ]);
   const views = toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now);
   return { program: toProgram(programId, entry), milestones: await expanded(db, views, options) };
 }
@@ -276,15 +270,9 @@ async function viewConsortium(
   now: Date,
   options: ViewOptions,
 ): Promise<ConsortiumView> {
-  const entry = await findConsortiumEntry(db, consortiumId, cutoff);
+  const [entry, enrolments] = await Promise.all([findConsortiumEntry(db, consortiumId, cutoff), findEnrolments(db, consortiumId, cutoff)]);
   if (entry === undefined) throw new SubjectNotFoundError('consortium', consortiumId);
-  const enrolments = await findEnrolments(db, consortiumId, cutoff);
-  const programIds = enrolments.map((e) => e.programId);
-  const [programs, milestones, cells] = await Promise.all([
-    findProgramEntriesById(db, programIds, cutoff),
-    findMilestoneEntries(db, programIds, cutoff),
-    findCells(db, { programIds, consortiumId }, cutoff),
-  ]);
+  const { programs, milestones, cells } = await findProgramParts(db, { programIds: enrolments.map((e) => e.programId), consortiumId }, cutoff, true);
   const views = await expanded(db, toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now), options);
   return {
     consortium: toConsortium(consortiumId, entry),

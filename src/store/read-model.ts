@@ -40,20 +40,27 @@ export interface Definition {
   readonly occurredAt: FuzzyDate;
 }
 
+/**
+ * An instant as a row brings it: a Date from the driver, or text (ISO 8601 with an offset) from a
+ * row the database wrote as JSON, as a view's one statement brings its parts (findProgramParts).
+ */
+type Instant = Date | string;
+const instant = (value: Instant): Date => (typeof value === 'string' ? new Date(value) : value);
+
 interface DefinitionRow {
   data: Record<string, unknown>;
   schema_version: number;
   occurred_value: string;
   occurred_precision: string;
-  occurred_start: Date;
-  occurred_end: Date;
+  occurred_start: Instant;
+  occurred_end: Instant;
 }
 
-const toFuzzy = (value: string, precision: string, start: Date, end: Date): FuzzyDate => ({
+const toFuzzy = (value: string, precision: string, start: Instant, end: Instant): FuzzyDate => ({
   value,
   precision: Precision.parse(precision),
-  start,
-  end,
+  start: instant(start),
+  end: instant(end),
 });
 
 const toDefinition = (row: DefinitionRow): Definition => ({
@@ -116,10 +123,23 @@ export interface MilestoneEntry {
   readonly rescheduled: { readonly data: Record<string, unknown>; readonly schemaVersion: number } | undefined;
 }
 
+interface MilestoneRow extends DefinitionRow {
+  program_id: string;
+  milestone: string;
+  r_data: Record<string, unknown> | null;
+  r_schema_version: number | null;
+}
+
+const toMilestoneEntry = (r: MilestoneRow): MilestoneEntry => ({
+  programId: r.program_id,
+  milestone: r.milestone,
+  plan: toDefinition(r),
+  rescheduled: r.r_data === null || r.r_schema_version === null ? undefined : { data: r.r_data, schemaVersion: r.r_schema_version },
+});
+
 /** The milestones of these programs in force at the cut, each with its latest reschedule in force. */
-export async function findMilestoneEntries(db: Db, programIds: readonly string[], cut: ReadCut, milestone?: string): Promise<MilestoneEntry[]> {
-  if (programIds.length === 0) return [];
-  let query = db
+function milestoneEntriesQuery(db: Db, programIds: readonly string[], cut: ReadCut, milestone: string | undefined) {
+  const query = db
     .selectFrom('milestone_entry as m')
     .leftJoinLateral(
       (eb) =>
@@ -153,14 +173,7 @@ export async function findMilestoneEntries(db: Db, programIds: readonly string[]
     .orderBy(sql`m.program_id collate "C"`)
     .orderBy('m.occurred_start')
     .orderBy('m.position');
-  if (milestone !== undefined) query = query.where('m.milestone', '=', milestone);
-  const rows = await query.modifyEnd(PREPARED).execute();
-  return rows.map((r) => ({
-    programId: r.program_id,
-    milestone: r.milestone,
-    plan: toDefinition(r),
-    rescheduled: r.r_data === null || r.r_schema_version === null ? undefined : { data: r.r_data, schemaVersion: r.r_schema_version },
-  }));
+  return milestone === undefined ? query : query.where('m.milestone', '=', milestone);
 }
 
 export interface CellState {
@@ -257,8 +270,8 @@ const evidenceAt = (cut: ReadCut, before?: WorldKey, columns = sql`s.event_id, s
 
 type CellStateRow = Pick<
   Selectable<CellStepTable>,
-  'program_id' | 'milestone' | 'consortium_id' | 'status' | 'since_value' | 'since_precision' | 'since_start' | 'since_end' | 'evidence_count'
-> & { evidence: string };
+  'program_id' | 'milestone' | 'consortium_id' | 'status' | 'since_value' | 'since_precision' | 'evidence_count'
+> & { since_start: Instant; since_end: Instant; evidence: string };
 
 export interface CellSelection {
   readonly programIds: readonly string[];
@@ -283,31 +296,33 @@ const CELL_ORDER = sql`order by c.program_id collate "C", c.milestone collate "C
 /** The cells that exist at the cut, each with its state and latest evidence there. */
 export async function findCells(db: Db, selection: CellSelection, cut: ReadCut): Promise<CellState[]> {
   if (selection.programIds.length === 0) return [];
-  const rows = cut.worldBefore === undefined && cut.knownBefore === undefined ? await currentCells(db, selection) : await cellsAt(db, selection, cut);
-  return rows.map((r) => ({
-    programId: r.program_id,
-    milestone: r.milestone,
-    consortiumId: r.consortium_id === '' ? undefined : r.consortium_id,
-    status: MilestoneStatus.parse(r.status),
-    since: toFuzzy(r.since_value, r.since_precision, r.since_start, r.since_end),
-    evidenceCount: r.evidence_count,
-    evidence: idsOf(r.evidence),
-  }));
+  const { rows } = await sql<CellStateRow>`${cellsQuery(selection, cut)} ${PREPARED}`.execute(db);
+  return rows.map(toCellState);
 }
+
+const toCellState = (r: CellStateRow): CellState => ({
+  programId: r.program_id,
+  milestone: r.milestone,
+  consortiumId: r.consortium_id === '' ? undefined : r.consortium_id,
+  status: MilestoneStatus.parse(r.status),
+  since: toFuzzy(r.since_value, r.since_precision, r.since_start, r.since_end),
+  evidenceCount: r.evidence_count,
+  evidence: idsOf(r.evidence),
+});
+
+const cellsQuery = (selection: CellSelection, cut: ReadCut): RawBuilder<CellStateRow> =>
+  cut.worldBefore === undefined && cut.knownBefore === undefined ? currentCells(selection) : cellsAt(selection, cut);
 
 /**
  * The current cut, the one analysts ask for most: every cell exists, and milestone_cell holds its
  * state and latest evidence as fold_cell.sql left them, so one index range answers, no timeline.
  */
-async function currentCells(db: Db, selection: CellSelection): Promise<CellStateRow[]> {
-  const { rows } = await sql<CellStateRow>`
+const currentCells = (selection: CellSelection) => sql<CellStateRow>`
     select c.program_id, c.milestone, c.consortium_id, c.status, c.since_value, c.since_precision, c.since_start,
            c.since_end, c.evidence_count, array_to_string(c.evidence, ',') as evidence
     from milestone_cell c
     where ${cellFilter(selection)}
-    ${CELL_ORDER} ${PREPARED}`.execute(db);
-  return rows;
-}
+    ${CELL_ORDER}`;
 
 /*
  * The state at the cut: the step believed at K with the greatest world key before W. At K alone
@@ -394,8 +409,7 @@ const stateAt = (cut: ReadCut) => {
 };
 
 /** Any other cut: each cell's state there (stateAt), and the evidence up to it. */
-async function cellsAt(db: Db, selection: CellSelection, cut: ReadCut): Promise<CellStateRow[]> {
-  const { rows } = await sql<CellStateRow>`
+const cellsAt = (selection: CellSelection, cut: ReadCut) => sql<CellStateRow>`
     select c.program_id, c.milestone, c.consortium_id, s.status, s.since_value, s.since_precision, s.since_start,
            s.since_end, s.evidence_count, ev.evidence
     from milestone_cell c
@@ -407,9 +421,7 @@ async function cellsAt(db: Db, selection: CellSelection, cut: ReadCut): Promise<
     ) ev
     where ${cellFilter(selection)}
       and c.exists_start < ${worldCut(cut)} and c.exists_recorded < ${knownCut(cut)}
-    ${CELL_ORDER} ${PREPARED}`.execute(db);
-  return rows;
-}
+    ${CELL_ORDER}`;
 
 export interface EnrolmentEntry {
   readonly programId: string;
@@ -452,16 +464,48 @@ export async function findEnrolments(db: Db, consortiumId: string, cut: ReadCut)
 }
 
 /** Every program with a definition in force at the cut, among these. */
-export async function findProgramEntriesById(db: Db, programIds: readonly string[], cut: ReadCut): Promise<Map<string, Definition>> {
-  if (programIds.length === 0) return new Map();
-  const rows = await db
+const programEntriesQuery = (db: Db, programIds: readonly string[], cut: ReadCut) =>
+  db
     .selectFrom('program_entry')
     .select([...DEFINITION_COLUMNS, 'program_id'])
     .where(sql<SqlBool>`program_id = any (${[...programIds]}::text[])`)
-    .where(defined('program_entry', cut))
-    .modifyEnd(PREPARED)
-    .execute();
-  return new Map(rows.map((r) => [r.program_id, toDefinition(r)]));
+    .where(defined('program_entry', cut));
+
+/** What a program view shows, from the read model at a cut. */
+export interface ProgramParts {
+  readonly programs: ReadonlyMap<string, Definition>;
+  readonly milestones: readonly MilestoneEntry[];
+  /** Empty unless asked for. */
+  readonly cells: readonly CellState[];
+}
+
+/** A row the database wrote as JSON: its instants are text. */
+type AsJson<T> = { [K in keyof T]: T[K] extends Instant ? string : T[K] };
+
+/**
+ * The programs, their milestones and, if asked, their cells at the cut, in one statement: each part
+ * as a JSON array, in its own query's order. A view's statements cost more than their rows (each
+ * wakes PostgreSQL, on the core the service runs on), and three of them were most of a busy
+ * program's page at 32 clients.
+ */
+export async function findProgramParts(db: Db, selection: CellSelection, cut: ReadCut, withCells: boolean): Promise<ProgramParts> {
+  if (selection.programIds.length === 0) return { programs: new Map(), milestones: [], cells: [] };
+  const programs = programEntriesQuery(db, selection.programIds, cut);
+  const milestones = milestoneEntriesQuery(db, selection.programIds, cut, selection.milestone);
+  const cells = withCells ? sql`(select json_agg(c) from (${cellsQuery(selection, cut)}) c)` : sql`null`;
+  const { rows } = await sql<{
+    programs: AsJson<DefinitionRow & { program_id: string }>[] | null;
+    milestones: AsJson<MilestoneRow>[] | null;
+    cells: AsJson<CellStateRow>[] | null;
+  }>`
+    select (select json_agg(p) from (${programs}) p) as programs, (select json_agg(m) from (${milestones}) m) as milestones,
+           ${cells} as cells ${PREPARED}`.execute(db);
+  const [row] = rows;
+  return {
+    programs: new Map((row?.programs ?? []).map((r) => [r.program_id, toDefinition(r)])),
+    milestones: (row?.milestones ?? []).map(toMilestoneEntry),
+    cells: (row?.cells ?? []).map(toCellState),
+  };
 }
 
 /** A cell's evidence at the cut, newest first in world time, after the world key `before` (a page). */
