@@ -20,8 +20,7 @@ import {
   findCellEvidence,
   findCells,
   findConsortiumEntries,
-  findConsortiumEntry,
-  findEnrolments,
+  findConsortiumParts,
   findProgramParts,
   findProgramEntries,
   type CellState,
@@ -270,9 +269,8 @@ async function viewConsortium(
   now: Date,
   options: ViewOptions,
 ): Promise<ConsortiumView> {
-  const [entry, enrolments] = await Promise.all([findConsortiumEntry(db, consortiumId, cutoff), findEnrolments(db, consortiumId, cutoff)]);
+  const { consortium: entry, enrolments, programs, milestones, cells } = await findConsortiumParts(db, consortiumId, cutoff);
   if (entry === undefined) throw new SubjectNotFoundError('consortium', consortiumId);
-  const { programs, milestones, cells } = await findProgramParts(db, { programIds: enrolments.map((e) => e.programId), consortiumId }, cutoff, true);
   const views = await expanded(db, toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now), options);
   return {
     consortium: toConsortium(consortiumId, entry),

@@ -104,16 +104,8 @@ export async function findConsortiumEntries(db: Db, cut: ReadCut, after: string 
   };
 }
 
-export async function findConsortiumEntry(db: Db, consortiumId: string, cut: ReadCut): Promise<Definition | undefined> {
-  const row = await db
-    .selectFrom('consortium_entry')
-    .select(DEFINITION_COLUMNS)
-    .where('consortium_id', '=', consortiumId)
-    .where(defined('consortium_entry', cut))
-    .modifyEnd(PREPARED)
-    .executeTakeFirst();
-  return row && toDefinition(row);
-}
+const consortiumEntryQuery = (db: Db, consortiumId: string, cut: ReadCut) =>
+  db.selectFrom('consortium_entry').select(DEFINITION_COLUMNS).where('consortium_id', '=', consortiumId).where(defined('consortium_entry', cut));
 
 export interface MilestoneEntry {
   readonly programId: string;
@@ -138,7 +130,7 @@ const toMilestoneEntry = (r: MilestoneRow): MilestoneEntry => ({
 });
 
 /** The milestones of these programs in force at the cut, each with its latest reschedule in force. */
-function milestoneEntriesQuery(db: Db, programIds: readonly string[], cut: ReadCut, milestone: string | undefined) {
+function milestoneEntriesQuery(db: Db, programIds: ProgramIds, cut: ReadCut, milestone: string | undefined) {
   const query = db
     .selectFrom('milestone_entry as m')
     .leftJoinLateral(
@@ -168,7 +160,7 @@ function milestoneEntriesQuery(db: Db, programIds: readonly string[], cut: ReadC
       'r.r_data',
       'r.r_schema_version',
     ])
-    .where(sql<SqlBool>`m.program_id = any (${[...programIds]}::text[])`)
+    .where(sql<SqlBool>`m.program_id = any (${programIdArray(programIds)})`)
     .where(defined('m', cut))
     .orderBy(sql`m.program_id collate "C"`)
     .orderBy('m.occurred_start')
@@ -273,8 +265,17 @@ type CellStateRow = Pick<
   'program_id' | 'milestone' | 'consortium_id' | 'status' | 'since_value' | 'since_precision' | 'evidence_count'
 > & { since_start: Instant; since_end: Instant; evidence: string };
 
+/**
+ * Programs by id: given, or the SQL of an array of them, read in the same statement (the programs
+ * a consortium is enrolled in at the cut, findConsortiumParts).
+ */
+type ProgramIds = readonly string[] | RawBuilder<readonly string[]>;
+const isGiven = (ids: ProgramIds): ids is readonly string[] => Array.isArray(ids);
+const programIdArray = (ids: ProgramIds) => (isGiven(ids) ? sql`${[...ids]}::text[]` : ids);
+const noPrograms = (ids: ProgramIds) => isGiven(ids) && ids.length === 0;
+
 export interface CellSelection {
-  readonly programIds: readonly string[];
+  readonly programIds: ProgramIds;
   readonly milestone?: string | undefined;
   /** A consortium's own cells and the program-scope ones; without it, every cell. */
   readonly consortiumId?: string | undefined;
@@ -287,7 +288,7 @@ export interface CellSelection {
 const idsOf = (text: string): string[] => (text === '' ? [] : text.split(','));
 
 const cellFilter = (selection: CellSelection) => sql`
-  c.program_id = any (${[...selection.programIds]}::text[])
+  c.program_id = any (${programIdArray(selection.programIds)})
   ${selection.milestone === undefined ? sql`` : sql`and c.milestone = ${selection.milestone}`}
   ${selection.consortiumId === undefined ? sql`` : sql`and c.consortium_id in (${selection.consortiumId}, '')`}`;
 
@@ -295,7 +296,7 @@ const CELL_ORDER = sql`order by c.program_id collate "C", c.milestone collate "C
 
 /** The cells that exist at the cut, each with its state and latest evidence there. */
 export async function findCells(db: Db, selection: CellSelection, cut: ReadCut): Promise<CellState[]> {
-  if (selection.programIds.length === 0) return [];
+  if (noPrograms(selection.programIds)) return [];
   const { rows } = await sql<CellStateRow>`${cellsQuery(selection, cut)} ${PREPARED}`.execute(db);
   return rows.map(toCellState);
 }
@@ -429,19 +430,20 @@ export interface EnrolmentEntry {
   readonly eliminatedAt: FuzzyDate | undefined;
 }
 
+interface EnrolmentRow {
+  program_id: string;
+  occurred_value: string;
+  occurred_precision: string;
+  occurred_start: Instant;
+  occurred_end: Instant;
+  x_value: string | null;
+  x_precision: string | null;
+  x_start: Instant | null;
+  x_end: Instant | null;
+}
+
 /** The programs a consortium is enrolled in at the cut, each with its first elimination in force there. */
-export async function findEnrolments(db: Db, consortiumId: string, cut: ReadCut): Promise<EnrolmentEntry[]> {
-  const { rows } = await sql<{
-    program_id: string;
-    occurred_value: string;
-    occurred_precision: string;
-    occurred_start: Date;
-    occurred_end: Date;
-    x_value: string | null;
-    x_precision: string | null;
-    x_start: Date | null;
-    x_end: Date | null;
-  }>`
+const enrolmentsQuery = (consortiumId: string, cut: ReadCut) => sql<EnrolmentRow>`
     select en.program_id, en.occurred_value, en.occurred_precision, en.occurred_start, en.occurred_end,
            x.occurred_value as x_value, x.occurred_precision as x_precision, x.occurred_start as x_start, x.occurred_end as x_end
     from enrolment_entry en
@@ -452,23 +454,23 @@ export async function findEnrolments(db: Db, consortiumId: string, cut: ReadCut)
       order by x.position limit 1
     ) x on true
     where en.consortium_id = ${consortiumId} and ${defined('en', cut)}
-    order by en.occurred_start, en.position ${PREPARED}`.execute(db);
-  return rows.map((r) => ({
-    programId: r.program_id,
-    enrolledAt: toFuzzy(r.occurred_value, r.occurred_precision, r.occurred_start, r.occurred_end),
-    eliminatedAt:
-      r.x_value === null || r.x_precision === null || r.x_start === null || r.x_end === null
-        ? undefined
-        : toFuzzy(r.x_value, r.x_precision, r.x_start, r.x_end),
-  }));
-}
+    order by en.occurred_start, en.position`;
+
+const toEnrolment = (r: AsJson<EnrolmentRow>): EnrolmentEntry => ({
+  programId: r.program_id,
+  enrolledAt: toFuzzy(r.occurred_value, r.occurred_precision, r.occurred_start, r.occurred_end),
+  eliminatedAt:
+    r.x_value === null || r.x_precision === null || r.x_start === null || r.x_end === null
+      ? undefined
+      : toFuzzy(r.x_value, r.x_precision, r.x_start, r.x_end),
+});
 
 /** Every program with a definition in force at the cut, among these. */
-const programEntriesQuery = (db: Db, programIds: readonly string[], cut: ReadCut) =>
+const programEntriesQuery = (db: Db, programIds: ProgramIds, cut: ReadCut) =>
   db
     .selectFrom('program_entry')
     .select([...DEFINITION_COLUMNS, 'program_id'])
-    .where(sql<SqlBool>`program_id = any (${[...programIds]}::text[])`)
+    .where(sql<SqlBool>`program_id = any (${programIdArray(programIds)})`)
     .where(defined('program_entry', cut));
 
 /** What a program view shows, from the read model at a cut. */
@@ -489,22 +491,54 @@ type AsJson<T> = { [K in keyof T]: T[K] extends Instant ? string : T[K] };
  * program's page at 32 clients.
  */
 export async function findProgramParts(db: Db, selection: CellSelection, cut: ReadCut, withCells: boolean): Promise<ProgramParts> {
-  if (selection.programIds.length === 0) return { programs: new Map(), milestones: [], cells: [] };
+  if (noPrograms(selection.programIds)) return { programs: new Map(), milestones: [], cells: [] };
+  const { rows } = await sql<ProgramPartsRow>`select ${programParts(db, selection, cut, withCells)} ${PREPARED}`.execute(db);
+  return toProgramParts(rows[0]);
+}
+
+interface ProgramPartsRow {
+  programs: AsJson<DefinitionRow & { program_id: string }>[] | null;
+  milestones: AsJson<MilestoneRow>[] | null;
+  cells: AsJson<CellStateRow>[] | null;
+}
+
+/** The columns programs, milestones and cells of a statement's select list, as JSON arrays (null when empty). */
+function programParts(db: Db, selection: CellSelection, cut: ReadCut, withCells: boolean) {
   const programs = programEntriesQuery(db, selection.programIds, cut);
   const milestones = milestoneEntriesQuery(db, selection.programIds, cut, selection.milestone);
   const cells = withCells ? sql`(select json_agg(c) from (${cellsQuery(selection, cut)}) c)` : sql`null`;
-  const { rows } = await sql<{
-    programs: AsJson<DefinitionRow & { program_id: string }>[] | null;
-    milestones: AsJson<MilestoneRow>[] | null;
-    cells: AsJson<CellStateRow>[] | null;
-  }>`
-    select (select json_agg(p) from (${programs}) p) as programs, (select json_agg(m) from (${milestones}) m) as milestones,
-           ${cells} as cells ${PREPARED}`.execute(db);
+  return sql`(select json_agg(p) from (${programs}) p) as programs, (select json_agg(m) from (${milestones}) m) as milestones, ${cells} as cells`;
+}
+
+const toProgramParts = (row: ProgramPartsRow | undefined): ProgramParts => ({
+  programs: new Map((row?.programs ?? []).map((r) => [r.program_id, toDefinition(r)])),
+  milestones: (row?.milestones ?? []).map(toMilestoneEntry),
+  cells: (row?.cells ?? []).map(toCellState),
+});
+
+export interface ConsortiumParts extends ProgramParts {
+  readonly consortium: Definition | undefined;
+  /** The programs it is enrolled in at the cut, in the order of their enrolment. */
+  readonly enrolments: readonly EnrolmentEntry[];
+}
+
+/**
+ * A consortium at the cut, its enrolments, and its programs' parts (findProgramParts) for its own
+ * cells and the program-scope ones, in one statement: the programs are those of its enrolments.
+ */
+export async function findConsortiumParts(db: Db, consortiumId: string, cut: ReadCut): Promise<ConsortiumParts> {
+  // An array, each time it is used (three index probes): a statement that begins with WITH is not
+  // a SELECT to the view-cost tests, which replay SELECTs only (test/support/statement-cost.ts).
+  const enrolled = sql<readonly string[]>`array(select en.program_id from enrolment_entry en where en.consortium_id = ${consortiumId} and ${defined('en', cut)})`;
+  const { rows } = await sql<ProgramPartsRow & { consortium: AsJson<DefinitionRow> | null; enrolments: AsJson<EnrolmentRow>[] | null }>`
+    select (select row_to_json(x) from (${consortiumEntryQuery(db, consortiumId, cut)}) x) as consortium,
+           (select json_agg(e) from (${enrolmentsQuery(consortiumId, cut)}) e) as enrolments,
+           ${programParts(db, { programIds: enrolled, consortiumId }, cut, true)} ${PREPARED}`.execute(db);
   const [row] = rows;
   return {
-    programs: new Map((row?.programs ?? []).map((r) => [r.program_id, toDefinition(r)])),
-    milestones: (row?.milestones ?? []).map(toMilestoneEntry),
-    cells: (row?.cells ?? []).map(toCellState),
+    ...toProgramParts(row),
+    consortium: row?.consortium ? toDefinition(row.consortium) : undefined,
+    enrolments: (row?.enrolments ?? []).map(toEnrolment),
   };
 }
 

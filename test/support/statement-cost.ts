@@ -1,4 +1,4 @@
-import { CompiledQuery, sql, type KyselyPlugin } from 'kysely';
+import { CompiledQuery, sql, type KyselyPlugin, type QueryId } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Db } from '../../src/store/database.js';
@@ -24,12 +24,20 @@ export function statementRecorder(): StatementRecorder {
   return {
     wrap: (db) => {
       const executor = db.getExecutor();
+      // A query built inside another (a subquery) passes through transformQuery too, but only a
+      // statement sent to the database comes back through transformResult: that one is recorded.
+      const compiled = new Map<QueryId, CompiledQuery>();
       const plugin: KyselyPlugin = {
         transformQuery: ({ node, queryId }) => {
-          recorded.push(executor.compileQuery(node, queryId));
+          compiled.set(queryId, executor.compileQuery(node, queryId));
           return node;
         },
-        transformResult: async ({ result }) => result,
+        transformResult: async ({ result, queryId }) => {
+          const query = compiled.get(queryId);
+          if (query !== undefined) recorded.push(query);
+          compiled.delete(queryId);
+          return result;
+        },
       };
       return db.withPlugin(plugin);
     },
