@@ -21,18 +21,23 @@ begin
   if v_from = new.status then
     return null;
   end if;
-  -- The transaction's own events, found by their transaction alone (event_tx_position), then
-  -- filtered: given the program as well, the generic plan ANDed in the program's index, every event
-  -- the program ever had (115 buffers and 2.6 ms a change on a busy program of a 1M history).
-  select e.id, e.recorded_at into v_cause, v_recorded_at
-  from (select x.* from event x where x.tx = pg_current_xact_id() offset 0) e
-  where e.program_id = new.program_id
-  -- The milestone before the consortium: a program-scope cell's own fact may name a consortium,
-  -- and a transaction may hold other appends' facts about other milestones (store/append-combiner.ts).
-  order by (e.id = new.set_by) desc,
-           (e.milestone is not distinct from new.milestone) desc,
-           (coalesce(e.consortium_id, '') = new.consortium_id) desc, e.position desc
-  limit 1;
+  -- Usually the event that set the status is this transaction's: one look-up by its id.
+  select e.id, e.recorded_at into v_cause, v_recorded_at from event e
+  where e.id = new.set_by and e.tx = pg_current_xact_id() and e.program_id = new.program_id;
+  if v_cause is null then
+    -- Else (a retraction, an elimination) the transaction's own events, found by their transaction
+    -- alone (event_tx_position; offset 0 keeps the program's condition out of that scan), at most a
+    -- batch: given the program as well, the generic plan ANDed in the program's index, every event
+    -- the program ever had (115 buffers and 2.6 ms a change on a busy program of a 1M history).
+    select e.id, e.recorded_at into v_cause, v_recorded_at
+    from (select x.* from event x where x.tx = pg_current_xact_id() offset 0) e
+    where e.program_id = new.program_id
+    -- The milestone before the consortium: a program-scope cell's own fact may name a consortium,
+    -- and a transaction may hold other appends' facts about other milestones (store/append-combiner.ts).
+    order by (e.milestone is not distinct from new.milestone) desc,
+             (coalesce(e.consortium_id, '') = new.consortium_id) desc, e.position desc
+    limit 1;
+  end if;
   if v_cause is null then
     return null;
   end if;

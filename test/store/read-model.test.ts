@@ -166,8 +166,10 @@ describe('read model cost (SPEC §9)', () => {
     }
 
     for (const { name, small: s, large: l } of report) {
-      // One statement a view, besides the look-up of the request's key (each costs a wake-up of
-      // PostgreSQL, more than most views' rows: findProgramParts in src/store/read-model.ts).
+      // Each of these views is one statement, besides the look-up of the request's key (a statement
+      // costs a wake-up of PostgreSQL, more than most views' rows: findProgramParts in
+      // src/store/read-model.ts). Not measured here: expand=evidence, which reads the entries in a
+      // second, and a timeline page whose first scan falls short, which scans again.
       expect(s.statements, name).toBe(2);
       expect(l.statements, name).toBe(s.statements);
       // Late news changes a few steps near any cut-off; a replay would read 22,000 events.
@@ -215,7 +217,7 @@ describe('read model cost (SPEC §9)', () => {
     expect(read.retractionBusy, JSON.stringify(read)).toBeLessThan(1000);
   }, 300_000);
 
-  it("reads as few rows to append a change of status to a program of 6,000 events as to a fresh one, and notifies it with its cause", async () => {
+  it("reads as few rows to append a change of status to a program of 6,000 events as to a fresh one, and notifies it with the event that caused it", async () => {
     const db = t.database.db;
     const busy = uniqueId('notify-busy');
     const fresh = uniqueId('notify-fresh');
@@ -225,19 +227,23 @@ describe('read model cost (SPEC §9)', () => {
       await record(t.app, ...Array.from({ length: 1000 }, (_, n) => ({ type: 'evaluation.held', occurredAt: minute(batch * 1000 + n), data: cell(busy) })));
     }
     await sql`analyze`.execute(db);
-    // To achieved: a change of status, whose notification names its cause, an event of the same
-    // transaction (notify_status_change.sql), looked up among that transaction's events alone. On a
-    // 1M history the generic plan also read the program's index, every event the program ever had:
-    // 115 buffers and 2.6 ms a change on a busy program (pg_stat_statements).
-    const achieved = (programId: string) => [{ type: 'milestone.achieved', occurredAt: minute(7000), data: cell(programId) }];
-    const read = { busy: await rowsReadToAppend(db, achieved(busy)), fresh: await rowsReadToAppend(db, achieved(fresh)) };
+    // To missed (the facts above achieved the busy cell; a fresh one is planned): a change of status
+    // in both, whose notification names its cause, the event of the same
+    // transaction that set it (notify_status_change.sql), looked up by its id. On a 1M history the
+    // generic plan of the earlier look-up also read the program's index, every event the program
+    // ever had (115 buffers and 2.6 ms a change on a busy program, pg_stat_statements); a history
+    // this small does not get that plan, so this guards the rows read, it does not reproduce it.
+    const missed = (programId: string) => [{ type: 'milestone.missed', occurredAt: minute(7000), data: cell(programId) }];
+    const read = { busy: await rowsReadToAppend(db, missed(busy)), fresh: await rowsReadToAppend(db, missed(fresh)) };
     expect(read.fresh, JSON.stringify(read)).toBeGreaterThan(0);
     expect(read.busy, JSON.stringify(read)).toBeLessThan(read.fresh + 50);
-    const { rows } = await sql<{ programId: string; causedBy: string | null }>`
-      select program_id as "programId", data ->> 'causedBy' as "causedBy" from notification
-      where topic = 'milestone.status_changed' and program_id in (${busy}, ${fresh}) and data ->> 'to' = 'achieved'`.execute(db);
+    const { rows } = await sql<{ programId: string; causedBy: string | null; missed: string | null }>`
+      select n.program_id as "programId", n.data ->> 'causedBy' as "causedBy",
+             (select e.id::text from event e where e.program_id = n.program_id and e.type = 'milestone.missed') as missed
+      from notification n
+      where n.topic = 'milestone.status_changed' and n.program_id in (${busy}, ${fresh}) and n.data ->> 'to' = 'missed'`.execute(db);
     expect(rows.map((r) => r.programId).sort()).toEqual([busy, fresh].sort());
-    expect(rows.every((r) => r.causedBy !== null)).toBe(true);
+    for (const row of rows) expect(row.causedBy, row.programId).toBe(row.missed);
   }, 120_000);
 
   it('re-folds after a late fact by reading the steps believed now, not the versions earlier late news superseded', async () => {
