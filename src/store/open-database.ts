@@ -49,7 +49,10 @@ export const CONNECT_TIMEOUT_MS = 5_000;
  */
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<OpenDatabase> {
   if (target.kind === 'postgres') {
-    const settings = [`-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`];
+    // UTC whatever the server's or the database's zone: the views read instants the database writes
+    // as JSON text, in the session's zone, and a zone before its standard time (Europe/Amsterdam
+    // before 1937) writes offsets in seconds, which JavaScript's Date does not read.
+    const settings = [`-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`, '-c TimeZone=UTC'];
     if (options.statementTimeoutMs !== undefined) settings.push(`-c statement_timeout=${options.statementTimeoutMs}`);
     const pool = new pg.Pool({
       connectionString: target.url,
@@ -81,10 +84,13 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
 export async function createPglite(dataDir: string | undefined, snapshot?: Blob): Promise<PGlite> {
   if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
   // int8 as a string, as node-postgres returns it, so that both targets give the same values.
-  return PGlite.create(dataDir, {
+  const pglite = await PGlite.create(dataDir, {
     parsers: { [types.INT8]: (value: string) => value },
     ...(snapshot !== undefined && { loadDataDir: snapshot }),
   });
+  // Its one session, in UTC as the server's are (openDatabase says why).
+  await pglite.exec(`set time zone 'UTC'`);
+  return pglite;
 }
 
 /** Kysely over an embedded database; destroying it closes the database. */
