@@ -275,10 +275,15 @@ const programIdArray = (ids: ProgramIds) => (isGiven(ids) ? sql`${[...ids]}::tex
 const noPrograms = (ids: ProgramIds) => isGiven(ids) && ids.length === 0;
 
 export interface CellSelection {
-  readonly programIds: ProgramIds;
+  readonly programIds: readonly string[];
   readonly milestone?: string | undefined;
   /** A consortium's own cells and the program-scope ones; without it, every cell. */
   readonly consortiumId?: string | undefined;
+}
+
+/** A selection whose programs may be read in the same statement (findConsortiumParts). */
+interface PartsSelection extends Omit<CellSelection, 'programIds'> {
+  readonly programIds: ProgramIds;
 }
 
 /*
@@ -287,7 +292,7 @@ export interface CellSelection {
  */
 const idsOf = (text: string): string[] => (text === '' ? [] : text.split(','));
 
-const cellFilter = (selection: CellSelection) => sql`
+const cellFilter = (selection: PartsSelection) => sql`
   c.program_id = any (${programIdArray(selection.programIds)})
   ${selection.milestone === undefined ? sql`` : sql`and c.milestone = ${selection.milestone}`}
   ${selection.consortiumId === undefined ? sql`` : sql`and c.consortium_id in (${selection.consortiumId}, '')`}`;
@@ -311,14 +316,14 @@ const toCellState = (r: CellStateRow): CellState => ({
   evidence: idsOf(r.evidence),
 });
 
-const cellsQuery = (selection: CellSelection, cut: ReadCut): RawBuilder<CellStateRow> =>
+const cellsQuery = (selection: PartsSelection, cut: ReadCut): RawBuilder<CellStateRow> =>
   cut.worldBefore === undefined && cut.knownBefore === undefined ? currentCells(selection) : cellsAt(selection, cut);
 
 /**
  * The current cut, the one analysts ask for most: every cell exists, and milestone_cell holds its
  * state and latest evidence as fold_cell.sql left them, so one index range answers, no timeline.
  */
-const currentCells = (selection: CellSelection) => sql<CellStateRow>`
+const currentCells = (selection: PartsSelection) => sql<CellStateRow>`
     select c.program_id, c.milestone, c.consortium_id, c.status, c.since_value, c.since_precision, c.since_start,
            c.since_end, c.evidence_count, array_to_string(c.evidence, ',') as evidence
     from milestone_cell c
@@ -410,7 +415,7 @@ const stateAt = (cut: ReadCut) => {
 };
 
 /** Any other cut: each cell's state there (stateAt), and the evidence up to it. */
-const cellsAt = (selection: CellSelection, cut: ReadCut) => sql<CellStateRow>`
+const cellsAt = (selection: PartsSelection, cut: ReadCut) => sql<CellStateRow>`
     select c.program_id, c.milestone, c.consortium_id, s.status, s.since_value, s.since_precision, s.since_start,
            s.since_end, s.evidence_count, ev.evidence
     from milestone_cell c
@@ -482,7 +487,7 @@ export interface ProgramParts {
 }
 
 /** A row the database wrote as JSON: its instants are text. */
-type AsJson<T> = { [K in keyof T]: T[K] extends Instant ? string : T[K] };
+type AsJson<T> = { [K in keyof T]: T[K] extends Instant ? string : T[K] extends Instant | null ? string | null : T[K] };
 
 /**
  * The programs, their milestones and, if asked, their cells at the cut, in one statement: each part
@@ -503,7 +508,7 @@ interface ProgramPartsRow {
 }
 
 /** The columns programs, milestones and cells of a statement's select list, as JSON arrays (null when empty). */
-function programParts(db: Db, selection: CellSelection, cut: ReadCut, withCells: boolean) {
+function programParts(db: Db, selection: PartsSelection, cut: ReadCut, withCells: boolean) {
   const programs = programEntriesQuery(db, selection.programIds, cut);
   const milestones = milestoneEntriesQuery(db, selection.programIds, cut, selection.milestone);
   const cells = withCells ? sql`(select json_agg(c) from (${cellsQuery(selection, cut)}) c)` : sql`null`;
@@ -527,17 +532,17 @@ export interface ConsortiumParts extends ProgramParts {
  * cells and the program-scope ones, in one statement: the programs are those of its enrolments.
  */
 export async function findConsortiumParts(db: Db, consortiumId: string, cut: ReadCut): Promise<ConsortiumParts> {
-  // An array, each time it is used (three index probes): a statement that begins with WITH is not
-  // a SELECT to the view-cost tests, which replay SELECTs only (test/support/statement-cost.ts).
-  const enrolled = sql<readonly string[]>`array(select en.program_id from enrolment_entry en where en.consortium_id = ${consortiumId} and ${defined('en', cut)})`;
+  // Cast, so that any (...) reads it as an array, not as a subquery whose rows are arrays.
+  const enrolled = sql<readonly string[]>`(select e.ids from enrolled e)::text[]`;
   const { rows } = await sql<ProgramPartsRow & { consortium: AsJson<DefinitionRow> | null; enrolments: AsJson<EnrolmentRow>[] | null }>`
+    with enrolled as (select array(select en.program_id from enrolment_entry en where en.consortium_id = ${consortiumId} and ${defined('en', cut)}) as ids)
     select (select row_to_json(x) from (${consortiumEntryQuery(db, consortiumId, cut)}) x) as consortium,
            (select json_agg(e) from (${enrolmentsQuery(consortiumId, cut)}) e) as enrolments,
            ${programParts(db, { programIds: enrolled, consortiumId }, cut, true)} ${PREPARED}`.execute(db);
   const [row] = rows;
   return {
     ...toProgramParts(row),
-    consortium: row?.consortium ? toDefinition(row.consortium) : undefined,
+    consortium: row === undefined || row.consortium === null ? undefined : toDefinition(row.consortium),
     enrolments: (row?.enrolments ?? []).map(toEnrolment),
   };
 }

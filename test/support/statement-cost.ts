@@ -6,7 +6,7 @@ import { isMarkedPrepared } from '../../src/store/prepared-statement.js';
 
 /*
  * What a request costs the database, measured rather than timed: the app's statements are recorded
- * as they are compiled, and each SELECT is then run again under EXPLAIN (ANALYZE, BUFFERS) with the
+ * as they are sent, and each query (a SELECT, or a WITH that writes nothing) is then run again under EXPLAIN (ANALYZE, BUFFERS) with the
  * same parameters, which counts the tuples its scans read and the buffers it touched. A statement
  * the service prepares (marked PREPARED) may run under a generic plan, made once for any parameters
  * (src/store/prepared-statement.ts): it is also run under that plan, and each measure counts the
@@ -138,7 +138,8 @@ export async function costOf(db: Db, statements: readonly CompiledQuery[]): Prom
   let tuples = 0;
   let buffers = 0;
   const detail: string[] = [];
-  const selects = statements.filter((q) => /^\s*select\b/i.test(q.sql));
+  // Replayed under EXPLAIN ANALYZE, which runs them: a statement that writes is not replayed.
+  const selects = statements.filter((q) => /^\s*(select|with)\b/i.test(q.sql) && !/\b(insert|update|delete)\b/i.test(q.sql));
   for (const query of selects) {
     const custom = await explained(db, CompiledQuery.raw(`${EXPLAIN} ${query.sql}`, [...query.parameters]));
     const generic = isMarkedPrepared(query.sql) ? await explainedGeneric(db, query) : undefined;
