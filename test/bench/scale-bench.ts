@@ -169,8 +169,10 @@ async function measureViews(
   for (const { name, path, baseline } of viewPaths(history, asOf, knownAt)) {
     const point = await measurePoint(service.url, path, HEADERS);
     await settle(service);
-    views.push({ name, baseline, ...point });
-    log(`${name}: ${point.status}, ${point.bytes} B; c1 ${point.c1.rps.toFixed(1)}/s p50 ${point.c1.p50} ms; c32 ${point.c32.rps.toFixed(1)}/s p99 ${point.c32.p99} ms`);
+    // Its baseline right after it, so that the ratio compares two points of the same minute.
+    const bareC32 = await measureGet({ url: bare.url, path: bare.path(baseline), headers: {} }, 32, SECONDS, TIMEOUT_SECONDS);
+    views.push({ name, baseline, ...point, bareC32 });
+    log(`${name}: ${point.status}, ${point.bytes} B; c1 ${point.c1.rps.toFixed(1)}/s p50 ${point.c1.p50} ms; c32 ${point.c32.rps.toFixed(1)}/s p99 ${point.c32.p99} ms; bare beside it c32 ${bareC32.rps.toFixed(1)}/s`);
   }
   const bares: ViewPoints[] = [];
   for (const query of bareQueries(history)) {
