@@ -16,17 +16,9 @@ import type { Db } from '../store/database.js';
 import { findEventsByIds, readTimeline } from '../store/event-store.js';
 import { toEvidenceEntry, type EvidenceEntry } from '../domain/evidence.js';
 import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor } from '../store/page-cursor.js';
-import {
-  findCellEvidence,
-  findCells,
-  findConsortiumEntries,
-  findConsortiumParts,
-  findProgramParts,
-  findProgramEntries,
-  type CellState,
-  type Definition,
-  type MilestoneEntry,
-} from '../store/read-model.js';
+import { findCellEvidence, findCells, type CellState } from '../store/cell-states.js';
+import { findConsortiumEntries, findConsortiumParts, findProgramParts, findProgramEntries, type MilestoneEntry } from '../store/read-model.js';
+import type { Definition } from '../store/read-rows.js';
 
 /*
  * The views of SPEC §5, answered from the read model at a cut-off: asOf (world time: events that had

@@ -73,7 +73,7 @@ const BARE = {
 } as const;
 
 /*
- * The columns each view reads, in the form it reads them (evidence ids as one text, as read-model.ts
+ * The columns each view reads, in the form it reads them (evidence ids as one text, as cell-states.ts
  * reads them), so that a bare route sends what its view is built from and no more.
  */
 const DEFINITION = 'data, schema_version, occurred_value, occurred_precision, occurred_start, occurred_end';

@@ -1,0 +1,296 @@
+import { sql, type RawBuilder, type Selectable } from 'kysely';
+import type { FuzzyDate } from '../domain/fuzzy-date.js';
+import { MilestoneStatus } from '../domain/milestone-status.js';
+import { CELL_EVIDENCE_LIMIT } from './cell-evidence-limit.js';
+import type { CellStepTable, Db } from './database.js';
+import type { WorldKey } from './page-cursor.js';
+import { PREPARED } from './prepared-statement.js';
+import { believedAt, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
+import { toFuzzy, type Instant } from './read-rows.js';
+
+/*
+ * Cells at a cut-off (read-cut.ts): each cell's state, its step believed just before K with the
+ * greatest world key before W, and its evidence there. Index look-ups per cell, whatever the
+ * cell's history: nothing here reads a program's log.
+ */
+
+export interface CellState {
+  readonly programId: string;
+  readonly milestone: string;
+  readonly consortiumId: string | undefined;
+  readonly status: MilestoneStatus;
+  readonly since: FuzzyDate;
+  readonly evidenceCount: number;
+  /** The latest evidence, newest first (at most CELL_EVIDENCE_LIMIT). */
+  readonly evidence: readonly string[];
+}
+
+/** Below every position: (W, MIN_POSITION) is the least key at W, so "key < it" is "began before W". */
+const MIN_POSITION = '-9223372036854775808';
+
+const lowerKey = (a: WorldKey | undefined, b: WorldKey | undefined): WorldKey | undefined => {
+  if (a === undefined || b === undefined) return a ?? b;
+  const order = a.start.getTime() - b.start.getTime() || Number(BigInt(a.position) - BigInt(b.position));
+  return order <= 0 ? a : b;
+};
+
+/** The key a read at the cut stays below, from W and a page's cursor; undefined: no bound. */
+const fixedBound = (cut: ReadCut, before: WorldKey | undefined): WorldKey | undefined =>
+  lowerKey(cut.worldBefore === undefined ? undefined : { start: cut.worldBefore, position: MIN_POSITION }, before);
+
+/*
+ * At a knownAt cut-off, the steps believed then are found from the newest of them. Along a cell's
+ * timeline as believed at any moment, the later a step in world time, the later it was written: an
+ * append either adds the last step or rewrites every step from its key on (fold_cell.sql). So the
+ * step believed at K with the greatest world key is the one written last by K, one probe of
+ * cell_step_written, and a scan down the world keys from there skips only what later news changed
+ * (late events, retractions), never the steps recorded after K.
+ *
+ * The scans below it take one upper bound, the lower of that step's key and the fixed bound (W, a
+ * page's cursor): given two bounds on the same columns, PostgreSQL may start a backward scan at the
+ * higher one and walk down to the other, through every step between the newest believed at K and
+ * an earlier W, a cost that grows with the history.
+ */
+/** Rows `s` of the cell `c` the read is about. */
+const OF_CELL = sql`s.program_id = c.program_id and s.milestone = c.milestone and s.consortium_id = c.consortium_id`;
+
+/** The step of cell `c` written last by K: the newest one believed at K (see above). */
+const newestStep = (k: Date, columns: RawBuilder<unknown>) => sql`
+  select ${columns} from cell_step s
+  where ${OF_CELL} and ${believedAt(k)}
+  order by s.known_from desc, s.v_start desc, s.v_position desc limit 1`;
+
+/** A world key in SQL: its instant and its position. */
+interface KeySql {
+  readonly start: RawBuilder<unknown>;
+  readonly position: RawBuilder<unknown>;
+}
+
+/** The lower of two world keys, as the columns bound_start and bound_position: one bound for a scan (see above). */
+const lowerOfKeys = (a: KeySql, b: KeySql) => {
+  const aIsLower = sql`(${a.start}, ${a.position}) < (${b.start}, ${b.position})`;
+  return sql`case when ${aIsLower} then ${a.start} else ${b.start} end as bound_start,
+             case when ${aIsLower} then ${a.position} else ${b.position} end as bound_position`;
+};
+
+/** The key of a row whose position is already one past its step's (an exclusive bound). */
+const keyOf = (row: string): KeySql => ({ start: sql.ref(`${row}.v_start`), position: sql.ref(`${row}.v_position`) });
+
+const newestBelieved = (cut: ReadCut, before?: WorldKey) => {
+  if (cut.knownBefore === undefined) return sql``;
+  const fixed = fixedBound(cut, before);
+  const newest = newestStep(cut.knownBefore, sql`s.v_start, s.v_position + 1 as v_position`);
+  if (fixed === undefined) return sql`cross join lateral (select n.v_start as bound_start, n.v_position as bound_position from (${newest}) n) newest`;
+  const fixedKey = { start: sql`${fixed.start}::timestamptz`, position: sql`${fixed.position}::bigint` };
+  return sql`cross join lateral (select ${lowerOfKeys(keyOf('n'), fixedKey)} from (${newest}) n) newest`;
+};
+
+/** The world keys a read at the cut looks at: one upper bound (see newestBelieved). */
+const keysBelow = (cut: ReadCut, before?: WorldKey) => {
+  if (cut.knownBefore !== undefined) return sql`(s.v_start, s.v_position) < (newest.bound_start, newest.bound_position)`;
+  const fixed = fixedBound(cut, before);
+  if (fixed === undefined) return sql`true`;
+  return before === undefined
+    ? sql`s.v_start < ${fixed.start}::timestamptz`
+    : sql`(s.v_start, s.v_position) < (${fixed.start}::timestamptz, ${fixed.position}::bigint)`;
+};
+
+/*
+ * The cell's evidence at the cut, newest first in world time: its events that occurred before W,
+ * were recorded before K and were not retracted by K, one row each in cell_evidence, whatever later
+ * news did to the cell's timeline. Below the newest step believed at K, as the state is, so that the
+ * events recorded after K are not walked either.
+ */
+const evidenceAt = (cut: ReadCut, before?: WorldKey, columns = sql`s.event_id, s.v_start, s.v_position`) => sql`
+  select ${columns} from cell_evidence s
+  where ${OF_CELL} and ${keysBelow(cut, before)} and s.recorded_at < ${knownCut(cut)} and ${unretracted('s.retracted_at', cut)}
+  order by s.v_start desc, s.v_position desc`;
+
+export type CellStateRow = Pick<
+  Selectable<CellStepTable>,
+  'program_id' | 'milestone' | 'consortium_id' | 'status' | 'since_value' | 'since_precision' | 'evidence_count'
+> & { since_start: Instant; since_end: Instant; evidence: string };
+
+/**
+ * Programs by id: given, or the SQL of an array of them, read in the same statement (the programs
+ * a consortium is enrolled in at the cut, findConsortiumParts).
+ */
+export type ProgramIds = readonly string[] | RawBuilder<readonly string[]>;
+const isGiven = (ids: ProgramIds): ids is readonly string[] => Array.isArray(ids);
+export const programIdArray = (ids: ProgramIds) => (isGiven(ids) ? sql`${[...ids]}::text[]` : ids);
+export const noPrograms = (ids: ProgramIds) => isGiven(ids) && ids.length === 0;
+
+export interface CellSelection {
+  readonly programIds: readonly string[];
+  readonly milestone?: string | undefined;
+  /** A consortium's own cells and the program-scope ones; without it, every cell. */
+  readonly consortiumId?: string | undefined;
+}
+
+/** A selection whose programs may be read in the same statement (findConsortiumParts). */
+export interface PartsSelection extends Omit<CellSelection, 'programIds'> {
+  readonly programIds: ProgramIds;
+}
+
+/*
+ * Evidence ids travel as one comma-separated text, not a uuid[]: the driver parses array text
+ * character by character (postgres-array), which cost a tenth of a busy view's CPU in Node.
+ */
+const idsOf = (text: string): string[] => (text === '' ? [] : text.split(','));
+
+const cellFilter = (selection: PartsSelection) => sql`
+  c.program_id = any (${programIdArray(selection.programIds)})
+  ${selection.milestone === undefined ? sql`` : sql`and c.milestone = ${selection.milestone}`}
+  ${selection.consortiumId === undefined ? sql`` : sql`and c.consortium_id in (${selection.consortiumId}, '')`}`;
+
+const CELL_ORDER = sql`order by c.program_id collate "C", c.milestone collate "C", c.consortium_id collate "C"`;
+
+/** The cells that exist at the cut, each with its state and latest evidence there. */
+export async function findCells(db: Db, selection: CellSelection, cut: ReadCut): Promise<CellState[]> {
+  if (noPrograms(selection.programIds)) return [];
+  const { rows } = await sql<CellStateRow>`${cellsQuery(selection, cut)} ${PREPARED}`.execute(db);
+  return rows.map(toCellState);
+}
+
+export const toCellState = (r: CellStateRow): CellState => ({
+  programId: r.program_id,
+  milestone: r.milestone,
+  consortiumId: r.consortium_id === '' ? undefined : r.consortium_id,
+  status: MilestoneStatus.parse(r.status),
+  since: toFuzzy(r.since_value, r.since_precision, r.since_start, r.since_end),
+  evidenceCount: r.evidence_count,
+  evidence: idsOf(r.evidence),
+});
+
+export const cellsQuery = (selection: PartsSelection, cut: ReadCut): RawBuilder<CellStateRow> =>
+  cut.worldBefore === undefined && cut.knownBefore === undefined ? currentCells(selection) : cellsAt(selection, cut);
+
+/**
+ * The current cut, the one analysts ask for most: every cell exists, and milestone_cell holds its
+ * state and latest evidence as fold_cell.sql left them, so one index range answers, no timeline.
+ */
+const currentCells = (selection: PartsSelection) => sql<CellStateRow>`
+    select c.program_id, c.milestone, c.consortium_id, c.status, c.since_value, c.since_precision, c.since_start,
+           c.since_end, c.evidence_count, array_to_string(c.evidence, ',') as evidence
+    from milestone_cell c
+    where ${cellFilter(selection)}
+    ${CELL_ORDER}`;
+
+/*
+ * The state at the cut: the step believed at K with the greatest world key before W. At K alone
+ * (no W) that is the newest step believed at K itself, found in one probe; it then bounds the
+ * evidence as newestBelieved's key does.
+ */
+const stateAt = (cut: ReadCut) => {
+  if (cut.worldBefore === undefined && cut.knownBefore !== undefined) {
+    return sql`
+    cross join lateral (${newestStep(cut.knownBefore, sql`s.*`)}) s
+    cross join lateral (select s.v_start as bound_start, s.v_position + 1 as bound_position) newest`;
+  }
+  /** The step of cell `c` with the greatest key below the cut's bound among those `believedThen`. */
+  const latest = (columns: RawBuilder<unknown>, believedThen: RawBuilder<unknown>) => sql`(
+      select ${columns} from cell_step s
+      where ${OF_CELL} and ${keysBelow(cut)} and ${believedThen}
+      order by s.v_start desc, s.v_position desc limit 1)`;
+  if (cut.knownBefore === undefined) return sql`cross join lateral ${latest(sql`s.*`, sql`s.known_to = 'infinity'`)} s`;
+  /*
+   * Believed at K: still current and written before K, or superseded after K. First the latest
+   * current step written before K below the bound (cur); above it, any step believed at K is a
+   * superseded version, so the superseded index is searched only there, from the bound down to that
+   * key. Searched from the bound alone, it would walk every version superseded before K below the
+   * bound whenever the state is a current step, a cost that grows with the cell's late news. The
+   * lower bound is two searches, above cur's instant and at it: PostgreSQL 15 ends a backward scan
+   * on the first column of a row comparison only, and would walk every version at cur's instant
+   * (every earlier version of cur's own step among them).
+   *
+   * cur takes two probes, none of them passing over steps: along the current timeline, as along
+   * any timeline believed at some moment, a step later in world time was written no earlier (see
+   * newestBelieved; one fold writes many steps at one moment), so the current steps written before
+   * K are the timeline's first ones, up to the latest of them written before K (lastWritten,
+   * cell_step_current_written; among steps written at one moment, the one latest in world time,
+   * hence its key order too), and cur is the latest current step below the lower of the bound and
+   * that step's key. Found among the current steps below the bound alone, with "written before K"
+   * as a filter, the search passed over every current step late news had written again after K
+   * below the bound: on the busy matrix of a 1M history, 182 a cell, most of the read's time. The
+   * order rests on each append reading its recorded_at once it holds its cells' locks
+   * (lock_projection.sql) from a clock that does not go back; the filter stays in cur's probe, free
+   * while that holds (its first entry passes, known_from is in the index), so that a clock stepped
+   * back (a failover to a server behind in time) costs a longer walk, never a cell missing.
+   *
+   * The searches find keys, index-only: each passes over entries the filter rejects (versions not
+   * believed at K), and as heap fetches those were most of the read. The one step found is then
+   * fetched by its key and the moment it was written (cell_step_written), believed at K: a rebuild
+   * whose chunk splits an append folds the cell twice at one recorded_at, and the first fold's
+   * version of a step is superseded the moment it was written (known_to = known_from), never
+   * believed; the filter leaves the one that is.
+   */
+  const k = cut.knownBefore;
+  const supersededThen = sql`s.known_to <> 'infinity' and ${believedAt(k)}`;
+  const latestKey = (believedThen: RawBuilder<unknown>) => latest(sql`s.v_start, s.v_position, s.known_from`, believedThen);
+  const newestBound = { start: sql.ref('newest.bound_start'), position: sql.ref('newest.bound_position') };
+  return sql`
+    ${newestBelieved(cut)}
+    left join lateral (
+      select ${lowerOfKeys(keyOf('w'), newestBound)}
+      from (select s.v_start, s.v_position + 1 as v_position from cell_step s
+            where ${OF_CELL} and s.known_to = 'infinity' and s.known_from < ${k}::timestamptz
+            order by s.known_from desc, s.v_start desc, s.v_position desc limit 1) w
+    ) lastWritten on true
+    left join lateral (
+      select s.v_start, s.v_position, s.known_from from cell_step s
+      where ${OF_CELL} and s.known_to = 'infinity' and (s.v_start, s.v_position) < (lastWritten.bound_start, lastWritten.bound_position)
+        and s.known_from < ${k}::timestamptz
+      order by s.v_start desc, s.v_position desc limit 1
+    ) cur on true
+    cross join lateral (
+      select u.* from (
+        select cur.v_start, cur.v_position, cur.known_from where cur.v_start is not null
+        union all
+        ${latestKey(sql`s.v_start > coalesce(cur.v_start, '-infinity'::timestamptz) and ${supersededThen}`)}
+        union all
+        ${latestKey(sql`s.v_start = coalesce(cur.v_start, '-infinity'::timestamptz) and s.v_position > coalesce(cur.v_position, ${MIN_POSITION}::bigint) and ${supersededThen}`)}
+      ) u
+      order by u.v_start desc, u.v_position desc limit 1
+    ) found
+    cross join lateral (
+      select s.* from cell_step s
+      where ${OF_CELL} and s.known_from = found.known_from and s.v_start = found.v_start and s.v_position = found.v_position
+        and ${believedAt(k)}
+      limit 1
+    ) s`;
+};
+
+/** Any other cut: each cell's state there (stateAt), and the evidence up to it. */
+const cellsAt = (selection: PartsSelection, cut: ReadCut) => sql<CellStateRow>`
+    select c.program_id, c.milestone, c.consortium_id, s.status, s.since_value, s.since_precision, s.since_start,
+           s.since_end, s.evidence_count, ev.evidence
+    from milestone_cell c
+    ${stateAt(cut)}
+    -- An array in the order of its query, not an ordered aggregate, which sorted each cell's
+    -- evidence again: half the evidence's cost on a busy matrix.
+    cross join lateral (
+      select array_to_string(array(${evidenceAt(cut, undefined, sql`s.event_id`)} limit ${CELL_EVIDENCE_LIMIT}), ',') as evidence
+    ) ev
+    where ${cellFilter(selection)}
+      and c.exists_start < ${worldCut(cut)} and c.exists_recorded < ${knownCut(cut)}
+    ${CELL_ORDER}`;
+
+/** A cell's evidence at the cut, newest first in world time, after the world key `before` (a page). */
+export async function findCellEvidence(
+  db: Db,
+  cell: { readonly programId: string; readonly milestone: string; readonly consortiumId: string | undefined },
+  cut: ReadCut,
+  before: WorldKey | undefined,
+  limit: number,
+): Promise<(WorldKey & { readonly eventId: string })[]> {
+  const consortium = cell.consortiumId ?? '';
+  const { rows } = await sql<{ event_id: string; v_start: Date; v_position: string }>`
+    select s.event_id, s.v_start, s.v_position
+    from (select ${cell.programId}::text as program_id, ${cell.milestone}::text as milestone, ${consortium}::text as consortium_id) c
+    ${newestBelieved(cut, before)}
+    cross join lateral (
+      ${evidenceAt(cut, before)} limit ${limit}
+    ) s
+    order by s.v_start desc, s.v_position desc ${PREPARED}`.execute(db);
+  return rows.map((r) => ({ eventId: r.event_id, start: r.v_start, position: r.v_position }));
+}
