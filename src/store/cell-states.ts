@@ -11,7 +11,8 @@ import { toFuzzy, type Instant } from './read-rows.js';
 /*
  * Cells at a cut-off (read-cut.ts): each cell's state, its step believed just before K with the
  * greatest world key before W, and its evidence there. Index look-ups per cell, whatever the
- * cell's history: nothing here reads a program's log.
+ * cell's history: nothing here reads a program's log. (Migrations of 2026-12-01 and -02 cite
+ * stateAt and the cell reads as src/store/read-model.ts, where they were until the split.)
  */
 
 export interface CellState {

@@ -167,7 +167,6 @@ export interface ProgramParts {
   readonly cells: readonly CellState[];
 }
 
-
 /**
  * The programs, their milestones and, if asked, their cells at the cut, in one statement: each part
  * as a JSON array, in its own query's order. A view's statements cost more than their rows (each

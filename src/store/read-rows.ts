@@ -13,7 +13,7 @@ export interface Definition {
  * row the database wrote as JSON, as a view's one statement brings its parts (findProgramParts).
  */
 export type Instant = Date | string;
-export const instant = (value: Instant): Date => (typeof value === 'string' ? new Date(value) : value);
+const instant = (value: Instant): Date => (typeof value === 'string' ? new Date(value) : value);
 
 export interface DefinitionRow {
   data: Record<string, unknown>;

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { buildApp, DEFAULT_LIMITS } from '../../src/app.js';
 import { seedAdminKey } from '../../src/services/api-keys.js';
@@ -21,9 +22,17 @@ describe('views on a database whose time zone is not UTC', () => {
     // On PGlite the service's one session is the test's: the branch below shows the dates, not the zone.
     const opened = url === undefined ? undefined : await openDatabase({ kind: 'postgres', url, poolSize: 2 });
     try {
-      if (opened !== undefined) {
+      if (opened !== undefined && url !== undefined) {
         const { rows } = await sql<{ name: string }>`select current_database() as name`.execute(t.database.db);
-        await sql.raw(`alter database ${rows[0]?.name ?? ''} set timezone = 'Europe/Amsterdam'`).execute(t.database.db);
+        await sql`alter database ${sql.id(rows[0]?.name ?? '')} set timezone = 'Europe/Amsterdam'`.execute(t.database.db);
+        // A connection that does not ask for a zone now gets Amsterdam's: the setting took.
+        const plain = new pg.Client({ connectionString: url });
+        await plain.connect();
+        try {
+          expect((await plain.query<{ TimeZone: string }>('show timezone')).rows[0]?.TimeZone).toBe('Europe/Amsterdam');
+        } finally {
+          await plain.end();
+        }
         await seedAdminKey(opened.db, TEST_ADMIN_KEY);
       }
       const app =
