@@ -207,15 +207,15 @@ export interface ConsortiumParts extends ProgramParts {
 
 /**
  * A consortium at the cut, its enrolments, and its programs' parts (findProgramParts) for its own
- * cells and the program-scope ones, in one statement: the programs are those of its enrolments.
+ * cells and the program-scope ones, in one statement: the programs are those of its enrolments,
+ * read once (the CTE, referenced more than once, is computed once, in its query's order).
  */
 export async function findConsortiumParts(db: Db, consortiumId: string, cut: ReadCut): Promise<ConsortiumParts> {
-  // Cast, so that any (...) reads it as an array, not as a subquery whose rows are arrays.
-  const enrolled = sql<readonly string[]>`(select e.ids from enrolled e)::text[]`;
+  const enrolled = sql<readonly string[]>`array(select e.program_id from enrolments e)`;
   const { rows } = await sql<ProgramPartsRow & { consortium: AsJson<DefinitionRow> | null; enrolments: AsJson<EnrolmentRow>[] | null }>`
-    with enrolled as (select array(select en.program_id from enrolment_entry en where en.consortium_id = ${consortiumId} and ${defined('en', cut)}) as ids)
+    with enrolments as (${enrolmentsQuery(consortiumId, cut)})
     select (select row_to_json(x) from (${consortiumEntryQuery(db, consortiumId, cut)}) x) as consortium,
-           (select json_agg(e) from (${enrolmentsQuery(consortiumId, cut)}) e) as enrolments,
+           (select json_agg(e) from enrolments e) as enrolments,
            ${programParts(db, { programIds: enrolled, consortiumId }, cut, true)} ${PREPARED}`.execute(db);
   const [row] = rows;
   return {
