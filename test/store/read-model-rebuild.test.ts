@@ -63,6 +63,19 @@ describe('rebuildReadModel', () => {
     expect(await settings()).toEqual(before);
   }, 300_000);
 
+  it('puts in place every index of the live tables, under its name, those it builds after the fold among them', async () => {
+    const indexes = async () => {
+      const { rows } = await sql<{ name: string; definition: string }>`
+        select indexname as name, indexdef as definition from pg_indexes
+        where schemaname = 'public' and tablename in ('cell_step', 'cell_evidence', 'milestone_cell') order by indexname`.execute(t.database.db);
+      return rows;
+    };
+    const before = await indexes();
+    expect(before.map((r) => r.name)).toEqual(expect.arrayContaining(['cell_step_written', 'cell_step_superseded', 'cell_evidence_unretracted']));
+    await rebuildReadModel(t.database.db, () => undefined);
+    expect(await indexes()).toEqual(before);
+  }, 300_000);
+
   it('writes the very rows the appends wrote: runs in world-time order, an append out of order, late facts, retractions, reschedules, a milestone for one consortium, a late enrolment, an elimination', async () => {
     const programId = uniqueId('rows');
     const [consortium, other] = [uniqueId('c'), uniqueId('c')];
