@@ -131,6 +131,10 @@ async function rebuildOn<DB>(
     await foldCells(db, conn, chunkSize, workers, (cells) => progress('fold', events, cells));
     await holdingProjectionLock(conn, (trx) => sql.raw(`drop table ${SCHEMA}.${CELL_EVENT}, ${SCHEMA}.${CELL_COUNT}`).execute(trx));
     await buildIndexesAfterFold(conn);
+    // The new tables come with no statistics, which the views' plans need from their first read on
+    // (a cell's steps, estimated as one row, were read by an index in the wrong order and sorted).
+    // Autovacuum would get to them only after the switch.
+    await sql.raw(`analyze ${READ_MODEL_TABLES.map((t) => `${SCHEMA}.${t}`).join(', ')}`).execute(conn);
     // Catch up without locks on what was committed meanwhile, round by round, while there is much.
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
       const next = await currentSnapshot(conn);
@@ -445,10 +449,23 @@ async function switchTables<DB>(trx: Kysely<DB>): Promise<void> {
       on r.schemaname = ${SCHEMA} and r.tablename = l.tablename
      and substring(r.indexdef from ' USING .*$') = substring(l.indexdef from ' USING .*$')
     where l.schemaname = 'public' and l.tablename = any (${[...READ_MODEL_TABLES]}::text[])`.execute(trx);
+  // LIKE copied the tables' extended statistics as objects of the rebuild's schema, under names of
+  // its own: a table moved to another schema leaves them in theirs.
+  const { rows: statistics } = await sql<{ live: string; rebuilt: string }>`
+    select l.stxname as live, r.stxname as rebuilt
+    from pg_statistic_ext l join pg_class lc on lc.oid = l.stxrelid
+    join pg_class rc on rc.relname = lc.relname and rc.relnamespace = ${SCHEMA}::regnamespace
+    join pg_statistic_ext r on r.stxrelid = rc.oid and r.stxkind = l.stxkind
+     and pg_get_statisticsobjdef_columns(r.oid) = pg_get_statisticsobjdef_columns(l.oid)
+    where lc.relnamespace = 'public'::regnamespace and lc.relname = any (${[...READ_MODEL_TABLES]}::text[])`.execute(trx);
   for (const table of READ_MODEL_TABLES) await sql.raw(`drop table public.${table}`).execute(trx);
   for (const table of READ_MODEL_TABLES) await sql.raw(`alter table ${SCHEMA}.${table} set schema public`).execute(trx);
   for (const { live, rebuilt } of names) {
     if (live !== rebuilt) await sql`alter index ${sql.id('public', rebuilt)} rename to ${sql.id(live)}`.execute(trx);
+  }
+  for (const { live, rebuilt } of statistics) {
+    await sql`alter statistics ${sql.id(SCHEMA, rebuilt)} set schema public`.execute(trx);
+    if (live !== rebuilt) await sql`alter statistics ${sql.id('public', rebuilt)} rename to ${sql.id(live)}`.execute(trx);
   }
   // The only trigger on these tables: a rebuild notifies nothing, the live cells do (notify_status_change.sql).
   await sql`

@@ -63,17 +63,41 @@ describe('rebuildReadModel', () => {
     expect(await settings()).toEqual(before);
   }, 300_000);
 
-  it('puts in place every index of the live tables, under its name, those it builds after the fold among them', async () => {
+  it('puts in place every index and extended statistics object of the live tables, under its name, and the tables\' statistics', async () => {
     const indexes = async () => {
       const { rows } = await sql<{ name: string; definition: string }>`
         select indexname as name, indexdef as definition from pg_indexes
         where schemaname = 'public' and tablename in ('cell_step', 'cell_evidence', 'milestone_cell') order by indexname`.execute(t.database.db);
       return rows;
     };
-    const before = await indexes();
-    expect(before.map((r) => r.name)).toEqual(expect.arrayContaining(['cell_step_written', 'cell_step_superseded', 'cell_evidence_unretracted']));
+    const statisticsObjects = async () => {
+      const { rows } = await sql<{ name: string; definition: string }>`
+        select s.stxname as name, pg_get_statisticsobjdef(s.oid) as definition from pg_statistic_ext s
+        where s.stxnamespace = 'public'::regnamespace order by s.stxname`.execute(t.database.db);
+      return rows;
+    };
+    const analyzedColumns = async () => {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from pg_stats where schemaname = 'public' and tablename in ('cell_step', 'cell_evidence')`.execute(t.database.db);
+      return rows[0]?.n ?? 0;
+    };
+    const [programId, consortium] = [uniqueId('analyzed'), uniqueId('c')];
+    await record(
+      t.app,
+      programRegistered(programId),
+      milestonePlanned(programId, 'm', 'consortium', '2030'),
+      consortiumRegistered(consortium),
+      consortiumEnrolled(consortium, programId),
+      { type: 'milestone.started', occurredAt: '2026-05-01', data: { programId, milestone: 'm', consortiumId: consortium } },
+    );
+    const before = { indexes: await indexes(), statistics: await statisticsObjects() };
+    // Built after the fold.
+    expect(before.indexes.map((r) => r.name)).toEqual(expect.arrayContaining(['cell_step_written', 'cell_step_superseded', 'cell_evidence_unretracted']));
+    expect(before.statistics.map((r) => r.name)).toEqual(['cell_evidence_cell', 'cell_step_cell']);
     await rebuildReadModel(t.database.db, () => undefined);
-    expect(await indexes()).toEqual(before);
+    expect({ indexes: await indexes(), statistics: await statisticsObjects() }).toEqual(before);
+    // The new tables were analyzed before they were put in place: a new table has no statistics.
+    expect(await analyzedColumns()).toBeGreaterThan(0);
   }, 300_000);
 
   it('writes the very rows the appends wrote: runs in world-time order, an append out of order, late facts, retractions, reschedules, a milestone for one consortium, a late enrolment, an elimination', async () => {
