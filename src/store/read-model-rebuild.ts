@@ -9,11 +9,11 @@ import { PROJECTION_LOCK } from './projection-lock.js';
  * Phase one reads, a chunk per transaction, every event committed when it began, in position order
  * (within a cell, the order its writers held the cell's lock: lock_projection.sql): it fills the
  * registries and writes down each event's cells in a work table. Phase two folds each cell's whole
- * history, a chunk of cells per transaction, on one or more connections, into tables that have only
- * the indexes the fold reads; the others are built after it (BUILT_AFTER_FOLD). Readers and writers keep
- * using the live tables meanwhile. Phase three takes the projection lock exclusively (writers wait
- * at their first step; readers do not), folds what was recorded since, and puts the new tables in
- * place of the old ones. Memory holds one chunk: of events' ids, or of cells' histories; locks, one
+ * history, a chunk of cells per transaction, on one or more connections, into tables without the
+ * indexes only views read; those are built after it (BUILT_AFTER_FOLD), and the tables analyzed.
+ * Readers and writers keep using the live tables meanwhile. Phase three takes the projection lock
+ * exclusively (writers wait at their first step; readers do not), folds what was recorded since,
+ * and puts the new tables, their indexes and extended statistics in place of the old ones. Memory holds one chunk: of events' ids, or of cells' histories; locks, one
  * chunk's rows.
  */
 
@@ -119,10 +119,10 @@ async function rebuildOn<DB>(
     }
     // Built once the fold is done (buildIndexesAfterFold): their copies, under the names LIKE gave them.
     const { rows: deferred } = await sql<{ rebuilt: string }>`
-      select r.indexname as rebuilt from pg_indexes l join pg_indexes r
-        on r.schemaname = ${SCHEMA} and r.tablename = l.tablename
-       and substring(r.indexdef from ' USING .*$') = substring(l.indexdef from ' USING .*$')
-      where l.schemaname = 'public' and l.indexname = any (${[...BUILT_AFTER_FOLD]}::text[])`.execute(trx);
+      select r.indexname as rebuilt from ${rebuiltIndexes(sql`l.indexname = any (${[...BUILT_AFTER_FOLD]}::text[])`)}`.execute(trx);
+    if (deferred.length !== BUILT_AFTER_FOLD.length) {
+      throw new Error(`expected one copy of each of ${BUILT_AFTER_FOLD.join(', ')}; found ${deferred.map((d) => d.rebuilt).join(', ')}`);
+    }
     for (const { rebuilt } of deferred) await sql`drop index ${sql.id(SCHEMA, rebuilt)}`.execute(trx);
   });
   return inRebuildSession(conn, async () => {
@@ -132,7 +132,7 @@ async function rebuildOn<DB>(
     await holdingProjectionLock(conn, (trx) => sql.raw(`drop table ${SCHEMA}.${CELL_EVENT}, ${SCHEMA}.${CELL_COUNT}`).execute(trx));
     await buildIndexesAfterFold(conn);
     // The new tables come with no statistics, which the views' plans need from their first read on
-    // (a cell's steps, estimated as one row, were read by an index in the wrong order and sorted).
+    // (on a 1M history the asOf matrix took 22–39 ms instead of 7–8 until they were gathered).
     // Autovacuum would get to them only after the switch.
     await sql.raw(`analyze ${READ_MODEL_TABLES.map((t) => `${SCHEMA}.${t}`).join(', ')}`).execute(conn);
     // Catch up without locks on what was committed meanwhile, round by round, while there is much.
@@ -186,24 +186,39 @@ async function inRebuildSession<DB, T>(conn: Kysely<DB>, step: () => Promise<T>)
 
 /*
  * Indexes only the views read: the fold finds a cell's current steps down cell_step_current and its
- * evidence by cell_evidence's key. Each of these took an entry for every step written or superseded
- * (at 1M events, 3.3M steps, 2.3M of them superseded during the fold), one at a time; built once
- * the fold is done, each is one sort. The catch-up and the switch find them in place.
+ * evidence by cell_evidence's key. Each of these took an entry, one at a time, for every row the
+ * fold wrote that it holds (at 1M events, 3.3M steps, 2.3M of them superseded during the fold);
+ * built once the fold is done, each is one sort. The catch-up and the switch find them in place.
  */
-const BUILT_AFTER_FOLD = ['cell_step_written', 'cell_step_superseded', 'cell_step_current_written', 'cell_evidence_unretracted'] as const;
+export const BUILT_AFTER_FOLD = ['cell_step_written', 'cell_step_superseded', 'cell_step_current_written', 'cell_evidence_unretracted'] as const;
+
+/**
+ * An index's definition without its name and table ("CREATE [UNIQUE] INDEX ON USING …"): what a
+ * live index and its copy in the rebuild's schema have in common.
+ */
+const indexBody = (alias: string) => sql`regexp_replace(${sql.ref(`${alias}.indexdef`)}, ' INDEX [^ ]+ ON [^ ]+ USING ', ' INDEX ON USING ')`;
+
+/** Each live index of the read model (l) beside its copy in the rebuild's schema (r), those of `which`. */
+const rebuiltIndexes = (which = sql`true`) => sql`
+  pg_indexes l join pg_indexes r on r.schemaname = ${SCHEMA} and r.tablename = l.tablename and ${indexBody('r')} = ${indexBody('l')}
+  where l.schemaname = 'public' and l.tablename = any (${[...READ_MODEL_TABLES]}::text[]) and ${which}`;
+
+/** Memory for an index build's sort: raised to this, never lowered (a server may give more). */
+const INDEX_BUILD_MEMORY = '256MB';
 
 /** Builds the live tables' indexes that the fold went without, under their live names. */
 async function buildIndexesAfterFold<DB>(conn: Kysely<DB>): Promise<void> {
-  const { rows } = await sql<{ name: string; tablename: string; definition: string }>`
-    select indexname as name, tablename, substring(indexdef from ' USING .*$') as definition from pg_indexes
-    where schemaname = 'public' and indexname = any (${[...BUILT_AFTER_FOLD]}::text[])`.execute(conn);
-  await sql`set maintenance_work_mem = '256MB'`.execute(conn);
+  const { rows } = await sql<{ statement: string }>`
+    select regexp_replace(indexdef, ' INDEX [^ ]+ ON [^ ]+ USING ', format(' INDEX %I ON %I.%I USING ', indexname, ${SCHEMA}::text, tablename)) as statement
+    from pg_indexes where schemaname = 'public' and indexname = any (${[...BUILT_AFTER_FOLD]}::text[])`.execute(conn);
+  const { rows: memory } = await sql<{ before: string }>`select current_setting('maintenance_work_mem') as before`.execute(conn);
+  await sql`
+    select set_config('maintenance_work_mem', ${INDEX_BUILD_MEMORY}, false)
+    where pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes(${INDEX_BUILD_MEMORY})`.execute(conn);
   try {
-    for (const { name, tablename, definition } of rows) {
-      await sql`create index ${sql.id(name)} on ${sql.id(SCHEMA, tablename)} ${sql.raw(definition)}`.execute(conn);
-    }
+    for (const { statement } of rows) await sql.raw(statement).execute(conn);
   } finally {
-    await sql`reset maintenance_work_mem`.execute(conn).catch(() => {});
+    await sql`select set_config('maintenance_work_mem', ${memory[0]?.before ?? INDEX_BUILD_MEMORY}, false)`.execute(conn).catch(() => {});
   }
 }
 
@@ -292,7 +307,8 @@ async function foldCells<DB>(
       // them (at least one cell): the busy cells, which hold most of the work, go one or a few a chunk,
       // so that the workers share them.
       const { rows } = await worker.transaction().execute(async (trx) => {
-        // As for the fold's read below: a range of the work table, down its index.
+        // The next cells of the list of cells, down its key: estimated from the key's first column
+        // alone, a range of it can look like a large share of the table and be planned as a scan.
         await sql`set local enable_seqscan = off`.execute(trx);
         return sql<CellKey>`
         select k.program_id as program, k.milestone, k.consortium_id as consortium
@@ -444,11 +460,7 @@ export function slicesBetweenAppends<T extends { readonly tx: string }>(rows: re
 /** Puts the rebuilt tables in place of the live ones, under the live ones' index names. */
 async function switchTables<DB>(trx: Kysely<DB>): Promise<void> {
   const { rows: names } = await sql<{ live: string; rebuilt: string }>`
-    select l.indexname as live, r.indexname as rebuilt
-    from pg_indexes l join pg_indexes r
-      on r.schemaname = ${SCHEMA} and r.tablename = l.tablename
-     and substring(r.indexdef from ' USING .*$') = substring(l.indexdef from ' USING .*$')
-    where l.schemaname = 'public' and l.tablename = any (${[...READ_MODEL_TABLES]}::text[])`.execute(trx);
+    select l.indexname as live, r.indexname as rebuilt from ${rebuiltIndexes()}`.execute(trx);
   // LIKE copied the tables' extended statistics as objects of the rebuild's schema, under names of
   // its own: a table moved to another schema leaves them in theirs.
   const { rows: statistics } = await sql<{ live: string; rebuilt: string }>`
@@ -457,15 +469,17 @@ async function switchTables<DB>(trx: Kysely<DB>): Promise<void> {
     join pg_class rc on rc.relname = lc.relname and rc.relnamespace = ${SCHEMA}::regnamespace
     join pg_statistic_ext r on r.stxrelid = rc.oid and r.stxkind = l.stxkind
      and pg_get_statisticsobjdef_columns(r.oid) = pg_get_statisticsobjdef_columns(l.oid)
-    where lc.relnamespace = 'public'::regnamespace and lc.relname = any (${[...READ_MODEL_TABLES]}::text[])`.execute(trx);
+    where l.stxnamespace = 'public'::regnamespace and lc.relnamespace = 'public'::regnamespace
+      and lc.relname = any (${[...READ_MODEL_TABLES]}::text[])`.execute(trx);
   for (const table of READ_MODEL_TABLES) await sql.raw(`drop table public.${table}`).execute(trx);
   for (const table of READ_MODEL_TABLES) await sql.raw(`alter table ${SCHEMA}.${table} set schema public`).execute(trx);
   for (const { live, rebuilt } of names) {
     if (live !== rebuilt) await sql`alter index ${sql.id('public', rebuilt)} rename to ${sql.id(live)}`.execute(trx);
   }
+  // Renamed first, in a schema where the name is free: the live ones went with their tables.
   for (const { live, rebuilt } of statistics) {
-    await sql`alter statistics ${sql.id(SCHEMA, rebuilt)} set schema public`.execute(trx);
-    if (live !== rebuilt) await sql`alter statistics ${sql.id('public', rebuilt)} rename to ${sql.id(live)}`.execute(trx);
+    if (live !== rebuilt) await sql`alter statistics ${sql.id(SCHEMA, rebuilt)} rename to ${sql.id(live)}`.execute(trx);
+    await sql`alter statistics ${sql.id(SCHEMA, live)} set schema public`.execute(trx);
   }
   // The only trigger on these tables: a rebuild notifies nothing, the live cells do (notify_status_change.sql).
   await sql`
