@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { PROJECTION_LOCK } from './projection-lock.js';
+import { analyzeRebuildTables, buildIndexesAfterFold, createRebuildTables, READ_MODEL_TABLES, REBUILD_SCHEMA, switchTables } from './rebuild-tables.js';
 
 /*
  * Rebuilding the read model from the log, online and in bounded chunks.
@@ -10,28 +11,15 @@ import { PROJECTION_LOCK } from './projection-lock.js';
  * (within a cell, the order its writers held the cell's lock: lock_projection.sql): it fills the
  * registries and writes down each event's cells in a work table. Phase two folds each cell's whole
  * history, a chunk of cells per transaction, on one or more connections, into tables without the
- * indexes only views read; those are built after it (BUILT_AFTER_FOLD), and the tables analyzed.
+ * indexes only views read; those are built after it, and the tables analyzed (rebuild-tables.ts).
  * Readers and writers keep using the live tables meanwhile. Phase three takes the projection lock
  * exclusively (writers wait at their first step; readers do not), folds what was recorded since,
- * and puts the new tables, their indexes and extended statistics in place of the old ones. Memory holds one chunk: of events' ids, or of cells' histories; locks, one
- * chunk's rows.
+ * and puts the new tables, their indexes and extended statistics in place of the old ones. Memory
+ * holds one chunk: of events' ids, or of cells' histories; locks, one chunk's rows.
  */
 
-const SCHEMA = 'ml_rebuild';
 /** Events read, and about as many folded, per transaction. */
 const CHUNK_SIZE = 5000;
-/** Every table the projection writes, in an order that lets the old ones be dropped. */
-const READ_MODEL_TABLES = [
-  'cell_evidence',
-  'cell_step',
-  'milestone_cell',
-  'milestone_reschedule',
-  'enrolment_elimination',
-  'enrolment_entry',
-  'milestone_entry',
-  'consortium_entry',
-  'program_entry',
-] as const;
 
 export interface RebuildProgress {
   /** Reading the log (registries, and which cells each event bears on), folding each cell's history, or catching up. */
@@ -104,37 +92,17 @@ async function rebuildOn<DB>(
   chunkSize: number,
   workers: number,
 ): Promise<{ readonly events: number; readonly cells: number }> {
-  await holdingProjectionLock(conn, async (trx) => {
-    await sql.raw(`drop schema if exists ${SCHEMA} cascade`).execute(trx);
-    await sql.raw(`create schema ${SCHEMA}`).execute(trx);
-    for (const table of READ_MODEL_TABLES) {
-      await sql.raw(`create table ${SCHEMA}.${table} (like public.${table} including all)`).execute(trx);
-      // LIKE copies columns, constraints and indexes, not storage parameters (autovacuum's settings).
-      const { rows } = await sql<{ options: string | null }>`
-        select string_agg(format('%s = %L', o.option_name, o.option_value), ', ') as options
-        from pg_class c cross join lateral pg_options_to_table(c.reloptions) o
-        where c.oid = ${`public.${table}`}::regclass`.execute(trx);
-      const options = rows[0]?.options;
-      if (options) await sql.raw(`alter table ${SCHEMA}.${table} set (${options})`).execute(trx);
-    }
-    // Built once the fold is done (buildIndexesAfterFold): their copies, under the names LIKE gave them.
-    const { rows: deferred } = await sql<{ rebuilt: string }>`
-      select r.indexname as rebuilt from ${rebuiltIndexes(sql`l.indexname = any (${[...BUILT_AFTER_FOLD]}::text[])`)}`.execute(trx);
-    if (deferred.length !== BUILT_AFTER_FOLD.length) {
-      throw new Error(`expected one copy of each of ${BUILT_AFTER_FOLD.join(', ')}; found ${deferred.map((d) => d.rebuilt).join(', ')}`);
-    }
-    for (const { rebuilt } of deferred) await sql`drop index ${sql.id(SCHEMA, rebuilt)}`.execute(trx);
-  });
+  await holdingProjectionLock(conn, createRebuildTables);
   return inRebuildSession(conn, async () => {
     let snapshot = await currentSnapshot(conn);
     let events = await readLog(conn, snapshot, chunkSize, (n) => progress('read', n, 0));
     await foldCells(db, conn, chunkSize, workers, (cells) => progress('fold', events, cells));
-    await holdingProjectionLock(conn, (trx) => sql.raw(`drop table ${SCHEMA}.${CELL_EVENT}, ${SCHEMA}.${CELL_COUNT}`).execute(trx));
+    await holdingProjectionLock(conn, (trx) => sql.raw(`drop table ${REBUILD_SCHEMA}.${CELL_EVENT}, ${REBUILD_SCHEMA}.${CELL_COUNT}`).execute(trx));
     await buildIndexesAfterFold(conn);
     // The new tables come with no statistics, which the views' plans need from their first read on
     // (on a 1M history the asOf matrix took 22–39 ms instead of 7–8 until they were gathered).
     // Autovacuum would get to them only after the switch.
-    await sql.raw(`analyze ${READ_MODEL_TABLES.map((t) => `${SCHEMA}.${t}`).join(', ')}`).execute(conn);
+    await analyzeRebuildTables(conn);
     // Catch up without locks on what was committed meanwhile, round by round, while there is much.
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
       const next = await currentSnapshot(conn);
@@ -173,7 +141,7 @@ async function holdingProjectionLock<DB>(conn: Kysely<DB>, step: (trx: Kysely<DB
  * after: the other workers' connections go back to the pool.
  */
 async function inRebuildSession<DB, T>(conn: Kysely<DB>, step: () => Promise<T>): Promise<T> {
-  await sql.raw(`set search_path = ${SCHEMA}, public`).execute(conn);
+  await sql.raw(`set search_path = ${REBUILD_SCHEMA}, public`).execute(conn);
   // Bounded by chunks, not by a timeout meant for requests.
   await sql`set statement_timeout = 0`.execute(conn);
   try {
@@ -181,44 +149,6 @@ async function inRebuildSession<DB, T>(conn: Kysely<DB>, step: () => Promise<T>)
   } finally {
     await sql`reset search_path`.execute(conn).catch(() => {});
     await sql`reset statement_timeout`.execute(conn).catch(() => {});
-  }
-}
-
-/*
- * Indexes only the views read: the fold finds a cell's current steps down cell_step_current and its
- * evidence by cell_evidence's key. Each of these took an entry, one at a time, for every row the
- * fold wrote that it holds (at 1M events, 3.3M steps, 2.3M of them superseded during the fold);
- * built once the fold is done, each is one sort. The catch-up and the switch find them in place.
- */
-export const BUILT_AFTER_FOLD = ['cell_step_written', 'cell_step_superseded', 'cell_step_current_written', 'cell_evidence_unretracted'] as const;
-
-/**
- * An index's definition without its name and table ("CREATE [UNIQUE] INDEX ON USING …"): what a
- * live index and its copy in the rebuild's schema have in common.
- */
-const indexBody = (alias: string) => sql`regexp_replace(${sql.ref(`${alias}.indexdef`)}, ' INDEX [^ ]+ ON [^ ]+ USING ', ' INDEX ON USING ')`;
-
-/** Each live index of the read model (l) beside its copy in the rebuild's schema (r), those of `which`. */
-const rebuiltIndexes = (which = sql`true`) => sql`
-  pg_indexes l join pg_indexes r on r.schemaname = ${SCHEMA} and r.tablename = l.tablename and ${indexBody('r')} = ${indexBody('l')}
-  where l.schemaname = 'public' and l.tablename = any (${[...READ_MODEL_TABLES]}::text[]) and ${which}`;
-
-/** Memory for an index build's sort: raised to this, never lowered (a server may give more). */
-const INDEX_BUILD_MEMORY = '256MB';
-
-/** Builds the live tables' indexes that the fold went without, under their live names. */
-async function buildIndexesAfterFold<DB>(conn: Kysely<DB>): Promise<void> {
-  const { rows } = await sql<{ statement: string }>`
-    select regexp_replace(indexdef, ' INDEX [^ ]+ ON [^ ]+ USING ', format(' INDEX %I ON %I.%I USING ', indexname, ${SCHEMA}::text, tablename)) as statement
-    from pg_indexes where schemaname = 'public' and indexname = any (${[...BUILT_AFTER_FOLD]}::text[])`.execute(conn);
-  const { rows: memory } = await sql<{ before: string }>`select current_setting('maintenance_work_mem') as before`.execute(conn);
-  await sql`
-    select set_config('maintenance_work_mem', ${INDEX_BUILD_MEMORY}, false)
-    where pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes(${INDEX_BUILD_MEMORY})`.execute(conn);
-  try {
-    for (const { statement } of rows) await sql.raw(statement).execute(conn);
-  } finally {
-    await sql`select set_config('maintenance_work_mem', ${memory[0]?.before ?? INDEX_BUILD_MEMORY}, false)`.execute(conn).catch(() => {});
   }
 }
 
@@ -236,7 +166,7 @@ const CELL_COUNT = 'cell_count';
  */
 async function readLog<DB>(conn: Kysely<DB>, snapshot: string, chunkSize: number, progress: (events: number) => void): Promise<number> {
   await sql.raw(`
-    create unlogged table ${SCHEMA}.${CELL_EVENT} (
+    create unlogged table ${REBUILD_SCHEMA}.${CELL_EVENT} (
       program_id text not null, milestone text not null, consortium_id text not null,
       event_id uuid not null, recorded_at timestamptz not null, event_position bigint not null)`).execute(conn);
   let after = '0';
@@ -253,7 +183,7 @@ async function readLog<DB>(conn: Kysely<DB>, snapshot: string, chunkSize: number
       const bearing = rows.filter((r) => r.bears).map((r) => r.id);
       if (bearing.length > 0) {
         await sql`
-          insert into ${sql.table(`${SCHEMA}.${CELL_EVENT}`)}
+          insert into ${sql.table(`${REBUILD_SCHEMA}.${CELL_EVENT}`)}
           select * from touched_cells(${bearing}::uuid[])`.execute(trx);
       }
       return rows;
@@ -281,13 +211,13 @@ async function foldCells<DB>(
   workers: number,
   progress: (cells: number) => void,
 ): Promise<void> {
-  const table = sql.table(`${SCHEMA}.${CELL_EVENT}`);
-  await sql.raw(`create index on ${SCHEMA}.${CELL_EVENT} (program_id, milestone, consortium_id, recorded_at, event_position)`).execute(conn);
-  await sql.raw(`analyze ${SCHEMA}.${CELL_EVENT}`).execute(conn);
+  const table = sql.table(`${REBUILD_SCHEMA}.${CELL_EVENT}`);
+  await sql.raw(`create index on ${REBUILD_SCHEMA}.${CELL_EVENT} (program_id, milestone, consortium_id, recorded_at, event_position)`).execute(conn);
+  await sql.raw(`analyze ${REBUILD_SCHEMA}.${CELL_EVENT}`).execute(conn);
   // Each cell and its number of events, once: a claim reads the next cells' counts from here, not
   // by counting their events again (counted in the work table, each claim re-counted the busy cells
   // ahead of it: 58 ms a claim at 1M, one worker at a time).
-  const counts = sql.table(`${SCHEMA}.${CELL_COUNT}`);
+  const counts = sql.table(`${REBUILD_SCHEMA}.${CELL_COUNT}`);
   await sql`
     create unlogged table ${counts} as
     select c.program_id, c.milestone, c.consortium_id, count(*) as events from ${table} c
@@ -455,36 +385,4 @@ export function slicesBetweenAppends<T extends { readonly tx: string }>(rows: re
   });
   if (slice.length > 0) slices.push(slice);
   return slices;
-}
-
-/** Puts the rebuilt tables in place of the live ones, under the live ones' index names. */
-async function switchTables<DB>(trx: Kysely<DB>): Promise<void> {
-  const { rows: names } = await sql<{ live: string; rebuilt: string }>`
-    select l.indexname as live, r.indexname as rebuilt from ${rebuiltIndexes()}`.execute(trx);
-  // LIKE copied the tables' extended statistics as objects of the rebuild's schema, under names of
-  // its own: a table moved to another schema leaves them in theirs.
-  const { rows: statistics } = await sql<{ live: string; rebuilt: string }>`
-    select l.stxname as live, r.stxname as rebuilt
-    from pg_statistic_ext l join pg_class lc on lc.oid = l.stxrelid
-    join pg_class rc on rc.relname = lc.relname and rc.relnamespace = ${SCHEMA}::regnamespace
-    join pg_statistic_ext r on r.stxrelid = rc.oid and r.stxkind = l.stxkind
-     and pg_get_statisticsobjdef_columns(r.oid) = pg_get_statisticsobjdef_columns(l.oid)
-    where l.stxnamespace = 'public'::regnamespace and lc.relnamespace = 'public'::regnamespace
-      and lc.relname = any (${[...READ_MODEL_TABLES]}::text[])`.execute(trx);
-  for (const table of READ_MODEL_TABLES) await sql.raw(`drop table public.${table}`).execute(trx);
-  for (const table of READ_MODEL_TABLES) await sql.raw(`alter table ${SCHEMA}.${table} set schema public`).execute(trx);
-  for (const { live, rebuilt } of names) {
-    if (live !== rebuilt) await sql`alter index ${sql.id('public', rebuilt)} rename to ${sql.id(live)}`.execute(trx);
-  }
-  // Renamed first, in a schema where the name is free: the live ones went with their tables.
-  for (const { live, rebuilt } of statistics) {
-    if (live !== rebuilt) await sql`alter statistics ${sql.id(SCHEMA, rebuilt)} rename to ${sql.id(live)}`.execute(trx);
-    await sql`alter statistics ${sql.id(SCHEMA, live)} set schema public`.execute(trx);
-  }
-  // The only trigger on these tables: a rebuild notifies nothing, the live cells do (notify_status_change.sql).
-  await sql`
-    create trigger milestone_cell_status after insert or update of status on public.milestone_cell
-    for each row execute function notify_status_change()`.execute(trx);
-  await sql.raw(`drop schema ${SCHEMA}`).execute(trx);
-  await sql`update public.read_model_status set rebuild_pending = false`.execute(trx);
 }

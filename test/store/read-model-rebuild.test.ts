@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { BUILT_AFTER_FOLD, rebuildReadModel, type RebuildProgress } from '../../src/store/read-model-rebuild.js';
+import { rebuildReadModel, type RebuildProgress } from '../../src/store/read-model-rebuild.js';
+import { BUILT_AFTER_FOLD } from '../../src/store/rebuild-tables.js';
 import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
 import { get, record } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
