@@ -145,7 +145,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create index cell_step_written on cell_step (program_id, milestone, consortium_id, known_from, v_start, v_position)
     include (known_to)`.execute(db);
 
-  // Set here, cleared by the rebuild's switch (src/store/read-model-rebuild.ts): the migrator rebuilds
+  // Set here, cleared by the rebuild's switch (src/store/read-model-rebuild.ts until 2026-12-03, now src/store/rebuild-tables.ts): the migrator rebuilds
   // the read model from the log while it is set, even if an append came first.
   await sql`
     create table read_model_status (

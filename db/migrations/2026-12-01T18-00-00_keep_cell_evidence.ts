@@ -7,7 +7,7 @@ import { sql, type Kysely } from 'kysely';
  * spelt out because a migration is frozen in time (a new limit comes with a migration that refills
  * the column). The cells a database already holds are filled here from their current timelines, one
  * bounded index range a cell, so an upgrade answers at once, without a rebuild. A rebuild creates its
- * tables like the live ones (src/store/read-model-rebuild.ts), so it has the column too.
+ * tables like the live ones (src/store/read-model-rebuild.ts until 2026-12-03, now src/store/rebuild-tables.ts), so it has the column too.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   // With a constant default, adding the column rewrites nothing; the fill below writes each cell once.

@@ -5,7 +5,7 @@ import { sql, type Kysely } from 'kysely';
  * multiplies the three columns' selectivities as if independent, and on a 1M history estimates one
  * row for any cell's steps: then an index that holds them in another order looks as good as the one
  * in world order, and after a rebuild's ANALYZE the state at asOf of the busy matrix was found by
- * reading and sorting each cell's every current step (22–39 ms against 5). The dependencies between
+ * reading and sorting each cell's every current step (22–39 ms p50 against 7–8). The dependencies between
  * the key's columns give it the rows a cell holds (test/store/cell-estimates.test.ts).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {

@@ -40,10 +40,12 @@ export async function createRebuildTables<DB>(trx: Kysely<DB>): Promise<void> {
     if (options) await sql.raw(`alter table ${REBUILD_SCHEMA}.${table} set (${options})`).execute(trx);
   }
   // Built once the fold is done (buildIndexesAfterFold): their copies, under the names LIKE gave them.
-  const { rows: deferred } = await sql<{ rebuilt: string }>`
-    select r.indexname as rebuilt from ${rebuiltIndexes(sql`l.indexname = any (${[...BUILT_AFTER_FOLD]}::text[])`)}`.execute(trx);
-  if (deferred.length !== BUILT_AFTER_FOLD.length) {
-    throw new Error(`expected one copy of each of ${BUILT_AFTER_FOLD.join(', ')}; found ${deferred.map((d) => d.rebuilt).join(', ')}`);
+  const { rows: deferred } = await sql<{ live: string; rebuilt: string }>`
+    select l.indexname as live, r.indexname as rebuilt
+    from ${rebuiltIndexes(sql`l.indexname = any (${[...BUILT_AFTER_FOLD]}::text[])`)}`.execute(trx);
+  const copies = (name: string) => deferred.filter((d) => d.live === name).length;
+  if (deferred.length !== BUILT_AFTER_FOLD.length || BUILT_AFTER_FOLD.some((name) => copies(name) !== 1)) {
+    throw new Error(`expected one copy of each of ${BUILT_AFTER_FOLD.join(', ')}; found ${deferred.map((d) => `${d.live}: ${d.rebuilt}`).join(', ')}`);
   }
   for (const { rebuilt } of deferred) await sql`drop index ${sql.id(REBUILD_SCHEMA, rebuilt)}`.execute(trx);
 }
