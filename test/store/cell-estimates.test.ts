@@ -9,7 +9,7 @@ import { useTestApp } from '../support/test-app.js';
  * cell of a store of many programs and consortiums about one row; then an index that holds the
  * steps in another order looks as cheap as the one in world order, and on a 1M history the state
  * at asOf of the busy matrix was found by reading and sorting each cell's every current step
- * (22–39 ms against 5). Extended statistics on the key (migration 2026-12-03T08-00-00) give the
+ * (22–39 ms p50 against 7–8). Extended statistics on the key (migration 2026-12-03T08-00-00) give the
  * planner the rows a cell holds on average. The plan itself turns on the indexes' sizes, which only
  * a large store has: this checks the estimate it rests on.
  */

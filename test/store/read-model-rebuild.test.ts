@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { rebuildReadModel, type RebuildProgress } from '../../src/store/read-model-rebuild.js';
 import { BUILT_AFTER_FOLD } from '../../src/store/rebuild-tables.js';
-import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
+import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
 import { get, record } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -85,15 +85,8 @@ describe('rebuildReadModel', () => {
         where schemaname = 'public' and relname in ('cell_step', 'cell_evidence') order by relname`.execute(t.database.db);
       return rows;
     };
-    const [programId, consortium] = [uniqueId('analyzed'), uniqueId('c')];
-    await record(
-      t.app,
-      programRegistered(programId),
-      milestonePlanned(programId, 'm', 'consortium', '2030'),
-      consortiumRegistered(consortium),
-      consortiumEnrolled(consortium, programId),
-      { type: 'milestone.started', occurredAt: '2026-05-01', data: { programId, milestone: 'm', consortiumId: consortium } },
-    );
+    const { programId, consortiumId, events } = programWithConsortium('analyzed');
+    await record(t.app, ...events, { type: 'milestone.started', occurredAt: '2026-05-01', data: { programId, milestone: 'defense-pilot', consortiumId } });
     const before = { indexes: await indexes(), statistics: await statisticsObjects() };
     // Built after the fold.
     expect(before.indexes.map((r) => r.name)).toEqual(expect.arrayContaining([...BUILT_AFTER_FOLD]));
