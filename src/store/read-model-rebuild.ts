@@ -14,7 +14,7 @@ import { analyzeRebuildTables, buildIndexesAfterFold, createRebuildTables, READ_
  * indexes only views read; those are built after it, and the tables analyzed (rebuild-tables.ts).
  * Readers and writers keep using the live tables meanwhile. Phase three takes the projection lock
  * exclusively (writers wait at their first step; readers do not), folds what was recorded since,
- * and puts the new tables, their indexes and extended statistics in place of the old ones. Memory
+ * and puts the new tables and their indexes in place of the old ones. Memory
  * holds one chunk: of events' ids, or of cells' histories; locks, one chunk's rows.
  */
 
@@ -99,9 +99,8 @@ async function rebuildOn<DB>(
     await foldCells(db, conn, chunkSize, workers, (cells) => progress('fold', events, cells));
     await holdingProjectionLock(conn, (trx) => sql.raw(`drop table ${REBUILD_SCHEMA}.${CELL_EVENT}, ${REBUILD_SCHEMA}.${CELL_COUNT}`).execute(trx));
     await buildIndexesAfterFold(conn);
-    // The new tables come with no statistics, which the views' plans need from their first read on
-    // (on a 1M history the asOf matrix took 22–39 ms instead of 7–8 until they were gathered).
-    // Autovacuum would get to them only after the switch.
+    // The new tables come with no statistics, which the views' plans need from their first read on;
+    // autovacuum would get to them only after the switch.
     await analyzeRebuildTables(conn);
     // Catch up without locks on what was committed meanwhile, round by round, while there is much.
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 /*
  * The rebuild's tables (src/store/read-model-rebuild.ts): copies of the read model's tables in a
  * schema of their own, built beside the live ones and then put in their place, with the live
- * tables' storage settings, indexes and extended statistics, under the live names.
+ * tables' storage settings and indexes, under the live names.
  */
 
 /** Where the new tables are built. */
@@ -97,25 +97,10 @@ export async function analyzeRebuildTables<DB>(conn: Kysely<DB>): Promise<void> 
 export async function switchTables<DB>(trx: Kysely<DB>): Promise<void> {
   const { rows: names } = await sql<{ live: string; rebuilt: string }>`
     select l.indexname as live, r.indexname as rebuilt from ${rebuiltIndexes()}`.execute(trx);
-  // LIKE copied the tables' extended statistics as objects of the rebuild's schema, under names of
-  // its own: a table moved to another schema leaves them in theirs.
-  const { rows: statistics } = await sql<{ live: string; rebuilt: string }>`
-    select l.stxname as live, r.stxname as rebuilt
-    from pg_statistic_ext l join pg_class lc on lc.oid = l.stxrelid
-    join pg_class rc on rc.relname = lc.relname and rc.relnamespace = ${REBUILD_SCHEMA}::regnamespace
-    join pg_statistic_ext r on r.stxrelid = rc.oid and r.stxkind = l.stxkind
-     and pg_get_statisticsobjdef_columns(r.oid) = pg_get_statisticsobjdef_columns(l.oid)
-    where l.stxnamespace = 'public'::regnamespace and lc.relnamespace = 'public'::regnamespace
-      and lc.relname = any (${[...READ_MODEL_TABLES]}::text[])`.execute(trx);
   for (const table of READ_MODEL_TABLES) await sql.raw(`drop table public.${table}`).execute(trx);
   for (const table of READ_MODEL_TABLES) await sql.raw(`alter table ${REBUILD_SCHEMA}.${table} set schema public`).execute(trx);
   for (const { live, rebuilt } of names) {
     if (live !== rebuilt) await sql`alter index ${sql.id('public', rebuilt)} rename to ${sql.id(live)}`.execute(trx);
-  }
-  // Renamed first, in a schema where the name is free: the live ones went with their tables.
-  for (const { live, rebuilt } of statistics) {
-    if (live !== rebuilt) await sql`alter statistics ${sql.id(REBUILD_SCHEMA, rebuilt)} rename to ${sql.id(live)}`.execute(trx);
-    await sql`alter statistics ${sql.id(REBUILD_SCHEMA, live)} set schema public`.execute(trx);
   }
   // The only trigger on these tables: a rebuild notifies nothing, the live cells do (notify_status_change.sql).
   await sql`
