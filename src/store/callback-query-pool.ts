@@ -2,7 +2,7 @@ import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryRes
 import type pg from 'pg';
 import { DatabaseUnavailableError } from '../domain/errors.js';
 import { isStalePreparedStatement } from './database-failure.js';
-import { isMarkedPrepared } from './prepared-statement.js';
+import { isMarkedPrepared, MARKED_PLANNER_SETTINGS } from './prepared-statement.js';
 
 /*
  * The pool Kysely's PostgresDialect runs on: node-postgres's own, whose clients send each statement
@@ -14,8 +14,16 @@ import { isMarkedPrepared } from './prepared-statement.js';
  * garbage collection, by the CPU profile).
  *
  * A statement marked PREPARED (prepared-statement.ts) is sent as a named one instead: each
- * connection parses and plans it once, and PostgreSQL may keep a generic plan for it.
+ * connection parses and plans it once, and PostgreSQL may keep a generic plan for it. It runs under
+ * MARKED_PLANNER_SETTINGS, set on the connection before it and reset before the next unmarked
+ * statement (one round trip each, only when the kind changes), both only outside a transaction:
+ * there a SET takes effect at once and for good, so the client knows the connection's settings,
+ * and every transaction, begun by an unmarked BEGIN, runs under the server's own settings
+ * throughout (a marked statement inside one included).
  */
+
+const SET_MARKED = MARKED_PLANNER_SETTINGS.map((s) => `set ${s.name} = ${s.value}`).join('; ');
+const RESET_MARKED = MARKED_PLANNER_SETTINGS.map((s) => `reset ${s.name}`).join('; ');
 
 /**
  * Distinct statements named per pool, a bound on what each of its connections keeps prepared on
@@ -45,6 +53,8 @@ class CallbackQueryClient implements PostgresPoolClient {
   readonly #client: pg.PoolClient;
   readonly #names: StatementNames;
   #stale = false;
+  /** Whether the connection runs under MARKED_PLANNER_SETTINGS now. */
+  #markedSetting = false;
 
   constructor(client: pg.PoolClient, names: StatementNames) {
     this.#client = client;
@@ -69,23 +79,38 @@ class CallbackQueryClient implements PostgresPoolClient {
       };
       const values = [...parameters];
       const runUnnamed = () => this.#client.query<R & pg.QueryResultRow>(statement, values, settle);
-      const name = this.#names.nameOf(statement);
-      if (name === undefined) {
-        runUnnamed();
-        return;
-      }
-      // Read before the answer: whether the statement ran on its own, outside a transaction.
+      // Read before the answer: whether the statement runs on its own, outside a transaction.
       const autocommit = this.#client.getTransactionStatus() === 'I';
-      this.#client.query<R & pg.QueryResultRow>({ name, text: statement, values }, (error, result) => {
-        if (!error || !isStalePreparedStatement(error)) {
-          settle(error, result);
+      const run = () => {
+        const name = this.#names.nameOf(statement);
+        if (name === undefined) {
+          runUnnamed();
           return;
         }
-        // The plan is stale on this connection for good: it is closed when released. On its own the
-        // statement did nothing, so it runs again unnamed; in a transaction, the transaction is lost.
-        this.#stale = true;
-        if (autocommit) runUnnamed();
-        else reject(new DatabaseUnavailableError(false, { cause: error }));
+        this.#client.query<R & pg.QueryResultRow>({ name, text: statement, values }, (error, result) => {
+          if (!error || !isStalePreparedStatement(error)) {
+            settle(error, result);
+            return;
+          }
+          // The plan is stale on this connection for good: it is closed when released. On its own the
+          // statement did nothing, so it runs again unnamed; in a transaction, the transaction is lost.
+          this.#stale = true;
+          if (autocommit) runUnnamed();
+          else reject(new DatabaseUnavailableError(false, { cause: error }));
+        });
+      };
+      const marked = isMarkedPrepared(statement);
+      if (!autocommit || marked === this.#markedSetting) {
+        run();
+        return;
+      }
+      this.#client.query(marked ? SET_MARKED : RESET_MARKED, (error: Error | null) => {
+        if (error) {
+          reject(error);
+          return;
+        }
+        this.#markedSetting = marked;
+        run();
       });
     });
   }

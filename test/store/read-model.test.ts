@@ -6,6 +6,7 @@ import { rowsReadToAppend } from '../support/append-reads.js';
 import { costOf, statementRecorder, type StatementCost } from '../support/statement-cost.js';
 import { comparable, cutQuery, referenceMatrix, type Cut } from '../support/reference-views.js';
 import { useTestApp } from '../support/test-app.js';
+import { CELL_EVIDENCE_LIMIT } from '../../src/store/cell-evidence-limit.js';
 import { cell as cellOf, matrix } from '../support/views.js';
 
 /*
@@ -29,7 +30,11 @@ interface Program {
   /** When the middle batch was recorded, and the world instant halfway through. */
   readonly midKnown: string;
   readonly midWorld: string;
-  /** When the last batch was recorded, and a world instant near the start. */
+  /**
+   * When the last batch was recorded, and a world instant near the start, but after every cell
+   * shows its full evidence (EVIDENCE_FULL), so that a small program's early view reads as many
+   * entries as a large one's.
+   */
   readonly lastKnown: string;
   readonly earlyWorld: string;
 }
@@ -39,6 +44,9 @@ interface Program {
  * facts in world-time order but for one in ten, recorded five minutes late; nine in ten name the
  * first consortium's cell.
  */
+/** Events after which each cell shows CELL_EVIDENCE_LIMIT entries: the rarest take one event in 20. */
+const EVIDENCE_FULL = 20 * (CELL_EVIDENCE_LIMIT + 1);
+
 async function programWith(events: number, batch: number, at = minute): Promise<Program> {
   const programId = uniqueId('cost');
   const consortiums: [string, string] = [uniqueId('c'), uniqueId('c')];
@@ -72,7 +80,7 @@ async function programWith(events: number, batch: number, at = minute): Promise<
     midKnown: recordedAt[Math.floor(recordedAt.length / 2)] ?? '',
     midWorld: at(Math.floor(events / 2)),
     lastKnown: recordedAt.at(-1) ?? '',
-    earlyWorld: at(Math.floor(events / 20)),
+    earlyWorld: at(Math.max(Math.floor(events / 20), EVIDENCE_FULL)),
   };
 }
 
