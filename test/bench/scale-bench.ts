@@ -19,7 +19,7 @@ import { createScaleHistory, seededRandom, type ScaleHistory } from '../support/
 import { createHistoryLoader, type HistoryLoader } from '../support/scale-load.js';
 import { standInForAutovacuum } from '../support/scale-vacuum.js';
 import { measureAppends, measureGet, measurePgInserts, sampleRss, startBareRoutes, type BareQuery, type BareRoutes, type HttpPoint } from '../support/scale-points.js';
-import { evaluateTargets, printReport, type Checkpoint, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
+import { CUT_VIEWS, evaluateTargets, printReport, type Checkpoint, type RebuiltView, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
 import { findFreePort, spawnService, waitUntilReady, type ServiceCommand, type ServiceProcess } from '../support/service-process.js';
 
 const env = (name: string, fallback: number): number => {
@@ -183,6 +183,24 @@ async function measureViews(
   return { views, bare: bares, cutoffs: { asOf, knownAt } };
 }
 
+/**
+ * The busy matrix at c1, current and at the full checkpoint's cut-offs, on the tables the rebuild
+ * wrote and analyzed: their rows lie in cell order where the appends' lie in time order, and the
+ * planner's choices differ on them (src/store/prepared-statement.ts, MARKED_PLANNER_SETTINGS).
+ */
+async function measureAfterRebuild(service: ServiceProcess, history: ScaleHistory, cutoffs: { asOf: string; knownAt: string }): Promise<RebuiltView[]> {
+  const names = new Set(['matrix (busy)', ...CUT_VIEWS]);
+  const points: RebuiltView[] = [];
+  for (const { name, path } of viewPaths(history, cutoffs.asOf, cutoffs.knownAt).filter((v) => names.has(v.name))) {
+    const target = { url: service.url, path, headers: HEADERS };
+    if (WARMUP_SECONDS > 0) await measureGet(target, 1, WARMUP_SECONDS, TIMEOUT_SECONDS);
+    const c1 = await measureGet(target, 1, SECONDS, TIMEOUT_SECONDS);
+    points.push({ name, c1 });
+    log(`after the rebuild, ${name}: c1 ${c1.rps.toFixed(1)}/s p50 ${c1.p50} ms (${c1.failed} failed)`);
+  }
+  return points;
+}
+
 async function measureSingleAppends(service: ServiceProcess, history: ScaleHistory, loader: HistoryLoader): Promise<{ concurrency: number; http: HttpPoint; pg: HttpPoint }[]> {
   const day = history.dayAt(loader.loaded());
   const points = [];
@@ -300,6 +318,7 @@ async function main(): Promise<void> {
     log('rebuilding projections');
     const rebuild = await runRebuild();
     log(rebuild.output);
+    const afterRebuild = Number.isFinite(rebuild.eventsPerSecond) ? await measureAfterRebuild(service, history, full.cutoffs) : [];
     const report: ScaleReport = {
       params: { ...PARAMS, checkpoint: smallTarget, bucket: BUCKET, batch: BATCH, posters: POSTERS, seconds: SECONDS },
       references: history.references.length,
@@ -308,6 +327,7 @@ async function main(): Promise<void> {
       small,
       full,
       rebuild,
+      afterRebuild,
       vacuum: vacuumed,
       targets: [],
     };

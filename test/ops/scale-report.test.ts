@@ -15,17 +15,20 @@ const checkpoint = (bare: ViewPoints): Checkpoint => ({
   rssMb: 1,
   appends: [],
 });
-const c32Target = (bare: ViewPoints) =>
-  evaluateTargets({
-    params: {},
-    references: 0,
-    history: {},
-    load: [],
-    small: checkpoint(bare),
-    full: checkpoint(bare),
-    rebuild: { eventsPerSecond: 1, output: '' },
-    targets: [],
-  } satisfies ScaleReport).find((t) => t.what.startsWith('matrix (busy): rps c32'));
+const report = (bare: ViewPoints, afterRebuild: ScaleReport['afterRebuild'] = []): ScaleReport => ({
+  params: {},
+  references: 0,
+  history: {},
+  load: [],
+  small: checkpoint(bare),
+  full: checkpoint(bare),
+  rebuild: { eventsPerSecond: 1, output: '' },
+  afterRebuild,
+  targets: [],
+});
+const c32Target = (bare: ViewPoints) => evaluateTargets(report(bare)).find((t) => t.what.startsWith('matrix (busy): rps c32'));
+const bareCells: ViewPoints = { name: 'cells', path: 'select', status: 200, bytes: 1, c1: ok(300), c32: ok(200) };
+const latency = (p50: number) => ({ rps: 1000 / p50, p50, p99: p50, failed: 0 });
 
 describe('scale benchmark targets', () => {
   it('passes a view at half its bare route or more, and fails it below', () => {
@@ -38,5 +41,22 @@ describe('scale benchmark targets', () => {
     expect(c32Target({ name: 'cells', path: 'select', status: 500, bytes: 0, c1: failed, c32: failed })?.pass).toBe(false);
     expect(c32Target({ name: 'cells', path: 'select', status: 200, bytes: 1, c1: ok(300), c32: { rps: 150, p50: 1, p99: 10_000, failed: 400 } })?.pass).toBe(false);
     expect(c32Target({ name: 'something else', path: 'select', status: 200, bytes: 1, c1: ok(300), c32: ok(150) })?.pass).toBe(false);
+  });
+
+  it('holds the busy matrix to its targets on the rebuilt tables too, and fails each view the bench could not measure there', () => {
+    const rebuilt = (current: number, asOf: number) => [
+      { name: 'matrix (busy)', c1: latency(current) },
+      { name: 'matrix asOf', c1: latency(asOf) },
+      { name: 'matrix knownAt', c1: latency(current) },
+      { name: 'matrix asOf+knownAt', c1: latency(current) },
+    ];
+    const verdict = (afterRebuild: ScaleReport['afterRebuild'], what: string) =>
+      evaluateTargets(report(bareCells, afterRebuild)).find((t) => t.what === what)?.pass;
+    expect(verdict(rebuilt(4, 7.9), 'matrix asOf after the rebuild: p50 c1 ÷ current matrix')).toBe(true);
+    expect(verdict(rebuilt(4, 8.1), 'matrix asOf after the rebuild: p50 c1 ÷ current matrix')).toBe(false);
+    expect(verdict(rebuilt(6, 10.5), 'matrix asOf after the rebuild: p50 c1 ms')).toBe(false);
+    expect(verdict(rebuilt(6, 9.5), 'matrix asOf after the rebuild: p50 c1 ms')).toBe(true);
+    expect(verdict([], 'matrix knownAt after the rebuild: p50 c1 ms')).toBe(false);
+    expect(verdict([], 'matrix (busy) after the rebuild: p50 c1 ms')).toBe(false);
   });
 });

@@ -21,6 +21,12 @@ export interface ViewPoints {
   readonly bareC32?: HttpPoint;
 }
 
+/** A view measured at c1 only, after the rebuild (scale-bench.ts, measureAfterRebuild). */
+export interface RebuiltView {
+  readonly name: string;
+  readonly c1: HttpPoint;
+}
+
 export interface AppendPoint {
   readonly concurrency: number;
   readonly http: HttpPoint;
@@ -56,6 +62,8 @@ export interface ScaleReport {
   readonly small: Checkpoint;
   readonly full: Checkpoint;
   readonly rebuild: { readonly eventsPerSecond: number; readonly output: string };
+  /** The busy matrix, current and at the full checkpoint's cut-offs, on the rebuilt tables; none if the rebuild failed. */
+  readonly afterRebuild: readonly RebuiltView[];
   /** What the bench's stand-in for autovacuum did (test/support/scale-vacuum.ts); absent where autovacuum is on. */
   readonly vacuum?: VacuumStats | undefined;
   readonly targets: readonly Target[];
@@ -64,7 +72,7 @@ export interface ScaleReport {
 const atLeast = (what: string, value: number, limit: number): Target => ({ what, value, limit: `≥ ${limit}`, pass: value >= limit });
 const atMost = (what: string, value: number, limit: number): Target => ({ what, value, limit: `≤ ${limit}`, pass: value <= limit });
 const appendAt = (c: Checkpoint, concurrency: number) => c.appends.find((a) => a.concurrency === concurrency);
-const CUT_VIEWS = ['matrix asOf', 'matrix knownAt', 'matrix asOf+knownAt'];
+export const CUT_VIEWS = ['matrix asOf', 'matrix knownAt', 'matrix asOf+knownAt'];
 
 /** Issue 9's targets; a missing or failed measurement gives NaN, which fails. */
 export function evaluateTargets(report: ScaleReport): Target[] {
@@ -96,6 +104,17 @@ export function evaluateTargets(report: ScaleReport): Target[] {
     if (CUT_VIEWS.includes(view.name)) targets.push(atMost(`${view.name}: p50 c1 ÷ current matrix`, p50 / (current?.c1.p50 ?? NaN), 2));
   }
   targets.push(atLeast('rebuild events/s', report.rebuild.eventsPerSecond, 50_000));
+  // The same views on the rebuilt tables: every one of them, or NaN for those missing.
+  const rebuilt = (name: string) => {
+    const point = report.afterRebuild.find((v) => v.name === name);
+    return point === undefined || point.c1.failed > 0 ? NaN : point.c1.p50;
+  };
+  const rebuiltCurrent = rebuilt('matrix (busy)');
+  targets.push(atMost('matrix (busy) after the rebuild: p50 c1 ms', rebuiltCurrent, 10));
+  for (const name of CUT_VIEWS) {
+    targets.push(atMost(`${name} after the rebuild: p50 c1 ms`, rebuilt(name), 10));
+    targets.push(atMost(`${name} after the rebuild: p50 c1 ÷ current matrix`, rebuilt(name) / rebuiltCurrent, 2));
+  }
   targets.push(atMost('service RSS MB under the read load, full size', full.rssMb, 250));
   return targets;
 }
@@ -143,6 +162,10 @@ export function printReport(report: ScaleReport): void {
   );
   out(`\nservice VmRSS before → largest while the views were measured: small ${dec(small.rssIdleMb, 0)} → ${dec(small.rssMb, 0)} MB, full ${dec(full.rssIdleMb, 0)} → ${dec(full.rssMb, 0)} MB`);
   out(`rebuild (npm run projections:rebuild): ${report.rebuild.output}`);
+  out('\nthe busy matrix at c1 on the full checkpoint and again on the rebuilt tables (p50 ms)\n');
+  out('| view | full size | after the rebuild |');
+  out('| --- | ---: | ---: |');
+  for (const v of report.afterRebuild) out(`| ${v.name} | ${ms(full.views.find((x) => x.name === v.name)?.c1.p50 ?? NaN)} | ${ms(v.c1.p50)} |`);
 
   out('\ntargets (issue 9)\n');
   out('| target | value | limit | result |');
