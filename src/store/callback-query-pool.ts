@@ -1,8 +1,8 @@
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
 import { DatabaseUnavailableError } from '../domain/errors.js';
-import { isStalePreparedStatement } from './database-failure.js';
-import { isMarkedPrepared, MARKED_PLANNER_SETTINGS } from './prepared-statement.js';
+import { isStalePreparedStatement, translateDatabaseError } from './database-failure.js';
+import { isMarkedPrepared, RESET_MARKED_PLANNER_SETTINGS, setMarkedPlannerSettings } from './prepared-statement.js';
 
 /*
  * The pool Kysely's PostgresDialect runs on: node-postgres's own, whose clients send each statement
@@ -14,16 +14,16 @@ import { isMarkedPrepared, MARKED_PLANNER_SETTINGS } from './prepared-statement.
  * garbage collection, by the CPU profile).
  *
  * A statement marked PREPARED (prepared-statement.ts) is sent as a named one instead: each
- * connection parses and plans it once, and PostgreSQL may keep a generic plan for it. It runs under
- * MARKED_PLANNER_SETTINGS, set on the connection before it and reset before the next unmarked
- * statement (one round trip each, only when the kind changes), both only outside a transaction:
- * there a SET takes effect at once and for good, so the client knows the connection's settings,
- * and every transaction, begun by an unmarked BEGIN, runs under the server's own settings
- * throughout (a marked statement inside one included).
+ * connection parses and plans it once, and PostgreSQL may keep a generic plan for it. It is
+ * planned under MARKED_PLANNER_SETTINGS, set on the connection before it and reset before the next
+ * unmarked statement: one round trip more each time a connection goes from one kind to the other.
+ * Both happen only outside a transaction, where a SET takes effect at once and for good, so the
+ * client knows the connection's settings; every transaction, begun by an unmarked BEGIN, plans
+ * its statements under the server's own (none marked runs in one today; one that did could reuse
+ * a generic plan made under the marked settings, which PostgreSQL does not replan on a change).
  */
 
-const SET_MARKED = MARKED_PLANNER_SETTINGS.map((s) => `set ${s.name} = ${s.value}`).join('; ');
-const RESET_MARKED = MARKED_PLANNER_SETTINGS.map((s) => `reset ${s.name}`).join('; ');
+const SET_MARKED = setMarkedPlannerSettings('session');
 
 /**
  * Distinct statements named per pool, a bound on what each of its connections keeps prepared on
@@ -104,9 +104,10 @@ class CallbackQueryClient implements PostgresPoolClient {
         run();
         return;
       }
-      this.#client.query(marked ? SET_MARKED : RESET_MARKED, (error: Error | null) => {
+      this.#client.query(marked ? SET_MARKED : RESET_MARKED_PLANNER_SETTINGS, (error: Error | null) => {
         if (error) {
-          reject(error);
+          // The statement itself was not sent: a lost connection says so (translateDatabaseError).
+          reject(translateDatabaseError(error, false));
           return;
         }
         this.#markedSetting = marked;

@@ -15,26 +15,35 @@ import { sql } from 'kysely';
 const MARK = '/* prepared */';
 
 /*
- * The planner settings a marked statement runs under. Each of them walks indexes in the order it
- * asks for, a few entries a cell, where a plan that sorts reads and sorts a cell's whole range.
- * PostgreSQL takes a cell's three key columns for independent and expects about one row a cell
- * where a busy one holds thousands, so on some tables it chose a narrower index and a sort: on a
- * 1M history just rebuilt and analyzed, the busy asOf matrix took 17-18 ms so, 3.0-3.8 without
- * sorts; before, extended statistics on the key, which corrected the estimate, had the cost test's
- * early-asOf, late-knownAt view take top-N sorts on half its runs (README, "Planner estimates of a
- * cell"). Without sorts the plan no longer rests on that estimate; a sort stays where no index
- * gives the order (the cells' final order), and costs the same in every plan. Sorts disabled
- * weigh 10^10 in a plan's cost, so two more settings go with it: no JIT compilation, which that
- * cost would trigger on every statement (200 ms a statement measured), and no parallel plan,
- * whose workers share and so seem to shrink that cost (a parallel scan of every cell, measured).
- * The pool sets them around marked statements run outside a transaction (callback-query-pool.ts);
- * the cost tests plan under them (test/support/statement-cost.ts).
+ * The planner settings a marked statement runs under. Each of them finds a cell's state and
+ * evidence by walking an index of the cell's key in the order it asks for, a few entries a cell,
+ * where a plan that sorts reads and sorts a cell's whole range. PostgreSQL takes a cell's three
+ * key columns for independent and expects about one row a cell where a busy one holds thousands,
+ * so on some tables it chose a narrower index and a sort: on a 1M history just rebuilt and
+ * analyzed, the busy asOf matrix took 17-18 ms, 3.0-3.8 without sorts (README, "Planner estimates
+ * of a cell"). Without sorts the plan no longer rests on that estimate. Sorts stay where no index
+ * gives the order, at the same price in every plan: the cells' final order (collate "C"), a
+ * program's milestones and enrolments, a page of a cell's evidence, and the pick among a cell's
+ * few candidate steps in stateAt (cell-states.ts). PostgreSQL 15 prices a disabled sort at 10^10,
+ * so two more settings go with it: no JIT compilation, which that price would trigger on every
+ * statement (200 ms a statement, measured), and no parallel plan, whose workers share the price
+ * and so seem to shrink it (a parallel scan of every cell, measured). The pool sets them before
+ * a marked statement run outside a transaction and resets them before the next unmarked one
+ * (callback-query-pool.ts); the cost tests plan under them (test/support/statement-cost.ts).
  */
 export const MARKED_PLANNER_SETTINGS = [
   { name: 'enable_sort', value: 'off' },
+  { name: 'enable_incremental_sort', value: 'off' },
   { name: 'jit', value: 'off' },
   { name: 'max_parallel_workers_per_gather', value: '0' },
 ] as const;
+
+/** The statement that puts MARKED_PLANNER_SETTINGS in force for the session, or for the transaction (`local`). */
+export const setMarkedPlannerSettings = (scope: 'session' | 'local'): string =>
+  MARKED_PLANNER_SETTINGS.map((s) => `set ${scope === 'local' ? 'local ' : ''}${s.name} = ${s.value}`).join('; ');
+
+/** The statement that puts the server's own settings back in force for the session. */
+export const RESET_MARKED_PLANNER_SETTINGS = MARKED_PLANNER_SETTINGS.map((s) => `reset ${s.name}`).join('; ');
 
 /** Appended to a statement (last, after any ORDER BY or LIMIT) to have it prepared. */
 export const PREPARED = sql.raw(MARK);

@@ -57,6 +57,9 @@ describe('scale benchmark targets', () => {
     expect(verdict(rebuilt(6, 10.5), 'matrix asOf after the rebuild: p50 c1 ms')).toBe(false);
     expect(verdict(rebuilt(6, 9.5), 'matrix asOf after the rebuild: p50 c1 ms')).toBe(true);
     expect(verdict([], 'matrix knownAt after the rebuild: p50 c1 ms')).toBe(false);
+    const failedAsOf = rebuilt(4, 5).map((v) => (v.name === 'matrix asOf' ? { ...v, c1: { ...v.c1, failed: 1 } } : v));
+    expect(verdict(failedAsOf, 'matrix asOf after the rebuild: p50 c1 ms')).toBe(false);
+    expect(verdict(failedAsOf, 'matrix knownAt after the rebuild: p50 c1 ms')).toBe(true);
     expect(verdict([], 'matrix (busy) after the rebuild: p50 c1 ms')).toBe(false);
   });
 });

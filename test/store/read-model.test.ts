@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { CELL_EVIDENCE_LIMIT } from '../../src/store/cell-evidence-limit.js';
 import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
 import { get, record } from '../support/http.js';
 import { rowsReadToAppend } from '../support/append-reads.js';
 import { costOf, statementRecorder, type StatementCost } from '../support/statement-cost.js';
 import { comparable, cutQuery, referenceMatrix, type Cut } from '../support/reference-views.js';
 import { useTestApp } from '../support/test-app.js';
-import { CELL_EVIDENCE_LIMIT } from '../../src/store/cell-evidence-limit.js';
 import { cell as cellOf, matrix } from '../support/views.js';
 
 /*
@@ -31,22 +31,22 @@ interface Program {
   readonly midKnown: string;
   readonly midWorld: string;
   /**
-   * When the last batch was recorded, and a world instant near the start, but after every cell
-   * shows its full evidence (EVIDENCE_FULL), so that a small program's early view reads as many
-   * entries as a large one's.
+   * When the last batch was recorded, and an early world instant: a twentieth of the way in, but
+   * not before every cell shows its full evidence (EVIDENCE_FULL), so that the small program's
+   * early view (minute 420 of 500) shows as many entries as the large one's (1,100 of 22,000).
    */
   readonly lastKnown: string;
   readonly earlyWorld: string;
 }
+
+/** Events after which each cell shows CELL_EVIDENCE_LIMIT entries: the rarest take one event in 20. */
+const EVIDENCE_FULL = 20 * (CELL_EVIDENCE_LIMIT + 1);
 
 /**
  * A program with a program-scope and a consortium-scope milestone, two consortiums, and `events`
  * facts in world-time order but for one in ten, recorded five minutes late; nine in ten name the
  * first consortium's cell.
  */
-/** Events after which each cell shows CELL_EVIDENCE_LIMIT entries: the rarest take one event in 20. */
-const EVIDENCE_FULL = 20 * (CELL_EVIDENCE_LIMIT + 1);
-
 async function programWith(events: number, batch: number, at = minute): Promise<Program> {
   const programId = uniqueId('cost');
   const consortiums: [string, string] = [uniqueId('c'), uniqueId('c')];

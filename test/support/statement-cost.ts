@@ -2,7 +2,7 @@ import { CompiledQuery, sql, type KyselyPlugin, type QueryId } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Db } from '../../src/store/database.js';
-import { isMarkedPrepared, MARKED_PLANNER_SETTINGS } from '../../src/store/prepared-statement.js';
+import { isMarkedPrepared, setMarkedPlannerSettings } from '../../src/store/prepared-statement.js';
 
 /*
  * What a request costs the database, measured rather than timed: the app's statements are recorded
@@ -124,8 +124,9 @@ async function explainedGeneric(db: Db, query: CompiledQuery): Promise<PlanCost>
   // keeps the PREPARE from ending with the mark, which would have the pool name it.
   return db.transaction().execute(async (trx) => {
     await sql`set local plan_cache_mode = force_generic_plan`.execute(trx);
-    // As the pool plans a marked statement; the custom plan above, its EXPLAIN marked too, ran so.
-    for (const s of MARKED_PLANNER_SETTINGS) await sql`select set_config(${s.name}, ${s.value}, true)`.execute(trx);
+    // As the pool plans a marked statement on a server, as the custom plan above, its EXPLAIN marked
+    // too, was. PGlite never runs a generic plan, nor these settings; it is measured so all the same.
+    await trx.executeQuery(CompiledQuery.raw(setMarkedPlannerSettings('local')));
     await trx.executeQuery(CompiledQuery.raw(`prepare ml_cost_generic as ${query.sql}\n`));
     try {
       return await explained(trx, CompiledQuery.raw(`${EXPLAIN} execute ml_cost_generic${parameters}`));
