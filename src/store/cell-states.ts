@@ -183,17 +183,19 @@ const currentCells = (selection: PartsSelection) => sql<CellStateRow>`
  * evidence as newestBelieved's key does.
  */
 const stateAt = (cut: ReadCut) => {
-  if (cut.worldBefore === undefined && cut.knownBefore !== undefined) {
-    return sql`
-    cross join lateral (${newestStep(cut.knownBefore, sql`s.*`)}) s
-    cross join lateral (select s.v_start as bound_start, s.v_position + 1 as bound_position) newest`;
-  }
+  const k = cut.knownBefore;
+  const w = cut.worldBefore;
   /** The step of cell `c` with the greatest key below the cut's bound among those `believedThen`. */
   const latest = (columns: RawBuilder<unknown>, believedThen: RawBuilder<unknown>) => sql`(
       select ${columns} from cell_step s
       where ${OF_CELL} and ${keysBelow(cut)} and ${believedThen}
       order by s.v_start desc, s.v_position desc limit 1)`;
-  if (cut.knownBefore === undefined) return sql`cross join lateral ${latest(sql`s.*`, sql`s.known_to = 'infinity'`)} s`;
+  if (k === undefined) return sql`cross join lateral ${latest(sql`s.*`, sql`s.known_to = 'infinity'`)} s`;
+  if (w === undefined) {
+    return sql`
+    cross join lateral (${newestStep(k, sql`s.*`)}) s
+    cross join lateral (select s.v_start as bound_start, s.v_position + 1 as bound_position) newest`;
+  }
   /*
    * Believed at K: still current and written before K, or superseded after K. First the latest
    * current step written before K below the bound (cur); above it, any step believed at K is a
@@ -225,26 +227,39 @@ const stateAt = (cut: ReadCut) => {
    * version of a step is superseded the moment it was written (known_to = known_from), never
    * believed; the filter leaves the one that is.
    */
-  const k = cut.knownBefore;
-  const supersededThen = sql`s.known_to <> 'infinity' and ${believedAt(k)}`;
+  /*
+   * The newest step believed at K is the one of greatest world key (newestBelieved); begun before W,
+   * it is the state, and the searches below, which only a newest step at or after W needs, do not
+   * run (each is gated on `newest.below`, a condition of the outer row alone, which PostgreSQL
+   * tests before the scan: a One-Time Filter).
+   */
+  const searching = sql`not newest.below`;
+  const supersededThen = sql`s.known_to <> 'infinity' and ${believedAt(k)} and ${searching}`;
   const latestKey = (believedThen: RawBuilder<unknown>) => latest(sql`s.v_start, s.v_position, s.known_from`, believedThen);
   const newestBound = { start: sql.ref('newest.bound_start'), position: sql.ref('newest.bound_position') };
+  const fixedKey = { start: sql`${w}::timestamptz`, position: sql`${MIN_POSITION}::bigint` };
+  const newestKey = { start: sql.ref('n.v_start'), position: sql`n.v_position + 1` };
   return sql`
-    ${newestBelieved(cut)}
+    cross join lateral (
+      select n.v_start, n.v_position, n.known_from, n.v_start < ${w}::timestamptz as below, ${lowerOfKeys(newestKey, fixedKey)}
+      from (${newestStep(k, sql`s.v_start, s.v_position, s.known_from`)}) n
+    ) newest
     left join lateral (
       select ${lowerOfKeys(keyOf('w'), newestBound)}
       from (select s.v_start, s.v_position + 1 as v_position from cell_step s
-            where ${OF_CELL} and s.known_to = 'infinity' and s.known_from < ${k}::timestamptz
+            where ${OF_CELL} and s.known_to = 'infinity' and s.known_from < ${k}::timestamptz and ${searching}
             order by s.known_from desc, s.v_start desc, s.v_position desc limit 1) w
     ) lastWritten on true
     left join lateral (
       select s.v_start, s.v_position, s.known_from from cell_step s
       where ${OF_CELL} and s.known_to = 'infinity' and (s.v_start, s.v_position) < (lastWritten.bound_start, lastWritten.bound_position)
-        and s.known_from < ${k}::timestamptz
+        and s.known_from < ${k}::timestamptz and ${searching}
       order by s.v_start desc, s.v_position desc limit 1
     ) cur on true
     cross join lateral (
       select u.* from (
+        select newest.v_start, newest.v_position, newest.known_from where newest.below
+        union all
         select cur.v_start, cur.v_position, cur.known_from where cur.v_start is not null
         union all
         ${latestKey(sql`s.v_start > coalesce(cur.v_start, '-infinity'::timestamptz) and ${supersededThen}`)}
