@@ -23,7 +23,8 @@ import { isMarkedPrepared, RESET_MARKED_PLANNER_SETTINGS, setMarkedPlannerSettin
  * a generic plan made under the marked settings, which PostgreSQL does not replan on a change).
  */
 
-const SET_MARKED = setMarkedPlannerSettings('session');
+// One round trip: node-postgres sends a statement without parameters as a simple query, which may hold several.
+const SET_MARKED = setMarkedPlannerSettings('session').join('; ');
 
 /**
  * Distinct statements named per pool, a bound on what each of its connections keeps prepared on

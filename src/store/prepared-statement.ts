@@ -38,9 +38,9 @@ export const MARKED_PLANNER_SETTINGS = [
   { name: 'max_parallel_workers_per_gather', value: '0' },
 ] as const;
 
-/** The statement that puts MARKED_PLANNER_SETTINGS in force for the session, or for the transaction (`local`). */
-export const setMarkedPlannerSettings = (scope: 'session' | 'local'): string =>
-  MARKED_PLANNER_SETTINGS.map((s) => `set ${scope === 'local' ? 'local ' : ''}${s.name} = ${s.value}`).join('; ');
+/** The statements that put MARKED_PLANNER_SETTINGS in force for the session, or for the transaction (`local`). */
+export const setMarkedPlannerSettings = (scope: 'session' | 'local'): string[] =>
+  MARKED_PLANNER_SETTINGS.map((s) => `set ${scope === 'local' ? 'local ' : ''}${s.name} = ${s.value}`);
 
 /** The statement that puts the server's own settings back in force for the session. */
 export const RESET_MARKED_PLANNER_SETTINGS = MARKED_PLANNER_SETTINGS.map((s) => `reset ${s.name}`).join('; ');

@@ -126,7 +126,7 @@ async function explainedGeneric(db: Db, query: CompiledQuery): Promise<PlanCost>
     await sql`set local plan_cache_mode = force_generic_plan`.execute(trx);
     // As the pool plans a marked statement on a server, as the custom plan above, its EXPLAIN marked
     // too, was. PGlite never runs a generic plan, nor these settings; it is measured so all the same.
-    await trx.executeQuery(CompiledQuery.raw(setMarkedPlannerSettings('local')));
+    for (const statement of setMarkedPlannerSettings('local')) await trx.executeQuery(CompiledQuery.raw(statement));
     await trx.executeQuery(CompiledQuery.raw(`prepare ml_cost_generic as ${query.sql}\n`));
     try {
       return await explained(trx, CompiledQuery.raw(`${EXPLAIN} execute ml_cost_generic${parameters}`));
