@@ -2,7 +2,7 @@ import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryRes
 import type pg from 'pg';
 import { DatabaseUnavailableError } from '../domain/errors.js';
 import { isStalePreparedStatement, translateDatabaseError } from './database-failure.js';
-import { isMarkedPrepared, RESET_MARKED_PLANNER_SETTINGS, setMarkedPlannerSettings } from './prepared-statement.js';
+import { isMarkedPrepared, resetMarkedPlannerSettings, setMarkedPlannerSettings } from './prepared-statement.js';
 
 /*
  * The pool Kysely's PostgresDialect runs on: node-postgres's own, whose clients send each statement
@@ -25,6 +25,7 @@ import { isMarkedPrepared, RESET_MARKED_PLANNER_SETTINGS, setMarkedPlannerSettin
 
 // One round trip: node-postgres sends a statement without parameters as a simple query, which may hold several.
 const SET_MARKED = setMarkedPlannerSettings('session').join('; ');
+const RESET_MARKED = resetMarkedPlannerSettings().join('; ');
 
 /**
  * Distinct statements named per pool, a bound on what each of its connections keeps prepared on
@@ -105,7 +106,7 @@ class CallbackQueryClient implements PostgresPoolClient {
         run();
         return;
       }
-      this.#client.query(marked ? SET_MARKED : RESET_MARKED_PLANNER_SETTINGS, (error: Error | null) => {
+      this.#client.query(marked ? SET_MARKED : RESET_MARKED, (error: Error | null) => {
         if (error) {
           // The statement itself was not sent: a lost connection says so (translateDatabaseError).
           reject(translateDatabaseError(error, false));

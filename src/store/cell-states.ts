@@ -77,13 +77,22 @@ const lowerOfKeys = (a: KeySql, b: KeySql) => {
 /** The key of a row whose position is already one past its step's (an exclusive bound). */
 const keyOf = (row: string): KeySql => ({ start: sql.ref(`${row}.v_start`), position: sql.ref(`${row}.v_position`) });
 
+/**
+ * `newest`: the bound (bound_start, bound_position), and the newest step believed at K itself
+ * (step_start, step_position, step_known_from), which stateAt takes for the state when it began
+ * before W.
+ */
 const newestBelieved = (cut: ReadCut, before?: WorldKey) => {
   if (cut.knownBefore === undefined) return sql``;
   const fixed = fixedBound(cut, before);
-  const newest = newestStep(cut.knownBefore, sql`s.v_start, s.v_position + 1 as v_position`);
-  if (fixed === undefined) return sql`cross join lateral (select n.v_start as bound_start, n.v_position as bound_position from (${newest}) n) newest`;
+  const newest = newestStep(
+    cut.knownBefore,
+    sql`s.v_start, s.v_position + 1 as v_position, s.v_start as step_start, s.v_position as step_position, s.known_from as step_known_from`,
+  );
+  const step = sql`n.step_start, n.step_position, n.step_known_from`;
+  if (fixed === undefined) return sql`cross join lateral (select n.v_start as bound_start, n.v_position as bound_position, ${step} from (${newest}) n) newest`;
   const fixedKey = { start: sql`${fixed.start}::timestamptz`, position: sql`${fixed.position}::bigint` };
-  return sql`cross join lateral (select ${lowerOfKeys(keyOf('n'), fixedKey)} from (${newest}) n) newest`;
+  return sql`cross join lateral (select ${lowerOfKeys(keyOf('n'), fixedKey)}, ${step} from (${newest}) n) newest`;
 };
 
 /** The world keys a read at the cut looks at: one upper bound (see newestBelieved). */
@@ -228,22 +237,18 @@ const stateAt = (cut: ReadCut) => {
    * believed; the filter leaves the one that is.
    */
   /*
-   * The newest step believed at K is the one of greatest world key (newestBelieved); begun before W,
-   * it is the state, and the searches below, which only a newest step at or after W needs, do not
-   * run (each is gated on `newest.below`, a condition of the outer row alone, which PostgreSQL
-   * tests before the scan: a One-Time Filter).
+   * The searches below look under the bound, at most the newest step believed at K's key + 1
+   * (newestBelieved): when that step began before W, the bound is its key + 1 and all they could
+   * find is that step, so it is the state, and they do not run (each is gated on `below`, a
+   * condition of the outer row alone, which PostgreSQL tests before the scan: a One-Time Filter).
    */
-  const searching = sql`not newest.below`;
+  const below = sql`newest.step_start < ${w}::timestamptz`;
+  const searching = sql`not (${below})`;
   const supersededThen = sql`s.known_to <> 'infinity' and ${believedAt(k)} and ${searching}`;
   const latestKey = (believedThen: RawBuilder<unknown>) => latest(sql`s.v_start, s.v_position, s.known_from`, believedThen);
   const newestBound = { start: sql.ref('newest.bound_start'), position: sql.ref('newest.bound_position') };
-  const fixedKey = { start: sql`${w}::timestamptz`, position: sql`${MIN_POSITION}::bigint` };
-  const newestKey = { start: sql.ref('n.v_start'), position: sql`n.v_position + 1` };
   return sql`
-    cross join lateral (
-      select n.v_start, n.v_position, n.known_from, n.v_start < ${w}::timestamptz as below, ${lowerOfKeys(newestKey, fixedKey)}
-      from (${newestStep(k, sql`s.v_start, s.v_position, s.known_from`)}) n
-    ) newest
+    ${newestBelieved(cut)}
     left join lateral (
       select ${lowerOfKeys(keyOf('w'), newestBound)}
       from (select s.v_start, s.v_position + 1 as v_position from cell_step s
@@ -258,7 +263,7 @@ const stateAt = (cut: ReadCut) => {
     ) cur on true
     cross join lateral (
       select u.* from (
-        select newest.v_start, newest.v_position, newest.known_from where newest.below
+        select newest.step_start as v_start, newest.step_position as v_position, newest.step_known_from as known_from where ${below}
         union all
         select cur.v_start, cur.v_position, cur.known_from where cur.v_start is not null
         union all

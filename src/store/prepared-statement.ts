@@ -42,8 +42,8 @@ export const MARKED_PLANNER_SETTINGS = [
 export const setMarkedPlannerSettings = (scope: 'session' | 'local'): string[] =>
   MARKED_PLANNER_SETTINGS.map((s) => `set ${scope === 'local' ? 'local ' : ''}${s.name} = ${s.value}`);
 
-/** The statement that puts the server's own settings back in force for the session. */
-export const RESET_MARKED_PLANNER_SETTINGS = MARKED_PLANNER_SETTINGS.map((s) => `reset ${s.name}`).join('; ');
+/** The statements that put the server's own settings back in force for the session. */
+export const resetMarkedPlannerSettings = (): string[] => MARKED_PLANNER_SETTINGS.map((s) => `reset ${s.name}`);
 
 /** Appended to a statement (last, after any ORDER BY or LIMIT) to have it prepared. */
 export const PREPARED = sql.raw(MARK);

@@ -333,7 +333,13 @@ describe('read model cost (SPEC §9)', () => {
     for (let n = 10; n < 20; n++) await record(t.app, fact(n));
     const at = { asOf: minute(15), knownAt: marker?.recordedAt };
     expect(await cellOf(t.app, programId, 'm-prog', undefined, cutQuery(at))).toMatchObject({ status: 'missed', since: { value: minute(9) }, evidenceCount: 10 });
-    await expectReferenceAt(programId, [at, { asOf: minute(5), knownAt: marker?.recordedAt }, { asOf: minute(25), knownAt: marker?.recordedAt }]);
+    await expectReferenceAt(programId, [
+      at,
+      { asOf: minute(5), knownAt: marker?.recordedAt },
+      { asOf: minute(25), knownAt: marker?.recordedAt },
+      // W exactly the start of the newest step believed at K: not before W, so the state is minute 8's.
+      { asOf: justBefore(minute(9)), knownAt: marker?.recordedAt },
+    ]);
   }, 120_000);
 
   it('answers asOf and knownAt at the instants a late fact and a retraction changed the timeline, as the reference fold does', async () => {
@@ -351,6 +357,8 @@ describe('read model cost (SPEC §9)', () => {
       { asOf: minute(25), knownAt: justBefore(retraction?.recordedAt) },
       { asOf: minute(25), knownAt: retraction?.recordedAt },
       { asOf: minute(25), knownAt: justBefore(facts[0]?.recordedAt) },
+      // The newest step believed at K began before W, and was superseded since: the state all the same.
+      { asOf: minute(45), knownAt: justBefore(late?.recordedAt) },
     ];
     await expectReferenceAt(programId, cuts);
   }, 120_000);
