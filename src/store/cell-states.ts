@@ -121,6 +121,22 @@ export type CellStateRow = Pick<
   'program_id' | 'milestone' | 'consortium_id' | 'status' | 'since_value' | 'since_precision' | 'evidence_count'
 > & { since_start: Instant; since_end: Instant; evidence: string };
 
+/** A row of a statement whose other rows are cells (read-model.ts): each cell column null. */
+export type NoCellRow = { [K in keyof CellStateRow]: CellStateRow[K] | null };
+
+/** The columns of a cellsQuery row, null, with their types: a row that is no cell, beside cells in one statement. */
+export const NO_CELL = sql`null::text as program_id, null::text as milestone, null::text as consortium_id, null::text as status,
+  null::text as since_value, null::text as since_precision, null::timestamptz as since_start, null::timestamptz as since_end,
+  null::integer as evidence_count, null::text as evidence`;
+
+/** The cell a row of such a statement holds, if it holds one. */
+export function cellIn(row: NoCellRow): CellStateRow | undefined {
+  const { program_id, milestone, consortium_id, status, since_value, since_precision, since_start, since_end, evidence_count, evidence } = row;
+  if (program_id === null || milestone === null || consortium_id === null || status === null || since_value === null) return undefined;
+  if (since_precision === null || since_start === null || since_end === null || evidence_count === null || evidence === null) return undefined;
+  return { program_id, milestone, consortium_id, status, since_value, since_precision, since_start, since_end, evidence_count, evidence };
+}
+
 /**
  * Programs by id: given, or the SQL of an array of them, read in the same statement (the programs
  * a consortium is enrolled in at the cut, findConsortiumParts).

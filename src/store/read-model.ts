@@ -1,6 +1,6 @@
-import { sql, type SqlBool } from 'kysely';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { FuzzyDate } from '../domain/fuzzy-date.js';
-import { cellsQuery, noPrograms, programIdArray, toCellState, type CellSelection, type CellState, type CellStateRow, type PartsSelection, type ProgramIds } from './cell-states.js';
+import { cellIn, cellsQuery, NO_CELL, noPrograms, programIdArray, toCellState, type CellSelection, type CellState, type NoCellRow, type PartsSelection, type ProgramIds } from './cell-states.js';
 import type { Db } from './database.js';
 import { PREPARED } from './prepared-statement.js';
 import { defined, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
@@ -168,36 +168,68 @@ export interface ProgramParts {
 }
 
 /**
- * The programs, their milestones and, if asked, their cells at the cut, in one statement: each part
- * as a JSON array, in its own query's order. A view's statements cost more than their rows (each
- * wakes PostgreSQL, on the core the service runs on), and three of them were most of a busy
- * program's page at 32 clients.
+ * The programs, their milestones and, if asked, their cells at the cut, in one statement: a view's
+ * statements cost more than their rows (each wakes PostgreSQL, on the core the service runs on),
+ * and three of them were most of a busy program's page at 32 clients. Its first row holds the
+ * programs and the milestones, each a JSON array in its own query's order; each cell follows as a
+ * row of its own. As a JSON array too, the cells took PostgreSQL twice as long to write as rows on
+ * a busy matrix (84 cells): composing JSON per row cost more than finding the rows.
  */
 export async function findProgramParts(db: Db, selection: CellSelection, cut: ReadCut, withCells: boolean): Promise<ProgramParts> {
   if (noPrograms(selection.programIds)) return { programs: new Map(), milestones: [], cells: [] };
-  const { rows } = await sql<ProgramPartsRow>`select ${programParts(db, selection, cut, withCells)} ${PREPARED}`.execute(db);
-  return toProgramParts(rows[0]);
+  const { rows } = await sql<ProgramPartsRow>`${partsStatement(db, selection, cut, withCells, sql``, sql``)} ${PREPARED}`.execute(db);
+  return toProgramParts(rows);
 }
 
-interface ProgramPartsRow {
+/** The first row of a parts statement, its parts; every other row, a cell. */
+const PARTS_ROW = 0;
+const CELL_ROW = 1;
+
+interface ProgramPartsRow extends NoCellRow {
+  part: number;
   programs: AsJson<DefinitionRow & { program_id: string }>[] | null;
   milestones: AsJson<MilestoneRow>[] | null;
-  cells: AsJson<CellStateRow>[] | null;
 }
 
-/** The columns programs, milestones and cells of a statement's select list, as JSON arrays (null when empty). */
-function programParts(db: Db, selection: PartsSelection, cut: ReadCut, withCells: boolean) {
+/**
+ * The parts row (with `head`, more columns first, and `noHead`, the same columns null for the
+ * cells), then, with cells, the cells' rows. SQL leaves the order of a UNION's rows open: the
+ * cells are put in the order of their key here, once read (toProgramParts). Sorted by PostgreSQL,
+ * the rows cost it more than the JSON it saved on a consortium of a few cells.
+ */
+function partsStatement(db: Db, selection: PartsSelection, cut: ReadCut, withCells: boolean, head: RawBuilder<unknown>, noHead: RawBuilder<unknown>) {
   const programs = programEntriesQuery(db, selection.programIds, cut);
   const milestones = milestoneEntriesQuery(db, selection.programIds, cut, selection.milestone);
-  const cells = withCells ? sql`(select json_agg(c) from (${cellsQuery(selection, cut)}) c)` : sql`null`;
-  return sql`(select json_agg(p) from (${programs}) p) as programs, (select json_agg(m) from (${milestones}) m) as milestones, ${cells} as cells`;
+  const parts = sql`
+    select ${sql.lit(PARTS_ROW)} as part, ${head} (select json_agg(p) from (${programs}) p) as programs,
+           (select json_agg(m) from (${milestones}) m) as milestones, ${NO_CELL}`;
+  if (!withCells) return parts;
+  return sql`
+    ${parts}
+    union all
+    select ${sql.lit(CELL_ROW)}, ${noHead} null, null, c.* from (${cellsQuery(selection, cut)}) c`;
 }
 
-const toProgramParts = (row: ProgramPartsRow | undefined): ProgramParts => ({
-  programs: new Map((row?.programs ?? []).map((r) => [r.program_id, toDefinition(r)])),
-  milestones: (row?.milestones ?? []).map(toMilestoneEntry),
-  cells: (row?.cells ?? []).map(toCellState),
-});
+const toProgramParts = (rows: readonly ProgramPartsRow[]): ProgramParts => {
+  const head = rows.find((r) => r.part === PARTS_ROW);
+  return {
+    programs: new Map((head?.programs ?? []).map((r) => [r.program_id, toDefinition(r)])),
+    milestones: (head?.milestones ?? []).map(toMilestoneEntry),
+    cells: rows
+      .flatMap((r) => {
+        const cell = r.part === CELL_ROW ? cellIn(r) : undefined;
+        return cell === undefined ? [] : [toCellState(cell)];
+      })
+      .sort(byCellKey),
+  };
+};
+
+/** The order of cellsQuery: program, milestone, consortium (the program's own cell first), each by code point as `collate "C"`. */
+const byCellKey = (a: CellState, b: CellState): number =>
+  codePointOrder(a.programId, b.programId) || codePointOrder(a.milestone, b.milestone) || codePointOrder(a.consortiumId ?? '', b.consortiumId ?? '');
+
+/** Ids are ASCII slugs (domain/identifiers.ts), so UTF-16 order is code-point order. */
+const codePointOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export interface ConsortiumParts extends ProgramParts {
   readonly consortium: Definition | undefined;
@@ -212,14 +244,14 @@ export interface ConsortiumParts extends ProgramParts {
  */
 export async function findConsortiumParts(db: Db, consortiumId: string, cut: ReadCut): Promise<ConsortiumParts> {
   const enrolled = sql<readonly string[]>`array(select e.program_id from enrolments e)`;
+  const head = sql`(select row_to_json(x) from (${consortiumEntryQuery(db, consortiumId, cut)}) x) as consortium,
+           (select json_agg(e) from enrolments e) as enrolments,`;
   const { rows } = await sql<ProgramPartsRow & { consortium: AsJson<DefinitionRow> | null; enrolments: AsJson<EnrolmentRow>[] | null }>`
     with enrolments as (${enrolmentsQuery(consortiumId, cut)})
-    select (select row_to_json(x) from (${consortiumEntryQuery(db, consortiumId, cut)}) x) as consortium,
-           (select json_agg(e) from enrolments e) as enrolments,
-           ${programParts(db, { programIds: enrolled, consortiumId }, cut, true)} ${PREPARED}`.execute(db);
-  const [row] = rows;
+    ${partsStatement(db, { programIds: enrolled, consortiumId }, cut, true, head, sql`null, null,`)} ${PREPARED}`.execute(db);
+  const row = rows.find((r) => r.part === PARTS_ROW);
   return {
-    ...toProgramParts(row),
+    ...toProgramParts(rows),
     consortium: row === undefined || row.consortium === null ? undefined : toDefinition(row.consortium),
     enrolments: (row?.enrolments ?? []).map(toEnrolment),
   };

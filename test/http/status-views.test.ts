@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { MilestoneOutput } from '../../src/http/schemas/status-views.js';
 import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
 import { bearer, get, inject, problemOf, record, TEST_ADMIN_KEY } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
@@ -233,6 +234,22 @@ describe('views', () => {
       ['final-evaluation', 1, 0],
       ['defense-pilot', 0, 1],
     ]);
+  });
+
+  it("shows a milestone's cells in the order of their consortium ids, whatever order they were enrolled in, at every cut", async () => {
+    const { programId, consortiumId, events } = programWithConsortium();
+    // Enrolled in an order other than their ids', the first one after the others by id too.
+    const later = [`${consortiumId}-b`, `${consortiumId}-0`, `${consortiumId}-a`];
+    await record(t.app, ...events, ...later.flatMap((id) => [consortiumRegistered(id), consortiumEnrolled(id, programId)]));
+    const inOrder = [consortiumId, `${consortiumId}-0`, `${consortiumId}-a`, `${consortiumId}-b`];
+
+    for (const query of ['', '?asOf=2026-01', `?knownAt=${encodeURIComponent(new Date().toISOString())}`]) {
+      const view = await matrix(t.app, programId, query);
+      const pilot = view.milestones.find((m) => m.milestone === 'defense-pilot');
+      const milestone = await get(t.app, `/v1/programs/${programId}/milestones/defense-pilot${query}`);
+      expect(pilot?.cells.map((c) => c.consortiumId), query).toEqual(inOrder);
+      expect(MilestoneOutput.parse(milestone.body).cells.map((c) => c.consortiumId), query).toEqual(inOrder);
+    }
   });
 
   it('shows a consortium with each program it is in and its cells there', async () => {
