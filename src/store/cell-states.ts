@@ -121,13 +121,34 @@ export type CellStateRow = Pick<
   'program_id' | 'milestone' | 'consortium_id' | 'status' | 'since_value' | 'since_precision' | 'evidence_count'
 > & { since_start: Instant; since_end: Instant; evidence: string };
 
-/** A row of a statement whose other rows are cells (read-model.ts): each cell column null. */
-export type NoCellRow = { [K in keyof CellStateRow]: CellStateRow[K] | null };
+/**
+ * A cell row's columns with their SQL types, in one order: a statement that puts cells beside a row
+ * that is none (a UNION, whose columns match by position) takes both from here.
+ */
+const CELL_COLUMNS = [
+  ['program_id', 'text'],
+  ['milestone', 'text'],
+  ['consortium_id', 'text'],
+  ['status', 'text'],
+  ['since_value', 'text'],
+  ['since_precision', 'text'],
+  ['since_start', 'timestamptz'],
+  ['since_end', 'timestamptz'],
+  ['evidence_count', 'integer'],
+  ['evidence', 'text'],
+] as const satisfies readonly (readonly [keyof CellStateRow, string])[];
 
-/** The columns of a cellsQuery row, null, with their types: a row that is no cell, beside cells in one statement. */
-export const NO_CELL = sql`null::text as program_id, null::text as milestone, null::text as consortium_id, null::text as status,
-  null::text as since_value, null::text as since_precision, null::timestamptz as since_start, null::timestamptz as since_end,
-  null::integer as evidence_count, null::text as evidence`;
+/**
+ * A row of a statement whose other rows are cells (read-model.ts), each cell column null: typed from
+ * the list, so that a column of CellStateRow missing from it fails to compile in cellIn.
+ */
+export type NoCellRow = { [K in (typeof CELL_COLUMNS)[number][0]]: CellStateRow[K] | null };
+
+/** The cell columns, null, with their types: a row that is no cell. */
+export const NO_CELL = sql.raw(CELL_COLUMNS.map(([name, type]) => `null::${type} as ${name}`).join(', '));
+
+/** The cell columns of a cellsQuery read as `c`, by name, in the order of NO_CELL. */
+export const CELL_COLUMNS_OF_C = sql.raw(CELL_COLUMNS.map(([name]) => `c.${name}`).join(', '));
 
 /** The cell a row of such a statement holds, if it holds one. */
 export function cellIn(row: NoCellRow): CellStateRow | undefined {
@@ -171,6 +192,12 @@ const cellFilter = (selection: PartsSelection) => sql`
 
 const CELL_ORDER = sql`order by c.program_id collate "C", c.milestone collate "C", c.consortium_id collate "C"`;
 
+/** CELL_ORDER, for cells read unordered: ids are ASCII slugs (domain/identifiers.ts), so UTF-16 order is `collate "C"`'s. */
+export const byCellKey = (a: CellState, b: CellState): number =>
+  codePointOrder(a.programId, b.programId) || codePointOrder(a.milestone, b.milestone) || codePointOrder(a.consortiumId ?? '', b.consortiumId ?? '');
+
+const codePointOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** The cells that exist at the cut, each with its state and latest evidence there. */
 export async function findCells(db: Db, selection: CellSelection, cut: ReadCut): Promise<CellState[]> {
   if (noPrograms(selection.programIds)) return [];
@@ -188,19 +215,22 @@ export const toCellState = (r: CellStateRow): CellState => ({
   evidence: idsOf(r.evidence),
 });
 
-export const cellsQuery = (selection: PartsSelection, cut: ReadCut): RawBuilder<CellStateRow> =>
-  cut.worldBefore === undefined && cut.knownBefore === undefined ? currentCells(selection) : cellsAt(selection, cut);
+/** `ordered`: in the order of their key (CELL_ORDER); a statement that orders the cells itself passes false. */
+export const cellsQuery = (selection: PartsSelection, cut: ReadCut, ordered = true): RawBuilder<CellStateRow> => {
+  const order = ordered ? CELL_ORDER : sql``;
+  return cut.worldBefore === undefined && cut.knownBefore === undefined ? currentCells(selection, order) : cellsAt(selection, cut, order);
+};
 
 /**
  * The current cut, the one analysts ask for most: every cell exists, and milestone_cell holds its
  * state and latest evidence as fold_cell.sql left them, so one index range answers, no timeline.
  */
-const currentCells = (selection: PartsSelection) => sql<CellStateRow>`
+const currentCells = (selection: PartsSelection, order: RawBuilder<unknown>) => sql<CellStateRow>`
     select c.program_id, c.milestone, c.consortium_id, c.status, c.since_value, c.since_precision, c.since_start,
            c.since_end, c.evidence_count, array_to_string(c.evidence, ',') as evidence
     from milestone_cell c
     where ${cellFilter(selection)}
-    ${CELL_ORDER}`;
+    ${order}`;
 
 /*
  * The state at the cut: the step believed at K with the greatest world key before W. At K alone
@@ -298,7 +328,7 @@ const stateAt = (cut: ReadCut) => {
 };
 
 /** Any other cut: each cell's state there (stateAt), and the evidence up to it. */
-const cellsAt = (selection: PartsSelection, cut: ReadCut) => sql<CellStateRow>`
+const cellsAt = (selection: PartsSelection, cut: ReadCut, order: RawBuilder<unknown>) => sql<CellStateRow>`
     select c.program_id, c.milestone, c.consortium_id, s.status, s.since_value, s.since_precision, s.since_start,
            s.since_end, s.evidence_count, ev.evidence
     from milestone_cell c
@@ -310,7 +340,7 @@ const cellsAt = (selection: PartsSelection, cut: ReadCut) => sql<CellStateRow>`
     ) ev
     where ${cellFilter(selection)}
       and c.exists_start < ${worldCut(cut)} and c.exists_recorded < ${knownCut(cut)}
-    ${CELL_ORDER}`;
+    ${order}`;
 
 /** A cell's evidence at the cut, newest first in world time, after the world key `before` (a page). */
 export async function findCellEvidence(

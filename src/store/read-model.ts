@@ -1,6 +1,6 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { FuzzyDate } from '../domain/fuzzy-date.js';
-import { cellIn, cellsQuery, NO_CELL, noPrograms, programIdArray, toCellState, type CellSelection, type CellState, type NoCellRow, type PartsSelection, type ProgramIds } from './cell-states.js';
+import { byCellKey, CELL_COLUMNS_OF_C, cellIn, cellsQuery, NO_CELL, noPrograms, programIdArray, toCellState, type CellSelection, type CellState, type NoCellRow, type PartsSelection, type ProgramIds } from './cell-states.js';
 import type { Db } from './database.js';
 import { PREPARED } from './prepared-statement.js';
 import { defined, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
@@ -170,9 +170,9 @@ export interface ProgramParts {
 /**
  * The programs, their milestones and, if asked, their cells at the cut, in one statement: a view's
  * statements cost more than their rows (each wakes PostgreSQL, on the core the service runs on),
- * and three of them were most of a busy program's page at 32 clients. Its first row holds the
- * programs and the milestones, each a JSON array in its own query's order; each cell follows as a
- * row of its own. As a JSON array too, the cells took PostgreSQL twice as long to write as rows on
+ * and three of them were most of a busy program's page at 32 clients. Its parts row (part = 0)
+ * holds the programs and the milestones, each a JSON array in its own query's order; each cell is a
+ * row of its own (part = 1). As a JSON array too, the cells took PostgreSQL twice as long to write as rows on
  * a busy matrix (84 cells): composing JSON per row cost more than finding the rows.
  */
 export async function findProgramParts(db: Db, selection: CellSelection, cut: ReadCut, withCells: boolean): Promise<ProgramParts> {
@@ -181,11 +181,11 @@ export async function findProgramParts(db: Db, selection: CellSelection, cut: Re
   return toProgramParts(rows);
 }
 
-/** The first row of a parts statement, its parts; every other row, a cell. */
+/** The row of a parts statement that holds its parts; every other row holds a cell. */
 const PARTS_ROW = 0;
 const CELL_ROW = 1;
 
-interface ProgramPartsRow extends NoCellRow {
+export interface ProgramPartsRow extends NoCellRow {
   part: number;
   programs: AsJson<DefinitionRow & { program_id: string }>[] | null;
   milestones: AsJson<MilestoneRow>[] | null;
@@ -193,9 +193,10 @@ interface ProgramPartsRow extends NoCellRow {
 
 /**
  * The parts row (with `head`, more columns first, and `noHead`, the same columns null for the
- * cells), then, with cells, the cells' rows. SQL leaves the order of a UNION's rows open: the
- * cells are put in the order of their key here, once read (toProgramParts). Sorted by PostgreSQL,
- * the rows cost it more than the JSON it saved on a consortium of a few cells.
+ * cells) and, with cells, the cells' rows, their columns named from one list (cell-states.ts): a
+ * UNION matches columns by position. SQL leaves the order of a UNION's rows open, so the cells
+ * are read unordered and put in the order of their key once read (toProgramParts): one sort, in
+ * the service, not in the database, which does not scale out.
  */
 function partsStatement(db: Db, selection: PartsSelection, cut: ReadCut, withCells: boolean, head: RawBuilder<unknown>, noHead: RawBuilder<unknown>) {
   const programs = programEntriesQuery(db, selection.programIds, cut);
@@ -207,29 +208,26 @@ function partsStatement(db: Db, selection: PartsSelection, cut: ReadCut, withCel
   return sql`
     ${parts}
     union all
-    select ${sql.lit(CELL_ROW)}, ${noHead} null, null, c.* from (${cellsQuery(selection, cut)}) c`;
+    select ${sql.lit(CELL_ROW)}, ${noHead} null, null, ${CELL_COLUMNS_OF_C} from (${cellsQuery(selection, cut, false)}) c`;
 }
 
-const toProgramParts = (rows: readonly ProgramPartsRow[]): ProgramParts => {
+/** A parts statement's rows as the views read them: the parts, and the cells in key order. */
+export const toProgramParts = (rows: readonly ProgramPartsRow[]): ProgramParts => {
   const head = rows.find((r) => r.part === PARTS_ROW);
   return {
     programs: new Map((head?.programs ?? []).map((r) => [r.program_id, toDefinition(r)])),
     milestones: (head?.milestones ?? []).map(toMilestoneEntry),
     cells: rows
-      .flatMap((r) => {
-        const cell = r.part === CELL_ROW ? cellIn(r) : undefined;
-        return cell === undefined ? [] : [toCellState(cell)];
+      .filter((r) => r.part === CELL_ROW)
+      .map((r) => {
+        const cell = cellIn(r);
+        // Every cell column is NOT NULL: a row without one is a fault of this statement, not a cell to leave out.
+        if (cell === undefined) throw new Error(`a cell row of a parts statement has a null column: ${JSON.stringify(r)}`);
+        return toCellState(cell);
       })
       .sort(byCellKey),
   };
 };
-
-/** The order of cellsQuery: program, milestone, consortium (the program's own cell first), each by code point as `collate "C"`. */
-const byCellKey = (a: CellState, b: CellState): number =>
-  codePointOrder(a.programId, b.programId) || codePointOrder(a.milestone, b.milestone) || codePointOrder(a.consortiumId ?? '', b.consortiumId ?? '');
-
-/** Ids are ASCII slugs (domain/identifiers.ts), so UTF-16 order is code-point order. */
-const codePointOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export interface ConsortiumParts extends ProgramParts {
   readonly consortium: Definition | undefined;
