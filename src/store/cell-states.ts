@@ -140,18 +140,19 @@ const CELL_COLUMNS = [
 
 /**
  * A row of a statement whose other rows are cells (read-model.ts), each cell column null: typed from
- * the list, so that a column of CellStateRow missing from it fails to compile in cellIn.
+ * the list, so that a column of CellStateRow missing from it fails to compile in toCellRow,
+ * which names each.
  */
 export type NoCellRow = { [K in (typeof CELL_COLUMNS)[number][0]]: CellStateRow[K] | null };
 
 /** The cell columns, null, with their types: a row that is no cell. */
-export const NO_CELL = sql.raw(CELL_COLUMNS.map(([name, type]) => `null::${type} as ${name}`).join(', '));
+export const NO_CELL = sql.join(CELL_COLUMNS.map(([name, type]) => sql`null::${sql.raw(type)} as ${sql.id(name)}`));
 
 /** The cell columns of a cellsQuery read as `c`, by name, in the order of NO_CELL. */
-export const CELL_COLUMNS_OF_C = sql.raw(CELL_COLUMNS.map(([name]) => `c.${name}`).join(', '));
+export const CELL_COLUMNS_OF_C = sql.join(CELL_COLUMNS.map(([name]) => sql.ref(`c.${name}`)));
 
 /** The cell a row of such a statement holds, if it holds one. */
-export function cellIn(row: NoCellRow): CellStateRow | undefined {
+export function toCellRow(row: NoCellRow): CellStateRow | undefined {
   const { program_id, milestone, consortium_id, status, since_value, since_precision, since_start, since_end, evidence_count, evidence } = row;
   if (program_id === null || milestone === null || consortium_id === null || status === null || since_value === null) return undefined;
   if (since_precision === null || since_start === null || since_end === null || evidence_count === null || evidence === null) return undefined;
@@ -190,19 +191,24 @@ const cellFilter = (selection: PartsSelection) => sql`
   ${selection.milestone === undefined ? sql`` : sql`and c.milestone = ${selection.milestone}`}
   ${selection.consortiumId === undefined ? sql`` : sql`and c.consortium_id in (${selection.consortiumId}, '')`}`;
 
-const CELL_ORDER = sql`order by c.program_id collate "C", c.milestone collate "C", c.consortium_id collate "C"`;
-
-/** CELL_ORDER, for cells read unordered: ids are ASCII slugs (domain/identifiers.ts), so UTF-16 order is `collate "C"`'s. */
+/**
+ * The order the views show cells in: program, milestone, consortium (a program's own cell first),
+ * each by code point, as `collate "C"` orders them (ids are ASCII slugs, domain/identifiers.ts, so
+ * UTF-16 order is code-point order). Cells are read unordered and sorted here, in the service: the
+ * database is the part that does not scale out, and a view's statement leaves their order open.
+ */
 export const byCellKey = (a: CellState, b: CellState): number =>
-  codePointOrder(a.programId, b.programId) || codePointOrder(a.milestone, b.milestone) || codePointOrder(a.consortiumId ?? '', b.consortiumId ?? '');
+  compareCodePoints(a.programId, b.programId) ||
+  compareCodePoints(a.milestone, b.milestone) ||
+  compareCodePoints(a.consortiumId ?? '', b.consortiumId ?? '');
 
-const codePointOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const compareCodePoints = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** The cells that exist at the cut, each with its state and latest evidence there. */
+/** The cells that exist at the cut, each with its state and latest evidence there, in key order (byCellKey). */
 export async function findCells(db: Db, selection: CellSelection, cut: ReadCut): Promise<CellState[]> {
   if (noPrograms(selection.programIds)) return [];
   const { rows } = await sql<CellStateRow>`${cellsQuery(selection, cut)} ${PREPARED}`.execute(db);
-  return rows.map(toCellState);
+  return rows.map(toCellState).sort(byCellKey);
 }
 
 export const toCellState = (r: CellStateRow): CellState => ({
@@ -215,22 +221,19 @@ export const toCellState = (r: CellStateRow): CellState => ({
   evidence: idsOf(r.evidence),
 });
 
-/** `ordered`: in the order of their key (CELL_ORDER); a statement that orders the cells itself passes false. */
-export const cellsQuery = (selection: PartsSelection, cut: ReadCut, ordered = true): RawBuilder<CellStateRow> => {
-  const order = ordered ? CELL_ORDER : sql``;
-  return cut.worldBefore === undefined && cut.knownBefore === undefined ? currentCells(selection, order) : cellsAt(selection, cut, order);
-};
+/** The cells of the selection at the cut, in no order (byCellKey puts them in the views' order). */
+export const cellsQuery = (selection: PartsSelection, cut: ReadCut): RawBuilder<CellStateRow> =>
+  cut.worldBefore === undefined && cut.knownBefore === undefined ? currentCells(selection) : cellsAt(selection, cut);
 
 /**
  * The current cut, the one analysts ask for most: every cell exists, and milestone_cell holds its
  * state and latest evidence as fold_cell.sql left them, so one index range answers, no timeline.
  */
-const currentCells = (selection: PartsSelection, order: RawBuilder<unknown>) => sql<CellStateRow>`
+const currentCells = (selection: PartsSelection) => sql<CellStateRow>`
     select c.program_id, c.milestone, c.consortium_id, c.status, c.since_value, c.since_precision, c.since_start,
            c.since_end, c.evidence_count, array_to_string(c.evidence, ',') as evidence
     from milestone_cell c
-    where ${cellFilter(selection)}
-    ${order}`;
+    where ${cellFilter(selection)}`;
 
 /*
  * The state at the cut: the step believed at K with the greatest world key before W. At K alone
@@ -328,7 +331,7 @@ const stateAt = (cut: ReadCut) => {
 };
 
 /** Any other cut: each cell's state there (stateAt), and the evidence up to it. */
-const cellsAt = (selection: PartsSelection, cut: ReadCut, order: RawBuilder<unknown>) => sql<CellStateRow>`
+const cellsAt = (selection: PartsSelection, cut: ReadCut) => sql<CellStateRow>`
     select c.program_id, c.milestone, c.consortium_id, s.status, s.since_value, s.since_precision, s.since_start,
            s.since_end, s.evidence_count, ev.evidence
     from milestone_cell c
@@ -339,8 +342,7 @@ const cellsAt = (selection: PartsSelection, cut: ReadCut, order: RawBuilder<unkn
       select array_to_string(array(${evidenceAt(cut, undefined, sql`s.event_id`)} limit ${CELL_EVIDENCE_LIMIT}), ',') as evidence
     ) ev
     where ${cellFilter(selection)}
-      and c.exists_start < ${worldCut(cut)} and c.exists_recorded < ${knownCut(cut)}
-    ${order}`;
+      and c.exists_start < ${worldCut(cut)} and c.exists_recorded < ${knownCut(cut)}`;
 
 /** A cell's evidence at the cut, newest first in world time, after the world key `before` (a page). */
 export async function findCellEvidence(

@@ -22,9 +22,9 @@ const MARK = '/* prepared */';
  * so on some tables it chose a narrower index and a sort: on a 1M history just rebuilt and
  * analyzed, the busy asOf matrix took 17-18 ms, 3.0-3.8 without sorts (README, "Planner estimates
  * of a cell"). Without sorts the plan no longer rests on that estimate. Sorts stay where no index
- * gives the order, at the same price in every plan: the cells' final order (collate "C"), a
- * program's milestones and enrolments, a page of a cell's evidence, and the pick among a cell's
- * few candidate steps in stateAt (cell-states.ts). PostgreSQL 15 prices a disabled sort at 10^10,
+ * gives the order, at the same price in every plan: a program's milestones and enrolments, a
+ * page of a cell's evidence, and the pick among a cell's few candidate steps in stateAt
+ * (cell-states.ts); the cells themselves are sorted in the service. PostgreSQL 15 prices a disabled sort at 10^10,
  * so two more settings go with it: no JIT compilation, which that price would trigger on every
  * statement (200 ms a statement, measured), and no parallel plan, whose workers share the price
  * and so seem to shrink it (a parallel scan of every cell, measured). The pool sets them before

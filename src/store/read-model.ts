@@ -1,6 +1,6 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { FuzzyDate } from '../domain/fuzzy-date.js';
-import { byCellKey, CELL_COLUMNS_OF_C, cellIn, cellsQuery, NO_CELL, noPrograms, programIdArray, toCellState, type CellSelection, type CellState, type NoCellRow, type PartsSelection, type ProgramIds } from './cell-states.js';
+import { byCellKey, CELL_COLUMNS_OF_C, cellsQuery, NO_CELL, noPrograms, programIdArray, toCellRow, toCellState, type CellSelection, type CellState, type NoCellRow, type PartsSelection, type ProgramIds } from './cell-states.js';
 import type { Db } from './database.js';
 import { PREPARED } from './prepared-statement.js';
 import { defined, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
@@ -208,7 +208,7 @@ function partsStatement(db: Db, selection: PartsSelection, cut: ReadCut, withCel
   return sql`
     ${parts}
     union all
-    select ${sql.lit(CELL_ROW)}, ${noHead} null, null, ${CELL_COLUMNS_OF_C} from (${cellsQuery(selection, cut, false)}) c`;
+    select ${sql.lit(CELL_ROW)}, ${noHead} null, null, ${CELL_COLUMNS_OF_C} from (${cellsQuery(selection, cut)}) c`;
 }
 
 /** A parts statement's rows as the views read them: the parts, and the cells in key order. */
@@ -220,7 +220,7 @@ export const toProgramParts = (rows: readonly ProgramPartsRow[]): ProgramParts =
     cells: rows
       .filter((r) => r.part === CELL_ROW)
       .map((r) => {
-        const cell = cellIn(r);
+        const cell = toCellRow(r);
         // Every cell column is NOT NULL: a row without one is a fault of this statement, not a cell to leave out.
         if (cell === undefined) throw new Error(`a cell row of a parts statement has a null column: ${JSON.stringify(r)}`);
         return toCellState(cell);

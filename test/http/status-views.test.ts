@@ -243,7 +243,8 @@ describe('views', () => {
     await record(t.app, ...events, ...later.flatMap((id) => [consortiumRegistered(id), consortiumEnrolled(id, programId)]));
     const inOrder = [consortiumId, `${consortiumId}-0`, `${consortiumId}-a`, `${consortiumId}-b`];
 
-    for (const query of ['', '?asOf=2026-01', `?knownAt=${encodeURIComponent(new Date().toISOString())}`]) {
+    const now = encodeURIComponent(new Date().toISOString());
+    for (const query of ['', '?asOf=2026-01', `?knownAt=${now}`, `?asOf=2026-01&knownAt=${now}`]) {
       const view = await matrix(t.app, programId, query);
       const pilot = view.milestones.find((m) => m.milestone === 'defense-pilot');
       const milestone = await get(t.app, `/v1/programs/${programId}/milestones/defense-pilot${query}`);
