@@ -177,7 +177,7 @@ export interface ProgramParts {
  */
 export async function findProgramParts(db: Db, selection: CellSelection, cut: ReadCut, withCells: boolean): Promise<ProgramParts> {
   if (noPrograms(selection.programIds)) return { programs: new Map(), milestones: [], cells: [] };
-  const { rows } = await sql<ProgramPartsRow>`${partsStatement(db, selection, cut, withCells, sql``, sql``)} ${PREPARED}`.execute(db);
+  const { rows } = await sql<ProgramPartsRow>`${partsStatement(db, selection, cut, withCells, [])} ${PREPARED}`.execute(db);
   return toProgramParts(rows);
 }
 
@@ -192,23 +192,26 @@ export interface ProgramPartsRow extends NoCellRow {
 }
 
 /**
- * The parts row (with `head`, more columns first, and `noHead`, the same columns null for the
- * cells) and, with cells, the cells' rows, their columns named from one list (cell-states.ts): a
- * UNION matches columns by position. SQL leaves the order of a UNION's rows open, so the cells
- * are read unordered and put in the order of their key once read (toProgramParts): one sort, in
- * the service, not in the database, which does not scale out.
+ * The parts row (`more`: further parts, each a column named `as …`) and, with cells, the cells'
+ * rows. A UNION matches columns by position, so the cells' rows put a null in each part's place,
+ * one for each, and their own columns come from one list (cell-states.ts). SQL leaves the order of
+ * a UNION's rows open, so the cells are read unordered and put in the order of their key once read
+ * (toProgramParts): one sort, in the service, not in the database, which does not scale out.
  */
-function partsStatement(db: Db, selection: PartsSelection, cut: ReadCut, withCells: boolean, head: RawBuilder<unknown>, noHead: RawBuilder<unknown>) {
+function partsStatement(db: Db, selection: PartsSelection, cut: ReadCut, withCells: boolean, more: readonly RawBuilder<unknown>[]) {
   const programs = programEntriesQuery(db, selection.programIds, cut);
   const milestones = milestoneEntriesQuery(db, selection.programIds, cut, selection.milestone);
-  const parts = sql`
-    select ${sql.lit(PARTS_ROW)} as part, ${head} (select json_agg(p) from (${programs}) p) as programs,
-           (select json_agg(m) from (${milestones}) m) as milestones, ${NO_CELL}`;
-  if (!withCells) return parts;
+  const parts = [
+    sql`(select json_agg(p) from (${programs}) p) as programs`,
+    sql`(select json_agg(m) from (${milestones}) m) as milestones`,
+    ...more,
+  ];
+  const partsRow = sql`select ${sql.lit(PARTS_ROW)} as part, ${sql.join(parts)}, ${NO_CELL}`;
+  if (!withCells) return partsRow;
   return sql`
-    ${parts}
+    ${partsRow}
     union all
-    select ${sql.lit(CELL_ROW)}, ${noHead} null, null, ${CELL_COLUMNS_OF_C} from (${cellsQuery(selection, cut)}) c`;
+    select ${sql.lit(CELL_ROW)}, ${sql.join(parts.map(() => sql`null`))}, ${CELL_COLUMNS_OF_C} from (${cellsQuery(selection, cut)}) c`;
 }
 
 /** A parts statement's rows as the views read them: the parts, and the cells in key order. */
@@ -242,11 +245,13 @@ export interface ConsortiumParts extends ProgramParts {
  */
 export async function findConsortiumParts(db: Db, consortiumId: string, cut: ReadCut): Promise<ConsortiumParts> {
   const enrolled = sql<readonly string[]>`array(select e.program_id from enrolments e)`;
-  const head = sql`(select row_to_json(x) from (${consortiumEntryQuery(db, consortiumId, cut)}) x) as consortium,
-           (select json_agg(e) from enrolments e) as enrolments,`;
+  const more = [
+    sql`(select row_to_json(x) from (${consortiumEntryQuery(db, consortiumId, cut)}) x) as consortium`,
+    sql`(select json_agg(e) from enrolments e) as enrolments`,
+  ];
   const { rows } = await sql<ProgramPartsRow & { consortium: AsJson<DefinitionRow> | null; enrolments: AsJson<EnrolmentRow>[] | null }>`
     with enrolments as (${enrolmentsQuery(consortiumId, cut)})
-    ${partsStatement(db, { programIds: enrolled, consortiumId }, cut, true, head, sql`null, null,`)} ${PREPARED}`.execute(db);
+    ${partsStatement(db, { programIds: enrolled, consortiumId }, cut, true, more)} ${PREPARED}`.execute(db);
   const row = rows.find((r) => r.part === PARTS_ROW);
   return {
     ...toProgramParts(rows),
