@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { PROJECTION_LOCK } from './projection-lock.js';
-import { analyzeRebuildTables, buildIndexesAfterFold, createRebuildTables, READ_MODEL_TABLES, REBUILD_SCHEMA, switchTables } from './rebuild-tables.js';
+import { buildIndexesAfterFold, createRebuildTables, READ_MODEL_TABLES, REBUILD_SCHEMA, switchTables, vacuumRebuildTables } from './rebuild-tables.js';
 
 /*
  * Rebuilding the read model from the log, online and in bounded chunks.
@@ -11,7 +11,7 @@ import { analyzeRebuildTables, buildIndexesAfterFold, createRebuildTables, READ_
  * (within a cell, the order its writers held the cell's lock: lock_projection.sql): it fills the
  * registries and writes down each event's cells in a work table. Phase two folds each cell's whole
  * history, a chunk of cells per transaction, on one or more connections, into tables without the
- * indexes only views read; those are built after it, and the tables analyzed (rebuild-tables.ts).
+ * indexes only views read; the tables are vacuumed and analyzed, and those indexes built (rebuild-tables.ts).
  * Readers and writers keep using the live tables meanwhile. Phase three takes the projection lock
  * exclusively (writers wait at their first step; readers do not), folds what was recorded since,
  * and puts the new tables and their indexes in place of the old ones. Memory
@@ -98,10 +98,9 @@ async function rebuildOn<DB>(
     let events = await readLog(conn, snapshot, chunkSize, (n) => progress('read', n, 0));
     await foldCells(db, conn, chunkSize, workers, (cells) => progress('fold', events, cells));
     await holdingProjectionLock(conn, (trx) => sql.raw(`drop table ${REBUILD_SCHEMA}.${CELL_EVENT}, ${REBUILD_SCHEMA}.${CELL_COUNT}`).execute(trx));
+    // Before the indexes built after the fold: a vacuum visits every index of its table.
+    await vacuumRebuildTables(conn);
     await buildIndexesAfterFold(conn);
-    // The new tables come with no statistics, which the views' plans need from their first read on;
-    // autovacuum would get to them only after the switch.
-    await analyzeRebuildTables(conn);
     // Catch up without locks on what was committed meanwhile, round by round, while there is much.
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
       const next = await currentSnapshot(conn);
