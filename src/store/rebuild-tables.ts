@@ -93,12 +93,14 @@ export async function buildIndexesAfterFold<DB>(conn: Kysely<DB>): Promise<void>
  * statistics, which the views' plans need from their first read on. And the fold left a dead row
  * for every step it superseded (2.3M at 1M events), with entries in cell_step_current, and no page
  * marked all-visible: until a vacuum, every index-only read of the views fetched each entry's row
- * from the table too. On the busy matrix of a 1M history, the current view answered 325 requests/s
- * at one client before this vacuum and 413/s after it, both cut-offs 122/s and 166/s; autovacuum
- * would get to the tables only after the switch, if it runs at all. Run outside a transaction.
+ * from the table too (figures: the README's Design choices, "Rebuild"). Autovacuum, where it runs,
+ * need not have got to them by the switch. Index cleanup on: by default a vacuum that finds dead
+ * rows on few pages skips it, and leaves those pages unmarked; with the four indexes not built yet,
+ * it is cheap. None of those four is an expression index, whose statistics an ANALYZE before it
+ * would miss. Run outside a transaction.
  */
 export async function vacuumRebuildTables<DB>(conn: Kysely<DB>): Promise<void> {
-  await sql.raw(`vacuum (analyze) ${READ_MODEL_TABLES.map((t) => `${REBUILD_SCHEMA}.${t}`).join(', ')}`).execute(conn);
+  await sql.raw(`vacuum (analyze, index_cleanup on) ${READ_MODEL_TABLES.map((t) => `${REBUILD_SCHEMA}.${t}`).join(', ')}`).execute(conn);
 }
 
 /** Puts the rebuilt tables in place of the live ones, under the live ones' index names. */
