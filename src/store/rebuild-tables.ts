@@ -97,7 +97,8 @@ export async function buildIndexesAfterFold<DB>(conn: Kysely<DB>): Promise<void>
  * need not have got to them by the switch. Index cleanup on: by default a vacuum that finds dead
  * rows on few pages skips it, and leaves those pages unmarked; with the four indexes not built yet,
  * it is cheap. None of those four is an expression index, whose statistics an ANALYZE before it
- * would miss. Run outside a transaction.
+ * would miss. VACUUM cannot run in a transaction block: `conn` is the rebuild's session, not a
+ * transaction of it.
  */
 export async function vacuumRebuildTables<DB>(conn: Kysely<DB>): Promise<void> {
   await sql.raw(`vacuum (analyze, index_cleanup on) ${READ_MODEL_TABLES.map((t) => `${REBUILD_SCHEMA}.${t}`).join(', ')}`).execute(conn);

@@ -91,7 +91,7 @@ describe('rebuildReadModel', () => {
     ]);
   }, 300_000);
 
-  it('puts its tables in place vacuumed, every page all-visible, though its fold superseded steps', async () => {
+  it('puts its tables in place vacuumed, their pages all-visible, though its fold superseded steps', async () => {
     const { programId, consortiumId, events } = programWithConsortium('vacuumed');
     const fact = (occurredAt: string) => ({ type: 'pilot.started', occurredAt, data: { programId, milestone: 'defense-pilot', consortiumId } });
     const day = (i: number) => new Date(Date.UTC(2026, 1, 1) + i * 86_400_000).toISOString().slice(0, 10);
@@ -106,8 +106,8 @@ describe('rebuildReadModel', () => {
       select relname as table, relpages as pages, relallvisible as visible from pg_class
       where relnamespace = 'public'::regnamespace and relname in ('cell_step', 'cell_evidence') order by relname`.execute(t.database.db);
     expect(rows.map((r) => r.table)).toEqual(['cell_evidence', 'cell_step']);
-    // Unvacuumed, no page is all-visible. A vacuum leaves one unmarked when it finds it pinned by
-    // another process (the background writer writing it out): it then neither prunes nor marks it.
+    // Unvacuumed, no page is all-visible. One is allowed to stay unmarked: a vacuum skips pruning and
+    // marking a page it cannot lock for cleanup, as when another process holds it for a moment.
     for (const r of rows) {
       expect(r.pages, r.table).toBeGreaterThan(3);
       expect(r.pages - r.visible, r.table).toBeLessThanOrEqual(1);
