@@ -136,8 +136,10 @@ const views = (p: Program): [string, string][] => Object.entries({
   // Long after the world instant asked about: the cells' newest steps then lie far above it.
   'matrix early asOf, late knownAt': `/v1/programs/${p.programId}/milestones?asOf=${p.earlyWorld}&knownAt=${p.lastKnown}`,
   milestone: `/v1/programs/${p.programId}/milestones/m-cons`,
+  'milestone knownAt': `/v1/programs/${p.programId}/milestones/m-cons?knownAt=${p.midKnown}`,
   program: `/v1/programs/${p.programId}`,
   'consortium status': `/v1/consortiums/${p.consortiums[0]}/status`,
+  'consortium status asOf': `/v1/consortiums/${p.consortiums[0]}/status?asOf=${p.midWorld}`,
   'consortium status knownAt': `/v1/consortiums/${p.consortiums[0]}/status?knownAt=${p.midKnown}`,
   timeline: `/v1/timeline?programId=${p.programId}&limit=50`,
   'timeline knownAt': `/v1/timeline?programId=${p.programId}&limit=50&knownAt=${p.midKnown}`,
