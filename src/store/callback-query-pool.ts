@@ -14,8 +14,8 @@ import { isMarkedPrepared, resetMarkedPlannerSettings, setMarkedPlannerSettings 
  * garbage collection, by the CPU profile).
  *
  * A statement marked PREPARED (prepared-statement.ts) is sent as a named one instead: each
- * connection parses and plans it once, and PostgreSQL may keep a generic plan for it. It is
- * planned under MARKED_PLANNER_SETTINGS, set on the connection before it and reset before the next
+ * connection parses it once and runs its generic plan (made once, and again when PostgreSQL
+ * invalidates it: a table replaced, new statistics). It is planned under MARKED_PLANNER_SETTINGS, set on the connection before it and reset before the next
  * unmarked statement: one round trip more each time a connection goes from one kind to the other.
  * Both happen only outside a transaction, where a SET takes effect at once and for good, so the
  * client knows the connection's settings; every transaction, begun by an unmarked BEGIN, plans

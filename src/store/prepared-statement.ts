@@ -7,13 +7,14 @@ import { sql } from 'kysely';
  * cell's evidence): index probes whatever the keys, whose planning was much of their cost
  * (measured on a 200k-event history, one connection: the busy matrix at asOf and knownAt, 11.1–13.8
  * ms of the server's CPU a statement unnamed, 4.1–6.3 named; a program's milestones 180 against 45
- * µs). They run a generic plan, made once for any parameters (plan_cache_mode in
+ * µs). They run a generic plan, made once a connection for any parameters, and again when
+ * PostgreSQL invalidates it (a table replaced, new statistics) (plan_cache_mode in
  * MARKED_PLANNER_SETTINGS). Left to choose after five executions, PostgreSQL kept planning most of
  * them for their parameters at every execution, the generic plan priced higher: on a 50k history
  * after 100 executions a connection, binding the asOf matrix (its planning) took 0.5–0.8 ms beside
- * 0.6–0.9 of execution, a program's page 0.3–0.4 beside 0.1. The view-cost tests measure each
- * marked statement under both kinds of plan (test/support/statement-cost.ts), so a generic plan
- * is held to the same reads. Other statements, whose best plan depends on their parameters (a
+ * 0.6–0.9 of execution, a program's page 0.3–0.4 beside 0.1. The view-cost tests measure the
+ * forms they run under both kinds of plan (test/support/statement-cost.ts), so a generic plan is
+ * held to the same reads there. Other statements, whose best plan depends on their parameters (a
  * feed read near the head or far behind it, a page of a list), are planned for them each time.
  */
 const MARK = '/* prepared */';

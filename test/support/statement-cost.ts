@@ -8,9 +8,9 @@ import { isMarkedPrepared, setMarkedPlannerSettings } from '../../src/store/prep
  * What a request costs the database, measured rather than timed: the app's statements are recorded
  * as they are sent, and each query (a SELECT, or a WITH that writes nothing) is then run again under EXPLAIN (ANALYZE, BUFFERS) with the
  * same parameters, which counts the tuples its scans read and the buffers it touched. A statement
- * the service prepares (marked PREPARED) may run under a generic plan, made once for any parameters
+ * the service prepares (marked PREPARED) runs under a generic plan, made once for any parameters
  * (src/store/prepared-statement.ts): it is also run under that plan, and each measure counts the
- * larger of the two.
+ * larger of the two (PGlite, which prepares nothing, plans each statement for its parameters).
  */
 
 export interface StatementRecorder {
