@@ -29,8 +29,8 @@ const MARK = '/* prepared */';
  * of a cell"). Without sorts the plan no longer rests on that estimate. Sorts stay where no index
  * gives the order, at the same price in every plan: a program's milestones and enrolments, a
  * page of a cell's evidence, and the pick among a cell's few candidate steps in stateAt
- * (cell-states.ts); the cells themselves are sorted in the service. PostgreSQL 15 prices a disabled sort at 10^10,
- * so two more settings go with it: no JIT compilation, which that price would trigger on every
+ * (cell-states.ts); the cells themselves are sorted in the service. PostgreSQL 15 prices a
+ * disabled sort at 10^10, so two more settings go with it: no JIT compilation, which that price would trigger on every
  * statement (200 ms a statement, measured), and no parallel plan, whose workers share the price
  * and so seem to shrink it (a parallel scan of every cell, measured). The pool sets them before
  * a marked statement run outside a transaction and resets them before the next unmarked one

@@ -11,7 +11,8 @@ import { buildIndexesAfterFold, createRebuildTables, READ_MODEL_TABLES, REBUILD_
  * (within a cell, the order its writers held the cell's lock: lock_projection.sql): it fills the
  * registries and writes down each event's cells in a work table. Phase two folds each cell's whole
  * history, a chunk of cells per transaction, on one or more connections, into tables without the
- * indexes only views read; the tables are vacuumed and analyzed, and those indexes built (rebuild-tables.ts).
+ * indexes only views read; the tables are vacuumed and analyzed, then those indexes built
+ * (rebuild-tables.ts).
  * Readers and writers keep using the live tables meanwhile. Phase three takes the projection lock
  * exclusively (writers wait at their first step; readers do not), folds what was recorded since,
  * and puts the new tables and their indexes in place of the old ones. Memory

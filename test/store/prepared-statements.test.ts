@@ -13,8 +13,8 @@ import { useTestApp } from '../support/test-app.js';
  * On a PostgreSQL server the service prepares the views' look-ups marked PREPARED
  * (src/store/prepared-statement.ts): each connection parses and plans a statement once and reuses
  * it, always under its generic plan (plan_cache_mode among the marked planner settings: left to
- * choose, PostgreSQL planned most of them again at every execution). One connection here, so that the test reads the
- * prepared statements of the very connection the views ran on.
+ * choose, PostgreSQL planned most of them again at every execution). One connection here, so that
+ * the test reads the prepared statements of the very connection the views ran on.
  */
 const t = useTestApp({ poolSize: 1 });
 

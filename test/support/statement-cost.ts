@@ -117,15 +117,14 @@ function literal(value: unknown): string {
 
 const EXPLAIN = 'explain (analyze, buffers, format json)';
 
-/** The statement under a generic plan, as a prepared statement runs after its first executions. */
+/** The statement under a generic plan, as the pool runs a marked statement on a server. */
 async function explainedGeneric(db: Db, query: CompiledQuery): Promise<PlanCost> {
   const parameters = query.parameters.length === 0 ? '' : `(${query.parameters.map(literal).join(', ')})`;
-  // In a transaction, so that the plan setting ends with it; the line break after the statement
-  // keeps the PREPARE from ending with the mark, which would have the pool name it.
+  // In a transaction, so that the settings end with it; the line break after the statement keeps
+  // the PREPARE from ending with the mark, which would have the pool name it.
   return db.transaction().execute(async (trx) => {
-    await sql`set local plan_cache_mode = force_generic_plan`.execute(trx);
-    // As the pool plans a marked statement on a server, as the custom plan above, its EXPLAIN marked
-    // too, was. PGlite never runs a generic plan, nor these settings; it is measured so all the same.
+    // The marked settings, a generic plan among them (plan_cache_mode), as the pool plans a marked
+    // statement on a server. PGlite never runs these settings itself; it is measured so all the same.
     for (const statement of setMarkedPlannerSettings('local')) await trx.executeQuery(CompiledQuery.raw(statement));
     await trx.executeQuery(CompiledQuery.raw(`prepare ml_cost_generic as ${query.sql}\n`));
     try {
