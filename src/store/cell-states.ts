@@ -79,21 +79,27 @@ const keyOf = (row: string): KeySql => ({ start: sql.ref(`${row}.v_start`), posi
 
 /**
  * `newest`: the bound (bound_start, bound_position), and the newest step believed at K itself
- * (step_start, step_position, step_known_from), which stateAt takes for the state when it began
- * before W.
+ * (step_start, step_position, step_known_from and, `withState`, step_status and the rest of
+ * STATE_COLUMNS), which stateAt takes for the state when it began before W.
  */
-const newestBelieved = (cut: ReadCut, before?: WorldKey) => {
+const newestBelieved = (cut: ReadCut, before?: WorldKey, withState = false) => {
   if (cut.knownBefore === undefined) return sql``;
   const fixed = fixedBound(cut, before);
+  const state = withState ? sql`, ${sql.join(STATE_COLUMNS.map((c) => sql`s.${sql.ref(c)} as ${sql.ref(`step_${c}`)}`))}` : sql``;
   const newest = newestStep(
     cut.knownBefore,
-    sql`s.v_start, s.v_position + 1 as v_position, s.v_start as step_start, s.v_position as step_position, s.known_from as step_known_from`,
+    sql`s.v_start, s.v_position + 1 as v_position, s.v_start as step_start, s.v_position as step_position, s.known_from as step_known_from ${state}`,
   );
-  const step = sql`n.step_start, n.step_position, n.step_known_from`;
+  const step = withState
+    ? sql`n.step_start, n.step_position, n.step_known_from, ${sql.join(STATE_COLUMNS.map((c) => sql.ref(`n.step_${c}`)))}`
+    : sql`n.step_start, n.step_position, n.step_known_from`;
   if (fixed === undefined) return sql`cross join lateral (select n.v_start as bound_start, n.v_position as bound_position, ${step} from (${newest}) n) newest`;
   const fixedKey = { start: sql`${fixed.start}::timestamptz`, position: sql`${fixed.position}::bigint` };
   return sql`cross join lateral (select ${lowerOfKeys(keyOf('n'), fixedKey)}, ${step} from (${newest}) n) newest`;
 };
+
+/** A step's columns that make a cell's state at a cut (cellsAt reads them from stateAt's `s`). */
+const STATE_COLUMNS = ['status', 'since_value', 'since_precision', 'since_start', 'since_end', 'evidence_count'] as const satisfies readonly (keyof CellStepTable)[];
 
 /** The world keys a read at the cut looks at: one upper bound (see newestBelieved). */
 const keysBelow = (cut: ReadCut, before?: WorldKey) => {
@@ -290,6 +296,9 @@ const stateAt = (cut: ReadCut) => {
    * (newestBelieved): when that step began before W, the bound is its key + 1 and all they could
    * find is that step, so it is the state, and they do not run (each is gated on `below`, a
    * condition of the outer row alone, which PostgreSQL tests before the scan: a One-Time Filter).
+   * Nor is the step then fetched again by its key: the probe that found it read its state too
+   * (STATE_COLUMNS), one heap page a cell, where the fetch by key took an index descent as well, a
+   * tenth of the busy both-cut matrix's database time on a 1M history (README, run 22).
    */
   const below = sql`newest.step_start < ${w}::timestamptz`;
   const searching = sql`not (${below})`;
@@ -297,7 +306,7 @@ const stateAt = (cut: ReadCut) => {
   const latestKey = (believedThen: RawBuilder<unknown>) => latest(sql`s.v_start, s.v_position, s.known_from`, believedThen);
   const newestBound = { start: sql.ref('newest.bound_start'), position: sql.ref('newest.bound_position') };
   return sql`
-    ${newestBelieved(cut)}
+    ${newestBelieved(cut, undefined, true)}
     left join lateral (
       select ${lowerOfKeys(keyOf('w'), newestBound)}
       from (select s.v_start, s.v_position + 1 as v_position from cell_step s
@@ -323,10 +332,12 @@ const stateAt = (cut: ReadCut) => {
       order by u.v_start desc, u.v_position desc limit 1
     ) found
     cross join lateral (
-      select s.* from cell_step s
-      where ${OF_CELL} and s.known_from = found.known_from and s.v_start = found.v_start and s.v_position = found.v_position
-        and ${believedAt(k)}
-      limit 1
+      select ${sql.join(STATE_COLUMNS.map((c) => sql`newest.${sql.ref(`step_${c}`)} as ${sql.ref(c)}`))} where ${below}
+      union all
+      (select ${sql.join(STATE_COLUMNS.map((c) => sql.ref(`s.${c}`)))} from cell_step s
+       where ${OF_CELL} and s.known_from = found.known_from and s.v_start = found.v_start and s.v_position = found.v_position
+         and ${believedAt(k)} and ${searching}
+       limit 1)
     ) s`;
 };
 

@@ -322,6 +322,21 @@ describe('read model cost (SPEC §9)', () => {
     await expectReferenceAt(few.cell.programId, [{ asOf: minute(795), knownAt: marker?.recordedAt }]);
   }, 300_000);
 
+  it('reads a cell at asOf and knownAt, when its newest step believed at K began before the asOf, in as many rows as at knownAt alone', async () => {
+    const p = await programWith(200, 50);
+    const [marker] = await record(t.app, programRegistered(uniqueId('marker')));
+    await sql`vacuum analyze`.execute(t.database.db);
+    // The asOf after every fact: at K each cell's state is its newest step believed then, found
+    // in one probe of the steps by when they were written, as a knownAt view alone finds it.
+    // Read once more by its key (the later searches' way), each cell cost one more step.
+    const knownAt = `knownAt=${marker?.recordedAt}`;
+    const alone = await costOfView(`/v1/programs/${p.programId}/milestones?${knownAt}`);
+    const both = await costOfView(`/v1/programs/${p.programId}/milestones?asOf=${minute(1000)}&${knownAt}`);
+    expect(both.statements).toBe(alone.statements);
+    expect(both.tuples, JSON.stringify({ alone, both })).toBe(alone.tuples);
+    await expectReferenceAt(p.programId, [{ asOf: minute(1000), knownAt: marker?.recordedAt }]);
+  }, 300_000);
+
   it('answers asOf and knownAt from the step latest in world time among those one append wrote before K, as the reference fold does', async () => {
     const { programId } = await programWith(0, 1);
     const subject = { programId, milestone: 'm-prog' };
