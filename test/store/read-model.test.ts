@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { CELL_EVIDENCE_LIMIT } from '../../src/store/cell-evidence-limit.js';
 import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
 import { get, record } from '../support/http.js';
@@ -138,9 +139,11 @@ const views = (p: Program): [string, string][] => Object.entries({
   milestone: `/v1/programs/${p.programId}/milestones/m-cons`,
   'milestone knownAt': `/v1/programs/${p.programId}/milestones/m-cons?knownAt=${p.midKnown}`,
   program: `/v1/programs/${p.programId}`,
+  'program asOf and knownAt': `/v1/programs/${p.programId}?asOf=${p.midWorld}&knownAt=${p.midKnown}`,
   'consortium status': `/v1/consortiums/${p.consortiums[0]}/status`,
   'consortium status asOf': `/v1/consortiums/${p.consortiums[0]}/status?asOf=${p.midWorld}`,
   'consortium status knownAt': `/v1/consortiums/${p.consortiums[0]}/status?knownAt=${p.midKnown}`,
+  'consortium status asOf and knownAt': `/v1/consortiums/${p.consortiums[0]}/status?asOf=${p.midWorld}&knownAt=${p.midKnown}`,
   timeline: `/v1/timeline?programId=${p.programId}&limit=50`,
   'timeline knownAt': `/v1/timeline?programId=${p.programId}&limit=50&knownAt=${p.midKnown}`,
   'timeline consortium': `/v1/timeline?consortiumId=${p.consortiums[0]}&limit=50&asOf=${p.midWorld}`,
@@ -186,6 +189,30 @@ describe('read model cost (SPEC §9)', () => {
       expect(l.tuples, `${name}: ${JSON.stringify({ small: s, large: l }, null, 1)}`).toBeLessThanOrEqual(s.tuples * 1.25 + 10);
       expect(l.buffers, `${name}: ${JSON.stringify({ small: s, large: l })}`).toBeLessThanOrEqual(s.buffers * 1.5 + 2 * s.statements);
       expect(l.tuples, name).toBeLessThan(500);
+    }
+
+    // A cell's evidence beyond the entries it shows, a page and the page after it (its cursor), at
+    // the current cut and at both cut-offs: four statements a page (the key, the cell, the page's
+    // keys, its events), each under a generic plan as well.
+    const pages = async (p: Program) => {
+      const costs: Record<string, StatementCost> = {};
+      for (const [name, cut] of Object.entries({ current: '', 'asOf and knownAt': `&asOf=${p.midWorld}&knownAt=${p.midKnown}` })) {
+        const first = `/v1/programs/${p.programId}/milestones/m-cons/evidence?consortiumId=${p.consortiums[0]}&limit=50${cut}`;
+        const cursor = z.object({ nextCursor: z.string() }).parse((await get(t.app, first)).body).nextCursor;
+        costs[`${name}, first page`] = await costOfView(first);
+        costs[`${name}, next page`] = await costOfView(`${first}&after=${encodeURIComponent(cursor)}`);
+      }
+      return costs;
+    };
+    const smallPages = await pages(small);
+    const largePages = await pages(large);
+    for (const [name, s] of Object.entries(smallPages)) {
+      const l = largePages[name];
+      const both = JSON.stringify({ small: s, large: l }, null, 1);
+      expect(s.statements, name).toBe(4);
+      expect(l?.statements, name).toBe(s.statements);
+      expect(l?.tuples, `${name}: ${both}`).toBeLessThanOrEqual(s.tuples * 1.25 + 10);
+      expect(l?.buffers, `${name}: ${both}`).toBeLessThanOrEqual(s.buffers * 1.5 + 2 * s.statements);
     }
   }, 300_000);
 
