@@ -79,27 +79,21 @@ const keyOf = (row: string): KeySql => ({ start: sql.ref(`${row}.v_start`), posi
 
 /**
  * `newest`: the bound (bound_start, bound_position), and the newest step believed at K itself
- * (step_start, step_position, step_known_from and, `withState`, step_status and the rest of
- * STATE_COLUMNS), which stateAt takes for the state when it began before W.
+ * (step_start, step_position, step_known_from), which stateAt takes for the state when it began
+ * before W.
  */
-const newestBelieved = (cut: ReadCut, before?: WorldKey, withState = false) => {
+const newestBelieved = (cut: ReadCut, before?: WorldKey) => {
   if (cut.knownBefore === undefined) return sql``;
   const fixed = fixedBound(cut, before);
-  const state = withState ? sql`, ${sql.join(STATE_COLUMNS.map((c) => sql`s.${sql.ref(c)} as ${sql.ref(`step_${c}`)}`))}` : sql``;
   const newest = newestStep(
     cut.knownBefore,
-    sql`s.v_start, s.v_position + 1 as v_position, s.v_start as step_start, s.v_position as step_position, s.known_from as step_known_from ${state}`,
+    sql`s.v_start, s.v_position + 1 as v_position, s.v_start as step_start, s.v_position as step_position, s.known_from as step_known_from`,
   );
-  const step = withState
-    ? sql`n.step_start, n.step_position, n.step_known_from, ${sql.join(STATE_COLUMNS.map((c) => sql.ref(`n.step_${c}`)))}`
-    : sql`n.step_start, n.step_position, n.step_known_from`;
+  const step = sql`n.step_start, n.step_position, n.step_known_from`;
   if (fixed === undefined) return sql`cross join lateral (select n.v_start as bound_start, n.v_position as bound_position, ${step} from (${newest}) n) newest`;
   const fixedKey = { start: sql`${fixed.start}::timestamptz`, position: sql`${fixed.position}::bigint` };
   return sql`cross join lateral (select ${lowerOfKeys(keyOf('n'), fixedKey)}, ${step} from (${newest}) n) newest`;
 };
-
-/** A step's columns that make a cell's state at a cut (cellsAt reads them from stateAt's `s`). */
-const STATE_COLUMNS = ['status', 'since_value', 'since_precision', 'since_start', 'since_end', 'evidence_count'] as const satisfies readonly (keyof CellStepTable)[];
 
 /** The world keys a read at the cut looks at: one upper bound (see newestBelieved). */
 const keysBelow = (cut: ReadCut, before?: WorldKey) => {
@@ -276,7 +270,9 @@ const stateAt = (cut: ReadCut) => {
    * K are the timeline's first ones, up to the latest of them written before K (lastWritten,
    * cell_step_current_written; among steps written at one moment, the one latest in world time,
    * hence its key order too), and cur is the latest current step below the lower of the bound and
-   * that step's key. Found among the current steps below the bound alone, with "written before K"
+   * that step's key: that step itself when it lies below the bound (is_cur; 65 of the busy
+   * matrix's 84 cells at the bench's middle cut-offs on a 1M history), and then the second probe
+   * does not run (gated as the searches are, below). Found among the current steps below the bound alone, with "written before K"
    * as a filter, the search passed over every current step late news had written again after K
    * below the bound: on the busy matrix of a 1M history, 182 a cell, most of the read's time. The
    * order rests on each append reading its recorded_at once it holds its cells' locks
@@ -296,9 +292,6 @@ const stateAt = (cut: ReadCut) => {
    * (newestBelieved): when that step began before W, the bound is its key + 1 and all they could
    * find is that step, so it is the state, and they do not run (each is gated on `below`, a
    * condition of the outer row alone, which PostgreSQL tests before the scan: a One-Time Filter).
-   * Nor is the step then fetched again by its key: the probe that found it read its state too
-   * (STATE_COLUMNS), one heap page a cell, where the fetch by key took an index descent as well, a
-   * tenth of the busy both-cut matrix's database time on a 1M history (README, run 22).
    */
   const below = sql`newest.step_start < ${w}::timestamptz`;
   const searching = sql`not (${below})`;
@@ -306,18 +299,23 @@ const stateAt = (cut: ReadCut) => {
   const latestKey = (believedThen: RawBuilder<unknown>) => latest(sql`s.v_start, s.v_position, s.known_from`, believedThen);
   const newestBound = { start: sql.ref('newest.bound_start'), position: sql.ref('newest.bound_position') };
   return sql`
-    ${newestBelieved(cut, undefined, true)}
+    ${newestBelieved(cut)}
     left join lateral (
-      select ${lowerOfKeys(keyOf('w'), newestBound)}
-      from (select s.v_start, s.v_position + 1 as v_position from cell_step s
+      select ${lowerOfKeys(keyOf('w'), newestBound)}, w.step_start, w.step_position, w.known_from as step_known_from,
+             (w.step_start, w.step_position) < (newest.bound_start, newest.bound_position) as is_cur
+      from (select s.v_start, s.v_position + 1 as v_position, s.v_start as step_start, s.v_position as step_position, s.known_from
+            from cell_step s
             where ${OF_CELL} and s.known_to = 'infinity' and s.known_from < ${k}::timestamptz and ${searching}
             order by s.known_from desc, s.v_start desc, s.v_position desc limit 1) w
     ) lastWritten on true
     left join lateral (
-      select s.v_start, s.v_position, s.known_from from cell_step s
-      where ${OF_CELL} and s.known_to = 'infinity' and (s.v_start, s.v_position) < (lastWritten.bound_start, lastWritten.bound_position)
-        and s.known_from < ${k}::timestamptz and ${searching}
-      order by s.v_start desc, s.v_position desc limit 1
+      select lastWritten.step_start as v_start, lastWritten.step_position as v_position, lastWritten.step_known_from as known_from
+      where lastWritten.is_cur
+      union all
+      (select s.v_start, s.v_position, s.known_from from cell_step s
+       where ${OF_CELL} and s.known_to = 'infinity' and (s.v_start, s.v_position) < (lastWritten.bound_start, lastWritten.bound_position)
+         and s.known_from < ${k}::timestamptz and not lastWritten.is_cur
+       order by s.v_start desc, s.v_position desc limit 1)
     ) cur on true
     cross join lateral (
       select u.* from (
@@ -332,12 +330,10 @@ const stateAt = (cut: ReadCut) => {
       order by u.v_start desc, u.v_position desc limit 1
     ) found
     cross join lateral (
-      select ${sql.join(STATE_COLUMNS.map((c) => sql`newest.${sql.ref(`step_${c}`)} as ${sql.ref(c)}`))} where ${below}
-      union all
-      (select ${sql.join(STATE_COLUMNS.map((c) => sql.ref(`s.${c}`)))} from cell_step s
-       where ${OF_CELL} and s.known_from = found.known_from and s.v_start = found.v_start and s.v_position = found.v_position
-         and ${believedAt(k)} and ${searching}
-       limit 1)
+      select s.* from cell_step s
+      where ${OF_CELL} and s.known_from = found.known_from and s.v_start = found.v_start and s.v_position = found.v_position
+        and ${believedAt(k)}
+      limit 1
     ) s`;
 };
 

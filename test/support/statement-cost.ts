@@ -51,6 +51,7 @@ export function statementRecorder(): StatementRecorder {
 
 interface PlanNode {
   'Node Type': string;
+  'Index Name'?: string;
   'Actual Rows'?: number;
   'Actual Loops'?: number;
   'Rows Removed by Filter'?: number;
@@ -62,6 +63,7 @@ interface PlanNode {
 const PlanNode: z.ZodType<PlanNode> = z.lazy(() =>
   z.looseObject({
     'Node Type': z.string(),
+    'Index Name': z.string().optional(),
     'Actual Rows': z.number().optional(),
     'Actual Loops': z.number().optional(),
     'Rows Removed by Filter': z.number().optional(),
@@ -83,10 +85,20 @@ function tuplesRead(node: PlanNode): number {
   return own + (node.Plans ?? []).reduce((sum, child) => sum + tuplesRead(child), 0);
 }
 
+/** How many times a plan's scans of each index ran, over every loop (0: never executed). */
+function indexLoops(node: PlanNode, into = new Map<string, number>()): Map<string, number> {
+  const name = node['Index Name'];
+  if (name !== undefined) into.set(name, (into.get(name) ?? 0) + (node['Actual Loops'] ?? 0));
+  for (const child of node.Plans ?? []) indexLoops(child, into);
+  return into;
+}
+
 export interface StatementCost {
   readonly statements: number;
   readonly tuples: number;
   readonly buffers: number;
+  /** Scans of each index by name, every loop counted: the larger of a statement's plans, summed over statements. */
+  readonly indexLoops: Readonly<Record<string, number>>;
   /** Each statement's SQL (shortened) and tuples read, for the message of a failed assertion. */
   readonly detail: readonly string[];
 }
@@ -139,6 +151,7 @@ async function explainedGeneric(db: Db, query: CompiledQuery): Promise<PlanCost>
 export async function costOf(db: Db, statements: readonly CompiledQuery[]): Promise<StatementCost> {
   let tuples = 0;
   let buffers = 0;
+  const loops: Record<string, number> = {};
   const detail: string[] = [];
   // Replayed under EXPLAIN ANALYZE, which runs them: a statement that writes is not replayed.
   const selects = statements.filter((q) => /^\s*(select|with)\b/i.test(q.sql) && !/\b(insert|update|delete)\b/i.test(q.sql));
@@ -149,9 +162,13 @@ export async function costOf(db: Db, statements: readonly CompiledQuery[]): Prom
     const read = Math.max(...plans.map((p) => p.tuples));
     tuples += read;
     buffers += Math.max(...plans.map((p) => p.buffers));
+    const scans = plans.map((p) => indexLoops(p.plan));
+    for (const name of new Set(scans.flatMap((m) => [...m.keys()]))) {
+      loops[name] = (loops[name] ?? 0) + Math.max(...scans.map((m) => m.get(name) ?? 0));
+    }
     const which = generic === undefined ? '' : ` (custom ${custom.tuples}, generic ${generic.tuples})`;
     detail.push(`${read} tuples${which}: ${query.sql.replace(/\s+/g, ' ').slice(0, 160)}`);
     if (process.env.COST_PLANS === '1') for (const plan of plans) process.stderr.write(`${JSON.stringify(plan.plan, null, 1)}\n`);
   }
-  return { statements: selects.length, tuples, buffers, detail };
+  return { statements: selects.length, tuples, buffers, indexLoops: loops, detail };
 }
