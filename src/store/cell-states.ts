@@ -269,12 +269,13 @@ const stateAt = (cut: ReadCut) => {
    * newestBelieved; one fold writes many steps at one moment), so the current steps written before
    * K are the timeline's first ones, up to the latest of them written before K (lastWritten,
    * cell_step_current_written; among steps written at one moment, the one latest in world time,
-   * hence its key order too), and cur is the latest current step below the lower of the bound and
-   * that step's key: that step itself when it lies below the bound (is_cur; 65 of the busy
-   * matrix's 84 cells at the bench's middle cut-offs on a 1M history), and then the second probe
-   * does not run (gated as the searches are, below). Found among the current steps below the bound alone, with "written before K"
-   * as a filter, the search passed over every current step late news had written again after K
-   * below the bound: on the busy matrix of a 1M history, 182 a cell, most of the read's time. The
+   * hence its key order too), and cur is the latest current step at or below that step's key and
+   * below the bound: that step itself when it lies below the bound (is_cur; 65 of the busy
+   * matrix's 84 cells at the bench's cut-offs on a 1M history), and then the second probe does not
+   * run (gated as the searches are, below). Found among the current steps below the bound alone,
+   * with "written before K" as a filter, the search passed over every current step late news had
+   * written again after K below the bound: on the busy matrix of a 1M history, 182 a cell, most of
+   * the read's time. The
    * order rests on each append reading its recorded_at once it holds its cells' locks
    * (lock_projection.sql) from a clock that does not go back; the filter stays in cur's probe, free
    * while that holds (its first entry passes, known_from is in the index), so that a clock stepped

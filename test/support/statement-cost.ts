@@ -97,7 +97,7 @@ export interface StatementCost {
   readonly statements: number;
   readonly tuples: number;
   readonly buffers: number;
-  /** Scans of each index by name, every loop counted: the larger of a statement's plans, summed over statements. */
+  /** Scans of each index by name, every loop counted: for each index the larger count of a statement's plans, summed over statements. */
   readonly indexLoops: Readonly<Record<string, number>>;
   /** Each statement's SQL (shortened) and tuples read, for the message of a failed assertion. */
   readonly detail: readonly string[];
