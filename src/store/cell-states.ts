@@ -279,7 +279,9 @@ const stateAt = (cut: ReadCut) => {
    * order rests on each append reading its recorded_at once it holds its cells' locks
    * (lock_projection.sql) from a clock that does not go back; the filter stays in cur's probe, free
    * while that holds (its first entry passes, known_from is in the index), so that a clock stepped
-   * back (a failover to a server behind in time) costs a longer walk, never a cell missing.
+   * back (a failover to a server behind in time) never has it take a step written after K. The
+   * order itself fails then, and a state at such a cut-off may be wrong (a step written later but
+   * stamped earlier, above lastWritten, is found by neither probe); no test covers that case.
    *
    * The searches find keys, index-only: each passes over entries the filter rejects (versions not
    * believed at K), and as heap fetches those were most of the read. The one step found is then
