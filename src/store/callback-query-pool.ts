@@ -16,7 +16,8 @@ import { isMarkedPrepared, resetMarkedPlannerSettings, setMarkedPlannerSettings 
  * A statement marked PREPARED (prepared-statement.ts) is sent as a named one instead: each
  * connection parses it once and runs its generic plan (made once, and again when PostgreSQL
  * invalidates it: a table replaced, new statistics). It is planned under MARKED_PLANNER_SETTINGS,
- * set on the connection before it and reset before the next unmarked statement: one round trip more each time a connection goes from one kind to the other.
+ * set on the connection before it and reset before the next unmarked statement: one round trip
+ * more each time a connection goes from one kind to the other.
  * Both happen only outside a transaction, where a SET takes effect at once and for good, so the
  * client knows the connection's settings; every transaction, begun by an unmarked BEGIN, plans
  * its statements under the server's own (none marked runs in one today; one that did could reuse

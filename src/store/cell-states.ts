@@ -275,13 +275,13 @@ const stateAt = (cut: ReadCut) => {
    * run (gated as the searches are, below). Found among the current steps below the bound alone,
    * with "written before K" as a filter, the search passed over every current step late news had
    * written again after K below the bound: on the busy matrix of a 1M history, 182 a cell, most of
-   * the read's time. The
-   * order rests on each append reading its recorded_at once it holds its cells' locks
-   * (lock_projection.sql) from a clock that does not go back; the filter stays in cur's probe, free
-   * while that holds (its first entry passes, known_from is in the index), so that a clock stepped
-   * back (a failover to a server behind in time) never has it take a step written after K. The
-   * order itself fails then, and a state at such a cut-off may be wrong (a step written later but
-   * stamped earlier, above lastWritten, is found by neither probe); no test covers that case.
+   * the read's time. The order rests on each append reading its recorded_at once it holds its
+   * cells' locks (lock_projection.sql) from a clock that does not go back; the filter stays in
+   * cur's probe, free while that holds (its first entry passes, known_from is in the index), so
+   * that a clock stepped back (a failover to a server behind in time) never has it take a step
+   * written after K. The order itself fails then, and a state at such a cut-off may be wrong (a
+   * step written later but stamped earlier, above lastWritten, is found by neither probe); no test
+   * covers that case.
    *
    * The searches find keys, index-only: each passes over entries the filter rejects (versions not
    * believed at K), and as heap fetches those were most of the read. The one step found is then
@@ -304,10 +304,10 @@ const stateAt = (cut: ReadCut) => {
   return sql`
     ${newestBelieved(cut)}
     left join lateral (
-      select ${lowerOfKeys(keyOf('w'), newestBound)}, w.step_start, w.step_position, w.known_from as step_known_from,
-             (w.step_start, w.step_position) < (newest.bound_start, newest.bound_position) as is_cur
-      from (select s.v_start, s.v_position + 1 as v_position, s.v_start as step_start, s.v_position as step_position, s.known_from
-            from cell_step s
+      select ${lowerOfKeys({ start: sql.ref('w.v_start'), position: sql`w.v_position + 1` }, newestBound)},
+             w.v_start as step_start, w.v_position as step_position, w.known_from as step_known_from,
+             (w.v_start, w.v_position) < (newest.bound_start, newest.bound_position) as is_cur
+      from (select s.v_start, s.v_position, s.known_from from cell_step s
             where ${OF_CELL} and s.known_to = 'infinity' and s.known_from < ${k}::timestamptz and ${searching}
             order by s.known_from desc, s.v_start desc, s.v_position desc limit 1) w
     ) lastWritten on true

@@ -7,8 +7,8 @@ import { useTestApp } from '../support/test-app.js';
 /*
  * The views' marked statements are planned without sorts, JIT or parallel workers, and on a
  * generic plan (MARKED_PLANNER_SETTINGS, src/store/prepared-statement.ts says why); every other
- * statement under the server's own settings. One connection, so that each statement runs on the connection
- * the one before left.
+ * statement under the server's own settings. One connection, so that each statement runs on the
+ * connection the one before left.
  */
 const t = useTestApp({ poolSize: 1 });
 
