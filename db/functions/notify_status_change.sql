@@ -41,8 +41,8 @@ begin
   if v_cause is null then
     return null;
   end if;
-  insert into notification (topic, program_id, consortium_id, data)
-  values ('milestone.status_changed', new.program_id, nullif(new.consortium_id, ''),
+  insert into notification (id, topic, program_id, consortium_id, data)
+  values (uuid_v7(), 'milestone.status_changed', new.program_id, nullif(new.consortium_id, ''),
           jsonb_strip_nulls(jsonb_build_object(
             'schemaVersion', 2,
             'programId', new.program_id,

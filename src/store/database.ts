@@ -206,7 +206,8 @@ export interface ApiKeyTable {
 /** Written by triggers in the append transaction (see the notifications migration); read here. */
 export interface NotificationTable {
   position: Generated<string>;
-  id: Generated<string>;
+  /** Given by every insert, from uuid_v7() (db/functions/uuid_v7.sql), never the column's random default. */
+  id: ColumnType<string, string, never>;
   topic: string;
   event_id: string | null;
   program_id: string | null;
