@@ -206,7 +206,11 @@ export interface ApiKeyTable {
 /** Written by triggers in the append transaction (see the notifications migration); read here. */
 export interface NotificationTable {
   position: Generated<string>;
-  /** Given by every insert, from uuid_v7() (db/functions/uuid_v7.sql), never the column's random default. */
+  /**
+   * Given by every insert, from uuid_v7() (db/functions/uuid_v7.sql). The column keeps its random
+   * default so that an instance of the previous release, still running while a new one migrates,
+   * can still insert its test pings.
+   */
   id: ColumnType<string, string, never>;
   topic: string;
   event_id: string | null;

@@ -114,7 +114,7 @@ async function withEvents<R extends NotificationRow>(db: Db, rows: readonly R[])
 export async function insertTestPing(db: Db, subscriptionId: string, data: Record<string, unknown>): Promise<string> {
   const row = await db
     .insertInto('notification')
-    // Time-ordered, as every notification's id (db/functions/uuid_v7.sql).
+    // Time-ordered, as every notification's id, to keep the id index to its right edge (db/functions/uuid_v7.sql).
     .values({ id: sql<string>`uuid_v7()`, topic: 'webhook.test', event_id: null, program_id: null, consortium_id: null, data: JSON.stringify(data), only_subscription: subscriptionId })
     .returning('id')
     .executeTakeFirstOrThrow();

@@ -368,6 +368,8 @@ describe('POST /v1/subscriptions/:id/test', () => {
 
     expect(response.status).toBe(202);
     const { notificationId, deliveryId } = z.object({ notificationId: z.uuid(), deliveryId: z.uuid() }).parse(response.body);
+    // Time-ordered, as every notification's id (test/http/time-ordered-ids.test.ts).
+    expect(notificationId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab]/);
     const deliveries = await t.database.db
       .selectFrom('webhook_delivery as d')
       .innerJoin('notification as n', 'n.id', 'd.notification_id')
