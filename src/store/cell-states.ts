@@ -272,7 +272,8 @@ const stateAt = (cut: ReadCut) => {
    * hence its key order too), and cur is the latest current step at or below that step's key and
    * below the bound: that step itself when it lies below the bound (is_cur; 65 of the busy
    * matrix's 84 cells at the bench's cut-offs on a 1M history), and then the second probe does not
-   * run (gated as the searches are, below). Found among the current steps below the bound alone,
+   * run (gated as the searches are, below); otherwise, that step lying at or above the bound, the
+   * latest current step below the bound, every one of which was written no later. Found among the current steps below the bound alone,
    * with "written before K" as a filter, the search passed over every current step late news had
    * written again after K below the bound: on the busy matrix of a 1M history, 182 a cell, most of
    * the read's time. The order rests on each append reading its recorded_at once it holds its
@@ -300,12 +301,10 @@ const stateAt = (cut: ReadCut) => {
   const searching = sql`not (${below})`;
   const supersededThen = sql`s.known_to <> 'infinity' and ${believedAt(k)} and ${searching}`;
   const latestKey = (believedThen: RawBuilder<unknown>) => latest(sql`s.v_start, s.v_position, s.known_from`, believedThen);
-  const newestBound = { start: sql.ref('newest.bound_start'), position: sql.ref('newest.bound_position') };
   return sql`
     ${newestBelieved(cut)}
     left join lateral (
-      select ${lowerOfKeys({ start: sql.ref('w.v_start'), position: sql`w.v_position + 1` }, newestBound)},
-             w.v_start as step_start, w.v_position as step_position, w.known_from as step_known_from,
+      select w.v_start as step_start, w.v_position as step_position, w.known_from as step_known_from,
              (w.v_start, w.v_position) < (newest.bound_start, newest.bound_position) as is_cur
       from (select s.v_start, s.v_position, s.known_from from cell_step s
             where ${OF_CELL} and s.known_to = 'infinity' and s.known_from < ${k}::timestamptz and ${searching}
@@ -316,7 +315,7 @@ const stateAt = (cut: ReadCut) => {
       where lastWritten.is_cur
       union all
       (select s.v_start, s.v_position, s.known_from from cell_step s
-       where ${OF_CELL} and s.known_to = 'infinity' and (s.v_start, s.v_position) < (lastWritten.bound_start, lastWritten.bound_position)
+       where ${OF_CELL} and s.known_to = 'infinity' and (s.v_start, s.v_position) < (newest.bound_start, newest.bound_position)
          and s.known_from < ${k}::timestamptz and not lastWritten.is_cur
        order by s.v_start desc, s.v_position desc limit 1)
     ) cur on true
