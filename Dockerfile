@@ -22,4 +22,4 @@ RUN mkdir data && chown node:node data
 USER node
 EXPOSE 3000
 # Node itself, not npm: a stop signal goes straight to the service, which closes gracefully.
-CMD ["node", "--enable-source-maps", "--max-semi-space-size=16", "dist/src/main.js"]
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=32", "dist/src/main.js"]

@@ -270,7 +270,7 @@ async function buildService(): Promise<ServiceCommand> {
   const child = spawn('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   if (code !== 0) throw new Error(`npm run build failed (exit ${code ?? 'signal'})`);
-  return { file: process.execPath, args: ['--enable-source-maps', '--max-semi-space-size=16', 'dist/src/main.js'] };
+  return { file: process.execPath, args: ['--enable-source-maps', '--max-semi-space-size=32', 'dist/src/main.js'] };
 }
 
 async function main(): Promise<void> {
