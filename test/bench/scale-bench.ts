@@ -18,7 +18,7 @@ import { databaseUrl, runAdmin } from '../support/postgres-admin.js';
 import { createScaleHistory, seededRandom, type ScaleHistory } from '../support/scale-history.js';
 import { createHistoryLoader, type HistoryLoader } from '../support/scale-load.js';
 import { standInForAutovacuum } from '../support/scale-vacuum.js';
-import { measureAppends, measureGet, measurePgInserts, sampleRss, startBareRoutes, type BareQuery, type BareRoutes, type HttpPoint } from '../support/scale-points.js';
+import { measureAppends, measureGet, measurePgInserts, sampleRss, startBareRoutes, YOUNG_GENERATION, type BareQuery, type BareRoutes, type HttpPoint } from '../support/scale-points.js';
 import { CURRENT_MATRIX, CUT_VIEWS, evaluateTargets, printReport, type Checkpoint, type RebuiltView, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
 import { findFreePort, spawnService, waitUntilReady, type ServiceCommand, type ServiceProcess } from '../support/service-process.js';
 
@@ -270,7 +270,7 @@ async function buildService(): Promise<ServiceCommand> {
   const child = spawn('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   if (code !== 0) throw new Error(`npm run build failed (exit ${code ?? 'signal'})`);
-  return { file: process.execPath, args: ['--enable-source-maps', '--max-semi-space-size=32', 'dist/src/main.js'] };
+  return { file: process.execPath, args: ['--enable-source-maps', YOUNG_GENERATION, 'dist/src/main.js'] };
 }
 
 async function main(): Promise<void> {

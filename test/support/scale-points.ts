@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { z } from 'zod';
 import type { EventBody } from './scale-history.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -172,8 +173,22 @@ export interface BareRoutes {
  * bare Fastify route doing one indexed SELECT of the same rows"; like the service, they do not
  * share an event loop with the load generator.
  */
+/**
+ * The young generation's size `npm start` gives the service (package.json, as the Dockerfile's): the
+ * bench starts the service with it, and the bare routes too, so that a view and its baseline differ
+ * in their work, not in their collector.
+ */
+export const YOUNG_GENERATION = await startFlag(/^--max-semi-space-size=\d+$/);
+
+async function startFlag(pattern: RegExp): Promise<string> {
+  const scripts = z.object({ scripts: z.object({ start: z.string() }) }).parse(JSON.parse(await readFile(`${ROOT}/package.json`, 'utf8')));
+  const flag = scripts.scripts.start.split(/\s+/).find((arg) => pattern.test(arg));
+  if (flag === undefined) throw new Error(`npm start gives node no flag like ${String(pattern)}`);
+  return flag;
+}
+
 export async function startBareRoutes(databaseUrl: string, poolSize: number, queries: readonly BareQuery[]): Promise<BareRoutes> {
-  const child = spawn(process.execPath, ['--import', 'tsx', BARE_ROUTES], {
+  const child = spawn(process.execPath, [YOUNG_GENERATION, '--import', 'tsx', BARE_ROUTES], {
     cwd: ROOT,
     env: {
       ...process.env,
