@@ -273,10 +273,10 @@ const stateAt = (cut: ReadCut) => {
    * below the bound: that step itself when it lies below the bound (is_cur; 65 of the busy
    * matrix's 84 cells at the bench's cut-offs on a 1M history), and then the second probe does not
    * run (gated as the searches are, below); otherwise, that step lying at or above the bound, the
-   * latest current step below the bound, every one of which was written no later. Found among the current steps below the bound alone,
-   * with "written before K" as a filter, the search passed over every current step late news had
-   * written again after K below the bound: on the busy matrix of a 1M history, 182 a cell, most of
-   * the read's time. The order rests on each append reading its recorded_at once it holds its
+   * latest current step below the bound, every one of which was written no later. Found among the
+   * current steps below the bound alone, with "written before K" as a filter, the search passed
+   * over every current step late news had written again after K below the bound: on the busy
+   * matrix of a 1M history, 182 a cell, most of the read's time. The order rests on each append reading its recorded_at once it holds its
    * cells' locks (lock_projection.sql) from a clock that does not go back; the filter stays in
    * cur's probe, free while that holds (its first entry passes, known_from is in the index), so
    * that a clock stepped back (a failover to a server behind in time) never has it take a step

@@ -34,8 +34,8 @@ const MARK = '/* prepared */';
  * would trigger on every statement (200 ms a statement, measured), and no parallel plan, whose
  * workers share the price and so seem to shrink it (a parallel scan of every cell, measured). The
  * pool sets them before a marked statement run outside a transaction and resets them before the
- * next unmarked one
- * (callback-query-pool.ts); the cost tests plan under them (test/support/statement-cost.ts).
+ * next unmarked one (callback-query-pool.ts); the cost tests plan under them
+ * (test/support/statement-cost.ts).
  * The last of them, a generic plan, is the mark's own reason (above).
  */
 export const MARKED_PLANNER_SETTINGS = [

@@ -168,12 +168,6 @@ export interface BareRoutes {
 }
 
 /**
- * The bare routes (test/bench/bare-routes.ts) in a process of their own, GET /bare/<index> a
- * query each: the query over `pg`, its rows returned as JSON. Issue 9 measures each view beside "a
- * bare Fastify route doing one indexed SELECT of the same rows"; like the service, they do not
- * share an event loop with the load generator.
- */
-/**
  * The young generation's size `npm start` gives the service (package.json, as the Dockerfile's): the
  * bench starts the service with it, and the bare routes too, so that a view and its baseline differ
  * in their work, not in their collector.
@@ -187,6 +181,12 @@ async function startFlag(pattern: RegExp): Promise<string> {
   return flag;
 }
 
+/**
+ * The bare routes (test/bench/bare-routes.ts) in a process of their own, GET /bare/<index> a
+ * query each: the query over `pg`, its rows returned as JSON. Issue 9 measures each view beside "a
+ * bare Fastify route doing one indexed SELECT of the same rows"; like the service, they do not
+ * share an event loop with the load generator.
+ */
 export async function startBareRoutes(databaseUrl: string, poolSize: number, queries: readonly BareQuery[]): Promise<BareRoutes> {
   const child = spawn(process.execPath, [YOUNG_GENERATION, '--import', 'tsx', BARE_ROUTES], {
     cwd: ROOT,
