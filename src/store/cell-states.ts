@@ -165,7 +165,8 @@ export function toCellRow(row: NoCellRow): CellStateRow | undefined {
  */
 export type ProgramIds = readonly string[] | RawBuilder<readonly string[]>;
 const isGiven = (ids: ProgramIds): ids is readonly string[] => Array.isArray(ids);
-export const programIdArray = (ids: ProgramIds) => (isGiven(ids) ? sql`${[...ids]}::text[]` : ids);
+// The array itself, not a copy: a shaped statement finds its values among its parameters by identity (shaped-statement.ts).
+export const programIdArray = (ids: ProgramIds) => (isGiven(ids) ? sql`${ids}::text[]` : ids);
 export const noPrograms = (ids: ProgramIds) => isGiven(ids) && ids.length === 0;
 
 export interface CellSelection {

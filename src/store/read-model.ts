@@ -3,6 +3,7 @@ import type { FuzzyDate } from '../domain/fuzzy-date.js';
 import { byCellKey, CELL_COLUMNS_OF_C, cellsQuery, NO_CELL, noPrograms, programIdArray, toCellRow, toCellState, type CellSelection, type CellState, type NoCellRow, type PartsSelection, type ProgramIds } from './cell-states.js';
 import type { Db } from './database.js';
 import { PREPARED } from './prepared-statement.js';
+import { shapedStatement, type StandIns } from './shaped-statement.js';
 import { defined, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
 import { DEFINITION_COLUMNS, toDefinition, toFuzzy, type AsJson, type Definition, type DefinitionRow, type Instant } from './read-rows.js';
 
@@ -177,9 +178,34 @@ export interface ProgramParts {
  */
 export async function findProgramParts(db: Db, selection: CellSelection, cut: ReadCut, withCells: boolean): Promise<ProgramParts> {
   if (noPrograms(selection.programIds)) return { programs: new Map(), milestones: [], cells: [] };
-  const { rows } = await sql<ProgramPartsRow>`${partsStatement(db, selection, cut, withCells, [])} ${PREPARED}`.execute(db);
+  const { rows } = await programPartsStatement(db, { selection, cut, withCells });
   return toProgramParts(rows);
 }
+
+interface ProgramPartsInput {
+  readonly selection: CellSelection;
+  readonly cut: ReadCut;
+  readonly withCells: boolean;
+}
+
+/** The cut's values, each through its stand-in (shaped-statement.ts). */
+const cutStandIns = (cut: ReadCut, s: StandIns): ReadCut => ({
+  worldBefore: s.optionalInstant(cut.worldBefore),
+  knownBefore: s.optionalInstant(cut.knownBefore),
+});
+
+const programPartsStatement = shapedStatement<ProgramPartsInput, ProgramPartsRow>(
+  ({ selection, cut, withCells }, s) => ({
+    selection: {
+      programIds: s.texts(selection.programIds),
+      milestone: s.optionalText(selection.milestone),
+      consortiumId: s.optionalText(selection.consortiumId),
+    },
+    cut: cutStandIns(cut, s),
+    withCells: s.choice(withCells),
+  }),
+  ({ selection, cut, withCells }, db) => sql<ProgramPartsRow>`${partsStatement(db, selection, cut, withCells, [])} ${PREPARED}`,
+);
 
 /** The row of a parts statement that holds its parts; every other row holds a cell. */
 const PARTS_ROW = 0;
@@ -244,14 +270,7 @@ export interface ConsortiumParts extends ProgramParts {
  * read once (the CTE, referenced more than once, is computed once, in its query's order).
  */
 export async function findConsortiumParts(db: Db, consortiumId: string, cut: ReadCut): Promise<ConsortiumParts> {
-  const enrolled = sql<readonly string[]>`array(select e.program_id from enrolments e)`;
-  const more = [
-    sql`(select row_to_json(x) from (${consortiumEntryQuery(db, consortiumId, cut)}) x) as consortium`,
-    sql`(select json_agg(e) from enrolments e) as enrolments`,
-  ];
-  const { rows } = await sql<ProgramPartsRow & { consortium: AsJson<DefinitionRow> | null; enrolments: AsJson<EnrolmentRow>[] | null }>`
-    with enrolments as (${enrolmentsQuery(consortiumId, cut)})
-    ${partsStatement(db, { programIds: enrolled, consortiumId }, cut, true, more)} ${PREPARED}`.execute(db);
+  const { rows } = await consortiumPartsStatement(db, { consortiumId, cut });
   const row = rows.find((r) => r.part === PARTS_ROW);
   return {
     ...toProgramParts(rows),
@@ -259,3 +278,19 @@ export async function findConsortiumParts(db: Db, consortiumId: string, cut: Rea
     enrolments: (row?.enrolments ?? []).map(toEnrolment),
   };
 }
+
+type ConsortiumPartsRow = ProgramPartsRow & { consortium: AsJson<DefinitionRow> | null; enrolments: AsJson<EnrolmentRow>[] | null };
+
+const consortiumPartsStatement = shapedStatement<{ readonly consortiumId: string; readonly cut: ReadCut }, ConsortiumPartsRow>(
+  ({ consortiumId, cut }, s) => ({ consortiumId: s.text(consortiumId), cut: cutStandIns(cut, s) }),
+  ({ consortiumId, cut }, db) => {
+    const enrolled = sql<readonly string[]>`array(select e.program_id from enrolments e)`;
+    const more = [
+      sql`(select row_to_json(x) from (${consortiumEntryQuery(db, consortiumId, cut)}) x) as consortium`,
+      sql`(select json_agg(e) from enrolments e) as enrolments`,
+    ];
+    return sql<ConsortiumPartsRow>`
+    with enrolments as (${enrolmentsQuery(consortiumId, cut)})
+    ${partsStatement(db, { programIds: enrolled, consortiumId }, cut, true, more)} ${PREPARED}`;
+  },
+);

@@ -1,4 +1,4 @@
-import { CompiledQuery, sql, type KyselyPlugin, type QueryId } from 'kysely';
+import { CompiledQuery, isCompilable, sql, type KyselyPlugin, type QueryId } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Db } from '../../src/store/database.js';
@@ -39,7 +39,22 @@ export function statementRecorder(): StatementRecorder {
           return result;
         },
       };
-      return db.withPlugin(plugin);
+      const withPlugin = db.withPlugin(plugin);
+      // A statement sent already compiled (src/store/shaped-statement.ts) passes no plugin's
+      // transformQuery: it is recorded as it is sent. Kysely's own methods run on the Kysely itself,
+      // whose private fields a proxy does not have.
+      const executeCompiled: Db['executeQuery'] = async (query, queryId) => {
+        const result = await withPlugin.executeQuery(query, queryId);
+        if (!isCompilable(query)) recorded.push(query);
+        return result;
+      };
+      return new Proxy(withPlugin, {
+        get: (target, property) => {
+          if (property === 'executeQuery') return executeCompiled;
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
     },
     take: () => {
       const taken = recorded;
