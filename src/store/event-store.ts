@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type InferResult, type Kysely, type Selectable } from 'kysely';
 import { z } from 'zod';
 import {
   AlreadyDefinedError,
@@ -18,6 +18,7 @@ import type { Database, Db, EventTable } from './database.js';
 import { APPEND_ERROR_CODES, isAppendErrorCode } from './append-error-codes.js';
 import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
 import type { WorldKey } from './page-cursor.js';
+import { shapedStatement } from './shaped-statement.js';
 
 /** One event ready to be appended: validated, identified, with its subject derived. */
 export interface AppendItem {
@@ -373,10 +374,14 @@ const page = (kept: readonly TimelineScanRow[], resumeAt: TimelineScanRow | unde
   next: resumeAt === undefined ? undefined : { start: resumeAt.occurred_start, position: resumeAt.position },
 });
 
-type TimelineScanRow = Awaited<ReturnType<typeof scanWorldOrder>>[number];
+interface TimelineScan {
+  readonly selection: TimelineSelection;
+  readonly after: WorldKey | undefined;
+  readonly count: number;
+}
 
 /** The next `count` events of the selection in world-time order, each with what the page filters on. */
-async function scanWorldOrder(db: Db, selection: TimelineSelection, after: WorldKey | undefined, count: number) {
+function timelineScanQuery(db: Db, { selection, after, count }: TimelineScan) {
   const { programId, consortiumId, from, toBefore, worldBefore, knownBefore } = selection;
   let scan = db
     .selectFrom('event')
@@ -410,6 +415,28 @@ async function scanWorldOrder(db: Db, selection: TimelineSelection, after: World
     .selectAll('e')
     .select(['r.retracted_by', 't.role', sql<boolean>`${knownBefore === undefined ? sql`true` : sql`e.recorded_at < ${knownBefore}::timestamptz`}`.as('known')])
     .orderBy('e.occurred_start')
-    .orderBy('e.position')
-    .execute();
+    .orderBy('e.position');
+}
+
+type TimelineScanRow = InferResult<ReturnType<typeof timelineScanQuery>>[number];
+
+/** Compiled once a shape (shaped-statement.ts): a page of a busy timeline is a few statements. */
+const timelineScan = shapedStatement(
+  ({ selection, after, count }: TimelineScan, s): TimelineScan => ({
+    selection: {
+      programId: s.optionalText(selection.programId),
+      consortiumId: s.optionalText(selection.consortiumId),
+      from: s.optionalInstant(selection.from),
+      toBefore: s.optionalInstant(selection.toBefore),
+      worldBefore: s.optionalInstant(selection.worldBefore),
+      knownBefore: s.optionalInstant(selection.knownBefore),
+    },
+    after: after === undefined ? undefined : { start: s.instant(after.start), position: s.text(after.position) },
+    count: s.count(count),
+  }),
+  (input, db) => timelineScanQuery(db, input),
+);
+
+async function scanWorldOrder(db: Db, selection: TimelineSelection, after: WorldKey | undefined, count: number): Promise<TimelineScanRow[]> {
+  return (await timelineScan(db, { selection, after, count })).rows;
 }

@@ -1,5 +1,6 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Cutoff } from '../domain/cut-off.js';
+import type { StandIns } from './shaped-statement.js';
 
 /*
  * A cut-off in SQL: W, world time (asOf), and K, system time (knownAt), both exclusive bounds
@@ -26,3 +27,9 @@ export const unretracted = (column: string, cut: ReadCut): Expression<SqlBool> =
 
 /** A step row believed just before K: written before K, and not superseded by then. */
 export const believedAt = (k: Date): Expression<SqlBool> => sql<SqlBool>`s.known_from < ${k}::timestamptz and ${k}::timestamptz <= s.known_to`;
+
+/** The cut's instants, each through its stand-in, for a statement compiled once a shape (shaped-statement.ts). */
+export const cutStandIns = (cut: ReadCut, s: StandIns): ReadCut => ({
+  worldBefore: s.optionalInstant(cut.worldBefore),
+  knownBefore: s.optionalInstant(cut.knownBefore),
+});

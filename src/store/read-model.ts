@@ -4,14 +4,15 @@ import { byCellKey, CELL_COLUMNS_OF_C, cellsQuery, NO_CELL, noPrograms, programI
 import type { Db } from './database.js';
 import { PREPARED } from './prepared-statement.js';
 import { shapedStatement, type StandIns } from './shaped-statement.js';
-import { defined, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
+import { cutStandIns, defined, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
 import { DEFINITION_COLUMNS, toDefinition, toFuzzy, type AsJson, type Definition, type DefinitionRow, type Instant } from './read-rows.js';
 
 /*
  * The registries at a cut-off (read-cut.ts): programs, consortiums, milestones with their latest
  * reschedule, enrolments with their first elimination; and what each program or consortium view
  * shows, read in one statement with its cells (cell-states.ts). Index look-ups per row returned:
- * nothing here reads a program's or a consortium's log.
+ * nothing here reads a program's or a consortium's log. Each statement is built and compiled once a
+ * shape (shaped-statement.ts).
  */
 
 export interface Page<T> {
@@ -20,27 +21,45 @@ export interface Page<T> {
   readonly last: string | undefined;
 }
 
-export async function findProgramEntries(db: Db, cut: ReadCut, after: string | undefined, limit: number): Promise<Page<Definition & { programId: string }>> {
-  let query = db
+interface EntriesInput {
+  readonly cut: ReadCut;
+  readonly after: string | undefined;
+  readonly limit: number;
+}
+
+const entriesStandIns = ({ cut, after, limit }: EntriesInput, s: StandIns): EntriesInput => ({ cut: cutStandIns(cut, s), after: s.optionalText(after), limit: s.count(limit) });
+
+const programEntriesPageQuery = (db: Db, { cut, after, limit }: EntriesInput) => {
+  const query = db
     .selectFrom('program_entry')
     .select([...DEFINITION_COLUMNS, 'program_id'])
     .where(defined('program_entry', cut))
     .orderBy(sql`program_id collate "C"`)
     .limit(limit);
-  if (after !== undefined) query = query.where(sql<SqlBool>`program_id collate "C" > ${after}`);
-  const rows = await query.execute();
+  return after === undefined ? query : query.where(sql<SqlBool>`program_id collate "C" > ${after}`);
+};
+
+const programEntriesPage = shapedStatement(entriesStandIns, (input: EntriesInput, db) => programEntriesPageQuery(db, input));
+
+export async function findProgramEntries(db: Db, cut: ReadCut, after: string | undefined, limit: number): Promise<Page<Definition & { programId: string }>> {
+  const { rows } = await programEntriesPage(db, { cut, after, limit });
   return { items: rows.map((r) => ({ ...toDefinition(r), programId: r.program_id })), last: rows.length === limit ? rows.at(-1)?.program_id : undefined };
 }
 
-export async function findConsortiumEntries(db: Db, cut: ReadCut, after: string | undefined, limit: number): Promise<Page<Definition & { consortiumId: string }>> {
-  let query = db
+const consortiumEntriesPageQuery = (db: Db, { cut, after, limit }: EntriesInput) => {
+  const query = db
     .selectFrom('consortium_entry')
     .select([...DEFINITION_COLUMNS, 'consortium_id'])
     .where(defined('consortium_entry', cut))
     .orderBy(sql`consortium_id collate "C"`)
     .limit(limit);
-  if (after !== undefined) query = query.where(sql<SqlBool>`consortium_id collate "C" > ${after}`);
-  const rows = await query.execute();
+  return after === undefined ? query : query.where(sql<SqlBool>`consortium_id collate "C" > ${after}`);
+};
+
+const consortiumEntriesPage = shapedStatement(entriesStandIns, (input: EntriesInput, db) => consortiumEntriesPageQuery(db, input));
+
+export async function findConsortiumEntries(db: Db, cut: ReadCut, after: string | undefined, limit: number): Promise<Page<Definition & { consortiumId: string }>> {
+  const { rows } = await consortiumEntriesPage(db, { cut, after, limit });
   return {
     items: rows.map((r) => ({ ...toDefinition(r), consortiumId: r.consortium_id })),
     last: rows.length === limit ? rows.at(-1)?.consortium_id : undefined,
@@ -187,12 +206,6 @@ interface ProgramPartsInput {
   readonly cut: ReadCut;
   readonly withCells: boolean;
 }
-
-/** The cut's values, each through its stand-in (shaped-statement.ts). */
-const cutStandIns = (cut: ReadCut, s: StandIns): ReadCut => ({
-  worldBefore: s.optionalInstant(cut.worldBefore),
-  knownBefore: s.optionalInstant(cut.knownBefore),
-});
 
 const programPartsStatement = shapedStatement<ProgramPartsInput, ProgramPartsRow>(
   ({ selection, cut, withCells }, s) => ({

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { CompiledQuery, type QueryResult, type RawBuilder } from 'kysely';
+import { CompiledQuery, type Compilable, type QueryResult, type RawBuilder } from 'kysely';
 import type { Db } from './database.js';
 
 /*
@@ -25,7 +25,9 @@ export interface StandIns {
   text(value: string): string;
   optionalText(value: string | undefined): string | undefined;
   texts(value: readonly string[]): readonly string[];
+  instant(value: Date): Date;
   optionalInstant(value: Date | undefined): Date | undefined;
+  count(value: number): number;
   /** A choice that changes the statement's text (a part left out, a condition added), not a value in it. */
   choice(value: boolean): boolean;
 }
@@ -37,9 +39,14 @@ interface Template {
   readonly slots: readonly Slot[];
 }
 
+/** A statement of raw SQL, or one of Kysely's query builders. */
+type Statement<R> = RawBuilder<R> | Compilable<R>;
+
+const compile = <R>(statement: Statement<R>, db: Db): CompiledQuery<R> => ('isRawBuilder' in statement ? statement.compile(db) : statement.compile());
+
 export type ShapedStatement<I, R> = (db: Db, input: I) => Promise<QueryResult<R>>;
 
-export function shapedStatement<I, R>(withStandIns: (input: I, standIns: StandIns) => I, build: (input: I, db: Db) => RawBuilder<R>): ShapedStatement<I, R> {
+export function shapedStatement<I, R>(withStandIns: (input: I, standIns: StandIns) => I, build: (input: I, db: Db) => Statement<R>): ShapedStatement<I, R> {
   const templates = new Map<string, Template>();
   return async (db, input) => {
     const { standIns, values, shape } = realValues();
@@ -71,7 +78,9 @@ function realValues(): { standIns: StandIns; values: unknown[]; shape: () => str
       text: value('t'),
       optionalText: value('t'),
       texts: value('a'),
+      instant: value('d'),
       optionalInstant: value('d'),
+      count: value('n'),
       choice: (v) => {
         marks.push(v ? '1' : '0');
         return v;
@@ -93,23 +102,26 @@ function standInSet(set: string): { standIns: StandIns; list: unknown[] } {
     return standIn;
   };
   const name = () => `\u0000stand-in ${set}/${list.length}`;
+  const instantStandIn = () => new Date(Date.UTC(set === 'a' ? 1000 : 1001, 0, 1, 0, 0, 0, list.length));
   return {
     standIns: {
       text: () => add(name()),
       optionalText: (v) => (v === undefined ? v : add(name())),
       texts: () => add([name()]),
-      optionalInstant: (v) => (v === undefined ? v : add(new Date(Date.UTC(set === 'a' ? 1000 : 1001, 0, 1, 0, 0, 0, list.length)))),
+      instant: () => add(instantStandIn()),
+      optionalInstant: (v) => (v === undefined ? v : add(instantStandIn())),
+      count: () => add((set === 'a' ? 1_000_000 : 2_000_000) + list.length),
       choice: (v) => v,
     },
     list,
   };
 }
 
-function compileShape<I, R>(db: Db, input: I, withStandIns: (input: I, standIns: StandIns) => I, build: (input: I, db: Db) => RawBuilder<R>): Template {
+function compileShape<I, R>(db: Db, input: I, withStandIns: (input: I, standIns: StandIns) => I, build: (input: I, db: Db) => Statement<R>): Template {
   const a = standInSet('a');
   const b = standInSet('b');
-  const first = build(withStandIns(input, a.standIns), db).compile(db);
-  const second = build(withStandIns(input, b.standIns), db).compile(db);
+  const first = compile(build(withStandIns(input, a.standIns), db), db);
+  const second = compile(build(withStandIns(input, b.standIns), db), db);
   const refuse = (why: string) => new Error(`a shaped statement ${why}: ${first.sql}`);
   if (first.sql !== second.sql || first.parameters.length !== second.parameters.length) throw refuse('has a text that depends on its values');
   const slots = first.parameters.map((parameter, i): Slot => {
