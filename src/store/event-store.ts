@@ -18,6 +18,7 @@ import type { Database, Db, EventTable } from './database.js';
 import { APPEND_ERROR_CODES, isAppendErrorCode } from './append-error-codes.js';
 import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
 import type { WorldKey } from './page-cursor.js';
+import { cutStandIns } from './read-cut.js';
 import { shapedStatement } from './shaped-statement.js';
 
 /** One event ready to be appended: validated, identified, with its subject derived. */
@@ -428,10 +429,9 @@ const timelineScan = shapedStatement(
       consortiumId: s.optionalText(selection.consortiumId),
       from: s.optionalInstant(selection.from),
       toBefore: s.optionalInstant(selection.toBefore),
-      worldBefore: s.optionalInstant(selection.worldBefore),
-      knownBefore: s.optionalInstant(selection.knownBefore),
-    },
-    after: after === undefined ? undefined : { start: s.instant(after.start), position: s.text(after.position) },
+      ...cutStandIns({ worldBefore: selection.worldBefore, knownBefore: selection.knownBefore }, s),
+    } satisfies Record<keyof TimelineSelection, unknown>,
+    after: s.optional(after, (key) => ({ start: s.instant(key.start), position: s.text(key.position) })),
     count: s.count(count),
   }),
   (input, db) => timelineScanQuery(db, input),

@@ -3,9 +3,9 @@ import type { FuzzyDate } from '../domain/fuzzy-date.js';
 import { byCellKey, CELL_COLUMNS_OF_C, cellsQuery, NO_CELL, noPrograms, programIdArray, toCellRow, toCellState, type CellSelection, type CellState, type NoCellRow, type PartsSelection, type ProgramIds } from './cell-states.js';
 import type { Db } from './database.js';
 import { PREPARED } from './prepared-statement.js';
-import { shapedStatement, type StandIns } from './shaped-statement.js';
 import { cutStandIns, defined, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
 import { DEFINITION_COLUMNS, toDefinition, toFuzzy, type AsJson, type Definition, type DefinitionRow, type Instant } from './read-rows.js';
+import { shapedStatement, type StandIns } from './shaped-statement.js';
 
 /*
  * The registries at a cut-off (read-cut.ts): programs, consortiums, milestones with their latest
@@ -213,7 +213,7 @@ const programPartsStatement = shapedStatement<ProgramPartsInput, ProgramPartsRow
       programIds: s.texts(selection.programIds),
       milestone: s.optionalText(selection.milestone),
       consortiumId: s.optionalText(selection.consortiumId),
-    },
+    } satisfies Record<keyof CellSelection, unknown>,
     cut: cutStandIns(cut, s),
     withCells: s.choice(withCells),
   }),

@@ -14,7 +14,10 @@ import type { Db } from './database.js';
  * with two sets of stand-ins in their places, and compiled, and the two compiled statements must
  * have the same text, each stand-in in the same parameter: a value that reached the text, or was
  * taken apart on its way to a parameter, makes them differ, and the statement refuses to run. So a
- * text is never sent with another request's values in it.
+ * text is never sent with another request's values in it. A build decides its text by which values
+ * it has and by its choices alone, never by a value: the two sets of stand-ins fall opposite ways
+ * in a comparison (standInSet), which shows most such decisions, but not every one (a clamp to a
+ * constant, say). A choice that depends on values is named with `choice`, or made in SQL.
  */
 
 /**
@@ -28,6 +31,8 @@ export interface StandIns {
   instant(value: Date): Date;
   optionalInstant(value: Date | undefined): Date | undefined;
   count(value: number): number;
+  /** Values given together or not at all (a page's cursor), each named inside `walk`. */
+  optional<T>(value: T | undefined, walk: (value: T) => T): T | undefined;
   /** A choice that changes the statement's text (a part left out, a condition added), not a value in it. */
   choice(value: boolean): boolean;
 }
@@ -44,7 +49,7 @@ type Statement<R> = RawBuilder<R> | Compilable<R>;
 
 const compile = <R>(statement: Statement<R>, db: Db): CompiledQuery<R> => ('isRawBuilder' in statement ? statement.compile(db) : statement.compile());
 
-export type ShapedStatement<I, R> = (db: Db, input: I) => Promise<QueryResult<R>>;
+type ShapedStatement<I, R> = (db: Db, input: I) => Promise<QueryResult<R>>;
 
 export function shapedStatement<I, R>(withStandIns: (input: I, standIns: StandIns) => I, build: (input: I, db: Db) => Statement<R>): ShapedStatement<I, R> {
   const templates = new Map<string, Template>();
@@ -65,22 +70,33 @@ export function shapedStatement<I, R>(withStandIns: (input: I, standIns: StandIn
 function realValues(): { standIns: StandIns; values: unknown[]; shape: () => string } {
   const values: unknown[] = [];
   const marks: string[] = [];
-  const value =
+  const given =
     (mark: string) =>
     <T>(v: T): T => {
-      // In step with standInSet, which gives a value left out no stand-in.
+      values.push(v);
+      marks.push(mark);
+      return v;
+    };
+  // A value left out has no stand-in either (standInSet): nothing to send, only its mark.
+  const optional =
+    (mark: string) =>
+    <T>(v: T | undefined): T | undefined => {
       if (v !== undefined) values.push(v);
       marks.push(v === undefined ? '-' : mark);
       return v;
     };
   return {
     standIns: {
-      text: value('t'),
-      optionalText: value('t'),
-      texts: value('a'),
-      instant: value('d'),
-      optionalInstant: value('d'),
-      count: value('n'),
+      text: given('t'),
+      optionalText: optional('t'),
+      texts: given('a'),
+      instant: given('d'),
+      optionalInstant: optional('d'),
+      count: given('n'),
+      optional: (v, walk) => {
+        marks.push(v === undefined ? '-' : '+');
+        return v === undefined ? v : walk(v);
+      },
       choice: (v) => {
         marks.push(v ? '1' : '0');
         return v;
@@ -93,24 +109,30 @@ function realValues(): { standIns: StandIns; values: unknown[]; shape: () => str
 
 /**
  * StandIns that give each value a stand-in of its own, distinct from every other and from those of
- * the other set, in value as well as identity: a copy of one is never taken for a constant.
+ * the other set, in value as well as identity: a copy of one is never taken for a constant. The two
+ * sets run in opposite orders, far apart (set a's instants and counts rise with their place, set
+ * b's fall, and a's arrays hold two texts, b's one), so that a comparison between two values, or
+ * with a constant, or a look at an array's length, falls one way in one set and the other way in
+ * the other, and makes the texts differ, as far as stand-ins can make them.
  */
-function standInSet(set: string): { standIns: StandIns; list: unknown[] } {
+function standInSet(set: 'a' | 'b'): { standIns: StandIns; list: unknown[] } {
   const list: unknown[] = [];
   const add = <T>(standIn: T): T => {
     list.push(standIn);
     return standIn;
   };
+  const rising = set === 'a';
   const name = () => `\u0000stand-in ${set}/${list.length}`;
-  const instantStandIn = () => new Date(Date.UTC(set === 'a' ? 1000 : 1001, 0, 1, 0, 0, 0, list.length));
+  const instantStandIn = () => new Date(rising ? Date.UTC(1000, 0, 1) + list.length * 7_919 : Date.UTC(9000, 0, 1) - list.length * 104_729);
   return {
     standIns: {
       text: () => add(name()),
       optionalText: (v) => (v === undefined ? v : add(name())),
-      texts: () => add([name()]),
+      texts: () => add(rising ? [name(), `${name()}+`] : [name()]),
       instant: () => add(instantStandIn()),
       optionalInstant: (v) => (v === undefined ? v : add(instantStandIn())),
-      count: () => add((set === 'a' ? 1_000_000 : 2_000_000) + list.length),
+      count: () => add(rising ? 1_000_003 + list.length * 7_919 : 9_000_017 - list.length * 104_729),
+      optional: (v, walk) => (v === undefined ? v : walk(v)),
       choice: (v) => v,
     },
     list,
@@ -128,7 +150,9 @@ function compileShape<I, R>(db: Db, input: I, withStandIns: (input: I, standIns:
     const other = second.parameters[i];
     const standIn = a.list.indexOf(parameter);
     if (standIn >= 0 && b.list.indexOf(other) === standIn) return { standIn };
-    if (standIn >= 0 || b.list.includes(other) || !isDeepStrictEqual(parameter, other)) throw refuse(`took apart a value on its way to parameter $${i + 1}`);
+    if (standIn >= 0 || b.list.includes(other) || !isDeepStrictEqual(parameter, other)) {
+      throw refuse(`does not send the same named value to parameter $${i + 1} in both builds (a copy of a value, or a choice between values)`);
+    }
     return { constant: parameter };
   });
   return { text: first.sql, slots };

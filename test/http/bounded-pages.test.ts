@@ -50,10 +50,12 @@ describe('bounded pages', () => {
 
     expect(Timeline.parse(cut.body).events).toHaveLength(99);
     // The page asks for 112, then twice as many, then the rest of its 400: at most two scans more
-    // than a page that fills at once (each recorded with its subquery, as two statements), and its
-    // first scan once more, the page being read again in one snapshot. Asking for what is missing
-    // only, it took 145 scans.
-    expect(cut.cost.statements, JSON.stringify({ cut: cut.cost.statements, plain: plain.cost.statements })).toBeLessThanOrEqual(plain.cost.statements + 6);
+    // than a page that fills at once, and its first scan once more, the page being read again in
+    // one snapshot (a transaction, whose statements are counted too: more than the plain page's).
+    // Asking for what is missing only, it took 145 scans.
+    const counts = JSON.stringify({ cut: cut.cost.statements, plain: plain.cost.statements });
+    expect(cut.cost.statements, counts).toBeGreaterThan(plain.cost.statements);
+    expect(cut.cost.statements, counts).toBeLessThanOrEqual(plain.cost.statements + 6);
   }, 120_000);
 
   it('reads the current and asOf evidence of a cell without passing over the entries retracted from it', async () => {

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shapedStatement } from '../../src/store/shaped-statement.js';
+import { statementRecorder } from '../support/statement-cost.js';
 import { openTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 let database: TestDatabase;
@@ -58,8 +59,19 @@ describe('a statement compiled once a shape (src/store/shaped-statement.ts)', ()
       (input, s) => ({ id: s.text(input.id) }),
       ({ id }) => sql<{ id: string }>`select r.id from ${ROWS} where r.id = ${sql.lit(id)}`,
     );
+    const recorder = statementRecorder();
 
-    await expect(inline(database.db, { id: 'a' })).rejects.toThrow(/text that depends on its values/);
+    await expect(inline(recorder.wrap(database.db), { id: 'a' })).rejects.toThrow(/text that depends on its values/);
+    expect(recorder.take()).toEqual([]);
+  });
+
+  it('refuses a statement that chooses between its values, which stand-ins rising in one build and falling in the other tell', async () => {
+    const lower = shapedStatement<{ readonly from: Date; readonly to: Date }, { id: string }>(
+      (input, s) => ({ from: s.instant(input.from), to: s.instant(input.to) }),
+      ({ from, to }) => sql<{ id: string }>`select r.id from ${ROWS} where r.at < ${from < to ? from : to}::timestamptz`,
+    );
+
+    await expect(lower(database.db, { from: new Date('2026-01-15'), to: new Date('2026-03-15') })).rejects.toThrow(/a choice between values/);
   });
 
   it('refuses a statement that sends a copy of a value where the value was named', async () => {
@@ -68,6 +80,6 @@ describe('a statement compiled once a shape (src/store/shaped-statement.ts)', ()
       ({ ids }) => sql<{ id: string }>`select r.id from ${ROWS} where r.id = any (${[...ids]}::text[])`,
     );
 
-    await expect(copied(database.db, { ids: ['a'] })).rejects.toThrow(/took apart a value on its way to parameter \$1/);
+    await expect(copied(database.db, { ids: ['a'] })).rejects.toThrow(/parameter \$1 in both builds/);
   });
 });

@@ -1,7 +1,7 @@
-import { CompiledQuery, isCompilable, sql, type KyselyPlugin, type QueryId } from 'kysely';
+import { CompiledQuery, isCompilable, sql, type AccessMode, type IsolationLevel, type Kysely, type KyselyPlugin, type QueryId, type Transaction, type TransactionBuilder } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
-import type { Db } from '../../src/store/database.js';
+import type { Database, Db } from '../../src/store/database.js';
 import { isMarkedPrepared, setMarkedPlannerSettings } from '../../src/store/prepared-statement.js';
 
 /*
@@ -39,22 +39,37 @@ export function statementRecorder(): StatementRecorder {
           return result;
         },
       };
-      const withPlugin = db.withPlugin(plugin);
       // A statement sent already compiled (src/store/shaped-statement.ts) passes no plugin's
-      // transformQuery: it is recorded as it is sent. Kysely's own methods run on the Kysely itself,
-      // whose private fields a proxy does not have.
-      const executeCompiled: Db['executeQuery'] = async (query, queryId) => {
-        const result = await withPlugin.executeQuery(query, queryId);
-        if (!isCompilable(query)) recorded.push(query);
-        return result;
-      };
-      return new Proxy(withPlugin, {
-        get: (target, property) => {
-          if (property === 'executeQuery') return executeCompiled;
-          const value: unknown = Reflect.get(target, property, target);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
+      // transformQuery: it is recorded as it is sent, by the Kysely, or by the transaction, that
+      // sends it. Kysely's own methods run on the Kysely itself, whose private fields a proxy does
+      // not have.
+      const recording = <K extends Kysely<Database>>(kysely: K): K =>
+        new Proxy(kysely, {
+          get: (target, property) => {
+            if (property === 'executeQuery') {
+              const executeQuery: Db['executeQuery'] = async (query) => {
+                const result = await target.executeQuery(query);
+                if (!isCompilable(query)) recorded.push(query);
+                return result;
+              };
+              return executeQuery;
+            }
+            if (property === 'transaction') return () => recordingTransaction(target.transaction());
+            const value: unknown = Reflect.get(target, property, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      const recordingTransaction = (builder: TransactionBuilder<Database>): TransactionBuilder<Database> =>
+        new Proxy(builder, {
+          get: (target, property) => {
+            if (property === 'setIsolationLevel') return (level: IsolationLevel) => recordingTransaction(target.setIsolationLevel(level));
+            if (property === 'setAccessMode') return (mode: AccessMode) => recordingTransaction(target.setAccessMode(mode));
+            if (property === 'execute') return async <T>(callback: (trx: Transaction<Database>) => Promise<T>) => target.execute(async (trx) => callback(recording(trx)));
+            const value: unknown = Reflect.get(target, property, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      return recording(db.withPlugin(plugin));
     },
     take: () => {
       const taken = recorded;
