@@ -41,7 +41,7 @@ const idsStatement = shapedStatement<Input, { id: string }>(
 const ids = async (input: Input) => (await idsStatement(database.db, input)).rows.map((r) => r.id);
 
 describe('a statement compiled once a shape (src/store/shaped-statement.ts)', () => {
-  it("answers each request with its own values, whichever request of its shape came first, and tells apart shapes that leave out different values", async () => {
+  it('answers each request with its own values, whichever request of its shape came first, and tells apart shapes that leave out different values', async () => {
     const all = ['a', 'b', 'c', 'd'];
     const none = { after: undefined, from: undefined, before: undefined, descending: false };
     expect(await ids({ ...none, ids: all, after: 'a' })).toEqual(['b', 'c', 'd']);
