@@ -77,26 +77,19 @@ const lowerOfKeys = (a: KeySql, b: KeySql) => {
 /** The key of a row whose position is already one past its step's (an exclusive bound). */
 const keyOf = (row: string): KeySql => ({ start: sql.ref(`${row}.v_start`), position: sql.ref(`${row}.v_position`) });
 
-/** The columns of a cell's state a step holds, as cellsAt reads them from stateAt's `s`. */
-const STATE_COLUMNS = ['status', 'since_value', 'since_precision', 'since_start', 'since_end', 'evidence_count'] as const;
-const stateColumnsOf = (row: string) => sql.join(STATE_COLUMNS.map((column) => sql.ref(`${row}.${column}`)));
-
 /**
  * `newest`: the bound (bound_start, bound_position), and the newest step believed at K itself
  * (step_start, step_position, step_known_from), which stateAt takes for the state when it began
- * before W; `withState`, with that step's state columns too, so that stateAt need not fetch the
- * step a second time (on a 1M history the newest step began before W in every cell of the busy
- * matrix at the bench's cut-offs).
+ * before W.
  */
-const newestBelieved = (cut: ReadCut, before?: WorldKey, withState = false) => {
+const newestBelieved = (cut: ReadCut, before?: WorldKey) => {
   if (cut.knownBefore === undefined) return sql``;
   const fixed = fixedBound(cut, before);
-  const state = withState ? sql`, ${stateColumnsOf('s')}` : sql``;
   const newest = newestStep(
     cut.knownBefore,
-    sql`s.v_start, s.v_position + 1 as v_position, s.v_start as step_start, s.v_position as step_position, s.known_from as step_known_from${state}`,
+    sql`s.v_start, s.v_position + 1 as v_position, s.v_start as step_start, s.v_position as step_position, s.known_from as step_known_from`,
   );
-  const step = withState ? sql`n.step_start, n.step_position, n.step_known_from, ${stateColumnsOf('n')}` : sql`n.step_start, n.step_position, n.step_known_from`;
+  const step = sql`n.step_start, n.step_position, n.step_known_from`;
   if (fixed === undefined) return sql`cross join lateral (select n.v_start as bound_start, n.v_position as bound_position, ${step} from (${newest}) n) newest`;
   const fixedKey = { start: sql`${fixed.start}::timestamptz`, position: sql`${fixed.position}::bigint` };
   return sql`cross join lateral (select ${lowerOfKeys(keyOf('n'), fixedKey)}, ${step} from (${newest}) n) newest`;
@@ -297,8 +290,7 @@ const stateAt = (cut: ReadCut) => {
    * fetched by its key and the moment it was written (cell_step_written), believed at K: a rebuild
    * whose chunk splits an append folds the cell twice at one recorded_at, and the first fold's
    * version of a step is superseded the moment it was written (known_to = known_from), never
-   * believed; the filter leaves the one that is. When the newest step believed at K is the state
-   * (`below`), its state came with it (newestBelieved), and it is not fetched again.
+   * believed; the filter leaves the one that is.
    */
   /*
    * The searches below look under the bound, at most the newest step believed at K's key + 1
@@ -311,7 +303,7 @@ const stateAt = (cut: ReadCut) => {
   const supersededThen = sql`s.known_to <> 'infinity' and ${believedAt(k)} and ${searching}`;
   const latestKey = (believedThen: RawBuilder<unknown>) => latest(sql`s.v_start, s.v_position, s.known_from`, believedThen);
   return sql`
-    ${newestBelieved(cut, undefined, true)}
+    ${newestBelieved(cut)}
     left join lateral (
       select w.v_start as step_start, w.v_position as step_position, w.known_from as step_known_from,
              (w.v_start, w.v_position) < (newest.bound_start, newest.bound_position) as is_cur
@@ -341,12 +333,10 @@ const stateAt = (cut: ReadCut) => {
       order by u.v_start desc, u.v_position desc limit 1
     ) found
     cross join lateral (
-      select ${stateColumnsOf('newest')} where ${below}
-      union all
-      (select ${stateColumnsOf('s')} from cell_step s
-       where ${OF_CELL} and s.known_from = found.known_from and s.v_start = found.v_start and s.v_position = found.v_position
-         and ${believedAt(k)} and ${searching}
-       limit 1)
+      select s.* from cell_step s
+      where ${OF_CELL} and s.known_from = found.known_from and s.v_start = found.v_start and s.v_position = found.v_position
+        and ${believedAt(k)}
+      limit 1
     ) s`;
 };
 
