@@ -5,8 +5,9 @@ import { CELL_EVIDENCE_LIMIT } from './cell-evidence-limit.js';
 import type { CellStepTable, Db } from './database.js';
 import type { WorldKey } from './page-cursor.js';
 import { PREPARED } from './prepared-statement.js';
-import { believedAt, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
+import { believedAt, cutStandIns, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
 import { toFuzzy, type Instant } from './read-rows.js';
+import { shapedStatement, type StandIns } from './shaped-statement.js';
 
 /*
  * Cells at a cut-off (read-cut.ts): each cell's state, its step believed just before K with the
@@ -208,9 +209,22 @@ const compareCodePoints = (a: string, b: string): number => (a < b ? -1 : a > b 
 /** The cells that exist at the cut, each with its state and latest evidence there, in key order (byCellKey). */
 export async function findCells(db: Db, selection: CellSelection, cut: ReadCut): Promise<CellState[]> {
   if (noPrograms(selection.programIds)) return [];
-  const { rows } = await sql<CellStateRow>`${cellsQuery(selection, cut)} ${PREPARED}`.execute(db);
+  const { rows } = await cellsStatement(db, { selection, cut });
   return rows.map(toCellState).sort(byCellKey);
 }
+
+/** A selection's values, each through its stand-in, for a statement compiled once a shape (shaped-statement.ts). */
+export const selectionStandIns = (selection: CellSelection, s: StandIns): CellSelection =>
+  ({
+    programIds: s.texts(selection.programIds),
+    milestone: s.optionalText(selection.milestone),
+    consortiumId: s.optionalText(selection.consortiumId),
+  }) satisfies Record<keyof CellSelection, unknown>;
+
+const cellsStatement = shapedStatement(
+  ({ selection, cut }: { readonly selection: CellSelection; readonly cut: ReadCut }, s) => ({ selection: selectionStandIns(selection, s), cut: cutStandIns(cut, s) }),
+  ({ selection, cut }) => sql<CellStateRow>`${cellsQuery(selection, cut)} ${PREPARED}`,
+);
 
 export const toCellState = (r: CellStateRow): CellState => ({
   programId: r.program_id,

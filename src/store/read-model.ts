@@ -1,6 +1,6 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { FuzzyDate } from '../domain/fuzzy-date.js';
-import { byCellKey, CELL_COLUMNS_OF_C, cellsQuery, NO_CELL, noPrograms, programIdArray, toCellRow, toCellState, type CellSelection, type CellState, type NoCellRow, type PartsSelection, type ProgramIds } from './cell-states.js';
+import { byCellKey, CELL_COLUMNS_OF_C, cellsQuery, NO_CELL, noPrograms, programIdArray, selectionStandIns, toCellRow, toCellState, type CellSelection, type CellState, type NoCellRow, type PartsSelection, type ProgramIds } from './cell-states.js';
 import type { Db } from './database.js';
 import { PREPARED } from './prepared-statement.js';
 import { cutStandIns, defined, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
@@ -209,11 +209,7 @@ interface ProgramPartsInput {
 
 const programPartsStatement = shapedStatement<ProgramPartsInput, ProgramPartsRow>(
   ({ selection, cut, withCells }, s) => ({
-    selection: {
-      programIds: s.texts(selection.programIds),
-      milestone: s.optionalText(selection.milestone),
-      consortiumId: s.optionalText(selection.consortiumId),
-    } satisfies Record<keyof CellSelection, unknown>,
+    selection: selectionStandIns(selection, s),
     cut: cutStandIns(cut, s),
     withCells: s.choice(withCells),
   }),
