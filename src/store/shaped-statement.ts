@@ -56,10 +56,11 @@ export function shapedStatement<I, R>(withStandIns: (input: I, standIns: StandIn
   return async (db, input) => {
     const { standIns, values, shape } = realValues();
     withStandIns(input, standIns);
-    let template = templates.get(shape());
+    const key = shape();
+    let template = templates.get(key);
     if (template === undefined) {
       template = compileShape(db, input, withStandIns, build);
-      templates.set(shape(), template);
+      templates.set(key, template);
     }
     const parameters = template.slots.map((slot) => ('standIn' in slot ? values[slot.standIn] : slot.constant));
     return db.executeQuery<R>(CompiledQuery.raw(template.text, parameters));
