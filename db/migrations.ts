@@ -13,6 +13,7 @@ import * as keepSupersededStepsApart from './migrations/2026-12-02T02-00-00_keep
 import * as vacuumTimelinesSooner from './migrations/2026-12-02T03-00-00_vacuum_timelines_sooner.js';
 import * as coverCurrentStepsKnownFrom from './migrations/2026-12-02T05-00-00_cover_current_steps_known_from.js';
 import * as indexCurrentStepsByWriting from './migrations/2026-12-02T18-00-00_index_current_steps_by_writing.js';
+import * as keepEvidenceOnSteps from './migrations/2026-12-04T08-00-00_keep_evidence_on_steps.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-02T03-00-00_vacuum_timelines_sooner': vacuumTimelinesSooner,
   '2026-12-02T05-00-00_cover_current_steps_known_from': coverCurrentStepsKnownFrom,
   '2026-12-02T18-00-00_index_current_steps_by_writing': indexCurrentStepsByWriting,
+  '2026-12-04T08-00-00_keep_evidence_on_steps': keepEvidenceOnSteps,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -7,15 +7,17 @@
 -- run of in-order batches in one call (apply_to_cell.sql).
 -- The rule is the catalogue's, as data: status_transitions() (db/catalogue-rules.ts), event_type_rule.
 -- cell_evidence gets one row per evidential event new to the cell (p_extra), never rewritten.
--- milestone_cell keeps the state the fold ends in and the cell's latest evidence ids, newest first
--- in world time, at most cell_evidence_limit(): what the current views read without the timeline.
+-- Each step keeps the cell's latest evidence ids once its event is folded in, newest first in world
+-- time, at most cell_evidence_limit(): what a cut-off read takes with the step's state (the
+-- migration 2026-12-04T08-00-00 says why). milestone_cell keeps the state the fold ends in and
+-- that evidence: what the current views read without the timeline.
 create or replace function fold_cell(p_program text, p_milestone text, p_consortium text,
                                      p_from_start timestamptz, p_from_position bigint, p_known timestamptz, p_extra uuid[])
 returns void language plpgsql set plan_cache_mode = force_generic_plan set jit = off set enable_seqscan = off as $$
 declare
   v_cell milestone_cell;
   v_superseded uuid[];
-  v_base cell_step;
+  v_base record;
   v_plan milestone_entry;
   v_status text;
   v_next text;
@@ -45,6 +47,8 @@ declare
   v_step_set_by uuid[] := '{}';
   v_step_evidential boolean[] := '{}';
   v_step_counts integer[] := '{}';
+  -- Each step's evidence, its ids joined by commas: arrays of arrays must all be one length.
+  v_step_evidence text[] := '{}';
   v_new_starts timestamptz[] := '{}';
   v_new_positions bigint[] := '{}';
   v_new_events uuid[] := '{}';
@@ -70,21 +74,18 @@ begin
   else
     v_superseded := supersede_steps(p_program, p_milestone, p_consortium, p_from_start, p_from_position, p_known);
 
-    select * into v_base from cell_step s
-    where s.program_id = p_program and s.milestone = p_milestone and s.consortium_id = p_consortium
-      and s.known_to = 'infinity' and (s.v_start, s.v_position) < (p_from_start, p_from_position)
-    order by s.v_start desc, s.v_position desc
-    limit 1;
+    select * into v_base from step_before(p_program, p_milestone, p_consortium, p_from_start, p_from_position);
     if found then
-      v_status := v_base.status;
-      v_since_value := v_base.since_value;
-      v_since_precision := v_base.since_precision;
-      v_since_start := v_base.since_start;
-      v_since_end := v_base.since_end;
-      v_set_by := v_base.set_by;
-      v_count := v_base.evidence_count;
-      v_last_start := v_base.v_start;
-      v_last_position := v_base.v_position;
+      v_status := v_base.step_status;
+      v_since_value := v_base.step_since_value;
+      v_since_precision := v_base.step_since_precision;
+      v_since_start := v_base.step_since_start;
+      v_since_end := v_base.step_since_end;
+      v_set_by := v_base.step_set_by;
+      v_count := v_base.step_evidence_count;
+      v_evidence := v_base.step_evidence;
+      v_last_start := v_base.step_start;
+      v_last_position := v_base.step_position;
     else
       -- Before anything has moved it, a cell is planned since its plan.
       select * into v_plan from milestone_entry m where m.program_id = p_program and m.milestone = p_milestone;
@@ -95,9 +96,8 @@ begin
       v_since_end := v_plan.occurred_end;
       v_set_by := v_plan.event_id;
       v_count := 0;
+      v_evidence := '{}';
     end if;
-    -- The latest evidence before the key, as believed now: one bounded index range, whatever the history.
-    v_evidence := latest_evidence(p_program, p_milestone, p_consortium, p_from_start, p_from_position);
   end if;
 
   v_rules := status_transitions();
@@ -161,6 +161,7 @@ begin
     v_step_set_by := v_step_set_by || v_set_by;
     v_step_evidential := v_step_evidential || (r.role not in ('plan', 'enrolment'));
     v_step_counts := v_step_counts || v_count;
+    v_step_evidence := v_step_evidence || array_to_string(v_evidence, ',');
     v_last_start := r.occurred_start;
     v_last_position := r.position;
   end loop;
@@ -171,11 +172,12 @@ begin
   end if;
   if cardinality(v_step_events) > 0 then
     insert into cell_step (program_id, milestone, consortium_id, v_start, v_position, event_id, known_from, status,
-                           since_value, since_precision, since_start, since_end, set_by, evidential, evidence_count)
-    select p_program, p_milestone, p_consortium, x.*
+                           since_value, since_precision, since_start, since_end, set_by, evidential, evidence_count, evidence)
+    select p_program, p_milestone, p_consortium, x.s, x.p, x.e, x.k, x.st, x.sv, x.sp, x.ss, x.se, x.sb, x.ev, x.c,
+           string_to_array(x.ids, ',')::uuid[]
     from unnest(v_step_starts, v_step_positions, v_step_events, v_step_known, v_step_statuses, v_step_since_values,
                 v_step_since_precisions, v_step_since_starts, v_step_since_ends, v_step_set_by, v_step_evidential,
-                v_step_counts) x;
+                v_step_counts, v_step_evidence) x(s, p, e, k, st, sv, sp, ss, se, sb, ev, c, ids);
   end if;
 
   update milestone_cell c

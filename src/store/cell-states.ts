@@ -1,7 +1,6 @@
 import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { FuzzyDate } from '../domain/fuzzy-date.js';
 import { MilestoneStatus } from '../domain/milestone-status.js';
-import { CELL_EVIDENCE_LIMIT } from './cell-evidence-limit.js';
 import type { CellStepTable, Db } from './database.js';
 import type { WorldKey } from './page-cursor.js';
 import { PREPARED } from './prepared-statement.js';
@@ -23,7 +22,7 @@ export interface CellState {
   readonly status: MilestoneStatus;
   readonly since: FuzzyDate;
   readonly evidenceCount: number;
-  /** The latest evidence, newest first (at most CELL_EVIDENCE_LIMIT). */
+  /** The latest evidence, newest first (at most CELL_EVIDENCE_LIMIT, cell-evidence-limit.ts). */
   readonly evidence: readonly string[];
 }
 
@@ -112,8 +111,8 @@ const keysBelow = (cut: ReadCut, before?: WorldKey) => {
  * news did to the cell's timeline. Below the newest step believed at K, as the state is, so that the
  * events recorded after K are not walked either.
  */
-const evidenceAt = (cut: ReadCut, before?: WorldKey, columns = sql`s.event_id, s.v_start, s.v_position`) => sql`
-  select ${columns} from cell_evidence s
+const evidenceAt = (cut: ReadCut, before?: WorldKey) => sql`
+  select s.event_id, s.v_start, s.v_position from cell_evidence s
   where ${OF_CELL} and ${keysBelow(cut, before)} and s.recorded_at < ${knownCut(cut)} and ${unretracted('s.retracted_at', cut)}
   order by s.v_start desc, s.v_position desc`;
 
@@ -354,17 +353,16 @@ const stateAt = (cut: ReadCut) => {
     ) s`;
 };
 
-/** Any other cut: each cell's state there (stateAt), and the evidence up to it. */
+/**
+ * Any other cut: each cell's state there (stateAt), and the evidence the step holds. That step is
+ * the cell's timeline up to W as believed at K, and it was written again whenever anything before
+ * it changed (fold_cell.sql), so its evidence is the evidence at the cut: no read of cell_evidence.
+ */
 const cellsAt = (selection: PartsSelection, cut: ReadCut) => sql<CellStateRow>`
     select c.program_id, c.milestone, c.consortium_id, s.status, s.since_value, s.since_precision, s.since_start,
-           s.since_end, s.evidence_count, ev.evidence
+           s.since_end, s.evidence_count, array_to_string(s.evidence, ',') as evidence
     from milestone_cell c
     ${stateAt(cut)}
-    -- An array in the order of its query, not an ordered aggregate, which sorted each cell's
-    -- evidence again: half the evidence's cost on a busy matrix.
-    cross join lateral (
-      select array_to_string(array(${evidenceAt(cut, undefined, sql`s.event_id`)} limit ${CELL_EVIDENCE_LIMIT}), ',') as evidence
-    ) ev
     where ${cellFilter(selection)}
       and c.exists_start < ${worldCut(cut)} and c.exists_recorded < ${knownCut(cut)}`;
 

@@ -128,6 +128,8 @@ export interface CellStepTable extends CellEventColumns {
   set_by: string;
   evidential: boolean;
   evidence_count: number;
+  /** The latest evidence ids once the event is folded in, newest first in world time, at most CELL_EVIDENCE_LIMIT. */
+  evidence: string[];
 }
 
 /** An evidential event of a cell: recorded once, retracted at most once (db/functions/fold_cell.sql). */
