@@ -8,7 +8,7 @@ const migratorFor = <DB>(db: Kysely<DB>) => new Migrator({ db, provider: migrati
 
 /**
  * Applies every pending migration, then the functions of db/functions and the catalogue's rules;
- * rebuilds the read model when a migration left it empty beside a log that is not. Safe when
+ * rebuilds the read model when a migration asked for it (read_model_status.rebuild_pending). Safe when
  * several instances start at once: Kysely's migrator serialises them on a lock row, and the
  * functions are applied under a lock of their own.
  */

@@ -16,7 +16,20 @@ set plan_cache_mode = force_generic_plan set jit = off set enable_seqscan = off 
 begin
   return query
     select s.v_start, s.v_position, s.status, s.since_value, s.since_precision, s.since_start, s.since_end,
-           s.set_by, s.evidence_count, s.evidence
+           s.set_by, s.evidence_count,
+           case
+             -- A step written before steps kept their evidence (migration 2026-12-04T08-00-00): its
+             -- evidence is the current evidential steps up to it. Only until the rebuild that migration
+             -- asks for puts new tables in place; meanwhile instances of the previous release may
+             -- still append. A fold never writes an empty list with a count above nought.
+             when cardinality(s.evidence) = 0 and s.evidence_count > 0 then array(
+               select x.event_id from cell_step x
+               where x.program_id = s.program_id and x.milestone = s.milestone and x.consortium_id = s.consortium_id
+                 and x.known_to = 'infinity' and x.evidential and (x.v_start, x.v_position) <= (s.v_start, s.v_position)
+               order by x.v_start desc, x.v_position desc
+               limit cell_evidence_limit())
+             else s.evidence
+           end
     from cell_step s
     where s.program_id = p_program and s.milestone = p_milestone and s.consortium_id = p_consortium
       and s.known_to = 'infinity' and (s.v_start, s.v_position) < (p_before_start, p_before_position)

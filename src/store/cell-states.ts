@@ -251,8 +251,7 @@ const currentCells = (selection: PartsSelection) => sql<CellStateRow>`
 
 /*
  * The state at the cut: the step believed at K with the greatest world key before W. At K alone
- * (no W) that is the newest step believed at K itself, found in one probe; it then bounds the
- * evidence as newestBelieved's key does.
+ * (no W) that is the newest step believed at K itself, found in one probe.
  */
 const stateAt = (cut: ReadCut) => {
   const k = cut.knownBefore;
@@ -263,11 +262,7 @@ const stateAt = (cut: ReadCut) => {
       where ${OF_CELL} and ${keysBelow(cut)} and ${believedThen}
       order by s.v_start desc, s.v_position desc limit 1)`;
   if (k === undefined) return sql`cross join lateral ${latest(sql`s.*`, sql`s.known_to = 'infinity'`)} s`;
-  if (w === undefined) {
-    return sql`
-    cross join lateral (${newestStep(k, sql`s.*`)}) s
-    cross join lateral (select s.v_start as bound_start, s.v_position + 1 as bound_position) newest`;
-  }
+  if (w === undefined) return sql`cross join lateral (${newestStep(k, sql`s.*`)}) s`;
   /*
    * Believed at K: still current and written before K, or superseded after K. First the latest
    * current step written before K below the bound (cur); above it, any step believed at K is a

@@ -32,7 +32,7 @@ export interface RebuildProgress {
   readonly seconds: number;
 }
 
-/** True when a migration has emptied the read model and no rebuild has switched in a new one since. */
+/** True when a migration has asked for a rebuild (emptied the read model, or added what only the log can fill) and none has switched in new tables since. */
 export async function readModelNeedsRebuild<DB>(db: Kysely<DB>): Promise<boolean> {
   const { rows } = await sql<{ pending: boolean }>`select rebuild_pending as pending from public.read_model_status`.execute(db);
   return rows[0]?.pending ?? true;

@@ -1,6 +1,7 @@
 import { Migrator, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { migrationProvider } from '../../db/migrations.js';
+import { applyFunctions } from '../../db/functions.js';
 import { migrateToLatest } from '../../db/migrator.js';
 import { PROJECTION_LOCK } from '../../src/store/projection-lock.js';
 import { viewProgram } from '../../src/services/status-views.js';
@@ -15,7 +16,8 @@ import { matrix } from '../support/views.js';
  * A database that already holds events when the read-model migration arrives (an upgrade): the
  * migrator rebuilds the read model from the log, and the views answer from it. A database that
  * already holds the read model when the cells' evidence column arrives has it filled by that
- * migration, without a rebuild.
+ * migration, without a rebuild. When the steps' evidence arrives, a rebuild fills it, and appends
+ * in the meantime fold on the steps written before it as before.
  */
 
 const BEFORE_READ_MODEL = '2026-11-22T20-00-00_create_rate_limit_windows';
@@ -23,6 +25,8 @@ const KEEP_CELL_EVIDENCE = '2026-12-01T18-00-00_keep_cell_evidence';
 const BEFORE_KEEP_CELL_EVIDENCE = '2026-12-01T15-00-00_create_bitemporal_read_model';
 const CREATE_CELL_EVIDENCE = '2026-12-01T20-00-00_create_cell_evidence';
 const BEFORE_CREATE_CELL_EVIDENCE = '2026-12-01T18-30-00_cover_cell_evidence';
+const KEEP_EVIDENCE_ON_STEPS = '2026-12-04T08-00-00_keep_evidence_on_steps';
+const BEFORE_KEEP_EVIDENCE_ON_STEPS = '2026-12-02T18-00-00_index_current_steps_by_writing';
 
 /** `count` facts on the cell of `data`, one a day from 2 January 2026, the two types in turn. */
 const dailyFacts = (data: { programId: string; milestone: string }, count: number, types: readonly [string, string]) =>
@@ -122,7 +126,8 @@ describe('upgrading to the read model', () => {
       expect(undone.error).toBeUndefined();
       expect(undone.results?.map((r) => r.migrationName).at(-1)).toBe(KEEP_CELL_EVIDENCE);
 
-      const migrated = await migrateToLatest(db);
+      // Up to the migration before the steps' evidence, which asks for a rebuild: this one fills.
+      const migrated = await new Migrator({ db, provider: migrationProvider }).migrateTo(BEFORE_KEEP_EVIDENCE_ON_STEPS);
       const view = comparable(await matrix(app, programId));
 
       expect(migrated.error).toBeUndefined();
@@ -130,6 +135,43 @@ describe('upgrading to the read model', () => {
       expect(view[0]?.cells[0]?.evidence).toHaveLength(20);
       const { rows } = await sql<{ pending: boolean }>`select rebuild_pending as pending from read_model_status`.execute(db);
       expect(rows).toEqual([{ pending: false }]);
+      expect((await migrateToLatest(db)).error).toBeUndefined();
+    } finally {
+      await close();
+    }
+  });
+
+  it('folds a late fact and a retraction on the steps written before they kept their evidence, until the rebuild that fills it', async () => {
+    const { app, database, close } = await startTestApp();
+    try {
+      const { db } = database;
+      const programId = uniqueId('upgrade');
+      const data = { programId, milestone: 'm' };
+      await record(app, programRegistered(programId), milestonePlanned(programId, 'm', 'program', '2030'));
+      const facts = await record(app, ...dailyFacts(data, 24, ['milestone.started', 'evaluation.held']));
+      // The database as the previous release left it, then the migration alone, with the functions
+      // that go with it, and no rebuild yet: every step holds an empty list.
+      const migrator = new Migrator({ db, provider: migrationProvider });
+      expect((await migrator.migrateTo(BEFORE_KEEP_EVIDENCE_ON_STEPS)).error).toBeUndefined();
+      expect((await migrator.migrateTo(KEEP_EVIDENCE_ON_STEPS)).error).toBeUndefined();
+      await applyFunctions(db);
+      const { rows: pending } = await sql<{ pending: boolean }>`select rebuild_pending as pending from read_model_status`.execute(db);
+      expect(pending).toEqual([{ pending: true }]);
+
+      // What an instance of the previous release may append while the rebuild runs: each re-folds
+      // from a step written before, which must bring the 20 latest evidence ids before it.
+      const [late] = await record(app, { type: 'milestone.achieved', occurredAt: '2026-01-10', data });
+      const [retraction] = await record(app, { type: 'event.retracted', data: { eventId: facts[20]?.id, reason: 'wrong' } });
+      const now = comparable(await matrix(app, programId));
+      expect(now).toEqual(await referenceMatrix(db, programId, {}, new Date()));
+      expect(now[0]?.cells[0]?.evidence).toHaveLength(20);
+
+      // The rebuild then fills every version, and the cut-off views answer from them.
+      expect((await migrateToLatest(db)).error).toBeUndefined();
+      const cuts: Cut[] = [{}, { knownAt: late?.recordedAt }, { knownAt: retraction?.recordedAt }, { asOf: '2026-01-20' }, { asOf: '2026-01-20', knownAt: late?.recordedAt }];
+      for (const cut of cuts) {
+        expect(comparable(await matrix(app, programId, cutQuery(cut))), JSON.stringify(cut)).toEqual(await referenceMatrix(db, programId, cut, new Date()));
+      }
     } finally {
       await close();
     }
