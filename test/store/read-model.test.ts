@@ -440,6 +440,31 @@ describe('read model cost (SPEC §9)', () => {
     expect(cost.many.buffers - cost.few.buffers, JSON.stringify(cost)).toBeLessThan(6);
   }, 300_000);
 
+  it('answers asOf and knownAt when the state is a version retracted since at the instant of the latest current step below it, as the reference fold does', async () => {
+    const { programId } = await programWith(0, 1);
+    const cell = { programId, milestone: 'm-prog' };
+    // Two facts of one instant (2026-05-01), each moving the status (planned, in progress, achieved),
+    // then one after the asOf.
+    const [, evaluated] = await record(
+      t.app,
+      { type: 'milestone.started', occurredAt: '2026-05', data: cell },
+      { type: 'evaluation.held', occurredAt: '2026-05', data: cell },
+    );
+    await record(t.app, { type: 'milestone.cancelled', occurredAt: '2026-07', data: cell });
+    await aMoment();
+    // Re-folds from the evaluation's key: the start's step stays current, the evaluation's is superseded.
+    const [retraction] = await record(t.app, { type: 'event.retracted', data: { eventId: evaluated?.id, reason: 'wrong' } });
+    // Just before it, the state at mid-June is the evaluation's version, found at the start's instant
+    // above the start's step (stateAt's search at cur's instant); from it on, the start's.
+    const cuts = [
+      { asOf: '2026-06-15', knownAt: justBefore(retraction?.recordedAt) },
+      { asOf: '2026-06-15', knownAt: retraction?.recordedAt },
+    ];
+    await expectReferenceAt(programId, cuts);
+    const statuses = await Promise.all(cuts.map(async (cut) => comparable(await matrix(t.app, programId, cutQuery(cut)))[0]?.cells[0]?.status));
+    expect(statuses).toEqual(['achieved', 'in_progress']);
+  }, 120_000);
+
   it('answers asOf and knownAt when every step believed at K was superseded since, as the reference fold does', async () => {
     const { programId, cell, facts } = await cellOfThirtyFacts();
     await aMoment();
