@@ -273,8 +273,8 @@ const stateAt = (cut: ReadCut) => {
    * on the first column of a row comparison only, and would walk every version at cur's instant
    * (every earlier version of cur's own step among them). The second runs only when the first
    * found nothing (gated as below): what it could find lies below what the first found. At the
-   * bench's kind of cut-offs on a 1M history the first found a version in each of the busy
-   * matrix's 84 cells, and the second, which then found nothing, took a tenth of the statement.
+   * bench's kind of cut-offs on a 1M history (asOf 2026-12-08) the first found a version in 60 of
+   * the busy matrix's 84 cells, so the second ran in 24 instead of 84.
    *
    * cur takes two probes, none of them passing over steps: along the current timeline, as along
    * any timeline believed at some moment, a step later in world time was written no earlier (see

@@ -158,10 +158,12 @@ describe('upgrading to the read model', () => {
       const { rows: pending } = await sql<{ pending: boolean }>`select rebuild_pending as pending from read_model_status`.execute(db);
       expect(pending).toEqual([{ pending: true }]);
 
-      // What an instance of the previous release may append while the rebuild runs: each re-folds
-      // from a step written before, which must bring the 20 latest evidence ids before it.
-      const [late] = await record(app, { type: 'milestone.achieved', occurredAt: '2026-01-10', data });
+      // What an instance of the previous release may append while the rebuild runs: a retraction,
+      // then a late fact before it, each re-folding from a step written before the migration, which
+      // must bring the latest evidence ids up to it: 20 for the retraction's (2026-01-21), 8 for the
+      // late fact's (2026-01-09).
       const [retraction] = await record(app, { type: 'event.retracted', data: { eventId: facts[20]?.id, reason: 'wrong' } });
+      const [late] = await record(app, { type: 'milestone.achieved', occurredAt: '2026-01-10', data });
       const now = comparable(await matrix(app, programId));
       expect(now).toEqual(await referenceMatrix(db, programId, {}, new Date()));
       expect(now[0]?.cells[0]?.evidence).toHaveLength(20);
