@@ -1,10 +1,12 @@
-import { Migrator, sql } from 'kysely';
+import type { FastifyInstance } from 'fastify';
+import { Migrator, sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { migrationProvider } from '../../db/migrations.js';
 import { applyFunctions } from '../../db/functions.js';
 import { migrateToLatest } from '../../db/migrator.js';
 import { PROJECTION_LOCK } from '../../src/store/projection-lock.js';
 import { viewProgram } from '../../src/services/status-views.js';
+import type { Db } from '../../src/store/database.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
 import { record } from '../support/http.js';
@@ -31,6 +33,26 @@ const BEFORE_KEEP_EVIDENCE_ON_STEPS = '2026-12-02T18-00-00_index_current_steps_b
 /** `count` facts on the cell of `data`, one a day from 2 January 2026, the two types in turn. */
 const dailyFacts = (data: { programId: string; milestone: string }, count: number, types: readonly [string, string]) =>
   Array.from({ length: count }, (_, n) => ({ type: types[n % 2], occurredAt: `2026-01-${String(n + 2).padStart(2, '0')}`, data }));
+
+/** A program with one program-scope milestone, m, planned: the cell the tests record facts on. */
+async function plannedCell(app: FastifyInstance): Promise<{ programId: string; data: { programId: string; milestone: string } }> {
+  const programId = uniqueId('upgrade');
+  await record(app, programRegistered(programId), milestonePlanned(programId, 'm', 'program', '2030'));
+  return { programId, data: { programId, milestone: 'm' } };
+}
+
+/** Whether a migration has asked for a rebuild that has not switched in new tables yet. */
+async function rebuildPending<DB>(db: Kysely<DB>): Promise<boolean | undefined> {
+  const { rows } = await sql<{ pending: boolean }>`select rebuild_pending as pending from read_model_status`.execute(db);
+  return rows[0]?.pending;
+}
+
+/** The program's matrix at each cut is the reference model's. */
+async function expectReferenceAt(app: FastifyInstance, db: Db, programId: string, cuts: readonly Cut[]): Promise<void> {
+  for (const cut of cuts) {
+    expect(comparable(await matrix(app, programId, cutQuery(cut))), JSON.stringify(cut)).toEqual(await referenceMatrix(db, programId, cut, new Date()));
+  }
+}
 
 describe('upgrading to the read model', () => {
   it('rebuilds the read model from a log written before it existed, so the views show that history', async () => {
@@ -62,8 +84,7 @@ describe('upgrading to the read model', () => {
       expect(view.milestones.map((m) => ({ milestone: m.milestone, cells: m.cells.map((c) => [c.status, c.since.value, c.evidenceCount]) }))).toEqual([
         { milestone: 'm', cells: [['achieved', '2026-05', 1]] },
       ]);
-      const { rows } = await sql<{ pending: boolean }>`select rebuild_pending as pending from read_model_status`.execute(db);
-      expect(rows).toEqual([{ pending: false }]);
+      expect(await rebuildPending(db)).toBe(false);
     } finally {
       await db.destroy();
     }
@@ -73,9 +94,7 @@ describe('upgrading to the read model', () => {
     const { app, database, close } = await startTestApp();
     try {
       const { db } = database;
-      const programId = uniqueId('upgrade');
-      const data = { programId, milestone: 'm' };
-      await record(app, programRegistered(programId), milestonePlanned(programId, 'm', 'program', '2030'));
+      const { programId, data } = await plannedCell(app);
       const facts = await record(app, ...dailyFacts(data, 6, ['evaluation.held', 'milestone.started']));
       // A late fact rewrites the steps after it; a retraction takes one back.
       const [late] = await record(app, { type: 'milestone.achieved', occurredAt: '2026-01-03', data });
@@ -99,9 +118,7 @@ describe('upgrading to the read model', () => {
         { asOf: '2026-01-05' },
         { asOf: '2026-01-06', knownAt: late?.recordedAt },
       ];
-      for (const cut of cuts) {
-        expect(comparable(await matrix(app, programId, cutQuery(cut))), JSON.stringify(cut)).toEqual(await referenceMatrix(db, programId, cut, new Date()));
-      }
+      await expectReferenceAt(app, db, programId, cuts);
       const before = comparable(await matrix(app, programId, cutQuery({ knownAt: late?.recordedAt })));
       expect(before[0]?.cells[0]?.evidence).toContain(facts[4]?.id);
     } finally {
@@ -113,9 +130,7 @@ describe('upgrading to the read model', () => {
     const { app, database, close } = await startTestApp();
     try {
       const { db } = database;
-      const programId = uniqueId('upgrade');
-      const data = { programId, milestone: 'm' };
-      await record(app, programRegistered(programId), milestonePlanned(programId, 'm', 'program', '2030'));
+      const { programId, data } = await plannedCell(app);
       // More evidence than a cell shows, a late fact among it, and a retraction: what a re-fold leaves.
       const facts = await record(app, ...dailyFacts(data, 24, ['milestone.started', 'evaluation.held']));
       await record(app, { type: 'milestone.achieved', occurredAt: '2026-01-10', data });
@@ -133,8 +148,7 @@ describe('upgrading to the read model', () => {
       expect(migrated.error).toBeUndefined();
       expect(view).toEqual(await referenceMatrix(db, programId, {}, new Date()));
       expect(view[0]?.cells[0]?.evidence).toHaveLength(20);
-      const { rows } = await sql<{ pending: boolean }>`select rebuild_pending as pending from read_model_status`.execute(db);
-      expect(rows).toEqual([{ pending: false }]);
+      expect(await rebuildPending(db)).toBe(false);
       expect((await migrateToLatest(db)).error).toBeUndefined();
     } finally {
       await close();
@@ -145,9 +159,7 @@ describe('upgrading to the read model', () => {
     const { app, database, close } = await startTestApp();
     try {
       const { db } = database;
-      const programId = uniqueId('upgrade');
-      const data = { programId, milestone: 'm' };
-      await record(app, programRegistered(programId), milestonePlanned(programId, 'm', 'program', '2030'));
+      const { programId, data } = await plannedCell(app);
       const facts = await record(app, ...dailyFacts(data, 24, ['milestone.started', 'evaluation.held']));
       // The database as the previous release left it, then the migration alone, with the functions
       // that go with it, and no rebuild yet: every step holds an empty list.
@@ -155,8 +167,7 @@ describe('upgrading to the read model', () => {
       expect((await migrator.migrateTo(BEFORE_KEEP_EVIDENCE_ON_STEPS)).error).toBeUndefined();
       expect((await migrator.migrateTo(KEEP_EVIDENCE_ON_STEPS)).error).toBeUndefined();
       await applyFunctions(db);
-      const { rows: pending } = await sql<{ pending: boolean }>`select rebuild_pending as pending from read_model_status`.execute(db);
-      expect(pending).toEqual([{ pending: true }]);
+      expect(await rebuildPending(db)).toBe(true);
 
       // What an instance of the previous release may append while the rebuild runs: a retraction,
       // then a late fact before it, each re-folding from a step written before the migration, which
@@ -171,9 +182,7 @@ describe('upgrading to the read model', () => {
       // The rebuild then fills every version, and the cut-off views answer from them.
       expect((await migrateToLatest(db)).error).toBeUndefined();
       const cuts: Cut[] = [{}, { knownAt: late?.recordedAt }, { knownAt: retraction?.recordedAt }, { asOf: '2026-01-20' }, { asOf: '2026-01-20', knownAt: late?.recordedAt }];
-      for (const cut of cuts) {
-        expect(comparable(await matrix(app, programId, cutQuery(cut))), JSON.stringify(cut)).toEqual(await referenceMatrix(db, programId, cut, new Date()));
-      }
+      await expectReferenceAt(app, db, programId, cuts);
     } finally {
       await close();
     }
