@@ -373,6 +373,23 @@ describe('read model cost (SPEC §9)', () => {
     await expectReferenceAt(programId, [cut]);
   }, 300_000);
 
+  it('takes the state at asOf and knownAt from the newest step believed at K when it began before the asOf, in one probe of the steps', async () => {
+    const { programId } = await programWith(0, 1);
+    const cell = { programId, milestone: 'm-prog' };
+    await record(t.app, ...Array.from({ length: 30 }, (_, n) => ({ type: n === 29 ? 'milestone.missed' : 'milestone.started', occurredAt: minute(n), data: cell })));
+    const [marker] = await record(t.app, programRegistered(uniqueId('marker')));
+    await aMoment();
+    await record(t.app, { type: 'milestone.achieved', occurredAt: minute(40), data: cell });
+    await sql`vacuum analyze cell_step`.execute(t.database.db);
+    // The newest step believed at K (minute 29's) began before the asOf: it is the state, read where
+    // it was found, and cell_step is read once (by any plan: on a table this small, a sequential scan).
+    const cut = { asOf: minute(35), knownAt: marker?.recordedAt };
+    const cost = await costOfView(`/v1/programs/${programId}/milestones/m-prog?asOf=${cut.asOf}&knownAt=${cut.knownAt}`);
+    expect(cost.tableLoops, JSON.stringify(cost)).toHaveProperty('cell_step', 1);
+    expect(await cellOf(t.app, programId, 'm-prog', undefined, cutQuery(cut))).toMatchObject({ status: 'missed', since: { value: minute(29) }, evidenceCount: 30 });
+    await expectReferenceAt(programId, [cut]);
+  }, 300_000);
+
   it('answers asOf and knownAt from the step latest in world time among those one append wrote before K, as the reference fold does', async () => {
     const { programId } = await programWith(0, 1);
     const subject = { programId, milestone: 'm-prog' };

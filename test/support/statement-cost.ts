@@ -82,6 +82,7 @@ export function statementRecorder(): StatementRecorder {
 interface PlanNode {
   'Node Type': string;
   'Index Name'?: string;
+  'Relation Name'?: string;
   'Actual Rows'?: number;
   'Actual Loops'?: number;
   'Rows Removed by Filter'?: number;
@@ -94,6 +95,7 @@ const PlanNode: z.ZodType<PlanNode> = z.lazy(() =>
   z.looseObject({
     'Node Type': z.string(),
     'Index Name': z.string().optional(),
+    'Relation Name': z.string().optional(),
     'Actual Rows': z.number().optional(),
     'Actual Loops': z.number().optional(),
     'Rows Removed by Filter': z.number().optional(),
@@ -115,12 +117,19 @@ function tuplesRead(node: PlanNode): number {
   return own + (node.Plans ?? []).reduce((sum, child) => sum + tuplesRead(child), 0);
 }
 
-/** How many times a plan's scans of each index ran, over every loop (0: never executed). */
-function indexLoops(node: PlanNode, into = new Map<string, number>()): Map<string, number> {
-  const name = node['Index Name'];
+/** How many times a plan's scans ran, by the name `key` gives each (an index's, a table's), over every loop (0: never executed). */
+function scanLoops(node: PlanNode, key: 'Index Name' | 'Relation Name', into = new Map<string, number>()): Map<string, number> {
+  const name = node[key];
   if (name !== undefined) into.set(name, (into.get(name) ?? 0) + (node['Actual Loops'] ?? 0));
-  for (const child of node.Plans ?? []) indexLoops(child, into);
+  for (const child of node.Plans ?? []) scanLoops(child, key, into);
   return into;
+}
+
+/** For each name, the larger count of a statement's plans, added to `into`. */
+function addLoops(into: Record<string, number>, scans: readonly Map<string, number>[]): void {
+  for (const name of new Set(scans.flatMap((m) => [...m.keys()]))) {
+    into[name] = (into[name] ?? 0) + Math.max(...scans.map((m) => m.get(name) ?? 0));
+  }
 }
 
 export interface StatementCost {
@@ -129,6 +138,8 @@ export interface StatementCost {
   readonly buffers: number;
   /** Scans of each index by name, every loop counted: for each index the larger count of a statement's plans, summed over statements. */
   readonly indexLoops: Readonly<Record<string, number>>;
+  /** Scans of each table by any method (an index, a sequential scan), counted as indexLoops are. */
+  readonly tableLoops: Readonly<Record<string, number>>;
   /** Each statement's SQL (shortened) and tuples read, for the message of a failed assertion. */
   readonly detail: readonly string[];
 }
@@ -182,6 +193,7 @@ export async function costOf(db: Db, statements: readonly CompiledQuery[]): Prom
   let tuples = 0;
   let buffers = 0;
   const loops: Record<string, number> = {};
+  const tableLoops: Record<string, number> = {};
   const detail: string[] = [];
   // Replayed under EXPLAIN ANALYZE, which runs them: a statement that writes is not replayed.
   const selects = statements.filter((q) => /^\s*(select|with)\b/i.test(q.sql) && !/\b(insert|update|delete)\b/i.test(q.sql));
@@ -192,13 +204,11 @@ export async function costOf(db: Db, statements: readonly CompiledQuery[]): Prom
     const read = Math.max(...plans.map((p) => p.tuples));
     tuples += read;
     buffers += Math.max(...plans.map((p) => p.buffers));
-    const scans = plans.map((p) => indexLoops(p.plan));
-    for (const name of new Set(scans.flatMap((m) => [...m.keys()]))) {
-      loops[name] = (loops[name] ?? 0) + Math.max(...scans.map((m) => m.get(name) ?? 0));
-    }
+    addLoops(loops, plans.map((p) => scanLoops(p.plan, 'Index Name')));
+    addLoops(tableLoops, plans.map((p) => scanLoops(p.plan, 'Relation Name')));
     const which = generic === undefined ? '' : ` (custom ${custom.tuples}, generic ${generic.tuples})`;
     detail.push(`${read} tuples${which}: ${query.sql.replace(/\s+/g, ' ').slice(0, 160)}`);
     if (process.env.COST_PLANS === '1') for (const plan of plans) process.stderr.write(`${JSON.stringify(plan.plan, null, 1)}\n`);
   }
-  return { statements: selects.length, tuples, buffers, indexLoops: loops, detail };
+  return { statements: selects.length, tuples, buffers, indexLoops: loops, tableLoops, detail };
 }
