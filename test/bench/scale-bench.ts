@@ -19,7 +19,7 @@ import { createScaleHistory, seededRandom, type ScaleHistory } from '../support/
 import { createHistoryLoader, type HistoryLoader } from '../support/scale-load.js';
 import { standInForAutovacuum } from '../support/scale-vacuum.js';
 import { measureAppends, measureGet, measurePgInserts, sampleRss, startBareRoutes, YOUNG_GENERATION, type BareQuery, type BareRoutes, type HttpPoint } from '../support/scale-points.js';
-import { CURRENT_MATRIX, CUT_VIEWS, evaluateTargets, printReport, type Checkpoint, type RebuiltView, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
+import { CURRENT_MATRIX, CUT_VIEWS, EARLY_BOTH, evaluateTargets, printReport, type Checkpoint, type Cutoffs, type RebuiltView, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
 import { findFreePort, spawnService, waitUntilReady, type ServiceCommand, type ServiceProcess } from '../support/service-process.js';
 
 const env = (name: string, fallback: number): number => {
@@ -108,7 +108,7 @@ function bareQueries(history: ScaleHistory): BareQuery[] {
 }
 
 /** Each view, and the bare query of the rows it shows (a cut-off matrix shows the program's cells, as the current one). */
-function viewPaths(history: ScaleHistory, asOf: string, knownAt: string): { name: string; path: string; baseline: string }[] {
+function viewPaths(history: ScaleHistory, { asOf, knownAt, earlyAsOf }: Cutoffs): { name: string; path: string; baseline: string }[] {
   const [hot] = history.hotPrograms;
   const k = encodeURIComponent(knownAt);
   return [
@@ -119,6 +119,7 @@ function viewPaths(history: ScaleHistory, asOf: string, knownAt: string): { name
     { name: 'matrix asOf', path: `/v1/programs/${hot}/milestones?asOf=${asOf}`, baseline: BARE.cells },
     { name: 'matrix knownAt', path: `/v1/programs/${hot}/milestones?knownAt=${k}`, baseline: BARE.cells },
     { name: 'matrix asOf+knownAt', path: `/v1/programs/${hot}/milestones?asOf=${asOf}&knownAt=${k}`, baseline: BARE.cells },
+    { name: EARLY_BOTH, path: `/v1/programs/${hot}/milestones?asOf=${earlyAsOf}&knownAt=${k}`, baseline: BARE.cells },
     { name: 'consortiums', path: '/v1/consortiums', baseline: BARE.consortiums },
     { name: 'consortium status', path: `/v1/consortiums/${history.hotConsortium}/status`, baseline: BARE.consortium },
     { name: 'timeline (busy)', path: `/v1/timeline?programId=${hot}&limit=100`, baseline: BARE.timeline },
@@ -160,13 +161,18 @@ async function measureViews(
   history: ScaleHistory,
   loader: HistoryLoader,
   bare: BareRoutes,
-): Promise<{ views: ViewPoints[]; bare: ViewPoints[]; cutoffs: { asOf: string; knownAt: string } }> {
-  // The middle of the facts loaded so far, in world time and in system time.
-  const middle = history.references.length + Math.floor((loader.loaded() - history.references.length) / 2);
-  const asOf = history.dayAt(middle);
-  const knownAt = loader.recordedAtNear(middle);
+): Promise<{ views: ViewPoints[]; bare: ViewPoints[]; cutoffs: Cutoffs }> {
+  // The middle of the facts loaded so far, in world time and in system time; and a quarter of the
+  // way, in world time, for an asOf that K's news has moved on from (EARLY_BOTH).
+  const facts = loader.loaded() - history.references.length;
+  const middle = history.references.length + Math.floor(facts / 2);
+  const cutoffs = {
+    asOf: history.dayAt(middle),
+    knownAt: loader.recordedAtNear(middle),
+    earlyAsOf: history.dayAt(history.references.length + Math.floor(facts / 4)),
+  };
   const views: ViewPoints[] = [];
-  for (const { name, path, baseline } of viewPaths(history, asOf, knownAt)) {
+  for (const { name, path, baseline } of viewPaths(history, cutoffs)) {
     const point = await measurePoint(service.url, path, HEADERS);
     await settle(service);
     // Its baseline right after it, so that the ratio compares two points of the same minute.
@@ -180,7 +186,7 @@ async function measureViews(
     bares.push({ name: query.name, ...point, path: query.sql });
     log(`bare ${query.name}: ${point.bytes} B; c1 ${point.c1.rps.toFixed(1)}/s, c32 ${point.c32.rps.toFixed(1)}/s`);
   }
-  return { views, bare: bares, cutoffs: { asOf, knownAt } };
+  return { views, bare: bares, cutoffs };
 }
 
 /**
@@ -188,10 +194,10 @@ async function measureViews(
  * wrote and analyzed: their rows lie in cell order where the appends' lie in time order, and the
  * planner's choices differ on them (src/store/prepared-statement.ts, MARKED_PLANNER_SETTINGS).
  */
-async function measureAfterRebuild(service: ServiceProcess, history: ScaleHistory, cutoffs: { asOf: string; knownAt: string }): Promise<RebuiltView[]> {
+async function measureAfterRebuild(service: ServiceProcess, history: ScaleHistory, cutoffs: Cutoffs): Promise<RebuiltView[]> {
   const names = new Set([CURRENT_MATRIX, ...CUT_VIEWS]);
   const points: RebuiltView[] = [];
-  for (const { name, path } of viewPaths(history, cutoffs.asOf, cutoffs.knownAt).filter((v) => names.has(v.name))) {
+  for (const { name, path } of viewPaths(history, cutoffs).filter((v) => names.has(v.name))) {
     const target = { url: service.url, path, headers: HEADERS };
     if (WARMUP_SECONDS > 0) await measureGet(target, 1, WARMUP_SECONDS, TIMEOUT_SECONDS);
     const c1 = await measureGet(target, 1, SECONDS, TIMEOUT_SECONDS);

@@ -8,7 +8,7 @@ const view: ViewPoints = { name: 'matrix (busy)', path: '/v1/x', status: 200, by
 const checkpoint = (bare: ViewPoints): Checkpoint => ({
   events: 1,
   eventsAfterAppends: 1,
-  cutoffs: { asOf: '', knownAt: '' },
+  cutoffs: { asOf: '', knownAt: '', earlyAsOf: '' },
   views: [view],
   bare: [bare],
   rssIdleMb: 1,
@@ -57,6 +57,10 @@ describe('scale benchmark targets', () => {
     expect(verdict(rebuilt(6, 10.5), 'matrix asOf after the rebuild: p50 c1 ms')).toBe(false);
     expect(verdict(rebuilt(6, 9.5), 'matrix asOf after the rebuild: p50 c1 ms')).toBe(true);
     expect(verdict([], 'matrix knownAt after the rebuild: p50 c1 ms')).toBe(false);
+    // The search below the newest step believed at K is held to the cut-offs' targets as the others are.
+    expect(verdict([], 'matrix early asOf+knownAt after the rebuild: p50 c1 ms')).toBe(false);
+    expect(verdict([...rebuilt(4, 5), { name: 'matrix early asOf+knownAt', c1: latency(7.9) }], 'matrix early asOf+knownAt after the rebuild: p50 c1 ÷ current matrix')).toBe(true);
+    expect(verdict([...rebuilt(4, 5), { name: 'matrix early asOf+knownAt', c1: latency(8.1) }], 'matrix early asOf+knownAt after the rebuild: p50 c1 ÷ current matrix')).toBe(false);
     const failedAsOf = rebuilt(4, 5).map((v) => (v.name === 'matrix asOf' ? { ...v, c1: { ...v.c1, failed: 1 } } : v));
     expect(verdict(failedAsOf, 'matrix asOf after the rebuild: p50 c1 ms')).toBe(false);
     expect(verdict(failedAsOf, 'matrix knownAt after the rebuild: p50 c1 ms')).toBe(true);
