@@ -379,10 +379,11 @@ describe('read model cost (SPEC §9)', () => {
     await record(t.app, ...Array.from({ length: 30 }, (_, n) => ({ type: n === 29 ? 'milestone.missed' : 'milestone.started', occurredAt: minute(n), data: cell })));
     const [marker] = await record(t.app, programRegistered(uniqueId('marker')));
     await aMoment();
+    // After K, news that the cut must not see: the cell's current state is another.
     await record(t.app, { type: 'milestone.achieved', occurredAt: minute(40), data: cell });
     await sql`vacuum analyze cell_step`.execute(t.database.db);
     // The newest step believed at K (minute 29's) began before the asOf: it is the state, read where
-    // it was found, and cell_step is read once (by any plan: on a table this small, a sequential scan).
+    // it was found, and cell_step is read once (tableLoops counts every scan of it, whatever the plan).
     const cut = { asOf: minute(35), knownAt: marker?.recordedAt };
     const cost = await costOfView(`/v1/programs/${programId}/milestones/m-prog?asOf=${cut.asOf}&knownAt=${cut.knownAt}`);
     expect(cost.tableLoops, JSON.stringify(cost)).toHaveProperty('cell_step', 1);

@@ -117,7 +117,10 @@ function tuplesRead(node: PlanNode): number {
   return own + (node.Plans ?? []).reduce((sum, child) => sum + tuplesRead(child), 0);
 }
 
-/** How many times a plan's scans ran, by the name `key` gives each (an index's, a table's), over every loop (0: never executed). */
+/**
+ * How many times a plan's scans ran, by the name `key` gives each (an index's, a table's), over
+ * every loop (0: never executed).
+ */
 function scanLoops(node: PlanNode, key: 'Index Name' | 'Relation Name', into = new Map<string, number>()): Map<string, number> {
   const name = node[key];
   if (name !== undefined) into.set(name, (into.get(name) ?? 0) + (node['Actual Loops'] ?? 0));
@@ -192,7 +195,7 @@ async function explainedGeneric(db: Db, query: CompiledQuery): Promise<PlanCost>
 export async function costOf(db: Db, statements: readonly CompiledQuery[]): Promise<StatementCost> {
   let tuples = 0;
   let buffers = 0;
-  const loops: Record<string, number> = {};
+  const indexLoops: Record<string, number> = {};
   const tableLoops: Record<string, number> = {};
   const detail: string[] = [];
   // Replayed under EXPLAIN ANALYZE, which runs them: a statement that writes is not replayed.
@@ -204,11 +207,11 @@ export async function costOf(db: Db, statements: readonly CompiledQuery[]): Prom
     const read = Math.max(...plans.map((p) => p.tuples));
     tuples += read;
     buffers += Math.max(...plans.map((p) => p.buffers));
-    addLoops(loops, plans.map((p) => scanLoops(p.plan, 'Index Name')));
+    addLoops(indexLoops, plans.map((p) => scanLoops(p.plan, 'Index Name')));
     addLoops(tableLoops, plans.map((p) => scanLoops(p.plan, 'Relation Name')));
     const which = generic === undefined ? '' : ` (custom ${custom.tuples}, generic ${generic.tuples})`;
     detail.push(`${read} tuples${which}: ${query.sql.replace(/\s+/g, ' ').slice(0, 160)}`);
     if (process.env.COST_PLANS === '1') for (const plan of plans) process.stderr.write(`${JSON.stringify(plan.plan, null, 1)}\n`);
   }
-  return { statements: selects.length, tuples, buffers, indexLoops: loops, tableLoops, detail };
+  return { statements: selects.length, tuples, buffers, indexLoops, tableLoops, detail };
 }
