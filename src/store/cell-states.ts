@@ -318,9 +318,9 @@ const stateAt = (cut: ReadCut) => {
    * probe that found it. That probe reads the step's row in every cell, where it read the index
    * alone: a cell whose state is searched for pays that fetch for nothing, one whose state is the
    * newest step saves a second descent of cell_step_written and the same fetch. On a 1M history,
-   * busy matrix, K at the middle of the load: at asOf 2027-01-01, where the newest step was the
-   * state in all 84 cells, 501 buffers a statement instead of 906; at asOf 2026-12-14, where it was
-   * in none, 1,689 instead of 1,614, about 5 % more time (means of 595 executions, four rounds
+   * busy matrix, K at the middle of the load (its facts recorded by K reaching 2026-12-26): at asOf
+   * 2027-01-01, where the newest step was the state in all 84 cells, 501 buffers a statement
+   * instead of 906; at asOf 2026-12-14, where it was in none, 1,689 instead of 1,614, about 5 % more time (means of 595 executions, four rounds
    * alternating, medians 4.3 and 4.1 ms). An analyst's asOf well before K is mostly the second kind
    * on a busy program, and on a quiet one, where nothing happened between W and K, the first.
    */

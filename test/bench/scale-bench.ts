@@ -163,7 +163,7 @@ async function measureViews(
   bare: BareRoutes,
 ): Promise<{ views: ViewPoints[]; bare: ViewPoints[]; cutoffs: Cutoffs }> {
   // The middle of the facts loaded so far, in world time and in system time; and a quarter of the
-  // way, in world time, for an asOf that K's news has moved on from (EARLY_BOTH).
+  // way, in world time, for an asOf months before K's news (EARLY_BOTH).
   const facts = loader.loaded() - history.references.length;
   const middle = history.references.length + Math.floor(facts / 2);
   const cutoffs = {

@@ -76,9 +76,10 @@ const appendAt = (c: Checkpoint, concurrency: number) => c.appends.find((a) => a
 export const CURRENT_MATRIX = 'matrix (busy)';
 /**
  * The busy matrix at both cut-offs with the asOf a quarter of the way through the facts loaded and
- * K at the middle: by K, news later than the asOf has come for every busy cell, so its state is
- * searched for below the newest step believed at K in every cell (src/store/cell-states.ts,
- * stateAt). At the middle asOf, the newest step is the state in many cells, the easier path.
+ * K at the middle: months of news after the asOf have come by K for every busy cell, so its state
+ * is searched for below the newest step believed at K (src/store/cell-states.ts, stateAt), as for
+ * an analyst's question about a busy program long before K. The middle asOf is about K's own
+ * frontier in world time, where the newest step may itself be the state and the search not run.
  */
 export const EARLY_BOTH = 'matrix early asOf+knownAt';
 export const CUT_VIEWS: readonly string[] = ['matrix asOf', 'matrix knownAt', 'matrix asOf+knownAt', EARLY_BOTH];
