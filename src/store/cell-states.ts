@@ -90,12 +90,12 @@ const stateColumnsOf = (row: string) => sql.join(STATE_COLUMNS.map((column) => s
 const newestBelieved = (cut: ReadCut, { before, withState = false }: { readonly before?: WorldKey | undefined; readonly withState?: boolean } = {}) => {
   if (cut.knownBefore === undefined) return sql``;
   const fixed = fixedBound(cut, before);
-  const state = withState ? sql`, ${stateColumnsOf('s')}` : sql``;
+  const stateOf = (row: string) => (withState ? sql`, ${stateColumnsOf(row)}` : sql``);
   const newest = newestStep(
     cut.knownBefore,
-    sql`s.v_start, s.v_position + 1 as v_position, s.v_start as step_start, s.v_position as step_position, s.known_from as step_known_from ${state}`,
+    sql`s.v_start, s.v_position + 1 as v_position, s.v_start as step_start, s.v_position as step_position, s.known_from as step_known_from ${stateOf('s')}`,
   );
-  const step = sql`n.step_start, n.step_position, n.step_known_from ${withState ? sql`, ${stateColumnsOf('n')}` : sql``}`;
+  const step = sql`n.step_start, n.step_position, n.step_known_from ${stateOf('n')}`;
   if (fixed === undefined) return sql`cross join lateral (select n.v_start as bound_start, n.v_position as bound_position, ${step} from (${newest}) n) newest`;
   const fixedKey = { start: sql`${fixed.start}::timestamptz`, position: sql`${fixed.position}::bigint` };
   return sql`cross join lateral (select ${lowerOfKeys(keyOf('n'), fixedKey)}, ${step} from (${newest}) n) newest`;
@@ -320,9 +320,10 @@ const stateAt = (cut: ReadCut) => {
    * newest step saves a second descent of cell_step_written and the same fetch. On a 1M history,
    * busy matrix, K at the middle of the load (its facts recorded by K reaching 2026-12-26): at asOf
    * 2027-01-01, where the newest step was the state in all 84 cells, 501 buffers a statement
-   * instead of 906; at asOf 2026-12-14, where it was in none, 1,689 instead of 1,614, about 5 % more time (means of 595 executions, four rounds
-   * alternating, medians 4.3 and 4.1 ms). An analyst's asOf well before K is mostly the second kind
-   * on a busy program, and on a quiet one, where nothing happened between W and K, the first.
+   * instead of 906; at asOf 2026-12-14, where it was in none, 1,689 instead of 1,614 and about 5 %
+   * more time (means of 595 executions, four rounds alternating, medians 4.3 and 4.1 ms). An
+   * analyst's asOf well before K is mostly the second kind on a busy program, and on a quiet one,
+   * where nothing happened between W and K, the first.
    */
   const below = sql`newest.step_start < ${w}::timestamptz`;
   const searching = sql`not (${below})`;
