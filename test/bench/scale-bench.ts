@@ -14,12 +14,12 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { databaseUrl, runAdmin } from '../support/postgres-admin.js';
+import { copyDatabase, databaseUrl, runAdmin } from '../support/postgres-admin.js';
 import { createScaleHistory, seededRandom, type ScaleHistory } from '../support/scale-history.js';
 import { createHistoryLoader, type HistoryLoader } from '../support/scale-load.js';
-import { standInForAutovacuum } from '../support/scale-vacuum.js';
+import { standInForAutovacuum, type VacuumStats } from '../support/scale-vacuum.js';
 import { measureAppends, measureGet, measurePgInserts, sampleRss, startBareRoutes, YOUNG_GENERATION, type BareQuery, type BareRoutes, type HttpPoint } from '../support/scale-points.js';
-import { CURRENT_MATRIX, CUT_VIEWS, EARLY_BOTH, evaluateTargets, printReport, type Checkpoint, type Cutoffs, type RebuiltView, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
+import { CURRENT_MATRIX, CUT_VIEWS, EARLY_BOTH, evaluateTargets, printReport, type Checkpoint, type Cutoffs, type GrowthPoint, type RebuiltView, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
 import { findFreePort, spawnService, waitUntilReady, type ServiceCommand, type ServiceProcess } from '../support/service-process.js';
 
 const env = (name: string, fallback: number): number => {
@@ -56,6 +56,10 @@ const LOAD_ONLY = process.env.SCALE_LOAD_ONLY === '1';
 const dbName = process.env.SCALE_DATABASE ?? `ml_scale_bench_${Date.now()}`;
 if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbName)) throw new Error('SCALE_DATABASE must be a lower-case SQL identifier');
 const url = databaseUrl(SERVER, dbName);
+/** The small checkpoint's database as it was measured, kept beside the growing one (measureGrowth). */
+const smallDbName = `${dbName.slice(0, 57)}_small`;
+const GROWTH_ROUNDS = env('SCALE_GROWTH_ROUNDS', 3);
+const GROWTH_SECONDS = env('SCALE_GROWTH_SECONDS', 2);
 
 const log = (line: string) => process.stderr.write(`[scale ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
@@ -207,6 +211,42 @@ async function measureAfterRebuild(service: ServiceProcess, history: ScaleHistor
   return points;
 }
 
+/**
+ * Each view at c1 on the full history (`full`) and on the copy of the small checkpoint (`small`,
+ * asked at that checkpoint's cut-offs), in alternating rounds: the two sides of a growth target
+ * measured in the same minutes, where the small checkpoint's own point lies twenty minutes and a
+ * million appends before the full one's.
+ */
+async function measureGrowth(
+  full: { service: ServiceProcess; cutoffs: Cutoffs },
+  small: { service: ServiceProcess; cutoffs: Cutoffs },
+  history: ScaleHistory,
+): Promise<GrowthPoint[]> {
+  const smallPaths = viewPaths(history, small.cutoffs);
+  const points: GrowthPoint[] = [];
+  for (const view of viewPaths(history, full.cutoffs)) {
+    const sides = {
+      full: { url: full.service.url, path: view.path, headers: HEADERS },
+      small: { url: small.service.url, path: smallPaths.find((v) => v.name === view.name)?.path ?? view.path, headers: HEADERS },
+    };
+    if (WARMUP_SECONDS > 0) {
+      await measureGet(sides.full, 1, WARMUP_SECONDS, TIMEOUT_SECONDS);
+      await measureGet(sides.small, 1, WARMUP_SECONDS, TIMEOUT_SECONDS);
+    }
+    const rounds = [];
+    for (let round = 0; round < GROWTH_ROUNDS; round++) {
+      // The side measured first alternates too, so that neither always follows the other.
+      const first = round % 2 === 0 ? 'full' : 'small';
+      const a = await measureGet(sides[first], 1, GROWTH_SECONDS, TIMEOUT_SECONDS);
+      const b = await measureGet(sides[first === 'full' ? 'small' : 'full'], 1, GROWTH_SECONDS, TIMEOUT_SECONDS);
+      rounds.push(first === 'full' ? { full: a, small: b } : { full: b, small: a });
+    }
+    points.push({ name: view.name, rounds });
+    log(`side by side, ${view.name}: p50 small ${rounds.map((r) => r.small.p50.toFixed(2)).join(', ')}; full ${rounds.map((r) => r.full.p50.toFixed(2)).join(', ')} ms`);
+  }
+  return points;
+}
+
 async function measureSingleAppends(service: ServiceProcess, history: ScaleHistory, loader: HistoryLoader): Promise<{ concurrency: number; http: HttpPoint; pg: HttpPoint }[]> {
   const day = history.dayAt(loader.loaded());
   const points = [];
@@ -279,15 +319,36 @@ async function buildService(): Promise<ServiceCommand> {
   return { file: process.execPath, args: ['--enable-source-maps', YOUNG_GENERATION, 'dist/src/main.js'] };
 }
 
+const serviceEnv = (database: string) => ({
+  DATABASE_URL: database,
+  DATABASE_POOL_SIZE: String(POOL_SIZE),
+  ADMIN_API_KEY: ADMIN_KEY,
+  RATE_LIMIT_PER_MINUTE: '100000000',
+});
+
+const addVacuums = (a: VacuumStats, b: VacuumStats): VacuumStats => ({
+  vacuums: a.vacuums + b.vacuums,
+  analyzes: a.analyzes + b.analyzes,
+  seconds: a.seconds + b.seconds,
+});
+
+/** Runs `work` with a second service on `databaseUrl`, as the first is run, and stops it after. */
+async function withService<T>(database: string, command: ServiceCommand, work: (service: ServiceProcess) => Promise<T>): Promise<T> {
+  const service = spawnService(serviceEnv(database), await findFreePort(), command);
+  try {
+    await waitUntilReady(service);
+    return await work(service);
+  } finally {
+    service.child.kill('SIGTERM');
+    await service.exited;
+  }
+}
+
 async function main(): Promise<void> {
   const command = await buildService();
   await runAdmin(SERVER, `create database ${dbName}`);
   const port = await findFreePort();
-  const service = spawnService(
-    { DATABASE_URL: url, DATABASE_POOL_SIZE: String(POOL_SIZE), ADMIN_API_KEY: ADMIN_KEY, RATE_LIMIT_PER_MINUTE: '100000000' },
-    port,
-    command,
-  );
+  const service = spawnService(serviceEnv(url), port, command);
   let bare: BareRoutes | undefined;
   let vacuum: Awaited<ReturnType<typeof standInForAutovacuum>>;
   try {
@@ -306,6 +367,13 @@ async function main(): Promise<void> {
       return;
     }
     await loader.loadUntil(smallTarget);
+    // A copy of the small checkpoint as its views are measured, for measureGrowth. The stand-in for
+    // autovacuum would not survive the copy's closing its connection: it stops and starts again.
+    const vacuumedBefore = await vacuum?.stop();
+    await copyDatabase(SERVER, dbName, smallDbName);
+    vacuum = await standInForAutovacuum(url);
+    await waitUntilReady(service);
+    await settle(service);
     const small = await measureCheckpoint(service, history, loader, bare);
     // The single appends and the plain INSERTs stored rows too: the full size counts every row.
     const extra = small.eventsAfterAppends - loader.loaded();
@@ -319,8 +387,15 @@ async function main(): Promise<void> {
     }, 5000);
     await loader.loadUntil(PARAMS.events - extra).finally(() => clearInterval(progress));
     const full = await measureCheckpoint(service, history, loader, bare);
-    const vacuumed = await vacuum?.stop();
+    const vacuumedAfter = await vacuum?.stop();
     vacuum = undefined;
+    const vacuumed = vacuumedBefore === undefined || vacuumedAfter === undefined ? undefined : addVacuums(vacuumedBefore, vacuumedAfter);
+    const growth = await withService(databaseUrl(SERVER, smallDbName), command, (smallService) =>
+      measureGrowth({ service, cutoffs: full.cutoffs }, { service: smallService, cutoffs: small.cutoffs }, history),
+    ).catch((error: unknown) => {
+      log(`side by side: not measured (${String(error)})`);
+      return [];
+    });
     log('rebuilding projections');
     const rebuild = await runRebuild();
     log(rebuild.output);
@@ -340,6 +415,7 @@ async function main(): Promise<void> {
       full,
       rebuild,
       afterRebuild,
+      growth,
       vacuum: vacuumed,
       targets: [],
     };
@@ -353,6 +429,7 @@ async function main(): Promise<void> {
     service.child.kill('SIGTERM');
     await service.exited;
     if (!LOAD_ONLY) await runAdmin(SERVER, `drop database if exists ${dbName} with (force)`);
+    await runAdmin(SERVER, `drop database if exists ${smallDbName} with (force)`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EARLY_BOTH, evaluateTargets, type Checkpoint, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
+import { EARLY_BOTH, evaluateTargets, growthOf, type Checkpoint, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
 
 /* The scale benchmark's verdict (npm run bench:scale): a view's c32 target is a ratio to the bare route of its rows. */
 
@@ -24,6 +24,7 @@ const report = (bare: ViewPoints, afterRebuild: ScaleReport['afterRebuild'] = []
   full: checkpoint(bare),
   rebuild: { eventsPerSecond: 1, output: '' },
   afterRebuild,
+  growth: [],
   targets: [],
 });
 const c32Target = (bare: ViewPoints) => evaluateTargets(report(bare)).find((t) => t.what.startsWith('matrix (busy): rps c32'));
@@ -77,5 +78,17 @@ describe('scale benchmark targets', () => {
     // The current matrix's p50 is 1 ms (view).
     expect(verdict(1.9)).toBe(true);
     expect(verdict(2.1)).toBe(false);
+  });
+
+  it('holds a view\'s growth to the median of its side-by-side rounds, and fails it when a round failed or none was measured', () => {
+    const round = (small: number, full: number) => ({ small: latency(small), full: latency(full) });
+    const verdict = (rounds: { small: ReturnType<typeof latency>; full: ReturnType<typeof latency> }[]) =>
+      evaluateTargets({ ...report(bareCells), growth: [{ name: view.name, rounds }] }).find((t) => t.what === 'matrix (busy): p50 c1, full ÷ small, side by side');
+    // The small checkpoint's own point (view: 1 ms) is not the baseline: the rounds are.
+    expect(verdict([round(2, 2.4), round(2, 3), round(2, 2.2)])).toMatchObject({ value: 1.2, pass: true });
+    expect(verdict([round(2, 2.4), round(2, 3), round(2, 2.6)])).toMatchObject({ value: 1.3, pass: false });
+    expect(verdict([round(2, 2.2), { small: { ...latency(2), failed: 1 }, full: latency(2.2) }, round(2, 2.2)])?.pass).toBe(false);
+    expect(verdict([])?.pass).toBe(false);
+    expect(growthOf({ name: 'x', rounds: [round(1, 3), round(1, 1), round(1, 2), round(1, 4)] }).median).toBe(2);
   });
 });

@@ -31,3 +31,35 @@ export async function dropDatabases(serverUrl: string, prefix: string): Promise<
     await client.end();
   }
 }
+
+/**
+ * Copies a database as it stands (CREATE DATABASE … TEMPLATE), statistics and visibility maps
+ * included. PostgreSQL copies only a database no one else is connected to: new connections to it
+ * are refused meanwhile and those open are closed, so a service on it answers 503 for a moment and
+ * then reconnects by itself (SPEC §9); a client that cannot reconnect must be stopped before.
+ */
+export async function copyDatabase(serverUrl: string, from: string, to: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  const source = pg.escapeIdentifier(from);
+  try {
+    await client.query(`alter database ${source} allow_connections false`);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [from]);
+        try {
+          await client.query(`create database ${pg.escapeIdentifier(to)} template ${source}`);
+          return;
+        } catch (error) {
+          // 55006: a backend still closing ("source database is being accessed by other users").
+          const busy = error instanceof pg.DatabaseError && error.code === '55006';
+          if (!busy || attempt === 10) throw error;
+        }
+      }
+    } finally {
+      await client.query(`alter database ${source} allow_connections true`);
+    }
+  } finally {
+    await client.end();
+  }
+}
