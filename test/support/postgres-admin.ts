@@ -33,10 +33,12 @@ export async function dropDatabases(serverUrl: string, prefix: string): Promise<
 }
 
 /**
- * Copies a database as it stands (CREATE DATABASE … TEMPLATE), statistics and visibility maps
- * included. PostgreSQL copies only a database no one else is connected to: new connections to it
- * are refused meanwhile and those open are closed, so a service on it answers 503 for a moment and
- * then reconnects by itself (SPEC §9); a client that cannot reconnect must be stopped before.
+ * Copies a database as it stands (CREATE DATABASE … TEMPLATE), its planner statistics and
+ * visibility maps included (not its activity counters). PostgreSQL copies only a database no one
+ * else is connected to: new connections to it are refused meanwhile and those open are closed, so a
+ * service on it answers 503 for a moment and then reconnects by itself (SPEC §9); a client that
+ * cannot reconnect must be stopped before. CREATE DATABASE itself waits a few seconds for the
+ * closed sessions to end; a retry covers one that takes longer.
  */
 export async function copyDatabase(serverUrl: string, from: string, to: string): Promise<void> {
   const client = new pg.Client({ connectionString: serverUrl });
