@@ -3,8 +3,9 @@
  * both scopes, two busy programs, late facts, retractions) through the HTTP API in batches, and
  * measures in one run: the load rate per bucket of events; single milestone-fact appends beside plain
  * `pg` INSERTs of the same rows; every view at c1 and c32 beside a bare Fastify route doing one
- * indexed SELECT of the rows it shows, at a small checkpoint and at the full size; the rebuild
- * rate; the service's RSS.
+ * indexed SELECT of the rows it shows, at a small checkpoint and at the full size; each view at c1
+ * side by side on the full history and on a copy of the small checkpoint (scale-growth.ts); the
+ * rebuild rate; the service's RSS.
  *
  * Needs a PostgreSQL server: DATABASE_URL, or the local one on 127.0.0.1:5432. It creates a
  * database of its own and drops it at the end. Sizes and durations: see PARAMS below.
@@ -17,9 +18,10 @@ import pg from 'pg';
 import { copyDatabase, databaseUrl, runAdmin } from '../support/postgres-admin.js';
 import { createScaleHistory, seededRandom, type ScaleHistory } from '../support/scale-history.js';
 import { createHistoryLoader, type HistoryLoader } from '../support/scale-load.js';
-import { standInForAutovacuum, type VacuumStats } from '../support/scale-vacuum.js';
+import { measureGrowth, type GrowthPair } from '../support/scale-growth.js';
+import { addVacuums, standInForAutovacuum } from '../support/scale-vacuum.js';
 import { measureAppends, measureGet, measurePgInserts, sampleRss, startBareRoutes, YOUNG_GENERATION, type BareQuery, type BareRoutes, type HttpPoint } from '../support/scale-points.js';
-import { CURRENT_MATRIX, CUT_VIEWS, EARLY_BOTH, evaluateTargets, printReport, type Checkpoint, type Cutoffs, type GrowthPoint, type RebuiltView, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
+import { CURRENT_MATRIX, CUT_VIEWS, EARLY_BOTH, evaluateTargets, printReport, type Checkpoint, type Cutoffs, type RebuiltView, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
 import { findFreePort, spawnService, waitUntilReady, type ServiceCommand, type ServiceProcess } from '../support/service-process.js';
 
 const env = (name: string, fallback: number): number => {
@@ -58,7 +60,7 @@ if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbName)) throw new Error('SCALE_DATABASE mus
 const url = databaseUrl(SERVER, dbName);
 /** The small checkpoint's database as it was measured, kept beside the growing one (measureGrowth). */
 const smallDbName = `${dbName.slice(0, 57)}_small`;
-if (smallDbName === dbName) throw new Error('SCALE_DATABASE must not end in _small: that name is its copy\'s');
+if (smallDbName === dbName) throw new Error(`SCALE_DATABASE: its copy would be named ${smallDbName}, as it is; choose a shorter name`);
 const GROWTH_ROUNDS = env('SCALE_GROWTH_ROUNDS', 3);
 const GROWTH_SECONDS = env('SCALE_GROWTH_SECONDS', 2);
 const GROWTH_WARMUP_SECONDS = env('SCALE_GROWTH_WARMUP_SECONDS', 3);
@@ -213,53 +215,18 @@ async function measureAfterRebuild(service: ServiceProcess, history: ScaleHistor
   return points;
 }
 
-/**
- * Each view at c1 on the full history (`full`) and on the copy of the small checkpoint (`small`,
- * asked at that checkpoint's cut-offs), in alternating rounds: the two sides of a growth target
- * measured in the same minutes, where the small checkpoint's own point lies twenty minutes and a
- * million appends before the full one's. Each side is served by a service started for it at the
- * same time, and both are first warmed up alike, every view for GROWTH_WARMUP_SECONDS: a service
- * just started answered the busy matrix 1.44 times slower over its first 300 requests than one
- * that had served thousands, and within 7 % of it from its 900th request on (two services on two
- * copies of one 15k history, alternating).
- */
-async function measureGrowth(
-  full: { service: ServiceProcess; cutoffs: Cutoffs },
-  small: { service: ServiceProcess; cutoffs: Cutoffs },
-  history: ScaleHistory,
-): Promise<GrowthPoint[]> {
+/** Each view on the full history and on the small checkpoint's copy, at each one's cut-offs (scale-growth.ts). */
+function growthPairs(history: ScaleHistory, full: { url: string; cutoffs: Cutoffs }, small: { url: string; cutoffs: Cutoffs }): GrowthPair[] {
   const smallPaths = viewPaths(history, small.cutoffs);
-  const pairs = viewPaths(history, full.cutoffs).map((view) => {
+  return viewPaths(history, full.cutoffs).map((view) => {
     const smallPath = smallPaths.find((v) => v.name === view.name)?.path;
     if (smallPath === undefined) throw new Error(`${view.name} has no path at the small checkpoint's cut-offs`);
     return {
       name: view.name,
-      full: { url: full.service.url, path: view.path, headers: HEADERS },
-      small: { url: small.service.url, path: smallPath, headers: HEADERS },
+      full: { url: full.url, path: view.path, headers: HEADERS },
+      small: { url: small.url, path: smallPath, headers: HEADERS },
     };
   });
-  for (const sides of pairs) {
-    await measureGet(sides.full, 1, GROWTH_WARMUP_SECONDS, TIMEOUT_SECONDS);
-    await measureGet(sides.small, 1, GROWTH_WARMUP_SECONDS, TIMEOUT_SECONDS);
-  }
-  const points: GrowthPoint[] = [];
-  for (const { name, ...sides } of pairs) {
-    if (WARMUP_SECONDS > 0) {
-      await measureGet(sides.full, 1, WARMUP_SECONDS, TIMEOUT_SECONDS);
-      await measureGet(sides.small, 1, WARMUP_SECONDS, TIMEOUT_SECONDS);
-    }
-    const rounds: GrowthPoint['rounds'][number][] = [];
-    for (let round = 0; round < GROWTH_ROUNDS; round++) {
-      // The side measured first alternates too, so that neither always follows the other.
-      const first = round % 2 === 0 ? 'full' : 'small';
-      const a = await measureGet(sides[first], 1, GROWTH_SECONDS, TIMEOUT_SECONDS);
-      const b = await measureGet(sides[first === 'full' ? 'small' : 'full'], 1, GROWTH_SECONDS, TIMEOUT_SECONDS);
-      rounds.push(first === 'full' ? { full: a, small: b } : { full: b, small: a });
-    }
-    points.push({ name, rounds });
-    log(`side by side, ${name}: p50 small ${rounds.map((r) => r.small.p50.toFixed(2)).join(', ')}; full ${rounds.map((r) => r.full.p50.toFixed(2)).join(', ')} ms`);
-  }
-  return points;
 }
 
 async function measureSingleAppends(service: ServiceProcess, history: ScaleHistory, loader: HistoryLoader): Promise<{ concurrency: number; http: HttpPoint; pg: HttpPoint }[]> {
@@ -341,12 +308,6 @@ const serviceEnv = (database: string) => ({
   RATE_LIMIT_PER_MINUTE: '100000000',
 });
 
-const addVacuums = (a: VacuumStats, b: VacuumStats): VacuumStats => ({
-  vacuums: a.vacuums + b.vacuums,
-  analyzes: a.analyzes + b.analyzes,
-  seconds: a.seconds + b.seconds,
-});
-
 /** Runs `work` with a second service on `database` (a URL), as the first is run, and stops it after. */
 async function withService<T>(database: string, command: ServiceCommand, work: (service: ServiceProcess) => Promise<T>): Promise<T> {
   const service = spawnService(serviceEnv(database), await findFreePort(), command);
@@ -389,6 +350,8 @@ async function main(): Promise<void> {
     // stand-in gives the original only later: its first pass ran on empty tables.
     const vacuumedBefore = await vacuum?.stop();
     await runAdmin(url, 'vacuum (analyze)');
+    // One left by a run that stopped before its end would make the copy fail.
+    await runAdmin(SERVER, `drop database if exists ${smallDbName} with (force)`);
     await copyDatabase(SERVER, dbName, smallDbName);
     copied = true;
     vacuum = await standInForAutovacuum(url);
@@ -410,9 +373,18 @@ async function main(): Promise<void> {
     const vacuumedAfter = await vacuum?.stop();
     vacuum = undefined;
     const vacuumed = vacuumedBefore === undefined || vacuumedAfter === undefined ? undefined : addVacuums(vacuumedBefore, vacuumedAfter);
+    // Two new services, one on each side, started one after the other: neither is the one that
+    // served the load (measureGrowth).
     const growth = await withService(url, command, (fullService) =>
       withService(databaseUrl(SERVER, smallDbName), command, (smallService) =>
-        measureGrowth({ service: fullService, cutoffs: full.cutoffs }, { service: smallService, cutoffs: small.cutoffs }, history),
+        measureGrowth(growthPairs(history, { url: fullService.url, cutoffs: full.cutoffs }, { url: smallService.url, cutoffs: small.cutoffs }), {
+          rounds: GROWTH_ROUNDS,
+          seconds: GROWTH_SECONDS,
+          warmupSeconds: GROWTH_WARMUP_SECONDS,
+          viewWarmupSeconds: WARMUP_SECONDS,
+          timeoutSeconds: TIMEOUT_SECONDS,
+          log,
+        }),
       ),
     ).catch((error: unknown) => {
       log(`side by side: not measured (${String(error)})`);
@@ -450,8 +422,11 @@ async function main(): Promise<void> {
     await bare?.close();
     service.child.kill('SIGTERM');
     await service.exited;
-    if (!LOAD_ONLY) await runAdmin(SERVER, `drop database if exists ${dbName} with (force)`);
-    if (copied) await runAdmin(SERVER, `drop database if exists ${smallDbName} with (force)`);
+    try {
+      if (!LOAD_ONLY) await runAdmin(SERVER, `drop database if exists ${dbName} with (force)`);
+    } finally {
+      if (copied) await runAdmin(SERVER, `drop database if exists ${smallDbName} with (force)`);
+    }
   }
 }
 

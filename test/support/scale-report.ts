@@ -27,12 +27,7 @@ export interface RebuiltView {
   readonly c1: HttpPoint;
 }
 
-/**
- * A view at c1 on the full history and on a copy of the small checkpoint's database, measured in
- * alternating rounds of the same minutes (scale-bench.ts, measureGrowth): its growth target's pairs.
- * Measured at the small checkpoint itself, the two sides lay twenty minutes of the machine apart,
- * whose speed drifted by up to 1.8 × between runs on the same code.
- */
+/** A view at c1 on the full history and on a copy of the small checkpoint, in alternating rounds (scale-growth.ts). */
 export interface GrowthPoint {
   readonly name: string;
   readonly rounds: readonly { readonly small: HttpPoint; readonly full: HttpPoint }[];

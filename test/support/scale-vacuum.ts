@@ -18,6 +18,13 @@ export interface VacuumStats {
   readonly seconds: number;
 }
 
+/** The stand-in's work over two spans of a run, as one (the bench stops it around a copy of its database). */
+export const addVacuums = (a: VacuumStats, b: VacuumStats): VacuumStats => ({
+  vacuums: a.vacuums + b.vacuums,
+  analyzes: a.analyzes + b.analyzes,
+  seconds: a.seconds + b.seconds,
+});
+
 /** Tables past a threshold, with what each needs; autovacuum's formulas (PostgreSQL 15, autovacuum.c). */
 const DUE = `
   with t as (
