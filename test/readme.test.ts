@@ -22,6 +22,15 @@ describe('README', () => {
     expect(missing).toEqual([]);
   });
 
+  it('holds each of its sections once', () => {
+    // A paste over the wrong span once left a second copy of five sections (70640b8).
+    const headings = [...readme.matchAll(/^#{2,4} .+$/gm)].map((m) => m[0]);
+    const repeated = headings.filter((heading, index) => headings.indexOf(heading) !== index);
+
+    expect(headings.length).toBeGreaterThan(10);
+    expect(repeated).toEqual([]);
+  });
+
   it('lists every series of its own that /metrics exposes', async () => {
     const exposition = String((await call(t.app, 'GET', '/metrics')).body);
     const names = [...exposition.matchAll(/^# TYPE (ml_\w+) /gm)].map((m) => m[1] ?? '');
