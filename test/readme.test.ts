@@ -23,7 +23,7 @@ describe('README', () => {
   });
 
   it('holds each of its sections once', () => {
-    // A paste over the wrong span once left a second copy of five sections (70640b8).
+    // A paste over the wrong span once left a second copy of five sections (f0f39dd; removed in 70640b8).
     const headings = [...readme.matchAll(/^#{2,4} .+$/gm)].map((m) => m[0]);
     const repeated = headings.filter((heading, index) => headings.indexOf(heading) !== index);
 
