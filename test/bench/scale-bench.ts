@@ -22,7 +22,7 @@ import { measureGrowth, type GrowthPair } from '../support/scale-growth.js';
 import { addVacuums, standInForAutovacuum } from '../support/scale-vacuum.js';
 import { measureAppends, measureGet, measurePgInserts, sampleRss, startBareRoutes, YOUNG_GENERATION, type BareQuery, type BareRoutes, type HttpPoint } from '../support/scale-points.js';
 import { CURRENT_MATRIX, CUT_VIEWS, EARLY_BOTH, evaluateTargets, printReport, type Checkpoint, type Cutoffs, type RebuiltView, type ScaleReport, type ViewPoints } from '../support/scale-report.js';
-import { findFreePort, spawnService, waitUntilReady, type ServiceCommand, type ServiceProcess } from '../support/service-process.js';
+import { findFreePort, launchService, spawnService, waitUntilReady, type ServiceCommand, type ServiceProcess } from '../support/service-process.js';
 
 const env = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -310,9 +310,8 @@ const serviceEnv = (database: string) => ({
 
 /** Runs `work` with a second service on `database` (a URL), as the first is run, and stops it after. */
 async function withService<T>(database: string, command: ServiceCommand, work: (service: ServiceProcess) => Promise<T>): Promise<T> {
-  const service = spawnService(serviceEnv(database), await findFreePort(), command);
+  const service = await launchService(serviceEnv(database), command);
   try {
-    await waitUntilReady(service);
     return await work(service);
   } finally {
     service.child.kill('SIGTERM');

@@ -102,6 +102,24 @@ async function churned(lateFacts: number): Promise<{ programId: string; mileston
 const aMoment = () => new Promise((resolve) => setTimeout(resolve, 3));
 const justBefore = (at: string | undefined) => new Date(new Date(at ?? '').getTime() - 1).toISOString();
 
+/**
+ * A program-scope cell with `before` recorded, then K (a marker's recording), then `after`, recorded
+ * after K; cell_step then vacuumed and analyzed, as a production server's autovacuum would leave it.
+ */
+async function cellAcrossK(
+  before: (cell: { programId: string; milestone: string }) => unknown[],
+  after: (cell: { programId: string; milestone: string }) => unknown,
+): Promise<{ programId: string; knownAt: string | undefined }> {
+  const { programId } = await programWith(0, 1);
+  const cell = { programId, milestone: 'm-prog' };
+  await record(t.app, ...before(cell));
+  const [marker] = await record(t.app, programRegistered(uniqueId('marker')));
+  await aMoment();
+  await record(t.app, after(cell));
+  await sql`vacuum analyze cell_step`.execute(t.database.db);
+  return { programId, knownAt: marker?.recordedAt };
+}
+
 /** A program-scope cell of 30 facts in world order, one a minute, alternately evaluations and starts. */
 async function cellOfThirtyFacts() {
   const { programId } = await programWith(0, 1);
@@ -354,19 +372,16 @@ describe('read model cost (SPEC §9)', () => {
   }, 300_000);
 
   it('finds the state at asOf and knownAt without a second probe of the current steps when the latest written before K began before the asOf', async () => {
-    const { programId } = await programWith(0, 1);
-    const cell = { programId, milestone: 'm-prog' };
-    await record(t.app, ...Array.from({ length: 100 }, (_, n) => ({ type: 'evaluation.held', occurredAt: minute(n), data: cell })));
-    const [marker] = await record(t.app, programRegistered(uniqueId('marker')));
-    await aMoment();
     // After K, a fact of minute 40 writes the steps after it again. At (minute 50, K) the newest step
     // believed at K (minute 99) lies after the asOf, so the state is searched for; the latest
     // current step written before K (minute 40's first fact: the late one supersedes from its own
     // key on) lies before it, and is itself the latest current step below the asOf written before
     // K: the current steps' index, in the plan, is not probed for it.
-    await record(t.app, { type: 'evaluation.held', occurredAt: minute(40), data: cell });
-    await sql`vacuum analyze cell_step`.execute(t.database.db);
-    const cut = { asOf: minute(50), knownAt: marker?.recordedAt };
+    const { programId, knownAt } = await cellAcrossK(
+      (cell) => Array.from({ length: 100 }, (_, n) => ({ type: 'evaluation.held', occurredAt: minute(n), data: cell })),
+      (cell) => ({ type: 'evaluation.held', occurredAt: minute(40), data: cell }),
+    );
+    const cut = { asOf: minute(50), knownAt };
     const cost = await costOfView(`/v1/programs/${programId}/milestones/m-prog?asOf=${cut.asOf}&knownAt=${cut.knownAt}`);
     expect(cost.indexLoops, JSON.stringify(cost)).toHaveProperty('cell_step_current_written', 1);
     expect(cost.indexLoops, JSON.stringify(cost)).toHaveProperty('cell_step_current', 0);
@@ -374,17 +389,14 @@ describe('read model cost (SPEC §9)', () => {
   }, 300_000);
 
   it('takes the state at asOf and knownAt from the newest step believed at K when it began before the asOf, in one probe of the steps', async () => {
-    const { programId } = await programWith(0, 1);
-    const cell = { programId, milestone: 'm-prog' };
-    await record(t.app, ...Array.from({ length: 30 }, (_, n) => ({ type: n === 29 ? 'milestone.missed' : 'milestone.started', occurredAt: minute(n), data: cell })));
-    const [marker] = await record(t.app, programRegistered(uniqueId('marker')));
-    await aMoment();
     // After K, news that the cut must not see: the cell's current state is another.
-    await record(t.app, { type: 'milestone.achieved', occurredAt: minute(40), data: cell });
-    await sql`vacuum analyze cell_step`.execute(t.database.db);
+    const { programId, knownAt } = await cellAcrossK(
+      (cell) => Array.from({ length: 30 }, (_, n) => ({ type: n === 29 ? 'milestone.missed' : 'milestone.started', occurredAt: minute(n), data: cell })),
+      (cell) => ({ type: 'milestone.achieved', occurredAt: minute(40), data: cell }),
+    );
     // The newest step believed at K (minute 29's) began before the asOf: it is the state, read where
     // it was found, and cell_step is read once (tableLoops counts every scan of it, whatever the plan).
-    const cut = { asOf: minute(35), knownAt: marker?.recordedAt };
+    const cut = { asOf: minute(35), knownAt };
     const cost = await costOfView(`/v1/programs/${programId}/milestones/m-prog?asOf=${cut.asOf}&knownAt=${cut.knownAt}`);
     expect(cost.tableLoops, JSON.stringify(cost)).toHaveProperty('cell_step', 1);
     expect(await cellOf(t.app, programId, 'm-prog', undefined, cutQuery(cut))).toMatchObject({ status: 'missed', since: { value: minute(29) }, evidenceCount: 30 });

@@ -57,9 +57,9 @@ export function spawnService(env: Readonly<Record<string, string>>, port: number
  * Spawns the service on a free port and waits until it is ready. The port is free when chosen but
  * another process may take it before the service listens: then it tries another.
  */
-export async function launchService(env: Readonly<Record<string, string>>): Promise<ServiceProcess> {
+export async function launchService(env: Readonly<Record<string, string>>, command = SOURCE_SERVICE): Promise<ServiceProcess> {
   for (let attempt = 1; ; attempt++) {
-    const service = spawnService(env, await findFreePort());
+    const service = spawnService(env, await findFreePort(), command);
     try {
       await waitUntilReady(service);
       return service;
