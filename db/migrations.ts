@@ -14,6 +14,7 @@ import * as vacuumTimelinesSooner from './migrations/2026-12-02T03-00-00_vacuum_
 import * as coverCurrentStepsKnownFrom from './migrations/2026-12-02T05-00-00_cover_current_steps_known_from.js';
 import * as indexCurrentStepsByWriting from './migrations/2026-12-02T18-00-00_index_current_steps_by_writing.js';
 import * as keepEvidenceOnSteps from './migrations/2026-12-04T08-00-00_keep_evidence_on_steps.js';
+import * as keepStepSpans from './migrations/2026-12-04T17-00-00_keep_step_spans.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-02T05-00-00_cover_current_steps_known_from': coverCurrentStepsKnownFrom,
   '2026-12-02T18-00-00_index_current_steps_by_writing': indexCurrentStepsByWriting,
   '2026-12-04T08-00-00_keep_evidence_on_steps': keepEvidenceOnSteps,
+  '2026-12-04T17-00-00_keep_step_spans': keepStepSpans,
 };
 
 export const migrationProvider: MigrationProvider = {

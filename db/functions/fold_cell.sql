@@ -6,7 +6,9 @@
 -- A row is believed from p_known, or from its event's recording if that is later: a rebuild folds a
 -- run of in-order batches in one call (apply_to_cell.sql).
 -- The rule is the catalogue's, as data: status_transitions() (db/catalogue-rules.ts), event_type_rule.
--- cell_evidence gets one row per evidential event new to the cell (p_extra), never rewritten.
+-- cell_evidence gets one row per evidential event new to the cell (p_extra), never rewritten;
+-- cell_step_span one per event new to the cell, the moment its step began, and the moment it ended
+-- once a re-fold finds its event retracted (the migration 2026-12-04T17-00-00 says why).
 -- Each step keeps the cell's latest evidence ids once its event is folded in, newest first in world
 -- time, at most cell_evidence_limit(): what a cut-off read takes with the step's state (the
 -- migration 2026-12-04T08-00-00 says why). milestone_cell keeps the state the fold ends in and
@@ -53,6 +55,13 @@ declare
   v_new_positions bigint[] := '{}';
   v_new_events uuid[] := '{}';
   v_new_recorded timestamptz[] := '{}';
+  -- Steps that begin with this fold (events new to the cell), and those that end (events retracted).
+  v_born_starts timestamptz[] := '{}';
+  v_born_positions bigint[] := '{}';
+  v_born_events uuid[] := '{}';
+  v_born_known timestamptz[] := '{}';
+  v_died_starts timestamptz[] := '{}';
+  v_died_positions bigint[] := '{}';
   r record;
 begin
   select * into v_cell from milestone_cell c
@@ -104,7 +113,7 @@ begin
   v_limit := cell_evidence_limit();
   for r in
     select e.id, e.type, e.occurred_value, e.occurred_precision, e.occurred_start, e.occurred_end, e.position, e.recorded_at,
-           t.role, s.new
+           t.role, s.new, gone.retracted is not null as retracted
     -- The events to fold, each once, and whether it is new to the cell (p_extra) or re-folded.
     from (select x.id, bool_or(x.new) as new
           from (select unnest(v_superseded) as id, false as new union all select unnest(p_extra), true) x
@@ -116,9 +125,22 @@ begin
     -- while retraction was empty read the whole table in every fold (test/store/fold-plans.test.ts).
     left join lateral (select true as retracted from retraction x join event rx on rx.id = x.retracted_by
                        where x.event_id = e.id and rx.recorded_at <= p_known limit 1) gone on true
-    where gone.retracted is null
     order by e.occurred_start, e.position
   loop
+    -- Retracted by p_known: no step from now on. One that was a step (not new to the cell) ends here.
+    if r.retracted then
+      if not r.new then
+        v_died_starts := v_died_starts || r.occurred_start;
+        v_died_positions := v_died_positions || r.position;
+      end if;
+      continue;
+    end if;
+    if r.new then
+      v_born_starts := v_born_starts || r.occurred_start;
+      v_born_positions := v_born_positions || r.position;
+      v_born_events := v_born_events || r.id;
+      v_born_known := v_born_known || greatest(p_known, r.recorded_at);
+    end if;
     -- While nothing has moved it, a cell is planned since its latest defining event.
     if r.role in ('plan', 'enrolment') and v_status = 'planned' then
       v_since_value := r.occurred_value;
@@ -169,6 +191,16 @@ begin
   if cardinality(v_new_events) > 0 then
     insert into cell_evidence (program_id, milestone, consortium_id, v_start, v_position, event_id, recorded_at)
     select p_program, p_milestone, p_consortium, x.* from unnest(v_new_starts, v_new_positions, v_new_events, v_new_recorded) x;
+  end if;
+  if cardinality(v_born_starts) > 0 then
+    insert into cell_step_span (program_id, milestone, consortium_id, v_start, v_position, event_id, born)
+    select p_program, p_milestone, p_consortium, x.* from unnest(v_born_starts, v_born_positions, v_born_events, v_born_known) x;
+  end if;
+  if cardinality(v_died_starts) > 0 then
+    update cell_step_span sp set died = p_known
+    from unnest(v_died_starts, v_died_positions) x(s, p)
+    where sp.program_id = p_program and sp.milestone = p_milestone and sp.consortium_id = p_consortium
+      and sp.v_start = x.s and sp.v_position = x.p;
   end if;
   if cardinality(v_step_events) > 0 then
     insert into cell_step (program_id, milestone, consortium_id, v_start, v_position, event_id, known_from, status,

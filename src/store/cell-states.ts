@@ -270,103 +270,42 @@ const stateAt = (cut: ReadCut) => {
   if (k === undefined) return sql`cross join lateral ${latest(sql`s.*`, sql`s.known_to = 'infinity'`)} s`;
   if (w === undefined) return sql`cross join lateral (${newestStep(k, sql`s.*`)}) s`;
   /*
-   * Believed at K: still current and written before K, or superseded after K. First the latest
-   * current step written before K below the bound (cur); above it, any step believed at K is a
-   * superseded version, so the superseded index is searched only there, from the bound down to that
-   * key. Searched from the bound alone, it would walk every version superseded before K below the
-   * bound whenever the state is a current step, a cost that grows with the cell's late news. The
-   * lower bound is two searches, above cur's instant and at it: PostgreSQL 15 ends a backward scan
-   * on the first column of a row comparison only, and would walk every version at cur's instant
-   * (every earlier version of cur's own step among them). The second runs only when the first
-   * found nothing (gated as below): what it could find lies below what the first found. At the
-   * bench's kind of cut-offs on a 1M history (asOf 2026-12-08) the first found a version in 60 of
-   * the busy matrix's 84 cells, so the second ran in 24 instead of 84.
+   * Both cut-offs. The searches below look under the bound, at most the newest step believed at
+   * K's key + 1 (newestBelieved): when that step began before W, the bound is its key + 1 and all
+   * they could find is that step, so it is the state, and they do not run (each is gated on
+   * `below`, a condition of the outer row alone, which PostgreSQL tests before the scan: a One-Time
+   * Filter); newest carries its state columns, read in the probe that found it.
    *
-   * cur takes two probes, none of them passing over steps: along the current timeline, as along
-   * any timeline believed at some moment, a step later in world time was written no earlier (see
-   * newestBelieved; one fold writes many steps at one moment), so the current steps written before
-   * K are the timeline's first ones, up to the latest of them written before K (lastWritten,
-   * cell_step_current_written; among steps written at one moment, the one latest in world time,
-   * hence its key order too), and cur is the latest current step at or below that step's key and
-   * below the bound: that step itself when it lies below the bound (is_cur; 65 of the busy
-   * matrix's 84 cells at the bench's cut-offs on a 1M history), and then the second probe does not
-   * run (gated as the searches are, below); otherwise, that step lying at or above the bound, the
-   * latest current step below the bound, every one of which was written no later. Found among the
-   * current steps below the bound alone, with "written before K" as a filter, the search passed
-   * over every current step late news had written again after K below the bound: on the busy
-   * matrix of a 1M history, 182 a cell, most of the read's time. The order rests on each append reading its recorded_at once it holds its
-   * cells' locks (lock_projection.sql) from a clock that does not go back; the filter stays in
-   * cur's probe, free while that holds (its first entry passes, known_from is in the index), so
-   * that a clock stepped back (a failover to a server behind in time) never has it take a step
-   * written after K. The order itself fails then, and a state at such a cut-off may be wrong (a
-   * step written later but stamped earlier, above lastWritten, is found by neither probe); no test
-   * covers that case.
-   *
-   * The searches find keys, index-only: each passes over entries the filter rejects (versions not
-   * believed at K), and as heap fetches those were most of the read. The one step they find is then
-   * fetched by its key and the moment it was written (cell_step_written), believed at K: a rebuild
-   * whose chunk splits an append folds the cell twice at one recorded_at, and the first fold's
-   * version of a step is superseded the moment it was written (known_to = known_from), never
-   * believed; the filter leaves the one that is.
-   */
-  /*
-   * The searches below look under the bound, at most the newest step believed at K's key + 1
-   * (newestBelieved): when that step began before W, the bound is its key + 1 and all they could
-   * find is that step, so it is the state, and they do not run (each is gated on `below`, a
-   * condition of the outer row alone, which PostgreSQL tests before the scan: a One-Time Filter).
-   * Nor is the step then fetched again by its key: newest carries its state columns, read in the
-   * probe that found it. That probe reads the step's row in every cell, where it read the index
-   * alone: a cell whose state is searched for pays that fetch for nothing, one whose state is the
-   * newest step saves a second descent of cell_step_written and the same fetch. On a 1M history,
-   * busy matrix, K at the middle of the load (its facts recorded by K reaching 2026-12-26): at asOf
-   * 2027-01-01, where the newest step was the state in all 84 cells, 501 buffers a statement
-   * instead of 906; at asOf 2026-12-14, where it was in none, 1,689 instead of 1,614 and about 5 %
-   * more time (means of 595 executions, four rounds alternating, medians 4.3 and 4.1 ms). An
-   * analyst's asOf well before K is mostly the second kind on a busy program, and on a quiet one,
-   * where nothing happened between W and K, the first.
+   * Otherwise the state is the version believed at K of the latest step below the bound that
+   * existed at K. A step (one event's place in the timeline) exists from the writing of its first
+   * version until a retraction ends it, its versions following one another without a gap
+   * (fold_cell.sql), so cell_step_span holds one row a step with that interval, and the search
+   * below the bound passes over only the steps that did not exist at K: recorded after K (late news
+   * about the weeks below W, bounded by how much of it came after K, not by the cell's history), or
+   * retracted by then. Then the step's version written last before K, one probe of
+   * cell_step_versions (a step's versions under its event) from K down; a rebuild whose chunk splits an append writes a version
+   * superseded the moment it was written (known_to = known_from), never believed, which the filter
+   * leaves out. The steps themselves are not searched: a step near W that late news after K wrote
+   * again many times has as many versions, one span. (Until 2026-12-04, four probes searched the
+   * current and the superseded steps, the migration 2026-12-04T17-00-00 says which.)
    */
   const below = sql`newest.step_start < ${w}::timestamptz`;
   const searching = sql`not (${below})`;
-  const supersededThen = sql`s.known_to <> 'infinity' and ${believedAt(k)} and ${searching}`;
-  const latestKey = (believedThen: RawBuilder<unknown>) => latest(sql`s.v_start, s.v_position, s.known_from`, believedThen);
   return sql`
     ${newestBelieved(cut, { withState: true })}
     left join lateral (
-      select w.v_start as step_start, w.v_position as step_position, w.known_from as step_known_from,
-             (w.v_start, w.v_position) < (newest.bound_start, newest.bound_position) as is_cur
-      from (select s.v_start, s.v_position, s.known_from from cell_step s
-            where ${OF_CELL} and s.known_to = 'infinity' and s.known_from < ${k}::timestamptz and ${searching}
-            order by s.known_from desc, s.v_start desc, s.v_position desc limit 1) w
-    ) lastWritten on true
-    left join lateral (
-      select lastWritten.step_start as v_start, lastWritten.step_position as v_position, lastWritten.step_known_from as known_from
-      where lastWritten.is_cur
-      union all
-      (select s.v_start, s.v_position, s.known_from from cell_step s
-       where ${OF_CELL} and s.known_to = 'infinity' and (s.v_start, s.v_position) < (newest.bound_start, newest.bound_position)
-         and s.known_from < ${k}::timestamptz and not lastWritten.is_cur
-       order by s.v_start desc, s.v_position desc limit 1)
-    ) cur on true
-    left join lateral ${latestKey(sql`s.v_start > coalesce(cur.v_start, '-infinity'::timestamptz) and ${supersededThen}`)} above on true
-    cross join lateral (
-      select u.* from (
-        select newest.step_start as v_start, newest.step_position as v_position, newest.step_known_from as known_from where ${below}
-        union all
-        select cur.v_start, cur.v_position, cur.known_from where cur.v_start is not null
-        union all
-        select above.v_start, above.v_position, above.known_from where above.v_start is not null
-        union all
-        ${latestKey(sql`above.v_start is null and s.v_start = coalesce(cur.v_start, '-infinity'::timestamptz) and s.v_position > coalesce(cur.v_position, ${MIN_POSITION}::bigint) and ${supersededThen}`)}
-      ) u
-      order by u.v_start desc, u.v_position desc limit 1
-    ) found
+      select sp.event_id from cell_step_span sp
+      where sp.program_id = c.program_id and sp.milestone = c.milestone and sp.consortium_id = c.consortium_id
+        and (sp.v_start, sp.v_position) < (newest.bound_start, newest.bound_position)
+        and sp.born < ${k}::timestamptz and ${k}::timestamptz <= sp.died and ${searching}
+      order by sp.v_start desc, sp.v_position desc limit 1
+    ) span on true
     cross join lateral (
       select ${stateColumnsOf('newest')} where ${below}
       union all
       (select ${stateColumnsOf('s')} from cell_step s
-       where ${OF_CELL} and s.known_from = found.known_from and s.v_start = found.v_start and s.v_position = found.v_position
-         and ${believedAt(k)} and ${searching}
-       limit 1)
+       where ${OF_CELL} and s.event_id = span.event_id and ${believedAt(k)} and ${searching}
+       order by s.known_from desc limit 1)
     ) s`;
 };
 

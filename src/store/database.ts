@@ -55,6 +55,7 @@ export interface Database {
   reference: ReferenceTable;
   milestone_cell: MilestoneCellTable;
   cell_step: CellStepTable;
+  cell_step_span: CellStepSpanTable;
   cell_evidence: CellEvidenceTable;
   event_type_rule: EventTypeRuleTable;
   program_entry: ProgramEntryTable;
@@ -130,6 +131,15 @@ export interface CellStepTable extends CellEventColumns {
   evidence_count: number;
   /** The latest evidence ids once the event is folded in, newest first in world time, at most CELL_EVIDENCE_LIMIT. */
   evidence: string[];
+}
+
+/**
+ * A step of a cell's timeline, one an event, from the writing of its first version (born) until a
+ * retraction ended it (died; 'infinity' until then), whatever its versions (db/functions/fold_cell.sql).
+ */
+export interface CellStepSpanTable extends CellEventColumns {
+  born: Date;
+  died: Date;
 }
 
 /** An evidential event of a cell: recorded once, retracted at most once (db/functions/fold_cell.sql). */

@@ -13,6 +13,7 @@ export const REBUILD_SCHEMA = 'ml_rebuild';
 export const READ_MODEL_TABLES = [
   'cell_evidence',
   'cell_step',
+  'cell_step_span',
   'milestone_cell',
   'milestone_reschedule',
   'enrolment_elimination',
@@ -56,7 +57,7 @@ export async function createRebuildTables<DB>(trx: Kysely<DB>): Promise<void> {
  * fold wrote that it holds (at 1M events, 3.3M steps, 2.3M of them superseded during the fold);
  * built once the fold is done, each is one sort. The catch-up and the switch find them in place.
  */
-export const BUILT_AFTER_FOLD = ['cell_step_written', 'cell_step_superseded', 'cell_step_current_written', 'cell_evidence_unretracted'] as const;
+export const BUILT_AFTER_FOLD = ['cell_step_written', 'cell_step_versions', 'cell_evidence_unretracted'] as const;
 
 /**
  * An index's definition without its name and table ("CREATE [UNIQUE] INDEX ON USING …"): what a
@@ -95,8 +96,8 @@ export async function buildIndexesAfterFold<DB>(conn: Kysely<DB>): Promise<void>
  * marked all-visible: until a vacuum, every index-only read of the views fetched each entry's row
  * from the table too (figures: the README's Design choices, "Rebuild"). Autovacuum, where it runs,
  * need not have got to them by the switch. Index cleanup on: by default a vacuum that finds dead
- * rows on few pages skips it, and leaves those pages unmarked; with the four indexes not built yet,
- * it is cheap. None of those four is an expression index, whose statistics an ANALYZE before it
+ * rows on few pages skips it, and leaves those pages unmarked; with those indexes not built yet,
+ * it is cheap. None of them is an expression index, whose statistics an ANALYZE before it
  * would miss. VACUUM cannot run in a transaction block: `conn` is the rebuild's session, not a
  * transaction of it.
  */

@@ -10,7 +10,7 @@ import type { Db } from '../../src/store/database.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
 import { record } from '../support/http.js';
-import { comparable, cutQuery, referenceMatrix, type Cut } from '../support/reference-views.js';
+import { comparable, cutQuery, justBefore, referenceMatrix, type Cut } from '../support/reference-views.js';
 import { startTestApp } from '../support/test-app.js';
 import { matrix } from '../support/views.js';
 
@@ -29,6 +29,8 @@ const CREATE_CELL_EVIDENCE = '2026-12-01T20-00-00_create_cell_evidence';
 const BEFORE_CREATE_CELL_EVIDENCE = '2026-12-01T18-30-00_cover_cell_evidence';
 const KEEP_EVIDENCE_ON_STEPS = '2026-12-04T08-00-00_keep_evidence_on_steps';
 const BEFORE_KEEP_EVIDENCE_ON_STEPS = '2026-12-02T18-00-00_index_current_steps_by_writing';
+const KEEP_STEP_SPANS = '2026-12-04T17-00-00_keep_step_spans';
+const BEFORE_KEEP_STEP_SPANS = KEEP_EVIDENCE_ON_STEPS;
 
 /** `count` facts on the cell of `data`, one a day from 2 January 2026, the two types in turn. */
 const dailyFacts = (data: { programId: string; milestone: string }, count: number, types: readonly [string, string]) =>
@@ -161,11 +163,14 @@ describe('upgrading to the read model', () => {
       const { db } = database;
       const { programId, data } = await plannedCell(app);
       const facts = await record(app, ...dailyFacts(data, 24, ['milestone.started', 'evaluation.held']));
-      // The database as the previous release left it, then the migration alone, with the functions
-      // that go with it, and no rebuild yet: every step holds an empty list.
+      // The database as the previous release left it, then the migration, with the functions that
+      // go with it, and no rebuild yet: every step holds an empty list. The functions are today's,
+      // which need the migrations after it too (KEEP_STEP_SPANS, which asks for no rebuild), as an
+      // upgrade from before it to today runs them, in the same window before the rebuild.
       const migrator = new Migrator({ db, provider: migrationProvider });
       expect((await migrator.migrateTo(BEFORE_KEEP_EVIDENCE_ON_STEPS)).error).toBeUndefined();
       expect((await migrator.migrateTo(KEEP_EVIDENCE_ON_STEPS)).error).toBeUndefined();
+      expect((await migrator.migrateTo(KEEP_STEP_SPANS)).error).toBeUndefined();
       await applyFunctions(db);
       expect(await rebuildPending(db)).toBe(true);
 
@@ -183,6 +188,43 @@ describe('upgrading to the read model', () => {
       expect((await migrateToLatest(db)).error).toBeUndefined();
       const cuts: Cut[] = [{}, { knownAt: late?.recordedAt }, { knownAt: retraction?.recordedAt }, { asOf: '2026-01-20' }, { asOf: '2026-01-20', knownAt: late?.recordedAt }];
       await expectReferenceAt(app, db, programId, cuts);
+    } finally {
+      await close();
+    }
+  });
+
+  it("fills the steps' spans from the timelines an upgraded database holds, without a rebuild: its cut-off views answer as before, and after a retraction", async () => {
+    const { app, database, close } = await startTestApp();
+    try {
+      const { db } = database;
+      const { programId, data } = await plannedCell(app);
+      const facts = await record(app, ...dailyFacts(data, 24, ['milestone.started', 'evaluation.held']));
+      // A late fact writes every step after it again; a retraction ends one.
+      const [late] = await record(app, { type: 'milestone.achieved', occurredAt: '2026-01-10', data });
+      const [retraction] = await record(app, { type: 'event.retracted', data: { eventId: facts[20]?.id, reason: 'wrong' } });
+      const migrator = new Migrator({ db, provider: migrationProvider });
+      const undone = await migrator.migrateTo(BEFORE_KEEP_STEP_SPANS);
+      expect(undone.error).toBeUndefined();
+      expect(undone.results?.map((r) => r.migrationName).at(-1)).toBe(KEEP_STEP_SPANS);
+
+      const migrated = await migrateToLatest(db);
+      expect(migrated.error).toBeUndefined();
+      expect(await rebuildPending(db)).toBe(false);
+      const { rows } = await sql<{ steps: number; ended: number }>`
+        select count(*)::int as steps, count(*) filter (where died <> 'infinity')::int as ended
+        from cell_step_span where program_id = ${programId}`.execute(db);
+      // The plan, 24 facts and the late one; the retracted fact's step ended.
+      expect(rows[0]).toEqual({ steps: 26, ended: 1 });
+      const cuts: Cut[] = [
+        { asOf: '2026-01-20', knownAt: late?.recordedAt },
+        { asOf: '2026-01-22', knownAt: justBefore(late?.recordedAt) },
+        { asOf: '2026-01-23', knownAt: retraction?.recordedAt },
+        { asOf: '2026-01-23', knownAt: justBefore(retraction?.recordedAt) },
+      ];
+      await expectReferenceAt(app, db, programId, cuts);
+      // Appends after the migration keep the spans: another retraction, then the cuts again and after it.
+      const [second] = await record(app, { type: 'event.retracted', data: { eventId: facts[2]?.id, reason: 'wrong' } });
+      await expectReferenceAt(app, db, programId, [...cuts, { asOf: '2026-01-05', knownAt: second?.recordedAt }, { asOf: '2026-01-05', knownAt: justBefore(second?.recordedAt) }]);
     } finally {
       await close();
     }

@@ -91,3 +91,6 @@ export function comparable(view: Awaited<ReturnType<typeof matrix>>): Comparable
       .sort(byConsortium),
   }));
 }
+
+/** The millisecond before an instant the API returned: a knownAt that leaves out what was recorded at it. */
+export const justBefore = (at: string | undefined): string => new Date(new Date(at ?? '').getTime() - 1).toISOString();
