@@ -283,11 +283,14 @@ const stateAt = (cut: ReadCut) => {
    * below the bound passes over only the steps that did not exist at K: recorded after K (late news
    * about the weeks below W, bounded by how much of it came after K, not by the cell's history), or
    * retracted by then. Then the step's version written last before K, one probe of
-   * cell_step_versions (a step's versions under its event) from K down; a rebuild whose chunk splits an append writes a version
-   * superseded the moment it was written (known_to = known_from), never believed, which the filter
-   * leaves out. The steps themselves are not searched: a step near W that late news after K wrote
+   * cell_step_versions (a step's versions under its event and cell) from K down; a rebuild whose
+   * chunk splits an append writes a version superseded the moment it was written (known_to =
+   * known_from), never believed, which the filter leaves out. The steps themselves are not searched: a step near W that late news after K wrote
    * again many times has as many versions, one span. (Until 2026-12-04, four probes searched the
-   * current and the superseded steps, the migration 2026-12-04T17-00-00 says which.)
+   * current and the superseded steps, the migration 2026-12-04T17-00-00 says which.) Like the
+   * newest step's probe, this rests on recorded_at never going back (lock_projection.sql): a clock
+   * stepped back could write a version from before its step's born, and a cut-off between the two
+   * would find the step missing; no test covers that case.
    */
   const below = sql`newest.step_start < ${w}::timestamptz`;
   const searching = sql`not (${below})`;

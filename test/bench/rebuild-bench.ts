@@ -24,8 +24,12 @@ const COPIES = Number(process.env.REBUILD_COPIES ?? 10);
 const identifier = /^[a-z_][a-z0-9_]{0,62}$/;
 if (!identifier.test(SOURCE)) throw new Error('REBUILD_SOURCE must name a database loaded by SCALE_LOAD_ONLY=1 npm run bench:scale');
 if (!Number.isInteger(COPIES) || COPIES < 1) throw new Error('REBUILD_COPIES must be a positive integer');
-const TARGET = process.env.REBUILD_DATABASE ?? `${SOURCE.slice(0, 50)}_x${COPIES}`;
-if (!identifier.test(TARGET) || TARGET === SOURCE) throw new Error('REBUILD_DATABASE must be a lower-case SQL identifier other than REBUILD_SOURCE');
+/** The copy's name, derived from the source's, so that the drop below never reaches another database. */
+const TARGET = `${SOURCE.slice(0, 50)}_x${COPIES}`;
+/**
+ * REBUILD_KEEP=1 keeps the copy, to read or rebuild again: not to append to, since the copies'
+ * streams and references (stream, reference) are not copied, only what the rebuild reads.
+ */
 const KEEP = process.env.REBUILD_KEEP === '1';
 
 const log = (line: string) => process.stderr.write(`[rebuild ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -159,15 +163,26 @@ async function runRebuild(url: string): Promise<RebuildRun> {
   let locks = 0;
   let sampling = Promise.resolve();
   const timer = setInterval(() => {
-    sampling = sampling.then(async () => {
-      if (child.pid !== undefined) rssMb = Math.max(rssMb, largestRss(child.pid));
-      const { rows } = await sampler.query<{ locks: string }>(
-        'select count(*) as locks from pg_locks l join pg_stat_activity a on a.pid = l.pid where a.datname = current_database() and a.pid <> pg_backend_pid()',
-      );
-      locks = Math.max(locks, Number(rows[0]?.locks ?? 0));
-    });
+    sampling = sampling
+      .then(async () => {
+        if (child.pid !== undefined) rssMb = Math.max(rssMb, largestRss(child.pid));
+        const { rows } = await sampler.query<{ locks: string }>(
+          'select count(*) as locks from pg_locks l join pg_stat_activity a on a.pid = l.pid where a.datname = current_database() and a.pid <> pg_backend_pid()',
+        );
+        locks = Math.max(locks, Number(rows[0]?.locks ?? 0));
+      })
+      // A sample that fails is missed, not the end of the run: the copy must still be dropped below.
+      .catch((error: unknown) => {
+        log(`a sample failed: ${String(error)}`);
+      });
   }, 1000);
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const code = await new Promise<number | null>((resolve) => {
+    child.once('close', resolve);
+    child.once('error', (error) => {
+      log(`npm run projections:rebuild did not start: ${error.message}`);
+      resolve(null);
+    });
+  });
   clearInterval(timer);
   await sampling;
   await sampler.end();

@@ -202,6 +202,10 @@ describe('upgrading to the read model', () => {
       // A late fact writes every step after it again; a retraction ends one.
       const [late] = await record(app, { type: 'milestone.achieved', occurredAt: '2026-01-10', data });
       const [retraction] = await record(app, { type: 'event.retracted', data: { eventId: facts[20]?.id, reason: 'wrong' } });
+      const spans = async () =>
+        (await sql`select * from cell_step_span where program_id = ${programId} order by v_start, v_position`.execute(db)).rows;
+      // What the folds wrote, which the migration's fill must give again from the steps alone.
+      const written = await spans();
       const migrator = new Migrator({ db, provider: migrationProvider });
       const undone = await migrator.migrateTo(BEFORE_KEEP_STEP_SPANS);
       expect(undone.error).toBeUndefined();
@@ -210,6 +214,7 @@ describe('upgrading to the read model', () => {
       const migrated = await migrateToLatest(db);
       expect(migrated.error).toBeUndefined();
       expect(await rebuildPending(db)).toBe(false);
+      expect(await spans()).toEqual(written);
       const { rows } = await sql<{ steps: number; ended: number }>`
         select count(*)::int as steps, count(*) filter (where died <> 'infinity')::int as ended
         from cell_step_span where program_id = ${programId}`.execute(db);

@@ -55,7 +55,7 @@ describe('rebuildReadModel', () => {
     const settings = async () => {
       const { rows } = await sql<{ table: string; options: string[] | null }>`
         select relname as table, reloptions as options from pg_class
-        where relnamespace = 'public'::regnamespace and relname in ('cell_step', 'cell_evidence') order by relname`.execute(t.database.db);
+        where relnamespace = 'public'::regnamespace and relname in ('cell_step', 'cell_evidence', 'cell_step_span') order by relname`.execute(t.database.db);
       return rows;
     };
     const before = await settings();
@@ -68,7 +68,7 @@ describe('rebuildReadModel', () => {
     const indexes = async () => {
       const { rows } = await sql<{ name: string; definition: string }>`
         select indexname as name, indexdef as definition from pg_indexes
-        where schemaname = 'public' and tablename in ('cell_step', 'cell_evidence', 'milestone_cell') order by indexname`.execute(t.database.db);
+        where schemaname = 'public' and tablename in ('cell_step', 'cell_evidence', 'milestone_cell', 'cell_step_span') order by indexname`.execute(t.database.db);
       return rows;
     };
     // Analyzed by an ANALYZE, not by autovacuum (on in some servers the tests run on): a new table has no statistics.
@@ -163,13 +163,18 @@ describe('rebuildReadModel', () => {
       const steps = await sql`select * from cell_step where program_id = ${programId} order by consortium_id, milestone, v_start, v_position, known_from`.execute(t.database.db);
       const evidence = await sql`select * from cell_evidence where program_id = ${programId} order by consortium_id, milestone, v_start, v_position`.execute(t.database.db);
       const cells = await sql`select * from milestone_cell where program_id = ${programId} order by consortium_id, milestone`.execute(t.database.db);
-      return { steps: steps.rows, evidence: evidence.rows, cells: cells.rows };
+      const spans = await sql`select * from cell_step_span where program_id = ${programId} order by consortium_id, milestone, v_start, v_position`.execute(t.database.db);
+      return { steps: steps.rows, evidence: evidence.rows, cells: cells.rows, spans: spans.rows };
     };
     const before = await rows();
     // The history supersedes steps (the late fact, the retraction), and folds runs: the rebuild must do both.
     const { rows: superseded } = await sql<{ n: number }>`
       select count(*)::int as n from cell_step where program_id = ${programId} and known_to <> 'infinity'`.execute(t.database.db);
     expect(superseded[0]?.n).toBeGreaterThan(0);
+    // And the retraction of the reschedule ended its steps: the rebuild must end them too.
+    const { rows: ended } = await sql<{ n: number }>`
+      select count(*)::int as n from cell_step_span where program_id = ${programId} and died <> 'infinity'`.execute(t.database.db);
+    expect(ended[0]?.n).toBeGreaterThan(0);
     // m-prog; m-pilot for both consortiums; m-only for the one it concerns.
     expect(before.cells).toHaveLength(4);
 

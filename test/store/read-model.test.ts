@@ -354,16 +354,17 @@ describe('read model cost (SPEC §9)', () => {
     const [marker] = await record(t.app, programRegistered(uniqueId('marker')));
     await aMoment();
     // After K, a fact of minute 5 writes the 794 steps after it again: at K, the current steps below
-    // the cut were all written after K, and the search for the latest one written before K passes
-    // over them. Then what a production server's autovacuum does, which a test server may not run.
+    // the cut were all written after K, and a search of them for the latest one written before K
+    // would pass over them all. Then what a production server's autovacuum does, which a test
+    // server may not run.
     await record(t.app, { type: 'evaluation.held', occurredAt: minute(5), data: many.cell });
     await sql`vacuum analyze cell_step`.execute(t.database.db);
     const url = (programId: string) => `/v1/programs/${programId}/milestones/m-prog?asOf=${minute(795)}&knownAt=${marker?.recordedAt}`;
     const cost = { few: await costOfView(url(few.cell.programId)), many: await costOfView(url(many.cell.programId)) };
     expect(cost.many.statements).toBe(cost.few.statements);
-    // Found by when they were written (cell_step_current_written), none of them is passed over.
-    // Filtered by it, they were: 794 more tuples read, index-only in 18 more buffers (77 more when
-    // each was fetched from the table to see when it was written).
+    // The steps existed at K, each one span however many versions it has: none is passed over.
+    // (Filtering the current steps by when they were written read 794 more tuples, index-only in 18
+    // more buffers, 77 more when each was fetched from the table to see when it was written.)
     expect(cost.many.tuples - cost.few.tuples, JSON.stringify(cost)).toBeLessThan(10);
     expect(cost.many.buffers - cost.few.buffers, JSON.stringify(cost)).toBeLessThan(10);
     await expectReferenceAt(many.cell.programId, [{ asOf: minute(795), knownAt: marker?.recordedAt }]);
@@ -382,8 +383,8 @@ describe('read model cost (SPEC §9)', () => {
     );
     const cut = { asOf: minute(50), knownAt };
     const cost = await costOfView(`/v1/programs/${programId}/milestones/m-prog?asOf=${cut.asOf}&knownAt=${cut.knownAt}`);
-    expect(cost.indexLoops, JSON.stringify(cost)).toMatchObject({ cell_step_written: 1, cell_step_span_pkey: 1, cell_step_versions: 1 });
-    expect(cost.indexLoops, JSON.stringify(cost)).not.toHaveProperty('cell_step_current');
+    const probed = Object.entries(cost.indexLoops).filter(([index]) => index.startsWith('cell_step'));
+    expect(Object.fromEntries(probed), JSON.stringify(cost)).toEqual({ cell_step_written: 1, cell_step_span_pkey: 1, cell_step_versions: 1 });
     await expectReferenceAt(programId, [cut]);
   }, 300_000);
 
@@ -465,7 +466,7 @@ describe('read model cost (SPEC §9)', () => {
     const cost = { few: await costOfView(url(few.programId)), many: await costOfView(url(many.programId)) };
     expect(cost.many.statements).toBe(cost.few.statements);
     expect(cost.many.tuples - cost.few.tuples, JSON.stringify(cost)).toBeLessThan(50);
-    // Walking the 2,000 versions at 2026-05-01 reads some 25 more pages of the superseded index.
+    // A search of the versions at 2026-05-01 would walk the 2,000 of them: some 25 more pages of an index.
     expect(cost.many.buffers - cost.few.buffers, JSON.stringify(cost)).toBeLessThan(6);
   }, 300_000);
 
@@ -483,8 +484,8 @@ describe('read model cost (SPEC §9)', () => {
     await aMoment();
     // Re-folds from the evaluation's key: the start's step stays current, the evaluation's is superseded.
     const [retraction] = await record(t.app, { type: 'event.retracted', data: { eventId: evaluated?.id, reason: 'wrong' } });
-    // Just before it, the state at mid-June is the evaluation's version, found at the start's instant
-    // above the start's step (stateAt's search at cur's instant); from it on, the start's.
+    // Just before it, the state at mid-June is the evaluation's version, a step of the start's instant
+    // after the start's, which existed then; from it on, the start's (the evaluation's step ended).
     const cuts = [
       { asOf: '2026-06-15', knownAt: justBefore(retraction?.recordedAt) },
       { asOf: '2026-06-15', knownAt: retraction?.recordedAt },
