@@ -15,6 +15,7 @@ import * as coverCurrentStepsKnownFrom from './migrations/2026-12-02T05-00-00_co
 import * as indexCurrentStepsByWriting from './migrations/2026-12-02T18-00-00_index_current_steps_by_writing.js';
 import * as keepEvidenceOnSteps from './migrations/2026-12-04T08-00-00_keep_evidence_on_steps.js';
 import * as keepStepSpans from './migrations/2026-12-04T17-00-00_keep_step_spans.js';
+import * as orderRegistriesByCodePoint from './migrations/2026-12-04T19-00-00_order_registries_by_code_point.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-02T18-00-00_index_current_steps_by_writing': indexCurrentStepsByWriting,
   '2026-12-04T08-00-00_keep_evidence_on_steps': keepEvidenceOnSteps,
   '2026-12-04T17-00-00_keep_step_spans': keepStepSpans,
+  '2026-12-04T19-00-00_order_registries_by_code_point': orderRegistriesByCodePoint,
 };
 
 export const migrationProvider: MigrationProvider = {

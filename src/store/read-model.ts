@@ -35,7 +35,8 @@ const programEntriesPageQuery = (db: Db, { cut, after, limit }: EntriesInput) =>
     .select([...DEFINITION_COLUMNS, 'program_id'])
     .where(defined('program_entry', cut))
     .orderBy(sql`program_id collate "C"`)
-    .limit(limit);
+    .limit(limit)
+    .modifyEnd(PREPARED);
   return after === undefined ? query : query.where(sql<SqlBool>`program_id collate "C" > ${after}`);
 };
 
@@ -52,7 +53,8 @@ const consortiumEntriesPageQuery = (db: Db, { cut, after, limit }: EntriesInput)
     .select([...DEFINITION_COLUMNS, 'consortium_id'])
     .where(defined('consortium_entry', cut))
     .orderBy(sql`consortium_id collate "C"`)
-    .limit(limit);
+    .limit(limit)
+    .modifyEnd(PREPARED);
   return after === undefined ? query : query.where(sql<SqlBool>`consortium_id collate "C" > ${after}`);
 };
 

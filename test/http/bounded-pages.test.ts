@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
+import { consortiumRegistered, milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
 import { get, record } from '../support/http.js';
 import { costOf, statementRecorder } from '../support/statement-cost.js';
 import { useTestApp } from '../support/test-app.js';
@@ -14,6 +14,7 @@ const recorder = statementRecorder();
 const t = useTestApp({ wrapDb: recorder.wrap, limits: { apiKeyCacheMs: 0 } });
 const minute = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString();
 const Timeline = z.object({ events: z.array(z.object({ id: z.string() })) });
+const Page = z.object({ nextCursor: z.string() });
 
 async function program(): Promise<string> {
   const programId = uniqueId('pages');
@@ -71,6 +72,24 @@ describe('bounded pages', () => {
       expect(b.tuples, `${query}: ${JSON.stringify({ busy: b, quiet: q }, null, 1)}`).toBeLessThanOrEqual(q.tuples + 20);
     }
   }, 120_000);
+
+  it('reads a page of the program and of the consortium list, first or next, current or at a cut-off, without reading the rest of the registry', async () => {
+    const tag = uniqueId('registry');
+    const ids = Array.from({ length: 1000 }, (_, n) => `${tag}-${n}`);
+    await record(t.app, ...ids.map((id) => programRegistered(id)));
+    await record(t.app, ...ids.map((id) => consortiumRegistered(id)));
+
+    for (const list of ['programs', 'consortiums']) {
+      const first = await costOfGet(`/v1/${list}?limit=5`);
+      const after = Page.parse(first.body).nextCursor;
+      for (const query of ['?limit=5', `?limit=5&after=${after}`, '?limit=5&asOf=2026-01-01', `?limit=5&knownAt=${new Date().toISOString()}`]) {
+        const { cost } = await costOfGet(`/v1/${list}${query}`);
+        // A page read the whole registry, 1,000 rows here, and sorted it: its primary key is in
+        // the database's collation, which no code-point order can use (migration 2026-12-04T19-00-00).
+        expect(cost.tuples, `${list}${query}: ${JSON.stringify(cost)}`).toBeLessThanOrEqual(5 + 10);
+      }
+    }
+  }, 60_000);
 
   it('holds each event once in a timeline page whose scan stops on a retraction recorded in the same millisecond as a later fact occurred', async () => {
     const programId = await program();

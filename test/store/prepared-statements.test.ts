@@ -36,6 +36,7 @@ describe('prepared statements (PostgreSQL server only: the embedded database run
     const answers = [];
     for (let n = 0; n < 8; n++) answers.push(await get(t.app, url));
     expect((await get(t.app, '/v1/programs?limit=5')).status).toBe(200);
+    expect((await get(t.app, `/v1/timeline?programId=${programId}&limit=5`)).status).toBe(200);
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
     // The same answer every time, from the one generic plan.
     expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
@@ -50,11 +51,14 @@ describe('prepared statements (PostgreSQL server only: the embedded database run
     expect({ generic: cells[0]?.generic_plans, custom: cells[0]?.custom_plans }).toEqual({ generic: 8, custom: 0 });
     // The program's definition and its milestones, read in the same statement as the cells.
     for (const table of ['from "program_entry"', 'from "milestone_entry"']) {
-      const found = prepared.filter((p) => p.statement.includes(table));
+      const found = prepared.filter((p) => p.statement.includes(table) && p.statement.includes('cell_step'));
       expect(found, table).toHaveLength(1);
       expect({ generic: found[0]?.generic_plans, custom: found[0]?.custom_plans }, table).toEqual({ generic: 8, custom: 0 });
     }
-    // A page of a list, or anything else unmarked, is planned for its parameters each time.
+    // A page of the program list, one walk of an index in code-point order whatever the page.
+    const page = prepared.filter((p) => p.statement.includes('from "program_entry"') && !p.statement.includes('cell_step'));
+    expect(page.map((p) => ({ generic: p.generic_plans, custom: p.custom_plans }))).toEqual([{ generic: 1, custom: 0 }]);
+    // A page of the timeline, or anything else unmarked, is planned for its parameters each time.
     expect(prepared.filter((p) => !p.statement.endsWith('/* prepared */')).map((p) => p.statement)).toEqual([]);
   });
 
