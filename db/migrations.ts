@@ -16,6 +16,7 @@ import * as indexCurrentStepsByWriting from './migrations/2026-12-02T18-00-00_in
 import * as keepEvidenceOnSteps from './migrations/2026-12-04T08-00-00_keep_evidence_on_steps.js';
 import * as keepStepSpans from './migrations/2026-12-04T17-00-00_keep_step_spans.js';
 import * as orderRegistriesByCodePoint from './migrations/2026-12-04T19-00-00_order_registries_by_code_point.js';
+import * as indexTheFeedByFilter from './migrations/2026-12-04T19-30-00_index_the_feed_by_filter.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-04T08-00-00_keep_evidence_on_steps': keepEvidenceOnSteps,
   '2026-12-04T17-00-00_keep_step_spans': keepStepSpans,
   '2026-12-04T19-00-00_order_registries_by_code_point': orderRegistriesByCodePoint,
+  '2026-12-04T19-30-00_index_the_feed_by_filter': indexTheFeedByFilter,
 };
 
 export const migrationProvider: MigrationProvider = {

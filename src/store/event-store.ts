@@ -18,6 +18,7 @@ import type { Database, Db, EventTable } from './database.js';
 import { APPEND_ERROR_CODES, isAppendErrorCode } from './append-error-codes.js';
 import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
 import type { WorldKey } from './page-cursor.js';
+import { PREPARED } from './prepared-statement.js';
 import { cutStandIns } from './read-cut.js';
 import { shapedStatement } from './shaped-statement.js';
 
@@ -243,6 +244,11 @@ export interface FeedPage {
  * whose transaction may still be running or may not yet be visible: only transactions older than
  * the oldest running one are read, so an event committed late by a slow writer is never skipped
  * (research/event-stores.md §4, T1).
+ *
+ * Filtered, a page walks the index of its filter in that order (event_*_feed, migration
+ * 2026-12-04T19-30-00), the first `limit` entries past the cursor: walking the feed and dropping
+ * what the filter rejects, or reading every event of the program and sorting them, cost what the
+ * filter's history holds. Several types are one walk each, `limit` at most from each, merged.
  */
 export async function readFeed(
   db: Kysely<Database>,
@@ -253,15 +259,28 @@ export async function readFeed(
   const from = after ?? FEED_START;
   let query = db
     .selectFrom('event')
-    .select([...EVENT_COLUMNS, txText])
+    .select([...EVENT_COLUMNS, txText, sql<string>`tx`.as('feed_tx')])
     .where(sql<boolean>`(tx, position) > (${from.tx}::xid8, ${from.position}::bigint)`)
     .where(sql<boolean>`tx < pg_snapshot_xmin(pg_current_snapshot())`);
-  if (filter.types !== undefined && filter.types.length > 0) query = query.where('type', 'in', filter.types);
   if (filter.stream !== undefined) query = query.where('stream', '=', filter.stream);
   if (filter.programId !== undefined) query = query.where('program_id', '=', filter.programId);
   if (filter.consortiumId !== undefined) query = query.where('consortium_id', '=', filter.consortiumId);
   // Qualified: a bare `tx` would sort by the selected text column, and '1000' < '999'.
-  const rows = await query.orderBy(sql`event.tx`).orderBy('event.position').limit(limit).execute();
+  const ordered = (q: typeof query) => q.orderBy(sql`event.tx`).orderBy('event.position').limit(limit);
+  const types = filter.types ?? [];
+  const filtered = types.length > 0 || filter.stream !== undefined || filter.programId !== undefined || filter.consortiumId !== undefined;
+  // Prepared, without sorts (MARKED_PLANNER_SETTINGS): left to choose for its parameters, PostgreSQL
+  // read a small program's events by a bitmap of the same index and sorted them all.
+  const rows = !filtered
+    ? await ordered(query).execute()
+    : types.length === 0
+      ? await ordered(query).modifyEnd(PREPARED).execute()
+      : (
+          await sql<InferResult<typeof query>[number]>`
+            select e.* from unnest(${[...types]}::text[]) as t(type)
+            cross join lateral (${ordered(query.where(sql<boolean>`event.type = t.type`))}) e
+            order by e.feed_tx, e.position limit ${limit} ${PREPARED}`.execute(db)
+        ).rows;
   const last = rows.at(-1);
   const next = last ? { tx: last.tx, position: last.position } : from;
   return { events: rows.map(toRecordedEvent), nextCursor: encodeCursor(next) };

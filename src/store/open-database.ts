@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Database } from './database.js';
 import { callbackQueryPool } from './callback-query-pool.js';
 import { FailureTranslatingDialect } from './failure-translating-dialect.js';
+import { withMarkedSettings } from './marked-settings-dialect.js';
 
 export type DatabaseTarget =
   | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number }
@@ -96,7 +97,7 @@ export async function createPglite(dataDir: string | undefined, snapshot?: Blob)
 /** Kysely over an embedded database; destroying it closes the database. */
 export function openPglite(pglite: PGlite): OpenDatabase {
   return {
-    db: new Kysely<Database>({ dialect: new FailureTranslatingDialect(new PGliteDialect(pglite)) }),
+    db: new Kysely<Database>({ dialect: new FailureTranslatingDialect(withMarkedSettings(new PGliteDialect(pglite))) }),
     target: 'pglite',
     concurrentTransactions: false,
     listen: async (channel, onNotify) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { consortiumRegistered, milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
+import { consortiumRegistered, milestonePlanned, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
 import { get, record } from '../support/http.js';
 import { costOf, statementRecorder } from '../support/statement-cost.js';
 import { useTestApp } from '../support/test-app.js';
@@ -15,6 +15,7 @@ const t = useTestApp({ wrapDb: recorder.wrap, limits: { apiKeyCacheMs: 0 } });
 const minute = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString();
 const Timeline = z.object({ events: z.array(z.object({ id: z.string() })) });
 const Page = z.object({ nextCursor: z.string() });
+const Feed = z.object({ events: z.array(z.object({ id: z.string(), type: z.string() })), nextCursor: z.string() });
 
 async function program(): Promise<string> {
   const programId = uniqueId('pages');
@@ -87,6 +88,40 @@ describe('bounded pages', () => {
         // A page read the whole registry, 1,000 rows here, and sorted it: its primary key is in
         // the database's collation, which no code-point order can use (migration 2026-12-04T19-00-00).
         expect(cost.tuples, `${list}${query}: ${JSON.stringify(cost)}`).toBeLessThanOrEqual(5 + 10);
+      }
+    }
+  }, 60_000);
+
+  it('reads a page of the event feed filtered by type, stream, program or consortium, first or next, without reading the rest of their history', async () => {
+    const busy = programWithConsortium('feed');
+    const other = programWithConsortium('noise');
+    await record(t.app, ...busy.events, ...other.events);
+    const pilot = (p: typeof busy, n: number) => ({ type: 'pilot.started', occurredAt: minute(n), data: { programId: p.programId, consortiumId: p.consortiumId } });
+    const seminar = (p: typeof busy, n: number) => ({ type: 'seminar.held', occurredAt: minute(n), data: { programId: p.programId, title: `Seminar ${n}` } });
+    // Each filter's events among many it rejects, in the feed's order.
+    for (let batch = 0; batch < 3; batch++) {
+      await record(t.app, ...Array.from({ length: 100 }, (_, n) => seminar(other, batch * 100 + n)));
+      await record(t.app, ...Array.from({ length: 100 }, (_, n) => pilot(busy, batch * 100 + n)), seminar(busy, batch));
+    }
+
+    const filters = [
+      `programId=${busy.programId}`,
+      `consortiumId=${busy.consortiumId}`,
+      `stream=consortium:${busy.consortiumId}`,
+      'type=pilot.started',
+      'type=pilot.started,seminar.held',
+      `type=pilot.started&programId=${busy.programId}`,
+    ];
+    for (const filter of filters) {
+      const first = await costOfGet(`/v1/events?${filter}&limit=5`);
+      const page = Feed.parse(first.body);
+      expect(page.events, filter).toHaveLength(5);
+      const next = await costOfGet(`/v1/events?${filter}&limit=5&after=${page.nextCursor}`);
+      expect(Feed.parse(next.body).events.map((e) => e.id).filter((id) => page.events.some((e) => e.id === id)), filter).toEqual([]);
+      const walks = filter.startsWith('type=') ? filter.split(',').length : 1;
+      for (const { cost } of [first, next]) {
+        // A page passed over the feed's other events, or read all of the filter's and sorted them: over 100 here.
+        expect(cost.tuples, `${filter}: ${JSON.stringify(cost)}`).toBeLessThanOrEqual(5 * walks + 10);
       }
     }
   }, 60_000);

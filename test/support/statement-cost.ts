@@ -8,9 +8,10 @@ import { isMarkedPrepared, setMarkedPlannerSettings } from '../../src/store/prep
  * What a request costs the database, measured rather than timed: the app's statements are recorded
  * as they are sent, and each query (a SELECT, or a WITH that writes nothing) is then run again under EXPLAIN (ANALYZE, BUFFERS) with the
  * same parameters, which counts the tuples its scans read and the buffers it touched. A statement
- * the service prepares (marked PREPARED) runs under a generic plan, made once for any parameters
- * (src/store/prepared-statement.ts): it is also run under that plan, and each measure counts the
- * larger of the two (PGlite, which prepares nothing, plans each statement for its parameters).
+ * the service marks PREPARED runs under the marked planner settings, on a server with a generic
+ * plan, made once for any parameters (src/store/prepared-statement.ts), on the embedded database
+ * planned for its parameters (it prepares nothing): it is run both ways, and each measure counts
+ * the larger of the two.
  */
 
 export interface StatementRecorder {
@@ -173,15 +174,18 @@ function literal(value: unknown): string {
 
 const EXPLAIN = 'explain (analyze, buffers, format json)';
 
-/** The statement under a generic plan, as the pool runs a marked statement on a server. */
-async function explainedGeneric(db: Db, query: CompiledQuery): Promise<PlanCost> {
+/**
+ * A marked statement under the marked planner settings: planned for its parameters, as the embedded
+ * database runs it (src/store/marked-settings-dialect.ts), or under a generic plan (plan_cache_mode
+ * among the settings), as the pool runs it on a server.
+ */
+async function explainedMarked(db: Db, query: CompiledQuery, plan: 'custom' | 'generic'): Promise<PlanCost> {
   const parameters = query.parameters.length === 0 ? '' : `(${query.parameters.map(literal).join(', ')})`;
   // In a transaction, so that the settings end with it; the line break after the statement keeps
   // the PREPARE from ending with the mark, which would have the pool name it.
   return db.transaction().execute(async (trx) => {
-    // The marked settings, a generic plan among them (plan_cache_mode), as the pool plans a marked
-    // statement on a server. PGlite never runs these settings itself; it is measured so all the same.
     for (const statement of setMarkedPlannerSettings('local')) await trx.executeQuery(CompiledQuery.raw(statement));
+    if (plan === 'custom') return explained(trx, CompiledQuery.raw(`${EXPLAIN} ${query.sql}\n`, [...query.parameters]));
     await trx.executeQuery(CompiledQuery.raw(`prepare ml_cost_generic as ${query.sql}\n`));
     try {
       return await explained(trx, CompiledQuery.raw(`${EXPLAIN} execute ml_cost_generic${parameters}`));
@@ -201,8 +205,9 @@ export async function costOf(db: Db, statements: readonly CompiledQuery[]): Prom
   // Replayed under EXPLAIN ANALYZE, which runs them: a statement that writes is not replayed.
   const selects = statements.filter((q) => /^\s*(select|with)\b/i.test(q.sql) && !/\b(insert|update|delete)\b/i.test(q.sql));
   for (const query of selects) {
-    const custom = await explained(db, CompiledQuery.raw(`${EXPLAIN} ${query.sql}`, [...query.parameters]));
-    const generic = isMarkedPrepared(query.sql) ? await explainedGeneric(db, query) : undefined;
+    const marked = isMarkedPrepared(query.sql);
+    const custom = marked ? await explainedMarked(db, query, 'custom') : await explained(db, CompiledQuery.raw(`${EXPLAIN} ${query.sql}`, [...query.parameters]));
+    const generic = marked ? await explainedMarked(db, query, 'generic') : undefined;
     const plans = generic === undefined ? [custom] : [custom, generic];
     const read = Math.max(...plans.map((p) => p.tuples));
     tuples += read;
