@@ -31,6 +31,15 @@ export function topicMatches(pattern: string, topic: string): boolean {
   return pattern === '*' || pattern === topic || (pattern.endsWith('.*') && topic.startsWith(pattern.slice(0, -1)));
 }
 
+/** Every topic a notification in the feed can have: each event type, and status changes. */
+const FEED_TOPICS: readonly string[] = [...EVENT_TYPE_NAMES, STATUS_CHANGED];
+
+/** The topics some pattern matches (topicMatches); undefined when they are every topic. */
+export function topicsMatching(patterns: readonly string[]): readonly string[] | undefined {
+  const topics = FEED_TOPICS.filter((topic) => patterns.some((pattern) => topicMatches(pattern, topic)));
+  return topics.length === FEED_TOPICS.length ? undefined : topics;
+}
+
 export interface Notification {
   readonly id: string;
   readonly position: number;

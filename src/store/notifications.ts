@@ -1,8 +1,9 @@
-import { sql } from 'kysely';
-import type { Notification } from '../domain/notification.js';
+import { sql, type InferResult } from 'kysely';
+import { topicsMatching, type Notification } from '../domain/notification.js';
 import type { Db } from './database.js';
 import { findEventsByIds } from './event-store.js';
 import { cursorBefore, encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
+import { PREPARED } from './prepared-statement.js';
 
 export interface NotificationFilter {
   /** Topic patterns (see Topic); none means every topic. */
@@ -32,27 +33,35 @@ const NOTIFICATION_COLUMNS = ['position', 'id', 'topic', 'event_id', 'data', 'cr
 /**
  * Notifications after `after`, in the order the event feed uses: only those whose transaction is
  * older than every running one, by (tx, position), so a reader never skips a late commit. Test
- * pings belong to one subscription and are never listed.
+ * pings belong to one subscription and are never listed. Filtered, a page walks the index of its
+ * filter in that order, each topic the patterns match one walk, merged (as the event feed does,
+ * src/store/event-store.ts, readFeed; migration 2026-12-04T20-00-00).
  */
 export async function readNotifications(db: Db, after: FeedCursor | undefined, limit: number, filter: NotificationFilter): Promise<NotificationPage> {
   const from = after ?? FEED_START;
   let query = db
     .selectFrom('notification as n')
-    .select([...NOTIFICATION_COLUMNS.map((c) => `n.${c}` as const), sql<string>`n.tx::text`.as('tx')])
+    .select([...NOTIFICATION_COLUMNS.map((c) => `n.${c}` as const), sql<string>`n.tx::text`.as('tx'), sql<string>`n.tx`.as('feed_tx')])
     .where(sql<boolean>`(n.tx, n.position) > (${from.tx}::xid8, ${from.position}::bigint)`)
     .where(sql<boolean>`n.tx < pg_snapshot_xmin(pg_current_snapshot())`)
     .where('n.only_subscription', 'is', null);
-  const topics = filter.topics ?? [];
-  if (topics.length > 0) {
-    query = query.where(
-      sql<boolean>`exists (select 1 from unnest(${topics}::text[]) t
-                           where t = '*' or t = n.topic or (right(t, 2) = '.*' and starts_with(n.topic, left(t, -1))))`,
-    );
-  }
   if (filter.programId !== undefined) query = query.where('n.program_id', '=', filter.programId);
   if (filter.consortiumId !== undefined) query = query.where('n.consortium_id', '=', filter.consortiumId);
   if (filter.notVisibleIn !== undefined) query = query.where(sql<boolean>`not pg_visible_in_snapshot(n.tx, ${filter.notVisibleIn}::pg_snapshot)`);
-  const rows = await query.orderBy(sql`n.tx`).orderBy('n.position').limit(limit).execute();
+  const ordered = (q: typeof query) => q.orderBy(sql`n.tx`).orderBy('n.position').limit(limit);
+  const topics = topicsMatching(filter.topics ?? ['*']);
+  const filtered = topics !== undefined || filter.programId !== undefined || filter.consortiumId !== undefined;
+  // Prepared, without sorts, as the event feed's filtered pages (readFeed says why).
+  const rows = !filtered
+    ? await ordered(query).execute()
+    : topics === undefined
+      ? await ordered(query).modifyEnd(PREPARED).execute()
+      : (
+          await sql<InferResult<typeof query>[number]>`
+            select x.* from unnest(${[...topics]}::text[]) as t(topic)
+            cross join lateral (${ordered(query.where(sql<boolean>`n.topic = t.topic`))}) x
+            order by x.feed_tx, x.position limit ${limit} ${PREPARED}`.execute(db)
+        ).rows;
   const notifications = (await withEvents(db, rows)).map(({ row, notification }) => ({
     ...notification,
     cursor: encodeCursor({ tx: row.tx, position: row.position }),

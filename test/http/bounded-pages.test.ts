@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { consortiumRegistered, milestonePlanned, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
-import { get, record } from '../support/http.js';
+import { waitForFeedHorizon } from '../support/feed-horizon.js';
+import { call, get, record } from '../support/http.js';
+import { parseSse } from '../support/sse.js';
 import { costOf, statementRecorder } from '../support/statement-cost.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -29,6 +31,20 @@ async function costOfGet(url: string) {
   const response = await get(t.app, url);
   expect(response.status, url).toBe(200);
   return { body: response.body, cost: await costOf(t.database.db, recorder.take()) };
+}
+
+/** A program and consortium with 300 pilots and 3 seminars, among 300 seminars of another program, in the feed's order. */
+async function busyAmongOthers() {
+  const busy = programWithConsortium('feed');
+  const other = programWithConsortium('noise');
+  await record(t.app, ...busy.events, ...other.events);
+  const pilot = (p: typeof busy, n: number) => ({ type: 'pilot.started', occurredAt: minute(n), data: { programId: p.programId, consortiumId: p.consortiumId } });
+  const seminar = (p: typeof busy, n: number) => ({ type: 'seminar.held', occurredAt: minute(n), data: { programId: p.programId, title: `Seminar ${n}` } });
+  for (let batch = 0; batch < 3; batch++) {
+    await record(t.app, ...Array.from({ length: 100 }, (_, n) => seminar(other, batch * 100 + n)));
+    await record(t.app, ...Array.from({ length: 100 }, (_, n) => pilot(busy, batch * 100 + n)), seminar(busy, batch));
+  }
+  return busy;
 }
 
 describe('bounded pages', () => {
@@ -93,17 +109,7 @@ describe('bounded pages', () => {
   }, 60_000);
 
   it('reads a page of the event feed filtered by type, stream, program or consortium, first or next, without reading the rest of their history', async () => {
-    const busy = programWithConsortium('feed');
-    const other = programWithConsortium('noise');
-    await record(t.app, ...busy.events, ...other.events);
-    const pilot = (p: typeof busy, n: number) => ({ type: 'pilot.started', occurredAt: minute(n), data: { programId: p.programId, consortiumId: p.consortiumId } });
-    const seminar = (p: typeof busy, n: number) => ({ type: 'seminar.held', occurredAt: minute(n), data: { programId: p.programId, title: `Seminar ${n}` } });
-    // Each filter's events among many it rejects, in the feed's order.
-    for (let batch = 0; batch < 3; batch++) {
-      await record(t.app, ...Array.from({ length: 100 }, (_, n) => seminar(other, batch * 100 + n)));
-      await record(t.app, ...Array.from({ length: 100 }, (_, n) => pilot(busy, batch * 100 + n)), seminar(busy, batch));
-    }
-
+    const busy = await busyAmongOthers();
     const filters = [
       `programId=${busy.programId}`,
       `consortiumId=${busy.consortiumId}`,
@@ -123,6 +129,29 @@ describe('bounded pages', () => {
         // A page passed over the feed's other events, or read all of the filter's and sorted them: over 100 here.
         expect(cost.tuples, `${filter}: ${JSON.stringify(cost)}`).toBeLessThanOrEqual(5 * walks + 10);
       }
+    }
+  }, 60_000);
+
+  it('reads a page of the notification feed filtered by topic, program or consortium without reading the rest of the feed', async () => {
+    const busy = await busyAmongOthers();
+    await waitForFeedHorizon(t.database.db);
+    // Each filter, the index walks it takes, and what a walk passes over that the filter rejects.
+    const filters = [
+      [`programId=${busy.programId}`, 1, 0],
+      [`consortiumId=${busy.consortiumId}`, 1, 0],
+      // pilot.started and pilot.completed.
+      ['topics=pilot.*', 2, 0],
+      ['topics=pilot.started,seminar.held', 2, 0],
+      // Filters combined walk one index and pass over what the others reject: at most the program's 5 definitions.
+      [`topics=pilot.started&programId=${busy.programId}`, 1, 5],
+    ] as const;
+    for (const [filter, walks, passed] of filters) {
+      recorder.take();
+      const response = await call(t.app, 'GET', `/v1/feed?${filter}&follow=false&limit=5`);
+      const cost = await costOf(t.database.db, recorder.take());
+      expect(parseSse(String(response.body)).messages.filter((m) => m.event !== undefined), filter).toHaveLength(5);
+      // The page's notifications, then their 5 events by id. Walking the feed, it passed over 300 and more.
+      expect(cost.tuples, `${filter}: ${JSON.stringify(cost)}`).toBeLessThanOrEqual(5 * walks + passed + 5 + 10);
     }
   }, 60_000);
 
