@@ -1,4 +1,4 @@
-import { sql, type InferResult, type Kysely, type Selectable } from 'kysely';
+import { sql, type InferResult, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import { z } from 'zod';
 import {
   AlreadyDefinedError,
@@ -17,6 +17,7 @@ import { upcast } from '../domain/upcasting.js';
 import type { Database, Db, EventTable } from './database.js';
 import { APPEND_ERROR_CODES, isAppendErrorCode } from './append-error-codes.js';
 import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
+import { walkBounds } from './feed-walk.js';
 import type { WorldKey } from './page-cursor.js';
 import { PREPARED } from './prepared-statement.js';
 import { cutStandIns } from './read-cut.js';
@@ -246,9 +247,10 @@ export interface FeedPage {
  * (research/event-stores.md §4, T1).
  *
  * Filtered, a page walks the index of its filter in that order (event_*_feed, migration
- * 2026-12-04T19-30-00), the first `limit` entries past the cursor: walking the feed and dropping
- * what the filter rejects, or reading every event of the program and sorting them, cost what the
- * filter's history holds. Several types are one walk each, `limit` at most from each, merged.
+ * 2026-12-04T19-30-00), the first `limit` entries past the cursor (feedKeys): walking the feed and
+ * dropping what the filter rejects, or reading every event of the program and sorting them, cost
+ * what the filter's history holds. Prepared, without sorts (MARKED_PLANNER_SETTINGS): left to
+ * choose for its parameters, PostgreSQL read a small program's events by a bitmap and sorted them.
  */
 export async function readFeed(
   db: Kysely<Database>,
@@ -257,33 +259,56 @@ export async function readFeed(
   filter: FeedFilter,
 ): Promise<FeedPage> {
   const from = after ?? FEED_START;
-  let query = db
-    .selectFrom('event')
-    .select([...EVENT_COLUMNS, txText, sql<string>`tx`.as('feed_tx')])
-    .where(sql<boolean>`(tx, position) > (${from.tx}::xid8, ${from.position}::bigint)`)
-    .where(sql<boolean>`tx < pg_snapshot_xmin(pg_current_snapshot())`);
-  if (filter.stream !== undefined) query = query.where('stream', '=', filter.stream);
-  if (filter.programId !== undefined) query = query.where('program_id', '=', filter.programId);
-  if (filter.consortiumId !== undefined) query = query.where('consortium_id', '=', filter.consortiumId);
-  // Qualified: a bare `tx` would sort by the selected text column, and '1000' < '999'.
-  const ordered = (q: typeof query) => q.orderBy(sql`event.tx`).orderBy('event.position').limit(limit);
-  const types = filter.types ?? [];
-  const filtered = types.length > 0 || filter.stream !== undefined || filter.programId !== undefined || filter.consortiumId !== undefined;
-  // Prepared, without sorts (MARKED_PLANNER_SETTINGS): left to choose for its parameters, PostgreSQL
-  // read a small program's events by a bitmap of the same index and sorted them all.
-  const rows = !filtered
-    ? await ordered(query).execute()
-    : types.length === 0
-      ? await ordered(query).modifyEnd(PREPARED).execute()
-      : (
-          await sql<InferResult<typeof query>[number]>`
-            select e.* from unnest(${[...types]}::text[]) as t(type)
-            cross join lateral (${ordered(query.where(sql<boolean>`event.type = t.type`))}) e
-            order by e.feed_tx, e.position limit ${limit} ${PREPARED}`.execute(db)
-        ).rows;
+  const types = [...new Set(filter.types ?? [])];
+  const keyed = filter.stream !== undefined || filter.programId !== undefined || filter.consortiumId !== undefined;
+  const rows =
+    types.length === 0 && !keyed
+      ? await db
+          .selectFrom('event')
+          .select([...EVENT_COLUMNS, txText])
+          .where(sql<boolean>`(tx, position) > (${from.tx}::xid8, ${from.position}::bigint)`)
+          .where(sql<boolean>`tx < pg_snapshot_xmin(pg_current_snapshot())`)
+          // Qualified: a bare `tx` would sort by the selected text column, and '1000' < '999'.
+          .orderBy(sql`event.tx`)
+          .orderBy('event.position')
+          .limit(limit)
+          .execute()
+      : (await sql<EventRow>`select ${EVENT_FIELDS}, event.tx::text as tx from (${feedKeys(from, limit, filter, types)}) p
+                             join event on event.position = p.position order by p.tx, p.position ${PREPARED}`.execute(db)).rows;
   const last = rows.at(-1);
   const next = last ? { tx: last.tx, position: last.position } : from;
   return { events: rows.map(toRecordedEvent), nextCursor: encodeCursor(next) };
+}
+
+const EVENT_FIELDS = sql.join(EVENT_COLUMNS.map((column) => sql.ref(`event.${column}`)));
+
+/**
+ * The keys (tx, position) of a filtered page: one walk of the index of the stream, consortium or
+ * program asked for (the first of them given), the others and the types a filter on it; or, for
+ * types alone, one walk a type of event_type_feed, merged. Each walk reads its index alone.
+ */
+function feedKeys(from: FeedCursor, limit: number, filter: FeedFilter, types: readonly string[]) {
+  const keys = [
+    ['k.stream', filter.stream],
+    ['k.consortium_id', filter.consortiumId],
+    ['k.program_id', filter.programId],
+  ] as const;
+  const given = keys.flatMap(([column, value]) => (value === undefined ? [] : [{ column: sql.ref(column), value: sql`${value}` }]));
+  const walk = (conditions: readonly RawBuilder<unknown>[]) => sql`
+    select k.tx, k.position from event k where ${sql.join(conditions, sql` and `)}
+    order by k.tx, k.position limit ${limit}`;
+  const [driver, ...others] = given;
+  if (driver !== undefined) {
+    return walk([
+      ...walkBounds(driver.column, driver.value, from),
+      ...others.map((o) => sql`${o.column} = ${o.value}`),
+      ...(types.length === 0 ? [] : [sql`k.type = any (${types}::text[])`]),
+    ]);
+  }
+  return sql`
+    select w.tx, w.position from unnest(${types}::text[]) as t(type)
+    cross join lateral (${walk(walkBounds(sql.ref('k.type'), sql.ref('t.type'), from))}) w
+    order by w.tx, w.position limit ${limit}`;
 }
 
 /** The events with these ids, by id (those that do not exist are missing from the map). */

@@ -6,17 +6,16 @@ import { isMarkedPrepared, MARKED_PLANNER_SETTINGS } from './prepared-statement.
  * MARKED_PLANNER_SETTINGS, as the pool does on a server (callback-query-pool.ts): set before it and
  * reset before the next unmarked statement, outside a transaction, one statement more each time
  * the kind changes. PGlite is one session, whatever connection object its driver hands out: the
- * driver keeps that session's state. PGlite prepares nothing, so the plan is made for the statement's parameters;
- * and it never has statistics (it runs no autovacuum), so without these settings it took a page of
- * a small program's feed for a few rows and read them all by a bitmap, then sorted them.
+ * driver keeps that session's state. PGlite prepares nothing, but plan_cache_mode, among the
+ * settings, has it plan the statement as a generic plan, as on a server. And it never has
+ * statistics (it runs no autovacuum): without these settings, it took a page of a small program's
+ * feed for a few rows, read them all by a bitmap and sorted them.
  */
 
 const names = MARKED_PLANNER_SETTINGS.map((s) => `'${s.name}'`).join(', ');
 /** One statement each way: PGlite runs one statement a query. */
 const SET_MARKED = CompiledQuery.raw(`select ${MARKED_PLANNER_SETTINGS.map((s) => `set_config('${s.name}', '${s.value}', false)`).join(', ')}`);
 const RESET_MARKED = CompiledQuery.raw(`select set_config(name, reset_val, false) from pg_settings where name in (${names})`);
-
-type Inner = Pick<Dialect, 'createDriver' | 'createQueryCompiler' | 'createAdapter' | 'createIntrospector'>;
 
 /** The inner dialect, its marked statements run under MARKED_PLANNER_SETTINGS. */
 export function withMarkedSettings(inner: Dialect): Dialect {
@@ -25,7 +24,7 @@ export function withMarkedSettings(inner: Dialect): Dialect {
     createQueryCompiler: (): QueryCompiler => inner.createQueryCompiler(),
     createAdapter: () => inner.createAdapter(),
     createIntrospector: (db) => inner.createIntrospector(db),
-  } satisfies Inner;
+  };
 }
 
 class MarkedSettingsDriver implements Driver {
@@ -60,20 +59,17 @@ class MarkedSettingsDriver implements Driver {
     return outer;
   }
 
-  // A transaction plans its statements under the server's own settings, as on a server.
+  // A transaction plans its statements under the server's own settings, as on a server: its BEGIN,
+  // unmarked and outside a transaction, resets them (acquireConnection) if they were set. The inner
+  // driver sends BEGIN, COMMIT and ROLLBACK through the connection it is given: this one's.
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    const inner = this.#innerOf(connection);
-    if (this.#marked) {
-      await inner.executeQuery(RESET_MARKED);
-      this.#marked = false;
-    }
-    await this.#inner.beginTransaction(inner, settings);
+    await this.#inner.beginTransaction(connection, settings);
     this.#inTransaction = true;
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     try {
-      await this.#inner.commitTransaction(this.#innerOf(connection));
+      await this.#inner.commitTransaction(connection);
     } finally {
       this.#inTransaction = false;
     }
@@ -81,7 +77,7 @@ class MarkedSettingsDriver implements Driver {
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     try {
-      await this.#inner.rollbackTransaction(this.#innerOf(connection));
+      await this.#inner.rollbackTransaction(connection);
     } finally {
       this.#inTransaction = false;
     }

@@ -1,8 +1,9 @@
-import { sql, type InferResult } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { topicsMatching, type Notification } from '../domain/notification.js';
 import type { Db } from './database.js';
 import { findEventsByIds } from './event-store.js';
 import { cursorBefore, encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
+import { walkBounds } from './feed-walk.js';
 import { PREPARED } from './prepared-statement.js';
 
 export interface NotificationFilter {
@@ -29,39 +30,44 @@ export interface NotificationPage {
 }
 
 const NOTIFICATION_COLUMNS = ['position', 'id', 'topic', 'event_id', 'data', 'created_at'] as const;
+const NOTIFICATION_FIELDS = sql.join(NOTIFICATION_COLUMNS.map((column) => sql.ref(`n.${column}`)));
 
 /**
  * Notifications after `after`, in the order the event feed uses: only those whose transaction is
  * older than every running one, by (tx, position), so a reader never skips a late commit. Test
  * pings belong to one subscription and are never listed. Filtered, a page walks the index of its
- * filter in that order, each topic the patterns match one walk, merged (as the event feed does,
- * src/store/event-store.ts, readFeed; migration 2026-12-04T20-00-00).
+ * filter in that order (migration 2026-12-04T20-00-00), prepared, as the event feed's filtered
+ * pages (src/store/event-store.ts, readFeed).
  */
 export async function readNotifications(db: Db, after: FeedCursor | undefined, limit: number, filter: NotificationFilter): Promise<NotificationPage> {
   const from = after ?? FEED_START;
-  let query = db
-    .selectFrom('notification as n')
-    .select([...NOTIFICATION_COLUMNS.map((c) => `n.${c}` as const), sql<string>`n.tx::text`.as('tx'), sql<string>`n.tx`.as('feed_tx')])
-    .where(sql<boolean>`(n.tx, n.position) > (${from.tx}::xid8, ${from.position}::bigint)`)
-    .where(sql<boolean>`n.tx < pg_snapshot_xmin(pg_current_snapshot())`)
-    .where('n.only_subscription', 'is', null);
-  if (filter.programId !== undefined) query = query.where('n.program_id', '=', filter.programId);
-  if (filter.consortiumId !== undefined) query = query.where('n.consortium_id', '=', filter.consortiumId);
-  if (filter.notVisibleIn !== undefined) query = query.where(sql<boolean>`not pg_visible_in_snapshot(n.tx, ${filter.notVisibleIn}::pg_snapshot)`);
-  const ordered = (q: typeof query) => q.orderBy(sql`n.tx`).orderBy('n.position').limit(limit);
-  const topics = topicsMatching(filter.topics ?? ['*']);
-  const filtered = topics !== undefined || filter.programId !== undefined || filter.consortiumId !== undefined;
-  // Prepared, without sorts, as the event feed's filtered pages (readFeed says why).
-  const rows = !filtered
-    ? await ordered(query).execute()
-    : topics === undefined
-      ? await ordered(query).modifyEnd(PREPARED).execute()
-      : (
-          await sql<InferResult<typeof query>[number]>`
-            select x.* from unnest(${[...topics]}::text[]) as t(topic)
-            cross join lateral (${ordered(query.where(sql<boolean>`n.topic = t.topic`))}) x
-            order by x.feed_tx, x.position limit ${limit} ${PREPARED}`.execute(db)
-        ).rows;
+  const topics = topicsMatching(filter.topics === undefined || filter.topics.length === 0 ? ['*'] : filter.topics);
+  const keyed = filter.programId !== undefined || filter.consortiumId !== undefined;
+  const conditions = [
+    sql`k.only_subscription is null`,
+    ...(filter.notVisibleIn === undefined ? [] : [sql`not pg_visible_in_snapshot(k.tx, ${filter.notVisibleIn}::pg_snapshot)`]),
+  ];
+  const walk = (more: readonly RawBuilder<unknown>[]) => sql`
+    select k.tx, k.position from notification k where ${sql.join([...conditions, ...more], sql` and `)}
+    order by k.tx, k.position limit ${limit}`;
+  const ofTopics = topics === undefined ? [] : [sql`k.topic = any (${topics}::text[])`];
+  // As the event feed's pages (event-store.ts, feedKeys): one walk of the consortium's or the
+  // program's index, the other and the topics a filter on it; for topics alone, one walk a topic,
+  // merged; unfiltered, one walk of the feed itself.
+  const keys =
+    filter.consortiumId !== undefined
+      ? walk([...walkBounds(sql.ref('k.consortium_id'), sql`${filter.consortiumId}`, from), ...(filter.programId === undefined ? [] : [sql`k.program_id = ${filter.programId}`]), ...ofTopics])
+      : filter.programId !== undefined
+        ? walk([...walkBounds(sql.ref('k.program_id'), sql`${filter.programId}`, from), ...ofTopics])
+        : topics === undefined
+          ? walk([sql`(k.tx, k.position) > (${from.tx}::xid8, ${from.position}::bigint)`, sql`k.tx < pg_snapshot_xmin(pg_current_snapshot())`])
+          : sql`
+            select w.tx, w.position from unnest(${topics}::text[]) as t(topic)
+            cross join lateral (${walk(walkBounds(sql.ref('k.topic'), sql.ref('t.topic'), from))}) w
+            order by w.tx, w.position limit ${limit}`;
+  const { rows } = await sql<NotificationRow & { readonly tx: string }>`
+    select ${NOTIFICATION_FIELDS}, n.tx::text as tx from (${keys}) p join notification n on n.position = p.position
+    order by p.tx, p.position ${keyed || topics !== undefined ? PREPARED : sql``}`.execute(db);
   const notifications = (await withEvents(db, rows)).map(({ row, notification }) => ({
     ...notification,
     cursor: encodeCursor({ tx: row.tx, position: row.position }),

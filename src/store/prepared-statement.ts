@@ -6,7 +6,8 @@ import { sql } from 'kysely';
  * views' look-ups by key carry it (a program's or a consortium's programs, milestones and cells, a
  * cell's evidence), the pages of the program and consortium lists (one walk of an index in
  * code-point order, whatever the page) and of the filtered event and notification feeds (one walk
- * of the filter's index): index probes whatever the keys, whose planning was much of their cost (measured on a 200k-event history, one connection: the busy matrix at asOf and knownAt, 11.1–13.8
+ * of the filter's index): index probes whatever the keys, whose planning was much of their cost
+ * (measured on a 200k-event history, one connection: the busy matrix at asOf and knownAt, 11.1–13.8
  * ms of the server's CPU a statement unnamed, 4.1–6.3 named; a program's milestones 180 against 45
  * µs). They run a generic plan, made once a connection for any parameters, and again when
  * PostgreSQL invalidates it (a table replaced, new statistics) (plan_cache_mode in

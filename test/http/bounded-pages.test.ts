@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { consortiumRegistered, milestonePlanned, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
@@ -110,24 +111,32 @@ describe('bounded pages', () => {
 
   it('reads a page of the event feed filtered by type, stream, program or consortium, first or next, without reading the rest of their history', async () => {
     const busy = await busyAmongOthers();
+    // Statistics, as a server's autovacuum gathers them: the plans must not turn to walking the feed.
+    await sql`analyze event`.execute(t.database.db);
+    // Each filter, the index walks it takes, and what a walk passes over that the filter rejects.
     const filters = [
-      `programId=${busy.programId}`,
-      `consortiumId=${busy.consortiumId}`,
-      `stream=consortium:${busy.consortiumId}`,
-      'type=pilot.started',
-      'type=pilot.started,seminar.held',
-      `type=pilot.started&programId=${busy.programId}`,
-    ];
-    for (const filter of filters) {
+      [`programId=${busy.programId}`, 1, 0],
+      [`consortiumId=${busy.consortiumId}`, 1, 0],
+      [`stream=consortium:${busy.consortiumId}`, 1, 0],
+      ['type=pilot.started', 1, 0],
+      // A type named twice is walked once: its events are not listed twice.
+      ['type=pilot.started,pilot.started', 1, 0],
+      ['type=pilot.started,seminar.held', 2, 0],
+      // Filters combined walk one index and pass over what the others reject: at most the program's 5 definitions.
+      [`type=pilot.started&programId=${busy.programId}`, 1, 5],
+    ] as const;
+    for (const [filter, walks, passed] of filters) {
       const first = await costOfGet(`/v1/events?${filter}&limit=5`);
       const page = Feed.parse(first.body);
-      expect(page.events, filter).toHaveLength(5);
       const next = await costOfGet(`/v1/events?${filter}&limit=5&after=${page.nextCursor}`);
-      expect(Feed.parse(next.body).events.map((e) => e.id).filter((id) => page.events.some((e) => e.id === id)), filter).toEqual([]);
-      const walks = filter.startsWith('type=') ? filter.split(',').length : 1;
+      const both = Feed.parse((await get(t.app, `/v1/events?${filter}&limit=10`)).body);
+      // The next page follows on from the first: the two are the first ten.
+      expect([...page.events, ...Feed.parse(next.body).events].map((e) => e.id), filter).toEqual(both.events.map((e) => e.id));
+      expect(new Set(both.events.map((e) => e.id)).size, filter).toBe(10);
       for (const { cost } of [first, next]) {
-        // A page passed over the feed's other events, or read all of the filter's and sorted them: over 100 here.
-        expect(cost.tuples, `${filter}: ${JSON.stringify(cost)}`).toBeLessThanOrEqual(5 * walks + 10);
+        // Each walk's 5 keys, then the 5 events by position. Walking the feed, or reading all of the
+        // filter's events and sorting them, a page read over 100 here.
+        expect(cost.tuples, `${filter}: ${JSON.stringify(cost)}`).toBeLessThanOrEqual(5 * walks + passed + 5 + 10);
       }
     }
   }, 60_000);
@@ -135,6 +144,7 @@ describe('bounded pages', () => {
   it('reads a page of the notification feed filtered by topic, program or consortium without reading the rest of the feed', async () => {
     const busy = await busyAmongOthers();
     await waitForFeedHorizon(t.database.db);
+    await sql`analyze notification`.execute(t.database.db);
     // Each filter, the index walks it takes, and what a walk passes over that the filter rejects.
     const filters = [
       [`programId=${busy.programId}`, 1, 0],

@@ -8,10 +8,10 @@ import { isMarkedPrepared, setMarkedPlannerSettings } from '../../src/store/prep
  * What a request costs the database, measured rather than timed: the app's statements are recorded
  * as they are sent, and each query (a SELECT, or a WITH that writes nothing) is then run again under EXPLAIN (ANALYZE, BUFFERS) with the
  * same parameters, which counts the tuples its scans read and the buffers it touched. A statement
- * the service marks PREPARED runs under the marked planner settings, on a server with a generic
- * plan, made once for any parameters (src/store/prepared-statement.ts), on the embedded database
- * planned for its parameters (it prepares nothing): it is run both ways, and each measure counts
- * the larger of the two.
+ * the service marks PREPARED runs under the marked planner settings, as a generic plan, made once
+ * for any parameters (src/store/prepared-statement.ts; on the embedded database too, whose unnamed
+ * statements follow plan_cache_mode): it is run under them both as planned for its parameters and
+ * as a generic plan, and each measure counts the larger of the two.
  */
 
 export interface StatementRecorder {
@@ -175,9 +175,9 @@ function literal(value: unknown): string {
 const EXPLAIN = 'explain (analyze, buffers, format json)';
 
 /**
- * A marked statement under the marked planner settings: planned for its parameters, as the embedded
- * database runs it (src/store/marked-settings-dialect.ts), or under a generic plan (plan_cache_mode
- * among the settings), as the pool runs it on a server.
+ * A marked statement under the marked planner settings (src/store/marked-settings-dialect.ts on the
+ * embedded database), planned for its parameters, or as the generic plan that plan_cache_mode among
+ * them has the service run.
  */
 async function explainedMarked(db: Db, query: CompiledQuery, plan: 'custom' | 'generic'): Promise<PlanCost> {
   const parameters = query.parameters.length === 0 ? '' : `(${query.parameters.map(literal).join(', ')})`;
