@@ -1,4 +1,4 @@
-import { sql, type InferResult, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { sql, type InferResult, type Kysely, type Selectable } from 'kysely';
 import { z } from 'zod';
 import {
   AlreadyDefinedError,
@@ -17,7 +17,7 @@ import { upcast } from '../domain/upcasting.js';
 import type { Database, Db, EventTable } from './database.js';
 import { APPEND_ERROR_CODES, isAppendErrorCode } from './append-error-codes.js';
 import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
-import { walkBounds } from './feed-walk.js';
+import { feedWalk } from './feed-walk.js';
 import type { WorldKey } from './page-cursor.js';
 import { PREPARED } from './prepared-statement.js';
 import { cutStandIns } from './read-cut.js';
@@ -273,8 +273,13 @@ export async function readFeed(
           .orderBy('event.position')
           .limit(limit)
           .execute()
-      : (await sql<EventRow>`select ${EVENT_FIELDS}, event.tx::text as tx from (${feedKeys(from, limit, filter, types)}) p
-                             join event on event.position = p.position order by p.tx, p.position ${PREPARED}`.execute(db)).rows;
+      : (
+          // Each event by its position, a look-up by key: LIMIT keeps the subquery from being joined by a hash of the table.
+          await sql<EventRow>`
+            select e.* from (${feedKeys(from, limit, filter, types)}) p
+            cross join lateral (select ${EVENT_FIELDS}, event.tx::text as tx from event where event.position = p.position limit 1) e
+            order by p.tx, p.position ${PREPARED}`.execute(db)
+        ).rows;
   const last = rows.at(-1);
   const next = last ? { tx: last.tx, position: last.position } : from;
   return { events: rows.map(toRecordedEvent), nextCursor: encodeCursor(next) };
@@ -294,20 +299,14 @@ function feedKeys(from: FeedCursor, limit: number, filter: FeedFilter, types: re
     ['k.program_id', filter.programId],
   ] as const;
   const given = keys.flatMap(([column, value]) => (value === undefined ? [] : [{ column: sql.ref(column), value: sql`${value}` }]));
-  const walk = (conditions: readonly RawBuilder<unknown>[]) => sql`
-    select k.tx, k.position from event k where ${sql.join(conditions, sql` and `)}
-    order by k.tx, k.position limit ${limit}`;
   const [driver, ...others] = given;
   if (driver !== undefined) {
-    return walk([
-      ...walkBounds(driver.column, driver.value, from),
-      ...others.map((o) => sql`${o.column} = ${o.value}`),
-      ...(types.length === 0 ? [] : [sql`k.type = any (${types}::text[])`]),
-    ]);
+    const more = [...others.map((o) => sql`${o.column} = ${o.value}`), ...(types.length === 0 ? [] : [sql`k.type = any (${types}::text[])`])];
+    return feedWalk(sql.table('event'), driver.column, driver.value, from, more, limit);
   }
   return sql`
     select w.tx, w.position from unnest(${types}::text[]) as t(type)
-    cross join lateral (${walk(walkBounds(sql.ref('k.type'), sql.ref('t.type'), from))}) w
+    cross join lateral (${feedWalk(sql.table('event'), sql.ref('k.type'), sql.ref('t.type'), from, [], limit)}) w
     order by w.tx, w.position limit ${limit}`;
 }
 

@@ -1,9 +1,9 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import { topicsMatching, type Notification } from '../domain/notification.js';
 import type { Db } from './database.js';
 import { findEventsByIds } from './event-store.js';
 import { cursorBefore, encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
-import { walkBounds } from './feed-walk.js';
+import { feedWalk } from './feed-walk.js';
 import { PREPARED } from './prepared-statement.js';
 
 export interface NotificationFilter {
@@ -42,32 +42,40 @@ const NOTIFICATION_FIELDS = sql.join(NOTIFICATION_COLUMNS.map((column) => sql.re
 export async function readNotifications(db: Db, after: FeedCursor | undefined, limit: number, filter: NotificationFilter): Promise<NotificationPage> {
   const from = after ?? FEED_START;
   const topics = topicsMatching(filter.topics === undefined || filter.topics.length === 0 ? ['*'] : filter.topics);
-  const keyed = filter.programId !== undefined || filter.consortiumId !== undefined;
-  const conditions = [
-    sql`k.only_subscription is null`,
-    ...(filter.notVisibleIn === undefined ? [] : [sql`not pg_visible_in_snapshot(k.tx, ${filter.notVisibleIn}::pg_snapshot)`]),
+  // Listed to everyone, and not seen by the snapshot of a feed that started now: rows `alias`.
+  const visibleAs = (alias: string) => [
+    sql`${sql.ref(`${alias}.only_subscription`)} is null`,
+    ...(filter.notVisibleIn === undefined ? [] : [sql`not pg_visible_in_snapshot(${sql.ref(`${alias}.tx`)}, ${filter.notVisibleIn}::pg_snapshot)`]),
   ];
-  const walk = (more: readonly RawBuilder<unknown>[]) => sql`
-    select k.tx, k.position from notification k where ${sql.join([...conditions, ...more], sql` and `)}
-    order by k.tx, k.position limit ${limit}`;
+  const visible = visibleAs('k');
   const ofTopics = topics === undefined ? [] : [sql`k.topic = any (${topics}::text[])`];
+  const table = sql.table('notification');
   // As the event feed's pages (event-store.ts, feedKeys): one walk of the consortium's or the
   // program's index, the other and the topics a filter on it; for topics alone, one walk a topic,
-  // merged; unfiltered, one walk of the feed itself.
+  // merged. Unfiltered, one read of the feed itself.
   const keys =
     filter.consortiumId !== undefined
-      ? walk([...walkBounds(sql.ref('k.consortium_id'), sql`${filter.consortiumId}`, from), ...(filter.programId === undefined ? [] : [sql`k.program_id = ${filter.programId}`]), ...ofTopics])
+      ? feedWalk(table, sql.ref('k.consortium_id'), sql`${filter.consortiumId}`, from, [...visible, ...(filter.programId === undefined ? [] : [sql`k.program_id = ${filter.programId}`]), ...ofTopics], limit)
       : filter.programId !== undefined
-        ? walk([...walkBounds(sql.ref('k.program_id'), sql`${filter.programId}`, from), ...ofTopics])
+        ? feedWalk(table, sql.ref('k.program_id'), sql`${filter.programId}`, from, [...visible, ...ofTopics], limit)
         : topics === undefined
-          ? walk([sql`(k.tx, k.position) > (${from.tx}::xid8, ${from.position}::bigint)`, sql`k.tx < pg_snapshot_xmin(pg_current_snapshot())`])
+          ? undefined
           : sql`
             select w.tx, w.position from unnest(${topics}::text[]) as t(topic)
-            cross join lateral (${walk(walkBounds(sql.ref('k.topic'), sql.ref('t.topic'), from))}) w
+            cross join lateral (${feedWalk(table, sql.ref('k.topic'), sql.ref('t.topic'), from, visible, limit)}) w
             order by w.tx, w.position limit ${limit}`;
-  const { rows } = await sql<NotificationRow & { readonly tx: string }>`
-    select ${NOTIFICATION_FIELDS}, n.tx::text as tx from (${keys}) p join notification n on n.position = p.position
-    order by p.tx, p.position ${keyed || topics !== undefined ? PREPARED : sql``}`.execute(db);
+  const { rows } =
+    keys === undefined
+      ? await sql<NotificationRow & { readonly tx: string }>`
+          select ${NOTIFICATION_FIELDS}, n.tx::text as tx from notification n
+          where (n.tx, n.position) > (${from.tx}::xid8, ${from.position}::bigint) and n.tx < pg_snapshot_xmin(pg_current_snapshot())
+            and ${sql.join(visibleAs('n'), sql` and `)}
+          order by n.tx, n.position limit ${limit}`.execute(db)
+      : // Each by its position, a look-up by key: LIMIT keeps the subquery from being joined by a hash of the table.
+        await sql<NotificationRow & { readonly tx: string }>`
+          select x.* from (${keys}) p
+          cross join lateral (select ${NOTIFICATION_FIELDS}, n.tx::text as tx from notification n where n.position = p.position limit 1) x
+          order by p.tx, p.position ${PREPARED}`.execute(db);
   const notifications = (await withEvents(db, rows)).map(({ row, notification }) => ({
     ...notification,
     cursor: encodeCursor({ tx: row.tx, position: row.position }),
