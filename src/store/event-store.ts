@@ -17,9 +17,8 @@ import { upcast } from '../domain/upcasting.js';
 import type { Database, Db, EventTable } from './database.js';
 import { APPEND_ERROR_CODES, isAppendErrorCode } from './append-error-codes.js';
 import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
-import { feedWalk } from './feed-walk.js';
+import { readFilteredPage } from './feed-walk.js';
 import type { WorldKey } from './page-cursor.js';
-import { PREPARED } from './prepared-statement.js';
 import { cutStandIns } from './read-cut.js';
 import { shapedStatement } from './shaped-statement.js';
 
@@ -246,11 +245,8 @@ export interface FeedPage {
  * the oldest running one are read, so an event committed late by a slow writer is never skipped
  * (research/event-stores.md §4, T1).
  *
- * Filtered, a page walks the index of its filter in that order (event_*_feed, migration
- * 2026-12-04T19-30-00), the first `limit` entries past the cursor (feedKeys): walking the feed and
- * dropping what the filter rejects, or reading every event of the program and sorting them, cost
- * what the filter's history holds. Prepared, without sorts (MARKED_PLANNER_SETTINGS): left to
- * choose for its parameters, PostgreSQL read a small program's events by a bitmap and sorted them.
+ * Filtered by type, stream, program or consortium, a page walks the indexes of its filters
+ * (feed-walk.ts, readFilteredPage).
  */
 export async function readFeed(
   db: Kysely<Database>,
@@ -259,55 +255,27 @@ export async function readFeed(
   filter: FeedFilter,
 ): Promise<FeedPage> {
   const from = after ?? FEED_START;
-  const types = [...new Set(filter.types ?? [])];
-  const keyed = filter.stream !== undefined || filter.programId !== undefined || filter.consortiumId !== undefined;
+  const keys = [
+    ['stream', filter.stream],
+    ['consortium_id', filter.consortiumId],
+    ['program_id', filter.programId],
+  ] as const;
+  const filtered = await readFilteredPage<EventRow>(db, { table: 'event', keys, kind: 'type', kinds: [...new Set(filter.types ?? [])], more: [] }, EVENT_COLUMNS, from, limit);
   const rows =
-    types.length === 0 && !keyed
-      ? await db
-          .selectFrom('event')
-          .select([...EVENT_COLUMNS, txText])
-          .where(sql<boolean>`(tx, position) > (${from.tx}::xid8, ${from.position}::bigint)`)
-          .where(sql<boolean>`tx < pg_snapshot_xmin(pg_current_snapshot())`)
-          // Qualified: a bare `tx` would sort by the selected text column, and '1000' < '999'.
-          .orderBy(sql`event.tx`)
-          .orderBy('event.position')
-          .limit(limit)
-          .execute()
-      : (
-          // Each event by its position, a look-up by key: LIMIT keeps the subquery from being joined by a hash of the table.
-          await sql<EventRow>`
-            select e.* from (${feedKeys(from, limit, filter, types)}) p
-            cross join lateral (select ${EVENT_FIELDS}, event.tx::text as tx from event where event.position = p.position limit 1) e
-            order by p.tx, p.position ${PREPARED}`.execute(db)
-        ).rows;
+    filtered ??
+    (await db
+      .selectFrom('event')
+      .select([...EVENT_COLUMNS, txText])
+      .where(sql<boolean>`(tx, position) > (${from.tx}::xid8, ${from.position}::bigint)`)
+      .where(sql<boolean>`tx < pg_snapshot_xmin(pg_current_snapshot())`)
+      // Qualified: a bare `tx` would sort by the selected text column, and '1000' < '999'.
+      .orderBy(sql`event.tx`)
+      .orderBy('event.position')
+      .limit(limit)
+      .execute());
   const last = rows.at(-1);
   const next = last ? { tx: last.tx, position: last.position } : from;
   return { events: rows.map(toRecordedEvent), nextCursor: encodeCursor(next) };
-}
-
-const EVENT_FIELDS = sql.join(EVENT_COLUMNS.map((column) => sql.ref(`event.${column}`)));
-
-/**
- * The keys (tx, position) of a filtered page: one walk of the index of the stream, consortium or
- * program asked for (the first of them given), the others and the types a filter on it; or, for
- * types alone, one walk a type of event_type_feed, merged. Each walk reads its index alone.
- */
-function feedKeys(from: FeedCursor, limit: number, filter: FeedFilter, types: readonly string[]) {
-  const keys = [
-    ['k.stream', filter.stream],
-    ['k.consortium_id', filter.consortiumId],
-    ['k.program_id', filter.programId],
-  ] as const;
-  const given = keys.flatMap(([column, value]) => (value === undefined ? [] : [{ column: sql.ref(column), value: sql`${value}` }]));
-  const [driver, ...others] = given;
-  if (driver !== undefined) {
-    const more = [...others.map((o) => sql`${o.column} = ${o.value}`), ...(types.length === 0 ? [] : [sql`k.type = any (${types}::text[])`])];
-    return feedWalk(sql.table('event'), driver.column, driver.value, from, more, limit);
-  }
-  return sql`
-    select w.tx, w.position from unnest(${types}::text[]) as t(type)
-    cross join lateral (${feedWalk(sql.table('event'), sql.ref('k.type'), sql.ref('t.type'), from, [], limit)}) w
-    order by w.tx, w.position limit ${limit}`;
 }
 
 /** The events with these ids, by id (those that do not exist are missing from the map). */

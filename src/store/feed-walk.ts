@@ -1,18 +1,28 @@
 import { sql, type RawBuilder } from 'kysely';
+import type { Db } from './database.js';
 import type { FeedCursor } from './feed-cursor.js';
+import { PREPARED } from './prepared-statement.js';
+
+/*
+ * A filtered page of a feed (the events, event-store.ts readFeed; the notifications,
+ * notifications.ts readNotifications): its keys (tx, position) read by walks of the filters'
+ * indexes in the feed's order, then its rows by position. Walking the feed and dropping what the
+ * filter rejects, or reading all of a program's rows and sorting them, cost what the filter's
+ * history holds (migrations 2026-12-04T19-30-00 and 2026-12-04T20-00-00).
+ */
 
 /**
- * A filtered page's walk of the index (key, tx, position): rows `k` whose `key` column equals
- * `value`, past the cursor, below the oldest running transaction (the feed's horizon,
- * event-store.ts readFeed), in the feed's order, at most `limit`. The key's bounds are the row
- * comparison past the cursor, where the scan starts, and `key <= value`, where it stops: with
- * `key = value` besides, PostgreSQL 15 started at the key's first entry and tested each up to the
- * cursor, a cost that grew with the key's history. Ordered by the index's own columns, so that no
- * plan takes the feed's index (tx, position) instead and tests each row's key (with statistics,
- * one did for a common type, test/http/bounded-pages.test.ts). The horizon only filters: past it,
- * a walk reads to the end of the key, what was appended since the oldest running transaction began.
+ * One walk of the index (key, tx, position): rows `k` whose `key` column equals `value`, past the
+ * cursor, below the oldest running transaction (the feed's horizon), in the feed's order, at most
+ * `limit`. The key's bounds are the row comparison past the cursor, where the scan starts, and
+ * `key <= value`, where it stops: with `key = value` besides, PostgreSQL 15 started at the key's
+ * first entry and tested each up to the cursor, a cost that grew with the key's history. Ordered by
+ * the index's own columns, so that no plan takes the feed's index (tx, position) instead and tests
+ * each row's key (with statistics, one did for a common type, test/http/bounded-pages.test.ts). The
+ * horizon only filters: past it, a walk reads to the end of the key, what was appended since the
+ * oldest running transaction began.
  */
-export const feedWalk = (
+const feedWalk = (
   table: RawBuilder<unknown>,
   key: RawBuilder<unknown>,
   value: RawBuilder<unknown>,
@@ -24,3 +34,56 @@ export const feedWalk = (
   where ${key} <= ${value} and (${key}, k.tx, k.position) > (${value}, ${from.tx}::xid8, ${from.position}::bigint)
     and ${sql.join([sql`k.tx < pg_snapshot_xmin(pg_current_snapshot())`, ...more], sql` and `)}
   order by ${key}, k.tx, k.position limit ${limit}`;
+
+export interface PageFilter {
+  readonly table: 'event' | 'notification';
+  /** Columns the page may be filtered by, the one whose index a walk takes first, with the value asked for. */
+  readonly keys: readonly (readonly [column: string, value: string | undefined])[];
+  /** The column of a row's kind (type, topic), and the kinds asked for: none, every kind. */
+  readonly kind: string;
+  readonly kinds: readonly string[];
+  /** What every row of the page must be besides, on rows `k`. */
+  readonly more: readonly RawBuilder<unknown>[];
+}
+
+/**
+ * The keys of a filtered page: one walk of the index of the first key given, the other keys and the
+ * kinds a filter on it; or, for kinds alone, one walk a kind, merged. Undefined when nothing filters
+ * the page.
+ */
+function pageKeys(filter: PageFilter, from: FeedCursor, limit: number): RawBuilder<unknown> | undefined {
+  const table = sql.table(filter.table);
+  const kind = sql.ref(`k.${filter.kind}`);
+  const [driver, ...others] = filter.keys.flatMap(([column, value]) => (value === undefined ? [] : [{ column: sql.ref(`k.${column}`), value }]));
+  if (driver !== undefined) {
+    const more = [
+      ...filter.more,
+      ...others.map((o) => sql`${o.column} = ${o.value}`),
+      ...(filter.kinds.length === 0 ? [] : [sql`${kind} = any (${filter.kinds}::text[])`]),
+    ];
+    return feedWalk(table, driver.column, sql`${driver.value}`, from, more, limit);
+  }
+  if (filter.kinds.length === 0) return undefined;
+  return sql`
+    select w.tx, w.position from unnest(${filter.kinds}::text[]) as t(kind)
+    cross join lateral (${feedWalk(table, kind, sql.ref('t.kind'), from, filter.more, limit)}) w
+    order by w.tx, w.position limit ${limit}`;
+}
+
+/**
+ * A filtered page's rows, with `columns` and the transaction id as text (`tx`), in the feed's
+ * order; undefined when nothing filters the page. Prepared, without sorts (MARKED_PLANNER_SETTINGS):
+ * left to choose for its parameters, PostgreSQL read a small program's events by a bitmap and
+ * sorted them. Each row by its position, a look-up by key: LIMIT keeps the subquery from being
+ * joined by a hash of the table.
+ */
+export async function readFilteredPage<R>(db: Db, filter: PageFilter, columns: readonly string[], from: FeedCursor, limit: number): Promise<R[] | undefined> {
+  const keys = pageKeys(filter, from, limit);
+  if (keys === undefined) return undefined;
+  const fields = sql.join(columns.map((column) => sql.ref(`r.${column}`)));
+  const { rows } = await sql<R>`
+    select x.* from (${keys}) p
+    cross join lateral (select ${fields}, r.tx::text as tx from ${sql.table(filter.table)} r where r.position = p.position limit 1) x
+    order by p.tx, p.position ${PREPARED}`.execute(db);
+  return rows;
+}

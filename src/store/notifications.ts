@@ -3,8 +3,7 @@ import { topicsMatching, type Notification } from '../domain/notification.js';
 import type { Db } from './database.js';
 import { findEventsByIds } from './event-store.js';
 import { cursorBefore, encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
-import { feedWalk } from './feed-walk.js';
-import { PREPARED } from './prepared-statement.js';
+import { readFilteredPage, type PageFilter } from './feed-walk.js';
 
 export interface NotificationFilter {
   /** Topic patterns (see Topic); none means every topic. */
@@ -35,9 +34,8 @@ const NOTIFICATION_FIELDS = sql.join(NOTIFICATION_COLUMNS.map((column) => sql.re
 /**
  * Notifications after `after`, in the order the event feed uses: only those whose transaction is
  * older than every running one, by (tx, position), so a reader never skips a late commit. Test
- * pings belong to one subscription and are never listed. Filtered, a page walks the index of its
- * filter in that order (migration 2026-12-04T20-00-00), prepared, as the event feed's filtered
- * pages (src/store/event-store.ts, readFeed).
+ * pings belong to one subscription and are never listed. Filtered by topics, program or consortium,
+ * a page walks the indexes of its filters (feed-walk.ts, readFilteredPage).
  */
 export async function readNotifications(db: Db, after: FeedCursor | undefined, limit: number, filter: NotificationFilter): Promise<NotificationPage> {
   const from = after ?? FEED_START;
@@ -47,35 +45,20 @@ export async function readNotifications(db: Db, after: FeedCursor | undefined, l
     sql`${sql.ref(`${alias}.only_subscription`)} is null`,
     ...(filter.notVisibleIn === undefined ? [] : [sql`not pg_visible_in_snapshot(${sql.ref(`${alias}.tx`)}, ${filter.notVisibleIn}::pg_snapshot)`]),
   ];
-  const visible = visibleAs('k');
-  const ofTopics = topics === undefined ? [] : [sql`k.topic = any (${topics}::text[])`];
-  const table = sql.table('notification');
-  // As the event feed's pages (event-store.ts, feedKeys): one walk of the consortium's or the
-  // program's index, the other and the topics a filter on it; for topics alone, one walk a topic,
-  // merged. Unfiltered, one read of the feed itself.
-  const keys =
-    filter.consortiumId !== undefined
-      ? feedWalk(table, sql.ref('k.consortium_id'), sql`${filter.consortiumId}`, from, [...visible, ...(filter.programId === undefined ? [] : [sql`k.program_id = ${filter.programId}`]), ...ofTopics], limit)
-      : filter.programId !== undefined
-        ? feedWalk(table, sql.ref('k.program_id'), sql`${filter.programId}`, from, [...visible, ...ofTopics], limit)
-        : topics === undefined
-          ? undefined
-          : sql`
-            select w.tx, w.position from unnest(${topics}::text[]) as t(topic)
-            cross join lateral (${feedWalk(table, sql.ref('k.topic'), sql.ref('t.topic'), from, visible, limit)}) w
-            order by w.tx, w.position limit ${limit}`;
-  const { rows } =
-    keys === undefined
-      ? await sql<NotificationRow & { readonly tx: string }>`
-          select ${NOTIFICATION_FIELDS}, n.tx::text as tx from notification n
-          where (n.tx, n.position) > (${from.tx}::xid8, ${from.position}::bigint) and n.tx < pg_snapshot_xmin(pg_current_snapshot())
-            and ${sql.join(visibleAs('n'), sql` and `)}
-          order by n.tx, n.position limit ${limit}`.execute(db)
-      : // Each by its position, a look-up by key: LIMIT keeps the subquery from being joined by a hash of the table.
-        await sql<NotificationRow & { readonly tx: string }>`
-          select x.* from (${keys}) p
-          cross join lateral (select ${NOTIFICATION_FIELDS}, n.tx::text as tx from notification n where n.position = p.position limit 1) x
-          order by p.tx, p.position ${PREPARED}`.execute(db);
+  const keys = [
+    ['consortium_id', filter.consortiumId],
+    ['program_id', filter.programId],
+  ] as const;
+  const page: PageFilter = { table: 'notification', keys, kind: 'topic', kinds: topics ?? [], more: visibleAs('k') };
+  const rows =
+    (await readFilteredPage<NotificationRow & { readonly tx: string }>(db, page, NOTIFICATION_COLUMNS, from, limit)) ??
+    (
+      await sql<NotificationRow & { readonly tx: string }>`
+        select ${NOTIFICATION_FIELDS}, n.tx::text as tx from notification n
+        where (n.tx, n.position) > (${from.tx}::xid8, ${from.position}::bigint) and n.tx < pg_snapshot_xmin(pg_current_snapshot())
+          and ${sql.join(visibleAs('n'), sql` and `)}
+        order by n.tx, n.position limit ${limit}`.execute(db)
+    ).rows;
   const notifications = (await withEvents(db, rows)).map(({ row, notification }) => ({
     ...notification,
     cursor: encodeCursor({ tx: row.tx, position: row.position }),
