@@ -141,6 +141,26 @@ describe('bounded pages', () => {
     }
   }, 60_000);
 
+  it('starts a filtered feed page at its cursor: a page 3,000 events deep touches the buffers of the first', async () => {
+    const programId = await program();
+    const seminar = (n: number) => ({ type: 'seminar.held', occurredAt: minute(n), data: { programId, title: `Seminar ${n}` } });
+    for (let batch = 0; batch < 4; batch++) await record(t.app, ...Array.from({ length: 1000 }, (_, n) => seminar(batch * 1000 + n)));
+    await sql`analyze event`.execute(t.database.db);
+    for (const filter of [`programId=${programId}`, `programId=${programId}&type=seminar.held`, `type=seminar.held`]) {
+      let after = '';
+      for (let page = 0; page < 3; page++) after = `&after=${Feed.parse((await get(t.app, `/v1/events?${filter}&limit=1000${after}`)).body).nextCursor}`;
+      const first = await costOfGet(`/v1/events?${filter}&limit=5`);
+      const deep = await costOfGet(`/v1/events?${filter}&limit=5${after}`);
+      expect(Feed.parse(deep.body).events, filter).toHaveLength(5);
+      // A walk that started at the program's first entry and tested each up to the cursor passed
+      // over 3,000 index entries, which no tuple count shows (an index condition rejects them):
+      // about 20 more leaf pages of the index.
+      const costs = JSON.stringify({ first: first.cost, deep: deep.cost });
+      expect(deep.cost.buffers, `${filter}: ${costs}`).toBeLessThanOrEqual(first.cost.buffers + 5);
+      expect(deep.cost.tuples, `${filter}: ${costs}`).toBeLessThanOrEqual(first.cost.tuples + 5);
+    }
+  }, 120_000);
+
   it('reads a page of the notification feed filtered by topic, program or consortium without reading the rest of the feed', async () => {
     const busy = await busyAmongOthers();
     await waitForFeedHorizon(t.database.db);
