@@ -18,7 +18,6 @@ import * as keepStepSpans from './migrations/2026-12-04T17-00-00_keep_step_spans
 import * as orderRegistriesByCodePoint from './migrations/2026-12-04T19-00-00_order_registries_by_code_point.js';
 import * as indexTheFeedByFilter from './migrations/2026-12-04T19-30-00_index_the_feed_by_filter.js';
 import * as indexTheNotificationFeedByFilter from './migrations/2026-12-04T20-00-00_index_the_notification_feed_by_filter.js';
-import * as dropTheTypeIndexTheFeedReplaced from './migrations/2026-12-04T21-30-00_drop_the_type_index_the_feed_replaced.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -44,7 +43,6 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-04T19-00-00_order_registries_by_code_point': orderRegistriesByCodePoint,
   '2026-12-04T19-30-00_index_the_feed_by_filter': indexTheFeedByFilter,
   '2026-12-04T20-00-00_index_the_notification_feed_by_filter': indexTheNotificationFeedByFilter,
-  '2026-12-04T21-30-00_drop_the_type_index_the_feed_replaced': dropTheTypeIndexTheFeedReplaced,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,6 +1,7 @@
 import { Migrator, sql, type Kysely, type MigrationResultSet } from 'kysely';
 import { applyFunctions } from './functions.js';
 import { migrationProvider } from './migrations.js';
+import { dropRetiredIndexes } from './retired-indexes.js';
 import { PROJECTION_LOCK } from '../src/store/projection-lock.js';
 import { readModelNeedsRebuild, rebuildReadModelIfPending } from '../src/store/read-model-rebuild.js';
 
@@ -8,9 +9,10 @@ const migratorFor = <DB>(db: Kysely<DB>) => new Migrator({ db, provider: migrati
 
 /**
  * Applies every pending migration, then the functions of db/functions and the catalogue's rules;
- * rebuilds the read model when a migration asked for it (read_model_status.rebuild_pending). Safe when
- * several instances start at once: Kysely's migrator serialises them on a lock row, and the
- * functions are applied under a lock of their own.
+ * drops the indexes no longer read (retired-indexes.ts); rebuilds the read model when a migration
+ * asked for it (read_model_status.rebuild_pending). Safe when several instances start at once:
+ * Kysely's migrator serialises them on a lock row, and the functions are applied under a lock of
+ * their own.
  */
 export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResultSet> {
   // The service's statement timeout is for its requests: a migration rewriting a large table must
@@ -34,6 +36,7 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResu
   });
   if (result.error !== undefined) return result;
   try {
+    await dropRetiredIndexes(db);
     // Checked here first so that an instance starting beside an operator's rebuild does not wait for
     // it; checked again under the rebuild's lock, which another starting instance may hold.
     if (await readModelNeedsRebuild(db)) await rebuildReadModelIfPending(db);

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { isLockTimeout } from './database-failure.js';
 import { PROJECTION_LOCK } from './projection-lock.js';
 import { buildIndexesAfterFold, createRebuildTables, READ_MODEL_TABLES, REBUILD_SCHEMA, switchTables, vacuumRebuildTables } from './rebuild-tables.js';
 
@@ -336,8 +337,6 @@ async function switchWhenFree<DB, T>(conn: Kysely<DB>, step: (trx: Kysely<DB>) =
   }
 }
 
-const isLockTimeout = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && 'code' in error && error.code === '55P03';
 
 const CATCH_UP_ROUNDS = 10;
 const SMALL_BACKLOG = 1000;
