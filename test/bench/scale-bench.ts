@@ -55,7 +55,7 @@ const ADMIN_KEY = `bench-admin-${randomUUID()}`;
 const HEADERS = { authorization: `Bearer ${ADMIN_KEY}` };
 /** SCALE_LOAD_ONLY=1 loads the history, keeps the database and stops: for profiling against it. */
 const LOAD_ONLY = process.env.SCALE_LOAD_ONLY === '1';
-/** SCALE_KEEP=1 keeps the database after a whole run (its tables as the rebuild left them, after the appends and views measured on them). */
+/** SCALE_KEEP=1 keeps the database after the run, whole or failed (its tables as the rebuild left them, after the appends and views measured on them). */
 const KEEP = process.env.SCALE_KEEP === '1';
 const dbName = process.env.SCALE_DATABASE ?? `ml_scale_bench_${Date.now()}`;
 if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbName)) throw new Error('SCALE_DATABASE must be a lower-case SQL identifier');
@@ -424,7 +424,8 @@ async function main(): Promise<void> {
     service.child.kill('SIGTERM');
     await service.exited;
     try {
-      if (!LOAD_ONLY && !KEEP) await runAdmin(SERVER, `drop database if exists ${dbName} with (force)`);
+      if (KEEP) log(`kept the database ${dbName}: drop it when done`);
+      else if (!LOAD_ONLY) await runAdmin(SERVER, `drop database if exists ${dbName} with (force)`);
     } finally {
       if (copied) await runAdmin(SERVER, `drop database if exists ${smallDbName} with (force)`);
     }
