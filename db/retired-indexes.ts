@@ -5,9 +5,9 @@ import { isLockTimeout } from '../src/store/database-failure.js';
  * Indexes the code no longer reads, dropped after the migrations, each CONCURRENTLY. A DROP INDEX
  * among the migrations would hold its table exclusively until their one transaction committed, and
  * while it waited for that lock behind a long reader (a pg_dump, an analyst's session), every read
- * and append of the table would queue behind it. Dropped concurrently, an index is first set aside
- * (no plan uses it, no write keeps it), then dropped once the transactions that could still be
- * using it have ended; nobody waits for the drop meanwhile.
+ * and append of the table would queue behind it. Dropped concurrently, an index is first given up
+ * by the planner, then, once the transactions that could still read it have ended, by writes, and
+ * then dropped; nobody waits for the drop meanwhile.
  */
 export const RETIRED_INDEXES = [
   // Served the feed filtered by type until it walked event_type_feed (type, tx, position): migration 2026-12-04T19-30-00.
@@ -16,7 +16,8 @@ export const RETIRED_INDEXES = [
 
 /**
  * How long a drop waits for the transactions that may still use its index. Longer, it leaves the
- * index for the next start (set aside, or as it was), rather than hold up this one.
+ * index for the next start (invalid, no plan reads it, though writes may still keep it), rather
+ * than hold up this one.
  */
 export const RETIRED_INDEX_LOCK_TIMEOUT = '5s';
 

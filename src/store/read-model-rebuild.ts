@@ -337,7 +337,6 @@ async function switchWhenFree<DB, T>(conn: Kysely<DB>, step: (trx: Kysely<DB>) =
   }
 }
 
-
 const CATCH_UP_ROUNDS = 10;
 const SMALL_BACKLOG = 1000;
 
