@@ -231,18 +231,35 @@ function growthPairs(history: ScaleHistory, full: { url: string; cutoffs: Cutoff
   });
 }
 
-async function measureSingleAppends(service: ServiceProcess, history: ScaleHistory, loader: HistoryLoader): Promise<{ concurrency: number; http: HttpPoint; pg: HttpPoint }[]> {
+async function measureSingleAppends(
+  service: ServiceProcess,
+  history: ScaleHistory,
+  loader: HistoryLoader,
+): Promise<{ appends: { concurrency: number; http: HttpPoint; pg: HttpPoint }[]; inOrderAppends: HttpPoint }> {
   const day = history.dayAt(loader.loaded());
-  const points = [];
+  const appends = [];
+  let inOrderAppends: HttpPoint | undefined;
   for (const concurrency of [1, 8, 32]) {
     const random = seededRandom(PARAMS.seed + concurrency);
     const nextBody = () => history.sampleFact(random, day);
     const pgPoint = await measurePgInserts(url, concurrency, SECONDS, nextBody);
     const http = await measureAppends({ url: service.url, headers: HEADERS }, concurrency, SECONDS, nextBody);
-    points.push({ concurrency, http, pg: pgPoint });
+    appends.push({ concurrency, http, pg: pgPoint });
     log(`single appends c${concurrency}: http ${http.rps.toFixed(0)}/s (${http.failed} failed), pg ${pgPoint.rps.toFixed(0)}/s`);
+    if (concurrency === 8) {
+      // The sample less its late and quarter-dated facts: each lands after every fact of its cell.
+      const inOrder = () => {
+        for (;;) {
+          const body = nextBody();
+          if (body.occurredAt === day) return body;
+        }
+      };
+      inOrderAppends = await measureAppends({ url: service.url, headers: HEADERS }, concurrency, SECONDS, inOrder);
+      log(`single appends c8, in world-time order only: http ${inOrderAppends.rps.toFixed(0)}/s (${inOrderAppends.failed} failed)`);
+    }
   }
-  return points;
+  if (inOrderAppends === undefined) throw new Error('no c8 point');
+  return { appends, inOrderAppends };
 }
 
 async function measureCheckpoint(service: ServiceProcess, history: ScaleHistory, loader: HistoryLoader, bare: BareRoutes): Promise<Checkpoint> {
@@ -253,7 +270,7 @@ async function measureCheckpoint(service: ServiceProcess, history: ScaleHistory,
   const read = await measureViews(service, history, loader, bare);
   const rssMb = await rss.stop();
   const appends = await measureSingleAppends(service, history, loader);
-  return { events, ...read, rssIdleMb, rssMb, appends, eventsAfterAppends: await countEvents() };
+  return { events, ...read, rssIdleMb, rssMb, ...appends, eventsAfterAppends: await countEvents() };
 }
 
 async function countEvents(): Promise<number> {

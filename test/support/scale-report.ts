@@ -59,6 +59,11 @@ export interface Checkpoint {
   readonly rssIdleMb: number;
   readonly rssMb: number;
   readonly appends: readonly AppendPoint[];
+  /**
+   * Single appends at c8 of the sample's facts in world-time order only (not late, not dated by a
+   * quarter), right after the c8 point: beside it, what the sample's late facts cost. No target.
+   */
+  readonly inOrderAppends: HttpPoint;
 }
 
 export interface Target {
@@ -176,6 +181,10 @@ export function printReport(report: ScaleReport): void {
   out('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const c of [small, full]) {
     for (const a of c.appends) out(`| ${int(c.events)} | ${a.concurrency} | ${point(a.http)} | ${point(a.pg)} | ${dec(a.http.rps / a.pg.rps)} |`);
+    const c8 = appendAt(c, 8);
+    if (c8 !== undefined) {
+      out(`| ${int(c.events)} | 8, in world-time order only | ${point(c.inOrderAppends)} | ${point(c8.pg)} | ${dec(c.inOrderAppends.rps / c8.pg.rps)} |`);
+    }
   }
 
   out('\nviews at c1 and c32, small and full size (latencies in ms), then the bare routes (one SELECT each, served by a process of their own)\n');
