@@ -5,9 +5,10 @@ import { migrateToLatest } from './migrator.js';
 // `npm run migrate`: applies pending migrations to the configured database and exits.
 const config = loadConfig(process.env);
 const { db } = await openDatabase(config.database);
-const { results = [], error } = await migrateToLatest(db);
+const { results = [], error, retiredIndexesLeft } = await migrateToLatest(db);
 for (const r of results) console.log(`${r.status === 'Success' ? 'applied' : r.status}: ${r.migrationName}`);
 if (results.length === 0 && error === undefined) console.log('up to date');
+for (const { index, reason } of retiredIndexesLeft) console.warn(`could not drop the retired index ${index} (${reason}); the next run tries again`);
 await db.destroy();
 if (error !== undefined) {
   console.error('migration failed:', error);

@@ -1,11 +1,16 @@
 import { Migrator, sql, type Kysely, type MigrationResultSet } from 'kysely';
 import { applyFunctions } from './functions.js';
 import { migrationProvider } from './migrations.js';
-import { dropRetiredIndexes } from './retired-indexes.js';
+import { dropRetiredIndexes, type RetiredIndexLeft } from './retired-indexes.js';
 import { PROJECTION_LOCK } from '../src/store/projection-lock.js';
 import { readModelNeedsRebuild, rebuildReadModelIfPending } from '../src/store/read-model-rebuild.js';
 
 const migratorFor = <DB>(db: Kysely<DB>) => new Migrator({ db, provider: migrationProvider });
+
+/** Kysely's outcome of the migrations, and the retired indexes this start could not drop (for a warning). */
+export interface MigrationOutcome extends MigrationResultSet {
+  readonly retiredIndexesLeft: readonly RetiredIndexLeft[];
+}
 
 /**
  * Applies every pending migration, then the functions of db/functions and the catalogue's rules;
@@ -14,7 +19,7 @@ const migratorFor = <DB>(db: Kysely<DB>) => new Migrator({ db, provider: migrati
  * Kysely's migrator serialises them on a lock row, and the functions are applied under a lock of
  * their own.
  */
-export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResultSet> {
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationOutcome> {
   // The service's statement timeout is for its requests: a migration rewriting a large table must
   // not be cancelled by it. One connection, with the timeout lifted for its session, runs them all.
   const result = await db.connection().execute(async (connection) => {
@@ -34,16 +39,16 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResu
       await sql`reset statement_timeout`.execute(connection).catch(() => {});
     }
   });
-  if (result.error !== undefined) return result;
+  if (result.error !== undefined) return { ...result, retiredIndexesLeft: [] };
+  const retiredIndexesLeft = await dropRetiredIndexes(db);
   try {
-    await dropRetiredIndexes(db);
     // Checked here first so that an instance starting beside an operator's rebuild does not wait for
     // it; checked again under the rebuild's lock, which another starting instance may hold.
     if (await readModelNeedsRebuild(db)) await rebuildReadModelIfPending(db);
   } catch (error) {
-    return { ...result, error };
+    return { ...result, error, retiredIndexesLeft };
   }
-  return result;
+  return { ...result, retiredIndexesLeft };
 }
 
 /**

@@ -1,5 +1,4 @@
 import { sql, type Kysely } from 'kysely';
-import { isLockTimeout } from '../src/store/database-failure.js';
 
 /*
  * Indexes the code no longer reads, dropped after the migrations, each CONCURRENTLY. A DROP INDEX
@@ -15,27 +14,46 @@ export const RETIRED_INDEXES = [
 ] as const;
 
 /**
- * How long a drop waits for the transactions that may still use its index. Longer, it leaves the
- * index for the next start (invalid, no plan reads it, though writes may still keep it), rather
- * than hold up this one.
+ * Each wait for a lock (the table's, then each transaction that may still use the index, twice)
+ * gives up after this, and the statement as a whole after RETIRED_INDEX_STATEMENT_TIMEOUT.
  */
 export const RETIRED_INDEX_LOCK_TIMEOUT = '5s';
+export const RETIRED_INDEX_STATEMENT_TIMEOUT = '20s';
 
-/** Drops each retired index still there, on a connection of its own, outside any transaction. */
-export async function dropRetiredIndexes<DB>(db: Kysely<DB>): Promise<void> {
-  await db.connection().execute(async (connection) => {
-    // A request's statement timeout would cut the wait short with another error; the lock timeout bounds it.
-    await sql`set statement_timeout = 0`.execute(connection);
-    await sql.raw(`set lock_timeout = '${RETIRED_INDEX_LOCK_TIMEOUT}'`).execute(connection);
-    try {
-      for (const index of RETIRED_INDEXES) {
-        await sql`drop index concurrently if exists ${sql.ref(index)}`.execute(connection).catch((error: unknown) => {
-          if (!isLockTimeout(error)) throw error;
-        });
-      }
-    } finally {
-      await sql`reset lock_timeout`.execute(connection).catch(() => {});
-      await sql`reset statement_timeout`.execute(connection).catch(() => {});
-    }
-  });
+/** A retired index the start could not drop, left for the next: what stopped it. */
+export interface RetiredIndexLeft {
+  readonly index: string;
+  readonly reason: string;
 }
+
+/**
+ * Drops each retired index still there, on a connection of its own, outside any transaction.
+ * Dropping one only saves work, so nothing stops the start: a drop that gives up (its lock or
+ * statement timeout, a deadlock with another session's DDL, a role that does not own the index)
+ * leaves the index as it was, or given up by the planner, or by writes too, and the next start's
+ * drop finishes it; the caller logs what was left.
+ */
+export async function dropRetiredIndexes<DB>(db: Kysely<DB>): Promise<RetiredIndexLeft[]> {
+  try {
+    return await db.connection().execute(async (connection) => {
+      await sql.raw(`set statement_timeout = '${RETIRED_INDEX_STATEMENT_TIMEOUT}'`).execute(connection);
+      await sql.raw(`set lock_timeout = '${RETIRED_INDEX_LOCK_TIMEOUT}'`).execute(connection);
+      const left: RetiredIndexLeft[] = [];
+      try {
+        for (const index of RETIRED_INDEXES) {
+          await sql`drop index concurrently if exists ${sql.ref(index)}`.execute(connection).catch((error: unknown) => {
+            left.push({ index, reason: reasonOf(error) });
+          });
+        }
+      } finally {
+        await sql`reset lock_timeout`.execute(connection).catch(() => {});
+        await sql`reset statement_timeout`.execute(connection).catch(() => {});
+      }
+      return left;
+    });
+  } catch (error) {
+    return RETIRED_INDEXES.map((index) => ({ index, reason: reasonOf(error) }));
+  }
+}
+
+const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

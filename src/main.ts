@@ -49,6 +49,9 @@ async function main(): Promise<void> {
     app.log.warn({ heapGrowingPercent: config.heapGrowingPercent }, 'this V8 does not know --heap-growing-percent: HEAP_GROWING_PERCENT has no effect');
   }
   if (config.adminApiKey === undefined) app.log.warn('ADMIN_API_KEY is not set: no admin key is seeded, so no key can be created');
+  for (const { index, reason } of migration.retiredIndexesLeft) {
+    app.log.warn({ index, reason }, 'could not drop an index the service no longer reads; the next start tries again');
+  }
 
   const dispatcher = createDispatcher({
     db,

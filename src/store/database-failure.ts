@@ -31,7 +31,7 @@ const Routed = z.object({ code: z.string(), routine: z.string() });
 // SQLSTATE 55P03 lock not available: a lock asked for with lock_timeout, not granted in time.
 const LOCK_NOT_AVAILABLE = '55P03';
 
-/** Whether a statement gave up waiting for a lock (lock_timeout): the rebuild's switch and the drop of a retired index try again later. */
+/** Whether a statement gave up waiting for a lock (lock_timeout): the rebuild's switch tries again. */
 export const isLockTimeout = (error: unknown): boolean => Coded.safeParse(error).data?.code === LOCK_NOT_AVAILABLE;
 
 /** Whether a prepared statement failed because a table it reads changed its columns under it. */

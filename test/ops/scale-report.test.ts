@@ -14,7 +14,7 @@ const checkpoint = (bare: ViewPoints): Checkpoint => ({
   rssIdleMb: 1,
   rssMb: 1,
   appends: [],
-  inOrderAppends: ok(1),
+  inOrderAppends: { inOrder: ok(1), sampleAfter: ok(1) },
 });
 const report = (bare: ViewPoints, afterRebuild: ScaleReport['afterRebuild'] = []): ScaleReport => ({
   params: {},
