@@ -8,7 +8,7 @@ import { sql, type Kysely } from 'kysely';
  * by the planner, then, once the transactions that could still read it have ended, by writes, and
  * then dropped; nobody waits for the drop meanwhile.
  */
-export const RETIRED_INDEXES = [
+const RETIRED_INDEXES = [
   // Served the feed filtered by type until it walked event_type_feed (type, tx, position): migration 2026-12-04T19-30-00.
   'event_type',
 ] as const;
@@ -17,8 +17,8 @@ export const RETIRED_INDEXES = [
  * Each wait for a lock (the table's, then each transaction that may still use the index, twice)
  * gives up after this, and the statement as a whole after RETIRED_INDEX_STATEMENT_TIMEOUT.
  */
-export const RETIRED_INDEX_LOCK_TIMEOUT = '5s';
-export const RETIRED_INDEX_STATEMENT_TIMEOUT = '20s';
+const RETIRED_INDEX_LOCK_TIMEOUT = '5s';
+const RETIRED_INDEX_STATEMENT_TIMEOUT = '20s';
 
 /** A retired index the start could not drop, left for the next: what stopped it. */
 export interface RetiredIndexLeft {

@@ -17,7 +17,7 @@ import { upcast } from '../domain/upcasting.js';
 import type { Database, Db, EventTable } from './database.js';
 import { APPEND_ERROR_CODES, isAppendErrorCode } from './append-error-codes.js';
 import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
-import { readFilteredPage } from './feed-walk.js';
+import { readFeedPage } from './feed-walk.js';
 import type { WorldKey } from './page-cursor.js';
 import { cutStandIns } from './read-cut.js';
 import { shapedStatement } from './shaped-statement.js';
@@ -246,7 +246,7 @@ export interface FeedPage {
  * (research/event-stores.md §4, T1).
  *
  * Filtered by type, stream, program or consortium, a page walks the indexes of its filters
- * (feed-walk.ts, readFilteredPage).
+ * (feed-walk.ts, readFeedPage).
  */
 export async function readFeed(
   db: Kysely<Database>,
@@ -260,19 +260,7 @@ export async function readFeed(
     ['consortium_id', filter.consortiumId],
     ['program_id', filter.programId],
   ] as const;
-  const filtered = await readFilteredPage<EventRow>(db, { table: 'event', keys, kind: 'type', kinds: [...new Set(filter.types ?? [])], more: [] }, EVENT_COLUMNS, from, limit);
-  const rows =
-    filtered ??
-    (await db
-      .selectFrom('event')
-      .select([...EVENT_COLUMNS, txText])
-      .where(sql<boolean>`(tx, position) > (${from.tx}::xid8, ${from.position}::bigint)`)
-      .where(sql<boolean>`tx < pg_snapshot_xmin(pg_current_snapshot())`)
-      // Qualified: a bare `tx` would sort by the selected text column, and '1000' < '999'.
-      .orderBy(sql`event.tx`)
-      .orderBy('event.position')
-      .limit(limit)
-      .execute());
+  const rows = await readFeedPage<EventRow>(db, { table: 'event', keys, kind: 'type', kinds: [...new Set(filter.types ?? [])], more: [] }, EVENT_COLUMNS, from, limit);
   const last = rows.at(-1);
   const next = last ? { tx: last.tx, position: last.position } : from;
   return { events: rows.map(toRecordedEvent), nextCursor: encodeCursor(next) };

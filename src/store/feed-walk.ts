@@ -4,9 +4,9 @@ import type { FeedCursor } from './feed-cursor.js';
 import { PREPARED } from './prepared-statement.js';
 
 /*
- * A filtered page of a feed (the events, event-store.ts readFeed; the notifications,
- * notifications.ts readNotifications): its keys (tx, position) read by walks of the filters'
- * indexes in the feed's order, then its rows by position. Walking the feed and dropping what the
+ * A page of a feed (the events, event-store.ts readFeed; the notifications, notifications.ts
+ * readNotifications). Filtered, its keys (tx, position) are read by walks of the filters' indexes
+ * in the feed's order, then its rows by position. Walking the feed and dropping what the
  * filter rejects, or reading all of a program's rows and sorting them, cost what the filter's
  * history holds (migrations 2026-12-04T19-30-00 and 2026-12-04T20-00-00).
  */
@@ -32,8 +32,11 @@ const feedWalk = (
 ): RawBuilder<unknown> => sql`
   select k.tx, k.position from ${table} k
   where ${key} <= ${value} and (${key}, k.tx, k.position) > (${value}, ${from.tx}::xid8, ${from.position}::bigint)
-    and ${sql.join([sql`k.tx < pg_snapshot_xmin(pg_current_snapshot())`, ...more], sql` and `)}
+    and ${sql.join([BELOW_HORIZON, ...more], sql` and `)}
   order by ${key}, k.tx, k.position limit ${limit}`;
+
+/** Rows `k` of transactions older than every running one: the feed's horizon (event-store.ts readFeed says why). */
+const BELOW_HORIZON = sql`k.tx < pg_snapshot_xmin(pg_current_snapshot())`;
 
 export interface PageFilter {
   readonly table: 'event' | 'notification';
@@ -71,19 +74,27 @@ function pageKeys(filter: PageFilter, from: FeedCursor, limit: number): RawBuild
 }
 
 /**
- * A filtered page's rows, with `columns` and the transaction id as text (`tx`), in the feed's
- * order; undefined when nothing filters the page. Prepared, without sorts (MARKED_PLANNER_SETTINGS):
- * left to choose for its parameters, PostgreSQL read a small program's events by a bitmap and
- * sorted them. Each row by its position, a look-up by key: LIMIT keeps the subquery from being
- * joined by a hash of the table.
+ * A page of the feed: its rows, with `columns` and the transaction id as text (`tx`), in the feed's
+ * order. Filtered, it is prepared, without sorts (MARKED_PLANNER_SETTINGS): left to choose for its
+ * parameters, PostgreSQL read a small program's events by a bitmap and sorted them; each row is
+ * then read by its position, a look-up by key (LIMIT keeps the subquery from being joined by a
+ * hash of the table). Unfiltered, it is one walk of (tx, position), planned for its cursor each
+ * time: near the head or far behind it.
  */
-export async function readFilteredPage<R>(db: Db, filter: PageFilter, columns: readonly string[], from: FeedCursor, limit: number): Promise<R[] | undefined> {
+export async function readFeedPage<R>(db: Db, filter: PageFilter, columns: readonly string[], from: FeedCursor, limit: number): Promise<R[]> {
+  const table = sql.table(filter.table);
+  const fieldsOf = (alias: string) => sql.join(columns.map((column) => sql.ref(`${alias}.${column}`)));
   const keys = pageKeys(filter, from, limit);
-  if (keys === undefined) return undefined;
-  const fields = sql.join(columns.map((column) => sql.ref(`r.${column}`)));
+  if (keys === undefined) {
+    const { rows } = await sql<R>`
+      select ${fieldsOf('k')}, k.tx::text as tx from ${table} k
+      where (k.tx, k.position) > (${from.tx}::xid8, ${from.position}::bigint) and ${sql.join([BELOW_HORIZON, ...filter.more], sql` and `)}
+      order by k.tx, k.position limit ${limit}`.execute(db);
+    return rows;
+  }
   const { rows } = await sql<R>`
     select x.* from (${keys}) p
-    cross join lateral (select ${fields}, r.tx::text as tx from ${sql.table(filter.table)} r where r.position = p.position limit 1) x
+    cross join lateral (select ${fieldsOf('r')}, r.tx::text as tx from ${table} r where r.position = p.position limit 1) x
     order by p.tx, p.position ${PREPARED}`.execute(db);
   return rows;
 }

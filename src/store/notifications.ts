@@ -3,7 +3,7 @@ import { topicsMatching, type Notification } from '../domain/notification.js';
 import type { Db } from './database.js';
 import { findEventsByIds } from './event-store.js';
 import { cursorBefore, encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
-import { readFilteredPage, type PageFilter } from './feed-walk.js';
+import { readFeedPage, type PageFilter } from './feed-walk.js';
 
 export interface NotificationFilter {
   /** Topic patterns (see Topic); none means every topic. */
@@ -29,36 +29,27 @@ export interface NotificationPage {
 }
 
 const NOTIFICATION_COLUMNS = ['position', 'id', 'topic', 'event_id', 'data', 'created_at'] as const;
-const NOTIFICATION_FIELDS = sql.join(NOTIFICATION_COLUMNS.map((column) => sql.ref(`n.${column}`)));
 
 /**
  * Notifications after `after`, in the order the event feed uses: only those whose transaction is
  * older than every running one, by (tx, position), so a reader never skips a late commit. Test
  * pings belong to one subscription and are never listed. Filtered by topics, program or consortium,
- * a page walks the indexes of its filters (feed-walk.ts, readFilteredPage).
+ * a page walks the indexes of its filters (feed-walk.ts, readFeedPage).
  */
 export async function readNotifications(db: Db, after: FeedCursor | undefined, limit: number, filter: NotificationFilter): Promise<NotificationPage> {
   const from = after ?? FEED_START;
   const topics = topicsMatching(filter.topics === undefined || filter.topics.length === 0 ? ['*'] : filter.topics);
-  // Listed to everyone, and not seen by the snapshot of a feed that started now: rows `alias`.
-  const visibleAs = (alias: string) => [
-    sql`${sql.ref(`${alias}.only_subscription`)} is null`,
-    ...(filter.notVisibleIn === undefined ? [] : [sql`not pg_visible_in_snapshot(${sql.ref(`${alias}.tx`)}, ${filter.notVisibleIn}::pg_snapshot)`]),
+  // Listed to everyone, and not seen by the snapshot of a feed that started now.
+  const more = [
+    sql`k.only_subscription is null`,
+    ...(filter.notVisibleIn === undefined ? [] : [sql`not pg_visible_in_snapshot(k.tx, ${filter.notVisibleIn}::pg_snapshot)`]),
   ];
   const keys = [
     ['consortium_id', filter.consortiumId],
     ['program_id', filter.programId],
   ] as const;
-  const page: PageFilter = { table: 'notification', keys, kind: 'topic', kinds: topics ?? [], more: visibleAs('k') };
-  const rows =
-    (await readFilteredPage<NotificationRow & { readonly tx: string }>(db, page, NOTIFICATION_COLUMNS, from, limit)) ??
-    (
-      await sql<NotificationRow & { readonly tx: string }>`
-        select ${NOTIFICATION_FIELDS}, n.tx::text as tx from notification n
-        where (n.tx, n.position) > (${from.tx}::xid8, ${from.position}::bigint) and n.tx < pg_snapshot_xmin(pg_current_snapshot())
-          and ${sql.join(visibleAs('n'), sql` and `)}
-        order by n.tx, n.position limit ${limit}`.execute(db)
-    ).rows;
+  const page: PageFilter = { table: 'notification', keys, kind: 'topic', kinds: topics ?? [], more };
+  const rows = await readFeedPage<NotificationRow & { readonly tx: string }>(db, page, NOTIFICATION_COLUMNS, from, limit);
   const notifications = (await withEvents(db, rows)).map(({ row, notification }) => ({
     ...notification,
     cursor: encodeCursor({ tx: row.tx, position: row.position }),
