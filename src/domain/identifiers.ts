@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** Whether `text` has the form of a program's, consortium's or milestone's id. */
+export const isSlug = (text: string): boolean => SLUG.test(text);
 const slug = (what: string) =>
   z.string().regex(SLUG, `${what} must be 1-63 lower-case letters, digits or '-', starting with a letter or digit`);
 

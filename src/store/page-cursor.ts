@@ -1,9 +1,15 @@
 import { sql } from 'kysely';
 import { InvalidCursorError } from '../domain/errors.js';
+import { EARLIEST_INSTANT, LATEST_INSTANT } from '../domain/fuzzy-date.js';
+import { isSlug } from '../domain/identifiers.js';
 
 /*
  * Cursors of the paged lists other than the global feed (src/store/feed-cursor.ts): the key of the
  * last item of a page, opaque to clients so that its make-up can change without breaking them.
+ * A cursor comes back from a client, so each part is held to what the service could have written
+ * there before it reaches a statement: text the database refuses (a NUL), an instant beyond its
+ * range or a calendar day that does not exist would otherwise fail there, a 500 for a client's
+ * mistake.
  */
 
 const ID_VERSION = 'k1';
@@ -15,8 +21,9 @@ export const encodeIdCursor = (id: string): string => Buffer.from(`${ID_VERSION}
 
 export function decodeIdCursor(text: string): string {
   const decoded = Buffer.from(text, 'base64url').toString('utf8');
-  if (!decoded.startsWith(`${ID_VERSION}:`) || decoded.length === ID_VERSION.length + 1) throw new InvalidCursorError(text);
-  return decoded.slice(ID_VERSION.length + 1);
+  const id = decoded.slice(ID_VERSION.length + 1);
+  if (!decoded.startsWith(`${ID_VERSION}:`) || !isSlug(id)) throw new InvalidCursorError(text);
+  return id;
 }
 
 /** A place in world-time order: an event's occurred start and position. */
@@ -33,13 +40,20 @@ export function decodeWorldCursor(text: string): WorldKey {
   if (version !== WORLD_VERSION || millis === undefined || position === undefined || rest.length > 0) throw new InvalidCursorError(text);
   if (!/^-?\d{1,16}$/.test(millis) || !DIGITS.test(position) || BigInt(position) > 2n ** 63n - 1n) throw new InvalidCursorError(text);
   const start = new Date(Number(millis));
-  if (Number.isNaN(start.getTime())) throw new InvalidCursorError(text);
+  // An event's start: within the years a date can name (fuzzy-date.ts).
+  if (!(start >= EARLIEST_INSTANT && start < LATEST_INSTANT)) throw new InvalidCursorError(text);
   return { start, position };
 }
 
 const CREATED_VERSION = 'c1';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MICRO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/** Whether an instant to the microsecond names a day and time that exist: Date reads 2026-02-30 as 2 March. */
+const isCalendarInstant = (created: string): boolean => {
+  const instant = new Date(created);
+  return !Number.isNaN(instant.getTime()) && instant.toISOString().slice(0, 19) === created.slice(0, 19);
+};
 
 /** A place in creation order (subscriptions, API keys): the creation instant to the microsecond, and the id. */
 export interface CreatedKey {
@@ -52,7 +66,7 @@ export const encodeCreatedCursor = (key: CreatedKey): string => Buffer.from(`${C
 export function decodeCreatedCursor(text: string): CreatedKey {
   const [version, created, id, ...rest] = Buffer.from(text, 'base64url').toString('utf8').split('|');
   if (version !== CREATED_VERSION || created === undefined || id === undefined || rest.length > 0) throw new InvalidCursorError(text);
-  if (!MICRO_INSTANT.test(created) || !UUID.test(id) || Number.isNaN(Date.parse(created))) throw new InvalidCursorError(text);
+  if (!MICRO_INSTANT.test(created) || !UUID.test(id) || !isCalendarInstant(created)) throw new InvalidCursorError(text);
   return { created, id };
 }
 

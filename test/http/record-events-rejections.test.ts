@@ -128,6 +128,18 @@ describe('POST /v1/events refuses bad input with a 4xx problem and stores nothin
     expect(problem.errors?.[0]).toMatchObject({ pointer: '/data/title', detail: expect.stringContaining('NUL') });
   });
 
+  it.each([
+    ['a NUL character', 'https://example.com/a\u0000b'],
+    ['an unpaired surrogate', 'https://example.com/\udc00'],
+  ])("a source URL with %s, which the URL parser lets through: 400 naming it", async (_what, url) => {
+    const { status, problem } = await refused(() =>
+      post(t.app, { type: 'seminar.held', occurredAt: '2026-06', data: { programId, title: 'Seminar' }, sources: [{ url }] }),
+    );
+
+    expect(status).toBe(400);
+    expect(problem.errors?.[0]).toMatchObject({ pointer: '/sources/0/url', detail: expect.stringContaining('NUL') });
+  });
+
   it('an expectedVersion beyond what a stream can reach: 400', async () => {
     const { status, problem } = await refused(() =>
       post(t.app, { ...fact({ programId, milestone: 'final-evaluation' }), expectedVersion: 3_000_000_000 }),
