@@ -5,7 +5,8 @@ import { openDatabase } from '../../src/store/open-database.js';
 import { appendsWaitingForLock } from '../support/blocked-appends.js';
 import { countEvents } from '../support/event-count.js';
 import { programRegistered, seminarHeld, uniqueId } from '../support/events.js';
-import { post, problemOf, record, TEST_ADMIN_KEY } from '../support/http.js';
+import { get, post, problemOf, record, TEST_ADMIN_KEY } from '../support/http.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { useTestApp } from '../support/test-app.js';
 
 const t = useTestApp();
@@ -22,6 +23,31 @@ describe('database failures answered as problems', () => {
     expect(response.status).toBe(503);
     expect(response.contentType).toContain('application/problem+json');
     expect(response.headers['retry-after']).toBe('1');
+    expect(problemOf(response)).toMatchObject({ type: '/problems/database-unavailable', status: 503 });
+  });
+
+  it('a feed read without following, by a known key, once the database has gone away, is a 503 problem, not an empty stream (PostgreSQL server only)', async () => {
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    const server = new URL(t.database.url);
+    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+    const proxied = new URL(t.database.url);
+    proxied.port = String(proxy.port);
+    const db = await openDatabase({ kind: 'postgres', url: proxied.toString(), poolSize: 2 });
+    const app = await buildApp({ db: db.db, adminApiKey: TEST_ADMIN_KEY });
+
+    // The key is known now (cached), so that the feed itself is the first to find the database gone.
+    const before = await get(app, '/v1/feed?follow=false');
+    await proxy.close();
+    const response = await get(app, '/v1/feed?follow=false');
+
+    await app.close();
+    await db.db.destroy();
+    expect(before.status).toBe(200);
+    expect(response.status).toBe(503);
+    expect(response.contentType).toContain('application/problem+json');
     expect(problemOf(response)).toMatchObject({ type: '/problems/database-unavailable', status: 503 });
   });
 

@@ -140,6 +140,11 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
         pollMs,
         signal: controller.signal,
       });
+      // Without following, the answer is what can be read now: its first page is read before the
+      // response starts, so that a database out of reach is a 503, not an empty 200 that reads as
+      // "nothing new". A following feed starts at once and waits for the database instead (as it
+      // does when the database goes away later): EventSource gives up on an answer other than 200.
+      const batches = follow ? items : await startedOn(items);
 
       reply.hijack();
       const res = reply.raw;
@@ -176,7 +181,7 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
       const feed: OpenFeed = {
         keyId,
         stop: () => controller.abort(),
-        done: pump(res, items, controller.signal, request.log).then(async () => {
+        done: pump(res, batches, controller.signal, request.log).then(async () => {
           res.end();
           await Promise.race([settled, sleep(CLOSE_GRACE_MS, undefined, { ref: false })]);
           if (!closed && !res.writableFinished) res.destroy();
@@ -189,6 +194,19 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
     },
   );
 };
+
+/** The same batches, the first of them read already: a failure to read it is thrown here. */
+async function startedOn<T>(items: AsyncIterable<T>): Promise<AsyncIterable<T>> {
+  const iterator = items[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const rest: AsyncIterable<T> = { [Symbol.asyncIterator]: () => iterator };
+  return (async function* () {
+    if (first.done === true) return;
+    yield first.value;
+    // Delegated, so that a feed stopped early ends the iteration it started.
+    yield* rest;
+  })();
+}
 
 /** Writes batches as they come, waiting while the client is slow; never throws. */
 async function pump(res: ServerResponse, items: AsyncIterable<readonly FeedItem[]>, signal: AbortSignal, log: FastifyBaseLogger): Promise<void> {
