@@ -18,6 +18,7 @@ import * as keepStepSpans from './migrations/2026-12-04T17-00-00_keep_step_spans
 import * as orderRegistriesByCodePoint from './migrations/2026-12-04T19-00-00_order_registries_by_code_point.js';
 import * as indexTheFeedByFilter from './migrations/2026-12-04T19-30-00_index_the_feed_by_filter.js';
 import * as indexTheNotificationFeedByFilter from './migrations/2026-12-04T20-00-00_index_the_notification_feed_by_filter.js';
+import * as restartRetriesOnRequeue from './migrations/2026-12-05T00-00-00_restart_retries_on_requeue.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-04T19-00-00_order_registries_by_code_point': orderRegistriesByCodePoint,
   '2026-12-04T19-30-00_index_the_feed_by_filter': indexTheFeedByFilter,
   '2026-12-04T20-00-00_index_the_notification_feed_by_filter': indexTheNotificationFeedByFilter,
+  '2026-12-05T00-00-00_restart_retries_on_requeue': restartRetriesOnRequeue,
 };
 
 export const migrationProvider: MigrationProvider = {

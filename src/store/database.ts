@@ -265,6 +265,8 @@ export interface WebhookDeliveryTable {
   subscription_id: string;
   state: string;
   attempt_count: number;
+  /** attempt_count when the delivery's retry schedule began: at its creation, or when it was queued again by hand. */
+  schedule_start: ColumnType<number, number | undefined, number>;
   next_attempt_at: Date;
   next_trigger: ColumnType<string, string | undefined, string>;
   lease_id: string | null;

@@ -111,7 +111,8 @@ export async function listDeliveries(db: Db, q: DeliveryQuery): Promise<Delivery
 export async function requeueDelivery(db: Db, id: string): Promise<DeliveryRecord | 'in_flight' | undefined> {
   const updated = await db
     .updateTable('webhook_delivery')
-    .set({ state: 'pending', next_attempt_at: sql<Date>`now()`, next_trigger: 'manual', completed_at: null })
+    // By hand, the retry schedule starts again: a delivery past its last retry gets them all once more.
+    .set((eb) => ({ state: 'pending', next_attempt_at: sql<Date>`now()`, next_trigger: 'manual', completed_at: null, schedule_start: eb.ref('attempt_count') }))
     .where('id', '=', id)
     .where('state', '<>', 'in_flight')
     .returning('id')
@@ -125,7 +126,7 @@ export async function requeueDelivery(db: Db, id: string): Promise<DeliveryRecor
 export async function requeueFailedDeliveries(db: Db, subscriptionId: string, since: Date, until: Date | undefined): Promise<number> {
   let query = db
     .updateTable('webhook_delivery')
-    .set({ state: 'pending', next_attempt_at: sql<Date>`now()`, next_trigger: 'recover', completed_at: null })
+    .set((eb) => ({ state: 'pending', next_attempt_at: sql<Date>`now()`, next_trigger: 'recover', completed_at: null, schedule_start: eb.ref('attempt_count') }))
     .where('subscription_id', '=', subscriptionId)
     .where('state', '=', 'failed')
     .where('created_at', '>=', since);

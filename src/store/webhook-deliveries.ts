@@ -10,6 +10,8 @@ export interface ClaimedDelivery {
   readonly subscriptionId: string;
   readonly url: string;
   readonly attemptNo: number;
+  /** The attempt's place in its retry schedule (1 for the first), which a requeue by hand starts again. */
+  readonly scheduledAttemptNo: number;
   readonly leaseId: string;
   readonly trigger: AttemptTrigger;
 }
@@ -41,6 +43,7 @@ export async function claimDeliveries(db: Db, limit: number, leaseSeconds: numbe
       subscription_id: string;
       url: string;
       attempt_count: number;
+      scheduled_attempt: number;
       lease_id: string;
       next_trigger: string;
     }>`
@@ -66,13 +69,15 @@ export async function claimDeliveries(db: Db, limit: number, leaseSeconds: numbe
           attempt_count = d.attempt_count + 1
       from chosen
       where d.id = chosen.id and d.state = 'pending' and d.next_attempt_at <= now()
-      returning d.id, d.notification_id, d.subscription_id, chosen.url, d.attempt_count, d.lease_id, d.next_trigger`.execute(trx);
+      returning d.id, d.notification_id, d.subscription_id, chosen.url, d.attempt_count,
+                d.attempt_count - d.schedule_start as scheduled_attempt, d.lease_id, d.next_trigger`.execute(trx);
     return rows.map((r) => ({
       id: r.id,
       notificationId: r.notification_id,
       subscriptionId: r.subscription_id,
       url: r.url,
       attemptNo: r.attempt_count,
+      scheduledAttemptNo: r.scheduled_attempt,
       leaseId: r.lease_id,
       trigger: asTrigger(r.next_trigger),
     }));
@@ -124,6 +129,11 @@ export interface FinishedAttempt {
   readonly result: AttemptResult;
   /** 410 Gone: the endpoint asked never to be called again. */
   readonly gone: boolean;
+  /**
+   * False for an attempt the dispatcher cut short itself (stopping): it uses up no retry of the
+   * schedule, and says nothing of the endpoint's health.
+   */
+  readonly counts: boolean;
   /** A subscription failing for longer than this is disabled. */
   readonly disableAfterSeconds: number;
 }
@@ -142,6 +152,7 @@ export async function finishAttempt(db: Db, f: FinishedAttempt): Promise<boolean
     with finished as (
       update webhook_delivery
       set state = ${state}, lease_id = null, lease_until = null, next_trigger = 'scheduled',
+          schedule_start = case when ${f.counts} then schedule_start else schedule_start + 1 end,
           next_attempt_at = case when ${state} = 'pending' then now() + make_interval(secs => ${delay}) else next_attempt_at end,
           completed_at = case when ${state} = 'pending' then null else now() end,
           last_status = ${a.responseStatus}, last_error = ${a.errorKind === null ? null : `${a.errorKind}: ${a.errorDetail ?? ''}`}
@@ -165,7 +176,7 @@ export async function finishAttempt(db: Db, f: FinishedAttempt): Promise<boolean
           updated_at = now()
       from finished
       -- Only when something changes: a success on a healthy subscription leaves its row alone.
-      where s.id = finished.subscription_id
+      where s.id = finished.subscription_id and ${f.counts}
         and (${f.gone}
              or (${succeeded} and s.failing_since is not null)
              or (not ${succeeded} and (s.failing_since is null

@@ -106,6 +106,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       },
       result,
       gone: outcome.status === 410,
+      counts: outcome.errorKind !== 'aborted',
       disableAfterSeconds: options.disableAfterSeconds,
     });
     if (!recorded) logger.warn({ deliveryId: delivery.id }, 'webhook lease lost before the outcome was recorded');
@@ -117,7 +118,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     // Stopping: the attempt was cut short by us, not by the endpoint; try again at once elsewhere.
     if (outcome.errorKind === 'aborted') return { kind: 'retry', delaySeconds: 0 };
     if (outcome.status === 410) return { kind: 'failed' };
-    const delaySeconds = retryDelaySeconds(options.retry, delivery.attemptNo, outcome.retryAfterSeconds, options.random);
+    const delaySeconds = retryDelaySeconds(options.retry, delivery.scheduledAttemptNo, outcome.retryAfterSeconds, options.random);
     return delaySeconds === undefined ? { kind: 'failed' } : { kind: 'retry', delaySeconds };
   }
 

@@ -113,6 +113,27 @@ describe('webhook delivery, as operated', () => {
     expect(arrived.map((r) => r.headers['webhook-id'])).toEqual([delivery.messageId]);
   });
 
+  it('retries a recovered delivery on the whole schedule again: recovered while its endpoint is still down, it gets the retries a new delivery gets', async () => {
+    const programId = await scenario('recover-down');
+    const down = await subscribe(t.app, { url: receiver.url(`/down-again-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    start({ retry: { schedule: [1], maxRetryAfterSeconds: 1 } });
+
+    await record(t.app, seminarHeld(programId));
+    const delivery = await onlyDelivery(down.id);
+    await expect.poll(async () => (await detailOf(delivery.id)).state, { timeout: 10_000 }).toBe('failed');
+    const recovered = await call(t.app, 'POST', `/v1/subscriptions/${down.id}/recover`, { since: new Date(Date.now() - 60_000).toISOString() });
+    await expect.poll(async () => (await detailOf(delivery.id)).attempts.length, { timeout: 10_000 }).toBe(4);
+    await expect.poll(async () => (await detailOf(delivery.id)).state, { timeout: 10_000 }).toBe('failed');
+
+    expect(recovered).toMatchObject({ status: 202, body: { requeued: 1 } });
+    expect((await detailOf(delivery.id)).attempts.map((a) => [a.attemptNo, a.trigger, a.responseStatus])).toEqual([
+      [1, 'scheduled', 503],
+      [2, 'scheduled', 503],
+      [3, 'recover', 503],
+      [4, 'scheduled', 503],
+    ]);
+  });
+
   it('redelivers a delivered message by hand, with the same webhook-id, and says so in the attempt log', async () => {
     const programId = await scenario('again');
     const { id } = await subscribe(t.app, { url: receiver.url(`/again-${programId}`), topics: ['seminar.held'], filter: { programId } });
@@ -183,5 +204,16 @@ describe('webhook delivery, as operated', () => {
     expect((await detailOf(delivery.id)).attempts).toMatchObject([{ attemptNo: 1, errorKind: 'aborted' }]);
     const { rows } = await sql<{ lease_id: string | null }>`select lease_id from webhook_delivery where id = ${delivery.id}`.execute(t.database.db);
     expect(rows).toEqual([{ lease_id: null }]);
+    // The attempt cut short says nothing of the endpoint, and uses up no retry: sent elsewhere, to an
+    // endpoint that is down, the delivery is tried and retried as if it had never been attempted.
+    expect((await call(t.app, 'GET', `/v1/subscriptions/${id}`)).body).toMatchObject({ failingSince: null });
+    await call(t.app, 'PATCH', `/v1/subscriptions/${id}`, { url: receiver.url(`/down-stop-${programId}`) });
+    start({ retry: { schedule: [1], maxRetryAfterSeconds: 1 } });
+    await expect.poll(async () => (await detailOf(delivery.id)).state, { timeout: 10_000 }).toBe('failed');
+    expect((await detailOf(delivery.id)).attempts.map((a) => [a.attemptNo, a.errorKind, a.responseStatus])).toEqual([
+      [1, 'aborted', null],
+      [2, 'http', 503],
+      [3, 'http', 503],
+    ]);
   });
 });
