@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseAllowedCidrs, type AddressPolicy } from './domain/webhook-address-policy.js';
 import { parseRetrySchedule, STANDARD_RETRY_SCHEDULE } from './webhooks/retry-schedule.js';
@@ -6,6 +7,17 @@ import type { DatabaseTarget } from './store/open-database.js';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/**
+ * The longest a Node timer waits: a longer delay is taken as 1 ms (with a warning), so a timeout
+ * meant to be long would fire at once.
+ */
+const LONGEST_TIMER_MS = 2_147_483_647;
+const milliseconds = (fallback: number) =>
+  z.coerce.number().int().positive().max(LONGEST_TIMER_MS, `must be at most ${LONGEST_TIMER_MS} ms (about 24.8 days), the longest a timer can wait`).default(fallback);
+
+/** A host name (RFC 1123) or an IP address: the address the service listens on. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 /**
  * A whole number from 0 to `max` where 0 means something (off, V8's own choice): not coerced, since
  * an empty value would read as 0 and switch the thing off unnoticed.
@@ -20,8 +32,12 @@ const wholeNumberUpTo = (max: number, fallback: number, message: string) =>
 
 /** Every environment variable the service reads (SPEC §7), with its default. */
 const Environment = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('127.0.0.1'),
+  // Digits only: coerced, an empty or blank value would read as 0 (any free port), and 0x1F90 as 8080.
+  PORT: wholeNumberUpTo(65535, 3000, 'must be a port number, 0 to 65535 (0: any free port)'),
+  HOST: z
+    .string()
+    .refine((host) => isIP(host) !== 0 || HOST_NAME.test(host), 'must be an IP address or a host name')
+    .default('127.0.0.1'),
   // Empty counts as unset (`DATABASE_URL=` in a compose file or shell): the embedded database.
   DATABASE_URL: z
     .string()
@@ -31,7 +47,7 @@ const Environment = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_POOL_SIZE: positiveInt(10),
   // Longer than any request should take; shorter than a client's patience, so it gets a 503, not silence.
-  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(15_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: milliseconds(15_000),
   // Connections `npm run projections:rebuild` folds cells on, side by side (PostgreSQL server only).
   REBUILD_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
   // Append calls at once per instance; appends beyond wait and go together (src/store/append-combiner.ts).
@@ -72,24 +88,25 @@ const Environment = z.object({
     }),
   WEBHOOK_CONCURRENCY: positiveInt(16),
   WEBHOOK_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(4),
-  WEBHOOK_CONNECT_TIMEOUT_MS: positiveInt(5000),
-  WEBHOOK_TIMEOUT_MS: positiveInt(15000),
+  WEBHOOK_CONNECT_TIMEOUT_MS: milliseconds(5000),
+  WEBHOOK_TIMEOUT_MS: milliseconds(15000),
   WEBHOOK_LEASE_SECONDS: positiveInt(60),
-  WEBHOOK_POLL_MS: positiveInt(1000),
+  WEBHOOK_POLL_MS: milliseconds(1000),
   WEBHOOK_DISABLE_AFTER_HOURS: positiveInt(120),
   WEBHOOK_MAX_RETRY_AFTER_SECONDS: positiveInt(3600),
-  SHUTDOWN_GRACE_MS: positiveInt(10000),
+  SHUTDOWN_GRACE_MS: milliseconds(10000),
   // 0 leaves V8's own choice (src/heap-policy.ts).
   HEAP_GROWING_PERCENT: wholeNumberUpTo(1000, 50, 'must be a whole number of percent, 0 to 1000 (0: leave V8 its own choice)'),
   FEED_MAX_PER_KEY: positiveInt(10),
   FEED_MAX_PER_INSTANCE: positiveInt(100),
-  REQUEST_TIMEOUT_MS: positiveInt(30_000),
-  KEEP_ALIVE_TIMEOUT_MS: positiveInt(72_000),
+  REQUEST_TIMEOUT_MS: milliseconds(30_000),
+  KEEP_ALIVE_TIMEOUT_MS: milliseconds(72_000),
   // Below the feed's 15 s keep-alive comments, every idle feed would be cut off between two of them.
   SOCKET_IDLE_TIMEOUT_MS: z.coerce
     .number()
     .int()
     .min(20_000, 'must be at least 20000: the feed writes a keep-alive every 15 s')
+    .max(LONGEST_TIMER_MS, `must be at most ${LONGEST_TIMER_MS} ms, the longest a timer can wait`)
     .default(120_000),
 });
 

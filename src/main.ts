@@ -94,7 +94,11 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 
-  await app.listen({ port: config.port, host: config.host });
+  // HOST is checked for its form at start; whether it names an address of this machine, and PORT a
+  // free port, only listening tells: the message names both, as a bad value's would.
+  await app.listen({ port: config.port, host: config.host }).catch((error: unknown) => {
+    throw new ConfigError(`cannot listen on HOST=${config.host} PORT=${config.port}: ${error instanceof Error ? error.message : String(error)}`);
+  });
   await dispatcher.start();
   app.log.info({ database: target }, 'milestone-ledger is ready');
 }

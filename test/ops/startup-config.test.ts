@@ -35,4 +35,20 @@ describe('start-up configuration', () => {
     // Nothing was started: not even the database folder was written.
     expect(await readdir(dataDir)).toEqual([]);
   });
+
+  it('stops on a HOST it cannot listen on, naming HOST and PORT on stderr', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'ml-startup-host-'));
+    try {
+      // .invalid never resolves (RFC 6761); its form is a host name's, so only listening finds it out.
+      const service = spawnService({ DATABASE_URL: '', DATA_DIR: own, HOST: 'no-such-host.invalid' }, 0);
+      started.push(service);
+
+      const exit = await waitForExit(service, EXIT_BOUND_MS);
+
+      expect(exit).toEqual({ code: 1, signal: null });
+      expect(service.stderr()).toMatch(/^cannot listen on HOST=no-such-host\.invalid PORT=\d+: /m);
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
 });
