@@ -30,8 +30,18 @@ export function toCsv(header: readonly string[], rows: readonly (readonly CsvCel
 
 /**
  * Answers with CSV instead of the JSON body the route returns: the route keeps one typed result
- * and one schema, and the serializer is swapped for this reply only.
+ * and one schema, and the serializer is swapped for this reply only. A page of a list that goes on
+ * names the next one in a Link header (RFC 8288, rel="next"): the request's own URL with `after`
+ * set to the page's cursor, since CSV has no place for the `nextCursor` the JSON carries.
  */
-export function replyCsv(reply: FastifyReply, csv: string, filename: string): void {
+export function replyCsv(reply: FastifyReply, csv: string, filename: string, nextCursor?: string): void {
   reply.type('text/csv; charset=utf-8').header('content-disposition', `inline; filename="${filename}"`).serializer(() => csv);
+  if (nextCursor !== undefined) reply.header('link', `<${withAfter(reply.request.url, nextCursor)}>; rel="next"`);
+}
+
+/** A request's path and query with `after` set to `cursor` (a relative reference, resolved against the request's URL). */
+function withAfter(requestUrl: string, cursor: string): string {
+  const url = new URL(requestUrl, 'http://localhost');
+  url.searchParams.set('after', cursor);
+  return `${url.pathname}${url.search}`;
 }

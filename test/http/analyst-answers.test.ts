@@ -187,7 +187,10 @@ describe('every view as CSV, and a cell\'s evidence paged', () => {
       '/v1/consortiums',
       `/v1/consortiums/${skt}/status`,
       `/v1/timeline?programId=${programId}`,
+      `/v1/programs/${programId}/milestones/defense-model-mou/evidence?consortiumId=${skt}`,
     ];
+    // A cell with evidence, so that the evidence page has a row.
+    await record(t.app, { type: 'mou.signed', occurredAt: '2026-05-02', data: { programId, consortiumId: skt, milestone: 'defense-model-mou', parties: ['SK Telecom', 'MND'], title: 'MOU' } });
     for (const url of urls) {
       const response = await call(t.app, 'GET', url, undefined, { accept: 'text/csv' });
       expect(response.status, url).toBe(200);
@@ -222,6 +225,34 @@ describe('every view as CSV, and a cell\'s evidence paged', () => {
 
     expect(shown.body).toMatchObject({ cells: [{ evidenceCount: 45 }] });
     expect(seen).toEqual(mous.map((e) => e.id).reverse());
+  });
+
+  it('pages a list in CSV by its Link header (rel="next"): every row once, none left out', async () => {
+    const { programId, skt } = await defenseProgram();
+    const mous = await record(
+      t.app,
+      ...Array.from({ length: 7 }, (_, i) => ({
+        type: 'mou.signed',
+        occurredAt: new Date(Date.UTC(2026, 4, 1, i)).toISOString(),
+        data: { programId, consortiumId: skt, milestone: 'defense-model-mou', parties: ['SK Telecom', 'MND'], title: `MOU ${i}` },
+      })),
+    );
+    const Row = z.object({ id: z.string() });
+    for (const first of [`/v1/timeline?programId=${programId}&limit=3`, `/v1/programs/${programId}/milestones/defense-model-mou/evidence?consortiumId=${skt}&limit=3`]) {
+      const ids: string[] = [];
+      let pages = 0;
+      for (let url: string | undefined = first; url !== undefined && pages < 10; pages++) {
+        const response = await call(t.app, 'GET', url, undefined, { accept: 'text/csv' });
+        expect(response.status, url).toBe(200);
+        ids.push(...z.array(Row).parse(parse(String(response.body), { columns: true })).map((r) => r.id));
+        const link = response.headers.link;
+        url = typeof link === 'string' ? /^<([^>]+)>; rel="next"$/.exec(link)?.[1] : undefined;
+      }
+
+      expect(pages, first).toBeGreaterThan(2);
+      expect(new Set(ids).size, first).toBe(ids.length);
+      expect(ids.filter((id) => mous.some((m) => m.id === id)).sort(), first).toEqual(mous.map((m) => m.id).sort());
+    }
   });
 
   it("refuses a plan naming a consortium that does not exist, with the closest one's name", async () => {

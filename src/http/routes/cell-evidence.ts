@@ -1,10 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConsortiumId, MilestoneKey, ProgramId } from '../../domain/identifiers.js';
+import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { CutoffEcho, CutoffQuery, EvidenceEntryOutput, toCutoff, toCutoffEcho, toEvidenceEntryOutput } from '../schemas/status-views.js';
 import type { ViewRoutesOptions } from './programs.js';
+
+const EVIDENCE_HEADER = ['occurredAt', 'start', 'end', 'type', 'title', 'id', 'sources'];
 
 /** The whole evidence of one cell, a page at a time: a view shows each cell's latest 20 (SPEC §4). */
 export const cellEvidenceRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { views, maxPageSize }) => {
@@ -15,7 +18,8 @@ export const cellEvidenceRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = asyn
       schema: {
         tags: ['views'],
         operationId: 'getCellEvidence',
-        summary: "A cell's evidence, newest first in world time, a page at a time",
+        summary: "A cell's evidence, newest first in world time, a page at a time (also text/csv, a row per entry)",
+        produces: ['application/json', 'text/csv'],
         params: z.object({ programId: ProgramId, milestone: MilestoneKey }),
         querystring: z.object({
           consortiumId: ConsortiumId.optional().meta({ description: "The consortium's cell; omit for a program-scope milestone's own" }),
@@ -29,13 +33,18 @@ export const cellEvidenceRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = asyn
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { programId, milestone } = request.params;
       const { consortiumId, after, limit } = request.query;
       const cutoff = toCutoff(request.query);
       const page = await views.cellEvidence({ programId, milestone, consortiumId }, cutoff, { after, limit });
+      const evidence = page.items.map(toEvidenceEntryOutput);
+      if (wantsCsv(request)) {
+        const rows = evidence.map((e) => [e.occurredAt.value, e.occurredAt.start, e.occurredAt.end, e.type, e.title, e.id, e.sources.map((s) => s.url).join(' ')]);
+        replyCsv(reply, toCsv(EVIDENCE_HEADER, rows), `${programId}-${milestone}${consortiumId === undefined ? '' : `-${consortiumId}`}-evidence.csv`, page.nextCursor);
+      }
       return {
-        evidence: page.items.map(toEvidenceEntryOutput),
+        evidence,
         ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
         cutoff: toCutoffEcho(cutoff),
       };

@@ -45,7 +45,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       const { after, limit } = request.query;
       const cutoff = toCutoff(request.query);
       const page = await views.listConsortiums(cutoff, { after, limit });
-      if (wantsCsv(request)) replyCsv(reply, toCsv(CONSORTIUM_CSV_HEADER, page.items.map(consortiumCsvRow)), 'consortiums.csv');
+      if (wantsCsv(request)) replyCsv(reply, toCsv(CONSORTIUM_CSV_HEADER, page.items.map(consortiumCsvRow)), 'consortiums.csv', page.nextCursor);
       return {
         consortiums: page.items.map(toConsortiumOutput),
         ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),

@@ -51,7 +51,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       const { after, limit } = request.query;
       const cutoff = toCutoff(request.query);
       const page = await views.listPrograms(cutoff, { after, limit });
-      if (wantsCsv(request)) replyCsv(reply, toCsv(PROGRAM_CSV_HEADER, page.items.map(programCsvRow)), 'programs.csv');
+      if (wantsCsv(request)) replyCsv(reply, toCsv(PROGRAM_CSV_HEADER, page.items.map(programCsvRow)), 'programs.csv', page.nextCursor);
       return {
         programs: page.items.map(toProgramOutput),
         ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),

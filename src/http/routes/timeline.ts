@@ -67,7 +67,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
           e.id,
           e.sources.map((s) => s.url).join(' '),
         ]);
-        replyCsv(reply, toCsv(TIMELINE_HEADER, rows), 'timeline.csv');
+        replyCsv(reply, toCsv(TIMELINE_HEADER, rows), 'timeline.csv', page.nextCursor);
       }
       return { events, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }), cutoff: toCutoffEcho(cutoff) };
     },
