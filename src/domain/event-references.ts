@@ -19,6 +19,8 @@ export interface ReferenceDefinition {
 export interface ReferenceRequirement {
   readonly kind: ReferenceKind;
   readonly key: string;
+  /** Where the event's data names it, as a JSON pointer below the data (`consortiums/0`): what a refusal points at. */
+  readonly field: string;
   readonly enrolment?: string;
   /** For a milestone that concerns some consortiums only: the participation the fact needs. */
   readonly participant?: string;
@@ -51,12 +53,13 @@ interface FactData {
 function factSubject(data: FactData): EventSubject {
   const { programId, consortiumId, milestone } = data;
   const requires: ReferenceRequirement[] = [];
-  if (programId !== undefined) requires.push({ kind: 'program', key: programId });
-  if (consortiumId !== undefined) requires.push({ kind: 'consortium', key: consortiumId });
+  if (programId !== undefined) requires.push({ kind: 'program', key: programId, field: 'programId' });
+  if (consortiumId !== undefined) requires.push({ kind: 'consortium', key: consortiumId, field: 'consortiumId' });
   if (programId !== undefined && milestone !== undefined) {
     requires.push({
       kind: 'milestone',
       key: milestoneKey(programId, milestone),
+      field: 'milestone',
       ...(consortiumId !== undefined && {
         enrolment: enrolmentKey(consortiumId, programId),
         participant: participantKey(consortiumId, programId, milestone),
@@ -64,7 +67,7 @@ function factSubject(data: FactData): EventSubject {
     });
   }
   // A fact about a consortium in a program it is not enrolled in would never show in its status.
-  if (programId !== undefined && consortiumId !== undefined) requires.push({ kind: 'enrolment', key: enrolmentKey(consortiumId, programId) });
+  if (programId !== undefined && consortiumId !== undefined) requires.push({ kind: 'enrolment', key: enrolmentKey(consortiumId, programId), field: 'consortiumId' });
   const stream =
     consortiumId !== undefined ? streamName('consortium', consortiumId) : streamName('program', programId ?? '');
   return { stream, programId, consortiumId, milestone, retracts: undefined, requires, defines: [] };
@@ -96,7 +99,10 @@ export function subjectOf(event: EventPayload): EventSubject {
         programId,
         milestone,
         // The consortiums a plan names must exist (their enrolment may come later).
-        requires: [{ kind: 'program', key: programId }, ...(consortiums ?? []).map((c): ReferenceRequirement => ({ kind: 'consortium', key: c }))],
+        requires: [
+          { kind: 'program', key: programId, field: 'programId' },
+          ...(consortiums ?? []).map((c, i): ReferenceRequirement => ({ kind: 'consortium', key: c, field: `consortiums/${i}` })),
+        ],
         defines: [
           { kind: 'milestone', key: milestoneKey(programId, milestone), scope: consortiums === undefined ? scope : 'participants' },
           ...(consortiums ?? []).map((c): ReferenceDefinition => ({ kind: 'participant', key: participantKey(c, programId, milestone) })),
@@ -108,7 +114,10 @@ export function subjectOf(event: EventPayload): EventSubject {
       return about(streamName('program', programId), {
         programId,
         milestone,
-        requires: [{ kind: 'program', key: programId }, { kind: 'milestone', key: milestoneKey(programId, milestone), wholeMilestone: true }],
+        requires: [
+          { kind: 'program', key: programId, field: 'programId' },
+          { kind: 'milestone', key: milestoneKey(programId, milestone), field: 'milestone', wholeMilestone: true },
+        ],
       });
     }
     case 'consortium.registered': {
@@ -124,8 +133,8 @@ export function subjectOf(event: EventPayload): EventSubject {
         consortiumId,
         programId,
         requires: [
-          { kind: 'consortium', key: consortiumId },
-          { kind: 'program', key: programId },
+          { kind: 'consortium', key: consortiumId, field: 'consortiumId' },
+          { kind: 'program', key: programId, field: 'programId' },
         ],
         defines: [{ kind: 'enrolment', key: enrolmentKey(consortiumId, programId) }],
       });
@@ -136,9 +145,9 @@ export function subjectOf(event: EventPayload): EventSubject {
         consortiumId,
         programId,
         requires: [
-          { kind: 'consortium', key: consortiumId },
-          { kind: 'program', key: programId },
-          { kind: 'enrolment', key: enrolmentKey(consortiumId, programId) },
+          { kind: 'consortium', key: consortiumId, field: 'consortiumId' },
+          { kind: 'program', key: programId, field: 'programId' },
+          { kind: 'enrolment', key: enrolmentKey(consortiumId, programId), field: 'consortiumId' },
         ],
       });
     }

@@ -4,7 +4,6 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isDomainError, type KnownDomainError } from '../domain/errors.js';
-import type { ReferenceKind } from '../domain/event-references.js';
 import { toFieldErrors, type IssueLike } from './field-errors.js';
 import { problem, PROBLEM_MEDIA_TYPE, type ProblemDetails } from './problem.js';
 
@@ -36,14 +35,6 @@ export class UnsupportedCharsetError extends Error {
   }
 }
 
-/** The field of an event's data that names each kind of reference: where a refused one points. */
-const REFERENCE_FIELD = {
-  program: 'programId',
-  consortium: 'consortiumId',
-  milestone: 'milestone',
-  enrolment: 'consortiumId',
-  participant: 'consortiumId',
-} as const satisfies Record<ReferenceKind, string>;
 
 /** The one place where errors become HTTP responses: RFC 9457 problem+json, always. */
 function toProblem(error: unknown): ProblemDetails {
@@ -85,7 +76,7 @@ function domainProblem(error: KnownDomainError): ProblemDetails {
       return problem('unknown-reference', e.message, {
         reference: { kind: e.kind, key: e.key },
         ...(e.suggestions.length > 0 && { suggestions: [...e.suggestions] }),
-        pointer: `/events/${e.eventIndex}/data/${REFERENCE_FIELD[e.kind]}`,
+        pointer: `/events/${e.eventIndex}/data/${e.field}`,
       });
     }
     case 'already_defined': {

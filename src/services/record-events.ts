@@ -104,7 +104,7 @@ async function withSuggestions(db: Db, error: unknown): Promise<unknown> {
   const near = closestIds(error.key, candidates);
   if (near.length === 0) return error;
   const shown = error.kind === 'milestone' ? near.map((key) => key.slice(key.indexOf('/') + 1)) : near;
-  return new UnknownReferenceError(error.eventIndex, error.kind, error.key, error.reason, shown);
+  return new UnknownReferenceError(error.eventIndex, error.kind, error.key, error.reason, error.field, shown);
 }
 
 /** The same body parses to the same proposals, so their JSON identifies the request. */

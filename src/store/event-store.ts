@@ -90,7 +90,7 @@ export async function appendEvents(
       .execute();
     return rows.map(toRecordedEvent);
   } catch (error) {
-    throw translateAppendError(error, request);
+    throw translateAppendError(error, items, request);
   }
 }
 
@@ -138,7 +138,7 @@ const RetractionDetail = z.object({
 const DatabaseFailure = z.object({ code: z.string(), detail: z.string().optional() });
 
 /** Turns the ML* SQLSTATEs raised by append_events() into domain errors; anything else passes through. */
-function translateAppendError(error: unknown, request: AppendRequest): unknown {
+function translateAppendError(error: unknown, items: readonly AppendItem[], request: AppendRequest): unknown {
   // The append is one autocommit statement: once sent, a lost connection may have come before or after its commit.
   if (error instanceof DatabaseUnavailableError && error.querySent) return new CommitOutcomeUnknownError(request.idempotencyKey, { cause: error });
   const failure = DatabaseFailure.safeParse(error);
@@ -155,7 +155,9 @@ function translateAppendError(error: unknown, request: AppendRequest): unknown {
     }
     case APPEND_ERROR_CODES.unknownReference: {
       const d = ReferenceDetail.parse(details);
-      return new UnknownReferenceError(d.ordinal, d.kind, d.key, d.reason);
+      // The requirement refused, among the event's own: it says where the event names it.
+      const required = items[d.ordinal]?.subject.requires.find((r) => r.kind === d.kind && r.key === d.key);
+      return new UnknownReferenceError(d.ordinal, d.kind, d.key, d.reason, required?.field ?? '');
     }
     case APPEND_ERROR_CODES.alreadyDefined: {
       const d = DuplicateDetail.parse(details);

@@ -261,10 +261,12 @@ describe('every view as CSV, and a cell\'s evidence paged', () => {
     const response = await post(t.app, {
       type: 'milestone.planned',
       occurredAt: '2026-H1',
-      data: { programId, milestone: 'pilot', title: 'Pilot', scope: 'consortium', consortiums: [`${skt}x`] },
+      data: { programId, milestone: 'pilot', title: 'Pilot', scope: 'consortium', consortiums: [skt, `${skt}x`] },
     });
 
     expect(response.status).toBe(422);
     expect(problemOf(response).detail).toContain(`did you mean '${skt}'?`);
+    // The pointer names the entry refused, where the plan names it (until 2026-12-05, /data/consortiumId, a field plans do not have).
+    expect(response.body).toMatchObject({ pointer: '/events/0/data/consortiums/1' });
   });
 });

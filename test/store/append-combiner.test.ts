@@ -152,7 +152,7 @@ describe('the append combiner', () => {
     // The store refuses any call that holds the refused item, naming its index there, as append_events does.
     const store = heldStore((items) => {
       const at = items.findIndex((item) => item.id === refusedItem.id);
-      return at < 0 ? undefined : new UnknownReferenceError(at, 'milestone', 'p9/no-such-milestone', 'unknown');
+      return at < 0 ? undefined : new UnknownReferenceError(at, 'milestone', 'p9/no-such-milestone', 'unknown', 'milestone');
     });
     const combiner = createAppendCombiner(store.append, OPTIONS);
     const blocker = combiner.append([fact('p0')], PLAIN);
