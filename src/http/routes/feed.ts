@@ -122,10 +122,6 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
       // Read before the response starts, so that a database out of reach is still a 503; and before
       // the limits are checked, so that no await comes between their check and the feed's count.
       const now = resumeAfter === FEED_NOW ? await notifications.startFeedNow() : undefined;
-      // Each open feed polls the database: a key may not hold an unbounded number of them.
-      if ([...open].filter((feed) => feed.keyId === keyId).length >= maxFeedsPerKey) throw new TooManyFeedsError(maxFeedsPerKey);
-      // Many keys together would otherwise hold any number: every feed polls, and slows every other request.
-      if (open.size >= maxFeedsPerInstance) throw new FeedCapacityReachedError(maxFeedsPerInstance, FEEDS_FULL_RETRY_AFTER_SECONDS);
       const controller = new AbortController();
       // Called before the response starts, so that a cursor this service never issued is still a 400.
       const items = notifications.followNotifications({
@@ -140,11 +136,15 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
         pollMs,
         signal: controller.signal,
       });
-      // Without following, the answer is what can be read now: its first page is read before the
-      // response starts, so that a database out of reach is a 503, not an empty 200 that reads as
-      // "nothing new". A following feed starts at once and waits for the database instead (as it
-      // does when the database goes away later): EventSource gives up on an answer other than 200.
+      // Without following, the answer is what can be read now: its first page is read here, so that
+      // a database out of reach is a 503, not an empty 200 that reads as "nothing new". A following
+      // feed starts at once and waits for the database instead (as it does when the database goes
+      // away later): EventSource gives up on an answer other than 200.
       const batches = follow ? items : await startedOn(items);
+      // Each open feed polls the database: a key may not hold an unbounded number of them.
+      if ([...open].filter((feed) => feed.keyId === keyId).length >= maxFeedsPerKey) throw new TooManyFeedsError(maxFeedsPerKey);
+      // Many keys together would otherwise hold any number: every feed polls, and slows every other request.
+      if (open.size >= maxFeedsPerInstance) throw new FeedCapacityReachedError(maxFeedsPerInstance, FEEDS_FULL_RETRY_AFTER_SECONDS);
 
       reply.hijack();
       const res = reply.raw;
