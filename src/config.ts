@@ -13,11 +13,15 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
  * meant to be long would fire at once.
  */
 const LONGEST_TIMER_MS = 2_147_483_647;
-const milliseconds = (fallback: number) =>
-  z.coerce.number().int().positive().max(LONGEST_TIMER_MS, `must be at most ${LONGEST_TIMER_MS} ms (about 24.8 days), the longest a timer can wait`).default(fallback);
+const milliseconds = (fallback: number, longest = LONGEST_TIMER_MS) =>
+  z.coerce.number().int().positive().max(longest, `must be at most ${longest} ms (about 24.8 days), the longest a timer can wait`).default(fallback);
+
+/** How long after SHUTDOWN_GRACE_MS a shutdown that still hangs is ended by exiting (src/main.ts). */
+export const SHUTDOWN_WATCHDOG_MARGIN_MS = 5000;
 
 /** A host name (RFC 1123) or an IP address: the address the service listens on. */
-const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+// Underscores too (container names have them), and a trailing dot (a fully qualified name).
+const HOST_NAME = /^(?=.{1,254}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/i;
 /**
  * A whole number from 0 to `max` where 0 means something (off, V8's own choice): not coerced, since
  * an empty value would read as 0 and switch the thing off unnoticed.
@@ -94,7 +98,8 @@ const Environment = z.object({
   WEBHOOK_POLL_MS: milliseconds(1000),
   WEBHOOK_DISABLE_AFTER_HOURS: positiveInt(120),
   WEBHOOK_MAX_RETRY_AFTER_SECONDS: positiveInt(3600),
-  SHUTDOWN_GRACE_MS: milliseconds(10000),
+  // Its watchdog waits the grace and a margin: both within the longest a timer waits.
+  SHUTDOWN_GRACE_MS: milliseconds(10000, LONGEST_TIMER_MS - SHUTDOWN_WATCHDOG_MARGIN_MS),
   // 0 leaves V8's own choice (src/heap-policy.ts).
   HEAP_GROWING_PERCENT: wholeNumberUpTo(1000, 50, 'must be a whole number of percent, 0 to 1000 (0: leave V8 its own choice)'),
   FEED_MAX_PER_KEY: positiveInt(10),

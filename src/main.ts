@@ -4,7 +4,7 @@ import { migrateToLatest } from '../db/migrator.js';
 import { buildApp, DEFAULT_LIMITS } from './app.js';
 import { LOGGER_OPTIONS } from './http/logger-options.js';
 import { createMetrics } from './http/metrics.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, SHUTDOWN_WATCHDOG_MARGIN_MS } from './config.js';
 import { limitHeapGrowth } from './heap-policy.js';
 import { seedAdminKey } from './services/api-keys.js';
 import { resolveWithDns } from './services/webhook-target-check.js';
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     setTimeout(() => {
       app.log.error('shutdown took too long; exiting');
       process.exit(1);
-    }, config.shutdownGraceMs + 5000).unref();
+    }, config.shutdownGraceMs + SHUTDOWN_WATCHDOG_MARGIN_MS).unref();
     // Stop accepting and finish requests in flight, while deliveries in flight finish or are released.
     Promise.all([app.close(), dispatcher.stop(config.shutdownGraceMs)])
       .then(() => db.destroy())
@@ -94,6 +94,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 
+  // Plugins and hooks first, so that a failure of theirs keeps its own message and stack.
+  await app.ready();
   // HOST is checked for its form at start; whether it names an address of this machine, and PORT a
   // free port, only listening tells: the message names both, as a bad value's would.
   await app.listen({ port: config.port, host: config.host }).catch((error: unknown) => {

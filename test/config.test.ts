@@ -18,6 +18,10 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toMatchObject({ requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, socketIdleTimeoutMs: 120_000 });
   });
 
+  it.each(['::', '0.0.0.0', 'localhost', 'ml_service_1', 'host.example.', '::ffff:127.0.0.1'])('listens on HOST=%s, an address or a host name', (host) => {
+    expect(loadConfig({ HOST: host, PORT: '0' })).toMatchObject({ host, port: 0 });
+  });
+
   it('reads the timeouts from the environment', () => {
     const config = loadConfig({ REQUEST_TIMEOUT_MS: '500', KEEP_ALIVE_TIMEOUT_MS: '5000', SOCKET_IDLE_TIMEOUT_MS: '20000' });
 
@@ -70,7 +74,7 @@ describe('loadConfig', () => {
     ['HOST', 'not a host'],
     ['HOST', '127.0.0.1 '],
     ['WEBHOOK_TIMEOUT_MS', '3000000000'],
-    ['SHUTDOWN_GRACE_MS', '2147483648'],
+    ['SHUTDOWN_GRACE_MS', '2147478648'],
     ['WEBHOOK_POLL_MS', '2147483648'],
     ['SOCKET_IDLE_TIMEOUT_MS', '2147483648'],
     ['DATABASE_URL', 'mysql://x'],
