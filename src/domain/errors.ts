@@ -52,8 +52,8 @@ export class UnknownReferenceError extends DomainError {
     readonly kind: ReferenceKind,
     readonly key: string,
     readonly reason: UnknownReferenceReason,
-    /** Where the event's data names it, as a JSON pointer below the data (ReferenceRequirement.field). */
-    readonly field: string,
+    /** Where the event's data names it, as a JSON pointer below the data (ReferenceRequirement.field), when known. */
+    readonly field: string | undefined,
     /** The closest existing ids, for a near miss ("did you mean …?"). */
     readonly suggestions: readonly string[] = [],
   ) {

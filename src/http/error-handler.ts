@@ -35,7 +35,6 @@ export class UnsupportedCharsetError extends Error {
   }
 }
 
-
 /** The one place where errors become HTTP responses: RFC 9457 problem+json, always. */
 function toProblem(error: unknown): ProblemDetails {
   if (isDomainError(error)) return domainProblem(error);
@@ -76,7 +75,7 @@ function domainProblem(error: KnownDomainError): ProblemDetails {
       return problem('unknown-reference', e.message, {
         reference: { kind: e.kind, key: e.key },
         ...(e.suggestions.length > 0 && { suggestions: [...e.suggestions] }),
-        pointer: `/events/${e.eventIndex}/data/${e.field}`,
+        pointer: e.field === undefined ? `/events/${e.eventIndex}/data` : `/events/${e.eventIndex}/data/${e.field}`,
       });
     }
     case 'already_defined': {

@@ -157,7 +157,7 @@ function translateAppendError(error: unknown, items: readonly AppendItem[], requ
       const d = ReferenceDetail.parse(details);
       // The requirement refused, among the event's own: it says where the event names it.
       const required = items[d.ordinal]?.subject.requires.find((r) => r.kind === d.kind && r.key === d.key);
-      return new UnknownReferenceError(d.ordinal, d.kind, d.key, d.reason, required?.field ?? '');
+      return new UnknownReferenceError(d.ordinal, d.kind, d.key, d.reason, required?.field);
     }
     case APPEND_ERROR_CODES.alreadyDefined: {
       const d = DuplicateDetail.parse(details);
