@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildApp, DEFAULT_LIMITS } from '../../src/app.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { appendsWaitingForLock } from '../support/blocked-appends.js';
 import { countEvents } from '../support/event-count.js';
@@ -36,7 +36,8 @@ describe('database failures answered as problems', () => {
     const proxied = new URL(t.database.url);
     proxied.port = String(proxy.port);
     const db = await openDatabase({ kind: 'postgres', url: proxied.toString(), poolSize: 2 });
-    const app = await buildApp({ db: db.db, adminApiKey: TEST_ADMIN_KEY });
+    // The key is trusted for a minute once found, whatever the machine's load between the requests.
+    const app = await buildApp({ db: db.db, adminApiKey: TEST_ADMIN_KEY, limits: { ...DEFAULT_LIMITS, apiKeyCacheMs: 60_000 } });
 
     // The key is known now (cached), so that the feed itself is the first to find the database gone.
     const before = await get(app, '/v1/feed?follow=false');
