@@ -1,8 +1,9 @@
-import { CompiledQuery, isCompilable, sql, type AccessMode, type IsolationLevel, type Kysely, type KyselyPlugin, type QueryId, type Transaction, type TransactionBuilder } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
-import type { Database, Db } from '../../src/store/database.js';
+import type { Db } from '../../src/store/database.js';
 import { isMarkedPrepared, setMarkedPlannerSettings } from '../../src/store/prepared-statement.js';
+import { onEachStatement } from './statement-hook.js';
 
 /*
  * What a request costs the database, measured rather than timed: the app's statements are recorded
@@ -23,55 +24,10 @@ export interface StatementRecorder {
 export function statementRecorder(): StatementRecorder {
   let recorded: CompiledQuery[] = [];
   return {
-    wrap: (db) => {
-      const executor = db.getExecutor();
-      // A query built inside another (a subquery) passes through transformQuery too, but only a
-      // statement sent to the database comes back through transformResult: that one is recorded.
-      const compiled = new Map<QueryId, CompiledQuery>();
-      const plugin: KyselyPlugin = {
-        transformQuery: ({ node, queryId }) => {
-          compiled.set(queryId, executor.compileQuery(node, queryId));
-          return node;
-        },
-        transformResult: async ({ result, queryId }) => {
-          const query = compiled.get(queryId);
-          if (query !== undefined) recorded.push(query);
-          compiled.delete(queryId);
-          return result;
-        },
-      };
-      // A statement sent already compiled (src/store/shaped-statement.ts) passes no plugin's
-      // transformQuery: it is recorded as it is sent, by the Kysely, or by the transaction, that
-      // sends it. Kysely's own methods run on the Kysely itself, whose private fields a proxy does
-      // not have.
-      const recording = <K extends Kysely<Database>>(kysely: K): K =>
-        new Proxy(kysely, {
-          get: (target, property) => {
-            if (property === 'executeQuery') {
-              const executeQuery: Db['executeQuery'] = async (query) => {
-                const result = await target.executeQuery(query);
-                if (!isCompilable(query)) recorded.push(query);
-                return result;
-              };
-              return executeQuery;
-            }
-            if (property === 'transaction') return () => recordingTransaction(target.transaction());
-            const value: unknown = Reflect.get(target, property, target);
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
-        });
-      const recordingTransaction = (builder: TransactionBuilder<Database>): TransactionBuilder<Database> =>
-        new Proxy(builder, {
-          get: (target, property) => {
-            if (property === 'setIsolationLevel') return (level: IsolationLevel) => recordingTransaction(target.setIsolationLevel(level));
-            if (property === 'setAccessMode') return (mode: AccessMode) => recordingTransaction(target.setAccessMode(mode));
-            if (property === 'execute') return async <T>(callback: (trx: Transaction<Database>) => Promise<T>) => target.execute(async (trx) => callback(recording(trx)));
-            const value: unknown = Reflect.get(target, property, target);
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
-        });
-      return recording(db.withPlugin(plugin));
-    },
+    wrap: (db) =>
+      onEachStatement(db, (query) => {
+        recorded.push(query);
+      }),
     take: () => {
       const taken = recorded;
       recorded = [];
