@@ -49,21 +49,23 @@ const History = fc.record({
   enrolled: fc.subarray([...CONSORTIUMS]),
   changes: fc.array(Change, { minLength: 1, maxLength: 12 }),
   retractions: fc.array(fc.record({ at: fc.nat(), target: fc.nat() }), { maxLength: 4 }),
-  cut: fc.nat(),
-  asOf: fc.constantFrom('2026-04-15', '2026-05-20', '2026-06-10', '2026-07-01', '2026-12-31'),
 });
 type History = typeof History extends fc.Arbitrary<infer H> ? H : never;
 
-/** Facts on the program-scope milestone alone, more than a cell keeps, recorded out of world order. */
+/** At most this many retractions in a crowded history. */
+const CROWDED_RETRACTIONS = 4;
+
+/**
+ * Facts on the program-scope milestone alone, recorded out of world order: more than a cell keeps,
+ * even once the most retractions there may be have taken some back (holdsAgainstReference checks it).
+ */
 const Crowded: fc.Arbitrary<History> = fc.record({
   enrolled: fc.constant([]),
   changes: fc.array(
     fc.record({ kind: fc.constant('fact' as const), type: fc.constantFrom(...FACTS), milestone: fc.constant('m1' as const), who: fc.nat(), date: fc.constantFrom(...DATES) }),
-    { minLength: CELL_EVIDENCE_LIMIT + 1, maxLength: CELL_EVIDENCE_LIMIT + 8 },
+    { minLength: CELL_EVIDENCE_LIMIT + 1 + CROWDED_RETRACTIONS, maxLength: CELL_EVIDENCE_LIMIT + 12 },
   ),
-  retractions: fc.array(fc.record({ at: fc.nat(), target: fc.nat() }), { minLength: 1, maxLength: 4 }),
-  cut: fc.nat(),
-  asOf: fc.constantFrom('2026-06-10', '2026-12-31'),
+  retractions: fc.array(fc.record({ at: fc.nat(), target: fc.nat() }), { minLength: 1, maxLength: CROWDED_RETRACTIONS }),
 });
 
 /** Turns a generated history into valid steps: definitions, then changes, retractions in between. */
@@ -202,6 +204,8 @@ async function holdsAgainstReference(history: History, cuts: CutList, paged = fa
 
   expect(await views()).toEqual(expected);
   if (paged) {
+    // Crowded indeed: the cell holds more evidence than it shows, so that the rest is paged.
+    expect(expected[0]?.find((m) => m.milestone === 'm1')?.cells[0]?.evidenceCount).toBeGreaterThan(CELL_EVIDENCE_LIMIT);
     for (const cut of [{}, ...at]) {
       const whole = await referenceMatrix(t.database.db, ids.program, cut, now, Number.POSITIVE_INFINITY);
       expect(await pagedEvidence(ids.program, cut, whole), JSON.stringify(cut)).toEqual(whole);
@@ -222,6 +226,6 @@ describe('milestone read model (property)', () => {
   }, 900_000);
 
   it('keeps the latest evidence of a crowded cell as the reference model folds it, through late facts and retractions, and pages the rest from the cell', async () => {
-    await fc.assert(fc.asyncProperty(Crowded, Cuts, (history, cuts) => holdsAgainstReference(history, cuts, true)), { numRuns: Math.ceil(RUNS / 4) });
+    await fc.assert(fc.asyncProperty(Crowded, Cuts, (history, cuts) => holdsAgainstReference(history, cuts, true)), { numRuns: Math.ceil(RUNS / 2) });
   }, 900_000);
 });
