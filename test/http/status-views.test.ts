@@ -65,14 +65,19 @@ describe('the effect of each fact on the cell it names (SPEC §3)', () => {
 
   it('a reschedule moves the due date of every cell of the milestone and is evidence', async () => {
     const { programId, consortiumId } = await scenario();
+    // A second consortium, so that the milestone has more than one cell.
+    const other = uniqueId('other');
+    await record(t.app, consortiumRegistered(other), consortiumEnrolled(other, programId));
 
     const [moved] = await record(t.app, fact('milestone.rescheduled', '2026-06', { programId, milestone: 'defense-pilot', due: '2026-Q4' }));
 
-    expect(await cell(t.app, programId, 'defense-pilot', consortiumId)).toMatchObject({
-      status: 'planned',
-      due: { value: '2026-Q4', start: '2026-10-01T00:00:00.000Z' },
-      evidence: expect.arrayContaining([moved?.id]),
-    });
+    for (const id of [consortiumId, other]) {
+      expect(await cell(t.app, programId, 'defense-pilot', id), id).toMatchObject({
+        status: 'planned',
+        due: { value: '2026-Q4', start: '2026-10-01T00:00:00.000Z' },
+        evidence: expect.arrayContaining([moved?.id]),
+      });
+    }
   });
 });
 

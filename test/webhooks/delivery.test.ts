@@ -63,7 +63,7 @@ describe('webhook delivery', () => {
     run();
     const on = { programId: fixture.programId, consortiumId: fixture.consortiumId, milestone: 'defense-pilot' };
 
-    await record(t.app, ...fixture.events);
+    const defined = await record(t.app, ...fixture.events);
     const [started] = await record(t.app, { type: 'pilot.started', occurredAt: '2026-06', data: on });
     // Late backfill: recorded now, but it happened before the start, and a start never undoes an end.
     const [completed] = await record(t.app, { type: 'pilot.completed', occurredAt: '2026-05', data: on });
@@ -85,6 +85,13 @@ describe('webhook delivery', () => {
       ]),
     );
     expect(changes).toHaveLength(3);
+    // Every event recorded about the program, as the appends answered them (not as the service's own
+    // notification table lists them): a retraction is about its target's program.
+    const recorded = [...defined, started, completed, retraction].filter((e) => e !== undefined);
+    const aboutProgram = recorded.filter((e) => e.type === 'event.retracted' || e.data.programId === fixture.programId);
+    const delivered = got.map(messageOf).filter((m) => m.type !== 'milestone.status_changed').map((m) => z.object({ id: z.string() }).parse(m.data).id);
+    expect(aboutProgram.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(delivered)).toEqual(new Set(aboutProgram.map((e) => e.id)));
     const pilotStarted = got.map(messageOf).find((m) => m.type === 'pilot.started');
     expect(pilotStarted?.data).toMatchObject({ id: started?.id, type: 'pilot.started', data: on });
   });
