@@ -1,8 +1,18 @@
 import { stringify } from 'csv-stringify/sync';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import Negotiator from 'negotiator';
 
-/** Whether the client asked for CSV (spreadsheets) rather than JSON. */
-export const wantsCsv = (request: FastifyRequest): boolean => (request.headers.accept ?? '').includes('text/csv');
+/** The CSV a view writes: UTF-8, with a header row (RFC 4180's `header` parameter). */
+const CSV_MEDIA_TYPE = 'text/csv; charset=utf-8; header=present';
+/** What a view answers in, JSON first: without an Accept header, or with one that prefers neither, JSON. */
+const VIEW_MEDIA_TYPES = ['application/json', CSV_MEDIA_TYPE];
+
+/**
+ * Whether the client prefers CSV (spreadsheets) to JSON, by the Accept header's quality values
+ * (RFC 9110 §12.5.1): `text/csv;q=0` refuses CSV, `application/json, text/csv;q=0.5` prefers JSON.
+ */
+export const wantsCsv = (request: FastifyRequest): boolean =>
+  new Negotiator({ headers: { accept: request.headers.accept } }).mediaType(VIEW_MEDIA_TYPES) === CSV_MEDIA_TYPE;
 
 export type CsvCell = string | number | boolean | undefined;
 

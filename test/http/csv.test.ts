@@ -44,3 +44,27 @@ describe('GET /v1/timeline as text/csv', () => {
     expect(response.body).toContain(`"'=HYPERLINK(`);
   });
 });
+
+describe('choosing CSV or JSON by the Accept header', () => {
+  it.each([
+    ['text/csv', 'text/csv'],
+    ['text/csv; charset=utf-8', 'text/csv'],
+    ['text/csv; header=present', 'text/csv'],
+    ['text/csv, application/json', 'text/csv'],
+    ['application/json;q=0.5, text/csv', 'text/csv'],
+    ['text/*', 'text/csv'],
+    ['application/json, text/csv;q=0', 'application/json'],
+    ['application/json, text/csv;q=0.5', 'application/json'],
+    ['text/html,application/xhtml+xml,*/*;q=0.8', 'application/json'],
+    ['*/*', 'application/json'],
+    ['', 'application/json'],
+  ])('answers Accept: %s with %s', async (accept, answered) => {
+    const programId = uniqueId('p');
+    await record(t.app, programRegistered(programId));
+
+    const response = await inject(t.app, { url: `/v1/timeline?programId=${programId}`, headers: { ...(accept !== '' && { accept }), ...bearer(TEST_ADMIN_KEY) } });
+
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toContain(answered);
+  });
+});
