@@ -19,8 +19,7 @@ const milliseconds = (fallback: number, longest = LONGEST_TIMER_MS) =>
 /** How long after SHUTDOWN_GRACE_MS a shutdown that still hangs is ended by exiting (src/main.ts). */
 export const SHUTDOWN_WATCHDOG_MARGIN_MS = 5000;
 
-/** A host name (RFC 1123) or an IP address: the address the service listens on. */
-// Underscores too (container names have them), and a trailing dot (a fully qualified name).
+/** A host name (RFC 1123), with underscores too (container names have them) and a trailing dot (a fully qualified name). */
 const HOST_NAME = /^(?=.{1,254}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/i;
 /**
  * A whole number from 0 to `max` where 0 means something (off, V8's own choice): not coerced, since

@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { Db } from './database.js';
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { Database, Db } from './database.js';
 import type { AttemptRecord, AttemptTrigger } from './webhook-deliveries.js';
 
 export type DeliveryState = 'pending' | 'in_flight' | 'succeeded' | 'failed';
@@ -105,14 +105,25 @@ export async function listDeliveries(db: Db, q: DeliveryQuery): Promise<Delivery
 }
 
 /**
+ * A delivery queued by hand, due now: its retry schedule starts again, so that one past its last
+ * retry gets them all once more.
+ */
+const queuedByHand = (trigger: 'manual' | 'recover') => (eb: ExpressionBuilder<Database, 'webhook_delivery'>) => ({
+  state: 'pending',
+  next_attempt_at: sql<Date>`now()`,
+  next_trigger: trigger,
+  completed_at: null,
+  schedule_start: eb.ref('attempt_count'),
+});
+
+/**
  * Queues one delivery for an attempt now, by hand, whatever its state, unless an attempt is in
  * flight. Returns the delivery as it now stands, or undefined if it does not exist.
  */
 export async function requeueDelivery(db: Db, id: string): Promise<DeliveryRecord | 'in_flight' | undefined> {
   const updated = await db
     .updateTable('webhook_delivery')
-    // By hand, the retry schedule starts again: a delivery past its last retry gets them all once more.
-    .set((eb) => ({ state: 'pending', next_attempt_at: sql<Date>`now()`, next_trigger: 'manual', completed_at: null, schedule_start: eb.ref('attempt_count') }))
+    .set(queuedByHand('manual'))
     .where('id', '=', id)
     .where('state', '<>', 'in_flight')
     .returning('id')
@@ -126,7 +137,7 @@ export async function requeueDelivery(db: Db, id: string): Promise<DeliveryRecor
 export async function requeueFailedDeliveries(db: Db, subscriptionId: string, since: Date, until: Date | undefined): Promise<number> {
   let query = db
     .updateTable('webhook_delivery')
-    .set((eb) => ({ state: 'pending', next_attempt_at: sql<Date>`now()`, next_trigger: 'recover', completed_at: null, schedule_start: eb.ref('attempt_count') }))
+    .set(queuedByHand('recover'))
     .where('subscription_id', '=', subscriptionId)
     .where('state', '=', 'failed')
     .where('created_at', '>=', since);

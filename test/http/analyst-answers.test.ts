@@ -34,6 +34,14 @@ async function defenseProgram() {
   return { programId, skt, naver };
 }
 
+/** `count` MOUs of the consortium on the defense MOU milestone, an hour apart from 1 May 2026. */
+const hourlyMous = (programId: string, consortiumId: string, count: number) =>
+  Array.from({ length: count }, (_, i) => ({
+    type: 'mou.signed',
+    occurredAt: new Date(Date.UTC(2026, 4, 1, i)).toISOString(),
+    data: { programId, consortiumId, milestone: 'defense-model-mou', parties: ['SK Telecom', 'MND'], title: `MOU ${i}` },
+  }));
+
 describe('participants (milestone.planned v2)', () => {
   it('gives a milestone planned for one consortium a cell for it and none for another enrolled consortium', async () => {
     const { programId, skt, naver } = await defenseProgram();
@@ -202,14 +210,7 @@ describe('every view as CSV, and a cell\'s evidence paged', () => {
 
   it("pages a cell's evidence beyond the 20 a view shows: every entry once, newest first, as many as evidenceCount", async () => {
     const { programId, skt } = await defenseProgram();
-    const mous = await record(
-      t.app,
-      ...Array.from({ length: 45 }, (_, i) => ({
-        type: 'mou.signed',
-        occurredAt: new Date(Date.UTC(2026, 4, 1, i)).toISOString(),
-        data: { programId, consortiumId: skt, milestone: 'defense-model-mou', parties: ['SK Telecom', 'MND'], title: `MOU ${i}` },
-      })),
-    );
+    const mous = await record(t.app, ...hourlyMous(programId, skt, 45));
 
     const shown = await get(t.app, `/v1/programs/${programId}/milestones/defense-model-mou`);
     const seen: string[] = [];
@@ -229,14 +230,7 @@ describe('every view as CSV, and a cell\'s evidence paged', () => {
 
   it('pages a list in CSV by its Link header (rel="next"): every row once, none left out', async () => {
     const { programId, skt } = await defenseProgram();
-    const mous = await record(
-      t.app,
-      ...Array.from({ length: 7 }, (_, i) => ({
-        type: 'mou.signed',
-        occurredAt: new Date(Date.UTC(2026, 4, 1, i)).toISOString(),
-        data: { programId, consortiumId: skt, milestone: 'defense-model-mou', parties: ['SK Telecom', 'MND'], title: `MOU ${i}` },
-      })),
-    );
+    const mous = await record(t.app, ...hourlyMous(programId, skt, 7));
     const Row = z.object({ id: z.string() });
     for (const first of [`/v1/timeline?programId=${programId}&limit=3`, `/v1/programs/${programId}/milestones/defense-model-mou/evidence?consortiumId=${skt}&limit=3`]) {
       const ids: string[] = [];

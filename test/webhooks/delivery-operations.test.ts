@@ -63,6 +63,17 @@ async function scenario(tag: string) {
   return programId;
 }
 
+/** A delivery to an endpoint that is down, failed once its one retry (1 s later) failed too. */
+async function failedDelivery(tag: string) {
+  const programId = await scenario(tag);
+  const down = await subscribe(t.app, { url: receiver.url(`/down-${programId}`), topics: ['seminar.held'], filter: { programId } });
+  start({ retry: { schedule: [1], maxRetryAfterSeconds: 1 } });
+  await record(t.app, seminarHeld(programId));
+  const delivery = await onlyDelivery(down.id);
+  await expect.poll(async () => (await detailOf(delivery.id)).state, { timeout: 10_000 }).toBe('failed');
+  return { programId, down, delivery };
+}
+
 describe('webhook delivery, as operated', () => {
   it('checks the target again at delivery: a loopback endpoint registered under an allow-list is blocked once the list no longer names it', async () => {
     const programId = await scenario('ssrf');
@@ -91,13 +102,7 @@ describe('webhook delivery, as operated', () => {
   });
 
   it('gives up after the last scheduled retry, and recovers the failed delivery on request, with the same webhook-id', async () => {
-    const programId = await scenario('recover');
-    const down = await subscribe(t.app, { url: receiver.url(`/down-${programId}`), topics: ['seminar.held'], filter: { programId } });
-    start({ retry: { schedule: [1], maxRetryAfterSeconds: 1 } });
-
-    await record(t.app, seminarHeld(programId));
-    const delivery = await onlyDelivery(down.id);
-    await expect.poll(async () => (await detailOf(delivery.id)).state, { timeout: 10_000 }).toBe('failed');
+    const { programId, down, delivery } = await failedDelivery('recover');
     const since = new Date(Date.now() - 60_000).toISOString();
     await call(t.app, 'PATCH', `/v1/subscriptions/${down.id}`, { url: receiver.url(`/up-${programId}`) });
     const recovered = await call(t.app, 'POST', `/v1/subscriptions/${down.id}/recover`, { since });
@@ -114,13 +119,7 @@ describe('webhook delivery, as operated', () => {
   });
 
   it('retries a recovered delivery on the whole schedule again: recovered while its endpoint is still down, it gets the retries a new delivery gets', async () => {
-    const programId = await scenario('recover-down');
-    const down = await subscribe(t.app, { url: receiver.url(`/down-again-${programId}`), topics: ['seminar.held'], filter: { programId } });
-    start({ retry: { schedule: [1], maxRetryAfterSeconds: 1 } });
-
-    await record(t.app, seminarHeld(programId));
-    const delivery = await onlyDelivery(down.id);
-    await expect.poll(async () => (await detailOf(delivery.id)).state, { timeout: 10_000 }).toBe('failed');
+    const { down, delivery } = await failedDelivery('recover-down');
     const recovered = await call(t.app, 'POST', `/v1/subscriptions/${down.id}/recover`, { since: new Date(Date.now() - 60_000).toISOString() });
     await expect.poll(async () => (await detailOf(delivery.id)).attempts.length, { timeout: 10_000 }).toBe(4);
     await expect.poll(async () => (await detailOf(delivery.id)).state, { timeout: 10_000 }).toBe('failed');
