@@ -21,7 +21,8 @@ export interface MigrationOutcome extends MigrationResultSet {
  */
 export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationOutcome> {
   // The service's statement timeout is for its requests: a migration rewriting a large table must
-  // not be cancelled by it. One connection, with the timeout lifted for its session, runs them all.
+  // not be cancelled by it. The service runs this on connections without it (OpenDatabase.unbounded);
+  // one connection, with the timeout lifted for its session whatever the caller's, runs them all.
   const result = await db.connection().execute(async (connection) => {
     await sql`set statement_timeout = 0`.execute(connection);
     // No append runs between the migrations and the functions that go with them: an append takes

@@ -15,8 +15,9 @@ import { createDispatcher } from './webhooks/dispatcher.js';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const heapPolicy = limitHeapGrowth(config.heapGrowingPercent);
-  const { db, target, listen } = await openDatabase(config.database, { statementTimeoutMs: config.statementTimeoutMs });
-  const migration = await migrateToLatest(db);
+  const { db, target, listen, unbounded } = await openDatabase(config.database, { statementTimeoutMs: config.statementTimeoutMs });
+  // A migration rewriting a large table, or the rebuild one asks for, is no request: no deadline.
+  const migration = await unbounded(migrateToLatest);
   if (migration.error !== undefined) throw migration.error;
   if (config.adminApiKey !== undefined) await seedAdminKey(db, config.adminApiKey);
 

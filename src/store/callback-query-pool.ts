@@ -55,13 +55,15 @@ const isCommand = (command: string): command is Command => COMMANDS.some((c) => 
 class CallbackQueryClient implements PostgresPoolClient {
   readonly #client: pg.PoolClient;
   readonly #names: StatementNames;
+  readonly #answerDeadlineMs: number | undefined;
   #stale = false;
   /** Whether the connection runs under MARKED_PLANNER_SETTINGS now. */
   #markedSetting = false;
 
-  constructor(client: pg.PoolClient, names: StatementNames) {
+  constructor(client: pg.PoolClient, names: StatementNames, answerDeadlineMs: number | undefined) {
     this.#client = client;
     this.#names = names;
+    this.#answerDeadlineMs = answerDeadlineMs;
   }
 
   query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
@@ -70,7 +72,14 @@ class CallbackQueryClient implements PostgresPoolClient {
     // Kysely asks for a cursor only to stream, which this project's dialect is not configured for.
     if (typeof statement !== 'string') throw new Error('streaming queries are not configured');
     return new Promise((resolve, reject) => {
+      // No answer by the deadline: the connection is closed under the statement, which then fails
+      // as on a connection the server closed ("Connection terminated unexpectedly"), and pg-pool
+      // discards the client on release. The server's own statement timeout, shorter, answers first
+      // whenever the server can still be heard.
+      const deadline =
+        this.#answerDeadlineMs === undefined ? undefined : setTimeout(() => this.#client.connection.stream.destroy(), this.#answerDeadlineMs);
       const settle = (error: Error | null, result: pg.QueryResult<R & pg.QueryResultRow>) => {
+        clearTimeout(deadline);
         // pg rethrows what its callback throws on the next tick, where nothing would catch it.
         try {
           if (error) reject(error);
@@ -109,6 +118,7 @@ class CallbackQueryClient implements PostgresPoolClient {
       }
       this.#client.query(marked ? SET_MARKED : RESET_MARKED, (error: Error | null) => {
         if (error) {
+          clearTimeout(deadline);
           // The statement itself was not sent: a lost connection says so (translateDatabaseError).
           reject(translateDatabaseError(error, false));
           return;
@@ -124,7 +134,8 @@ class CallbackQueryClient implements PostgresPoolClient {
   }
 }
 
-export function callbackQueryPool(pool: pg.Pool): PostgresPool {
+/** `answerDeadlineMs`: how long a statement may go unanswered before its connection is closed (none when undefined). */
+export function callbackQueryPool(pool: pg.Pool, answerDeadlineMs?: number): PostgresPool {
   const names = new StatementNames();
   // One wrapper a client, as Kysely keeps one connection object a client (a WeakMap keyed by it).
   const wrappers = new WeakMap<pg.PoolClient, CallbackQueryClient>();
@@ -133,7 +144,7 @@ export function callbackQueryPool(pool: pg.Pool): PostgresPool {
       const client = await pool.connect();
       const known = wrappers.get(client);
       if (known !== undefined) return known;
-      const wrapper = new CallbackQueryClient(client, names);
+      const wrapper = new CallbackQueryClient(client, names, answerDeadlineMs);
       wrappers.set(client, wrapper);
       return wrapper;
     },

@@ -21,9 +21,14 @@ export interface OpenOptions {
   /**
    * On a PostgreSQL server, cancels any statement that runs longer (DATABASE_STATEMENT_TIMEOUT_MS).
    * The service sets it for its requests; the projection rebuild and `npm run migrate` open the
-   * database without it, and migrateToLatest lifts it for the migrations the service runs at start.
+   * database without it, and the service runs its migrations on `unbounded`, without it.
    */
   readonly statementTimeoutMs?: number;
+  /**
+   * With a statement timeout, how much longer the client waits for an answer to a statement before
+   * it gives its connection up (RESPONSE_MARGIN_MS unless given).
+   */
+  readonly responseMarginMs?: number;
 }
 
 export interface OpenDatabase {
@@ -36,6 +41,12 @@ export interface OpenDatabase {
    * returned function is called. Best effort: a lost connection is reopened, and callers poll too.
    */
   readonly listen: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+  /**
+   * Runs `work` on the same database without the statement timeout and the answer deadline: for the
+   * migrations and the rebuild the service runs at start, which may rightly take minutes. On a
+   * server, on connections of their own, closed after.
+   */
+  readonly unbounded: <T>(work: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
 }
 
 // Without this, a forgotten open transaction would hold back the feed horizon for every reader.
@@ -43,6 +54,14 @@ const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
 // A server that does not answer (a failover under way, a dropped network) must not hold every request:
 // a connection that is not open by then is an outage, answered 503.
 export const CONNECT_TIMEOUT_MS = 5_000;
+/*
+ * The server cancels a statement at its statement timeout and says so. A network that drops packets
+ * without closing the connection (a partition, a host gone without a reset) gets no such answer: the
+ * client waits this much longer, then closes the connection, and the statement fails as on a lost one.
+ */
+export const RESPONSE_MARGIN_MS = 5_000;
+// Idle pooled connections are probed, so that one whose server vanished is found and closed.
+const KEEP_ALIVE_DELAY_MS = 10_000;
 
 /**
  * Opens the database the service runs on: a PostgreSQL server, or PGlite embedded in the process
@@ -50,35 +69,50 @@ export const CONNECT_TIMEOUT_MS = 5_000;
  */
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<OpenDatabase> {
   if (target.kind === 'postgres') {
-    // UTC whatever the server's or the database's zone: the views read instants the database writes
-    // as JSON text, in the session's zone, and a zone before its standard time (Europe/Amsterdam
-    // before 1937) writes offsets in seconds, which JavaScript's Date does not read.
-    const settings = [`-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`, '-c TimeZone=UTC'];
-    if (options.statementTimeoutMs !== undefined) settings.push(`-c statement_timeout=${options.statementTimeoutMs}`);
-    const pool = new pg.Pool({
-      connectionString: target.url,
-      max: target.poolSize,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      options: settings.join(' '),
-    });
-    // An idle connection the server closed (restart, failover) is dropped by the pool and replaced
-    // on demand; without a listener the 'error' event would crash the process.
-    pool.on('error', () => {});
-    // pg-pool listens for errors only on idle clients. A checked-out client (between two statements
-    // of a transaction, or just acquired) that loses its server emits 'error' with nobody listening,
-    // which would crash the process. The statement in flight, or the next one, fails on its own and
-    // the pool discards the broken client on release.
-    pool.on('connect', (client) => {
-      client.on('error', () => {});
-    });
     return {
-      db: new Kysely<Database>({ dialect: new FailureTranslatingDialect(new PostgresDialect({ pool: callbackQueryPool(pool) })) }),
+      db: openServerPool(target, options),
       target: 'postgres',
       concurrentTransactions: true,
       listen: (channel, onNotify) => listenOnServer(target.url, channel, onNotify),
+      unbounded: async (work) => {
+        const db = openServerPool(target, {});
+        try {
+          return await work(db);
+        } finally {
+          await db.destroy();
+        }
+      },
     };
   }
   return openPglite(await createPglite(target.dataDir, target.snapshot));
+}
+
+function openServerPool(target: { readonly url: string; readonly poolSize: number }, options: OpenOptions): Kysely<Database> {
+  // UTC whatever the server's or the database's zone: the views read instants the database writes
+  // as JSON text, in the session's zone, and a zone before its standard time (Europe/Amsterdam
+  // before 1937) writes offsets in seconds, which JavaScript's Date does not read.
+  const settings = [`-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`, '-c TimeZone=UTC'];
+  if (options.statementTimeoutMs !== undefined) settings.push(`-c statement_timeout=${options.statementTimeoutMs}`);
+  const pool = new pg.Pool({
+    connectionString: target.url,
+    max: target.poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEP_ALIVE_DELAY_MS,
+    options: settings.join(' '),
+  });
+  // An idle connection the server closed (restart, failover) is dropped by the pool and replaced
+  // on demand; without a listener the 'error' event would crash the process.
+  pool.on('error', () => {});
+  // pg-pool listens for errors only on idle clients. A checked-out client (between two statements
+  // of a transaction, or just acquired) that loses its server emits 'error' with nobody listening,
+  // which would crash the process. The statement in flight, or the next one, fails on its own and
+  // the pool discards the broken client on release.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
+  const answerDeadlineMs = options.statementTimeoutMs === undefined ? undefined : options.statementTimeoutMs + (options.responseMarginMs ?? RESPONSE_MARGIN_MS);
+  return new Kysely<Database>({ dialect: new FailureTranslatingDialect(new PostgresDialect({ pool: callbackQueryPool(pool, answerDeadlineMs) })) });
 }
 
 /** Starts embedded PostgreSQL, in `dataDir` or in memory, optionally from a dump. */
@@ -96,14 +130,17 @@ export async function createPglite(dataDir: string | undefined, snapshot?: Blob)
 
 /** Kysely over an embedded database; destroying it closes the database. */
 export function openPglite(pglite: PGlite): OpenDatabase {
+  const db = new Kysely<Database>({ dialect: new FailureTranslatingDialect(withMarkedSettings(new PGliteDialect(pglite))) });
   return {
-    db: new Kysely<Database>({ dialect: new FailureTranslatingDialect(withMarkedSettings(new PGliteDialect(pglite))) }),
+    db,
     target: 'pglite',
     concurrentTransactions: false,
     listen: async (channel, onNotify) => {
       const unsubscribe = await pglite.listen(channel, onNotify);
       return unsubscribe;
     },
+    // In the process, nothing times out and there is no network to lose.
+    unbounded: (work) => work(db),
   };
 }
 

@@ -52,6 +52,45 @@ describe('database failures answered as problems', () => {
     expect(problemOf(response)).toMatchObject({ type: '/problems/database-unavailable', status: 503 });
   });
 
+  it('a database the network stops answering, without closing a connection (a partition), gives 503 problems, not requests that hang, and the service answers again once the network is back, storing a retried append once (PostgreSQL server only)', async () => {
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    const programId = uniqueId('p');
+    await record(t.app, programRegistered(programId));
+    const server = new URL(t.database.url);
+    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+    const proxied = new URL(t.database.url);
+    proxied.port = String(proxy.port);
+    const db = await openDatabase({ kind: 'postgres', url: proxied.toString(), poolSize: 2 }, { statementTimeoutMs: 300, responseMarginMs: 300 });
+    // The key is trusted for a minute once found, so that the requests themselves meet the partition.
+    const app = await buildApp({ db: db.db, adminApiKey: TEST_ADMIN_KEY, limits: { ...DEFAULT_LIMITS, apiKeyCacheMs: 60_000 } });
+    const headers = { 'idempotency-key': uniqueId('k') };
+    const before = await countEvents(t.database.db);
+
+    const healthy = await get(app, `/v1/programs/${programId}`);
+    proxy.freeze();
+    const read = await get(app, `/v1/programs/${programId}`);
+    const append = await post(app, seminarHeld(programId), headers);
+    proxy.thaw();
+    const readAgain = await get(app, `/v1/programs/${programId}`);
+    const retried = await post(app, seminarHeld(programId), headers);
+
+    await app.close();
+    await db.db.destroy();
+    await proxy.close();
+    expect(healthy.status).toBe(200);
+    expect(read.status).toBe(503);
+    expect(problemOf(read)).toMatchObject({ type: '/problems/database-unavailable', status: 503 });
+    // Whether the append met the partition on a connection it held (its outcome unknown) or opening one (nothing sent).
+    expect(append.status).toBe(503);
+    expect(['/problems/commit-outcome-unknown', '/problems/database-unavailable']).toContain(problemOf(append).type);
+    expect(readAgain.status).toBe(200);
+    expect(retried.status).toBe(201);
+    expect(await countEvents(t.database.db)).toBe(before + 1);
+  });
+
   it('an append whose connection is terminated while it runs is a 503 commit-outcome-unknown problem, and a retry with the same Idempotency-Key stores it once (PostgreSQL server only: PGlite has no connection to terminate)', async () => {
     const programId = uniqueId('p');
     await record(t.app, programRegistered(programId));
