@@ -220,8 +220,11 @@ export class DeliveryInFlightError extends DomainError {
 /** A key already has as many live feeds open on this instance as it may. */
 export class TooManyFeedsError extends DomainError {
   readonly code = 'too_many_feeds';
-  constructor(readonly limit: number) {
-    super(`this API key already has ${limit} live feeds open here; close one first`);
+  constructor(
+    readonly limit: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`this API key already has ${limit} live feeds open here; close one first, or retry in ${retryAfterSeconds} s`);
   }
 }
 

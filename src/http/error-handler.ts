@@ -104,7 +104,7 @@ function domainProblem(error: KnownDomainError): ProblemDetails {
         errors: [{ pointer: '/url', detail: error.message }],
       });
     case 'too_many_feeds':
-      return problem('too-many-feeds', error.message, { limit: error.limit });
+      return problem('too-many-feeds', error.message, { limit: error.limit, retryAfterSeconds: error.retryAfterSeconds });
     case 'feed_capacity_reached':
       return problem('feed-capacity-reached', error.message, { limit: error.limit, retryAfterSeconds: error.retryAfterSeconds });
     case 'too_many_secrets':

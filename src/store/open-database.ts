@@ -157,7 +157,7 @@ async function listenOnServer(url: string, channel: string, onNotify: () => void
   let failures = 0;
   let reopened = false;
   const open = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: url, keepAlive: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const next = new pg.Client({ connectionString: url, keepAlive: true, keepAliveInitialDelayMillis: KEEP_ALIVE_DELAY_MS, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     next.on('notification', (message) => {
       if (message.channel === channel) onNotify();
     });

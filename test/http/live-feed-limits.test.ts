@@ -34,6 +34,8 @@ describe('GET /v1/feed limits', () => {
       expect([first.status, second.status, otherKey.status]).toEqual([200, 200, 200]);
       expect(third.status).toBe(429);
       expect(JSON.parse(third.body())).toMatchObject({ type: '/problems/too-many-feeds', status: 429, limit: 2 });
+      // As every 429 of the service: a client that honours Retry-After does not come back at once.
+      expect(third.headers['retry-after']).toBe('30');
     } finally {
       for (const feed of open) feed.destroy();
     }

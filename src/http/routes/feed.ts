@@ -33,7 +33,8 @@ const PAGE_SIZE = 500;
 const KEEP_ALIVE_MS = 15_000;
 // A closing app lets a slow client take the last bytes for this long, then cuts it off.
 const CLOSE_GRACE_MS = 1_000;
-// Feeds last minutes to hours: a refused client should not come back at once, nor wait for long.
+// Feeds last minutes to hours: a refused client (its key's feeds, or the instance's, all taken)
+// should not come back at once, nor wait for long.
 const FEEDS_FULL_RETRY_AFTER_SECONDS = 30;
 
 const TopicList = z
@@ -142,7 +143,7 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
       // away later): EventSource gives up on an answer other than 200.
       const batches = follow ? items : await startedOn(items);
       // Each open feed polls the database: a key may not hold an unbounded number of them.
-      if ([...open].filter((feed) => feed.keyId === keyId).length >= maxFeedsPerKey) throw new TooManyFeedsError(maxFeedsPerKey);
+      if ([...open].filter((feed) => feed.keyId === keyId).length >= maxFeedsPerKey) throw new TooManyFeedsError(maxFeedsPerKey, FEEDS_FULL_RETRY_AFTER_SECONDS);
       // Many keys together would otherwise hold any number: every feed polls, and slows every other request.
       if (open.size >= maxFeedsPerInstance) throw new FeedCapacityReachedError(maxFeedsPerInstance, FEEDS_FULL_RETRY_AFTER_SECONDS);
 
