@@ -1,6 +1,7 @@
 import { DeliveryInFlightError, SubjectNotFoundError } from '../domain/errors.js';
 import { messageIdOf } from '../domain/notification.js';
 import type { Db } from '../store/database.js';
+import { pageOf, pageRead } from '../store/page-cursor.js';
 import { getSubscription } from './subscriptions.js';
 import {
   findAttempts,
@@ -65,11 +66,11 @@ async function pageDeliveries(
   const rows = await listDeliveries(db, {
     subscriptionId,
     state: options.state,
-    before: anchor === undefined ? undefined : { createdAt: anchor.createdAt, id: anchor.id },
-    limit: options.limit,
+    before: anchor?.id,
+    limit: pageRead(options.limit),
   });
-  const last = rows.at(-1);
-  return { deliveries: rows.map(withMessageId), nextBefore: rows.length === options.limit && last !== undefined ? last.id : undefined };
+  const { items, last } = pageOf(rows, options.limit);
+  return { deliveries: items.map(withMessageId), nextBefore: last?.id };
 }
 
 /** Attempts the delivery again now, with the same webhook-id (trigger 'manual' in the attempt log). */

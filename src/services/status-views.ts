@@ -15,7 +15,7 @@ import { upcast } from '../domain/upcasting.js';
 import type { Db } from '../store/database.js';
 import { findEventsByIds, readTimeline } from '../store/event-store.js';
 import { toEvidenceEntry, type EvidenceEntry } from '../domain/evidence.js';
-import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor } from '../store/page-cursor.js';
+import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor, pageOf, pageRead } from '../store/page-cursor.js';
 import { findCellEvidence, findCells, type CellState } from '../store/cell-states.js';
 import { findConsortiumEntries, findConsortiumParts, findProgramParts, findProgramEntries, type MilestoneEntry } from '../store/read-model.js';
 import type { Definition } from '../store/read-rows.js';
@@ -333,14 +333,13 @@ async function cellEvidence(
     throw new SubjectNotFoundError('milestone', `${cell.programId}/${cell.milestone}${cell.consortiumId === undefined ? '' : `@${cell.consortiumId}`}`);
   }
   const before = page.after === undefined ? undefined : decodeWorldCursor(page.after);
-  const keys = await findCellEvidence(db, cell, cutoff, before, page.limit);
+  const { items: keys, last } = pageOf(await findCellEvidence(db, cell, cutoff, before, pageRead(page.limit)), page.limit);
   const events = await findEventsByIds(db, keys.map((k) => k.eventId));
-  const last = keys.at(-1);
   return {
     items: keys.flatMap((k) => {
       const event = events.get(k.eventId);
       return event === undefined ? [] : [toEvidenceEntry(event)];
     }),
-    nextCursor: last === undefined || keys.length < page.limit ? undefined : encodeWorldCursor({ start: last.start, position: last.position }),
+    nextCursor: last === undefined ? undefined : encodeWorldCursor({ start: last.start, position: last.position }),
   };
 }

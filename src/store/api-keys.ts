@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { Role } from '../domain/access.js';
-import { afterCreated, createdKeyColumn, nextCreatedKey, type CreatedKey } from './page-cursor.js';
+import { afterCreated, createdKeyColumn, createdPage, pageRead, type CreatedKey } from './page-cursor.js';
 import type { Db } from './database.js';
 
 export interface StoredApiKey {
@@ -81,10 +81,10 @@ export async function listApiKeys(
     .select([...COLUMNS, createdKeyColumn])
     .orderBy('created_at')
     .orderBy('id')
-    .limit(limit);
+    .limit(pageRead(limit));
   if (after !== undefined) query = query.where(afterCreated(after));
-  const rows = await query.execute();
-  return { items: rows.map(toStoredApiKey), next: nextCreatedKey(rows, limit) };
+  const { rows, next } = createdPage(await query.execute(), limit);
+  return { items: rows.map(toStoredApiKey), next };
 }
 
 /** Marks the key revoked (once: a second revocation keeps the first date). Undefined if no such key. */

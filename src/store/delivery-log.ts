@@ -91,15 +91,20 @@ export async function findAttempts(db: Db, deliveryId: string): Promise<AttemptL
 export interface DeliveryQuery {
   readonly subscriptionId: string;
   readonly state?: DeliveryState | undefined;
-  /** The id of the last delivery of the previous page (pages run newest first). */
-  readonly before?: { readonly createdAt: Date; readonly id: string } | undefined;
+  /** The id of the last delivery of the previous page (pages run newest first, then by id). */
+  readonly before?: string | undefined;
   readonly limit: number;
 }
 
 export async function listDeliveries(db: Db, q: DeliveryQuery): Promise<DeliveryRecord[]> {
   let query = deliveries(db).where('d.subscription_id', '=', q.subscriptionId);
   if (q.state !== undefined) query = query.where('d.state', '=', q.state);
-  if (q.before !== undefined) query = query.where(sql<boolean>`(d.created_at, d.id) < (${q.before.createdAt}, ${q.before.id}::uuid)`);
+  // The anchor's own creation instant, read in SQL: to the microsecond, as a JavaScript Date is not.
+  // Read back as a Date, the deliveries one fan-out created in the same millisecond after it were
+  // passed over (a page of one, then an empty page, where there were two).
+  if (q.before !== undefined) {
+    query = query.where(sql<boolean>`(d.created_at, d.id) < (select a.created_at, a.id from webhook_delivery a where a.id = ${q.before}::uuid)`);
+  }
   const rows = await query.orderBy('d.created_at', 'desc').orderBy('d.id', 'desc').limit(q.limit).execute();
   return rows.map(toDeliveryRecord);
 }

@@ -357,9 +357,12 @@ async function scanPage(
     last = scanned.at(-1) ?? last;
     const exhausted = scanned.length < want;
     if (kept.length >= limit || exhausted || read >= budget || last === undefined) {
-      // Stopped early: after the last event returned if the page is full, else after the last one read.
+      // A full page resumes after its last event, unless the log was read to its end with nothing
+      // more kept (the last page has no cursor); a page cut short by the budget resumes after the
+      // last entry read.
       const lastKept = kept[limit - 1];
-      const resumeAt = lastKept !== undefined ? lastKept : !exhausted && read >= budget ? last : undefined;
+      const more = kept.length > limit || !exhausted;
+      const resumeAt = lastKept !== undefined ? (more ? lastKept : undefined) : !exhausted && read >= budget ? last : undefined;
       return page(kept.slice(0, limit), resumeAt);
     }
     if (scans >= maxScans) return undefined;

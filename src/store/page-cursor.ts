@@ -76,8 +76,23 @@ export const createdKeyColumn = sql<string>`to_char(created_at at time zone 'UTC
 /** Rows after a place in creation order (created_at, then id). */
 export const afterCreated = (after: CreatedKey) => sql<boolean>`(created_at, id) > (${after.created}::timestamptz, ${after.id}::uuid)`;
 
-/** The place after a page of `limit` rows read in creation order; undefined when it was the last page. */
-export function nextCreatedKey(rows: readonly { readonly created_key: string; readonly id: string }[], limit: number): CreatedKey | undefined {
-  const last = rows.at(-1);
-  return last === undefined || rows.length < limit ? undefined : { created: last.created_key, id: last.id };
+/**
+ * A page of `limit` rows read in creation order, from a read of `limit` + 1 (pageRead): the rows, and
+ * the place after them, undefined when no row follows (the last page has no cursor).
+ */
+export function createdPage<T extends { readonly created_key: string; readonly id: string }>(
+  rows: readonly T[],
+  limit: number,
+): { readonly rows: readonly T[]; readonly next: CreatedKey | undefined } {
+  const { items, last } = pageOf(rows, limit);
+  return { rows: items, next: last === undefined ? undefined : { created: last.created_key, id: last.id } };
+}
+
+/** How many rows to read for a page of `limit`: one more, which tells whether another page follows. */
+export const pageRead = (limit: number): number => limit + 1;
+
+/** The page's rows out of a read of pageRead(limit), and its last row when another page follows. */
+export function pageOf<T>(rows: readonly T[], limit: number): { readonly items: readonly T[]; readonly last: T | undefined } {
+  const items = rows.slice(0, limit);
+  return { items, last: rows.length > limit ? items.at(-1) : undefined };
 }

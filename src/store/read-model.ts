@@ -2,6 +2,7 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { FuzzyDate } from '../domain/fuzzy-date.js';
 import { byCellKey, CELL_COLUMNS_OF_C, cellsQuery, NO_CELL, noPrograms, programIdArray, selectionStandIns, toCellRow, toCellState, type CellSelection, type CellState, type NoCellRow, type PartsSelection, type ProgramIds } from './cell-states.js';
 import type { Db } from './database.js';
+import { pageOf, pageRead } from './page-cursor.js';
 import { PREPARED } from './prepared-statement.js';
 import { cutStandIns, defined, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
 import { DEFINITION_COLUMNS, toDefinition, toFuzzy, type AsJson, type Definition, type DefinitionRow, type Instant } from './read-rows.js';
@@ -17,7 +18,7 @@ import { shapedStatement, type StandIns } from './shaped-statement.js';
 
 export interface Page<T> {
   readonly items: readonly T[];
-  /** The key of the last item, when there may be more. */
+  /** The key of the last item, when more follow. */
   readonly last: string | undefined;
 }
 
@@ -43,8 +44,9 @@ const programEntriesPageQuery = (db: Db, { cut, after, limit }: EntriesInput) =>
 const programEntriesPage = shapedStatement(entriesStandIns, (input: EntriesInput, db) => programEntriesPageQuery(db, input));
 
 export async function findProgramEntries(db: Db, cut: ReadCut, after: string | undefined, limit: number): Promise<Page<Definition & { programId: string }>> {
-  const { rows } = await programEntriesPage(db, { cut, after, limit });
-  return { items: rows.map((r) => ({ ...toDefinition(r), programId: r.program_id })), last: rows.length === limit ? rows.at(-1)?.program_id : undefined };
+  const { rows } = await programEntriesPage(db, { cut, after, limit: pageRead(limit) });
+  const { items, last } = pageOf(rows, limit);
+  return { items: items.map((r) => ({ ...toDefinition(r), programId: r.program_id })), last: last?.program_id };
 }
 
 const consortiumEntriesPageQuery = (db: Db, { cut, after, limit }: EntriesInput) => {
@@ -61,11 +63,9 @@ const consortiumEntriesPageQuery = (db: Db, { cut, after, limit }: EntriesInput)
 const consortiumEntriesPage = shapedStatement(entriesStandIns, (input: EntriesInput, db) => consortiumEntriesPageQuery(db, input));
 
 export async function findConsortiumEntries(db: Db, cut: ReadCut, after: string | undefined, limit: number): Promise<Page<Definition & { consortiumId: string }>> {
-  const { rows } = await consortiumEntriesPage(db, { cut, after, limit });
-  return {
-    items: rows.map((r) => ({ ...toDefinition(r), consortiumId: r.consortium_id })),
-    last: rows.length === limit ? rows.at(-1)?.consortium_id : undefined,
-  };
+  const { rows } = await consortiumEntriesPage(db, { cut, after, limit: pageRead(limit) });
+  const { items, last } = pageOf(rows, limit);
+  return { items: items.map((r) => ({ ...toDefinition(r), consortiumId: r.consortium_id })), last: last?.consortium_id };
 }
 
 const consortiumEntryQuery = (db: Db, consortiumId: string, cut: ReadCut) =>

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import { SubscriptionStatus, type SigningSecret, type Subscription, type SubscriptionFilter } from '../domain/subscription.js';
-import { afterCreated, createdKeyColumn, nextCreatedKey, type CreatedKey } from './page-cursor.js';
+import { afterCreated, createdKeyColumn, createdPage, pageRead, type CreatedKey } from './page-cursor.js';
 import type { Db, SubscriptionTable } from './database.js';
 
 export interface NewSubscription {
@@ -102,10 +102,10 @@ export async function listSubscriptions(
     .select([...COLUMNS, createdKeyColumn])
     .orderBy('created_at')
     .orderBy('id')
-    .limit(limit);
+    .limit(pageRead(limit));
   if (after !== undefined) query = query.where(afterCreated(after));
-  const rows = await query.execute();
-  return { items: rows.map(toSubscription), next: nextCreatedKey(rows, limit) };
+  const { rows, next } = createdPage(await query.execute(), limit);
+  return { items: rows.map(toSubscription), next };
 }
 
 /**

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { WebhookSettings } from '../../src/app.js';
 import { parseAllowedCidrs } from '../../src/domain/webhook-address-policy.js';
-import { call, get } from '../support/http.js';
+import { programRegistered, uniqueId } from '../support/events.js';
+import { call, get, record } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
 /* SPEC §5: every list is paged, the admin ones too. */
@@ -45,10 +46,31 @@ describe('admin lists, paged', () => {
 
     for (const pages of [keyPages, subscriptionPages]) {
       expect(pages.every((page) => page.length <= 2)).toBe(true);
+      // The last page has no cursor, full or not: six keys are three pages, not three and an empty one.
+      expect(pages.every((page) => page.length > 0)).toBe(true);
       expect(new Set(pages.flat()).size).toBe(pages.flat().length);
     }
     // The admin key seeded at start comes first; then the five, in the order they were made.
     expect(keyPages.flat().slice(-5)).toEqual(keys);
     expect(subscriptionPages.flat()).toEqual(subscriptions);
+    expect(keyPages.map((page) => page.length)).toEqual([2, 2, 2]);
+  });
+
+  it("pages a subscription's deliveries newest first, the last page without nextBefore", async () => {
+    const created = await call(t.app, 'POST', '/v1/subscriptions', { url: 'https://hooks.example/ledger', topics: ['program.registered'] });
+    const { id } = z.object({ id: z.string() }).parse(created.body);
+    await record(t.app, programRegistered(uniqueId('p')), programRegistered(uniqueId('p')));
+
+    const pages: number[] = [];
+    let before = '';
+    for (let i = 0; i < 5; i++) {
+      const response = await get(t.app, `/v1/subscriptions/${id}/deliveries?limit=1${before}`);
+      const body = z.object({ deliveries: z.array(z.object({ id: z.string() })), nextBefore: z.string().optional() }).parse(response.body);
+      pages.push(body.deliveries.length);
+      if (body.nextBefore === undefined) break;
+      before = `&before=${body.nextBefore}`;
+    }
+
+    expect(pages).toEqual([1, 1]);
   });
 });
