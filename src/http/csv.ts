@@ -21,12 +21,21 @@ export type CsvCell = string | number | boolean | undefined;
 const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 
 /**
- * RFC 4180 text: a header row, then one row per record. Text written by clients (titles, sources)
- * cannot become a formula: a text cell starting with `=`, `+`, `-`, `@`, tab or CR is prefixed
- * with `'` and quoted, as OWASP advises. Numbers are written as they are, so a -3 stays a number.
+ * What a view resolved its cut-offs (and a range) to, column by column: written on every row, so
+ * that a CSV saved to a file still says what it was taken at, as the JSON's `cutoff` does.
  */
-export function toCsv(header: readonly string[], rows: readonly (readonly CsvCell[])[]): string {
-  return stringify([[...header], ...rows.map((row) => [...row])], {
+export type ResolvedColumns = Readonly<Record<string, string | undefined>>;
+
+/**
+ * RFC 4180 text: a header row, then one row per record, each ending with the `resolved` columns.
+ * Text written by clients (titles, sources) cannot become a formula: a text cell starting with `=`,
+ * `+`, `-`, `@`, tab or CR is prefixed with `'` and quoted, as OWASP advises. Numbers are written as
+ * they are, so a -3 stays a number.
+ */
+export function toCsv(header: readonly string[], rows: readonly (readonly CsvCell[])[], resolved: ResolvedColumns): string {
+  const names = Object.keys(resolved);
+  const values = names.map((name) => resolved[name]);
+  return stringify([[...header, ...names], ...rows.map((row) => [...row, ...values])], {
     record_delimiter: 'windows',
     // The library prefixes the quote; the cast below quotes the field, so the `'` reads as part of the text.
     escape_formulas: true,

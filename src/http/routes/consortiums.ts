@@ -7,19 +7,7 @@ import { CELL_CSV_HEADER, cellCsvRow } from '../schemas/cell-csv.js';
 import { CONSORTIUM_CSV_HEADER, consortiumCsvRow } from '../schemas/view-csv.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
-import {
-  CellOutput,
-  ConsortiumOutput,
-  CutoffQuery,
-  ProgramOutput,
-  toCellOutput,
-  toConsortiumOutput,
-  toCutoff,
-  ExpandQuery,
-  toCutoffEcho,
-  CutoffEcho,
-  toProgramOutput,
-} from '../schemas/status-views.js';
+import { CellOutput, ConsortiumOutput, CutoffQuery, ProgramOutput, toCellOutput, toConsortiumOutput, toCutoff, ExpandQuery, toCutoffEcho, CutoffEcho, toProgramOutput, toCutoffColumns } from '../schemas/status-views.js';
 import type { ViewRoutesOptions } from './programs.js';
 
 const TAGS = ['views'];
@@ -45,7 +33,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       const { after, limit } = request.query;
       const cutoff = toCutoff(request.query);
       const page = await views.listConsortiums(cutoff, { after, limit });
-      if (wantsCsv(request)) replyCsv(reply, toCsv(CONSORTIUM_CSV_HEADER, page.items.map(consortiumCsvRow)), 'consortiums.csv', page.nextCursor);
+      if (wantsCsv(request)) replyCsv(reply, toCsv(CONSORTIUM_CSV_HEADER, page.items.map(consortiumCsvRow), toCutoffColumns(cutoff)), 'consortiums.csv', page.nextCursor);
       return {
         consortiums: page.items.map(toConsortiumOutput),
         ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
@@ -92,7 +80,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
         const rows = view.programs.flatMap((p) =>
           p.milestones.map((m) => [consortiumId, p.program.programId, m.cell.milestone, m.title, m.scope, m.cell.consortiumId ?? '', ...cellCsvRow(m.cell)]),
         );
-        replyCsv(reply, toCsv(CONSORTIUM_HEADER, rows), `${consortiumId}-status.csv`);
+        replyCsv(reply, toCsv(CONSORTIUM_HEADER, rows, toCutoffColumns(cutoff)), `${consortiumId}-status.csv`);
       }
       return {
         cutoff: toCutoffEcho(cutoff),

@@ -8,19 +8,7 @@ import { MILESTONE_CSV_HEADER, milestoneCsvRow, PROGRAM_CSV_HEADER, programCsvRo
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
-import {
-  countStatuses,
-  CutoffQuery,
-  MilestoneOutput,
-  ProgramOutput,
-  StatusCounts,
-  toCutoff,
-  ExpandQuery,
-  toCutoffEcho,
-  CutoffEcho,
-  toMilestoneOutput,
-  toProgramOutput,
-} from '../schemas/status-views.js';
+import { countStatuses, CutoffQuery, MilestoneOutput, ProgramOutput, StatusCounts, toCutoff, ExpandQuery, toCutoffEcho, CutoffEcho, toMilestoneOutput, toProgramOutput, toCutoffColumns } from '../schemas/status-views.js';
 
 export interface ViewRoutesOptions {
   readonly views: StatusViews;
@@ -51,7 +39,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       const { after, limit } = request.query;
       const cutoff = toCutoff(request.query);
       const page = await views.listPrograms(cutoff, { after, limit });
-      if (wantsCsv(request)) replyCsv(reply, toCsv(PROGRAM_CSV_HEADER, page.items.map(programCsvRow)), 'programs.csv', page.nextCursor);
+      if (wantsCsv(request)) replyCsv(reply, toCsv(PROGRAM_CSV_HEADER, page.items.map(programCsvRow), toCutoffColumns(cutoff)), 'programs.csv', page.nextCursor);
       return {
         programs: page.items.map(toProgramOutput),
         ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
@@ -88,7 +76,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       const { programId } = request.params;
       const view = await views.viewProgramPlan(programId, cutoff);
       if (wantsCsv(request)) {
-        replyCsv(reply, toCsv(MILESTONE_CSV_HEADER, view.milestones.map((m) => milestoneCsvRow(programId, m))), `${programId}.csv`);
+        replyCsv(reply, toCsv(MILESTONE_CSV_HEADER, view.milestones.map((m) => milestoneCsvRow(programId, m)), toCutoffColumns(cutoff)), `${programId}.csv`);
       }
       return {
         cutoff: toCutoffEcho(cutoff),
@@ -130,7 +118,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       const milestones = view.milestones.map(toMilestoneOutput);
       if (csv) {
         const rows = view.milestones.flatMap((m) => m.cells.map((c) => [programId, m.milestone, m.title, m.scope, c.consortiumId, ...cellCsvRow(c)]));
-        replyCsv(reply, toCsv(MATRIX_HEADER, rows), `${programId}-milestones.csv`);
+        replyCsv(reply, toCsv(MATRIX_HEADER, rows, toCutoffColumns(cutoff)), `${programId}-milestones.csv`);
       }
       return { programId, milestones, counts: countStatuses(view.milestones.flatMap((m) => m.cells)), cutoff: toCutoffEcho(cutoff) };
     },
@@ -157,7 +145,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       const view = await views.viewMilestone(programId, milestone, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
       if (csv) {
         const rows = view.cells.map((c) => [programId, view.milestone, view.title, view.scope, c.consortiumId, ...cellCsvRow(c)]);
-        replyCsv(reply, toCsv(MATRIX_HEADER, rows), `${programId}-${milestone}.csv`);
+        replyCsv(reply, toCsv(MATRIX_HEADER, rows, toCutoffColumns(cutoff)), `${programId}-${milestone}.csv`);
       }
       return { ...toMilestoneOutput(view), cutoff: toCutoffEcho(cutoff) };
     },

@@ -6,11 +6,18 @@ import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
-import { CutoffEcho, CutoffQuery, toCutoff, toCutoffEcho } from '../schemas/status-views.js';
-import { endBound } from '../../domain/cut-off.js';
+import { CutoffEcho, CutoffQuery, toCutoff, toCutoffColumns, toCutoffEcho } from '../schemas/status-views.js';
+import { endBound, lastCovered } from '../../domain/cut-off.js';
 import type { ViewRoutesOptions } from './programs.js';
 
 const TIMELINE_HEADER = ['occurredAt', 'start', 'end', 'type', 'stream', 'title', 'retracted', 'retractedBy', 'id', 'sources'];
+
+const RangeEcho = z
+  .object({
+    from: z.iso.datetime().optional().meta({ description: 'The first instant `from` covers, as resolved (the start of its period)' }),
+    to: z.iso.datetime().optional().meta({ description: 'The last instant `to` covers, as resolved (the end of its period)' }),
+  })
+  .meta({ id: 'ResolvedRange', description: 'The instants from and to were resolved to; empty without them' });
 
 export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { views, maxPageSize }) => {
   app.get(
@@ -40,6 +47,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
             ),
             nextCursor: NextCursor,
             cutoff: CutoffEcho,
+            range: RangeEcho,
           }),
           400: ProblemDetails,
         },
@@ -48,7 +56,13 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
     async (request, reply) => {
       const { programId, consortiumId, from, to, after, limit } = request.query;
       const cutoff = toCutoff(request.query);
-      const page = await views.timeline({ programId, consortiumId, from: from?.start, toBefore: to === undefined ? undefined : endBound(to) }, cutoff, { after, limit });
+      const toBefore = to === undefined ? undefined : endBound(to);
+      const page = await views.timeline({ programId, consortiumId, from: from?.start, toBefore }, cutoff, { after, limit });
+      // SPEC §2.1: every view echoes the instants it resolved its cut-offs, and range ends, to.
+      const range = {
+        ...(from !== undefined && { from: from.start.toISOString() }),
+        ...(toBefore !== undefined && { to: lastCovered(toBefore).toISOString() }),
+      };
       const events = page.items.map(({ event, retractedBy }) => ({
         ...toEventEnvelope(event),
         retracted: retractedBy !== undefined,
@@ -67,9 +81,9 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
           e.id,
           e.sources.map((s) => s.url).join(' '),
         ]);
-        replyCsv(reply, toCsv(TIMELINE_HEADER, rows), 'timeline.csv', page.nextCursor);
+        replyCsv(reply, toCsv(TIMELINE_HEADER, rows, { ...toCutoffColumns(cutoff), rangeFrom: range.from, rangeTo: range.to }), 'timeline.csv', page.nextCursor);
       }
-      return { events, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }), cutoff: toCutoffEcho(cutoff) };
+      return { events, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }), cutoff: toCutoffEcho(cutoff), range };
     },
   );
 };

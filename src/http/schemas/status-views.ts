@@ -7,6 +7,7 @@ import type { ConsortiumSummary, MilestoneCell, MilestoneView, ProgramSummary } 
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
 import type { EvidenceEntry } from '../../domain/evidence.js';
 import { Source } from '../../domain/source.js';
+import type { ResolvedColumns } from '../csv.js';
 
 /** asOf and knownAt, accepted by every view (SPEC §2.1: a calendar form stands for the end of its period). */
 export const CutoffQuery = {
@@ -38,6 +39,12 @@ export const toCutoffEcho = (cut: Cutoff) => ({
   ...(cut.worldBefore !== undefined && { asOf: lastCovered(cut.worldBefore).toISOString() }),
   ...(cut.knownBefore !== undefined && { knownAt: lastCovered(cut.knownBefore).toISOString() }),
 });
+
+/** The cut-offs as CSV columns, both always there (empty when not given), as the JSON's `cutoff`. */
+export const toCutoffColumns = (cut: Cutoff): ResolvedColumns => {
+  const echo = toCutoffEcho(cut);
+  return { cutoffAsOf: echo.asOf, cutoffKnownAt: echo.knownAt };
+};
 
 export const StatusCounts = z
   .object({ planned: z.int(), in_progress: z.int(), achieved: z.int(), missed: z.int(), cancelled: z.int() })
