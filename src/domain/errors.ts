@@ -151,10 +151,12 @@ export class InvalidCursorError extends DomainError {
 export class SubjectNotFoundError extends DomainError {
   readonly code = 'subject_not_found';
   constructor(
-    readonly kind: 'program' | 'consortium' | 'milestone' | 'api key' | 'subscription' | 'delivery' | 'problem type',
+    readonly kind: 'program' | 'consortium' | 'milestone' | 'api key' | 'subscription' | 'delivery' | 'problem type' | 'cell',
     readonly id: string,
+    /** How to name what exists instead, when the request came close. */
+    hint?: string,
   ) {
-    super(`no ${kind} '${id}'`);
+    super(`no ${kind} '${id}'${hint === undefined ? '' : `: ${hint}`}`);
   }
 }
 

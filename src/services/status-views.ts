@@ -10,6 +10,7 @@ import { parseFuzzyDate, type FuzzyDate } from '../domain/fuzzy-date.js';
 import type { MilestoneStatus } from '../domain/milestone-status.js';
 import type { RecordedEvent } from '../domain/recorded-event.js';
 import { certainBy, type Cutoff } from '../domain/cut-off.js';
+import { closestIds } from '../domain/near-miss.js';
 import { isOverdue } from '../domain/status-rules.js';
 import { upcast } from '../domain/upcasting.js';
 import type { Db } from '../store/database.js';
@@ -317,6 +318,22 @@ export interface CellRef {
 }
 
 /**
+ * Why a cell's evidence cannot be found, saying how to name the cell when the milestone has cells:
+ * each consortium's (consortiumId needed), or the program's one (consortiumId to leave out).
+ */
+function noSuchCell(cell: CellRef, cells: readonly CellState[]): SubjectNotFoundError {
+  const name = `${cell.programId}/${cell.milestone}`;
+  if (cells.length === 0) return new SubjectNotFoundError('milestone', name);
+  const consortiums = cells.flatMap((c) => (c.consortiumId === undefined ? [] : [c.consortiumId]));
+  if (consortiums.length === 0) return new SubjectNotFoundError('cell', `${name}@${cell.consortiumId}`, 'the milestone is program-scope, with one cell: leave consortiumId out');
+  const near = cell.consortiumId === undefined ? [] : closestIds(cell.consortiumId, consortiums);
+  const named = (near.length > 0 ? near : consortiums.slice(0, 5)).map((id) => `'${id}'`).join(', ');
+  return cell.consortiumId === undefined
+    ? new SubjectNotFoundError('cell', name, `the milestone is consortium-scope, with a cell per consortium: give consortiumId, such as ${named}`)
+    : new SubjectNotFoundError('cell', `${name}@${cell.consortiumId}`, `consortium '${cell.consortiumId}' has no cell of this milestone${near.length > 0 ? `; did you mean ${named}?` : `; its cells are of ${named}${consortiums.length > 5 ? ', …' : ''}`}`);
+}
+
+/**
  * A page of a cell's evidence at the cut-off, newest first in world time: the cell shows its 20
  * latest entries, the rest are read from here (SPEC §4).
  */
@@ -326,12 +343,8 @@ async function cellEvidence(
   cutoff: Cutoff,
   page: { after: string | undefined; limit: number },
 ): Promise<Paged<EvidenceEntry>> {
-  const [found] = await findCells(db, { programIds: [cell.programId], milestone: cell.milestone }, cutoff).then((cells) =>
-    cells.filter((c) => c.consortiumId === cell.consortiumId),
-  );
-  if (found === undefined) {
-    throw new SubjectNotFoundError('milestone', `${cell.programId}/${cell.milestone}${cell.consortiumId === undefined ? '' : `@${cell.consortiumId}`}`);
-  }
+  const cells = await findCells(db, { programIds: [cell.programId], milestone: cell.milestone }, cutoff);
+  if (!cells.some((c) => c.consortiumId === cell.consortiumId)) throw noSuchCell(cell, cells);
   const before = page.after === undefined ? undefined : decodeWorldCursor(page.after);
   const { items: keys, last } = pageOf(await findCellEvidence(db, cell, cutoff, before, pageRead(page.limit)), page.limit);
   const events = await findEventsByIds(db, keys.map((k) => k.eventId));

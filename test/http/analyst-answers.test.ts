@@ -264,3 +264,22 @@ describe('every view as CSV, and a cell\'s evidence paged', () => {
     expect(response.body).toMatchObject({ pointer: '/events/0/data/consortiums/1' });
   });
 });
+
+describe("a cell's evidence asked for without the right consortium", () => {
+  it('says how to name the cell: consortiumId for a consortium-scope milestone, none for a program-scope one, the closest for a near miss', async () => {
+    const p = programWithConsortium('ev');
+    await record(t.app, ...p.events);
+    const base = `/v1/programs/${p.programId}/milestones`;
+
+    const missing = await get(t.app, `${base}/defense-pilot/evidence`);
+    const extra = await get(t.app, `${base}/final-evaluation/evidence?consortiumId=${p.consortiumId}`);
+    const misspelt = await get(t.app, `${base}/defense-pilot/evidence?consortiumId=${p.consortiumId}x`);
+    const unknown = await get(t.app, `${base}/no-such-milestone/evidence`);
+
+    expect([missing.status, extra.status, misspelt.status, unknown.status]).toEqual([404, 404, 404, 404]);
+    expect(problemOf(missing).detail).toContain(`consortium-scope, with a cell per consortium: give consortiumId, such as '${p.consortiumId}'`);
+    expect(problemOf(extra).detail).toContain('program-scope, with one cell: leave consortiumId out');
+    expect(problemOf(misspelt).detail).toContain(`did you mean '${p.consortiumId}'?`);
+    expect(problemOf(unknown).detail).toBe(`no milestone '${p.programId}/no-such-milestone'`);
+  });
+});
