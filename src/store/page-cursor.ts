@@ -49,10 +49,19 @@ const CREATED_VERSION = 'c1';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MICRO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
-/** Whether an instant to the microsecond names a day and time that exist: Date reads 2026-02-30 as 2 March. */
+/**
+ * Whether an instant to the microsecond names a day and time that exist (Date reads 2026-02-30 as
+ * 2 March), in the years PostgreSQL's timestamptz and the service's dates share (year 0000 reads
+ * fine in JavaScript and fails the query).
+ */
 const isCalendarInstant = (created: string): boolean => {
   const instant = new Date(created);
-  return !Number.isNaN(instant.getTime()) && instant.toISOString().slice(0, 19) === created.slice(0, 19);
+  return (
+    !Number.isNaN(instant.getTime()) &&
+    instant.toISOString().slice(0, 19) === created.slice(0, 19) &&
+    instant >= EARLIEST_INSTANT &&
+    instant < LATEST_INSTANT
+  );
 };
 
 /** A place in creation order (subscriptions, API keys): the creation instant to the microsecond, and the id. */

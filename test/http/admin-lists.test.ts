@@ -56,6 +56,20 @@ describe('admin lists, paged', () => {
     expect(keyPages.map((page) => page.length)).toEqual([2, 2, 2]);
   });
 
+  it.each([
+    ['since', { since: '0000-01-01T00:00:00Z' }],
+    ['since', { since: '9999-12-31T23:59:59-23:59' }],
+    ['until', { since: '2026-01-01T00:00:00Z', until: '0000-01-01T00:00:00Z' }],
+  ])('refuses to recover deliveries with %s outside the years a date can name: 400 naming the field, not a 500 from the database', async (field, body) => {
+    const created = await call(t.app, 'POST', '/v1/subscriptions', { url: 'https://hooks.example/ledger', topics: ['*'] });
+    const { id } = z.object({ id: z.string() }).parse(created.body);
+
+    const response = await call(t.app, 'POST', `/v1/subscriptions/${id}/recover`, body);
+
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ type: '/problems/validation-failed', errors: [{ pointer: `/${field}` }] });
+  });
+
   it("pages a subscription's deliveries newest first, the last page without nextBefore", async () => {
     const created = await call(t.app, 'POST', '/v1/subscriptions', { url: 'https://hooks.example/ledger', topics: ['program.registered'] });
     const { id } = z.object({ id: z.string() }).parse(created.body);

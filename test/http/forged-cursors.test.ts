@@ -27,6 +27,9 @@ describe('cursors the service did not issue', () => {
     ['an id that is no id', '/v1/programs', "k1:it's"],
     ['a day that does not exist', '/v1/subscriptions', 'c1|2026-02-30T00:00:00.000000Z|00000000-0000-4000-8000-000000000000'],
     ['a day that does not exist', '/v1/api-keys', 'c1|2026-04-31T00:00:00.000000Z|00000000-0000-4000-8000-000000000000'],
+    // Year 0 reads fine in JavaScript, and PostgreSQL refuses it: until 2026-12-05, a 500.
+    ['year 0', '/v1/subscriptions', 'c1|0000-01-01T00:00:00.000000Z|00000000-0000-4000-8000-000000000000'],
+    ['year 0', '/v1/api-keys', 'c1|0000-01-01T00:00:00.000000Z|00000000-0000-4000-8000-000000000000'],
   ])('refuses %s in the cursor of %s with 400 invalid-cursor', async (_what, path, text) => {
     const response = await get(t.app, `${path}?after=${cursor(text)}`);
 

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { EARLIEST_INSTANT, LATEST_INSTANT } from '../../domain/fuzzy-date.js';
 import type { AttemptLogEntry, Deliveries, DeliveryView } from '../../services/deliveries.js';
 import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
@@ -63,6 +64,18 @@ const toDelivery = (d: DeliveryView) => ({
 const toAttempt = (a: AttemptLogEntry) => ({ ...a, startedAt: a.startedAt.toISOString() });
 
 const TAGS = ['notifications'];
+
+/**
+ * An instant given by a client, within the years the service's dates span (fuzzy-date.ts): year
+ * 0000 or 10000 in UTC would fail in PostgreSQL, as a 500, rather than here as a 400.
+ */
+const BoundedInstant = z.iso
+  .datetime({ offset: true })
+  .refine((text) => {
+    const instant = new Date(text);
+    return instant >= EARLIEST_INSTANT && instant < LATEST_INSTANT;
+  }, 'must fall within the years 1000 to 9998')
+  .meta({ examples: ['2026-06-01T00:00:00Z'] });
 
 export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = async (app, { deliveries, maxPageSize }) => {
   app.get(
@@ -134,7 +147,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = asyn
         operationId: 'recoverDeliveries',
         summary: 'Queue again the failed deliveries created since a date (and before another)',
         params: ById,
-        body: z.object({ since: z.iso.datetime({ offset: true }), until: z.iso.datetime({ offset: true }).optional() }).strict(),
+        body: z.object({ since: BoundedInstant, until: BoundedInstant.optional() }).strict(),
         response: { 202: z.object({ requeued: z.int() }), 400: ProblemDetails, 404: ProblemDetails },
       },
     },
