@@ -69,9 +69,16 @@ export async function registerAccessControl(app: FastifyInstance, options: Acces
     const access = request.routeOptions.config.access;
     // Unknown routes have no access declared: they fall through to the 404 handler.
     if (access === undefined || access === 'public') return;
-    const principal = await options.authenticate(request.headers.authorization);
+    principals.set(request, await options.authenticate(request.headers.authorization));
+  });
+  // The role is checked after the rate limit (a hook of each route's own, run after these), so that
+  // refused requests count against their key as the others do: until 2026-12-05 a reader key
+  // could call admin routes without limit. Still before the body is read.
+  app.addHook('preParsing', async (request) => {
+    const access = request.routeOptions.config.access;
+    const principal = principals.get(request);
+    if (access === undefined || access === 'public' || principal === undefined) return;
     if (!roleAllows(principal.role, access)) throw new ForbiddenError(principal.role, access);
-    principals.set(request, principal);
   });
 
   await app.register(rateLimit, {

@@ -44,6 +44,19 @@ describe('rate limiting', () => {
     expect(publicRoute.status).toBe(200);
   });
 
+  it('counts the requests its role refuses (403) against the key too: a reader cannot call admin routes without limit', async () => {
+    const reader = await directReaderKey('forbidden-caller');
+
+    const forbidden = [];
+    for (let i = 0; i < LIMIT; i++) forbidden.push((await call(t.app, 'GET', '/v1/subscriptions', undefined, reader)).status);
+    const afterwards = await call(t.app, 'GET', '/v1/programs', undefined, reader);
+    const stillForbidden = await call(t.app, 'POST', '/v1/events', { type: 'seminar.held' }, reader);
+
+    expect(forbidden).toEqual(Array(LIMIT).fill(403));
+    expect(afterwards.status).toBe(429);
+    expect(stillForbidden.status).toBe(429);
+  });
+
   it('counts a key across instances: two services on one database, hit at once, allow the limit between them', async () => {
     // The limit is per minute: a key of its own keeps this test clear of the other's counts.
     const key = await createReaderKey('shared');
