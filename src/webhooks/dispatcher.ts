@@ -60,6 +60,9 @@ interface PreparedMessage {
  * outside any transaction, record the outcome fenced on the lease. Several instances share one
  * database; the claim keeps them off each other's work.
  */
+/** How soon a delivery whose message could not be read is tried again. */
+const UNSENT_RETRY_SECONDS = 5;
+
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { db, logger } = options;
   const active = new Set<Promise<void>>();
@@ -142,8 +145,40 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     const claimed = await claimDeliveries(db, options.concurrency - active.size, options.leaseSeconds);
     if (claimed.length === 0) return [];
-    const prepared = await prepareMessages(claimed);
+    const prepared = await prepareMessages(claimed).catch(async (err: unknown) => {
+      logger.error({ err, deliveries: claimed.length }, 'webhook messages could not be read; the claimed deliveries go back to the queue');
+      await Promise.all(claimed.map((delivery) => putBackUnsent(delivery, err)));
+      return undefined;
+    });
+    if (prepared === undefined) return [];
     return claimed.map((delivery) => track(delivery, prepared.get(delivery.id)));
+  }
+
+  /**
+   * A claimed delivery whose message could not be read (the database failed between the claim and
+   * the read): back in the queue shortly, its retry not used up, as an aborted attempt's. Left
+   * in flight, it would wait for its lease to run out, and then count as an attempt. If this fails
+   * too, the lease runs out all the same.
+   */
+  async function putBackUnsent(delivery: ClaimedDelivery, err: unknown): Promise<void> {
+    await finishAttempt(db, {
+      deliveryId: delivery.id,
+      leaseId: delivery.leaseId,
+      attempt: {
+        trigger: delivery.trigger,
+        instance: options.instance,
+        startedAt: new Date(),
+        durationMs: 0,
+        responseStatus: null,
+        errorKind: 'internal',
+        errorDetail: `not sent: the message could not be read (${err instanceof Error ? err.message : String(err)})`,
+        responseBody: '',
+      },
+      result: { kind: 'retry', delaySeconds: UNSENT_RETRY_SECONDS },
+      gone: false,
+      counts: false,
+      disableAfterSeconds: options.disableAfterSeconds,
+    }).catch(() => false);
   }
 
   /** The bodies and secrets of a round's deliveries, read together rather than one by one. */
@@ -151,7 +186,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const notifications = await findNotifications(db, [...new Set(claimed.map((d) => d.notificationId))]);
     const subscriptionIds = [...new Set(claimed.map((d) => d.subscriptionId))];
     const secrets = new Map(await Promise.all(subscriptionIds.map(async (id) => [id, await findSigningSecrets(db, id)] as const)));
-    const bodies = new Map([...notifications.values()].map((n) => [n.id, JSON.stringify(toNotificationMessage(n))]));
+    // One message that cannot be built fails its own deliveries (as missing), not the round's.
+    const bodies = new Map(
+      [...notifications.values()].flatMap((n) => {
+        try {
+          return [[n.id, JSON.stringify(toNotificationMessage(n))] as const];
+        } catch (err) {
+          logger.error({ err, notificationId: n.id }, 'webhook message could not be built');
+          return [];
+        }
+      }),
+    );
     const prepared = new Map<string, PreparedMessage>();
     for (const delivery of claimed) {
       const body = bodies.get(delivery.notificationId);

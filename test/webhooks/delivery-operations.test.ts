@@ -5,6 +5,7 @@ import { parseAllowedCidrs } from '../../src/domain/webhook-address-policy.js';
 import type { Dispatcher } from '../../src/webhooks/dispatcher.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
 import { call, record } from '../support/http.js';
+import { onEachStatement } from '../support/statement-hook.js';
 import { useTestApp } from '../support/test-app.js';
 import { LOOPBACK_WEBHOOKS, startTestDispatcher, subscribe } from '../support/test-dispatcher.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
@@ -169,6 +170,32 @@ describe('webhook delivery, as operated', () => {
     expect(whilePaused).toMatchObject({ state: 'pending', attempts: [] });
     expect(afterResume).toMatchObject({ state: 'succeeded', attempts: [{ attemptNo: 1, responseStatus: 200 }] });
     expect(receiver.received.filter((r) => r.path === `/pause-${programId}`)).toHaveLength(1);
+  });
+
+  it('puts claimed deliveries back in the queue, no retry used, when their messages cannot be read after the claim', async () => {
+    const programId = await scenario('unread');
+    const { id } = await subscribe(t.app, { url: receiver.url(`/unread-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    let failReads = true;
+    const db = onEachStatement(t.database.db, (query) => {
+      if (failReads && query.sql.includes('from "notification"')) throw new Error('the database went away');
+    });
+    const dispatcher = startTestDispatcher({ ...t.database, db });
+    dispatchers.push(dispatcher);
+
+    await record(t.app, seminarHeld(programId));
+    const delivery = await onlyDelivery(id);
+    await dispatcher.runOnce();
+    const afterFailure = await detailOf(delivery.id);
+    const { rows } = await sql<{ used: number }>`select attempt_count - schedule_start as used from webhook_delivery where id = ${delivery.id}`.execute(t.database.db);
+    failReads = false;
+    await sql`update webhook_delivery set next_attempt_at = now() where id = ${delivery.id}`.execute(t.database.db);
+    await dispatcher.runOnce();
+    const afterRetry = await detailOf(delivery.id);
+
+    // Not left in flight until its lease runs out (then counted as an attempt): back in the queue at once.
+    expect(afterFailure).toMatchObject({ state: 'pending', attempts: [{ attemptNo: 1, errorKind: 'internal', responseStatus: null }] });
+    expect(rows).toEqual([{ used: 0 }]);
+    expect(afterRetry).toMatchObject({ state: 'succeeded', attempts: [{ errorKind: 'internal' }, { attemptNo: 2, responseStatus: 200 }] });
   });
 
   it('disables a subscription that has failed for longer than allowed, visibly in the API', async () => {
