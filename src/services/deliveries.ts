@@ -1,7 +1,7 @@
 import { DeliveryInFlightError, SubjectNotFoundError } from '../domain/errors.js';
 import { messageIdOf } from '../domain/notification.js';
 import type { Db } from '../store/database.js';
-import { pageOf, pageRead } from '../store/page-cursor.js';
+import { decodeAttemptCursor, encodeAttemptCursor, pageOf, pageRead } from '../store/page-cursor.js';
 import { getSubscription } from './subscriptions.js';
 import {
   findAttempts,
@@ -23,7 +23,10 @@ export interface DeliveryView extends DeliveryRecord {
 
 /** A subscription's webhook deliveries: read them with their attempts, and send them again. */
 export interface Deliveries {
-  readonly getDelivery: (id: string) => Promise<DeliveryView & { readonly attempts: AttemptLogEntry[] }>;
+  readonly getDelivery: (
+    id: string,
+    page: { after: string | undefined; limit: number },
+  ) => Promise<DeliveryView & { readonly attempts: AttemptLogEntry[]; readonly nextCursor: string | undefined }>;
   readonly pageDeliveries: (
     subscriptionId: string,
     options: { state?: DeliveryState | undefined; before?: string | undefined; limit: number },
@@ -43,10 +46,16 @@ export function createDeliveries(db: Db): Deliveries {
 
 const withMessageId = (delivery: DeliveryRecord): DeliveryView => ({ ...delivery, messageId: messageIdOf(delivery.notificationId) });
 
-async function getDelivery(db: Db, id: string): Promise<DeliveryView & { readonly attempts: AttemptLogEntry[] }> {
+async function getDelivery(
+  db: Db,
+  id: string,
+  page: { after: string | undefined; limit: number },
+): Promise<DeliveryView & { readonly attempts: AttemptLogEntry[]; readonly nextCursor: string | undefined }> {
+  const after = page.after === undefined ? undefined : decodeAttemptCursor(page.after);
   const delivery = await findDelivery(db, id);
   if (delivery === undefined) throw new SubjectNotFoundError('delivery', id);
-  return { ...withMessageId(delivery), attempts: await findAttempts(db, id) };
+  const attempts = await findAttempts(db, id, after, page.limit);
+  return { ...withMessageId(delivery), attempts: attempts.items, nextCursor: attempts.last === undefined ? undefined : encodeAttemptCursor(attempts.last) };
 }
 
 export interface DeliveryPage {

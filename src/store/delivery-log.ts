@@ -1,5 +1,6 @@
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import type { Database, Db } from './database.js';
+import { pageOf, pageRead } from './page-cursor.js';
 import type { AttemptRecord, AttemptTrigger } from './webhook-deliveries.js';
 
 export type DeliveryState = 'pending' | 'in_flight' | 'succeeded' | 'failed';
@@ -73,9 +74,24 @@ export async function findDelivery(db: Db, id: string): Promise<DeliveryRecord |
   return row === undefined ? undefined : toDeliveryRecord(row);
 }
 
-export async function findAttempts(db: Db, deliveryId: string): Promise<AttemptLogEntry[]> {
-  const rows = await db.selectFrom('webhook_attempt').selectAll().where('delivery_id', '=', deliveryId).orderBy('id').execute();
-  return rows.map((r) => ({
+/**
+ * A page of a delivery's attempts, oldest first, after the attempt `after` (its row id): every
+ * redelivery by hand adds a schedule's worth, so the log is read a page at a time.
+ */
+export async function findAttempts(
+  db: Db,
+  deliveryId: string,
+  after: string | undefined,
+  limit: number,
+): Promise<{ readonly items: AttemptLogEntry[]; readonly last: string | undefined }> {
+  let query = db.selectFrom('webhook_attempt').selectAll().where('delivery_id', '=', deliveryId).orderBy('id').limit(pageRead(limit));
+  if (after !== undefined) query = query.where('id', '>', after);
+  const { items, last } = pageOf(await query.execute(), limit);
+  return { items: items.map(toAttemptLogEntry), last: last?.id };
+}
+
+function toAttemptLogEntry(r: Selectable<Database['webhook_attempt']>): AttemptLogEntry {
+  return {
     attemptNo: r.attempt_no,
     trigger: asTrigger(r.trigger),
     instance: r.instance,
@@ -85,7 +101,7 @@ export async function findAttempts(db: Db, deliveryId: string): Promise<AttemptL
     errorKind: r.error_kind,
     errorDetail: r.error_detail,
     responseBody: r.response_body,
-  }));
+  };
 }
 
 export interface DeliveryQuery {

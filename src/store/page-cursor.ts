@@ -105,3 +105,14 @@ export function pageOf<T>(rows: readonly T[], limit: number): { readonly items: 
   const items = rows.slice(0, limit);
   return { items, last: rows.length > limit ? items.at(-1) : undefined };
 }
+
+const ATTEMPT_VERSION = 'a1';
+
+/** A place in a delivery's attempt log: the last attempt's row number. */
+export const encodeAttemptCursor = (attemptId: string): string => Buffer.from(`${ATTEMPT_VERSION}:${attemptId}`).toString('base64url');
+
+export function decodeAttemptCursor(text: string): string {
+  const [version, id, ...rest] = Buffer.from(text, 'base64url').toString('utf8').split(':');
+  if (version !== ATTEMPT_VERSION || id === undefined || rest.length > 0 || !DIGITS.test(id) || BigInt(id) > 2n ** 63n - 1n) throw new InvalidCursorError(text);
+  return id;
+}

@@ -119,6 +119,25 @@ describe('webhook delivery, as operated', () => {
     expect(arrived.map((r) => r.headers['webhook-id'])).toEqual([delivery.messageId]);
   });
 
+  it("pages a delivery's attempt log, oldest first, every attempt once, the last page without a cursor", async () => {
+    const { delivery } = await failedDelivery('attempt-pages');
+    const Page = Detail.extend({ nextCursor: z.string().optional() });
+
+    const pages: number[][] = [];
+    let after = '';
+    for (let i = 0; i < 5; i++) {
+      const page = Page.parse((await call(t.app, 'GET', `/v1/deliveries/${delivery.id}?limit=1${after}`)).body);
+      pages.push(page.attempts.map((a) => a.attemptNo));
+      if (page.nextCursor === undefined) break;
+      after = `&after=${page.nextCursor}`;
+    }
+    const forged = await call(t.app, 'GET', `/v1/deliveries/${delivery.id}?after=${Buffer.from('a1:x').toString('base64url')}`);
+
+    expect(pages).toEqual([[1], [2]]);
+    expect(forged.status).toBe(400);
+    expect(forged.body).toMatchObject({ type: '/problems/invalid-cursor' });
+  });
+
   it('retries a recovered delivery on the whole schedule again: recovered while its endpoint is still down, it gets the retries a new delivery gets', async () => {
     const { down, delivery } = await failedDelivery('recover-down');
     const recovered = await call(t.app, 'POST', `/v1/subscriptions/${down.id}/recover`, { since: new Date(Date.now() - 60_000).toISOString() });

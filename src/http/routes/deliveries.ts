@@ -5,6 +5,7 @@ import type { AttemptLogEntry, Deliveries, DeliveryView } from '../../services/d
 import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
 import { decimalInteger } from '../schemas/decimal-integer.js';
+import { NextCursor, pageQuery } from '../schemas/page.js';
 
 export interface DeliveryRoutesOptions {
   readonly deliveries: Deliveries;
@@ -44,7 +45,9 @@ const Attempt = z
   })
   .meta({ id: 'DeliveryAttempt' });
 
-const DeliveryWithAttempts = Delivery.extend({ attempts: z.array(Attempt) }).meta({ id: 'DeliveryWithAttempts' });
+const DeliveryWithAttempts = Delivery.extend({ attempts: z.array(Attempt), nextCursor: NextCursor.meta({ description: 'Pass as `after` for the next attempts; absent when these are the last' }) }).meta({
+  id: 'DeliveryWithAttempts',
+});
 
 const toDelivery = (d: DeliveryView) => ({
   id: d.id,
@@ -112,14 +115,20 @@ export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = asyn
       schema: {
         tags: TAGS,
         operationId: 'getDelivery',
-        summary: 'A delivery and the log of its attempts',
+        summary: 'A delivery and the log of its attempts, oldest first, a page at a time',
         params: ById,
+        querystring: z.object(pageQuery(maxPageSize)),
         response: { 200: DeliveryWithAttempts, 400: ProblemDetails, 404: ProblemDetails },
       },
     },
     async (request) => {
-      const delivery = await deliveries.getDelivery(request.params.id);
-      return { ...toDelivery(delivery), attempts: delivery.attempts.map(toAttempt) };
+      const { after, limit } = request.query;
+      const delivery = await deliveries.getDelivery(request.params.id, { after, limit });
+      return {
+        ...toDelivery(delivery),
+        attempts: delivery.attempts.map(toAttempt),
+        ...(delivery.nextCursor !== undefined && { nextCursor: delivery.nextCursor }),
+      };
     },
   );
 
