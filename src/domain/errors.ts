@@ -28,6 +28,7 @@ export type DomainErrorCode =
   | 'database_unavailable'
   | 'commit_outcome_unknown'
   | 'statement_timeout'
+  | 'transaction_conflict'
   | 'feed_capacity_reached'
   | 'too_many_secrets';
 
@@ -274,6 +275,18 @@ export class StatementTimeoutError extends DomainError {
   }
 }
 
+/**
+ * The database ended the request's transaction to break a conflict with another one running at the
+ * same moment (a deadlock, a serialization failure): it changed nothing, and the same request sent
+ * again will most likely go through.
+ */
+export class TransactionConflictError extends DomainError {
+  readonly code = 'transaction_conflict';
+  constructor(options: { cause: unknown }) {
+    super('the database stopped this request to resolve a conflict with another one running at the same moment; nothing was changed, retry in a moment', options);
+  }
+}
+
 /** Every concrete domain error: switching on `code` narrows to the class and its fields. */
 export type KnownDomainError =
   | VersionConflictError
@@ -293,6 +306,7 @@ export type KnownDomainError =
   | DatabaseUnavailableError
   | CommitOutcomeUnknownError
   | StatementTimeoutError
+  | TransactionConflictError
   | FeedCapacityReachedError
   | TooManySecretsError;
 

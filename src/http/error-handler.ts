@@ -122,6 +122,8 @@ function domainProblem(error: KnownDomainError): ProblemDetails {
       });
     case 'statement_timeout':
       return problem('database-timeout', error.message, { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
+    case 'transaction_conflict':
+      return problem('database-conflict', error.message, { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
     default: {
       const unmapped: never = error;
       throw new Error(`unmapped domain error ${String(unmapped)}`);

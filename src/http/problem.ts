@@ -41,6 +41,7 @@ export const PROBLEM_TYPES = {
     title: 'The connection was lost during the append: it may or may not be stored; a retry with the same Idempotency-Key is safe',
   },
   'database-timeout': { status: 503, title: 'The database took too long and the query was cancelled; retry shortly' },
+  'database-conflict': { status: 503, title: 'The database stopped the request to resolve a conflict with another; nothing changed, retry shortly' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemSlug = keyof typeof PROBLEM_TYPES;

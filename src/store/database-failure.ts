@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DatabaseUnavailableError, StatementTimeoutError } from '../domain/errors.js';
+import { DatabaseUnavailableError, StatementTimeoutError, TransactionConflictError } from '../domain/errors.js';
 
 const Coded = z.object({ code: z.string() });
 const Messaged = z.object({ message: z.string() });
@@ -19,6 +19,8 @@ const LOST_CONNECTION_MESSAGES = [
 // These two are raised before anything is written to the socket: the statement never left.
 const NOT_SENT_MESSAGES = ['is not queryable', 'timeout exceeded when trying to connect'];
 const QUERY_CANCELED = '57014';
+// SQLSTATE 40P01 deadlock detected, 40001 serialization failure: the transaction was rolled back.
+const TRANSACTION_ROLLED_BACK = new Set(['40P01', '40001']);
 /*
  * A prepared statement whose result columns changed under it (a migration run by another instance
  * changed the type of a column it returns, or added one to a table it reads every column of) fails
@@ -41,15 +43,17 @@ export function isStalePreparedStatement(error: unknown): boolean {
 }
 
 /**
- * The one place that recognises how pg reports a database the service cannot reach, and a statement
- * the statement timeout cancelled, and turns them into domain errors; anything else is returned as is.
+ * The one place that recognises how pg reports a database the service cannot reach, a statement
+ * the statement timeout cancelled, and a transaction rolled back to break a deadlock, and turns
+ * them into domain errors; anything else is returned as is.
  * `querySent`: whether the statement may have taken effect (false while acquiring a connection).
  */
 export function translateDatabaseError(error: unknown, querySent: boolean): unknown {
-  if (error instanceof DatabaseUnavailableError || error instanceof StatementTimeoutError) return error;
+  if (error instanceof DatabaseUnavailableError || error instanceof StatementTimeoutError || error instanceof TransactionConflictError) return error;
   const code = Coded.safeParse(error).data?.code;
   const message = Messaged.safeParse(error).data?.message ?? '';
   if (code === QUERY_CANCELED) return new StatementTimeoutError({ cause: error });
+  if (code !== undefined && TRANSACTION_ROLLED_BACK.has(code)) return new TransactionConflictError({ cause: error });
   const lost =
     (code !== undefined && (code.startsWith('08') || CONNECTION_SQLSTATES.has(code) || SOCKET_CODES.has(code))) ||
     LOST_CONNECTION_MESSAGES.some((text) => message.startsWith(text));

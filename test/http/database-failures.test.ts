@@ -1,15 +1,23 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { buildApp, DEFAULT_LIMITS } from '../../src/app.js';
+import { z } from 'zod';
+import { buildApp, DEFAULT_LIMITS, type WebhookSettings } from '../../src/app.js';
+import { parseAllowedCidrs } from '../../src/domain/webhook-address-policy.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { appendsWaitingForLock } from '../support/blocked-appends.js';
 import { countEvents } from '../support/event-count.js';
 import { programRegistered, seminarHeld, uniqueId } from '../support/events.js';
-import { get, post, problemOf, record, TEST_ADMIN_KEY } from '../support/http.js';
+import { call, get, post, problemOf, record, TEST_ADMIN_KEY } from '../support/http.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { useTestApp } from '../support/test-app.js';
 
-const t = useTestApp();
+// Subscriptions to a public-looking name, resolved without DNS.
+const webhooks: WebhookSettings = {
+  rules: { addresses: parseAllowedCidrs(''), allowHttp: false },
+  resolve: async (host) => (host === 'hooks.example.org' ? [{ address: '93.184.216.34', family: 4 }] : []),
+  defaultMaxInFlight: 4,
+};
+const t = useTestApp({ webhooks });
 
 describe('database failures answered as problems', () => {
   it('a request while the database cannot be reached (connection refused) is a 503 database-unavailable problem with Retry-After', async () => {
@@ -144,5 +152,26 @@ describe('database failures answered as problems', () => {
     expect(response.headers['retry-after']).toBe('1');
     expect(problemOf(response)).toMatchObject({ type: '/problems/database-timeout' });
     expect(await countEvents(t.database.db)).toBe(before);
+  });
+
+  it('a request whose transaction the database rolls back to break a deadlock is a 503 database-conflict problem with Retry-After, and nothing is changed', async () => {
+    const created = await call(t.app, 'POST', '/v1/subscriptions', { url: 'https://hooks.example.org/ledger', topics: ['*'] });
+    const { id } = z.object({ id: z.string() }).parse(created.body);
+    // PostgreSQL raises 40P01 in the transaction it chooses to end; a trigger raises it here on demand.
+    await sql`create function ml_test_deadlock() returns trigger language plpgsql as $$
+              begin raise exception 'deadlock detected' using errcode = '40P01'; end $$`.execute(t.database.db);
+    await sql`create trigger ml_test_deadlock before delete on subscription for each row execute function ml_test_deadlock()`.execute(t.database.db);
+    try {
+      const response = await call(t.app, 'DELETE', `/v1/subscriptions/${id}`);
+      const after = await call(t.app, 'GET', `/v1/subscriptions/${id}`);
+
+      expect(response.status).toBe(503);
+      expect(response.headers['retry-after']).toBe('1');
+      expect(problemOf(response)).toMatchObject({ type: '/problems/database-conflict', status: 503 });
+      expect(after.status).toBe(200);
+    } finally {
+      await sql`drop trigger ml_test_deadlock on subscription`.execute(t.database.db);
+      await sql`drop function ml_test_deadlock()`.execute(t.database.db);
+    }
   });
 });
