@@ -18,7 +18,7 @@ import { findEventsByIds, readTimeline } from '../store/event-store.js';
 import { toEvidenceEntry, type EvidenceEntry } from '../domain/evidence.js';
 import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor, pageOf, pageRead } from '../store/page-cursor.js';
 import { findCellEvidence, findCells, type CellState } from '../store/cell-states.js';
-import { findConsortiumEntries, findConsortiumParts, findProgramParts, findProgramEntries, type MilestoneEntry } from '../store/read-model.js';
+import { findConsortiumEntries, findConsortiumParts, findProgramParts, findProgramEntries, isRegistered, type MilestoneEntry } from '../store/read-model.js';
 import type { Definition } from '../store/read-rows.js';
 
 /*
@@ -307,6 +307,15 @@ async function timeline(
 ): Promise<Paged<TimelineEntry>> {
   const after = page.after === undefined ? undefined : decodeWorldCursor(page.after);
   const found = await readTimeline(db, { ...query, ...cutoff }, after, page.limit);
+  // A program or consortium not registered by knownAt (a typo) is a 404, as in the other views, not
+  // an empty timeline that reads as "nothing happened". Only an empty page needs asking: an event
+  // recorded by K names only what was registered by then.
+  if (found.rows.length === 0) {
+    if (query.programId !== undefined && !(await isRegistered(db, 'program', query.programId, cutoff))) throw new SubjectNotFoundError('program', query.programId);
+    if (query.consortiumId !== undefined && !(await isRegistered(db, 'consortium', query.consortiumId, cutoff))) {
+      throw new SubjectNotFoundError('consortium', query.consortiumId);
+    }
+  }
   return { items: found.rows, nextCursor: found.next === undefined ? undefined : encodeWorldCursor(found.next) };
 }
 

@@ -68,6 +68,19 @@ export async function findConsortiumEntries(db: Db, cut: ReadCut, after: string 
   return { items: items.map((r) => ({ ...toDefinition(r), consortiumId: r.consortium_id })), last: last?.consortium_id };
 }
 
+/**
+ * Whether a program or a consortium had been registered by the cut's knownAt, whatever its asOf:
+ * a fact may be dated before the registration it needs.
+ */
+export async function isRegistered(db: Db, kind: 'program' | 'consortium', id: string, cut: ReadCut): Promise<boolean> {
+  const known = sql<SqlBool>`recorded_at < ${knownCut(cut)}`;
+  const found =
+    kind === 'program'
+      ? await db.selectFrom('program_entry').select('program_id').where('program_id', '=', id).where(known).executeTakeFirst()
+      : await db.selectFrom('consortium_entry').select('consortium_id').where('consortium_id', '=', id).where(known).executeTakeFirst();
+  return found !== undefined;
+}
+
 const consortiumEntryQuery = (db: Db, consortiumId: string, cut: ReadCut) =>
   db.selectFrom('consortium_entry').select(DEFINITION_COLUMNS).where('consortium_id', '=', consortiumId).where(defined('consortium_entry', cut));
 

@@ -283,3 +283,21 @@ describe("a cell's evidence asked for without the right consortium", () => {
     expect(problemOf(unknown).detail).toBe(`no milestone '${p.programId}/no-such-milestone'`);
   });
 });
+
+describe('a timeline of a program or consortium that does not exist', () => {
+  it('is a 404 naming it, as the other views answer, not an empty timeline that reads as "nothing happened"', async () => {
+    const p = programWithConsortium('tl');
+    await record(t.app, ...p.events);
+    const before = z.object({ events: z.array(z.object({ recordedAt: z.string() })) }).parse((await get(t.app, `/v1/timeline?programId=${p.programId}`)).body);
+    const registered = before.events.map((e) => e.recordedAt).sort()[0] ?? '';
+
+    const typo = await get(t.app, `/v1/timeline?programId=${p.programId}x`);
+    const consortiumTypo = await get(t.app, `/v1/timeline?consortiumId=${p.consortiumId}x`);
+    const beforeKnown = await get(t.app, `/v1/timeline?programId=${p.programId}&knownAt=${new Date(Date.parse(registered) - 1000).toISOString()}`);
+    const known = await get(t.app, `/v1/timeline?programId=${p.programId}&consortiumId=${p.consortiumId}`);
+
+    expect([typo.status, consortiumTypo.status, beforeKnown.status, known.status]).toEqual([404, 404, 404, 200]);
+    expect(problemOf(typo).detail).toBe(`no program '${p.programId}x'`);
+    expect(problemOf(consortiumTypo).detail).toBe(`no consortium '${p.consortiumId}x'`);
+  });
+});

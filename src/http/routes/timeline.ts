@@ -50,6 +50,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
             range: RangeEcho,
           }),
           400: ProblemDetails,
+          404: ProblemDetails,
         },
       },
     },
