@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MilestoneOutput } from '../../src/http/schemas/status-views.js';
@@ -154,6 +155,11 @@ describe('consortium.eliminated', () => {
     expect((await cell(t.app, programId, 'final-evaluation')).status).toBe('planned');
     expect(await cell(t.app, elsewhere.programId, 'defense-pilot', consortiumId)).toMatchObject({ status: 'cancelled', since: { value: '2026-07' } });
     expect((await cell(t.app, elsewhere.programId, 'final-evaluation')).status).toBe('planned');
+    // The consortium's CSV says so on its rows of that program, not only through a cancelled cell.
+    const csv = await inject(t.app, { url: `/v1/consortiums/${consortiumId}/status`, headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
+    const rows = z.array(z.record(z.string(), z.string())).parse(parse(csv.body, { columns: true }));
+    const enrolments = new Set(rows.map((r) => `${r.programId} ${r.enrolledAt} ${r.eliminatedAt}`));
+    expect([...enrolments].sort()).toEqual([`${elsewhere.programId} 2025-08-04 2026-07`, `${programId} 2025-08-04 `].sort());
   });
 });
 

@@ -13,7 +13,8 @@ import type { ViewRoutesOptions } from './programs.js';
 const TAGS = ['views'];
 
 /** One row per cell: the consortium's own, and its programs' program-scope cells (consortium column empty). */
-const CONSORTIUM_HEADER = ['consortiumId', 'programId', 'milestone', 'title', 'scope', 'cellConsortiumId', ...CELL_CSV_HEADER];
+// The enrolment's dates on each of its program's rows: an eliminated consortium shows as such, not only through its cancelled cells.
+const CONSORTIUM_HEADER = ['consortiumId', 'programId', 'enrolledAt', 'eliminatedAt', 'milestone', 'title', 'scope', 'cellConsortiumId', ...CELL_CSV_HEADER];
 
 export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { views, now, maxPageSize }) => {
   app.get(
@@ -78,7 +79,17 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       const view = await views.viewConsortium(consortiumId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
       if (csv) {
         const rows = view.programs.flatMap((p) =>
-          p.milestones.map((m) => [consortiumId, p.program.programId, m.cell.milestone, m.title, m.scope, m.cell.consortiumId ?? '', ...cellCsvRow(m.cell)]),
+          p.milestones.map((m) => [
+            consortiumId,
+            p.program.programId,
+            p.enrolledAt.value,
+            p.eliminatedAt?.value,
+            m.cell.milestone,
+            m.title,
+            m.scope,
+            m.cell.consortiumId ?? '',
+            ...cellCsvRow(m.cell),
+          ]),
         );
         replyCsv(reply, toCsv(CONSORTIUM_HEADER, rows, toCutoffColumns(cutoff)), `${consortiumId}-status.csv`);
       }
