@@ -170,7 +170,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.server.on('checkExpectation', answerUnmetExpectation);
   // Only JSON is accepted: any other body is answered 415 rather than half-parsed as text.
   app.removeContentTypeParser('text/plain');
-  registerCharsetCheck(app);
   // A connection still kept alive once the app closes holds close() for the keep-alive timeout, and
   // close() only drops the idle ones it finds at the start: from then on, every response ends its connection.
   let closing = false;
@@ -199,6 +198,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     rateLimitPerMinute: limits.rateLimitPerMinute,
     countKeyRequest: createKeyRequestCounter(deps.db, limits.rateLimitPerMinute),
   });
+  // After the role check (a preParsing hook of registerAccessControl): a key that may not send the
+  // request is told so (403), whatever its body's charset.
+  registerCharsetCheck(app);
   await app.register(openApiRoutes);
 
   const checkReadiness = deps.checkReadiness ?? (async () => ({ database: true, migrations: true }));

@@ -75,6 +75,8 @@ describe('loadConfig', () => {
     ['HOST', '127.0.0.1 '],
     ['WEBHOOK_TIMEOUT_MS', '3000000000'],
     ['SHUTDOWN_GRACE_MS', '2147478648'],
+    // The client's answer deadline is this and 5 s: past the longest timer, it would fire at once.
+    ['DATABASE_STATEMENT_TIMEOUT_MS', '2147478648'],
     ['WEBHOOK_POLL_MS', '2147483648'],
     ['SOCKET_IDLE_TIMEOUT_MS', '2147483648'],
     ['DATABASE_URL', 'mysql://x'],

@@ -71,15 +71,23 @@ class CallbackQueryClient implements PostgresPoolClient {
   query<R>(statement: string | PostgresCursor<R>, parameters: ReadonlyArray<unknown> = []): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
     // Kysely asks for a cursor only to stream, which this project's dialect is not configured for.
     if (typeof statement !== 'string') throw new Error('streaming queries are not configured');
-    return new Promise((resolve, reject) => {
+    return new Promise((resolveQuery, rejectQuery) => {
       // No answer by the deadline: the connection is closed under the statement, which then fails
       // as on a connection the server closed ("Connection terminated unexpectedly"), and pg-pool
       // discards the client on release. The server's own statement timeout, shorter, answers first
-      // whenever the server can still be heard.
+      // whenever the server can still be heard. The deadline covers the call: a SET sent before
+      // the statement (below) is one short round trip more. Settled any way, the call clears it.
       const deadline =
         this.#answerDeadlineMs === undefined ? undefined : setTimeout(() => this.#client.connection.stream.destroy(), this.#answerDeadlineMs);
-      const settle = (error: Error | null, result: pg.QueryResult<R & pg.QueryResultRow>) => {
+      const resolve = (result: PostgresQueryResult<R>) => {
         clearTimeout(deadline);
+        resolveQuery(result);
+      };
+      const reject = (error: unknown) => {
+        clearTimeout(deadline);
+        rejectQuery(error);
+      };
+      const settle = (error: Error | null, result: pg.QueryResult<R & pg.QueryResultRow>) => {
         // pg rethrows what its callback throws on the next tick, where nothing would catch it.
         try {
           if (error) reject(error);
@@ -118,7 +126,6 @@ class CallbackQueryClient implements PostgresPoolClient {
       }
       this.#client.query(marked ? SET_MARKED : RESET_MARKED, (error: Error | null) => {
         if (error) {
-          clearTimeout(deadline);
           // The statement itself was not sent: a lost connection says so (translateDatabaseError).
           reject(translateDatabaseError(error, false));
           return;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { programRegistered, uniqueId } from '../support/events.js';
 import { call, problemOf, TEST_ADMIN_KEY } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
@@ -50,6 +51,16 @@ describe('request bodies in a charset other than UTF-8', () => {
     expect(response.status).toBe(415);
     expect(problemOf(response)).toMatchObject({ type: '/problems/unsupported-media-type', charset: 'utf-16' });
     expect((await call(t.app, 'GET', `/v1/programs/${programId}`)).status).toBe(404);
+  });
+
+  it('tells a key whose role may not send the request 403 first, whatever the charset', async () => {
+    const created = await call(t.app, 'POST', '/v1/api-keys', { name: 'charset reader', role: 'reader' });
+    const key = z.object({ key: z.string() }).parse(created.body).key;
+
+    const response = await call(t.app, 'POST', '/v1/events', '{}', { 'content-type': 'application/json; charset=utf-16', authorization: `Bearer ${key}` });
+
+    expect(response.status).toBe(403);
+    expect(problemOf(response).type).toBe('/problems/forbidden');
   });
 
   it('accepts charset=utf-8 in any spelling', async () => {
