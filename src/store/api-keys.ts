@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { Role } from '../domain/access.js';
-import { afterCreated, createdKeyColumn, createdPage, pageRead, type CreatedKey } from './page-cursor.js';
+import { afterCreated, createdKeyColumn, createdPage, type CreatedKey } from './page-cursor.js';
+import { pageRead } from './page-read.js';
 import type { Db } from './database.js';
 
 export interface StoredApiKey {

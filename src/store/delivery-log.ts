@@ -1,6 +1,6 @@
 import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import type { Database, Db } from './database.js';
-import { pageOf, pageRead } from './page-cursor.js';
+import { pageOf, pageRead } from './page-read.js';
 import type { AttemptRecord, AttemptTrigger } from './webhook-deliveries.js';
 
 export type DeliveryState = 'pending' | 'in_flight' | 'succeeded' | 'failed';

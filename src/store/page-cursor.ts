@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { InvalidCursorError } from '../domain/errors.js';
 import { EARLIEST_INSTANT, LATEST_INSTANT } from '../domain/fuzzy-date.js';
+import { pageOf } from './page-read.js';
 import { isSlug } from '../domain/identifiers.js';
 
 /*
@@ -95,15 +96,6 @@ export function createdPage<T extends { readonly created_key: string; readonly i
 ): { readonly rows: readonly T[]; readonly next: CreatedKey | undefined } {
   const { items, last } = pageOf(rows, limit);
   return { rows: items, next: last === undefined ? undefined : { created: last.created_key, id: last.id } };
-}
-
-/** How many rows to read for a page of `limit`: one more, which tells whether another page follows. */
-export const pageRead = (limit: number): number => limit + 1;
-
-/** The page's rows out of a read of pageRead(limit), and its last row when another page follows. */
-export function pageOf<T>(rows: readonly T[], limit: number): { readonly items: readonly T[]; readonly last: T | undefined } {
-  const items = rows.slice(0, limit);
-  return { items, last: rows.length > limit ? items.at(-1) : undefined };
 }
 
 const ATTEMPT_VERSION = 'a1';

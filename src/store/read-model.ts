@@ -2,7 +2,7 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { FuzzyDate } from '../domain/fuzzy-date.js';
 import { byCellKey, CELL_COLUMNS_OF_C, cellsQuery, NO_CELL, noPrograms, programIdArray, selectionStandIns, toCellRow, toCellState, type CellSelection, type CellState, type NoCellRow, type PartsSelection, type ProgramIds } from './cell-states.js';
 import type { Db } from './database.js';
-import { pageOf, pageRead } from './page-cursor.js';
+import { pageOf, pageRead } from './page-read.js';
 import { PREPARED } from './prepared-statement.js';
 import { cutStandIns, defined, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
 import { DEFINITION_COLUMNS, toDefinition, toFuzzy, type AsJson, type Definition, type DefinitionRow, type Instant } from './read-rows.js';

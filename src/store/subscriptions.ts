@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import { SubscriptionStatus, type SigningSecret, type Subscription, type SubscriptionFilter } from '../domain/subscription.js';
-import { afterCreated, createdKeyColumn, createdPage, pageRead, type CreatedKey } from './page-cursor.js';
+import { afterCreated, createdKeyColumn, createdPage, type CreatedKey } from './page-cursor.js';
+import { pageRead } from './page-read.js';
 import type { Db, SubscriptionTable } from './database.js';
 
 export interface NewSubscription {

@@ -151,7 +151,9 @@ export async function finishAttempt(db: Db, f: FinishedAttempt): Promise<boolean
   const { rows } = await sql<{ n: number }>`
     with finished as (
       update webhook_delivery
-      set state = ${state}, lease_id = null, lease_until = null, next_trigger = 'scheduled',
+      -- An attempt that does not count (aborted, or never sent) keeps its trigger for the next one:
+      -- a redelivery by hand is still logged as one.
+      set state = ${state}, lease_id = null, lease_until = null, next_trigger = case when ${f.counts} then 'scheduled' else next_trigger end,
           schedule_start = case when ${f.counts} then schedule_start else schedule_start + 1 end,
           next_attempt_at = case when ${state} = 'pending' then now() + make_interval(secs => ${delay}) else next_attempt_at end,
           completed_at = case when ${state} = 'pending' then null else now() end,

@@ -55,14 +55,14 @@ interface PreparedMessage {
   readonly secrets: readonly string[];
 }
 
+/** How soon a delivery whose message could not be read is tried again. */
+const UNSENT_RETRY_SECONDS = 5;
+
 /**
  * The delivery loop of one instance: claim due deliveries (short statement, leases), send each
  * outside any transaction, record the outcome fenced on the lease. Several instances share one
  * database; the claim keeps them off each other's work.
  */
-/** How soon a delivery whose message could not be read is tried again. */
-const UNSENT_RETRY_SECONDS = 5;
-
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { db, logger } = options;
   const active = new Set<Promise<void>>();

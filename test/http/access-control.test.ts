@@ -19,7 +19,6 @@ async function createKey(role: 'reader' | 'writer' | 'admin', name = `${role} ke
   return CreatedKey.parse(response.body);
 }
 
-/** A digest of every table's content: a refused request must leave all of them as they were. */
 /**
  * Every table's rows, as a digest: what a request stored. Not the rate-limit counters, which count a
  * refused request against its key as any other (test/http/rate-limit.test.ts).

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { toCsv } from '../../src/http/csv.js';
-import { programRegistered, uniqueId } from '../support/events.js';
+import { programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
 import { bearer, inject, record, TEST_ADMIN_KEY } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -34,11 +34,11 @@ describe('toCsv', () => {
 
 describe('the instants a view resolved its cut-offs and range to', () => {
   it('are in every CSV view, on every row, and the timeline echoes from and to in JSON and CSV (SPEC §2.1)', async () => {
-    const programId = uniqueId('p');
-    await record(t.app, programRegistered(programId, '2026-01'), {
+    const { programId, consortiumId, events } = programWithConsortium('cut');
+    await record(t.app, ...events, {
       type: 'seminar.held',
       occurredAt: '2026-05-10',
-      data: { programId, title: 'In May' },
+      data: { programId, title: 'In May', milestone: 'final-evaluation' },
     });
     const cut = 'asOf=2026-06&knownAt=2030-01-01';
     const csvOf = async (url: string) => {
@@ -50,14 +50,18 @@ describe('the instants a view resolved its cut-offs and range to', () => {
       '/v1/programs',
       `/v1/programs/${programId}`,
       `/v1/programs/${programId}/milestones`,
+      `/v1/programs/${programId}/milestones/final-evaluation`,
+      `/v1/programs/${programId}/milestones/final-evaluation/evidence`,
       '/v1/consortiums',
+      `/v1/consortiums/${consortiumId}/status`,
       `/v1/timeline?programId=${programId}`,
     ];
 
     for (const view of views) {
       const rows = await csvOf(`${view}${view.includes('?') ? '&' : '?'}${cut}`);
       const echoes = new Set(rows.map((row) => `${row.cutoffAsOf} ${row.cutoffKnownAt}`));
-      if (rows.length > 0) expect([...echoes], view).toEqual(['2026-06-30T23:59:59.999Z 2030-01-01T23:59:59.999Z']);
+      expect(rows.length, view).toBeGreaterThan(0);
+      expect([...echoes], view).toEqual(['2026-06-30T23:59:59.999Z 2030-01-01T23:59:59.999Z']);
     }
     const timeline = await csvOf(`/v1/timeline?programId=${programId}&from=2026-05&to=2026-Q2`);
     const json = await inject(t.app, { url: `/v1/timeline?programId=${programId}&from=2026-05&to=2026-Q2`, headers: bearer(TEST_ADMIN_KEY) });

@@ -191,7 +191,7 @@ describe('webhook delivery, as operated', () => {
     expect(receiver.received.filter((r) => r.path === `/pause-${programId}`)).toHaveLength(1);
   });
 
-  it('puts claimed deliveries back in the queue, no retry used, when their messages cannot be read after the claim', async () => {
+  it('puts claimed deliveries back in the queue, no retry used and their trigger kept, when their messages cannot be read after the claim', async () => {
     const programId = await scenario('unread');
     const { id } = await subscribe(t.app, { url: receiver.url(`/unread-${programId}`), topics: ['seminar.held'], filter: { programId } });
     let failReads = true;
@@ -203,6 +203,8 @@ describe('webhook delivery, as operated', () => {
 
     await record(t.app, seminarHeld(programId));
     const delivery = await onlyDelivery(id);
+    // Asked for by hand: the attempt that finally goes out says so too.
+    await call(t.app, 'POST', `/v1/deliveries/${delivery.id}/redeliver`);
     await dispatcher.runOnce();
     const afterFailure = await detailOf(delivery.id);
     const { rows } = await sql<{ used: number }>`select attempt_count - schedule_start as used from webhook_delivery where id = ${delivery.id}`.execute(t.database.db);
@@ -212,9 +214,9 @@ describe('webhook delivery, as operated', () => {
     const afterRetry = await detailOf(delivery.id);
 
     // Not left in flight until its lease runs out (then counted as an attempt): back in the queue at once.
-    expect(afterFailure).toMatchObject({ state: 'pending', attempts: [{ attemptNo: 1, errorKind: 'internal', responseStatus: null }] });
+    expect(afterFailure).toMatchObject({ state: 'pending', attempts: [{ attemptNo: 1, trigger: 'manual', errorKind: 'internal', responseStatus: null }] });
     expect(rows).toEqual([{ used: 0 }]);
-    expect(afterRetry).toMatchObject({ state: 'succeeded', attempts: [{ errorKind: 'internal' }, { attemptNo: 2, responseStatus: 200 }] });
+    expect(afterRetry).toMatchObject({ state: 'succeeded', attempts: [{ errorKind: 'internal' }, { attemptNo: 2, trigger: 'manual', responseStatus: 200 }] });
   });
 
   it('disables a subscription that has failed for longer than allowed, visibly in the API', async () => {

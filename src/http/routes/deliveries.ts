@@ -77,7 +77,7 @@ const BoundedInstant = z.iso
   .refine((text) => {
     const instant = new Date(text);
     return instant >= EARLIEST_INSTANT && instant < LATEST_INSTANT;
-  }, 'must fall within the years 1000 to 9998')
+  }, 'must fall within the years 1000 to 9998 (in UTC, from the last day of 999 to the first of 9999)')
   .meta({ examples: ['2026-06-01T00:00:00Z'] });
 
 export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = async (app, { deliveries, maxPageSize }) => {
