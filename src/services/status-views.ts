@@ -330,10 +330,12 @@ export interface CellRef {
 /**
  * Why a cell's evidence cannot be found, saying how to name the cell when the milestone has cells:
  * each consortium's (consortiumId needed), or the program's one (consortiumId to leave out).
+ * `planned`: whether the milestone is planned at the cut-off, asked only when it has no cell.
  */
-function noSuchCell(cell: CellRef, cells: readonly CellState[]): SubjectNotFoundError {
+function noSuchCell(cell: CellRef, cells: readonly CellState[], planned: boolean): SubjectNotFoundError {
   const name = `${cell.programId}/${cell.milestone}`;
-  if (cells.length === 0) return new SubjectNotFoundError('milestone', name);
+  if (cells.length === 0 && !planned) return new SubjectNotFoundError('milestone', name);
+  if (cells.length === 0) return new SubjectNotFoundError('cell', name, 'the milestone has no cell at this cut-off: no consortium it concerns is enrolled');
   const consortiums = cells.flatMap((c) => (c.consortiumId === undefined ? [] : [c.consortiumId]));
   if (consortiums.length === 0) return new SubjectNotFoundError('cell', `${name}@${cell.consortiumId}`, 'the milestone is program-scope, with one cell: leave consortiumId out');
   const near = cell.consortiumId === undefined ? [] : closestIds(cell.consortiumId, consortiums);
@@ -354,7 +356,11 @@ async function cellEvidence(
   page: { after: string | undefined; limit: number },
 ): Promise<Paged<EvidenceEntry>> {
   const cells = await findCells(db, { programIds: [cell.programId], milestone: cell.milestone }, cutoff);
-  if (!cells.some((c) => c.consortiumId === cell.consortiumId)) throw noSuchCell(cell, cells);
+  if (!cells.some((c) => c.consortiumId === cell.consortiumId)) {
+    const planned =
+      cells.length > 0 || (await findProgramParts(db, { programIds: [cell.programId], milestone: cell.milestone }, cutoff, false)).milestones.length > 0;
+    throw noSuchCell(cell, cells, planned);
+  }
   const before = page.after === undefined ? undefined : decodeWorldCursor(page.after);
   const { items: keys, last } = pageOf(await findCellEvidence(db, cell, cutoff, before, pageRead(page.limit)), page.limit);
   const events = await findEventsByIds(db, keys.map((k) => k.eventId));

@@ -282,6 +282,20 @@ describe("a cell's evidence asked for without the right consortium", () => {
     expect(problemOf(misspelt).detail).toContain(`did you mean '${p.consortiumId}'?`);
     expect(problemOf(unknown).detail).toBe(`no milestone '${p.programId}/no-such-milestone'`);
   });
+
+  it('says a planned consortium-scope milestone has no cell yet when no consortium it concerns is enrolled, not that the milestone does not exist', async () => {
+    const programId = uniqueId('nc');
+    await record(t.app, programRegistered(programId), {
+      type: 'milestone.planned',
+      occurredAt: '2026-01',
+      data: { programId, milestone: 'pilot', title: 'Pilot', scope: 'consortium' },
+    });
+
+    const response = await get(t.app, `/v1/programs/${programId}/milestones/pilot/evidence`);
+
+    expect(response.status).toBe(404);
+    expect(problemOf(response).detail).toBe(`no cell '${programId}/pilot': the milestone has no cell at this cut-off: no consortium it concerns is enrolled`);
+  });
 });
 
 describe('a timeline of a program or consortium that does not exist', () => {
