@@ -37,8 +37,11 @@ const utc = (year: number, monthIndex: number, day = 1): Date => new Date(Date.U
  * Every interval a date denotes lies within these instants: the years above, and a day either side,
  * where a date-time's offset may move it (1000-01-01T00:00+05:00 is in 999 in UTC).
  */
-export const EARLIEST_INSTANT = utc(MIN_YEAR, 0, 0);
-export const LATEST_INSTANT = utc(MAX_YEAR + 1, 0, 2);
+const EARLIEST_INSTANT = utc(MIN_YEAR, 0, 0);
+const LATEST_INSTANT = utc(MAX_YEAR + 1, 0, 2);
+
+/** Whether an instant lies within those: one the store holds, and PostgreSQL's timestamptz too. */
+export const isWithinDates = (instant: Date): boolean => instant >= EARLIEST_INSTANT && instant < LATEST_INSTANT;
 
 const monthsSpan = (value: string, precision: Precision, year: number, firstMonth: number, months: number): FuzzyDate => ({
   value,

@@ -2,7 +2,6 @@ import { DeliveryInFlightError, SubjectNotFoundError } from '../domain/errors.js
 import { messageIdOf } from '../domain/notification.js';
 import type { Db } from '../store/database.js';
 import { decodeAttemptCursor, encodeAttemptCursor } from '../store/page-cursor.js';
-import { pageOf, pageRead } from '../store/page-read.js';
 import { getSubscription } from './subscriptions.js';
 import {
   findAttempts,
@@ -73,13 +72,7 @@ async function pageDeliveries(
   await getSubscription(db, subscriptionId);
   const anchor = options.before === undefined ? undefined : await findDelivery(db, options.before);
   if (options.before !== undefined && anchor === undefined) throw new SubjectNotFoundError('delivery', options.before);
-  const rows = await listDeliveries(db, {
-    subscriptionId,
-    state: options.state,
-    before: anchor?.id,
-    limit: pageRead(options.limit),
-  });
-  const { items, last } = pageOf(rows, options.limit);
+  const { items, last } = await listDeliveries(db, { subscriptionId, state: options.state, before: anchor?.id, limit: options.limit });
   return { deliveries: items.map(withMessageId), nextBefore: last?.id };
 }
 

@@ -17,7 +17,6 @@ import type { Db } from '../store/database.js';
 import { findEventsByIds, readTimeline } from '../store/event-store.js';
 import { toEvidenceEntry, type EvidenceEntry } from '../domain/evidence.js';
 import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor } from '../store/page-cursor.js';
-import { pageOf, pageRead } from '../store/page-read.js';
 import { findCellEvidence, findCells, type CellState } from '../store/cell-states.js';
 import { findConsortiumEntries, findConsortiumParts, findProgramParts, findProgramEntries, isRegistered, type MilestoneEntry } from '../store/read-model.js';
 import type { Definition } from '../store/read-rows.js';
@@ -362,7 +361,7 @@ async function cellEvidence(
     throw noSuchCell(cell, cells, planned);
   }
   const before = page.after === undefined ? undefined : decodeWorldCursor(page.after);
-  const { items: keys, last } = pageOf(await findCellEvidence(db, cell, cutoff, before, pageRead(page.limit)), page.limit);
+  const { items: keys, last } = await findCellEvidence(db, cell, cutoff, before, page.limit);
   const events = await findEventsByIds(db, keys.map((k) => k.eventId));
   return {
     items: keys.flatMap((k) => {

@@ -3,6 +3,7 @@ import type { FuzzyDate } from '../domain/fuzzy-date.js';
 import { MilestoneStatus } from '../domain/milestone-status.js';
 import type { CellStepTable, Db } from './database.js';
 import type { WorldKey } from './page-cursor.js';
+import { pageOf, pageRead } from './page-read.js';
 import { PREPARED } from './prepared-statement.js';
 import { believedAt, cutStandIns, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
 import { toFuzzy, type Instant } from './read-rows.js';
@@ -336,22 +337,25 @@ const cellsAt = (selection: PartsSelection, cut: ReadCut) => sql<CellStateRow>`
     where ${cellFilter(selection)}
       and c.exists_start < ${worldCut(cut)} and c.exists_recorded < ${knownCut(cut)}`;
 
-/** A cell's evidence at the cut, newest first in world time, after the world key `before` (a page). */
+/** A page of a cell's evidence at the cut, newest first in world time, after the world key `before`; `last` when more follow. */
 export async function findCellEvidence(
   db: Db,
   cell: { readonly programId: string; readonly milestone: string; readonly consortiumId: string | undefined },
   cut: ReadCut,
   before: WorldKey | undefined,
   limit: number,
-): Promise<(WorldKey & { readonly eventId: string })[]> {
+): Promise<{ readonly items: readonly (WorldKey & { readonly eventId: string })[]; readonly last: WorldKey | undefined }> {
   const consortium = cell.consortiumId ?? '';
   const { rows } = await sql<{ event_id: string; v_start: Date; v_position: string }>`
     select s.event_id, s.v_start, s.v_position
     from (select ${cell.programId}::text as program_id, ${cell.milestone}::text as milestone, ${consortium}::text as consortium_id) c
     ${newestBelieved(cut, { before })}
     cross join lateral (
-      ${evidenceAt(cut, before)} limit ${limit}
+      ${evidenceAt(cut, before)} limit ${pageRead(limit)}
     ) s
     order by s.v_start desc, s.v_position desc ${PREPARED}`.execute(db);
-  return rows.map((r) => ({ eventId: r.event_id, start: r.v_start, position: r.v_position }));
+  return pageOf(
+    rows.map((r) => ({ eventId: r.event_id, start: r.v_start, position: r.v_position })),
+    limit,
+  );
 }

@@ -112,7 +112,8 @@ export interface DeliveryQuery {
   readonly limit: number;
 }
 
-export async function listDeliveries(db: Db, q: DeliveryQuery): Promise<DeliveryRecord[]> {
+/** A page of a subscription's deliveries, newest first; `last` when more follow. */
+export async function listDeliveries(db: Db, q: DeliveryQuery): Promise<{ readonly items: readonly DeliveryRecord[]; readonly last: DeliveryRecord | undefined }> {
   let query = deliveries(db).where('d.subscription_id', '=', q.subscriptionId);
   if (q.state !== undefined) query = query.where('d.state', '=', q.state);
   // The anchor's own creation instant, read in SQL: to the microsecond, as a JavaScript Date is not.
@@ -121,8 +122,8 @@ export async function listDeliveries(db: Db, q: DeliveryQuery): Promise<Delivery
   if (q.before !== undefined) {
     query = query.where(sql<boolean>`(d.created_at, d.id) < (select a.created_at, a.id from webhook_delivery a where a.id = ${q.before}::uuid)`);
   }
-  const rows = await query.orderBy('d.created_at', 'desc').orderBy('d.id', 'desc').limit(q.limit).execute();
-  return rows.map(toDeliveryRecord);
+  const rows = await query.orderBy('d.created_at', 'desc').orderBy('d.id', 'desc').limit(pageRead(q.limit)).execute();
+  return pageOf(rows.map(toDeliveryRecord), q.limit);
 }
 
 /**

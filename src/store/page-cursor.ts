@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { InvalidCursorError } from '../domain/errors.js';
-import { EARLIEST_INSTANT, LATEST_INSTANT } from '../domain/fuzzy-date.js';
+import { isWithinDates } from '../domain/fuzzy-date.js';
 import { pageOf } from './page-read.js';
 import { isSlug } from '../domain/identifiers.js';
 
@@ -42,7 +42,7 @@ export function decodeWorldCursor(text: string): WorldKey {
   if (!/^-?\d{1,16}$/.test(millis) || !DIGITS.test(position) || BigInt(position) > 2n ** 63n - 1n) throw new InvalidCursorError(text);
   const start = new Date(Number(millis));
   // An event's start: within the years a date can name (fuzzy-date.ts).
-  if (!(start >= EARLIEST_INSTANT && start < LATEST_INSTANT)) throw new InvalidCursorError(text);
+  if (!isWithinDates(start)) throw new InvalidCursorError(text);
   return { start, position };
 }
 
@@ -60,8 +60,7 @@ const isCalendarInstant = (created: string): boolean => {
   return (
     !Number.isNaN(instant.getTime()) &&
     instant.toISOString().slice(0, 19) === created.slice(0, 19) &&
-    instant >= EARLIEST_INSTANT &&
-    instant < LATEST_INSTANT
+    isWithinDates(instant)
   );
 };
 

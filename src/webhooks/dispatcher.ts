@@ -94,7 +94,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             signal: abort.signal,
           });
     const result = resultOf(outcome, delivery);
-    const recorded = await finishAttempt(db, {
+    const recorded = await record(delivery, startedAt, outcome, result, outcome.errorKind !== 'aborted');
+    if (!recorded) logger.warn({ deliveryId: delivery.id }, 'webhook lease lost before the outcome was recorded');
+    options.onAttempt?.(outcome, result);
+  }
+
+  /** Logs an attempt and settles its delivery, fenced on the lease; `counts`: whether it uses up a retry. */
+  function record(delivery: ClaimedDelivery, startedAt: Date, outcome: SendOutcome, result: AttemptResult, counts: boolean): Promise<boolean> {
+    return finishAttempt(db, {
       deliveryId: delivery.id,
       leaseId: delivery.leaseId,
       attempt: {
@@ -109,11 +116,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       },
       result,
       gone: outcome.status === 410,
-      counts: outcome.errorKind !== 'aborted',
+      counts,
       disableAfterSeconds: options.disableAfterSeconds,
     });
-    if (!recorded) logger.warn({ deliveryId: delivery.id }, 'webhook lease lost before the outcome was recorded');
-    options.onAttempt?.(outcome, result);
   }
 
   function resultOf(outcome: SendOutcome, delivery: ClaimedDelivery): AttemptResult {
@@ -161,24 +166,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * too, the lease runs out all the same.
    */
   async function putBackUnsent(delivery: ClaimedDelivery, err: unknown): Promise<void> {
-    await finishAttempt(db, {
-      deliveryId: delivery.id,
-      leaseId: delivery.leaseId,
-      attempt: {
-        trigger: delivery.trigger,
-        instance: options.instance,
-        startedAt: new Date(),
-        durationMs: 0,
-        responseStatus: null,
-        errorKind: 'internal',
-        errorDetail: `not sent: the message could not be read (${err instanceof Error ? err.message : String(err)})`,
-        responseBody: '',
-      },
-      result: { kind: 'retry', delaySeconds: UNSENT_RETRY_SECONDS },
-      gone: false,
-      counts: false,
-      disableAfterSeconds: options.disableAfterSeconds,
-    }).catch(() => false);
+    const outcome = failure(`not sent: the message could not be read (${err instanceof Error ? err.message : String(err)})`);
+    await record(delivery, new Date(), outcome, { kind: 'retry', delaySeconds: UNSENT_RETRY_SECONDS }, false).catch(() => false);
   }
 
   /** The bodies and secrets of a round's deliveries, read together rather than one by one. */

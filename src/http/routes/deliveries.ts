@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { EARLIEST_INSTANT, LATEST_INSTANT } from '../../domain/fuzzy-date.js';
+import { isWithinDates } from '../../domain/fuzzy-date.js';
 import type { AttemptLogEntry, Deliveries, DeliveryView } from '../../services/deliveries.js';
 import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
@@ -74,10 +74,7 @@ const TAGS = ['notifications'];
  */
 const BoundedInstant = z.iso
   .datetime({ offset: true })
-  .refine((text) => {
-    const instant = new Date(text);
-    return instant >= EARLIEST_INSTANT && instant < LATEST_INSTANT;
-  }, 'must fall within the years 1000 to 9998 (in UTC, from the last day of 999 to the first of 9999)')
+  .refine((text) => isWithinDates(new Date(text)), 'must fall within the years 1000 to 9998 (in UTC, from the last day of 999 to the first of 9999)')
   .meta({ examples: ['2026-06-01T00:00:00Z'] });
 
 export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = async (app, { deliveries, maxPageSize }) => {
