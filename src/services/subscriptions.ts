@@ -26,6 +26,8 @@ export type { SubscriptionChanges };
 export interface SubscriptionSettings {
   readonly rules: TargetRules;
   readonly resolve: ResolveHost;
+  /** How long a registration waits for the resolver before it refuses the URL as unresolvable (default RESOLVE_TIMEOUT_MS). */
+  readonly resolveTimeoutMs?: number;
   /** In-flight deliveries per subscription unless it sets its own. */
   readonly defaultMaxInFlight: number;
 }
@@ -78,7 +80,7 @@ export function createSubscriptionRegistry(db: Db, settings: SubscriptionSetting
 const newSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 
 async function vetUrl(url: string, settings: SubscriptionSettings): Promise<void> {
-  const verdict = await checkWebhookUrl(url, settings.rules, settings.resolve);
+  const verdict = await checkWebhookUrl(url, settings.rules, settings.resolve, settings.resolveTimeoutMs);
   if (!verdict.allowed) throw new WebhookTargetRefusedError(url, verdict.reason, verdict.detail);
 }
 

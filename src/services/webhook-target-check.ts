@@ -93,11 +93,31 @@ function howToAllow(address: string): string {
   return `; set WEBHOOK_ALLOWED_CIDRS=${allowance.cidr} to allow ${allowance.opens}`;
 }
 
+/** How long a registration waits for the resolver, unless told otherwise: longer than a healthy resolver takes, shorter than a client waits. */
+export const RESOLVE_TIMEOUT_MS = 5000;
+
+/**
+ * The answer, or undefined when none came within `ms`. The system resolver (getaddrinfo) cannot be
+ * cancelled and may take half a minute on a resolver that does not answer: a registration waits
+ * this long at most; the lookup goes on in the background, its answer dropped.
+ */
+async function answeredWithin<T>(answer: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([answer, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The registration-time check of a webhook URL (webhooks.md §2.6). It is advisory: DNS can change
  * before a delivery, so the sender applies the same rule again to the address it connects to.
  */
-export async function checkWebhookUrl(url: string, rules: TargetRules, resolve: ResolveHost): Promise<TargetVerdict> {
+export async function checkWebhookUrl(url: string, rules: TargetRules, resolve: ResolveHost, resolveTimeoutMs = RESOLVE_TIMEOUT_MS): Promise<TargetVerdict> {
   const parsed = parseWebhookTarget(url);
   if (!parsed.allowed) return parsed;
   const { target } = parsed;
@@ -107,7 +127,11 @@ export async function checkWebhookUrl(url: string, rules: TargetRules, resolve: 
     addresses = [target.hostname];
   } else {
     try {
-      addresses = (await resolve(target.hostname)).map((answer) => answer.address);
+      const answers = await answeredWithin(resolve(target.hostname), resolveTimeoutMs);
+      if (answers === undefined) {
+        return refuse('unresolvable', `The host ${target.hostname} was not resolved within ${resolveTimeoutMs} ms; check the name, or try again later.`);
+      }
+      addresses = answers.map((answer) => answer.address);
     } catch (error) {
       const cause = error instanceof Error ? `: ${error.message}` : '';
       return refuse('unresolvable', `The host ${target.hostname} could not be resolved${cause}.`);

@@ -210,6 +210,21 @@ describe('POST /v1/subscriptions with WEBHOOK_ALLOWED_CIDRS=127.0.0.0/8', () => 
   });
 });
 
+describe('POST /v1/subscriptions with a resolver that never answers', () => {
+  const silent = useTestApp({ webhooks: { ...webhooks(''), resolve: () => new Promise(() => {}), resolveTimeoutMs: 200 } });
+
+  it('refuses the URL as unresolvable once the lookup has taken resolveTimeoutMs, and stores nothing', async () => {
+    const before = await countRows(silent.database.db);
+
+    const response = await call(silent.app, 'POST', '/v1/subscriptions', HOOK);
+
+    const problem = expectProblem(response, 422, '/problems/webhook-target-refused');
+    expect(problem).toMatchObject({ reason: 'unresolvable', errors: [{ pointer: '/url' }] });
+    expect(problem.detail).toContain('hooks.example was not resolved within 200 ms');
+    expect(await countRows(silent.database.db)).toEqual(before);
+  });
+});
+
 describe('PATCH /v1/subscriptions/:id', () => {
   it('pauses a subscription and resumes it', async () => {
     const created = await subscribe();
