@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { toCsv } from '../../src/http/csv.js';
-import { programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
+import { milestonePlanned, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
 import { bearer, inject, record, TEST_ADMIN_KEY } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -68,6 +68,27 @@ describe('the instants a view resolved its cut-offs and range to', () => {
 
     expect(timeline.map((row) => [row.title, row.rangeFrom, row.rangeTo, row.cutoffAsOf])).toEqual([['In May', '2026-05-01T00:00:00.000Z', '2026-06-30T23:59:59.999Z', '']]);
     expect(JSON.parse(json.body)).toMatchObject({ range: { from: '2026-05-01T00:00:00.000Z', to: '2026-06-30T23:59:59.999Z' }, cutoff: {} });
+  });
+});
+
+describe('a milestone matrix as text/csv', () => {
+  it('has a row for a milestone with no cell yet, its cell columns empty but its due date, as its JSON lists it', async () => {
+    const programId = uniqueId('nocell');
+    await record(t.app, programRegistered(programId), milestonePlanned(programId, 'final-evaluation', 'program', '2026-08'), milestonePlanned(programId, 'defense-pilot', 'consortium', '2026-Q3'));
+    const headers = { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) };
+
+    for (const url of [`/v1/programs/${programId}/milestones`, `/v1/programs/${programId}/milestones/defense-pilot`]) {
+      const response = await inject(t.app, { url, headers });
+      const rows = z.array(z.record(z.string(), z.string())).parse(parse(response.body, { columns: true }));
+      const pilot = rows.filter((row) => row.milestone === 'defense-pilot');
+
+      expect(pilot, url).toHaveLength(1);
+      expect(pilot[0], url).toMatchObject({ scope: 'consortium', consortiumId: '', status: '', evidenceCount: '', due: '2026-Q3', dueStart: '2026-07-01T00:00:00.000Z' });
+    }
+    const matrix = await inject(t.app, { url: `/v1/programs/${programId}/milestones`, headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
+    const statuses = z.array(z.record(z.string(), z.string())).parse(parse(matrix.body, { columns: true })).map((row) => [row.milestone, row.status]);
+    // In the order the milestones were planned, as in JSON.
+    expect(statuses).toEqual([['final-evaluation', 'planned'], ['defense-pilot', '']]);
   });
 });
 

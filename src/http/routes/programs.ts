@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MilestoneKey, ProgramId } from '../../domain/identifiers.js';
-import type { StatusViews } from '../../services/status-views.js';
-import { replyCsv, toCsv, wantsCsv } from '../csv.js';
-import { CELL_CSV_HEADER, cellCsvRow } from '../schemas/cell-csv.js';
+import type { MilestoneView, StatusViews } from '../../services/status-views.js';
+import { replyCsv, toCsv, wantsCsv, type CsvCell } from '../csv.js';
+import { CELL_CSV_HEADER, cellCsvRow, noCellCsvRow } from '../schemas/cell-csv.js';
 import { MILESTONE_CSV_HEADER, milestoneCsvRow, PROGRAM_CSV_HEADER, programCsvRow } from '../schemas/view-csv.js';
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
@@ -20,6 +20,13 @@ const TAGS = ['views'];
 const CutoffQuerystring = z.object(CutoffQuery);
 
 const MATRIX_HEADER = ['programId', 'milestone', 'title', 'scope', 'consortiumId', ...CELL_CSV_HEADER];
+
+/** A milestone's rows in a matrix CSV: one a cell, or one with empty cell columns when it has none. */
+const matrixCsvRows = (programId: string, m: MilestoneView): CsvCell[][] => {
+  const head = [programId, m.milestone, m.title, m.scope];
+  if (m.cells.length === 0) return [[...head, undefined, ...noCellCsvRow(m.due)]];
+  return m.cells.map((c) => [...head, c.consortiumId, ...cellCsvRow(c)]);
+};
 
 export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { views, now, maxPageSize }) => {
   app.get(
@@ -117,7 +124,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       const view = await views.viewProgram(programId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
       const milestones = view.milestones.map(toMilestoneOutput);
       if (csv) {
-        const rows = view.milestones.flatMap((m) => m.cells.map((c) => [programId, m.milestone, m.title, m.scope, c.consortiumId, ...cellCsvRow(c)]));
+        const rows = view.milestones.flatMap((m) => matrixCsvRows(programId, m));
         replyCsv(reply, toCsv(MATRIX_HEADER, rows, toCutoffColumns(cutoff)), `${programId}-milestones.csv`);
       }
       return { programId, milestones, counts: countStatuses(view.milestones.flatMap((m) => m.cells)), cutoff: toCutoffEcho(cutoff) };
@@ -144,7 +151,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       const csv = wantsCsv(request);
       const view = await views.viewMilestone(programId, milestone, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
       if (csv) {
-        const rows = view.cells.map((c) => [programId, view.milestone, view.title, view.scope, c.consortiumId, ...cellCsvRow(c)]);
+        const rows = matrixCsvRows(programId, view);
         replyCsv(reply, toCsv(MATRIX_HEADER, rows, toCutoffColumns(cutoff)), `${programId}-${milestone}.csv`);
       }
       return { ...toMilestoneOutput(view), cutoff: toCutoffEcho(cutoff) };

@@ -1,4 +1,5 @@
 import type { CsvCell } from '../csv.js';
+import type { FuzzyDate } from '../../domain/fuzzy-date.js';
 import type { MilestoneCell } from '../../services/status-views.js';
 
 /** The columns of a cell in every CSV view: each fuzzy date with its start and end, and the evidence's sources. */
@@ -33,4 +34,15 @@ export function cellCsvRow(cell: MilestoneCell): CsvCell[] {
     cell.evidence.join(' '),
     [...new Set(sources)].join(' '),
   ];
+}
+
+/**
+ * The cell columns of a milestone that has no cell at the cut (planned for consortiums, none of
+ * them enrolled yet): empty but for its due date, so that a spreadsheet lists every milestone the
+ * JSON does. An empty status tells it from a program-scope cell, whose consortiumId is empty too.
+ */
+export function noCellCsvRow(due: FuzzyDate | undefined): CsvCell[] {
+  return CELL_CSV_HEADER.map((column) =>
+    column === 'due' ? due?.value : column === 'dueStart' ? due?.start.toISOString() : column === 'dueEnd' ? due?.end.toISOString() : undefined,
+  );
 }
