@@ -5,8 +5,9 @@ import { sql } from 'kysely';
  * comment at its end, the one thing of a statement that reaches the driver unchanged. Only the
  * views' look-ups by key carry it (a program's or a consortium's programs, milestones and cells, a
  * cell's evidence), the pages of the program and consortium lists (one walk of an index in
- * code-point order, whatever the page) and of the filtered event and notification feeds (one walk
- * of the filter's index): index probes whatever the keys, whose planning was much of their cost
+ * code-point order, whatever the page), of the filtered event and notification feeds (one walk
+ * of the filter's index) and of a timeline of one subject (one walk of its world-order index):
+ * index probes whatever the keys, whose planning was much of their cost
  * (measured on a 200k-event history, one connection: the busy matrix at asOf and knownAt, 11.1–13.8
  * ms of the server's CPU a statement unnamed, 4.1–6.3 named; a program's milestones 180 against 45
  * µs). They run a generic plan, made once a connection for any parameters, and again when
@@ -17,8 +18,8 @@ import { sql } from 'kysely';
  * 0.6–0.9 of execution, a program's page 0.3–0.4 beside 0.1. The view-cost tests measure the
  * forms they run under both kinds of plan (test/support/statement-cost.ts), so a generic plan is
  * held to the same reads there. Other statements, whose best plan depends on their parameters (the
- * whole feed read near the head or far behind it, a page of the timeline), are planned for them
- * each time.
+ * whole feed read near the head or far behind it, a timeline of a program and a consortium both),
+ * are planned for them each time.
  */
 const MARK = '/* prepared */';
 

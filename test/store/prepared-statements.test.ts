@@ -37,6 +37,8 @@ describe('prepared statements (PostgreSQL server only: the embedded database run
     for (let n = 0; n < 8; n++) answers.push(await get(t.app, url));
     expect((await get(t.app, '/v1/programs?limit=5')).status).toBe(200);
     expect((await get(t.app, `/v1/timeline?programId=${programId}&limit=5`)).status).toBe(200);
+    expect((await get(t.app, `/v1/timeline?programId=${programId}&limit=5`)).status).toBe(200);
+    expect((await get(t.app, `/v1/timeline?programId=${programId}&consortiumId=none-such&limit=5`)).status).toBe(404);
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
     // The same answer every time, from the one generic plan.
     expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
@@ -58,7 +60,10 @@ describe('prepared statements (PostgreSQL server only: the embedded database run
     // A page of the program list, one walk of an index in code-point order whatever the page.
     const page = prepared.filter((p) => p.statement.includes('from "program_entry"') && !p.statement.includes('cell_step'));
     expect(page.map((p) => ({ generic: p.generic_plans, custom: p.custom_plans }))).toEqual([{ generic: 1, custom: 0 }]);
-    // A page of the timeline, or anything else unmarked, is planned for its parameters each time.
+    // A page of one program's timeline: one walk of its world-order index, the same plan twice.
+    const timeline = prepared.filter((p) => p.statement.includes('from "event"') && p.statement.includes('"retraction"'));
+    expect(timeline.map((p) => ({ generic: p.generic_plans, custom: p.custom_plans }))).toEqual([{ generic: 2, custom: 0 }]);
+    // One of a program and a consortium both, or anything else unmarked, is planned for its parameters each time.
     expect(prepared.filter((p) => !p.statement.endsWith('/* prepared */')).map((p) => p.statement)).toEqual([]);
   });
 
