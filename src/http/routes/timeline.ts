@@ -64,11 +64,10 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
         ...(from !== undefined && { from: from.start.toISOString() }),
         ...(toBefore !== undefined && { to: lastCovered(toBefore).toISOString() }),
       };
-      const events = page.items.map(({ event, retractedBy }) => ({
-        ...toEventEnvelope(event),
-        retracted: retractedBy !== undefined,
-        ...(retractedBy !== undefined && { retractedBy }),
-      }));
+      // Added to the envelope, not spread into a copy of it (toEventEnvelope says why).
+      const events = page.items.map(({ event, retractedBy }) =>
+        Object.assign(toEventEnvelope(event), retractedBy === undefined ? { retracted: false } : { retracted: true, retractedBy }),
+      );
       if (wantsCsv(request)) {
         const rows = events.map((e) => [
           e.occurredAt.value,
