@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { Precision, type FuzzyDate } from './fuzzy-date.js';
 import type { RecordedEvent } from './recorded-event.js';
@@ -38,12 +39,26 @@ export const EventEnvelope = z
   .meta({ id: 'Event', examples: [EXAMPLE_EVENT] });
 export type EventEnvelope = z.input<typeof EventEnvelope>;
 
-export const toFuzzyDateOutput = (date: FuzzyDate) => ({
-  value: date.value,
-  precision: date.precision,
-  start: date.start.toISOString(),
-  end: date.end.toISOString(),
-});
+type FuzzyDateOutput = z.infer<typeof FuzzyDateOutput>;
+
+/** Dates written out recently, by their text: a few thousand distinct ones cover a busy service's answers. */
+const writtenDates = new LRUCache<string, { readonly output: Readonly<FuzzyDateOutput>; readonly start: number; readonly end: number }>({ max: 10_000 });
+
+/**
+ * A date as the API writes it. The same dates come back in answer after answer (a program's due
+ * dates, a timeline's months), and writing both instants of one out cost more than finding it
+ * written already: its precision and interval are checked, so a date is never written with another's.
+ * The output is shared between answers: frozen.
+ */
+export const toFuzzyDateOutput = (date: FuzzyDate): Readonly<FuzzyDateOutput> => {
+  const start = date.start.getTime();
+  const end = date.end.getTime();
+  const written = writtenDates.get(date.value);
+  if (written !== undefined && written.start === start && written.end === end && written.output.precision === date.precision) return written.output;
+  const output = Object.freeze({ value: date.value, precision: date.precision, start: date.start.toISOString(), end: date.end.toISOString() });
+  writtenDates.set(date.value, { output, start, end });
+  return output;
+};
 
 /**
  * Field by field, not by spreading the event: a timeline page builds a hundred of these, and each
