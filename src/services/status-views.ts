@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { SubjectNotFoundError } from '../domain/errors.js';
 import {
   ConsortiumRegisteredData,
@@ -135,10 +136,29 @@ async function listConsortiums(db: Db, cutoff: Cutoff, page: { after: string | u
 /** What a milestone is at the cut-off: its title, scope and due date, without its cells. */
 export type MilestonePlan = Omit<MilestoneView, 'cells'>;
 
+/**
+ * Milestones read recently, by the events they are read from (MilestoneEntry.eventIds): an event
+ * never changes, and an event id is unique to its event, in any database, so the same ids are
+ * the same milestone. Reading a milestone's plan (its upcast, checking its data against the
+ * catalogue's schema, its due date) was a twentieth of the service's CPU for a program's page or a
+ * matrix, every request, for the same few milestones (--cpu-prof, 2026-12-05).
+ */
+const readPlans = new LRUCache<string, MilestonePlan>({ max: 10_000 });
+
 function toMilestonePlan(m: MilestoneEntry): MilestonePlan {
+  const known = readPlans.get(m.eventIds);
+  if (known !== undefined) return known;
   const plan = MilestonePlannedData.parse(upcast('milestone.planned', m.plan).data);
   const rescheduled = m.rescheduled === undefined ? undefined : MilestoneRescheduledData.parse(m.rescheduled.data).due;
-  return { programId: m.programId, milestone: m.milestone, title: plan.title, scope: plan.scope, due: parseFuzzyDate(rescheduled ?? plan.due ?? '') };
+  const read = Object.freeze({
+    programId: m.programId,
+    milestone: m.milestone,
+    title: plan.title,
+    scope: plan.scope,
+    due: parseFuzzyDate(rescheduled ?? plan.due ?? ''),
+  });
+  readPlans.set(m.eventIds, read);
+  return read;
 }
 
 /**

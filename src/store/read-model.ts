@@ -87,6 +87,8 @@ const consortiumEntryQuery = (db: Db, consortiumId: string, cut: ReadCut) =>
 export interface MilestoneEntry {
   readonly programId: string;
   readonly milestone: string;
+  /** The events the entry is read from, its plan's and its latest reschedule's: what it is, for good. */
+  readonly eventIds: string;
   readonly plan: Definition;
   /** The data of the latest reschedule in force at the cut, if any. */
   readonly rescheduled: { readonly data: Record<string, unknown>; readonly schemaVersion: number } | undefined;
@@ -95,6 +97,8 @@ export interface MilestoneEntry {
 interface MilestoneRow extends DefinitionRow {
   program_id: string;
   milestone: string;
+  event_id: string;
+  r_event_id: string | null;
   r_data: Record<string, unknown> | null;
   r_schema_version: number | null;
 }
@@ -102,6 +106,7 @@ interface MilestoneRow extends DefinitionRow {
 const toMilestoneEntry = (r: MilestoneRow): MilestoneEntry => ({
   programId: r.program_id,
   milestone: r.milestone,
+  eventIds: r.r_event_id === null ? r.event_id : `${r.event_id} ${r.r_event_id}`,
   plan: toDefinition(r),
   rescheduled: r.r_data === null || r.r_schema_version === null ? undefined : { data: r.r_data, schemaVersion: r.r_schema_version },
 });
@@ -114,7 +119,7 @@ function milestoneEntriesQuery(db: Db, programIds: ProgramIds, cut: ReadCut, mil
       (eb) =>
         eb
           .selectFrom('milestone_reschedule as r')
-          .select(['r.data as r_data', 'r.schema_version as r_schema_version'])
+          .select(['r.event_id as r_event_id', 'r.data as r_data', 'r.schema_version as r_schema_version'])
           .whereRef('r.program_id', '=', 'm.program_id')
           .whereRef('r.milestone', '=', 'm.milestone')
           .where(sql<SqlBool>`r.occurred_start < ${worldCut(cut)} and r.recorded_at < ${knownCut(cut)}`)
@@ -134,6 +139,8 @@ function milestoneEntriesQuery(db: Db, programIds: ProgramIds, cut: ReadCut, mil
       'm.occurred_precision',
       'm.occurred_start',
       'm.occurred_end',
+      'm.event_id',
+      'r.r_event_id',
       'r.r_data',
       'r.r_schema_version',
     ])

@@ -70,6 +70,9 @@ describe('the effect of each fact on the cell it names (SPEC §3)', () => {
     const other = uniqueId('other');
     await record(t.app, consortiumRegistered(other), consortiumEnrolled(other, programId));
 
+    // Read once before: the milestone as first planned, which the service then keeps.
+    const planned = (await cell(t.app, programId, 'defense-pilot', consortiumId)).due;
+
     const [moved] = await record(t.app, fact('milestone.rescheduled', '2026-06', { programId, milestone: 'defense-pilot', due: '2026-Q4' }));
 
     for (const id of [consortiumId, other]) {
@@ -79,6 +82,10 @@ describe('the effect of each fact on the cell it names (SPEC §3)', () => {
         evidence: expect.arrayContaining([moved?.id]),
       });
     }
+    expect(planned).not.toMatchObject({ value: '2026-Q4' });
+    // Retracted, the reschedule no longer moves it: the due date as first planned again.
+    await record(t.app, { type: 'event.retracted', data: { eventId: moved?.id, reason: 'wrong date' } });
+    expect((await cell(t.app, programId, 'defense-pilot', consortiumId)).due).toEqual(planned);
   });
 });
 
