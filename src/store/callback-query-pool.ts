@@ -20,10 +20,9 @@ import { isMarkedPrepared, resetMarkedPlannerSettings, setMarkedPlannerSettings 
  * more each time a connection goes from one kind to the other.
  * Both happen only outside a transaction, where a SET takes effect at once and for good, so the
  * client knows the connection's settings; every transaction, begun by an unmarked BEGIN, plans
- * its statements under the server's own. A marked statement run in one (a timeline page read again
- * in one snapshot, event-store.ts) reuses the generic plan the connection made under the marked
- * settings, which PostgreSQL does not replan on a change, or, prepared there first, is planned
- * under the server's settings: the same rows either way, by another plan.
+ * its statements under the server's own (none marked runs in one today: a generic plan made there,
+ * under the server's settings, would stay the connection's outside transactions too, and one made
+ * under the marked settings would be reused there, as PostgreSQL does not replan on a change).
  */
 
 // One round trip: node-postgres sends a statement without parameters as a simple query, which may hold several.

@@ -384,18 +384,25 @@ interface TimelineScan {
   readonly selection: TimelineSelection;
   readonly after: WorldKey | undefined;
   readonly count: number;
+  /**
+   * Whether it runs in a transaction (a page read again in one snapshot): there it is never
+   * prepared. A transaction plans under the server's own settings (callback-query-pool.ts), and a
+   * generic plan made there, which could scan a subject's events and sort them, would stay the
+   * connection's for the statement, outside transactions too.
+   */
+  readonly inTransaction: boolean;
 }
 
 /**
  * The next `count` events of the selection in world-time order, each with what the page filters on.
- * Prepared (prepared-statement.ts) when it names one subject, or none: a walk of that subject's
- * world-order index (or the log's) from the cursor, whatever the parameters, which planning for
+ * Prepared (prepared-statement.ts) when it names one subject, or none, outside a transaction: a
+ * walk of that subject's world-order index (or the log's) from the cursor, whatever the parameters, which planning for
  * them each time cost more than running (on a 20k history, the busy program's first page: 1.8–2.1
  * ms a statement planned each time, a bitmap scan of the program's events and a sort, 0.6–0.9
  * prepared, psql, 2026-12-05). With a program and a consortium both, which of their indexes to walk
  * depends on how many events each has, and it is planned for them each time.
  */
-function timelineScanQuery(db: Db, { selection, after, count }: TimelineScan) {
+function timelineScanQuery(db: Db, { selection, after, count, inTransaction }: TimelineScan) {
   const { programId, consortiumId, from, toBefore, worldBefore, knownBefore } = selection;
   let scan = db
     .selectFrom('event')
@@ -430,14 +437,14 @@ function timelineScanQuery(db: Db, { selection, after, count }: TimelineScan) {
     .select(['r.retracted_by', 't.role', sql<boolean>`${knownBefore === undefined ? sql`true` : sql`e.recorded_at < ${knownBefore}::timestamptz`}`.as('known')])
     .orderBy('e.occurred_start')
     .orderBy('e.position')
-    .$if(programId === undefined || consortiumId === undefined, (q) => q.modifyEnd(PREPARED));
+    .$if(!inTransaction && (programId === undefined || consortiumId === undefined), (q) => q.modifyEnd(PREPARED));
 }
 
 type TimelineScanRow = InferResult<ReturnType<typeof timelineScanQuery>>[number];
 
 /** Compiled once a shape (shaped-statement.ts): a page of a busy timeline is a few statements. */
 const timelineScan = shapedStatement(
-  ({ selection, after, count }: TimelineScan, s): TimelineScan => ({
+  ({ selection, after, count, inTransaction }: TimelineScan, s): TimelineScan => ({
     selection: {
       programId: s.optionalText(selection.programId),
       consortiumId: s.optionalText(selection.consortiumId),
@@ -447,10 +454,11 @@ const timelineScan = shapedStatement(
     } satisfies Record<keyof TimelineSelection, unknown>,
     after: s.optional(after, (key) => ({ start: s.instant(key.start), position: s.text(key.position) })),
     count: s.count(count),
+    inTransaction: s.choice(inTransaction),
   }),
   (input, db) => timelineScanQuery(db, input),
 );
 
 async function scanWorldOrder(db: Db, selection: TimelineSelection, after: WorldKey | undefined, count: number): Promise<TimelineScanRow[]> {
-  return (await timelineScan(db, { selection, after, count })).rows;
+  return (await timelineScan(db, { selection, after, count, inTransaction: db.isTransaction })).rows;
 }

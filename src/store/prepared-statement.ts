@@ -6,7 +6,8 @@ import { sql } from 'kysely';
  * views' look-ups by key carry it (a program's or a consortium's programs, milestones and cells, a
  * cell's evidence), the pages of the program and consortium lists (one walk of an index in
  * code-point order, whatever the page), of the filtered event and notification feeds (one walk
- * of the filter's index) and of a timeline of one subject (one walk of its world-order index):
+ * of the filter's index) and of a timeline of one subject or of the whole log (one walk of a
+ * world-order index), outside a transaction:
  * index probes whatever the keys, whose planning was much of their cost
  * (measured on a 200k-event history, one connection: the busy matrix at asOf and knownAt, 11.1–13.8
  * ms of the server's CPU a statement unnamed, 4.1–6.3 named; a program's milestones 180 against 45

@@ -67,6 +67,33 @@ describe('prepared statements (PostgreSQL server only: the embedded database run
     expect(prepared.filter((p) => !p.statement.endsWith('/* prepared */')).map((p) => p.statement)).toEqual([]);
   });
 
+  it('prepares no timeline scan run in a transaction: a page read again in one snapshot is planned for its parameters', async () => {
+    const programId = uniqueId('prep-tx');
+    await record(t.app, programRegistered(programId), milestonePlanned(programId, 'm', 'program', '2030'));
+    const knownAt = new Date().toISOString();
+    // Recorded after knownAt and earlier in world time: a page at knownAt passes over them, its
+    // first scan falls short, and the page is read again in a transaction.
+    const fact = (day: string) => ({ type: 'evaluation.held', occurredAt: day, data: { programId, milestone: 'm' } });
+    await record(t.app, ...['2025-01-01', '2025-01-02', '2025-01-03', '2025-01-04', '2025-01-05', '2025-01-06'].map(fact));
+    const url = `/v1/timeline?programId=${programId}&limit=2&knownAt=${encodeURIComponent(knownAt)}`;
+
+    const pages = [await get(t.app, url), await get(t.app, url)];
+
+    expect(pages.map((p) => p.status)).toEqual([200, 200]);
+    expect(z.object({ events: z.array(z.object({ type: z.string() })) }).parse(pages[0]?.body).events.map((e) => e.type)).toEqual([
+      'program.registered',
+      'milestone.planned',
+    ]);
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    const { rows } = await sql<unknown>`select statement, generic_plans, custom_plans from pg_prepared_statements`.execute(t.database.db);
+    const scans = Prepared.parse(rows).filter((p) => p.statement.includes('"retraction"') && p.statement.includes('e.recorded_at <'));
+    // The first scan of each page, outside a transaction, under its generic plan; none of the scans in the transactions.
+    expect(scans.map((p) => ({ generic: p.generic_plans, custom: p.custom_plans }))).toEqual([{ generic: 2, custom: 0 }]);
+  });
+
   it('runs a statement again unnamed, and then closes its connection, when a table changed its columns under it; in a transaction, fails as "database unavailable"', async () => {
     if (t.database.url === undefined) {
       expect(t.database.concurrentTransactions).toBe(false);
