@@ -396,10 +396,10 @@ interface TimelineScan {
 /**
  * The next `count` events of the selection in world-time order, each with what the page filters on.
  * Prepared (prepared-statement.ts) when it names one subject, or none, outside a transaction: a
- * walk of that subject's world-order index (or the log's) from the cursor, whatever the parameters, which planning for
- * them each time cost more than running (on a 20k history, the busy program's first page: 1.8–2.1
- * ms a statement planned each time, a bitmap scan of the program's events and a sort, 0.6–0.9
- * prepared, psql, 2026-12-05). With a program and a consortium both, which of their indexes to walk
+ * walk of that subject's world-order index (or the log's) from the cursor, whatever the parameters,
+ * which planning for them each time cost more than running (on a 20k history, the busy program's
+ * first page: 1.8–2.1 ms a statement planned each time, a bitmap scan of the program's events and
+ * a sort, 0.6–0.9 prepared, psql, 2026-12-05). With a program and a consortium both, which of their indexes to walk
  * depends on how many events each has, and it is planned for them each time.
  */
 function timelineScanQuery(db: Db, { selection, after, count, inTransaction }: TimelineScan) {

@@ -42,7 +42,6 @@ export function cellCsvRow(cell: MilestoneCell): CsvCell[] {
  * JSON does. An empty status tells it from a program-scope cell, whose consortiumId is empty too.
  */
 export function noCellCsvRow(due: FuzzyDate | undefined): CsvCell[] {
-  return CELL_CSV_HEADER.map((column) =>
-    column === 'due' ? due?.value : column === 'dueStart' ? due?.start.toISOString() : column === 'dueEnd' ? due?.end.toISOString() : undefined,
-  );
+  const filled: Partial<Record<(typeof CELL_CSV_HEADER)[number], CsvCell>> = { due: due?.value, dueStart: due?.start.toISOString(), dueEnd: due?.end.toISOString() };
+  return CELL_CSV_HEADER.map((column) => filled[column]);
 }
