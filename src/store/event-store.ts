@@ -269,10 +269,17 @@ export async function readFeed(
   return { events: rows.map(toRecordedEvent), nextCursor: encodeCursor(next) };
 }
 
-/** The events with these ids, by id (those that do not exist are missing from the map). */
+/**
+ * The events with these ids, by id (those that do not exist are missing from the map). The ids go
+ * as one array: a parameter each would stop at the protocol's 65,535 (a matrix's evidence, expanded).
+ */
 export async function findEventsByIds(db: Db, ids: readonly string[]): Promise<Map<string, RecordedEvent>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.selectFrom('event').select([...EVENT_COLUMNS, txText]).where('id', 'in', ids).execute();
+  const rows = await db
+    .selectFrom('event')
+    .select([...EVENT_COLUMNS, txText])
+    .where(sql<boolean>`id = any (${ids}::uuid[])`)
+    .execute();
   return new Map(rows.map((row) => [row.id, toRecordedEvent(row)]));
 }
 

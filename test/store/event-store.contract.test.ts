@@ -7,7 +7,7 @@ import { subjectOf } from '../../src/domain/event-references.js';
 import { VersionConflictError } from '../../src/domain/errors.js';
 import { parseFuzzyDate } from '../../src/domain/fuzzy-date.js';
 import type { Db } from '../../src/store/database.js';
-import { appendEvents, readFeed, readStream, type AppendItem } from '../../src/store/event-store.js';
+import { appendEvents, findEventsByIds, readFeed, readStream, type AppendItem } from '../../src/store/event-store.js';
 import { decodeCursor } from '../../src/store/feed-cursor.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { uniqueId } from '../support/events.js';
@@ -94,6 +94,17 @@ describe.each(TARGETS)('event store on $name', (target) => {
       [2, 'a'],
       [3, 'b'],
     ]);
+  });
+
+  it('finds events by more ids than a statement has parameters (70,000), those that exist and no others', async () => {
+    const stored = await Promise.all([registerProgram(), registerProgram()]);
+    const ids = stored.map(({ event }) => event?.id ?? '');
+    const missing = Array.from({ length: 70_000 }, () => randomUUID());
+
+    const found = await findEventsByIds(db, [...missing.slice(0, 35_000), ...ids, ...missing.slice(35_000)]);
+
+    expect([...found.keys()].sort()).toEqual([...ids].sort());
+    expect(found.get(ids[0] ?? '')?.data).toMatchObject({ programId: stored[0]?.programId });
   });
 
   it('returns the same values on every target: positions as numbers, dates as Dates, JSON as objects', async () => {
