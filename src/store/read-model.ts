@@ -170,7 +170,11 @@ interface EnrolmentRow {
   x_end: Instant | null;
 }
 
-/** The programs a consortium is enrolled in at the cut, each with its first elimination in force there. */
+/**
+ * The programs a consortium is enrolled in at the cut, each with its earliest elimination in force
+ * there, in world time: a second elimination recorded with an earlier date corrects the first, as
+ * the cancelled cells' since does.
+ */
 const enrolmentsQuery = (consortiumId: string, cut: ReadCut) => sql<EnrolmentRow>`
     select en.program_id, en.occurred_value, en.occurred_precision, en.occurred_start, en.occurred_end,
            x.occurred_value as x_value, x.occurred_precision as x_precision, x.occurred_start as x_start, x.occurred_end as x_end
@@ -179,7 +183,7 @@ const enrolmentsQuery = (consortiumId: string, cut: ReadCut) => sql<EnrolmentRow
       select x.* from enrolment_elimination x
       where x.program_id = en.program_id and x.consortium_id = en.consortium_id
         and x.occurred_start < ${worldCut(cut)} and x.recorded_at < ${knownCut(cut)} and ${unretracted('x.retracted_at', cut)}
-      order by x.position limit 1
+      order by x.occurred_start, x.position limit 1
     ) x on true
     where en.consortium_id = ${consortiumId} and ${defined('en', cut)}
     order by en.occurred_start, en.position`;

@@ -168,6 +168,20 @@ describe('consortium.eliminated', () => {
     const enrolments = new Set(rows.map((r) => `${r.programId} ${r.enrolledAt} ${r.eliminatedAt}`));
     expect([...enrolments].sort()).toEqual([`${elsewhere.programId} 2025-08-04 2026-07`, `${programId} 2025-08-04 `].sort());
   });
+
+  it('dates the elimination by the earliest one in world time, not the first recorded, as its cancelled cells do', async () => {
+    const { programId, consortiumId } = await scenario();
+
+    await record(t.app, fact('consortium.eliminated', '2026-09', { consortiumId, programId }));
+    await record(t.app, fact('consortium.eliminated', '2026-07-15', { consortiumId, programId, reason: 'the date was wrong' }));
+
+    const status = await get(t.app, `/v1/consortiums/${consortiumId}/status`);
+    const enrolment = z
+      .object({ programs: z.array(z.object({ program: z.object({ programId: z.string() }), eliminatedAt: z.object({ value: z.string() }) })) })
+      .parse(status.body);
+    expect(enrolment.programs.find((p) => p.program.programId === programId)?.eliminatedAt.value).toBe('2026-07-15');
+    expect(await cell(t.app, programId, 'defense-pilot', consortiumId)).toMatchObject({ status: 'cancelled', since: { value: '2026-07-15' } });
+  });
 });
 
 describe('overdue', () => {
