@@ -150,13 +150,18 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
       reply.hijack();
       const res = reply.raw;
       let closed = false;
-      res.once('close', () => {
-        closed = true;
-        controller.abort();
-      });
       const settled = new Promise<void>((resolve) => {
+        const close = () => {
+          closed = true;
+          controller.abort();
+          resolve();
+        };
         res.once('finish', resolve);
-        res.once('close', resolve);
+        res.once('close', close);
+        // A response tells of its close once: a client that left while the handler awaited (its
+        // key, the rate limit, the first page) has been told already, and its feed would poll,
+        // holding its place, until shutdown.
+        if (res.destroyed) close();
       });
       // Hijacked replies skip onSend: headers set by hooks (rate limits) and x-request-id are carried over here.
       res.writeHead(200, {
