@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseAllowedCidrs, type AddressPolicy } from './domain/webhook-address-policy.js';
-import { parseRetrySchedule, STANDARD_RETRY_SCHEDULE } from './webhooks/retry-schedule.js';
+import { LONGEST_DELIVERY_WAIT_SECONDS, parseRetrySchedule, STANDARD_RETRY_SCHEDULE } from './webhooks/retry-schedule.js';
 import { RESPONSE_MARGIN_MS, type DatabaseTarget } from './store/open-database.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -15,6 +15,10 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 const LONGEST_TIMER_MS = 2_147_483_647;
 const milliseconds = (fallback: number, longest = LONGEST_TIMER_MS) =>
   z.coerce.number().int().positive().max(longest, `must be at most ${longest} ms (about 24.8 days), the longest a timer can wait`).default(fallback);
+
+/** Seconds a delivery may wait, added to the database's clock: at most a year (retry-schedule.ts says why). */
+const deliveryWait = (fallback: number) =>
+  z.coerce.number().int().positive().max(LONGEST_DELIVERY_WAIT_SECONDS, `must be at most ${LONGEST_DELIVERY_WAIT_SECONDS} seconds (a year)`).default(fallback);
 
 /** How long after SHUTDOWN_GRACE_MS a shutdown that still hangs is ended by exiting (src/main.ts). */
 export const SHUTDOWN_WATCHDOG_MARGIN_MS = 5000;
@@ -94,10 +98,16 @@ const Environment = z.object({
   WEBHOOK_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(4),
   WEBHOOK_CONNECT_TIMEOUT_MS: milliseconds(5000),
   WEBHOOK_TIMEOUT_MS: milliseconds(15000),
-  WEBHOOK_LEASE_SECONDS: positiveInt(60),
+  // Its reaper runs every quarter of it, on a timer: a day keeps that within a timer's reach.
+  WEBHOOK_LEASE_SECONDS: z.coerce.number().int().positive().max(86_400, 'must be at most 86400 seconds (a day)').default(60),
   WEBHOOK_POLL_MS: milliseconds(1000),
-  WEBHOOK_DISABLE_AFTER_HOURS: positiveInt(120),
-  WEBHOOK_MAX_RETRY_AFTER_SECONDS: positiveInt(3600),
+  WEBHOOK_DISABLE_AFTER_HOURS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(LONGEST_DELIVERY_WAIT_SECONDS / 3600, `must be at most ${LONGEST_DELIVERY_WAIT_SECONDS / 3600} hours (a year)`)
+    .default(120),
+  WEBHOOK_MAX_RETRY_AFTER_SECONDS: deliveryWait(3600),
   // Its watchdog waits the grace and a margin: both within the longest a timer waits.
   SHUTDOWN_GRACE_MS: milliseconds(10000, LONGEST_TIMER_MS - SHUTDOWN_WATCHDOG_MARGIN_MS),
   // 0 leaves V8's own choice (src/heap-policy.ts).

@@ -34,6 +34,26 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ FEED_MAX_PER_INSTANCE: '0' })).toThrow(/FEED_MAX_PER_INSTANCE: /);
   });
 
+  it.each([
+    ['WEBHOOK_RETRY_SCHEDULE', '5,300,9999999999999'],
+    ['WEBHOOK_MAX_RETRY_AFTER_SECONDS', '9999999999999'],
+    ['WEBHOOK_DISABLE_AFTER_HOURS', '8761'],
+    ['WEBHOOK_LEASE_SECONDS', '86401'],
+  ])('refuses %s=%s, a wait the database could not add to its clock or a timer could not keep', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}: .*(year|day)`));
+  });
+
+  it('takes delivery waits of up to a year, and a lease of up to a day', () => {
+    const config = loadConfig({
+      WEBHOOK_RETRY_SCHEDULE: '5,31536000',
+      WEBHOOK_MAX_RETRY_AFTER_SECONDS: '31536000',
+      WEBHOOK_DISABLE_AFTER_HOURS: '8760',
+      WEBHOOK_LEASE_SECONDS: '86400',
+    });
+
+    expect(config.webhooks).toMatchObject({ leaseSeconds: 86_400, disableAfterSeconds: 31_536_000, retrySchedule: [5, 31_536_000], maxRetryAfterSeconds: 31_536_000 });
+  });
+
   it('reports every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'eighty', WEBHOOK_ALLOW_HTTP: 'yes' })).toThrow(/PORT: .*; WEBHOOK_ALLOW_HTTP: /);
   });

@@ -32,11 +32,20 @@ export function retryDelaySeconds(
   return Math.max(jittered, asked);
 }
 
-/** Parses WEBHOOK_RETRY_SCHEDULE: comma-separated positive seconds. */
+/**
+ * The longest a delivery setting may wait, in seconds: a year. Waits are added to the database's
+ * clock, and far enough past it (about 9e12 s) PostgreSQL refuses the sum: recording the attempt
+ * failed then, its lease ran out and the delivery was sent again, without end.
+ */
+export const LONGEST_DELIVERY_WAIT_SECONDS = 365 * 24 * 3600;
+
+/** Parses WEBHOOK_RETRY_SCHEDULE: comma-separated positive seconds, each at most LONGEST_DELIVERY_WAIT_SECONDS. */
 export function parseRetrySchedule(text: string): number[] {
   const delays = text.split(',').map((part) => part.trim());
   if (delays.some((d) => !/^\d+(\.\d+)?$/.test(d) || Number(d) <= 0)) {
     throw new Error(`"${text}" is not a comma-separated list of positive seconds`);
   }
+  const tooLong = delays.find((d) => Number(d) > LONGEST_DELIVERY_WAIT_SECONDS);
+  if (tooLong !== undefined) throw new Error(`${tooLong} s is more than a year (${LONGEST_DELIVERY_WAIT_SECONDS} s), the longest a retry may wait`);
   return delays.map(Number);
 }
