@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import './http/zod-messages.js';
 import {
   answerClientError,
@@ -13,6 +13,7 @@ import {
 import { registerCharsetCheck } from './http/request-charset.js';
 import { responseSerializerCompiler } from './http/response-serializer.js';
 import { requestIdOf } from './http/request-id.js';
+import { requestValidatorCompiler } from './http/request-validator.js';
 import { registerAccessControl } from './http/route-access.js';
 import { apiKeyRoutes } from './http/routes/api-keys.js';
 import { boardRoutes } from './http/routes/board.js';
@@ -165,7 +166,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       connectionsCheckingInterval: connectionsCheckingIntervalMs(limits.requestTimeoutMs),
     },
   }).withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(requestValidatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
   app.server.on('checkExpectation', answerUnmetExpectation);
   // Only JSON is accepted: any other body is answered 415 rather than half-parsed as text.

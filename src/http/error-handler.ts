@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { isDomainError, type KnownDomainError } from '../domain/errors.js';
 import { toFieldErrors, type IssueLike } from './field-errors.js';
 import { problem, PROBLEM_MEDIA_TYPE, type ProblemDetails } from './problem.js';
+import { UnknownParametersError } from './request-validator.js';
 
 const ZodIssue: z.ZodType<IssueLike> = z.lazy(() =>
   z.object({
@@ -40,6 +41,7 @@ function toProblem(error: unknown): ProblemDetails {
   if (isDomainError(error)) return domainProblem(error);
   if (error instanceof ShuttingDownError) return problem('shutting-down', error.message);
   if (error instanceof UnsupportedCharsetError) return problem('unsupported-media-type', error.message, { charset: error.charset });
+  if (error instanceof UnknownParametersError) return problem('validation-failed', error.message, { errors: [...error.errors] });
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((v) => ({
       path: v.instancePath.split('/').slice(1),

@@ -32,6 +32,46 @@ describe('integer parameters are plain decimal digits', () => {
   });
 });
 
+describe('query parameters a request does not take', () => {
+  const refused: [string, string, string][] = [
+    ['/v1/programs/p/milestones?asof=2026-06', 'asof', 'asOf'],
+    ['/v1/timeline?program=defense-ax', 'program', 'programId'],
+    ['/v1/events?types=mou.signed', 'types', 'type'],
+    ['/v1/consortiums/c/status?knownat=2026-06', 'knownat', 'knownAt'],
+  ];
+
+  it.each(refused)('refuses %s with a 400 naming %s and the near miss %s, rather than answering without it', async (url, parameter, meant) => {
+    const response = await call(t.app, 'GET', url);
+
+    expect(response.status).toBe(400);
+    expect(response.contentType).toContain('application/problem+json');
+    const problem = problemOf(response);
+    expect(problem).toMatchObject({ type: '/problems/validation-failed', errors: [{ parameter, detail: expect.stringContaining(`did you mean '${meant}'?`) }] });
+    expect(JSON.stringify(problem)).toContain(meant);
+  });
+
+  it('names every unknown parameter, and lists what the request takes when nothing is near', async () => {
+    const response = await call(t.app, 'GET', '/v1/programs?zzz=1&qqqqqq=2&limit=5');
+
+    expect(response.status).toBe(400);
+    expect(problemOf(response)).toMatchObject({
+      errors: [
+        { parameter: 'zzz', detail: expect.stringMatching(/not a parameter of this request \(it takes .*limit.*\)$/) },
+        { parameter: 'qqqqqq', detail: expect.stringContaining('not a parameter') },
+      ],
+    });
+  });
+
+  it('takes the parameters it names, in any combination', async () => {
+    const programId = uniqueId('p');
+    await call(t.app, 'POST', '/v1/events', programRegistered(programId));
+
+    for (const url of ['/v1/programs?limit=5&asOf=2026&knownAt=2030', `/v1/timeline?programId=${programId}&from=2026&to=2026&limit=10`, '/v1/events?type=program.registered&limit=1']) {
+      expect((await call(t.app, 'GET', url)).status, url).toBe(200);
+    }
+  });
+});
+
 describe('the Authorization header', () => {
   it('accepts the Bearer scheme in any case, with more than one space', async () => {
     for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {

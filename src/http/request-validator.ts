@@ -1,0 +1,34 @@
+import type { FastifySchemaCompiler } from 'fastify';
+import { validatorCompiler } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { closestIds } from '../domain/near-miss.js';
+import type { FieldError } from './problem.js';
+
+/**
+ * Query parameters a route does not take. Dropped, a misspelt `asof` or `program` would leave a
+ * view answering something else than was asked (the current state, the whole log) with a 200.
+ */
+export class UnknownParametersError extends Error {
+  constructor(readonly errors: readonly FieldError[]) {
+    super(`the querystring is not valid: ${errors.map((e) => `${e.parameter ?? ''}: ${e.detail}`).join('; ')}`);
+  }
+}
+
+const describeUnknown = (name: string, known: readonly string[]): string => {
+  const [closest] = closestIds(name, known);
+  const takes = known.length === 0 ? 'it takes none' : `it takes ${known.join(', ')}`;
+  return `not a parameter of this request (${takes})${closest === undefined ? '' : `; did you mean '${closest}'?`}`;
+};
+
+/** Zod's validation of each request part, with every querystring strict: a name its schema lacks is refused. */
+export const requestValidatorCompiler: FastifySchemaCompiler<z.ZodType> = (route) => {
+  const validate = validatorCompiler(route);
+  const { schema } = route;
+  if (route.httpPart !== 'querystring' || !(schema instanceof z.ZodObject)) return validate;
+  const known = Object.keys(schema.shape);
+  return (data: unknown) => {
+    const unknown = data !== null && typeof data === 'object' ? Object.keys(data).filter((name) => !known.includes(name)) : [];
+    if (unknown.length === 0) return validate(data);
+    return { error: new UnknownParametersError(unknown.map((name) => ({ parameter: name, detail: describeUnknown(name, known) }))) };
+  };
+};
