@@ -37,6 +37,16 @@ describe('cursors the service did not issue', () => {
     expect(response.body).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter: 'after' }] });
   });
 
+  it.each(['/v1/events', '/v1/programs', '/v1/consortiums', '/v1/subscriptions', '/v1/api-keys', '/v1/timeline?programId=p'])(
+    'refuses a cursor far longer than any it issues with 400 invalid-cursor, as any other it did not issue, on %s',
+    async (path) => {
+      const response = await get(t.app, `${path}${path.includes('?') ? '&' : '?'}after=${'A'.repeat(2000)}`);
+
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter: 'after' }] });
+    },
+  );
+
   it.each([
     ['before any date a writer can give', 'w1:-999999999999999:1'],
     ['after any date a writer can give', `w1:${Date.UTC(10001, 0, 1)}:1`],

@@ -82,7 +82,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
         operationId: 'readFeed',
         summary: 'The global feed, in order; page with nextCursor, which never skips a late-committed event',
         querystring: z.object({
-          after: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page; omit to start at the beginning' }),
+          after: z.string().optional().meta({ description: 'nextCursor of the previous page; omit to start at the beginning' }),
           limit: decimalInteger(1, maxPageSize, 100),
           type: TypeList.optional(),
           stream: StreamName.optional(),

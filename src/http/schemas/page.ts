@@ -3,7 +3,7 @@ import { decimalInteger } from './decimal-integer.js';
 
 /** `after` and `limit` of every paged list (SPEC §5): no answer grows with the history. */
 export const pageQuery = (maxPageSize: number) => ({
-  after: z.string().max(400).optional().meta({ description: 'nextCursor of the previous page; omit to start at the beginning' }),
+  after: z.string().optional().meta({ description: 'nextCursor of the previous page; omit to start at the beginning' }),
   limit: decimalInteger(1, maxPageSize, 100),
 });
 
