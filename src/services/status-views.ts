@@ -376,9 +376,11 @@ async function cellEvidence(
 ): Promise<Paged<EvidenceEntry>> {
   const cells = await findCells(db, { programIds: [cell.programId], milestone: cell.milestone }, cutoff);
   if (!cells.some((c) => c.consortiumId === cell.consortiumId)) {
-    const planned =
-      cells.length > 0 || (await findProgramParts(db, { programIds: [cell.programId], milestone: cell.milestone }, cutoff, false)).milestones.length > 0;
-    throw noSuchCell(cell, cells, planned);
+    if (cells.length > 0) throw noSuchCell(cell, cells, true);
+    // No cell: a program unknown at the cut-off is named as such, as the matrix names it.
+    const parts = await findProgramParts(db, { programIds: [cell.programId], milestone: cell.milestone }, cutoff, false);
+    if (!parts.programs.has(cell.programId)) throw new SubjectNotFoundError('program', cell.programId);
+    throw noSuchCell(cell, cells, parts.milestones.length > 0);
   }
   const before = page.after === undefined ? undefined : decodeWorldCursor(page.after);
   const { items: keys, last } = await findCellEvidence(db, cell, cutoff, before, page.limit);

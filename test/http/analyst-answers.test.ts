@@ -275,8 +275,10 @@ describe("a cell's evidence asked for without the right consortium", () => {
     const extra = await get(t.app, `${base}/final-evaluation/evidence?consortiumId=${p.consortiumId}`);
     const misspelt = await get(t.app, `${base}/defense-pilot/evidence?consortiumId=${p.consortiumId}x`);
     const unknown = await get(t.app, `${base}/no-such-milestone/evidence`);
+    const unknownProgram = await get(t.app, `/v1/programs/${p.programId}x/milestones/final-evaluation/evidence`);
 
-    expect([missing.status, extra.status, misspelt.status, unknown.status]).toEqual([404, 404, 404, 404]);
+    expect([missing.status, extra.status, misspelt.status, unknown.status, unknownProgram.status]).toEqual([404, 404, 404, 404, 404]);
+    expect(problemOf(unknownProgram).detail).toBe(`no program '${p.programId}x'`);
     expect(problemOf(missing).detail).toContain(`consortium-scope, with a cell per consortium: give consortiumId, such as '${p.consortiumId}'`);
     expect(problemOf(extra).detail).toContain('program-scope, with one cell: leave consortiumId out');
     expect(problemOf(misspelt).detail).toContain(`did you mean '${p.consortiumId}'?`);
