@@ -14,18 +14,25 @@ export interface EvidenceEntry {
 
 const MAX_TITLE = 160;
 
+/** At most MAX_TITLE UTF-16 units, never half of a character: JSON would carry a lone surrogate, which strict decoders refuse. */
+const cut = (text: string): string => {
+  if (text.length <= MAX_TITLE) return text;
+  const last = text.charCodeAt(MAX_TITLE - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? MAX_TITLE - 1 : MAX_TITLE);
+};
+
 /**
  * A short title: the event's own (an MOU's, a seminar's), else what it names (a model), else the
  * catalogue's summary of its type with its subject.
  */
 export function shortTitle(event: RecordedEvent): string {
   const { title, model, consortiumId, milestone } = event.data;
-  if (typeof title === 'string') return title.slice(0, MAX_TITLE);
+  if (typeof title === 'string') return cut(title);
   const summary = isEventType(event.type) ? infoOf(event.type).summary.replace(/\.$/, '') : event.type;
   const about = [typeof model === 'string' ? model : undefined, typeof consortiumId === 'string' ? consortiumId : undefined, typeof milestone === 'string' ? milestone : undefined]
     .filter((part) => part !== undefined)
     .join(', ');
-  return (about === '' ? summary : `${summary} (${about})`).slice(0, MAX_TITLE);
+  return cut(about === '' ? summary : `${summary} (${about})`);
 }
 
 export const toEvidenceEntry = (event: RecordedEvent): EvidenceEntry => ({
