@@ -216,18 +216,18 @@ export async function readStream(
   fromVersion: number,
   limit: number,
 ): Promise<StreamPage> {
-  const [rows, head] = await Promise.all([
-    db
-      .selectFrom('event')
-      .select([...EVENT_COLUMNS, txText])
-      .where('stream', '=', stream)
-      .where('stream_version', '>=', fromVersion)
-      .orderBy('stream_version')
-      .limit(limit)
-      .execute(),
-    db.selectFrom('stream').select('version').where('name', '=', stream).executeTakeFirst(),
-  ]);
-  return { events: rows.map(toRecordedEvent), version: head?.version ?? 0 };
+  // The head is read with the events, in one snapshot: read apart, an append between the two could
+  // make the version older than the page's last event, and a writer passing it on a 409.
+  const rows = await db
+    .selectFrom('event')
+    .select([...EVENT_COLUMNS, txText, sql<number>`(select s.version from stream s where s.name = ${stream})`.as('head')])
+    .where('stream', '=', stream)
+    .where('stream_version', '>=', fromVersion)
+    .orderBy('stream_version')
+    .limit(limit)
+    .execute();
+  const head = rows[0]?.head ?? (await db.selectFrom('stream').select('version').where('name', '=', stream).executeTakeFirst())?.version;
+  return { events: rows.map(toRecordedEvent), version: head ?? 0 };
 }
 
 export interface FeedFilter {

@@ -94,6 +94,9 @@ describe.each(TARGETS)('event store on $name', (target) => {
       [2, 'a'],
       [3, 'b'],
     ]);
+    // Past its end, a stream still tells its version; an unknown one is at 0.
+    expect(await readStream(db, `program:${programId}`, 10, 100)).toEqual({ events: [], version: 3 });
+    expect(await readStream(db, `program:${programId}-none`, 1, 100)).toEqual({ events: [], version: 0 });
   });
 
   it('finds events by more ids than a statement has parameters (70,000), those that exist and no others', async () => {
