@@ -112,6 +112,49 @@ describe('GET /v1/timeline as text/csv', () => {
   });
 });
 
+describe('GET /v1/timeline as text/csv, for an analysis by world and system time', () => {
+  it("carries each event's precision, recordedAt, position and what it names, and a short title for an event without one", async () => {
+    const { programId, consortiumId, events } = programWithConsortium('tlcsv');
+    await record(t.app, ...events, { type: 'pilot.started', occurredAt: '2026-Q2', data: { programId, consortiumId, milestone: 'defense-pilot' } });
+
+    const csv = await inject(t.app, { url: `/v1/timeline?programId=${programId}`, headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
+    const json = await inject(t.app, { url: `/v1/timeline?programId=${programId}`, headers: bearer(TEST_ADMIN_KEY) });
+
+    const rows = z.array(z.record(z.string(), z.string())).parse(parse(csv.body, { columns: true }));
+    const envelopes = z.object({ events: z.array(z.object({ id: z.string(), type: z.string(), position: z.int(), recordedAt: z.string() })) }).parse(JSON.parse(json.body)).events;
+    const pilot = envelopes.find((e) => e.type === 'pilot.started');
+    expect(rows.find((row) => row.type === 'pilot.started')).toMatchObject({
+      occurredAt: '2026-Q2',
+      precision: 'quarter',
+      position: String(pilot?.position),
+      recordedAt: pilot?.recordedAt,
+      programId,
+      consortiumId,
+      milestone: 'defense-pilot',
+      title: expect.stringContaining(`${consortiumId}, defense-pilot`),
+      id: pilot?.id,
+    });
+  });
+});
+
+describe("a consortium's status as text/csv", () => {
+  it('dates its enrolment and elimination with their instants, and has a row for a program with none of its cells', async () => {
+    const { programId, consortiumId, events } = programWithConsortium('stcsv');
+    const bare = uniqueId('bare');
+    await record(t.app, ...events, programRegistered(bare), { type: 'consortium.enrolled', occurredAt: '2026-03', data: { consortiumId, programId: bare } });
+    await record(t.app, { type: 'consortium.eliminated', occurredAt: '2026-Q3', data: { consortiumId, programId } });
+
+    const csv = await inject(t.app, { url: `/v1/consortiums/${consortiumId}/status`, headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
+    const rows = z.array(z.record(z.string(), z.string())).parse(parse(csv.body, { columns: true }));
+
+    expect(rows.filter((row) => row.programId === programId).map((row) => row.eliminatedAtStart)).toEqual(['2026-07-01T00:00:00.000Z', '2026-07-01T00:00:00.000Z']);
+    expect(rows.find((row) => row.programId === programId)).toMatchObject({ eliminatedAt: '2026-Q3', eliminatedAtEnd: '2026-10-01T00:00:00.000Z', enrolledAtStart: expect.any(String) });
+    const bareRows = rows.filter((row) => row.programId === bare);
+    expect(bareRows).toHaveLength(1);
+    expect(bareRows[0]).toMatchObject({ enrolledAt: '2026-03', enrolledAtStart: '2026-03-01T00:00:00.000Z', enrolledAtEnd: '2026-04-01T00:00:00.000Z', eliminatedAt: '', milestone: '', status: '' });
+  });
+});
+
 describe('choosing CSV or JSON by the Accept header', () => {
   it.each([
     ['text/csv', 'text/csv'],

@@ -322,7 +322,7 @@ describe('views', () => {
     expect(lines[2]).toContain(
       `${programId},defense-pilot,Milestone defense-pilot,consortium,${consortiumId},achieved,true,2026-06-10,2026-06-10T00:00:00.000Z,2026-06-11T00:00:00.000Z,2026-Q2,2026-04-01T00:00:00.000Z,2026-07-01T00:00:00.000Z,`,
     );
-    expect(timeline.body.split('\r\n')[0]).toBe('occurredAt,start,end,type,stream,title,retracted,retractedBy,id,sources,cutoffAsOf,cutoffKnownAt,rangeFrom,rangeTo');
+    expect(timeline.body.split('\r\n')[0]).toBe('occurredAt,start,end,precision,type,stream,position,recordedAt,programId,consortiumId,milestone,title,retracted,retractedBy,id,sources,cutoffAsOf,cutoffKnownAt,rangeFrom,rangeTo');
     expect(timeline.body).toContain('"Data centres, ""military"""');
   });
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ConsortiumId } from '../../domain/identifiers.js';
 import { ProblemDetails } from '../problem.js';
 import { replyCsv, toCsv, wantsCsv } from '../csv.js';
-import { CELL_CSV_HEADER, cellCsvRow } from '../schemas/cell-csv.js';
+import { CELL_CSV_HEADER, cellCsvRow, fuzzyDateCsvCells, noCellCsvRow } from '../schemas/cell-csv.js';
 import { CONSORTIUM_CSV_HEADER, consortiumCsvRow } from '../schemas/view-csv.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
@@ -14,7 +14,21 @@ const TAGS = ['views'];
 
 /** One row per cell: the consortium's own, and its programs' program-scope cells (consortium column empty). */
 // The enrolment's dates on each of its program's rows: an eliminated consortium shows as such, not only through its cancelled cells.
-const CONSORTIUM_HEADER = ['consortiumId', 'programId', 'enrolledAt', 'eliminatedAt', 'milestone', 'title', 'scope', 'cellConsortiumId', ...CELL_CSV_HEADER];
+const CONSORTIUM_HEADER = [
+  'consortiumId',
+  'programId',
+  'enrolledAt',
+  'enrolledAtStart',
+  'enrolledAtEnd',
+  'eliminatedAt',
+  'eliminatedAtStart',
+  'eliminatedAtEnd',
+  'milestone',
+  'title',
+  'scope',
+  'cellConsortiumId',
+  ...CELL_CSV_HEADER,
+];
 
 export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { views, now, maxPageSize }) => {
   app.get(
@@ -78,19 +92,12 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       const csv = wantsCsv(request);
       const view = await views.viewConsortium(consortiumId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
       if (csv) {
-        const rows = view.programs.flatMap((p) =>
-          p.milestones.map((m) => [
-            consortiumId,
-            p.program.programId,
-            p.enrolledAt.value,
-            p.eliminatedAt?.value,
-            m.cell.milestone,
-            m.title,
-            m.scope,
-            m.cell.consortiumId ?? '',
-            ...cellCsvRow(m.cell),
-          ]),
-        );
+        const rows = view.programs.flatMap((p) => {
+          const enrolment = [consortiumId, p.program.programId, ...fuzzyDateCsvCells(p.enrolledAt), ...fuzzyDateCsvCells(p.eliminatedAt)];
+          // A program with no cell of the consortium (no milestone yet, or none that concerns it) still has its row, as in the JSON.
+          if (p.milestones.length === 0) return [[...enrolment, undefined, undefined, undefined, undefined, ...noCellCsvRow()]];
+          return p.milestones.map((m) => [...enrolment, m.cell.milestone, m.title, m.scope, m.cell.consortiumId ?? '', ...cellCsvRow(m.cell)]);
+        });
         replyCsv(reply, toCsv(CONSORTIUM_HEADER, rows, toCutoffColumns(cutoff)), `${consortiumId}-status.csv`);
       }
       return {

@@ -6,11 +6,31 @@ import { replyCsv, toCsv, wantsCsv } from '../csv.js';
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
+import { shortTitle } from '../../domain/evidence.js';
 import { CutoffEcho, CutoffQuery, toCutoff, toCutoffColumns, toCutoffEcho } from '../schemas/status-views.js';
 import { endBound, lastCovered } from '../../domain/cut-off.js';
 import type { ViewRoutesOptions } from './programs.js';
 
-const TIMELINE_HEADER = ['occurredAt', 'start', 'end', 'type', 'stream', 'title', 'retracted', 'retractedBy', 'id', 'sources'];
+const TIMELINE_HEADER = [
+  'occurredAt',
+  'start',
+  'end',
+  'precision',
+  'type',
+  'stream',
+  'position',
+  'recordedAt',
+  'programId',
+  'consortiumId',
+  'milestone',
+  'title',
+  'retracted',
+  'retractedBy',
+  'id',
+  'sources',
+];
+
+const textOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 const RangeEcho = z
   .object({
@@ -69,17 +89,24 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
         Object.assign(toEventEnvelope(event), retractedBy === undefined ? { retracted: false } : { retracted: true, retractedBy }),
       );
       if (wantsCsv(request)) {
-        const rows = events.map((e) => [
-          e.occurredAt.value,
-          e.occurredAt.start,
-          e.occurredAt.end,
-          e.type,
-          e.stream,
-          typeof e.data.title === 'string' ? e.data.title : undefined,
-          e.retracted,
-          e.retractedBy,
-          e.id,
-          e.sources.map((s) => s.url).join(' '),
+        const rows = page.items.map(({ event, retractedBy }) => [
+          event.occurredAt.value,
+          event.occurredAt.start.toISOString(),
+          event.occurredAt.end.toISOString(),
+          event.occurredAt.precision,
+          event.type,
+          event.stream,
+          event.position,
+          event.recordedAt.toISOString(),
+          textOf(event.data.programId),
+          textOf(event.data.consortiumId),
+          textOf(event.data.milestone),
+          // Its own title, else what it names, as a cell's evidence shows it.
+          shortTitle(event),
+          retractedBy !== undefined,
+          retractedBy,
+          event.id,
+          event.sources.map((s) => s.url).join(' '),
         ]);
         replyCsv(reply, toCsv(TIMELINE_HEADER, rows, { ...toCutoffColumns(cutoff), rangeFrom: range.from, rangeTo: range.to }), 'timeline.csv', page.nextCursor);
       }

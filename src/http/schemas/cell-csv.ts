@@ -37,11 +37,16 @@ export function cellCsvRow(cell: MilestoneCell): CsvCell[] {
 }
 
 /**
- * The cell columns of a milestone that has no cell at the cut (planned for consortiums, none of
- * them enrolled yet): empty but for its due date, so that a spreadsheet lists every milestone the
- * JSON does. An empty status tells it from a program-scope cell, whose consortiumId is empty too.
+ * The cell columns of a row with no cell: a milestone that has none at the cut (planned for
+ * consortiums, none of them enrolled yet), empty but for its due date, or a program of a
+ * consortium's with none of its cells, all empty; so that a spreadsheet lists every milestone and
+ * program the JSON does. An empty status tells it from a program-scope cell, whose consortiumId is
+ * empty too.
  */
-export function noCellCsvRow(due: FuzzyDate | undefined): CsvCell[] {
+export function noCellCsvRow(due?: FuzzyDate): CsvCell[] {
   const filled: Partial<Record<(typeof CELL_CSV_HEADER)[number], CsvCell>> = { due: due?.value, dueStart: due?.start.toISOString(), dueEnd: due?.end.toISOString() };
   return CELL_CSV_HEADER.map((column) => filled[column]);
 }
+
+/** A fuzzy date as the CSV views write it: its value, then the instants it stands for. */
+export const fuzzyDateCsvCells = (date: FuzzyDate | undefined): CsvCell[] => [date?.value, date?.start.toISOString(), date?.end.toISOString()];
