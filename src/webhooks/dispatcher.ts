@@ -65,6 +65,10 @@ const UNSENT_RETRY_SECONDS = 5;
  */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { db, logger } = options;
+  // The configuration makes it so (src/config.ts); a lease shorter than an attempt would send every delivery twice, or, with the check in claimRound, never.
+  if (options.leaseSeconds * 1000 <= options.totalTimeoutMs) {
+    throw new Error(`a lease (${options.leaseSeconds} s) must outlast an attempt (${options.totalTimeoutMs} ms)`);
+  }
   const active = new Set<Promise<void>>();
   const abort = new AbortController();
   // Every attempt in flight listens for the abort of a shutdown.
@@ -148,25 +152,37 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       lastReap = Date.now();
       await reapExpiredLeases(db, options.instance);
     }
+    // Before the claim: the lease, counted from the database's clock during it, ends no earlier than this plus its length.
+    const claimedBy = Date.now();
     const claimed = await claimDeliveries(db, options.concurrency - active.size, options.leaseSeconds);
     if (claimed.length === 0) return [];
     const prepared = await prepareMessages(claimed).catch(async (err: unknown) => {
       logger.error({ err, deliveries: claimed.length }, 'webhook messages could not be read; the claimed deliveries go back to the queue');
-      await Promise.all(claimed.map((delivery) => putBackUnsent(delivery, err)));
+      const reason = `the message could not be read (${err instanceof Error ? err.message : String(err)})`;
+      await Promise.all(claimed.map((delivery) => putBackUnsent(delivery, reason)));
       return undefined;
     });
     if (prepared === undefined) return [];
+    // Reading the messages took so long (a slow database) that a lease could run out while its
+    // attempt waits for the endpoint: another instance would then claim and send it too.
+    if (Date.now() - claimedBy + options.totalTimeoutMs > options.leaseSeconds * 1000) {
+      const reason = `reading the message took ${Date.now() - claimedBy} ms of the ${options.leaseSeconds} s lease, too long to send it within the lease`;
+      logger.warn({ deliveries: claimed.length }, `${reason}; the claimed deliveries go back to the queue`);
+      await Promise.all(claimed.map((delivery) => putBackUnsent(delivery, reason)));
+      return [];
+    }
     return claimed.map((delivery) => track(delivery, prepared.get(delivery.id)));
   }
 
   /**
    * A claimed delivery whose message could not be read (the database failed between the claim and
-   * the read): back in the queue shortly, its retry not used up, as an aborted attempt's. Left
+   * the read), or not soon enough to be sent within its lease: back in the queue shortly, its retry
+   * not used up, as an aborted attempt's. Left
    * in flight, it would wait for its lease to run out, and then count as an attempt. If this fails
    * too, the lease runs out all the same.
    */
-  async function putBackUnsent(delivery: ClaimedDelivery, err: unknown): Promise<void> {
-    const outcome = failure(`not sent: the message could not be read (${err instanceof Error ? err.message : String(err)})`);
+  async function putBackUnsent(delivery: ClaimedDelivery, reason: string): Promise<void> {
+    const outcome = failure(`not sent: ${reason}`);
     await record(delivery, new Date(), outcome, { kind: 'retry', delaySeconds: UNSENT_RETRY_SECONDS }, false).catch(() => false);
   }
 

@@ -43,7 +43,7 @@ function start(options: Parameters<typeof startTestDispatcher>[1] = {}): Dispatc
 const DeliveryList = z.object({ deliveries: z.array(z.object({ id: z.uuid(), state: z.string(), messageId: z.string() })) });
 const Detail = z.object({
   state: z.string(),
-  attempts: z.array(z.object({ attemptNo: z.int(), trigger: z.string(), responseStatus: z.int().nullable(), errorKind: z.string().nullable() })),
+  attempts: z.array(z.object({ attemptNo: z.int(), trigger: z.string(), responseStatus: z.int().nullable(), errorKind: z.string().nullable(), errorDetail: z.string().nullable() })),
 });
 
 async function onlyDelivery(subscriptionId: string) {
@@ -219,6 +219,34 @@ describe('webhook delivery, as operated', () => {
     expect(afterRetry).toMatchObject({ state: 'succeeded', attempts: [{ errorKind: 'internal' }, { attemptNo: 2, trigger: 'manual', responseStatus: 200 }] });
   });
 
+  it('puts claimed deliveries back, unsent and no retry used, when reading their messages left too little of the lease for an attempt', async () => {
+    const programId = await scenario('slowread');
+    const { id } = await subscribe(t.app, { url: receiver.url(`/slowread-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    let slowReads = true;
+    // A slow database: the read of the messages takes 1.5 s of a 2 s lease, and an attempt may take 1 s.
+    const db = onEachStatement(t.database.db, async (query) => {
+      if (slowReads && query.sql.includes('from "notification"')) await new Promise((resolve) => setTimeout(resolve, 1500));
+    });
+    const dispatcher = startTestDispatcher({ ...t.database, db }, { leaseSeconds: 2, totalTimeoutMs: 1000 });
+    dispatchers.push(dispatcher);
+
+    await record(t.app, seminarHeld(programId));
+    const delivery = await onlyDelivery(id);
+    await dispatcher.runOnce();
+    const afterSlowRead = await detailOf(delivery.id);
+    const sentDuringSlowRead = receiver.received.filter((r) => r.path === `/slowread-${programId}`).length;
+    const { rows } = await sql<{ used: number }>`select attempt_count - schedule_start as used from webhook_delivery where id = ${delivery.id}`.execute(t.database.db);
+    slowReads = false;
+    await sql`update webhook_delivery set next_attempt_at = now() where id = ${delivery.id}`.execute(t.database.db);
+    await dispatcher.runOnce();
+
+    // Sent then, the attempt could outlive the lease, and another instance would claim and send it again.
+    expect(sentDuringSlowRead).toBe(0);
+    expect(afterSlowRead).toMatchObject({ state: 'pending', attempts: [{ attemptNo: 1, errorKind: 'internal', errorDetail: expect.stringContaining('lease') }] });
+    expect(rows).toEqual([{ used: 0 }]);
+    expect(await detailOf(delivery.id)).toMatchObject({ state: 'succeeded', attempts: [{ errorKind: 'internal' }, { attemptNo: 2, responseStatus: 200 }] });
+  });
+
   it('disables a subscription that has failed for longer than allowed, visibly in the API', async () => {
     const programId = await scenario('failing');
     const { id } = await subscribe(t.app, { url: receiver.url(`/down-failing-${programId}`), topics: ['seminar.held'], filter: { programId } });
@@ -236,7 +264,7 @@ describe('webhook delivery, as operated', () => {
   it('on stop, lets an attempt in flight run out its grace, then aborts it and puts the delivery back in the queue', async () => {
     const programId = await scenario('stop');
     const { id } = await subscribe(t.app, { url: receiver.url(`/hang-${programId}`), topics: ['seminar.held'], filter: { programId } });
-    const dispatcher = startTestDispatcher(t.database, { totalTimeoutMs: 30_000 });
+    const dispatcher = startTestDispatcher(t.database, { totalTimeoutMs: 30_000, leaseSeconds: 45 });
     void dispatcher.start();
     await record(t.app, seminarHeld(programId));
     await expect.poll(() => receiverSaw(`/hang-${programId}`), WITHIN).toBe(true);
