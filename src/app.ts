@@ -206,7 +206,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   const checkReadiness = deps.checkReadiness ?? (async () => ({ database: true, migrations: true }));
   await app.register(operationsRoutes, { checkReadiness });
-  await app.register(boardRoutes);
+  await app.register(boardRoutes, { maxPageSize: limits.maxPageSize });
   registerOperationalGauges(metrics.registry, createOperationalStatsSampler(deps.db, app.log.child({ component: 'metrics' })));
   await app.register(metricsRoutes, { registry: metrics.registry });
   await app.register(problemTypeRoutes);

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { useTestApp } from '../support/test-app.js';
+import { TEST_ADMIN_KEY } from '../support/http.js';
+import { startTestApp, useTestApp } from '../support/test-app.js';
 
 /*
  * The status board's page and assets as HTTP answers (the browser tests in status-board.test.ts
@@ -68,6 +69,21 @@ describe('GET / and /board/:asset (the status board)', () => {
       expect((await t.app.inject({ method: 'GET', url: `/board/${name}` })).statusCode, name).toBe(200);
     }
     expect(page.match(/(?:src|href)="[^"]*"/g)).toEqual(['href="/board/icon.svg"', 'href="/board/board.css"', 'src="/board/board.js"', 'href="#main"']);
+  });
+
+  it('tells the page the largest list page the service gives, so that the board asks for no more (MAX_PAGE_SIZE below 1000)', async () => {
+    const small = await startTestApp({ limits: { maxPageSize: 50 } });
+    try {
+      const page = await small.app.inject({ method: 'GET', url: '/' });
+      const asked = await small.app.inject({ method: 'GET', url: '/v1/programs?limit=1000', headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
+
+      expect(page.body).toContain('<meta name="ml-page-size" content="50">');
+      // What the board would have asked for before: refused, so the board showed nothing but an error.
+      expect(asked.statusCode).toBe(400);
+    } finally {
+      await small.close();
+    }
+    expect((await t.app.inject({ method: 'GET', url: '/' })).body).toContain('<meta name="ml-page-size" content="1000">');
   });
 
   it('has no inline script, style or handler, and never writes HTML from data', () => {

@@ -152,6 +152,27 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(copy);
   });
 
+  it('says a part of the board could not be loaded in that part, leaving nothing drawn for another cut-off, and tells such a program from one not yet registered', async () => {
+    const board = await open('/?program=defense-ax&consortium=skt');
+    await signIn(board.page, readerKey);
+    await board.page.locator('#standing-body article').first().waitFor();
+    // The service failing on two reads, as an overloaded database would (503).
+    const unavailable = { status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: '/problems/database-unavailable', title: 'Database unavailable', status: 503, detail: 'the database cannot be reached right now' }) };
+    await board.page.route('**/v1/consortiums/skt/status**', (route) => route.fulfill(unavailable));
+    await board.page.route('**/v1/programs/kr-sovereign-ai/milestones**', (route) => route.fulfill(unavailable));
+
+    await board.page.getByLabel('As of (world time)').fill('2026-07-01');
+
+    await expect.poll(() => board.page.locator('#standing-body').innerText()).toContain('Could not load this part of the board: the database cannot be reached right now');
+    expect(await board.page.locator('#standing-body article').count()).toBe(0);
+    const card = board.page.locator('#program-list li[data-program="kr-sovereign-ai"]');
+    await expect.poll(() => card.innerText()).toContain('Could not load its milestones');
+    expect(await card.innerText()).not.toContain('Not yet registered');
+    // The parts that could be read are drawn at the new cut-off.
+    await expect.poll(() => board.page.locator('#program-list li[data-program="defense-ax"]').innerText()).toContain('milestone');
+    await cell(board, 'lightweight-pilot', 'skt').waitFor();
+  });
+
   it("opens a cell's evidence: date, type, title and its sources as links", async () => {
     const board = await open('/?program=defense-ax');
     await signIn(board.page, readerKey);

@@ -36,6 +36,9 @@ export async function getJson(path, key = storedKey() ?? '', signal) {
   return body;
 }
 
+/** The largest page the service gives (MAX_PAGE_SIZE, at most 1000), as the page it served says. */
+export const PAGE_SIZE = document.querySelector('meta[name="ml-page-size"]')?.getAttribute('content') ?? '100';
+
 /**
  * Every item of a paged list, following nextCursor.
  * @param {string} path  without limit/after
@@ -47,7 +50,7 @@ export async function getAll(path, field) {
   let after;
   const separator = path.includes('?') ? '&' : '?';
   do {
-    const page = await getJson(`${path}${separator}limit=1000${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`);
+    const page = await getJson(`${path}${separator}limit=${PAGE_SIZE}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`);
     items.push(...page[field]);
     after = page.nextCursor ?? undefined;
   } while (after !== undefined);

@@ -1,6 +1,6 @@
 // The status board: signs in, keeps the view in the URL, and draws programs, a program's matrix,
 // a consortium's standing and the timeline from the /v1 API. Read-only.
-import { ApiError, forgetKey, getAll, getJson, query, storedKey, storeKey } from './api.js';
+import { ApiError, forgetKey, getAll, getJson, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
 import { h, replaceChildren } from './elements.js';
 import { followStatusChanges } from './live.js';
 import { evidenceList, matrixTable, programCard } from './matrix.js';
@@ -107,7 +107,12 @@ async function render() {
     programs = programList;
     consortiums = new Map(consortiumList.map((c) => [c.consortiumId, c]));
     fillFilters(state);
-    await Promise.all([renderPrograms(state, mine), renderMatrix(state, mine), renderStanding(state, mine), renderTimeline(state, mine)]);
+    await Promise.all([
+      inPanel('program-list', undefined, mine, () => renderPrograms(state, mine)),
+      inPanel('matrix-body', 'matrix', mine, () => renderMatrix(state, mine)),
+      inPanel('standing-body', 'standing', mine, () => renderStanding(state, mine)),
+      inPanel('timeline-body', undefined, mine, () => renderTimeline(state, mine)),
+    ]);
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       forgetKey();
@@ -116,6 +121,22 @@ async function render() {
     byId('board-error').textContent = `Could not load the board: ${messageOf(error)}`;
   }
   if (mine === generation) restartLive(state);
+}
+
+/**
+ * Draws one panel; if that fails (but for a key no longer accepted, which signs out), the panel says
+ * so in place of what it showed, so that nothing drawn for another cut-off stays under this one.
+ * @param {string} bodyId @param {string | undefined} sectionId @param {number} mine @param {() => Promise<void>} draw
+ */
+async function inPanel(bodyId, sectionId, mine, draw) {
+  try {
+    await draw();
+  } catch (error) {
+    if ((error instanceof ApiError && error.status === 401) || mine !== generation) throw error;
+    if (sectionId !== undefined) byId(sectionId).hidden = false;
+    if (sectionId === 'matrix') byId('evidence').hidden = true;
+    replaceChildren(byId(bodyId), h('p', { class: 'error', role: 'alert' }, `Could not load this part of the board: ${messageOf(error)}`));
+  }
 }
 
 function syncControls(state) {
@@ -146,7 +167,13 @@ function fillFilters(state) {
 
 async function renderPrograms(state, mine) {
   const views = await Promise.all(
-    programs.map((p) => getJson(`/v1/programs/${encodeURIComponent(p.programId)}/milestones${query(cutoffs(state))}`).catch(() => undefined)),
+    // A program listed at the cut-off exists then: only a 404 means it is not registered yet; any other failure is said as such.
+    programs.map((p) =>
+      getJson(`/v1/programs/${encodeURIComponent(p.programId)}/milestones${query(cutoffs(state))}`).catch((error) => {
+        if (error instanceof ApiError && error.status === 401) throw error;
+        return error instanceof ApiError && error.status === 404 ? undefined : { error: messageOf(error) };
+      }),
+    ),
   );
   if (mine !== generation) return;
   replaceChildren(byId('program-list'), ...programs.map((p, i) => programCard(p, views[i], hrefWith({ program: p.programId }), p.programId === state.program)));
@@ -203,7 +230,7 @@ async function renderTimeline(state, mine) {
   let after;
   let pages = 0;
   do {
-    const page = await getJson(`/v1/timeline${query({ programId: state.program, consortiumId: state.consortium, ...cutoffs(state), limit: '1000', after })}`);
+    const page = await getJson(`/v1/timeline${query({ programId: state.program, consortiumId: state.consortium, ...cutoffs(state), limit: PAGE_SIZE, after })}`);
     events.push(...page.events);
     after = page.nextCursor ?? undefined;
   } while (after !== undefined && ++pages < TIMELINE_PAGES);
@@ -237,7 +264,14 @@ function restartLive(state) {
       clearTimeout(timer);
       timer = setTimeout(() => {
         const now = readViewState();
-        if (now.program === state.program) void Promise.all([renderMatrix(now, generation), renderPrograms(now, generation), renderTimeline(now, generation)]);
+        if (now.program !== state.program) return;
+        const mine = generation;
+        // A key refused meanwhile: the full render asks for it again.
+        void Promise.all([
+          inPanel('matrix-body', 'matrix', mine, () => renderMatrix(now, mine)),
+          inPanel('program-list', undefined, mine, () => renderPrograms(now, mine)),
+          inPanel('timeline-body', undefined, mine, () => renderTimeline(now, mine)),
+        ]).catch(() => render());
       }, LIVE_REFRESH_MS);
     },
   });

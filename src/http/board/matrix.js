@@ -25,7 +25,7 @@ export function countList(counts) {
 /**
  * A program card: name (a link to its matrix), sponsor, milestones and counts.
  * @param {{ programId: string, name: string, sponsor?: string }} program
- * @param {{ milestones: any[], counts: Record<string, number> } | undefined} view
+ * @param {{ milestones: any[], counts: Record<string, number> } | { error: string } | undefined} view  undefined: not registered at the cut-off
  * @param {string} href
  * @param {boolean} selected
  */
@@ -37,7 +37,9 @@ export function programCard(program, view, href, selected) {
     h('p', { class: 'muted' }, program.sponsor === undefined ? 'No sponsor recorded' : `Sponsor: ${program.sponsor}`),
     view === undefined
       ? h('p', { class: 'muted' }, 'Not yet registered at this cut-off')
-      : h('div', {}, h('p', {}, `${view.milestones.length} milestone${view.milestones.length === 1 ? '' : 's'}`), countList(view.counts)),
+      : 'error' in view
+        ? h('p', { class: 'error' }, `Could not load its milestones: ${view.error}`)
+        : h('div', {}, h('p', {}, `${view.milestones.length} milestone${view.milestones.length === 1 ? '' : 's'}`), countList(view.counts)),
   );
 }
 

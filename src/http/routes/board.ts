@@ -58,9 +58,17 @@ function loadFile(name: string): LoadedFile {
   return { body: readFileSync(new URL(name, BOARD_DIR)), contentType };
 }
 
-export const boardRoutes: FastifyPluginAsyncZod = async (app) => {
+/** The page with the largest page of a list this service gives (MAX_PAGE_SIZE, at most 1000): the board asks for no more. */
+function withPageSize(page: LoadedFile, maxPageSize: number): LoadedFile {
+  const marker = '<meta name="ml-page-size" content="1000">';
+  const text = page.body.toString('utf8');
+  if (!text.includes(marker)) throw new Error('index.html lost its ml-page-size meta');
+  return { ...page, body: Buffer.from(text.replace(marker, `<meta name="ml-page-size" content="${Math.min(1000, maxPageSize)}">`)) };
+}
+
+export const boardRoutes: FastifyPluginAsyncZod<{ readonly maxPageSize: number }> = async (app, { maxPageSize }) => {
   // Read once at start: a missing file stops the service at once rather than 404 at the first visit.
-  const page = loadFile('index.html');
+  const page = withPageSize(loadFile('index.html'), maxPageSize);
   const assets = new Map<string, LoadedFile>(ASSETS.map((name): [Asset, LoadedFile] => [name, loadFile(name)]));
 
   app.get('/', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
