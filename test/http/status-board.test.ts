@@ -299,6 +299,39 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await board.page.evaluate('window.ran')).toBeUndefined();
   });
 
+  it('holds no live feed while its tab is hidden, and draws what is now when shown again', async () => {
+    const board = await open('/?program=defense-ax');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    const setHidden = (hidden: boolean) =>
+      board.page.evaluate(`Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${hidden} }); document.dispatchEvent(new Event('visibilitychange'))`);
+
+    await setHidden(true);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: off');
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-06-20', data: { title: 'Hidden-tab seminar', programId: 'defense-ax' } });
+    await setHidden(false);
+
+    await expect.poll(() => board.page.locator('#timeline-body').innerText()).toContain('Hidden-tab seminar');
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    noProblems(board);
+  });
+
+  it('draws no view for a year still being typed into a date (0002 on the way to 2026)', async () => {
+    const board = await open('/?program=defense-ax');
+    await signIn(board.page, readerKey);
+    await cell(board, 'lightweight-pilot', 'skt').waitFor();
+
+    const entries = await board.page.evaluate('history.length');
+
+    await board.page.getByLabel('As of (world time)').fill('0002-04-15');
+    await board.page.getByLabel('As of (world time)').fill('2026-04-15');
+
+    await expect.poll(() => new URL(board.page.url()).searchParams.get('asOf')).toBe('2026-04-15');
+    expect(await board.page.evaluate('history.length')).toBe(Number(entries) + 1);
+    expect(await board.page.locator('#board-error').innerText()).toBe('');
+    noProblems(board);
+  });
+
   it('updates the matrix without a reload when a status changes (the live feed, over fetch with the Bearer header)', async () => {
     const board = await open('/?program=defense-ax');
     await signIn(board.page, readerKey);

@@ -283,10 +283,21 @@ function wireControls() {
   byId('controls').addEventListener('submit', (event) => event.preventDefault());
   byId('program-filter').addEventListener('change', (event) => navigate({ program: event.target.value || undefined }));
   byId('consortium-filter').addEventListener('change', (event) => navigate({ consortium: event.target.value || undefined }));
-  byId('as-of').addEventListener('change', (event) => navigate({ asOf: event.target.value || undefined }));
+  // A date input commits each keystroke of its year (0002, 0020, 0202, 2026): a year the service
+  // refuses (before 1000) is one still being typed, not a view to draw and keep in the history.
+  const typing = (value) => value !== '' && !/^[1-9]\d{3}-/.test(value);
+  byId('as-of').addEventListener('change', (event) => {
+    if (!typing(event.target.value)) navigate({ asOf: event.target.value || undefined });
+  });
   byId('known-at').addEventListener('change', (event) => {
     const value = event.target.value;
-    navigate({ knownAt: value ? new Date(value).toISOString() : undefined });
+    if (!typing(value)) navigate({ knownAt: value ? new Date(value).toISOString() : undefined });
+  });
+  // A hidden tab holds no feed (a key may hold only so many); shown again, it draws what is now and follows again.
+  document.addEventListener('visibilitychange', () => {
+    if (storedKey() === null || byId('board').hidden) return;
+    if (document.hidden) stopLive();
+    else void render();
   });
   byId('now').addEventListener('click', () => navigate({ asOf: undefined, knownAt: undefined }));
   byId('evidence-close').addEventListener('click', () => {
