@@ -348,4 +348,23 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await board.page.evaluate('window.sameDocument')).toBe(true);
     noProblems(board);
   });
+  it('keeps a cell\'s evidence open, focus in it, when a live change redraws the matrix; closing it returns focus to the cell', async () => {
+    const board = await open('/?program=defense-ax');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await cell(board, 'defense-model-mou', 'skt').focus();
+    await board.page.keyboard.press('Enter');
+    await board.page.locator('#evidence li').first().waitFor();
+
+    // Another cell of the program changes: the matrix is drawn again.
+    await api('POST', '/v1/events', { type: 'milestone.started', occurredAt: '2026-07', data: { consortiumId: 'skt', programId: 'defense-ax', milestone: 'military-ai-datacenter' } });
+    await expect.poll(() => cell(board, 'military-ai-datacenter', 'skt').getAttribute('data-status'), { timeout: 15_000 }).toBe('in_progress');
+
+    expect(await board.page.locator('#evidence').isVisible()).toBe(true);
+    expect(await board.page.locator('#evidence-heading').innerText()).toContain('MOU with the Ministry of National Defense');
+    expect(await board.page.evaluate('document.activeElement?.id')).toBe('evidence-heading');
+    await board.page.getByRole('button', { name: 'Close evidence' }).press('Enter');
+    expect(await board.page.evaluate('[document.activeElement?.dataset.milestone, document.activeElement?.dataset.consortium]')).toEqual(['defense-model-mou', 'skt']);
+    noProblems(board);
+  });
 });

@@ -23,6 +23,8 @@ let consortiums = new Map();
 /** Bumped on each render, so that a slow answer for an older view is dropped. */
 let generation = 0;
 let live;
+/** The cell whose evidence is open, so that a live refresh of the matrix opens it again. */
+let shownEvidence;
 
 const cutoffs = (state) => ({ asOf: state.asOf, knownAt: state.knownAt });
 
@@ -179,7 +181,7 @@ async function renderPrograms(state, mine) {
   replaceChildren(byId('program-list'), ...programs.map((p, i) => programCard(p, views[i], hrefWith({ program: p.programId }), p.programId === state.program)));
 }
 
-async function renderMatrix(state, mine) {
+async function renderMatrix(state, mine, keepEvidence = false) {
   const section = byId('matrix');
   const program = programs.find((p) => p.programId === state.program);
   if (program === undefined) {
@@ -190,22 +192,41 @@ async function renderMatrix(state, mine) {
   if (mine !== generation) return;
   section.hidden = false;
   byId('matrix-heading').textContent = `${program.name}: milestones`;
+  // Redrawn for a live change, the cell whose evidence is open opens again, and focus stays where it was.
+  const reopen = keepEvidence && shownEvidence?.programId === program.programId ? shownEvidence : undefined;
+  const focused = document.activeElement;
+  const focusIn = focused instanceof HTMLElement && byId('evidence').contains(focused) ? 'evidence' : focused instanceof HTMLElement && focused.matches('#matrix button.cell') ? focused : undefined;
   byId('evidence').hidden = true;
+  if (reopen === undefined) shownEvidence = undefined;
   replaceChildren(byId('matrix-body'), h('p', { class: 'muted' }, program.sponsor === undefined ? '' : `Sponsor: ${program.sponsor}. `, 'Open a cell to see the events behind it.'), matrixTable(view, program.name, consortiums, openEvidence));
+  const milestone = reopen && view.milestones.find((m) => m.milestone === reopen.milestone);
+  const cell = milestone && milestone.cells.find((c) => (c.consortiumId ?? '') === reopen.consortiumId);
+  if (milestone && cell) void openEvidence(milestone, cell, reopen.columnName, { focus: focusIn === 'evidence' });
+  else shownEvidence = undefined;
+  if (focusIn instanceof HTMLElement) cellButton(focusIn.getAttribute('data-milestone'), focusIn.getAttribute('data-consortium'))?.focus();
 }
 
+/** The matrix's button of a cell, as drawn now. @param {string | null} milestone @param {string | null} consortiumId */
+const cellButton = (milestone, consortiumId) =>
+  [...document.querySelectorAll('#matrix button.cell')].find((b) => b instanceof HTMLElement && b.getAttribute('data-milestone') === milestone && b.getAttribute('data-consortium') === consortiumId);
+
 /** Shows the evidence of a cell; entries are expanded by the API, or resolved one by one from their ids. */
-async function openEvidence(milestone, cell, columnName) {
+async function openEvidence(milestone, cell, columnName, { focus = true } = {}) {
   const panel = byId('evidence');
   const heading = byId('evidence-heading');
+  const shown = { programId: readViewState().program, milestone: milestone.milestone, consortiumId: cell.consortiumId ?? '', columnName };
+  shownEvidence = shown;
   heading.textContent = `Evidence: ${milestone.title}, ${columnName}`;
   replaceChildren(byId('evidence-body'), h('p', { class: 'muted' }, 'Loading…'));
   panel.hidden = false;
-  heading.focus();
+  if (focus) heading.focus();
   try {
     const entries = await Promise.all(cell.evidence.map((entry) => (typeof entry === 'string' ? getJson(`/v1/events/${encodeURIComponent(entry)}`).then(toEvidence) : entry)));
+    // A slow answer for a cell no longer shown is dropped.
+    if (shownEvidence !== shown) return;
     replaceChildren(byId('evidence-body'), evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), cell.evidenceCount));
   } catch (error) {
+    if (shownEvidence !== shown) return;
     replaceChildren(byId('evidence-body'), h('p', { class: 'error' }, `Could not load the evidence: ${messageOf(error)}`));
   }
 }
@@ -268,7 +289,7 @@ function restartLive(state) {
         const mine = generation;
         // A key refused meanwhile: the full render asks for it again.
         void Promise.all([
-          inPanel('matrix-body', 'matrix', mine, () => renderMatrix(now, mine)),
+          inPanel('matrix-body', 'matrix', mine, () => renderMatrix(now, mine, true)),
           inPanel('program-list', undefined, mine, () => renderPrograms(now, mine)),
           inPanel('timeline-body', undefined, mine, () => renderTimeline(now, mine)),
         ]).catch(() => render());
@@ -302,6 +323,11 @@ function wireControls() {
   byId('now').addEventListener('click', () => navigate({ asOf: undefined, knownAt: undefined }));
   byId('evidence-close').addEventListener('click', () => {
     byId('evidence').hidden = true;
+    // Back to the cell it was opened from, for a keyboard or screen-reader user.
+    const from = shownEvidence;
+    shownEvidence = undefined;
+    const button = from && cellButton(from.milestone, from.consortiumId);
+    if (button instanceof HTMLElement) button.focus();
   });
 }
 
