@@ -367,4 +367,29 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await board.page.evaluate('[document.activeElement?.dataset.milestone, document.activeElement?.dataset.consortium]')).toEqual(['defense-model-mou', 'skt']);
     noProblems(board);
   });
+  it("shows a cell's whole evidence on asking, beyond the 20 latest the cell carries, from its evidence pages", async () => {
+    await api('POST', '/v1/events', {
+      events: [
+        { type: 'program.registered', occurredAt: '2026-01', data: { programId: 'many-seminars', name: 'Many seminars' } },
+        { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'many-seminars', milestone: 'outreach', title: 'Outreach', scope: 'program' } },
+        ...Array.from({ length: 25 }, (_, n) => ({
+          type: 'seminar.held',
+          occurredAt: `2026-02-${String(n + 1).padStart(2, '0')}`,
+          data: { programId: 'many-seminars', milestone: 'outreach', title: `Seminar ${n + 1}` },
+        })),
+      ],
+    });
+    const board = await open('/?program=many-seminars');
+    await signIn(board.page, readerKey);
+
+    await cell(board, 'outreach', '').click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(20);
+    expect(await board.page.locator('#evidence').innerText()).toContain('The 20 latest of 25.');
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+    expect(await board.page.locator('#evidence .evidence-list > li .evidence-title').allTextContents()).toContain('Seminar 1');
+    expect(await board.page.locator('#evidence').innerText()).not.toContain('latest of');
+    noProblems(board);
+  });
 });

@@ -40,12 +40,13 @@ export async function getJson(path, key = storedKey() ?? '', signal) {
 export const PAGE_SIZE = document.querySelector('meta[name="ml-page-size"]')?.getAttribute('content') ?? '100';
 
 /**
- * Every item of a paged list, following nextCursor.
+ * Every item of a paged list, following nextCursor, or its first `most`.
  * @param {string} path  without limit/after
  * @param {string} field  the list's field in each page
+ * @param {number} [most]
  * @returns {Promise<any[]>}
  */
-export async function getAll(path, field) {
+export async function getAll(path, field, most = Infinity) {
   const items = [];
   let after;
   const separator = path.includes('?') ? '&' : '?';
@@ -53,8 +54,8 @@ export async function getAll(path, field) {
     const page = await getJson(`${path}${separator}limit=${PAGE_SIZE}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`);
     items.push(...page[field]);
     after = page.nextCursor ?? undefined;
-  } while (after !== undefined);
-  return items;
+  } while (after !== undefined && items.length < most);
+  return items.slice(0, most);
 }
 
 /**

@@ -9,6 +9,8 @@ import { timelineView, titleOf } from './timeline.js';
 import { pushViewState, readViewState } from './url-state.js';
 
 const TIMELINE_PAGES = 2;
+/** The most evidence entries one cell's list shows: a page stays readable, and its size bounded. */
+const MOST_EVIDENCE = 5000;
 const LIVE_REFRESH_MS = 300;
 
 /** @param {string} id @returns {any} */
@@ -224,7 +226,27 @@ async function openEvidence(milestone, cell, columnName, { focus = true } = {}) 
     const entries = await Promise.all(cell.evidence.map((entry) => (typeof entry === 'string' ? getJson(`/v1/events/${encodeURIComponent(entry)}`).then(toEvidence) : entry)));
     // A slow answer for a cell no longer shown is dropped.
     if (shownEvidence !== shown) return;
-    replaceChildren(byId('evidence-body'), evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), cell.evidenceCount));
+    const showAll =
+      cell.evidenceCount > entries.length
+        ? h('button', { type: 'button', class: 'show-all-evidence' }, `Show all ${cell.evidenceCount}`)
+        : undefined;
+    showAll?.addEventListener('click', () => void showAllEvidence(milestone, cell, shown));
+    replaceChildren(byId('evidence-body'), evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), cell.evidenceCount), showAll);
+  } catch (error) {
+    if (shownEvidence !== shown) return;
+    replaceChildren(byId('evidence-body'), h('p', { class: 'error' }, `Could not load the evidence: ${messageOf(error)}`));
+  }
+}
+
+/** A cell's whole evidence, read from its evidence pages at the view's cut-offs (SPEC §4: the rest are paged from the cell). */
+async function showAllEvidence(milestone, cell, shown) {
+  replaceChildren(byId('evidence-body'), h('p', { class: 'muted' }, 'Loading…'));
+  const state = readViewState();
+  const base = `/v1/programs/${encodeURIComponent(shown.programId ?? '')}/milestones/${encodeURIComponent(milestone.milestone)}/evidence`;
+  try {
+    const entries = await getAll(`${base}${query({ consortiumId: cell.consortiumId, ...cutoffs(state) })}`, 'evidence', MOST_EVIDENCE);
+    if (shownEvidence !== shown) return;
+    replaceChildren(byId('evidence-body'), evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), Math.max(entries.length, cell.evidenceCount)));
   } catch (error) {
     if (shownEvidence !== shown) return;
     replaceChildren(byId('evidence-body'), h('p', { class: 'error' }, `Could not load the evidence: ${messageOf(error)}`));
