@@ -392,4 +392,18 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await board.page.locator('#evidence').innerText()).not.toContain('latest of');
     noProblems(board);
   });
+  it('narrows the timeline to a range of months kept in the URL: from and to June 2026 shows June alone', async () => {
+    const board = await open('/?program=defense-ax');
+    await signIn(board.page, readerKey);
+    const dates = board.page.locator('#timeline-body .timeline-list li .date');
+    await expect.poll(async () => (await dates.allTextContents()).some((d) => !d.startsWith('2026-06'))).toBe(true);
+
+    await board.page.getByLabel('From (month)').fill('2026-06');
+    await board.page.getByLabel('To (month, included)').fill('2026-06');
+
+    await expect.poll(() => new URL(board.page.url()).search).toContain('from=2026-06&to=2026-06');
+    await expect.poll(async () => (await dates.allTextContents()).every((d) => d.startsWith('2026-06'))).toBe(true);
+    expect((await dates.allTextContents()).length).toBeGreaterThan(0);
+    noProblems(board);
+  });
 });

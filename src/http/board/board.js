@@ -145,6 +145,8 @@ async function inPanel(bodyId, sectionId, mine, draw) {
 
 function syncControls(state) {
   byId('as-of').value = /^\d{4}-\d{2}-\d{2}$/.test(state.asOf ?? '') ? state.asOf : '';
+  byId('timeline-from').value = /^\d{4}-\d{2}$/.test(state.from ?? '') ? state.from : '';
+  byId('timeline-to').value = /^\d{4}-\d{2}$/.test(state.to ?? '') ? state.to : '';
   byId('known-at').value = state.knownAt === undefined ? '' : toLocalInput(state.knownAt);
   const parts = [state.asOf && `as of ${state.asOf}`, state.knownAt && `as known at ${state.knownAt}`].filter(Boolean);
   byId('resolved').textContent = parts.length === 0 ? 'Showing now: everything recorded so far.' : `Showing ${parts.join(', ')}.`;
@@ -273,7 +275,7 @@ async function renderTimeline(state, mine) {
   let after;
   let pages = 0;
   do {
-    const page = await getJson(`/v1/timeline${query({ programId: state.program, consortiumId: state.consortium, ...cutoffs(state), limit: PAGE_SIZE, after })}`);
+    const page = await getJson(`/v1/timeline${query({ programId: state.program, consortiumId: state.consortium, from: state.from, to: state.to, ...cutoffs(state), limit: PAGE_SIZE, after })}`);
     events.push(...page.events);
     after = page.nextCursor ?? undefined;
   } while (after !== undefined && ++pages < TIMELINE_PAGES);
@@ -343,6 +345,12 @@ function wireControls() {
     else void render();
   });
   byId('now').addEventListener('click', () => navigate({ asOf: undefined, knownAt: undefined }));
+  byId('timeline-range').addEventListener('submit', (event) => event.preventDefault());
+  for (const [id, field] of [['timeline-from', 'from'], ['timeline-to', 'to']]) {
+    byId(id).addEventListener('change', (event) => {
+      if (!typing(event.target.value)) navigate({ [field]: event.target.value || undefined });
+    });
+  }
   byId('evidence-close').addEventListener('click', () => {
     byId('evidence').hidden = true;
     // Back to the cell it was opened from, for a keyboard or screen-reader user.

@@ -75,7 +75,7 @@ export function timelineView(events, truncated) {
         ...rows,
       ),
     ),
-    truncated ? h('p', { class: 'muted' }, `The first ${events.length} events; narrow the view by program or consortium to see more.`) : undefined,
+    truncated ? h('p', { class: 'muted' }, `The first ${events.length} events; narrow the view by program, consortium or the range above to see more.`) : undefined,
     h(
       'details',
       { class: 'timeline-list' },

@@ -1,9 +1,9 @@
-// The view lives in the page's URL (?program=&consortium=&asOf=&knownAt=), so a copied link reopens
-// it. The API key never does.
+// The view lives in the page's URL (?program=&consortium=&asOf=&knownAt=&from=&to=), so a copied
+// link reopens it. The API key never does.
 
-/** @typedef {{ program?: string, consortium?: string, asOf?: string, knownAt?: string }} ViewState */
+/** @typedef {{ program?: string, consortium?: string, asOf?: string, knownAt?: string, from?: string, to?: string }} ViewState */
 
-const FIELDS = /** @type {const} */ (['program', 'consortium', 'asOf', 'knownAt']);
+const FIELDS = /** @type {const} */ (['program', 'consortium', 'asOf', 'knownAt', 'from', 'to']);
 
 /** @returns {ViewState} */
 export function readViewState() {
