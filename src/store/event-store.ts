@@ -217,17 +217,23 @@ export async function readStream(
   limit: number,
 ): Promise<StreamPage> {
   // The head is read with the events, in one snapshot: read apart, an append between the two could
-  // make the version older than the page's last event, and a writer passing it on a 409.
-  const rows = await db
-    .selectFrom('event')
-    .select([...EVENT_COLUMNS, txText, sql<number>`(select s.version from stream s where s.name = ${stream})`.as('head')])
-    .where('stream', '=', stream)
-    .where('stream_version', '>=', fromVersion)
-    .orderBy('stream_version')
-    .limit(limit)
-    .execute();
-  const head = rows[0]?.head ?? (await db.selectFrom('stream').select('version').where('name', '=', stream).executeTakeFirst())?.version;
-  return { events: rows.map(toRecordedEvent), version: head ?? 0 };
+  // make the version disagree with the page (older than its last event, or newer than an empty
+  // page), and a writer passing it on as expectedVersion would be refused, or pass unseen events.
+  for (;;) {
+    const rows = await db
+      .selectFrom('event')
+      .select([...EVENT_COLUMNS, txText, sql<number>`(select s.version from stream s where s.name = ${stream})`.as('head')])
+      .where('stream', '=', stream)
+      .where('stream_version', '>=', fromVersion)
+      .orderBy('stream_version')
+      .limit(limit)
+      .execute();
+    if (rows[0] !== undefined) return { events: rows.map(toRecordedEvent), version: rows[0].head };
+    // No event from fromVersion on: the head, read now, agrees with that unless an append came
+    // between the two reads, whose events are then read (they stay: events are never removed).
+    const head = (await db.selectFrom('stream').select('version').where('name', '=', stream).executeTakeFirst())?.version ?? 0;
+    if (head < fromVersion) return { events: [], version: head };
+  }
 }
 
 export interface FeedFilter {
