@@ -306,13 +306,24 @@ describe('the status board, in a real browser on the seeded example', () => {
     const setHidden = (hidden: boolean) =>
       board.page.evaluate(`Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${hidden} }); document.dispatchEvent(new Event('visibilitychange'))`);
 
+    await cell(board, 'lightweight-pilot', 'skt').click();
+    await board.page.locator('#evidence a').first().waitFor();
+
     await setHidden(true);
     await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: off');
     await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-06-20', data: { title: 'Hidden-tab seminar', programId: 'defense-ax' } });
+    // A view drawn while hidden (here a new asOf) opens no feed either.
+    await board.page.getByLabel('As of (world time)').fill('2026-12-31');
+    await expect.poll(() => board.page.locator('#timeline-body').innerText()).toContain('Hidden-tab seminar');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await board.page.locator('#live-state').textContent()).toBe('Live updates: off');
+    await cell(board, 'lightweight-pilot', 'skt').click();
+    await board.page.locator('#evidence a').first().waitFor();
     await setHidden(false);
 
-    await expect.poll(() => board.page.locator('#timeline-body').innerText()).toContain('Hidden-tab seminar');
     await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    // Shown again, the page draws what is now and keeps the evidence that was open.
+    expect(await board.page.locator('#evidence').isVisible()).toBe(true);
     noProblems(board);
   });
 

@@ -98,8 +98,11 @@ async function start() {
   await render();
 }
 
-/** Draws the whole view the URL describes. */
-async function render() {
+/**
+ * Draws the whole view the URL describes; `keepEvidence`: the evidence open stays open (the tab
+ * shown again), as after a live change.
+ */
+async function render({ keepEvidence = false } = {}) {
   if (storedKey() === null) return showSignIn();
   const mine = ++generation;
   const state = readViewState();
@@ -113,7 +116,7 @@ async function render() {
     fillFilters(state);
     await Promise.all([
       inPanel('program-list', undefined, mine, () => renderPrograms(state, mine)),
-      inPanel('matrix-body', 'matrix', mine, () => renderMatrix(state, mine)),
+      inPanel('matrix-body', 'matrix', mine, () => renderMatrix(state, mine, keepEvidence)),
       inPanel('standing-body', 'standing', mine, () => renderStanding(state, mine)),
       inPanel('timeline-body', undefined, mine, () => renderTimeline(state, mine)),
     ]);
@@ -122,7 +125,8 @@ async function render() {
       forgetKey();
       return showSignIn('Your API key is no longer accepted: sign in again.');
     }
-    byId('board-error').textContent = `Could not load the board: ${messageOf(error)}`;
+    // A failure of a view drawn since superseded says nothing of the one shown.
+    if (mine === generation) byId('board-error').textContent = `Could not load the board: ${messageOf(error)}`;
   }
   if (mine === generation) restartLive(state);
 }
@@ -289,12 +293,16 @@ function stopLive() {
   byId('live-state').textContent = 'Live updates: off';
 }
 
-/** Follows status changes of the program shown, unless the view is pinned to a past knowledge (knownAt). */
+/**
+ * Follows status changes of the program shown, unless the view is pinned to a past knowledge
+ * (knownAt) or the tab is hidden (opened in the background, or hidden while the view was drawn):
+ * shown, it draws and follows again.
+ */
 function restartLive(state) {
   const key = storedKey();
-  if (live?.programId === state.program && live?.knownAt === state.knownAt) return;
+  if (live?.programId === state.program && live?.knownAt === state.knownAt && !document.hidden) return;
   stopLive();
-  if (key === null || state.program === undefined || state.knownAt !== undefined) return;
+  if (key === null || state.program === undefined || state.knownAt !== undefined || document.hidden) return;
   const controller = new AbortController();
   live = { programId: state.program, knownAt: state.knownAt, abort: () => controller.abort() };
   let timer;
@@ -316,7 +324,9 @@ function restartLive(state) {
           inPanel('matrix-body', 'matrix', mine, () => renderMatrix(now, mine, true)),
           inPanel('program-list', undefined, mine, () => renderPrograms(now, mine)),
           inPanel('timeline-body', undefined, mine, () => renderTimeline(now, mine)),
-        ]).catch(() => render());
+        ]).catch((error) => {
+          if (error instanceof ApiError && error.status === 401) void render();
+        });
       }, LIVE_REFRESH_MS);
     },
   });
@@ -342,7 +352,7 @@ function wireControls() {
   document.addEventListener('visibilitychange', () => {
     if (storedKey() === null || byId('board').hidden) return;
     if (document.hidden) stopLive();
-    else void render();
+    else void render({ keepEvidence: true });
   });
   byId('now').addEventListener('click', () => navigate({ asOf: undefined, knownAt: undefined }));
   byId('timeline-range').addEventListener('submit', (event) => event.preventDefault());
