@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { FuzzyDateInput } from '../../domain/fuzzy-date.js';
 import { ConsortiumId, ProgramId } from '../../domain/identifiers.js';
 import { replyCsv, toCsv, wantsCsv } from '../csv.js';
+import { fuzzyDateCsvCells } from '../schemas/cell-csv.js';
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
@@ -90,9 +91,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
       );
       if (wantsCsv(request)) {
         const rows = page.items.map(({ event, retractedBy }) => [
-          event.occurredAt.value,
-          event.occurredAt.start.toISOString(),
-          event.occurredAt.end.toISOString(),
+          ...fuzzyDateCsvCells(event.occurredAt),
           event.occurredAt.precision,
           event.type,
           event.stream,
@@ -101,8 +100,8 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
           textOf(event.data.programId),
           textOf(event.data.consortiumId),
           textOf(event.data.milestone),
-          // Its own title, else what it names, as a cell's evidence shows it.
-          shortTitle(event),
+          // Its own title, whole as in JSON; else what it names, as a cell's evidence shows it.
+          textOf(event.data.title) ?? shortTitle(event),
           retractedBy !== undefined,
           retractedBy,
           event.id,

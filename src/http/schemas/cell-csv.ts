@@ -2,6 +2,9 @@ import type { CsvCell } from '../csv.js';
 import type { FuzzyDate } from '../../domain/fuzzy-date.js';
 import type { MilestoneCell } from '../../services/status-views.js';
 
+/** A fuzzy date as every CSV view writes it: its value, then the instants it stands for (…Start, …End). */
+export const fuzzyDateCsvCells = (date: FuzzyDate | undefined): CsvCell[] => [date?.value, date?.start.toISOString(), date?.end.toISOString()];
+
 /** The columns of a cell in every CSV view: each fuzzy date with its start and end, and the evidence's sources. */
 export const CELL_CSV_HEADER = [
   'status',
@@ -23,12 +26,8 @@ export function cellCsvRow(cell: MilestoneCell): CsvCell[] {
   return [
     cell.status,
     cell.certain,
-    cell.since.value,
-    cell.since.start.toISOString(),
-    cell.since.end.toISOString(),
-    cell.due?.value,
-    cell.due?.start.toISOString(),
-    cell.due?.end.toISOString(),
+    ...fuzzyDateCsvCells(cell.since),
+    ...fuzzyDateCsvCells(cell.due),
     cell.overdue,
     cell.evidenceCount,
     cell.evidence.join(' '),
@@ -44,9 +43,7 @@ export function cellCsvRow(cell: MilestoneCell): CsvCell[] {
  * empty too.
  */
 export function noCellCsvRow(due?: FuzzyDate): CsvCell[] {
-  const filled: Partial<Record<(typeof CELL_CSV_HEADER)[number], CsvCell>> = { due: due?.value, dueStart: due?.start.toISOString(), dueEnd: due?.end.toISOString() };
+  const [value, start, end] = fuzzyDateCsvCells(due);
+  const filled: Partial<Record<(typeof CELL_CSV_HEADER)[number], CsvCell>> = { due: value, dueStart: start, dueEnd: end };
   return CELL_CSV_HEADER.map((column) => filled[column]);
 }
-
-/** A fuzzy date as the CSV views write it: its value, then the instants it stands for. */
-export const fuzzyDateCsvCells = (date: FuzzyDate | undefined): CsvCell[] => [date?.value, date?.start.toISOString(), date?.end.toISOString()];

@@ -1,16 +1,14 @@
 import type { CsvCell } from '../csv.js';
-import type { FuzzyDate } from '../../domain/fuzzy-date.js';
+import { fuzzyDateCsvCells } from './cell-csv.js';
 import type { ConsortiumSummary, MilestonePlan, ProgramSummary } from '../../services/status-views.js';
 
 /* The rows of the views other than cells (src/http/schemas/cell-csv.ts): every fuzzy date with its start and end. */
 
-const dateCells = (date: FuzzyDate | undefined): CsvCell[] => [date?.value, date?.start.toISOString(), date?.end.toISOString()];
-
 export const PROGRAM_CSV_HEADER = ['programId', 'name', 'sponsor', 'description', 'registeredAt', 'registeredStart', 'registeredEnd'];
-export const programCsvRow = (p: ProgramSummary): CsvCell[] => [p.programId, p.name, p.sponsor, p.description, ...dateCells(p.registeredAt)];
+export const programCsvRow = (p: ProgramSummary): CsvCell[] => [p.programId, p.name, p.sponsor, p.description, ...fuzzyDateCsvCells(p.registeredAt)];
 
 export const MILESTONE_CSV_HEADER = ['programId', 'milestone', 'title', 'scope', 'due', 'dueStart', 'dueEnd'];
-export const milestoneCsvRow = (programId: string, m: MilestonePlan): CsvCell[] => [programId, m.milestone, m.title, m.scope, ...dateCells(m.due)];
+export const milestoneCsvRow = (programId: string, m: MilestonePlan): CsvCell[] => [programId, m.milestone, m.title, m.scope, ...fuzzyDateCsvCells(m.due)];
 
 export const CONSORTIUM_CSV_HEADER = ['consortiumId', 'name', 'lead', 'members', 'models', 'registeredAt', 'registeredStart', 'registeredEnd'];
 export const consortiumCsvRow = (c: ConsortiumSummary): CsvCell[] => [
@@ -19,5 +17,5 @@ export const consortiumCsvRow = (c: ConsortiumSummary): CsvCell[] => [
   c.lead,
   c.members.join('; '),
   c.models.join('; '),
-  ...dateCells(c.registeredAt),
+  ...fuzzyDateCsvCells(c.registeredAt),
 ];
