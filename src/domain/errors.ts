@@ -144,7 +144,8 @@ export class EventNotFoundError extends DomainError {
 export class InvalidCursorError extends DomainError {
   readonly code = 'invalid_cursor';
   constructor(readonly cursor: string) {
-    super(`'${cursor}' is not a cursor this service issued`);
+    // Echoed in part: a forged cursor may be as long as a URL.
+    super(`'${cursor.length > 80 ? `${cursor.slice(0, 80)}…` : cursor}' is not a cursor this service issued`);
   }
 }
 

@@ -81,7 +81,6 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
         headers: z.object({
           'last-event-id': z
             .string()
-            .max(200)
             .optional()
             .meta({ description: 'The id of the last message received; takes precedence over `after`' }),
         }),
@@ -91,7 +90,6 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
           consortiumId: ConsortiumId.optional(),
           after: z
             .string()
-            .max(200)
             .optional()
             .meta({
               description:
