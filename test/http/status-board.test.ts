@@ -417,4 +417,14 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect((await dates.allTextContents()).length).toBeGreaterThan(0);
     noProblems(board);
   });
+  it('says a program or consortium named in the URL is not registered at the cut-off, rather than showing nothing or an error', async () => {
+    const board = await open('/?program=defense-axe&consortium=sk');
+    await signIn(board.page, readerKey);
+
+    await expect.poll(() => board.page.locator('#matrix').isVisible()).toBe(true);
+    expect(await board.page.locator('#matrix-body').innerText()).toContain("No program 'defense-axe' is registered at this cut-off.");
+    expect(await board.page.locator('#standing-body').innerText()).toContain("No consortium 'sk' is registered at this cut-off.");
+    expect(await board.page.locator('#timeline-body').innerText()).toContain("No program 'defense-axe' is registered at this cut-off.");
+    noProblems(board);
+  });
 });

@@ -193,7 +193,14 @@ async function renderMatrix(state, mine, keepEvidence = false) {
   const section = byId('matrix');
   const program = programs.find((p) => p.programId === state.program);
   if (program === undefined) {
-    section.hidden = true;
+    // A program named in the URL (a link from another cut-off, a typo) that is not there says so.
+    section.hidden = state.program === undefined;
+    if (state.program !== undefined) {
+      byId('matrix-heading').textContent = 'Milestones';
+      byId('evidence').hidden = true;
+      shownEvidence = undefined;
+      replaceChildren(byId('matrix-body'), h('p', { class: 'muted' }, `No program '${state.program}' is registered at this cut-off.`));
+    }
     return;
   }
   const view = await getJson(`/v1/programs/${encodeURIComponent(program.programId)}/milestones${query({ ...cutoffs(state), expand: 'evidence' })}`);
@@ -267,6 +274,12 @@ async function renderStanding(state, mine) {
     section.hidden = true;
     return;
   }
+  if (!consortiums.has(state.consortium)) {
+    section.hidden = false;
+    byId('standing-heading').textContent = 'Standing across programs';
+    replaceChildren(byId('standing-body'), h('p', { class: 'muted' }, `No consortium '${state.consortium}' is registered at this cut-off.`));
+    return;
+  }
   const view = await getJson(`/v1/consortiums/${encodeURIComponent(state.consortium)}/status${query(cutoffs(state))}`);
   if (mine !== generation) return;
   section.hidden = false;
@@ -275,6 +288,11 @@ async function renderStanding(state, mine) {
 }
 
 async function renderTimeline(state, mine) {
+  const missing = state.program !== undefined && !programs.some((p) => p.programId === state.program) ? `program '${state.program}'` : state.consortium !== undefined && !consortiums.has(state.consortium) ? `consortium '${state.consortium}'` : undefined;
+  if (missing !== undefined) {
+    replaceChildren(byId('timeline-body'), h('p', { class: 'muted' }, `No ${missing} is registered at this cut-off.`));
+    return;
+  }
   const events = [];
   let after;
   let pages = 0;
