@@ -216,6 +216,8 @@ export async function readStream(
   fromVersion: number,
   limit: number,
 ): Promise<StreamPage> {
+  // A stream's versions start at 1, and a page holds one event at least: otherwise the re-read below would never end.
+  if (fromVersion < 1 || limit < 1) throw new RangeError(`readStream: fromVersion ${fromVersion} and limit ${limit} must be 1 or more`);
   // The head is read with the events, in one snapshot: read apart, an append between the two could
   // make the version disagree with the page (older than its last event, or newer than an empty
   // page), and a writer passing it on as expectedVersion would be refused, or pass unseen events.

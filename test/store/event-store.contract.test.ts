@@ -97,6 +97,9 @@ describe.each(TARGETS)('event store on $name', (target) => {
     // Past its end, a stream still tells its version; an unknown one is at 0.
     expect(await readStream(db, `program:${programId}`, 10, 100)).toEqual({ events: [], version: 3 });
     expect(await readStream(db, `program:${programId}-none`, 1, 100)).toEqual({ events: [], version: 0 });
+    // Below version 1 or with no room for an event, a page could never agree with its head: refused, not read for ever.
+    await expect(readStream(db, `program:${programId}-none`, 0, 100)).rejects.toThrow(RangeError);
+    await expect(readStream(db, `program:${programId}`, 1, 0)).rejects.toThrow(RangeError);
   });
 
   it('finds events by more ids than a statement has parameters (70,000), those that exist and no others', async () => {
