@@ -319,10 +319,12 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await board.page.locator('#live-state').textContent()).toBe('Live updates: off');
     await cell(board, 'lightweight-pilot', 'skt').click();
     await board.page.locator('#evidence a').first().waitFor();
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-06-21', data: { title: 'Seen once shown', programId: 'defense-ax' } });
     await setHidden(false);
 
+    // Shown again, the page draws what is now, keeps the evidence that was open, and follows again.
+    await expect.poll(() => board.page.locator('#timeline-body').innerText()).toContain('Seen once shown');
     await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-    // Shown again, the page draws what is now and keeps the evidence that was open.
     expect(await board.page.locator('#evidence').isVisible()).toBe(true);
     noProblems(board);
   });
@@ -425,6 +427,9 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await board.page.locator('#matrix-body').innerText()).toContain("No program 'defense-axe' is registered at this cut-off.");
     expect(await board.page.locator('#standing-body').innerText()).toContain("No consortium 'sk' is registered at this cut-off.");
     expect(await board.page.locator('#timeline-body').innerText()).toContain("No program 'defense-axe' is registered at this cut-off.");
+    // Nor is a live feed held for it.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await board.page.locator('#live-state').textContent()).toBe('Live updates: off');
     noProblems(board);
   });
 });

@@ -91,6 +91,20 @@ function signOut() {
 /** @param {unknown} error */
 const messageOf = (error) => (error instanceof Error ? error.message : String(error));
 
+/**
+ * What the URL names that is not registered at the cut-off (a link taken at another one, a typo):
+ * said so where it would be shown, and not asked of the API.
+ * @param {import('./url-state.js').ViewState} state
+ */
+const unregistered = (state) =>
+  state.program !== undefined && !programs.some((p) => p.programId === state.program)
+    ? `program '${state.program}'`
+    : state.consortium !== undefined && !consortiums.has(state.consortium)
+      ? `consortium '${state.consortium}'`
+      : undefined;
+/** @param {string} what */
+const notRegistered = (what) => h('p', { class: 'muted' }, `No ${what} is registered at this cut-off.`);
+
 async function start() {
   byId('sign-in').hidden = true;
   byId('board').hidden = false;
@@ -106,6 +120,11 @@ async function render({ keepEvidence = false } = {}) {
   if (storedKey() === null) return showSignIn();
   const mine = ++generation;
   const state = readViewState();
+  // A new view closes the evidence now, so that no render still under way opens it again.
+  if (!keepEvidence) {
+    shownEvidence = undefined;
+    byId('evidence').hidden = true;
+  }
   syncControls(state);
   byId('board-error').textContent = '';
   try {
@@ -122,6 +141,8 @@ async function render({ keepEvidence = false } = {}) {
     ]);
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
+      // A view superseded meanwhile may have been drawn with a key since replaced.
+      if (mine !== generation) return;
       forgetKey();
       return showSignIn('Your API key is no longer accepted: sign in again.');
     }
@@ -195,11 +216,11 @@ async function renderMatrix(state, mine, keepEvidence = false) {
   if (program === undefined) {
     // A program named in the URL (a link from another cut-off, a typo) that is not there says so.
     section.hidden = state.program === undefined;
+    byId('evidence').hidden = true;
+    shownEvidence = undefined;
     if (state.program !== undefined) {
       byId('matrix-heading').textContent = 'Milestones';
-      byId('evidence').hidden = true;
-      shownEvidence = undefined;
-      replaceChildren(byId('matrix-body'), h('p', { class: 'muted' }, `No program '${state.program}' is registered at this cut-off.`));
+      replaceChildren(byId('matrix-body'), notRegistered(`program '${state.program}'`));
     }
     return;
   }
@@ -277,7 +298,7 @@ async function renderStanding(state, mine) {
   if (!consortiums.has(state.consortium)) {
     section.hidden = false;
     byId('standing-heading').textContent = 'Standing across programs';
-    replaceChildren(byId('standing-body'), h('p', { class: 'muted' }, `No consortium '${state.consortium}' is registered at this cut-off.`));
+    replaceChildren(byId('standing-body'), notRegistered(`consortium '${state.consortium}'`));
     return;
   }
   const view = await getJson(`/v1/consortiums/${encodeURIComponent(state.consortium)}/status${query(cutoffs(state))}`);
@@ -288,9 +309,9 @@ async function renderStanding(state, mine) {
 }
 
 async function renderTimeline(state, mine) {
-  const missing = state.program !== undefined && !programs.some((p) => p.programId === state.program) ? `program '${state.program}'` : state.consortium !== undefined && !consortiums.has(state.consortium) ? `consortium '${state.consortium}'` : undefined;
+  const missing = unregistered(state);
   if (missing !== undefined) {
-    replaceChildren(byId('timeline-body'), h('p', { class: 'muted' }, `No ${missing} is registered at this cut-off.`));
+    replaceChildren(byId('timeline-body'), notRegistered(missing));
     return;
   }
   const events = [];
@@ -321,6 +342,7 @@ function restartLive(state) {
   if (live?.programId === state.program && live?.knownAt === state.knownAt && !document.hidden) return;
   stopLive();
   if (key === null || state.program === undefined || state.knownAt !== undefined || document.hidden) return;
+  if (!programs.some((p) => p.programId === state.program)) return;
   const controller = new AbortController();
   live = { programId: state.program, knownAt: state.knownAt, abort: () => controller.abort() };
   let timer;

@@ -13,6 +13,12 @@ export const statusLabel = (status) => status.replace('_', ' ');
 export const statusBadge = (status) => h('span', { class: `status status-${status}`, 'data-status': status }, statusLabel(status));
 
 /**
+ * The mark of a status not yet certain: a `?` seen, "not certain yet" read out (the `?` is not).
+ * @param {string} title
+ */
+export const uncertainMark = (title) => h('span', { class: 'uncertain', title }, h('span', { 'aria-hidden': 'true' }, ' ?'), h('span', { class: 'visually-hidden' }, ' not certain yet'));
+
+/**
  * Counts per status, zeros left out.
  * @param {Record<string, number>} counts
  */
@@ -70,7 +76,7 @@ function cellButton(milestone, cell, columnName, openEvidence) {
       'span',
       { class: 'cell-status' },
       statusBadge(cell.status),
-      uncertain ? h('span', { class: 'uncertain', title: 'Not certain yet: the period of the event that set it has not ended at the cut-off' }, ' ?', h('span', { class: 'visually-hidden' }, ' not certain yet')) : undefined,
+      uncertain ? uncertainMark('Not certain yet: the period of the event that set it has not ended at the cut-off') : undefined,
     ),
     h('span', { class: 'cell-line' }, `since ${cell.since.value}`),
     cell.due === undefined ? undefined : h('span', { class: 'cell-line' }, `due ${cell.due.value}`),

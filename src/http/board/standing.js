@@ -1,6 +1,6 @@
 // A consortium's standing across every program it is in.
 import { h } from './elements.js';
-import { statusBadge } from './matrix.js';
+import { statusBadge, uncertainMark } from './matrix.js';
 
 /**
  * @param {{ consortium: { consortiumId: string, name: string, lead: string, models: string[] }, programs: any[] }} view
@@ -39,7 +39,7 @@ export function standingView(view, programHref) {
                         'tr',
                         { 'data-milestone': m.milestone },
                         h('th', { scope: 'row' }, m.title, m.scope === 'program' ? h('span', { class: 'muted small' }, 'program-wide') : undefined),
-                        h('td', {}, statusBadge(m.status), m.certain === false ? h('span', { class: 'uncertain', title: 'Not certain yet' }, ' ?', h('span', { class: 'visually-hidden' }, ' not certain yet')) : undefined),
+                        h('td', {}, statusBadge(m.status), m.certain === false ? uncertainMark('Not certain yet') : undefined),
                         h('td', {}, m.since.value),
                         h('td', {}, m.due?.value ?? '—'),
                         h('td', {}, m.overdue ? h('span', { class: 'overdue-mark' }, 'overdue') : 'no'),
