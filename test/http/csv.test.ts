@@ -115,7 +115,13 @@ describe('GET /v1/timeline as text/csv', () => {
 describe('GET /v1/timeline as text/csv, for an analysis by world and system time', () => {
   it("carries each event's precision, recordedAt, position and what it names, and a short title for an event without one", async () => {
     const { programId, consortiumId, events } = programWithConsortium('tlcsv');
-    await record(t.app, ...events, { type: 'pilot.started', occurredAt: '2026-Q2', data: { programId, consortiumId, milestone: 'defense-pilot' } });
+    const longTitle = `A seminar with a long title ${'and more '.repeat(25)}`.trim();
+    await record(
+      t.app,
+      ...events,
+      { type: 'pilot.started', occurredAt: '2026-Q2', data: { programId, consortiumId, milestone: 'defense-pilot' } },
+      { type: 'seminar.held', occurredAt: '2026-05-02', data: { programId, title: longTitle } },
+    );
 
     const csv = await inject(t.app, { url: `/v1/timeline?programId=${programId}`, headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
     const json = await inject(t.app, { url: `/v1/timeline?programId=${programId}`, headers: bearer(TEST_ADMIN_KEY) });
@@ -134,6 +140,9 @@ describe('GET /v1/timeline as text/csv, for an analysis by world and system time
       title: expect.stringContaining(`${consortiumId}, defense-pilot`),
       id: pilot?.id,
     });
+    // An event's own title is whole, as in JSON, however long (the short title cuts at 160).
+    expect(longTitle.length).toBeGreaterThan(160);
+    expect(rows.find((row) => row.type === 'seminar.held')?.title).toBe(longTitle);
   });
 });
 

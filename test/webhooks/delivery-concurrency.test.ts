@@ -112,7 +112,7 @@ describe('webhook delivery across instances', () => {
     // Fewer slots than deliveries: without a per-endpoint cap the hanging endpoint would fill them all,
     // and the healthy one would wait for their attempts to time out. The timeout is long, so that a
     // loaded machine's slowness cannot pass for that wait; the test does not wait for it.
-    // A lease as the configuration makes it: the longest attempt and 15 s (src/config.ts).
+    // A lease at least the longest attempt and 15 s, as src/config.ts makes every lease.
     start({ concurrency: 8, totalTimeoutMs: HANG_TIMEOUT_MS, leaseSeconds: HANG_TIMEOUT_MS / 1000 + 15 });
 
     const recordedAt = Date.now();
