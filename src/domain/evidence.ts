@@ -22,12 +22,14 @@ const cut = (text: string): string => {
 };
 
 /**
- * A short title: the event's own (an MOU's, a seminar's), else what it names (a model), else the
- * catalogue's summary of its type with its subject.
+ * A short title: the event's own (an MOU's, a seminar's) or the name it registers (a program's, a
+ * consortium's), else what it names (a model), else the catalogue's summary of its type with its
+ * subject.
  */
 export function shortTitle(event: RecordedEvent): string {
-  const { title, model, consortiumId, milestone } = event.data;
+  const { title, name, model, consortiumId, milestone } = event.data;
   if (typeof title === 'string') return cut(title);
+  if (typeof name === 'string') return cut(name);
   const summary = isEventType(event.type) ? infoOf(event.type).summary.replace(/\.$/, '') : event.type;
   const about = [typeof model === 'string' ? model : undefined, typeof consortiumId === 'string' ? consortiumId : undefined, typeof milestone === 'string' ? milestone : undefined]
     .filter((part) => part !== undefined)

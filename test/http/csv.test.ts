@@ -140,6 +140,8 @@ describe('GET /v1/timeline as text/csv, for an analysis by world and system time
       title: expect.stringContaining(`${consortiumId}, defense-pilot`),
       id: pilot?.id,
     });
+    // A registration is titled by the name it registers.
+    expect(rows.find((row) => row.type === 'program.registered')?.title).toBe(`Program ${programId}`);
     // An event's own title is whole, as in JSON, however long (the short title cuts at 160).
     expect(longTitle.length).toBeGreaterThan(160);
     expect(rows.find((row) => row.type === 'seminar.held')?.title).toBe(longTitle);
