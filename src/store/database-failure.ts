@@ -30,6 +30,10 @@ const TRANSACTION_ROLLED_BACK = new Set(['40P01', '40001']);
  */
 const Routed = z.object({ code: z.string(), routine: z.string() });
 
+// SQLSTATE 08P01 protocol violation: a message the server refused (a bind of more than 65,535
+// parameters), on a connection that stays usable. A fault of ours, not an outage: no retry mends it.
+const PROTOCOL_VIOLATION = '08P01';
+
 // SQLSTATE 55P03 lock not available: a lock asked for with lock_timeout, not granted in time.
 const LOCK_NOT_AVAILABLE = '55P03';
 
@@ -55,7 +59,7 @@ export function translateDatabaseError(error: unknown, querySent: boolean): unkn
   if (code === QUERY_CANCELED) return new StatementTimeoutError({ cause: error });
   if (code !== undefined && TRANSACTION_ROLLED_BACK.has(code)) return new TransactionConflictError({ cause: error });
   const lost =
-    (code !== undefined && (code.startsWith('08') || CONNECTION_SQLSTATES.has(code) || SOCKET_CODES.has(code))) ||
+    (code !== undefined && ((code.startsWith('08') && code !== PROTOCOL_VIOLATION) || CONNECTION_SQLSTATES.has(code) || SOCKET_CODES.has(code))) ||
     LOST_CONNECTION_MESSAGES.some((text) => message.startsWith(text));
   if (!lost) return error;
   const sent = querySent && !NOT_SENT_MESSAGES.some((text) => message.includes(text));

@@ -32,8 +32,11 @@ describe('translateDatabaseError', () => {
     expect(translateDatabaseError(pgError('57014', 'canceling statement due to statement timeout'), true)).toBeInstanceOf(StatementTimeoutError);
   });
 
-  it('passes any other error through unchanged', () => {
+  it('passes any other error through unchanged, a protocol violation (08P01, a message the server refused) included: no retry mends it', () => {
     const duplicate = pgError('23505', 'duplicate key');
+    const refusedMessage = pgError('08P01', 'bind message has 4464 parameter formats but 0 parameters');
+
+    expect(translateDatabaseError(refusedMessage, true)).toBe(refusedMessage);
     const ours = pgError('MLVER', 'version conflict');
 
     expect(translateDatabaseError(duplicate, true)).toBe(duplicate);
