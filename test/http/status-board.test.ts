@@ -432,4 +432,17 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await board.page.locator('#live-state').textContent()).toBe('Live updates: off');
     noProblems(board);
   });
+  it('stops following a program once the asOf moves before its registration, and follows it again after', async () => {
+    const board = await open('/?program=defense-ax');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+
+    await board.page.getByLabel('As of (world time)').fill('2025-12-31');
+
+    await expect.poll(() => board.page.locator('#matrix-body').innerText()).toContain("No program 'defense-ax' is registered at this cut-off.");
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: off');
+    await board.page.getByLabel('As of (world time)').fill('2026-12-31');
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    noProblems(board);
+  });
 });

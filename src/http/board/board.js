@@ -339,10 +339,11 @@ function stopLive() {
  */
 function restartLive(state) {
   const key = storedKey();
-  if (live?.programId === state.program && live?.knownAt === state.knownAt && !document.hidden) return;
+  // A program not registered at the cut-off (asOf may move it out) is not followed either.
+  const follows = key !== null && state.program !== undefined && state.knownAt === undefined && !document.hidden && unregistered({ program: state.program }) === undefined;
+  if (follows && live?.programId === state.program && live?.knownAt === state.knownAt) return;
   stopLive();
-  if (key === null || state.program === undefined || state.knownAt !== undefined || document.hidden) return;
-  if (!programs.some((p) => p.programId === state.program)) return;
+  if (!follows || key === null || state.program === undefined) return;
   const controller = new AbortController();
   live = { programId: state.program, knownAt: state.knownAt, abort: () => controller.abort() };
   let timer;
