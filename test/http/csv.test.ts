@@ -116,9 +116,11 @@ describe('GET /v1/timeline as text/csv, for an analysis by world and system time
   it("carries each event's precision, recordedAt, position and what it names, and a short title for an event without one", async () => {
     const { programId, consortiumId, events } = programWithConsortium('tlcsv');
     const longTitle = `A seminar with a long title ${'and more '.repeat(25)}`.trim();
+    const longName = `A program with a long name ${'and more '.repeat(18)}`.trim();
+    const renamed = events.map((e) => (e.type === 'program.registered' ? { ...e, data: { ...e.data, name: longName } } : e));
     await record(
       t.app,
-      ...events,
+      ...renamed,
       { type: 'pilot.started', occurredAt: '2026-Q2', data: { programId, consortiumId, milestone: 'defense-pilot' } },
       { type: 'seminar.held', occurredAt: '2026-05-02', data: { programId, title: longTitle } },
     );
@@ -140,8 +142,9 @@ describe('GET /v1/timeline as text/csv, for an analysis by world and system time
       title: expect.stringContaining(`${consortiumId}, defense-pilot`),
       id: pilot?.id,
     });
-    // A registration is titled by the name it registers.
-    expect(rows.find((row) => row.type === 'program.registered')?.title).toBe(`Program ${programId}`);
+    // A registration is titled by the name it registers, whole.
+    expect(longName.length).toBeGreaterThan(160);
+    expect(rows.find((row) => row.type === 'program.registered')?.title).toBe(longName);
     // An event's own title is whole, as in JSON, however long (the short title cuts at 160).
     expect(longTitle.length).toBeGreaterThan(160);
     expect(rows.find((row) => row.type === 'seminar.held')?.title).toBe(longTitle);

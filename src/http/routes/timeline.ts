@@ -100,8 +100,8 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
           textOf(event.data.programId),
           textOf(event.data.consortiumId),
           textOf(event.data.milestone),
-          // Its own title, whole as in JSON; else what it names, as a cell's evidence shows it.
-          textOf(event.data.title) ?? shortTitle(event),
+          // Its own title, or the name it registers, whole as in JSON; else what it names, as a cell's evidence shows it.
+          textOf(event.data.title) ?? textOf(event.data.name) ?? shortTitle(event),
           retractedBy !== undefined,
           retractedBy,
           event.id,
