@@ -215,7 +215,7 @@ describe('the status board, in a real browser on the seeded example', () => {
   });
 
   it('marks a cell whose status is not yet certain: the Q2 pilot as of 15 May 2026', async () => {
-    const board = await open('/?program=defense-ax&asOf=2026-05-15');
+    const board = await open('/?program=defense-ax&consortium=skt&asOf=2026-05-15');
 
     await signIn(board.page, readerKey);
 
@@ -225,6 +225,11 @@ describe('the status board, in a real browser on the seeded example', () => {
     // `certain` (SPEC §2.1) is a cell field the API is gaining; without it the board shows no mark.
     expect(await pilot.locator('.uncertain').count()).toBe(1);
     expect(await pilot.locator('.uncertain').textContent()).toContain('not certain yet');
+    // The consortium's standing marks it alike; the `?` is seen, "not certain yet" read out.
+    const standing = board.page.locator('#standing-body tr[data-milestone="lightweight-pilot"] .uncertain');
+    await standing.waitFor();
+    expect(await standing.locator('.visually-hidden').textContent()).toBe(' not certain yet');
+    expect(await standing.locator('[aria-hidden="true"]').textContent()).toBe(' ?');
   });
 
   it('fits a phone-width screen: the page does not scroll sideways, the matrix scrolls in its own region', async () => {
@@ -442,6 +447,23 @@ describe('the status board, in a real browser on the seeded example', () => {
     await expect.poll(() => board.page.locator('#matrix-body').innerText()).toContain("No program 'defense-ax' is registered at this cut-off.");
     await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: off');
     await board.page.getByLabel('As of (world time)').fill('2026-12-31');
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    noProblems(board);
+  });
+  it('opens no live feed in a tab opened in the background, and follows once it is shown', async () => {
+    if (browser === undefined || service === undefined) throw new Error('no browser or service');
+    const board = await openBoardPage(browser);
+    opened.push(board);
+    // A tab opened with a modified click starts hidden: the page runs, and no visibilitychange comes until it is shown.
+    await board.page.addInitScript({ content: "Object.defineProperty(document, 'hidden', { configurable: true, get: () => true })" });
+    await board.page.goto(`${service.url}/?program=defense-ax`);
+    await signIn(board.page, readerKey);
+    await cell(board, 'lightweight-pilot', 'skt').waitFor();
+
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await board.page.locator('#live-state').textContent()).toBe('Live updates: off');
+    await board.page.evaluate("Object.defineProperty(document, 'hidden', { configurable: true, get: () => false }); document.dispatchEvent(new Event('visibilitychange'))");
+
     await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
     noProblems(board);
   });
