@@ -16,9 +16,9 @@ const LONGEST_TIMER_MS = 2_147_483_647;
 const milliseconds = (fallback: number, longest = LONGEST_TIMER_MS) =>
   z.coerce.number().int().positive().max(longest, `must be at most ${longest} ms (about 24.8 days), the longest a timer can wait`).default(fallback);
 
-/** Seconds a delivery may wait, added to the database's clock: at most a year (retry-schedule.ts says why). */
-const deliveryWait = (fallback: number) =>
-  z.coerce.number().int().positive().max(LONGEST_DELIVERY_WAIT_SECONDS, `must be at most ${LONGEST_DELIVERY_WAIT_SECONDS} seconds (a year)`).default(fallback);
+/** A whole number of `unit`s, 1 to `longest`: `why` says what bounds it. */
+const positiveUpTo = (fallback: number, longest: number, unit: string, why: string) =>
+  z.coerce.number().int().positive().max(longest, `must be at most ${longest} ${unit} (${why})`).default(fallback);
 
 /** How long after SHUTDOWN_GRACE_MS a shutdown that still hangs is ended by exiting (src/main.ts). */
 export const SHUTDOWN_WATCHDOG_MARGIN_MS = 5000;
@@ -99,15 +99,11 @@ const Environment = z.object({
   WEBHOOK_CONNECT_TIMEOUT_MS: milliseconds(5000),
   WEBHOOK_TIMEOUT_MS: milliseconds(15000),
   // Its reaper runs every quarter of it, on a timer: a day keeps that within a timer's reach.
-  WEBHOOK_LEASE_SECONDS: z.coerce.number().int().positive().max(86_400, 'must be at most 86400 seconds (a day)').default(60),
+  WEBHOOK_LEASE_SECONDS: positiveUpTo(60, 86_400, 'seconds', 'a day'),
   WEBHOOK_POLL_MS: milliseconds(1000),
-  WEBHOOK_DISABLE_AFTER_HOURS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(LONGEST_DELIVERY_WAIT_SECONDS / 3600, `must be at most ${LONGEST_DELIVERY_WAIT_SECONDS / 3600} hours (a year)`)
-    .default(120),
-  WEBHOOK_MAX_RETRY_AFTER_SECONDS: deliveryWait(3600),
+  // Waits added to the database's clock: at most a year (retry-schedule.ts says why).
+  WEBHOOK_DISABLE_AFTER_HOURS: positiveUpTo(120, LONGEST_DELIVERY_WAIT_SECONDS / 3600, 'hours', 'a year'),
+  WEBHOOK_MAX_RETRY_AFTER_SECONDS: positiveUpTo(3600, LONGEST_DELIVERY_WAIT_SECONDS, 'seconds', 'a year'),
   // Its watchdog waits the grace and a margin: both within the longest a timer waits.
   SHUTDOWN_GRACE_MS: milliseconds(10000, LONGEST_TIMER_MS - SHUTDOWN_WATCHDOG_MARGIN_MS),
   // 0 leaves V8's own choice (src/heap-policy.ts).

@@ -1,6 +1,6 @@
 import { isEventType, infoOf } from './event-catalogue.js';
 import type { FuzzyDate } from './fuzzy-date.js';
-import type { RecordedEvent } from './recorded-event.js';
+import { dataText, type RecordedEvent } from './recorded-event.js';
 import type { Source } from './source.js';
 
 /** An event shown as evidence of a cell's status: what, when, and where it was reported (SPEC §4). */
@@ -21,17 +21,19 @@ const cut = (text: string): string => {
   return text.slice(0, last >= 0xd800 && last <= 0xdbff ? MAX_TITLE - 1 : MAX_TITLE);
 };
 
+/** The event's own title (an MOU's, a seminar's) or the name it registers (a program's, a consortium's), whole. */
+export const ownTitle = (event: RecordedEvent): string | undefined => dataText(event, 'title') ?? dataText(event, 'name');
+
 /**
- * A short title: the event's own (an MOU's, a seminar's) or the name it registers (a program's, a
- * consortium's), else what it names (a model), else the catalogue's summary of its type with its
- * subject.
+ * A short title: the event's own (ownTitle), else what it names (a model), else the catalogue's
+ * summary of its type with its subject.
  */
 export function shortTitle(event: RecordedEvent): string {
-  const { title, name, model, consortiumId, milestone } = event.data;
-  if (typeof title === 'string') return cut(title);
-  if (typeof name === 'string') return cut(name);
+  const own = ownTitle(event);
+  if (own !== undefined) return cut(own);
   const summary = isEventType(event.type) ? infoOf(event.type).summary.replace(/\.$/, '') : event.type;
-  const about = [typeof model === 'string' ? model : undefined, typeof consortiumId === 'string' ? consortiumId : undefined, typeof milestone === 'string' ? milestone : undefined]
+  const about = ['model', 'consortiumId', 'milestone']
+    .map((field) => dataText(event, field))
     .filter((part) => part !== undefined)
     .join(', ');
   return cut(about === '' ? summary : `${summary} (${about})`);

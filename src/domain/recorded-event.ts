@@ -25,3 +25,9 @@ export interface RecordedEvent {
   readonly sources: readonly Source[];
   readonly metadata: EventMetadata;
 }
+
+/** A field of an event's data when it holds text: the data is typed by its type's schema, read here without it. */
+export const dataText = (event: RecordedEvent, field: string): string | undefined => {
+  const value = event.data[field];
+  return typeof value === 'string' ? value : undefined;
+};

@@ -158,8 +158,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (claimed.length === 0) return [];
     const prepared = await prepareMessages(claimed).catch(async (err: unknown) => {
       logger.error({ err, deliveries: claimed.length }, 'webhook messages could not be read; the claimed deliveries go back to the queue');
-      const reason = `the message could not be read (${err instanceof Error ? err.message : String(err)})`;
-      await Promise.all(claimed.map((delivery) => putBackUnsent(delivery, reason)));
+      await putBackUnsent(claimed, `the message could not be read (${err instanceof Error ? err.message : String(err)})`);
       return undefined;
     });
     if (prepared === undefined) return [];
@@ -168,22 +167,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (Date.now() - claimedBy + options.totalTimeoutMs > options.leaseSeconds * 1000) {
       const reason = `reading the message took ${Date.now() - claimedBy} ms of the ${options.leaseSeconds} s lease, too long to send it within the lease`;
       logger.warn({ deliveries: claimed.length }, `${reason}; the claimed deliveries go back to the queue`);
-      await Promise.all(claimed.map((delivery) => putBackUnsent(delivery, reason)));
+      await putBackUnsent(claimed, reason);
       return [];
     }
     return claimed.map((delivery) => track(delivery, prepared.get(delivery.id)));
   }
 
   /**
-   * A claimed delivery whose message could not be read (the database failed between the claim and
-   * the read), or not soon enough to be sent within its lease: back in the queue shortly, its retry
-   * not used up, as an aborted attempt's. Left
-   * in flight, it would wait for its lease to run out, and then count as an attempt. If this fails
-   * too, the lease runs out all the same.
+   * Claimed deliveries whose messages could not be read (the database failed between the claim and
+   * the read), or not soon enough to be sent within their lease: back in the queue shortly, no
+   * retry used up, as an aborted attempt's. Left in flight, each would wait for its lease to run
+   * out, and then count as an attempt. If this fails too, the leases run out all the same.
    */
-  async function putBackUnsent(delivery: ClaimedDelivery, reason: string): Promise<void> {
+  async function putBackUnsent(claimed: readonly ClaimedDelivery[], reason: string): Promise<void> {
     const outcome = failure(`not sent: ${reason}`);
-    await record(delivery, new Date(), outcome, { kind: 'retry', delaySeconds: UNSENT_RETRY_SECONDS }, false).catch(() => false);
+    await Promise.all(claimed.map((delivery) => record(delivery, new Date(), outcome, { kind: 'retry', delaySeconds: UNSENT_RETRY_SECONDS }, false).catch(() => false)));
   }
 
   /** The bodies and secrets of a round's deliveries, read together rather than one by one. */

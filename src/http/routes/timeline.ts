@@ -7,7 +7,8 @@ import { fuzzyDateCsvCells } from '../schemas/cell-csv.js';
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
-import { shortTitle } from '../../domain/evidence.js';
+import { ownTitle, shortTitle } from '../../domain/evidence.js';
+import { dataText } from '../../domain/recorded-event.js';
 import { CutoffEcho, CutoffQuery, toCutoff, toCutoffColumns, toCutoffEcho } from '../schemas/status-views.js';
 import { endBound, lastCovered } from '../../domain/cut-off.js';
 import type { ViewRoutesOptions } from './programs.js';
@@ -30,8 +31,6 @@ const TIMELINE_HEADER = [
   'id',
   'sources',
 ];
-
-const textOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 const RangeEcho = z
   .object({
@@ -97,11 +96,11 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
           event.stream,
           event.position,
           event.recordedAt.toISOString(),
-          textOf(event.data.programId),
-          textOf(event.data.consortiumId),
-          textOf(event.data.milestone),
-          // Its own title, or the name it registers, whole as in JSON; else what it names, as a cell's evidence shows it.
-          textOf(event.data.title) ?? textOf(event.data.name) ?? shortTitle(event),
+          dataText(event, 'programId'),
+          dataText(event, 'consortiumId'),
+          dataText(event, 'milestone'),
+          // Its own title whole, as in JSON; else what it names, as a cell's evidence shows it.
+          ownTitle(event) ?? shortTitle(event),
           retractedBy !== undefined,
           retractedBy,
           event.id,
