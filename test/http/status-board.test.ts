@@ -450,6 +450,33 @@ describe('the status board, in a real browser on the seeded example', () => {
     await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
     noProblems(board);
   });
+  it('misses no change committed while the view is being read: the feed starts before the matrix is read', async () => {
+    await api('POST', '/v1/events', {
+      events: [
+        { type: 'program.registered', occurredAt: '2026-01', data: { programId: 'read-race', name: 'Read race' } },
+        { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'read-race', milestone: 'launch', title: 'Launch', scope: 'program' } },
+      ],
+    });
+    if (browser === undefined) throw new Error('no browser');
+    const board = await openBoardPage(browser);
+    opened.push(board);
+    // The first read of the matrix answers what it found, but only after a status change has been
+    // committed: a page that starts its feed after reading the views never hears of that change.
+    let held = false;
+    await board.page.route(/\/v1\/programs\/read-race\/milestones\?.*expand=evidence/, async (route) => {
+      if (held) return route.continue();
+      held = true;
+      const response = await route.fetch();
+      await api('POST', '/v1/events', { type: 'milestone.started', occurredAt: '2026-03', data: { programId: 'read-race', milestone: 'launch' } });
+      await route.fulfill({ response });
+    });
+    await board.page.goto(`${service?.url}/?program=read-race`);
+    await signIn(board.page, readerKey);
+
+    await expect.poll(() => cell(board, 'launch', '').getAttribute('data-status'), { timeout: 15_000 }).toBe('in_progress');
+    expect(held).toBe(true);
+    noProblems(board);
+  });
   it('opens no live feed in a tab opened in the background, and follows once it is shown', async () => {
     if (browser === undefined || service === undefined) throw new Error('no browser or service');
     const board = await openBoardPage(browser);

@@ -12,6 +12,8 @@ const TIMELINE_PAGES = 2;
 /** The most evidence entries one cell's list shows: a page stays readable, and its size bounded. */
 const MOST_EVIDENCE = 5000;
 const LIVE_REFRESH_MS = 300;
+/** How long a view waits for its feed to start before it is read anyway (the service slow to answer). */
+const FEED_OPEN_WAIT_MS = 2000;
 
 /** @param {string} id @returns {any} */
 const byId = (id) => {
@@ -133,6 +135,10 @@ async function render({ keepEvidence = false } = {}) {
     programs = programList;
     consortiums = new Map(consortiumList.map((c) => [c.consortiumId, c]));
     fillFilters(state);
+    // The feed starts before the views are read: a change committed between the two would be in
+    // neither the views nor a feed started after them (it starts from now), and stay unseen.
+    await restartLive(state);
+    if (mine !== generation) return;
     await Promise.all([
       inPanel('program-list', undefined, mine, () => renderPrograms(state, mine)),
       inPanel('matrix-body', 'matrix', mine, () => renderMatrix(state, mine, keepEvidence)),
@@ -149,7 +155,7 @@ async function render({ keepEvidence = false } = {}) {
     // A failure of a view drawn since superseded says nothing of the one shown.
     if (mine === generation) byId('board-error').textContent = `Could not load the board: ${messageOf(error)}`;
   }
-  if (mine === generation) restartLive(state);
+  if (mine === generation) void restartLive(state);
 }
 
 /**
@@ -335,23 +341,33 @@ function stopLive() {
 /**
  * Follows status changes of the program shown, unless the view is pinned to a past knowledge
  * (knownAt) or the tab is hidden (opened in the background, or hidden while the view was drawn):
- * shown, it draws and follows again.
+ * shown, it draws and follows again. Settles once the feed it starts has answered (or failed to),
+ * at once if it starts none.
+ * @returns {Promise<void>}
  */
 function restartLive(state) {
   const key = storedKey();
   // A program not registered at the cut-off (asOf may move it out) is not followed either.
   const follows = key !== null && state.program !== undefined && state.knownAt === undefined && !document.hidden && unregistered({ program: state.program }) === undefined;
-  if (follows && live?.programId === state.program && live?.knownAt === state.knownAt) return;
+  if (follows && live?.programId === state.program && live?.knownAt === state.knownAt) return Promise.resolve();
   stopLive();
-  if (!follows || key === null || state.program === undefined) return;
+  if (!follows || key === null || state.program === undefined) return Promise.resolve();
   const controller = new AbortController();
   live = { programId: state.program, knownAt: state.knownAt, abort: () => controller.abort() };
   let timer;
+  let answered;
+  const started = new Promise((resolve) => {
+    answered = resolve;
+  });
+  // The views are read anyway once it has been this long (the service slow to answer the feed).
+  const waited = setTimeout(answered, FEED_OPEN_WAIT_MS);
   void followStatusChanges({
     programId: state.program,
     key,
     signal: controller.signal,
     onState: (s) => {
+      clearTimeout(waited);
+      answered();
       byId('live-state').textContent = { live: 'Live updates: on', reconnecting: 'Live updates: reconnecting…', off: 'Live updates: off' }[s];
     },
     onChange: () => {
@@ -371,6 +387,7 @@ function restartLive(state) {
       }, LIVE_REFRESH_MS);
     },
   });
+  return started;
 }
 
 function wireControls() {

@@ -14,8 +14,8 @@ export async function followStatusChanges({ programId, key, signal, onChange, on
     try {
       const headers = { authorization: `Bearer ${key}`, accept: 'text/event-stream' };
       if (lastId !== undefined) headers['last-event-id'] = lastId;
-      // From now on, or from the last change seen: the page has just drawn the current state, and a
-      // replay of the program's past changes would only redraw it (closing an open cell's evidence).
+      // From now on, or from the last change seen: the page draws the current state once the feed has
+      // answered (board.js), and a replay of the program's past changes would only redraw it.
       const from = lastId === undefined ? '&after=now' : '';
       const response = await fetch(`/v1/feed?topics=${TOPIC}&programId=${encodeURIComponent(programId)}${from}`, {
         headers,
