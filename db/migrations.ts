@@ -19,6 +19,7 @@ import * as orderRegistriesByCodePoint from './migrations/2026-12-04T19-00-00_or
 import * as indexTheFeedByFilter from './migrations/2026-12-04T19-30-00_index_the_feed_by_filter.js';
 import * as indexTheNotificationFeedByFilter from './migrations/2026-12-04T20-00-00_index_the_notification_feed_by_filter.js';
 import * as restartRetriesOnRequeue from './migrations/2026-12-05T00-00-00_restart_retries_on_requeue.js';
+import * as pageConsortiumEnrolments from './migrations/2026-12-05T10-00-00_page_consortium_enrolments.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-04T19-30-00_index_the_feed_by_filter': indexTheFeedByFilter,
   '2026-12-04T20-00-00_index_the_notification_feed_by_filter': indexTheNotificationFeedByFilter,
   '2026-12-05T00-00-00_restart_retries_on_requeue': restartRetriesOnRequeue,
+  '2026-12-05T10-00-00_page_consortium_enrolments': pageConsortiumEnrolments,
 };
 
 export const migrationProvider: MigrationProvider = {

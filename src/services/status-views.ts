@@ -102,7 +102,7 @@ export interface StatusViews {
   readonly viewProgramPlan: (programId: string, cutoff: Cutoff) => Promise<ProgramPlan>;
   readonly viewProgram: (programId: string, cutoff: Cutoff, now: Date, options: ViewOptions) => Promise<ProgramView>;
   readonly viewMilestone: (programId: string, milestone: string, cutoff: Cutoff, now: Date, options: ViewOptions) => Promise<MilestoneView>;
-  readonly viewConsortium: (consortiumId: string, cutoff: Cutoff, now: Date, options: ViewOptions) => Promise<ConsortiumView>;
+  readonly viewConsortium: (consortiumId: string, cutoff: Cutoff, now: Date, options: ViewOptions, page: { after: string | undefined; limit: number }) => Promise<ConsortiumView>;
   readonly timeline: (query: TimelineQuery, cutoff: Cutoff, page: { after: string | undefined; limit: number }) => Promise<Paged<TimelineEntry>>;
   readonly cellEvidence: (cell: CellRef, cutoff: Cutoff, page: { after: string | undefined; limit: number }) => Promise<Paged<EvidenceEntry>>;
 }
@@ -271,18 +271,26 @@ export interface ConsortiumProgramView {
 
 export interface ConsortiumView {
   readonly consortium: ConsortiumSummary;
+  /** A page of them, in the order of their enrolment. */
   readonly programs: readonly ConsortiumProgramView[];
+  /** Where the next page starts, when one follows. */
+  readonly nextCursor: string | undefined;
 }
 
-/** A consortium, each program it is enrolled in at the cut-off, and its cells there (and the program-wide ones). */
+/**
+ * A consortium, a page of the programs it is enrolled in at the cut-off (in the order of their
+ * enrolment), and its cells there (and the program-wide ones).
+ */
 async function viewConsortium(
   db: Db,
   consortiumId: string,
   cutoff: Cutoff,
   now: Date,
   options: ViewOptions,
+  page: { after: string | undefined; limit: number },
 ): Promise<ConsortiumView> {
-  const { consortium: entry, enrolments, programs, milestones, cells } = await findConsortiumParts(db, consortiumId, cutoff);
+  const after = page.after === undefined ? undefined : decodeWorldCursor(page.after);
+  const { consortium: entry, enrolments, next, programs, milestones, cells } = await findConsortiumParts(db, consortiumId, cutoff, { after, limit: page.limit });
   if (entry === undefined) throw new SubjectNotFoundError('consortium', consortiumId);
   const views = await expanded(db, toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now), options);
   return {
@@ -302,6 +310,7 @@ async function viewConsortium(
         },
       ];
     }),
+    nextCursor: next === undefined ? undefined : encodeWorldCursor(next),
   };
 }
 

@@ -3,6 +3,7 @@ import type { FuzzyDate } from '../domain/fuzzy-date.js';
 import { byCellKey, CELL_COLUMNS_OF_C, cellsQuery, NO_CELL, noPrograms, programIdArray, selectionStandIns, toCellRow, toCellState, type CellSelection, type CellState, type NoCellRow, type PartsSelection, type ProgramIds } from './cell-states.js';
 import type { Db } from './database.js';
 import { pageOf, pageRead } from './page-read.js';
+import type { WorldKey } from './page-cursor.js';
 import { PREPARED } from './prepared-statement.js';
 import { cutStandIns, defined, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
 import { DEFINITION_COLUMNS, toDefinition, toFuzzy, type AsJson, type Definition, type DefinitionRow, type Instant } from './read-rows.js';
@@ -154,12 +155,15 @@ function milestoneEntriesQuery(db: Db, programIds: ProgramIds, cut: ReadCut, mil
 
 export interface EnrolmentEntry {
   readonly programId: string;
+  /** Its place in the consortium's enrolments, in world time: a page's cursor. */
+  readonly key: WorldKey;
   readonly enrolledAt: FuzzyDate;
   readonly eliminatedAt: FuzzyDate | undefined;
 }
 
 interface EnrolmentRow {
   program_id: string;
+  position: string;
   occurred_value: string;
   occurred_precision: string;
   occurred_start: Instant;
@@ -170,13 +174,20 @@ interface EnrolmentRow {
   x_end: Instant | null;
 }
 
+/** A page of a consortium's enrolments: `limit` rows after the world key `after`. */
+export interface EnrolmentPage {
+  readonly after: WorldKey | undefined;
+  readonly limit: number;
+}
+
 /**
- * The programs a consortium is enrolled in at the cut, each with its earliest elimination in force
- * there, in world time: a second elimination recorded with an earlier date corrects the first, as
- * the cancelled cells' since does.
+ * A page of the programs a consortium is enrolled in at the cut, in world-time order of the
+ * enrolments (one range of enrolment_entry_consortium_world), each with its earliest elimination in
+ * force there, in world time: a second elimination recorded with an earlier date corrects the
+ * first, as the cancelled cells' since does.
  */
-const enrolmentsQuery = (consortiumId: string, cut: ReadCut) => sql<EnrolmentRow>`
-    select en.program_id, en.occurred_value, en.occurred_precision, en.occurred_start, en.occurred_end,
+const enrolmentsQuery = (consortiumId: string, cut: ReadCut, { after, limit }: EnrolmentPage) => sql<EnrolmentRow>`
+    select en.program_id, en.position::text as position, en.occurred_value, en.occurred_precision, en.occurred_start, en.occurred_end,
            x.occurred_value as x_value, x.occurred_precision as x_precision, x.occurred_start as x_start, x.occurred_end as x_end
     from enrolment_entry en
     left join lateral (
@@ -186,10 +197,13 @@ const enrolmentsQuery = (consortiumId: string, cut: ReadCut) => sql<EnrolmentRow
       order by x.occurred_start, x.position limit 1
     ) x on true
     where en.consortium_id = ${consortiumId} and ${defined('en', cut)}
-    order by en.occurred_start, en.position`;
+      ${after === undefined ? sql`` : sql`and (en.occurred_start, en.position) > (${after.start}::timestamptz, ${after.position}::bigint)`}
+    order by en.occurred_start, en.position
+    limit ${limit}`;
 
 const toEnrolment = (r: AsJson<EnrolmentRow>): EnrolmentEntry => ({
   programId: r.program_id,
+  key: { start: new Date(r.occurred_start), position: r.position },
   enrolledAt: toFuzzy(r.occurred_value, r.occurred_precision, r.occurred_start, r.occurred_end),
   eliminatedAt:
     r.x_value === null || r.x_precision === null || r.x_start === null || r.x_end === null
@@ -295,8 +309,10 @@ export const toProgramParts = (rows: readonly ProgramPartsRow[]): ProgramParts =
 
 export interface ConsortiumParts extends ProgramParts {
   readonly consortium: Definition | undefined;
-  /** The programs it is enrolled in at the cut, in the order of their enrolment. */
+  /** A page of the programs it is enrolled in at the cut, in the order of their enrolment. */
   readonly enrolments: readonly EnrolmentEntry[];
+  /** The key of the page's last enrolment, when more follow. */
+  readonly next: WorldKey | undefined;
 }
 
 /**
@@ -304,28 +320,45 @@ export interface ConsortiumParts extends ProgramParts {
  * cells and the program-scope ones, in one statement: the programs are those of its enrolments,
  * read once (the CTE, referenced more than once, is computed once, in its query's order).
  */
-export async function findConsortiumParts(db: Db, consortiumId: string, cut: ReadCut): Promise<ConsortiumParts> {
-  const { rows } = await consortiumPartsStatement(db, { consortiumId, cut });
+export async function findConsortiumParts(db: Db, consortiumId: string, cut: ReadCut, page: EnrolmentPage): Promise<ConsortiumParts> {
+  const { rows } = await consortiumPartsStatement(db, { consortiumId, cut, page: { after: page.after, limit: pageRead(page.limit) } });
   const row = rows.find((r) => r.part === PARTS_ROW);
+  const { items, last } = pageOf((row?.enrolments ?? []).map(toEnrolment), page.limit);
+  // The cells and milestones of the row read past the page (pageRead) are left out with it.
+  const shown = new Set(items.map((e) => e.programId));
+  const parts = toProgramParts(rows);
   return {
-    ...toProgramParts(rows),
+    programs: parts.programs,
+    milestones: parts.milestones.filter((m) => shown.has(m.programId)),
+    cells: parts.cells.filter((c) => shown.has(c.programId)),
     consortium: row === undefined || row.consortium === null ? undefined : toDefinition(row.consortium),
-    enrolments: (row?.enrolments ?? []).map(toEnrolment),
+    enrolments: items,
+    next: last?.key,
   };
 }
 
 type ConsortiumPartsRow = ProgramPartsRow & { consortium: AsJson<DefinitionRow> | null; enrolments: AsJson<EnrolmentRow>[] | null };
 
-const consortiumPartsStatement = shapedStatement<{ readonly consortiumId: string; readonly cut: ReadCut }, ConsortiumPartsRow>(
-  ({ consortiumId, cut }, s) => ({ consortiumId: s.text(consortiumId), cut: cutStandIns(cut, s) }),
-  ({ consortiumId, cut }, db) => {
+interface ConsortiumPartsInput {
+  readonly consortiumId: string;
+  readonly cut: ReadCut;
+  readonly page: EnrolmentPage;
+}
+
+const consortiumPartsStatement = shapedStatement<ConsortiumPartsInput, ConsortiumPartsRow>(
+  ({ consortiumId, cut, page }, s) => ({
+    consortiumId: s.text(consortiumId),
+    cut: cutStandIns(cut, s),
+    page: { after: s.optional(page.after, (k) => ({ start: s.instant(k.start), position: s.text(k.position) })), limit: s.count(page.limit) },
+  }),
+  ({ consortiumId, cut, page }, db) => {
     const enrolled = sql<readonly string[]>`array(select e.program_id from enrolments e)`;
     const more = [
       sql`(select row_to_json(x) from (${consortiumEntryQuery(db, consortiumId, cut)}) x) as consortium`,
-      sql`(select json_agg(e) from enrolments e) as enrolments`,
+      sql`(select json_agg(e order by e.occurred_start, e.position::bigint) from enrolments e) as enrolments`,
     ];
     return sql<ConsortiumPartsRow>`
-    with enrolments as (${enrolmentsQuery(consortiumId, cut)})
+    with enrolments as (${enrolmentsQuery(consortiumId, cut, page)})
     ${partsStatement(db, { programIds: enrolled, consortiumId }, cut, true, more)} ${PREPARED}`;
   },
 );

@@ -37,7 +37,7 @@ describe('cursors the service did not issue', () => {
     expect(response.body).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter: 'after' }] });
   });
 
-  it.each(['/v1/events', '/v1/programs', '/v1/consortiums', '/v1/subscriptions', '/v1/api-keys', '/v1/timeline?programId=p', '/v1/feed?follow=false'])(
+  it.each(['/v1/events', '/v1/programs', '/v1/consortiums', '/v1/consortiums/c/status', '/v1/subscriptions', '/v1/api-keys', '/v1/timeline?programId=p', '/v1/feed?follow=false'])(
     'refuses a cursor far longer than any it issues with 400 invalid-cursor, as any other it did not issue, on %s',
     async (path) => {
       const response = await get(t.app, `${path}${path.includes('?') ? '&' : '?'}after=${'A'.repeat(2000)}`);

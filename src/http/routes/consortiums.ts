@@ -64,10 +64,10 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       schema: {
         tags: TAGS,
         operationId: 'getConsortiumStatus',
-        summary: 'A consortium, each program it is in, and each milestone cell there (also text/csv)',
+        summary: 'A consortium, each program it is in (a page at a time, in the order of enrolment), and each milestone cell there (also text/csv)',
         produces: ['application/json', 'text/csv'],
         params: z.object({ consortiumId: ConsortiumId }),
-        querystring: z.object({ ...CutoffQuery, ...ExpandQuery }),
+        querystring: z.object({ ...CutoffQuery, ...ExpandQuery, ...pageQuery(maxPageSize) }),
         response: {
           200: z.object({
             consortium: ConsortiumOutput,
@@ -79,6 +79,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
                 milestones: z.array(CellOutput.extend({ milestone: z.string(), title: z.string(), scope: z.string() })),
               }),
             ),
+            nextCursor: NextCursor,
             cutoff: CutoffEcho,
           }),
           400: ProblemDetails,
@@ -90,7 +91,8 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       const cutoff = toCutoff(request.query);
       const { consortiumId } = request.params;
       const csv = wantsCsv(request);
-      const view = await views.viewConsortium(consortiumId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
+      const { after, limit } = request.query;
+      const view = await views.viewConsortium(consortiumId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' }, { after, limit });
       if (csv) {
         const rows = view.programs.flatMap((p) => {
           const enrolment = [consortiumId, p.program.programId, ...fuzzyDateCsvCells(p.enrolledAt), ...fuzzyDateCsvCells(p.eliminatedAt)];
@@ -98,7 +100,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
           if (p.milestones.length === 0) return [[...enrolment, undefined, undefined, undefined, undefined, ...noCellCsvRow()]];
           return p.milestones.map((m) => [...enrolment, m.cell.milestone, m.title, m.scope, m.cell.consortiumId ?? '', ...cellCsvRow(m.cell)]);
         });
-        replyCsv(reply, toCsv(CONSORTIUM_HEADER, rows, toCutoffColumns(cutoff)), `${consortiumId}-status.csv`);
+        replyCsv(reply, toCsv(CONSORTIUM_HEADER, rows, toCutoffColumns(cutoff)), `${consortiumId}-status.csv`, view.nextCursor);
       }
       return {
         cutoff: toCutoffEcho(cutoff),
@@ -109,6 +111,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
           ...(p.eliminatedAt !== undefined && { eliminatedAt: toFuzzyDateOutput(p.eliminatedAt) }),
           milestones: p.milestones.map((m) => ({ milestone: m.cell.milestone, title: m.title, scope: m.scope, ...toCellOutput(m.cell) })),
         })),
+        ...(view.nextCursor !== undefined && { nextCursor: view.nextCursor }),
       };
     },
   );
