@@ -27,7 +27,7 @@ let browser: Browser | undefined;
 let readerKey: string;
 let opened: BoardPage[] = [];
 
-async function api(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+async function api(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
   if (service === undefined) throw new Error('no service');
   const response = await fetch(`${service.url}${path}`, {
     method,
@@ -36,8 +36,21 @@ async function api(method: 'GET' | 'POST', path: string, body?: unknown): Promis
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-  return JSON.parse(text);
+  return text === '' ? undefined : JSON.parse(text);
 }
+
+/** A reader key of its own, for a test that revokes it. */
+const newReaderKey = async (name: string) => z.object({ id: z.string(), key: z.string() }).parse(await api('POST', '/v1/api-keys', { name, role: 'reader' }));
+
+const signedOutAsRevoked = async (board: BoardPage, timeout?: number) => {
+  await expect.poll(() => board.page.getByLabel('API key').isVisible(), { timeout }).toBe(true);
+  expect(await board.page.locator('#sign-in-error').textContent()).toBe('Your API key is no longer accepted: sign in again.');
+  expect(await board.page.evaluate('sessionStorage.length')).toBe(0);
+  expect(await board.page.locator('#board').isHidden()).toBe(true);
+  // The browser logs each refused request (a 401) as a console error; nothing else may fail.
+  expect(board.problems.errors.filter((error) => !error.includes('status of 401'))).toEqual([]);
+  expect(board.problems.cspViolations).toEqual([]);
+};
 
 beforeAll(async () => {
   database = await createServiceDatabase();
@@ -476,6 +489,107 @@ describe('the status board, in a real browser on the seeded example', () => {
     await expect.poll(() => cell(board, 'launch', '').getAttribute('data-status'), { timeout: 15_000 }).toBe('in_progress');
     expect(held).toBe(true);
     noProblems(board);
+  });
+  it('misses no change committed while the view is being read while its feed was refused at first (a 503): it reads again once the feed is on', async () => {
+    await api('POST', '/v1/events', {
+      events: [
+        { type: 'program.registered', occurredAt: '2026-01', data: { programId: 'refused-feed', name: 'Refused feed' } },
+        { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'refused-feed', milestone: 'launch', title: 'Launch', scope: 'program' } },
+      ],
+    });
+    if (browser === undefined) throw new Error('no browser');
+    const board = await openBoardPage(browser);
+    opened.push(board);
+    // The first connection of the feed is refused, so the views are read with no feed started;
+    // the matrix's first read answers what it found before a status change is committed.
+    // The next connection is let through only once the change is committed, so that the change
+    // can only come from a re-read of the views, not from that connection itself.
+    let committed: () => void = () => {};
+    const changeCommitted = new Promise<void>((resolve) => {
+      committed = resolve;
+    });
+    let feeds = 0;
+    await board.page.route(/\/v1\/feed\?/, async (route) => {
+      feeds += 1;
+      if (feeds > 1) {
+        await changeCommitted;
+        return route.continue();
+      }
+      await route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Service Unavailable', status: 503 }) });
+    });
+    let held = false;
+    await board.page.route(/\/v1\/programs\/refused-feed\/milestones\?.*expand=evidence/, async (route) => {
+      if (held) return route.continue();
+      held = true;
+      const response = await route.fetch();
+      await api('POST', '/v1/events', { type: 'milestone.started', occurredAt: '2026-03', data: { programId: 'refused-feed', milestone: 'launch' } });
+      committed();
+      await route.fulfill({ response });
+    });
+    await board.page.goto(`${service?.url}/?program=refused-feed`);
+    await signIn(board.page, readerKey);
+
+    await expect.poll(() => cell(board, 'launch', '').getAttribute('data-status'), { timeout: 15_000 }).toBe('in_progress');
+    expect(held).toBe(true);
+    expect(feeds).toBeGreaterThan(1);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+  });
+  it("draws a consortium's standing from every page of its programs, as any list (the page told a page size of one)", async () => {
+    if (browser === undefined || service === undefined) throw new Error('no browser or service');
+    const board = await openBoardPage(browser);
+    opened.push(board);
+    await board.page.route(/\/\?consortium=skt$/, async (route) => {
+      const response = await route.fetch();
+      const body = (await response.text()).replace(/<meta name="ml-page-size" content="\d+">/, '<meta name="ml-page-size" content="1">');
+      await route.fulfill({ response, body });
+    });
+    const reads: string[] = [];
+    board.page.on('request', (request) => {
+      if (request.url().includes('/v1/consortiums/skt/status')) reads.push(request.url());
+    });
+    await board.page.goto(`${service.url}/?consortium=skt`);
+    await signIn(board.page, readerKey);
+
+    // SKT is in both programs of the example: two pages of one program each, drawn as one standing.
+    await expect.poll(() => board.page.locator('#standing-body article').count()).toBe(2);
+    expect(reads).toHaveLength(2);
+    expect(reads[1]).toContain('after=');
+    expect(await board.page.locator('#standing-body').innerText()).toContain('Defense AX');
+    noProblems(board);
+  });
+  it("signs out, saying why, when a key revoked meanwhile is refused for a cell's whole evidence", async () => {
+    await api('POST', '/v1/events', {
+      events: [
+        { type: 'program.registered', occurredAt: '2026-01', data: { programId: 'revoked-reader', name: 'Revoked reader' } },
+        { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'revoked-reader', milestone: 'outreach', title: 'Outreach', scope: 'program' } },
+        ...Array.from({ length: 21 }, (_, n) => ({
+          type: 'seminar.held',
+          occurredAt: `2026-02-${String(n + 1).padStart(2, '0')}`,
+          data: { programId: 'revoked-reader', milestone: 'outreach', title: `Seminar ${n + 1}` },
+        })),
+      ],
+    });
+    const reader = await newReaderKey('revoked while reading evidence');
+    const board = await open('/?program=revoked-reader');
+    await signIn(board.page, reader.key);
+    await cell(board, 'outreach', '').click();
+    await board.page.getByRole('button', { name: 'Show all 21' }).waitFor();
+
+    await api('DELETE', `/v1/api-keys/${reader.id}`);
+    await board.page.getByRole('button', { name: 'Show all 21' }).click();
+
+    await signedOutAsRevoked(board);
+  });
+  it('signs out, saying why, when the live feed finds its key revoked (the service ends a revoked key\'s feed within 30 s)', async () => {
+    const reader = await newReaderKey('revoked while following');
+    const board = await open('/?program=defense-ax');
+    await signIn(board.page, reader.key);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+
+    await api('DELETE', `/v1/api-keys/${reader.id}`);
+
+    // Nothing else reads meanwhile: the feed ends, its reconnect is refused, and that alone signs out.
+    await signedOutAsRevoked(board, 45_000);
   });
   it('opens no live feed in a tab opened in the background, and follows once it is shown', async () => {
     if (browser === undefined || service === undefined) throw new Error('no browser or service');

@@ -40,23 +40,35 @@ export async function getJson(path, key = storedKey() ?? '', signal) {
 export const PAGE_SIZE = document.querySelector('meta[name="ml-page-size"]')?.getAttribute('content') ?? '100';
 
 /**
+ * Every item of a paged list, following nextCursor, or its first `most`; with the first page, for
+ * what a view carries beside its list (a consortium's status: the consortium).
+ * @param {string} path  without limit/after
+ * @param {string} field  the list's field in each page
+ * @param {number} [most]
+ * @returns {Promise<{ first: any, items: any[] }>}
+ */
+export async function getPaged(path, field, most = Infinity) {
+  const items = [];
+  let first;
+  let after;
+  const separator = path.includes('?') ? '&' : '?';
+  do {
+    const page = await getJson(`${path}${separator}limit=${PAGE_SIZE}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`);
+    first ??= page;
+    items.push(...page[field]);
+    after = page.nextCursor ?? undefined;
+  } while (after !== undefined && items.length < most);
+  return { first, items: items.slice(0, most) };
+}
+
+/**
  * Every item of a paged list, following nextCursor, or its first `most`.
  * @param {string} path  without limit/after
  * @param {string} field  the list's field in each page
  * @param {number} [most]
  * @returns {Promise<any[]>}
  */
-export async function getAll(path, field, most = Infinity) {
-  const items = [];
-  let after;
-  const separator = path.includes('?') ? '&' : '?';
-  do {
-    const page = await getJson(`${path}${separator}limit=${PAGE_SIZE}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`);
-    items.push(...page[field]);
-    after = page.nextCursor ?? undefined;
-  } while (after !== undefined && items.length < most);
-  return items.slice(0, most);
-}
+export const getAll = async (path, field, most = Infinity) => (await getPaged(path, field, most)).items;
 
 /**
  * A query string of the cut-offs (asOf, knownAt) and any other parameters that are set.

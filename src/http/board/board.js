@@ -1,6 +1,6 @@
 // The status board: signs in, keeps the view in the URL, and draws programs, a program's matrix,
 // a consortium's standing and the timeline from the /v1 API. Read-only.
-import { ApiError, forgetKey, getAll, getJson, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
+import { ApiError, forgetKey, getAll, getJson, getPaged, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
 import { h, replaceChildren } from './elements.js';
 import { followStatusChanges } from './live.js';
 import { evidenceList, matrixTable, programCard } from './matrix.js';
@@ -27,6 +27,8 @@ let consortiums = new Map();
 /** Bumped on each render, so that a slow answer for an older view is dropped. */
 let generation = 0;
 let live;
+/** The render or live refresh drawing now, which a live refresh waits for (refresh). */
+let drawing = Promise.resolve();
 /** The cell whose evidence is open, so that a live refresh of the matrix opens it again. */
 let shownEvidence;
 
@@ -58,6 +60,8 @@ document.addEventListener('click', (event) => {
 window.addEventListener('popstate', () => void render());
 
 function showSignIn(message = '') {
+  // A view still being drawn is drawn for no one.
+  generation++;
   stopLive();
   byId('board').hidden = true;
   byId('session').hidden = true;
@@ -74,7 +78,7 @@ async function signIn(event) {
     await getJson('/v1/programs?limit=1', key);
   } catch (error) {
     byId('sign-in-error').textContent =
-      error instanceof ApiError && error.status === 401 ? 'That API key was not accepted. Check it and try again.' : `Could not sign in: ${messageOf(error)}`;
+      isRefusedKey(error) ? 'That API key was not accepted. Check it and try again.' : `Could not sign in: ${messageOf(error)}`;
     return;
   }
   input.value = '';
@@ -92,6 +96,15 @@ function signOut() {
 
 /** @param {unknown} error */
 const messageOf = (error) => (error instanceof Error ? error.message : String(error));
+
+/** The key is no longer accepted (revoked): the sign-in form, rather than parts of the board that stop loading. */
+function signInAgain() {
+  forgetKey();
+  showSignIn('Your API key is no longer accepted: sign in again.');
+}
+
+/** @param {unknown} error */
+const isRefusedKey = (error) => error instanceof ApiError && error.status === 401;
 
 /**
  * What the URL names that is not registered at the cut-off (a link taken at another one, a typo):
@@ -118,7 +131,13 @@ async function start() {
  * Draws the whole view the URL describes; `keepEvidence`: the evidence open stays open (the tab
  * shown again), as after a live change.
  */
-async function render({ keepEvidence = false } = {}) {
+function render(options) {
+  const done = drawView(options);
+  drawing = done.catch(() => {});
+  return done;
+}
+
+async function drawView({ keepEvidence = false } = {}) {
   if (storedKey() === null) return showSignIn();
   const mine = ++generation;
   const state = readViewState();
@@ -146,11 +165,10 @@ async function render({ keepEvidence = false } = {}) {
       inPanel('timeline-body', undefined, mine, () => renderTimeline(state, mine)),
     ]);
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) {
+    if (isRefusedKey(error)) {
       // A view superseded meanwhile may have been drawn with a key since replaced.
       if (mine !== generation) return;
-      forgetKey();
-      return showSignIn('Your API key is no longer accepted: sign in again.');
+      return signInAgain();
     }
     // A failure of a view drawn since superseded says nothing of the one shown.
     if (mine === generation) byId('board-error').textContent = `Could not load the board: ${messageOf(error)}`;
@@ -167,7 +185,7 @@ async function inPanel(bodyId, sectionId, mine, draw) {
   try {
     await draw();
   } catch (error) {
-    if ((error instanceof ApiError && error.status === 401) || mine !== generation) throw error;
+    if (isRefusedKey(error) || mine !== generation) throw error;
     if (sectionId !== undefined) byId(sectionId).hidden = false;
     if (sectionId === 'matrix') byId('evidence').hidden = true;
     replaceChildren(byId(bodyId), h('p', { class: 'error', role: 'alert' }, `Could not load this part of the board: ${messageOf(error)}`));
@@ -207,7 +225,7 @@ async function renderPrograms(state, mine) {
     // A program listed at the cut-off exists then: only a 404 means it is not registered yet; any other failure is said as such.
     programs.map((p) =>
       getJson(`/v1/programs/${encodeURIComponent(p.programId)}/milestones${query(cutoffs(state))}`).catch((error) => {
-        if (error instanceof ApiError && error.status === 401) throw error;
+        if (isRefusedKey(error)) throw error;
         return error instanceof ApiError && error.status === 404 ? undefined : { error: messageOf(error) };
       }),
     ),
@@ -274,6 +292,7 @@ async function openEvidence(milestone, cell, columnName, { focus = true } = {}) 
     replaceChildren(byId('evidence-body'), evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), cell.evidenceCount), showAll);
   } catch (error) {
     if (shownEvidence !== shown) return;
+    if (isRefusedKey(error)) return signInAgain();
     replaceChildren(byId('evidence-body'), h('p', { class: 'error' }, `Could not load the evidence: ${messageOf(error)}`));
   }
 }
@@ -289,6 +308,7 @@ async function showAllEvidence(milestone, cell, shown) {
     replaceChildren(byId('evidence-body'), evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), Math.max(entries.length, cell.evidenceCount)));
   } catch (error) {
     if (shownEvidence !== shown) return;
+    if (isRefusedKey(error)) return signInAgain();
     replaceChildren(byId('evidence-body'), h('p', { class: 'error' }, `Could not load the evidence: ${messageOf(error)}`));
   }
 }
@@ -307,7 +327,9 @@ async function renderStanding(state, mine) {
     replaceChildren(byId('standing-body'), notRegistered(`consortium '${state.consortium}'`));
     return;
   }
-  const view = await getJson(`/v1/consortiums/${encodeURIComponent(state.consortium)}/status${query(cutoffs(state))}`);
+  // Its programs come a page at a time, as any list: every page, drawn as one standing.
+  const { first, items } = await getPaged(`/v1/consortiums/${encodeURIComponent(state.consortium)}/status${query(cutoffs(state))}`, 'programs');
+  const view = { ...first, programs: items };
   if (mine !== generation) return;
   section.hidden = false;
   byId('standing-heading').textContent = `${view.consortium.name}: standing across programs`;
@@ -341,53 +363,84 @@ function stopLive() {
 /**
  * Follows status changes of the program shown, unless the view is pinned to a past knowledge
  * (knownAt) or the tab is hidden (opened in the background, or hidden while the view was drawn):
- * shown, it draws and follows again. Settles once the feed it starts has answered (or failed to),
- * at once if it starts none.
+ * shown, it draws and follows again.
+ *
+ * The views are read once the feed has started (the promise returned), so that a change committed
+ * while they are read comes on the feed. A feed that has not started within FEED_OPEN_WAIT_MS, or
+ * whose first connection failed (a 429, an outage), lets them be read anyway; then, and whenever a
+ * connection starts afresh from now (not resuming from a change it saw), what came between is not
+ * on the feed, so the views are read again once it has started.
  * @returns {Promise<void>}
  */
 function restartLive(state) {
   const key = storedKey();
   // A program not registered at the cut-off (asOf may move it out) is not followed either.
   const follows = key !== null && state.program !== undefined && state.knownAt === undefined && !document.hidden && unregistered({ program: state.program }) === undefined;
-  if (follows && live?.programId === state.program && live?.knownAt === state.knownAt) return Promise.resolve();
+  if (follows && live?.programId === state.program && live?.knownAt === state.knownAt) return live.started;
   stopLive();
   if (!follows || key === null || state.program === undefined) return Promise.resolve();
   const controller = new AbortController();
-  live = { programId: state.program, knownAt: state.knownAt, abort: () => controller.abort() };
-  let timer;
-  let answered;
+  let released = false;
+  let release;
   const started = new Promise((resolve) => {
-    answered = resolve;
+    release = () => {
+      released = true;
+      resolve(undefined);
+    };
   });
-  // The views are read anyway once it has been this long (the service slow to answer the feed).
-  const waited = setTimeout(answered, FEED_OPEN_WAIT_MS);
+  const waited = setTimeout(release, FEED_OPEN_WAIT_MS);
+  let timer;
+  controller.signal.addEventListener('abort', () => {
+    clearTimeout(waited);
+    clearTimeout(timer);
+    release();
+  });
+  live = { programId: state.program, knownAt: state.knownAt, started, abort: () => controller.abort() };
+  const refreshSoon = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => refresh(state.program), LIVE_REFRESH_MS);
+  };
   void followStatusChanges({
     programId: state.program,
     key,
     signal: controller.signal,
-    onState: (s) => {
-      clearTimeout(waited);
-      answered();
-      byId('live-state').textContent = { live: 'Live updates: on', reconnecting: 'Live updates: reconnecting…', off: 'Live updates: off' }[s];
+    onState: (s, { fromNow = false } = {}) => {
+      if (!released) {
+        clearTimeout(waited);
+        release();
+      } else if (s === 'live' && fromNow) refreshSoon();
+      // The key refused at a reconnect (revoked while the feed ran): signed out, as any other read would be.
+      if (s === 'refused' && storedKey() === key) return signInAgain();
+      byId('live-state').textContent = { live: 'Live updates: on', reconnecting: 'Live updates: reconnecting…', off: 'Live updates: off', refused: 'Live updates: off' }[s];
     },
-    onChange: () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        const now = readViewState();
-        if (now.program !== state.program) return;
-        const mine = generation;
-        // A key refused meanwhile: the full render asks for it again.
-        void Promise.all([
-          inPanel('matrix-body', 'matrix', mine, () => renderMatrix(now, mine, true)),
-          inPanel('program-list', undefined, mine, () => renderPrograms(now, mine)),
-          inPanel('timeline-body', undefined, mine, () => renderTimeline(now, mine)),
-        ]).catch((error) => {
-          if (error instanceof ApiError && error.status === 401) void render();
-        });
-      }, LIVE_REFRESH_MS);
-    },
+    onChange: refreshSoon,
   });
   return started;
+}
+
+/**
+ * Reads again what a status change of the program moves, after whatever is being drawn, so that no
+ * read begun before the change is drawn over one begun after it.
+ * @param {string} programId
+ */
+function refresh(programId) {
+  const done = drawing.then(() => {
+    // A render or refresh queued since reads after this change too; signed out, there is nothing to read.
+    if (drawing !== done || storedKey() === null) return;
+    const now = readViewState();
+    if (now.program !== programId) return;
+    const mine = generation;
+    return Promise.all([
+      inPanel('matrix-body', 'matrix', mine, () => renderMatrix(now, mine, true)),
+      inPanel('program-list', undefined, mine, () => renderPrograms(now, mine)),
+      inPanel('standing-body', 'standing', mine, () => renderStanding(now, mine)),
+      inPanel('timeline-body', undefined, mine, () => renderTimeline(now, mine)),
+    ]).catch((error) => {
+      // A key refused meanwhile: the full render asks for it again, and signs out (unless signed out already).
+      if (isRefusedKey(error) && mine === generation && storedKey() !== null) void render();
+    });
+  });
+  drawing = done;
 }
 
 function wireControls() {

@@ -6,7 +6,7 @@ const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
 
 /**
  * Follows status changes of a program until `signal` aborts; reconnects with Last-Event-ID.
- * @param {{ programId: string, key: string, signal: AbortSignal, onChange: (change: any) => void, onState: (state: 'live' | 'reconnecting' | 'off') => void }} options
+ * @param {{ programId: string, key: string, signal: AbortSignal, onChange: (change: any) => void, onState: (state: 'live' | 'reconnecting' | 'off' | 'refused', how?: { fromNow: boolean }) => void }} options
  */
 export async function followStatusChanges({ programId, key, signal, onChange, onState }) {
   let lastId;
@@ -23,10 +23,12 @@ export async function followStatusChanges({ programId, key, signal, onChange, on
         cache: 'no-store',
         signal,
       });
-      // A bad key will not get better by retrying; too many feeds (429) or an outage (503) may.
-      if (response.status === 401 || response.status === 403) return onState('off');
+      // A key refused (401) or not allowed (403) will not get better by retrying; too many feeds (429) or an outage (503) may.
+      if (response.status === 401) return onState('refused');
+      if (response.status === 403) return onState('off');
       if (!response.ok || response.body === null) throw new Error(`feed answered ${response.status}`);
-      onState('live');
+      // From now: what came before this connection is not on it (board.js reads the views again).
+      onState('live', { fromNow: lastId === undefined });
       attempt = 0;
       for await (const frame of framesOf(response.body)) {
         if (frame.id !== undefined) lastId = frame.id;
