@@ -73,6 +73,26 @@ describe("a consortium's status, a page at a time", () => {
     expect(early.map((p) => p.programs.length)).toEqual([2, 1]);
   });
 
+  it('fills each page at a cut-off that leaves out a program registered, in world time, after its enrolment', async () => {
+    const consortiumId = uniqueId('later');
+    const [a, b, d] = ['a', 'b', 'd'].map((x) => `${consortiumId}-${x}`);
+    await record(
+      t.app,
+      consortiumRegistered(consortiumId),
+      programRegistered(a ?? ''),
+      programRegistered(b ?? '', '2026-03'),
+      programRegistered(d ?? ''),
+      ...[a, b, d].map((p, n) => ({ ...consortiumEnrolled(consortiumId, p ?? ''), occurredAt: `2026-01-0${n + 1}` })),
+    );
+    const url = `/v1/consortiums/${consortiumId}/status`;
+
+    expect(programsOf(await allPages(url, 1))).toEqual([a, b, d]);
+    // As of February, b is not registered yet: not listed, and no page is left empty for it.
+    const february = await allPages(`${url}?asOf=2026-02-01`, 1);
+    expect(programsOf(february)).toEqual([a, d]);
+    expect(february.map((p) => p.programs.length)).toEqual([1, 1]);
+  });
+
   it('pages it in CSV by its Link header, the next page holding the programs that follow', async () => {
     const { consortiumId } = await consortiumInPrograms(3);
     const headers = { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) };
