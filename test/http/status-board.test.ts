@@ -557,6 +557,31 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await board.page.locator('#standing-body').innerText()).toContain('Defense AX');
     noProblems(board);
   });
+  it('gives up on a read that gets no answer, saying so in its part, and follows live changes after it', async () => {
+    await api('POST', '/v1/events', {
+      events: [
+        { type: 'program.registered', occurredAt: '2026-01', data: { programId: 'lost-read', name: 'Lost read' } },
+        { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'lost-read', milestone: 'launch', title: 'Launch', scope: 'program' } },
+      ],
+    });
+    if (browser === undefined || service === undefined) throw new Error('no browser or service');
+    const board = await openBoardPage(browser);
+    opened.push(board);
+    // The first read of the matrix is never answered, as a request lost on the way would not be.
+    let held = false;
+    await board.page.route(/\/v1\/programs\/lost-read\/milestones\?.*expand=evidence/, (route) => {
+      if (held) return route.continue();
+      held = true;
+      return new Promise<void>(() => {});
+    });
+    await board.page.goto(`${service.url}/?program=lost-read`);
+    await signIn(board.page, readerKey);
+
+    await expect.poll(() => board.page.locator('#matrix-body').innerText(), { timeout: 40_000 }).toContain('the service did not answer within 25 s');
+    // The live refresh queued behind that read runs once it has given up.
+    await api('POST', '/v1/events', { type: 'milestone.started', occurredAt: '2026-03', data: { programId: 'lost-read', milestone: 'launch' } });
+    await expect.poll(() => cell(board, 'launch', '').getAttribute('data-status'), { timeout: 15_000 }).toBe('in_progress');
+  });
   it("signs out, saying why, when a key revoked meanwhile is refused for a cell's whole evidence", async () => {
     await api('POST', '/v1/events', {
       events: [

@@ -18,22 +18,44 @@ export const storeKey = (key) => sessionStorage.setItem(KEY_ITEM, key);
 export const forgetKey = () => sessionStorage.removeItem(KEY_ITEM);
 
 /**
+ * How long the board waits for an answer before it says it got none. The service answers within
+ * about 20 s whatever the database does (its statement timeout, then 503); a request lost on the
+ * way would otherwise leave its part "Loading…" and hold back the live refreshes queued behind it.
+ */
+const ANSWER_WITHIN_MS = 25_000;
+
+/**
  * GETs a path of the API as JSON.
  * @param {string} path  with its query, e.g. /v1/programs?limit=1000
  * @param {string} [key]  defaults to the stored key
- * @param {AbortSignal} [signal]
  * @returns {Promise<any>}
  */
-export async function getJson(path, key = storedKey() ?? '', signal) {
-  const response = await fetch(path, {
-    headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
-    credentials: 'omit',
-    cache: 'no-store',
-    signal,
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, typeof body.detail === 'string' ? body.detail : typeof body.title === 'string' ? body.title : response.statusText);
-  return body;
+export async function getJson(path, key = storedKey() ?? '') {
+  const signal = AbortSignal.timeout(ANSWER_WITHIN_MS);
+  try {
+    const response = await fetch(path, {
+      headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
+      credentials: 'omit',
+      cache: 'no-store',
+      signal,
+    });
+    const text = await response.text();
+    const body = parsedOrEmpty(text);
+    if (!response.ok) throw new ApiError(response.status, typeof body.detail === 'string' ? body.detail : typeof body.title === 'string' ? body.title : response.statusText);
+    return body;
+  } catch (error) {
+    if (signal.aborted) throw new Error(`the service did not answer within ${ANSWER_WITHIN_MS / 1000} s`);
+    throw error;
+  }
+}
+
+/** A body as JSON, or an empty object when it is none (a proxy's error page). @param {string} text */
+function parsedOrEmpty(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return {};
+  }
 }
 
 /** The largest page the service gives (MAX_PAGE_SIZE, at most 1000), as the page it served says. */
