@@ -13,7 +13,7 @@ import {
 import { registerCharsetCheck } from './http/request-charset.js';
 import { responseSerializerCompiler } from './http/response-serializer.js';
 import { requestIdOf } from './http/request-id.js';
-import { requestValidatorCompiler } from './http/request-validator.js';
+import { refuseUndeclaredQueries, requestValidatorCompiler } from './http/request-validator.js';
 import { registerAccessControl } from './http/route-access.js';
 import { apiKeyRoutes } from './http/routes/api-keys.js';
 import { boardRoutes } from './http/routes/board.js';
@@ -167,6 +167,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(requestValidatorCompiler);
+  refuseUndeclaredQueries(app);
   app.setSerializerCompiler(responseSerializerCompiler);
   app.server.on('checkExpectation', answerUnmetExpectation);
   // Only JSON is accepted: any other body is answered 415 rather than half-parsed as text.

@@ -62,6 +62,23 @@ describe('query parameters a request does not take', () => {
     });
   });
 
+  it('refuses a parameter on a request that takes none (expectedVersion in the URL of an append), saying it takes none, and stores nothing', async () => {
+    const programId = uniqueId('p');
+    const append = await call(t.app, 'POST', '/v1/events?expectedVersion=0', programRegistered(programId));
+
+    expect(append.status).toBe(400);
+    expect(problemOf(append)).toMatchObject({
+      type: '/problems/validation-failed',
+      errors: [{ parameter: 'expectedVersion', detail: 'not a parameter of this request (it takes none)' }],
+    });
+    expect((await call(t.app, 'GET', `/v1/programs/${programId}`)).status).toBe(404);
+    for (const url of ['/v1/event-types?type=mou.signed', `/v1/events/00000000-0000-7000-8000-000000000000?expand=evidence`]) {
+      expect((await call(t.app, 'GET', url)).status, url).toBe(400);
+    }
+    // The board's page carries its view in its URL: outside the API, parameters are the page's own.
+    expect((await call(t.app, 'GET', '/?program=defense-ax&asOf=2026-06')).status).toBe(200);
+  });
+
   it('takes the parameters it names, in any combination', async () => {
     const programId = uniqueId('p');
     await call(t.app, 'POST', '/v1/events', programRegistered(programId));
