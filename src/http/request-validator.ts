@@ -42,8 +42,8 @@ export const requestValidatorCompiler: FastifySchemaCompiler<z.ZodType> = (route
  */
 export function refuseUndeclaredQueries(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/v1/') && route.schema !== undefined && route.schema.querystring === undefined) {
-      route.schema.querystring = z.object({});
+    if (route.url.startsWith('/v1/') && route.schema?.querystring === undefined) {
+      route.schema = { ...route.schema, querystring: z.object({}) };
     }
   });
 }

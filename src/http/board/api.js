@@ -18,11 +18,13 @@ export const storeKey = (key) => sessionStorage.setItem(KEY_ITEM, key);
 export const forgetKey = () => sessionStorage.removeItem(KEY_ITEM);
 
 /**
- * How long the board waits for an answer before it says it got none. The service answers within
- * about 20 s whatever the database does (its statement timeout, then 503); a request lost on the
- * way would otherwise leave its part "Loading…" and hold back the live refreshes queued behind it.
+ * How long the board waits for an answer before it says it got none (the page's
+ * `ml-answer-within-ms`, two minutes): long past what a read takes at the service's settings (each
+ * of its few statements is cut off at DATABASE_STATEMENT_TIMEOUT_MS, 15 s by default), so that it
+ * gives up on a request lost on the way, which would otherwise leave its part "Loading…" and hold
+ * back the live refreshes queued behind it, not on a slow one.
  */
-const ANSWER_WITHIN_MS = 25_000;
+const ANSWER_WITHIN_MS = Number(document.querySelector('meta[name="ml-answer-within-ms"]')?.getAttribute('content') ?? '120000');
 
 /**
  * GETs a path of the API as JSON.
@@ -39,22 +41,25 @@ export async function getJson(path, key = storedKey() ?? '') {
       cache: 'no-store',
       signal,
     });
-    const text = await response.text();
-    const body = parsedOrEmpty(text);
-    if (!response.ok) throw new ApiError(response.status, typeof body.detail === 'string' ? body.detail : typeof body.title === 'string' ? body.title : response.statusText);
+    const body = parsedOrUndefined(await response.text());
+    if (!response.ok) {
+      const said = typeof body?.detail === 'string' ? body.detail : typeof body?.title === 'string' ? body.title : response.statusText;
+      throw new ApiError(response.status, said || `HTTP ${response.status}`);
+    }
+    if (body === undefined || body === null) throw new Error(`the service answered ${response.status} with something other than JSON`);
     return body;
   } catch (error) {
-    if (signal.aborted) throw new Error(`the service did not answer within ${ANSWER_WITHIN_MS / 1000} s`);
+    if (signal.aborted) throw new Error(`the service did not answer within ${Math.round(ANSWER_WITHIN_MS / 1000)} s`);
     throw error;
   }
 }
 
-/** A body as JSON, or an empty object when it is none (a proxy's error page). @param {string} text */
-function parsedOrEmpty(text) {
+/** A body as JSON, or undefined when it is none (a proxy's error page). @param {string} text */
+function parsedOrUndefined(text) {
   try {
     return JSON.parse(text);
   } catch {
-    return {};
+    return undefined;
   }
 }
 
