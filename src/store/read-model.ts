@@ -184,7 +184,9 @@ export interface EnrolmentPage {
  * A page of the programs a consortium is enrolled in at the cut, in world-time order of the
  * enrolments (one range of enrolment_entry_consortium_world), each with its earliest elimination in
  * force there, in world time: a second elimination recorded with an earlier date corrects the
- * first, as the cancelled cells' since does.
+ * first, as the cancelled cells' since does. A program registered later in world time than its
+ * enrolment (nothing orders definitions) is not listed at a cut-off between the two: left out
+ * here, with the enrolment, so that a page is full.
  */
 const enrolmentsQuery = (consortiumId: string, cut: ReadCut, { after, limit }: EnrolmentPage) => sql<EnrolmentRow>`
     select en.program_id, en.position::text as position, en.occurred_value, en.occurred_precision, en.occurred_start, en.occurred_end,
@@ -197,8 +199,6 @@ const enrolmentsQuery = (consortiumId: string, cut: ReadCut, { after, limit }: E
       order by x.occurred_start, x.position limit 1
     ) x on true
     where en.consortium_id = ${consortiumId} and ${defined('en', cut)}
-      -- A program registered later in world time than the enrolment is not listed at a cut-off between
-      -- the two (SPEC §4 does not order definitions): left out here, so that a page is full.
       and exists (select 1 from program_entry p where p.program_id = en.program_id and ${defined('p', cut)})
       ${after === undefined ? sql`` : sql`and (en.occurred_start, en.position) > (${after.start}::timestamptz, ${after.position}::bigint)`}
     order by en.occurred_start, en.position
