@@ -71,10 +71,17 @@ afterAll(async () => {
   await database?.remove();
 });
 
-async function open(path: string, options?: Parameters<typeof openBoardPage>[1]): Promise<BoardPage> {
-  if (browser === undefined || service === undefined) throw new Error('no browser or service');
+/** A board page opened on nothing yet, for a test that routes its requests first. */
+async function blankBoard(options?: Parameters<typeof openBoardPage>[1]): Promise<BoardPage> {
+  if (browser === undefined) throw new Error('no browser');
   const board = await openBoardPage(browser, options);
   opened.push(board);
+  return board;
+}
+
+async function open(path: string, options?: Parameters<typeof openBoardPage>[1]): Promise<BoardPage> {
+  if (service === undefined) throw new Error('no service');
+  const board = await blankBoard(options);
   await board.page.goto(`${service.url}${path}`);
   return board;
 }
@@ -83,6 +90,49 @@ const cell = (board: BoardPage, milestone: string, consortium: string) =>
   board.page.locator(`#matrix button.cell[data-milestone="${milestone}"][data-consortium="${consortium}"]`);
 
 const noProblems = (board: BoardPage) => expect(board.problems).toEqual({ errors: [], cspViolations: [], dialogs: [] });
+
+/** A program of this test's own with one program-scope milestone, and `seminars` seminars held for it in February 2026. */
+const programWithMilestone = (programId: string, milestone: string, seminars = 0) =>
+  api('POST', '/v1/events', {
+    events: [
+      { type: 'program.registered', occurredAt: '2026-01', data: { programId, name: programId } },
+      { type: 'milestone.planned', occurredAt: '2026-01', data: { programId, milestone, title: milestone, scope: 'program' } },
+      ...Array.from({ length: seminars }, (_, n) => ({
+        type: 'seminar.held',
+        occurredAt: `2026-02-${String(n + 1).padStart(2, '0')}`,
+        data: { programId, milestone, title: `Seminar ${n + 1}` },
+      })),
+    ],
+  });
+
+/** Starts the milestone of a program of programWithMilestone. */
+const startMilestone = (programId: string, milestone: string) =>
+  api('POST', '/v1/events', { type: 'milestone.started', occurredAt: '2026-03', data: { programId, milestone } });
+
+/** A board page whose served HTML tells it `content` in its meta element `name` (ml-page-size, ml-answer-within-ms). */
+async function pageTold(board: BoardPage, page: RegExp, name: string, content: string): Promise<void> {
+  await board.page.route(page, async (route) => {
+    const response = await route.fetch();
+    const body = (await response.text()).replace(new RegExp(`<meta name="${name}" content="\\d+">`), `<meta name="${name}" content="${content}">`);
+    await route.fulfill({ response, body });
+  });
+}
+
+/**
+ * Holds the board's first read of the program's matrix while `meanwhile` runs, then answers it
+ * with what it found (or never, if `meanwhile` never ends); later reads pass. Returns whether it held one.
+ */
+async function holdFirstMatrixRead(board: BoardPage, programId: string, meanwhile: () => Promise<unknown>): Promise<() => boolean> {
+  let held = false;
+  await board.page.route(new RegExp(`/v1/programs/${programId}/milestones\\?.*expand=evidence`), async (route) => {
+    if (held) return route.continue();
+    held = true;
+    const response = await route.fetch();
+    await meanwhile();
+    await route.fulfill({ response });
+  });
+  return () => held;
+}
 
 describe('the status board, in a real browser on the seeded example', () => {
   it('signs in through the "API key" field and shows both programs; the key is in no URL and no cookie', async () => {
@@ -399,17 +449,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
   it("shows a cell's whole evidence on asking, beyond the 20 latest the cell carries, from its evidence pages", async () => {
-    await api('POST', '/v1/events', {
-      events: [
-        { type: 'program.registered', occurredAt: '2026-01', data: { programId: 'many-seminars', name: 'Many seminars' } },
-        { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'many-seminars', milestone: 'outreach', title: 'Outreach', scope: 'program' } },
-        ...Array.from({ length: 25 }, (_, n) => ({
-          type: 'seminar.held',
-          occurredAt: `2026-02-${String(n + 1).padStart(2, '0')}`,
-          data: { programId: 'many-seminars', milestone: 'outreach', title: `Seminar ${n + 1}` },
-        })),
-      ],
-    });
+    await programWithMilestone('many-seminars', 'outreach', 25);
     const board = await open('/?program=many-seminars');
     await signIn(board.page, readerKey);
 
@@ -464,42 +504,21 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
   it('misses no change committed while the view is being read: the feed starts before the matrix is read', async () => {
-    await api('POST', '/v1/events', {
-      events: [
-        { type: 'program.registered', occurredAt: '2026-01', data: { programId: 'read-race', name: 'Read race' } },
-        { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'read-race', milestone: 'launch', title: 'Launch', scope: 'program' } },
-      ],
-    });
-    if (browser === undefined) throw new Error('no browser');
-    const board = await openBoardPage(browser);
-    opened.push(board);
+    await programWithMilestone('read-race', 'launch');
+    const board = await blankBoard();
     // The first read of the matrix answers what it found, but only after a status change has been
     // committed: a page that starts its feed after reading the views never hears of that change.
-    let held = false;
-    await board.page.route(/\/v1\/programs\/read-race\/milestones\?.*expand=evidence/, async (route) => {
-      if (held) return route.continue();
-      held = true;
-      const response = await route.fetch();
-      await api('POST', '/v1/events', { type: 'milestone.started', occurredAt: '2026-03', data: { programId: 'read-race', milestone: 'launch' } });
-      await route.fulfill({ response });
-    });
+    const held = await holdFirstMatrixRead(board, 'read-race', () => startMilestone('read-race', 'launch'));
     await board.page.goto(`${service?.url}/?program=read-race`);
     await signIn(board.page, readerKey);
 
     await expect.poll(() => cell(board, 'launch', '').getAttribute('data-status'), { timeout: 15_000 }).toBe('in_progress');
-    expect(held).toBe(true);
+    expect(held()).toBe(true);
     noProblems(board);
   });
   it('misses no change committed while the view is being read while its feed was refused at first (a 503): it reads again once the feed is on', async () => {
-    await api('POST', '/v1/events', {
-      events: [
-        { type: 'program.registered', occurredAt: '2026-01', data: { programId: 'refused-feed', name: 'Refused feed' } },
-        { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'refused-feed', milestone: 'launch', title: 'Launch', scope: 'program' } },
-      ],
-    });
-    if (browser === undefined) throw new Error('no browser');
-    const board = await openBoardPage(browser);
-    opened.push(board);
+    await programWithMilestone('refused-feed', 'launch');
+    const board = await blankBoard();
     // The first connection of the feed is refused, so the views are read with no feed started;
     // the matrix's first read answers what it found before a status change is committed.
     // The next connection is let through only once the change is committed, so that the change
@@ -517,37 +536,26 @@ describe('the status board, in a real browser on the seeded example', () => {
       }
       await route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Service Unavailable', status: 503 }) });
     });
-    let held = false;
-    await board.page.route(/\/v1\/programs\/refused-feed\/milestones\?.*expand=evidence/, async (route) => {
-      if (held) return route.continue();
-      held = true;
-      const response = await route.fetch();
-      await api('POST', '/v1/events', { type: 'milestone.started', occurredAt: '2026-03', data: { programId: 'refused-feed', milestone: 'launch' } });
+    const held = await holdFirstMatrixRead(board, 'refused-feed', async () => {
+      await startMilestone('refused-feed', 'launch');
       committed();
-      await route.fulfill({ response });
     });
     await board.page.goto(`${service?.url}/?program=refused-feed`);
     await signIn(board.page, readerKey);
 
     await expect.poll(() => cell(board, 'launch', '').getAttribute('data-status'), { timeout: 15_000 }).toBe('in_progress');
-    expect(held).toBe(true);
+    expect(held()).toBe(true);
     expect(feeds).toBeGreaterThan(1);
     await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
   });
   it("draws a consortium's standing from every page of its programs, as any list (the page told a page size of one)", async () => {
-    if (browser === undefined || service === undefined) throw new Error('no browser or service');
-    const board = await openBoardPage(browser);
-    opened.push(board);
-    await board.page.route(/\/\?consortium=skt$/, async (route) => {
-      const response = await route.fetch();
-      const body = (await response.text()).replace(/<meta name="ml-page-size" content="\d+">/, '<meta name="ml-page-size" content="1">');
-      await route.fulfill({ response, body });
-    });
+    const board = await blankBoard();
+    await pageTold(board, /\/\?consortium=skt$/, 'ml-page-size', '1');
     const reads: string[] = [];
     board.page.on('request', (request) => {
       if (request.url().includes('/v1/consortiums/skt/status')) reads.push(request.url());
     });
-    await board.page.goto(`${service.url}/?consortium=skt`);
+    await board.page.goto(`${service?.url}/?consortium=skt`);
     await signIn(board.page, readerKey);
 
     // SKT is in both programs of the example: two pages of one program each, drawn as one standing.
@@ -558,48 +566,22 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
   it('gives up on a read that gets no answer, saying so in its part, and follows live changes after it', async () => {
-    await api('POST', '/v1/events', {
-      events: [
-        { type: 'program.registered', occurredAt: '2026-01', data: { programId: 'lost-read', name: 'Lost read' } },
-        { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'lost-read', milestone: 'launch', title: 'Launch', scope: 'program' } },
-      ],
-    });
-    if (browser === undefined || service === undefined) throw new Error('no browser or service');
-    const board = await openBoardPage(browser);
-    opened.push(board);
+    await programWithMilestone('lost-read', 'launch');
+    const board = await blankBoard();
     // The page told to wait 3 s rather than two minutes.
-    await board.page.route(/\/\?program=lost-read$/, async (route) => {
-      const response = await route.fetch();
-      const body = (await response.text()).replace(/<meta name="ml-answer-within-ms" content="\d+">/, '<meta name="ml-answer-within-ms" content="3000">');
-      await route.fulfill({ response, body });
-    });
+    await pageTold(board, /\/\?program=lost-read$/, 'ml-answer-within-ms', '3000');
     // The first read of the matrix is never answered, as a request lost on the way would not be.
-    let held = false;
-    await board.page.route(/\/v1\/programs\/lost-read\/milestones\?.*expand=evidence/, (route) => {
-      if (held) return route.continue();
-      held = true;
-      return new Promise<void>(() => {});
-    });
-    await board.page.goto(`${service.url}/?program=lost-read`);
+    await holdFirstMatrixRead(board, 'lost-read', () => new Promise(() => {}));
+    await board.page.goto(`${service?.url}/?program=lost-read`);
     await signIn(board.page, readerKey);
 
     await expect.poll(() => board.page.locator('#matrix-body').innerText(), { timeout: 15_000 }).toContain('the service did not answer within 3 s');
     // The live refresh queued behind that read runs once it has given up.
-    await api('POST', '/v1/events', { type: 'milestone.started', occurredAt: '2026-03', data: { programId: 'lost-read', milestone: 'launch' } });
+    await startMilestone('lost-read', 'launch');
     await expect.poll(() => cell(board, 'launch', '').getAttribute('data-status'), { timeout: 15_000 }).toBe('in_progress');
   });
   it("signs out, saying why, when a key revoked meanwhile is refused for a cell's whole evidence", async () => {
-    await api('POST', '/v1/events', {
-      events: [
-        { type: 'program.registered', occurredAt: '2026-01', data: { programId: 'revoked-reader', name: 'Revoked reader' } },
-        { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'revoked-reader', milestone: 'outreach', title: 'Outreach', scope: 'program' } },
-        ...Array.from({ length: 21 }, (_, n) => ({
-          type: 'seminar.held',
-          occurredAt: `2026-02-${String(n + 1).padStart(2, '0')}`,
-          data: { programId: 'revoked-reader', milestone: 'outreach', title: `Seminar ${n + 1}` },
-        })),
-      ],
-    });
+    await programWithMilestone('revoked-reader', 'outreach', 21);
     const reader = await newReaderKey('revoked while reading evidence');
     const board = await open('/?program=revoked-reader');
     await signIn(board.page, reader.key);
@@ -623,9 +605,8 @@ describe('the status board, in a real browser on the seeded example', () => {
     await signedOutAsRevoked(board, 45_000);
   });
   it('opens no live feed in a tab opened in the background, and follows once it is shown', async () => {
-    if (browser === undefined || service === undefined) throw new Error('no browser or service');
-    const board = await openBoardPage(browser);
-    opened.push(board);
+    if (service === undefined) throw new Error('no service');
+    const board = await blankBoard();
     // A tab opened with a modified click starts hidden: the page runs, and no visibilitychange comes until it is shown.
     await board.page.addInitScript({ content: "Object.defineProperty(document, 'hidden', { configurable: true, get: () => true })" });
     await board.page.goto(`${service.url}/?program=defense-ax`);

@@ -381,17 +381,18 @@ function restartLive(state) {
   if (!follows || key === null || state.program === undefined) return Promise.resolve();
   const controller = new AbortController();
   let released = false;
+  /** Lets the views be read: the feed has answered, failed, gone, or taken FEED_OPEN_WAIT_MS. */
   let release;
   const started = new Promise((resolve) => {
     release = () => {
       released = true;
+      clearTimeout(waited);
       resolve(undefined);
     };
   });
   const waited = setTimeout(release, FEED_OPEN_WAIT_MS);
   let timer;
   controller.signal.addEventListener('abort', () => {
-    clearTimeout(waited);
     clearTimeout(timer);
     release();
   });
@@ -405,10 +406,8 @@ function restartLive(state) {
     key,
     signal: controller.signal,
     onState: (s, { fromNow = false } = {}) => {
-      if (!released) {
-        clearTimeout(waited);
-        release();
-      } else if (s === 'live' && fromNow) refreshSoon();
+      if (!released) release();
+      else if (s === 'live' && fromNow) refreshSoon();
       // The key refused at a reconnect (revoked while the feed ran): signed out, as any other read would be.
       if (s === 'refused' && storedKey() === key) return signInAgain();
       byId('live-state').textContent = { live: 'Live updates: on', reconnecting: 'Live updates: reconnecting…', off: 'Live updates: off', refused: 'Live updates: off' }[s];
