@@ -10,7 +10,7 @@ import {
   registerErrorHandling,
   ShuttingDownError,
 } from './http/error-handler.js';
-import { registerCharsetCheck } from './http/request-charset.js';
+import { registerBodyEncodingChecks } from './http/request-body-encoding.js';
 import { responseSerializerCompiler } from './http/response-serializer.js';
 import { requestIdOf } from './http/request-id.js';
 import { refuseUndeclaredQueries, requestValidatorCompiler } from './http/request-validator.js';
@@ -201,8 +201,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     countKeyRequest: createKeyRequestCounter(deps.db, limits.rateLimitPerMinute),
   });
   // After the role check (a preParsing hook of registerAccessControl): a key that may not send the
-  // request is told so (403), whatever its body's charset.
-  registerCharsetCheck(app);
+  // request is told so (403), whatever its body's charset or coding.
+  registerBodyEncodingChecks(app);
   await app.register(openApiRoutes);
 
   const checkReadiness = deps.checkReadiness ?? (async () => ({ database: true, migrations: true }));

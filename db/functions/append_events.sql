@@ -89,7 +89,7 @@ begin
       where case
         when n.expected_version is not null and n.expected_version <> n.stream_version - 1
           then ml_fail('MLVER', 'expected version mismatch', jsonb_build_object('ordinal', n.ordinal, 'stream', n.stream,
-                 'expectedVersion', n.expected_version, 'currentVersion', n.head_before))
+                 'expectedVersion', n.expected_version, 'currentVersion', n.stream_version - 1))
         when n.missing_reference is not null
           then ml_fail('MLREF', 'unknown reference', n.missing_reference)
         else true
@@ -179,7 +179,7 @@ begin
     where case
       when m.expected_version is not null and m.expected_version <> m.stream_version - 1
         then ml_fail('MLVER', 'expected version mismatch', jsonb_build_object('ordinal', m.ordinal, 'stream', m.stream,
-               'expectedVersion', m.expected_version, 'currentVersion', m.head_before))
+               'expectedVersion', m.expected_version, 'currentVersion', m.stream_version - 1))
       when m.missing_reference is not null
         then ml_fail('MLREF', 'unknown reference', m.missing_reference)
       else true

@@ -40,7 +40,9 @@ export class VersionConflictError extends DomainError {
     readonly expectedVersion: number,
     readonly currentVersion: number,
   ) {
-    super(`stream ${stream} is at version ${currentVersion}, not the expected ${expectedVersion}`);
+    // currentVersion is the stream's version just before this event, counting the events of its
+    // batch before it on the same stream: the value a writer would send as expectedVersion.
+    super(`stream ${stream} is at version ${currentVersion} before this event, not the expected ${expectedVersion}`);
   }
 }
 

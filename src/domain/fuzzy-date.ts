@@ -79,18 +79,23 @@ export function parseFuzzyDate(text: string): FuzzyDate | undefined {
 }
 
 /**
- * Request-side schema: a string in, a parsed {@link FuzzyDate} out. No `examples`: as a query
- * parameter (asOf, knownAt, from, to) Swagger UI would fill them in and narrow every answer.
+ * Request-side schema: a string in, a parsed {@link FuzzyDate} out, documented by `meta` (the
+ * string's: JSON Schema of a transform's input keeps the description given after it, not its
+ * examples). Give no `examples` for a query parameter (asOf, knownAt, from, to): Swagger UI would
+ * fill them in and narrow every answer.
  */
-export const FuzzyDateInput = z
-  .string()
-  .meta({ description: `A date of any precision: ${FUZZY_DATE_FORMS}.` })
-  .transform((text, ctx) => {
-    const parsed = parseFuzzyDate(text);
-    if (parsed) return parsed;
-    ctx.issues.push({ code: 'custom', input: text, message: `not a valid date: '${text}'; expected ${FUZZY_DATE_FORMS}` });
-    return z.NEVER;
-  });
+export const fuzzyDateInput = (meta: { readonly description?: string; readonly examples?: string[] } = {}) =>
+  z
+    .string()
+    .meta({ description: `A date of any precision: ${FUZZY_DATE_FORMS}.`, ...meta })
+    .transform((text, ctx) => {
+      const parsed = parseFuzzyDate(text);
+      if (parsed) return parsed;
+      ctx.issues.push({ code: 'custom', input: text, message: `not a valid date: '${text}'; expected ${FUZZY_DATE_FORMS}` });
+      return z.NEVER;
+    });
+
+export const FuzzyDateInput = fuzzyDateInput();
 
 /** Stored-side schema: the writer's text, kept as given once it is known to parse. */
 export const FuzzyDateText = z

@@ -10,9 +10,13 @@ const VIEW_MEDIA_TYPES = ['application/json', CSV_MEDIA_TYPE];
 /**
  * Whether the client prefers CSV (spreadsheets) to JSON, by the Accept header's quality values
  * (RFC 9110 §12.5.1): `text/csv;q=0` refuses CSV, `application/json, text/csv;q=0.5` prefers JSON.
+ * The reply says that it varies by Accept, whichever it is, so that a cache between the two never
+ * hands a JSON answer to a request for CSV or the other way round (RFC 9110 §12.5.5).
  */
-export const wantsCsv = (request: FastifyRequest): boolean =>
-  new Negotiator({ headers: { accept: request.headers.accept } }).mediaType(VIEW_MEDIA_TYPES) === CSV_MEDIA_TYPE;
+export function negotiateCsv(request: FastifyRequest, reply: FastifyReply): boolean {
+  reply.header('vary', 'Accept');
+  return new Negotiator({ headers: { accept: request.headers.accept } }).mediaType(VIEW_MEDIA_TYPES) === CSV_MEDIA_TYPE;
+}
 
 export type CsvCell = string | number | boolean | undefined;
 

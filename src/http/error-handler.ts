@@ -36,11 +36,27 @@ export class UnsupportedCharsetError extends Error {
   }
 }
 
+/** A request body in a content coding (gzip, br): the service reads JSON as it is sent, and says so (RFC 9110 §15.5.16). */
+export class UnsupportedContentCodingError extends Error {
+  constructor(readonly contentEncoding: string) {
+    super(`the request body must be sent as it is, not in a content coding (Content-Encoding: ${contentEncoding}); leave the header out`);
+  }
+}
+
+/** A request body that is not valid UTF-8: refused, rather than stored with its bad bytes replaced. */
+export class BodyNotUtf8Error extends Error {
+  constructor() {
+    super('the request body is not valid UTF-8: JSON text is UTF-8 (RFC 8259 §8.1); encode the text as UTF-8');
+  }
+}
+
 /** The one place where errors become HTTP responses: RFC 9457 problem+json, always. */
 function toProblem(error: unknown): ProblemDetails {
   if (isDomainError(error)) return domainProblem(error);
   if (error instanceof ShuttingDownError) return problem('shutting-down', error.message);
   if (error instanceof UnsupportedCharsetError) return problem('unsupported-media-type', error.message, { charset: error.charset });
+  if (error instanceof UnsupportedContentCodingError) return problem('unsupported-media-type', error.message, { contentEncoding: error.contentEncoding });
+  if (error instanceof BodyNotUtf8Error) return problem('malformed-request', error.message);
   if (error instanceof UnknownParametersError) return problem('validation-failed', error.message, { errors: [...error.errors] });
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((v) => ({
@@ -213,6 +229,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (body.status >= 500) request.log.error({ err: error }, 'request failed');
     if (body.status === 401) reply.header('www-authenticate', 'Bearer');
     if (typeof body.retryAfterSeconds === 'number') reply.header('retry-after', String(body.retryAfterSeconds));
+    // The codings this service reads: none (RFC 9110 §12.5.3).
+    if (error instanceof UnsupportedContentCodingError) reply.header('accept-encoding', 'identity');
     return sendProblem(reply, body);
   });
   app.setNotFoundHandler((request, reply) =>

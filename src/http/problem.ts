@@ -22,7 +22,7 @@ export const PROBLEM_TYPES = {
   'request-timeout': { status: 408, title: 'The request did not arrive in time' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'uri-too-long': { status: 414, title: 'A path parameter is longer than any this service has' },
-  'unsupported-media-type': { status: 415, title: 'The request body must be application/json, in UTF-8' },
+  'unsupported-media-type': { status: 415, title: 'The request body must be application/json, in UTF-8, as it is (no content coding)' },
   'expectation-failed': { status: 417, title: 'The Expect header asks for something this service does not do' },
   'unknown-reference': { status: 422, title: 'The event refers to something that does not exist' },
   'not-retractable': { status: 422, title: 'This event cannot be retracted' },

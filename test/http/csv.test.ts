@@ -33,7 +33,7 @@ describe('toCsv', () => {
 });
 
 describe('the instants a view resolved its cut-offs and range to', () => {
-  it('are in every CSV view, on every row, and the timeline echoes from and to in JSON and CSV (SPEC §2.1)', async () => {
+  it('are in every CSV view, on every row, and the timeline echoes from and to in JSON and CSV (SPEC §2.1); every view says it varies by Accept', async () => {
     const { programId, consortiumId, events } = programWithConsortium('cut');
     await record(t.app, ...events, {
       type: 'seminar.held',
@@ -58,6 +58,11 @@ describe('the instants a view resolved its cut-offs and range to', () => {
     ];
 
     for (const view of views) {
+      // Each answer says it varies by Accept, JSON as CSV: a shared cache must not give one for the other.
+      for (const accept of ['text/csv', 'application/json']) {
+        const response = await inject(t.app, { url: view, headers: { accept, ...bearer(TEST_ADMIN_KEY) } });
+        expect(response.headers.vary, `${view} as ${accept}`).toBe('Accept');
+      }
       const rows = await csvOf(`${view}${view.includes('?') ? '&' : '?'}${cut}`);
       const echoes = new Set(rows.map((row) => `${row.cutoffAsOf} ${row.cutoffKnownAt}`));
       expect(rows.length, view).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { programWithConsortium } from '../support/events.js';
-import { get, record } from '../support/http.js';
+import { get, problemOf, record } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 import { cell } from '../support/views.js';
 
@@ -27,6 +27,21 @@ describe('cut-offs and ranges in calendar forms', () => {
     expect(ids).toContain(june20?.id);
     expect(ids).not.toContain(july1?.id);
     expect(ids).not.toContain(may31?.id);
+  });
+
+  it.each([
+    ['from=2026-07&to=2026-06', "to=2026-06 ends before from=2026-07 begins"],
+    ['from=2026-06-10T00:00:00.001Z&to=2026-06-10T00:00:00Z', 'to=2026-06-10T00:00:00Z ends before from=2026-06-10T00:00:00.001Z begins'],
+  ])('refuses a range that ends before it begins (%s) with a 400 naming to, rather than an empty page', async (range, detail) => {
+    const { programId, events } = programWithConsortium('swapped');
+    await record(t.app, ...events);
+
+    const response = await get(t.app, `/v1/timeline?programId=${programId}&${range}`);
+    const oneInstant = await get(t.app, `/v1/timeline?programId=${programId}&from=2026-06-10T00:00:00Z&to=2026-06-10T00:00:00Z`);
+
+    expect(response.status).toBe(400);
+    expect(problemOf(response)).toMatchObject({ type: '/problems/validation-failed', errors: [{ parameter: 'to', detail: expect.stringContaining(detail) }] });
+    expect(oneInstant.status).toBe(200);
   });
 
   it('says a 2026-Q2 pilot start is in progress but not certain as of 15 May, and certain as of 15 July', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
 import { get, post, problemOf, record, streamPageOf } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
@@ -45,7 +46,7 @@ describe('expectedVersion', () => {
     expect(problemOf(again)).toMatchObject({ expectedVersion: 0, currentVersion: 3 });
   });
 
-  it('in a batch applies to the version just before that event, counting earlier events of the batch', async () => {
+  it('in a batch applies to the version just before that event, counting earlier events of the batch, and a conflict names that version', async () => {
     const { programId, events } = programWithConsortium();
     await record(t.app, ...events);
 
@@ -54,6 +55,14 @@ describe('expectedVersion', () => {
 
     expect(ok.status).toBe(201);
     expect(stale.status).toBe(409);
-    expect(problemOf(stale)).toMatchObject({ pointer: '/events/1', expectedVersion: 5, currentVersion: 5 });
+    // 'c' would have taken version 6: the version 'd' had to expect, which the conflict names.
+    expect(problemOf(stale)).toMatchObject({
+      pointer: '/events/1',
+      expectedVersion: 5,
+      currentVersion: 6,
+      detail: `stream program:${programId} is at version 6 before this event, not the expected 5`,
+    });
+    const retried = await post(t.app, { events: [seminarHeld(programId, 'c'), { ...seminarHeld(programId, 'd'), expectedVersion: z.object({ currentVersion: z.int() }).parse(stale.body).currentVersion }] });
+    expect(retried.status).toBe(201);
   });
 });

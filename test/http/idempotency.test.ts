@@ -72,4 +72,17 @@ describe('Idempotency-Key', () => {
 
     expect(await countEvents(t.database.db)).toBe(before + 2);
   });
+
+  it.each([
+    ['empty', '', 'an empty Idempotency-Key names no key: send one of 1 to 200 characters, or leave the header out'],
+    ['over 200 characters', 'k'.repeat(201), 'an Idempotency-Key is at most 200 characters long'],
+  ])('%s is refused with a 400 saying so, and nothing is stored', async (_case, value, detail) => {
+    const before = await countEvents(t.database.db);
+
+    const response = await post(t.app, seminarHeld(programId, 'bad key'), { 'idempotency-key': value });
+
+    expect(response.status).toBe(400);
+    expect(problemOf(response)).toMatchObject({ type: '/problems/validation-failed', errors: [{ detail }] });
+    expect(await countEvents(t.database.db)).toBe(before);
+  });
 });

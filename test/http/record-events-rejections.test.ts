@@ -140,6 +140,20 @@ describe('POST /v1/events refuses bad input with a 4xx problem and stores nothin
     expect(problem.errors?.[0]).toMatchObject({ pointer: '/sources/0/url', detail: expect.stringContaining('NUL') });
   });
 
+  it('a source URL over 2,048 characters: 400 saying that, not that it is no absolute URL', async () => {
+    const url = `https://example.com/${'a'.repeat(2048 - 'https://example.com/'.length + 1)}`;
+    const fits = url.slice(0, -1);
+
+    const { status, problem } = await refused(() =>
+      post(t.app, { type: 'seminar.held', occurredAt: '2026-06', data: { programId, title: 'Seminar' }, sources: [{ url }] }),
+    );
+    const accepted = await post(t.app, { type: 'seminar.held', occurredAt: '2026-06', data: { programId, title: 'Seminar' }, sources: [{ url: fits }] });
+
+    expect(status).toBe(400);
+    expect(problem.errors).toEqual([{ pointer: '/sources/0/url', detail: 'url must be at most 2048 characters long' }]);
+    expect(accepted.status).toBe(201);
+  });
+
   it('an expectedVersion beyond what a stream can reach: 400', async () => {
     const { status, problem } = await refused(() =>
       post(t.app, { ...fact({ programId, milestone: 'final-evaluation' }), expectedVersion: 3_000_000_000 }),

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { programRegistered, uniqueId } from '../support/events.js';
-import { call, problemOf, TEST_ADMIN_KEY } from '../support/http.js';
+import { gzipSync } from 'node:zlib';
+import { bearer, call, inject, problemOf, TEST_ADMIN_KEY } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
 const t = useTestApp();
@@ -89,6 +90,33 @@ describe('query parameters a request does not take', () => {
   });
 });
 
+describe('list parameters that name nothing', () => {
+  it.each([
+    ['/v1/events?type=', 'type'],
+    ['/v1/events?type=,', 'type'],
+    ['/v1/events?type=%20', 'type'],
+    ['/v1/feed?follow=false&topics=', 'topics'],
+    ['/v1/feed?follow=false&topics=%20,', 'topics'],
+  ])('refuses %s with a 400 naming %s, rather than answering as if it were left out (everything)', async (url, parameter) => {
+    const response = await call(t.app, 'GET', url);
+
+    expect(response.status).toBe(400);
+    expect(problemOf(response)).toMatchObject({
+      type: '/problems/validation-failed',
+      errors: [{ parameter, detail: `${parameter} names nothing: give one or more, separated by commas, or leave ${parameter} out for all` }],
+    });
+  });
+
+  it('takes a list with blanks and empty items around what it names', async () => {
+    await call(t.app, 'POST', '/v1/events', programRegistered(uniqueId('p')));
+
+    const response = await call(t.app, 'GET', '/v1/events?type=%20program.registered%20,,&limit=1');
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ events: [{ type: 'program.registered' }] });
+  });
+});
+
 describe('the Authorization header', () => {
   it('accepts the Bearer scheme in any case, with more than one space', async () => {
     for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
@@ -126,6 +154,56 @@ describe('request bodies in a charset other than UTF-8', () => {
 
       expect(response.status, charset).toBe(201);
     }
+  });
+});
+
+describe('request bodies as they are sent', () => {
+  const programId = () => uniqueId('p');
+  const sent = (payload: Buffer, headers: Record<string, string> = {}) =>
+    inject(t.app, { method: 'POST', url: '/v1/events', payload, headers: { ...bearer(TEST_ADMIN_KEY), 'content-type': 'application/json', ...headers } });
+
+  it('refuses a body that is not valid UTF-8 with a 400 saying so, and stores nothing (read as text, its bytes would have become U+FFFD)', async () => {
+    const id = programId();
+    const json = Buffer.from(JSON.stringify(programRegistered(id)).replace('"name":"', '"name":"bad @@ bytes '), 'utf8');
+    const at = json.indexOf('@@');
+    json[at] = 0xff;
+    json[at + 1] = 0xfe;
+
+    const response = await sent(json);
+
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({ type: '/problems/malformed-request', detail: expect.stringContaining('not valid UTF-8') });
+    expect((await call(t.app, 'GET', `/v1/programs/${id}`)).status).toBe(404);
+  });
+
+  it('takes any valid UTF-8, characters outside the BMP included, and stores it as sent', async () => {
+    const id = programId();
+    const name = 'Défense AX 국방 😀';
+    const response = await sent(Buffer.from(JSON.stringify({ ...programRegistered(id), data: { programId: id, name } }), 'utf8'));
+
+    expect(response.statusCode).toBe(201);
+    expect((await call(t.app, 'GET', `/v1/programs/${id}`)).body).toMatchObject({ name });
+  });
+
+  it.each([
+    ['gzip, with a gzip body', 'gzip', (json: string) => gzipSync(json)],
+    ['br, on a plain body', 'br', (json: string) => Buffer.from(json)],
+    ['a list of codings', 'identity, gzip', (json: string) => Buffer.from(json)],
+  ])('refuses a body in a content coding (%s) with a 415 naming it and Accept-Encoding: identity, and stores nothing', async (_case, coding, encode) => {
+    const id = programId();
+
+    const response = await sent(encode(JSON.stringify(programRegistered(id))), { 'content-encoding': coding });
+
+    expect(response.statusCode).toBe(415);
+    expect(response.headers['accept-encoding']).toBe('identity');
+    expect(JSON.parse(response.body)).toMatchObject({ type: '/problems/unsupported-media-type', contentEncoding: coding });
+    expect((await call(t.app, 'GET', `/v1/programs/${id}`)).status).toBe(404);
+  });
+
+  it('takes Content-Encoding: identity, which is no coding', async () => {
+    const response = await sent(Buffer.from(JSON.stringify(programRegistered(programId()))), { 'content-encoding': 'Identity' });
+
+    expect(response.statusCode).toBe(201);
   });
 });
 

@@ -119,6 +119,24 @@ describe('webhook delivery, as operated', () => {
     expect(arrived.map((r) => r.headers['webhook-id'])).toEqual([delivery.messageId]);
   });
 
+  it('recovers by dates in any form the views take: since from the start of its period, until through the end of its own', async () => {
+    const { down, delivery } = await failedDelivery('recover-dates');
+    const created = z.object({ createdAt: z.iso.datetime() }).parse((await call(t.app, 'GET', `/v1/deliveries/${delivery.id}`)).body).createdAt;
+    const day = created.slice(0, 10);
+    const dayBefore = new Date(Date.parse(day) - 86_400_000).toISOString().slice(0, 10);
+    const recover = (body: object) => call(t.app, 'POST', `/v1/subscriptions/${down.id}/recover`, body);
+
+    const before = await recover({ since: dayBefore.slice(0, 7), until: dayBefore });
+    const sameDay = await recover({ since: day, until: day });
+    const unreadable = await recover({ since: 'yesterday' });
+
+    expect(before).toMatchObject({ status: 202, body: { requeued: 0 } });
+    expect(sameDay).toMatchObject({ status: 202, body: { requeued: 1 } });
+    expect(unreadable.status).toBe(400);
+    expect(unreadable.body).toMatchObject({ errors: [{ pointer: '/since', detail: expect.stringContaining("not a valid date: 'yesterday'; expected 2026, 2026-H1") }] });
+    expect(z.object({ errors: z.array(z.unknown()) }).parse(unreadable.body).errors).toHaveLength(1);
+  });
+
   it("pages a delivery's attempt log, oldest first, every attempt once, the last page without a cursor", async () => {
     const { delivery } = await failedDelivery('attempt-pages');
     const Page = Detail.extend({ nextCursor: z.string().optional() });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConsortiumId, MilestoneKey, ProgramId } from '../../domain/identifiers.js';
-import { replyCsv, toCsv, wantsCsv } from '../csv.js';
+import { replyCsv, toCsv, negotiateCsv } from '../csv.js';
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { CutoffEcho, CutoffQuery, EvidenceEntryOutput, toCutoff, toCutoffEcho, toEvidenceEntryOutput, toCutoffColumns } from '../schemas/status-views.js';
@@ -39,7 +39,7 @@ export const cellEvidenceRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = asyn
       const cutoff = toCutoff(request.query);
       const page = await views.cellEvidence({ programId, milestone, consortiumId }, cutoff, { after, limit });
       const evidence = page.items.map(toEvidenceEntryOutput);
-      if (wantsCsv(request)) {
+      if (negotiateCsv(request, reply)) {
         const rows = evidence.map((e) => [e.occurredAt.value, e.occurredAt.start, e.occurredAt.end, e.type, e.title, e.id, e.sources.map((s) => s.url).join(' ')]);
         replyCsv(reply, toCsv(EVIDENCE_HEADER, rows, toCutoffColumns(cutoff)), `${programId}-${milestone}${consortiumId === undefined ? '' : `-${consortiumId}`}-evidence.csv`, page.nextCursor);
       }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConsortiumId } from '../../domain/identifiers.js';
 import { ProblemDetails } from '../problem.js';
-import { replyCsv, toCsv, wantsCsv } from '../csv.js';
+import { replyCsv, toCsv, negotiateCsv } from '../csv.js';
 import { CELL_CSV_HEADER, cellCsvRow, fuzzyDateCsvCells, noCellCsvRow } from '../schemas/cell-csv.js';
 import { CONSORTIUM_CSV_HEADER, consortiumCsvRow } from '../schemas/view-csv.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
@@ -48,7 +48,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       const { after, limit } = request.query;
       const cutoff = toCutoff(request.query);
       const page = await views.listConsortiums(cutoff, { after, limit });
-      if (wantsCsv(request)) replyCsv(reply, toCsv(CONSORTIUM_CSV_HEADER, page.items.map(consortiumCsvRow), toCutoffColumns(cutoff)), 'consortiums.csv', page.nextCursor);
+      if (negotiateCsv(request, reply)) replyCsv(reply, toCsv(CONSORTIUM_CSV_HEADER, page.items.map(consortiumCsvRow), toCutoffColumns(cutoff)), 'consortiums.csv', page.nextCursor);
       return {
         consortiums: page.items.map(toConsortiumOutput),
         ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
@@ -90,7 +90,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
     async (request, reply) => {
       const cutoff = toCutoff(request.query);
       const { consortiumId } = request.params;
-      const csv = wantsCsv(request);
+      const csv = negotiateCsv(request, reply);
       const { after, limit } = request.query;
       const view = await views.viewConsortium(consortiumId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' }, { after, limit });
       if (csv) {

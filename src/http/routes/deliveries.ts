@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isWithinDates } from '../../domain/fuzzy-date.js';
+import { endBound } from '../../domain/cut-off.js';
+import { fuzzyDateInput } from '../../domain/fuzzy-date.js';
 import type { AttemptLogEntry, Deliveries, DeliveryView } from '../../services/deliveries.js';
 import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
@@ -68,14 +69,17 @@ const toAttempt = (a: AttemptLogEntry) => ({ ...a, startedAt: a.startedAt.toISOS
 
 const TAGS = ['notifications'];
 
-/**
- * An instant given by a client, within the years the service's dates span (fuzzy-date.ts): year
- * 0000 or 10000 in UTC would fail in PostgreSQL, as a 500, rather than here as a 400.
+/*
+ * A range of creation dates, in any form a view's dates take (SPEC §2.1) and meaning what a person
+ * means: `since` from the start of its period, `until` through the end of its own, as a timeline's
+ * from and to (cut-off.ts).
  */
-const BoundedInstant = z.iso
-  .datetime({ offset: true })
-  .refine((text) => isWithinDates(new Date(text)), 'must fall within the years 1000 to 9998 (in UTC, from the last day of 999 to the first of 9999)')
-  .meta({ examples: ['2026-06-01T00:00:00Z'] });
+const RecoverRange = z
+  .object({
+    since: fuzzyDateInput({ description: 'Failed deliveries created from the start of this date (since=2026-06: from 1 June)', examples: ['2026-06-01T00:00:00Z'] }),
+    until: fuzzyDateInput({ description: 'And by the end of this one (until=2026-06: through 30 June); omitted, until now', examples: ['2026-06'] }).optional(),
+  })
+  .strict();
 
 export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = async (app, { deliveries, maxPageSize }) => {
   app.get(
@@ -151,15 +155,15 @@ export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = asyn
       schema: {
         tags: TAGS,
         operationId: 'recoverDeliveries',
-        summary: 'Queue again the failed deliveries created since a date (and before another)',
+        summary: 'Queue again the failed deliveries created since a date (and by the end of another)',
         params: ById,
-        body: z.object({ since: BoundedInstant, until: BoundedInstant.optional() }).strict(),
+        body: RecoverRange,
         response: { 202: z.object({ requeued: z.int() }), 400: ProblemDetails, 404: ProblemDetails },
       },
     },
     async (request, reply) => {
       const { since, until } = request.body;
-      const requeued = await deliveries.recoverDeliveries(request.params.id, new Date(since), until === undefined ? undefined : new Date(until));
+      const requeued = await deliveries.recoverDeliveries(request.params.id, since.start, until === undefined ? undefined : endBound(until));
       return reply.code(202).send({ requeued });
     },
   );

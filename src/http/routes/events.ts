@@ -7,6 +7,7 @@ import type { EventRecorder, RecordOutcome } from '../../services/record-events.
 import type { EventReader } from '../../services/read-events.js';
 import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
+import { commaList } from '../schemas/comma-list.js';
 import { principalOf } from '../route-access.js';
 import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
 import { decimalInteger } from '../schemas/decimal-integer.js';
@@ -25,10 +26,7 @@ const TAGS = ['events'];
 
 const EventList = z.object({ events: z.array(EventEnvelope) }).meta({ id: 'EventList' });
 
-const TypeList = z
-  .string()
-  .transform((text) => text.split(',').map((t) => t.trim()).filter((t) => t.length > 0))
-  .pipe(z.array(z.enum(EVENT_TYPE_NAMES, { error: (i) => `unknown event type ${JSON.stringify(i.input)}` })))
+const TypeList = commaList(z.enum(EVENT_TYPE_NAMES, { error: (i) => `unknown event type ${JSON.stringify(i.input)}` }), 'type')
   .meta({ description: 'Comma-separated event types', examples: ['mou.signed,pilot.started'] });
 
 export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, { reader, recorder, appendBodyLimit, maxPageSize, onRecorded }) => {
@@ -44,8 +42,8 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
         headers: z.object({
           'idempotency-key': z
             .string()
-            .min(1)
-            .max(200)
+            .min(1, { error: 'an empty Idempotency-Key names no key: send one of 1 to 200 characters, or leave the header out' })
+            .max(200, { error: 'an Idempotency-Key is at most 200 characters long' })
             .optional()
             .meta({ description: 'The same key with the same body returns the original response and stores nothing new' }),
         }),

@@ -10,6 +10,7 @@ import { STATUS_CHANGED, Topic } from '../../domain/notification.js';
 import type { KeyRegistry } from '../../services/api-keys.js';
 import { FEED_NOW, type FeedItem, type NotificationFeed } from '../../services/notification-feed.js';
 import { ProblemDetails } from '../problem.js';
+import { commaList } from '../schemas/comma-list.js';
 import { decimalInteger } from '../schemas/decimal-integer.js';
 import { principalOf } from '../route-access.js';
 
@@ -37,10 +38,7 @@ const CLOSE_GRACE_MS = 1_000;
 // should not come back at once, nor wait for long.
 const FEEDS_FULL_RETRY_AFTER_SECONDS = 30;
 
-const TopicList = z
-  .string()
-  .transform((text) => text.split(',').map((t) => t.trim()).filter((t) => t.length > 0))
-  .pipe(z.array(Topic).min(1))
+const TopicList = commaList(Topic, 'topics')
   .meta({ description: 'Comma-separated topic patterns; omit for every topic', examples: [`pilot.*,${STATUS_CHANGED}`] });
 
 const EVENT_STREAM_DESCRIPTION = [

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MilestoneKey, ProgramId } from '../../domain/identifiers.js';
 import type { MilestoneView, StatusViews } from '../../services/status-views.js';
-import { replyCsv, toCsv, wantsCsv, type CsvCell } from '../csv.js';
+import { replyCsv, toCsv, negotiateCsv, type CsvCell } from '../csv.js';
 import { CELL_CSV_HEADER, cellCsvRow, noCellCsvRow } from '../schemas/cell-csv.js';
 import { MILESTONE_CSV_HEADER, milestoneCsvRow, PROGRAM_CSV_HEADER, programCsvRow } from '../schemas/view-csv.js';
 import { ProblemDetails } from '../problem.js';
@@ -46,7 +46,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       const { after, limit } = request.query;
       const cutoff = toCutoff(request.query);
       const page = await views.listPrograms(cutoff, { after, limit });
-      if (wantsCsv(request)) replyCsv(reply, toCsv(PROGRAM_CSV_HEADER, page.items.map(programCsvRow), toCutoffColumns(cutoff)), 'programs.csv', page.nextCursor);
+      if (negotiateCsv(request, reply)) replyCsv(reply, toCsv(PROGRAM_CSV_HEADER, page.items.map(programCsvRow), toCutoffColumns(cutoff)), 'programs.csv', page.nextCursor);
       return {
         programs: page.items.map(toProgramOutput),
         ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
@@ -82,7 +82,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       const cutoff = toCutoff(request.query);
       const { programId } = request.params;
       const view = await views.viewProgramPlan(programId, cutoff);
-      if (wantsCsv(request)) {
+      if (negotiateCsv(request, reply)) {
         replyCsv(reply, toCsv(MILESTONE_CSV_HEADER, view.milestones.map((m) => milestoneCsvRow(programId, m)), toCutoffColumns(cutoff)), `${programId}.csv`);
       }
       return {
@@ -119,7 +119,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
     async (request, reply) => {
       const { programId } = request.params;
       const cutoff = toCutoff(request.query);
-      const csv = wantsCsv(request);
+      const csv = negotiateCsv(request, reply);
       // A spreadsheet gets the sources of the evidence too: it cannot follow ids.
       const view = await views.viewProgram(programId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
       const milestones = view.milestones.map(toMilestoneOutput);
@@ -148,7 +148,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
     async (request, reply) => {
       const { programId, milestone } = request.params;
       const cutoff = toCutoff(request.query);
-      const csv = wantsCsv(request);
+      const csv = negotiateCsv(request, reply);
       const view = await views.viewMilestone(programId, milestone, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
       if (csv) {
         const rows = matrixCsvRows(programId, view);

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { FuzzyDateInput } from '../../domain/fuzzy-date.js';
 import { ConsortiumId, ProgramId } from '../../domain/identifiers.js';
-import { replyCsv, toCsv, wantsCsv } from '../csv.js';
+import { replyCsv, toCsv, negotiateCsv } from '../csv.js';
 import { fuzzyDateCsvCells } from '../schemas/cell-csv.js';
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
@@ -56,6 +56,15 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
           to: FuzzyDateInput.optional().meta({ description: 'Only events that begin by the end of this date (to=2026-06: through 30 June)' }),
           ...CutoffQuery,
           ...pageQuery(maxPageSize),
+        }).superRefine(({ from, to }, ctx) => {
+          // A range that ends before it begins holds nothing: answered empty, a swapped pair would look like a quiet period.
+          if (from !== undefined && to !== undefined && endBound(to) <= from.start) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['to'],
+              message: `to=${to.value} ends before from=${from.value} begins, so the range holds nothing: give the earlier date as from`,
+            });
+          }
         }),
         response: {
           200: z.object({
@@ -88,7 +97,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
       const events = page.items.map(({ event, retractedBy }) =>
         Object.assign(toEventEnvelope(event), retractedBy === undefined ? { retracted: false } : { retracted: true, retractedBy }),
       );
-      if (wantsCsv(request)) {
+      if (negotiateCsv(request, reply)) {
         const rows = page.items.map(({ event, retractedBy }) => [
           ...fuzzyDateCsvCells(event.occurredAt),
           event.occurredAt.precision,

@@ -1,0 +1,40 @@
+import { isUtf8 } from 'node:buffer';
+import type { FastifyInstance } from 'fastify';
+import { BodyNotUtf8Error, UnsupportedCharsetError, UnsupportedContentCodingError } from './error-handler.js';
+
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
+const UTF8 = /^utf-?8$/i;
+const IDENTITY = /^\s*identity\s*$/i;
+
+/*
+ * A request body is JSON as the client sent it: UTF-8 (RFC 8259 §8.1), not compressed. Events are
+ * immutable, so a body read otherwise than it was meant would be stored wrong for good.
+ */
+
+/**
+ * Refuses, before the body is read (415), one declared in any charset but UTF-8 (Fastify's JSON
+ * parser ignores the parameter and reads UTF-8, so a UTF-16 body would be misread, not refused)
+ * and one in a content coding (Fastify reads the bytes as they come, so a gzip body would be
+ * refused as bad JSON, and a `br` label on plain JSON ignored). After authentication and the role
+ * check, so a client without the right key is told that first.
+ */
+export function registerBodyEncodingChecks(app: FastifyInstance): void {
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const coding = request.headers['content-encoding'];
+    if (coding !== undefined && !IDENTITY.test(coding)) throw new UnsupportedContentCodingError(coding);
+    const charset = CHARSET.exec(request.headers['content-type'] ?? '')?.[1];
+    if (charset !== undefined && !UTF8.test(charset)) throw new UnsupportedCharsetError(charset);
+    return payload;
+  });
+  // Fastify's own parser, given the bytes once they are known to be UTF-8: read as text first, an
+  // invalid sequence would become U+FFFD and be stored as if the client had sent it.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    if (!isUtf8(body)) {
+      done(new BodyNotUtf8Error(), undefined);
+      return;
+    }
+    parseJson(request, body.toString('utf8'), done);
+  });
+}
