@@ -140,6 +140,9 @@ export interface AppDependencies {
   readonly metrics?: Metrics;
 }
 
+/** How a path matches a route: also how a path is found to have routes of other methods (405). */
+const ROUTER_OPTIONS = { ignoreTrailingSlash: true } as const;
+
 /** Builds the HTTP application; it does not listen, so tests drive it with inject(). */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const limits = deps.limits ?? DEFAULT_LIMITS;
@@ -149,7 +152,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // genReqId reads x-request-id itself, keeping a client's id only if it is short and printable.
     requestIdHeader: false,
     genReqId: requestIdOf,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: ROUTER_OPTIONS,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionTimeout: limits.socketIdleTimeoutMs,
@@ -188,7 +191,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const metrics = deps.metrics ?? createMetrics();
   // Before the routes and the not-found handler, so that every answer is counted.
   registerRequestMetrics(app, metrics.observeRequest);
-  registerErrorHandling(app);
+  registerErrorHandling(app, ROUTER_OPTIONS);
 
   // Swagger must be registered before the routes it documents (research/stack.md G6c).
   await app.register(swagger, OPENAPI_OPTIONS);

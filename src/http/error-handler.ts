@@ -7,6 +7,7 @@ import { isDomainError, type KnownDomainError } from '../domain/errors.js';
 import { toFieldErrors, type IssueLike } from './field-errors.js';
 import { problem, PROBLEM_MEDIA_TYPE, type ProblemDetails } from './problem.js';
 import { UnknownParametersError } from './request-validator.js';
+import { trackRouteMethods } from './route-methods.js';
 
 const ZodIssue: z.ZodType<IssueLike> = z.lazy(() =>
   z.object({
@@ -223,7 +224,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   socket.destroy(error);
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, routerOptions: { readonly ignoreTrailingSlash: boolean }): void {
   app.setErrorHandler((error, request, reply) => {
     const body = toProblem(error);
     if (body.status >= 500) request.log.error({ err: error }, 'request failed');
@@ -233,7 +234,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error instanceof UnsupportedContentCodingError) reply.header('accept-encoding', 'identity');
     return sendProblem(reply, body);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problem('not-found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`)),
-  );
+  const methodsOf = trackRouteMethods(app, routerOptions);
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = methodsOf(path);
+    if (allowed.length === 0) return sendProblem(reply, problem('not-found', `no route ${request.method} ${path}`));
+    reply.header('allow', allowed.join(', '));
+    return sendProblem(reply, problem('method-not-allowed', `${path} takes ${allowed.join(', ')}, not ${request.method}`, { allowed: [...allowed] }));
+  });
 }

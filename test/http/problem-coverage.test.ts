@@ -47,7 +47,7 @@ const json = { 'content-type': 'application/json', ...bearer(TEST_ADMIN_KEY) };
 type Case = readonly [name: string, status: number, slug: keyof typeof PROBLEM_TYPES, send: () => Promise<RawAnswer>];
 
 const injected =
-  (request: { method?: 'GET' | 'POST'; url: string; headers?: Record<string, string>; payload?: string }) => async (): Promise<RawAnswer> => {
+  (request: { method?: 'GET' | 'POST' | 'PUT'; url: string; headers?: Record<string, string>; payload?: string }) => async (): Promise<RawAnswer> => {
     const response = await inject(t.app, { method: request.method ?? 'GET', url: request.url, headers: request.headers ?? bearer(TEST_ADMIN_KEY), payload: request.payload });
     return { status: response.statusCode, contentType: String(response.headers['content-type']), body: response.json() };
   };
@@ -57,6 +57,7 @@ const CASES: readonly Case[] = [
   ['a path parameter over 100 characters (FST_ERR_MAX_PARAM_LENGTH)', 414, 'uri-too-long', injected({ url: `/v1/streams/${'s'.repeat(101)}/events` })],
   ['an unknown problem type', 404, 'not-found', injected({ url: '/problems/nope' })],
   ['an unknown route', 404, 'not-found', injected({ url: '/v1/nothing-here' })],
+  ['a method the path does not take', 405, 'method-not-allowed', injected({ method: 'PUT', url: '/v1/events' })],
   ['Expect: 200-ok (Node answers it before Fastify)', 417, 'expectation-failed', () => sendRaw(`GET /healthz HTTP/1.1\r\nExpect: 200-ok`)],
   ['a text/plain body (FST_ERR_CTP_INVALID_MEDIA_TYPE)', 415, 'unsupported-media-type', injected({ method: 'POST', url: '/v1/events', headers: { ...json, 'content-type': 'text/plain' }, payload: 'hello' })],
   ['a JSON body in UTF-16', 415, 'unsupported-media-type', injected({ method: 'POST', url: '/v1/events', headers: { ...json, 'content-type': 'application/json; charset=utf-16' }, payload: '{}' })],

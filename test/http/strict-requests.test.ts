@@ -117,6 +117,32 @@ describe('list parameters that name nothing', () => {
   });
 });
 
+describe('a method a path does not take', () => {
+  it.each([
+    ['PUT', '/v1/events', 'GET, HEAD, POST'],
+    ['PUT', '/v1/events/', 'GET, HEAD, POST'],
+    ['DELETE', '/v1/events/00000000-0000-7000-8000-000000000000', 'GET, HEAD'],
+    ['OPTIONS', '/v1/programs', 'GET, HEAD'],
+    ['POST', '/v1/programs/defense-ax/milestones/final-evaluation', 'GET, HEAD'],
+    ['DELETE', '/healthz', 'GET, HEAD'],
+  ] as const)('%s %s is 405 with Allow: %s, not 404', async (method, url, allow) => {
+    const response = await inject(t.app, { method, url, headers: bearer(TEST_ADMIN_KEY) });
+
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe(allow);
+    expect(JSON.parse(response.body)).toMatchObject({ type: '/problems/method-not-allowed', allowed: allow.split(', ') });
+  });
+
+  it('a path no route has is still 404, whatever the method', async () => {
+    for (const method of ['GET', 'PUT'] as const) {
+      const response = await inject(t.app, { method, url: '/v1/nothing-here', headers: bearer(TEST_ADMIN_KEY) });
+
+      expect(response.statusCode, method).toBe(404);
+      expect(JSON.parse(response.body), method).toMatchObject({ type: '/problems/not-found' });
+    }
+  });
+});
+
 describe('the Authorization header', () => {
   it('accepts the Bearer scheme in any case, with more than one space', async () => {
     for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
