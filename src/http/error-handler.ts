@@ -238,7 +238,10 @@ export function registerErrorHandling(app: FastifyInstance, routerOptions: { rea
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     const allowed = methodsOf(path);
-    if (allowed.length === 0) return sendProblem(reply, problem('not-found', `no route ${request.method} ${path}`));
+    // A route of this method that found nothing (an unknown board asset) is a 404 as well.
+    if (allowed.length === 0 || allowed.some((method) => method === request.method)) {
+      return sendProblem(reply, problem('not-found', `no route ${request.method} ${path}`));
+    }
     reply.header('allow', allowed.join(', '));
     return sendProblem(reply, problem('method-not-allowed', `${path} takes ${allowed.join(', ')}, not ${request.method}`, { allowed: [...allowed] }));
   });

@@ -133,6 +133,13 @@ describe('a method a path does not take', () => {
     expect(JSON.parse(response.body)).toMatchObject({ type: '/problems/method-not-allowed', allowed: allow.split(', ') });
   });
 
+  it('a route of the method asked that finds nothing (an unknown board asset) is still 404', async () => {
+    const response = await inject(t.app, { method: 'GET', url: '/board/nope.js' });
+
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body)).toMatchObject({ type: '/problems/not-found' });
+  });
+
   it('a path no route has is still 404, whatever the method', async () => {
     for (const method of ['GET', 'PUT'] as const) {
       const response = await inject(t.app, { method, url: '/v1/nothing-here', headers: bearer(TEST_ADMIN_KEY) });
