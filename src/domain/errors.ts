@@ -145,7 +145,11 @@ export class EventNotFoundError extends DomainError {
 
 export class InvalidCursorError extends DomainError {
   readonly code = 'invalid_cursor';
-  constructor(readonly cursor: string) {
+  constructor(
+    readonly cursor: string,
+    /** Where the request gave it: the `after` parameter, or the feed's Last-Event-ID header. */
+    readonly parameter: 'after' | 'last-event-id' = 'after',
+  ) {
     // Echoed in part: a forged cursor may be as long as a URL.
     super(`'${cursor.length > 80 ? `${cursor.slice(0, 80)}…` : cursor}' is not a cursor this service issued`);
   }

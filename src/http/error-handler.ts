@@ -131,7 +131,7 @@ function domainProblem(error: KnownDomainError): ProblemDetails {
     case 'delivery_in_flight':
       return problem('delivery-in-flight', error.message, { deliveryId: error.deliveryId });
     case 'invalid_cursor':
-      return problem('invalid-cursor', error.message, { errors: [{ parameter: 'after', detail: error.message }] });
+      return problem('invalid-cursor', error.message, { errors: [{ parameter: error.parameter, detail: error.message }] });
     case 'database_unavailable':
       return problem('database-unavailable', error.message, { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
     case 'commit_outcome_unknown':

@@ -4,7 +4,12 @@ import { BodyNotUtf8Error, UnsupportedCharsetError, UnsupportedContentCodingErro
 
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 const UTF8 = /^utf-?8$/i;
-const IDENTITY = /^\s*identity\s*$/i;
+// No coding at all: identity, or a header left empty.
+const IDENTITY = /^\s*(identity)?\s*$/i;
+
+/** Whether a body follows the headers (RFC 9112 §6.3): a length above zero, or a chunked one. */
+const hasBody = (headers: { readonly 'content-length'?: string | undefined; readonly 'transfer-encoding'?: string | undefined }): boolean =>
+  headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
 
 /*
  * A request body is JSON as the client sent it: UTF-8 (RFC 8259 §8.1), not compressed. Events are
@@ -20,15 +25,19 @@ const IDENTITY = /^\s*identity\s*$/i;
  */
 export function registerBodyEncodingChecks(app: FastifyInstance): void {
   app.addHook('preParsing', async (request, _reply, payload) => {
+    // A request without a body (a GET) has nothing to read in any coding or charset.
+    if (!hasBody(request.headers)) return payload;
     const coding = request.headers['content-encoding'];
     if (coding !== undefined && !IDENTITY.test(coding)) throw new UnsupportedContentCodingError(coding);
     const charset = CHARSET.exec(request.headers['content-type'] ?? '')?.[1];
     if (charset !== undefined && !UTF8.test(charset)) throw new UnsupportedCharsetError(charset);
     return payload;
   });
-  // Fastify's own parser, given the bytes once they are known to be UTF-8: read as text first, an
-  // invalid sequence would become U+FFFD and be stored as if the client had sent it.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
+  // Fastify's own parser, with the app's settings, given the bytes once they are known to be
+  // UTF-8: read as text first, an invalid sequence would become U+FFFD and be stored as if the
+  // client had sent it.
+  const { onProtoPoisoning = 'error', onConstructorPoisoning = 'error' } = app.initialConfig;
+  const parseJson = app.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
     if (!isUtf8(body)) {

@@ -27,6 +27,7 @@ const hashKey = (key: string): string => createHash('sha256').update(key).digest
 export interface KeyRegistry {
   readonly createApiKey: (name: string, role: Role) => Promise<ApiKey & { readonly key: string }>;
   readonly listApiKeys: (page: { after: string | undefined; limit: number }) => Promise<{ items: ApiKey[]; nextCursor: string | undefined }>;
+  readonly getApiKey: (id: string) => Promise<ApiKey>;
   readonly revokeApiKey: (id: string) => Promise<ApiKey>;
   readonly isApiKeyActive: (keyId: string) => Promise<boolean>;
 }
@@ -35,6 +36,7 @@ export function createKeyRegistry(db: Db): KeyRegistry {
   return {
     createApiKey: createApiKey.bind(null, db),
     listApiKeys: listApiKeys.bind(null, db),
+    getApiKey: getApiKey.bind(null, db),
     revokeApiKey: revokeApiKey.bind(null, db),
     isApiKeyActive: isApiKeyActive.bind(null, db),
   };
@@ -59,6 +61,13 @@ export async function seedAdminKey(db: Db, key: string): Promise<void> {
 async function listApiKeys(db: Db, page: { after: string | undefined; limit: number }): Promise<{ items: ApiKey[]; nextCursor: string | undefined }> {
   const found = await listStoredApiKeys(db, page.after === undefined ? undefined : decodeCreatedCursor(page.after), page.limit);
   return { items: found.items, nextCursor: found.next === undefined ? undefined : encodeCreatedCursor(found.next) };
+}
+
+/** One key, revoked or not (never the key itself, which is not stored). */
+async function getApiKey(db: Db, id: string): Promise<ApiKey> {
+  const found = await findApiKeyById(db, id);
+  if (found === undefined) throw new SubjectNotFoundError('api key', id);
+  return found;
 }
 
 export async function revokeApiKey(db: Db, id: string): Promise<ApiKey> {

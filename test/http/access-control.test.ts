@@ -136,7 +136,24 @@ describe('access control', () => {
     expect(eventsOf(recorded)[0]?.metadata).toMatchObject({ actor: 'newsroom importer', actorKeyId: writer.id });
   });
 
-  it('shows a key once: lists and revocations never carry it, and only its hash is stored', async () => {
+  it("answers a created key's Location with the key as listed (never the key itself), and its revocation once revoked", async () => {
+    const response = await call(t.app, 'POST', '/v1/api-keys', { name: 'located', role: 'writer' });
+    const created = CreatedKey.parse(response.body);
+    const location = String(response.headers.location);
+
+    const found = await call(t.app, 'GET', location);
+    await call(t.app, 'DELETE', location);
+    const revoked = await call(t.app, 'GET', location);
+    const unknown = await call(t.app, 'GET', '/v1/api-keys/00000000-0000-4000-8000-000000000000');
+
+    expect(location).toBe(`/v1/api-keys/${created.id}`);
+    expect(found).toMatchObject({ status: 200, body: { id: created.id, name: 'located', role: 'writer', revokedAt: null } });
+    expect(JSON.stringify(found.body)).not.toContain(created.key);
+    expect(revoked).toMatchObject({ status: 200, body: { id: created.id, revokedAt: expect.any(String) } });
+    expect(unknown.status).toBe(404);
+  });
+
+  it('shows a key once: lists, look-ups and revocations never carry it, and only its hash is stored', async () => {
     const created = await createKey('reader', 'shown once');
 
     const list = await call(t.app, 'GET', '/v1/api-keys');

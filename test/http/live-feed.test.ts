@@ -184,6 +184,28 @@ describe('GET /v1/feed (server-sent events)', () => {
     expect(problemOf(response).detail).toContain(named);
   });
 
+  it.each([
+    ['the Last-Event-ID header', { 'last-event-id': 'garbage' }, '', 'last-event-id'],
+    ['the after parameter', {}, `&after=${forged}`, 'after'],
+  ])('names %s as where a cursor it did not issue came from', async (_case, headers, query, parameter) => {
+    const response = await call(t.app, 'GET', `/v1/feed?follow=false${query}`, undefined, headers);
+
+    expect(problemOf(response)).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter }] });
+  });
+
+  it('takes an empty Last-Event-ID as none, as the SSE standard does: the feed starts where it would without it', async () => {
+    const { programId, events } = programWithConsortium('empty-id');
+    await record(t.app, ...events);
+    await waitForFeedHorizon(t.database.db);
+
+    const without = await call(t.app, 'GET', `/v1/feed?programId=${programId}&follow=false`);
+    const empty = await call(t.app, 'GET', `/v1/feed?programId=${programId}&follow=false`, undefined, { 'last-event-id': '' });
+
+    expect(empty.status).toBe(200);
+    expect(parseSse(String(empty.body)).messages).toEqual(parseSse(String(without.body)).messages);
+    expect(parseSse(String(empty.body)).messages.length).toBeGreaterThan(0);
+  });
+
   it('does not hold up app.close() while a feed is open, and ends the feed cleanly', async () => {
     const own = await startTestApp();
     try {

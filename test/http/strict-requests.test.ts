@@ -233,10 +233,20 @@ describe('request bodies as they are sent', () => {
     expect((await call(t.app, 'GET', `/v1/programs/${id}`)).status).toBe(404);
   });
 
-  it('takes Content-Encoding: identity, which is no coding', async () => {
-    const response = await sent(Buffer.from(JSON.stringify(programRegistered(programId()))), { 'content-encoding': 'Identity' });
+  it.each(['Identity', ''])('takes Content-Encoding: %j, which is no coding', async (coding) => {
+    const response = await sent(Buffer.from(JSON.stringify(programRegistered(programId()))), { 'content-encoding': coding });
 
     expect(response.statusCode).toBe(201);
+  });
+
+  it('lets a request without a body through whatever its Content-Encoding or charset says: there is nothing to read', async () => {
+    const response = await inject(t.app, {
+      method: 'GET',
+      url: '/v1/programs',
+      headers: { ...bearer(TEST_ADMIN_KEY), 'content-encoding': 'gzip', 'content-type': 'application/json; charset=utf-16' },
+    });
+
+    expect(response.statusCode).toBe(200);
   });
 });
 

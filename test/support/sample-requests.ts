@@ -62,6 +62,7 @@ export function sampleRequests(f: SampleFixture): Record<string, SampleRequest> 
     'GET /v1/feed': () => ({ url: `/v1/feed?programId=${f.programId}&follow=false` }),
     'POST /v1/api-keys': () => ({ url: '/v1/api-keys', body: { name: 'matrix', role: 'reader' } }),
     'GET /v1/api-keys': () => ({ url: '/v1/api-keys' }),
+    'GET /v1/api-keys/:id': async () => ({ url: `/v1/api-keys/${(await f.createKey('reader')).id}` }),
     'DELETE /v1/api-keys/:id': async () => ({ url: `/v1/api-keys/${(await f.createKey('reader')).id}` }),
     'POST /v1/subscriptions': () => ({ url: '/v1/subscriptions', body: SAMPLE_WEBHOOK }),
     'GET /v1/subscriptions': () => ({ url: '/v1/subscriptions' }),

@@ -119,7 +119,7 @@ describe('webhook delivery, as operated', () => {
     expect(arrived.map((r) => r.headers['webhook-id'])).toEqual([delivery.messageId]);
   });
 
-  it('recovers by dates in any form the views take: since from the start of its period, until through the end of its own', async () => {
+  it('recovers by dates in any form the views take: since from the start of its period, until through the end of its own; an until before since is refused', async () => {
     const { down, delivery } = await failedDelivery('recover-dates');
     const created = z.object({ createdAt: z.iso.datetime() }).parse((await call(t.app, 'GET', `/v1/deliveries/${delivery.id}`)).body).createdAt;
     const day = created.slice(0, 10);
@@ -129,12 +129,15 @@ describe('webhook delivery, as operated', () => {
     const before = await recover({ since: dayBefore.slice(0, 7), until: dayBefore });
     const sameDay = await recover({ since: day, until: day });
     const unreadable = await recover({ since: 'yesterday' });
+    const backward = await recover({ since: day, until: dayBefore });
 
     expect(before).toMatchObject({ status: 202, body: { requeued: 0 } });
     expect(sameDay).toMatchObject({ status: 202, body: { requeued: 1 } });
     expect(unreadable.status).toBe(400);
     expect(unreadable.body).toMatchObject({ errors: [{ pointer: '/since', detail: expect.stringContaining("not a valid date: 'yesterday'; expected 2026, 2026-H1") }] });
     expect(z.object({ errors: z.array(z.unknown()) }).parse(unreadable.body).errors).toHaveLength(1);
+    expect(backward.status).toBe(400);
+    expect(backward.body).toMatchObject({ errors: [{ pointer: '/until', detail: `until=${dayBefore} ends before since=${day} begins, so the range holds nothing: give the earlier date as since` }] });
   });
 
   it("pages a delivery's attempt log, oldest first, every attempt once, the last page without a cursor", async () => {

@@ -87,6 +87,21 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (a
     },
   );
 
+  app.get(
+    '/v1/api-keys/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: TAGS,
+        operationId: 'getApiKey',
+        summary: 'One API key, revoked or not (never the key itself): where the Location of a created key points',
+        params: ById,
+        response: { 200: ApiKey, 400: ProblemDetails, 404: ProblemDetails },
+      },
+    },
+    async (request) => toApiKey(await keys.getApiKey(request.params.id)),
+  );
+
   app.delete(
     '/v1/api-keys/:id',
     {

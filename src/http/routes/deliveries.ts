@@ -5,6 +5,7 @@ import { fuzzyDateInput } from '../../domain/fuzzy-date.js';
 import type { AttemptLogEntry, Deliveries, DeliveryView } from '../../services/deliveries.js';
 import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
+import { refuseBackwardRange } from '../schemas/date-range.js';
 import { decimalInteger } from '../schemas/decimal-integer.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 
@@ -79,7 +80,8 @@ const RecoverRange = z
     since: fuzzyDateInput({ description: 'Failed deliveries created from the start of this date (since=2026-06: from 1 June)', examples: ['2026-06-01T00:00:00Z'] }),
     until: fuzzyDateInput({ description: 'And by the end of this one (until=2026-06: through 30 June); omitted, until now', examples: ['2026-06'] }).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(({ since, until }, ctx) => refuseBackwardRange(ctx, { name: 'since', date: since }, { name: 'until', date: until }));
 
 export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = async (app, { deliveries, maxPageSize }) => {
   app.get(

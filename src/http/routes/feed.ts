@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConsortiumId, ProgramId } from '../../domain/identifiers.js';
-import { FeedCapacityReachedError, TooManyFeedsError } from '../../domain/errors.js';
+import { FeedCapacityReachedError, InvalidCursorError, TooManyFeedsError } from '../../domain/errors.js';
 import { STATUS_CHANGED, Topic } from '../../domain/notification.js';
 import type { KeyRegistry } from '../../services/api-keys.js';
 import { FEED_NOW, type FeedItem, type NotificationFeed } from '../../services/notification-feed.js';
@@ -40,6 +40,16 @@ const FEEDS_FULL_RETRY_AFTER_SECONDS = 30;
 
 const TopicList = commaList(Topic, 'topics')
   .meta({ description: 'Comma-separated topic patterns; omit for every topic', examples: [`pilot.*,${STATUS_CHANGED}`] });
+
+/** `start()`, with a cursor it refuses said to come from the Last-Event-ID header when the header gave it. */
+function namingTheHeader<T>(fromHeader: boolean, start: () => T): T {
+  try {
+    return start();
+  } catch (error) {
+    if (fromHeader && error instanceof InvalidCursorError) throw new InvalidCursorError(error.cursor, 'last-event-id');
+    throw error;
+  }
+}
 
 const EVENT_STREAM_DESCRIPTION = [
   'Server-sent events, one per notification, in the order the webhooks get them:',
@@ -114,14 +124,16 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
     async (request, reply) => {
       const { topics, programId, consortiumId, after, follow, limit } = request.query;
       const { keyId } = principalOf(request);
-      // EventSource reconnects to the URL it began with, `after` included: the header is the newer position.
-      const resumeAfter = request.headers['last-event-id'] ?? after;
+      // EventSource reconnects to the URL it began with, `after` included: the header is the newer
+      // position. Empty, it names none (the SSE standard's "no last event ID").
+      const lastEventId = request.headers['last-event-id'] === '' ? undefined : request.headers['last-event-id'];
+      const resumeAfter = lastEventId ?? after;
       // Read before the response starts, so that a database out of reach is still a 503; and before
       // the limits are checked, so that no await comes between their check and the feed's count.
       const now = resumeAfter === FEED_NOW ? await notifications.startFeedNow() : undefined;
       const controller = new AbortController();
       // Called before the response starts, so that a cursor this service never issued is still a 400.
-      const items = notifications.followNotifications({
+      const items = namingTheHeader(lastEventId !== undefined, () => notifications.followNotifications({
         after: now?.after ?? resumeAfter,
         notVisibleIn: now?.notVisibleIn,
         topics,
@@ -132,7 +144,7 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
         pageSize: PAGE_SIZE,
         pollMs,
         signal: controller.signal,
-      });
+      }));
       // Without following, the answer is what can be read now: its first page is read here, so that
       // a database out of reach is a 503, not an empty 200 that reads as "nothing new". A following
       // feed starts at once and waits for the database instead (as it does when the database goes

@@ -5,6 +5,7 @@ import { ConsortiumId, ProgramId } from '../../domain/identifiers.js';
 import { replyCsv, toCsv, negotiateCsv } from '../csv.js';
 import { fuzzyDateCsvCells } from '../schemas/cell-csv.js';
 import { ProblemDetails } from '../problem.js';
+import { refuseBackwardRange } from '../schemas/date-range.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
 import { ownTitle, shortTitle } from '../../domain/evidence.js';
@@ -56,16 +57,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
           to: FuzzyDateInput.optional().meta({ description: 'Only events that begin by the end of this date (to=2026-06: through 30 June)' }),
           ...CutoffQuery,
           ...pageQuery(maxPageSize),
-        }).superRefine(({ from, to }, ctx) => {
-          // A range that ends before it begins holds nothing: answered empty, a swapped pair would look like a quiet period.
-          if (from !== undefined && to !== undefined && endBound(to) <= from.start) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['to'],
-              message: `to=${to.value} ends before from=${from.value} begins, so the range holds nothing: give the earlier date as from`,
-            });
-          }
-        }),
+        }).superRefine(({ from, to }, ctx) => refuseBackwardRange(ctx, { name: 'from', date: from }, { name: 'to', date: to })),
         response: {
           200: z.object({
             events: z.array(
