@@ -58,8 +58,7 @@ begin
       on conflict (name) do update set version = s.version + excluded.version
       returning s.name, s.version
     ), numbered as (
-      select i.*, h.version - c.n as head_before,
-             h.version - c.n + row_number() over (partition by i.stream order by i.ordinal) as stream_version,
+      select i.*, h.version - c.n + row_number() over (partition by i.stream order by i.ordinal) as stream_version,
              (select jsonb_build_object('ordinal', i.ordinal, 'kind', q.req ->> 'kind', 'key', q.req ->> 'key',
                        'reason', case when r.key is null then 'unknown'
                                       when q.req ->> 'enrolment' is null then 'consortium_required'
@@ -138,8 +137,7 @@ begin
     on conflict (name) do update set version = s.version + excluded.version
     returning s.name, s.version
   ), numbered as (
-    select i.*, h.version - c.n as head_before,
-           h.version - c.n + row_number() over (partition by i.stream order by i.ordinal) as stream_version
+    select i.*, h.version - c.n + row_number() over (partition by i.stream order by i.ordinal) as stream_version
     from items i join heads h on h.name = i.stream join counts c on c.stream = i.stream
   ), batch_definitions as (
     select i.ordinal, d ->> 'kind' as kind, d ->> 'key' as key, coalesce(d ->> 'scope', '') as scope

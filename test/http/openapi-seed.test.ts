@@ -81,7 +81,7 @@ describe('OpenAPI "Try it out" on the example scenario', () => {
     );
     // Those left out need an id only the service hands out (a UUID), or a problem slug.
     expect(operations.filter((o) => o.url === undefined).map((o) => o.operationId).sort()).toEqual(
-      ['getDelivery', 'getEvent', 'getProblemType', 'getSubscription', 'getSubscriptionSecrets', 'listDeliveries'],
+      ['getApiKey', 'getDelivery', 'getEvent', 'getProblemType', 'getSubscription', 'getSubscriptionSecrets', 'listDeliveries'],
     );
   });
 

@@ -65,6 +65,12 @@ const CASES: readonly Case[] = [
   ['a body that is not JSON (FST_ERR_CTP_INVALID_JSON_BODY)', 400, 'malformed-request', injected({ method: 'POST', url: '/v1/events', headers: json, payload: '{"type":' })],
   ['a JSON body with __proto__', 400, 'malformed-request', injected({ method: 'POST', url: '/v1/api-keys', headers: json, payload: '{"__proto__": {"x": 1}}' })],
   ['a body over the limit (FST_ERR_CTP_BODY_TOO_LARGE)', 413, 'payload-too-large', injected({ method: 'POST', url: '/v1/api-keys', headers: json, payload: JSON.stringify({ name: 'x'.repeat(70_000) }) })],
+  [
+    'a chunked body in a content coding (no Content-Length)',
+    415,
+    'unsupported-media-type',
+    () => sendRaw(`POST /v1/api-keys HTTP/1.1\r\n${auth}\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked`, '2\r\n{}\r\n0\r\n\r\n'),
+  ],
   ['a request Node cannot parse (both Content-Length and Transfer-Encoding)', 400, 'malformed-request', () => sendRaw(`POST /v1/api-keys HTTP/1.1\r\n${auth}\r\nContent-Length: 2\r\nTransfer-Encoding: identity`, '{}')],
 ];
 
