@@ -146,6 +146,8 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(board.page.url()).not.toContain(readerKey);
     expect(await board.page.evaluate('document.cookie')).toBe('');
     expect(await board.page.evaluate('sessionStorage.length')).toBe(1);
+    // The sign-in form, which held focus, is hidden: focus is on the board, not lost to the body.
+    expect(await board.page.evaluate('document.activeElement?.id')).toBe('main');
     noProblems(board);
   });
 
@@ -234,6 +236,31 @@ describe('the status board, in a real browser on the seeded example', () => {
     // The parts that could be read are drawn at the new cut-off.
     await expect.poll(() => board.page.locator('#program-list li[data-program="defense-ax"]').innerText()).toContain('milestone');
     await cell(board, 'lightweight-pilot', 'skt').waitFor();
+  });
+
+  it('shows nothing read for another view while the service cannot be read, and draws the view asked for once it answers again', async () => {
+    const board = await open('/?program=defense-ax');
+    await signIn(board.page, readerKey);
+    await cell(board, 'lightweight-pilot', 'skt').waitFor();
+    // The service gone (every API request refused), then the cut-off moved.
+    await board.page.route('**/v1/**', (route) => route.abort('connectionrefused'));
+
+    await board.page.getByLabel('As of (world time)').fill('2026-04-15');
+
+    await expect.poll(() => board.page.locator('#board-error').innerText()).toContain('Trying again in 5 s');
+    // Today's matrix (SK Telecom's pilot, enrolled in May) would pass for 15 April under the controls.
+    expect(await cell(board, 'lightweight-pilot', 'skt').count()).toBe(0);
+    for (const panel of ['#program-list', '#matrix-body', '#timeline-body']) {
+      expect(await board.page.locator(panel).innerText(), panel).toBe('Not shown: the board could not be read for this view.');
+    }
+
+    await board.page.unroute('**/v1/**');
+
+    await expect.poll(() => board.page.locator('#board-error').innerText(), { timeout: 15_000 }).toBe('');
+    await expect.poll(() => board.page.locator('#program-list li[data-program="defense-ax"]').count()).toBe(1);
+    expect(await board.page.locator('#matrix-body').innerText()).not.toContain('Not shown');
+    expect(await cell(board, 'lightweight-pilot', 'skt').count()).toBe(0);
+    expect(new URL(board.page.url()).searchParams.get('asOf')).toBe('2026-04-15');
   });
 
   it("opens a cell's evidence: date, type, title and its sources as links", async () => {

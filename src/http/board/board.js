@@ -14,6 +14,10 @@ const MOST_EVIDENCE = 5000;
 const LIVE_REFRESH_MS = 300;
 /** How long a view waits for its feed to start before it is read anyway (the service slow to answer). */
 const FEED_OPEN_WAIT_MS = 2000;
+/** How long after a view could not be read (the service away, overloaded) it is read again. */
+const RETRY_MS = 5000;
+/** The parts of the board, each drawn into its own element. */
+const PANELS = ['program-list', 'matrix-body', 'standing-body', 'timeline-body'];
 
 /** @param {string} id @returns {any} */
 const byId = (id) => {
@@ -31,6 +35,8 @@ let live;
 let drawing = Promise.resolve();
 /** The cell whose evidence is open, so that a live refresh of the matrix opens it again. */
 let shownEvidence;
+/** The next reading of a view that could not be read, until a view is drawn. */
+let retry;
 
 const cutoffs = (state) => ({ asOf: state.asOf, knownAt: state.knownAt });
 
@@ -83,7 +89,11 @@ async function signIn(event) {
   }
   input.value = '';
   storeKey(key);
-  await start();
+  const drawn = start();
+  // The form that held focus is hidden now: focus goes to the board, not to the page's body, so
+  // that a screen reader or the keyboard carries on from there.
+  byId('main').focus();
+  await drawn;
 }
 
 function signOut() {
@@ -148,6 +158,7 @@ async function drawView({ keepEvidence = false } = {}) {
   }
   syncControls(state);
   byId('board-error').textContent = '';
+  clearTimeout(retry);
   try {
     const [programList, consortiumList] = await Promise.all([getAll(`/v1/programs${query(cutoffs(state))}`, 'programs'), getAll(`/v1/consortiums${query(cutoffs(state))}`, 'consortiums')]);
     if (mine !== generation) return;
@@ -158,37 +169,61 @@ async function drawView({ keepEvidence = false } = {}) {
     // neither the views nor a feed started after them (it starts from now), and stay unseen.
     await restartLive(state);
     if (mine !== generation) return;
-    await Promise.all([
+    const drawn = await Promise.all([
       inPanel('program-list', undefined, mine, () => renderPrograms(state, mine)),
       inPanel('matrix-body', 'matrix', mine, () => renderMatrix(state, mine, keepEvidence)),
       inPanel('standing-body', 'standing', mine, () => renderStanding(state, mine)),
       inPanel('timeline-body', undefined, mine, () => renderTimeline(state, mine)),
     ]);
+    if (drawn.includes(false)) readAgainSoon(mine);
   } catch (error) {
     if (isRefusedKey(error)) {
       // A view superseded meanwhile may have been drawn with a key since replaced.
       if (mine !== generation) return;
       return signInAgain();
     }
-    // A failure of a view drawn since superseded says nothing of the one shown.
-    if (mine === generation) byId('board-error').textContent = `Could not load the board: ${messageOf(error)}`;
+    // A failure of a view drawn since superseded says nothing of the one shown. Nothing of this view
+    // could be read: what the panels show was read for another view (another cut-off, before the
+    // service went away), and would pass for this one under its controls; it goes.
+    if (mine === generation) {
+      byId('board-error').textContent = `Could not load the board: ${messageOf(error)}. Trying again in ${RETRY_MS / 1000} s.`;
+      byId('evidence').hidden = true;
+      for (const panel of PANELS) replaceChildren(byId(panel), h('p', { class: 'muted' }, 'Not shown: the board could not be read for this view.'));
+      readAgainSoon(mine);
+    }
   }
   if (mine === generation) void restartLive(state);
+}
+
+/**
+ * Reads the view again in RETRY_MS, unless another has been drawn meanwhile (a control moved, a
+ * sign-out): a view the service could not answer (an outage, a restart) is drawn once it is back,
+ * whether or not a live feed would have told of it.
+ * @param {number} mine
+ */
+function readAgainSoon(mine) {
+  clearTimeout(retry);
+  retry = setTimeout(() => {
+    if (mine === generation && storedKey() !== null) void render({ keepEvidence: true });
+  }, RETRY_MS);
 }
 
 /**
  * Draws one panel; if that fails (but for a key no longer accepted, which signs out), the panel says
  * so in place of what it showed, so that nothing drawn for another cut-off stays under this one.
  * @param {string} bodyId @param {string | undefined} sectionId @param {number} mine @param {() => Promise<void>} draw
+ * @returns {Promise<boolean>} whether the panel was drawn
  */
 async function inPanel(bodyId, sectionId, mine, draw) {
   try {
     await draw();
+    return true;
   } catch (error) {
     if (isRefusedKey(error) || mine !== generation) throw error;
     if (sectionId !== undefined) byId(sectionId).hidden = false;
     if (sectionId === 'matrix') byId('evidence').hidden = true;
     replaceChildren(byId(bodyId), h('p', { class: 'error', role: 'alert' }, `Could not load this part of the board: ${messageOf(error)}`));
+    return false;
   }
 }
 
