@@ -263,6 +263,25 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(new URL(board.page.url()).searchParams.get('asOf')).toBe('2026-04-15');
   });
 
+  it("says in the timeline what each event is about: the consortium by name and the milestone", async () => {
+    const board = await open('/?program=defense-ax');
+    await signIn(board.page, readerKey);
+
+    const pilot = board.page.locator('#timeline-body .timeline-list li', { hasText: 'pilot.started' });
+    await expect.poll(() => pilot.first().textContent()).toContain('pilot.started (SK Telecom consortium · lightweight-pilot)');
+    const label = board.page.locator('#timeline-body svg g.event', { hasText: 'pilot.started' }).locator('title');
+    expect(await label.first().textContent()).toContain('pilot.started (SK Telecom consortium · lightweight-pilot)');
+    noProblems(board);
+  });
+
+  it('says no program is registered at a cut-off before any was, rather than showing an empty list', async () => {
+    const board = await open('/?asOf=2020-01-01');
+    await signIn(board.page, readerKey);
+
+    await expect.poll(() => board.page.locator('#program-list').innerText()).toBe('No program is registered at this cut-off.');
+    noProblems(board);
+  });
+
   it("opens a cell's evidence: date, type, title and its sources as links", async () => {
     const board = await open('/?program=defense-ax');
     await signIn(board.page, readerKey);

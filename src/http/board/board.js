@@ -241,7 +241,8 @@ function toLocalInput(iso) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '';
   const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
-  return local.toISOString().slice(0, 16);
+  // To the second (the control's step): events recorded within one minute are told apart.
+  return local.toISOString().slice(0, 19);
 }
 
 function fillFilters(state) {
@@ -266,6 +267,7 @@ async function renderPrograms(state, mine) {
     ),
   );
   if (mine !== generation) return;
+  if (programs.length === 0) return replaceChildren(byId('program-list'), h('li', { class: 'muted' }, 'No program is registered at this cut-off.'));
   replaceChildren(byId('program-list'), ...programs.map((p, i) => programCard(p, views[i], hrefWith({ program: p.programId }), p.programId === state.program)));
 }
 
@@ -386,7 +388,7 @@ async function renderTimeline(state, mine) {
     after = page.nextCursor ?? undefined;
   } while (after !== undefined && ++pages < TIMELINE_PAGES);
   if (mine !== generation) return;
-  replaceChildren(byId('timeline-body'), timelineView(events, after !== undefined));
+  replaceChildren(byId('timeline-body'), timelineView(events, after !== undefined, (id) => consortiums.get(id)?.name ?? id));
 }
 
 function stopLive() {

@@ -16,6 +16,30 @@ export function titleOf(event) {
   return undefined;
 }
 
+/**
+ * What an event is about beyond its program: the consortium (by name where known) and the
+ * milestone it names, so that rows of one type on one day can be told apart.
+ * @param {any} event @param {(consortiumId: string) => string} nameOf
+ */
+export function subjectOf(event, nameOf) {
+  const d = event.data ?? {};
+  const parts = [typeof d.consortiumId === 'string' ? nameOf(d.consortiumId) : undefined, typeof d.milestone === 'string' ? d.milestone : undefined];
+  return parts.filter((part) => part !== undefined).join(' · ');
+}
+
+/** An event's title, unless all it has is the consortium's id, which its subject names already. @param {any} event */
+const ownTitleOf = (event) => {
+  const title = titleOf(event);
+  return title === event.data?.consortiumId ? undefined : title;
+};
+
+/** The text of an event's row: date, type, what it is about, and its title. @param {any} event @param {(consortiumId: string) => string} nameOf */
+const describe = (event, nameOf) => {
+  const subject = subjectOf(event, nameOf);
+  const title = ownTitleOf(event);
+  return `${event.occurredAt.value} ${event.type}${subject === '' ? '' : ` (${subject})`}${title === undefined ? '' : `: ${title}`}`;
+};
+
 /** @param {string} text */
 const shorten = (text) => (text.length > MAX_LABEL_CHARS ? `${text.slice(0, MAX_LABEL_CHARS - 1)}…` : text);
 
@@ -23,8 +47,9 @@ const shorten = (text) => (text.length > MAX_LABEL_CHARS ? `${text.slice(0, MAX_
  * The timeline of `events` (world-time order, retracted ones marked), with a list for screen readers and small screens.
  * @param {any[]} events
  * @param {boolean} truncated  whether more events exist than are drawn
+ * @param {(consortiumId: string) => string} nameOf  a consortium's name, for what an event is about
  */
-export function timelineView(events, truncated) {
+export function timelineView(events, truncated, nameOf) {
   if (events.length === 0) return h('p', { class: 'muted' }, 'No event at this cut-off.');
   const spans = events.map((e) => [Date.parse(e.occurredAt.start), Math.max(Date.parse(e.occurredAt.end), Date.parse(e.occurredAt.start))]);
   const first = new Date(Math.min(...spans.map(([s]) => s)));
@@ -49,8 +74,7 @@ export function timelineView(events, truncated) {
   const rows = events.map((event, i) => {
     const [start, end] = spans[i] ?? [0, 0];
     const y = AXIS + i * ROW;
-    const title = titleOf(event);
-    const text = `${event.occurredAt.value} ${event.type}${title === undefined ? '' : `: ${title}`}`;
+    const text = describe(event, nameOf);
     const barX = x(start);
     const barWidth = Math.max(MIN_BAR, x(end) - barX);
     return svg(
@@ -84,13 +108,15 @@ export function timelineView(events, truncated) {
         'ol',
         {},
         ...events.map((event) => {
-          const title = titleOf(event);
+          const title = ownTitleOf(event);
+          const subject = subjectOf(event, nameOf);
           return h(
             'li',
             { class: event.retracted ? 'retracted' : undefined, 'data-event': event.id },
             h('span', { class: 'date' }, event.occurredAt.value),
             ' ',
             h('code', {}, event.type),
+            subject === '' ? '' : h('span', { class: 'event-subject' }, ` (${subject})`),
             title === undefined ? '' : h('span', { class: 'event-title' }, ` ${title}`),
             event.retracted ? h('span', { class: 'retracted-mark' }, ' (retracted)') : undefined,
           );
