@@ -274,6 +274,28 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
 
+  it("marks an eliminated consortium's column in the matrix, so that its cancelled cells are told from other cancellations", async () => {
+    const programId = 'board-elimination';
+    await api('POST', '/v1/events', {
+      events: [
+        { type: 'program.registered', occurredAt: '2026-01', data: { programId, name: 'Elimination program' } },
+        { type: 'consortium.registered', occurredAt: '2026-01', data: { consortiumId: 'elim-a', name: 'Alpha consortium', lead: 'Alpha' } },
+        { type: 'consortium.registered', occurredAt: '2026-01', data: { consortiumId: 'elim-b', name: 'Beta consortium', lead: 'Beta' } },
+        { type: 'consortium.enrolled', occurredAt: '2026-02', data: { consortiumId: 'elim-a', programId } },
+        { type: 'consortium.enrolled', occurredAt: '2026-02', data: { consortiumId: 'elim-b', programId } },
+        { type: 'milestone.planned', occurredAt: '2026-02', data: { programId, milestone: 'pilot', title: 'Pilot', scope: 'consortium' } },
+        { type: 'consortium.eliminated', occurredAt: '2026-06', data: { consortiumId: 'elim-b', programId, reason: 'cut' } },
+      ],
+    });
+    const board = await open(`/?program=${programId}`);
+    await signIn(board.page, readerKey);
+
+    const header = (id: string) => board.page.locator(`#matrix-body thead th[data-column="${id}"]`);
+    await expect.poll(() => header('elim-b').innerText()).toContain('eliminated 2026-06');
+    expect(await header('elim-a').innerText()).not.toContain('eliminated');
+    noProblems(board);
+  });
+
   it('says no program is registered at a cut-off before any was, rather than showing an empty list', async () => {
     const board = await open('/?asOf=2020-01-01');
     await signIn(board.page, readerKey);

@@ -88,6 +88,21 @@ function cellButton(milestone, cell, columnName, openEvidence) {
 }
 
 /**
+ * When a consortium was eliminated from the program, as its cells' evidence (expanded) tells it:
+ * an elimination bears on each of its cells (SPEC §3), so that its cancelled cells are told from
+ * milestones cancelled for other reasons. Undefined if none of its cells' latest evidence holds one.
+ * @param {{ milestones: any[] }} view @param {string} consortiumId
+ */
+function eliminationOf(view, consortiumId) {
+  const dates = view.milestones
+    .flatMap((m) => m.cells.filter((c) => c.consortiumId === consortiumId))
+    .flatMap((c) => (c.evidence ?? []).filter((e) => typeof e === 'object' && e !== null && e.type === 'consortium.eliminated'))
+    .map((e) => e.occurredAt);
+  dates.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  return dates[0]?.value;
+}
+
+/**
  * The matrix of a program's milestones: a column for program-scope cells, one per consortium.
  * @param {{ programId: string, milestones: any[] }} view
  * @param {string} programName
@@ -98,13 +113,24 @@ export function matrixTable(view, programName, consortiums, openEvidence) {
   const hasProgramScope = view.milestones.some((m) => m.scope === 'program');
   const columnIds = [...new Set(view.milestones.flatMap((m) => m.cells.map((c) => c.consortiumId)).filter((id) => id !== undefined))];
   const nameOf = (id) => consortiums.get(id)?.name ?? id;
-  const columns = [...(hasProgramScope ? [{ id: undefined, name: 'Program-wide' }] : []), ...columnIds.map((id) => ({ id, name: nameOf(id) }))];
+  const columns = [...(hasProgramScope ? [{ id: undefined, name: 'Program-wide' }] : []), ...columnIds.map((id) => ({ id, name: nameOf(id), eliminated: eliminationOf(view, id) }))];
   if (view.milestones.length === 0) return h('p', { class: 'muted' }, 'No milestone is planned at this cut-off.');
   const table = h(
     'table',
     { class: 'matrix-table' },
     h('caption', {}, `${programName}: status of each milestone, per consortium or for the whole program`),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Milestone'), ...columns.map((c) => h('th', { scope: 'col', 'data-column': c.id ?? '' }, c.name)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, 'Milestone'),
+        ...columns.map((c) =>
+          h('th', { scope: 'col', 'data-column': c.id ?? '' }, c.name, c.eliminated === undefined ? undefined : h('span', { class: 'eliminated-mark small' }, `eliminated ${c.eliminated}`)),
+        ),
+      ),
+    ),
     h(
       'tbody',
       {},
