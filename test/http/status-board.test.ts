@@ -304,6 +304,42 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
 
+  it('reads a part that failed again only if it may pass (a 503, not a 400), later, and only that part', async () => {
+    const problemAnswer = (status: number, detail: string) => ({ status, contentType: 'application/problem+json', body: JSON.stringify({ type: '/problems/x', title: 'x', status, detail }) });
+    const board = await open('/?program=defense-ax');
+    await signIn(board.page, readerKey);
+    await cell(board, 'lightweight-pilot', 'skt').waitFor();
+    const reads = { timeline: 0, matrix: 0 };
+    let timelineAnswer: ReturnType<typeof problemAnswer> | undefined = problemAnswer(400, 'refused as such');
+    await board.page.route('**/v1/timeline**', (route) => {
+      reads.timeline++;
+      const answer = timelineAnswer;
+      return answer === undefined ? route.continue() : route.fulfill(answer);
+    });
+    await board.page.route(/\/v1\/programs\/defense-ax\/milestones\?.*expand=evidence/, (route) => {
+      reads.matrix++;
+      return route.continue();
+    });
+
+    await board.page.getByLabel('As of (world time)').fill('2026-07-01');
+    await expect.poll(() => board.page.locator('#timeline-body').innerText()).toContain('Could not load this part of the board: refused as such');
+    const afterRefusal = { ...reads };
+    await board.page.waitForTimeout(6_500);
+    // A refusal would be refused again: nothing is read again.
+    expect(reads).toEqual(afterRefusal);
+
+    timelineAnswer = problemAnswer(503, 'overloaded');
+    await board.page.getByLabel('As of (world time)').fill('2026-07-02');
+    await expect.poll(() => board.page.locator('#timeline-body').innerText()).toContain('overloaded');
+    const afterFailure = { ...reads };
+    timelineAnswer = undefined;
+
+    await expect.poll(() => board.page.locator('#timeline-body').innerText(), { timeout: 15_000 }).not.toContain('Could not load');
+    // The timeline alone was read again; the matrix, drawn, was not.
+    expect(reads.timeline).toBe(afterFailure.timeline + 1);
+    expect(reads.matrix).toBe(afterFailure.matrix);
+  });
+
   it("opens a cell's evidence: date, type, title and its sources as links", async () => {
     const board = await open('/?program=defense-ax');
     await signIn(board.page, readerKey);

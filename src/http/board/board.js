@@ -14,10 +14,9 @@ const MOST_EVIDENCE = 5000;
 const LIVE_REFRESH_MS = 300;
 /** How long a view waits for its feed to start before it is read anyway (the service slow to answer). */
 const FEED_OPEN_WAIT_MS = 2000;
-/** How long after a view could not be read (the service away, overloaded) it is read again. */
+/** How long after a part of the board could not be read (the service away, overloaded) it is read again, doubling up to MAX_RETRY_MS. */
 const RETRY_MS = 5000;
-/** The parts of the board, each drawn into its own element. */
-const PANELS = ['program-list', 'matrix-body', 'standing-body', 'timeline-body'];
+const MAX_RETRY_MS = 60_000;
 
 /** @param {string} id @returns {any} */
 const byId = (id) => {
@@ -31,12 +30,16 @@ let consortiums = new Map();
 /** Bumped on each render, so that a slow answer for an older view is dropped. */
 let generation = 0;
 let live;
-/** The render or live refresh drawing now, which a live refresh waits for (refresh). */
+/** The render, live refresh or retry drawing now, which a live refresh or a retry waits for. */
 let drawing = Promise.resolve();
+/** Bumped by each render and live refresh: a refresh queued behind a later one reads nothing (a retry does not count). */
+let readTicket = 0;
 /** The cell whose evidence is open, so that a live refresh of the matrix opens it again. */
 let shownEvidence;
-/** The next reading of a view that could not be read, until a view is drawn. */
+/** The next reading of what could not be read, until it is drawn. */
 let retry;
+/** How long the next retry waits: RETRY_MS after a view drawn whole, doubled at each retry. */
+let retryDelay = RETRY_MS;
 
 const cutoffs = (state) => ({ asOf: state.asOf, knownAt: state.knownAt });
 
@@ -142,10 +145,19 @@ async function start() {
  * shown again), as after a live change.
  */
 function render(options) {
+  readTicket++;
   const done = drawView(options);
   drawing = done.catch(() => {});
   return done;
 }
+
+/** The parts of the board: the element each is drawn into, its section (shown once drawn), and how it is drawn. */
+const PANELS = [
+  { body: 'program-list', section: undefined, draw: (state, mine) => renderPrograms(state, mine) },
+  { body: 'matrix-body', section: 'matrix', draw: (state, mine, keepEvidence) => renderMatrix(state, mine, keepEvidence) },
+  { body: 'standing-body', section: 'standing', draw: (state, mine) => renderStanding(state, mine) },
+  { body: 'timeline-body', section: undefined, draw: (state, mine) => renderTimeline(state, mine) },
+];
 
 async function drawView({ keepEvidence = false } = {}) {
   if (storedKey() === null) return showSignIn();
@@ -169,13 +181,8 @@ async function drawView({ keepEvidence = false } = {}) {
     // neither the views nor a feed started after them (it starts from now), and stay unseen.
     await restartLive(state);
     if (mine !== generation) return;
-    const drawn = await Promise.all([
-      inPanel('program-list', undefined, mine, () => renderPrograms(state, mine)),
-      inPanel('matrix-body', 'matrix', mine, () => renderMatrix(state, mine, keepEvidence)),
-      inPanel('standing-body', 'standing', mine, () => renderStanding(state, mine)),
-      inPanel('timeline-body', undefined, mine, () => renderTimeline(state, mine)),
-    ]);
-    if (drawn.includes(false)) readAgainSoon(mine);
+    const failed = await drawPanels(PANELS, state, mine, keepEvidence);
+    if (mine === generation) readAgainLater(mine, failed);
   } catch (error) {
     if (isRefusedKey(error)) {
       // A view superseded meanwhile may have been drawn with a key since replaced.
@@ -186,44 +193,94 @@ async function drawView({ keepEvidence = false } = {}) {
     // could be read: what the panels show was read for another view (another cut-off, before the
     // service went away), and would pass for this one under its controls; it goes.
     if (mine === generation) {
-      byId('board-error').textContent = `Could not load the board: ${messageOf(error)}. Trying again in ${RETRY_MS / 1000} s.`;
       byId('evidence').hidden = true;
-      for (const panel of PANELS) replaceChildren(byId(panel), h('p', { class: 'muted' }, 'Not shown: the board could not be read for this view.'));
-      readAgainSoon(mine);
+      byId('matrix-heading').textContent = 'Milestones';
+      byId('standing-heading').textContent = 'Standing';
+      for (const panel of PANELS) replaceChildren(byId(panel.body), note(panel.body, 'muted', 'Not shown: the board could not be read for this view.'));
+      const again = isPassing(error) ? nextRetryDelay() : undefined;
+      byId('board-error').textContent = `Could not load the board: ${messageOf(error)}.${again === undefined ? '' : ` Trying again in ${again / 1000} s.`}`;
+      if (again !== undefined) {
+        clearTimeout(retry);
+        retry = setTimeout(() => {
+          if (mine === generation && storedKey() !== null && !document.hidden) void render({ keepEvidence: true });
+        }, again);
+      }
     }
   }
   if (mine === generation) void restartLive(state);
 }
 
-/**
- * Reads the view again in RETRY_MS, unless another has been drawn meanwhile (a control moved, a
- * sign-out): a view the service could not answer (an outage, a restart) is drawn once it is back,
- * whether or not a live feed would have told of it.
- * @param {number} mine
+/*
+ * Reading again what could not be read: a view the service could not answer (an outage, a
+ * restart) is drawn once it is back, whether or not a live feed would have told of it. Only what
+ * failed is read again, and only if it may pass another time (the service away, overloaded, a
+ * timeout; not a request it refuses as such, a 4xx), at growing intervals, never for a view since
+ * replaced (a control moved, a sign-out) nor while the tab is hidden (shown again, it draws anyway).
  */
-function readAgainSoon(mine) {
-  clearTimeout(retry);
-  retry = setTimeout(() => {
-    if (mine === generation && storedKey() !== null) void render({ keepEvidence: true });
-  }, RETRY_MS);
+
+/** Whether reading again may succeed: no answer, a 5xx, a 408 or a 429, not a refusal of the request itself. @param {unknown} error */
+const isPassing = (error) => !(error instanceof ApiError) || error.status >= 500 || error.status === 408 || error.status === 429;
+
+/** The wait before the next retry, doubling each time up to MAX_RETRY_MS. */
+function nextRetryDelay() {
+  const delay = retryDelay;
+  retryDelay = Math.min(retryDelay * 2, MAX_RETRY_MS);
+  return delay;
 }
+
+/**
+ * After the panels of view `mine` were drawn: those in `failed` are read again later; none failed,
+ * the next retry waits RETRY_MS again.
+ * @param {number} mine @param {typeof PANELS} failed
+ */
+function readAgainLater(mine, failed) {
+  clearTimeout(retry);
+  if (failed.length === 0) {
+    retryDelay = RETRY_MS;
+    return;
+  }
+  retry = setTimeout(() => {
+    const done = drawing.then(async () => {
+      if (mine !== generation || storedKey() === null || document.hidden) return;
+      const still = await drawPanels(failed, readViewState(), mine, true);
+      if (mine === generation) readAgainLater(mine, still);
+    });
+    drawing = done.catch((error) => {
+      // A key refused meanwhile: the full render asks for it again, and signs out.
+      if (isRefusedKey(error) && mine === generation && storedKey() !== null) void render();
+    });
+  }, nextRetryDelay());
+}
+
+/**
+ * Draws `panels` of the view at `state`; returns those that could not be drawn and may be read
+ * again with success (isPassing).
+ * @param {typeof PANELS} panels @param {any} state @param {number} mine @param {boolean} keepEvidence
+ */
+async function drawPanels(panels, state, mine, keepEvidence) {
+  const errors = await Promise.all(panels.map((panel) => inPanel(panel.body, panel.section, mine, () => panel.draw(state, mine, keepEvidence))));
+  return panels.filter((_, i) => errors[i] !== undefined && isPassing(errors[i]));
+}
+
+/** A line of text in a panel's element: an item in the program list, a paragraph elsewhere. @param {string} bodyId @param {string} className @param {string} text */
+const note = (bodyId, className, text) => h(bodyId === 'program-list' ? 'li' : 'p', { class: className, ...(className === 'error' && { role: 'alert' }) }, text);
 
 /**
  * Draws one panel; if that fails (but for a key no longer accepted, which signs out), the panel says
  * so in place of what it showed, so that nothing drawn for another cut-off stays under this one.
  * @param {string} bodyId @param {string | undefined} sectionId @param {number} mine @param {() => Promise<void>} draw
- * @returns {Promise<boolean>} whether the panel was drawn
+ * @returns {Promise<unknown>} why the panel could not be drawn; undefined once it is
  */
 async function inPanel(bodyId, sectionId, mine, draw) {
   try {
     await draw();
-    return true;
+    return undefined;
   } catch (error) {
     if (isRefusedKey(error) || mine !== generation) throw error;
     if (sectionId !== undefined) byId(sectionId).hidden = false;
     if (sectionId === 'matrix') byId('evidence').hidden = true;
-    replaceChildren(byId(bodyId), h('p', { class: 'error', role: 'alert' }, `Could not load this part of the board: ${messageOf(error)}`));
-    return false;
+    replaceChildren(byId(bodyId), note(bodyId, 'error', `Could not load this part of the board: ${messageOf(error)}`));
+    return error;
   }
 }
 
@@ -460,18 +517,16 @@ function restartLive(state) {
  * @param {string} programId
  */
 function refresh(programId) {
+  const ticket = ++readTicket;
   const done = drawing.then(() => {
     // A render or refresh queued since reads after this change too; signed out, there is nothing to read.
-    if (drawing !== done || storedKey() === null) return;
+    if (ticket !== readTicket || storedKey() === null) return;
     const now = readViewState();
     if (now.program !== programId) return;
     const mine = generation;
-    return Promise.all([
-      inPanel('matrix-body', 'matrix', mine, () => renderMatrix(now, mine, true)),
-      inPanel('program-list', undefined, mine, () => renderPrograms(now, mine)),
-      inPanel('standing-body', 'standing', mine, () => renderStanding(now, mine)),
-      inPanel('timeline-body', undefined, mine, () => renderTimeline(now, mine)),
-    ]).catch((error) => {
+    return drawPanels(PANELS, now, mine, true).then((failed) => {
+      if (mine === generation) readAgainLater(mine, failed);
+    }, (error) => {
       // A key refused meanwhile: the full render asks for it again, and signs out (unless signed out already).
       if (isRefusedKey(error) && mine === generation && storedKey() !== null) void render();
     });
@@ -498,8 +553,10 @@ function wireControls() {
   // A hidden tab holds no feed (a key may hold only so many); shown again, it draws what is now and follows again.
   document.addEventListener('visibilitychange', () => {
     if (storedKey() === null || byId('board').hidden) return;
-    if (document.hidden) stopLive();
-    else void render({ keepEvidence: true });
+    if (document.hidden) {
+      stopLive();
+      clearTimeout(retry);
+    } else void render({ keepEvidence: true });
   });
   byId('now').addEventListener('click', () => navigate({ asOf: undefined, knownAt: undefined }));
   byId('timeline-range').addEventListener('submit', (event) => event.preventDefault());

@@ -27,16 +27,20 @@ export function subjectOf(event, nameOf) {
   return parts.filter((part) => part !== undefined).join(' · ');
 }
 
-/** An event's title, unless all it has is the consortium's id, which its subject names already. @param {any} event */
-const ownTitleOf = (event) => {
+/**
+ * An event's title, unless it only repeats the consortium its subject names already (its id, or
+ * the name a registration gives it). @param {any} event @param {(consortiumId: string) => string} nameOf
+ */
+const ownTitleOf = (event, nameOf) => {
   const title = titleOf(event);
-  return title === event.data?.consortiumId ? undefined : title;
+  const consortiumId = event.data?.consortiumId;
+  return typeof consortiumId === 'string' && (title === consortiumId || title === nameOf(consortiumId)) ? undefined : title;
 };
 
 /** The text of an event's row: date, type, what it is about, and its title. @param {any} event @param {(consortiumId: string) => string} nameOf */
 const describe = (event, nameOf) => {
   const subject = subjectOf(event, nameOf);
-  const title = ownTitleOf(event);
+  const title = ownTitleOf(event, nameOf);
   return `${event.occurredAt.value} ${event.type}${subject === '' ? '' : ` (${subject})`}${title === undefined ? '' : `: ${title}`}`;
 };
 
@@ -108,7 +112,7 @@ export function timelineView(events, truncated, nameOf) {
         'ol',
         {},
         ...events.map((event) => {
-          const title = ownTitleOf(event);
+          const title = ownTitleOf(event, nameOf);
           const subject = subjectOf(event, nameOf);
           return h(
             'li',
