@@ -304,6 +304,27 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
 
+  it("draws no live change from another view's lists while the view's own cannot be read, and draws the view once they can", async () => {
+    const programId = 'lists-down';
+    await programWithMilestone(programId, 'review');
+    const board = await open(`/?program=${programId}`);
+    await signIn(board.page, readerKey);
+    await board.page.locator('#matrix-body button.cell').first().waitFor();
+    await expect.poll(() => board.page.locator('#live-state').innerText()).toBe('Live updates: on');
+    await board.page.route(/\/v1\/(programs|consortiums)\?/, (route) => route.abort('connectionrefused'));
+
+    await board.page.getByLabel('As of (world time)').fill('2026-07-01');
+    await expect.poll(() => board.page.locator('#board-error').innerText()).toContain('Trying again in');
+    await startMilestone(programId, 'review');
+    await board.page.waitForTimeout(1_500);
+
+    // The change on the feed drew nothing from the lists of the view before.
+    expect(await board.page.locator('#matrix-body').innerText()).toBe('Not shown: the board could not be read for this view.');
+    await board.page.unroute(/\/v1\/(programs|consortiums)\?/);
+    await expect.poll(() => board.page.locator('#board-error').innerText(), { timeout: 20_000 }).toBe('');
+    await expect.poll(() => board.page.locator('#matrix-body').innerText()).toContain('in progress');
+  });
+
   it('reads a part that failed again only if it may pass (a 503, not a 400), later, and only that part', async () => {
     const problemAnswer = (status: number, detail: string) => ({ status, contentType: 'application/problem+json', body: JSON.stringify({ type: '/problems/x', title: 'x', status, detail }) });
     const board = await open('/?program=defense-ax');

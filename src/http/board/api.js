@@ -3,6 +3,9 @@
 
 const KEY_ITEM = 'milestone-ledger.api-key';
 
+/** No answer came: the service out of reach (a network error) or silent past ANSWER_WITHIN_MS. Asking again may get one. */
+export class NoAnswerError extends Error {}
+
 export class ApiError extends Error {
   /** @param {number} status @param {string} message */
   constructor(status, message) {
@@ -49,7 +52,9 @@ export async function getJson(path, key = storedKey() ?? '') {
     if (body === undefined || body === null) throw new Error(`the service answered ${response.status} with something other than JSON`);
     return body;
   } catch (error) {
-    if (signal.aborted) throw new Error(`the service did not answer within ${Math.round(ANSWER_WITHIN_MS / 1000)} s`);
+    if (signal.aborted) throw new NoAnswerError(`the service did not answer within ${Math.round(ANSWER_WITHIN_MS / 1000)} s`);
+    // fetch() rejects with a TypeError when no response came (refused, reset, offline); it keeps the browser's words.
+    if (error instanceof TypeError) throw new NoAnswerError(error.message);
     throw error;
   }
 }

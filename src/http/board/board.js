@@ -1,6 +1,6 @@
 // The status board: signs in, keeps the view in the URL, and draws programs, a program's matrix,
 // a consortium's standing and the timeline from the /v1 API. Read-only.
-import { ApiError, forgetKey, getAll, getJson, getPaged, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
+import { ApiError, forgetKey, getAll, getJson, getPaged, NoAnswerError, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
 import { h, replaceChildren } from './elements.js';
 import { followStatusChanges } from './live.js';
 import { evidenceList, matrixTable, programCard } from './matrix.js';
@@ -40,6 +40,8 @@ let shownEvidence;
 let retry;
 /** How long the next retry waits: RETRY_MS after a view drawn whole, doubled at each retry. */
 let retryDelay = RETRY_MS;
+/** Whether the lists of the view shown (programs, consortiums) could not be read: what `programs` holds is another view's. */
+let listsFailed = false;
 
 const cutoffs = (state) => ({ asOf: state.asOf, knownAt: state.knownAt });
 
@@ -55,6 +57,8 @@ function hrefWith(change) {
 /** @param {import('./url-state.js').ViewState} change */
 function navigate(change) {
   pushViewState({ ...readViewState(), ...change });
+  // Another view asked for: if it cannot be read either, it is tried again soon, not after the wait an outage built up.
+  retryDelay = RETRY_MS;
   void render();
 }
 
@@ -174,6 +178,7 @@ async function drawView({ keepEvidence = false } = {}) {
   try {
     const [programList, consortiumList] = await Promise.all([getAll(`/v1/programs${query(cutoffs(state))}`, 'programs'), getAll(`/v1/consortiums${query(cutoffs(state))}`, 'consortiums')]);
     if (mine !== generation) return;
+    listsFailed = false;
     programs = programList;
     consortiums = new Map(consortiumList.map((c) => [c.consortiumId, c]));
     fillFilters(state);
@@ -193,6 +198,7 @@ async function drawView({ keepEvidence = false } = {}) {
     // could be read: what the panels show was read for another view (another cut-off, before the
     // service went away), and would pass for this one under its controls; it goes.
     if (mine === generation) {
+      listsFailed = true;
       byId('evidence').hidden = true;
       byId('matrix-heading').textContent = 'Milestones';
       byId('standing-heading').textContent = 'Standing';
@@ -218,8 +224,12 @@ async function drawView({ keepEvidence = false } = {}) {
  * replaced (a control moved, a sign-out) nor while the tab is hidden (shown again, it draws anyway).
  */
 
-/** Whether reading again may succeed: no answer, a 5xx, a 408 or a 429, not a refusal of the request itself. @param {unknown} error */
-const isPassing = (error) => !(error instanceof ApiError) || error.status >= 500 || error.status === 408 || error.status === 429;
+/**
+ * Whether reading again may succeed: no answer, a 5xx, a 408 or a 429; not a refusal of the request
+ * itself (a 4xx), nor an answer the board cannot read or a fault of its own, which would come again.
+ * @param {unknown} error
+ */
+const isPassing = (error) => error instanceof NoAnswerError || (error instanceof ApiError && (error.status >= 500 || error.status === 408 || error.status === 429));
 
 /** The wait before the next retry, doubling each time up to MAX_RETRY_MS. */
 function nextRetryDelay() {
@@ -262,8 +272,15 @@ async function drawPanels(panels, state, mine, keepEvidence) {
   return panels.filter((_, i) => errors[i] !== undefined && isPassing(errors[i]));
 }
 
-/** A line of text in a panel's element: an item in the program list, a paragraph elsewhere. @param {string} bodyId @param {string} className @param {string} text */
-const note = (bodyId, className, text) => h(bodyId === 'program-list' ? 'li' : 'p', { class: className, ...(className === 'error' && { role: 'alert' }) }, text);
+/**
+ * A line of text in a panel's element: a paragraph, inside an item in the program list (whose
+ * children are items; an alert role on the item itself would take its place as one).
+ * @param {string} bodyId @param {string} className @param {string} text
+ */
+const note = (bodyId, className, text) => {
+  const line = h('p', { class: className, ...(className === 'error' && { role: 'alert' }) }, text);
+  return bodyId === 'program-list' ? h('li', {}, line) : line;
+};
 
 /**
  * Draws one panel; if that fails (but for a key no longer accepted, which signs out), the panel says
@@ -522,7 +539,8 @@ function refresh(programId) {
     // A render or refresh queued since reads after this change too; signed out, there is nothing to read.
     if (ticket !== readTicket || storedKey() === null) return;
     const now = readViewState();
-    if (now.program !== programId) return;
+    // Without the view's lists (their read failed), the parts would be drawn from another view's; the view's retry draws it whole.
+    if (now.program !== programId || listsFailed) return;
     const mine = generation;
     return drawPanels(PANELS, now, mine, true).then((failed) => {
       if (mine === generation) readAgainLater(mine, failed);
