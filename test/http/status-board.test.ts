@@ -325,6 +325,24 @@ describe('the status board, in a real browser on the seeded example', () => {
     await expect.poll(() => board.page.locator('#matrix-body').innerText()).toContain('in progress');
   });
 
+  it("reads again a program card whose milestones could not be read (a 503), and draws it once they can be", async () => {
+    const board = await open('/');
+    await signIn(board.page, readerKey);
+    const card = board.page.locator('#program-list li[data-program="kr-sovereign-ai"]');
+    await card.waitFor();
+    let failing = true;
+    await board.page.route(/\/v1\/programs\/kr-sovereign-ai\/milestones\?/, (route) =>
+      failing ? route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: '/problems/x', title: 'x', status: 503, detail: 'overloaded' }) }) : route.continue(),
+    );
+
+    await board.page.getByLabel('As of (world time)').fill('2026-07-01');
+    await expect.poll(() => card.innerText()).toContain('Could not load its milestones: overloaded');
+    failing = false;
+
+    await expect.poll(() => card.innerText(), { timeout: 15_000 }).toMatch(/\d+ milestones?\n/);
+    expect(await card.innerText()).not.toContain('Could not load');
+  });
+
   it('reads a part that failed again only if it may pass (a 503, not a 400), later, and only that part', async () => {
     const problemAnswer = (status: number, detail: string) => ({ status, contentType: 'application/problem+json', body: JSON.stringify({ type: '/problems/x', title: 'x', status, detail }) });
     const board = await open('/?program=defense-ax');

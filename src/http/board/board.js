@@ -262,14 +262,17 @@ function readAgainLater(mine, failed) {
   }, nextRetryDelay());
 }
 
+/** What inPanel gives for a panel drawn with a part that may be read again (a program card). */
+const PARTLY_DRAWN = Symbol('partly drawn');
+
 /**
- * Draws `panels` of the view at `state`; returns those that could not be drawn and may be read
- * again with success (isPassing).
+ * Draws `panels` of the view at `state`; returns those that could not be drawn whole and may be
+ * read again with success (isPassing).
  * @param {typeof PANELS} panels @param {any} state @param {number} mine @param {boolean} keepEvidence
  */
 async function drawPanels(panels, state, mine, keepEvidence) {
-  const errors = await Promise.all(panels.map((panel) => inPanel(panel.body, panel.section, mine, () => panel.draw(state, mine, keepEvidence))));
-  return panels.filter((_, i) => errors[i] !== undefined && isPassing(errors[i]));
+  const outcomes = await Promise.all(panels.map((panel) => inPanel(panel.body, panel.section, mine, () => panel.draw(state, mine, keepEvidence))));
+  return panels.filter((_, i) => outcomes[i] === PARTLY_DRAWN || (outcomes[i] !== undefined && isPassing(outcomes[i])));
 }
 
 /**
@@ -285,13 +288,12 @@ const note = (bodyId, className, text) => {
 /**
  * Draws one panel; if that fails (but for a key no longer accepted, which signs out), the panel says
  * so in place of what it showed, so that nothing drawn for another cut-off stays under this one.
- * @param {string} bodyId @param {string | undefined} sectionId @param {number} mine @param {() => Promise<void>} draw
- * @returns {Promise<unknown>} why the panel could not be drawn; undefined once it is
+ * @param {string} bodyId @param {string | undefined} sectionId @param {number} mine @param {() => Promise<boolean | void>} draw  true: drawn, but with a part to read again
+ * @returns {Promise<unknown>} why the panel could not be drawn whole (PARTLY_DRAWN, or the error); undefined once it is
  */
 async function inPanel(bodyId, sectionId, mine, draw) {
   try {
-    await draw();
-    return undefined;
+    return (await draw()) === true ? PARTLY_DRAWN : undefined;
   } catch (error) {
     if (isRefusedKey(error) || mine !== generation) throw error;
     if (sectionId !== undefined) byId(sectionId).hidden = false;
@@ -336,13 +338,18 @@ async function renderPrograms(state, mine) {
     programs.map((p) =>
       getJson(`/v1/programs/${encodeURIComponent(p.programId)}/milestones${query(cutoffs(state))}`).catch((error) => {
         if (isRefusedKey(error)) throw error;
-        return error instanceof ApiError && error.status === 404 ? undefined : { error: messageOf(error) };
+        return error instanceof ApiError && error.status === 404 ? undefined : { error: messageOf(error), passing: isPassing(error) };
       }),
     ),
   );
-  if (mine !== generation) return;
-  if (programs.length === 0) return replaceChildren(byId('program-list'), h('li', { class: 'muted' }, 'No program is registered at this cut-off.'));
+  if (mine !== generation) return false;
+  if (programs.length === 0) {
+    replaceChildren(byId('program-list'), h('li', { class: 'muted' }, 'No program is registered at this cut-off.'));
+    return false;
+  }
   replaceChildren(byId('program-list'), ...programs.map((p, i) => programCard(p, views[i], hrefWith({ program: p.programId }), p.programId === state.program)));
+  // A card whose milestones could not be read, for a reason that may pass, has the list read again.
+  return views.some((view) => view !== undefined && 'passing' in view && view.passing === true);
 }
 
 async function renderMatrix(state, mine, keepEvidence = false) {
