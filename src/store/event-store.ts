@@ -21,7 +21,7 @@ import { readFeedPage } from './feed-walk.js';
 import type { WorldKey } from './page-cursor.js';
 import { PREPARED } from './prepared-statement.js';
 import { cutStandIns } from './read-cut.js';
-import { shapedStatement } from './shaped-statement.js';
+import { optionalWorldKey, shapedStatement } from './shaped-statement.js';
 
 /** One event ready to be appended: validated, identified, with its subject derived. */
 export interface AppendItem {
@@ -467,7 +467,7 @@ const timelineScan = shapedStatement(
       toBefore: s.optionalInstant(selection.toBefore),
       ...cutStandIns({ worldBefore: selection.worldBefore, knownBefore: selection.knownBefore }, s),
     } satisfies Record<keyof TimelineSelection, unknown>,
-    after: s.optional(after, (key) => ({ start: s.instant(key.start), position: s.text(key.position) })),
+    after: optionalWorldKey(after, s),
     count: s.count(count),
     inTransaction: s.choice(inTransaction),
   }),

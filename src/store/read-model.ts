@@ -7,7 +7,7 @@ import type { WorldKey } from './page-cursor.js';
 import { PREPARED } from './prepared-statement.js';
 import { cutStandIns, defined, knownCut, unretracted, worldCut, type ReadCut } from './read-cut.js';
 import { DEFINITION_COLUMNS, toDefinition, toFuzzy, type AsJson, type Definition, type DefinitionRow, type Instant } from './read-rows.js';
-import { shapedStatement, type StandIns } from './shaped-statement.js';
+import { optionalWorldKey, shapedStatement, type StandIns } from './shaped-statement.js';
 
 /*
  * The registries at a cut-off (read-cut.ts): programs, consortiums, milestones with their latest
@@ -352,7 +352,7 @@ const consortiumPartsStatement = shapedStatement<ConsortiumPartsInput, Consortiu
   ({ consortiumId, cut, page }, s) => ({
     consortiumId: s.text(consortiumId),
     cut: cutStandIns(cut, s),
-    page: { after: s.optional(page.after, (k) => ({ start: s.instant(k.start), position: s.text(k.position) })), limit: s.count(page.limit) },
+    page: { after: optionalWorldKey(page.after, s), limit: s.count(page.limit) },
   }),
   ({ consortiumId, cut, page }, db) => {
     const enrolled = sql<readonly string[]>`array(select e.program_id from enrolments e)`;

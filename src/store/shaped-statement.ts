@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { CompiledQuery, type Compilable, type QueryResult, type RawBuilder } from 'kysely';
 import type { Db } from './database.js';
+import type { WorldKey } from './page-cursor.js';
 
 /*
  * A view's statement, built with Kysely and compiled once for each shape and then sent again with
@@ -36,6 +37,10 @@ export interface StandIns {
   /** A choice that changes the statement's text (a part left out, a condition added), not a value in it. */
   choice(value: boolean): boolean;
 }
+
+/** A page's cursor in world order (a timeline's, a consortium's enrolments), through its stand-ins, when given. */
+export const optionalWorldKey = (key: WorldKey | undefined, s: StandIns): WorldKey | undefined =>
+  s.optional(key, (k) => ({ start: s.instant(k.start), position: s.text(k.position) }));
 
 type Slot = { readonly standIn: number } | { readonly constant: unknown };
 

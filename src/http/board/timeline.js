@@ -21,7 +21,7 @@ export function titleOf(event) {
  * milestone it names, so that rows of one type on one day can be told apart.
  * @param {any} event @param {(consortiumId: string) => string} nameOf
  */
-export function subjectOf(event, nameOf) {
+function subjectOf(event, nameOf) {
   const d = event.data ?? {};
   const parts = [typeof d.consortiumId === 'string' ? nameOf(d.consortiumId) : undefined, typeof d.milestone === 'string' ? d.milestone : undefined];
   return parts.filter((part) => part !== undefined).join(' · ');

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConsortiumId, MilestoneKey, ProgramId } from '../../domain/identifiers.js';
-import { replyCsv, toCsv, negotiateCsv } from '../csv.js';
+import { negotiateCsv, replyCsv, toCsv } from '../csv.js';
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { CutoffEcho, CutoffQuery, EvidenceEntryOutput, toCutoff, toCutoffEcho, toEvidenceEntryOutput, toCutoffColumns } from '../schemas/status-views.js';

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConsortiumId } from '../../domain/identifiers.js';
 import { ProblemDetails } from '../problem.js';
-import { replyCsv, toCsv, negotiateCsv } from '../csv.js';
+import { negotiateCsv, replyCsv, toCsv } from '../csv.js';
 import { CELL_CSV_HEADER, cellCsvRow, fuzzyDateCsvCells, noCellCsvRow } from '../schemas/cell-csv.js';
 import { CONSORTIUM_CSV_HEADER, consortiumCsvRow } from '../schemas/view-csv.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MilestoneKey, ProgramId } from '../../domain/identifiers.js';
 import type { MilestoneView, StatusViews } from '../../services/status-views.js';
-import { replyCsv, toCsv, negotiateCsv, type CsvCell } from '../csv.js';
+import { negotiateCsv, replyCsv, toCsv, type CsvCell } from '../csv.js';
 import { CELL_CSV_HEADER, cellCsvRow, noCellCsvRow } from '../schemas/cell-csv.js';
 import { MILESTONE_CSV_HEADER, milestoneCsvRow, PROGRAM_CSV_HEADER, programCsvRow } from '../schemas/view-csv.js';
 import { ProblemDetails } from '../problem.js';

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { FuzzyDateInput } from '../../domain/fuzzy-date.js';
 import { ConsortiumId, ProgramId } from '../../domain/identifiers.js';
-import { replyCsv, toCsv, negotiateCsv } from '../csv.js';
+import { negotiateCsv, replyCsv, toCsv } from '../csv.js';
 import { fuzzyDateCsvCells } from '../schemas/cell-csv.js';
 import { ProblemDetails } from '../problem.js';
 import { refuseBackwardRange } from '../schemas/date-range.js';
