@@ -1,9 +1,10 @@
 // The status board: signs in, keeps the view in the URL, and draws programs, a program's matrix,
 // a consortium's standing and the timeline from the /v1 API. Read-only.
-import { ApiError, forgetKey, getAll, getJson, getPaged, NoAnswerError, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
+import { ApiError, forgetKey, getAll, getJson, getPaged, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
 import { h, replaceChildren } from './elements.js';
 import { followStatusChanges } from './live.js';
 import { evidenceList, matrixTable, programCard } from './matrix.js';
+import { cancelRetry, isPassing, resetRetry, retryLater } from './retry.js';
 import { standingView } from './standing.js';
 import { timelineView, titleOf } from './timeline.js';
 import { pushViewState, readViewState } from './url-state.js';
@@ -14,9 +15,6 @@ const MOST_EVIDENCE = 5000;
 const LIVE_REFRESH_MS = 300;
 /** How long a view waits for its feed to start before it is read anyway (the service slow to answer). */
 const FEED_OPEN_WAIT_MS = 2000;
-/** How long after a part of the board could not be read (the service away, overloaded) it is read again, doubling up to MAX_RETRY_MS. */
-const RETRY_MS = 5000;
-const MAX_RETRY_MS = 60_000;
 
 /** @param {string} id @returns {any} */
 const byId = (id) => {
@@ -36,10 +34,6 @@ let drawing = Promise.resolve();
 let readTicket = 0;
 /** The cell whose evidence is open, so that a live refresh of the matrix opens it again. */
 let shownEvidence;
-/** The next reading of what could not be read, until it is drawn. */
-let retry;
-/** How long the next retry waits: RETRY_MS after a view drawn whole, doubled at each retry. */
-let retryDelay = RETRY_MS;
 /** Whether the lists of the view shown (programs, consortiums) could not be read: what `programs` holds is another view's. */
 let listsFailed = false;
 
@@ -57,8 +51,7 @@ function hrefWith(change) {
 /** @param {import('./url-state.js').ViewState} change */
 function navigate(change) {
   pushViewState({ ...readViewState(), ...change });
-  // Another view asked for: if it cannot be read either, it is tried again soon, not after the wait an outage built up.
-  retryDelay = RETRY_MS;
+  resetRetry();
   void render();
 }
 
@@ -174,7 +167,7 @@ async function drawView({ keepEvidence = false } = {}) {
   }
   syncControls(state);
   byId('board-error').textContent = '';
-  clearTimeout(retry);
+  cancelRetry();
   try {
     const [programList, consortiumList] = await Promise.all([getAll(`/v1/programs${query(cutoffs(state))}`, 'programs'), getAll(`/v1/consortiums${query(cutoffs(state))}`, 'consortiums')]);
     if (mine !== generation) return;
@@ -203,53 +196,26 @@ async function drawView({ keepEvidence = false } = {}) {
       byId('matrix-heading').textContent = 'Milestones';
       byId('standing-heading').textContent = 'Standing';
       for (const panel of PANELS) replaceChildren(byId(panel.body), note(panel.body, 'muted', 'Not shown: the board could not be read for this view.'));
-      const again = isPassing(error) ? nextRetryDelay() : undefined;
+      const again = isPassing(error)
+        ? retryLater(() => {
+            if (mine === generation && storedKey() !== null && !document.hidden) void render({ keepEvidence: true });
+          })
+        : undefined;
       byId('board-error').textContent = `Could not load the board: ${messageOf(error)}.${again === undefined ? '' : ` Trying again in ${again / 1000} s.`}`;
-      if (again !== undefined) {
-        clearTimeout(retry);
-        retry = setTimeout(() => {
-          if (mine === generation && storedKey() !== null && !document.hidden) void render({ keepEvidence: true });
-        }, again);
-      }
     }
   }
   if (mine === generation) void restartLive(state);
 }
 
-/*
- * Reading again what could not be read: a view the service could not answer (an outage, a
- * restart) is drawn once it is back, whether or not a live feed would have told of it. Only what
- * failed is read again, and only if it may pass another time (the service away, overloaded, a
- * timeout; not a request it refuses as such, a 4xx), at growing intervals, never for a view since
- * replaced (a control moved, a sign-out) nor while the tab is hidden (shown again, it draws anyway).
- */
-
 /**
- * Whether reading again may succeed: no answer, a 5xx, a 408 or a 429; not a refusal of the request
- * itself (a 4xx), nor an answer the board cannot read or a fault of its own, which would come again.
- * @param {unknown} error
- */
-const isPassing = (error) => error instanceof NoAnswerError || (error instanceof ApiError && (error.status >= 500 || error.status === 408 || error.status === 429));
-
-/** The wait before the next retry, doubling each time up to MAX_RETRY_MS. */
-function nextRetryDelay() {
-  const delay = retryDelay;
-  retryDelay = Math.min(retryDelay * 2, MAX_RETRY_MS);
-  return delay;
-}
-
-/**
- * After the panels of view `mine` were drawn: those in `failed` are read again later; none failed,
- * the next retry waits RETRY_MS again.
+ * After the panels of view `mine` were drawn: those in `failed` are read again later (retry.js),
+ * never for a view since replaced (a control moved, a sign-out) nor while the tab is hidden (shown
+ * again, it draws anyway); none failed, the next retry waits the first wait again.
  * @param {number} mine @param {typeof PANELS} failed
  */
 function readAgainLater(mine, failed) {
-  clearTimeout(retry);
-  if (failed.length === 0) {
-    retryDelay = RETRY_MS;
-    return;
-  }
-  retry = setTimeout(() => {
+  if (failed.length === 0) return resetRetry();
+  retryLater(() => {
     const done = drawing.then(async () => {
       if (mine !== generation || storedKey() === null || document.hidden) return;
       const still = await drawPanels(failed, readViewState(), mine, true);
@@ -259,7 +225,7 @@ function readAgainLater(mine, failed) {
       // A key refused meanwhile: the full render asks for it again, and signs out.
       if (isRefusedKey(error) && mine === generation && storedKey() !== null) void render();
     });
-  }, nextRetryDelay());
+  });
 }
 
 /** What inPanel gives for a panel drawn with a part that may be read again (a program card). */
@@ -580,7 +546,7 @@ function wireControls() {
     if (storedKey() === null || byId('board').hidden) return;
     if (document.hidden) {
       stopLive();
-      clearTimeout(retry);
+      cancelRetry();
     } else void render({ keepEvidence: true });
   });
   byId('now').addEventListener('click', () => navigate({ asOf: undefined, knownAt: undefined }));
