@@ -150,6 +150,20 @@ describe('a method a path does not take', () => {
   });
 });
 
+describe('a path parameter over 100 characters', () => {
+  const long = 'a'.repeat(150);
+
+  it('is 414 on a route that takes the method, 405 with Allow on one that does not (not 404)', async () => {
+    const read = await inject(t.app, { method: 'GET', url: `/v1/programs/${long}`, headers: bearer(TEST_ADMIN_KEY) });
+    const wrongMethod = await inject(t.app, { method: 'DELETE', url: `/v1/programs/${long}`, headers: bearer(TEST_ADMIN_KEY) });
+
+    expect(read.statusCode).toBe(414);
+    expect(JSON.parse(read.body)).toMatchObject({ type: '/problems/uri-too-long' });
+    expect(wrongMethod.statusCode).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('GET, HEAD');
+  });
+});
+
 describe('the Authorization header', () => {
   it('accepts the Bearer scheme in any case, with more than one space', async () => {
     for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
