@@ -18,6 +18,10 @@ const LOST_CONNECTION_MESSAGES = [
 ];
 // These two are raised before anything is written to the socket: the statement never left.
 const NOT_SENT_MESSAGES = ['is not queryable', 'timeout exceeded when trying to connect'];
+// A SQLSTATE: what the server says when it refuses a connection being made (55000 the database not
+// accepting connections, 53300 too many clients, 3D000 no such database, class 28 credentials
+// refused), as against Node's socket codes.
+const SQLSTATE = /^[0-9A-Z]{5}$/;
 const QUERY_CANCELED = '57014';
 // SQLSTATE 40P01 deadlock detected, 40001 serialization failure: the transaction was rolled back.
 const TRANSACTION_ROLLED_BACK = new Set(['40P01', '40001']);
@@ -58,7 +62,11 @@ export function translateDatabaseError(error: unknown, querySent: boolean): unkn
   const message = Messaged.safeParse(error).data?.message ?? '';
   if (code === QUERY_CANCELED) return new StatementTimeoutError({ cause: error });
   if (code !== undefined && TRANSACTION_ROLLED_BACK.has(code)) return new TransactionConflictError({ cause: error });
+  // While a connection is made nothing of the request has been sent: whatever the server answers
+  // then, the database is out of this request's reach (and /readyz says so), not a fault of the request's.
+  const refused = !querySent && code !== undefined && SQLSTATE.test(code);
   const lost =
+    refused ||
     (code !== undefined && ((code.startsWith('08') && code !== PROTOCOL_VIOLATION) || CONNECTION_SQLSTATES.has(code) || SOCKET_CODES.has(code))) ||
     LOST_CONNECTION_MESSAGES.some((text) => message.startsWith(text));
   if (!lost) return error;

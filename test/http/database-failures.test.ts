@@ -34,6 +34,38 @@ describe('database failures answered as problems', () => {
     expect(problemOf(response)).toMatchObject({ type: '/problems/database-unavailable', status: 503 });
   });
 
+  it('a request while the server refuses the connection itself (the database not accepting connections, or gone) is a 503 database-unavailable problem, not a 500 (PostgreSQL server only)', async () => {
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    const refusing = uniqueId('ml_refusing').replaceAll('-', '_');
+    await sql`create database ${sql.id(refusing)} allow_connections false`.execute(t.database.db);
+    const statuses: number[][] = [];
+    try {
+      // SQLSTATE 55000 (ALTER DATABASE … ALLOW_CONNECTIONS false) and 3D000 (no such database).
+      for (const name of [refusing, `${refusing}_gone`]) {
+        const url = new URL(t.database.url);
+        url.pathname = `/${name}`;
+        const opened = await openDatabase({ kind: 'postgres', url: url.toString(), poolSize: 1 });
+        const app = await buildApp({ db: opened.db, adminApiKey: TEST_ADMIN_KEY });
+        const append = await post(app, seminarHeld('p-any'));
+        const read = await get(app, '/v1/programs');
+        await app.close();
+        await opened.db.destroy();
+        statuses.push([append.status, read.status]);
+        expect(problemOf(append)).toMatchObject({ type: '/problems/database-unavailable', status: 503 });
+        expect(append.headers['retry-after']).toBe('1');
+      }
+    } finally {
+      await sql`drop database ${sql.id(refusing)}`.execute(t.database.db);
+    }
+    expect(statuses).toEqual([
+      [503, 503],
+      [503, 503],
+    ]);
+  });
+
   it('a feed read without following, by a known key, once the database has gone away, is a 503 problem, not an empty stream (PostgreSQL server only)', async () => {
     if (t.database.url === undefined) {
       expect(t.database.concurrentTransactions).toBe(false);

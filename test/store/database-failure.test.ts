@@ -24,6 +24,10 @@ describe('translateDatabaseError', () => {
     ['a pool connect timeout', new Error('timeout exceeded when trying to connect'), false],
     ['a connection timeout', new Error('Connection terminated due to connection timeout'), false],
     ['a client already broken', new Error('Client has encountered a connection error and is not queryable'), true],
+    ['55000 while connecting (ALLOW_CONNECTIONS false)', pgError('55000', 'database "x" is not currently accepting connections'), false],
+    ['53300 while connecting', pgError('53300', 'sorry, too many clients already'), false],
+    ['3D000 while connecting', pgError('3D000', 'database "x" does not exist'), false],
+    ['28P01 while connecting', pgError('28P01', 'password authentication failed for user "x"'), false],
   ])('turns %s into DatabaseUnavailableError with nothing sent', (_name, error, querySent) => {
     expect(translateDatabaseError(error, querySent)).toMatchObject({ code: 'database_unavailable', querySent: false });
   });
@@ -40,6 +44,9 @@ describe('translateDatabaseError', () => {
     const ours = pgError('MLVER', 'version conflict');
 
     expect(translateDatabaseError(duplicate, true)).toBe(duplicate);
+    // The codes a refused connection has mean something else from a statement: a fault to look into.
+    const prerequisite = pgError('55000', 'cannot refresh materialized view concurrently');
+    expect(translateDatabaseError(prerequisite, true)).toBe(prerequisite);
     expect(translateDatabaseError(ours, true)).toBe(ours);
     expect(translateDatabaseError('not an error', true)).toBe('not an error');
   });
