@@ -14,3 +14,12 @@ export const HttpUrl = z
   // The URL parser accepts a NUL or an unpaired surrogate in a path (it percent-encodes them), and
   // zod keeps the text as given: refused here, as in any other text, not by the database.
   .refine(isSafeText, { error: UNSAFE_TEXT_ERROR });
+
+/**
+ * Where a webhook is delivered: an HttpUrl that a delivery can reach as written. A fragment is never
+ * sent in a request (RFC 9110 §7.1), so a target that differs from another by one alone would be
+ * the same target under two names; nothing listens on port 0.
+ */
+export const WebhookTargetUrl = HttpUrl.refine((url) => !url.includes('#'), {
+  error: 'url must have no fragment (#…): a delivery never sends it',
+}).refine((url) => URL.parse(url)?.port !== '0', { error: 'url must not name port 0: nothing can be reached there' });

@@ -134,6 +134,8 @@ describe('POST /v1/subscriptions', () => {
     ['a URL that is not one', { ...HOOK, url: 'hooks.example/ledger' }, '/url'],
     ['a URL of another scheme', { ...HOOK, url: 'ftp://hooks.example/ledger' }, '/url'],
     ['no URL', { topics: HOOK.topics }, '/url'],
+    ['a URL with a fragment, which a delivery never sends', { ...HOOK, url: 'https://hooks.example/ledger#part' }, '/url'],
+    ['a URL naming port 0', { ...HOOK, url: 'https://hooks.example:0/ledger' }, '/url'],
     ['a filter on a malformed program id', { ...HOOK, filter: { programId: 'Not An Id' } }, '/filter/programId'],
     ['too long a description', { ...HOOK, description: 'x'.repeat(501) }, '/description'],
     ['maxInFlight above 16', { ...HOOK, maxInFlight: 17 }, '/maxInFlight'],

@@ -1,7 +1,7 @@
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { HttpUrl } from '../../domain/http-url.js';
+import { WebhookTargetUrl } from '../../domain/http-url.js';
 import { isSafeText, UNSAFE_TEXT_ERROR } from '../../domain/safe-text.js';
 import { ConsortiumId, ProgramId } from '../../domain/identifiers.js';
 import { Topic } from '../../domain/notification.js';
@@ -18,7 +18,7 @@ export interface SubscriptionRoutesOptions {
 const DEFAULT_OVERLAP_SECONDS = 86_400;
 const MAX_OVERLAP_SECONDS = 7 * 86_400;
 
-const WebhookUrl = HttpUrl.meta({ description: 'Where deliveries are POSTed; https, to a public address unless the operator allow-lists it', examples: ['https://hooks.example/ledger'] });
+const WebhookUrl = WebhookTargetUrl.meta({ description: 'Where deliveries are POSTed; https, to a public address unless the operator allow-lists it', examples: ['https://hooks.example/ledger'] });
 
 const Topics = z
   .array(Topic)
