@@ -149,9 +149,11 @@ export class InvalidCursorError extends DomainError {
     readonly cursor: string,
     /** Where the request gave it: the `after` parameter, or the feed's Last-Event-ID header. */
     readonly parameter: 'after' | 'last-event-id' = 'after',
+    /** Why it is refused, when it has a cursor's form: how the client goes on. */
+    readonly reason: string = 'is not a cursor this service issued',
   ) {
     // Echoed in part: a forged cursor may be as long as a URL.
-    super(`'${cursor.length > 80 ? `${cursor.slice(0, 80)}…` : cursor}' is not a cursor this service issued`);
+    super(`'${cursor.length > 80 ? `${cursor.slice(0, 80)}…` : cursor}' ${reason}`);
   }
 }
 

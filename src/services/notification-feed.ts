@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DatabaseUnavailableError, StatementTimeoutError } from '../domain/errors.js';
+import { DatabaseUnavailableError, InvalidCursorError, StatementTimeoutError } from '../domain/errors.js';
 import { toNotificationMessage, type NotificationMessage } from '../domain/notification.js';
 import type { Db } from '../store/database.js';
 import { decodeCursor, encodeCursor, type FeedCursor } from '../store/feed-cursor.js';
+import { isReachedCursor, UNREACHED_CURSOR } from '../store/feed-walk.js';
 import { readFeedNow, readNotifications, type NotificationFilter } from '../store/notifications.js';
 
 /** The `after` (or Last-Event-ID) that starts a feed after everything committed so far. */
@@ -22,12 +23,19 @@ export interface FeedStart {
 /** The notifications webhooks get, read in order from a cursor, for the live feed (GET /v1/feed). */
 export interface NotificationFeed {
   readonly startFeedNow: () => Promise<FeedStart>;
+  /**
+   * Refuses (InvalidCursorError) a cursor past every transaction of the database (isReachedCursor),
+   * before a feed from it starts; with the database out of reach it does not ask, and the feed
+   * waits for the database as it would anyway.
+   */
+  readonly checkResumePoint: (after: string) => Promise<void>;
   readonly followNotifications: (options: FollowOptions) => AsyncIterable<readonly FeedItem[]>;
 }
 
 export function createNotificationFeed(db: Db): NotificationFeed {
   return {
     startFeedNow: startFeedNow.bind(null, db),
+    checkResumePoint: checkResumePoint.bind(null, db),
     followNotifications: followNotifications.bind(null, db),
   };
 }
@@ -35,6 +43,14 @@ export function createNotificationFeed(db: Db): NotificationFeed {
 async function startFeedNow(db: Db): Promise<FeedStart> {
   const now = await readFeedNow(db);
   return { after: encodeCursor(now.cursor), notVisibleIn: now.snapshot };
+}
+
+async function checkResumePoint(db: Db, after: string): Promise<void> {
+  const reached = await isReachedCursor(db, decodeCursor(after)).catch((error: unknown) => {
+    if (isOutage(error)) return true;
+    throw error;
+  });
+  if (!reached) throw new InvalidCursorError(after, 'after', UNREACHED_CURSOR);
 }
 
 /** One notification as the feed hands it out, with the cursor that resumes just after it. */

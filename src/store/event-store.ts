@@ -5,6 +5,7 @@ import {
   CommitOutcomeUnknownError,
   DatabaseUnavailableError,
   IdempotencyKeyReusedError,
+  InvalidCursorError,
   RetractionRefusedError,
   UnknownReferenceError,
   VersionConflictError,
@@ -17,7 +18,7 @@ import { upcast } from '../domain/upcasting.js';
 import type { Database, Db, EventTable } from './database.js';
 import { APPEND_ERROR_CODES, isAppendErrorCode } from './append-error-codes.js';
 import { encodeCursor, FEED_START, type FeedCursor } from './feed-cursor.js';
-import { readFeedPage } from './feed-walk.js';
+import { isReachedCursor, readFeedPage, UNREACHED_CURSOR } from './feed-walk.js';
 import type { WorldKey } from './page-cursor.js';
 import { PREPARED } from './prepared-statement.js';
 import { cutStandIns } from './read-cut.js';
@@ -272,6 +273,11 @@ export async function readFeed(
     ['program_id', filter.programId],
   ] as const;
   const rows = await readFeedPage<EventRow>(db, { table: 'event', keys, kind: 'type', kinds: [...new Set(filter.types ?? [])], more: [] }, EVENT_COLUMNS, from, limit);
+  // Only a page that found nothing can have been read from a cursor past the database's
+  // transactions; it costs a reader at the head one statement more.
+  if (after !== undefined && rows.length === 0 && !(await isReachedCursor(db, after))) {
+    throw new InvalidCursorError(encodeCursor(after), 'after', UNREACHED_CURSOR);
+  }
   const last = rows.at(-1);
   const next = last ? { tx: last.tx, position: last.position } : from;
   return { events: rows.map(toRecordedEvent), nextCursor: encodeCursor(next) };

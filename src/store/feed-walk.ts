@@ -35,6 +35,21 @@ const feedWalk = (
     and ${sql.join([BELOW_HORIZON, ...more], sql` and `)}
   order by ${key}, k.tx, k.position limit ${limit}`;
 
+/**
+ * Whether a feed's cursor names a transaction this database has begun. One past them all comes from
+ * another database (one with more transactions behind it) or from before this one was restored
+ * from a backup: read, it would give nothing until the transaction ids caught up with it, then
+ * skip for good whatever had committed meanwhile below it.
+ */
+export async function isReachedCursor(db: Db, cursor: FeedCursor): Promise<boolean> {
+  const { rows } = await sql<{ reached: boolean }>`select ${cursor.tx}::xid8 < pg_snapshot_xmax(pg_current_snapshot()) as reached`.execute(db);
+  return rows[0]?.reached === true;
+}
+
+/** What a cursor past every transaction of the database is told (isReachedCursor). */
+export const UNREACHED_CURSOR =
+  'names a transaction this database has not reached: it was issued by another database, or before a restore from a backup; read again from the start, without a cursor';
+
 /** Rows `k` of transactions older than every running one: the feed's horizon (event-store.ts readFeed says why). */
 const BELOW_HORIZON = sql`k.tx < pg_snapshot_xmin(pg_current_snapshot())`;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
-import { get, record } from '../support/http.js';
+import { bearer, get, inject, record, TEST_ADMIN_KEY } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
 /*
@@ -58,6 +58,35 @@ describe('cursors the service did not issue', () => {
       expect(response.status, url).toBe(400);
       expect(response.body, url).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter: 'after' }] });
     }
+  });
+
+  it("refuses a feed cursor past every transaction of the database (another database's, or one from before a restore) with 400 invalid-cursor saying how to go on, rather than a feed that stays empty; one of its own at the head stays a 200", async () => {
+    const programId = await programWithMilestone();
+    // Transaction 2^40: far past any this database has begun, and a well-formed xid8.
+    const ahead = cursor(`f1:${String(2 ** 40)}:1`);
+    const head = z.object({ nextCursor: z.string() }).parse((await get(t.app, `/v1/events?programId=${programId}`)).body).nextCursor;
+
+    const events = await get(t.app, `/v1/events?after=${ahead}`);
+    const feed = await get(t.app, `/v1/feed?follow=false&after=${ahead}`);
+    // A following feed taken as is would answer 200 and send nothing: it is refused before it starts.
+    const following = await Promise.race([
+      inject(t.app, { method: 'GET', url: '/v1/feed', headers: { ...bearer(TEST_ADMIN_KEY), 'last-event-id': ahead } }),
+      new Promise<'still open'>((resolve) => setTimeout(() => resolve('still open'), 5000)),
+    ]);
+    const atHead = await get(t.app, `/v1/events?programId=${programId}&after=${head}`);
+    const feedAtHead = await get(t.app, `/v1/feed?follow=false&programId=${programId}&after=${head}`);
+
+    for (const response of [events, feed]) {
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter: 'after', detail: expect.stringContaining('without a cursor') }] });
+    }
+    expect(following).not.toBe('still open');
+    if (following === 'still open') return;
+    expect(following.statusCode).toBe(400);
+    expect(JSON.parse(following.body)).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter: 'last-event-id', detail: expect.stringContaining('has not reached') }] });
+    expect(atHead.status).toBe(200);
+    expect(atHead.body).toMatchObject({ events: [], nextCursor: head });
+    expect(feedAtHead.status).toBe(200);
   });
 
   it('accepts the cursors it issues at the edges of the dates a writer can give, where an offset moves them out of those years in UTC', async () => {

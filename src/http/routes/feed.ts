@@ -46,10 +46,12 @@ function namingTheHeader<T>(fromHeader: boolean, start: () => T): T {
   try {
     return start();
   } catch (error) {
-    if (fromHeader && error instanceof InvalidCursorError) throw new InvalidCursorError(error.cursor, 'last-event-id');
-    throw error;
+    throw named(fromHeader, error);
   }
 }
+
+const named = (fromHeader: boolean, error: unknown): unknown =>
+  fromHeader && error instanceof InvalidCursorError ? new InvalidCursorError(error.cursor, 'last-event-id', error.reason) : error;
 
 const EVENT_STREAM_DESCRIPTION = [
   'Server-sent events, one per notification, in the order the webhooks get them:',
@@ -145,6 +147,13 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
         pollMs,
         signal: controller.signal,
       }));
+      // A cursor of another database (or of this one before a restore) would read nothing for long,
+      // then skip what came meanwhile: refused before the response starts, as a malformed one is.
+      if (now === undefined && resumeAfter !== undefined) {
+        await notifications.checkResumePoint(resumeAfter).catch((error: unknown) => {
+          throw named(lastEventId !== undefined, error);
+        });
+      }
       // Without following, the answer is what can be read now: its first page is read here, so that
       // a database out of reach is a 503, not an empty 200 that reads as "nothing new". A following
       // feed starts at once and waits for the database instead (as it does when the database goes
