@@ -18,9 +18,10 @@ export type RouteMethods = (path: string) => readonly Method[];
  * router answers only whether a method and a path match. Before the routes.
  */
 export function trackRouteMethods(app: FastifyInstance, options: { readonly ignoreTrailingSlash: boolean }): RouteMethods {
-  // Any parameter's length: a path whose parameter is too long for Fastify's router (414) still has
-  // the routes it has, and a method none of them takes is told which they take.
-  const router = FindMyWay({ ignoreTrailingSlash: options.ignoreTrailingSlash, maxParamLength: Number.MAX_SAFE_INTEGER });
+  // A parameter as long as a request line can be (Node's 16 KiB of headers): a path whose parameter
+  // is too long for Fastify's router (414) still has the routes it has, and a method none of them
+  // takes is told which they take.
+  const router = FindMyWay({ ignoreTrailingSlash: options.ignoreTrailingSlash, maxParamLength: 16_384 });
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       if (isMethod(method) && !router.hasRoute(method, route.url)) router.on(method, route.url, noHandler);

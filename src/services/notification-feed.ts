@@ -25,8 +25,8 @@ export interface NotificationFeed {
   readonly startFeedNow: () => Promise<FeedStart>;
   /**
    * Refuses (InvalidCursorError) a cursor past every transaction of the database (isReachedCursor),
-   * before a feed from it starts; with the database out of reach it does not ask, and the feed
-   * waits for the database as it would anyway.
+   * before a feed from it starts; with the database out of reach, or no answer within
+   * CHECK_WAIT_MS, the feed starts unchecked.
    */
   readonly checkResumePoint: (after: string) => Promise<void>;
   readonly followNotifications: (options: FollowOptions) => AsyncIterable<readonly FeedItem[]>;
@@ -45,11 +45,19 @@ async function startFeedNow(db: Db): Promise<FeedStart> {
   return { after: encodeCursor(now.cursor), notVisibleIn: now.snapshot };
 }
 
+/**
+ * How long a feed's start waits for its resume point to be checked: with the database slow or away
+ * it starts unchecked, and waits for the database as it would anyway, rather than for a connect
+ * timeout or a statement's deadline before it answers at all.
+ */
+const CHECK_WAIT_MS = 1000;
+
 async function checkResumePoint(db: Db, after: string): Promise<void> {
-  const reached = await isReachedCursor(db, decodeCursor(after)).catch((error: unknown) => {
+  const check = isReachedCursor(db, decodeCursor(after)).catch((error: unknown) => {
     if (isOutage(error)) return true;
     throw error;
   });
+  const reached = await Promise.race([check, sleep(CHECK_WAIT_MS, true, { ref: false })]);
   if (!reached) throw new InvalidCursorError(after, 'after', UNREACHED_CURSOR);
 }
 

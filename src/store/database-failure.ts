@@ -18,10 +18,12 @@ const LOST_CONNECTION_MESSAGES = [
 ];
 // These two are raised before anything is written to the socket: the statement never left.
 const NOT_SENT_MESSAGES = ['is not queryable', 'timeout exceeded when trying to connect'];
-// A SQLSTATE: what the server says when it refuses a connection being made (55000 the database not
-// accepting connections, 53300 too many clients, 3D000 no such database, class 28 credentials
-// refused), as against Node's socket codes.
-const SQLSTATE = /^[0-9A-Z]{5}$/;
+// What the server answers when it refuses a connection being made: 55000 the database not accepting
+// connections (ALTER DATABASE … ALLOW_CONNECTIONS false), 53300 too many clients, 3D000 no such
+// database; class 28, credentials refused. Listed, not any code: a statement other than a connection's
+// (a setting the pool sets on a connection already open, sent with querySent false) failing with one
+// of its own is a fault of the service's, to be seen as one.
+const CONNECTION_REFUSED = new Set(['55000', '53300', '3D000']);
 const QUERY_CANCELED = '57014';
 // SQLSTATE 40P01 deadlock detected, 40001 serialization failure: the transaction was rolled back.
 const TRANSACTION_ROLLED_BACK = new Set(['40P01', '40001']);
@@ -64,7 +66,7 @@ export function translateDatabaseError(error: unknown, querySent: boolean): unkn
   if (code !== undefined && TRANSACTION_ROLLED_BACK.has(code)) return new TransactionConflictError({ cause: error });
   // While a connection is made nothing of the request has been sent: whatever the server answers
   // then, the database is out of this request's reach (and /readyz says so), not a fault of the request's.
-  const refused = !querySent && code !== undefined && SQLSTATE.test(code);
+  const refused = !querySent && code !== undefined && (CONNECTION_REFUSED.has(code) || /^28[0-9A-Z]{3}$/.test(code));
   const lost =
     refused ||
     (code !== undefined && ((code.startsWith('08') && code !== PROTOCOL_VIOLATION) || CONNECTION_SQLSTATES.has(code) || SOCKET_CODES.has(code))) ||

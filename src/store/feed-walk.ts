@@ -36,7 +36,8 @@ const feedWalk = (
   order by ${key}, k.tx, k.position limit ${limit}`;
 
 /**
- * Whether a feed's cursor names a transaction this database has begun. One past them all comes from
+ * Whether a feed's cursor names a transaction below every one this database has yet to complete
+ * (the snapshot's xmax), as every cursor it issues does. One past them comes from
  * another database (one with more transactions behind it) or from before this one was restored
  * from a backup: read, it would give nothing until the transaction ids caught up with it, then
  * skip for good whatever had committed meanwhile below it.
