@@ -5,6 +5,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './database.js';
 import { callbackQueryPool } from './callback-query-pool.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { FailureTranslatingDialect } from './failure-translating-dialect.js';
 import { withMarkedSettings } from './marked-settings-dialect.js';
 
@@ -118,12 +119,26 @@ function openServerPool(target: { readonly url: string; readonly poolSize: numbe
 
 /** Starts embedded PostgreSQL, in `dataDir` or in memory, optionally from a dump. */
 export async function createPglite(dataDir: string | undefined, snapshot?: Blob): Promise<PGlite> {
-  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+  let release = () => {};
+  if (dataDir !== undefined) {
+    await mkdir(dataDir, { recursive: true });
+    release = await lockDataDir(dataDir);
+  }
   // int8 as a string, as node-postgres returns it, so that both targets give the same values.
   const pglite = await PGlite.create(dataDir, {
     parsers: { [types.INT8]: (value: string) => value },
     ...(snapshot !== undefined && { loadDataDir: snapshot }),
+  }).catch((error: unknown) => {
+    release();
+    throw error;
   });
+  // The folder is free again once the database is closed (Kysely's destroy closes it), not only at
+  // exit: a process that prepared a folder and closed it hands it to another (the tests' services).
+  const close = pglite.close.bind(pglite);
+  pglite.close = async () => {
+    await close();
+    release();
+  };
   // Its one session, in UTC as the server's are (openDatabase says why).
   await pglite.exec(`set time zone 'UTC'`);
   return pglite;

@@ -213,6 +213,11 @@ describe('database outage', () => {
         // With twelve clients busy, terminating every backend cuts off statements in flight.
         expect(appendFailures.length + readFailures.length).toBeGreaterThan(0);
       }
+      // An embedded database's folder is the service's alone while it runs (src/store/data-dir-lock.ts).
+      if (database.kind === 'pglite') {
+        service.child.kill('SIGTERM');
+        await service.exited;
+      }
       expect(await expectStoredExactlyOnce(database, programId, outcomes)).toBeGreaterThan(3 * CREATED_BETWEEN - 1);
     },
     TEST_TIMEOUT_MS,

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killService, spawnService, waitForExit, type ServiceProcess } from '../support/service-process.js';
+import { killService, launchService, spawnService, waitForExit, type ServiceProcess } from '../support/service-process.js';
 
 // Configuration is read before anything is opened: the service stops within its own start-up time,
 // which on a loaded machine (node, tsx and every module loaded afresh) can take several seconds.
@@ -34,6 +34,30 @@ describe('start-up configuration', () => {
     expect(service.stderr()).toMatch(new RegExp(`^invalid configuration: ${name}: `, 'm'));
     // Nothing was started: not even the database folder was written.
     expect(await readdir(dataDir)).toEqual([]);
+  });
+
+  it('stops a second service on the DATA_DIR a running one uses, naming DATA_DIR and the process that holds it; once that one is killed (kill -9), the folder is taken over', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'ml-startup-data-dir-'));
+    try {
+      const first = await launchService({ DATABASE_URL: '', DATA_DIR: own });
+      started.push(first);
+      const second = spawnService({ DATABASE_URL: '', DATA_DIR: own }, 0);
+      started.push(second);
+
+      const refused = await waitForExit(second, EXIT_BOUND_MS);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const after = await launchService({ DATABASE_URL: '', DATA_DIR: own });
+      started.push(after);
+      const ready = await fetch(`${after.url}/readyz`);
+      await killService(after);
+
+      expect(refused).toEqual({ code: 1, signal: null });
+      expect(second.stderr()).toMatch(new RegExp(`^DATA_DIR=${own} is in use by process ${String(first.child.pid)}: `, 'm'));
+      expect(ready.status).toBe(200);
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
   });
 
   it('stops on a HOST it cannot listen on, naming HOST and PORT on stderr', async () => {
