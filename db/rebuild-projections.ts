@@ -6,17 +6,22 @@ import { rebuildReadModel } from '../src/store/read-model-rebuild.js';
 // keeps answering from the old one, and reports progress and the rate.
 const config = loadConfig(process.env);
 const { db } = await openDatabase(config.database);
+const PROGRESS_SECONDS = 10;
 /** Events per second, for a progress line. */
 const rate = (events: number, seconds: number) => `${Math.round(events / Math.max(seconds, 1e-6))} events/s`;
 
 try {
   const started = performance.now();
-  let reported = { phase: '', count: 0 };
+  let reported = { phase: '', count: 0, seconds: 0 };
   const { cells, events } = await rebuildReadModel(db, ({ phase, events: read, cells: folded, seconds }) => {
     const count = phase === 'fold' ? folded : read;
-    if (phase === reported.phase && count - reported.count < (phase === 'fold' ? 5_000 : 50_000)) return;
-    reported = { phase, count };
-    const done = phase === 'fold' ? `${folded} cells folded` : `${read} events ${phase === 'read' ? 'read' : 'folded'}`;
+    // A line every so many cells or events, and at least every PROGRESS_SECONDS while any come: a
+    // busy program's cells take minutes each, where a count alone left the rebuild silent for them.
+    const due = count - reported.count >= (phase === 'fold' ? 5_000 : 50_000) || seconds - reported.seconds >= PROGRESS_SECONDS;
+    if (phase === reported.phase && !due) return;
+    reported = { phase, count, seconds };
+    // Catching up, the count is the events of the read model in all, not those folded in that round.
+    const done = phase === 'fold' ? `${folded} cells folded` : phase === 'read' ? `${read} events read` : `${read} events in all`;
     process.stdout.write(`${phase}: ${done} in ${seconds.toFixed(1)} s\n`);
   }, undefined, config.rebuildWorkers);
   const seconds = (performance.now() - started) / 1000;
