@@ -15,8 +15,8 @@ try {
   let reported = { phase: '', count: 0, seconds: 0 };
   const { cells, events } = await rebuildReadModel(db, ({ phase, events: read, cells: folded, seconds }) => {
     const count = phase === 'fold' ? folded : read;
-    // A line every so many cells or events, and at least every PROGRESS_SECONDS while any come: a
-    // busy program's cells take minutes each, where a count alone left the rebuild silent for them.
+    // A line every so many cells or events, and at least every PROGRESS_SECONDS while cells are
+    // finished: after a busy program's cells (minutes each), a count alone left the rebuild silent.
     const due = count - reported.count >= (phase === 'fold' ? 5_000 : 50_000) || seconds - reported.seconds >= PROGRESS_SECONDS;
     if (phase === reported.phase && !due) return;
     reported = { phase, count, seconds };

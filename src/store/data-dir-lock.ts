@@ -1,6 +1,7 @@
 import { readFileSync, unlinkSync } from 'node:fs';
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * An embedded database's folder (DATA_DIR) is used by one process at a time. PGlite holds the
@@ -10,57 +11,97 @@ import { join } from 'node:path';
  * gone), and `projections:rebuild` run beside the service left a folder PGlite could not open.
  */
 export class DataDirInUseError extends Error {
-  constructor(dataDir: string, pid: number) {
+  constructor(dataDir: string, holder: string) {
     super(
-      `DATA_DIR=${dataDir} is in use by process ${String(pid)}: an embedded database serves one process at a time ` +
+      `DATA_DIR=${dataDir} is in use by ${holder}: an embedded database serves one process at a time ` +
         '(stop that one first; several instances need PostgreSQL, DATABASE_URL)',
     );
   }
 }
 
 const LOCK_FILE = 'milestone-ledger.pid';
+const ATTEMPTS = 5;
+const RETRY_MS = 100;
+/** The folders this process holds: a database reopened in it takes what it holds already. */
+const held = new Set<string>();
 
-/** Whether a process with this pid runs (one of another user's included: EPERM). */
+const codeOf = (error: unknown): unknown => (error instanceof Error && 'code' in error ? error.code : undefined);
+
+/** Whether a process with this pid runs on this machine (one of another user's included: EPERM). */
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return error instanceof Error && 'code' in error && error.code === 'EPERM';
+    return codeOf(error) === 'EPERM';
   }
+}
+
+/** The pid a lock file names; undefined if there is none, or it cannot be read (being replaced). */
+async function holderOf(path: string): Promise<number | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const pid = Number(text.trim());
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
 }
 
 /**
- * Takes the folder for this process: a file naming its pid, created only if none is there. One left
- * by a process that no longer runs (killed, crashed) is taken over; one of this process (a database
- * reopened in it) is kept. Released by the function returned (the database closed), or else when
- * the process exits.
+ * Takes the folder for this process: a file naming its pid, made whole before it takes the lock's
+ * name (link fails if the name exists), so that no process ever reads it half written. A file naming
+ * a process that no longer runs (killed, crashed) is taken over: moved aside first (rename is
+ * atomic, so of two processes taking it over one moves it), then read again, and put back if what
+ * was moved is no longer the dead one's. Released by the function returned (the database closed),
+ * or else when the process exits. The pid is this machine's: processes of other machines or
+ * containers sharing the folder are not seen.
  */
 export async function lockDataDir(dataDir: string): Promise<() => void> {
   const path = join(dataDir, LOCK_FILE);
-  const release = () => releaseIfOurs(path);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(path, String(process.pid), { flag: 'wx' });
-      process.once('exit', release);
-      return () => {
-        process.off('exit', release);
-        release();
-      };
-    } catch (error) {
-      if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) throw error;
+  if (held.has(path)) return () => undefined;
+  const mine = `${path}.${String(process.pid)}`;
+  await writeFile(mine, String(process.pid));
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await link(mine, path);
+        held.add(path);
+        const release = () => releaseIfOurs(path);
+        process.once('exit', release);
+        return () => {
+          process.off('exit', release);
+          release();
+        };
+      } catch (error) {
+        if (codeOf(error) !== 'EEXIST') throw error;
+      }
+      const holder = await holderOf(path);
+      if (holder !== undefined && isRunning(holder)) throw new DataDirInUseError(dataDir, `process ${String(holder)}`);
+      if (attempt === ATTEMPTS) throw new DataDirInUseError(dataDir, `whatever wrote ${path} (remove it if no process uses the folder)`);
+      if (holder !== undefined) await takeOver(path, holder);
+      // Unreadable (being replaced) or just taken over: look again in a moment.
+      await sleep(RETRY_MS);
     }
-    const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-    // Held by this process already: whoever took it releases it.
-    if (holder === process.pid) return () => undefined;
-    if (Number.isSafeInteger(holder) && holder > 0 && isRunning(holder)) throw new DataDirInUseError(dataDir, holder);
-    // Its process is gone: the file goes, and the next attempt creates it (or finds who came first).
-    await unlink(path).catch(() => undefined);
+  } finally {
+    await unlink(mine).catch(() => undefined);
   }
-  throw new DataDirInUseError(dataDir, Number((await readFile(path, 'utf8').catch(() => '0')).trim()));
+}
+
+/** Moves aside a lock file naming `dead`; puts back what was moved if another process took the name meanwhile. */
+async function takeOver(path: string, dead: number): Promise<void> {
+  const aside = `${path}.stale.${String(process.pid)}`;
+  try {
+    await rename(path, aside);
+  } catch {
+    return;
+  }
+  if ((await holderOf(aside)) === dead) {
+    await unlink(aside).catch(() => undefined);
+    return;
+  }
+  await link(aside, path).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
 }
 
 function releaseIfOurs(path: string): void {
+  held.delete(path);
   try {
     if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
   } catch {

@@ -58,7 +58,8 @@ describe('start-up configuration', () => {
     } finally {
       await rm(own, { recursive: true, force: true });
     }
-  });
+    // Two embedded databases created and migrated from nothing, one after the other.
+  }, 180_000);
 
   it('stops on a HOST it cannot listen on, naming HOST and PORT on stderr', async () => {
     const own = await mkdtemp(join(tmpdir(), 'ml-startup-host-'));
