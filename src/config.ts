@@ -6,7 +6,13 @@ import { RESPONSE_MARGIN_MS, type DatabaseTarget } from './store/open-database.j
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/**
+ * A number as decimal digits and nothing else: z.coerce.number() read `0x10` as 16, `1e3` as 1000
+ * and ` 60 ` as 60, where PORT refused them (found by a probe of the configuration).
+ */
+const decimal = () => z.string().regex(/^\d{1,16}$/, 'must be a whole number in decimal digits').transform(Number);
+
+const positiveInt = (fallback: number) => decimal().pipe(z.number().int().positive()).default(fallback);
 
 /**
  * The longest a Node timer waits: a longer delay is taken as 1 ms (with a warning), so a timeout
@@ -14,11 +20,15 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
  */
 const LONGEST_TIMER_MS = 2_147_483_647;
 const milliseconds = (fallback: number, longest = LONGEST_TIMER_MS) =>
-  z.coerce.number().int().positive().max(longest, `must be at most ${longest} ms (about 24.8 days), the longest a timer can wait`).default(fallback);
+  decimal()
+    .pipe(z.number().int().positive().max(longest, `must be at most ${longest} ms (about 24.8 days), the longest a timer can wait`))
+    .default(fallback);
 
 /** A whole number of `unit`s, 1 to `longest`: `why` says what bounds it. */
 const positiveUpTo = (fallback: number, longest: number, unit: string, why: string) =>
-  z.coerce.number().int().positive().max(longest, `must be at most ${longest} ${unit} (${why})`).default(fallback);
+  decimal()
+    .pipe(z.number().int().positive().max(longest, `must be at most ${longest} ${unit} (${why})`))
+    .default(fallback);
 
 /** How long after SHUTDOWN_GRACE_MS a shutdown that still hangs is ended by exiting (src/main.ts). */
 export const SHUTDOWN_WATCHDOG_MARGIN_MS = 5000;
@@ -37,6 +47,20 @@ const wholeNumberUpTo = (max: number, fallback: number, message: string) =>
     .transform(Number)
     .pipe(z.number().max(max, message));
 
+function isConnectableUrl(text: string): boolean {
+  const url = URL.parse(text);
+  // A Unix socket's folder is given as ?host=, with no host in the authority.
+  if (url === null || (url.hostname === '' && !url.searchParams.has('host'))) return false;
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    decodeURIComponent(url.pathname);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Every environment variable the service reads (SPEC §7), with its default. */
 const Environment = z.object({
   // Digits only: coerced, an empty or blank value would read as 0 (any free port), and 0x1F90 as 8080.
@@ -49,6 +73,9 @@ const Environment = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    // What the driver would fail on at the first connection, with a stack and no name: a URL that
+    // does not parse (a port over 65535), no host, a user or password with a bad %-escape.
+    .refine(isConnectableUrl, 'must be a postgres:// URL naming a host, with a port from 1 to 65535 and %-escapes that decode')
     .optional()
     .or(z.literal('').transform(() => undefined)),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -57,9 +84,9 @@ const Environment = z.object({
   // The client waits a margin more for an answer (open-database.ts): both within the longest a timer waits.
   DATABASE_STATEMENT_TIMEOUT_MS: milliseconds(15_000, LONGEST_TIMER_MS - RESPONSE_MARGIN_MS),
   // Connections `npm run projections:rebuild` folds cells on, side by side (PostgreSQL server only).
-  REBUILD_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
+  REBUILD_WORKERS: decimal().pipe(z.number().int().min(1).max(16)).default(2),
   // Append calls at once per instance; appends beyond wait and go together (src/store/append-combiner.ts).
-  APPEND_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  APPEND_CONCURRENCY: decimal().pipe(z.number().int().min(1).max(64)).default(2),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   BODY_LIMIT_BYTES: positiveInt(5 * 1024 * 1024),
   MAX_PAGE_SIZE: positiveInt(1000),
@@ -95,7 +122,7 @@ const Environment = z.object({
       }
     }),
   WEBHOOK_CONCURRENCY: positiveInt(16),
-  WEBHOOK_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(4),
+  WEBHOOK_MAX_IN_FLIGHT: decimal().pipe(z.number().int().min(1).max(16)).default(4),
   WEBHOOK_CONNECT_TIMEOUT_MS: milliseconds(5000),
   WEBHOOK_TIMEOUT_MS: milliseconds(15000),
   // Its reaper runs every quarter of it, on a timer: a day keeps that within a timer's reach.
@@ -113,11 +140,14 @@ const Environment = z.object({
   REQUEST_TIMEOUT_MS: milliseconds(30_000),
   KEEP_ALIVE_TIMEOUT_MS: milliseconds(72_000),
   // Below the feed's 15 s keep-alive comments, every idle feed would be cut off between two of them.
-  SOCKET_IDLE_TIMEOUT_MS: z.coerce
-    .number()
-    .int()
-    .min(20_000, 'must be at least 20000: the feed writes a keep-alive every 15 s')
-    .max(LONGEST_TIMER_MS, `must be at most ${LONGEST_TIMER_MS} ms, the longest a timer can wait`)
+  SOCKET_IDLE_TIMEOUT_MS: decimal()
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(20_000, 'must be at least 20000: the feed writes a keep-alive every 15 s')
+        .max(LONGEST_TIMER_MS, `must be at most ${LONGEST_TIMER_MS} ms, the longest a timer can wait`),
+    )
     .default(120_000),
 });
 

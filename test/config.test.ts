@@ -82,6 +82,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ APPEND_CONCURRENCY: '4' }).appendConcurrency).toBe(1);
   });
 
+  it('takes a DATABASE_URL that names a Unix socket folder as ?host=, with no host in the authority', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgresql:///ledger?host=/var/run/postgresql' }).database).toMatchObject({ kind: 'postgres' });
+  });
+
   it('treats an empty DATABASE_URL as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', DATA_DIR: '/tmp/ledger' }).database).toEqual({ kind: 'pglite', dataDir: '/tmp/ledger' });
   });
@@ -100,6 +104,16 @@ describe('loadConfig', () => {
     ['WEBHOOK_POLL_MS', '2147483648'],
     ['SOCKET_IDLE_TIMEOUT_MS', '2147483648'],
     ['DATABASE_URL', 'mysql://x'],
+    // Each failed only at the first connection, with a stack that named no variable.
+    ['DATABASE_URL', 'postgres://postgres@127.0.0.1:99999/ledger'],
+    ['DATABASE_URL', 'postgres://'],
+    ['DATABASE_URL', 'postgres://%zz@127.0.0.1/ledger'],
+    // Read as 16, 1000 and 60 until 2026-12-05, where PORT refused them.
+    ['RATE_LIMIT_PER_MINUTE', '0x10'],
+    ['RATE_LIMIT_PER_MINUTE', '1e3'],
+    ['RATE_LIMIT_PER_MINUTE', ' 60 '],
+    ['WEBHOOK_TIMEOUT_MS', '5e3'],
+    ['REBUILD_WORKERS', '0x2'],
     ['LOG_LEVEL', 'loud'],
     ['DATABASE_POOL_SIZE', '0'],
     ['REBUILD_WORKERS', '0'],
