@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, SHUTDOWN_WATCHDOG_MARGIN_MS } from './config.j
 import { limitHeapGrowth } from './heap-policy.js';
 import { seedAdminKey } from './services/api-keys.js';
 import { resolveWithDns } from './services/webhook-target-check.js';
-import { DataDirInUseError } from './store/data-dir-lock.js';
+import { DataDirInUseError, DataDirUnusableError } from './store/data-dir-lock.js';
 import { openDatabase } from './store/open-database.js';
 import { checkDatabaseReadiness } from './store/readiness.js';
 import { createDispatcher } from './webhooks/dispatcher.js';
@@ -117,6 +117,6 @@ for (const event of ['unhandledRejection', 'uncaughtException'] as const) {
 
 main().catch((error: unknown) => {
   // Before the logger exists (bad configuration), stderr is the only place to say why.
-  process.stderr.write(`${error instanceof ConfigError || error instanceof DataDirInUseError ? error.message : String(error instanceof Error ? error.stack : error)}\n`);
+  process.stderr.write(`${error instanceof ConfigError || error instanceof DataDirInUseError || error instanceof DataDirUnusableError ? error.message : String(error instanceof Error ? error.stack : error)}\n`);
   process.exit(1);
 });

@@ -19,6 +19,13 @@ export class DataDirInUseError extends Error {
   }
 }
 
+/** A DATA_DIR the process cannot make or write to (a file of that name, no permission). */
+export class DataDirUnusableError extends Error {
+  constructor(dataDir: string, cause: unknown) {
+    super(`DATA_DIR=${dataDir} cannot hold the embedded database: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
 const LOCK_FILE = 'milestone-ledger.pid';
 const ATTEMPTS = 5;
 const RETRY_MS = 100;
@@ -57,7 +64,9 @@ export async function lockDataDir(dataDir: string): Promise<() => void> {
   const path = join(dataDir, LOCK_FILE);
   if (held.has(path)) return () => undefined;
   const mine = `${path}.${String(process.pid)}`;
-  await writeFile(mine, String(process.pid));
+  await writeFile(mine, String(process.pid)).catch((error: unknown) => {
+    throw new DataDirUnusableError(dataDir, error);
+  });
   try {
     for (let attempt = 1; ; attempt++) {
       try {

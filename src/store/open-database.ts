@@ -5,7 +5,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './database.js';
 import { callbackQueryPool } from './callback-query-pool.js';
-import { lockDataDir } from './data-dir-lock.js';
+import { DataDirUnusableError, lockDataDir } from './data-dir-lock.js';
 import { FailureTranslatingDialect } from './failure-translating-dialect.js';
 import { withMarkedSettings } from './marked-settings-dialect.js';
 
@@ -121,7 +121,9 @@ function openServerPool(target: { readonly url: string; readonly poolSize: numbe
 export async function createPglite(dataDir: string | undefined, snapshot?: Blob): Promise<PGlite> {
   let release = () => {};
   if (dataDir !== undefined) {
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true }).catch((error: unknown) => {
+      throw new DataDirUnusableError(dataDir, error);
+    });
     release = await lockDataDir(dataDir);
   }
   // int8 as a string, as node-postgres returns it, so that both targets give the same values.

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,23 @@ describe('start-up configuration', () => {
     }
     // Two embedded databases created and migrated from nothing, one after the other.
   }, 180_000);
+
+  it('stops on a DATA_DIR that is a file, naming DATA_DIR on stderr rather than with a stack', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'ml-startup-data-file-'));
+    try {
+      const file = join(own, 'a-file');
+      await writeFile(file, 'not a folder');
+      const service = spawnService({ DATABASE_URL: '', DATA_DIR: file }, 0);
+      started.push(service);
+
+      const exit = await waitForExit(service, EXIT_BOUND_MS);
+
+      expect(exit).toEqual({ code: 1, signal: null });
+      expect(service.stderr()).toMatch(new RegExp(`^DATA_DIR=${file} cannot hold the embedded database: EEXIST`, 'm'));
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
 
   it('stops on a HOST it cannot listen on, naming HOST and PORT on stderr', async () => {
     const own = await mkdtemp(join(tmpdir(), 'ml-startup-host-'));
