@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { z } from 'zod';
 import { parseAllowedCidrs, type AddressPolicy } from './domain/webhook-address-policy.js';
 import { LONGEST_DELIVERY_WAIT_SECONDS, parseRetrySchedule, STANDARD_RETRY_SCHEDULE } from './webhooks/retry-schedule.js';
@@ -47,15 +48,10 @@ const wholeNumberUpTo = (max: number, fallback: number, message: string) =>
     .transform(Number)
     .pipe(z.number().max(max, message));
 
+/** Whether the driver reads the URL (its own parser: a socket folder as ?host=, no host for PGHOST's) with a port it can use. */
 function isConnectableUrl(text: string): boolean {
-  const url = URL.parse(text);
-  // A Unix socket's folder is given as ?host=, with no host in the authority.
-  if (url === null || (url.hostname === '' && !url.searchParams.has('host'))) return false;
   try {
-    decodeURIComponent(url.username);
-    decodeURIComponent(url.password);
-    decodeURIComponent(url.pathname);
-    return true;
+    return parseConnectionString(text).port !== '0';
   } catch {
     return false;
   }
@@ -73,9 +69,9 @@ const Environment = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-    // What the driver would fail on at the first connection, with a stack and no name: a URL that
-    // does not parse (a port over 65535), no host, a user or password with a bad %-escape.
-    .refine(isConnectableUrl, 'must be a postgres:// URL naming a host, with a port from 1 to 65535 and %-escapes that decode')
+    // What the driver would fail on at the first connection, with a stack and no name: a URL its
+    // parser refuses (a port over 65535); and port 0, where nothing listens.
+    .refine(isConnectableUrl, 'must be a postgres:// URL the driver reads (pg-connection-string), with a port from 1 to 65535')
     .optional()
     .or(z.literal('').transform(() => undefined)),
   DATA_DIR: z.string().min(1).default('./data'),

@@ -82,9 +82,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ APPEND_CONCURRENCY: '4' }).appendConcurrency).toBe(1);
   });
 
-  it('takes a DATABASE_URL that names a Unix socket folder as ?host=, with no host in the authority', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgresql:///ledger?host=/var/run/postgresql' }).database).toMatchObject({ kind: 'postgres' });
-  });
+  it.each(['postgresql:///ledger?host=/var/run/postgresql', 'postgresql://ledger@/ledger?host=/var/run/postgresql', 'postgres:///ledger', 'postgres://u:50%off@h/ledger', 'postgres://[::1]:5432/ledger'])(
+    'takes DATABASE_URL=%s, which the driver reads (a socket folder, PGHOST, a bare %% it escapes, IPv6)',
+    (url) => {
+      expect(loadConfig({ DATABASE_URL: url }).database).toMatchObject({ kind: 'postgres', url });
+    },
+  );
 
   it('treats an empty DATABASE_URL as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', DATA_DIR: '/tmp/ledger' }).database).toEqual({ kind: 'pglite', dataDir: '/tmp/ledger' });
@@ -106,8 +109,7 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://x'],
     // Each failed only at the first connection, with a stack that named no variable.
     ['DATABASE_URL', 'postgres://postgres@127.0.0.1:99999/ledger'],
-    ['DATABASE_URL', 'postgres://'],
-    ['DATABASE_URL', 'postgres://%zz@127.0.0.1/ledger'],
+    ['DATABASE_URL', 'postgres://postgres@127.0.0.1:0/ledger'],
     // Read as 16, 1000 and 60 until 2026-12-05, where PORT refused them.
     ['RATE_LIMIT_PER_MINUTE', '0x10'],
     ['RATE_LIMIT_PER_MINUTE', '1e3'],

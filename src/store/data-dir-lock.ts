@@ -70,7 +70,7 @@ export async function lockDataDir(dataDir: string): Promise<() => void> {
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        await link(mine, path);
+        await take(mine, path);
         held.add(path);
         const release = () => releaseIfOurs(path);
         process.once('exit', release);
@@ -82,7 +82,9 @@ export async function lockDataDir(dataDir: string): Promise<() => void> {
         if (codeOf(error) !== 'EEXIST') throw error;
       }
       const holder = await holderOf(path);
-      if (holder !== undefined && isRunning(holder)) throw new DataDirInUseError(dataDir, `process ${String(holder)}`);
+      // This process's own pid in a file it does not hold was written by an earlier process of that
+      // pid: a container's node is pid 1 at every start, killed or not.
+      if (holder !== undefined && holder !== process.pid && isRunning(holder)) throw new DataDirInUseError(dataDir, `process ${String(holder)}`);
       if (attempt === ATTEMPTS) throw new DataDirInUseError(dataDir, `whatever wrote ${path} (remove it if no process uses the folder)`);
       if (holder !== undefined) await takeOver(path, holder);
       // Unreadable (being replaced) or just taken over: look again in a moment.
@@ -90,6 +92,22 @@ export async function lockDataDir(dataDir: string): Promise<() => void> {
     }
   } finally {
     await unlink(mine).catch(() => undefined);
+  }
+}
+
+/**
+ * Gives the whole file `mine` the lock's name, failing with EEXIST if the name is taken. Where the
+ * folder's file system has no hard links (FAT, some network mounts), the lock is created with its
+ * content instead (exclusive still, but for a moment empty: another process reading it then waits
+ * and looks again).
+ */
+async function take(mine: string, path: string): Promise<void> {
+  try {
+    await link(mine, path);
+  } catch (error) {
+    const code = codeOf(error);
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+    await writeFile(path, String(process.pid), { flag: 'wx' });
   }
 }
 

@@ -1,0 +1,47 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DataDirInUseError, lockDataDir } from '../../src/store/data-dir-lock.js';
+
+let dataDir: string;
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'ml-data-dir-lock-'));
+});
+afterEach(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const lockFile = () => join(dataDir, 'milestone-ledger.pid');
+// A pid no process has: above Linux's pid_max (at most 2^22).
+const DEAD_PID = 2 ** 22 + 1;
+
+describe('the DATA_DIR lock', () => {
+  it('is refused while a running process (here pid 1, the machine init or a container entry point) holds it, naming that process', async () => {
+    await writeFile(lockFile(), '1');
+
+    await expect(lockDataDir(dataDir)).rejects.toThrow(DataDirInUseError);
+    await expect(lockDataDir(dataDir)).rejects.toThrow(/is in use by process 1: /);
+    expect(await readFile(lockFile(), 'utf8')).toBe('1');
+  });
+
+  it('takes over a file naming a process that no longer runs (kill -9), and removes it on release', async () => {
+    await writeFile(lockFile(), String(DEAD_PID));
+
+    const release = await lockDataDir(dataDir);
+    const held = await readFile(lockFile(), 'utf8');
+    release();
+
+    expect(held).toBe(String(process.pid));
+    expect(await readdir(dataDir)).toEqual([]);
+  });
+
+  it("takes over a file naming this process's own pid that it does not hold: an earlier process of the same pid wrote it (a container's node is pid 1 at every start)", async () => {
+    await writeFile(lockFile(), String(process.pid));
+
+    const release = await lockDataDir(dataDir);
+    release();
+
+    expect(await readdir(dataDir)).toEqual([]);
+  });
+});
