@@ -58,7 +58,8 @@ async function holderOf(path: string): Promise<number | undefined> {
  * atomic, so of two processes taking it over one moves it), then read again, and put back if what
  * was moved is no longer the dead one's. Released by the function returned (the database closed),
  * or else when the process exits. The pid is this machine's: processes of other machines or
- * containers sharing the folder are not seen.
+ * containers sharing the folder are not seen. Not proper-lockfile: it judges a lock stale by the
+ * age of its mtime, so a service restarted after kill -9 would wait out that age; a pid says at once.
  */
 export async function lockDataDir(dataDir: string): Promise<() => void> {
   const path = join(dataDir, LOCK_FILE);
