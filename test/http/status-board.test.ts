@@ -694,6 +694,36 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(feeds).toBeGreaterThan(1);
     await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
   });
+  it('follows from now, reading the views again, when the service refuses the Last-Event-ID it resumes with (a database restored or replaced), rather than retrying it for ever', async () => {
+    await programWithMilestone('refused-cursor', 'launch');
+    const board = await blankBoard();
+    // The first connection of the feed is answered here with one frame whose id is no cursor of the
+    // service's, and ends: the page reconnects with it as Last-Event-ID, which the service refuses.
+    const feeds: { lastEventId: string | undefined; url: string; status?: number }[] = [];
+    await board.page.route(/\/v1\/feed\?/, async (route) => {
+      const request = route.request();
+      const seen: { lastEventId: string | undefined; url: string; status?: number } = { lastEventId: await request.headerValue('last-event-id') ?? undefined, url: request.url() };
+      feeds.push(seen);
+      if (feeds.length === 1) return route.fulfill({ status: 200, contentType: 'text/event-stream', body: 'id: not-a-cursor\n\n' });
+      // A feed that is let through never ends: only the refused one is read here.
+      if (seen.lastEventId === undefined) return route.continue();
+      const response = await route.fetch();
+      seen.status = response.status();
+      return route.fulfill({ response });
+    });
+    await board.page.goto(`${service?.url}/?program=refused-cursor`);
+    await signIn(board.page, readerKey);
+
+    await expect.poll(() => feeds.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+    expect(feeds[1]).toMatchObject({ lastEventId: 'not-a-cursor', status: 400 });
+    expect(feeds[2]?.lastEventId).toBeUndefined();
+    expect(feeds[2]?.url).toContain('after=now');
+    await expect.poll(() => board.page.locator('#live-state').textContent(), { timeout: 15_000 }).toBe('Live updates: on');
+    // Followed again: a change now is drawn without a reload.
+    await startMilestone('refused-cursor', 'launch');
+    await expect.poll(() => cell(board, 'launch', '').getAttribute('data-status'), { timeout: 15_000 }).toBe('in_progress');
+    expect(board.problems.errors.filter((error) => !error.includes('status of 400'))).toEqual([]);
+  });
   it("draws a consortium's standing from every page of its programs, as any list (the page told a page size of one)", async () => {
     const board = await blankBoard();
     await pageTold(board, /\/\?consortium=skt$/, 'ml-page-size', '1');

@@ -26,6 +26,14 @@ export async function followStatusChanges({ programId, key, signal, onChange, on
       // A key refused (401) or not allowed (403) will not get better by retrying; too many feeds (429) or an outage (503) may.
       if (response.status === 401) return onState('refused');
       if (response.status === 403) return onState('off');
+      // A Last-Event-ID the service refuses (400 invalid-cursor: its database was restored or
+      // replaced) will be refused again: follow from now instead, at once, and the page reads the
+      // views again (fromNow below), since what came after that cursor cannot be replayed.
+      if (response.status === 400 && lastId !== undefined) {
+        await response.body?.cancel();
+        lastId = undefined;
+        continue;
+      }
       if (!response.ok || response.body === null) throw new Error(`feed answered ${response.status}`);
       // From now: what came before this connection is not on it (board.js reads the views again).
       onState('live', { fromNow: lastId === undefined });
