@@ -57,6 +57,15 @@ function isConnectableUrl(text: string): boolean {
   }
 }
 
+/**
+ * Where DATABASE_URL points, for a message: user, host, port and database as the driver reads them
+ * (defaults included), never the password.
+ */
+export function describeDatabaseUrl(url: string): string {
+  const { user, host, port, database } = parseConnectionString(url);
+  return `database ${database ?? '(the user name)'} on ${host ?? '(PGHOST)'} port ${port ?? 5432} as ${user ?? '(PGUSER)'}`;
+}
+
 /** Every environment variable the service reads (SPEC §7), with its default. */
 const Environment = z.object({
   // Digits only: coerced, an empty or blank value would read as 0 (any free port), and 0x1F90 as 8080.

@@ -4,7 +4,8 @@ import { migrateToLatest } from '../db/migrator.js';
 import { buildApp, DEFAULT_LIMITS } from './app.js';
 import { LOGGER_OPTIONS } from './http/logger-options.js';
 import { createMetrics } from './http/metrics.js';
-import { ConfigError, loadConfig, SHUTDOWN_WATCHDOG_MARGIN_MS } from './config.js';
+import { ConfigError, describeDatabaseUrl, loadConfig, SHUTDOWN_WATCHDOG_MARGIN_MS, type Config } from './config.js';
+import { DatabaseUnavailableError } from './domain/errors.js';
 import { limitHeapGrowth } from './heap-policy.js';
 import { seedAdminKey } from './services/api-keys.js';
 import { resolveWithDns } from './services/webhook-target-check.js';
@@ -18,8 +19,10 @@ async function main(): Promise<void> {
   const heapPolicy = limitHeapGrowth(config.heapGrowingPercent);
   const { db, target, listen, unbounded } = await openDatabase(config.database, { statementTimeoutMs: config.statementTimeoutMs });
   // A migration rewriting a large table, or the rebuild one asks for, is no request: no deadline.
-  const migration = await unbounded(migrateToLatest);
-  if (migration.error !== undefined) throw migration.error;
+  const migration = await unbounded(migrateToLatest).catch((error: unknown) => {
+    throw unreachable(error, config.database);
+  });
+  if (migration.error !== undefined) throw unreachable(migration.error, config.database);
   if (config.adminApiKey !== undefined) await seedAdminKey(db, config.adminApiKey);
 
   const webhooks = config.webhooks;
@@ -105,6 +108,16 @@ async function main(): Promise<void> {
   });
   await dispatcher.start();
   app.log.info({ database: target }, 'milestone-ledger is ready');
+}
+
+/**
+ * The database refused or could not be reached at start (no server, no such database, credentials):
+ * a line naming DATABASE_URL and what the server said, rather than a stack that names neither.
+ */
+function unreachable(error: unknown, database: Config['database']): unknown {
+  if (!(error instanceof DatabaseUnavailableError) || database.kind !== 'postgres') return error;
+  const said = error.cause instanceof Error && error.cause.message !== '' ? error.cause.message : String(error.cause);
+  return new ConfigError(`cannot open the database DATABASE_URL names (${describeDatabaseUrl(database.url)}): ${said}`);
 }
 
 // A promise nobody awaited failed, or a throw escaped every handler: the process state is unknown.

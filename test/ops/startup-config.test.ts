@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killService, launchService, spawnService, waitForExit, type ServiceProcess } from '../support/service-process.js';
+import { findFreePort, killService, launchService, spawnService, waitForExit, type ServiceProcess } from '../support/service-process.js';
 
 // Configuration is read before anything is opened: the service stops within its own start-up time,
 // which on a loaded machine (node, tsx and every module loaded afresh) can take several seconds.
@@ -76,6 +76,22 @@ describe('start-up configuration', () => {
     } finally {
       await rm(own, { recursive: true, force: true });
     }
+  });
+
+  it('stops when the database DATABASE_URL names cannot be reached, naming DATABASE_URL and what failed on stderr, never the password', async () => {
+    // A port nothing listens on: the one a closed listener had.
+    const port = await findFreePort();
+    const service = spawnService({ DATABASE_URL: `postgres://ledger:not-for-logs@127.0.0.1:${port}/ledger` }, 0);
+    started.push(service);
+
+    const exit = await waitForExit(service, EXIT_BOUND_MS);
+
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(service.stderr()).toMatch(
+      new RegExp(`^cannot open the database DATABASE_URL names \\(database ledger on 127\\.0\\.0\\.1 port ${port} as ledger\\): connect ECONNREFUSED`, 'm'),
+    );
+    expect(service.stderr()).not.toContain('not-for-logs');
+    expect(service.stderr()).not.toMatch(/^\s+at /m);
   });
 
   it('stops on a HOST it cannot listen on, naming HOST and PORT on stderr', async () => {
