@@ -21,8 +21,14 @@ try {
     if (phase === reported.phase && !due) return;
     reported = { phase, count, seconds };
     // Catching up, the count is the events of the read model in all, not those folded in that round.
-    const done = phase === 'fold' ? `${folded} cells folded` : phase === 'read' ? `${read} events read` : `${read} events in all`;
-    process.stdout.write(`${phase}: ${done} in ${seconds.toFixed(1)} s\n`);
+    const done = {
+      read: `${read} events read in`,
+      fold: `${folded} cells folded in`,
+      vacuum: 'vacuuming and analyzing the new tables, from',
+      index: 'building the indexes the fold went without, from',
+      'catch-up': `${read} events in all in`,
+    }[phase];
+    process.stdout.write(`${phase}: ${done} ${seconds.toFixed(1)} s\n`);
   }, undefined, config.rebuildWorkers);
   const seconds = (performance.now() - started) / 1000;
   // The last line gives the whole run's rate, however few chunks it took.

@@ -24,8 +24,12 @@ import { buildIndexesAfterFold, createRebuildTables, READ_MODEL_TABLES, REBUILD_
 const CHUNK_SIZE = 5000;
 
 export interface RebuildProgress {
-  /** Reading the log (registries, and which cells each event bears on), folding each cell's history, or catching up. */
-  readonly phase: 'read' | 'fold' | 'catch-up';
+  /**
+   * Reading the log (registries, and which cells each event bears on), folding each cell's history,
+   * vacuuming and analyzing the new tables, building the indexes the fold went without (each reported
+   * as it starts: minutes at 10M events), or catching up.
+   */
+  readonly phase: 'read' | 'fold' | 'vacuum' | 'index' | 'catch-up';
   /** Events read from the log so far. */
   readonly events: number;
   /** Cells folded so far, in the fold phase. */
@@ -101,7 +105,9 @@ async function rebuildOn<DB>(
     await foldCells(db, conn, chunkSize, workers, (cells) => progress('fold', events, cells));
     await holdingProjectionLock(conn, (trx) => sql.raw(`drop table ${REBUILD_SCHEMA}.${CELL_EVENT}, ${REBUILD_SCHEMA}.${CELL_COUNT}`).execute(trx));
     // Before the indexes built after the fold: a vacuum visits every index of its table.
+    progress('vacuum', events, 0);
     await vacuumRebuildTables(conn);
+    progress('index', events, 0);
     await buildIndexesAfterFold(conn);
     // Catch up without locks on what was committed meanwhile, round by round, while there is much.
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
