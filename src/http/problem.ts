@@ -8,7 +8,7 @@ export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
  */
 export const PROBLEM_TYPES = {
   'validation-failed': { status: 400, title: 'The request is not valid' },
-  'malformed-request': { status: 400, title: 'The request body is not well-formed JSON' },
+  'malformed-request': { status: 400, title: 'The request is not well-formed' },
   'malformed-url': { status: 400, title: 'The URL is not well-formed (bad percent-encoding)' },
   'invalid-cursor': { status: 400, title: 'The cursor is not one this service issued' },
   unauthorized: { status: 401, title: 'A valid API key is required' },
