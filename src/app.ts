@@ -197,7 +197,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(swagger, OPENAPI_OPTIONS);
   // The documentation UI registers its own routes, which cannot declare access: it comes before the guard.
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  const authenticator = createKeyAuthenticator(deps.db, limits.apiKeyCacheMs);
+  const authenticator = createKeyAuthenticator(deps.db, deps.adminApiKey, limits.apiKeyCacheMs);
   await registerAccessControl(app, {
     authenticate: (authorization) => authenticator.authenticate(authorization),
     rateLimitPerMinute: limits.rateLimitPerMinute,

@@ -1,6 +1,6 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { API_KEY_FORM, type Principal, type Role } from '../domain/access.js';
+import type { Principal, Role } from '../domain/access.js';
 import { SubjectNotFoundError, UnauthenticatedError } from '../domain/errors.js';
 import { decodeCreatedCursor, encodeCreatedCursor } from '../store/page-cursor.js';
 import type { Db } from '../store/database.js';
@@ -18,6 +18,8 @@ export type ApiKey = StoredApiKey;
 
 const KEY_PREFIX = 'mlk_';
 const SHOWN_PREFIX_LENGTH = KEY_PREFIX.length + 6;
+/** What a key this service issues looks like: the prefix and 32 base64url characters (192 bits). */
+const KEY_SHAPE = /^mlk_[A-Za-z0-9_-]{32}$/;
 
 const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
@@ -90,13 +92,13 @@ const REMEMBERED_KEYS = 10_000;
  * it at once (forget) and the other instances sharing the database within `cacheMs`. Unknown and
  * revoked keys are not remembered: a burst of bad keys cannot push good ones out.
  */
-export function createKeyAuthenticator(db: Db, cacheMs: number): KeyAuthenticator {
+export function createKeyAuthenticator(db: Db, adminKey: string | undefined, cacheMs: number): KeyAuthenticator {
   const remembered = cacheMs > 0 ? new LRUCache<string, Principal>({ max: REMEMBERED_KEYS, ttl: cacheMs }) : undefined;
   // A look-up that began before a revocation here may have read the key active: it is not remembered.
   let revocations = 0;
   return {
     async authenticate(authorization) {
-      const hash = hashKey(presentedKey(authorization));
+      const hash = hashKey(presentedKey(authorization, adminKey));
       const known = remembered?.get(hash);
       if (known !== undefined) return known;
       const seen = revocations;
@@ -114,15 +116,19 @@ export function createKeyAuthenticator(db: Db, cacheMs: number): KeyAuthenticato
   };
 }
 
-/** The key in a Bearer header, if it has a key's form (API_KEY_FORM). */
-function presentedKey(authorization: string | undefined): string {
+/** The key in a Bearer header, if it has a key's shape (or is the operator's ADMIN_API_KEY). */
+function presentedKey(authorization: string | undefined, adminKey: string | undefined): string {
   if (authorization === undefined || authorization === '') throw new UnauthenticatedError('missing');
   // The scheme is case-insensitive and followed by one or more spaces (RFC 9110 §11.1, §11.4).
   const match = /^bearer +([\x21-\x7e]+)$/i.exec(authorization);
   const key = match?.[1];
-  if (key === undefined || !API_KEY_FORM.test(key)) throw new UnauthenticatedError('malformed');
+  if (key === undefined || (!KEY_SHAPE.test(key) && !isAdminKey(key, adminKey))) throw new UnauthenticatedError('malformed');
   return key;
 }
+
+/** Compared as digests of one length, in constant time: how long a comparison takes tells nothing of the key. */
+const isAdminKey = (key: string, adminKey: string | undefined): boolean =>
+  adminKey !== undefined && timingSafeEqual(createHash('sha256').update(key).digest(), createHash('sha256').update(adminKey).digest());
 
 /** Whether a key still exists unrevoked: long-lived requests (the live feed) ask again as they go. */
 async function isApiKeyActive(db: Db, keyId: string): Promise<boolean> {

@@ -35,7 +35,7 @@ describe('a key look-up in flight while the key is revoked on the same instance'
       reached();
       await released;
     });
-    const keys = createKeyAuthenticator(held, 60_000);
+    const keys = createKeyAuthenticator(held, undefined, 60_000);
 
     const inFlight = keys.authenticate(`Bearer ${key.key}`);
     await lookupReached;
