@@ -63,7 +63,12 @@ function isConnectableUrl(text: string): boolean {
  */
 export function describeDatabaseUrl(url: string): string {
   const { user, host, port, database } = parseConnectionString(url);
-  return `database ${database ?? '(the user name)'} on ${host ?? '(PGHOST)'} port ${port ?? 5432} as ${user ?? '(PGUSER)'}`;
+  // A password with an unescaped / or @ shifts the URL's parts: then a field may hold a piece of it
+  // (a host may hold a colon: an IPv6 address).
+  const shifted = [database, host, port, user].some((field) => field?.includes('@')) || [database, port, user].some((field) => field?.includes(':'));
+  if (shifted) return 'a URL whose parts are ambiguous: percent-encode / @ : in its password';
+  // The parser gives '' for a part the URL leaves out, and the driver fills it in from the environment.
+  return `database ${database || '(the user name)'} on ${host || '(PGHOST)'} port ${port || 5432} as ${user || '(PGUSER)'}`;
 }
 
 /** Every environment variable the service reads (SPEC §7), with its default. */

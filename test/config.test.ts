@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, describeDatabaseUrl, loadConfig } from '../src/config.js';
 
 describe('loadConfig', () => {
   it('defaults to the embedded database under ./data on 127.0.0.1:3000', () => {
@@ -142,5 +142,23 @@ describe('loadConfig', () => {
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration: ${name}: `));
+  });
+});
+
+describe('describeDatabaseUrl, for a start-up message', () => {
+  it.each([
+    ['postgres://ledger:s3cret@db.internal:5433/ledger', 'database ledger on db.internal port 5433 as ledger'],
+    // What the URL leaves out, the driver takes from the environment or its defaults.
+    ['postgres://ledger:s3cret@db.internal/ledger', 'database ledger on db.internal port 5432 as ledger'],
+    ['postgres:///ledger?host=/var/run/postgresql&password=s3cret', 'database ledger on /var/run/postgresql port 5432 as (PGUSER)'],
+    ['postgres://[::1]:5432/ledger', 'database ledger on ::1 port 5432 as (PGUSER)'],
+  ])('names where %s points', (url, described) => {
+    expect(describeDatabaseUrl(url)).toBe(described);
+  });
+
+  it('prints no piece of a password whose unescaped / or @ shifts the parts of the URL', () => {
+    const described = describeDatabaseUrl('postgres://ledger:123/s3cret@db.internal/ledger');
+
+    expect(described).not.toMatch(/123|s3cret/);
   });
 });
