@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Negotiator from 'negotiator';
+import { lastCovered, type Cutoff } from '../domain/cut-off.js';
 
 /** The CSV a view writes: UTF-8, with a header row (RFC 4180's `header` parameter). */
 const CSV_MEDIA_TYPE = 'text/csv; charset=utf-8; header=present';
@@ -57,14 +58,19 @@ export function toCsv(header: readonly string[], rows: readonly (readonly CsvCel
  * names the next one in a Link header (RFC 8288, rel="next"): the request's own URL with `after`
  * set to the page's cursor, since CSV has no place for the `nextCursor` the JSON carries.
  */
-export function replyCsv(reply: FastifyReply, csv: string, filename: string, nextCursor?: string): void {
+export function replyCsv(reply: FastifyReply, csv: string, filename: string, nextCursor?: string, cutoff?: Cutoff): void {
   reply.type('text/csv; charset=utf-8').header('content-disposition', `inline; filename="${filename}"`).serializer(() => csv);
-  if (nextCursor !== undefined) reply.header('link', `<${withAfter(reply.request.url, nextCursor)}>; rel="next"`);
+  if (nextCursor !== undefined) reply.header('link', `<${nextPageUrl(reply.request.url, nextCursor, cutoff)}>; rel="next"`);
 }
 
-/** A request's path and query with `after` set to `cursor` (a relative reference, resolved against the request's URL). */
-function withAfter(requestUrl: string, cursor: string): string {
+/**
+ * A request's path and query with `after` set to `cursor` (a relative reference, resolved against
+ * the request's URL), and a knownAt as the page was answered at: one not settled when asked was
+ * answered at an earlier instant (services/status-views.ts), which the next pages must keep.
+ */
+function nextPageUrl(requestUrl: string, cursor: string, cutoff: Cutoff | undefined): string {
   const url = new URL(requestUrl, 'http://localhost');
   url.searchParams.set('after', cursor);
+  if (cutoff?.knownBefore !== undefined) url.searchParams.set('knownAt', lastCovered(cutoff.knownBefore).toISOString());
   return `${url.pathname}${url.search}`;
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import { SubjectNotFoundError } from '../domain/errors.js';
 import {
@@ -16,6 +17,7 @@ import { isOverdue } from '../domain/status-rules.js';
 import { upcast } from '../domain/upcasting.js';
 import type { Db } from '../store/database.js';
 import { findEventsByIds, readTimeline } from '../store/event-store.js';
+import { settledBefore } from '../store/known-horizon.js';
 import { toEvidenceEntry, type EvidenceEntry } from '../domain/evidence.js';
 import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor } from '../store/page-cursor.js';
 import { findCellEvidence, findCells, type CellState } from '../store/cell-states.js';
@@ -97,6 +99,12 @@ const toConsortium = (consortiumId: string, entry: Definition): ConsortiumSummar
 
 /** The status views of SPEC §5, each at a cut-off: programs, consortiums, milestones, the timeline and a cell's evidence. */
 export interface StatusViews {
+  /**
+   * The cut-off a view answers at: a knownAt not settled yet (an append recorded before it may still
+   * commit, or it is in the future) is answered at the first instant not settled, and echoed as such,
+   * so that an answer about a past K never changes (store/known-horizon.ts).
+   */
+  readonly settle: (cutoff: Cutoff) => Promise<Cutoff>;
   readonly listPrograms: (cutoff: Cutoff, page: { after: string | undefined; limit: number }) => Promise<Paged<ProgramSummary>>;
   readonly listConsortiums: (cutoff: Cutoff, page: { after: string | undefined; limit: number }) => Promise<Paged<ConsortiumSummary>>;
   readonly viewProgramPlan: (programId: string, cutoff: Cutoff) => Promise<ProgramPlan>;
@@ -107,8 +115,32 @@ export interface StatusViews {
   readonly cellEvidence: (cell: CellRef, cutoff: Cutoff, page: { after: string | undefined; limit: number }) => Promise<Paged<EvidenceEntry>>;
 }
 
+/** How long a view waits for appends under way that recorded before its knownAt, and how often it looks. */
+const SETTLE_WAIT_MS = 1000;
+const SETTLE_POLL_MS = 10;
+
 export function createStatusViews(db: Db): StatusViews {
+  // Settled stays settled: an append that starts later records later than it started. So a knownAt
+  // up to the latest instant found settled needs no look.
+  let settledUpTo = new Date(0);
+  const settle = async (cutoff: Cutoff): Promise<Cutoff> => {
+    const asked = cutoff.knownBefore;
+    if (asked === undefined || asked <= settledUpTo) return cutoff;
+    const deadline = performance.now() + SETTLE_WAIT_MS;
+    for (;;) {
+      const { settled, hidden, now } = await settledBefore(db);
+      // A holder whose start cannot be seen may have recorded at any moment: nothing new is settled.
+      if (!hidden && settled > settledUpTo) settledUpTo = settled;
+      if (asked <= settledUpTo) return cutoff;
+      // Appends under way recorded before a knownAt already past: they commit within moments (each
+      // within its statement timeout), so wait a little for them rather than answer at an earlier
+      // instant; a knownAt in the future is answered at once, at what is settled now.
+      if (asked > now || performance.now() >= deadline) return { ...cutoff, knownBefore: settledUpTo };
+      await sleep(SETTLE_POLL_MS);
+    }
+  };
   return {
+    settle,
     listPrograms: listPrograms.bind(null, db),
     listConsortiums: listConsortiums.bind(null, db),
     viewProgramPlan: viewProgramPlan.bind(null, db),

@@ -83,14 +83,32 @@ export async function getPaged(path, field, most = Infinity) {
   const items = [];
   let first;
   let after;
+  let next = path;
   const separator = path.includes('?') ? '&' : '?';
   do {
-    const page = await getJson(`${path}${separator}limit=${PAGE_SIZE}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`);
-    first ??= page;
+    const page = await getJson(`${next}${separator}limit=${PAGE_SIZE}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`);
+    if (first === undefined) {
+      first = page;
+      // A knownAt not settled when asked is answered at an earlier instant, which the page echoes:
+      // the next pages are asked at that instant, so that every page answers at the same one.
+      next = atEchoedKnownAt(path, page.cutoff?.knownAt);
+    }
     items.push(...page[field]);
     after = page.nextCursor ?? undefined;
   } while (after !== undefined && items.length < most);
   return { first, items: items.slice(0, most) };
+}
+
+/**
+ * `path` with its knownAt, if it has one, set to the instant the first page echoed.
+ * @param {string} path
+ * @param {string | undefined} echoed
+ */
+function atEchoedKnownAt(path, echoed) {
+  const url = new URL(path, location.origin);
+  if (echoed === undefined || !url.searchParams.has('knownAt')) return path;
+  url.searchParams.set('knownAt', echoed);
+  return `${url.pathname}${url.search}`;
 }
 
 /**

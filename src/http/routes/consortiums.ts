@@ -46,9 +46,9 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
     },
     async (request, reply) => {
       const { after, limit } = request.query;
-      const cutoff = toCutoff(request.query);
+      const cutoff = await views.settle(toCutoff(request.query));
       const page = await views.listConsortiums(cutoff, { after, limit });
-      if (negotiateCsv(request, reply)) replyCsv(reply, toCsv(CONSORTIUM_CSV_HEADER, page.items.map(consortiumCsvRow), toCutoffColumns(cutoff)), 'consortiums.csv', page.nextCursor);
+      if (negotiateCsv(request, reply)) replyCsv(reply, toCsv(CONSORTIUM_CSV_HEADER, page.items.map(consortiumCsvRow), toCutoffColumns(cutoff)), 'consortiums.csv', page.nextCursor, cutoff);
       return {
         consortiums: page.items.map(toConsortiumOutput),
         ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
@@ -88,7 +88,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const cutoff = toCutoff(request.query);
+      const cutoff = await views.settle(toCutoff(request.query));
       const { consortiumId } = request.params;
       const csv = negotiateCsv(request, reply);
       const { after, limit } = request.query;
@@ -100,7 +100,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
           if (p.milestones.length === 0) return [[...enrolment, undefined, undefined, undefined, undefined, ...noCellCsvRow()]];
           return p.milestones.map((m) => [...enrolment, m.cell.milestone, m.title, m.scope, m.cell.consortiumId ?? '', ...cellCsvRow(m.cell)]);
         });
-        replyCsv(reply, toCsv(CONSORTIUM_HEADER, rows, toCutoffColumns(cutoff)), `${consortiumId}-status.csv`, view.nextCursor);
+        replyCsv(reply, toCsv(CONSORTIUM_HEADER, rows, toCutoffColumns(cutoff)), `${consortiumId}-status.csv`, view.nextCursor, cutoff);
       }
       return {
         cutoff: toCutoffEcho(cutoff),

@@ -44,9 +44,9 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
     },
     async (request, reply) => {
       const { after, limit } = request.query;
-      const cutoff = toCutoff(request.query);
+      const cutoff = await views.settle(toCutoff(request.query));
       const page = await views.listPrograms(cutoff, { after, limit });
-      if (negotiateCsv(request, reply)) replyCsv(reply, toCsv(PROGRAM_CSV_HEADER, page.items.map(programCsvRow), toCutoffColumns(cutoff)), 'programs.csv', page.nextCursor);
+      if (negotiateCsv(request, reply)) replyCsv(reply, toCsv(PROGRAM_CSV_HEADER, page.items.map(programCsvRow), toCutoffColumns(cutoff)), 'programs.csv', page.nextCursor, cutoff);
       return {
         programs: page.items.map(toProgramOutput),
         ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
@@ -79,7 +79,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       },
     },
     async (request, reply) => {
-      const cutoff = toCutoff(request.query);
+      const cutoff = await views.settle(toCutoff(request.query));
       const { programId } = request.params;
       const view = await views.viewProgramPlan(programId, cutoff);
       if (negotiateCsv(request, reply)) {
@@ -118,7 +118,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
     },
     async (request, reply) => {
       const { programId } = request.params;
-      const cutoff = toCutoff(request.query);
+      const cutoff = await views.settle(toCutoff(request.query));
       const csv = negotiateCsv(request, reply);
       // A spreadsheet gets the sources of the evidence too: it cannot follow ids.
       const view = await views.viewProgram(programId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
@@ -147,7 +147,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
     },
     async (request, reply) => {
       const { programId, milestone } = request.params;
-      const cutoff = toCutoff(request.query);
+      const cutoff = await views.settle(toCutoff(request.query));
       const csv = negotiateCsv(request, reply);
       const view = await views.viewMilestone(programId, milestone, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
       if (csv) {

@@ -77,7 +77,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
     },
     async (request, reply) => {
       const { programId, consortiumId, from, to, after, limit } = request.query;
-      const cutoff = toCutoff(request.query);
+      const cutoff = await views.settle(toCutoff(request.query));
       const toBefore = to === undefined ? undefined : endBound(to);
       const page = await views.timeline({ programId, consortiumId, from: from?.start, toBefore }, cutoff, { after, limit });
       // SPEC §2.1: every view echoes the instants it resolved its cut-offs, and range ends, to.
@@ -107,7 +107,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
           event.id,
           event.sources.map((s) => s.url).join(' '),
         ]);
-        replyCsv(reply, toCsv(TIMELINE_HEADER, rows, { ...toCutoffColumns(cutoff), rangeFrom: range.from, rangeTo: range.to }), 'timeline.csv', page.nextCursor);
+        replyCsv(reply, toCsv(TIMELINE_HEADER, rows, { ...toCutoffColumns(cutoff), rangeFrom: range.from, rangeTo: range.to }), 'timeline.csv', page.nextCursor, cutoff);
       }
       return { events, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }), cutoff: toCutoffEcho(cutoff), range };
     },

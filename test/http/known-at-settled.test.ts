@@ -1,0 +1,124 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse } from 'csv-parse/sync';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { appendsWaitingForLock } from '../support/blocked-appends.js';
+import { milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
+import { bearer, eventsOf, get, inject, post, record, TEST_ADMIN_KEY } from '../support/http.js';
+import { useTestApp } from '../support/test-app.js';
+
+/*
+ * "What did we believe on K" (SPEC §5) must not change once asked: an append recorded before K
+ * that has not committed yet is not yet known, and an answer at K given meanwhile would leave it out,
+ * then count it once it commits. A knownAt not settled yet is answered at the first instant that is,
+ * and the answer says so in `cutoff.knownAt`.
+ */
+
+const t = useTestApp();
+
+const MilestoneAnswer = z.object({
+  cells: z.array(z.object({ status: z.string(), evidenceCount: z.number() })),
+  cutoff: z.object({ knownAt: z.string().optional() }),
+});
+
+async function programWithMilestone() {
+  const programId = uniqueId('settled');
+  await record(t.app, programRegistered(programId), milestonePlanned(programId, 'launch', 'program', '2026-Q4'));
+  const view = async (knownAt: string) => {
+    const response = await get(t.app, `/v1/programs/${programId}/milestones/launch?knownAt=${encodeURIComponent(knownAt)}`);
+    expect(response.status).toBe(200);
+    return MilestoneAnswer.parse(response.body);
+  };
+  return { programId, view };
+}
+
+describe('knownAt answers that never change once given', () => {
+  it('answers a knownAt after the recording of an append not yet committed as of an instant before that recording, saying so, and gives that same answer again once it committed (PostgreSQL server only: PGlite runs one statement at a time)', async () => {
+    const { programId, view } = await programWithMilestone();
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    // The table lock holds the append inside its statement, after it has read its recorded_at.
+    const held = await t.database.db.transaction().execute(async (trx) => {
+      await sql`lock table event in share mode`.execute(trx);
+      const appended = post(t.app, { type: 'milestone.started', occurredAt: '2026-03', data: { programId, milestone: 'launch' } });
+      await appendsWaitingForLock(t.database.db, 1);
+      await sleep(5);
+      const asked = new Date().toISOString();
+      return { appended, asked, during: await view(asked) };
+    });
+    const appended = await held.appended;
+    expect(appended.status).toBe(201);
+    const recordedAt = eventsOf(appended)[0]?.recordedAt ?? '';
+
+    const again = await view(held.during.cutoff.knownAt ?? '');
+    const atAsked = await view(held.asked);
+
+    // The append was recorded before the knownAt asked (else this test would prove nothing).
+    expect(recordedAt < held.asked).toBe(true);
+    // Answered at an instant before that recording, and said so.
+    expect((held.during.cutoff.knownAt ?? '') < recordedAt).toBe(true);
+    expect(held.during.cells).toMatchObject([{ status: 'planned', evidenceCount: 0 }]);
+    // The same question, asked after the commit, gets the same answer.
+    expect(again).toEqual(held.during);
+    // The knownAt first asked is settled now, and counts the append.
+    expect(atAsked).toMatchObject({ cells: [{ status: 'in_progress', evidenceCount: 1 }], cutoff: { knownAt: held.asked } });
+  });
+
+  it('waits a moment for an append under way that recorded before the knownAt asked, and answers at that knownAt, counting it (PostgreSQL server only: PGlite runs one statement at a time)', async () => {
+    const { programId, view } = await programWithMilestone();
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    const held = await t.database.db.transaction().execute(async (trx) => {
+      await sql`lock table event in share mode`.execute(trx);
+      const appended = post(t.app, { type: 'milestone.started', occurredAt: '2026-03', data: { programId, milestone: 'launch' } });
+      await appendsWaitingForLock(t.database.db, 1);
+      await sleep(5);
+      const asked = new Date().toISOString();
+      const answer = view(asked);
+      // Released (at the commit below) well within the wait.
+      await sleep(200);
+      return { appended, asked, answer };
+    });
+    const appended = await held.appended;
+    const answer = await held.answer;
+
+    expect(appended.status).toBe(201);
+    expect((eventsOf(appended)[0]?.recordedAt ?? '') < held.asked).toBe(true);
+    expect(answer).toMatchObject({ cells: [{ status: 'in_progress', evidenceCount: 1 }], cutoff: { knownAt: held.asked } });
+  });
+
+  it('names in a CSV page\'s next link the knownAt it answered at, so that every page answers at the same instant', async () => {
+    await programWithMilestone();
+    await programWithMilestone();
+
+    const response = await inject(t.app, { url: '/v1/programs?knownAt=2100&limit=1', headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
+
+    expect(response.statusCode).toBe(200);
+    const echoed = z.array(z.object({ cutoffKnownAt: z.string() })).parse(parse(response.body, { columns: true }))[0]?.cutoffKnownAt;
+    const next = /^<([^>]+)>; rel="next"$/.exec(String(response.headers.link))?.[1] ?? '';
+    expect(new URL(next, 'http://localhost').searchParams.get('knownAt')).toBe(echoed);
+    expect(echoed).not.toContain('2100');
+  });
+
+  it('answers a knownAt in the future as of now, saying so, rather than claiming to know what is yet to be recorded; a past one as asked', async () => {
+    const { view } = await programWithMilestone();
+    const databaseNow = async () => (await sql<{ now: Date }>`select statement_timestamp() as now`.execute(t.database.db)).rows[0]?.now.getTime() ?? NaN;
+    const before = await databaseNow();
+
+    const answer = await view('2100');
+    const after = await databaseNow();
+    const past = await get(t.app, '/v1/programs?knownAt=2026-01-01');
+
+    const echoed = Date.parse(answer.cutoff.knownAt ?? '');
+    // The database's clock, whose instants are settled or not; to the millisecond, the last one covered.
+    expect(echoed).toBeGreaterThanOrEqual(before - 2);
+    expect(echoed).toBeLessThanOrEqual(after);
+    expect(answer.cells).toMatchObject([{ status: 'planned' }]);
+    expect(past.body).toMatchObject({ cutoff: { knownAt: '2026-01-01T23:59:59.999Z' } });
+  });
+});
