@@ -19,7 +19,8 @@ export const CutoffQuery = {
   knownAt: FuzzyDateInput.optional().meta({
     description:
       'System time: only events recorded by then count (retractions too): "what did we believe on K". Omit for everything recorded so far; ' +
-      'a cut-off before the data was recorded finds nothing (a program not yet known is 404). Same forms as asOf; an instant covers its millisecond',
+      'a cut-off before the data was recorded finds nothing (a program not yet known is 404). Same forms as asOf; an instant covers its millisecond. ' +
+      'One not settled yet (an append under way recorded before it, or in the future) is answered at the first instant settled, which cutoff.knownAt gives: ask later pages at that instant',
   }),
 };
 
@@ -31,7 +32,7 @@ export const toCutoff = (query: { asOf?: FuzzyDate | undefined; knownAt?: FuzzyD
 export const CutoffEcho = z
   .object({
     asOf: z.iso.datetime().optional().meta({ description: 'The last instant asOf covers, as resolved' }),
-    knownAt: z.iso.datetime().optional().meta({ description: 'The last instant knownAt covers, as resolved' }),
+    knownAt: z.iso.datetime().optional().meta({ description: 'The last instant knownAt covers, as resolved: for one not settled when asked, the last settled instant' }),
   })
   .meta({ id: 'ResolvedCutoff', description: 'The instants the cut-offs were resolved to; empty without cut-offs' });
 
