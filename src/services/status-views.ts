@@ -11,7 +11,7 @@ import {
 import { parseFuzzyDate, type FuzzyDate } from '../domain/fuzzy-date.js';
 import type { MilestoneStatus } from '../domain/milestone-status.js';
 import type { RecordedEvent } from '../domain/recorded-event.js';
-import { certainBy, type Cutoff } from '../domain/cut-off.js';
+import { certainBy, lastCovered, type Cutoff } from '../domain/cut-off.js';
 import { closestIds } from '../domain/near-miss.js';
 import { isOverdue } from '../domain/status-rules.js';
 import { upcast } from '../domain/upcasting.js';
@@ -230,11 +230,23 @@ export interface ProgramPlan {
   readonly milestones: readonly MilestonePlan[];
 }
 
+/**
+ * Said of what is not registered at a cut-off: it may be registered after it (a 404 at a cut-off
+ * read as a wrong id, said a probe). Nothing without one.
+ */
+function atCutoff(cutoff: Cutoff): string | undefined {
+  const when = [
+    cutoff.worldBefore === undefined ? undefined : `asOf ${lastCovered(cutoff.worldBefore).toISOString()}`,
+    cutoff.knownBefore === undefined ? undefined : `knownAt ${lastCovered(cutoff.knownBefore).toISOString()}`,
+  ].filter((part) => part !== undefined);
+  return when.length === 0 ? undefined : `not registered at the cut-off (${when.join(', ')}); it may have been later: ask without the cut-off to see`;
+}
+
 /** A program and its milestones at the cut-off, without their cells: what the program's own page shows. */
 async function viewProgramPlan(db: Db, programId: string, cutoff: Cutoff): Promise<ProgramPlan> {
   const { programs, milestones } = await findProgramParts(db, { programIds: [programId] }, cutoff, false);
   const entry = programs.get(programId);
-  if (entry === undefined) throw new SubjectNotFoundError('program', programId);
+  if (entry === undefined) throw new SubjectNotFoundError('program', programId, atCutoff(cutoff));
   return { program: toProgram(programId, entry), milestones: milestones.map(toMilestonePlan) };
 }
 
@@ -275,7 +287,7 @@ export async function viewProgram(
 ): Promise<ProgramView> {
   const { programs, milestones, cells } = await findProgramParts(db, { programIds: [programId], milestone }, cutoff, true);
   const entry = programs.get(programId);
-  if (entry === undefined) throw new SubjectNotFoundError('program', programId);
+  if (entry === undefined) throw new SubjectNotFoundError('program', programId, atCutoff(cutoff));
   const views = toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now);
   return { program: toProgram(programId, entry), milestones: await expanded(db, views, options) };
 }
@@ -323,7 +335,7 @@ async function viewConsortium(
 ): Promise<ConsortiumView> {
   const after = page.after === undefined ? undefined : decodeWorldCursor(page.after);
   const { consortium: entry, enrolments, next, programs, milestones, cells } = await findConsortiumParts(db, consortiumId, cutoff, { after, limit: page.limit });
-  if (entry === undefined) throw new SubjectNotFoundError('consortium', consortiumId);
+  if (entry === undefined) throw new SubjectNotFoundError('consortium', consortiumId, atCutoff(cutoff));
   const views = await expanded(db, toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now), options);
   return {
     consortium: toConsortium(consortiumId, entry),
@@ -372,9 +384,9 @@ async function timeline(
   // an empty timeline that reads as "nothing happened". Only an empty page needs asking: an event
   // recorded by K names only what was registered by then.
   if (found.rows.length === 0) {
-    if (query.programId !== undefined && !(await isRegistered(db, 'program', query.programId, cutoff))) throw new SubjectNotFoundError('program', query.programId);
+    if (query.programId !== undefined && !(await isRegistered(db, 'program', query.programId, cutoff))) throw new SubjectNotFoundError('program', query.programId, atCutoff(cutoff));
     if (query.consortiumId !== undefined && !(await isRegistered(db, 'consortium', query.consortiumId, cutoff))) {
-      throw new SubjectNotFoundError('consortium', query.consortiumId);
+      throw new SubjectNotFoundError('consortium', query.consortiumId, atCutoff(cutoff));
     }
   }
   return { items: found.rows, nextCursor: found.next === undefined ? undefined : encodeWorldCursor(found.next) };

@@ -44,6 +44,23 @@ describe('cut-offs and ranges in calendar forms', () => {
     expect(oneInstant.status).toBe(200);
   });
 
+  it('says a program or consortium not registered at a cut-off may have been later, naming the cut-off, where a 404 read as a wrong id', async () => {
+    const { programId, consortiumId, events } = programWithConsortium('later');
+    await record(t.app, ...events);
+
+    const program = await get(t.app, `/v1/programs/${programId}/milestones?asOf=2025-01`);
+    const consortium = await get(t.app, `/v1/consortiums/${consortiumId}/status?knownAt=2026-01-01`);
+    const timeline = await get(t.app, `/v1/timeline?programId=${programId}&asOf=2025-01&knownAt=2026-01-01`);
+    const typo = await get(t.app, `/v1/programs/${programId}x`);
+
+    expect(program.status).toBe(404);
+    expect(problemOf(program).detail).toBe(`no program '${programId}': not registered at the cut-off (asOf 2025-01-31T23:59:59.999Z); it may have been later: ask without the cut-off to see`);
+    expect(problemOf(consortium).detail).toBe(`no consortium '${consortiumId}': not registered at the cut-off (knownAt 2026-01-01T23:59:59.999Z); it may have been later: ask without the cut-off to see`);
+    expect(problemOf(timeline).detail).toContain('(asOf 2025-01-31T23:59:59.999Z, knownAt 2026-01-01T23:59:59.999Z)');
+    // Without a cut-off, no such hint: the id is wrong.
+    expect(problemOf(typo).detail).toBe(`no program '${programId}x'`);
+  });
+
   it('says a 2026-Q2 pilot start is in progress but not certain as of 15 May, and certain as of 15 July', async () => {
     const { programId, consortiumId, events } = programWithConsortium('q2');
     await record(t.app, ...events);
