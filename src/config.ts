@@ -63,10 +63,11 @@ function isConnectableUrl(text: string): boolean {
  */
 export function describeDatabaseUrl(url: string): string {
   const { user, host, port, database } = parseConnectionString(url);
-  // A password with an unescaped / or @ shifts the URL's parts: then a field may hold a piece of it
-  // (a host may hold a colon: an IPv6 address).
-  const shifted = [database, host, port, user].some((field) => field?.includes('@')) || [database, port, user].some((field) => field?.includes(':'));
-  if (shifted) return 'a URL whose parts are ambiguous: percent-encode / @ : in its password';
+  // A password with an unescaped / ? # or @ shifts the URL's parts, and a part may then hold a piece
+  // of it: so when an @ comes after where the URL's authority (user:password@host:port) ends.
+  const rest = url.slice(url.indexOf('://') + 3);
+  const authorityEnd = rest.search(/[/?#]/);
+  if (authorityEnd >= 0 && rest.slice(authorityEnd).includes('@')) return 'a URL whose parts are ambiguous: percent-encode / ? # @ in its password';
   // The parser gives '' for a part the URL leaves out, and the driver fills it in from the environment.
   return `database ${database || '(the user name)'} on ${host || '(PGHOST)'} port ${port || 5432} as ${user || '(PGUSER)'}`;
 }

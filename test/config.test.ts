@@ -156,9 +156,14 @@ describe('describeDatabaseUrl, for a start-up message', () => {
     expect(describeDatabaseUrl(url)).toBe(described);
   });
 
-  it('prints no piece of a password whose unescaped / or @ shifts the parts of the URL', () => {
-    const described = describeDatabaseUrl('postgres://ledger:123/s3cret@db.internal/ledger');
+  it.each(['postgres://ledger:123/s3cret@db.internal/ledger', 'postgres://ledger:12?x=s3cret@db.internal/ledger', 'postgres://ledger:12#s3cret@db.internal/ledger'])(
+    'prints no piece of a password whose unescaped / ? # shifts the parts of the URL: %s',
+    (url) => {
+      expect(describeDatabaseUrl(url)).not.toMatch(/12|s3cret/);
+    },
+  );
 
-    expect(described).not.toMatch(/123|s3cret/);
+  it('reads a percent-encoded user name with an @ (user@server) as the driver does', () => {
+    expect(describeDatabaseUrl('postgres://ledger%40server:s3cret@db.internal:5432/ledger')).toBe('database ledger on db.internal port 5432 as ledger@server');
   });
 });

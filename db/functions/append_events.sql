@@ -36,6 +36,9 @@ begin
   end if;
 
   perform lock_projection(p_items);
+  -- Seen by readers until this commits: no knownAt after a moment it names is settled before then
+  -- (hold_recording_lock.sql). Taken before the moment is read, so that none is read unseen.
+  perform hold_recording_lock(clock_timestamp());
   -- One moment per batch, read once the locks are held (lock_projection says why).
   v_recorded_at := clock_timestamp();
 

@@ -17,7 +17,7 @@ import { isOverdue } from '../domain/status-rules.js';
 import { upcast } from '../domain/upcasting.js';
 import type { Db } from '../store/database.js';
 import { findEventsByIds, readTimeline } from '../store/event-store.js';
-import { settledBefore } from '../store/known-horizon.js';
+import { settledBefore, type KnownHorizon } from '../store/known-horizon.js';
 import { toEvidenceEntry, type EvidenceEntry } from '../domain/evidence.js';
 import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor } from '../store/page-cursor.js';
 import { findCellEvidence, findCells, type CellState } from '../store/cell-states.js';
@@ -115,22 +115,32 @@ export interface StatusViews {
   readonly cellEvidence: (cell: CellRef, cutoff: Cutoff, page: { after: string | undefined; limit: number }) => Promise<Paged<EvidenceEntry>>;
 }
 
-/** How long a view waits for appends under way that recorded before its knownAt, and how often it looks. */
-const SETTLE_WAIT_MS = 1000;
-const SETTLE_POLL_MS = 10;
+/**
+ * How long a view waits for appends under way that recorded before its knownAt (a late batch on a
+ * busy cell took 1.3–1.6 s to commit), and how often it looks.
+ */
+const SETTLE_WAIT_MS = 3000;
+const SETTLE_POLL_MS = 20;
 
 export function createStatusViews(db: Db): StatusViews {
   // Settled stays settled: an append that starts later records later than it started. So a knownAt
   // up to the latest instant found settled needs no look.
   let settledUpTo = new Date(0);
+  // One look at a time for every request that waits: each reads the server's whole lock table.
+  let looking: Promise<KnownHorizon> | undefined;
+  const look = () => {
+    looking ??= settledBefore(db).finally(() => {
+      looking = undefined;
+    });
+    return looking;
+  };
   const settle = async (cutoff: Cutoff): Promise<Cutoff> => {
     const asked = cutoff.knownBefore;
     if (asked === undefined || asked <= settledUpTo) return cutoff;
     const deadline = performance.now() + SETTLE_WAIT_MS;
     for (;;) {
-      const { settled, hidden, now } = await settledBefore(db);
-      // A holder whose start cannot be seen may have recorded at any moment: nothing new is settled.
-      if (!hidden && settled > settledUpTo) settledUpTo = settled;
+      const { settled, now } = await look();
+      if (settled > settledUpTo) settledUpTo = settled;
       if (asked <= settledUpTo) return cutoff;
       // Appends under way recorded before a knownAt already past: they commit within moments (each
       // within its statement timeout), so wait a little for them rather than answer at an earlier
@@ -432,7 +442,7 @@ async function cellEvidence(
     if (cells.length > 0) throw noSuchCell(cell, cells, true);
     // No cell: a program unknown at the cut-off is named as such, as the matrix names it.
     const parts = await findProgramParts(db, { programIds: [cell.programId], milestone: cell.milestone }, cutoff, false);
-    if (!parts.programs.has(cell.programId)) throw new SubjectNotFoundError('program', cell.programId);
+    if (!parts.programs.has(cell.programId)) throw new SubjectNotFoundError('program', cell.programId, atCutoff(cutoff));
     throw noSuchCell(cell, cells, parts.milestones.length > 0);
   }
   const before = page.after === undefined ? undefined : decodeWorldCursor(page.after);

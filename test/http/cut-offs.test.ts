@@ -52,11 +52,13 @@ describe('cut-offs and ranges in calendar forms', () => {
     const consortium = await get(t.app, `/v1/consortiums/${consortiumId}/status?knownAt=2026-01-01`);
     const timeline = await get(t.app, `/v1/timeline?programId=${programId}&asOf=2025-01&knownAt=2026-01-01`);
     const typo = await get(t.app, `/v1/programs/${programId}x`);
+    const evidence = await get(t.app, `/v1/programs/${programId}/milestones/final-evaluation/evidence?asOf=2025-01`);
 
     expect(program.status).toBe(404);
     expect(problemOf(program).detail).toBe(`no program '${programId}': not registered at the cut-off (asOf 2025-01-31T23:59:59.999Z); it may have been later: ask without the cut-off to see`);
     expect(problemOf(consortium).detail).toBe(`no consortium '${consortiumId}': not registered at the cut-off (knownAt 2026-01-01T23:59:59.999Z); it may have been later: ask without the cut-off to see`);
     expect(problemOf(timeline).detail).toContain('(asOf 2025-01-31T23:59:59.999Z, knownAt 2026-01-01T23:59:59.999Z)');
+    expect(problemOf(evidence).detail).toBe(problemOf(program).detail);
     // Without a cut-off, no such hint: the id is wrong.
     expect(problemOf(typo).detail).toBe(`no program '${programId}x'`);
   });

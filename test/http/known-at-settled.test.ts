@@ -22,6 +22,12 @@ const MilestoneAnswer = z.object({
   cutoff: z.object({ knownAt: z.string().optional() }),
 });
 
+/** The database's clock (whose instants are settled or not), as an instant to the millisecond. */
+const databaseNow = async () => {
+  const { rows } = await sql<{ now: Date }>`select date_trunc('milliseconds', statement_timestamp()) as now`.execute(t.database.db);
+  return rows[0]?.now.toISOString() ?? '';
+};
+
 async function programWithMilestone() {
   const programId = uniqueId('settled');
   await record(t.app, programRegistered(programId), milestonePlanned(programId, 'launch', 'program', '2026-Q4'));
@@ -45,8 +51,9 @@ describe('knownAt answers that never change once given', () => {
       await sql`lock table event in share mode`.execute(trx);
       const appended = post(t.app, { type: 'milestone.started', occurredAt: '2026-03', data: { programId, milestone: 'launch' } });
       await appendsWaitingForLock(t.database.db, 1);
+      const asked = await databaseNow();
+      // Past when the view looks at what is settled, not in the future.
       await sleep(5);
-      const asked = new Date().toISOString();
       return { appended, asked, during: await view(asked) };
     });
     const appended = await held.appended;
@@ -77,8 +84,8 @@ describe('knownAt answers that never change once given', () => {
       await sql`lock table event in share mode`.execute(trx);
       const appended = post(t.app, { type: 'milestone.started', occurredAt: '2026-03', data: { programId, milestone: 'launch' } });
       await appendsWaitingForLock(t.database.db, 1);
+      const asked = await databaseNow();
       await sleep(5);
-      const asked = new Date().toISOString();
       const answer = view(asked);
       // Released (at the commit below) well within the wait.
       await sleep(200);
@@ -107,11 +114,10 @@ describe('knownAt answers that never change once given', () => {
 
   it('answers a knownAt in the future as of now, saying so, rather than claiming to know what is yet to be recorded; a past one as asked', async () => {
     const { view } = await programWithMilestone();
-    const databaseNow = async () => (await sql<{ now: Date }>`select statement_timestamp() as now`.execute(t.database.db)).rows[0]?.now.getTime() ?? NaN;
-    const before = await databaseNow();
+    const before = Date.parse(await databaseNow());
 
     const answer = await view('2100');
-    const after = await databaseNow();
+    const after = Date.parse(await databaseNow());
     const past = await get(t.app, '/v1/programs?knownAt=2026-01-01');
 
     const echoed = Date.parse(answer.cutoff.knownAt ?? '');
