@@ -51,8 +51,10 @@ describe('knownAt answers that never change once given', () => {
       await sql`lock table event in share mode`.execute(trx);
       const appended = post(t.app, { type: 'milestone.started', occurredAt: '2026-03', data: { programId, milestone: 'launch' } });
       await appendsWaitingForLock(t.database.db, 1);
+      // After the append's recorded_at, in another millisecond; and past when the view looks at what
+      // is settled, not in the future.
+      await sleep(5);
       const asked = await databaseNow();
-      // Past when the view looks at what is settled, not in the future.
       await sleep(5);
       return { appended, asked, during: await view(asked) };
     });
@@ -84,6 +86,7 @@ describe('knownAt answers that never change once given', () => {
       await sql`lock table event in share mode`.execute(trx);
       const appended = post(t.app, { type: 'milestone.started', occurredAt: '2026-03', data: { programId, milestone: 'launch' } });
       await appendsWaitingForLock(t.database.db, 1);
+      await sleep(5);
       const asked = await databaseNow();
       await sleep(5);
       const answer = view(asked);
