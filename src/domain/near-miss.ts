@@ -1,17 +1,27 @@
 import { distance } from 'fastest-levenshtein';
 
 const MOST = 3;
+/** What separates the words of an id: "lg-ai" is the first two words of "lg-ai-research". */
+const WORD_BREAK = /^[-_./]/;
 
 /**
- * The candidates closest to a mistyped id, by edit distance, for a "did you mean …?": at most
- * three, each within a third of the id's length (and at least two edits) of it, nearest first.
+ * The candidates closest to a mistyped id, for a "did you mean …?": at most three, nearest first.
+ * Near is within a third of the id's length of edits (and at least two) of it; or, after those, an
+ * id that begins with the whole of it and goes on with more words ("lg-ai" for "lg-ai-research",
+ * a short name for the registered one), shortest first.
  */
 export function closestIds(target: string, candidates: readonly string[]): string[] {
   const allowed = Math.max(2, Math.floor(target.length / 3));
-  return candidates
+  const byEdits = candidates
     .map((candidate) => ({ candidate, edits: distance(target, candidate) }))
     .filter(({ candidate, edits }) => edits <= allowed && candidate !== target)
     .sort((a, b) => a.edits - b.edits || (a.candidate < b.candidate ? -1 : 1))
-    .slice(0, MOST)
     .map(({ candidate }) => candidate);
+  const byWords =
+    target.length < 2
+      ? []
+      : candidates
+          .filter((candidate) => candidate.startsWith(target) && WORD_BREAK.test(candidate.slice(target.length)) && !byEdits.includes(candidate))
+          .sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+  return [...byEdits, ...byWords].slice(0, MOST);
 }

@@ -249,6 +249,19 @@ describe('every view as CSV, and a cell\'s evidence paged', () => {
     }
   });
 
+  it('refuses a fact naming a consortium by the first words of its id, with the whole id (lg-ai for lg-ai-research)', async () => {
+    const { programId } = await defenseProgram();
+    const short = uniqueId('lgai');
+    const registered = `${short}-research`;
+    await record(t.app, consortiumRegistered(registered), consortiumEnrolled(registered, programId));
+
+    const response = await post(t.app, { type: 'mou.signed', occurredAt: '2026-05', data: { programId, consortiumId: short, title: 'MOU', parties: ['LG AI Research'] } });
+
+    expect(response.status).toBe(422);
+    expect(problemOf(response).detail).toBe(`unknown consortium '${short}'; did you mean '${registered}'?`);
+    expect(response.body).toMatchObject({ suggestions: [registered] });
+  });
+
   it("refuses a plan naming a consortium that does not exist, with the closest one's name", async () => {
     const { programId, skt } = await defenseProgram();
 
