@@ -1,7 +1,8 @@
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { programWithConsortium } from '../support/events.js';
-import { get, problemOf, record } from '../support/http.js';
+import { bearer, get, inject, problemOf, record, TEST_ADMIN_KEY } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 import { cell } from '../support/views.js';
 
@@ -61,6 +62,27 @@ describe('cut-offs and ranges in calendar forms', () => {
     expect(problemOf(evidence).detail).toBe(problemOf(program).detail);
     // Without a cut-off, no such hint: the id is wrong.
     expect(problemOf(typo).detail).toBe(`no program '${programId}x'`);
+  });
+
+  it('says the instant it judged overdue and certainty at: the asOf as resolved, or the moment of the request without one, in JSON and on every CSV row', async () => {
+    const { programId, consortiumId, events } = programWithConsortium('judged');
+    await record(t.app, ...events);
+    const urls = [`/v1/programs/${programId}/milestones`, `/v1/programs/${programId}/milestones/defense-pilot`, `/v1/consortiums/${consortiumId}/status`];
+
+    for (const url of urls) {
+      const before = Date.now();
+      const current = z.object({ judgedAt: z.string() }).parse((await get(t.app, url)).body).judgedAt;
+      const after = Date.now();
+      const asOf = z.object({ judgedAt: z.string() }).parse((await get(t.app, `${url}?asOf=2026-06`)).body).judgedAt;
+      const csv = await inject(t.app, { url: `${url}?asOf=2026-06`, headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
+      const rows = z.array(z.object({ judgedAt: z.string() })).parse(parse(csv.body, { columns: true }));
+
+      expect(Date.parse(current), url).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(current), url).toBeLessThanOrEqual(after);
+      expect(asOf, url).toBe('2026-06-30T23:59:59.999Z');
+      expect(rows.length, url).toBeGreaterThan(0);
+      expect(new Set(rows.map((row) => row.judgedAt)), url).toEqual(new Set(['2026-06-30T23:59:59.999Z']));
+    }
   });
 
   it('says a 2026-Q2 pilot start is in progress but not certain as of 15 May, and certain as of 15 July', async () => {

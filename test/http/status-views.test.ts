@@ -316,7 +316,7 @@ describe('views', () => {
     expect(csv.headers['content-type']).toContain('text/csv');
     const lines = csv.body.trim().split('\r\n');
     expect(lines[0]).toBe(
-      'programId,milestone,title,scope,consortiumId,status,certain,since,sinceStart,sinceEnd,due,dueStart,dueEnd,overdue,evidenceCount,evidence,sources,cutoffAsOf,cutoffKnownAt',
+      'programId,milestone,title,scope,consortiumId,status,certain,since,sinceStart,sinceEnd,due,dueStart,dueEnd,overdue,evidenceCount,evidence,sources,cutoffAsOf,cutoffKnownAt,judgedAt',
     );
     expect(lines).toHaveLength(3);
     expect(lines[2]).toContain(

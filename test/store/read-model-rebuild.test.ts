@@ -46,11 +46,13 @@ describe('rebuildReadModel', () => {
     expect(progress.at(-1)?.events).toBe(result.events);
     // Each phase said as it starts, the vacuum and the index builds too (minutes each at 10M events).
     expect(progress.map((p) => p.phase).filter((phase, i, all) => phase !== all[i - 1])).toEqual(['read', 'fold', 'vacuum', 'index', 'catch-up']);
-    expect(reads.filter((r) => r.status !== 200 || JSON.stringify(r.body) !== JSON.stringify(before.body)).map((r) => ({ status: r.status, body: r.body }))).toEqual([]);
+    // The same answer but for judgedAt, the moment of each request (no asOf).
+    const stable = (body: unknown) => JSON.stringify(body, (key, value: unknown) => (key === 'judgedAt' ? undefined : value));
+    expect(reads.filter((r) => r.status !== 200 || stable(r.body) !== stable(before.body)).map((r) => ({ status: r.status, body: r.body }))).toEqual([]);
     // On a server, readers are answered while the rebuild runs; PGlite serves one connection at a time.
     if (t.database.concurrentTransactions) expect(reads.filter((r) => r.during).length).toBeGreaterThan(0);
     const after = await get(t.app, `/v1/consortiums/${watched}/status`);
-    expect(after.body).toEqual(before.body);
+    expect(stable(after.body)).toBe(stable(before.body));
   }, 300_000);
 
   it('keeps the tables\' autovacuum settings in the tables it puts in place', async () => {

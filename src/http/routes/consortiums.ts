@@ -7,7 +7,7 @@ import { CELL_CSV_HEADER, cellCsvRow, fuzzyDateCsvCells, noCellCsvRow } from '..
 import { CONSORTIUM_CSV_HEADER, consortiumCsvRow } from '../schemas/view-csv.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
-import { CellOutput, ConsortiumOutput, CutoffQuery, ProgramOutput, toCellOutput, toConsortiumOutput, toCutoff, ExpandQuery, toCutoffEcho, CutoffEcho, toProgramOutput, toCutoffColumns } from '../schemas/status-views.js';
+import { CellOutput, ConsortiumOutput, CutoffQuery, JudgedAt, ProgramOutput, toCellOutput, toConsortiumOutput, toCutoff, ExpandQuery, toCutoffEcho, CutoffEcho, toJudgedAt, toProgramOutput, toCutoffColumns } from '../schemas/status-views.js';
 import type { ViewRoutesOptions } from './programs.js';
 
 const TAGS = ['views'];
@@ -81,6 +81,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
             ),
             nextCursor: NextCursor,
             cutoff: CutoffEcho,
+            judgedAt: JudgedAt,
           }),
           400: ProblemDetails,
           404: ProblemDetails,
@@ -92,7 +93,9 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       const { consortiumId } = request.params;
       const csv = negotiateCsv(request, reply);
       const { after, limit } = request.query;
-      const view = await views.viewConsortium(consortiumId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' }, { after, limit });
+      const at = now();
+      const view = await views.viewConsortium(consortiumId, cutoff, at, { expandEvidence: csv || request.query.expand === 'evidence' }, { after, limit });
+      const judgedAt = toJudgedAt(cutoff, at);
       if (csv) {
         const rows = view.programs.flatMap((p) => {
           const enrolment = [consortiumId, p.program.programId, ...fuzzyDateCsvCells(p.enrolledAt), ...fuzzyDateCsvCells(p.eliminatedAt)];
@@ -100,10 +103,11 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
           if (p.milestones.length === 0) return [[...enrolment, undefined, undefined, undefined, undefined, ...noCellCsvRow()]];
           return p.milestones.map((m) => [...enrolment, m.cell.milestone, m.title, m.scope, m.cell.consortiumId ?? '', ...cellCsvRow(m.cell)]);
         });
-        replyCsv(reply, toCsv(CONSORTIUM_HEADER, rows, toCutoffColumns(cutoff)), `${consortiumId}-status.csv`, view.nextCursor, cutoff);
+        replyCsv(reply, toCsv(CONSORTIUM_HEADER, rows, { ...toCutoffColumns(cutoff), judgedAt }), `${consortiumId}-status.csv`, view.nextCursor, cutoff);
       }
       return {
         cutoff: toCutoffEcho(cutoff),
+        judgedAt,
         consortium: toConsortiumOutput(view.consortium),
         programs: view.programs.map((p) => ({
           program: toProgramOutput(p.program),

@@ -8,7 +8,7 @@ import { MILESTONE_CSV_HEADER, milestoneCsvRow, PROGRAM_CSV_HEADER, programCsvRo
 import { ProblemDetails } from '../problem.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import { FuzzyDateOutput, toFuzzyDateOutput } from '../../domain/event-envelope.js';
-import { countStatuses, CutoffQuery, MilestoneOutput, ProgramOutput, StatusCounts, toCutoff, ExpandQuery, toCutoffEcho, CutoffEcho, toMilestoneOutput, toProgramOutput, toCutoffColumns } from '../schemas/status-views.js';
+import { countStatuses, CutoffQuery, JudgedAt, MilestoneOutput, ProgramOutput, StatusCounts, toCutoff, ExpandQuery, toCutoffEcho, CutoffEcho, toJudgedAt, toMilestoneOutput, toProgramOutput, toCutoffColumns } from '../schemas/status-views.js';
 
 export interface ViewRoutesOptions {
   readonly views: StatusViews;
@@ -110,7 +110,7 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
         params: z.object({ programId: ProgramId }),
         querystring: CutoffQuerystring.extend(ExpandQuery),
         response: {
-          200: z.object({ programId: z.string(), milestones: z.array(MilestoneOutput), counts: StatusCounts, cutoff: CutoffEcho }),
+          200: z.object({ programId: z.string(), milestones: z.array(MilestoneOutput), counts: StatusCounts, cutoff: CutoffEcho, judgedAt: JudgedAt }),
           400: ProblemDetails,
           404: ProblemDetails,
         },
@@ -121,13 +121,15 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       const cutoff = await views.settle(toCutoff(request.query));
       const csv = negotiateCsv(request, reply);
       // A spreadsheet gets the sources of the evidence too: it cannot follow ids.
-      const view = await views.viewProgram(programId, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
+      const at = now();
+      const view = await views.viewProgram(programId, cutoff, at, { expandEvidence: csv || request.query.expand === 'evidence' });
       const milestones = view.milestones.map(toMilestoneOutput);
+      const judgedAt = toJudgedAt(cutoff, at);
       if (csv) {
         const rows = view.milestones.flatMap((m) => matrixCsvRows(programId, m));
-        replyCsv(reply, toCsv(MATRIX_HEADER, rows, toCutoffColumns(cutoff)), `${programId}-milestones.csv`);
+        replyCsv(reply, toCsv(MATRIX_HEADER, rows, { ...toCutoffColumns(cutoff), judgedAt }), `${programId}-milestones.csv`);
       }
-      return { programId, milestones, counts: countStatuses(view.milestones.flatMap((m) => m.cells)), cutoff: toCutoffEcho(cutoff) };
+      return { programId, milestones, counts: countStatuses(view.milestones.flatMap((m) => m.cells)), cutoff: toCutoffEcho(cutoff), judgedAt };
     },
   );
 
@@ -142,19 +144,21 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
         produces: ['application/json', 'text/csv'],
         params: z.object({ programId: ProgramId, milestone: MilestoneKey }),
         querystring: CutoffQuerystring.extend(ExpandQuery),
-        response: { 200: MilestoneOutput.extend({ cutoff: CutoffEcho }), 400: ProblemDetails, 404: ProblemDetails },
+        response: { 200: MilestoneOutput.extend({ cutoff: CutoffEcho, judgedAt: JudgedAt }), 400: ProblemDetails, 404: ProblemDetails },
       },
     },
     async (request, reply) => {
       const { programId, milestone } = request.params;
       const cutoff = await views.settle(toCutoff(request.query));
       const csv = negotiateCsv(request, reply);
-      const view = await views.viewMilestone(programId, milestone, cutoff, now(), { expandEvidence: csv || request.query.expand === 'evidence' });
+      const at = now();
+      const view = await views.viewMilestone(programId, milestone, cutoff, at, { expandEvidence: csv || request.query.expand === 'evidence' });
+      const judgedAt = toJudgedAt(cutoff, at);
       if (csv) {
         const rows = matrixCsvRows(programId, view);
-        replyCsv(reply, toCsv(MATRIX_HEADER, rows, toCutoffColumns(cutoff)), `${programId}-${milestone}.csv`);
+        replyCsv(reply, toCsv(MATRIX_HEADER, rows, { ...toCutoffColumns(cutoff), judgedAt }), `${programId}-${milestone}.csv`);
       }
-      return { ...toMilestoneOutput(view), cutoff: toCutoffEcho(cutoff) };
+      return { ...toMilestoneOutput(view), cutoff: toCutoffEcho(cutoff), judgedAt };
     },
   );
 };

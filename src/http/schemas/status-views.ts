@@ -41,6 +41,16 @@ export const toCutoffEcho = (cut: Cutoff) => ({
   ...(cut.knownBefore !== undefined && { knownAt: lastCovered(cut.knownBefore).toISOString() }),
 });
 
+/**
+ * The instant a view judged overdue and certainty at (SPEC §2.1): the asOf as resolved, or without
+ * one the moment of the request, which a saved answer (a CSV above all) could not tell otherwise.
+ */
+export const JudgedAt = z.iso.datetime().meta({
+  description: 'The instant overdue and certainty were judged at: the asOf as resolved, or without one the moment of the request',
+});
+
+export const toJudgedAt = (cut: Cutoff, now: Date): string => (cut.worldBefore === undefined ? now : lastCovered(cut.worldBefore)).toISOString();
+
 /** The cut-offs as CSV columns, both always there (empty when not given), as the JSON's `cutoff`. */
 export const toCutoffColumns = (cut: Cutoff): ResolvedColumns => {
   const echo = toCutoffEcho(cut);
