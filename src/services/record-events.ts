@@ -101,10 +101,12 @@ async function withSuggestions(db: Db, error: unknown): Promise<unknown> {
   if (!(error instanceof UnknownReferenceError) || error.reason !== 'unknown') return error;
   // Inside a caller's transaction the refused append has aborted it: then there is nothing to read.
   const candidates = await findReferenceCandidates(db, error.kind, error.key).catch(() => []);
-  const near = closestIds(error.key, candidates);
+  // A milestone's key is program/milestone, and the candidates are the same program's: what is
+  // near is the milestone's own id, measured without the program's.
+  const own = (key: string) => (error.kind === 'milestone' ? key.slice(key.indexOf('/') + 1) : key);
+  const near = closestIds(own(error.key), candidates.map(own));
   if (near.length === 0) return error;
-  const shown = error.kind === 'milestone' ? near.map((key) => key.slice(key.indexOf('/') + 1)) : near;
-  return new UnknownReferenceError(error.eventIndex, error.kind, error.key, error.reason, error.field, shown);
+  return new UnknownReferenceError(error.eventIndex, error.kind, error.key, error.reason, error.field, near);
 }
 
 /** The same body parses to the same proposals, so their JSON identifies the request. */

@@ -49,7 +49,8 @@ export const JudgedAt = z.iso.datetime().meta({
   description: 'The instant overdue and certainty were judged at: the asOf as resolved, or without one the moment of the request',
 });
 
-export const toJudgedAt = (cut: Cutoff, now: Date): string => (cut.worldBefore === undefined ? now : lastCovered(cut.worldBefore)).toISOString();
+/** As asOf is echoed: the last instant covered by the bound the view judged at (asOf's, or the request's moment). */
+export const toJudgedAt = (cut: Cutoff, now: Date): string => lastCovered(cut.worldBefore ?? now).toISOString();
 
 /** The cut-offs as CSV columns, both always there (empty when not given), as the JSON's `cutoff`. */
 export const toCutoffColumns = (cut: Cutoff): ResolvedColumns => {
