@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import { SubjectNotFoundError } from '../domain/errors.js';
 import {
@@ -17,7 +16,7 @@ import { isOverdue } from '../domain/status-rules.js';
 import { upcast } from '../domain/upcasting.js';
 import type { Db } from '../store/database.js';
 import { findEventsByIds, readTimeline } from '../store/event-store.js';
-import { settledBefore, type KnownHorizon } from '../store/known-horizon.js';
+import { createCutoffSettler } from './settled-cutoff.js';
 import { toEvidenceEntry, type EvidenceEntry } from '../domain/evidence.js';
 import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor } from '../store/page-cursor.js';
 import { findCellEvidence, findCells, type CellState } from '../store/cell-states.js';
@@ -115,42 +114,9 @@ export interface StatusViews {
   readonly cellEvidence: (cell: CellRef, cutoff: Cutoff, page: { after: string | undefined; limit: number }) => Promise<Paged<EvidenceEntry>>;
 }
 
-/**
- * How long a view waits for appends under way that recorded before its knownAt (a late batch on a
- * busy cell took 1.3–1.6 s to commit), and how often it looks.
- */
-const SETTLE_WAIT_MS = 3000;
-const SETTLE_POLL_MS = 20;
-
 export function createStatusViews(db: Db): StatusViews {
-  // Settled stays settled: an append that starts later records later than it started. So a knownAt
-  // up to the latest instant found settled needs no look.
-  let settledUpTo = new Date(0);
-  // One look at a time for every request that waits: each reads the server's whole lock table.
-  let looking: Promise<KnownHorizon> | undefined;
-  const look = () => {
-    looking ??= settledBefore(db).finally(() => {
-      looking = undefined;
-    });
-    return looking;
-  };
-  const settle = async (cutoff: Cutoff): Promise<Cutoff> => {
-    const asked = cutoff.knownBefore;
-    if (asked === undefined || asked <= settledUpTo) return cutoff;
-    const deadline = performance.now() + SETTLE_WAIT_MS;
-    for (;;) {
-      const { settled, now } = await look();
-      if (settled > settledUpTo) settledUpTo = settled;
-      if (asked <= settledUpTo) return cutoff;
-      // Appends under way recorded before a knownAt already past: they commit within moments (each
-      // within its statement timeout), so wait a little for them rather than answer at an earlier
-      // instant; a knownAt in the future is answered at once, at what is settled now.
-      if (asked > now || performance.now() >= deadline) return { ...cutoff, knownBefore: settledUpTo };
-      await sleep(SETTLE_POLL_MS);
-    }
-  };
   return {
-    settle,
+    settle: createCutoffSettler(db),
     listPrograms: listPrograms.bind(null, db),
     listConsortiums: listConsortiums.bind(null, db),
     viewProgramPlan: viewProgramPlan.bind(null, db),

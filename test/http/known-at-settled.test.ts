@@ -39,6 +39,30 @@ async function programWithMilestone() {
   return { programId, view };
 }
 
+/**
+ * Runs `meanwhile` while an append of a fact on the program's milestone is held inside its statement,
+ * after it has read its recorded_at (by a table lock), given a knownAt a few milliseconds after that
+ * recording (in another millisecond, and past when a view looks at what is settled); the append
+ * commits once `meanwhile` ends.
+ */
+async function whileAnAppendIsHeld<T>(programId: string, meanwhile: (asked: string) => Promise<T>) {
+  const held = await t.database.db.transaction().execute(async (trx) => {
+    await sql`lock table event in share mode`.execute(trx);
+    const appended = post(t.app, { type: 'milestone.started', occurredAt: '2026-03', data: { programId, milestone: 'launch' } });
+    await appendsWaitingForLock(t.database.db, 1);
+    await sleep(5);
+    const asked = await databaseNow();
+    await sleep(5);
+    return { appended, asked, result: await meanwhile(asked) };
+  });
+  const appended = await held.appended;
+  expect(appended.status).toBe(201);
+  const recordedAt = eventsOf(appended)[0]?.recordedAt ?? '';
+  // The append was recorded before the knownAt asked (else the test would prove nothing).
+  expect(recordedAt < held.asked).toBe(true);
+  return { asked: held.asked, recordedAt, result: held.result };
+}
+
 describe('knownAt answers that never change once given', () => {
   it('answers a knownAt after the recording of an append not yet committed as of an instant before that recording, saying so, and gives that same answer again once it committed (PostgreSQL server only: PGlite runs one statement at a time)', async () => {
     const { programId, view } = await programWithMilestone();
@@ -46,34 +70,18 @@ describe('knownAt answers that never change once given', () => {
       expect(t.database.concurrentTransactions).toBe(false);
       return;
     }
-    // The table lock holds the append inside its statement, after it has read its recorded_at.
-    const held = await t.database.db.transaction().execute(async (trx) => {
-      await sql`lock table event in share mode`.execute(trx);
-      const appended = post(t.app, { type: 'milestone.started', occurredAt: '2026-03', data: { programId, milestone: 'launch' } });
-      await appendsWaitingForLock(t.database.db, 1);
-      // After the append's recorded_at, in another millisecond; and past when the view looks at what
-      // is settled, not in the future.
-      await sleep(5);
-      const asked = await databaseNow();
-      await sleep(5);
-      return { appended, asked, during: await view(asked) };
-    });
-    const appended = await held.appended;
-    expect(appended.status).toBe(201);
-    const recordedAt = eventsOf(appended)[0]?.recordedAt ?? '';
+    const { asked, recordedAt, result: during } = await whileAnAppendIsHeld(programId, view);
 
-    const again = await view(held.during.cutoff.knownAt ?? '');
-    const atAsked = await view(held.asked);
+    const again = await view(during.cutoff.knownAt ?? '');
+    const atAsked = await view(asked);
 
-    // The append was recorded before the knownAt asked (else this test would prove nothing).
-    expect(recordedAt < held.asked).toBe(true);
     // Answered at an instant before that recording, and said so.
-    expect((held.during.cutoff.knownAt ?? '') < recordedAt).toBe(true);
-    expect(held.during.cells).toMatchObject([{ status: 'planned', evidenceCount: 0 }]);
+    expect((during.cutoff.knownAt ?? '') < recordedAt).toBe(true);
+    expect(during.cells).toMatchObject([{ status: 'planned', evidenceCount: 0 }]);
     // The same question, asked after the commit, gets the same answer.
-    expect(again).toEqual(held.during);
+    expect(again).toEqual(during);
     // The knownAt first asked is settled now, and counts the append.
-    expect(atAsked).toMatchObject({ cells: [{ status: 'in_progress', evidenceCount: 1 }], cutoff: { knownAt: held.asked } });
+    expect(atAsked).toMatchObject({ cells: [{ status: 'in_progress', evidenceCount: 1 }], cutoff: { knownAt: asked } });
   });
 
   it('waits a moment for an append under way that recorded before the knownAt asked, and answers at that knownAt, counting it (PostgreSQL server only: PGlite runs one statement at a time)', async () => {
@@ -82,24 +90,14 @@ describe('knownAt answers that never change once given', () => {
       expect(t.database.concurrentTransactions).toBe(false);
       return;
     }
-    const held = await t.database.db.transaction().execute(async (trx) => {
-      await sql`lock table event in share mode`.execute(trx);
-      const appended = post(t.app, { type: 'milestone.started', occurredAt: '2026-03', data: { programId, milestone: 'launch' } });
-      await appendsWaitingForLock(t.database.db, 1);
-      await sleep(5);
-      const asked = await databaseNow();
-      await sleep(5);
-      const answer = view(asked);
-      // Released (at the commit below) well within the wait.
+    const { asked, result } = await whileAnAppendIsHeld(programId, async (knownAt) => {
+      const answer = view(knownAt);
+      // Released (at the commit that follows) well within the wait.
       await sleep(200);
-      return { appended, asked, answer };
+      return { answer };
     });
-    const appended = await held.appended;
-    const answer = await held.answer;
 
-    expect(appended.status).toBe(201);
-    expect((eventsOf(appended)[0]?.recordedAt ?? '') < held.asked).toBe(true);
-    expect(answer).toMatchObject({ cells: [{ status: 'in_progress', evidenceCount: 1 }], cutoff: { knownAt: held.asked } });
+    expect(await result.answer).toMatchObject({ cells: [{ status: 'in_progress', evidenceCount: 1 }], cutoff: { knownAt: asked } });
   });
 
   it('names in a CSV page\'s next link the knownAt it answered at, so that every page answers at the same instant', async () => {
