@@ -15,6 +15,7 @@ import { responseSerializerCompiler } from './http/response-serializer.js';
 import { requestIdOf } from './http/request-id.js';
 import { refuseUndeclaredQueries, requestValidatorCompiler } from './http/request-validator.js';
 import { registerAccessControl } from './http/route-access.js';
+import { registerResponseNegotiation } from './http/response-negotiation.js';
 import { apiKeyRoutes } from './http/routes/api-keys.js';
 import { boardRoutes } from './http/routes/board.js';
 import { subscriptionRoutes } from './http/routes/subscriptions.js';
@@ -206,6 +207,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // After the role check (a preParsing hook of registerAccessControl): a key that may not send the
   // request is told so (403), whatever its body's charset or coding.
   registerBodyEncodingChecks(app);
+  registerResponseNegotiation(app);
   await app.register(openApiRoutes);
 
   const checkReadiness = deps.checkReadiness ?? (async () => ({ database: true, migrations: true }));

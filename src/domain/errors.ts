@@ -170,7 +170,7 @@ export class SubjectNotFoundError extends DomainError {
   }
 }
 
-export type UnauthenticatedReason = 'missing' | 'malformed' | 'unknown' | 'revoked';
+export type UnauthenticatedReason = 'missing' | 'malformed' | 'ambiguous' | 'unknown' | 'revoked';
 
 /** The request carries no usable API key. */
 export class UnauthenticatedError extends DomainError {
@@ -181,9 +181,11 @@ export class UnauthenticatedError extends DomainError {
         ? 'this request needs an Authorization: Bearer <api key> header'
         : reason === 'malformed'
           ? 'the Authorization header must be "Bearer <api key>" with a key this service issued'
-          : reason === 'revoked'
-            ? 'this API key has been revoked'
-            : 'this API key is not known',
+          : reason === 'ambiguous'
+            ? 'the request carries more than one Authorization header: send exactly one'
+            : reason === 'revoked'
+              ? 'this API key has been revoked'
+              : 'this API key is not known',
     );
   }
 }

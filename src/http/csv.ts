@@ -4,7 +4,7 @@ import Negotiator from 'negotiator';
 import { lastCovered, type Cutoff } from '../domain/cut-off.js';
 
 /** The CSV a view writes: UTF-8, with a header row (RFC 4180's `header` parameter). */
-const CSV_MEDIA_TYPE = 'text/csv; charset=utf-8; header=present';
+export const CSV_MEDIA_TYPE = 'text/csv; charset=utf-8; header=present';
 /** What a view answers in, JSON first: without an Accept header, or with one that prefers neither, JSON. */
 const VIEW_MEDIA_TYPES = ['application/json', CSV_MEDIA_TYPE];
 

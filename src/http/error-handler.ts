@@ -51,6 +51,16 @@ export class BodyNotUtf8Error extends Error {
   }
 }
 
+/** A read whose Accept header names none of the media types its route answers in (response-negotiation.ts). */
+export class NotAcceptableError extends Error {
+  constructor(
+    readonly accept: string,
+    readonly offered: readonly string[],
+  ) {
+    super(`this resource answers in ${offered.join(' or ')}, none of which the Accept header (${accept}) allows; ask for one of them, or send no Accept header`);
+  }
+}
+
 /** The one place where errors become HTTP responses: RFC 9457 problem+json, always. */
 function toProblem(error: unknown): ProblemDetails {
   if (isDomainError(error)) return domainProblem(error);
@@ -58,6 +68,7 @@ function toProblem(error: unknown): ProblemDetails {
   if (error instanceof UnsupportedCharsetError) return problem('unsupported-media-type', error.message, { charset: error.charset });
   if (error instanceof UnsupportedContentCodingError) return problem('unsupported-media-type', error.message, { contentEncoding: error.contentEncoding });
   if (error instanceof BodyNotUtf8Error) return problem('malformed-request', error.message);
+  if (error instanceof NotAcceptableError) return problem('not-acceptable', error.message, { available: [...error.offered] });
   if (error instanceof UnknownParametersError) return problem('validation-failed', error.message, { errors: [...error.errors] });
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((v) => ({

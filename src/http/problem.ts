@@ -15,6 +15,7 @@ export const PROBLEM_TYPES = {
   forbidden: { status: 403, title: "The API key's role does not allow this" },
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'The resource does not take this method' },
+  'not-acceptable': { status: 406, title: 'The resource has no representation the Accept header allows' },
   'version-conflict': { status: 409, title: 'The stream is not at the expected version' },
   'already-defined': { status: 409, title: 'The thing this event defines already exists' },
   'already-retracted': { status: 409, title: 'The event is already retracted' },

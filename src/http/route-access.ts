@@ -1,7 +1,7 @@
 import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Principal, type Role, roleAllows } from '../domain/access.js';
-import { ForbiddenError, RateLimitedError } from '../domain/errors.js';
+import { ForbiddenError, RateLimitedError, UnauthenticatedError } from '../domain/errors.js';
 import { sharedResponses } from './shared-responses.js';
 import type { CountKeyRequest } from '../services/rate-limits.js';
 
@@ -46,6 +46,17 @@ export function principalOf(request: FastifyRequest): Principal {
 }
 
 /**
+ * The request's Authorization header, refused when it comes more than once: Node keeps the first
+ * and drops the others, and a proxy in front may have checked another one (RFC 9110 §5.3: a field
+ * that is not a list is sent once).
+ */
+function soleAuthorization(request: FastifyRequest): string | undefined {
+  const names = request.raw.rawHeaders.filter((_, index) => index % 2 === 0);
+  if (names.filter((name) => name.toLowerCase() === 'authorization').length > 1) throw new UnauthenticatedError('ambiguous');
+  return request.headers.authorization;
+}
+
+/**
  * The one place access is enforced. Routes registered after this call must declare
  * `config.access`, or registration fails; keyed routes are documented with bearer security and
  * their 401/403/429 answers, open ones with an empty security list; every documented route lists
@@ -69,7 +80,7 @@ export async function registerAccessControl(app: FastifyInstance, options: Acces
     const access = request.routeOptions.config.access;
     // Unknown routes have no access declared: they fall through to the 404 handler.
     if (access === undefined || access === 'public') return;
-    principals.set(request, await options.authenticate(request.headers.authorization));
+    principals.set(request, await options.authenticate(soleAuthorization(request)));
   });
   // The role is checked after the rate limit (a hook of each route's own, run after these), so that
   // refused requests count against their key as the others do: until 2026-12-05 a reader key

@@ -31,6 +31,9 @@ const KEYED = {
   429: problem('Too many requests with this API key: wait Retry-After seconds (rate-limited)'),
 };
 
+/** A read by key answers only in the media types its route declares (response-negotiation.ts). */
+const NEGOTIATED = { 406: problem('The Accept header allows none of the media types this resource answers in; `available` names them (not-acceptable)') };
+
 /** The problem answers a route can give without declaring them, by its method, URL and whether it needs a key. */
 export function sharedResponses(methods: readonly string[], url: string, keyed: boolean): Record<string, unknown> {
   return {
@@ -38,5 +41,6 @@ export function sharedResponses(methods: readonly string[], url: string, keyed: 
     ...(url.includes(':') && WITH_PATH_PARAMETERS),
     ...(methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH') && WITH_BODY),
     ...(keyed && KEYED),
+    ...(keyed && methods.includes('GET') && NEGOTIATED),
   };
 }

@@ -207,3 +207,42 @@ describe('choosing CSV or JSON by the Accept header', () => {
     expect(response.headers['content-type']).toContain(answered);
   });
 });
+
+describe('an Accept header that allows none of the media types a read answers in', () => {
+  it('is refused 406, naming those it answers in, on a view and on a JSON-only read; no header, */*, a browser list and the feed stream answer as before; a write is not refused for it', async () => {
+    const { programId, events } = programWithConsortium('accept');
+    await record(t.app, ...events);
+    const read = (url: string, accept?: string) =>
+      inject(t.app, { url, headers: { ...(accept !== undefined && { accept }), ...bearer(TEST_ADMIN_KEY) } });
+    const matrix = `/v1/programs/${programId}/milestones`;
+
+    const xml = await read(matrix, 'application/xml');
+    expect(xml.statusCode).toBe(406);
+    expect(xml.headers['content-type']).toContain('application/problem+json');
+    expect(xml.json()).toMatchObject({ type: '/problems/not-acceptable', status: 406, available: ['application/json', 'text/csv'] });
+    expect(xml.json().detail).toContain('application/xml');
+    // Both refused by their quality values.
+    expect((await read(matrix, 'text/csv;q=0, application/json;q=0')).statusCode).toBe(406);
+    const eventsAsCsv = await read('/v1/events', 'text/csv');
+    expect(eventsAsCsv.statusCode).toBe(406);
+    expect(eventsAsCsv.json()).toMatchObject({ type: '/problems/not-acceptable', available: ['application/json'] });
+
+    for (const accept of [undefined, '*/*', 'application/*', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8']) {
+      const answer = await read(matrix, accept);
+      expect(answer.statusCode, String(accept)).toBe(200);
+      expect(answer.headers['content-type'], String(accept)).toContain('application/json');
+    }
+    expect((await read(matrix, 'text/csv')).headers['content-type']).toContain('text/csv');
+    const feed = await read('/v1/feed?follow=false&limit=1', 'text/event-stream');
+    expect(feed.statusCode).toBe(200);
+    expect(feed.headers['content-type']).toContain('text/event-stream');
+
+    const written = await inject(t.app, {
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'content-type': 'application/json', accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) },
+      payload: JSON.stringify({ type: 'seminar.held', occurredAt: '2026-05-10', data: { programId, title: 'Odd Accept' } }),
+    });
+    expect(written.statusCode).toBe(201);
+  });
+});

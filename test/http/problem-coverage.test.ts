@@ -57,6 +57,7 @@ const CASES: readonly Case[] = [
   ['a path parameter over 100 characters (FST_ERR_MAX_PARAM_LENGTH)', 414, 'uri-too-long', injected({ url: `/v1/streams/${'s'.repeat(101)}/events` })],
   ['an unknown problem type', 404, 'not-found', injected({ url: '/problems/nope' })],
   ['an unknown route', 404, 'not-found', injected({ url: '/v1/nothing-here' })],
+  ['an Accept header that allows none of what a read answers in', 406, 'not-acceptable', injected({ url: '/v1/events', headers: { ...bearer(TEST_ADMIN_KEY), accept: 'application/xml' } })],
   ['a method the path does not take', 405, 'method-not-allowed', injected({ method: 'PUT', url: '/v1/events' })],
   ['Expect: 200-ok (Node answers it before Fastify)', 417, 'expectation-failed', () => sendRaw(`GET /healthz HTTP/1.1\r\nExpect: 200-ok`)],
   ['a text/plain body (FST_ERR_CTP_INVALID_MEDIA_TYPE)', 415, 'unsupported-media-type', injected({ method: 'POST', url: '/v1/events', headers: { ...json, 'content-type': 'text/plain' }, payload: 'hello' })],
@@ -81,6 +82,20 @@ describe('every error is RFC 9457 problem+json', () => {
     expect(answer.status).toBe(status);
     expect(answer.contentType).toContain(PROBLEM_MEDIA_TYPE);
     expect(ProblemDetails.parse(answer.body)).toMatchObject({ type: `/problems/${slug}`, status });
+  });
+
+  it('refuses a request with two Authorization headers, whichever comes first, rather than reading the first (401, naming why)', async () => {
+    for (const [first, second] of [
+      [auth, 'Authorization: Bearer not-a-key-of-this-service'],
+      ['Authorization: Bearer not-a-key-of-this-service', auth],
+      [auth, auth],
+    ]) {
+      const answer = await sendRaw(`GET /v1/programs HTTP/1.1\r\n${first}\r\n${second}`);
+
+      expect(answer.status).toBe(401);
+      expect(ProblemDetails.parse(answer.body)).toMatchObject({ type: '/problems/unauthorized', detail: expect.stringContaining('more than one Authorization header') });
+    }
+    expect((await sendRaw(`GET /v1/programs HTTP/1.1\r\n${auth}`)).status).toBe(200);
   });
 
   it('lists every problem type it answers with at /problems', async () => {

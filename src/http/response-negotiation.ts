@@ -1,0 +1,39 @@
+import type { FastifyInstance, FastifySchema } from 'fastify';
+import Negotiator from 'negotiator';
+import { z } from 'zod';
+import { CSV_MEDIA_TYPE } from './csv.js';
+import { NotAcceptableError } from './error-handler.js';
+
+const JSON_ONLY = ['application/json'];
+/** A response declared with its media types (the feed's text/event-stream), rather than as a zod schema of JSON. */
+const DeclaredContent = z.object({ content: z.record(z.string(), z.unknown()) });
+const SuccessResponses = z.looseObject({ 200: z.unknown().optional() });
+
+/** The media types a route answers a success in: its `produces`, its 200's declared content, or JSON. */
+export function offeredMediaTypes(schema: FastifySchema | undefined): readonly string[] {
+  if (schema?.produces !== undefined && schema.produces.length > 0) return schema.produces;
+  const ok = SuccessResponses.safeParse(schema?.response).data?.[200];
+  const declared = DeclaredContent.safeParse(ok);
+  return declared.success ? Object.keys(declared.data.content) : JSON_ONLY;
+}
+
+/**
+ * Refuses (406) a read whose Accept header names none of the media types its route answers in
+ * (`Accept: application/xml`, or `text/csv;q=0, application/json;q=0`), naming those it does,
+ * rather than answering JSON the client said it cannot read (RFC 9110 §12.5.1 allows either; a
+ * client that asked for something else is better told). No header, `*` / `*` or a browser's list
+ * ending in it are acceptable. Reads by key only (what a client program asks), after the key and
+ * its role are checked; writes are not refused for it, so that an odd header never loses an event.
+ */
+export function registerResponseNegotiation(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    const { access } = request.routeOptions.config;
+    if (access === undefined || access === 'public' || (request.method !== 'GET' && request.method !== 'HEAD')) return;
+    const accept = request.headers.accept;
+    if (accept === undefined) return;
+    const offered = offeredMediaTypes(request.routeOptions.schema);
+    // CSV with the parameters the views write, so that `text/csv; header=present` is allowed as negotiateCsv allows it.
+    const candidates = offered.map((type) => (type === 'text/csv' ? CSV_MEDIA_TYPE : type));
+    if (new Negotiator({ headers: { accept } }).mediaType(candidates) === undefined) throw new NotAcceptableError(accept, offered);
+  });
+}
