@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cutoff } from '../domain/cut-off.js';
 import type { Db } from '../store/database.js';
 import { settledBefore, type KnownHorizon } from '../store/known-horizon.js';
+import { decodePinnedCursor, encodePinnedCursor } from '../store/page-cursor.js';
 
 /**
  * How long a view waits for appends under way that recorded before its knownAt (a late batch on a
@@ -41,5 +42,36 @@ export function createCutoffSettler(db: Db): (cutoff: Cutoff) => Promise<Cutoff>
       if (asked > now || performance.now() >= deadline) return { ...cutoff, knownBefore: settledUpTo };
       await sleep(SETTLE_POLL_MS);
     }
+  };
+}
+
+/** A page's cut-off as settled, the list's own cursor, and how to write the next page's. */
+export interface SettledPage {
+  readonly cutoff: Cutoff;
+  /** The list's own cursor, without the pin it came with. */
+  readonly after: string | undefined;
+  /** The next page's cursor, carrying the knownAt this page answered at when that was earlier than asked. */
+  next(cursor: string | undefined): string | undefined;
+}
+
+/**
+ * The cut-off of a page of a list (StatusViews.settlePage). A knownAt answered at an earlier instant
+ * than asked (not settled yet, or in the future) puts that instant in the next page's cursor, and a
+ * page asked with it is answered there, not at whatever has settled since: so the pages of one list
+ * answer at one instant, for a JSON client following nextCursor as for a CSV one following the Link
+ * (which names the knownAt too). The pin only ever lowers the knownAt asked, and is settled like it.
+ */
+export function createPageSettler(settle: (cutoff: Cutoff) => Promise<Cutoff>): (cutoff: Cutoff, after: string | undefined) => Promise<SettledPage> {
+  return async (cutoff, after) => {
+    const pin = after === undefined ? undefined : decodePinnedCursor(after);
+    const asked = cutoff.knownBefore;
+    const pinned = pin?.knownBefore !== undefined && asked !== undefined && pin.knownBefore < asked ? pin.knownBefore : asked;
+    const settled = await settle({ ...cutoff, knownBefore: pinned });
+    const answeredAt = settled.knownBefore;
+    return {
+      cutoff: settled,
+      after: pin?.cursor,
+      next: (cursor) => (cursor === undefined || answeredAt === undefined || asked === undefined || answeredAt >= asked ? cursor : encodePinnedCursor(answeredAt, cursor)),
+    };
   };
 }

@@ -16,7 +16,7 @@ import { isOverdue } from '../domain/status-rules.js';
 import { upcast } from '../domain/upcasting.js';
 import type { Db } from '../store/database.js';
 import { findEventsByIds, readTimeline } from '../store/event-store.js';
-import { createCutoffSettler } from './settled-cutoff.js';
+import { createCutoffSettler, createPageSettler, type SettledPage } from './settled-cutoff.js';
 import { toEvidenceEntry, type EvidenceEntry } from '../domain/evidence.js';
 import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor } from '../store/page-cursor.js';
 import { findCellEvidence, findCells, type CellState } from '../store/cell-states.js';
@@ -104,6 +104,8 @@ export interface StatusViews {
    * so that an answer about a past K never changes (store/known-horizon.ts).
    */
   readonly settle: (cutoff: Cutoff) => Promise<Cutoff>;
+  /** The same for a page of a list, whose cursor keeps the instant the list was answered at (settled-cutoff.ts). */
+  readonly settlePage: (cutoff: Cutoff, after: string | undefined) => Promise<SettledPage>;
   readonly listPrograms: (cutoff: Cutoff, page: { after: string | undefined; limit: number }) => Promise<Paged<ProgramSummary>>;
   readonly listConsortiums: (cutoff: Cutoff, page: { after: string | undefined; limit: number }) => Promise<Paged<ConsortiumSummary>>;
   readonly viewProgramPlan: (programId: string, cutoff: Cutoff) => Promise<ProgramPlan>;
@@ -115,8 +117,10 @@ export interface StatusViews {
 }
 
 export function createStatusViews(db: Db): StatusViews {
+  const settle = createCutoffSettler(db);
   return {
-    settle: createCutoffSettler(db),
+    settle,
+    settlePage: createPageSettler(settle),
     listPrograms: listPrograms.bind(null, db),
     listConsortiums: listConsortiums.bind(null, db),
     viewProgramPlan: viewProgramPlan.bind(null, db),

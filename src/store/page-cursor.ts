@@ -107,3 +107,23 @@ export function decodeAttemptCursor(text: string): string {
   if (version !== ATTEMPT_VERSION || id === undefined || rest.length > 0 || !DIGITS.test(id) || BigInt(id) > 2n ** 63n - 1n) throw new InvalidCursorError(text);
   return id;
 }
+
+const PINNED_VERSION = 'n1';
+const MILLIS = /^\d{1,15}$/;
+
+/**
+ * A list's cursor with the knownAt its pages are answered at (services/settled-cutoff.ts): the
+ * instant in milliseconds (exclusive, as a cut-off's knownBefore), then the list's own cursor.
+ */
+export const encodePinnedCursor = (knownBefore: Date, cursor: string): string =>
+  Buffer.from(`${PINNED_VERSION}:${knownBefore.getTime()}:${cursor}`).toString('base64url');
+
+/** The pin and the list's own cursor; a cursor without a pin comes back as it is. */
+export function decodePinnedCursor(text: string): { readonly knownBefore: Date | undefined; readonly cursor: string } {
+  const decoded = Buffer.from(text, 'base64url').toString('utf8');
+  if (!decoded.startsWith(`${PINNED_VERSION}:`)) return { knownBefore: undefined, cursor: text };
+  const [, millis = '', ...rest] = decoded.split(':');
+  const knownBefore = new Date(Number(millis));
+  if (!MILLIS.test(millis) || !isWithinDates(knownBefore) || rest.length === 0) throw new InvalidCursorError(text);
+  return { knownBefore, cursor: rest.join(':') };
+}

@@ -113,6 +113,45 @@ describe('knownAt answers that never change once given', () => {
     expect(echoed).not.toContain('2100');
   });
 
+  it('keeps in a JSON page\'s nextCursor the knownAt it answered at, earlier than asked, so that the next page asked with the same knownAt answers at that instant, though more has settled since', async () => {
+    const programId = uniqueId('pinned');
+    await record(
+      t.app,
+      programRegistered(programId),
+      milestonePlanned(programId, 'launch', 'program', '2026-Q4'),
+      { type: 'seminar.held', occurredAt: '2026-01-10', data: { programId, title: 'First' } },
+      { type: 'seminar.held', occurredAt: '2026-01-20', data: { programId, title: 'Second' } },
+    );
+    const Page = z.object({ events: z.array(z.object({ id: z.string() })), nextCursor: z.string().optional(), cutoff: z.object({ knownAt: z.string() }) });
+    const timeline = `/v1/timeline?programId=${programId}&knownAt=2100&limit=2`;
+    const first = Page.parse((await get(t.app, timeline)).body);
+    expect(first.cutoff.knownAt).not.toContain('2100');
+    // Recorded after the first page's instant, later in world time than its events: on a later page, were it asked anew.
+    const [late] = await record(t.app, { type: 'seminar.held', occurredAt: '2026-02-01', data: { programId, title: 'Recorded after the first page' } });
+    await sleep(5);
+
+    const second = Page.parse((await get(t.app, `${timeline}&after=${first.nextCursor ?? ''}`)).body);
+    expect(second.cutoff.knownAt).toBe(first.cutoff.knownAt);
+    expect(second.events.map((e) => e.id)).not.toContain(late?.id);
+    // Asked afresh, it is there: the pin kept it out, not a cursor past it; the two pages hold all else.
+    const afresh = Page.parse((await get(t.app, `/v1/timeline?programId=${programId}&knownAt=2100&limit=10`)).body);
+    expect(afresh.events.map((e) => e.id)).toContain(late?.id);
+    expect([...first.events, ...second.events].map((e) => e.id)).toEqual(afresh.events.map((e) => e.id).filter((id) => id !== late?.id));
+    // The pin only lowers a knownAt: asked for an earlier one with the same cursor, the page answers there.
+    const earlierAt = new Date(Date.parse(first.cutoff.knownAt) - 1).toISOString();
+    const earlier = await get(t.app, `/v1/timeline?programId=${programId}&knownAt=${earlierAt}&after=${first.nextCursor ?? ''}`);
+    expect(earlier.body).toMatchObject({ cutoff: { knownAt: earlierAt } });
+  });
+
+  it('refuses a pinned cursor whose instant is not one it could have written with 400 invalid-cursor', async () => {
+    for (const pin of ['n1:abc:azE6eA', 'n1:-5:azE6eA', `n1:${Date.UTC(10001, 0, 1)}:azE6eA`, 'n1:1700000000000']) {
+      const response = await get(t.app, `/v1/programs?knownAt=2100&after=${Buffer.from(pin).toString('base64url')}`);
+
+      expect(response.status, pin).toBe(400);
+      expect(response.body, pin).toMatchObject({ type: '/problems/invalid-cursor' });
+    }
+  });
+
   it('answers a knownAt in the future as of now, saying so, rather than claiming to know what is yet to be recorded; a past one as asked', async () => {
     const { view } = await programWithMilestone();
     const before = Date.parse(await databaseNow());

@@ -35,17 +35,18 @@ export const cellEvidenceRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = asyn
     },
     async (request, reply) => {
       const { programId, milestone } = request.params;
-      const { consortiumId, after, limit } = request.query;
-      const cutoff = await views.settle(toCutoff(request.query));
+      const { consortiumId, limit } = request.query;
+      const { cutoff, after, next } = await views.settlePage(toCutoff(request.query), request.query.after);
       const page = await views.cellEvidence({ programId, milestone, consortiumId }, cutoff, { after, limit });
+      const nextCursor = next(page.nextCursor);
       const evidence = page.items.map(toEvidenceEntryOutput);
       if (negotiateCsv(request, reply)) {
         const rows = evidence.map((e) => [e.occurredAt.value, e.occurredAt.start, e.occurredAt.end, e.type, e.title, e.id, e.sources.map((s) => s.url).join(' ')]);
-        replyCsv(reply, toCsv(EVIDENCE_HEADER, rows, toCutoffColumns(cutoff)), `${programId}-${milestone}${consortiumId === undefined ? '' : `-${consortiumId}`}-evidence.csv`, page.nextCursor, cutoff);
+        replyCsv(reply, toCsv(EVIDENCE_HEADER, rows, toCutoffColumns(cutoff)), `${programId}-${milestone}${consortiumId === undefined ? '' : `-${consortiumId}`}-evidence.csv`, nextCursor, cutoff);
       }
       return {
         evidence,
-        ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
+        ...(nextCursor !== undefined && { nextCursor }),
         cutoff: toCutoffEcho(cutoff),
       };
     },

@@ -45,13 +45,13 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const { after, limit } = request.query;
-      const cutoff = await views.settle(toCutoff(request.query));
-      const page = await views.listConsortiums(cutoff, { after, limit });
-      if (negotiateCsv(request, reply)) replyCsv(reply, toCsv(CONSORTIUM_CSV_HEADER, page.items.map(consortiumCsvRow), toCutoffColumns(cutoff)), 'consortiums.csv', page.nextCursor, cutoff);
+      const { cutoff, after, next } = await views.settlePage(toCutoff(request.query), request.query.after);
+      const page = await views.listConsortiums(cutoff, { after, limit: request.query.limit });
+      const nextCursor = next(page.nextCursor);
+      if (negotiateCsv(request, reply)) replyCsv(reply, toCsv(CONSORTIUM_CSV_HEADER, page.items.map(consortiumCsvRow), toCutoffColumns(cutoff)), 'consortiums.csv', nextCursor, cutoff);
       return {
         consortiums: page.items.map(toConsortiumOutput),
-        ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
+        ...(nextCursor !== undefined && { nextCursor }),
         cutoff: toCutoffEcho(cutoff),
       };
     },
@@ -89,12 +89,12 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const cutoff = await views.settle(toCutoff(request.query));
+      const { cutoff, after, next } = await views.settlePage(toCutoff(request.query), request.query.after);
       const { consortiumId } = request.params;
       const csv = negotiateCsv(request, reply);
-      const { after, limit } = request.query;
       const at = now();
-      const view = await views.viewConsortium(consortiumId, cutoff, at, { expandEvidence: csv || request.query.expand === 'evidence' }, { after, limit });
+      const view = await views.viewConsortium(consortiumId, cutoff, at, { expandEvidence: csv || request.query.expand === 'evidence' }, { after, limit: request.query.limit });
+      const nextCursor = next(view.nextCursor);
       const judgedAt = toJudgedAt(cutoff, at);
       if (csv) {
         const rows = view.programs.flatMap((p) => {
@@ -103,7 +103,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
           if (p.milestones.length === 0) return [[...enrolment, undefined, undefined, undefined, undefined, ...noCellCsvRow()]];
           return p.milestones.map((m) => [...enrolment, m.cell.milestone, m.title, m.scope, m.cell.consortiumId ?? '', ...cellCsvRow(m.cell)]);
         });
-        replyCsv(reply, toCsv(CONSORTIUM_HEADER, rows, { ...toCutoffColumns(cutoff), judgedAt }), `${consortiumId}-status.csv`, view.nextCursor, cutoff);
+        replyCsv(reply, toCsv(CONSORTIUM_HEADER, rows, { ...toCutoffColumns(cutoff), judgedAt }), `${consortiumId}-status.csv`, nextCursor, cutoff);
       }
       return {
         cutoff: toCutoffEcho(cutoff),
@@ -115,7 +115,7 @@ export const consortiumRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async 
           ...(p.eliminatedAt !== undefined && { eliminatedAt: toFuzzyDateOutput(p.eliminatedAt) }),
           milestones: p.milestones.map((m) => ({ milestone: m.cell.milestone, title: m.title, scope: m.scope, ...toCellOutput(m.cell) })),
         })),
-        ...(view.nextCursor !== undefined && { nextCursor: view.nextCursor }),
+        ...(nextCursor !== undefined && { nextCursor }),
       };
     },
   );

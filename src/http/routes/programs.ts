@@ -43,13 +43,13 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
       },
     },
     async (request, reply) => {
-      const { after, limit } = request.query;
-      const cutoff = await views.settle(toCutoff(request.query));
-      const page = await views.listPrograms(cutoff, { after, limit });
-      if (negotiateCsv(request, reply)) replyCsv(reply, toCsv(PROGRAM_CSV_HEADER, page.items.map(programCsvRow), toCutoffColumns(cutoff)), 'programs.csv', page.nextCursor, cutoff);
+      const { cutoff, after, next } = await views.settlePage(toCutoff(request.query), request.query.after);
+      const page = await views.listPrograms(cutoff, { after, limit: request.query.limit });
+      const nextCursor = next(page.nextCursor);
+      if (negotiateCsv(request, reply)) replyCsv(reply, toCsv(PROGRAM_CSV_HEADER, page.items.map(programCsvRow), toCutoffColumns(cutoff)), 'programs.csv', nextCursor, cutoff);
       return {
         programs: page.items.map(toProgramOutput),
-        ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }),
+        ...(nextCursor !== undefined && { nextCursor }),
         cutoff: toCutoffEcho(cutoff),
       };
     },

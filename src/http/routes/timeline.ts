@@ -76,10 +76,11 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      const { programId, consortiumId, from, to, after, limit } = request.query;
-      const cutoff = await views.settle(toCutoff(request.query));
+      const { programId, consortiumId, from, to, limit } = request.query;
+      const { cutoff, after, next } = await views.settlePage(toCutoff(request.query), request.query.after);
       const toBefore = to === undefined ? undefined : endBound(to);
       const page = await views.timeline({ programId, consortiumId, from: from?.start, toBefore }, cutoff, { after, limit });
+      const nextCursor = next(page.nextCursor);
       // SPEC §2.1: every view echoes the instants it resolved its cut-offs, and range ends, to.
       const range = {
         ...(from !== undefined && { from: from.start.toISOString() }),
@@ -107,9 +108,9 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
           event.id,
           event.sources.map((s) => s.url).join(' '),
         ]);
-        replyCsv(reply, toCsv(TIMELINE_HEADER, rows, { ...toCutoffColumns(cutoff), rangeFrom: range.from, rangeTo: range.to }), 'timeline.csv', page.nextCursor, cutoff);
+        replyCsv(reply, toCsv(TIMELINE_HEADER, rows, { ...toCutoffColumns(cutoff), rangeFrom: range.from, rangeTo: range.to }), 'timeline.csv', nextCursor, cutoff);
       }
-      return { events, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }), cutoff: toCutoffEcho(cutoff), range };
+      return { events, ...(nextCursor !== undefined && { nextCursor }), cutoff: toCutoffEcho(cutoff), range };
     },
   );
 };
