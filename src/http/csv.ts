@@ -2,11 +2,10 @@ import { stringify } from 'csv-stringify/sync';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Negotiator from 'negotiator';
 import { lastCovered, type Cutoff } from '../domain/cut-off.js';
+import { CSV_MEDIA_TYPE, JSON_MEDIA_TYPE } from './media-types.js';
 
-/** The CSV a view writes: UTF-8, with a header row (RFC 4180's `header` parameter). */
-export const CSV_MEDIA_TYPE = 'text/csv; charset=utf-8; header=present';
 /** What a view answers in, JSON first: without an Accept header, or with one that prefers neither, JSON. */
-const VIEW_MEDIA_TYPES = ['application/json', CSV_MEDIA_TYPE];
+const VIEW_MEDIA_TYPES = [JSON_MEDIA_TYPE, CSV_MEDIA_TYPE];
 
 /**
  * Whether the client prefers CSV (spreadsheets) to JSON, by the Accept header's quality values

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import Negotiator from 'negotiator';
 import { z } from 'zod';
-import { CSV_MEDIA_TYPE } from './csv.js';
+import { asSent } from './media-types.js';
 import { NotAcceptableError } from './error-handler.js';
 
 const JSON_ONLY = ['application/json'];
@@ -26,14 +26,15 @@ export function offeredMediaTypes(schema: FastifySchema | undefined): readonly s
  * its role are checked; writes are not refused for it, so that an odd header never loses an event.
  */
 export function registerResponseNegotiation(app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', async (request, reply) => {
     const { access } = request.routeOptions.config;
     if (access === undefined || access === 'public' || (request.method !== 'GET' && request.method !== 'HEAD')) return;
+    // The answer, or the refusal, depends on the header: a cache must not hand one to another request.
+    reply.header('vary', 'Accept');
     const accept = request.headers.accept;
-    if (accept === undefined) return;
+    // An empty header names nothing, as no header does.
+    if (accept === undefined || accept.trim() === '') return;
     const offered = offeredMediaTypes(request.routeOptions.schema);
-    // CSV with the parameters the views write, so that `text/csv; header=present` is allowed as negotiateCsv allows it.
-    const candidates = offered.map((type) => (type === 'text/csv' ? CSV_MEDIA_TYPE : type));
-    if (new Negotiator({ headers: { accept } }).mediaType(candidates) === undefined) throw new NotAcceptableError(accept, offered);
+    if (new Negotiator({ headers: { accept } }).mediaType(offered.map(asSent)) === undefined) throw new NotAcceptableError(accept, offered);
   });
 }

@@ -124,6 +124,7 @@ export function decodePinnedCursor(text: string): { readonly knownBefore: Date |
   if (!decoded.startsWith(`${PINNED_VERSION}:`)) return { knownBefore: undefined, cursor: text };
   const [, millis = '', ...rest] = decoded.split(':');
   const knownBefore = new Date(Number(millis));
-  if (!MILLIS.test(millis) || !isWithinDates(knownBefore) || rest.length === 0) throw new InvalidCursorError(text);
-  return { knownBefore, cursor: rest.join(':') };
+  const cursor = rest.join(':');
+  if (!MILLIS.test(millis) || !isWithinDates(knownBefore) || cursor === '') throw new InvalidCursorError(text);
+  return { knownBefore, cursor };
 }

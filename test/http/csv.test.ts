@@ -194,6 +194,8 @@ describe('choosing CSV or JSON by the Accept header', () => {
     ['text/*', 'text/csv'],
     ['application/json, text/csv;q=0', 'application/json'],
     ['application/json, text/csv;q=0.5', 'application/json'],
+    // Parameters on the JSON entry (as some client libraries send): until 2026-12-05 that entry matched nothing, and CSV won.
+    ['application/json; charset=utf-8, text/csv;q=0.5', 'application/json'],
     ['text/html,application/xhtml+xml,*/*;q=0.8', 'application/json'],
     ['*/*', 'application/json'],
     ['', 'application/json'],
@@ -227,15 +229,24 @@ describe('an Accept header that allows none of the media types a read answers in
     expect(eventsAsCsv.statusCode).toBe(406);
     expect(eventsAsCsv.json()).toMatchObject({ type: '/problems/not-acceptable', available: ['application/json'] });
 
-    for (const accept of [undefined, '*/*', 'application/*', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8']) {
-      const answer = await read(matrix, accept);
-      expect(answer.statusCode, String(accept)).toBe(200);
-      expect(answer.headers['content-type'], String(accept)).toContain('application/json');
+    expect(xml.headers.vary).toBe('Accept');
+    expect(eventsAsCsv.headers.vary).toBe('Accept');
+    for (const url of [matrix, '/v1/events']) {
+      // Parameters as the service sends them, in any case or quoting, and an empty header, which names nothing.
+      for (const accept of [undefined, '', '*/*', 'application/*', 'application/json; charset=utf-8', 'application/json;charset="UTF-8"', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8']) {
+        const answer = await read(url, accept);
+        expect(answer.statusCode, `${url} ${String(accept)}`).toBe(200);
+        expect(answer.headers['content-type'], `${url} ${String(accept)}`).toContain('application/json');
+        expect(answer.headers.vary, `${url} ${String(accept)}`).toBe('Accept');
+      }
     }
+    expect((await read(matrix, 'application/json; charset=latin1')).statusCode).toBe(406);
     expect((await read(matrix, 'text/csv')).headers['content-type']).toContain('text/csv');
-    const feed = await read('/v1/feed?follow=false&limit=1', 'text/event-stream');
-    expect(feed.statusCode).toBe(200);
-    expect(feed.headers['content-type']).toContain('text/event-stream');
+    for (const accept of ['text/event-stream', 'text/event-stream; charset=utf-8']) {
+      const feed = await read('/v1/feed?follow=false&limit=1', accept);
+      expect(feed.statusCode, accept).toBe(200);
+      expect(feed.headers['content-type'], accept).toContain('text/event-stream');
+    }
 
     const written = await inject(t.app, {
       method: 'POST',

@@ -10,6 +10,7 @@ import { STATUS_CHANGED, Topic } from '../../domain/notification.js';
 import type { KeyRegistry } from '../../services/api-keys.js';
 import { FEED_NOW, type FeedItem, type NotificationFeed } from '../../services/notification-feed.js';
 import { ProblemDetails } from '../problem.js';
+import { EVENT_STREAM_MEDIA_TYPE } from '../media-types.js';
 import { commaList } from '../schemas/comma-list.js';
 import { decimalInteger } from '../schemas/decimal-integer.js';
 import { principalOf } from '../route-access.js';
@@ -183,7 +184,7 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
       // Hijacked replies skip onSend: headers set by hooks (rate limits) and x-request-id are carried over here.
       res.writeHead(200, {
         ...definedHeaders(reply.getHeaders()),
-        'content-type': 'text/event-stream; charset=utf-8',
+        'content-type': EVENT_STREAM_MEDIA_TYPE,
         'cache-control': 'no-cache',
         connection: 'keep-alive',
         'x-accel-buffering': 'no',

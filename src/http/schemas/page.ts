@@ -7,4 +7,7 @@ export const pageQuery = (maxPageSize: number) => ({
   limit: decimalInteger(1, maxPageSize, 100),
 });
 
-export const NextCursor = z.string().optional().meta({ description: 'Pass as `after` for the next page; absent on the last page' });
+export const NextCursor = z
+  .string()
+  .optional()
+  .meta({ description: 'Pass as `after` for the next page, with the same query; absent on the last page. It keeps the knownAt the page was answered at when that was earlier than asked' });

@@ -20,7 +20,8 @@ export const CutoffQuery = {
     description:
       'System time: only events recorded by then count (retractions too): "what did we believe on K". Omit for everything recorded so far; ' +
       'a cut-off before the data was recorded finds nothing (a program not yet known is 404). Same forms as asOf; an instant covers its millisecond. ' +
-      'One not settled yet (an append under way recorded before it, or in the future) is answered at the first instant settled, which cutoff.knownAt gives: ask later pages at that instant',
+      'One not settled yet (an append under way recorded before it, or in the future) is answered at the first instant settled, which cutoff.knownAt gives; ' +
+      "a list's nextCursor keeps that instant, so later pages asked with it and the same knownAt answer there",
   }),
 };
 
