@@ -609,6 +609,68 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await board.page.locator('#evidence').innerText()).not.toContain('latest of');
     noProblems(board);
   });
+  it('draws a card, with its counts, for the first 24 programs and the one shown, reading no other program\'s milestones, and says how many more there are', async () => {
+    if (service === undefined) throw new Error('no service');
+    const ids = Array.from({ length: 30 }, (_, i) => `zz-many-${String(i).padStart(2, '0')}`);
+    await api('POST', '/v1/events', { events: ids.map((programId) => ({ type: 'program.registered', occurredAt: '2026-01', data: { programId, name: programId } })) });
+    const registered = z.object({ programs: z.array(z.unknown()) }).parse(await api('GET', '/v1/programs?limit=1000')).programs.length;
+    const board = await blankBoard();
+    const matrixReads: string[] = [];
+    board.page.on('request', (request) => {
+      if (/\/v1\/programs\/[^/?]+\/milestones/.test(request.url())) matrixReads.push(request.url());
+    });
+    await board.page.goto(`${service.url}/?program=zz-many-29`);
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+
+    const cards = board.page.locator('#program-list > li[data-program]');
+    await expect.poll(() => cards.count()).toBe(25);
+    expect(await board.page.locator('#program-list li[data-program="zz-many-29"]').innerText()).toContain('0 milestones');
+    expect(await board.page.locator('#program-list .more-programs').innerText()).toBe(`${registered - 25} more programs: choose one with Program above.`);
+    // A card each (24, and the one shown), and the matrix shown: until 2026-12-05 one read per program registered, each draw.
+    expect(matrixReads.length).toBeLessThanOrEqual(26);
+    noProblems(board);
+  });
+  it("keeps a cell's whole evidence shown, where the reader had scrolled to, when a live change redraws the matrix", async () => {
+    await programWithMilestone('many-seminars-live', 'outreach', 25);
+    await api('POST', '/v1/events', { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'many-seminars-live', milestone: 'other', title: 'other', scope: 'program' } });
+    const board = await open('/?program=many-seminars-live');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await cell(board, 'outreach', '').click();
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+    await board.page.locator('#evidence .evidence-list > li').nth(20).scrollIntoViewIfNeeded();
+    const scrolled = Number(await board.page.evaluate('window.scrollY'));
+
+    await startMilestone('many-seminars-live', 'other');
+
+    await expect.poll(() => cell(board, 'other', '').getAttribute('data-status'), { timeout: 15_000 }).toBe('in_progress');
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+    expect(await board.page.getByRole('button', { name: 'Show all 25' }).count()).toBe(0);
+    expect(Math.abs(Number(await board.page.evaluate('window.scrollY')) - scrolled)).toBeLessThan(50);
+    noProblems(board);
+  });
+  it("follows every event of the program shown, not only its status changes: a fact that changes no status now moves a cell's evidence, and its status at an asOf in the past", async () => {
+    await programWithMilestone('live-evidence', 'outreach', 1);
+    const board = await open('/?program=live-evidence');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await expect.poll(() => cell(board, 'outreach', '').getAttribute('data-status')).toBe('achieved');
+    const evidenceCount = () => cell(board, 'outreach', '').innerText();
+
+    // Achieved already: another seminar changes its evidence, not its status.
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-20', data: { programId: 'live-evidence', milestone: 'outreach', title: 'Another' } });
+    await expect.poll(evidenceCount, { timeout: 15_000 }).toMatch(/(^|\s)2 evidence/);
+
+    // As of 20 January nothing had happened yet; a fact recorded now, dated before then, changes that past, not the present.
+    await board.page.getByLabel('As of (world time)').fill('2026-01-20');
+    await expect.poll(() => cell(board, 'outreach', '').getAttribute('data-status')).toBe('planned');
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await api('POST', '/v1/events', { type: 'milestone.started', occurredAt: '2026-01-15', data: { programId: 'live-evidence', milestone: 'outreach' } });
+    await expect.poll(() => cell(board, 'outreach', '').getAttribute('data-status'), { timeout: 15_000 }).toBe('in_progress');
+    noProblems(board);
+  });
   it('narrows the timeline to a range of months kept in the URL: from and to June 2026 shows June alone', async () => {
     const board = await open('/?program=defense-ax');
     await signIn(board.page, readerKey);

@@ -2,7 +2,7 @@
 // a consortium's standing and the timeline from the /v1 API. Read-only.
 import { ApiError, forgetKey, getAll, getJson, getPaged, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
 import { h, replaceChildren } from './elements.js';
-import { followStatusChanges } from './live.js';
+import { followProgramChanges } from './live.js';
 import { evidenceList, matrixTable, programCard } from './matrix.js';
 import { cancelRetry, isPassing, resetRetry, retryLater } from './retry.js';
 import { standingView } from './standing.js';
@@ -12,7 +12,17 @@ import { pushViewState, readViewState } from './url-state.js';
 const TIMELINE_PAGES = 2;
 /** The most evidence entries one cell's list shows: a page stays readable, and its size bounded. */
 const MOST_EVIDENCE = 5000;
-const LIVE_REFRESH_MS = 300;
+/**
+ * After a change of the program shown, the board reads it again within this long, once for every
+ * change that came meanwhile: a busy program's writers do not make it read more often.
+ */
+const LIVE_REFRESH_MS = 1000;
+/**
+ * The most program cards drawn, each with its counts (a read of its matrix): the others are chosen
+ * with the Program list. With a card for every program, a registry of 1,000 took 1,000 reads a draw,
+ * past a key's rate limit (found by the probe of the board at scale).
+ */
+const MOST_CARDS = 24;
 /** How long a view waits for its feed to start before it is read anyway (the service slow to answer). */
 const FEED_OPEN_WAIT_MS = 2000;
 
@@ -156,6 +166,9 @@ const PANELS = [
   { body: 'timeline-body', section: undefined, draw: (state, mine) => renderTimeline(state, mine) },
 ];
 
+/** What a change of the program shown moves: its own card (not every card), its matrix, the standing and the timeline. */
+const LIVE_PANELS = PANELS.map((panel) => (panel.body === 'program-list' ? { ...panel, draw: (state, mine) => renderProgramCard(state, mine) } : panel));
+
 async function drawView({ keepEvidence = false } = {}) {
   if (storedKey() === null) return showSignIn();
   const mine = ++generation;
@@ -166,6 +179,9 @@ async function drawView({ keepEvidence = false } = {}) {
     byId('evidence').hidden = true;
   }
   syncControls(state);
+  // What the parts show until they are drawn again was read for the view before: said, and dimmed.
+  byId('board').setAttribute('aria-busy', 'true');
+  byId('resolved').textContent += ' Loading…';
   byId('board-error').textContent = '';
   cancelRetry();
   try {
@@ -204,7 +220,11 @@ async function drawView({ keepEvidence = false } = {}) {
       byId('board-error').textContent = `Could not load the board: ${messageOf(error)}.${again === undefined ? '' : ` Trying again in ${again / 1000} s.`}`;
     }
   }
-  if (mine === generation) void restartLive(state);
+  if (mine === generation) {
+    byId('board').removeAttribute('aria-busy');
+    syncControls(state);
+    void restartLive(state);
+  }
 }
 
 /**
@@ -298,24 +318,50 @@ function fillFilters(state) {
   byId('consortium-filter').value = state.consortium ?? '';
 }
 
+/** A program's counts for its card: its matrix at the view's cut-offs, or why it could not be read (a 404: not registered yet). */
+const cardView = (programId, state) =>
+  // A program listed at the cut-off exists then: only a 404 means it is not registered yet; any other failure is said as such.
+  getJson(`/v1/programs/${encodeURIComponent(programId)}/milestones${query(cutoffs(state))}`).catch((error) => {
+    if (isRefusedKey(error)) throw error;
+    return error instanceof ApiError && error.status === 404 ? undefined : { error: messageOf(error), passing: isPassing(error) };
+  });
+
+const isPassingFailure = (view) => view !== undefined && 'passing' in view && view.passing === true;
+
+/** The programs with a card: the first MOST_CARDS in the list's order, and the one shown wherever it is. */
+const carded = (state) => {
+  const first = programs.slice(0, MOST_CARDS);
+  const shown = programs.find((p) => p.programId === state.program);
+  return shown === undefined || first.includes(shown) ? first : [...first, shown];
+};
+
 async function renderPrograms(state, mine) {
-  const views = await Promise.all(
-    // A program listed at the cut-off exists then: only a 404 means it is not registered yet; any other failure is said as such.
-    programs.map((p) =>
-      getJson(`/v1/programs/${encodeURIComponent(p.programId)}/milestones${query(cutoffs(state))}`).catch((error) => {
-        if (isRefusedKey(error)) throw error;
-        return error instanceof ApiError && error.status === 404 ? undefined : { error: messageOf(error), passing: isPassing(error) };
-      }),
-    ),
-  );
+  const cards = carded(state);
+  const views = await Promise.all(cards.map((p) => cardView(p.programId, state)));
   if (mine !== generation) return false;
   if (programs.length === 0) {
     replaceChildren(byId('program-list'), h('li', { class: 'muted' }, 'No program is registered at this cut-off.'));
     return false;
   }
-  replaceChildren(byId('program-list'), ...programs.map((p, i) => programCard(p, views[i], hrefWith({ program: p.programId }), p.programId === state.program)));
+  const more = programs.length - cards.length;
+  replaceChildren(
+    byId('program-list'),
+    ...cards.map((p, i) => programCard(p, views[i], hrefWith({ program: p.programId }), p.programId === state.program)),
+    ...(more > 0 ? [h('li', { class: 'muted more-programs' }, `${more} more program${more === 1 ? '' : 's'}: choose one with Program above.`)] : []),
+  );
   // A card whose milestones could not be read, for a reason that may pass, has the list read again.
-  return views.some((view) => view !== undefined && 'passing' in view && view.passing === true);
+  return views.some(isPassingFailure);
+}
+
+/** After a change of the program shown: its card alone is read again, in place. */
+async function renderProgramCard(state, mine) {
+  const program = programs.find((p) => p.programId === state.program);
+  const card = document.querySelector(`#program-list li[data-program="${CSS.escape(state.program ?? '')}"]`);
+  if (program === undefined || card === null) return false;
+  const view = await cardView(program.programId, state);
+  if (mine !== generation || !card.isConnected) return false;
+  card.replaceWith(programCard(program, view, hrefWith({ program: program.programId }), true));
+  return isPassingFailure(view);
 }
 
 async function renderMatrix(state, mine, keepEvidence = false) {
@@ -338,6 +384,8 @@ async function renderMatrix(state, mine, keepEvidence = false) {
   byId('matrix-heading').textContent = `${program.name}: milestones`;
   // Redrawn for a live change, the cell whose evidence is open opens again, and focus stays where it was.
   const reopen = keepEvidence && shownEvidence?.programId === program.programId ? shownEvidence : undefined;
+  // Read before the evidence is hidden and the page grows shorter.
+  const scrolled = window.scrollY;
   const focused = document.activeElement;
   const focusIn = focused instanceof HTMLElement && byId('evidence').contains(focused) ? 'evidence' : focused instanceof HTMLElement && focused.matches('#matrix button.cell') ? focused : undefined;
   byId('evidence').hidden = true;
@@ -345,7 +393,9 @@ async function renderMatrix(state, mine, keepEvidence = false) {
   replaceChildren(byId('matrix-body'), h('p', { class: 'muted' }, program.sponsor === undefined ? '' : `Sponsor: ${program.sponsor}. `, 'Open a cell to see the events behind it.'), matrixTable(view, program.name, consortiums, openEvidence));
   const milestone = reopen && view.milestones.find((m) => m.milestone === reopen.milestone);
   const cell = milestone && milestone.cells.find((c) => (c.consortiumId ?? '') === reopen.consortiumId);
-  if (milestone && cell) void openEvidence(milestone, cell, reopen.columnName, { focus: focusIn === 'evidence' });
+  // Opened again as it was: all of it if it was, at the place the reader had scrolled to (until
+  // 2026-12-05 a live change put back the 20 latest and moved the page, found by the probe at scale).
+  if (milestone && cell) void openEvidence(milestone, cell, reopen.columnName, { focus: focusIn === 'evidence', all: reopen.all === true, scrollTo: scrolled });
   else shownEvidence = undefined;
   if (focusIn instanceof HTMLElement) cellButton(focusIn.getAttribute('data-milestone'), focusIn.getAttribute('data-consortium'))?.focus();
 }
@@ -355,15 +405,16 @@ const cellButton = (milestone, consortiumId) =>
   [...document.querySelectorAll('#matrix button.cell')].find((b) => b instanceof HTMLElement && b.getAttribute('data-milestone') === milestone && b.getAttribute('data-consortium') === consortiumId);
 
 /** Shows the evidence of a cell; entries are expanded by the API, or resolved one by one from their ids. */
-async function openEvidence(milestone, cell, columnName, { focus = true } = {}) {
+async function openEvidence(milestone, cell, columnName, { focus = true, all = false, scrollTo = undefined } = {}) {
   const panel = byId('evidence');
   const heading = byId('evidence-heading');
-  const shown = { programId: readViewState().program, milestone: milestone.milestone, consortiumId: cell.consortiumId ?? '', columnName };
+  const shown = { programId: readViewState().program, milestone: milestone.milestone, consortiumId: cell.consortiumId ?? '', columnName, all: false };
   shownEvidence = shown;
   heading.textContent = `Evidence: ${milestone.title}, ${columnName}`;
   replaceChildren(byId('evidence-body'), h('p', { class: 'muted' }, 'Loading…'));
   panel.hidden = false;
   if (focus) heading.focus();
+  if (all && cell.evidenceCount > cell.evidence.length) return showAllEvidence(milestone, cell, shown, scrollTo);
   try {
     const entries = await Promise.all(cell.evidence.map((entry) => (typeof entry === 'string' ? getJson(`/v1/events/${encodeURIComponent(entry)}`).then(toEvidence) : entry)));
     // A slow answer for a cell no longer shown is dropped.
@@ -374,6 +425,7 @@ async function openEvidence(milestone, cell, columnName, { focus = true } = {}) 
         : undefined;
     showAll?.addEventListener('click', () => void showAllEvidence(milestone, cell, shown));
     replaceChildren(byId('evidence-body'), evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), cell.evidenceCount), showAll);
+    if (scrollTo !== undefined) window.scrollTo(0, scrollTo);
   } catch (error) {
     if (shownEvidence !== shown) return;
     if (isRefusedKey(error)) return signInAgain();
@@ -382,7 +434,9 @@ async function openEvidence(milestone, cell, columnName, { focus = true } = {}) 
 }
 
 /** A cell's whole evidence, read from its evidence pages at the view's cut-offs (SPEC §4: the rest are paged from the cell). */
-async function showAllEvidence(milestone, cell, shown) {
+async function showAllEvidence(milestone, cell, shown, scrollTo = undefined) {
+  // Kept open whole when a live change draws the matrix again.
+  shown.all = true;
   replaceChildren(byId('evidence-body'), h('p', { class: 'muted' }, 'Loading…'));
   const state = readViewState();
   const base = `/v1/programs/${encodeURIComponent(shown.programId ?? '')}/milestones/${encodeURIComponent(milestone.milestone)}/evidence`;
@@ -390,6 +444,7 @@ async function showAllEvidence(milestone, cell, shown) {
     const entries = await getAll(`${base}${query({ consortiumId: cell.consortiumId, ...cutoffs(state) })}`, 'evidence', MOST_EVIDENCE);
     if (shownEvidence !== shown) return;
     replaceChildren(byId('evidence-body'), evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), Math.max(entries.length, cell.evidenceCount)));
+    if (scrollTo !== undefined) window.scrollTo(0, scrollTo);
   } catch (error) {
     if (shownEvidence !== shown) return;
     if (isRefusedKey(error)) return signInAgain();
@@ -481,11 +536,15 @@ function restartLive(state) {
     release();
   });
   live = { programId: state.program, knownAt: state.knownAt, started, abort: () => controller.abort() };
+  // At most one read a LIVE_REFRESH_MS, for every change that came meanwhile (a timer reset at each
+  // change would never fire while a busy program's changes came closer together than that).
   const refreshSoon = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => refresh(state.program), LIVE_REFRESH_MS);
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      refresh(state.program);
+    }, LIVE_REFRESH_MS);
   };
-  void followStatusChanges({
+  void followProgramChanges({
     programId: state.program,
     key,
     signal: controller.signal,
@@ -515,7 +574,7 @@ function refresh(programId) {
     // Without the view's lists (their read failed), the parts would be drawn from another view's; the view's retry draws it whole.
     if (now.program !== programId || listsFailed) return;
     const mine = generation;
-    return drawPanels(PANELS, now, mine, true).then((failed) => {
+    return drawPanels(LIVE_PANELS, now, mine, true).then((failed) => {
       if (mine === generation) readAgainLater(mine, failed);
     }, (error) => {
       // A key refused meanwhile: the full render asks for it again, and signs out (unless signed out already).

@@ -1,14 +1,20 @@
-// Live status changes from GET /v1/feed. EventSource cannot send an Authorization header, and the
-// key must never go in a URL: so fetch() with a stream reader, parsing text/event-stream by hand.
+// Live changes of a program from GET /v1/feed. EventSource cannot send an Authorization header, and
+// the key must never go in a URL: so fetch() with a stream reader, parsing text/event-stream by hand.
 
-const TOPIC = 'milestone.status_changed';
+/*
+ * Every notification of the program, not only its status changes: an event that changes no cell's
+ * status now may change a cell's evidence, or its status at an asOf in the past (a late fact), which
+ * the view shown may be; until 2026-12-05 the board said "Live updates: on" and missed both (found
+ * by the probe of the board at scale).
+ */
+const TOPICS = '*';
 const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
 
 /**
- * Follows status changes of a program until `signal` aborts; reconnects with Last-Event-ID.
+ * Follows the changes of a program (its events and its status changes) until `signal` aborts; reconnects with Last-Event-ID.
  * @param {{ programId: string, key: string, signal: AbortSignal, onChange: (change: any) => void, onState: (state: 'live' | 'reconnecting' | 'off' | 'refused', how?: { fromNow: boolean }) => void }} options
  */
-export async function followStatusChanges({ programId, key, signal, onChange, onState }) {
+export async function followProgramChanges({ programId, key, signal, onChange, onState }) {
   let lastId;
   for (let attempt = 0; !signal.aborted; attempt++) {
     try {
@@ -17,7 +23,7 @@ export async function followStatusChanges({ programId, key, signal, onChange, on
       // From now on, or from the last change seen: the page draws the current state once the feed has
       // answered (board.js), and a replay of the program's past changes would only redraw it.
       const from = lastId === undefined ? '&after=now' : '';
-      const response = await fetch(`/v1/feed?topics=${TOPIC}&programId=${encodeURIComponent(programId)}${from}`, {
+      const response = await fetch(`/v1/feed?topics=${encodeURIComponent(TOPICS)}&programId=${encodeURIComponent(programId)}${from}`, {
         headers,
         credentials: 'omit',
         cache: 'no-store',
@@ -40,7 +46,7 @@ export async function followStatusChanges({ programId, key, signal, onChange, on
       attempt = 0;
       for await (const frame of framesOf(response.body)) {
         if (frame.id !== undefined) lastId = frame.id;
-        if (frame.event === TOPIC && frame.data !== undefined) onChange(JSON.parse(frame.data).data);
+        if (frame.event !== undefined && frame.data !== undefined) onChange(JSON.parse(frame.data).data);
       }
     } catch (error) {
       if (signal.aborted) return;
