@@ -631,6 +631,19 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(matrixReads.length).toBeLessThanOrEqual(26);
     noProblems(board);
   });
+  it('follows live changes at a knownAt in the future, which the service answers as of now; not at one in the past', async () => {
+    await programWithMilestone('live-future-known', 'outreach');
+    const board = await open('/?program=live-future-known&knownAt=2100-01-01T00:00:00.000Z');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+
+    await startMilestone('live-future-known', 'outreach');
+
+    await expect.poll(() => cell(board, 'outreach', '').getAttribute('data-status'), { timeout: 15_000 }).toBe('in_progress');
+    await board.page.goto(`${service?.url ?? ''}/?program=live-future-known&knownAt=2026-01-01T00:00:00.000Z`);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: off');
+    noProblems(board);
+  });
   it("keeps a cell's whole evidence shown, where the reader had scrolled to, when a live change redraws the matrix", async () => {
     await programWithMilestone('many-seminars-live', 'outreach', 25);
     await api('POST', '/v1/events', { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'many-seminars-live', milestone: 'other', title: 'other', scope: 'program' } });

@@ -500,7 +500,14 @@ function stopLive() {
 }
 
 /**
- * Follows status changes of the program shown, unless the view is pinned to a past knowledge
+ * A knownAt whose period begins after now: the service answers it as of now (what is settled), and
+ * its answer moves with what is recorded, as the current view's does (found by the probe at scale).
+ * @param {string | undefined} knownAt
+ */
+const isFutureKnownAt = (knownAt) => knownAt !== undefined && Date.parse(knownAt) > Date.now();
+
+/**
+ * Follows the changes of the program shown, unless the view is pinned to a past knowledge
  * (knownAt) or the tab is hidden (opened in the background, or hidden while the view was drawn):
  * shown, it draws and follows again.
  *
@@ -514,7 +521,7 @@ function stopLive() {
 function restartLive(state) {
   const key = storedKey();
   // A program not registered at the cut-off (asOf may move it out) is not followed either.
-  const follows = key !== null && state.program !== undefined && state.knownAt === undefined && !document.hidden && unregistered({ program: state.program }) === undefined;
+  const follows = key !== null && state.program !== undefined && (state.knownAt === undefined || isFutureKnownAt(state.knownAt)) && !document.hidden && unregistered({ program: state.program }) === undefined;
   if (follows && live?.programId === state.program && live?.knownAt === state.knownAt) return live.started;
   stopLive();
   if (!follows || key === null || state.program === undefined) return Promise.resolve();
