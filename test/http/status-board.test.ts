@@ -631,6 +631,28 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(matrixReads.length).toBeLessThanOrEqual(26);
     noProblems(board);
   });
+  it('scrolls to the matrix of a program chosen in the Program list, which comes after the cards, on a narrow screen', async () => {
+    const board = await open('/', { viewport: { width: 390, height: 700 } });
+    await signIn(board.page, readerKey);
+    await board.page.locator('#program-list li[data-program]').first().waitFor();
+
+    await board.page.locator('#program-filter').selectOption('kr-sovereign-ai');
+
+    await board.page.locator('#matrix button.cell').first().waitFor();
+    await expect.poll(async () => (await board.page.locator('#matrix-heading').boundingBox())?.y ?? -1).toBeGreaterThanOrEqual(0);
+    expect((await board.page.locator('#matrix-heading').boundingBox())?.y ?? 9999).toBeLessThan(700);
+    noProblems(board);
+  });
+  it('shows an asOf of a calendar period in the date control as its last day, which means the same', async () => {
+    for (const [asOf, day] of [['2026-06', '2026-06-30'], ['2026-Q2', '2026-06-30'], ['2026-H1', '2026-06-30'], ['2025', '2025-12-31'], ['2026-02', '2026-02-28'], ['2026-05-14', '2026-05-14']]) {
+      const board = await open(`/?program=defense-ax&asOf=${asOf}`);
+      await signIn(board.page, readerKey);
+      await board.page.locator('#program-list li').first().waitFor();
+      await expect.poll(() => board.page.locator('#board').getAttribute('aria-busy')).toBe(null);
+
+      expect(await board.page.getByLabel('As of (world time)').inputValue(), asOf).toBe(day);
+    }
+  });
   it('follows live changes at a knownAt in the future, which the service answers as of now; not at one in the past', async () => {
     await programWithMilestone('live-future-known', 'outreach');
     const board = await open('/?program=live-future-known&knownAt=2100-01-01T00:00:00.000Z');

@@ -60,17 +60,29 @@ function hrefWith(change) {
 
 /** @param {import('./url-state.js').ViewState} change */
 function navigate(change) {
+  const before = readViewState().program;
   pushViewState({ ...readViewState(), ...change });
   resetRetry();
+  matrixWanted = change.program !== undefined && change.program !== before;
   void render();
 }
+
+/**
+ * A program just chosen (a card, the Program list, a link in a standing): its matrix is scrolled to
+ * once drawn, since it comes after the cards (found by the probe at scale: 44,820 px down, under
+ * 1,000 cards). Not when the view is drawn again for another reason.
+ */
+let matrixWanted = false;
 
 // Links inside the board change the view without a reload; a modified click still opens a new tab.
 document.addEventListener('click', (event) => {
   const link = event.target instanceof Element ? event.target.closest('a[href^="/?"], a[href="/"]') : null;
   if (link === null || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
   event.preventDefault();
+  const before = readViewState().program;
   history.pushState(null, '', link.getAttribute('href'));
+  const after = readViewState().program;
+  matrixWanted = after !== undefined && after !== before;
   void render();
 });
 window.addEventListener('popstate', () => void render());
@@ -290,12 +302,31 @@ async function inPanel(bodyId, sectionId, mine, draw) {
 }
 
 function syncControls(state) {
-  byId('as-of').value = /^\d{4}-\d{2}-\d{2}$/.test(state.asOf ?? '') ? state.asOf : '';
+  byId('as-of').value = asDay(state.asOf);
   byId('timeline-from').value = /^\d{4}-\d{2}$/.test(state.from ?? '') ? state.from : '';
   byId('timeline-to').value = /^\d{4}-\d{2}$/.test(state.to ?? '') ? state.to : '';
   byId('known-at').value = state.knownAt === undefined ? '' : toLocalInput(state.knownAt);
   const parts = [state.asOf && `as of ${state.asOf}`, state.knownAt && `as known at ${state.knownAt}`].filter(Boolean);
   byId('resolved').textContent = parts.length === 0 ? 'Showing now: everything recorded so far.' : `Showing ${parts.join(', ')}.`;
+}
+
+/**
+ * An asOf as the date control can show it: a day as it is, a calendar period (2026, 2026-H1,
+ * 2026-Q2, 2026-06) as its last day, which means the same ("as of June" is as of the end of June);
+ * an instant, which a day does not name, as nothing (the line under the controls says it). Until
+ * 2026-12-05 a period left the control empty beside "Empty means now" (found by the probe at scale).
+ * @param {string | undefined} asOf
+ */
+function asDay(asOf) {
+  if (asOf === undefined) return '';
+  if (/^\d{4}-\d{2}-\d{2}$/.test(asOf)) return asOf;
+  const period = /^(\d{4})(?:-(?:H([12])|Q([1-4])|(\d{2})))?$/.exec(asOf);
+  if (period === null) return '';
+  const [, year, half, quarter, month] = period;
+  const lastMonth = half !== undefined ? Number(half) * 6 : quarter !== undefined ? Number(quarter) * 3 : month !== undefined ? Number(month) : 12;
+  if (lastMonth < 1 || lastMonth > 12) return '';
+  // Day 0 of the month after: the last day of this one.
+  return new Date(Date.UTC(Number(year), lastMonth, 0)).toISOString().slice(0, 10);
 }
 
 /** An ISO instant as the value of a datetime-local input, in the browser's time zone. @param {string} iso */
@@ -372,6 +403,7 @@ async function renderMatrix(state, mine, keepEvidence = false) {
     section.hidden = state.program === undefined;
     byId('evidence').hidden = true;
     shownEvidence = undefined;
+    matrixWanted = false;
     if (state.program !== undefined) {
       byId('matrix-heading').textContent = 'Milestones';
       replaceChildren(byId('matrix-body'), notRegistered(`program '${state.program}'`));
@@ -398,6 +430,10 @@ async function renderMatrix(state, mine, keepEvidence = false) {
   if (milestone && cell) void openEvidence(milestone, cell, reopen.columnName, { focus: focusIn === 'evidence', all: reopen.all === true, scrollTo: scrolled });
   else shownEvidence = undefined;
   if (focusIn instanceof HTMLElement) cellButton(focusIn.getAttribute('data-milestone'), focusIn.getAttribute('data-consortium'))?.focus();
+  if (matrixWanted) {
+    matrixWanted = false;
+    section.scrollIntoView({ block: 'start' });
+  }
 }
 
 /** The matrix's button of a cell, as drawn now. @param {string | null} milestone @param {string | null} consortiumId */
