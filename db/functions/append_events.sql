@@ -19,8 +19,14 @@ declare
   v_prior idempotency_key;
   v_recorded_at timestamptz;
 begin
+  perform lock_projection(p_items);
+  -- After the locks: the key's row is this transaction's first write, which gives it the id the feed
+  -- orders by (xid8). Written before them, a later writer of the same stream or cell could take an
+  -- earlier id than the one it waited for, and the feed showed a stream's versions, and a cell's
+  -- status changes, out of the order they were written (until 2026-12-05, found by the probe of
+  -- webhooks across instances). A request with the same body takes the same locks, so it waits for
+  -- the first one there; one with another body waits here until the first commits or rolls back.
   if p_idempotency_key is not null then
-    -- A concurrent request with the same key waits here until the first one commits or rolls back.
     insert into idempotency_key (actor, key, request_hash, event_ids)
     values (p_actor, p_idempotency_key, p_request_hash,
             array(select (e ->> 'id')::uuid from jsonb_array_elements(p_items) e order by (e ->> 'ordinal')::int))
@@ -35,7 +41,6 @@ begin
     end if;
   end if;
 
-  perform lock_projection(p_items);
   -- Seen by readers until this commits: no knownAt after a moment it names is settled before then
   -- (hold_recording_lock.sql). Taken before the moment is read, so that none is read unseen.
   perform hold_recording_lock(clock_timestamp());

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { countEvents } from '../support/event-count.js';
 import { programWithConsortium, seminarHeld, uniqueId } from '../support/events.js';
-import { post, problemOf, record } from '../support/http.js';
+import { eventsOf, get, post, problemOf, record } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
 const t = useTestApp();
@@ -84,5 +85,48 @@ describe('Idempotency-Key', () => {
     expect(response.status).toBe(400);
     expect(problemOf(response)).toMatchObject({ type: '/problems/validation-failed', errors: [{ detail }] });
     expect(await countEvents(t.database.db)).toBe(before);
+  });
+});
+
+describe('Idempotency-Key and the order of the feed', () => {
+  it("keeps a stream's events, and a cell's status changes, in the feed in the order they were written, when concurrent writers send keys (PostgreSQL server only: PGlite runs one statement at a time)", async () => {
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    const program = uniqueId('keyed-order');
+    const milestones = Array.from({ length: 60 }, (_, i) => `m${i}`);
+    await record(
+      t.app,
+      { type: 'program.registered', occurredAt: '2026-01', data: { programId: program, name: program } },
+      ...milestones.map((milestone) => ({ type: 'milestone.planned', occurredAt: '2026-01', data: { programId: program, milestone, title: milestone, scope: 'program' } })),
+    );
+    // Each its own cell, all on the program's stream; and as many again on one cell, changing its status each time.
+    const types = ['milestone.achieved', 'milestone.missed', 'milestone.cancelled'];
+    const answers = await Promise.all([
+      ...milestones.map((milestone) =>
+        post(t.app, { type: 'milestone.started', occurredAt: '2026-03', data: { programId: program, milestone } }, { 'idempotency-key': uniqueId('k') }),
+      ),
+      ...milestones.map((_, i) =>
+        post(
+          t.app,
+          { type: types[i % 3], occurredAt: new Date(Date.UTC(2026, 7, 1, 0, i)).toISOString(), data: { programId: program, milestone: 'm0' } },
+          { 'idempotency-key': uniqueId('k') },
+        ),
+      ),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual(Array<number>(answers.length).fill(201));
+
+    const versions = eventsOf(await get(t.app, `/v1/events?stream=program:${program}&limit=1000`)).map((e) => e.streamVersion);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    // Each status change of m0 starts from the status the one before it ended in.
+    const feed = await get(t.app, `/v1/feed?follow=false&programId=${program}&topics=milestone.status_changed&limit=1000`);
+    const changes = String(feed.body)
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => z.object({ data: z.object({ milestone: z.string(), from: z.string(), to: z.string() }) }).parse(JSON.parse(line.slice(6))).data)
+      .filter((change) => change.milestone === 'm0');
+    expect(changes.length).toBeGreaterThan(10);
+    for (let i = 1; i < changes.length; i++) expect(changes[i]?.from, `change ${i}`).toBe(changes[i - 1]?.to);
   });
 });
