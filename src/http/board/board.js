@@ -70,9 +70,12 @@ function navigate(change) {
 /**
  * A program just chosen (a card, the Program list, a link in a standing): its matrix is scrolled to
  * once drawn, since it comes after the cards (found by the probe at scale: 44,820 px down, under
- * 1,000 cards). Not when the view is drawn again for another reason.
+ * 1,000 cards). Only by the render the choice started (scrollFor, its generation), never by a
+ * later one, a live change or a retry.
  */
 let matrixWanted = false;
+/** @type {number | undefined} */
+let scrollFor;
 
 // Links inside the board change the view without a reload; a modified click still opens a new tab.
 document.addEventListener('click', (event) => {
@@ -184,6 +187,8 @@ const LIVE_PANELS = PANELS.map((panel) => (panel.body === 'program-list' ? { ...
 async function drawView({ keepEvidence = false } = {}) {
   if (storedKey() === null) return showSignIn();
   const mine = ++generation;
+  scrollFor = matrixWanted ? mine : undefined;
+  matrixWanted = false;
   const state = readViewState();
   // A new view closes the evidence now, so that no render still under way opens it again.
   if (!keepEvidence) {
@@ -191,8 +196,8 @@ async function drawView({ keepEvidence = false } = {}) {
     byId('evidence').hidden = true;
   }
   syncControls(state);
-  // What the parts show until they are drawn again was read for the view before: said, and dimmed.
-  byId('board').setAttribute('aria-busy', 'true');
+  // What the parts show until they are drawn again was read for the view before: said, and marked.
+  setPanelsBusy(true);
   byId('resolved').textContent += ' Loading…';
   byId('board-error').textContent = '';
   cancelRetry();
@@ -233,9 +238,23 @@ async function drawView({ keepEvidence = false } = {}) {
     }
   }
   if (mine === generation) {
-    byId('board').removeAttribute('aria-busy');
-    syncControls(state);
+    setPanelsBusy(false);
+    // The line alone: the controls may hold a date the user is typing meanwhile.
+    byId('resolved').textContent = resolvedText(state);
+    scrollFor = undefined;
     void restartLive(state);
+  }
+}
+
+/**
+ * Marks the parts (not the controls, nor the line under them, whose "Loading…" a busy region would
+ * keep from being announced) as being read again.
+ * @param {boolean} busy
+ */
+function setPanelsBusy(busy) {
+  for (const id of ['programs', 'matrix', 'standing', 'timeline']) {
+    if (busy) byId(id).setAttribute('aria-busy', 'true');
+    else byId(id).removeAttribute('aria-busy');
   }
 }
 
@@ -306,8 +325,38 @@ function syncControls(state) {
   byId('timeline-from').value = /^\d{4}-\d{2}$/.test(state.from ?? '') ? state.from : '';
   byId('timeline-to').value = /^\d{4}-\d{2}$/.test(state.to ?? '') ? state.to : '';
   byId('known-at').value = state.knownAt === undefined ? '' : toLocalInput(state.knownAt);
+  byId('resolved').textContent = resolvedText(state);
+}
+
+/** The line under the controls: what the view is taken at. */
+function resolvedText(state) {
   const parts = [state.asOf && `as of ${state.asOf}`, state.knownAt && `as known at ${state.knownAt}`].filter(Boolean);
-  byId('resolved').textContent = parts.length === 0 ? 'Showing now: everything recorded so far.' : `Showing ${parts.join(', ')}.`;
+  return parts.length === 0 ? 'Showing now: everything recorded so far.' : `Showing ${parts.join(', ')}.`;
+}
+
+/**
+ * The end (exclusive, UTC) of a date as the service reads a cut-off (SPEC §2.1): a calendar form
+ * covers its whole period (2026, 2026-H1, 2026-Q2, 2026-06, 2026-06-30), an instant its millisecond;
+ * undefined for what the service would refuse (a year outside 1000–9998, a month 13).
+ * @param {string} text
+ * @returns {Date | undefined}
+ */
+function periodEnd(text) {
+  const period = /^(\d{4})(?:-(?:H([12])|Q([1-4])|(\d{2})(?:-(\d{2}))?))?$/.exec(text);
+  if (period === null) {
+    const instant = Date.parse(text);
+    return /T/.test(text) && !Number.isNaN(instant) ? new Date(instant + 1) : undefined;
+  }
+  const [, yearText, half, quarter, monthText, dayText] = period;
+  const year = Number(yearText);
+  const month = monthText === undefined ? undefined : Number(monthText);
+  if (year < 1000 || year > 9998 || (month !== undefined && (month < 1 || month > 12))) return undefined;
+  // Months counted from 0; a month past the period's end, and day 1 or the day after the one named.
+  const endMonth = half !== undefined ? Number(half) * 6 : quarter !== undefined ? Number(quarter) * 3 : month ?? 12;
+  const end = new Date(0);
+  if (dayText === undefined) end.setUTCFullYear(year, endMonth, 1);
+  else end.setUTCFullYear(year, endMonth - 1, Number(dayText) + 1);
+  return end;
 }
 
 /**
@@ -318,15 +367,9 @@ function syncControls(state) {
  * @param {string | undefined} asOf
  */
 function asDay(asOf) {
-  if (asOf === undefined) return '';
-  if (/^\d{4}-\d{2}-\d{2}$/.test(asOf)) return asOf;
-  const period = /^(\d{4})(?:-(?:H([12])|Q([1-4])|(\d{2})))?$/.exec(asOf);
-  if (period === null) return '';
-  const [, year, half, quarter, month] = period;
-  const lastMonth = half !== undefined ? Number(half) * 6 : quarter !== undefined ? Number(quarter) * 3 : month !== undefined ? Number(month) : 12;
-  if (lastMonth < 1 || lastMonth > 12) return '';
-  // Day 0 of the month after: the last day of this one.
-  return new Date(Date.UTC(Number(year), lastMonth, 0)).toISOString().slice(0, 10);
+  if (asOf === undefined || /T/.test(asOf)) return '';
+  const end = periodEnd(asOf);
+  return end === undefined ? '' : new Date(end.getTime() - 86_400_000).toISOString().slice(0, 10);
 }
 
 /** An ISO instant as the value of a datetime-local input, in the browser's time zone. @param {string} iso */
@@ -386,6 +429,9 @@ async function renderPrograms(state, mine) {
 
 /** After a change of the program shown: its card alone is read again, in place. */
 async function renderProgramCard(state, mine) {
+  // A card that could not be read has a retry planned, which this live re-read's own outcome
+  // replaces (readAgainLater): so while one does, every card is read again here.
+  if (document.querySelector('#program-list .card .error') !== null) return renderPrograms(state, mine);
   const program = programs.find((p) => p.programId === state.program);
   const card = document.querySelector(`#program-list li[data-program="${CSS.escape(state.program ?? '')}"]`);
   if (program === undefined || card === null) return false;
@@ -403,7 +449,6 @@ async function renderMatrix(state, mine, keepEvidence = false) {
     section.hidden = state.program === undefined;
     byId('evidence').hidden = true;
     shownEvidence = undefined;
-    matrixWanted = false;
     if (state.program !== undefined) {
       byId('matrix-heading').textContent = 'Milestones';
       replaceChildren(byId('matrix-body'), notRegistered(`program '${state.program}'`));
@@ -416,41 +461,63 @@ async function renderMatrix(state, mine, keepEvidence = false) {
   byId('matrix-heading').textContent = `${program.name}: milestones`;
   // Redrawn for a live change, the cell whose evidence is open opens again, and focus stays where it was.
   const reopen = keepEvidence && shownEvidence?.programId === program.programId ? shownEvidence : undefined;
-  // Read before the evidence is hidden and the page grows shorter.
-  const scrolled = window.scrollY;
   const focused = document.activeElement;
   const focusIn = focused instanceof HTMLElement && byId('evidence').contains(focused) ? 'evidence' : focused instanceof HTMLElement && focused.matches('#matrix button.cell') ? focused : undefined;
-  byId('evidence').hidden = true;
-  if (reopen === undefined) shownEvidence = undefined;
+  // Where focus was in the evidence: its heading, or the n-th link or button of its list.
+  const focusAt = focusIn === 'evidence' ? focusables(byId('evidence-body')).indexOf(focused) : -1;
+  // Reopened, the evidence stays shown as it was until its new entries replace it: hidden or
+  // emptied meanwhile, the page would grow shorter and the reader lose their place.
+  if (reopen === undefined) {
+    byId('evidence').hidden = true;
+    shownEvidence = undefined;
+  }
   replaceChildren(byId('matrix-body'), h('p', { class: 'muted' }, program.sponsor === undefined ? '' : `Sponsor: ${program.sponsor}. `, 'Open a cell to see the events behind it.'), matrixTable(view, program.name, consortiums, openEvidence));
   const milestone = reopen && view.milestones.find((m) => m.milestone === reopen.milestone);
   const cell = milestone && milestone.cells.find((c) => (c.consortiumId ?? '') === reopen.consortiumId);
-  // Opened again as it was: all of it if it was, at the place the reader had scrolled to (until
-  // 2026-12-05 a live change put back the 20 latest and moved the page, found by the probe at scale).
-  if (milestone && cell) void openEvidence(milestone, cell, reopen.columnName, { focus: focusIn === 'evidence', all: reopen.all === true, scrollTo: scrolled });
-  else shownEvidence = undefined;
+  // Opened again as it was: all of it if it was, the page where it was (until 2026-12-05 a live
+  // change put back the 20 latest and moved the page, found by the probe at scale).
+  if (milestone && cell) void openEvidence(milestone, cell, reopen.columnName, { focus: focusIn === 'evidence', all: reopen.all === true, live: true, focusAt });
+  else {
+    byId('evidence').hidden = true;
+    shownEvidence = undefined;
+  }
   if (focusIn instanceof HTMLElement) cellButton(focusIn.getAttribute('data-milestone'), focusIn.getAttribute('data-consortium'))?.focus();
-  if (matrixWanted) {
-    matrixWanted = false;
+  if (scrollFor === mine) {
+    scrollFor = undefined;
     section.scrollIntoView({ block: 'start' });
   }
 }
+
+/** The links and buttons in an element, in document order. @param {Element} element */
+const focusables = (element) => [...element.querySelectorAll('a[href], button')];
 
 /** The matrix's button of a cell, as drawn now. @param {string | null} milestone @param {string | null} consortiumId */
 const cellButton = (milestone, consortiumId) =>
   [...document.querySelectorAll('#matrix button.cell')].find((b) => b instanceof HTMLElement && b.getAttribute('data-milestone') === milestone && b.getAttribute('data-consortium') === consortiumId);
 
 /** Shows the evidence of a cell; entries are expanded by the API, or resolved one by one from their ids. */
-async function openEvidence(milestone, cell, columnName, { focus = true, all = false, scrollTo = undefined } = {}) {
+/**
+ * @param {any} milestone @param {any} cell @param {string} columnName
+ * @param {{ focus?: boolean, all?: boolean, live?: boolean, focusAt?: number }} [options]  live: reopened
+ *   for a live change, the entries shown stay until the new ones replace them, and focus goes back to
+ *   the focusAt-th link or button of the list (if focus was there), else to the heading
+ */
+async function openEvidence(milestone, cell, columnName, { focus = true, all = false, live = false, focusAt = -1 } = {}) {
   const panel = byId('evidence');
   const heading = byId('evidence-heading');
   const shown = { programId: readViewState().program, milestone: milestone.milestone, consortiumId: cell.consortiumId ?? '', columnName, all: false };
   shownEvidence = shown;
   heading.textContent = `Evidence: ${milestone.title}, ${columnName}`;
-  replaceChildren(byId('evidence-body'), h('p', { class: 'muted' }, 'Loading…'));
+  if (!live) replaceChildren(byId('evidence-body'), h('p', { class: 'muted' }, 'Loading…'));
   panel.hidden = false;
-  if (focus) heading.focus();
-  if (all && cell.evidenceCount > cell.evidence.length) return showAllEvidence(milestone, cell, shown, scrollTo);
+  const refocus = () => {
+    if (!focus) return;
+    const again = focusables(byId('evidence-body'))[focusAt];
+    if (again instanceof HTMLElement) again.focus();
+    else heading.focus();
+  };
+  if (!live) refocus();
+  if (all && cell.evidenceCount > cell.evidence.length) return showAllEvidence(milestone, cell, shown, live ? refocus : undefined);
   try {
     const entries = await Promise.all(cell.evidence.map((entry) => (typeof entry === 'string' ? getJson(`/v1/events/${encodeURIComponent(entry)}`).then(toEvidence) : entry)));
     // A slow answer for a cell no longer shown is dropped.
@@ -461,7 +528,7 @@ async function openEvidence(milestone, cell, columnName, { focus = true, all = f
         : undefined;
     showAll?.addEventListener('click', () => void showAllEvidence(milestone, cell, shown));
     replaceChildren(byId('evidence-body'), evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), cell.evidenceCount), showAll);
-    if (scrollTo !== undefined) window.scrollTo(0, scrollTo);
+    if (live) refocus();
   } catch (error) {
     if (shownEvidence !== shown) return;
     if (isRefusedKey(error)) return signInAgain();
@@ -470,17 +537,18 @@ async function openEvidence(milestone, cell, columnName, { focus = true, all = f
 }
 
 /** A cell's whole evidence, read from its evidence pages at the view's cut-offs (SPEC §4: the rest are paged from the cell). */
-async function showAllEvidence(milestone, cell, shown, scrollTo = undefined) {
+/** @param {() => void} [reopened]  for a live change: the entries shown stay until these replace them, then this runs */
+async function showAllEvidence(milestone, cell, shown, reopened = undefined) {
   // Kept open whole when a live change draws the matrix again.
   shown.all = true;
-  replaceChildren(byId('evidence-body'), h('p', { class: 'muted' }, 'Loading…'));
+  if (reopened === undefined) replaceChildren(byId('evidence-body'), h('p', { class: 'muted' }, 'Loading…'));
   const state = readViewState();
   const base = `/v1/programs/${encodeURIComponent(shown.programId ?? '')}/milestones/${encodeURIComponent(milestone.milestone)}/evidence`;
   try {
     const entries = await getAll(`${base}${query({ consortiumId: cell.consortiumId, ...cutoffs(state) })}`, 'evidence', MOST_EVIDENCE);
     if (shownEvidence !== shown) return;
     replaceChildren(byId('evidence-body'), evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), Math.max(entries.length, cell.evidenceCount)));
-    if (scrollTo !== undefined) window.scrollTo(0, scrollTo);
+    reopened?.();
   } catch (error) {
     if (shownEvidence !== shown) return;
     if (isRefusedKey(error)) return signInAgain();
@@ -536,11 +604,15 @@ function stopLive() {
 }
 
 /**
- * A knownAt whose period begins after now: the service answers it as of now (what is settled), and
- * its answer moves with what is recorded, as the current view's does (found by the probe at scale).
+ * A knownAt whose period ends after now (2100, this month, this quarter): the service answers it as
+ * of now (what is settled), and its answer moves with what is recorded, as the current view's does
+ * (found by the probe at scale).
  * @param {string | undefined} knownAt
  */
-const isFutureKnownAt = (knownAt) => knownAt !== undefined && Date.parse(knownAt) > Date.now();
+const isFutureKnownAt = (knownAt) => {
+  const end = knownAt === undefined ? undefined : periodEnd(knownAt);
+  return end !== undefined && end.getTime() > Date.now();
+};
 
 /**
  * Follows the changes of the program shown, unless the view is pinned to a past knowledge
