@@ -346,6 +346,28 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await card.innerText()).not.toContain('Could not load');
   });
 
+  it("reads again a program card that could not be read though a live change of the program shown comes before its retry", async () => {
+    await programWithMilestone('live-before-retry', 'outreach');
+    const board = await open('/?program=live-before-retry');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    const card = board.page.locator('#program-list li[data-program="kr-sovereign-ai"]');
+    await card.waitFor();
+    let failing = true;
+    await board.page.route(/\/v1\/programs\/kr-sovereign-ai\/milestones\?/, (route) =>
+      failing ? route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: '/problems/x', title: 'x', status: 503, detail: 'overloaded' }) }) : route.continue(),
+    );
+    await board.page.getByLabel('As of (world time)').fill('2026-07-01');
+    await expect.poll(() => card.innerText()).toContain('Could not load its milestones: overloaded');
+    failing = false;
+
+    // Before the card's retry (5 s): the program shown changes, and is read again live.
+    await startMilestone('live-before-retry', 'outreach');
+    await expect.poll(() => cell(board, 'outreach', '').getAttribute('data-status'), { timeout: 15_000 }).toBe('in_progress');
+
+    await expect.poll(() => card.innerText(), { timeout: 15_000 }).toMatch(/\d+ milestones?\n/);
+  });
+
   it('reads a part that failed again only if it may pass (a 503, not a 400), later, and only that part', async () => {
     const problemAnswer = (status: number, detail: string) => ({ status, contentType: 'application/problem+json', body: JSON.stringify({ type: '/problems/x', title: 'x', status, detail }) });
     const board = await open('/?program=defense-ax');
