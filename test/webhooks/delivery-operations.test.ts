@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { DatabaseUnavailableError } from '../../src/domain/errors.js';
 import { parseAllowedCidrs } from '../../src/domain/webhook-address-policy.js';
 import type { Dispatcher } from '../../src/webhooks/dispatcher.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
@@ -238,6 +239,29 @@ describe('webhook delivery, as operated', () => {
     expect(afterFailure).toMatchObject({ state: 'pending', attempts: [{ attemptNo: 1, trigger: 'manual', errorKind: 'internal', responseStatus: null }] });
     expect(rows).toEqual([{ used: 0 }]);
     expect(afterRetry).toMatchObject({ state: 'succeeded', attempts: [{ errorKind: 'internal' }, { attemptNo: 2, trigger: 'manual', responseStatus: 200 }] });
+  });
+
+  it("records an attempt's outcome once the database is back, within the lease, rather than leaving the delivery to its lease and sending it again", async () => {
+    const programId = await scenario('recordagain');
+    const { id } = await subscribe(t.app, { url: receiver.url(`/recordagain-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    let failedRecords = 0;
+    // The database goes away just as the outcome is recorded, twice, and is back a moment later.
+    const db = onEachStatement(t.database.db, (query) => {
+      if (query.sql.includes('with finished as') && failedRecords < 2) {
+        failedRecords++;
+        throw new DatabaseUnavailableError(false, { cause: new Error('connection terminated') });
+      }
+    });
+    const dispatcher = startTestDispatcher({ ...t.database, db });
+    dispatchers.push(dispatcher);
+
+    await record(t.app, seminarHeld(programId));
+    const delivery = await onlyDelivery(id);
+    await dispatcher.runOnce();
+
+    expect(failedRecords).toBe(2);
+    expect(await detailOf(delivery.id)).toMatchObject({ state: 'succeeded', attempts: [{ attemptNo: 1, responseStatus: 200 }] });
+    expect(receiver.received.filter((r) => r.path === `/recordagain-${programId}`)).toHaveLength(1);
   });
 
   it('puts claimed deliveries back, unsent and no retry used, when reading their messages left too little of the lease for an attempt', async () => {
