@@ -680,6 +680,14 @@ describe('the status board, in a real browser on the seeded example', () => {
       expect(await board.page.getByLabel('As of (world time)').inputValue(), asOf).toBe(day);
     }
   });
+  it('shows a knownAt of a calendar period in its control as the last second it covers, in the browser\'s time zone', async () => {
+    const board = await open('/?program=defense-ax&knownAt=2026-06');
+    await signIn(board.page, readerKey);
+    await board.page.locator('#program-list li').first().waitFor();
+
+    const expected = String(await board.page.evaluate(`(() => { const d = new Date(Date.UTC(2026, 6, 1) - 1000); return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19); })()`));
+    expect(await board.page.getByLabel('Known at (recorded by, your time zone)').inputValue()).toBe(expected);
+  });
   it('follows live changes at a knownAt in the future, or in a period still running, which the service answers as of now; not at one in the past', async () => {
     await programWithMilestone('live-future-known', 'outreach');
     const board = await open('/?program=live-future-known&knownAt=2100-01-01T00:00:00.000Z');

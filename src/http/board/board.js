@@ -324,7 +324,7 @@ function syncControls(state) {
   byId('as-of').value = asDay(state.asOf);
   byId('timeline-from').value = /^\d{4}-\d{2}$/.test(state.from ?? '') ? state.from : '';
   byId('timeline-to').value = /^\d{4}-\d{2}$/.test(state.to ?? '') ? state.to : '';
-  byId('known-at').value = state.knownAt === undefined ? '' : toLocalInput(state.knownAt);
+  byId('known-at').value = state.knownAt === undefined ? '' : toLocalInput(lastInstantOf(state.knownAt));
   byId('resolved').textContent = resolvedText(state);
 }
 
@@ -370,6 +370,16 @@ function asDay(asOf) {
   if (asOf === undefined || /T/.test(asOf)) return '';
   const end = periodEnd(asOf);
   return end === undefined ? '' : new Date(end.getTime() - 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * The last instant a knownAt covers, as the service reads it: a calendar period's end (`2026-12` is
+ * known at the end of December; until 2026-12-05 the control showed its start), an instant itself.
+ * @param {string} knownAt
+ */
+function lastInstantOf(knownAt) {
+  const end = periodEnd(knownAt);
+  return end === undefined ? knownAt : new Date(end.getTime() - 1).toISOString();
 }
 
 /** An ISO instant as the value of a datetime-local input, in the browser's time zone. @param {string} iso */
