@@ -19,26 +19,30 @@ declare
   v_prior idempotency_key;
   v_recorded_at timestamptz;
 begin
-  perform lock_projection(p_items);
-  -- After the locks: the key's row is this transaction's first write, which gives it the id the feed
-  -- orders by (xid8). Written before them, a later writer of the same stream or cell could take an
-  -- earlier id than the one it waited for, and the feed showed a stream's versions, and a cell's
-  -- status changes, out of the order they were written (until 2026-12-05, found by the probe of
-  -- webhooks across instances). A request with the same body takes the same locks, so it waits for
-  -- the first one there; one with another body waits here until the first commits or rolls back.
+  -- Nothing is written before lock_projection: the transaction's first write gives it the id the
+  -- feed orders by (xid8), and written before the locks, a later writer of the same stream or cell
+  -- could take an earlier id than the one it waited for; the feed then showed a stream's versions,
+  -- and a cell's status changes, out of the order they were written (until 2026-12-05, when the key's
+  -- row came first; found by the probe of webhooks across instances). So a key is settled first by
+  -- an advisory lock of its own, which writes nothing: a request with the same key waits here for
+  -- the first to commit or roll back, then finds its row, and a replay (or a key reused with another
+  -- body) is answered without taking, or waiting for, any stream's or cell's lock.
   if p_idempotency_key is not null then
-    insert into idempotency_key (actor, key, request_hash, event_ids)
-    values (p_actor, p_idempotency_key, p_request_hash,
-            array(select (e ->> 'id')::uuid from jsonb_array_elements(p_items) e order by (e ->> 'ordinal')::int))
-    on conflict do nothing;
-    if not found then
-      select * into v_prior from idempotency_key k where k.actor = p_actor and k.key = p_idempotency_key;
+    perform pg_advisory_xact_lock(hashtextextended('idempotency/' || p_actor || '/' || p_idempotency_key, 0));
+    select * into v_prior from idempotency_key k where k.actor = p_actor and k.key = p_idempotency_key;
+    if found then
       if v_prior.request_hash <> p_request_hash then
         perform ml_fail('MLIDK', 'idempotency key reused with a different request', '{}');
       end if;
       return query select e.* from event e where e.id = any (v_prior.event_ids) order by e.position;
       return;
     end if;
+  end if;
+  perform lock_projection(p_items);
+  if p_idempotency_key is not null then
+    insert into idempotency_key (actor, key, request_hash, event_ids)
+    values (p_actor, p_idempotency_key, p_request_hash,
+            array(select (e ->> 'id')::uuid from jsonb_array_elements(p_items) e order by (e ->> 'ordinal')::int));
   end if;
 
   -- Seen by readers until this commits: no knownAt after a moment it names is settled before then
