@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DatabaseUnavailableError } from '../domain/errors.js';
+import { DatabaseUnavailableError, StatementTimeoutError, TransactionConflictError } from '../domain/errors.js';
 import { messageIdOf, toNotificationMessage } from '../domain/notification.js';
 import type { ResolveHost, TargetRules } from '../services/webhook-target-check.js';
 import type { Db } from '../store/database.js';
@@ -60,14 +60,19 @@ interface PreparedMessage {
 /** How soon a delivery whose message could not be read is tried again. */
 const UNSENT_RETRY_SECONDS = 5;
 
+/** How long an outcome that could not be recorded waits before it is tried again, doubling up to the most. */
+const RECORD_RETRY_FIRST_MS = 250;
+const RECORD_RETRY_MOST_MS = 4000;
+
+/** Failures of a statement that changed nothing and may pass: the database away, overloaded, or in a conflict. */
+const mayPass = (error: unknown): boolean =>
+  error instanceof DatabaseUnavailableError || error instanceof StatementTimeoutError || error instanceof TransactionConflictError;
+
 /**
  * The delivery loop of one instance: claim due deliveries (short statement, leases), send each
  * outside any transaction, record the outcome fenced on the lease. Several instances share one
  * database; the claim keeps them off each other's work.
  */
-/** How long an outcome that could not be recorded waits before it is tried again, doubling up to the most. */
-const RECORD_RETRY_FIRST_MS = 250;
-const RECORD_RETRY_MOST_MS = 4000;
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { db, logger } = options;
@@ -104,7 +109,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             signal: abort.signal,
           });
     const result = resultOf(outcome, delivery);
-    const recorded = await recordWhileLeased(leaseEndsBy, () => record(delivery, startedAt, outcome, result, outcome.errorKind !== 'aborted'));
+    const recorded = await recordWhileLeased(delivery.id, leaseEndsBy, () => record(delivery, startedAt, outcome, result, outcome.errorKind !== 'aborted'));
     if (!recorded) logger.warn({ deliveryId: delivery.id }, 'webhook lease lost before the outcome was recorded');
     options.onAttempt?.(outcome, result);
   }
@@ -114,17 +119,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * given up at once, the lease ran out and another attempt sent the delivery a second time, though
    * the endpoint had taken it (found by the probe of webhooks under outages: 49 in 22,340). The
    * record is fenced on the lease, so one that committed before its connection dropped makes the
-   * next try find the lease gone, and nothing is written twice. Not while stopping: the delivery
-   * is then left to its lease, as before.
+   * next try find the lease gone, and nothing is written twice. While stopping, until the grace
+   * stop() gives ends (the abort): the delivery is then left to its lease, as before.
    */
-  async function recordWhileLeased(leaseEndsBy: number, once: () => Promise<boolean>): Promise<boolean> {
+  async function recordWhileLeased(deliveryId: string, leaseEndsBy: number, once: () => Promise<boolean>): Promise<boolean> {
     for (let wait = RECORD_RETRY_FIRST_MS; ; wait = Math.min(wait * 2, RECORD_RETRY_MOST_MS)) {
       try {
         return await once();
       } catch (error) {
-        if (!(error instanceof DatabaseUnavailableError) || stopping || Date.now() + wait >= leaseEndsBy) throw error;
-        logger.warn({ err: error }, `webhook outcome not recorded: the database cannot be reached; trying again in ${wait} ms`);
-        await sleep(wait);
+        if (!mayPass(error) || abort.signal.aborted || Date.now() + wait >= leaseEndsBy) throw error;
+        logger.warn({ err: error, deliveryId }, `webhook outcome not recorded: the database cannot take it now; trying again in ${wait} ms`);
+        // Cut short by the abort at the end of stop()'s grace; the rejection ends the attempt.
+        await sleep(wait, undefined, { signal: abort.signal });
       }
     }
   }
