@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DatabaseUnavailableError } from '../../src/domain/errors.js';
+import { DatabaseUnavailableError, StatementTimeoutError, TransactionConflictError } from '../../src/domain/errors.js';
 import { parseAllowedCidrs } from '../../src/domain/webhook-address-policy.js';
 import type { Dispatcher } from '../../src/webhooks/dispatcher.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
@@ -245,11 +245,17 @@ describe('webhook delivery, as operated', () => {
     const programId = await scenario('recordagain');
     const { id } = await subscribe(t.app, { url: receiver.url(`/recordagain-${programId}`), topics: ['seminar.held'], filter: { programId } });
     let failedRecords = 0;
-    // The database goes away just as the outcome is recorded, twice, and is back a moment later.
+    // Just as the outcome is recorded, the database times the statement out, breaks a conflict, goes away; then takes it.
+    const failures = [
+      () => new StatementTimeoutError({ cause: new Error('canceling statement due to statement timeout') }),
+      () => new TransactionConflictError({ cause: new Error('deadlock detected') }),
+      () => new DatabaseUnavailableError(false, { cause: new Error('connection terminated') }),
+    ];
     const db = onEachStatement(t.database.db, (query) => {
-      if (query.sql.includes('with finished as') && failedRecords < 2) {
+      const failure = failures[failedRecords];
+      if (query.sql.includes('with finished as') && failure !== undefined) {
         failedRecords++;
-        throw new DatabaseUnavailableError(false, { cause: new Error('connection terminated') });
+        throw failure();
       }
     });
     const dispatcher = startTestDispatcher({ ...t.database, db });
@@ -259,7 +265,7 @@ describe('webhook delivery, as operated', () => {
     const delivery = await onlyDelivery(id);
     await dispatcher.runOnce();
 
-    expect(failedRecords).toBe(2);
+    expect(failedRecords).toBe(3);
     expect(await detailOf(delivery.id)).toMatchObject({ state: 'succeeded', attempts: [{ attemptNo: 1, responseStatus: 200 }] });
     expect(receiver.received.filter((r) => r.path === `/recordagain-${programId}`)).toHaveLength(1);
   });
