@@ -706,7 +706,6 @@ describe('the status board, in a real browser on the seeded example', () => {
   });
   it("keeps a cell's whole evidence shown, where the reader had scrolled to, when a live change redraws the matrix", async () => {
     await programWithMilestone('many-seminars-live', 'outreach', 25);
-    await api('POST', '/v1/events', { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'many-seminars-live', milestone: 'other', title: 'other', scope: 'program' } });
     const board = await open('/?program=many-seminars-live');
     await signIn(board.page, readerKey);
     await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
@@ -723,16 +722,41 @@ describe('the status board, in a real browser on the seeded example', () => {
       await route.continue();
     });
 
-    await startMilestone('many-seminars-live', 'other');
+    // Another seminar of the cell shown: its whole evidence is read again.
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'many-seminars-live', milestone: 'outreach', title: 'Seminar 26' } });
 
+    await expect.poll(() => evidenceReads, { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+    expect(Math.abs(Number(await board.page.evaluate('window.scrollY')) - scrolled)).toBeLessThan(50);
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(26);
+    expect(await board.page.getByRole('button', { name: /Show all/ }).count()).toBe(0);
+    expect(Math.abs(Number(await board.page.evaluate('window.scrollY')) - scrolled)).toBeLessThan(50);
+    noProblems(board);
+  });
+  it("reads a cell's whole evidence again for a live change that may move that cell, not for one of another milestone", async () => {
+    await programWithMilestone('show-all-quiet', 'outreach', 25);
+    await api('POST', '/v1/events', { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'show-all-quiet', milestone: 'other', title: 'other', scope: 'program' } });
+    const board = await open('/?program=show-all-quiet');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await cell(board, 'outreach', '').click();
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+    const evidenceReads: string[] = [];
+    board.page.on('request', (request) => {
+      if (request.url().includes('/evidence?')) evidenceReads.push(request.url());
+    });
+
+    // Another milestone starts: the matrix is read again, the whole evidence of outreach is not.
+    await startMilestone('show-all-quiet', 'other');
     await expect.poll(() => cell(board, 'other', '').getAttribute('data-status'), { timeout: 15_000 }).toBe('in_progress');
-    await expect.poll(() => evidenceReads).toBeGreaterThan(0);
+    expect(evidenceReads).toEqual([]);
     expect(await board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
-    expect(Math.abs(Number(await board.page.evaluate('window.scrollY')) - scrolled)).toBeLessThan(50);
-    await board.page.waitForTimeout(1800);
-    expect(await board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
-    expect(await board.page.getByRole('button', { name: 'Show all 25' }).count()).toBe(0);
-    expect(Math.abs(Number(await board.page.evaluate('window.scrollY')) - scrolled)).toBeLessThan(50);
+
+    // A seminar of outreach itself: read again, all 26.
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'show-all-quiet', milestone: 'outreach', title: 'Seminar 26' } });
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(26);
+    expect(evidenceReads.length).toBeGreaterThan(0);
     noProblems(board);
   });
   it("follows every event of the program shown, not only its status changes: a fact that changes no status now moves a cell's evidence, and its status at an asOf in the past", async () => {

@@ -181,8 +181,31 @@ const PANELS = [
   { body: 'timeline-body', section: undefined, draw: (state, mine) => renderTimeline(state, mine) },
 ];
 
-/** What a change of the program shown moves: its own card (not every card), its matrix, the standing and the timeline. */
-const LIVE_PANELS = PANELS.map((panel) => (panel.body === 'program-list' ? { ...panel, draw: (state, mine) => renderProgramCard(state, mine) } : panel));
+/**
+ * What a change of the program shown moves: its own card (not every card), its matrix, the standing
+ * and the timeline; `seen`, the changes that came (undefined: not known, as after a reconnect from now).
+ * @param {unknown[] | undefined} seen
+ */
+const livePanels = (seen) =>
+  PANELS.map((panel) =>
+    panel.body === 'program-list'
+      ? { ...panel, draw: (state, mine) => renderProgramCard(state, mine) }
+      : panel.body === 'matrix-body'
+        ? { ...panel, draw: (state, mine) => renderMatrix(state, mine, true, seen) }
+        : panel,
+  );
+
+/**
+ * Whether a change may move a cell: a status change of another cell does not, nor an event that names
+ * another milestone; anything else (a definition, a retraction, an event naming none) may.
+ * @param {{ milestone: string, consortiumId: string }} cell @param {any} change
+ */
+const mayMove = (cell, change) => {
+  if (change === null || typeof change !== 'object') return true;
+  // An event's envelope (its topic is its type), or a status change's data.
+  if ('stream' in change) return typeof change.data?.milestone !== 'string' || change.data.milestone === cell.milestone;
+  return typeof change.milestone !== 'string' || (change.milestone === cell.milestone && (change.consortiumId ?? '') === cell.consortiumId);
+};
 
 async function drawView({ keepEvidence = false } = {}) {
   if (storedKey() === null) return showSignIn();
@@ -451,7 +474,8 @@ async function renderProgramCard(state, mine) {
   return isPassingFailure(view);
 }
 
-async function renderMatrix(state, mine, keepEvidence = false) {
+/** @param {unknown[] | undefined} [seen]  for a live change, the changes that came: what "Show all" needs to read again */
+async function renderMatrix(state, mine, keepEvidence = false, seen = undefined) {
   const section = byId('matrix');
   const program = programs.find((p) => p.programId === state.program);
   if (program === undefined) {
@@ -486,8 +510,13 @@ async function renderMatrix(state, mine, keepEvidence = false) {
   const cell = milestone && milestone.cells.find((c) => (c.consortiumId ?? '') === reopen.consortiumId);
   // Opened again as it was: all of it if it was, the page where it was (until 2026-12-05 a live
   // change put back the 20 latest and moved the page, found by the probe at scale).
-  if (milestone && cell) void openEvidence(milestone, cell, reopen.columnName, { focus: focusIn === 'evidence', all: reopen.all === true, live: true, focusAt });
-  else {
+  // A whole evidence list (up to 5,000 entries, five reads) stays as it is when no change that came
+  // may move its cell: read again each second a busy program changes, it took some 480 requests a
+  // minute (found by the review of the board's commits).
+  const unmoved = reopen?.all === true && seen !== undefined && !seen.some((change) => mayMove(reopen, change));
+  if (milestone && cell) {
+    if (!unmoved) void openEvidence(milestone, cell, reopen.columnName, { focus: focusIn === 'evidence', all: reopen.all === true, live: true, focusAt });
+  } else {
     byId('evidence').hidden = true;
     shownEvidence = undefined;
   }
@@ -663,10 +692,14 @@ function restartLive(state) {
   live = { programId: state.program, knownAt: state.knownAt, started, abort: () => controller.abort() };
   // At most one read a LIVE_REFRESH_MS, for every change that came meanwhile (a timer reset at each
   // change would never fire while a busy program's changes came closer together than that).
+  /** @type {unknown[] | undefined} the changes since the last re-read; undefined once some may have been missed */
+  let seen = [];
   const refreshSoon = () => {
     timer ??= setTimeout(() => {
       timer = undefined;
-      refresh(state.program);
+      const changes = seen;
+      seen = [];
+      refresh(state.program, changes);
     }, LIVE_REFRESH_MS);
   };
   void followProgramChanges({
@@ -675,12 +708,19 @@ function restartLive(state) {
     signal: controller.signal,
     onState: (s, { fromNow = false } = {}) => {
       if (!released) release();
-      else if (s === 'live' && fromNow) refreshSoon();
+      else if (s === 'live' && fromNow) {
+        // What came before this connection is not on it.
+        seen = undefined;
+        refreshSoon();
+      }
       // The key refused at a reconnect (revoked while the feed ran): signed out, as any other read would be.
       if (s === 'refused' && storedKey() === key) return signInAgain();
       byId('live-state').textContent = { live: 'Live updates: on', reconnecting: 'Live updates: reconnecting…', off: 'Live updates: off', refused: 'Live updates: off' }[s];
     },
-    onChange: refreshSoon,
+    onChange: (change) => {
+      seen?.push(change);
+      refreshSoon();
+    },
   });
   return started;
 }
@@ -690,7 +730,8 @@ function restartLive(state) {
  * read begun before the change is drawn over one begun after it.
  * @param {string} programId
  */
-function refresh(programId) {
+/** @param {string} programId @param {unknown[] | undefined} seen  the changes that came, undefined if not known */
+function refresh(programId, seen) {
   const ticket = ++readTicket;
   const done = drawing.then(() => {
     // A render or refresh queued since reads after this change too; signed out, there is nothing to read.
@@ -699,7 +740,7 @@ function refresh(programId) {
     // Without the view's lists (their read failed), the parts would be drawn from another view's; the view's retry draws it whole.
     if (now.program !== programId || listsFailed) return;
     const mine = generation;
-    return drawPanels(LIVE_PANELS, now, mine, true).then((failed) => {
+    return drawPanels(livePanels(seen), now, mine, true).then((failed) => {
       if (mine === generation) readAgainLater(mine, failed);
     }, (error) => {
       // A key refused meanwhile: the full render asks for it again, and signs out (unless signed out already).
