@@ -16,7 +16,6 @@ set jit = off
 set enable_seqscan = off
 as $$
 declare
-  v_prior idempotency_key;
   v_recorded_at timestamptz;
 begin
   -- Nothing is written before lock_projection: the transaction's first write gives it the id the
@@ -27,18 +26,14 @@ begin
   -- an advisory lock of its own, which writes nothing: a request with the same key waits here for
   -- the first to commit or roll back, then finds its row, and a replay (or a key reused with another
   -- body) is answered without taking, or waiting for, any stream's or cell's lock.
-  -- The projection lock first, as every append: a migration or a rebuild's switch, which takes it
-  -- exclusively, finds no append, replays included, under way (lock_projection takes it again).
-  perform pg_advisory_xact_lock_shared(hashtextextended('projection', 0));
   if p_idempotency_key is not null then
+    -- The projection lock before the key's, as lock_projection takes it first for every append: a
+    -- migration or a rebuild's switch, which takes it exclusively, finds no replay under way either.
+    perform pg_advisory_xact_lock_shared(hashtextextended('projection', 0));
     -- The actor's length first, so that no other actor and key spell the same name.
     perform pg_advisory_xact_lock(hashtextextended('idempotency/' || length(p_actor) || '/' || p_actor || '/' || p_idempotency_key, 0));
-    select * into v_prior from idempotency_key k where k.actor = p_actor and k.key = p_idempotency_key;
+    return query select * from replay_idempotency_key(p_actor, p_idempotency_key, p_request_hash);
     if found then
-      if v_prior.request_hash <> p_request_hash then
-        perform ml_fail('MLIDK', 'idempotency key reused with a different request', '{}');
-      end if;
-      return query select e.* from event e where e.id = any (v_prior.event_ids) order by e.position;
       return;
     end if;
   end if;
@@ -51,11 +46,7 @@ begin
     -- Only a writer that took no key lock (an earlier release's, while an upgrade rolls out) can have
     -- written it meanwhile: answered as a replay would be.
     if not found then
-      select * into v_prior from idempotency_key k where k.actor = p_actor and k.key = p_idempotency_key;
-      if v_prior.request_hash <> p_request_hash then
-        perform ml_fail('MLIDK', 'idempotency key reused with a different request', '{}');
-      end if;
-      return query select e.* from event e where e.id = any (v_prior.event_ids) order by e.position;
+      return query select * from replay_idempotency_key(p_actor, p_idempotency_key, p_request_hash);
       return;
     end if;
   end if;

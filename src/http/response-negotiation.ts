@@ -1,8 +1,14 @@
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import Negotiator from 'negotiator';
 import { z } from 'zod';
-import { asSent } from './media-types.js';
 import { NotAcceptableError } from './error-handler.js';
+import { asSent } from './media-types.js';
+
+/** A route's media types as it declares them (named in a 406), and as the service sends them (offered to the Accept header). */
+interface Offer {
+  readonly declared: readonly string[];
+  readonly sent: string[];
+}
 
 const JSON_ONLY = ['application/json'];
 /** A response declared with its media types (the feed's text/event-stream), rather than as a zod schema of JSON. */
@@ -10,11 +16,26 @@ const DeclaredContent = z.object({ content: z.record(z.string(), z.unknown()) })
 const SuccessResponses = z.looseObject({ 200: z.unknown().optional() });
 
 /** The media types a route answers a success in: its `produces`, its 200's declared content, or JSON. */
-export function offeredMediaTypes(schema: FastifySchema | undefined): readonly string[] {
+function declaredMediaTypes(schema: FastifySchema | undefined): readonly string[] {
   if (schema?.produces !== undefined && schema.produces.length > 0) return schema.produces;
   const ok = SuccessResponses.safeParse(schema?.response).data?.[200];
   const declared = DeclaredContent.safeParse(ok);
   return declared.success ? Object.keys(declared.data.content) : JSON_ONLY;
+}
+
+/** Each route's offer, worked out at its first read that names an Accept header (a route's schema does not change). */
+const offers = new WeakMap<FastifySchema, Offer>();
+const JSON_OFFER: Offer = { declared: JSON_ONLY, sent: JSON_ONLY.map(asSent) };
+
+function offerOf(schema: FastifySchema | undefined): Offer {
+  if (schema === undefined) return JSON_OFFER;
+  let offer = offers.get(schema);
+  if (offer === undefined) {
+    const declared = declaredMediaTypes(schema);
+    offer = { declared, sent: declared.map(asSent) };
+    offers.set(schema, offer);
+  }
+  return offer;
 }
 
 /**
@@ -34,7 +55,7 @@ export function registerResponseNegotiation(app: FastifyInstance): void {
     const accept = request.headers.accept;
     // An empty header names nothing, as no header does.
     if (accept === undefined || accept.trim() === '') return;
-    const offered = offeredMediaTypes(request.routeOptions.schema);
-    if (new Negotiator({ headers: { accept } }).mediaType(offered.map(asSent)) === undefined) throw new NotAcceptableError(accept, offered);
+    const offer = offerOf(request.routeOptions.schema);
+    if (new Negotiator({ headers: { accept } }).mediaType(offer.sent) === undefined) throw new NotAcceptableError(accept, offer.declared);
   });
 }

@@ -134,6 +134,23 @@ async function holdFirstMatrixRead(board: BoardPage, programId: string, meanwhil
   return () => held;
 }
 
+/**
+ * The kr-sovereign-ai card of a board signed in, once a view's read of its milestones has been answered
+ * 503 (the view moved to asOf 2026-07-01); its reads pass after that.
+ */
+async function cardFailedOnce(board: BoardPage) {
+  const card = board.page.locator('#program-list li[data-program="kr-sovereign-ai"]');
+  await card.waitFor();
+  let failing = true;
+  await board.page.route(/\/v1\/programs\/kr-sovereign-ai\/milestones\?/, (route) =>
+    failing ? route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: '/problems/x', title: 'x', status: 503, detail: 'overloaded' }) }) : route.continue(),
+  );
+  await board.page.getByLabel('As of (world time)').fill('2026-07-01');
+  await expect.poll(() => card.innerText()).toContain('Could not load its milestones: overloaded');
+  failing = false;
+  return card;
+}
+
 describe('the status board, in a real browser on the seeded example', () => {
   it('signs in through the "API key" field and shows both programs; the key is in no URL and no cookie', async () => {
     const board = await open('/');
@@ -331,16 +348,7 @@ describe('the status board, in a real browser on the seeded example', () => {
   it("reads again a program card whose milestones could not be read (a 503), and draws it once they can be", async () => {
     const board = await open('/');
     await signIn(board.page, readerKey);
-    const card = board.page.locator('#program-list li[data-program="kr-sovereign-ai"]');
-    await card.waitFor();
-    let failing = true;
-    await board.page.route(/\/v1\/programs\/kr-sovereign-ai\/milestones\?/, (route) =>
-      failing ? route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: '/problems/x', title: 'x', status: 503, detail: 'overloaded' }) }) : route.continue(),
-    );
-
-    await board.page.getByLabel('As of (world time)').fill('2026-07-01');
-    await expect.poll(() => card.innerText()).toContain('Could not load its milestones: overloaded');
-    failing = false;
+    const card = await cardFailedOnce(board);
 
     await expect.poll(() => card.innerText(), { timeout: 15_000 }).toMatch(/\d+ milestones?\n/);
     expect(await card.innerText()).not.toContain('Could not load');
@@ -351,15 +359,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     const board = await open('/?program=live-before-retry');
     await signIn(board.page, readerKey);
     await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-    const card = board.page.locator('#program-list li[data-program="kr-sovereign-ai"]');
-    await card.waitFor();
-    let failing = true;
-    await board.page.route(/\/v1\/programs\/kr-sovereign-ai\/milestones\?/, (route) =>
-      failing ? route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: '/problems/x', title: 'x', status: 503, detail: 'overloaded' }) }) : route.continue(),
-    );
-    await board.page.getByLabel('As of (world time)').fill('2026-07-01');
-    await expect.poll(() => card.innerText()).toContain('Could not load its milestones: overloaded');
-    failing = false;
+    const card = await cardFailedOnce(board);
 
     // Before the card's retry (5 s): the program shown changes, and is read again live.
     await startMilestone('live-before-retry', 'outreach');
