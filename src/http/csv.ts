@@ -41,6 +41,9 @@ export function toCsv(header: readonly string[], rows: readonly (readonly CsvCel
   const values = names.map((name) => resolved[name]);
   return stringify([[...header, ...names], ...rows.map((row) => [...row, ...values])], {
     record_delimiter: 'windows',
+    // The library quotes a field holding its record delimiter (CRLF), not one holding a bare LF or CR,
+    // which a strict reader (Python's csv, Excel) takes for the end of the row.
+    quoted_match: /[\r\n]/,
     // The library prefixes the quote; the cast below quotes the field, so the `'` reads as part of the text.
     escape_formulas: true,
     cast: {

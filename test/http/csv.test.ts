@@ -127,6 +127,27 @@ describe('GET /v1/timeline as text/csv', () => {
   });
 });
 
+describe('text with a line break as text/csv', () => {
+  it('is quoted, a bare LF or CR as much as CRLF: unquoted, it splits the row for a strict reader (Python, Excel)', async () => {
+    const programId = uniqueId('p');
+    const titles = ['line\nbreak', 'carriage\rreturn', 'both\r\nends'];
+    await record(t.app, { ...programRegistered(programId), data: { programId, name: 'Lines', description: 'one\ntwo' } },
+      ...titles.map((title) => ({ type: 'seminar.held', occurredAt: '2026-06-10', data: { programId, title } })));
+
+    const timeline = await inject(t.app, { url: `/v1/timeline?programId=${programId}`, headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
+    const programs = await inject(t.app, { url: `/v1/programs?limit=1000`, headers: { accept: 'text/csv', ...bearer(TEST_ADMIN_KEY) } });
+
+    for (const title of titles) expect(timeline.body).toContain(`,"${title}",`);
+    expect(programs.body).toContain(`,"one\ntwo",`);
+    // Outside quotes, nothing but CRLF ends a line: each record is one line of a strict reader.
+    const unquoted = (text: string) => text.split('"').filter((_, i) => i % 2 === 0).join('');
+    expect(unquoted(timeline.body).replaceAll('\r\n', '')).not.toMatch(/[\r\n]/);
+    expect(unquoted(programs.body).replaceAll('\r\n', '')).not.toMatch(/[\r\n]/);
+    const rows: Record<string, string>[] = parse(timeline.body, { columns: true });
+    expect(rows.filter((row) => row.type === 'seminar.held').map((row) => row.title).sort()).toEqual([...titles].sort());
+  });
+});
+
 describe('GET /v1/timeline as text/csv, for an analysis by world and system time', () => {
   it("carries each event's precision, recordedAt, position and what it names, and a short title for an event without one", async () => {
     const { programId, consortiumId, events } = programWithConsortium('tlcsv');
