@@ -793,6 +793,70 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect((await dates.allTextContents()).length).toBeGreaterThan(0);
     noProblems(board);
   });
+  it('pages the timeline with its own buttons, one page read a click, staying on the page shown through a live change; another range starts at the first page', async () => {
+    // 2 definitions and 12 seminars: pages of 5 (the page told a page size of five).
+    await programWithMilestone('paged-timeline', 'launch', 12);
+    const board = await blankBoard();
+    await pageTold(board, /\/\?program=paged-timeline$/, 'ml-page-size', '5');
+    const reads: string[] = [];
+    board.page.on('request', (request) => {
+      if (request.url().includes('/v1/timeline')) reads.push(request.url());
+    });
+    await board.page.goto(`${service?.url}/?program=paged-timeline`);
+    await signIn(board.page, readerKey);
+    const pager = board.page.getByRole('navigation', { name: 'Timeline pages' });
+    const titles = board.page.locator('#timeline-body .timeline-list li .event-title');
+    const shown = async () => (await titles.allTextContents()).map((text) => text.trim());
+    await expect.poll(() => pager.innerText()).toContain('Events 1–5, in world-time order.');
+    expect(await board.page.locator('#timeline-body svg g.event').count()).toBe(5);
+    expect(await pager.getByRole('button').allInnerTexts()).toEqual(['Later events']);
+    const firstReads = reads.length;
+
+    await pager.getByRole('button', { name: 'Later events' }).click();
+    await expect.poll(() => pager.innerText()).toContain('Events 6–10');
+    expect(await shown()).toEqual(['Seminar 4', 'Seminar 5', 'Seminar 6', 'Seminar 7', 'Seminar 8']);
+    expect(reads.length).toBe(firstReads + 1);
+    // Focus stays on the way the reader was going.
+    expect(await board.page.evaluate('document.activeElement?.textContent')).toBe('Later events');
+
+    // A page that cannot be read leaves the one shown, saying why; its button asks again.
+    await board.page.route('**/v1/timeline**', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: '/problems/x', title: 'x', status: 503, detail: 'overloaded' }) }),
+    );
+    await pager.getByRole('button', { name: 'Later events' }).click();
+    await expect.poll(() => pager.getByRole('alert').innerText()).toBe('Could not load that page: overloaded');
+    expect(await pager.innerText()).toContain('Events 6–10');
+    expect(await shown()).toEqual(['Seminar 4', 'Seminar 5', 'Seminar 6', 'Seminar 7', 'Seminar 8']);
+    await board.page.unroute('**/v1/timeline**');
+    await pager.getByRole('button', { name: 'Later events' }).click();
+    await expect.poll(() => pager.innerText()).toContain('Events 11–14');
+    expect(await pager.getByRole('alert').count()).toBe(0);
+    expect(await shown()).toEqual(['Seminar 9', 'Seminar 10', 'Seminar 11', 'Seminar 12']);
+    expect(await pager.getByRole('button').allInnerTexts()).toEqual(['First events', 'Earlier events']);
+    expect(await board.page.evaluate('document.activeElement?.textContent')).toBe('First events');
+
+    // A live change reads the page shown again: a seminar dated after the others joins it.
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-20', data: { programId: 'paged-timeline', milestone: 'launch', title: 'Seminar late' } });
+    await expect.poll(() => pager.innerText(), { timeout: 15_000 }).toContain('Events 11–15');
+    expect(await shown()).toEqual(['Seminar 9', 'Seminar 10', 'Seminar 11', 'Seminar 12', 'Seminar late']);
+
+    await pager.getByRole('button', { name: 'Earlier events' }).click();
+    await expect.poll(() => pager.innerText()).toContain('Events 6–10');
+    await pager.getByRole('button', { name: 'Earlier events' }).click();
+    await expect.poll(() => pager.innerText()).toContain('Events 1–5');
+    expect(await pager.getByRole('button').allInnerTexts()).toEqual(['Later events']);
+
+    // Another range is another timeline: it starts at its first page.
+    await pager.getByRole('button', { name: 'Later events' }).click();
+    await expect.poll(() => pager.innerText()).toContain('Events 6–10');
+    await board.page.getByLabel('From (month)').fill('2026-02');
+    await expect.poll(() => pager.innerText()).toContain('Events 1–5');
+    expect(await shown()).toEqual(['Seminar 1', 'Seminar 2', 'Seminar 3', 'Seminar 4', 'Seminar 5']);
+    // The browser logs the page refused (a 503) as a console error; nothing else may fail.
+    expect(board.problems.errors.filter((error) => !error.includes('status of 503'))).toEqual([]);
+    expect(board.problems.cspViolations).toEqual([]);
+    expect(board.problems.dialogs).toEqual([]);
+  });
   it('says a program or consortium named in the URL is not registered at the cut-off, rather than showing nothing or an error', async () => {
     const board = await open('/?program=defense-axe&consortium=sk');
     await signIn(board.page, readerKey);

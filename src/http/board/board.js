@@ -9,7 +9,12 @@ import { standingView } from './standing.js';
 import { timelineView, titleOf } from './timeline.js';
 import { pushViewState, readViewState } from './url-state.js';
 
-const TIMELINE_PAGES = 2;
+/**
+ * Events on one page of the timeline: the reader pages on with its buttons. With up to 2,000 at once
+ * (two pages of the service's largest), a busy program's chart was 48,000 px tall and showed its
+ * first events alone (found by the probe of the board at scale).
+ */
+const TIMELINE_PAGE_SIZE = Math.min(100, Number(PAGE_SIZE));
 /** The most evidence entries one cell's list shows: a page stays readable, and its size bounded. */
 const MOST_EVIDENCE = 5000;
 /**
@@ -618,22 +623,80 @@ async function renderStanding(state, mine) {
   replaceChildren(byId('standing-body'), standingView(view, (programId) => hrefWith({ program: programId })));
 }
 
+/**
+ * Where the reader is in the timeline of a view: the cursors of the pages opened, first to the one
+ * shown. Another view (its subject, range or cut-offs) starts at the first page; a live change or a
+ * retry reads the page shown again.
+ */
+let timelineTrail = { view: '', cursors: [undefined] };
+
+/** What the timeline shows depends on, as one string. @param {any} state */
+const timelineViewOf = (state) => JSON.stringify([state.program, state.consortium, state.from, state.to, state.asOf, state.knownAt]);
+
 async function renderTimeline(state, mine) {
   const missing = unregistered(state);
   if (missing !== undefined) {
     replaceChildren(byId('timeline-body'), notRegistered(missing));
     return;
   }
-  const events = [];
-  let after;
-  let pages = 0;
-  do {
-    const page = await getJson(`/v1/timeline${query({ programId: state.program, consortiumId: state.consortium, from: state.from, to: state.to, ...cutoffs(state), limit: PAGE_SIZE, after })}`);
-    events.push(...page.events);
-    after = page.nextCursor ?? undefined;
-  } while (after !== undefined && ++pages < TIMELINE_PAGES);
+  const view = timelineViewOf(state);
+  if (timelineTrail.view !== view) timelineTrail = { view, cursors: [undefined] };
+  const trail = timelineTrail;
+  const at = trail.cursors.length - 1;
+  const after = trail.cursors[at];
+  const page = await getJson(`/v1/timeline${query({ programId: state.program, consortiumId: state.consortium, from: state.from, to: state.to, ...cutoffs(state), limit: String(TIMELINE_PAGE_SIZE), after })}`);
+  if (mine !== generation || trail !== timelineTrail) return;
+  const next = page.nextCursor ?? undefined;
+  const first = at * TIMELINE_PAGE_SIZE + 1;
+  /** A button that opens the page the trail `cursors` ends at. @param {string} label @param {'first' | 'earlier' | 'later'} way @param {(string | undefined)[]} cursors */
+  const pageButton = (label, way, cursors) => {
+    const button = h('button', { type: 'button', 'data-page': way }, label);
+    button.addEventListener('click', () => void openTimelinePage({ view, cursors }, way));
+    return button;
+  };
+  const pager =
+    at === 0 && next === undefined
+      ? undefined
+      : h(
+          'nav',
+          { class: 'timeline-pager', 'aria-label': 'Timeline pages' },
+          h('span', {}, page.events.length === 0 ? 'No later events.' : `Events ${first}–${first + page.events.length - 1}, in world-time order.`),
+          at > 1 ? pageButton('First events', 'first', [undefined]) : undefined,
+          at > 0 ? pageButton('Earlier events', 'earlier', trail.cursors.slice(0, -1)) : undefined,
+          next !== undefined ? pageButton('Later events', 'later', [...trail.cursors, next]) : undefined,
+        );
+  replaceChildren(byId('timeline-body'), timelineView(page.events, pager, (id) => consortiums.get(id)?.name ?? id));
+}
+
+/**
+ * Draws the page of the timeline `trail` ends at, and puts focus back on the button of the same way
+ * (or the pager's first, if that way is gone: the first page has no earlier), as a keyboard user left
+ * it. A page that cannot be read leaves the one shown, saying why under its buttons, which ask again.
+ * @param {{ view: string, cursors: (string | undefined)[] }} trail @param {'first' | 'earlier' | 'later'} way
+ */
+async function openTimelinePage(trail, way) {
+  const mine = generation;
+  const before = timelineTrail;
+  const timeline = byId('timeline');
+  timelineTrail = trail;
+  timeline.setAttribute('aria-busy', 'true');
+  try {
+    await renderTimeline(readViewState(), mine);
+  } catch (error) {
+    if (mine !== generation) return;
+    if (isRefusedKey(error)) return signInAgain();
+    if (timelineTrail === trail) timelineTrail = before;
+    const pager = timeline.querySelector('.timeline-pager');
+    pager?.querySelector('.error')?.remove();
+    pager?.append(h('p', { class: 'error', role: 'alert' }, `Could not load that page: ${messageOf(error)}`));
+    return;
+  } finally {
+    if (mine === generation) timeline.removeAttribute('aria-busy');
+  }
   if (mine !== generation) return;
-  replaceChildren(byId('timeline-body'), timelineView(events, after !== undefined, (id) => consortiums.get(id)?.name ?? id));
+  const pager = timeline.querySelector('.timeline-pager');
+  const button = pager?.querySelector(`button[data-page="${way}"]`) ?? pager?.querySelector('button');
+  button?.focus();
 }
 
 function stopLive() {

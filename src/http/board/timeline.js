@@ -48,13 +48,14 @@ const describe = (event, nameOf) => {
 const shorten = (text) => (text.length > MAX_LABEL_CHARS ? `${text.slice(0, MAX_LABEL_CHARS - 1)}…` : text);
 
 /**
- * The timeline of `events` (world-time order, retracted ones marked), with a list for screen readers and small screens.
+ * A page of the timeline: `events` (world-time order, retracted ones marked), with a list for screen
+ * readers and small screens.
  * @param {any[]} events
- * @param {boolean} truncated  whether more events exist than are drawn
+ * @param {HTMLElement | undefined} pager  the way to the other pages, if there are others
  * @param {(consortiumId: string) => string} nameOf  a consortium's name, for what an event is about
  */
-export function timelineView(events, truncated, nameOf) {
-  if (events.length === 0) return h('p', { class: 'muted' }, 'No event at this cut-off.');
+export function timelineView(events, pager, nameOf) {
+  if (events.length === 0) return h('div', {}, pager, pager === undefined ? h('p', { class: 'muted' }, 'No event at this cut-off.') : undefined);
   const spans = events.map((e) => [Date.parse(e.occurredAt.start), Math.max(Date.parse(e.occurredAt.end), Date.parse(e.occurredAt.start))]);
   const first = new Date(Math.min(...spans.map(([s]) => s)));
   const last = new Date(Math.max(...spans.map(([, e]) => e)));
@@ -93,6 +94,7 @@ export function timelineView(events, truncated, nameOf) {
   return h(
     'div',
     {},
+    pager,
     h(
       'div',
       { class: 'timeline-scroll', tabindex: '0', role: 'region', 'aria-label': 'Timeline chart, scrollable' },
@@ -103,7 +105,6 @@ export function timelineView(events, truncated, nameOf) {
         ...rows,
       ),
     ),
-    truncated ? h('p', { class: 'muted' }, `The first ${events.length} events; narrow the view by program, consortium or the range above to see more.`) : undefined,
     h(
       'details',
       { class: 'timeline-list' },
