@@ -59,8 +59,8 @@ export async function seedAdminKey(db: Db, key: string): Promise<void> {
 
 /** A page in creation order; `nextCursor` is set when more may follow. */
 async function listApiKeys(db: Db, page: { after: string | undefined; limit: number }): Promise<{ items: ApiKey[]; nextCursor: string | undefined }> {
-  const found = await listStoredApiKeys(db, page.after === undefined ? undefined : decodeCreatedCursor(page.after), page.limit);
-  return { items: found.items, nextCursor: found.next === undefined ? undefined : encodeCreatedCursor(found.next) };
+  const found = await listStoredApiKeys(db, page.after === undefined ? undefined : decodeCreatedCursor(page.after, { list: 'api-keys' }), page.limit);
+  return { items: found.items, nextCursor: found.next === undefined ? undefined : encodeCreatedCursor({ list: 'api-keys' }, found.next) };
 }
 
 /** One key, revoked or not (never the key itself, which is not stored). */

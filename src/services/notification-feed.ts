@@ -42,7 +42,7 @@ export function createNotificationFeed(db: Db): NotificationFeed {
 
 async function startFeedNow(db: Db): Promise<FeedStart> {
   const now = await readFeedNow(db);
-  return { after: encodeCursor(now.cursor), notVisibleIn: now.snapshot };
+  return { after: encodeCursor('feed', now.cursor), notVisibleIn: now.snapshot };
 }
 
 /**
@@ -53,7 +53,7 @@ async function startFeedNow(db: Db): Promise<FeedStart> {
 const CHECK_WAIT_MS = 1000;
 
 async function checkResumePoint(db: Db, after: string): Promise<void> {
-  const check = isReachedCursor(db, decodeCursor(after)).catch((error: unknown) => {
+  const check = isReachedCursor(db, decodeCursor('feed', after)).catch((error: unknown) => {
     if (isOutage(error)) return true;
     throw error;
   });
@@ -99,7 +99,7 @@ export interface FollowOptions {
  * database is back, and goes on from where it was.
  */
 function followNotifications(db: Db, options: FollowOptions): AsyncIterable<readonly FeedItem[]> {
-  const start = options.after === undefined ? undefined : decodeCursor(options.after);
+  const start = options.after === undefined ? undefined : decodeCursor('feed', options.after);
   return batches(db, start, options);
 }
 
@@ -126,7 +126,7 @@ async function* batches(db: Db, start: FeedCursor | undefined, options: FollowOp
       left -= page.notifications.length;
       yield page.notifications.map((n) => ({ cursor: n.cursor, topic: n.topic, message: toNotificationMessage(n) }));
     }
-    cursor = decodeCursor(page.nextCursor);
+    cursor = decodeCursor('feed', page.nextCursor);
     // A full page means more may be waiting: read on without pausing.
     if (page.notifications.length >= size) continue;
     if (!options.follow) return;

@@ -26,7 +26,7 @@ async function getEvent(db: Db, id: string): Promise<RecordedEvent> {
 }
 
 async function pageFeed(db: Db, after: string | undefined, limit: number, filter: FeedFilter): Promise<FeedPage> {
-  return readFeed(db, after === undefined ? undefined : decodeCursor(after), limit, filter);
+  return readFeed(db, after === undefined ? undefined : decodeCursor('events', after), limit, filter);
 }
 
 async function pageStream(db: Db, stream: string, fromVersion: number, limit: number): Promise<StreamPage> {

@@ -18,7 +18,7 @@ import type { Db } from '../store/database.js';
 import { findEventsByIds, readTimeline } from '../store/event-store.js';
 import { createCutoffSettler, createPageSettler, type SettledPage } from './settled-cutoff.js';
 import { toEvidenceEntry, type EvidenceEntry } from '../domain/evidence.js';
-import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor } from '../store/page-cursor.js';
+import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor, type CursorScope } from '../store/page-cursor.js';
 import { findCellEvidence, findCells, type CellState } from '../store/cell-states.js';
 import { findConsortiumEntries, findConsortiumParts, findProgramParts, findProgramEntries, isRegistered, type MilestoneEntry } from '../store/read-model.js';
 import type { Definition } from '../store/read-rows.js';
@@ -79,6 +79,9 @@ export interface Paged<T> {
   readonly nextCursor: string | undefined;
 }
 
+const PROGRAMS: CursorScope = { list: 'programs' };
+const CONSORTIUMS: CursorScope = { list: 'consortiums' };
+
 const toProgram = (programId: string, entry: Definition): ProgramSummary => {
   const data = ProgramRegisteredData.parse(entry.data);
   return { programId, name: data.name, sponsor: data.sponsor, description: data.description, registeredAt: entry.occurredAt };
@@ -133,15 +136,15 @@ export function createStatusViews(db: Db): StatusViews {
 }
 
 async function listPrograms(db: Db, cutoff: Cutoff, page: { after: string | undefined; limit: number }): Promise<Paged<ProgramSummary>> {
-  const found = await findProgramEntries(db, cutoff, page.after === undefined ? undefined : decodeIdCursor(page.after), page.limit);
-  return { items: found.items.map((p) => toProgram(p.programId, p)), nextCursor: found.last === undefined ? undefined : encodeIdCursor(found.last) };
+  const found = await findProgramEntries(db, cutoff, page.after === undefined ? undefined : decodeIdCursor(page.after, PROGRAMS), page.limit);
+  return { items: found.items.map((p) => toProgram(p.programId, p)), nextCursor: found.last === undefined ? undefined : encodeIdCursor(PROGRAMS, found.last) };
 }
 
 async function listConsortiums(db: Db, cutoff: Cutoff, page: { after: string | undefined; limit: number }): Promise<Paged<ConsortiumSummary>> {
-  const found = await findConsortiumEntries(db, cutoff, page.after === undefined ? undefined : decodeIdCursor(page.after), page.limit);
+  const found = await findConsortiumEntries(db, cutoff, page.after === undefined ? undefined : decodeIdCursor(page.after, CONSORTIUMS), page.limit);
   return {
     items: found.items.map((c) => toConsortium(c.consortiumId, c)),
-    nextCursor: found.last === undefined ? undefined : encodeIdCursor(found.last),
+    nextCursor: found.last === undefined ? undefined : encodeIdCursor(CONSORTIUMS, found.last),
   };
 }
 
@@ -313,7 +316,8 @@ async function viewConsortium(
   options: ViewOptions,
   page: { after: string | undefined; limit: number },
 ): Promise<ConsortiumView> {
-  const after = page.after === undefined ? undefined : decodeWorldCursor(page.after);
+  const scope: CursorScope = { list: 'consortium-status', subject: consortiumId };
+  const after = page.after === undefined ? undefined : decodeWorldCursor(page.after, scope);
   const { consortium: entry, enrolments, next, programs, milestones, cells } = await findConsortiumParts(db, consortiumId, cutoff, { after, limit: page.limit });
   if (entry === undefined) throw new SubjectNotFoundError('consortium', consortiumId, atCutoff(cutoff));
   const views = await expanded(db, toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now), options);
@@ -334,7 +338,7 @@ async function viewConsortium(
         },
       ];
     }),
-    nextCursor: next === undefined ? undefined : encodeWorldCursor(next),
+    nextCursor: next === undefined ? undefined : encodeWorldCursor(scope, next),
   };
 }
 
@@ -358,7 +362,9 @@ async function timeline(
   cutoff: Cutoff,
   page: { after: string | undefined; limit: number },
 ): Promise<Paged<TimelineEntry>> {
-  const after = page.after === undefined ? undefined : decodeWorldCursor(page.after);
+  // The timeline of one filter: its range may narrow between pages, a keyset place in world time either way.
+  const scope: CursorScope = { list: 'timeline', subject: JSON.stringify([query.programId ?? null, query.consortiumId ?? null]) };
+  const after = page.after === undefined ? undefined : decodeWorldCursor(page.after, scope);
   const found = await readTimeline(db, { ...query, ...cutoff }, after, page.limit);
   // A program or consortium not registered by knownAt (a typo) is a 404, as in the other views, not
   // an empty timeline that reads as "nothing happened". Only an empty page needs asking: an event
@@ -369,7 +375,7 @@ async function timeline(
       throw new SubjectNotFoundError('consortium', query.consortiumId, atCutoff(cutoff));
     }
   }
-  return { items: found.rows, nextCursor: found.next === undefined ? undefined : encodeWorldCursor(found.next) };
+  return { items: found.rows, nextCursor: found.next === undefined ? undefined : encodeWorldCursor(scope, found.next) };
 }
 
 export interface CellRef {
@@ -415,7 +421,8 @@ async function cellEvidence(
     if (!parts.programs.has(cell.programId)) throw new SubjectNotFoundError('program', cell.programId, atCutoff(cutoff));
     throw noSuchCell(cell, cells, parts.milestones.length > 0);
   }
-  const before = page.after === undefined ? undefined : decodeWorldCursor(page.after);
+  const scope: CursorScope = { list: 'evidence', subject: JSON.stringify([cell.programId, cell.milestone, cell.consortiumId ?? null]) };
+  const before = page.after === undefined ? undefined : decodeWorldCursor(page.after, scope);
   const { items: keys, last } = await findCellEvidence(db, cell, cutoff, before, page.limit);
   const events = await findEventsByIds(db, keys.map((k) => k.eventId));
   return {
@@ -423,6 +430,6 @@ async function cellEvidence(
       const event = events.get(k.eventId);
       return event === undefined ? [] : [toEvidenceEntry(event)];
     }),
-    nextCursor: last === undefined ? undefined : encodeWorldCursor({ start: last.start, position: last.position }),
+    nextCursor: last === undefined ? undefined : encodeWorldCursor(scope, { start: last.start, position: last.position }),
   };
 }

@@ -110,8 +110,8 @@ async function createSubscription(
 
 /** A page in creation order; `nextCursor` is set when more may follow. */
 async function listSubscriptions(db: Db, page: { after: string | undefined; limit: number }): Promise<{ items: Subscription[]; nextCursor: string | undefined }> {
-  const found = await listStoredSubscriptions(db, page.after === undefined ? undefined : decodeCreatedCursor(page.after), page.limit);
-  return { items: found.items, nextCursor: found.next === undefined ? undefined : encodeCreatedCursor(found.next) };
+  const found = await listStoredSubscriptions(db, page.after === undefined ? undefined : decodeCreatedCursor(page.after, { list: 'subscriptions' }), page.limit);
+  return { items: found.items, nextCursor: found.next === undefined ? undefined : encodeCreatedCursor({ list: 'subscriptions' }, found.next) };
 }
 
 export async function getSubscription(db: Db, id: string): Promise<Subscription> {

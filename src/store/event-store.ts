@@ -276,11 +276,11 @@ export async function readFeed(
   // Only a page that found nothing can have been read from a cursor past the database's
   // transactions; it costs a reader at the head one statement more.
   if (after !== undefined && rows.length === 0 && !(await isReachedCursor(db, after))) {
-    throw new InvalidCursorError(encodeCursor(after), 'after', UNREACHED_CURSOR);
+    throw new InvalidCursorError(encodeCursor('events', after), 'after', UNREACHED_CURSOR);
   }
   const last = rows.at(-1);
   const next = last ? { tx: last.tx, position: last.position } : from;
-  return { events: rows.map(toRecordedEvent), nextCursor: encodeCursor(next) };
+  return { events: rows.map(toRecordedEvent), nextCursor: encodeCursor('events', next) };
 }
 
 /**

@@ -52,9 +52,9 @@ export async function readNotifications(db: Db, after: FeedCursor | undefined, l
   const rows = await readFeedPage<NotificationRow & { readonly tx: string }>(db, page, NOTIFICATION_COLUMNS, from, limit);
   const notifications = (await withEvents(db, rows)).map(({ row, notification }) => ({
     ...notification,
-    cursor: encodeCursor({ tx: row.tx, position: row.position }),
+    cursor: encodeCursor('feed', { tx: row.tx, position: row.position }),
   }));
-  return { notifications, nextCursor: notifications.at(-1)?.cursor ?? encodeCursor(from) };
+  return { notifications, nextCursor: notifications.at(-1)?.cursor ?? encodeCursor('feed', from) };
 }
 
 /**

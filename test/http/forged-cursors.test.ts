@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
-import { bearer, get, inject, record, TEST_ADMIN_KEY } from '../support/http.js';
+import { consortiumEnrolled, milestonePlanned, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
+import { bearer, call, get, inject, record, TEST_ADMIN_KEY } from '../support/http.js';
+import { parseSse } from '../support/sse.js';
 import { useTestApp } from '../support/test-app.js';
 
 /*
@@ -12,6 +13,13 @@ import { useTestApp } from '../support/test-app.js';
 
 const t = useTestApp();
 const cursor = (text: string) => Buffer.from(text).toString('base64url');
+/** The id of the last message of a page of the feed (text/event-stream): where a reader resumes. */
+async function feedCursorOf(url: string): Promise<string> {
+  const response = await inject(t.app, { url, headers: bearer(TEST_ADMIN_KEY) });
+  const id = parseSse(response.body).messages.findLast((m) => m.id !== undefined)?.id;
+  if (id === undefined) throw new Error(`no message with an id in ${url}: ${response.body.slice(0, 200)}`);
+  return id;
+}
 const Page = z.object({ events: z.array(z.object({ id: z.string() })), nextCursor: z.string().optional() });
 
 async function programWithMilestone(): Promise<string> {
@@ -74,7 +82,8 @@ describe('cursors the service did not issue', () => {
       new Promise<'still open'>((resolve) => setTimeout(() => resolve('still open'), 5000)),
     ]);
     const atHead = await get(t.app, `/v1/events?programId=${programId}&after=${head}`);
-    const feedAtHead = await get(t.app, `/v1/feed?follow=false&programId=${programId}&after=${head}`);
+    const feedHead = await feedCursorOf(`/v1/feed?follow=false&programId=${programId}`);
+    const feedAtHead = await get(t.app, `/v1/feed?follow=false&programId=${programId}&after=${feedHead}`);
 
     for (const response of [events, feed]) {
       expect(response.status).toBe(400);
@@ -108,5 +117,66 @@ describe('cursors the service did not issue', () => {
     // The program's two definitions (dated 2025 and now), then the three facts, each once.
     expect(seen.filter((id) => recorded.some((e) => e.id === id))).toEqual(recorded.map((e) => e.id));
     expect(new Set(seen).size).toBe(seen.length);
+  });
+});
+
+describe('a cursor of another list, or of this list for another subject', () => {
+  const nextOf = async (url: string) => z.object({ nextCursor: z.string() }).parse((await get(t.app, url)).body).nextCursor;
+  const refusedAsOther = async (url: string, parameter: 'after' | 'last-event-id' = 'after') => {
+    const response = await get(t.app, url);
+    expect(response.status, url).toBe(400);
+    expect(response.body, url).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter, detail: expect.stringMatching(/another list|other feed/) }] });
+  };
+
+  it('is refused with 400 invalid-cursor saying so, rather than read as a place in it (a silently short or empty page)', async () => {
+    // Two programs, one consortium in both, two facts in one cell of each program.
+    const one = programWithConsortium('other-list');
+    const two = programWithConsortium('other-list');
+    const facts = (programId: string) =>
+      ['2026-03-01', '2026-03-02'].map((occurredAt) => ({ type: 'evaluation.held', occurredAt, data: { programId, milestone: 'final-evaluation' } }));
+    await record(t.app, ...one.events, ...two.events, consortiumEnrolled(one.consortiumId, two.programId), ...facts(one.programId), ...facts(two.programId));
+    const evidence = (programId: string) => `/v1/programs/${programId}/milestones/final-evaluation/evidence?limit=1`;
+
+    const programs = await nextOf('/v1/programs?limit=1');
+    const timeline = await nextOf(`/v1/timeline?programId=${one.programId}&limit=1`);
+    const status = await nextOf(`/v1/consortiums/${one.consortiumId}/status?limit=1`);
+    const cell = await nextOf(evidence(one.programId));
+    const events = await nextOf('/v1/events?limit=1');
+    const feed = await feedCursorOf('/v1/feed?follow=false&limit=1');
+    await call(t.app, 'POST', '/v1/api-keys', { name: uniqueId('second-key'), role: 'reader' });
+    const keys = await nextOf('/v1/api-keys?limit=1');
+
+    await refusedAsOther(`/v1/consortiums?after=${programs}`);
+    await refusedAsOther(`${evidence(one.programId)}&after=${timeline}`);
+    await refusedAsOther(`/v1/timeline?programId=${one.programId}&after=${status}`);
+    await refusedAsOther(`/v1/consortiums/${one.consortiumId}/status?after=${timeline}`);
+    // The same list for another subject: another program's timeline, another cell's evidence.
+    await refusedAsOther(`/v1/timeline?programId=${two.programId}&after=${timeline}`);
+    await refusedAsOther(`${evidence(two.programId)}&after=${cell}`);
+    await refusedAsOther(`/v1/feed?follow=false&after=${events}`);
+    await refusedAsOther(`/v1/events?after=${feed}`);
+    await refusedAsOther(`/v1/subscriptions?after=${keys}`);
+    const following = await inject(t.app, { method: 'GET', url: '/v1/feed', headers: { ...bearer(TEST_ADMIN_KEY), 'last-event-id': events } });
+    expect(following.statusCode).toBe(400);
+    expect(JSON.parse(following.body)).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter: 'last-event-id', detail: expect.stringContaining('other feed') }] });
+
+    // Each list takes its own, for its own subject.
+    for (const url of [`/v1/programs?after=${programs}`, `/v1/timeline?programId=${one.programId}&after=${timeline}`, `/v1/consortiums/${one.consortiumId}/status?after=${status}`, `${evidence(one.programId)}&after=${cell}`, `/v1/events?after=${events}`, `/v1/feed?follow=false&after=${feed}`]) {
+      expect((await get(t.app, url)).status, url).toBe(200);
+    }
+  });
+
+  it('takes a cursor written before cursors named their list (version 1) as before, so that a walk under way through an upgrade goes on', async () => {
+    const programId = await programWithMilestone();
+    const legacy = [
+      `/v1/programs?after=${cursor(`k1:${programId}`)}`,
+      `/v1/consortiums?after=${cursor('k1:a')}`,
+      `/v1/timeline?programId=${programId}&after=${cursor(`w1:${Date.UTC(2026, 0, 1)}:1`)}`,
+      `/v1/programs/${programId}/milestones/m/evidence?after=${cursor(`w1:${Date.UTC(2026, 0, 1)}:1`)}`,
+      `/v1/api-keys?after=${cursor('c1|2026-01-01T00:00:00.000000Z|00000000-0000-4000-8000-000000000000')}`,
+      `/v1/events?after=${cursor('f1:1:1')}`,
+      `/v1/feed?follow=false&after=${cursor('f1:1:1')}`,
+    ];
+    for (const url of legacy) expect((await get(t.app, url)).status, url).toBe(200);
   });
 });

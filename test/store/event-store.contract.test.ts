@@ -133,7 +133,7 @@ describe.each(TARGETS)('event store on $name', (target) => {
     await waitForFeedHorizon(db);
 
     const first = await readFeed(db, undefined, 2, { programId });
-    const rest = await readFeed(db, decodeCursor(first.nextCursor), 100, { programId });
+    const rest = await readFeed(db, decodeCursor('events', first.nextCursor), 100, { programId });
 
     expect([...first.events, ...rest.events].map((e) => e.data.title ?? e.type)).toEqual(['program.registered', 's1', 's2', 's3']);
   });
