@@ -22,6 +22,8 @@ try {
     reported = { phase, count, seconds };
     // Catching up, the count is the events of the read model in all, not those folded in that round.
     const done = {
+      queue: 'waiting for another rebuild to end, from',
+      leftovers: "waiting for a stopped rebuild's statements to end on the tables it left (appends go on), from",
       read: `${read} events read in`,
       fold: `${folded} cells folded in`,
       vacuum: 'vacuuming and analyzing the new tables, from',

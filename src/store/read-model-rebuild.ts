@@ -25,11 +25,13 @@ const CHUNK_SIZE = 5000;
 
 export interface RebuildProgress {
   /**
-   * Reading the log (registries, and which cells each event bears on), folding each cell's history,
+   * Waiting for another rebuild to end (queue), or for the statements of one stopped meanwhile to end
+   * on the tables it left (leftovers: until the server notices its client gone, minutes on a busy
+   * cell; appends go on meanwhile), reading the log (registries, and which cells each event bears on), folding each cell's history,
    * vacuuming and analyzing the new tables, building the indexes the fold went without (each reported
    * as it starts: minutes at 10M events), or catching up.
    */
-  readonly phase: 'read' | 'fold' | 'vacuum' | 'index' | 'catch-up';
+  readonly phase: 'queue' | 'leftovers' | 'read' | 'fold' | 'vacuum' | 'index' | 'catch-up';
   /** Events read from the log so far. */
   readonly events: number;
   /** Cells folded so far, in the fold phase. */
@@ -76,8 +78,12 @@ async function rebuildOnce<DB>(
     // service's statement timeout would stop a second instance starting beside a first.
     await sql`set statement_timeout = 0`.execute(conn);
     try {
-      // One rebuild at a time: a second waits for the first, then rebuilds again if asked to.
-      await sql`select pg_advisory_lock(hashtextextended('ml_rebuild', 0))`.execute(conn);
+      // One rebuild at a time: a second waits for the first, then rebuilds again if asked to; saying so.
+      const { rows: free } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(hashtextextended('ml_rebuild', 0)) as locked`.execute(conn);
+      if (free[0]?.locked !== true) {
+        progress('queue', 0, 0);
+        await sql`select pg_advisory_lock(hashtextextended('ml_rebuild', 0))`.execute(conn);
+      }
       try {
         if (when === 'if pending' && !(await readModelNeedsRebuild(conn))) return { events: 0, cells: 0 };
         return await rebuildOn(db, conn, progress, chunkSize, workers);
@@ -98,7 +104,11 @@ async function rebuildOn<DB>(
   chunkSize: number,
   workers: number,
 ): Promise<{ readonly events: number; readonly cells: number }> {
-  await holdingProjectionLock(conn, createRebuildTables);
+  await conn.transaction().execute(async (trx) => {
+    await lockLeftoverTables(trx, () => progress('leftovers', 0, 0));
+    await sql`select pg_advisory_xact_lock(${PROJECTION_LOCK})`.execute(trx);
+    await createRebuildTables(trx);
+  });
   return inRebuildSession(conn, async () => {
     let snapshot = await currentSnapshot(conn);
     let events = await readLog(conn, snapshot, chunkSize, (n) => progress('read', n, 0));
@@ -140,6 +150,25 @@ async function holdingProjectionLock<DB>(conn: Kysely<DB>, step: (trx: Kysely<DB
     await sql`select pg_advisory_xact_lock(${PROJECTION_LOCK})`.execute(trx);
     await step(trx);
   });
+}
+
+/**
+ * Takes every table a rebuild before this one left (createRebuildTables drops them), before the
+ * projection lock: a rebuild stopped by kill -9 leaves its workers' statements running on them until
+ * the server notices its client gone, and dropping the tables waits for those. With the projection
+ * lock held meanwhile, every append waited too, 503 after its statement timeout, for minutes (found by
+ * the probe of the rebuild at scale); appends never touch these tables, so they go on while this waits.
+ */
+async function lockLeftoverTables<DB>(trx: Kysely<DB>, waiting: () => void): Promise<void> {
+  const { rows } = await sql<{ name: string; held: boolean }>`
+    select format('%I.%I', n.nspname, c.relname) as name,
+           exists (select 1 from pg_locks l where l.relation = c.oid and l.pid <> pg_backend_pid()) as held
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = ${REBUILD_SCHEMA} and c.relkind = 'r'
+    order by c.relname`.execute(trx);
+  if (rows.length === 0) return;
+  if (rows.some((r) => r.held)) waiting();
+  await sql.raw(`lock table ${rows.map((r) => r.name).join(', ')} in access exclusive mode`).execute(trx);
 }
 
 /**

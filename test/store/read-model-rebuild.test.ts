@@ -55,6 +55,47 @@ describe('rebuildReadModel', () => {
     expect(stable(after.body)).toBe(stable(before.body));
   }, 300_000);
 
+  it("takes appends while it waits for the statements of a rebuild stopped meanwhile (kill -9) on the tables that rebuild left, and says it waits (PostgreSQL server only: PGlite runs one statement at a time)", async () => {
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    const scenario = programWithConsortium('leftovers');
+    await record(t.app, ...scenario.events);
+    // What a stopped rebuild leaves: its schema, and a worker's statement still running on one of its tables.
+    await sql`drop schema if exists ml_rebuild cascade`.execute(t.database.db);
+    await sql`create schema ml_rebuild`.execute(t.database.db);
+    await sql`create table ml_rebuild.cell_step (like public.cell_step)`.execute(t.database.db);
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked = () => {};
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const leftover = t.database.db.transaction().execute(async (trx) => {
+      await sql`lock table ml_rebuild.cell_step in access share mode`.execute(trx);
+      locked();
+      await released;
+    });
+    await isLocked;
+
+    const progress: RebuildProgress[] = [];
+    const rebuilt = rebuildReadModel(t.database.db, (p) => progress.push(p), 1000);
+    try {
+      await expect.poll(() => progress.map((p) => p.phase)).toContain('leftovers');
+      const append = record(t.app, { type: 'milestone.started', occurredAt: '2026-05', data: { programId: scenario.programId, milestone: 'final-evaluation' } });
+      const first = await Promise.race([append.then(() => 'appended'), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5000))]);
+      expect(first).toBe('appended');
+      expect(progress.map((p) => p.phase)).not.toContain('read');
+    } finally {
+      release();
+      await leftover;
+    }
+    await rebuilt;
+
+    // The rebuilt read model holds the append made while it waited.
+    const milestone = await get(t.app, `/v1/programs/${scenario.programId}/milestones/final-evaluation`);
+    expect(JSON.stringify(milestone.body)).toContain('in_progress');
+  });
+
   it('keeps the tables\' autovacuum settings in the tables it puts in place', async () => {
     const settings = async () => {
       const { rows } = await sql<{ table: string; options: string[] | null }>`
