@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { LRUCache } from 'lru-cache';
 import type { Principal, Role } from '../domain/access.js';
 import { SubjectNotFoundError, UnauthenticatedError } from '../domain/errors.js';
-import { decodeCreatedCursor, encodeCreatedCursor } from '../store/page-cursor.js';
+import { decodeCreatedCursor, encodeCreatedCursor, type CursorScope } from '../store/page-cursor.js';
 import type { Db } from '../store/database.js';
 import {
   ensureApiKey,
@@ -13,6 +13,8 @@ import {
   revokeApiKey as revokeStoredApiKey,
   type StoredApiKey,
 } from '../store/api-keys.js';
+
+const API_KEYS: CursorScope = { list: 'api-keys' };
 
 export type ApiKey = StoredApiKey;
 
@@ -59,8 +61,8 @@ export async function seedAdminKey(db: Db, key: string): Promise<void> {
 
 /** A page in creation order; `nextCursor` is set when more may follow. */
 async function listApiKeys(db: Db, page: { after: string | undefined; limit: number }): Promise<{ items: ApiKey[]; nextCursor: string | undefined }> {
-  const found = await listStoredApiKeys(db, page.after === undefined ? undefined : decodeCreatedCursor(page.after, { list: 'api-keys' }), page.limit);
-  return { items: found.items, nextCursor: found.next === undefined ? undefined : encodeCreatedCursor({ list: 'api-keys' }, found.next) };
+  const found = await listStoredApiKeys(db, page.after === undefined ? undefined : decodeCreatedCursor(page.after, API_KEYS), page.limit);
+  return { items: found.items, nextCursor: found.next === undefined ? undefined : encodeCreatedCursor(API_KEYS, found.next) };
 }
 
 /** One key, revoked or not (never the key itself, which is not stored). */

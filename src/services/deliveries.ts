@@ -1,7 +1,7 @@
 import { DeliveryInFlightError, SubjectNotFoundError } from '../domain/errors.js';
 import { messageIdOf } from '../domain/notification.js';
 import type { Db } from '../store/database.js';
-import { decodeAttemptCursor, encodeAttemptCursor } from '../store/page-cursor.js';
+import { decodeAttemptCursor, encodeAttemptCursor, type CursorScope } from '../store/page-cursor.js';
 import { getSubscription } from './subscriptions.js';
 import {
   findAttempts,
@@ -51,11 +51,12 @@ async function getDelivery(
   id: string,
   page: { after: string | undefined; limit: number },
 ): Promise<DeliveryView & { readonly attempts: AttemptLogEntry[]; readonly nextCursor: string | undefined }> {
-  const after = page.after === undefined ? undefined : decodeAttemptCursor(page.after);
+  const scope: CursorScope = { list: 'attempts', subject: id };
+  const after = page.after === undefined ? undefined : decodeAttemptCursor(page.after, scope);
   const delivery = await findDelivery(db, id);
   if (delivery === undefined) throw new SubjectNotFoundError('delivery', id);
   const attempts = await findAttempts(db, id, after, page.limit);
-  return { ...withMessageId(delivery), attempts: attempts.items, nextCursor: attempts.last === undefined ? undefined : encodeAttemptCursor(attempts.last) };
+  return { ...withMessageId(delivery), attempts: attempts.items, nextCursor: attempts.last === undefined ? undefined : encodeAttemptCursor(scope, attempts.last) };
 }
 
 export interface DeliveryPage {
@@ -72,6 +73,11 @@ async function pageDeliveries(
   await getSubscription(db, subscriptionId);
   const anchor = options.before === undefined ? undefined : await findDelivery(db, options.before);
   if (options.before !== undefined && anchor === undefined) throw new SubjectNotFoundError('delivery', options.before);
+  // Another subscription's delivery is no place in this one's list: paged from its instant, the page
+  // answered 200 short or empty.
+  if (options.before !== undefined && anchor !== undefined && anchor.subscriptionId !== subscriptionId) {
+    throw new SubjectNotFoundError('delivery', options.before, `it is not a delivery of subscription '${subscriptionId}': pass a nextBefore of this subscription's own deliveries`);
+  }
   const { items, last } = await listDeliveries(db, { subscriptionId, state: options.state, before: anchor?.id, limit: options.limit });
   return { deliveries: items.map(withMessageId), nextBefore: last?.id };
 }

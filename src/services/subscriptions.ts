@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SubjectNotFoundError, TooManySecretsError, WebhookTargetRefusedError } from '../domain/errors.js';
 import { MAX_LIVE_SIGNING_SECRETS, type SigningSecret, type Subscription, type SubscriptionFilter } from '../domain/subscription.js';
-import { decodeCreatedCursor, encodeCreatedCursor } from '../store/page-cursor.js';
+import { decodeCreatedCursor, encodeCreatedCursor, type CursorScope } from '../store/page-cursor.js';
 import type { Db } from '../store/database.js';
 import { insertTestPing } from '../store/notifications.js';
 import {
@@ -19,6 +19,8 @@ import {
   type SubscriptionChanges,
 } from '../store/subscriptions.js';
 import { checkWebhookUrl, type ResolveHost, type TargetRules } from './webhook-target-check.js';
+
+const SUBSCRIPTIONS: CursorScope = { list: 'subscriptions' };
 
 export type { SubscriptionChanges };
 
@@ -110,8 +112,8 @@ async function createSubscription(
 
 /** A page in creation order; `nextCursor` is set when more may follow. */
 async function listSubscriptions(db: Db, page: { after: string | undefined; limit: number }): Promise<{ items: Subscription[]; nextCursor: string | undefined }> {
-  const found = await listStoredSubscriptions(db, page.after === undefined ? undefined : decodeCreatedCursor(page.after, { list: 'subscriptions' }), page.limit);
-  return { items: found.items, nextCursor: found.next === undefined ? undefined : encodeCreatedCursor({ list: 'subscriptions' }, found.next) };
+  const found = await listStoredSubscriptions(db, page.after === undefined ? undefined : decodeCreatedCursor(page.after, SUBSCRIPTIONS), page.limit);
+  return { items: found.items, nextCursor: found.next === undefined ? undefined : encodeCreatedCursor(SUBSCRIPTIONS, found.next) };
 }
 
 export async function getSubscription(db: Db, id: string): Promise<Subscription> {

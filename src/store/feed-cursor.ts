@@ -1,4 +1,4 @@
-import { InvalidCursorError } from '../domain/errors.js';
+import { readCursor, writeCursor, type CursorList, type CursorVersion } from './cursor-scope.js';
 
 /**
  * A place in the global feed: the writer's transaction id and the position of the last event read.
@@ -9,14 +9,9 @@ export interface FeedCursor {
   readonly position: string;
 }
 
-/**
- * The two feeds a cursor may be for: the events (GET /v1/events) and the notifications (GET /v1/feed),
- * each in its own order, so that one's cursor is refused by the other rather than read as a place in
- * it. Cursors written before 2026-12-05 (version 1) named neither and are taken by both, as before.
- */
-export type FeedList = 'events' | 'feed';
-const VERSION = 'f2';
-const LEGACY_VERSION = 'f1';
+/** The events' feed (GET /v1/events) or the notifications' (GET /v1/feed), each in its own order. */
+export type FeedList = Extract<CursorList, 'events' | 'feed'>;
+const VERSION: CursorVersion = { scoped: 'f2', legacy: 'f1' };
 const DIGITS = /^\d{1,20}$/;
 // Beyond these the database would refuse the cast: a forged cursor is a 400, not a 500.
 const MAX_XID8 = 2n ** 64n - 1n;
@@ -30,19 +25,13 @@ export function cursorBefore(tx: string): FeedCursor {
 }
 
 export function encodeCursor(list: FeedList, cursor: FeedCursor): string {
-  return Buffer.from(`${VERSION}:${list}:${cursor.tx}:${cursor.position}`).toString('base64url');
+  return writeCursor(VERSION, { list }, [cursor.tx, cursor.position]);
 }
 
-/** Why a cursor of the other feed is refused, and how to go on. */
-const OTHER_FEED_CURSOR = 'is a cursor of the other feed (events and notifications are read in orders of their own): use a cursor of the feed it is sent to, or start again without it';
+const isPlace = ([tx, position]: readonly string[]): boolean =>
+  tx !== undefined && position !== undefined && DIGITS.test(tx) && DIGITS.test(position) && BigInt(tx) <= MAX_XID8 && BigInt(position) <= MAX_BIGINT;
 
 export function decodeCursor(list: FeedList, text: string): FeedCursor {
-  const parts = Buffer.from(text, 'base64url').toString('utf8').split(':');
-  const [version, named, tx, position, ...rest] = parts[0] === LEGACY_VERSION ? [parts[0], list, ...parts.slice(1)] : parts;
-  if ((version !== VERSION && version !== LEGACY_VERSION) || tx === undefined || position === undefined || rest.length > 0) throw new InvalidCursorError(text);
-  if (named !== 'events' && named !== 'feed') throw new InvalidCursorError(text);
-  if (named !== list) throw new InvalidCursorError(text, 'after', OTHER_FEED_CURSOR);
-  if (!DIGITS.test(tx) || !DIGITS.test(position)) throw new InvalidCursorError(text);
-  if (BigInt(tx) > MAX_XID8 || BigInt(position) > MAX_BIGINT) throw new InvalidCursorError(text);
+  const [tx = '', position = ''] = readCursor(text, VERSION, { list }, 2, isPlace);
   return { tx, position };
 }

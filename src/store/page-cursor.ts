@@ -1,9 +1,11 @@
-import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { InvalidCursorError } from '../domain/errors.js';
 import { isWithinDates } from '../domain/fuzzy-date.js';
 import { pageOf } from './page-read.js';
 import { isSlug } from '../domain/identifiers.js';
+import { readCursor, writeCursor, type CursorScope, type CursorVersion } from './cursor-scope.js';
+
+export type { CursorScope } from './cursor-scope.js';
 
 /*
  * Cursors of the paged lists other than the global feed (src/store/feed-cursor.ts): the key of the
@@ -14,51 +16,16 @@ import { isSlug } from '../domain/identifiers.js';
  * mistake.
  */
 
-/** The paged lists whose cursors this module writes. */
-export type CursorList = 'programs' | 'consortiums' | 'consortium-status' | 'timeline' | 'evidence' | 'api-keys' | 'subscriptions';
-
-/**
- * What a cursor was written for: its list and, for a list of one subject (a consortium's programs,
- * a cell's evidence, the timeline of one filter), that subject. A cursor is taken only by the list
- * and subject it was written for: a programs cursor read as a consortiums one skipped every
- * consortium named before its program's id, and a timeline cursor read as a cell's evidence
- * answered an empty last page of a cell with 1,366 entries, both 200 (found by the probe of exports
- * at scale). The subject goes in as a short digest: the cursor stays short whatever it names.
- */
-export interface CursorScope {
-  readonly list: CursorList;
-  readonly subject?: string;
-}
-
-const scopeTag = ({ list, subject }: CursorScope): string =>
-  subject === undefined ? list : `${list}.${createHash('sha256').update(subject).digest('base64url').slice(0, 11)}`;
-
-/** Why a cursor of the service's own making is refused by another list or subject, and how to go on. */
-export const OTHER_LIST_CURSOR = 'is a cursor of another list, or of this list for another subject: use the nextCursor of the list it is sent to, or start again without after';
-
-/**
- * A cursor's scope, read against the one its list expects: written before 2026-12-05 (version 1),
- * it named none and is taken as before, so that a walk under way when the service was upgraded goes
- * on. Returns false for a cursor of another version.
- */
-function scopeHolds(text: string, version: { readonly scoped: string; readonly legacy: string }, found: string, tag: string | undefined, scope: CursorScope): boolean {
-  if (found === version.legacy) return true;
-  if (found !== version.scoped) return false;
-  if (tag !== scopeTag(scope)) throw new InvalidCursorError(text, 'after', OTHER_LIST_CURSOR);
-  return true;
-}
-
-const ID_VERSION = { scoped: 'k2', legacy: 'k1' } as const;
-const WORLD_VERSION = { scoped: 'w2', legacy: 'w1' } as const;
+const ID_VERSION: CursorVersion = { scoped: 'k2', legacy: 'k1' };
+const WORLD_VERSION: CursorVersion = { scoped: 'w2', legacy: 'w1' };
 const DIGITS = /^\d{1,19}$/;
+const isBigint = (text: string | undefined): text is string => text !== undefined && DIGITS.test(text) && BigInt(text) <= 2n ** 63n - 1n;
 
 /** After an id (programs, consortiums): keys are compared in code-point order. */
-export const encodeIdCursor = (scope: CursorScope, id: string): string => Buffer.from(`${ID_VERSION.scoped}:${scopeTag(scope)}:${id}`).toString('base64url');
+export const encodeIdCursor = (scope: CursorScope, id: string): string => writeCursor(ID_VERSION, scope, [id]);
 
 export function decodeIdCursor(text: string, scope: CursorScope): string {
-  const parts = Buffer.from(text, 'base64url').toString('utf8').split(':');
-  const [version = '', tag, id] = parts[0] === ID_VERSION.legacy ? [parts[0], undefined, parts.slice(1).join(':')] : [parts[0], parts[1], parts.slice(2).join(':')];
-  if (!scopeHolds(text, ID_VERSION, version, tag, scope) || !isSlug(id)) throw new InvalidCursorError(text);
+  const [id = ''] = readCursor(text, ID_VERSION, scope, 1, ([id]) => id !== undefined && isSlug(id));
   return id;
 }
 
@@ -69,20 +36,18 @@ export interface WorldKey {
 }
 
 export const encodeWorldCursor = (scope: CursorScope, key: WorldKey): string =>
-  Buffer.from(`${WORLD_VERSION.scoped}:${scopeTag(scope)}:${key.start.getTime()}:${key.position}`).toString('base64url');
+  writeCursor(WORLD_VERSION, scope, [String(key.start.getTime()), key.position]);
+
+// An event's start: within the years a date can name (fuzzy-date.ts).
+const isWorldStart = (millis: string | undefined): millis is string =>
+  millis !== undefined && /^-?\d{1,16}$/.test(millis) && isWithinDates(new Date(Number(millis)));
 
 export function decodeWorldCursor(text: string, scope: CursorScope): WorldKey {
-  const parts = Buffer.from(text, 'base64url').toString('utf8').split(':');
-  const [version = '', tag, millis, position, ...rest] = parts[0] === WORLD_VERSION.legacy ? [parts[0], undefined, ...parts.slice(1)] : parts;
-  if (!scopeHolds(text, WORLD_VERSION, version, tag, scope) || millis === undefined || position === undefined || rest.length > 0) throw new InvalidCursorError(text);
-  if (!/^-?\d{1,16}$/.test(millis) || !DIGITS.test(position) || BigInt(position) > 2n ** 63n - 1n) throw new InvalidCursorError(text);
-  const start = new Date(Number(millis));
-  // An event's start: within the years a date can name (fuzzy-date.ts).
-  if (!isWithinDates(start)) throw new InvalidCursorError(text);
-  return { start, position };
+  const [millis = '', position = ''] = readCursor(text, WORLD_VERSION, scope, 2, ([millis, position]) => isWorldStart(millis) && isBigint(position));
+  return { start: new Date(Number(millis)), position };
 }
 
-const CREATED_VERSION = { scoped: 'c2', legacy: 'c1' } as const;
+const CREATED_VERSION: CursorVersion = { scoped: 'c2', legacy: 'c1' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MICRO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
@@ -106,14 +71,12 @@ export interface CreatedKey {
   readonly id: string;
 }
 
-export const encodeCreatedCursor = (scope: CursorScope, key: CreatedKey): string =>
-  Buffer.from(`${CREATED_VERSION.scoped}|${scopeTag(scope)}|${key.created}|${key.id}`).toString('base64url');
+export const encodeCreatedCursor = (scope: CursorScope, key: CreatedKey): string => writeCursor(CREATED_VERSION, scope, [key.created, key.id], '|');
 
 export function decodeCreatedCursor(text: string, scope: CursorScope): CreatedKey {
-  const parts = Buffer.from(text, 'base64url').toString('utf8').split('|');
-  const [version = '', tag, created, id, ...rest] = parts[0] === CREATED_VERSION.legacy ? [parts[0], undefined, ...parts.slice(1)] : parts;
-  if (!scopeHolds(text, CREATED_VERSION, version, tag, scope) || created === undefined || id === undefined || rest.length > 0) throw new InvalidCursorError(text);
-  if (!MICRO_INSTANT.test(created) || !UUID.test(id) || !isCalendarInstant(created)) throw new InvalidCursorError(text);
+  const isCreated = ([created, id]: readonly string[]) =>
+    created !== undefined && id !== undefined && MICRO_INSTANT.test(created) && UUID.test(id) && isCalendarInstant(created);
+  const [created = '', id = ''] = readCursor(text, CREATED_VERSION, scope, 2, isCreated, '|');
   return { created, id };
 }
 
@@ -135,14 +98,13 @@ export function createdPage<T extends { readonly created_key: string; readonly i
   return { rows: items, next: last === undefined ? undefined : { created: last.created_key, id: last.id } };
 }
 
-const ATTEMPT_VERSION = 'a1';
+const ATTEMPT_VERSION: CursorVersion = { scoped: 'a2', legacy: 'a1' };
 
 /** A place in a delivery's attempt log: the last attempt's row number. */
-export const encodeAttemptCursor = (attemptId: string): string => Buffer.from(`${ATTEMPT_VERSION}:${attemptId}`).toString('base64url');
+export const encodeAttemptCursor = (scope: CursorScope, attemptId: string): string => writeCursor(ATTEMPT_VERSION, scope, [attemptId]);
 
-export function decodeAttemptCursor(text: string): string {
-  const [version, id, ...rest] = Buffer.from(text, 'base64url').toString('utf8').split(':');
-  if (version !== ATTEMPT_VERSION || id === undefined || rest.length > 0 || !DIGITS.test(id) || BigInt(id) > 2n ** 63n - 1n) throw new InvalidCursorError(text);
+export function decodeAttemptCursor(text: string, scope: CursorScope): string {
+  const [id = ''] = readCursor(text, ATTEMPT_VERSION, scope, 1, ([id]) => isBigint(id));
   return id;
 }
 

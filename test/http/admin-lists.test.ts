@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { WebhookSettings } from '../../src/app.js';
 import { parseAllowedCidrs } from '../../src/domain/webhook-address-policy.js';
+import { encodeAttemptCursor } from '../../src/store/page-cursor.js';
 import { programRegistered, uniqueId } from '../support/events.js';
 import { call, get, record } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
@@ -86,5 +87,32 @@ describe('admin lists, paged', () => {
     }
 
     expect(pages).toEqual([1, 1]);
+  });
+
+  it("refuses, as a place in a subscription's deliveries or a delivery's attempts, another subscription's delivery (404) or another delivery's attempt cursor (400)", async () => {
+    const subscriptions = await Promise.all(
+      ['a', 'b'].map(async (name) => {
+        const created = await call(t.app, 'POST', '/v1/subscriptions', { url: `https://hooks.example/${name}`, topics: ['program.registered'] });
+        return z.object({ id: z.string() }).parse(created.body).id;
+      }),
+    );
+    await record(t.app, programRegistered(uniqueId('p')));
+    const deliveryOf = async (subscription: string | undefined) => {
+      const body = z.object({ deliveries: z.array(z.object({ id: z.string() })) }).parse((await get(t.app, `/v1/subscriptions/${subscription}/deliveries?limit=1`)).body);
+      return body.deliveries[0]?.id ?? '';
+    };
+    const [a, b] = [await deliveryOf(subscriptions[0]), await deliveryOf(subscriptions[1])];
+
+    const across = await get(t.app, `/v1/subscriptions/${subscriptions[1]}/deliveries?before=${a}`);
+    expect(across.status).toBe(404);
+    expect(across.body).toMatchObject({ detail: expect.stringContaining('is not a delivery of subscription') });
+    expect((await get(t.app, `/v1/subscriptions/${subscriptions[0]}/deliveries?before=${a}`)).status).toBe(200);
+
+    // The cursor a page of delivery a's attempts would carry.
+    const attemptOfA = encodeAttemptCursor({ list: 'attempts', subject: a }, '1');
+    const refused = await get(t.app, `/v1/deliveries/${b}?after=${attemptOfA}`);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter: 'after', detail: expect.stringContaining('another list') }] });
+    expect((await get(t.app, `/v1/deliveries/${a}?after=${attemptOfA}`)).status).toBe(200);
   });
 });

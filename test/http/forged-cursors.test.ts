@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { WebhookSettings } from '../../src/app.js';
+import { parseAllowedCidrs } from '../../src/domain/webhook-address-policy.js';
 import { z } from 'zod';
 import { consortiumEnrolled, milestonePlanned, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
 import { bearer, call, get, inject, record, TEST_ADMIN_KEY } from '../support/http.js';
@@ -11,7 +13,13 @@ import { useTestApp } from '../support/test-app.js';
  * (a 500). From an independent review, which found each of these answered 500.
  */
 
-const t = useTestApp();
+// Subscriptions to hooks.example, which resolves to a public address here, for their cursors.
+const webhooks: WebhookSettings = {
+  rules: { addresses: parseAllowedCidrs(''), allowHttp: false },
+  resolve: async (host) => (host === 'hooks.example' ? [{ address: '93.184.216.34', family: 4 }] : []),
+  defaultMaxInFlight: 4,
+};
+const t = useTestApp({ webhooks });
 const cursor = (text: string) => Buffer.from(text).toString('base64url');
 /** The id of the last message of a page of the feed (text/event-stream): where a reader resumes. */
 async function feedCursorOf(url: string): Promise<string> {
@@ -125,7 +133,7 @@ describe('a cursor of another list, or of this list for another subject', () => 
   const refusedAsOther = async (url: string, parameter: 'after' | 'last-event-id' = 'after') => {
     const response = await get(t.app, url);
     expect(response.status, url).toBe(400);
-    expect(response.body, url).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter, detail: expect.stringMatching(/another list|other feed/) }] });
+    expect(response.body, url).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter, detail: expect.stringContaining('another list') }] });
   };
 
   it('is refused with 400 invalid-cursor saying so, rather than read as a place in it (a silently short or empty page)', async () => {
@@ -156,27 +164,49 @@ describe('a cursor of another list, or of this list for another subject', () => 
     await refusedAsOther(`/v1/feed?follow=false&after=${events}`);
     await refusedAsOther(`/v1/events?after=${feed}`);
     await refusedAsOther(`/v1/subscriptions?after=${keys}`);
+    await call(t.app, 'POST', '/v1/subscriptions', { url: 'https://hooks.example/a', topics: ['program.registered'] });
+    await call(t.app, 'POST', '/v1/subscriptions', { url: 'https://hooks.example/b', topics: ['program.registered'] });
+    await refusedAsOther(`/v1/api-keys?after=${await nextOf('/v1/subscriptions?limit=1')}`);
+    // Another consortium's status.
+    await refusedAsOther(`/v1/consortiums/${two.consortiumId}/status?after=${status}`);
     const following = await inject(t.app, { method: 'GET', url: '/v1/feed', headers: { ...bearer(TEST_ADMIN_KEY), 'last-event-id': events } });
     expect(following.statusCode).toBe(400);
-    expect(JSON.parse(following.body)).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter: 'last-event-id', detail: expect.stringContaining('other feed') }] });
+    expect(JSON.parse(following.body)).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter: 'last-event-id', detail: expect.stringContaining('another list') }] });
 
     // Each list takes its own, for its own subject.
-    for (const url of [`/v1/programs?after=${programs}`, `/v1/timeline?programId=${one.programId}&after=${timeline}`, `/v1/consortiums/${one.consortiumId}/status?after=${status}`, `${evidence(one.programId)}&after=${cell}`, `/v1/events?after=${events}`, `/v1/feed?follow=false&after=${feed}`]) {
+    for (const url of [`/v1/api-keys?after=${keys}`, `/v1/programs?after=${programs}`, `/v1/timeline?programId=${one.programId}&after=${timeline}`, `/v1/consortiums/${one.consortiumId}/status?after=${status}`, `${evidence(one.programId)}&after=${cell}`, `/v1/events?after=${events}`, `/v1/feed?follow=false&after=${feed}`]) {
       expect((await get(t.app, url)).status, url).toBe(200);
     }
   });
 
   it('takes a cursor written before cursors named their list (version 1) as before, so that a walk under way through an upgrade goes on', async () => {
     const programId = await programWithMilestone();
+    const scenario = programWithConsortium('legacy');
+    await record(t.app, ...scenario.events);
     const legacy = [
       `/v1/programs?after=${cursor(`k1:${programId}`)}`,
       `/v1/consortiums?after=${cursor('k1:a')}`,
       `/v1/timeline?programId=${programId}&after=${cursor(`w1:${Date.UTC(2026, 0, 1)}:1`)}`,
       `/v1/programs/${programId}/milestones/m/evidence?after=${cursor(`w1:${Date.UTC(2026, 0, 1)}:1`)}`,
       `/v1/api-keys?after=${cursor('c1|2026-01-01T00:00:00.000000Z|00000000-0000-4000-8000-000000000000')}`,
+      `/v1/subscriptions?after=${cursor('c1|2026-01-01T00:00:00.000000Z|00000000-0000-4000-8000-000000000000')}`,
+      `/v1/consortiums/${scenario.consortiumId}/status?after=${cursor(`w1:${Date.UTC(2026, 0, 1)}:1`)}`,
       `/v1/events?after=${cursor('f1:1:1')}`,
       `/v1/feed?follow=false&after=${cursor('f1:1:1')}`,
     ];
     for (const url of legacy) expect((await get(t.app, url)).status, url).toBe(200);
+  });
+
+  it.each([
+    ['an id that is no id', '/v1/programs', "k2:programs:it's"],
+    ['an instant before any date a writer can give', '/v1/timeline?programId=p', 'w2:timeline.AAAAAAAAAAA:-999999999999999:1'],
+    ['a day that does not exist', '/v1/api-keys', 'c2|api-keys|2026-02-30T00:00:00.000000Z|00000000-0000-4000-8000-000000000000'],
+    ['a position that is no number', '/v1/events', 'f2:events:12:x'],
+    ['no fields at all', '/v1/consortiums', 'k2'],
+  ])('says a cursor of the scoped form holding %s is not one it issued (on %s), not that it is another list\'s', async (_what, path, text) => {
+    const response = await get(t.app, `${path}${path.includes('?') ? '&' : '?'}after=${cursor(text)}`);
+
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter: 'after', detail: expect.stringContaining('is not a cursor this service issued') }] });
   });
 });
