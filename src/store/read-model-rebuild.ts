@@ -162,7 +162,9 @@ async function holdingProjectionLock<DB>(conn: Kysely<DB>, step: (trx: Kysely<DB
 async function lockLeftoverTables<DB>(trx: Kysely<DB>, waiting: () => void): Promise<void> {
   const { rows } = await sql<{ name: string; held: boolean }>`
     select format('%I.%I', n.nspname, c.relname) as name,
-           exists (select 1 from pg_locks l where l.relation = c.oid and l.pid <> pg_backend_pid()) as held
+           exists (select 1 from pg_locks l
+                   where l.database = (select oid from pg_database where datname = current_database())
+                     and l.relation = c.oid and l.pid <> pg_backend_pid()) as held
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = ${REBUILD_SCHEMA} and c.relkind = 'r'
     order by c.relname`.execute(trx);
