@@ -624,14 +624,23 @@ async function renderStanding(state, mine) {
 }
 
 /**
- * Where the reader is in the timeline of a view: the cursors of the pages opened, first to the one
- * shown. Another view (its subject, range or cut-offs) starts at the first page; a live change or a
- * retry reads the page shown again.
+ * Where the reader is in the timeline of a view: the pages opened, first to the one shown, each with
+ * the cursor it is read from and the number its first event had when it was opened (a page can be
+ * short, under a knownAt, and still be followed by another). Another view (its subject, range or
+ * cut-offs) starts at the first page; a live change or a retry reads the page shown again.
+ * @typedef {{ cursor: string | undefined, first: number }} TimelinePage
+ * @typedef {{ view: string, pages: TimelinePage[] }} TimelineTrail
  */
-let timelineTrail = { view: '', cursors: [undefined] };
+/** @type {TimelineTrail} */
+let timelineTrail = { view: '', pages: [{ cursor: undefined, first: 1 }] };
+/** The trail whose page the timeline shows. @type {TimelineTrail | undefined} */
+let drawnTrail;
 
 /** What the timeline shows depends on, as one string. @param {any} state */
 const timelineViewOf = (state) => JSON.stringify([state.program, state.consortium, state.from, state.to, state.asOf, state.knownAt]);
+
+/** The first page of a view's timeline. @param {string} view @returns {TimelineTrail} */
+const firstTimelinePage = (view) => ({ view, pages: [{ cursor: undefined, first: 1 }] });
 
 async function renderTimeline(state, mine) {
   const missing = unregistered(state);
@@ -640,31 +649,38 @@ async function renderTimeline(state, mine) {
     return;
   }
   const view = timelineViewOf(state);
-  if (timelineTrail.view !== view) timelineTrail = { view, cursors: [undefined] };
+  if (timelineTrail.view !== view) timelineTrail = firstTimelinePage(view);
   const trail = timelineTrail;
-  const at = trail.cursors.length - 1;
-  const after = trail.cursors[at];
-  const page = await getJson(`/v1/timeline${query({ programId: state.program, consortiumId: state.consortium, from: state.from, to: state.to, ...cutoffs(state), limit: String(TIMELINE_PAGE_SIZE), after })}`);
+  const at = trail.pages.length - 1;
+  const shown = trail.pages[at] ?? { cursor: undefined, first: 1 };
+  const page = await getJson(`/v1/timeline${query({ programId: state.program, consortiumId: state.consortium, from: state.from, to: state.to, ...cutoffs(state), limit: String(TIMELINE_PAGE_SIZE), after: shown.cursor })}`);
   if (mine !== generation || trail !== timelineTrail) return;
   const next = page.nextCursor ?? undefined;
-  const first = at * TIMELINE_PAGE_SIZE + 1;
-  /** A button that opens the page the trail `cursors` ends at. @param {string} label @param {'first' | 'earlier' | 'later'} way @param {(string | undefined)[]} cursors */
-  const pageButton = (label, way, cursors) => {
+  const count = page.events.length;
+  /** A button that opens the page `pages` ends at. @param {string} label @param {'first' | 'earlier' | 'later'} way @param {TimelinePage[]} pages */
+  const pageButton = (label, way, pages) => {
     const button = h('button', { type: 'button', 'data-page': way }, label);
-    button.addEventListener('click', () => void openTimelinePage({ view, cursors }, way));
+    button.addEventListener('click', () => void openTimelinePage({ view, pages }, way));
     return button;
   };
+  const said =
+    count > 0
+      ? `Events ${shown.first}–${shown.first + count - 1}, in world-time order.`
+      : next === undefined
+        ? 'No later events.'
+        : 'No event on this page at this cut-off; later ones may follow.';
   const pager =
     at === 0 && next === undefined
       ? undefined
       : h(
           'nav',
           { class: 'timeline-pager', 'aria-label': 'Timeline pages' },
-          h('span', {}, page.events.length === 0 ? 'No later events.' : `Events ${first}–${first + page.events.length - 1}, in world-time order.`),
-          at > 1 ? pageButton('First events', 'first', [undefined]) : undefined,
-          at > 0 ? pageButton('Earlier events', 'earlier', trail.cursors.slice(0, -1)) : undefined,
-          next !== undefined ? pageButton('Later events', 'later', [...trail.cursors, next]) : undefined,
+          h('span', {}, said),
+          at > 1 ? pageButton('First events', 'first', trail.pages.slice(0, 1)) : undefined,
+          at > 0 ? pageButton('Earlier events', 'earlier', trail.pages.slice(0, -1)) : undefined,
+          next !== undefined ? pageButton('Later events', 'later', [...trail.pages, { cursor: next, first: shown.first + count }]) : undefined,
         );
+  drawnTrail = trail;
   replaceChildren(byId('timeline-body'), timelineView(page.events, pager, (id) => consortiums.get(id)?.name ?? id));
 }
 
@@ -672,23 +688,27 @@ async function renderTimeline(state, mine) {
  * Draws the page of the timeline `trail` ends at, and puts focus back on the button of the same way
  * (or the pager's first, if that way is gone: the first page has no earlier), as a keyboard user left
  * it. A page that cannot be read leaves the one shown, saying why under its buttons, which ask again.
- * @param {{ view: string, cursors: (string | undefined)[] }} trail @param {'first' | 'earlier' | 'later'} way
+ * A button of a view since replaced (its controls moved while it was drawn) does nothing.
+ * @param {TimelineTrail} trail @param {'first' | 'earlier' | 'later'} way
  */
 async function openTimelinePage(trail, way) {
   const mine = generation;
-  const before = timelineTrail;
+  const state = readViewState();
+  if (trail.view !== timelineViewOf(state)) return;
   const timeline = byId('timeline');
   timelineTrail = trail;
   timeline.setAttribute('aria-busy', 'true');
   try {
-    await renderTimeline(readViewState(), mine);
+    await renderTimeline(state, mine);
   } catch (error) {
     if (mine !== generation) return;
     if (isRefusedKey(error)) return signInAgain();
-    if (timelineTrail === trail) timelineTrail = before;
+    // Unless another read has moved on meanwhile, the trail goes back to the page shown (a live
+    // change may have drawn this very page: then it stays).
+    if (timelineTrail === trail) timelineTrail = drawnTrail?.view === trail.view ? drawnTrail : firstTimelinePage(trail.view);
     const pager = timeline.querySelector('.timeline-pager');
     pager?.querySelector('.error')?.remove();
-    pager?.append(h('p', { class: 'error', role: 'alert' }, `Could not load that page: ${messageOf(error)}`));
+    if (drawnTrail !== trail) pager?.append(h('p', { class: 'error', role: 'alert' }, `Could not load that page: ${messageOf(error)}`));
     return;
   } finally {
     if (mine === generation) timeline.removeAttribute('aria-busy');
