@@ -51,10 +51,11 @@ async function getDelivery(
   id: string,
   page: { after: string | undefined; limit: number },
 ): Promise<DeliveryView & { readonly attempts: AttemptLogEntry[]; readonly nextCursor: string | undefined }> {
-  const scope: CursorScope = { list: 'attempts', subject: id };
-  const after = page.after === undefined ? undefined : decodeAttemptCursor(page.after, scope);
   const delivery = await findDelivery(db, id);
   if (delivery === undefined) throw new SubjectNotFoundError('delivery', id);
+  // The stored id, not the path's text: a uuid may be asked for in capitals.
+  const scope: CursorScope = { list: 'attempts', subject: delivery.id };
+  const after = page.after === undefined ? undefined : decodeAttemptCursor(page.after, scope);
   const attempts = await findAttempts(db, id, after, page.limit);
   return { ...withMessageId(delivery), attempts: attempts.items, nextCursor: attempts.last === undefined ? undefined : encodeAttemptCursor(scope, attempts.last) };
 }
@@ -70,12 +71,12 @@ async function pageDeliveries(
   subscriptionId: string,
   options: { state?: DeliveryState | undefined; before?: string | undefined; limit: number },
 ): Promise<DeliveryPage> {
-  await getSubscription(db, subscriptionId);
+  const subscription = await getSubscription(db, subscriptionId);
   const anchor = options.before === undefined ? undefined : await findDelivery(db, options.before);
   if (options.before !== undefined && anchor === undefined) throw new SubjectNotFoundError('delivery', options.before);
   // Another subscription's delivery is no place in this one's list: paged from its instant, the page
   // answered 200 short or empty.
-  if (options.before !== undefined && anchor !== undefined && anchor.subscriptionId !== subscriptionId) {
+  if (options.before !== undefined && anchor !== undefined && anchor.subscriptionId !== subscription.id) {
     throw new SubjectNotFoundError('delivery', options.before, `it is not a delivery of subscription '${subscriptionId}': pass a nextBefore of this subscription's own deliveries`);
   }
   const { items, last } = await listDeliveries(db, { subscriptionId, state: options.state, before: anchor?.id, limit: options.limit });

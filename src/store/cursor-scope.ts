@@ -9,17 +9,19 @@ import { InvalidCursorError } from '../domain/errors.js';
  */
 
 /** The paged lists, and the two feeds (the events', the notifications'), each in an order of its own. */
-export type CursorList =
-  | 'programs'
-  | 'consortiums'
-  | 'consortium-status'
-  | 'timeline'
-  | 'evidence'
-  | 'api-keys'
-  | 'subscriptions'
-  | 'attempts'
-  | 'events'
-  | 'feed';
+const CURSOR_LISTS = [
+  'programs',
+  'consortiums',
+  'consortium-status',
+  'timeline',
+  'evidence',
+  'api-keys',
+  'subscriptions',
+  'attempts',
+  'events',
+  'feed',
+] as const;
+export type CursorList = (typeof CURSOR_LISTS)[number];
 
 /** A list and, for a list of one subject (a consortium's programs, a cell's evidence, a delivery's attempts), that subject. */
 export interface CursorScope {
@@ -36,6 +38,11 @@ export interface CursorVersion {
 /** The scope as a cursor carries it: the subject as a short digest, so the cursor stays short whatever it names. */
 const scopeTag = ({ list, subject }: CursorScope): string =>
   subject === undefined ? list : `${list}.${createHash('sha256').update(subject).digest('base64url').slice(0, 11)}`;
+
+/** A scope as scopeTag writes one: a list's name, and a subject's digest. */
+const TAG = new RegExp(`^(${CURSOR_LISTS.join('|')})(\\.[A-Za-z0-9_-]{11})?$`);
+/** The start of any cursor form the service writes: ids, world keys, creation, attempts, feeds, pins. */
+const ANY_FORM = /^[kwcafn][12][:|]/;
 
 const OTHER_SCOPE = 'is a cursor of another list, or of this list for another subject: use a cursor the list it is sent to gave, or start again without one';
 
@@ -57,12 +64,15 @@ export function readCursor(
   valid: (fields: readonly string[]) => boolean,
   separator = ':',
 ): string[] {
-  const parts = Buffer.from(text, 'base64url').toString('utf8').split(separator);
-  const [written, ...rest] = parts;
+  const decoded = Buffer.from(text, 'base64url').toString('utf8');
+  const [written, ...rest] = decoded.split(separator);
   const scoped = written === version.scoped;
-  if (!scoped && written !== version.legacy) throw new InvalidCursorError(text);
+  if (!scoped && written !== version.legacy) {
+    // Another form of the service's own (another list's, a pinned one where none is pinned) is said to be so.
+    throw ANY_FORM.test(decoded) ? new InvalidCursorError(text, 'after', OTHER_SCOPE) : new InvalidCursorError(text);
+  }
   const fields = scoped ? rest.slice(1) : rest;
-  if (fields.length !== count || !valid(fields)) throw new InvalidCursorError(text);
+  if (fields.length !== count || !valid(fields) || (scoped && !TAG.test(rest[0] ?? ''))) throw new InvalidCursorError(text);
   if (scoped && rest[0] !== scopeTag(scope)) throw new InvalidCursorError(text, 'after', OTHER_SCOPE);
   return fields;
 }

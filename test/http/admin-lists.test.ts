@@ -107,6 +107,8 @@ describe('admin lists, paged', () => {
     expect(across.status).toBe(404);
     expect(across.body).toMatchObject({ detail: expect.stringContaining('is not a delivery of subscription') });
     expect((await get(t.app, `/v1/subscriptions/${subscriptions[0]}/deliveries?before=${a}`)).status).toBe(200);
+    // Its own, asked for in capitals: the same uuid.
+    expect((await get(t.app, `/v1/subscriptions/${subscriptions[0]?.toUpperCase()}/deliveries?before=${a}`)).status).toBe(200);
 
     // The cursor a page of delivery a's attempts would carry.
     const attemptOfA = encodeAttemptCursor({ list: 'attempts', subject: a }, '1');
@@ -114,5 +116,6 @@ describe('admin lists, paged', () => {
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter: 'after', detail: expect.stringContaining('another list') }] });
     expect((await get(t.app, `/v1/deliveries/${a}?after=${attemptOfA}`)).status).toBe(200);
+    expect((await get(t.app, `/v1/deliveries/${a.toUpperCase()}?after=${attemptOfA}`)).status).toBe(200);
   });
 });

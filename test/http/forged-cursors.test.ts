@@ -169,6 +169,10 @@ describe('a cursor of another list, or of this list for another subject', () => 
     await refusedAsOther(`/v1/api-keys?after=${await nextOf('/v1/subscriptions?limit=1')}`);
     // Another consortium's status.
     await refusedAsOther(`/v1/consortiums/${two.consortiumId}/status?after=${status}`);
+    // Lists whose cursors have other forms.
+    await refusedAsOther(`/v1/timeline?programId=${one.programId}&after=${programs}`);
+    await refusedAsOther(`/v1/programs?after=${events}`);
+    await refusedAsOther(`/v1/api-keys?after=${timeline}`);
     const following = await inject(t.app, { method: 'GET', url: '/v1/feed', headers: { ...bearer(TEST_ADMIN_KEY), 'last-event-id': events } });
     expect(following.statusCode).toBe(400);
     expect(JSON.parse(following.body)).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter: 'last-event-id', detail: expect.stringContaining('another list') }] });
@@ -203,6 +207,7 @@ describe('a cursor of another list, or of this list for another subject', () => 
     ['a day that does not exist', '/v1/api-keys', 'c2|api-keys|2026-02-30T00:00:00.000000Z|00000000-0000-4000-8000-000000000000'],
     ['a position that is no number', '/v1/events', 'f2:events:12:x'],
     ['no fields at all', '/v1/consortiums', 'k2'],
+    ['a scope it never writes', '/v1/consortiums', 'k2:zzz:abc'],
   ])('says a cursor of the scoped form holding %s is not one it issued (on %s), not that it is another list\'s', async (_what, path, text) => {
     const response = await get(t.app, `${path}${path.includes('?') ? '&' : '?'}after=${cursor(text)}`);
 
