@@ -705,10 +705,12 @@ async function openTimelinePage(trail, way) {
     if (isRefusedKey(error)) return signInAgain();
     // Unless another read has moved on meanwhile, the trail goes back to the page shown (a live
     // change may have drawn this very page: then it stays).
-    if (timelineTrail === trail) timelineTrail = drawnTrail?.view === trail.view ? drawnTrail : firstTimelinePage(trail.view);
+    // A click since (Later twice) has moved on: its page, drawn or coming, is the one to keep.
+    const wanted = timelineTrail === trail;
+    if (wanted) timelineTrail = drawnTrail?.view === trail.view ? drawnTrail : firstTimelinePage(trail.view);
     const pager = timeline.querySelector('.timeline-pager');
     pager?.querySelector('.error')?.remove();
-    if (drawnTrail !== trail) pager?.append(h('p', { class: 'error', role: 'alert' }, `Could not load that page: ${messageOf(error)}`));
+    if (wanted && drawnTrail !== trail) pager?.append(h('p', { class: 'error', role: 'alert' }, `Could not load that page: ${messageOf(error)}`));
     return;
   } finally {
     if (mine === generation) timeline.removeAttribute('aria-busy');
