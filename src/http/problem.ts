@@ -10,7 +10,7 @@ export const PROBLEM_TYPES = {
   'validation-failed': { status: 400, title: 'The request is not valid' },
   'malformed-request': { status: 400, title: 'The request is not well-formed' },
   'malformed-url': { status: 400, title: 'The URL is not well-formed (bad percent-encoding)' },
-  'invalid-cursor': { status: 400, title: 'The cursor is not one this service issued' },
+  'invalid-cursor': { status: 400, title: 'The cursor cannot be read by this list' },
   unauthorized: { status: 401, title: 'A valid API key is required' },
   forbidden: { status: 403, title: "The API key's role does not allow this" },
   'not-found': { status: 404, title: 'No such resource' },
