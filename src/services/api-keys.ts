@@ -2,7 +2,8 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { LRUCache } from 'lru-cache';
 import type { Principal, Role } from '../domain/access.js';
 import { SubjectNotFoundError, UnauthenticatedError } from '../domain/errors.js';
-import { decodeCreatedCursor, encodeCreatedCursor, type CursorScope } from '../store/page-cursor.js';
+import { decodeCreatedCursor, encodeCreatedCursor } from '../store/page-cursor.js';
+import type { CursorScope } from '../store/cursor-scope.js';
 import type { Db } from '../store/database.js';
 import {
   ensureApiKey,

@@ -1,7 +1,8 @@
 import { DeliveryInFlightError, SubjectNotFoundError } from '../domain/errors.js';
 import { messageIdOf } from '../domain/notification.js';
 import type { Db } from '../store/database.js';
-import { decodeAttemptCursor, encodeAttemptCursor, type CursorScope } from '../store/page-cursor.js';
+import { decodeAttemptCursor, encodeAttemptCursor } from '../store/page-cursor.js';
+import type { CursorScope } from '../store/cursor-scope.js';
 import { getSubscription } from './subscriptions.js';
 import {
   findAttempts,

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SubjectNotFoundError, TooManySecretsError, WebhookTargetRefusedError } from '../domain/errors.js';
 import { MAX_LIVE_SIGNING_SECRETS, type SigningSecret, type Subscription, type SubscriptionFilter } from '../domain/subscription.js';
-import { decodeCreatedCursor, encodeCreatedCursor, type CursorScope } from '../store/page-cursor.js';
+import { decodeCreatedCursor, encodeCreatedCursor } from '../store/page-cursor.js';
+import type { CursorScope } from '../store/cursor-scope.js';
 import type { Db } from '../store/database.js';
 import { insertTestPing } from '../store/notifications.js';
 import {

@@ -5,8 +5,6 @@ import { pageOf } from './page-read.js';
 import { isSlug } from '../domain/identifiers.js';
 import { readCursor, writeCursor, type CursorScope, type CursorVersion } from './cursor-scope.js';
 
-export type { CursorScope } from './cursor-scope.js';
-
 /*
  * Cursors of the paged lists other than the global feed (src/store/feed-cursor.ts): the key of the
  * last item of a page, opaque to clients so that its make-up can change without breaking them.

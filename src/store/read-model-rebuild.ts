@@ -104,11 +104,7 @@ async function rebuildOn<DB>(
   chunkSize: number,
   workers: number,
 ): Promise<{ readonly events: number; readonly cells: number }> {
-  await conn.transaction().execute(async (trx) => {
-    await lockLeftoverTables(trx, () => progress('leftovers', 0, 0));
-    await sql`select pg_advisory_xact_lock(${PROJECTION_LOCK})`.execute(trx);
-    await createRebuildTables(trx);
-  });
+  await holdingProjectionLock(conn, createRebuildTables, () => progress('leftovers', 0, 0));
   return inRebuildSession(conn, async () => {
     let snapshot = await currentSnapshot(conn);
     let events = await readLog(conn, snapshot, chunkSize, (n) => progress('read', n, 0));
@@ -143,10 +139,12 @@ async function rebuildOn<DB>(
  * Drops tables holding the projection lock, as the switch does, so never while another instance's
  * migrator holds it (db/migrator.ts): Kysely's migrator reads the columns of every table, looking
  * each up by name, and fails on one dropped between its scan and the look-up ("relation … does not
- * exist", seen when three instances started at once). Appends wait a moment.
+ * exist", seen when three instances started at once). Appends wait a moment: the tables' other
+ * users are waited for first (lockLeftoverTables), not holding the lock; `waiting` is told if any.
  */
-async function holdingProjectionLock<DB>(conn: Kysely<DB>, step: (trx: Kysely<DB>) => Promise<unknown>): Promise<void> {
+async function holdingProjectionLock<DB>(conn: Kysely<DB>, step: (trx: Kysely<DB>) => Promise<unknown>, waiting = () => {}): Promise<void> {
   await conn.transaction().execute(async (trx) => {
+    await lockLeftoverTables(trx, waiting);
     await sql`select pg_advisory_xact_lock(${PROJECTION_LOCK})`.execute(trx);
     await step(trx);
   });
