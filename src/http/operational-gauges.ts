@@ -78,7 +78,7 @@ export function registerOperationalGauges(registry: Registry, sample: SampleOper
   );
   sampledGauge(
     'ml_feed_horizon_age_seconds',
-    'How long the writing transaction with the oldest id on the database server (which holds the feed horizon) has run; 0 if none',
+    'How long the transaction holding the feed horizon back (the oldest running one of this database that may still add to the feed) has run; 0 if none',
     (stats) => stats.horizonAgeSeconds,
   );
 

@@ -51,8 +51,11 @@ export async function isReachedCursor(db: Db, cursor: FeedCursor): Promise<boole
 export const UNREACHED_CURSOR =
   'names a transaction this database has not reached: it was issued by another database, or before a restore from a backup; read again from the start, without a cursor';
 
-/** Rows `k` of transactions older than every running one: the feed's horizon (event-store.ts readFeed says why). */
-const BELOW_HORIZON = sql`k.tx < pg_snapshot_xmin(pg_current_snapshot())`;
+/**
+ * Rows `k` of transactions older than every running one that may still add to the feed: the feed's
+ * horizon (db/functions/feed_horizon.sql; event-store.ts readFeed says why), read once a statement.
+ */
+const BELOW_HORIZON = sql`k.tx < (select feed_horizon())`;
 
 export interface PageFilter {
   readonly table: 'event' | 'notification';

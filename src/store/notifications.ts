@@ -59,17 +59,17 @@ export async function readNotifications(db: Db, after: FeedCursor | undefined, l
 
 /**
  * "Now" in the feed's order. Readers see notifications by (tx, position) below the oldest running
- * transaction (the xmin horizon), so no cursor alone can split the present: a transaction still
- * running may have a smaller tx than one already committed, and commit later. So now is the
- * snapshot taken here: the cursor is set just below its xmin, which passes everything of older
- * transactions (all ended, so all visible or never to be), and the snapshot leaves out what it saw
- * committed above that. A notification committed after this moment is invisible in the snapshot
+ * transaction that may still add one (the horizon, db/functions/feed_horizon.sql), so no cursor
+ * alone can split the present: a transaction still running may have a smaller tx than one already
+ * committed, and commit later. So now is the snapshot taken here: the cursor is set just below the
+ * horizon read with it, which passes everything of older transactions (all ended, so all visible or
+ * never to be, or adding none), and the snapshot leaves out what it saw committed above that. A notification committed after this moment is invisible in the snapshot
  * and is never skipped; the max cursor visible now would skip one from an older transaction that
  * commits later.
  */
 export async function readFeedNow(db: Db): Promise<FeedNow> {
   const { rows } = await sql<{ snapshot: string; xmin: string }>`
-    select s::text as snapshot, pg_snapshot_xmin(s)::text as xmin from pg_current_snapshot() s`.execute(db);
+    select s::text as snapshot, feed_horizon()::text as xmin from pg_current_snapshot() s`.execute(db);
   const row = rows[0];
   if (row === undefined) throw new Error('pg_current_snapshot() returned no row');
   return { cursor: cursorBefore(row.xmin), snapshot: row.snapshot };

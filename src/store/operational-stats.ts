@@ -50,22 +50,23 @@ export interface FeedLag {
 export async function readFeedLag(db: Db): Promise<FeedLag> {
   const { rows } = await sql<{ events: number; seconds: number }>`
     select count(*)::integer as events, coalesce(extract(epoch from now() - min(recorded_at)), 0)::float8 as seconds
-    from event where tx >= pg_snapshot_xmin(pg_current_snapshot())`.execute(db);
+    from event where tx >= (select feed_horizon())`.execute(db);
   const row = rows[0];
   return { heldBackEvents: row?.events ?? 0, oldestHeldBackSeconds: Math.max(0, row?.seconds ?? 0) };
 }
 
 /**
- * How long the transaction holding the feed horizon back (the one with the oldest transaction id,
- * in any database of the server) has been running; 0 if no transaction holds an id. Sessions of
- * other roles show no start time unless this role has pg_read_all_stats, and are then left out.
+ * How long the transaction holding the feed horizon back (db/functions/feed_horizon.sql: the
+ * oldest running in this database that may still add to the feed) has been running; 0 if none
+ * does. Sessions of other roles show no start time unless this role has pg_read_all_stats, and are
+ * then left out.
  */
 export async function readHorizonAge(db: Db): Promise<number> {
   const { rows } = await sql<{ seconds: number | null }>`
-    select extract(epoch from now() - xact_start)::float8 as seconds
-    from pg_stat_activity
-    where backend_xid is not null and xact_start is not null
-    order by age(backend_xid) desc
+    select extract(epoch from now() - a.xact_start)::float8 as seconds
+    from pg_stat_activity a
+    where a.backend_xid is not null and a.xact_start is not null
+      and a.backend_xid::text::bigint = ((select feed_horizon())::text::bigint & 4294967295)
     limit 1`.execute(db);
   return Math.max(0, rows[0]?.seconds ?? 0);
 }
@@ -87,7 +88,7 @@ export interface NotificationMark {
 export async function findNotificationMark(db: Db): Promise<NotificationMark | undefined> {
   const { rows } = await sql<NotificationMark>`
     select n.tx::text as tx, n.position::text as position from notification n
-    where n.tx < pg_snapshot_xmin(pg_current_snapshot())
+    where n.tx < (select feed_horizon())
     -- Qualified: a bare tx would sort by the selected text, and '999' > '1000'.
     order by n.tx desc, n.position desc
     limit 1`.execute(db);
@@ -110,7 +111,7 @@ export async function countStatusChangesAfter(db: Db, after: NotificationMark): 
     with visible as materialized (
       select tx, position, topic from notification
       where (tx, position) > (${after.tx}::xid8, ${after.position}::bigint)
-        and tx < pg_snapshot_xmin(pg_current_snapshot())
+        and tx < (select feed_horizon())
     ), last as (
       select tx, position from visible order by tx desc, position desc limit 1
     )

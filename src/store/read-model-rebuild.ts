@@ -73,7 +73,7 @@ async function rebuildOnce<DB>(
   const started = performance.now();
   const progress = (phase: RebuildProgress['phase'], events: number, cells: number) =>
     onProgress({ phase, events, cells, seconds: (performance.now() - started) / 1000 });
-  return db.connection().execute(async (conn) => {
+  return db.connection().execute((conn) => exemptFromFeedHorizon(conn, async () => {
     // Waiting for another instance's rebuild, or for the projection lock, is no request: the
     // service's statement timeout would stop a second instance starting beside a first.
     await sql`set statement_timeout = 0`.execute(conn);
@@ -94,7 +94,23 @@ async function rebuildOnce<DB>(
     } finally {
       await sql`reset statement_timeout`.execute(conn).catch(() => {});
     }
-  });
+  }));
+}
+
+/**
+ * Runs `step` on `conn` holding the feed-exempt lock (db/functions/feed_exempt_lock_key.sql), taken
+ * here outside any transaction: the feed's horizon then passes the connection's transactions,
+ * which record no event and no notification (a fold of a busy cell held the feed and webhooks back
+ * for minutes). Let go after, as the connection goes back to the pool for requests that do.
+ */
+async function exemptFromFeedHorizon<DB, T>(conn: Kysely<DB>, step: () => Promise<T>): Promise<T> {
+  await sql`select pg_advisory_lock_shared(feed_exempt_lock_key())`.execute(conn);
+  try {
+    return await step();
+  } finally {
+    // On a connection that died the server has dropped the lock.
+    await sql`select pg_advisory_unlock_shared(feed_exempt_lock_key())`.execute(conn).catch(() => {});
+  }
 }
 
 async function rebuildOn<DB>(
@@ -328,7 +344,7 @@ async function foldCells<DB>(
   // Another worker's connection, set up as the rebuild's own. Should it fail to open, the others stop too.
   const another = async () => {
     try {
-      await db.connection().execute(async (other) => inRebuildSession(other, () => work(other)));
+      await db.connection().execute((other) => exemptFromFeedHorizon(other, () => inRebuildSession(other, () => work(other))));
     } catch (error) {
       stop = true;
       throw error;

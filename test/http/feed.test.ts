@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { recordEvents } from '../../src/services/record-events.js';
 import { ProposedEvent } from '../../src/domain/proposed-event.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
 import { waitForFeedHorizon } from '../support/feed-horizon.js';
+import { databaseUrl } from '../support/postgres-admin.js';
 import { eventsOf, feedPageOf, get, post, problemOf, record } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -147,6 +149,35 @@ describe('GET /v1/events (the global feed)', () => {
 
     expect(idle).toEqual({ events: [], nextCursor: cursor });
     expect(next.events.map((e) => e.id)).toEqual([late?.id]);
+  });
+
+  it("shows what was committed while a writing transaction of another database on the same server stays open (PostgreSQL server only: PGlite holds one database)", async () => {
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    const { programId, events } = programWithConsortium();
+    await record(t.app, ...events);
+    // Another database's transaction, given an id and left open: another application's long job on a shared server.
+    const other = new pg.Client({ connectionString: databaseUrl(t.database.url, 'postgres') });
+    await other.connect();
+    try {
+      await other.query('begin');
+      const { rows } = await other.query<{ id: string }>('select pg_current_xact_id()::text as id');
+      const [late] = await record(t.app, seminarHeld(programId, 'while another database writes'));
+      const { rows: still } = await sql<{ running: boolean }>`
+        select ${rows[0]?.id ?? ''}::xid8 < pg_snapshot_xmax(pg_current_snapshot()) and not pg_visible_in_snapshot(${rows[0]?.id ?? ''}::xid8, pg_current_snapshot()) as running`.execute(t.database.db);
+
+      const page = feedPageOf(await get(t.app, `/v1/events?programId=${programId}&limit=100`));
+      const feed = await get(t.app, `/v1/feed?programId=${programId}&follow=false&limit=100`);
+
+      expect(still[0]?.running).toBe(true);
+      expect(page.events.map((e) => e.id)).toContain(late?.id);
+      expect(String(feed.body)).toContain(late?.id);
+    } finally {
+      await other.query('rollback').catch(() => {});
+      await other.end();
+    }
   });
 
   it.each([

@@ -2,8 +2,8 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { rebuildReadModel, type RebuildProgress } from '../../src/store/read-model-rebuild.js';
 import { BUILT_AFTER_FOLD } from '../../src/store/rebuild-tables.js';
-import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
-import { get, record } from '../support/http.js';
+import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegistered, programWithConsortium, seminarHeld, uniqueId } from '../support/events.js';
+import { feedPageOf, get, record } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
 const t = useTestApp();
@@ -95,6 +95,49 @@ describe('rebuildReadModel', () => {
     const milestone = await get(t.app, `/v1/programs/${scenario.programId}/milestones/final-evaluation`);
     expect(JSON.stringify(milestone.body)).toContain('in_progress');
   });
+
+  it('keeps the feed showing events appended while its transactions run: a busy cell\'s fold, however long, holds back no reader (PostgreSQL server only: PGlite runs one statement at a time)', async () => {
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    // A busy cell: facts in world-time order, then a few recorded late, each of which re-folds what follows it.
+    const busy = programWithConsortium('busy');
+    await record(t.app, ...busy.events);
+    const cell = { programId: busy.programId, milestone: 'final-evaluation' };
+    for (let day = 0; day < 2000; day += 500) {
+      await record(t.app, ...Array.from({ length: 500 }, (_, n) => ({ type: 'evaluation.held', occurredAt: new Date(Date.UTC(2026, 0, 1) + (day + n) * 3_600_000).toISOString(), data: cell })));
+    }
+    for (let n = 0; n < 4; n++) await record(t.app, { type: 'evaluation.held', occurredAt: `2025-12-0${n + 1}`, data: cell });
+    const watched = programWithConsortium('watched');
+    await record(t.app, ...watched.events);
+
+    let rebuilding = true;
+    const rebuilt = rebuildReadModel(t.database.db, () => {}).finally(() => (rebuilding = false));
+    // Each look: a transaction of the rebuild holding an id, an event appended after it began, then
+    // both feeds read while that transaction still runs (else the look tells nothing, and is dropped).
+    // At most 20, so that every event appended is on the first page of the watched program's events.
+    const looks: { shownInEvents: boolean; shownInFeed: boolean }[] = [];
+    while (rebuilding && looks.length < 20) {
+      const { rows } = await sql<{ xid: string }>`
+        select a.backend_xid::text as xid from pg_stat_activity a
+        where a.datname = current_database() and a.backend_xid is not null and a.pid <> pg_backend_pid() and a.query like '%apply_to_cell%'
+        limit 1`.execute(t.database.db);
+      const xid = rows[0]?.xid;
+      if (xid === undefined) continue;
+      const [appended] = await record(t.app, seminarHeld(watched.programId, `during ${xid}`));
+      const events = feedPageOf(await get(t.app, `/v1/events?programId=${watched.programId}&limit=100`));
+      const feed = await get(t.app, `/v1/feed?programId=${watched.programId}&follow=false&limit=100`);
+      const { rows: running } = await sql<{ still: boolean }>`
+        select exists (select 1 from pg_stat_activity a where a.backend_xid::text = ${xid}) as still`.execute(t.database.db);
+      if (running[0]?.still !== true) continue;
+      looks.push({ shownInEvents: events.events.some((e) => e.id === appended?.id), shownInFeed: String(feed.body).includes(appended?.id ?? 'none') });
+    }
+    await rebuilt;
+
+    expect(looks.length).toBeGreaterThan(0);
+    expect(looks.filter((l) => !l.shownInEvents || !l.shownInFeed)).toEqual([]);
+  }, 120_000);
 
   it('keeps the tables\' autovacuum settings in the tables it puts in place', async () => {
     const settings = async () => {

@@ -3,12 +3,12 @@ import { sql } from 'kysely';
 import type { Db } from '../../src/store/database.js';
 
 /**
- * Resolves once every transaction that had been given an id when it was called has ended, anywhere on
- * the database server. The feeds (GET /v1/events, GET /v1/feed) read only below the oldest transaction
- * still running on the whole server, so that a late commit is never skipped; on a server shared with
- * test files running in parallel, another file's open transaction holds back what this one has just
- * committed, for as long as it stays open. After this, a feed read shows everything committed before
- * the call, which is what a test reading right after its own writes means to check.
+ * Resolves once every transaction of this database that had been given an id when it was called,
+ * and may still add to the feeds, has ended. The feeds (GET /v1/events, GET /v1/feed) read only
+ * below the oldest such transaction still running (db/functions/feed_horizon.sql), so that a late
+ * commit is never skipped; another test of this file with a transaction open holds back what this
+ * one has just committed, for as long as it stays open. After this, a feed read shows everything
+ * committed before the call, which is what a test reading right after its own writes means to check.
  */
 export async function waitForFeedHorizon(db: Db, timeoutMs = 30_000): Promise<void> {
   const { rows } = await sql<{ next: string }>`select pg_snapshot_xmax(pg_current_snapshot())::text as next`.execute(db);
@@ -17,9 +17,9 @@ export async function waitForFeedHorizon(db: Db, timeoutMs = 30_000): Promise<vo
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { rows: passed } = await sql<{ passed: boolean }>`
-      select pg_snapshot_xmin(pg_current_snapshot()) >= ${next}::xid8 as passed`.execute(db);
+      select feed_horizon() >= ${next}::xid8 as passed`.execute(db);
     if (passed[0]?.passed === true) return;
-    if (Date.now() > deadline) throw new Error(`a transaction older than xid ${next} still runs on the server after ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`a transaction older than xid ${next} still runs on the database after ${timeoutMs} ms`);
     await sleep(20);
   }
 }
