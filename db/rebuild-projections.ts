@@ -1,6 +1,6 @@
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/store/open-database.js';
-import { rebuildReadModel } from '../src/store/read-model-rebuild.js';
+import { rebuildReadModel, type RebuildProgress } from '../src/store/read-model-rebuild.js';
 
 // `npm run projections:rebuild`: rebuilds the read model from the log in chunks while the service
 // keeps answering from the old one, and reports progress and the rate.
@@ -10,10 +10,13 @@ const PROGRESS_SECONDS = 10;
 /** Events per second, for a progress line. */
 const rate = (events: number, seconds: number) => `${Math.round(events / Math.max(seconds, 1e-6))} events/s`;
 
+const started = performance.now();
+let last: RebuildProgress | undefined;
 try {
-  const started = performance.now();
   let reported = { phase: '', count: 0, seconds: 0 };
-  const { cells, events } = await rebuildReadModel(db, ({ phase, events: read, cells: folded, seconds }) => {
+  const { cells, events } = await rebuildReadModel(db, (progress) => {
+    last = progress;
+    const { phase, events: read, cells: folded, seconds } = progress;
     const count = phase === 'fold' ? folded : read;
     // A line every so many cells or events, and at least every PROGRESS_SECONDS while cells are
     // finished: after a busy program's cells (minutes each), a count alone left the rebuild silent.
@@ -35,6 +38,19 @@ try {
   const seconds = (performance.now() - started) / 1000;
   // The last line gives the whole run's rate, however few chunks it took.
   process.stdout.write(`rebuilt ${cells} milestone cells from ${events} events in ${seconds.toFixed(1)} s (${rate(events, seconds)})\n`);
+} catch (error) {
+  // What an operator needs, not a stack: what failed, where, and what it leaves (a lost connection
+  // printed the raw DatabaseUnavailableError's stack, found by the probe of the rebuild at scale).
+  const seconds = (performance.now() - started) / 1000;
+  const cause = error instanceof Error && error.cause instanceof Error && error.cause.message !== error.message ? ` (${error.cause.message})` : '';
+  process.stderr.write(
+    `rebuild failed after ${seconds.toFixed(1)} s, ${last === undefined ? 'before its first step' : `in its ${last.phase} step`}: ` +
+      `${error instanceof Error ? error.message : String(error)}${cause}\n` +
+      'The read model in use is as it was: the rebuild puts its tables in place only at its end, in one transaction ' +
+      '(a connection lost during that commit may have committed it; either way it is whole). What it left in the schema ' +
+      'ml_rebuild is dropped by the next rebuild: run it again once the database answers.\n',
+  );
+  process.exitCode = 1;
 } finally {
-  await db.destroy();
+  await db.destroy().catch(() => {});
 }

@@ -1,0 +1,55 @@
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { programWithConsortium } from '../support/events.js';
+import { get, record } from '../support/http.js';
+import { killService, spawnService, waitForExit, type ServiceProcess } from '../support/service-process.js';
+import { useTestApp } from '../support/test-app.js';
+
+const t = useTestApp();
+const started: ServiceProcess[] = [];
+afterAll(async () => {
+  await Promise.all(started.map(killService));
+});
+
+/** `npm run projections:rebuild`, under node itself so that its exit is its own. */
+const REBUILD_COMMAND = { file: process.execPath, args: ['--import', 'tsx', 'db/rebuild-projections.ts'] };
+
+describe('npm run projections:rebuild', () => {
+  it('says that it failed, in which step, and what it leaves, in a few lines and no stack, when the server ends its connection (PostgreSQL server only: the command takes DATABASE_URL)', async () => {
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    const scenario = programWithConsortium('cli');
+    await record(t.app, ...scenario.events, { type: 'milestone.started', occurredAt: '2026-05', data: { programId: scenario.programId, milestone: 'final-evaluation' } });
+    const before = await get(t.app, `/v1/programs/${scenario.programId}/milestones`);
+    // Another rebuild under way: this one waits for it, saying so, on a connection the server then ends.
+    const other = new pg.Client({ connectionString: t.database.url });
+    await other.connect();
+    try {
+      await other.query(`select pg_advisory_lock(hashtextextended('ml_rebuild', 0))`);
+      const cli = spawnService({ DATABASE_URL: t.database.url }, 0, REBUILD_COMMAND);
+      started.push(cli);
+      await expect.poll(() => cli.stdout(), { timeout: 60_000, interval: 100 }).toContain('queue: waiting for another rebuild to end');
+      await other.query(`
+        select pg_terminate_backend(l.pid) from pg_locks l
+        where l.locktype = 'advisory' and not l.granted and l.database = (select oid from pg_database where datname = current_database())`);
+
+      const exit = await waitForExit(cli, 60_000);
+
+      expect(exit).toEqual({ code: 1, signal: null });
+      const said = cli.stderr();
+      expect(said).toMatch(/^rebuild failed after \d+\.\d s, in its queue step: the database cannot be reached right now; retry in a moment \(terminating connection due to administrator command\)$/m);
+      expect(said).toMatch(/^The read model in use is as it was: .* run it again once the database answers\.$/m);
+      expect(said).not.toMatch(/^\s+at /m);
+      expect(said.trim().split('\n')).toHaveLength(2);
+    } finally {
+      await other.end();
+    }
+    // The same answer but for judgedAt, the moment of each request.
+    const stable = (body: unknown) => JSON.stringify(body, (key, value: unknown) => (key === 'judgedAt' ? undefined : value));
+    const after = await get(t.app, `/v1/programs/${scenario.programId}/milestones`);
+    expect(stable(after.body)).toBe(stable(before.body));
+    expect(stable(after.body)).toContain('in_progress');
+  });
+});
