@@ -163,6 +163,7 @@ describe('GET /v1/events (the global feed)', () => {
     await other.connect();
     try {
       await other.query('begin');
+      await other.query('create temporary table scratch (n integer)');
       const { rows } = await other.query<{ id: string }>('select pg_current_xact_id()::text as id');
       const [late] = await record(t.app, seminarHeld(programId, 'while another database writes'));
       const { rows: still } = await sql<{ running: boolean }>`
