@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { sql, type Kysely } from 'kysely';
 import { writeCatalogueRules } from './catalogue-rules.js';
 import { writeCellEvidenceLimit } from './cell-evidence-limit.js';
+import { cellRoles, statusTransitions } from '../src/domain/status-rules.js';
+import { CELL_EVIDENCE_LIMIT } from '../src/store/cell-evidence-limit.js';
 import { appendErrorCodesIn, isAppendErrorCode } from '../src/store/append-error-codes.js';
 
 /*
@@ -43,9 +46,31 @@ export async function functionFiles(): Promise<{ readonly name: string; readonly
   return Promise.all(names.map(async (name) => ({ name, text: await readFile(new URL(name, FUNCTIONS_DIR), 'utf8') })));
 }
 
+/**
+ * What applyFunctions writes, as a digest: every function file, the catalogue's rules and the
+ * evidence limit, and the code that writes the last two. Kept in the database as
+ * applied_functions_digest(), written last, so that an instance starting on a database that holds
+ * this release's functions already need not write them again (db/migrator.ts).
+ */
+export async function functionsDigest(): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of await functionFiles()) hash.update(`${file.name}\0${file.text}\0`);
+  hash.update(JSON.stringify([cellRoles(), statusTransitions(), CELL_EVIDENCE_LIMIT, writeCatalogueRules.toString(), writeCellEvidenceLimit.toString()]));
+  return hash.digest('hex');
+}
+
+/** The digest of the functions this database holds (functionsDigest), if any was recorded. */
+export async function appliedFunctionsDigest<DB>(db: Kysely<DB>): Promise<string | undefined> {
+  const { rows: present } = await sql<{ present: boolean }>`select to_regprocedure('applied_functions_digest()') is not null as present`.execute(db);
+  if (present[0]?.present !== true) return undefined;
+  const { rows } = await sql<{ digest: string }>`select applied_functions_digest() as digest`.execute(db);
+  return rows[0]?.digest;
+}
+
 /** Writes the catalogue's rules and the evidence limit, and (re)creates every function, in one transaction. */
 export async function applyFunctions<DB>(db: Kysely<DB>): Promise<void> {
   const files = await functionFiles();
+  const digest = await functionsDigest();
   for (const file of files) {
     const unknown = appendErrorCodesIn(file.text).filter((code) => !isAppendErrorCode(code));
     if (unknown.length > 0) throw new Error(`${file.name} raises ${unknown.join(', ')}, which src/store/append-error-codes.ts does not list`);
@@ -56,5 +81,8 @@ export async function applyFunctions<DB>(db: Kysely<DB>): Promise<void> {
     await writeCellEvidenceLimit(trx);
     for (const file of files) await sql.raw(file.text).execute(trx);
     await assertPlansByKeyOnly(trx);
+    await sql`
+      create or replace function applied_functions_digest() returns text language sql immutable parallel safe
+      as ${sql.lit(`select '${digest}'::text`)}`.execute(trx);
   });
 }

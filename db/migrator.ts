@@ -1,5 +1,5 @@
 import { Migrator, sql, type Kysely, type MigrationResultSet } from 'kysely';
-import { applyFunctions } from './functions.js';
+import { appliedFunctionsDigest, applyFunctions, functionsDigest } from './functions.js';
 import { migrationProvider } from './migrations.js';
 import { dropRetiredIndexes, type RetiredIndexLeft } from './retired-indexes.js';
 import { PROJECTION_LOCK } from '../src/store/projection-lock.js';
@@ -13,17 +13,47 @@ export interface MigrationOutcome extends MigrationResultSet {
 }
 
 /**
- * Applies every pending migration, then the functions of db/functions and the catalogue's rules;
- * drops the indexes no longer read (retired-indexes.ts); rebuilds the read model when a migration
- * asked for it (read_model_status.rebuild_pending). Safe when several instances start at once:
- * Kysely's migrator serialises them on a lock row, and the functions are applied under a lock of
- * their own.
+ * Applies every pending migration, then the functions of db/functions and the catalogue's rules,
+ * unless the database holds them all already (isUpToDate); drops the indexes no longer read
+ * (retired-indexes.ts); rebuilds the read model when a migration asked for it
+ * (read_model_status.rebuild_pending). Safe when several instances start at once: Kysely's migrator
+ * serialises them on a lock row, and the functions are applied under a lock of their own.
  */
 export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationOutcome> {
+  const result = (await isUpToDate(db)) ? { results: [] } : await migrateHoldingProjectionLock(db);
+  if (result.error !== undefined) return { ...result, retiredIndexesLeft: [] };
+  const retiredIndexesLeft = await dropRetiredIndexes(db);
+  try {
+    // Checked here first so that an instance starting beside an operator's rebuild does not wait for
+    // it; checked again under the rebuild's lock, which another starting instance may hold.
+    if (await readModelNeedsRebuild(db)) await rebuildReadModelIfPending(db);
+  } catch (error) {
+    return { ...result, error, retiredIndexesLeft };
+  }
+  return { ...result, retiredIndexesLeft };
+}
+
+/**
+ * Whether the database has every migration and this release's functions already: then an instance
+ * starting (another of a rolling restart, or one restarted) changes nothing, and does not take the
+ * projection lock. Taken exclusively, it waited for every append in flight, and every append that
+ * came meanwhile waited behind it: as long as the slowest, a late fact re-folding a busy cell for
+ * seconds. A database that cannot answer is not up to date: the migration says why.
+ */
+async function isUpToDate<DB>(db: Kysely<DB>): Promise<boolean> {
+  try {
+    if ((await pendingMigrations(db)).length > 0) return false;
+    return (await appliedFunctionsDigest(db)) === (await functionsDigest());
+  } catch {
+    return false;
+  }
+}
+
+async function migrateHoldingProjectionLock<DB>(db: Kysely<DB>): Promise<MigrationResultSet> {
   // The service's statement timeout is for its requests: a migration rewriting a large table must
   // not be cancelled by it. The service runs this on connections without it (OpenDatabase.unbounded);
   // one connection, with the timeout lifted for its session whatever the caller's, runs them all.
-  const result = await db.connection().execute(async (connection) => {
+  return db.connection().execute(async (connection) => {
     await sql`set statement_timeout = 0`.execute(connection);
     // No append runs between the migrations and the functions that go with them: an append takes
     // the projection lock shared first (lock_projection.sql), so it waits here until both are in,
@@ -40,16 +70,6 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationOutc
       await sql`reset statement_timeout`.execute(connection).catch(() => {});
     }
   });
-  if (result.error !== undefined) return { ...result, retiredIndexesLeft: [] };
-  const retiredIndexesLeft = await dropRetiredIndexes(db);
-  try {
-    // Checked here first so that an instance starting beside an operator's rebuild does not wait for
-    // it; checked again under the rebuild's lock, which another starting instance may hold.
-    if (await readModelNeedsRebuild(db)) await rebuildReadModelIfPending(db);
-  } catch (error) {
-    return { ...result, error, retiredIndexesLeft };
-  }
-  return { ...result, retiredIndexesLeft };
 }
 
 /**

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
+import { appliedFunctionsDigest, functionsDigest } from '../../db/functions.js';
 import { migrationProvider } from '../../db/migrations.js';
 import { migrateToLatest, pendingMigrations } from '../../db/migrator.js';
 import type { Db } from '../../src/store/database.js';
@@ -44,6 +45,43 @@ describe('migrations', () => {
       expect(await pendingMigrations(db)).toEqual([]);
     } finally {
       await Promise.all(instances.map(({ db }) => db.destroy().catch(() => {})));
+    }
+  });
+
+  it("starts on a database already holding this release without waiting for an append in flight, and writes the functions again, waiting for it, once they differ (PostgreSQL server only: PGlite runs one statement at a time)", async () => {
+    const instance = await oneInstance();
+    const { db, url } = instance;
+    try {
+      expect((await migrateToLatest(db)).error).toBeUndefined();
+      if (url === undefined) {
+        expect(await appliedFunctionsDigest(db)).toBe(await functionsDigest());
+        return;
+      }
+      // An append in flight holds the projection lock shared (lock_projection.sql) until it commits:
+      // a late fact re-folding a busy cell holds it for seconds.
+      const append = new pg.Client({ connectionString: url });
+      await append.connect();
+      const race = <T>(work: Promise<T>) => Promise.race([work.then(() => 'done' as const), sleep(2000).then(() => 'still waiting' as const)]);
+      try {
+        await append.query('begin');
+        await append.query(`select pg_advisory_xact_lock_shared(hashtextextended('projection', 0))`);
+
+        const unchanged = migrateToLatest(db);
+        expect(await race(unchanged)).toBe('done');
+        expect((await unchanged).results).toEqual([]);
+
+        // Another release's functions (a digest of other files): this start writes them, after the append.
+        await sql`create or replace function applied_functions_digest() returns text language sql immutable as $$ select 'another release' $$`.execute(db);
+        const changed = migrateToLatest(db);
+        expect(await race(changed)).toBe('still waiting');
+        await append.query('commit');
+        expect((await changed).error).toBeUndefined();
+        expect(await appliedFunctionsDigest(db)).toBe(await functionsDigest());
+      } finally {
+        await append.end();
+      }
+    } finally {
+      await db.destroy();
     }
   });
 
