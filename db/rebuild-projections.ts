@@ -1,4 +1,6 @@
+import { inspect } from 'node:util';
 import { loadConfig } from '../src/config.js';
+import { DatabaseUnavailableError } from '../src/domain/errors.js';
 import { openDatabase } from '../src/store/open-database.js';
 import { rebuildReadModel, type RebuildProgress } from '../src/store/read-model-rebuild.js';
 
@@ -39,16 +41,18 @@ try {
   // The last line gives the whole run's rate, however few chunks it took.
   process.stdout.write(`rebuilt ${cells} milestone cells from ${events} events in ${seconds.toFixed(1)} s (${rate(events, seconds)})\n`);
 } catch (error) {
-  // What an operator needs, not a stack: what failed, where, and what it leaves (a lost connection
-  // printed the raw DatabaseUnavailableError's stack, found by the probe of the rebuild at scale).
+  // A database out of reach is said in two lines, not a stack (the probe of the rebuild at scale got
+  // the raw DatabaseUnavailableError's); anything else in full, its stack and PL/pgSQL context
+  // with it, as it will come again. Either way, what it leaves.
   const seconds = (performance.now() - started) / 1000;
-  const cause = error instanceof Error && error.cause instanceof Error && error.cause.message !== error.message ? ` (${error.cause.message})` : '';
+  const lost = error instanceof DatabaseUnavailableError;
+  const cause = lost && error.cause instanceof Error && error.cause.message !== error.message ? ` (${error.cause.message})` : '';
+  const said = lost ? `${error.message}${cause}` : inspect(error);
   process.stderr.write(
-    `rebuild failed after ${seconds.toFixed(1)} s, ${last === undefined ? 'before its first step' : `in its ${last.phase} step`}: ` +
-      `${error instanceof Error ? error.message : String(error)}${cause}\n` +
+    `rebuild failed after ${seconds.toFixed(1)} s, ${last === undefined ? 'before it reported a step' : `the last step it reported being ${last.phase}`}: ${said}\n` +
       'The read model in use is as it was: the rebuild puts its tables in place only at its end, in one transaction ' +
       '(a connection lost during that commit may have committed it; either way it is whole). What it left in the schema ' +
-      'ml_rebuild is dropped by the next rebuild: run it again once the database answers.\n',
+      `ml_rebuild is dropped by the next rebuild${lost ? ': run it again once the database answers' : ''}.\n`,
   );
   process.exitCode = 1;
 } finally {

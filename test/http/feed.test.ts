@@ -166,6 +166,8 @@ describe('GET /v1/events (the global feed)', () => {
       await other.query('create temporary table scratch (n integer)');
       const { rows } = await other.query<{ id: string }>('select pg_current_xact_id()::text as id');
       const [late] = await record(t.app, seminarHeld(programId, 'while another database writes'));
+      // This database's other writers (a rate-limit lease taken for a request) may hold the feed back a moment; not the other database's.
+      await waitForFeedHorizon(t.database.db);
       const { rows: still } = await sql<{ running: boolean }>`
         select ${rows[0]?.id ?? ''}::xid8 < pg_snapshot_xmax(pg_current_snapshot()) and not pg_visible_in_snapshot(${rows[0]?.id ?? ''}::xid8, pg_current_snapshot()) as running`.execute(t.database.db);
 

@@ -39,7 +39,7 @@ describe('npm run projections:rebuild', () => {
 
       expect(exit).toEqual({ code: 1, signal: null });
       const said = cli.stderr();
-      expect(said).toMatch(/^rebuild failed after \d+\.\d s, in its queue step: the database cannot be reached right now; retry in a moment \(terminating connection due to administrator command\)$/m);
+      expect(said).toMatch(/^rebuild failed after \d+\.\d s, the last step it reported being queue: the database cannot be reached right now; retry in a moment \(terminating connection due to administrator command\)$/m);
       expect(said).toMatch(/^The read model in use is as it was: .* run it again once the database answers\.$/m);
       expect(said).not.toMatch(/^\s+at /m);
       expect(said.trim().split('\n')).toHaveLength(2);

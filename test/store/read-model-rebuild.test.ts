@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { rebuildReadModel, type RebuildProgress } from '../../src/store/read-model-rebuild.js';
 import { BUILT_AFTER_FOLD } from '../../src/store/rebuild-tables.js';
 import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegistered, programWithConsortium, seminarHeld, uniqueId } from '../support/events.js';
+import { waitForFeedHorizon } from '../support/feed-horizon.js';
 import { feedPageOf, get, record } from '../support/http.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -124,8 +126,13 @@ describe('rebuildReadModel', () => {
         where a.datname = current_database() and a.backend_xid is not null and a.pid <> pg_backend_pid() and a.query like '%apply_to_cell%'
         limit 1`.execute(t.database.db);
       const xid = rows[0]?.xid;
-      if (xid === undefined) continue;
+      if (xid === undefined) {
+        await sleep(5);
+        continue;
+      }
       const [appended] = await record(t.app, seminarHeld(watched.programId, `during ${xid}`));
+      // Another writer of this database (a rate-limit lease taken for a request) may hold the feed back a moment: not the rebuild.
+      await waitForFeedHorizon(t.database.db);
       const events = feedPageOf(await get(t.app, `/v1/events?programId=${watched.programId}&limit=100`));
       const feed = await get(t.app, `/v1/feed?programId=${watched.programId}&follow=false&limit=100`);
       const { rows: running } = await sql<{ still: boolean }>`
