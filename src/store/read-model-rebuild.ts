@@ -100,7 +100,7 @@ async function rebuildOnce<DB>(
 /**
  * Runs `step` on `conn` holding the feed-exempt lock (db/functions/feed_exempt_lock_key.sql), taken
  * here outside any transaction: the feed's horizon then passes the connection's transactions,
- * which record no event and no notification (a fold of a busy cell held the feed and webhooks back
+ * which record no event and no notification (a fold of a busy cell held the feed and the live feed back
  * for minutes). Let go after, as the connection goes back to the pool for requests that do.
  */
 async function exemptFromFeedHorizon<DB, T>(conn: Kysely<DB>, step: () => Promise<T>): Promise<T> {
@@ -281,7 +281,7 @@ async function foldCells<DB>(
   let stop = false;
   // One worker at a time takes the next chunk: the key of its last cell.
   let claiming: Promise<unknown> = Promise.resolve();
-  const claim = (worker: Kysely<DB>): Promise<{ readonly from: CellKey; readonly to: CellKey } | undefined> => {
+  const claim = (worker: Kysely<DB>): Promise<{ readonly from: CellKey; readonly to: CellKey; readonly cells: number; readonly events: number } | undefined> => {
     const claimed = claiming.then(async () => {
       if (stop) return undefined;
       // The next cells in key order, up to cellsPerChunk of them and about chunkSize events between
@@ -291,10 +291,11 @@ async function foldCells<DB>(
         // The next cells of the list of cells, down its key: estimated from the key's first column
         // alone, a range of it can look like a large share of the table and be planned as a scan.
         await sql`set local enable_seqscan = off`.execute(trx);
-        return sql<CellKey>`
-        select k.program_id as program, k.milestone, k.consortium_id as consortium
+        return sql<CellKey & { cells: number; events: number }>`
+        select k.program_id as program, k.milestone, k.consortium_id as consortium, k.cells::int as cells, k.running::int as events
         from (
-          select k.*, sum(k.events) over (order by k.program_id, k.milestone, k.consortium_id) as running
+          select k.*, sum(k.events) over (order by k.program_id, k.milestone, k.consortium_id) as running,
+                 row_number() over (order by k.program_id, k.milestone, k.consortium_id) as cells
           from (
             select c.program_id, c.milestone, c.consortium_id, c.events from ${counts} c
             where (c.program_id, c.milestone, c.consortium_id) > (${after.program}, ${after.milestone}, ${after.consortium})
@@ -306,11 +307,12 @@ async function foldCells<DB>(
         order by k.program_id desc, k.milestone desc, k.consortium_id desc
         limit 1`.execute(trx);
       });
-      const to = rows[0];
-      if (to === undefined) return undefined;
+      const last = rows[0];
+      if (last === undefined) return undefined;
       const from = after;
+      const to = { program: last.program, milestone: last.milestone, consortium: last.consortium };
       after = to;
-      return { from, to };
+      return { from, to, cells: last.cells, events: last.events };
     });
     claiming = claimed.catch(() => undefined);
     return claimed;
@@ -319,6 +321,12 @@ async function foldCells<DB>(
     try {
       for (let range = await claim(worker); range !== undefined; range = await claim(worker)) {
         const { from, to } = range;
+        if (range.cells === 1 && range.events > chunkSize) {
+          await foldInSlices(worker, to, chunkSize, () => progress(cells));
+          cells += 1;
+          progress(cells);
+          continue;
+        }
         const { rows } = await worker.transaction().execute(async (trx) => {
           // A range of keys of the work table, read down its index: estimated from its first column
           // alone, a range can look like a large share of the table and be planned as a scan of it.
@@ -354,6 +362,45 @@ async function foldCells<DB>(
   const outcomes = await Promise.allSettled([work(conn), ...others]);
   const failed = outcomes.find((o) => o.status === 'rejected');
   if (failed !== undefined) throw failed.reason;
+}
+
+/**
+ * Folds the history of one cell holding more than a chunk of events, a slice of about `chunkSize`
+ * events per transaction, in recording order, never cutting an append (one recorded_at):
+ * apply_to_cell.sql folds each slice as it would the batches of appends come one after another.
+ * One transaction per cell held a busy cell's lock-free work for minutes, and with it the vacuum of
+ * this database's tables, and the rebuild said nothing meanwhile; `folded` is told after each slice.
+ */
+async function foldInSlices<DB>(worker: Kysely<DB>, cell: CellKey, chunkSize: number, folded: () => void): Promise<void> {
+  const table = sql.table(`${REBUILD_SCHEMA}.${CELL_EVENT}`);
+  const ofCell = sql`(c.program_id, c.milestone, c.consortium_id) = (${cell.program}, ${cell.milestone}, ${cell.consortium})`;
+  // Past the recording of the last slice folded (text: a Date would drop the microseconds).
+  let after = '-infinity';
+  for (;;) {
+    const { rows } = await worker.transaction().execute(async (trx) => {
+      await sql`set local enable_seqscan = off`.execute(trx);
+      return sql<{ last: string | null; more: boolean }>`
+        with bound as (
+          select c.recorded_at from ${table} c
+          where ${ofCell} and c.recorded_at > ${after}::timestamptz
+          order by c.recorded_at, c.event_position
+          offset ${chunkSize - 1} limit 1
+        ), slice as materialized (
+          select c.event_id, c.recorded_at, c.event_position from ${table} c
+          where ${ofCell} and c.recorded_at > ${after}::timestamptz
+            and c.recorded_at <= coalesce((select b.recorded_at from bound b), 'infinity')
+        )
+        select apply_to_cell(${cell.program}, ${cell.milestone}, ${cell.consortium},
+                             (select array_agg(s.event_id order by s.recorded_at, s.event_position) from slice s)) is null as applied,
+               (select max(s.recorded_at)::text from slice s) as last,
+               exists (select 1 from bound) as more`.execute(trx);
+    });
+    const row = rows[0];
+    if (row === undefined || row.last === null) return;
+    after = row.last;
+    folded();
+    if (!row.more) return;
+  }
 }
 
 /**

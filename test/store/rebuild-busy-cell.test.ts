@@ -1,0 +1,69 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { rebuildReadModel, type RebuildProgress } from '../../src/store/read-model-rebuild.js';
+import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
+import { record } from '../support/http.js';
+import { useTestApp } from '../support/test-app.js';
+
+const t = useTestApp();
+
+describe('rebuildReadModel on a cell holding more than a chunk of events', () => {
+  it('folds its history over several transactions, each about a chunk and never through an append, saying so after each, and writes the very rows the appends wrote', async () => {
+    const programId = uniqueId('busy');
+    const consortium = uniqueId('c');
+    const cell = { programId, milestone: 'm-busy' };
+    const pilot = { programId, milestone: 'm-pilot', consortiumId: consortium };
+    await record(
+      t.app,
+      programRegistered(programId),
+      milestonePlanned(programId, 'm-busy', 'program', '2030'),
+      milestonePlanned(programId, 'm-pilot', 'consortium', '2030'),
+      consortiumRegistered(consortium),
+      consortiumEnrolled(consortium, programId),
+    );
+    // Appends of one to four facts each, mostly in world-time order; every fifth late, every seventh
+    // a retraction of the one before it, one a reschedule, one an elimination of the consortium.
+    let recordedFacts = 0;
+    let previous: string | undefined;
+    for (let n = 0; n < 60; n++) {
+      const day = (d: number) => new Date(Date.UTC(2026, 0, 1) + d * 86_400_000).toISOString().slice(0, 10);
+      if (n % 7 === 6 && previous !== undefined) {
+        await record(t.app, { type: 'event.retracted', data: { eventId: previous, reason: 'wrong' } });
+        continue;
+      }
+      if (n === 30) await record(t.app, { type: 'milestone.rescheduled', occurredAt: day(n), data: { programId, milestone: 'm-busy', due: '2031' } });
+      if (n === 50) await record(t.app, { type: 'consortium.eliminated', occurredAt: day(n), data: { consortiumId: consortium, programId } });
+      const facts = Array.from({ length: 1 + (n % 4) }, (_, k) => ({
+        type: k % 2 === 0 ? 'evaluation.held' : 'milestone.started',
+        occurredAt: n % 5 === 4 ? day(k) : day(2 * n + k),
+        data: n % 3 === 0 ? pilot : cell,
+      }));
+      const written = await record(t.app, ...facts);
+      recordedFacts += written.length;
+      previous = written[0]?.id;
+    }
+    expect(recordedFacts).toBeGreaterThan(100);
+    const rows = async () => {
+      const steps = await sql`select * from cell_step where program_id = ${programId} order by consortium_id, milestone, v_start, v_position, known_from`.execute(t.database.db);
+      const evidence = await sql`select * from cell_evidence where program_id = ${programId} order by consortium_id, milestone, v_start, v_position`.execute(t.database.db);
+      const cells = await sql`select * from milestone_cell where program_id = ${programId} order by consortium_id, milestone`.execute(t.database.db);
+      const spans = await sql`select * from cell_step_span where program_id = ${programId} order by consortium_id, milestone, v_start, v_position`.execute(t.database.db);
+      return { steps: steps.rows, evidence: evidence.rows, cells: cells.rows, spans: spans.rows };
+    };
+    const before = await rows();
+    const { rows: busiest } = await sql<{ events: number }>`
+      select count(*)::int as events from cell_evidence where program_id = ${programId} and milestone = 'm-busy'`.execute(t.database.db);
+    const chunk = 8;
+    expect(busiest[0]?.events).toBeGreaterThan(5 * chunk);
+
+    const progress: RebuildProgress[] = [];
+    await rebuildReadModel(t.database.db, (p) => progress.push(p), chunk, t.database.concurrentTransactions ? 2 : 1);
+
+    expect(await rows()).toEqual(before);
+    // A report after each transaction of the fold: the busy cells' slices as well as whole cells,
+    // so more reports than cells; each slice about a chunk, so at least as many as the busiest cell has chunks.
+    const folds = progress.filter((p) => p.phase === 'fold');
+    const cells = folds.at(-1)?.cells ?? 0;
+    expect(folds.length).toBeGreaterThanOrEqual(cells + Math.floor((busiest[0]?.events ?? 0) / (chunk + 4)));
+  }, 120_000);
+});
