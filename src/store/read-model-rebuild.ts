@@ -11,9 +11,10 @@ import { buildIndexesAfterFold, createRebuildTables, READ_MODEL_TABLES, REBUILD_
  * Phase one reads, a chunk per transaction, every event committed when it began, in position order
  * (within a cell, the order its writers held the cell's lock: lock_projection.sql): it fills the
  * registries and writes down each event's cells in a work table. Phase two folds each cell's whole
- * history, a chunk of cells per transaction, on one or more connections, into tables without the
- * indexes only views read; the tables are vacuumed and analyzed, then those indexes built
- * (rebuild-tables.ts).
+ * history, a chunk of cells per transaction (a cell holding more than a chunk of events, a slice of
+ * it per transaction), on one or more connections, into tables without the indexes only views
+ * read; the tables are vacuumed and analyzed, then those indexes built (rebuild-tables.ts), and
+ * what was committed meanwhile folded in rounds, a slice per transaction.
  * Readers and writers keep using the live tables meanwhile. Phase three takes the projection lock
  * exclusively (writers wait at their first step; readers do not), folds what was recorded since,
  * and puts the new tables and their indexes in place of the old ones. Memory
@@ -134,14 +135,15 @@ async function rebuildOn<DB>(
     // Catch up without locks on what was committed meanwhile, round by round, while there is much.
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
       const next = await currentSnapshot(conn);
-      const folded = await conn.transaction().execute(async (trx) => foldCommittedSince(trx, snapshot, next, chunkSize));
+      // A transaction a slice: the first round folds all that was recorded during the fold.
+      const folded = await foldCommittedSince(conn, snapshot, next, chunkSize, (slice) => conn.transaction().execute(slice));
       snapshot = next;
       events += folded;
       progress('catch-up', events, 0);
       if (folded < SMALL_BACKLOG) break;
     }
     return await switchWhenFree(conn, async (trx) => {
-      const rest = await foldCommittedSince(trx, snapshot, undefined, chunkSize);
+      const rest = await foldCommittedSince(trx, snapshot, undefined, chunkSize, (slice) => slice(trx));
       events += rest;
       await switchTables(trx);
       progress('catch-up', events, 0);
@@ -445,17 +447,24 @@ async function currentSnapshot<DB>(conn: Kysely<DB>): Promise<string> {
 
 /**
  * Folds the events committed after `since` was taken (and, with `until`, before it was taken), in
- * position order, in chunks: an index range on transaction ids, never a scan of the log. Within a
- * cell, an event committed later also took the cell's lock later, so it has a greater position.
+ * position order, in slices run by `run` (each in a transaction of its own, or all in the switch's):
+ * an index range on transaction ids, never a scan of the log. Within a cell, an event committed
+ * later also took the cell's lock later, so it has a greater position.
  */
-async function foldCommittedSince<DB>(trx: Kysely<DB>, since: string, until: string | undefined, chunkSize: number): Promise<number> {
+async function foldCommittedSince<DB>(
+  db: Kysely<DB>,
+  since: string,
+  until: string | undefined,
+  chunkSize: number,
+  run: (slice: (trx: Kysely<DB>) => Promise<unknown>) => Promise<unknown>,
+): Promise<number> {
   const { rows } = await sql<{ id: string; tx: string }>`
     select id, tx::text as tx from event
     where tx >= pg_snapshot_xmin(${since}::pg_snapshot) and not pg_visible_in_snapshot(tx, ${since}::pg_snapshot)
       ${until === undefined ? sql`` : sql`and pg_visible_in_snapshot(tx, ${until}::pg_snapshot)`}
-    order by position`.execute(trx);
+    order by position`.execute(db);
   for (const slice of slicesBetweenAppends(rows, chunkSize)) {
-    await sql`select project_events(${slice.map((r) => r.id)}::uuid[])`.execute(trx);
+    await run((trx) => sql`select project_events(${slice.map((r) => r.id)}::uuid[])`.execute(trx));
   }
   return rows.length;
 }
