@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { sql, type Kysely } from 'kysely';
 import { writeCatalogueRules } from './catalogue-rules.js';
 import { writeCellEvidenceLimit } from './cell-evidence-limit.js';
+import { migrationProvider } from './migrations.js';
 import { cellRoles, statusTransitions } from '../src/domain/status-rules.js';
 import { CELL_EVIDENCE_LIMIT } from '../src/store/cell-evidence-limit.js';
 import { appendErrorCodesIn, isAppendErrorCode } from '../src/store/append-error-codes.js';
@@ -48,14 +49,17 @@ export async function functionFiles(): Promise<{ readonly name: string; readonly
 
 /**
  * What applyFunctions writes, as a digest: every function file, the catalogue's rules and the
- * evidence limit, and the code that writes the last two. Kept in the database as
+ * evidence limit, and the code that writes the last two; and the migrations it follows, since a
+ * migration may create a function or a table's rows that only applyFunctions puts right (a start
+ * that stopped between the migrations and the functions leaves none pending). Kept in the database as
  * applied_functions_digest(), written last, so that an instance starting on a database that holds
  * this release's functions already need not write them again (db/migrator.ts).
  */
 export async function functionsDigest(): Promise<string> {
   const hash = createHash('sha256');
   for (const file of await functionFiles()) hash.update(`${file.name}\0${file.text}\0`);
-  hash.update(JSON.stringify([cellRoles(), statusTransitions(), CELL_EVIDENCE_LIMIT, writeCatalogueRules.toString(), writeCellEvidenceLimit.toString()]));
+  const migrations = Object.keys(await migrationProvider.getMigrations()).sort();
+  hash.update(JSON.stringify([migrations, cellRoles(), statusTransitions(), CELL_EVIDENCE_LIMIT, writeCatalogueRules.toString(), writeCellEvidenceLimit.toString()]));
   return hash.digest('hex');
 }
 

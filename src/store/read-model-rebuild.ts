@@ -288,7 +288,8 @@ async function foldCells<DB>(
       if (stop) return undefined;
       // The next cells in key order, up to cellsPerChunk of them and about chunkSize events between
       // them (at least one cell): the busy cells, which hold most of the work, go one or a few a chunk,
-      // so that the workers share them.
+      // so that the workers share them. A cell holding more than chunkSize events goes alone, to be
+      // folded in slices (foldInSlices): a chunk ends before it.
       const { rows } = await worker.transaction().execute(async (trx) => {
         // The next cells of the list of cells, down its key: estimated from the key's first column
         // alone, a range of it can look like a large share of the table and be planned as a scan.
@@ -297,7 +298,8 @@ async function foldCells<DB>(
         select k.program_id as program, k.milestone, k.consortium_id as consortium, k.cells::int as cells, k.running::int as events
         from (
           select k.*, sum(k.events) over (order by k.program_id, k.milestone, k.consortium_id) as running,
-                 row_number() over (order by k.program_id, k.milestone, k.consortium_id) as cells
+                 row_number() over (order by k.program_id, k.milestone, k.consortium_id) as cells,
+                 count(*) filter (where k.events > ${chunkSize}) over (order by k.program_id, k.milestone, k.consortium_id) as large
           from (
             select c.program_id, c.milestone, c.consortium_id, c.events from ${counts} c
             where (c.program_id, c.milestone, c.consortium_id) > (${after.program}, ${after.milestone}, ${after.consortium})
@@ -305,7 +307,7 @@ async function foldCells<DB>(
             limit ${cellsPerChunk}
           ) k
         ) k
-        where k.running - k.events < ${chunkSize}
+        where k.cells = 1 or (k.running - k.events < ${chunkSize} and k.large = 0)
         order by k.program_id desc, k.milestone desc, k.consortium_id desc
         limit 1`.execute(trx);
       });
