@@ -1,5 +1,7 @@
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { applyFunctions } from '../../db/functions.js';
 import { programWithConsortium } from '../support/events.js';
 import { get, record } from '../support/http.js';
 import { killService, spawnService, waitForExit, type ServiceProcess } from '../support/service-process.js';
@@ -51,5 +53,34 @@ describe('npm run projections:rebuild', () => {
     const after = await get(t.app, `/v1/programs/${scenario.programId}/milestones`);
     expect(stable(after.body)).toBe(stable(before.body));
     expect(stable(after.body)).toContain('in_progress');
+  });
+  it('prints any other failure whole, with the SQL function\'s context, and leaves the read model as it was (PostgreSQL server only)', async () => {
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    const scenario = programWithConsortium('broken');
+    await record(t.app, ...scenario.events, { type: 'milestone.started', occurredAt: '2026-05', data: { programId: scenario.programId, milestone: 'final-evaluation' } });
+    // A fold that fails as a defect would, every time.
+    await sql`
+      create or replace function apply_to_cell(p_program text, p_milestone text, p_consortium text, p_ids uuid[])
+      returns void language plpgsql set enable_seqscan = off as $$ begin raise exception 'no fold today'; end $$`.execute(t.database.db);
+    try {
+      const cli = spawnService({ DATABASE_URL: t.database.url }, 0, REBUILD_COMMAND);
+      started.push(cli);
+
+      const exit = await waitForExit(cli, 120_000);
+
+      expect(exit).toEqual({ code: 1, signal: null });
+      const said = cli.stderr();
+      expect(said).toMatch(/^rebuild failed after \d+\.\d s, the last step it reported being (read|fold): .*no fold today/m);
+      expect(said).toContain('PL/pgSQL function apply_to_cell');
+      expect(said).toMatch(/^The read model in use is as it was: .* dropped by the next rebuild\.$/m);
+      expect(said).not.toContain('run it again once the database answers');
+    } finally {
+      await applyFunctions(t.database.db);
+    }
+    const milestone = await get(t.app, `/v1/programs/${scenario.programId}/milestones/final-evaluation`);
+    expect(JSON.stringify(milestone.body)).toContain('in_progress');
   });
 });
