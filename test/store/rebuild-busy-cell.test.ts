@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { rebuildReadModel, type RebuildProgress } from '../../src/store/read-model-rebuild.js';
 import { consortiumEnrolled, consortiumRegistered, milestonePlanned, programRegistered, uniqueId } from '../support/events.js';
 import { record } from '../support/http.js';
+import { readModelRowsOf } from '../support/read-model-rows.js';
 import { useTestApp } from '../support/test-app.js';
 
 const t = useTestApp();
@@ -46,13 +47,7 @@ describe('rebuildReadModel on a cell holding more than a chunk of events', () =>
     expect(recordedFacts).toBeGreaterThan(100);
     // A small cell just before the busy one in key order: a chunk of several cells must end before the busy one.
     await record(t.app, { type: 'evaluation.held', occurredAt: '2026-02-01', data: { programId, milestone: 'm-a' } });
-    const rows = async () => {
-      const steps = await sql`select * from cell_step where program_id = ${programId} order by consortium_id, milestone, v_start, v_position, known_from`.execute(t.database.db);
-      const evidence = await sql`select * from cell_evidence where program_id = ${programId} order by consortium_id, milestone, v_start, v_position`.execute(t.database.db);
-      const cells = await sql`select * from milestone_cell where program_id = ${programId} order by consortium_id, milestone`.execute(t.database.db);
-      const spans = await sql`select * from cell_step_span where program_id = ${programId} order by consortium_id, milestone, v_start, v_position`.execute(t.database.db);
-      return { steps: steps.rows, evidence: evidence.rows, cells: cells.rows, spans: spans.rows };
-    };
+    const rows = () => readModelRowsOf(t.database.db, programId);
     const before = await rows();
     const { rows: busiest } = await sql<{ events: number }>`
       select count(*)::int as events from cell_evidence where program_id = ${programId} and milestone = 'm-busy'`.execute(t.database.db);

@@ -20,3 +20,6 @@ export async function cell(app: FastifyInstance, programId: string, milestone: s
   if (found === undefined) throw new Error(`no cell ${programId}/${milestone}/${consortiumId ?? '-'}`);
   return found;
 }
+
+/** A view's answer as JSON but for judgedAt, the moment of each request: equal for equal answers. */
+export const withoutJudgedAt = (body: unknown): string => JSON.stringify(body, (key, value: unknown) => (key === 'judgedAt' ? undefined : value));
