@@ -30,9 +30,10 @@ export interface RebuildProgress {
    * on the tables it left (leftovers: until the server notices its client gone, minutes on a busy
    * cell; appends go on meanwhile), reading the log (registries, and which cells each event bears on), folding each cell's history,
    * vacuuming and analyzing the new tables, building the indexes the fold went without (each reported
-   * as it starts: minutes at 10M events), or catching up.
+   * as it starts: minutes at 10M events), catching up (a report each round), or switched: the new
+   * tables in place, with what was recorded during the last round (the last report).
    */
-  readonly phase: 'queue' | 'leftovers' | 'read' | 'fold' | 'vacuum' | 'index' | 'catch-up';
+  readonly phase: 'queue' | 'leftovers' | 'read' | 'fold' | 'vacuum' | 'index' | 'catch-up' | 'switch';
   /** Events read from the log so far. */
   readonly events: number;
   /** Cells folded so far, in the fold phase. */
@@ -132,21 +133,26 @@ async function rebuildOn<DB>(
     await vacuumRebuildTables(conn);
     progress('index', events, 0);
     await buildIndexesAfterFold(conn);
-    // Catch up without locks on what was committed meanwhile, round by round, while there is much.
+    // Catch up without locks on what was committed meanwhile, round by round, until a round is
+    // short: the switch then folds, holding appends, what was committed during that round. A round
+    // is judged by its time as well as its events: a few hundred late facts in busy cells took
+    // seconds, and what came meanwhile, folded under the lock, held appends past their statement
+    // timeout (three 503s in one switch, in the probe of the rebuild at scale).
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
+      const began = performance.now();
       const next = await currentSnapshot(conn);
       // A transaction a slice: the first round folds all that was recorded during the fold.
       const folded = await foldCommittedSince(conn, snapshot, next, chunkSize, (slice) => conn.transaction().execute(slice));
       snapshot = next;
       events += folded;
       progress('catch-up', events, 0);
-      if (folded < SMALL_BACKLOG) break;
+      if (folded < SMALL_BACKLOG && performance.now() - began < SHORT_ROUND_MS) break;
     }
     return await switchWhenFree(conn, async (trx) => {
       const rest = await foldCommittedSince(trx, snapshot, undefined, chunkSize, (slice) => slice(trx));
       events += rest;
       await switchTables(trx);
-      progress('catch-up', events, 0);
+      progress('switch', events, 0);
       const { rows: counted } = await sql<{ cells: number }>`select count(*)::int as cells from public.milestone_cell`.execute(trx);
       return { events, cells: counted[0]?.cells ?? 0 };
     });
@@ -439,8 +445,11 @@ async function switchWhenFree<DB, T>(conn: Kysely<DB>, step: (trx: Kysely<DB>) =
   }
 }
 
+/** At most this many rounds: writers that record faster than a round folds would hold the switch off for ever. */
 const CATCH_UP_ROUNDS = 10;
+/** A round that folded fewer events than this, in less time than this, ends the catch-up. */
 const SMALL_BACKLOG = 1000;
+const SHORT_ROUND_MS = 1000;
 
 async function currentSnapshot<DB>(conn: Kysely<DB>): Promise<string> {
   const { rows } = await sql<{ snapshot: string }>`select pg_current_snapshot()::text as snapshot`.execute(conn);

@@ -49,7 +49,7 @@ describe('rebuildReadModel', () => {
     expect(progress.length).toBeGreaterThan(1);
     expect(progress.at(-1)?.events).toBe(result.events);
     // Each phase said as it starts, the vacuum and the index builds too (minutes each at 10M events).
-    expect(progress.map((p) => p.phase).filter((phase, i, all) => phase !== all[i - 1])).toEqual(['read', 'fold', 'vacuum', 'index', 'catch-up']);
+    expect(progress.map((p) => p.phase).filter((phase, i, all) => phase !== all[i - 1])).toEqual(['read', 'fold', 'vacuum', 'index', 'catch-up', 'switch']);
     // The same answer but for judgedAt, the moment of each request (no asOf).
     expect(reads.filter((r) => r.status !== 200 || withoutJudgedAt(r.body) !== withoutJudgedAt(before.body)).map((r) => ({ status: r.status, body: r.body }))).toEqual([]);
     // On a server, readers are answered while the rebuild runs; PGlite serves one connection at a time.
