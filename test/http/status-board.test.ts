@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { parse } from 'csv-parse/sync';
 import { seedExampleScenario } from '../../db/seed-example-scenario.js';
 import { launchBrowser, openBoardPage, signIn, type BoardPage } from '../support/board-browser.js';
 import { createServiceDatabase, type ServiceDatabase } from '../support/service-database.js';
@@ -445,6 +446,64 @@ describe('the status board, in a real browser on the seeded example', () => {
     await board.page.locator('#evidence a').first().waitFor();
   });
 
+  it('closes a cell\'s evidence with Escape and puts focus back on the cell', async () => {
+    const board = await open('/?program=defense-ax');
+    await signIn(board.page, readerKey);
+    await cell(board, 'lightweight-pilot', 'skt').focus();
+    await board.page.keyboard.press('Enter');
+    await expect.poll(() => board.page.evaluate('document.activeElement.id')).toBe('evidence-heading');
+
+    await board.page.keyboard.press('Escape');
+
+    await expect.poll(() => board.page.locator('#evidence').isHidden()).toBe(true);
+    expect(await board.page.evaluate('document.activeElement.dataset.milestone + " " + document.activeElement.dataset.consortium')).toBe('lightweight-pilot skt');
+    noProblems(board);
+  });
+
+  it('saves the matrix, the standing and the timeline as CSV files: every page of each, one header row, a byte-order mark for Excel, all at one instant', async () => {
+    const board = await blankBoard();
+    // Pages of one row, so that the standing (SKT is in two programs) and the timeline take several.
+    await pageTold(board, /\/\?program=defense-ax&consortium=skt$/, 'ml-page-size', '1');
+    let csvPages = 0;
+    board.page.on('request', (request) => {
+      if (request.headers().accept === 'text/csv') csvPages++;
+    });
+    await board.page.goto(`${service?.url}/?program=defense-ax&consortium=skt`);
+    await signIn(board.page, readerKey);
+    await board.page.locator('#standing-body article').first().waitFor();
+    const save = async (name: string) => {
+      const [file] = await Promise.all([board.page.waitForEvent('download'), board.page.getByRole('button', { name }).click()]);
+      const path = await file.path();
+      return { name: file.suggestedFilename(), text: readFileSync(path, 'utf8') };
+    };
+    const recordsOf = (text: string) => z.array(z.record(z.string(), z.string())).parse(parse(text.replace(/^\uFEFF/, ''), { columns: true }));
+    const headerRows = (text: string) => {
+      const [header, ...lines] = text.replace(/^\uFEFF/, '').split('\r\n');
+      return 1 + lines.filter((line) => line === header).length;
+    };
+    const timeline = z.object({ events: z.array(z.object({ id: z.string() })) }).parse(await api('GET', '/v1/timeline?programId=defense-ax&consortiumId=skt&limit=1000'));
+
+    for (const [button, rows] of [['Download milestones (CSV)', undefined], ['Download standing (CSV)', undefined], ['Download timeline (CSV)', timeline.events.length]] as const) {
+      const file = await save(button);
+      expect(file.text.startsWith('\uFEFF')).toBe(true);
+      // One header row, whatever the number of pages.
+      expect(headerRows(file.text)).toBe(1);
+      const records = recordsOf(file.text);
+      expect(records.length).toBeGreaterThan(1);
+      if (rows !== undefined) expect(records).toHaveLength(rows);
+      // Every row says the one instant the file was read at (the pages were asked at it).
+      const knownAt = new Set(records.map((r) => r.cutoffKnownAt));
+      expect([...knownAt]).toEqual([expect.stringMatching(/^\d{4}-\d\d-\d\dT/)]);
+      expect(await board.page.getByRole('button', { name: button }).evaluate((b) => b.nextElementSibling?.textContent)).toBe(`Saved ${file.name}.`);
+    }
+    // The matrix, one answer; then a page a row: SKT's two programs, the timeline's events.
+    expect(csvPages).toBe(1 + 2 + timeline.events.length);
+    // The timeline's rows are its events, each once.
+    const ids = recordsOf((await save('Download timeline (CSV)')).text).map((r) => r.id);
+    expect([...ids].sort()).toEqual(timeline.events.map((e) => e.id).sort());
+    noProblems(board);
+  });
+
   it('marks a cell whose status is not yet certain: the Q2 pilot as of 15 May 2026', async () => {
     const board = await open('/?program=defense-ax&consortium=skt&asOf=2026-05-15');
 
@@ -597,6 +656,32 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await board.page.evaluate('window.sameDocument')).toBe(true);
     noProblems(board);
   });
+  it('says its live updates are paused, not reconnecting, while the key holds as many feeds as it may (429 too-many-feeds), and follows once one is free', async () => {
+    const board = await blankBoard();
+    let refused = 0;
+    await board.page.route(/\/v1\/feed\?/, (route) => {
+      if (refused >= 2) return route.continue();
+      refused++;
+      return route.fulfill({
+        status: 429,
+        headers: { 'retry-after': '1' },
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ type: '/problems/too-many-feeds', title: 'Too many live feeds open with this API key', status: 429, detail: 'this API key already has 10 live feeds open here; close one first, or retry in 1 s' }),
+      });
+    });
+    await board.page.goto(`${service?.url}/?program=defense-ax`);
+    await signIn(board.page, readerKey);
+
+    await expect
+      .poll(() => board.page.locator('#live-state').textContent())
+      .toBe('Live updates: paused (this API key already has 10 live feeds open here; close one first, or retry in 1 s); trying again');
+    // The views are drawn meanwhile, and the feed asked for again after Retry-After.
+    await cell(board, 'lightweight-pilot', 'skt').waitFor();
+    await expect.poll(() => board.page.locator('#live-state').textContent(), { timeout: 15_000 }).toBe('Live updates: on');
+    expect(refused).toBe(2);
+    expect(board.problems.errors.filter((error) => !error.includes('status of 429'))).toEqual([]);
+  });
+
   it('keeps a cell\'s evidence open, focus in it, when a live change redraws the matrix; closing it returns focus to the cell', async () => {
     const board = await open('/?program=defense-ax');
     await signIn(board.page, readerKey);

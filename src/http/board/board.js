@@ -1,6 +1,7 @@
 // The status board: signs in, keeps the view in the URL, and draws programs, a program's matrix,
 // a consortium's standing and the timeline from the /v1 API. Read-only.
 import { ApiError, forgetKey, getAll, getJson, getPaged, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
+import { downloadCsv } from './download.js';
 import { h, replaceChildren } from './elements.js';
 import { followProgramChanges } from './live.js';
 import { evidenceList, matrixTable, programCard } from './matrix.js';
@@ -791,7 +792,7 @@ function restartLive(state) {
     programId: state.program,
     key,
     signal: controller.signal,
-    onState: (s, { fromNow = false } = {}) => {
+    onState: (s, { fromNow = false, detail } = {}) => {
       if (!released) release();
       else if (s === 'live' && fromNow) {
         // What came before this connection is not on it.
@@ -800,7 +801,10 @@ function restartLive(state) {
       }
       // The key refused at a reconnect (revoked while the feed ran): signed out, as any other read would be.
       if (s === 'refused' && storedKey() === key) return signInAgain();
-      byId('live-state').textContent = { live: 'Live updates: on', reconnecting: 'Live updates: reconnecting…', off: 'Live updates: off', refused: 'Live updates: off' }[s];
+      byId('live-state').textContent =
+        s === 'full'
+          ? `Live updates: paused (${detail ?? 'the service follows as many pages as it can'}); trying again`
+          : { live: 'Live updates: on', reconnecting: 'Live updates: reconnecting…', off: 'Live updates: off', refused: 'Live updates: off' }[s];
     },
     onChange: (change) => {
       seen?.push(change);
@@ -835,7 +839,42 @@ function refresh(programId, seen) {
   drawing = done;
 }
 
+/** What each download button saves: its part's view at the view's cut-offs, or nothing while the part is not shown. */
+const DOWNLOADS = {
+  /** @param {any} state */
+  matrix: (state) => (state.program ? `/v1/programs/${encodeURIComponent(state.program)}/milestones${query(cutoffs(state))}` : undefined),
+  /** @param {any} state */
+  standing: (state) => (state.consortium ? `/v1/consortiums/${encodeURIComponent(state.consortium)}/status${query({ ...cutoffs(state), limit: PAGE_SIZE })}` : undefined),
+  /** @param {any} state */
+  timeline: (state) => `/v1/timeline${query({ programId: state.program, consortiumId: state.consortium, from: state.from, to: state.to, ...cutoffs(state), limit: PAGE_SIZE })}`,
+};
+
+/**
+ * Saves a part as a CSV file (download.js), saying under its button that it is being read, then
+ * the file's name or why it could not be; a second click meanwhile does nothing. The button keeps
+ * focus throughout (a disabled one would drop it to the page).
+ * @param {HTMLButtonElement} button
+ */
+async function download(button) {
+  const said = button.nextElementSibling;
+  const path = DOWNLOADS[button.dataset.download ?? '']?.(readViewState());
+  if (path === undefined || button.getAttribute('aria-busy') === 'true' || !(said instanceof HTMLElement)) return;
+  button.setAttribute('aria-busy', 'true');
+  said.textContent = 'Reading every page…';
+  try {
+    said.textContent = `Saved ${await downloadCsv(path)}.`;
+  } catch (error) {
+    if (isRefusedKey(error)) return signInAgain();
+    said.textContent = `Could not download: ${messageOf(error)}.`;
+  } finally {
+    button.removeAttribute('aria-busy');
+  }
+}
+
 function wireControls() {
+  for (const button of document.querySelectorAll('button[data-download]')) {
+    if (button instanceof HTMLButtonElement) button.addEventListener('click', () => void download(button));
+  }
   byId('sign-in-form').addEventListener('submit', (event) => void signIn(event));
   byId('sign-out').addEventListener('click', signOut);
   byId('controls').addEventListener('submit', (event) => event.preventDefault());
@@ -866,13 +905,18 @@ function wireControls() {
       if (!typing(event.target.value)) navigate({ [field]: event.target.value || undefined });
     });
   }
-  byId('evidence-close').addEventListener('click', () => {
+  const closeEvidence = () => {
     byId('evidence').hidden = true;
     // Back to the cell it was opened from, for a keyboard or screen-reader user.
     const from = shownEvidence;
     shownEvidence = undefined;
     const button = from && cellButton(from.milestone, from.consortiumId);
     if (button instanceof HTMLElement) button.focus();
+  };
+  byId('evidence-close').addEventListener('click', closeEvidence);
+  // Escape closes it too, from anywhere inside it, as a dialog-like panel is expected to.
+  byId('evidence').addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') closeEvidence();
   });
 }
 

@@ -12,7 +12,7 @@ const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
 
 /**
  * Follows the changes of a program (its events and its status changes) until `signal` aborts; reconnects with Last-Event-ID.
- * @param {{ programId: string, key: string, signal: AbortSignal, onChange: (change: any) => void, onState: (state: 'live' | 'reconnecting' | 'off' | 'refused', how?: { fromNow: boolean }) => void }} options
+ * @param {{ programId: string, key: string, signal: AbortSignal, onChange: (change: any) => void, onState: (state: 'live' | 'reconnecting' | 'full' | 'off' | 'refused', how?: { fromNow?: boolean, detail?: string }) => void }} options
  */
 export async function followProgramChanges({ programId, key, signal, onChange, onState }) {
   let lastId;
@@ -39,6 +39,17 @@ export async function followProgramChanges({ programId, key, signal, onChange, o
         await response.body?.cancel();
         lastId = undefined;
         continue;
+      }
+      // The key's feeds (429 too-many-feeds) or the instance's (503 feed-capacity-reached) are all
+      // taken: no outage, and asking again before Retry-After would be refused again. Said as such
+      // (until 2026-12-06 "reconnecting…" for as long, found by the probe of the board).
+      if (response.status === 429 || response.status === 503) {
+        const problem = await response.json().catch(() => undefined);
+        if (response.status === 429 || problem?.type === '/problems/feed-capacity-reached') {
+          onState('full', { detail: typeof problem?.detail === 'string' ? problem.detail : undefined });
+          await sleep(1000 * retryAfterSeconds(response), signal);
+          continue;
+        }
       }
       if (!response.ok || response.body === null) throw new Error(`feed answered ${response.status}`);
       // From now: what came before this connection is not on it (board.js reads the views again).
@@ -96,6 +107,12 @@ function parseFrame(block) {
     else if (field === 'id' || field === 'event') frame[field] = value;
   }
   return Object.keys(frame).length === 0 ? undefined : frame;
+}
+
+/** A response's Retry-After in seconds, from 1 to 300; 30 when it has none. @param {Response} response */
+function retryAfterSeconds(response) {
+  const seconds = Number(response.headers.get('retry-after') ?? '');
+  return Number.isInteger(seconds) && seconds > 0 ? Math.min(seconds, 300) : 30;
 }
 
 /** @param {number} ms @param {AbortSignal} signal */
