@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EVENT_TYPE_NAMES } from './event-catalogue.js';
 import { toEventEnvelope } from './event-envelope.js';
+import { closestIds } from './near-miss.js';
 import type { RecordedEvent } from './recorded-event.js';
 
 /** Emitted whenever a milestone cell's status changes, whatever changed it (SPEC §6). */
@@ -22,9 +23,19 @@ export const Topic = z
       topic === STATUS_CHANGED ||
       EVENT_TYPE_NAMES.some((type) => type === topic) ||
       TYPE_PREFIXES.some((prefix) => topic === `${prefix}.*`),
-    { error: (issue) => `unknown topic ${JSON.stringify(issue.input)}: use an event type, <prefix>.*, * or ${STATUS_CHANGED}` },
+    { error: (issue) => `unknown topic ${JSON.stringify(issue.input)}: ${didYouMean(issue.input)}` },
   )
   .meta({ examples: ['pilot.*', 'mou.signed', STATUS_CHANGED, '*'] });
+
+/** Every topic but `*` a subscription or the feed may name, for a "did you mean". */
+const NAMED_TOPICS: readonly string[] = [...EVENT_TYPE_NAMES, STATUS_CHANGED, ...TYPE_PREFIXES.map((prefix) => `${prefix}.*`)];
+
+/** What to use instead of an unknown topic: the known ones a few edits from it first, if any. */
+function didYouMean(input: unknown): string {
+  const near = typeof input === 'string' ? closestIds(input, NAMED_TOPICS) : [];
+  const rule = `an event type, <prefix>.*, * or ${STATUS_CHANGED}`;
+  return near.length === 0 ? `use ${rule}` : `did you mean ${near.map((topic) => JSON.stringify(topic)).join(' or ')}? A topic is ${rule}`;
+}
 
 /** The same rule as fan_out_notifications() in the notifications migration. */
 export function topicMatches(pattern: string, topic: string): boolean {

@@ -150,6 +150,17 @@ describe('POST /v1/subscriptions', () => {
     expect(await countRows(t.database.db)).toEqual(before);
   });
 
+  it('suggests the topics a mistyped one is near: "pilot.startd", did you mean "pilot.started"?', async () => {
+    const response = await call(t.app, 'POST', '/v1/subscriptions', { ...HOOK, topics: ['pilot.startd', 'milestone.status_change', 'nope.happened'] });
+
+    const problem = expectProblem(response, 400, '/problems/validation-failed');
+    expect(problem.errors?.map((e) => [e.pointer, e.detail])).toEqual([
+      ['/topics/0', 'unknown topic "pilot.startd": did you mean "pilot.started"? A topic is an event type, <prefix>.*, * or milestone.status_changed'],
+      ['/topics/1', 'unknown topic "milestone.status_change": did you mean "milestone.status_changed"? A topic is an event type, <prefix>.*, * or milestone.status_changed'],
+      ['/topics/2', 'unknown topic "nope.happened": use an event type, <prefix>.*, * or milestone.status_changed'],
+    ]);
+  });
+
   it.each([
     ['at the top', { ...HOOK, secret: 'whsec_mine' }, 'secret'],
     ['in the filter', { ...HOOK, filter: { program: 'kr-ai' } }, 'program'],
