@@ -50,6 +50,16 @@ const monthsSpan = (value: string, precision: Precision, year: number, firstMont
   end: utc(year, firstMonth + months),
 });
 
+/**
+ * Why a text is not a date: a year outside those the store holds, in a form that would otherwise do
+ * (`9999`, whose end falls in 10000; until 2026-12-06 told to use a form it had, found by the probe
+ * of the board), or its form.
+ */
+export function notADate(text: string): string {
+  const outside = /^\d{4}/.test(text) && parseFuzzyDate(text) === undefined && parseFuzzyDate(`2000${text.slice(4)}`) !== undefined;
+  return `not a valid date: '${text}'; ${outside ? `years run from ${MIN_YEAR} to ${MAX_YEAR}` : `expected ${FUZZY_DATE_FORMS}`}`;
+}
+
 /** Parses one of the accepted forms, or returns undefined when the text is not a valid date. */
 export function parseFuzzyDate(text: string): FuzzyDate | undefined {
   const year = Number(text.slice(0, 4));
@@ -91,7 +101,7 @@ export const fuzzyDateInput = (meta: { readonly description?: string; readonly e
     .transform((text, ctx) => {
       const parsed = parseFuzzyDate(text);
       if (parsed) return parsed;
-      ctx.issues.push({ code: 'custom', input: text, message: `not a valid date: '${text}'; expected ${FUZZY_DATE_FORMS}` });
+      ctx.issues.push({ code: 'custom', input: text, message: notADate(text) });
       return z.NEVER;
     });
 
@@ -102,5 +112,5 @@ export const FuzzyDateText = z
   .string()
   .meta({ description: `A date of any precision: ${FUZZY_DATE_FORMS}.`, examples: ['2026-08'] })
   .refine((text) => parseFuzzyDate(text) !== undefined, {
-    error: (issue) => `not a valid date: '${String(issue.input)}'; expected ${FUZZY_DATE_FORMS}`,
+    error: (issue) => notADate(String(issue.input)),
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFuzzyDate } from '../../src/domain/fuzzy-date.js';
+import { notADate, parseFuzzyDate } from '../../src/domain/fuzzy-date.js';
 
 const interval = (text: string) => {
   const d = parseFuzzyDate(text);
@@ -29,6 +29,16 @@ describe('parseFuzzyDate', () => {
       expect(parseFuzzyDate(text)).toBeUndefined();
     },
   );
+
+  it.each([
+    ['9999', "not a valid date: '9999'; years run from 1000 to 9998"],
+    ['0999-06', "not a valid date: '0999-06'; years run from 1000 to 9998"],
+    ['9999-12-31T23:59:59.999Z', "not a valid date: '9999-12-31T23:59:59.999Z'; years run from 1000 to 9998"],
+    ['2026-Q5', "not a valid date: '2026-Q5'; expected 2026, 2026-H1, 2026-Q2, 2026-05, 2026-05-14 or an ISO-8601 date-time with offset"],
+    ['9999-Q5', "not a valid date: '9999-Q5'; expected 2026, 2026-H1, 2026-Q2, 2026-05, 2026-05-14 or an ISO-8601 date-time with offset"],
+  ])('says why %j is no date: the years it may have, when its form would do, else the forms', (text, said) => {
+    expect(notADate(text)).toBe(said);
+  });
 
   it('keeps the text as the writer gave it', () => {
     expect(parseFuzzyDate('2026-Q2')?.value).toBe('2026-Q2');
