@@ -1,6 +1,6 @@
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/store/open-database.js';
-import { migrateToLatest } from './migrator.js';
+import { migrateToLatest, NewerDatabaseError } from './migrator.js';
 
 // `npm run migrate`: applies pending migrations to the configured database and exits.
 const config = loadConfig(process.env);
@@ -11,6 +11,7 @@ if (results.length === 0 && error === undefined) console.log('up to date');
 for (const { index, reason } of retiredIndexesLeft) console.warn(`could not drop the retired index ${index} (${reason}); the next run tries again`);
 await db.destroy();
 if (error !== undefined) {
-  console.error('migration failed:', error);
+  // A database a newer release migrated is said in its sentence; anything else whole.
+  console.error('migration failed:', error instanceof NewerDatabaseError ? error.message : error);
   process.exit(1);
 }

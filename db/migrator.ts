@@ -20,6 +20,9 @@ export interface MigrationOutcome extends MigrationResultSet {
  * serialises them on a lock row, and the functions are applied under a lock of their own.
  */
 export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationOutcome> {
+  // A database that cannot answer says why in the migration below.
+  const newer = await unknownAppliedMigrations(db).catch(() => []);
+  if (newer.length > 0) return { error: new NewerDatabaseError(newer), results: [], retiredIndexesLeft: [] };
   const result = (await isUpToDate(db)) ? { results: [] } : await migrateHoldingProjectionLock(db);
   if (result.error !== undefined) return { ...result, retiredIndexesLeft: [] };
   const retiredIndexesLeft = await dropRetiredIndexes(db);
@@ -70,6 +73,30 @@ async function migrateHoldingProjectionLock<DB>(db: Kysely<DB>): Promise<Migrati
       await sql`reset statement_timeout`.execute(connection).catch(() => {});
     }
   });
+}
+
+/**
+ * A database that a newer release has migrated: this release refuses to start on it, with this
+ * message, since its code may not fit what those migrations changed. Kysely's migrator stopped it
+ * too, with a stack and the word "corrupted" (found by the probe of the upgrade path).
+ */
+export class NewerDatabaseError extends Error {
+  constructor(readonly unknownMigrations: readonly string[]) {
+    super(
+      `this database has been migrated by a newer release of milestone-ledger (${unknownMigrations.join(', ')}: ` +
+        'unknown to this release); run that release or a later one. This one does not start on it, since its code may not ' +
+        'fit what those migrations changed; to go back to it, restore a backup taken before the upgrade',
+    );
+  }
+}
+
+/** Names of the migrations this database has applied that this release does not have, in name order. */
+async function unknownAppliedMigrations<DB>(db: Kysely<DB>): Promise<string[]> {
+  const known = new Set(Object.keys(await migrationProvider.getMigrations()));
+  const { rows: present } = await sql<{ present: boolean }>`select to_regclass('kysely_migration') is not null as present`.execute(db);
+  if (present[0]?.present !== true) return [];
+  const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
+  return rows.map((r) => r.name).filter((name) => !known.has(name));
 }
 
 /**

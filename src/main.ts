@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { migrateToLatest } from '../db/migrator.js';
+import { migrateToLatest, NewerDatabaseError } from '../db/migrator.js';
 import { buildApp, DEFAULT_LIMITS } from './app.js';
 import { LOGGER_OPTIONS } from './http/logger-options.js';
 import { createMetrics } from './http/metrics.js';
@@ -130,6 +130,7 @@ for (const event of ['unhandledRejection', 'uncaughtException'] as const) {
 
 main().catch((error: unknown) => {
   // Before the logger exists (bad configuration), stderr is the only place to say why.
-  process.stderr.write(`${error instanceof ConfigError || error instanceof DataDirInUseError || error instanceof DataDirUnusableError ? error.message : String(error instanceof Error ? error.stack : error)}\n`);
+  const said = error instanceof ConfigError || error instanceof DataDirInUseError || error instanceof DataDirUnusableError || error instanceof NewerDatabaseError;
+  process.stderr.write(`${said ? error.message : String(error instanceof Error ? error.stack : error)}\n`);
   process.exit(1);
 });

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { appliedFunctionsDigest, functionsDigest } from '../../db/functions.js';
 import { migrationProvider } from '../../db/migrations.js';
-import { migrateToLatest, pendingMigrations } from '../../db/migrator.js';
+import { migrateToLatest, NewerDatabaseError, pendingMigrations } from '../../db/migrator.js';
 import type { Db } from '../../src/store/database.js';
 import { openDatabase } from '../../src/store/open-database.js';
 import { databaseUrl, runAdmin } from '../support/postgres-admin.js';
@@ -26,6 +26,27 @@ describe('migrations', () => {
       expect(first.results?.map((r) => r.status)).toEqual(Array(MIGRATION_COUNT).fill('Success'));
       expect(second.results).toEqual([]);
       expect(await pendingMigrations(db)).toEqual([]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('refuses a database a newer release has migrated, naming the migrations it does not know, and changes nothing', async () => {
+    const { db } = await openDatabase({ kind: 'pglite', dataDir: undefined });
+    try {
+      expect((await migrateToLatest(db)).error).toBeUndefined();
+      await sql`insert into kysely_migration (name, timestamp) values ('2099-01-01T00-00-00_a_later_release', now())`.execute(db);
+      // The next release's functions, as far as this one can tell.
+      await sql`drop function applied_functions_digest()`.execute(db);
+
+      const refused = await migrateToLatest(db);
+
+      expect(refused.error).toBeInstanceOf(NewerDatabaseError);
+      expect(refused.error instanceof Error ? refused.error.message : '').toMatch(
+        /^this database has been migrated by a newer release of milestone-ledger \(2099-01-01T00-00-00_a_later_release: unknown to this release\); run that release or a later one\./,
+      );
+      // It wrote no function of its own over the newer release's.
+      expect(await appliedFunctionsDigest(db)).toBeUndefined();
     } finally {
       await db.destroy();
     }

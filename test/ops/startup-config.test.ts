@@ -1,7 +1,9 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServiceDatabase } from '../support/service-database.js';
 import { findFreePort, killService, launchService, spawnService, waitForExit, type ServiceProcess } from '../support/service-process.js';
 
 // Configuration is read before anything is opened: the service stops within its own start-up time,
@@ -92,6 +94,28 @@ describe('start-up configuration', () => {
     );
     expect(service.stderr()).not.toContain('not-for-logs');
     expect(service.stderr()).not.toMatch(/^\s+at /m);
+  });
+
+  it('stops on a database a newer release has migrated, saying so in a sentence and not with a stack', async () => {
+    const database = await createServiceDatabase();
+    try {
+      const opened = await database.open();
+      try {
+        await sql`insert into kysely_migration (name, timestamp) values ('2099-01-01T00-00-00_a_later_release', now())`.execute(opened.db);
+      } finally {
+        await opened.db.destroy();
+      }
+      const service = spawnService(database.env, 0);
+      started.push(service);
+
+      const exit = await waitForExit(service, EXIT_BOUND_MS);
+
+      expect(exit).toEqual({ code: 1, signal: null });
+      expect(service.stderr()).toMatch(/^this database has been migrated by a newer release of milestone-ledger \(2099-01-01T00-00-00_a_later_release: unknown to this release\)/m);
+      expect(service.stderr()).not.toMatch(/^\s+at /m);
+    } finally {
+      await database.remove();
+    }
   });
 
   it('stops on a HOST it cannot listen on, naming HOST and PORT on stderr', async () => {
