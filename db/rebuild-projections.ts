@@ -1,19 +1,53 @@
 import { inspect } from 'node:util';
+import { sql } from 'kysely';
 import { loadConfig } from '../src/config.js';
 import { DatabaseUnavailableError } from '../src/domain/errors.js';
+import { startupMessage, unreachable } from '../src/startup-errors.js';
 import { openDatabase } from '../src/store/open-database.js';
 import { rebuildReadModel, type RebuildProgress } from '../src/store/read-model-rebuild.js';
 
 // `npm run projections:rebuild`: rebuilds the read model from the log in chunks while the service
 // keeps answering from the old one, and reports progress and the rate.
-const config = loadConfig(process.env);
-const { db } = await openDatabase(config.database);
+const { config, db } = await opened().catch((error: unknown) => {
+  process.stderr.write(`rebuild failed to start: ${startupMessage(error)}\n`);
+  process.exit(1);
+});
+
+/** The configured database, opened and answering: else a sentence saying why, as the service says it. */
+async function opened() {
+  const config = loadConfig(process.env);
+  const { db } = await openDatabase(config.database);
+  try {
+    await sql`select 1`.execute(db);
+  } catch (error) {
+    await db.destroy().catch(() => {});
+    throw unreachable(error, config.database);
+  }
+  return { config, db };
+}
+
 const PROGRESS_SECONDS = 10;
 /** Events per second, for a progress line. */
 const rate = (events: number, seconds: number) => `${Math.round(events / Math.max(seconds, 1e-6))} events/s`;
 
 const started = performance.now();
 let last: RebuildProgress | undefined;
+/** Where the rebuild stood, for a line saying it stopped. */
+const stoppedAt = () =>
+  `after ${((performance.now() - started) / 1000).toFixed(1)} s, ${last === undefined ? 'before it reported a step' : `the last step it reported being ${last.phase}`}`;
+/** What a rebuild that stops leaves, whatever stopped it; `advice`, what to do then. */
+const leftBehind = (advice: string) =>
+  'The read model in use is as it was: the rebuild puts its tables in place only at its end, in one transaction ' +
+  '(a connection lost during that commit may have committed it; either way it is whole). What it left in the schema ' +
+  `ml_rebuild is dropped by the next rebuild${advice}.\n`;
+// Stopped by hand (kill, Ctrl-C): said as a failure is, and the server ends the statements it was
+// running within a second (client_connection_check_interval, read-model-rebuild.ts).
+for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`rebuild stopped by ${signal} ${stoppedAt()}.\n${leftBehind('')}`);
+    process.exit(code);
+  });
+}
 try {
   let reported = { phase: '', count: 0, seconds: 0 };
   const { cells, events } = await rebuildReadModel(db, (progress) => {
@@ -45,16 +79,10 @@ try {
   // A database out of reach is said in two lines, not a stack (the probe of the rebuild at scale got
   // the raw DatabaseUnavailableError's); anything else in full, its stack and PL/pgSQL context
   // with it, as it will come again. Either way, what it leaves.
-  const seconds = (performance.now() - started) / 1000;
   const lost = error instanceof DatabaseUnavailableError;
   const cause = lost && error.cause instanceof Error && error.cause.message !== error.message ? ` (${error.cause.message})` : '';
   const said = lost ? `${error.message}${cause}` : inspect(error);
-  process.stderr.write(
-    `rebuild failed after ${seconds.toFixed(1)} s, ${last === undefined ? 'before it reported a step' : `the last step it reported being ${last.phase}`}: ${said}\n` +
-      'The read model in use is as it was: the rebuild puts its tables in place only at its end, in one transaction ' +
-      '(a connection lost during that commit may have committed it; either way it is whole). What it left in the schema ' +
-      `ml_rebuild is dropped by the next rebuild${lost ? ': run it again once the database answers' : ''}.\n`,
-  );
+  process.stderr.write(`rebuild failed ${stoppedAt()}: ${said}\n${leftBehind(lost ? ': run it again once the database answers' : '')}`);
   process.exitCode = 1;
 } finally {
   await db.destroy().catch(() => {});

@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { migrateToLatest, NewerDatabaseError } from '../db/migrator.js';
+import { migrateToLatest } from '../db/migrator.js';
 import { buildApp, DEFAULT_LIMITS } from './app.js';
 import { LOGGER_OPTIONS } from './http/logger-options.js';
 import { createMetrics } from './http/metrics.js';
-import { ConfigError, describeDatabaseUrl, loadConfig, SHUTDOWN_WATCHDOG_MARGIN_MS, type Config } from './config.js';
-import { DatabaseUnavailableError } from './domain/errors.js';
+import { ConfigError, loadConfig, SHUTDOWN_WATCHDOG_MARGIN_MS } from './config.js';
 import { limitHeapGrowth } from './heap-policy.js';
 import { seedAdminKey } from './services/api-keys.js';
 import { resolveWithDns } from './services/webhook-target-check.js';
-import { DataDirInUseError, DataDirUnusableError } from './store/data-dir-lock.js';
 import { openDatabase } from './store/open-database.js';
 import { checkDatabaseReadiness } from './store/readiness.js';
+import { startupMessage, unreachable } from './startup-errors.js';
 import { createDispatcher } from './webhooks/dispatcher.js';
 
 async function main(): Promise<void> {
@@ -110,16 +109,6 @@ async function main(): Promise<void> {
   app.log.info({ database: target }, 'milestone-ledger is ready');
 }
 
-/**
- * The database refused or could not be reached at start (no server, no such database, credentials):
- * a line naming DATABASE_URL and what the server said, rather than a stack that names neither.
- */
-function unreachable(error: unknown, database: Config['database']): unknown {
-  if (!(error instanceof DatabaseUnavailableError) || database.kind !== 'postgres') return error;
-  const said = error.cause instanceof Error && error.cause.message !== '' ? error.cause.message : String(error.cause);
-  return new ConfigError(`cannot open the database DATABASE_URL names (${describeDatabaseUrl(database.url)}): ${said}`);
-}
-
 // A promise nobody awaited failed, or a throw escaped every handler: the process state is unknown.
 for (const event of ['unhandledRejection', 'uncaughtException'] as const) {
   process.on(event, (error: unknown) => {
@@ -130,7 +119,6 @@ for (const event of ['unhandledRejection', 'uncaughtException'] as const) {
 
 main().catch((error: unknown) => {
   // Before the logger exists (bad configuration), stderr is the only place to say why.
-  const said = error instanceof ConfigError || error instanceof DataDirInUseError || error instanceof DataDirUnusableError || error instanceof NewerDatabaseError;
-  process.stderr.write(`${said ? error.message : String(error instanceof Error ? error.stack : error)}\n`);
+  process.stderr.write(`${startupMessage(error)}\n`);
   process.exit(1);
 });

@@ -203,12 +203,26 @@ async function inRebuildSession<DB, T>(conn: Kysely<DB>, step: () => Promise<T>)
   await sql.raw(`set search_path = ${REBUILD_SCHEMA}, public`).execute(conn);
   // Bounded by chunks, not by a timeout meant for requests.
   await sql`set statement_timeout = 0`.execute(conn);
+  await checkClientConnection(conn);
   try {
     return await step();
   } finally {
     await sql`reset search_path`.execute(conn).catch(() => {});
     await sql`reset statement_timeout`.execute(conn).catch(() => {});
+    await sql`reset client_connection_check_interval`.execute(conn).catch(() => {});
   }
+}
+
+/**
+ * Has the server look, every second while a statement of `conn` runs, whether the rebuild is still
+ * there, and end the statement if not (PostgreSQL 14+). Without it, a rebuild stopped (kill, Ctrl-C,
+ * a lost network) left its workers' folds running on the server until they next wrote to their
+ * client: minutes on a busy cell, which the next rebuild waited for ("leftovers"). A server that
+ * cannot look (a platform without the means, the embedded database) refuses the setting: then
+ * nothing changes.
+ */
+async function checkClientConnection<DB>(conn: Kysely<DB>): Promise<void> {
+  await sql`set client_connection_check_interval = '1s'`.execute(conn).catch(() => {});
 }
 
 /** The rebuild's work table: each event of the log beside each cell it bears on. */

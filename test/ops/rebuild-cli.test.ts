@@ -5,6 +5,7 @@ import { applyFunctions } from '../../db/functions.js';
 import { programWithConsortium } from '../support/events.js';
 import { get, record } from '../support/http.js';
 import { killService, spawnService, waitForExit, type ServiceProcess } from '../support/service-process.js';
+import { slowRebuildRefolds } from '../support/slow-rebuild-refolds.js';
 import { useTestApp } from '../support/test-app.js';
 import { withoutJudgedAt } from '../support/views.js';
 
@@ -54,6 +55,61 @@ describe('npm run projections:rebuild', () => {
     expect(withoutJudgedAt(after.body)).toBe(withoutJudgedAt(before.body));
     expect(withoutJudgedAt(after.body)).toContain('in_progress');
   });
+  it('says, stopped by SIGTERM, where it stood and what it leaves, and the server ends the folds it was running within seconds, not when they finish (PostgreSQL server only)', async () => {
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    const scenario = programWithConsortium('stopped');
+    await record(t.app, ...scenario.events);
+    // Each of the rebuild's re-folds takes a minute: the fold is under way when the command is stopped.
+    const restore = await slowRebuildRefolds(t.database.db, { seconds: 60 });
+    const folding = async () => {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from pg_stat_activity a
+        where a.datname = current_database() and a.query like '%apply_to_cell%' and a.state = 'active' and a.pid <> pg_backend_pid()`.execute(t.database.db);
+      return rows[0]?.n ?? 0;
+    };
+    try {
+      const cli = spawnService({ DATABASE_URL: t.database.url }, 0, REBUILD_COMMAND);
+      started.push(cli);
+      await expect.poll(folding, { timeout: 60_000, interval: 100 }).toBeGreaterThan(0);
+
+      cli.child.kill('SIGTERM');
+      const exit = await waitForExit(cli, 30_000);
+
+      expect(exit).toEqual({ code: 143, signal: null });
+      const said = cli.stderr();
+      expect(said).toMatch(/^rebuild stopped by SIGTERM after \d+\.\d s, the last step it reported being read\.$/m);
+      expect(said).toMatch(/^The read model in use is as it was: .* dropped by the next rebuild\.$/m);
+      // The server saw its client gone (client_connection_check_interval) and ended the minute-long folds.
+      await expect.poll(folding, { timeout: 15_000, interval: 200 }).toBe(0);
+    } finally {
+      await restore();
+    }
+    const milestone = await get(t.app, `/v1/programs/${scenario.programId}/milestones/final-evaluation`);
+    expect(milestone.status).toBe(200);
+  });
+
+  it.each([
+    ['a database that does not exist', (url: string) => url.replace(/\/[^/]*$/, '/ml_no_such_database'), /^rebuild failed to start: cannot open the database DATABASE_URL names \(database ml_no_such_database on .*\): database "ml_no_such_database" does not exist$/m],
+    ['a DATABASE_URL that is no URL', () => 'notaurl', /^rebuild failed to start: invalid configuration: DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL$/m],
+  ])('says in a sentence, and no stack, that it cannot start on %s (PostgreSQL server only: the command takes DATABASE_URL)', async (_case, urlOf, sentence) => {
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    const cli = spawnService({ DATABASE_URL: urlOf(t.database.url) }, 0, REBUILD_COMMAND);
+    started.push(cli);
+
+    const exit = await waitForExit(cli, 60_000);
+
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(cli.stderr()).toMatch(sentence);
+    expect(cli.stderr()).not.toMatch(/^\s+at /m);
+    expect(cli.stderr()).not.toContain('retry in a moment');
+  });
+
   it('prints any other failure whole, with the SQL function\'s context, and leaves the read model as it was (PostgreSQL server only)', async () => {
     if (t.database.url === undefined) {
       expect(t.database.concurrentTransactions).toBe(false);

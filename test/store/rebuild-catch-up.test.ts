@@ -4,6 +4,7 @@ import { rebuildReadModel, type RebuildProgress } from '../../src/store/read-mod
 import { programWithConsortium } from '../support/events.js';
 import { record } from '../support/http.js';
 import { readModelRowsOf } from '../support/read-model-rows.js';
+import { slowRebuildRefolds } from '../support/slow-rebuild-refolds.js';
 import { useTestApp } from '../support/test-app.js';
 
 const t = useTestApp();
@@ -24,21 +25,8 @@ describe('rebuildReadModel catching up', () => {
     await record(t.app, ...scenario.events);
     const cell = { programId: scenario.programId, milestone: 'final-evaluation' };
     await record(t.app, { type: 'evaluation.held', occurredAt: '2026-06-01', data: cell });
-    // Every re-fold goes through supersede_steps. Put in front of it, for sessions on the rebuild's
-    // search_path: a wait for the gate, then a pause. Late facts are what made a round slow at scale.
-    await sql`alter function supersede_steps(text, text, text, timestamptz, bigint, timestamptz) rename to supersede_steps_timed`.execute(t.database.db);
-    await sql.raw(`
-      create function supersede_steps(p_program text, p_milestone text, p_consortium text,
-                                      p_from_start timestamptz, p_from_position bigint, p_known timestamptz)
-      returns uuid[] language plpgsql as $$
-      begin
-        if current_setting('search_path') like 'ml_rebuild%' then
-          perform pg_advisory_lock_shared(${GATE});
-          perform pg_advisory_unlock_shared(${GATE});
-          perform pg_sleep(${REFOLD_SECONDS});
-        end if;
-        return supersede_steps_timed(p_program, p_milestone, p_consortium, p_from_start, p_from_position, p_known);
-      end $$`).execute(t.database.db);
+    // Late facts are what made a round slow at scale: the rebuild's re-folds wait at the gate, then take a while.
+    const restore = await slowRebuildRefolds(t.database.db, { seconds: REFOLD_SECONDS, gate: GATE });
     const progress: RebuildProgress[] = [];
     let rebuilt: Promise<unknown> = Promise.resolve();
     try {
@@ -75,8 +63,7 @@ describe('rebuildReadModel catching up', () => {
       expect(await readModelRowsOf(t.database.db, scenario.programId)).toEqual(before);
     } finally {
       await rebuilt.catch(() => {});
-      await sql`drop function supersede_steps(text, text, text, timestamptz, bigint, timestamptz)`.execute(t.database.db);
-      await sql`alter function supersede_steps_timed(text, text, text, timestamptz, bigint, timestamptz) rename to supersede_steps`.execute(t.database.db);
+      await restore();
     }
   }, 120_000);
 });
