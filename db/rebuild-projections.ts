@@ -68,7 +68,7 @@ try {
       vacuum: 'vacuuming and analyzing the new tables, from',
       index: 'building the indexes the fold went without, from',
       'catch-up': `${read} events in all in`,
-      switch: `the new tables in place, with ${read} events in all, in`,
+      switch: 'folding what was recorded since the last round and putting the new tables in place (appends wait), from',
     }[phase];
     process.stdout.write(`${phase}: ${done} ${seconds.toFixed(1)} s\n`);
   }, undefined, config.rebuildWorkers);

@@ -56,7 +56,9 @@ const monthsSpan = (value: string, precision: Precision, year: number, firstMont
  * of the board), or its form.
  */
 export function notADate(text: string): string {
-  const outside = /^\d{4}/.test(text) && parseFuzzyDate(text) === undefined && parseFuzzyDate(`2000${text.slice(4)}`) !== undefined;
+  const year = /^\d{4}/.test(text) ? Number(text.slice(0, 4)) : undefined;
+  // The form checked with a year the store holds; a leap one, so that a 29 February passes in any year.
+  const outside = year !== undefined && (year < MIN_YEAR || year > MAX_YEAR) && parseFuzzyDate(`2000${text.slice(4)}`) !== undefined;
   return `not a valid date: '${text}'; ${outside ? `years run from ${MIN_YEAR} to ${MAX_YEAR}` : `expected ${FUZZY_DATE_FORMS}`}`;
 }
 

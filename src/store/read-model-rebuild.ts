@@ -30,8 +30,9 @@ export interface RebuildProgress {
    * on the tables it left (leftovers: until the server notices its client gone, minutes on a busy
    * cell; appends go on meanwhile), reading the log (registries, and which cells each event bears on), folding each cell's history,
    * vacuuming and analyzing the new tables, building the indexes the fold went without (each reported
-   * as it starts: minutes at 10M events), catching up (a report each round), or switched: the new
-   * tables in place, with what was recorded during the last round (the last report).
+   * as it starts: minutes at 10M events), catching up (a report each round), or switching: folding,
+   * holding appends, what was recorded since the last round began, and putting the new tables in
+   * place (a report as it starts, and one once done, the last).
    */
   readonly phase: 'queue' | 'leftovers' | 'read' | 'fold' | 'vacuum' | 'index' | 'catch-up' | 'switch';
   /** Events read from the log so far. */
@@ -134,10 +135,13 @@ async function rebuildOn<DB>(
     progress('index', events, 0);
     await buildIndexesAfterFold(conn);
     // Catch up without locks on what was committed meanwhile, round by round, until a round is
-    // short: the switch then folds, holding appends, what was committed during that round. A round
-    // is judged by its time as well as its events: a few hundred late facts in busy cells took
+    // short: the switch then folds, holding appends, what was committed since that round began. A
+    // round is judged by its time as well as its events: a few hundred late facts in busy cells took
     // seconds, and what came meanwhile, folded under the lock, held appends past their statement
-    // timeout (three 503s in one switch, in the probe of the rebuild at scale).
+    // timeout (three 503s in one switch, in the probe of the rebuild at scale). Rounds that stop
+    // getting shorter will not converge (writers record faster than a round folds): going on would
+    // only leave the switch a longer one's backlog, so the switch comes then too.
+    let previous = Infinity;
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
       const began = performance.now();
       const next = await currentSnapshot(conn);
@@ -146,9 +150,13 @@ async function rebuildOn<DB>(
       snapshot = next;
       events += folded;
       progress('catch-up', events, 0);
-      if (folded < SMALL_BACKLOG && performance.now() - began < SHORT_ROUND_MS) break;
+      const took = performance.now() - began;
+      if ((folded < SMALL_BACKLOG && took < SHORT_ROUND_MS) || took >= previous) break;
+      previous = took;
     }
     return await switchWhenFree(conn, async (trx) => {
+      // Said as it starts: appends wait from here until the transaction commits.
+      progress('switch', events, 0);
       const rest = await foldCommittedSince(trx, snapshot, undefined, chunkSize, (slice) => slice(trx));
       events += rest;
       await switchTables(trx);

@@ -36,6 +36,8 @@ describe('parseFuzzyDate', () => {
     ['9999-12-31T23:59:59.999Z', "not a valid date: '9999-12-31T23:59:59.999Z'; years run from 1000 to 9998"],
     ['2026-Q5', "not a valid date: '2026-Q5'; expected 2026, 2026-H1, 2026-Q2, 2026-05, 2026-05-14 or an ISO-8601 date-time with offset"],
     ['9999-Q5', "not a valid date: '9999-Q5'; expected 2026, 2026-H1, 2026-Q2, 2026-05, 2026-05-14 or an ISO-8601 date-time with offset"],
+    ['2026-02-29', "not a valid date: '2026-02-29'; expected 2026, 2026-H1, 2026-Q2, 2026-05, 2026-05-14 or an ISO-8601 date-time with offset"],
+    ['1900-02-29', "not a valid date: '1900-02-29'; expected 2026, 2026-H1, 2026-Q2, 2026-05, 2026-05-14 or an ISO-8601 date-time with offset"],
   ])('says why %j is no date: the years it may have, when its form would do, else the forms', (text, said) => {
     expect(notADate(text)).toBe(said);
   });
