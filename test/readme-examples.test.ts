@@ -119,7 +119,13 @@ describe("README's examples", () => {
     try {
       // Sourced on the script's first line, so that the README's lines follow from its second.
       const curlFunction = fileURLToPath(new URL('support/readme-curl.sh', import.meta.url));
-      await promisify(execFile)('bash', ['-c', `source '${curlFunction}'\n${script}`], { env: { ...process.env, CALLS: calls }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+      const run = promisify(execFile);
+      await run('bash', ['-c', 'command -v curl']).catch(() => {
+        throw new Error('the README\'s examples need curl on the PATH (.ci/run installs it)');
+      });
+      const { stderr } = await run('bash', ['-c', `source '${curlFunction}'\n${script}`], { env: { ...process.env, CALLS: calls }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+      // A command of the examples that failed (a grep, a cut, bash itself) says so here.
+      expect(stderr).toBe('');
       const log = (await readFile(join(calls, 'log'), 'utf8').catch(() => ''))
         .split('\n')
         .filter((line) => line !== '')
@@ -134,6 +140,8 @@ describe("README's examples", () => {
           .map((a) => ({ command: e.command, expected: e.status ?? '2xx', holds: e.holds, status: a.status, body: a.body.slice(0, 600) }));
       });
       expect(wrong).toEqual([]);
+      // And no curl ran that the expectations missed.
+      expect(answers.filter((a) => !expected.some((e) => e.line === a.line))).toEqual([]);
     } finally {
       await rm(calls, { recursive: true, force: true });
     }

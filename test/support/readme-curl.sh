@@ -2,11 +2,12 @@
 # calls the real one, keeps each answer's status and body by the line it was called from (in
 # $CALLS/log), and gives the body on, so that the README's pipes work. It also keeps what later
 # commands name as placeholders: the key an API-key answer shows, the subscription made, its first
-# delivery. A live feed (-N) is read for two seconds.
+# delivery. A live feed (-N) is read for five seconds. -q: no ~/.curlrc; --noproxy: the service is
+# on this machine, whatever proxy the environment names.
 curl() {
   local limit=() arg out body code file
-  for arg in "$@"; do case "$arg" in -N | -sN) limit=(--max-time 2) ;; esac; done
-  out=$(command curl "${limit[@]}" -w '\n%{http_code}' "$@")
+  for arg in "$@"; do case "$arg" in -N | -sN) limit=(--max-time 5) ;; esac; done
+  out=$(command curl -q --noproxy '*' "${limit[@]}" -w '\n%{http_code}' "$@")
   code=${out##*$'\n'}
   body=${out%$'\n'*}
   file=$(mktemp "$CALLS/body.XXXXXX")
