@@ -460,7 +460,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
 
-  it('saves the matrix, the standing and the timeline as CSV files: every page of each, one header row, a byte-order mark for Excel, all at one instant', async () => {
+  it('saves the matrix, the standing and the timeline as CSV files: every page of each, one header row, a byte-order mark for Excel, all at one knownAt', async () => {
     const board = await blankBoard();
     // Pages of one row, so that the standing (SKT is in two programs) and the timeline take several.
     await pageTold(board, /\/\?program=defense-ax&consortium=skt$/, 'ml-page-size', '1');
@@ -494,7 +494,7 @@ describe('the status board, in a real browser on the seeded example', () => {
       // Every row says the one instant the file was read at (the pages were asked at it).
       const knownAt = new Set(records.map((r) => r.cutoffKnownAt));
       expect([...knownAt]).toEqual([expect.stringMatching(/^\d{4}-\d\d-\d\dT/)]);
-      expect(await board.page.getByRole('button', { name: button }).evaluate((b) => b.nextElementSibling?.textContent)).toBe(`Saved ${file.name}.`);
+      expect(await board.page.getByRole('button', { name: button }).evaluate((b) => b.nextElementSibling?.textContent)).toBe(`Download started: ${file.name}.`);
     }
     // The matrix, one answer; then a page a row: SKT's two programs, the timeline's events.
     expect(csvPages).toBe(1 + 2 + timeline.events.length);

@@ -30,27 +30,31 @@ export const forgetKey = () => sessionStorage.removeItem(KEY_ITEM);
 const ANSWER_WITHIN_MS = Number(document.querySelector('meta[name="ml-answer-within-ms"]')?.getAttribute('content') ?? '120000');
 
 /**
- * GETs a path of the API as JSON.
+ * GETs a path of the API in `accept`, with the key, and reads a 2xx answer with `read`, all within
+ * ANSWER_WITHIN_MS. Otherwise an ApiError with the problem's detail (or title), or a NoAnswerError
+ * if none came in time (its body included).
+ * @template T
  * @param {string} path  with its query, e.g. /v1/programs?limit=1000
+ * @param {string} accept
+ * @param {(response: Response) => Promise<T>} read
  * @param {string} [key]  defaults to the stored key
- * @returns {Promise<any>}
+ * @returns {Promise<T>}
  */
-export async function getJson(path, key = storedKey() ?? '') {
+export async function readFromApi(path, accept, read, key = storedKey() ?? '') {
   const signal = AbortSignal.timeout(ANSWER_WITHIN_MS);
   try {
     const response = await fetch(path, {
-      headers: { authorization: `Bearer ${key}`, accept: 'application/json' },
+      headers: { authorization: `Bearer ${key}`, accept },
       credentials: 'omit',
       cache: 'no-store',
       signal,
     });
-    const body = parsedOrUndefined(await response.text());
     if (!response.ok) {
+      const body = parsedOrUndefined(await response.text());
       const said = typeof body?.detail === 'string' ? body.detail : typeof body?.title === 'string' ? body.title : response.statusText;
       throw new ApiError(response.status, said || `HTTP ${response.status}`);
     }
-    if (body === undefined || body === null) throw new Error(`the service answered ${response.status} with something other than JSON`);
-    return body;
+    return await read(response);
   } catch (error) {
     if (signal.aborted) throw new NoAnswerError(`the service did not answer within ${Math.round(ANSWER_WITHIN_MS / 1000)} s`);
     // fetch() rejects with a TypeError when no response came (refused, reset, offline); it keeps the browser's words.
@@ -58,6 +62,24 @@ export async function getJson(path, key = storedKey() ?? '') {
     throw error;
   }
 }
+
+/**
+ * GETs a path of the API as JSON.
+ * @param {string} path  with its query, e.g. /v1/programs?limit=1000
+ * @param {string} [key]  defaults to the stored key
+ * @returns {Promise<any>}
+ */
+export const getJson = (path, key = storedKey() ?? '') =>
+  readFromApi(
+    path,
+    'application/json',
+    async (response) => {
+      const body = parsedOrUndefined(await response.text());
+      if (body === undefined || body === null) throw new Error(`the service answered ${response.status} with something other than JSON`);
+      return body;
+    },
+    key,
+  );
 
 /** A body as JSON, or undefined when it is none (a proxy's error page). @param {string} text */
 function parsedOrUndefined(text) {

@@ -55,6 +55,18 @@ let listsFailed = false;
 
 const cutoffs = (state) => ({ asOf: state.asOf, knownAt: state.knownAt });
 
+/*
+ * The API paths of a view's parts, in one place for the part drawn and the file saved from it, so
+ * that the two never ask for different things.
+ */
+/** A program's matrix at the view's cut-offs. @param {any} state @param {string} programId @param {Record<string, string | undefined>} [more] */
+const matrixPath = (state, programId, more = {}) => `/v1/programs/${encodeURIComponent(programId)}/milestones${query({ ...cutoffs(state), ...more })}`;
+/** A consortium's standing at the view's cut-offs. @param {any} state @param {string} consortiumId @param {Record<string, string | undefined>} [more] */
+const standingPath = (state, consortiumId, more = {}) => `/v1/consortiums/${encodeURIComponent(consortiumId)}/status${query({ ...cutoffs(state), ...more })}`;
+/** The timeline of the view's program and consortium, its range and cut-offs. @param {any} state @param {Record<string, string | undefined>} [more] */
+const timelinePath = (state, more = {}) =>
+  `/v1/timeline${query({ programId: state.program, consortiumId: state.consortium, from: state.from, to: state.to, ...cutoffs(state), ...more })}`;
+
 /** @param {import('./url-state.js').ViewState} change */
 function hrefWith(change) {
   const search = new URLSearchParams();
@@ -225,6 +237,8 @@ async function drawView({ keepEvidence = false } = {}) {
     byId('evidence').hidden = true;
   }
   syncControls(state);
+  // A file saved, or refused, was of the view before.
+  for (const said of document.querySelectorAll('.download [role="status"]')) said.textContent = '';
   // What the parts show until they are drawn again was read for the view before: said, and marked.
   setPanelsBusy(true);
   byId('resolved').textContent += ' Loading…';
@@ -434,7 +448,7 @@ function fillFilters(state) {
 /** A program's counts for its card: its matrix at the view's cut-offs, or why it could not be read (a 404: not registered yet). */
 const cardView = (programId, state) =>
   // A program listed at the cut-off exists then: only a 404 means it is not registered yet; any other failure is said as such.
-  getJson(`/v1/programs/${encodeURIComponent(programId)}/milestones${query(cutoffs(state))}`).catch((error) => {
+  getJson(matrixPath(state, programId)).catch((error) => {
     if (isRefusedKey(error)) throw error;
     return error instanceof ApiError && error.status === 404 ? undefined : { error: messageOf(error), passing: isPassing(error) };
   });
@@ -495,7 +509,7 @@ async function renderMatrix(state, mine, keepEvidence = false, seen = undefined)
     }
     return;
   }
-  const view = await getJson(`/v1/programs/${encodeURIComponent(program.programId)}/milestones${query({ ...cutoffs(state), expand: 'evidence' })}`);
+  const view = await getJson(matrixPath(state, program.programId, { expand: 'evidence' }));
   if (mine !== generation) return;
   section.hidden = false;
   byId('matrix-heading').textContent = `${program.name}: milestones`;
@@ -616,7 +630,7 @@ async function renderStanding(state, mine) {
     return;
   }
   // Its programs come a page at a time, as any list: every page, drawn as one standing.
-  const { first, items } = await getPaged(`/v1/consortiums/${encodeURIComponent(state.consortium)}/status${query(cutoffs(state))}`, 'programs');
+  const { first, items } = await getPaged(standingPath(state, state.consortium), 'programs');
   const view = { ...first, programs: items };
   if (mine !== generation) return;
   section.hidden = false;
@@ -654,7 +668,7 @@ async function renderTimeline(state, mine) {
   const trail = timelineTrail;
   const at = trail.pages.length - 1;
   const shown = trail.pages[at] ?? { cursor: undefined, first: 1 };
-  const page = await getJson(`/v1/timeline${query({ programId: state.program, consortiumId: state.consortium, from: state.from, to: state.to, ...cutoffs(state), limit: String(TIMELINE_PAGE_SIZE), after: shown.cursor })}`);
+  const page = await getJson(timelinePath(state, { limit: String(TIMELINE_PAGE_SIZE), after: shown.cursor }));
   if (mine !== generation || trail !== timelineTrail) return;
   const next = page.nextCursor ?? undefined;
   const count = page.events.length;
@@ -842,17 +856,17 @@ function refresh(programId, seen) {
 /** What each download button saves: its part's view at the view's cut-offs, or nothing while the part is not shown. */
 const DOWNLOADS = {
   /** @param {any} state */
-  matrix: (state) => (state.program ? `/v1/programs/${encodeURIComponent(state.program)}/milestones${query(cutoffs(state))}` : undefined),
+  matrix: (state) => (state.program ? matrixPath(state, state.program) : undefined),
   /** @param {any} state */
-  standing: (state) => (state.consortium ? `/v1/consortiums/${encodeURIComponent(state.consortium)}/status${query({ ...cutoffs(state), limit: PAGE_SIZE })}` : undefined),
+  standing: (state) => (state.consortium ? standingPath(state, state.consortium, { limit: PAGE_SIZE }) : undefined),
   /** @param {any} state */
-  timeline: (state) => `/v1/timeline${query({ programId: state.program, consortiumId: state.consortium, from: state.from, to: state.to, ...cutoffs(state), limit: PAGE_SIZE })}`,
+  timeline: (state) => timelinePath(state, { limit: PAGE_SIZE }),
 };
 
 /**
- * Saves a part as a CSV file (download.js), saying under its button that it is being read, then
- * the file's name or why it could not be; a second click meanwhile does nothing. The button keeps
- * focus throughout (a disabled one would drop it to the page).
+ * Saves a part as a CSV file (download.js), saying beside its button that it is being read, then
+ * the file's name or why it could not be (cleared when another view is drawn); a second click
+ * meanwhile does nothing. The button keeps focus throughout (a disabled one would drop it to the page).
  * @param {HTMLButtonElement} button
  */
 async function download(button) {
@@ -862,8 +876,9 @@ async function download(button) {
   button.setAttribute('aria-busy', 'true');
   said.textContent = 'Reading every page…';
   try {
-    said.textContent = `Saved ${await downloadCsv(path)}.`;
+    said.textContent = `Download started: ${await downloadCsv(path)}.`;
   } catch (error) {
+    said.textContent = '';
     if (isRefusedKey(error)) return signInAgain();
     said.textContent = `Could not download: ${messageOf(error)}.`;
   } finally {

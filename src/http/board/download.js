@@ -1,6 +1,6 @@
 // A part of the board saved as a CSV file: the view's own CSV form (Accept: text/csv), every page of
 // it, fetched with the key (a link could not carry it) and handed to the browser as a file.
-import { ApiError, NoAnswerError, storedKey } from './api.js';
+import { readFromApi } from './api.js';
 
 /**
  * Far in the future: a knownAt after now is answered as of now, at the latest instant settled, which
@@ -8,9 +8,6 @@ import { ApiError, NoAnswerError, storedKey } from './api.js';
  * instant (without a knownAt each page would be whatever was committed when it was read).
  */
 const NOW_PINNED = '9000';
-
-/** How long one page may take to come, as the views' reads. */
-const PAGE_WITHIN_MS = 120_000;
 
 /**
  * Fetches `path` as CSV, following its `Link: rel="next"` pages, and saves the rows as one file
@@ -27,17 +24,20 @@ export async function downloadCsv(path) {
   const parts = [];
   let filename = 'milestone-ledger.csv';
   while (next !== undefined) {
-    const response = await csvPage(next);
-    const text = await response.text();
+    const page = await readFromApi(next, 'text/csv', async (response) => ({
+      text: await response.text(),
+      name: /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1],
+      next: nextPage(response),
+    }));
     if (parts.length === 0) {
-      filename = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? filename;
-      parts.push(text);
+      filename = page.name ?? filename;
+      parts.push(page.text);
     } else {
       // Each page repeats the header row: the column names, which hold no line break.
-      const end = text.indexOf('\r\n');
-      parts.push(end < 0 ? '' : text.slice(end + 2));
+      const end = page.text.indexOf('\r\n');
+      parts.push(end < 0 ? '' : page.text.slice(end + 2));
     }
-    next = nextPage(response);
+    next = page.next;
   }
   const url = URL.createObjectURL(new Blob(['\uFEFF', ...parts], { type: 'text/csv;charset=utf-8' }));
   try {
@@ -53,23 +53,6 @@ export async function downloadCsv(path) {
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
   return filename;
-}
-
-/** @param {string} path @returns {Promise<Response>} */
-async function csvPage(path) {
-  const signal = AbortSignal.timeout(PAGE_WITHIN_MS);
-  let response;
-  try {
-    response = await fetch(path, { headers: { authorization: `Bearer ${storedKey() ?? ''}`, accept: 'text/csv' }, credentials: 'omit', cache: 'no-store', signal });
-  } catch (error) {
-    if (signal.aborted) throw new NoAnswerError(`the service did not answer within ${PAGE_WITHIN_MS / 1000} s`);
-    throw error instanceof TypeError ? new NoAnswerError(error.message) : error;
-  }
-  if (!response.ok) {
-    const problem = await response.json().catch(() => undefined);
-    throw new ApiError(response.status, typeof problem?.detail === 'string' ? problem.detail : `HTTP ${response.status}`);
-  }
-  return response;
 }
 
 /** The next page a response names (`Link: <…>; rel="next"`), as a path, or undefined. @param {Response} response */

@@ -41,8 +41,9 @@ export async function followProgramChanges({ programId, key, signal, onChange, o
         continue;
       }
       // The key's feeds (429 too-many-feeds) or the instance's (503 feed-capacity-reached) are all
-      // taken: no outage, and asking again before Retry-After would be refused again. Said as such
-      // (until 2026-12-06 "reconnecting…" for as long, found by the probe of the board).
+      // taken, or the key's requests (429 rate-limited): no outage, and asking again before
+      // Retry-After would be refused again. Said as such, with the problem's words (until 2026-12-06
+      // "reconnecting…" for as long, found by the probe of the board).
       if (response.status === 429 || response.status === 503) {
         const problem = await response.json().catch(() => undefined);
         if (response.status === 429 || problem?.type === '/problems/feed-capacity-reached') {
