@@ -41,13 +41,21 @@ const leftBehind = (advice: string) =>
   '(a connection lost during that commit may have committed it; either way it is whole). What it left in the schema ' +
   `ml_rebuild is dropped by the next rebuild${advice}.\n`;
 // Stopped by hand (kill, Ctrl-C): said as a failure is, and the server ends the statements it was
-// running within a second (client_connection_check_interval, read-model-rebuild.ts).
-for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`rebuild stopped by ${signal} ${stoppedAt()}.\n${leftBehind('')}`);
-    process.exit(code);
-  });
-}
+// running within a second (client_connection_check_interval, read-model-rebuild.ts). Once the
+// rebuild has ended, a signal is the default's: there is nothing left to say of it.
+const stoppedBy = (signal: 'SIGTERM' | 'SIGINT', code: number) => () => {
+  // In the switch, its one transaction has committed or will not: the tables in use are whole either way.
+  const said =
+    last?.phase === 'switch'
+      ? 'It was switching: the tables in use are the old ones or the new ones, whole (the switch is one transaction); ' +
+        'what the rebuild left in the schema ml_rebuild, if anything, is dropped by the next rebuild.\n'
+      : leftBehind('');
+  process.stderr.write(`rebuild stopped by ${signal} ${stoppedAt()}.\n${said}`);
+  process.exit(code);
+};
+const onSignal = { SIGTERM: stoppedBy('SIGTERM', 143), SIGINT: stoppedBy('SIGINT', 130) };
+process.once('SIGTERM', onSignal.SIGTERM);
+process.once('SIGINT', onSignal.SIGINT);
 try {
   let reported = { phase: '', count: 0, seconds: 0 };
   const { cells, events } = await rebuildReadModel(db, (progress) => {
@@ -57,7 +65,8 @@ try {
     // A line every so many cells or events, and at least every PROGRESS_SECONDS while cells are
     // finished: after a busy program's cells (minutes each), a count alone left the rebuild silent.
     const due = count - reported.count >= (phase === 'fold' ? 5_000 : 50_000) || seconds - reported.seconds >= PROGRESS_SECONDS;
-    if (phase === reported.phase && !due) return;
+    // The switch is said as it starts: appends wait from then until it ends, which "rebuilt" says.
+    if (phase === reported.phase && (!due || phase === 'switch')) return;
     reported = { phase, count, seconds };
     // Catching up, the count is the events of the read model in all, not those folded in that round.
     const done = {
@@ -85,5 +94,7 @@ try {
   process.stderr.write(`rebuild failed ${stoppedAt()}: ${said}\n${leftBehind(lost ? ': run it again once the database answers' : '')}`);
   process.exitCode = 1;
 } finally {
+  process.off('SIGTERM', onSignal.SIGTERM);
+  process.off('SIGINT', onSignal.SIGINT);
   await db.destroy().catch(() => {});
 }

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { NewerDatabaseError } from '../db/migrator.js';
 import { ConfigError, describeDatabaseUrl, type Config } from './config.js';
 import { DatabaseUnavailableError } from './domain/errors.js';
@@ -20,8 +21,12 @@ export function unreachable(error: unknown, database: Config['database']): unkno
   return new ConfigError(`cannot open the database DATABASE_URL names (${describeDatabaseUrl(database.url)}): ${said}`);
 }
 
-/** What to print on stderr for an error that stopped a start. */
+/**
+ * What to print on stderr for an error that stopped a start: the sentence, or the error whole, with
+ * what PostgreSQL said beside its message (detail, hint, where: a failing migration's context) and
+ * its cause.
+ */
 export function startupMessage(error: unknown): string {
   const known = error instanceof ConfigError || error instanceof DataDirInUseError || error instanceof DataDirUnusableError || error instanceof NewerDatabaseError;
-  return known ? error.message : String(error instanceof Error ? error.stack : error);
+  return known ? error.message : inspect(error);
 }

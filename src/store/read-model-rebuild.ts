@@ -138,9 +138,10 @@ async function rebuildOn<DB>(
     // short: the switch then folds, holding appends, what was committed since that round began. A
     // round is judged by its time as well as its events: a few hundred late facts in busy cells took
     // seconds, and what came meanwhile, folded under the lock, held appends past their statement
-    // timeout (three 503s in one switch, in the probe of the rebuild at scale). Rounds that stop
-    // getting shorter will not converge (writers record faster than a round folds): going on would
-    // only leave the switch a longer one's backlog, so the switch comes then too.
+    // timeout (three 503s in one switch, in the probe of the rebuild at scale). Rounds that grow
+    // will not converge (writers record faster than a round folds): going on would only leave the
+    // switch a longer one's backlog, so the switch comes then too. Clearly growing: a round a little
+    // slower than the one before (a burst, a checkpoint) may yet be followed by a shorter one.
     let previous = Infinity;
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
       const began = performance.now();
@@ -151,7 +152,7 @@ async function rebuildOn<DB>(
       events += folded;
       progress('catch-up', events, 0);
       const took = performance.now() - began;
-      if ((folded < SMALL_BACKLOG && took < SHORT_ROUND_MS) || took >= previous) break;
+      if ((folded < SMALL_BACKLOG && took < SHORT_ROUND_MS) || took >= GROWING * previous) break;
       previous = took;
     }
     return await switchWhenFree(conn, async (trx) => {
@@ -222,12 +223,13 @@ async function inRebuildSession<DB, T>(conn: Kysely<DB>, step: () => Promise<T>)
 }
 
 /**
- * Has the server look, every second while a statement of `conn` runs, whether the rebuild is still
- * there, and end the statement if not (PostgreSQL 14+). Without it, a rebuild stopped (kill, Ctrl-C,
- * a lost network) left its workers' folds running on the server until they next wrote to their
- * client: minutes on a busy cell, which the next rebuild waited for ("leftovers"). A server that
- * cannot look (a platform without the means, the embedded database) refuses the setting: then
- * nothing changes.
+ * Has the server look, every second while a statement of `conn` runs, whether the rebuild's socket
+ * is still open, and end the statement if not (PostgreSQL 14+). Without it, a rebuild whose process
+ * ended (kill, kill -9, Ctrl-C, a crash) left its workers' folds running on the server until they
+ * next wrote to their client: minutes on a busy cell, which the next rebuild waited for
+ * ("leftovers"). A host that vanishes or a network that drops closes no socket: that is still seen
+ * only by TCP keepalive (the server's tcp_keepalives_* settings). A server that cannot look (a
+ * platform without the means, the embedded database) refuses the setting: then nothing changes.
  */
 async function checkClientConnection<DB>(conn: Kysely<DB>): Promise<void> {
   await sql`set client_connection_check_interval = '1s'`.execute(conn).catch(() => {});
@@ -472,6 +474,8 @@ const CATCH_UP_ROUNDS = 10;
 /** A round that folded fewer events than this, in less time than this, ends the catch-up. */
 const SMALL_BACKLOG = 1000;
 const SHORT_ROUND_MS = 1000;
+/** A round this many times as long as the one before is growing: the catch-up will not converge. */
+const GROWING = 1.25;
 
 async function currentSnapshot<DB>(conn: Kysely<DB>): Promise<string> {
   const { rows } = await sql<{ snapshot: string }>`select pg_current_snapshot()::text as snapshot`.execute(conn);

@@ -52,6 +52,8 @@ let readTicket = 0;
 let shownEvidence;
 /** Whether the lists of the view shown (programs, consortiums) could not be read: what `programs` holds is another view's. */
 let listsFailed = false;
+/** The view the download buttons' lines speak of, as one string. */
+let downloadsView = '';
 
 const cutoffs = (state) => ({ asOf: state.asOf, knownAt: state.knownAt });
 
@@ -237,8 +239,11 @@ async function drawView({ keepEvidence = false } = {}) {
     byId('evidence').hidden = true;
   }
   syncControls(state);
-  // A file saved, or refused, was of the view before.
-  for (const said of document.querySelectorAll('.download [role="status"]')) said.textContent = '';
+  // A file saved, or refused, was of the view before, if this is another (not a retry, not the tab shown again).
+  if (JSON.stringify(state) !== downloadsView) {
+    downloadsView = JSON.stringify(state);
+    for (const said of document.querySelectorAll('.download [role="status"]')) said.textContent = '';
+  }
   // What the parts show until they are drawn again was read for the view before: said, and marked.
   setPanelsBusy(true);
   byId('resolved').textContent += ' Loading…';
