@@ -14,8 +14,19 @@ declare
 begin
   with superseded as (
     update cell_step s set known_to = p_known
-    where s.program_id = p_program and s.milestone = p_milestone and s.consortium_id = p_consortium
-      and s.known_to = 'infinity' and (s.v_start, s.v_position) >= (p_from_start, p_from_position)
+    from (
+      -- In the current steps' order, which cell_step_current gives as it is: so the planner takes
+      -- it, and not cell_step_written, which holds every version of the cell (superseded ones too)
+      -- and ties with it in a generic plan's estimates. On tables not yet analyzed the generic plan
+      -- took cell_step_written: each re-fold then read every version the cell ever had, and marked
+      -- nothing dead in cell_step_current, whose every superseded entry the next plan then read
+      -- (test "re-folds after a late fact by reading the steps believed now", found on 2026-12-06).
+      select c.ctid from cell_step c
+      where c.program_id = p_program and c.milestone = p_milestone and c.consortium_id = p_consortium
+        and c.known_to = 'infinity' and (c.v_start, c.v_position) >= (p_from_start, p_from_position)
+      order by c.v_start, c.v_position
+    ) k
+    where s.ctid = k.ctid
     returning s.event_id
   )
   select coalesce(array_agg(x.event_id), '{}') into v_superseded from superseded x;

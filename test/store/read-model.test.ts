@@ -9,7 +9,6 @@ import { costOf, statementRecorder, type StatementCost } from '../support/statem
 import { comparable, cutQuery, justBefore, referenceMatrix, type Cut } from '../support/reference-views.js';
 import { useTestApp } from '../support/test-app.js';
 import { cell as cellOf, matrix } from '../support/views.js';
-import type { Db } from '../../src/store/database.js';
 
 /*
  * SPEC §9: the cost of an answer does not grow with the history, nor does an append's. Measured in
@@ -97,17 +96,6 @@ async function churned(lateFacts: number): Promise<{ programId: string; mileston
   await record(t.app, ...Array.from({ length: 200 }, (_, n) => ({ type: 'evaluation.held', occurredAt: minute(n), data: cell })));
   for (let n = 0; n < lateFacts; n++) await record(t.app, { type: 'evaluation.held', occurredAt: minute(190), data: cell });
   return cell;
-}
-
-/** Resolves once every transaction running anywhere on the server when it was called has ended. */
-async function waitForServerPast(db: Db): Promise<void> {
-  const { rows } = await sql<{ next: string }>`select pg_snapshot_xmax(pg_current_snapshot())::text as next`.execute(db);
-  await expect
-    .poll(async () => {
-      const { rows: past } = await sql<{ past: boolean }>`select pg_snapshot_xmin(pg_current_snapshot()) >= ${rows[0]?.next ?? '0'}::xid8 as past`.execute(db);
-      return past[0]?.past;
-    }, { timeout: 120_000, interval: 50 })
-    .toBe(true);
 }
 
 /** Waits past the current millisecond, so that a millisecond before the next recording is a moment of its own. */
@@ -328,24 +316,9 @@ describe('read model cost (SPEC §9)', () => {
     expect(rows[0]?.n).toBeGreaterThanOrEqual(300 * 9);
 
     // Not vacuumed: the current steps' index may still hold an entry for each of the 2,700 versions
-    // the late facts superseded. A scan that passes one whose row is dead to every transaction marks
-    // it dead, and no later scan reads it. On PostgreSQL 15.19 the churn's own re-folds did so
-    // (supersede_steps.sql); on 15.20 (this machine since 2026-12-06) they were not seen to, while
-    // a statement run after them did, and the re-fold measured below read all 2,700 (cause not
-    // found; no other transaction ran on the server). So: wait until no transaction anywhere on the
-    // server is older than the churn, then one plain index scan over each cell's current steps, as
-    // another re-fold or a vacuum would leave them. What this still guards: a re-fold reads the steps
-    // believed now, not every version after the key nor every step before it.
-    const late = { type: 'evaluation.held', occurredAt: minute(190) };
-    await waitForServerPast(t.database.db);
-    for (const cell of [few, many]) {
-      await t.database.db.transaction().execute(async (trx) => {
-        await sql`set local enable_seqscan = off`.execute(trx);
-        await sql`set local enable_bitmapscan = off`.execute(trx);
-        await sql`select count(*) from cell_step where program_id = ${cell.programId} and milestone = ${cell.milestone} and consortium_id = '' and known_to = 'infinity'`.execute(trx);
-      });
-    }
+    // the late facts superseded; each re-fold marks those it passes as dead (supersede_steps.sql).
     await sql`analyze`.execute(t.database.db);
+    const late = { type: 'evaluation.held', occurredAt: minute(190) };
     const read = {
       few: await rowsReadToAppend(t.database.db, [{ ...late, data: few }]),
       many: await rowsReadToAppend(t.database.db, [{ ...late, data: many }]),
