@@ -12,7 +12,11 @@ begin
   insert into webhook_delivery (notification_id, notification_position, subscription_id, state, next_attempt_at, last_error, completed_at)
   select n.id, n.position, s.id,
          case when s.status = 'disabled' then 'failed' else 'pending' end,
-         statement_timestamp(),
+         -- Due from now, the moment the notification exists, not from the append's start: workers
+         -- take a subscription's deliveries by when they are due, and an append that waited for a
+         -- lock (its statement begun before another's, its position taken after) had its stream's
+         -- later version sent before the earlier one (found by the probe of several instances).
+         clock_timestamp(),
          case when s.status = 'disabled' then 'subscription disabled' end,
          case when s.status = 'disabled' then statement_timestamp() end
   from created n
