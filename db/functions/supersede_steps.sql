@@ -11,24 +11,35 @@ returns uuid[] language plpgsql
 set plan_cache_mode = force_generic_plan set jit = off set enable_seqscan = off set enable_bitmapscan = off as $$
 declare
   v_superseded uuid[];
+  v_found integer;
 begin
-  with superseded as (
+  -- In the current steps' order, which cell_step_current gives as it is: so the planner takes it,
+  -- and not cell_step_written, which holds every version of the cell (superseded ones too) and tied
+  -- with it in a generic plan's estimates on tables without statistics (a review reproduced the tie;
+  -- with statistics it took cell_step_current; the ordered form takes it either way). With
+  -- cell_step_written each re-fold read every version the cell ever had, and marked nothing dead in
+  -- cell_step_current, whose superseded entries a later plan then read (test "re-folds after a late
+  -- fact by reading the steps believed now", found on 2026-12-06).
+  -- The rows are found first and then updated by ctid: a row another transaction changed meanwhile
+  -- would be skipped, not updated in its new version, as a plain UPDATE's re-check would. None can:
+  -- appends change a cell's steps holding its lock (lock_projection.sql), and the rebuild's workers
+  -- fold cells apart. Should one ever, the count below says so, and the append is rolled back as
+  -- a serialization failure, to be tried again, rather than leave two current versions of a step.
+  with found as materialized (
+    select c.ctid from cell_step c
+    where c.program_id = p_program and c.milestone = p_milestone and c.consortium_id = p_consortium
+      and c.known_to = 'infinity' and (c.v_start, c.v_position) >= (p_from_start, p_from_position)
+    order by c.v_start, c.v_position
+  ), superseded as (
     update cell_step s set known_to = p_known
-    from (
-      -- In the current steps' order, which cell_step_current gives as it is: so the planner takes
-      -- it, and not cell_step_written, which holds every version of the cell (superseded ones too)
-      -- and ties with it in a generic plan's estimates. On tables not yet analyzed the generic plan
-      -- took cell_step_written: each re-fold then read every version the cell ever had, and marked
-      -- nothing dead in cell_step_current, whose every superseded entry the next plan then read
-      -- (test "re-folds after a late fact by reading the steps believed now", found on 2026-12-06).
-      select c.ctid from cell_step c
-      where c.program_id = p_program and c.milestone = p_milestone and c.consortium_id = p_consortium
-        and c.known_to = 'infinity' and (c.v_start, c.v_position) >= (p_from_start, p_from_position)
-      order by c.v_start, c.v_position
-    ) k
+    from found k
     where s.ctid = k.ctid
     returning s.event_id
   )
-  select coalesce(array_agg(x.event_id), '{}') into v_superseded from superseded x;
+  select coalesce(array_agg(x.event_id), '{}'), (select count(*) from found) into v_superseded, v_found from superseded x;
+  if cardinality(v_superseded) <> v_found then
+    raise exception 'cell %/%/% changed while its steps were superseded: % found, % superseded', p_program, p_milestone, p_consortium, v_found, cardinality(v_superseded)
+      using errcode = 'serialization_failure';
+  end if;
   return v_superseded;
 end $$;

@@ -24,7 +24,14 @@ describe('fan-out beside subscription changes', () => {
       await sql`select pg_advisory_xact_lock(hashtextextended(${`cell/${programId}/m-1/`}, 0))`.execute(trx);
       first = post(t.app, { type: 'seminar.held', occurredAt: '2026-05', data: { programId, milestone: 'm-1', title: 'first begun' } });
       await expect
-        .poll(async () => (await sql<{ n: number }>`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`.execute(t.database.db)).rows[0]?.n)
+        .poll(async () => {
+          const { rows } = await sql<{ n: number }>`
+            select count(*)::int as n from pg_locks l
+            where l.locktype = 'advisory' and not l.granted
+              and l.database = (select oid from pg_database where datname = current_database())
+              and l.objid = (hashtextextended(${`cell/${programId}/m-1/`}, 0) & 4294967295)::oid`.execute(t.database.db);
+          return rows[0]?.n;
+        })
         .toBeGreaterThan(0);
       expect((await post(t.app, { type: 'seminar.held', occurredAt: '2026-05', data: { programId, milestone: 'm-2', title: 'second begun' } })).status).toBe(201);
     });
