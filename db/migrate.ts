@@ -1,18 +1,11 @@
-import { sql } from 'kysely';
 import { loadConfig } from '../src/config.js';
-import { startupMessage, unreachable } from '../src/startup-errors.js';
-import { openDatabase } from '../src/store/open-database.js';
+import { openAnswering, startupMessage } from '../src/startup-errors.js';
 import { migrateToLatest } from './migrator.js';
 
 // `npm run migrate`: applies pending migrations to the configured database and exits.
 try {
-  const config = loadConfig(process.env);
-  const { db } = await openDatabase(config.database);
+  const { db } = await openAnswering(loadConfig(process.env).database);
   try {
-    // A database it cannot open is said as the service says it, before any migration.
-    await sql`select 1`.execute(db).catch((error: unknown) => {
-      throw unreachable(error, config.database);
-    });
     const { results = [], error, retiredIndexesLeft } = await migrateToLatest(db);
     for (const r of results) console.log(`${r.status === 'Success' ? 'applied' : r.status}: ${r.migrationName}`);
     if (results.length === 0 && error === undefined) console.log('up to date');

@@ -21,9 +21,9 @@ export interface MigrationOutcome extends MigrationResultSet {
  */
 export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationOutcome> {
   // A database that cannot answer says why in the migration below.
-  const newer = await unknownAppliedMigrations(db).catch(() => []);
-  if (newer.length > 0) return { error: new NewerDatabaseError(newer), results: [], retiredIndexesLeft: [] };
-  const result = (await isUpToDate(db)) ? { results: [] } : await migrateHoldingProjectionLock(db);
+  const state = await migrationState(db).catch(() => undefined);
+  if (state !== undefined && state.unknown.length > 0) return { error: new NewerDatabaseError(state.unknown), results: [], retiredIndexesLeft: [] };
+  const result = state !== undefined && (await isUpToDate(db, state)) ? { results: [] } : await migrateHoldingProjectionLock(db);
   if (result.error !== undefined) return { ...result, retiredIndexesLeft: [] };
   const retiredIndexesLeft = await dropRetiredIndexes(db);
   try {
@@ -43,9 +43,9 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationOutc
  * came meanwhile waited behind it: as long as the slowest, a late fact re-folding a busy cell for
  * seconds. A database that cannot answer is not up to date: the migration says why.
  */
-async function isUpToDate<DB>(db: Kysely<DB>): Promise<boolean> {
+async function isUpToDate<DB>(db: Kysely<DB>, state: MigrationState): Promise<boolean> {
   try {
-    if ((await pendingMigrations(db)).length > 0) return false;
+    if (state.pending.length > 0) return false;
     return (await appliedFunctionsDigest(db)) === (await functionsDigest());
   } catch {
     return false;
@@ -90,25 +90,28 @@ export class NewerDatabaseError extends Error {
   }
 }
 
-/** Names of the migrations this database has applied that this release does not have, in name order. */
-async function unknownAppliedMigrations<DB>(db: Kysely<DB>): Promise<string[]> {
-  const known = new Set(Object.keys(await migrationProvider.getMigrations()));
-  const { rows: present } = await sql<{ present: boolean }>`select to_regclass('kysely_migration') is not null as present`.execute(db);
-  if (present[0]?.present !== true) return [];
-  const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
-  return rows.map((r) => r.name).filter((name) => !known.has(name));
+/** The migrations of this release not applied to the database yet, and those applied there that this release does not have. */
+interface MigrationState {
+  readonly pending: readonly string[];
+  readonly unknown: readonly string[];
 }
 
 /**
- * Names of the migrations not yet applied to this database, read from Kysely's own table. Not
- * through Kysely's migrator: it first reads the columns of every table of the database, looking each
- * up by name, and fails on one that a rebuild drops meanwhile; /readyz asks this often.
+ * Both, in name order, from one read of Kysely's own table. Not through Kysely's migrator: it first
+ * reads the columns of every table of the database, looking each up by name, and fails on one that
+ * a rebuild drops meanwhile; /readyz asks this often.
  */
-export async function pendingMigrations<DB>(db: Kysely<DB>): Promise<string[]> {
-  const names = Object.keys(await migrationProvider.getMigrations()).sort();
+async function migrationState<DB>(db: Kysely<DB>): Promise<MigrationState> {
+  const known = Object.keys(await migrationProvider.getMigrations()).sort();
   const { rows: present } = await sql<{ present: boolean }>`select to_regclass('kysely_migration') is not null as present`.execute(db);
-  if (present[0]?.present !== true) return names;
-  const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+  if (present[0]?.present !== true) return { pending: known, unknown: [] };
+  const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
   const applied = new Set(rows.map((r) => r.name));
-  return names.filter((name) => !applied.has(name));
+  const ours = new Set(known);
+  return { pending: known.filter((name) => !applied.has(name)), unknown: [...applied].filter((name) => !ours.has(name)) };
+}
+
+/** Names of the migrations not yet applied to this database, in name order. */
+export async function pendingMigrations<DB>(db: Kysely<DB>): Promise<readonly string[]> {
+  return (await migrationState(db)).pending;
 }

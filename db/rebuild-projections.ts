@@ -1,28 +1,20 @@
 import { inspect } from 'node:util';
-import { sql } from 'kysely';
 import { loadConfig } from '../src/config.js';
 import { DatabaseUnavailableError } from '../src/domain/errors.js';
-import { startupMessage, unreachable } from '../src/startup-errors.js';
-import { openDatabase } from '../src/store/open-database.js';
+import { openAnswering, startupMessage } from '../src/startup-errors.js';
 import { rebuildReadModel, type RebuildProgress } from '../src/store/read-model-rebuild.js';
 
 // `npm run projections:rebuild`: rebuilds the read model from the log in chunks while the service
 // keeps answering from the old one, and reports progress and the rate.
-const { config, db } = await opened().catch((error: unknown) => {
+const { config, db } = await configured().catch((error: unknown) => {
   process.stderr.write(`rebuild failed to start: ${startupMessage(error)}\n`);
   process.exit(1);
 });
 
-/** The configured database, opened and answering: else a sentence saying why, as the service says it. */
-async function opened() {
+/** The configuration and its database, answering. */
+async function configured() {
   const config = loadConfig(process.env);
-  const { db } = await openDatabase(config.database);
-  try {
-    await sql`select 1`.execute(db);
-  } catch (error) {
-    await db.destroy().catch(() => {});
-    throw unreachable(error, config.database);
-  }
+  const { db } = await openAnswering(config.database);
   return { config, db };
 }
 

@@ -1,8 +1,10 @@
 import { inspect } from 'node:util';
+import { sql } from 'kysely';
 import { NewerDatabaseError } from '../db/migrator.js';
 import { ConfigError, describeDatabaseUrl, type Config } from './config.js';
 import { DatabaseUnavailableError } from './domain/errors.js';
 import { DataDirInUseError, DataDirUnusableError } from './store/data-dir-lock.js';
+import { openDatabase, type OpenDatabase } from './store/open-database.js';
 
 /*
  * How the service and its commands (migrate, projections:rebuild) say why they could not start: in
@@ -29,4 +31,19 @@ export function unreachable(error: unknown, database: Config['database']): unkno
 export function startupMessage(error: unknown): string {
   const known = error instanceof ConfigError || error instanceof DataDirInUseError || error instanceof DataDirUnusableError || error instanceof NewerDatabaseError;
   return known ? error.message : inspect(error);
+}
+
+/**
+ * The database a command (migrate, projections:rebuild) is configured for, opened and answering;
+ * else, before the command has done anything, why not, as the service says it (unreachable).
+ */
+export async function openAnswering(database: Config['database']): Promise<OpenDatabase> {
+  const opened = await openDatabase(database);
+  try {
+    await sql`select 1`.execute(opened.db);
+  } catch (error) {
+    await opened.db.destroy().catch(() => {});
+    throw unreachable(error, database);
+  }
+  return opened;
 }
