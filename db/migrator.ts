@@ -2,6 +2,7 @@ import { Migrator, sql, type Kysely, type MigrationResultSet } from 'kysely';
 import { appliedFunctionsDigest, applyFunctions, functionsDigest } from './functions.js';
 import { migrationProvider } from './migrations.js';
 import { dropRetiredIndexes, type RetiredIndexLeft } from './retired-indexes.js';
+import { forgetWithdrawnMigrations, isWithdrawnMigration } from './withdrawn-migrations.js';
 import { PROJECTION_LOCK } from '../src/store/projection-lock.js';
 import { readModelNeedsRebuild, rebuildReadModelIfPending } from '../src/store/read-model-rebuild.js';
 
@@ -45,7 +46,7 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationOutc
  */
 async function isUpToDate<DB>(db: Kysely<DB>, state: MigrationState): Promise<boolean> {
   try {
-    if (state.pending.length > 0) return false;
+    if (state.pending.length > 0 || state.withdrawn.length > 0) return false;
     return (await appliedFunctionsDigest(db)) === (await functionsDigest());
   } catch {
     return false;
@@ -63,6 +64,7 @@ async function migrateHoldingProjectionLock<DB>(db: Kysely<DB>): Promise<Migrati
     // rather than folding with the previous release's functions into the new tables.
     try {
       await sql`select pg_advisory_lock(${PROJECTION_LOCK})`.execute(connection);
+      await forgetWithdrawnMigrations(connection);
       const migrated = await migratorFor(connection).migrateToLatest();
       if (migrated.error === undefined) await applyFunctions(connection);
       return migrated;
@@ -90,10 +92,14 @@ export class NewerDatabaseError extends Error {
   }
 }
 
-/** The migrations of this release not applied to the database yet, and those applied there that this release does not have. */
+/**
+ * The migrations of this release not applied to the database yet, those applied there that this
+ * release does not have, and those applied there that were withdrawn (withdrawn-migrations.ts).
+ */
 interface MigrationState {
   readonly pending: readonly string[];
   readonly unknown: readonly string[];
+  readonly withdrawn: readonly string[];
 }
 
 /**
@@ -104,11 +110,16 @@ interface MigrationState {
 async function migrationState<DB>(db: Kysely<DB>): Promise<MigrationState> {
   const known = Object.keys(await migrationProvider.getMigrations()).sort();
   const { rows: present } = await sql<{ present: boolean }>`select to_regclass('kysely_migration') is not null as present`.execute(db);
-  if (present[0]?.present !== true) return { pending: known, unknown: [] };
+  if (present[0]?.present !== true) return { pending: known, unknown: [], withdrawn: [] };
   const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
   const applied = new Set(rows.map((r) => r.name));
   const ours = new Set(known);
-  return { pending: known.filter((name) => !applied.has(name)), unknown: [...applied].filter((name) => !ours.has(name)) };
+  const notOurs = [...applied].filter((name) => !ours.has(name));
+  return {
+    pending: known.filter((name) => !applied.has(name)),
+    unknown: notOurs.filter((name) => !isWithdrawnMigration(name)),
+    withdrawn: notOurs.filter(isWithdrawnMigration),
+  };
 }
 
 /** Names of the migrations not yet applied to this database, in name order. */

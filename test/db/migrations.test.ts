@@ -52,6 +52,29 @@ describe('migrations', () => {
     }
   });
 
+  it('starts on a database that applied migrations since withdrawn from the code, undoing what they left and forgetting them', async () => {
+    const { db } = await openDatabase({ kind: 'pglite', dataDir: undefined });
+    try {
+      expect((await migrateToLatest(db)).error).toBeUndefined();
+      // What the two withdrawn migrations left on a database of a release between 15d5e8c's and 2b9e470's parents.
+      await sql`create statistics cell_step_cell (dependencies) on program_id, milestone, consortium_id from cell_step`.execute(db);
+      await sql`create statistics cell_evidence_cell (dependencies) on program_id, milestone, consortium_id from cell_evidence`.execute(db);
+      await sql`insert into kysely_migration (name, timestamp) values
+        ('2026-12-03T08-00-00_estimate_cells_as_wholes', now()), ('2026-12-04T21-30-00_drop_the_type_index_the_feed_replaced', now())`.execute(db);
+
+      const started = await migrateToLatest(db);
+
+      expect(started.error).toBeUndefined();
+      const { rows: statistics } = await sql<{ name: string }>`select stxname as name from pg_statistic_ext`.execute(db);
+      expect(statistics).toEqual([]);
+      const { rows: names } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
+      expect(names.map((r) => r.name)).toEqual(Object.keys(await migrationProvider.getMigrations()).sort());
+      expect(await pendingMigrations(db)).toEqual([]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
   it('are safe when three instances start at once on an empty database', async () => {
     const instances = await startThreeInstances();
     try {

@@ -1,0 +1,40 @@
+import { sql, type Kysely } from 'kysely';
+
+/**
+ * Migrations that were on main for a while and then taken out of the code, with what undoes what
+ * each left. A database that applied one is not from a newer release: the start undoes it and
+ * forgets its row in Kysely's table, whose migrator would otherwise stop at the row ("corrupted
+ * migrations"), and the release-order check would take it for a newer release's.
+ */
+type Undo = <DB>(db: Kysely<DB>) => Promise<void>;
+
+const WITHDRAWN: Readonly<Record<string, Undo>> = {
+  // Extended statistics on a cell's key (15d5e8c withdrew them: a view's plan turned worse with them).
+  '2026-12-03T08-00-00_estimate_cells_as_wholes': async (db) => {
+    await sql`drop statistics if exists cell_step_cell`.execute(db);
+    await sql`drop statistics if exists cell_evidence_cell`.execute(db);
+  },
+  // Dropped the index event_type in the migrations' transaction; retired-indexes.ts drops it now.
+  '2026-12-04T21-30-00_drop_the_type_index_the_feed_replaced': async () => {},
+};
+
+export const isWithdrawnMigration = (name: string): boolean => Object.hasOwn(WITHDRAWN, name);
+
+/**
+ * Undoes each withdrawn migration the database holds and deletes its row, in one transaction of
+ * the caller's connection (the migrations' own, under the projection lock), before Kysely's
+ * migrator reads the table.
+ */
+export async function forgetWithdrawnMigrations<DB>(db: Kysely<DB>): Promise<void> {
+  const { rows: present } = await sql<{ present: boolean }>`select to_regclass('kysely_migration') is not null as present`.execute(db);
+  if (present[0]?.present !== true) return;
+  const names = Object.keys(WITHDRAWN);
+  const { rows } = await sql<{ name: string }>`select name from kysely_migration where name = any(${names})`.execute(db);
+  if (rows.length === 0) return;
+  await db.transaction().execute(async (tx) => {
+    for (const { name } of rows) {
+      await WITHDRAWN[name]?.(tx);
+      await sql`delete from kysely_migration where name = ${name}`.execute(tx);
+    }
+  });
+}
