@@ -30,37 +30,42 @@ export const forgetKey = () => sessionStorage.removeItem(KEY_ITEM);
 const ANSWER_WITHIN_MS = Number(document.querySelector('meta[name="ml-answer-within-ms"]')?.getAttribute('content') ?? '120000');
 
 /**
- * GETs a path of the API in `accept`, with the key, and reads a 2xx answer with `read`, all within
- * ANSWER_WITHIN_MS. Otherwise an ApiError with the problem's detail (or title), or a NoAnswerError
- * if none came in time (its body included).
+ * GETs a path of the API in `accept`, with the key, and gives a 2xx answer's body to `read`; the
+ * request and its body within ANSWER_WITHIN_MS. Otherwise an ApiError with the problem's detail (or
+ * title), or a NoAnswerError if none came in time (its body included) or the network failed. `read`
+ * runs once the body is in, so that an error of its own is never taken for a lost answer.
  * @template T
  * @param {string} path  with its query, e.g. /v1/programs?limit=1000
  * @param {string} accept
- * @param {(response: Response) => Promise<T>} read
+ * @param {(body: string, response: Response) => T} read
  * @param {string} [key]  defaults to the stored key
  * @returns {Promise<T>}
  */
 export async function readFromApi(path, accept, read, key = storedKey() ?? '') {
   const signal = AbortSignal.timeout(ANSWER_WITHIN_MS);
+  let response;
+  let body;
   try {
-    const response = await fetch(path, {
+    response = await fetch(path, {
       headers: { authorization: `Bearer ${key}`, accept },
       credentials: 'omit',
       cache: 'no-store',
       signal,
     });
-    if (!response.ok) {
-      const body = parsedOrUndefined(await response.text());
-      const said = typeof body?.detail === 'string' ? body.detail : typeof body?.title === 'string' ? body.title : response.statusText;
-      throw new ApiError(response.status, said || `HTTP ${response.status}`);
-    }
-    return await read(response);
+    body = await response.text();
   } catch (error) {
     if (signal.aborted) throw new NoAnswerError(`the service did not answer within ${Math.round(ANSWER_WITHIN_MS / 1000)} s`);
-    // fetch() rejects with a TypeError when no response came (refused, reset, offline); it keeps the browser's words.
+    // fetch() and reading the body reject with a TypeError when no whole answer came (refused,
+    // reset, offline); it keeps the browser's words.
     if (error instanceof TypeError) throw new NoAnswerError(error.message);
     throw error;
   }
+  if (!response.ok) {
+    const problem = parsedOrUndefined(body);
+    const said = typeof problem?.detail === 'string' ? problem.detail : typeof problem?.title === 'string' ? problem.title : response.statusText;
+    throw new ApiError(response.status, said || `HTTP ${response.status}`);
+  }
+  return read(body, response);
 }
 
 /**
@@ -73,8 +78,8 @@ export const getJson = (path, key = storedKey() ?? '') =>
   readFromApi(
     path,
     'application/json',
-    async (response) => {
-      const body = parsedOrUndefined(await response.text());
+    (text, response) => {
+      const body = parsedOrUndefined(text);
       if (body === undefined || body === null) throw new Error(`the service answered ${response.status} with something other than JSON`);
       return body;
     },

@@ -24,8 +24,8 @@ export async function downloadCsv(path) {
   const parts = [];
   let filename = 'milestone-ledger.csv';
   while (next !== undefined) {
-    const page = await readFromApi(next, 'text/csv', async (response) => ({
-      text: await response.text(),
+    const page = await readFromApi(next, 'text/csv', (text, response) => ({
+      text,
       name: /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1],
       next: nextPage(response),
     }));
