@@ -20,6 +20,7 @@ import * as indexTheFeedByFilter from './migrations/2026-12-04T19-30-00_index_th
 import * as indexTheNotificationFeedByFilter from './migrations/2026-12-04T20-00-00_index_the_notification_feed_by_filter.js';
 import * as restartRetriesOnRequeue from './migrations/2026-12-05T00-00-00_restart_retries_on_requeue.js';
 import * as pageConsortiumEnrolments from './migrations/2026-12-05T10-00-00_page_consortium_enrolments.js';
+import * as nameTheLeaseHolder from './migrations/2026-12-06T06-00-00_name_the_lease_holder.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -47,6 +48,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-04T20-00-00_index_the_notification_feed_by_filter': indexTheNotificationFeedByFilter,
   '2026-12-05T00-00-00_restart_retries_on_requeue': restartRetriesOnRequeue,
   '2026-12-05T10-00-00_page_consortium_enrolments': pageConsortiumEnrolments,
+  '2026-12-06T06-00-00_name_the_lease_holder': nameTheLeaseHolder,
 };
 
 export const migrationProvider: MigrationProvider = {

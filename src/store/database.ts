@@ -271,6 +271,9 @@ export interface WebhookDeliveryTable {
   next_trigger: ColumnType<string, string | undefined, string>;
   lease_id: string | null;
   lease_until: Date | null;
+  /** The instance holding the lease, and when it took it (logged if the lease runs out). */
+  leased_by: string | null;
+  leased_at: Date | null;
   last_status: number | null;
   last_error: string | null;
   created_at: Generated<Date>;

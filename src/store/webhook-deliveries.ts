@@ -25,7 +25,7 @@ const asTrigger = (value: string): AttemptTrigger => (value === 'manual' || valu
  * were taken), counts their attempts in flight and takes each one's oldest due deliveries up to its
  * free slots. So two instances never claim one delivery, and a subscription's cap holds across them.
  */
-export async function claimDeliveries(db: Db, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+export async function claimDeliveries(db: Db, instance: string, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
   if (limit <= 0) return [];
   return db.transaction().execute(async (trx) => {
     const { rows: locked } = await sql<{ id: string }>`
@@ -66,6 +66,7 @@ export async function claimDeliveries(db: Db, limit: number, leaseSeconds: numbe
       )
       update webhook_delivery d
       set state = 'in_flight', lease_id = gen_random_uuid(), lease_until = now() + make_interval(secs => ${leaseSeconds}),
+          leased_by = ${instance}, leased_at = now(),
           attempt_count = d.attempt_count + 1
       from chosen
       where d.id = chosen.id and d.state = 'pending' and d.next_attempt_at <= now()
@@ -86,19 +87,23 @@ export async function claimDeliveries(db: Db, limit: number, leaseSeconds: numbe
 
 /**
  * Puts deliveries whose lease ran out (their worker died or hung) back in the queue, due now, and
- * logs the lost attempt. This is what makes delivery at least once.
+ * logs the lost attempt under the instance that held it, from when it took it (deliveries leased
+ * before 2026-12-06T06-00-00 name none: the reclaiming instance, now, as before). This is what makes
+ * delivery at least once.
  */
 export async function reapExpiredLeases(db: Db, instance: string): Promise<number> {
   const { rows } = await sql<{ n: number }>`
     with expired as (
+      -- leased_by and leased_at stay as they were (the next claim sets them): returned as the lost attempt's.
       update webhook_delivery
       set state = 'pending', lease_id = null, lease_until = null, next_attempt_at = now()
       where state = 'in_flight' and lease_until < now()
-      returning id, attempt_count, next_trigger
+      returning id, attempt_count, leased_by, leased_at
     ), logged as (
       insert into webhook_attempt (delivery_id, attempt_no, trigger, instance, started_at, duration_ms, error_kind, error_detail)
-      select e.id, e.attempt_count, 'lease_expired', ${instance}, now(), 0, 'lease_expired',
-             'the worker holding this attempt stopped before recording its outcome'
+      select e.id, e.attempt_count, 'lease_expired', coalesce(e.leased_by, ${instance}), coalesce(e.leased_at, now()),
+             coalesce((extract(epoch from now() - e.leased_at) * 1000)::integer, 0), 'lease_expired',
+             'the worker holding this attempt stopped before recording its outcome; its lease ran out and instance ' || ${instance} || ' put it back in the queue'
       from expired e
       returning 1
     )

@@ -186,7 +186,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     // Before the claim: the lease, counted from the database's clock during it, ends no earlier than this plus its length.
     const claimedBy = Date.now();
-    const claimed = await claimDeliveries(db, options.concurrency - active.size, options.leaseSeconds);
+    const claimed = await claimDeliveries(db, options.instance, options.concurrency - active.size, options.leaseSeconds);
     if (claimed.length === 0) return [];
     const prepared = await prepareMessages(claimed).catch(async (err: unknown) => {
       logger.error({ err, deliveries: claimed.length }, 'webhook messages could not be read; the claimed deliveries go back to the queue');

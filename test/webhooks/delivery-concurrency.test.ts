@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { claimDeliveries } from '../../src/store/webhook-deliveries.js';
 import type { Dispatcher } from '../../src/webhooks/dispatcher.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
@@ -93,7 +94,7 @@ describe('webhook delivery across instances', () => {
     await record(t.app, seminarHeld(programId));
 
     // A worker claims it with a 1 s lease and then dies: it never sends and never records anything.
-    const [claimed] = await claimDeliveries(t.database.db, 1, 1);
+    const [claimed] = await claimDeliveries(t.database.db, 'dies', 1, 1);
     expect(claimed?.subscriptionId).toBe(subscriptionId);
     start({ instance: 'survivor' });
     await receiver.waitFor((all) => all.some((r) => r.path === `/dies-${programId}`));
@@ -101,7 +102,16 @@ describe('webhook delivery across instances', () => {
     // The receiver sees the request before the survivor records its outcome, so wait for the record.
     await expect.poll(async () => (await call(t.app, 'GET', `/v1/deliveries/${claimed?.id}`)).body, RECORDED_WITHIN).toMatchObject({ state: 'succeeded' });
     const detail = await call(t.app, 'GET', `/v1/deliveries/${claimed?.id}`);
-    expect(detail.body).toMatchObject({ attempts: [{ attemptNo: 1, trigger: 'lease_expired', errorKind: 'lease_expired' }, { attemptNo: 2, instance: 'survivor' }] });
+    // The lost attempt is the dead worker's, logged from its claim; the survivor says it reclaimed it.
+    expect(detail.body).toMatchObject({
+      attempts: [
+        { attemptNo: 1, trigger: 'lease_expired', errorKind: 'lease_expired', instance: 'dies', errorDetail: expect.stringContaining('instance survivor put it back') },
+        { attemptNo: 2, instance: 'survivor' },
+      ],
+    });
+    const [lost, retried] = z.array(z.object({ startedAt: z.iso.datetime(), durationMs: z.number() })).parse(z.object({ attempts: z.unknown() }).parse(detail.body).attempts);
+    expect(Date.parse(lost?.startedAt ?? '') + (lost?.durationMs ?? 0)).toBeLessThanOrEqual(Date.parse(retried?.startedAt ?? '') + 5);
+    expect(lost?.durationMs).toBeGreaterThanOrEqual(1000);
   });
 
   it('does not let an endpoint that always times out delay deliveries to a healthy one', async () => {
