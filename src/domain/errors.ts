@@ -260,21 +260,30 @@ export class DatabaseUnavailableError extends DomainError {
 /**
  * The connection died while an append was under way: it may have committed or not. Retrying with
  * the same Idempotency-Key is safe (the first outcome is replayed, or the events are stored once).
+ * Without one, the ids the events were given tell: an append is all or nothing, so reading the first
+ * says whether all were stored (the service draws the ids, so only it can name them).
  */
 export class CommitOutcomeUnknownError extends DomainError {
   readonly code = 'commit_outcome_unknown';
   constructor(
     readonly idempotencyKey: string | undefined,
     options: { cause: unknown },
+    readonly eventIds: readonly string[] = [],
   ) {
+    const check = eventIds[0] === undefined ? 'Check before sending them again' : `Check with GET /v1/events/${eventIds[0]} (200: all of them are stored; 404: none is) before sending them again`;
     super(
       idempotencyKey === undefined
-        ? 'the database connection was lost while the events were being stored: they may or may not be stored. ' +
-            'Check before sending them again, or send requests with an Idempotency-Key, which makes a retry safe'
+        ? `the database connection was lost while the events were being stored: they may or may not be stored. ${check}, ` +
+            'or send requests with an Idempotency-Key, which makes a retry safe'
         : 'the database connection was lost while the events were being stored: they may or may not be stored. ' +
             'Retrying with the same Idempotency-Key is safe: it stores them once or replays the first outcome',
       options,
     );
+  }
+
+  /** The same failure, naming the ids the request's events were given. */
+  forEvents(eventIds: readonly string[]): CommitOutcomeUnknownError {
+    return new CommitOutcomeUnknownError(this.idempotencyKey, { cause: this.cause }, eventIds);
   }
 }
 

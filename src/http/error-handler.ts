@@ -149,6 +149,7 @@ function domainProblem(error: KnownDomainError): ProblemDetails {
       return problem('commit-outcome-unknown', error.message, {
         retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
         ...(error.idempotencyKey !== undefined && { idempotencyKey: error.idempotencyKey }),
+        ...(error.eventIds.length > 0 && { eventIds: error.eventIds }),
       });
     case 'statement_timeout':
       return problem('database-timeout', error.message, { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });

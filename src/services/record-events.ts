@@ -9,7 +9,7 @@ import type { Db } from '../store/database.js';
 import { createAppendCombiner, type Append, type AppendCombinerOptions } from '../store/append-combiner.js';
 import { appendEvents, type AppendItem } from '../store/event-store.js';
 import { findReferenceCandidates } from '../store/references.js';
-import { UnknownReferenceError } from '../domain/errors.js';
+import { CommitOutcomeUnknownError, UnknownReferenceError } from '../domain/errors.js';
 import { closestIds } from '../domain/near-miss.js';
 
 export interface RecordEventsCommand {
@@ -87,6 +87,8 @@ async function record(
     idempotencyKey: command.idempotencyKey,
     requestHash: command.idempotencyKey === undefined ? undefined : digest(command.events),
   }).catch(async (error: unknown) => {
+    // A combined call's failure is every append's: each names its own events.
+    if (error instanceof CommitOutcomeUnknownError) throw error.forEvents(items.map((item) => item.id));
     throw await withSuggestions(db, error);
   });
   // A replay returns the events of the first request, whose ids are not the ones drawn here.

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { appendsWaitingForLock } from '../support/blocked-appends.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
 import { eventsOf, get, post, problemOf, record, streamPageOf } from '../support/http.js';
@@ -137,6 +138,10 @@ describe('a combined append call cut off from the database (src/store/append-com
       expect(problem).not.toHaveProperty('idempotencyKey');
       expect(problem.detail).toContain('Idempotency-Key');
     }
+    // Each names the id its own event was given (not the call's), and that id is not stored.
+    const named = rest.map((response) => z.object({ eventIds: z.array(z.uuid()).length(1) }).parse(problemOf(response)).eventIds[0]);
+    expect(new Set(named).size).toBe(combined.length);
+    for (const id of named) expect((await get(u.app, `/v1/events/${id}`)).status).toBe(404);
     // What was answered 201 is stored, once; what was cut is not.
     expect(await titlesStored()).toEqual(['alone']);
 

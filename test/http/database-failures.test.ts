@@ -161,6 +161,29 @@ describe('database failures answered as problems', () => {
     expect(await countEvents(t.database.db)).toBe(before + 1);
   });
 
+  it('an append without an Idempotency-Key whose connection is terminated while it runs names the ids its events were given, which tell whether it was stored (PostgreSQL server only: PGlite has no connection to terminate)', async () => {
+    const programId = uniqueId('p');
+    await record(t.app, programRegistered(programId));
+    if (!t.database.concurrentTransactions) return;
+    const before = await countEvents(t.database.db);
+    const cut = await t.database.db.transaction().execute(async (trx) => {
+      await sql`lock table event in share mode`.execute(trx);
+      const appending = post(t.app, { events: [seminarHeld(programId), seminarHeld(programId)] });
+      const [backend] = await appendsWaitingForLock(t.database.db, 1);
+      await sql`select pg_terminate_backend(${backend})`.execute(trx);
+      return appending;
+    });
+
+    expect(cut.status).toBe(503);
+    const problem = z.object({ type: z.string(), detail: z.string(), eventIds: z.array(z.uuid()) }).parse(problemOf(cut));
+    expect(problem.type).toBe('/problems/commit-outcome-unknown');
+    expect(problem.eventIds).toHaveLength(2);
+    expect(problem.detail).toContain(`GET /v1/events/${problem.eventIds[0]}`);
+    // Terminated before its commit: the check the problem names says it was not stored.
+    expect((await call(t.app, 'GET', `/v1/events/${problem.eventIds[0]}`)).status).toBe(404);
+    expect(await countEvents(t.database.db)).toBe(before);
+  });
+
   it('a query that outlasts the statement timeout is a 503 database-timeout problem and stores nothing (PostgreSQL server only: the timeout is a server setting)', async () => {
     const programId = uniqueId('p');
     await record(t.app, programRegistered(programId));
