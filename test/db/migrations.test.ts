@@ -53,7 +53,7 @@ describe('migrations', () => {
   });
 
   it('starts on a database that applied migrations since withdrawn from the code, undoing what they left and forgetting them', async () => {
-    const { db } = await openDatabase({ kind: 'pglite', dataDir: undefined });
+    const { db } = await oneInstance();
     try {
       expect((await migrateToLatest(db)).error).toBeUndefined();
       // What the two withdrawn migrations left on a database of a release between 15d5e8c's and 2b9e470's parents.
