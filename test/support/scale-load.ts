@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { EventBody, PlannedEvent, ScaleHistory } from './scale-history.js';
 
@@ -36,6 +37,9 @@ export interface HistoryLoader {
   recordedAtNear(index: number): string;
 }
 
+/** 503 problems after which nothing was stored, so the same batch may be sent again. */
+const NOTHING_STORED = new Set(['/problems/database-timeout', '/problems/database-unavailable', '/problems/database-conflict']);
+
 const Stored = z.object({ events: z.array(z.object({ id: z.string(), recordedAt: z.string() })) });
 
 export function createHistoryLoader(history: ScaleHistory, total: number, options: LoadOptions): HistoryLoader {
@@ -52,12 +56,22 @@ export function createHistoryLoader(history: ScaleHistory, total: number, option
   const clock = () => activeMs + (segmentStart === undefined ? 0 : performance.now() - segmentStart);
 
   async function post(start: number, events: readonly EventBody[]): Promise<void> {
-    const response = await fetch(`${options.url}/v1/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...options.headers },
-      body: JSON.stringify({ events }),
-    });
-    const text = await response.text();
+    let response: Response;
+    let text: string;
+    for (let attempt = 1; ; attempt++) {
+      response = await fetch(`${options.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...options.headers },
+        body: JSON.stringify({ events }),
+      });
+      text = await response.text();
+      // A 503 that stored nothing (the statement timed out on a loaded machine, the database away or
+      // in a conflict) is sent again after Retry-After, as a client should; its wait counts in the rate.
+      const type = response.status === 503 ? z.object({ type: z.string() }).safeParse(JSON.parse(text)).data?.type : undefined;
+      if (attempt > 5 || type === undefined || !NOTHING_STORED.has(type)) break;
+      console.error(`[load] batch at ${start}: ${type}, sent again (attempt ${attempt + 1})`);
+      await sleep(Number(response.headers.get('retry-after') ?? '1') * 1000);
+    }
     if (response.status !== 201) throw new Error(`batch at ${start}: ${response.status} ${text.slice(0, 800)}`);
     const answer = Stored.parse(JSON.parse(text)).events;
     answer.forEach((e, i) => {
