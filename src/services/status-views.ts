@@ -237,6 +237,8 @@ async function viewProgramPlan(db: Db, programId: string, cutoff: Cutoff): Promi
 export interface ProgramView {
   readonly program: ProgramSummary;
   readonly milestones: readonly MilestoneView[];
+  /** The consortiums eliminated from it at the cut-off, each with its earliest elimination, in the order of their ids. */
+  readonly eliminations: readonly { readonly consortiumId: string; readonly eliminatedAt: FuzzyDate }[];
 }
 
 /** What a view shows besides the statuses: the evidence as entries rather than ids. */
@@ -269,11 +271,15 @@ export async function viewProgram(
   options: ViewOptions = { expandEvidence: false },
   milestone?: string,
 ): Promise<ProgramView> {
-  const { programs, milestones, cells } = await findProgramParts(db, { programIds: [programId], milestone }, cutoff, true);
+  const { programs, milestones, cells, eliminations } = await findProgramParts(db, { programIds: [programId], milestone }, cutoff, true);
   const entry = programs.get(programId);
   if (entry === undefined) throw new SubjectNotFoundError('program', programId, atCutoff(cutoff));
   const views = toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now);
-  return { program: toProgram(programId, entry), milestones: await expanded(db, views, options) };
+  return {
+    program: toProgram(programId, entry),
+    milestones: await expanded(db, views, options),
+    eliminations: eliminations.map(({ consortiumId, eliminatedAt }) => ({ consortiumId, eliminatedAt })),
+  };
 }
 
 async function viewMilestone(

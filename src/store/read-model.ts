@@ -228,7 +228,47 @@ export interface ProgramParts {
   readonly milestones: readonly MilestoneEntry[];
   /** Empty unless asked for. */
   readonly cells: readonly CellState[];
+  /**
+   * With the cells: each consortium eliminated from the program at the cut, with its earliest
+   * elimination in world time (as a consortium's status gives it). Empty otherwise.
+   */
+  readonly eliminations: readonly Elimination[];
 }
+
+export interface Elimination {
+  readonly programId: string;
+  readonly consortiumId: string;
+  readonly eliminatedAt: FuzzyDate;
+}
+
+interface EliminationRow {
+  program_id: string;
+  consortium_id: string;
+  occurred_value: string;
+  occurred_precision: string;
+  occurred_start: Instant;
+  occurred_end: Instant;
+}
+
+/**
+ * The programs' eliminations in force at the cut, the earliest in world time for each consortium
+ * (enrolmentsQuery's rule), in the order of the consortiums' ids: one range of
+ * enrolment_elimination_cell per program, whose rows are few (at most one a consortium, unless
+ * corrected).
+ */
+const eliminationsQuery = (programIds: ProgramIds, cut: ReadCut) => sql<EliminationRow>`
+    select distinct on (x.program_id, x.consortium_id) x.program_id, x.consortium_id,
+           x.occurred_value, x.occurred_precision, x.occurred_start, x.occurred_end
+    from enrolment_elimination x
+    where x.program_id = any (${programIdArray(programIds)})
+      and x.occurred_start < ${worldCut(cut)} and x.recorded_at < ${knownCut(cut)} and ${unretracted('x.retracted_at', cut)}
+    order by x.program_id, x.consortium_id, x.occurred_start, x.position`;
+
+const toElimination = (r: AsJson<EliminationRow>): Elimination => ({
+  programId: r.program_id,
+  consortiumId: r.consortium_id,
+  eliminatedAt: toFuzzy(r.occurred_value, r.occurred_precision, r.occurred_start, r.occurred_end),
+});
 
 /**
  * The programs, their milestones and, if asked, their cells at the cut, in one statement: a view's
@@ -239,7 +279,7 @@ export interface ProgramParts {
  * a busy matrix (84 cells): composing JSON per row cost more than finding the rows.
  */
 export async function findProgramParts(db: Db, selection: CellSelection, cut: ReadCut, withCells: boolean): Promise<ProgramParts> {
-  if (noPrograms(selection.programIds)) return { programs: new Map(), milestones: [], cells: [] };
+  if (noPrograms(selection.programIds)) return { programs: new Map(), milestones: [], cells: [], eliminations: [] };
   const { rows } = await programPartsStatement(db, { selection, cut, withCells });
   return toProgramParts(rows);
 }
@@ -256,7 +296,10 @@ const programPartsStatement = shapedStatement<ProgramPartsInput, ProgramPartsRow
     cut: cutStandIns(cut, s),
     withCells: s.choice(withCells),
   }),
-  ({ selection, cut, withCells }, db) => sql<ProgramPartsRow>`${partsStatement(db, selection, cut, withCells, [])} ${PREPARED}`,
+  ({ selection, cut, withCells }, db) => {
+    const more = withCells ? [sql`(select json_agg(x) from (${eliminationsQuery(selection.programIds, cut)}) x) as eliminations`] : [];
+    return sql<ProgramPartsRow>`${partsStatement(db, selection, cut, withCells, more)} ${PREPARED}`;
+  },
 );
 
 /** The row of a parts statement that holds its parts; every other row holds a cell. */
@@ -267,6 +310,8 @@ export interface ProgramPartsRow extends NoCellRow {
   part: number;
   programs: AsJson<DefinitionRow & { program_id: string }>[] | null;
   milestones: AsJson<MilestoneRow>[] | null;
+  /** Only in a program's parts with its cells. */
+  eliminations?: AsJson<EliminationRow>[] | null;
 }
 
 /**
@@ -298,6 +343,7 @@ export const toProgramParts = (rows: readonly ProgramPartsRow[]): ProgramParts =
   return {
     programs: new Map((head?.programs ?? []).map((r) => [r.program_id, toDefinition(r)])),
     milestones: (head?.milestones ?? []).map(toMilestoneEntry),
+    eliminations: (head?.eliminations ?? []).map(toElimination),
     cells: rows
       .filter((r) => r.part === CELL_ROW)
       .map((r) => {
@@ -334,6 +380,7 @@ export async function findConsortiumParts(db: Db, consortiumId: string, cut: Rea
     programs: parts.programs,
     milestones: parts.milestones.filter((m) => shown.has(m.programId)),
     cells: parts.cells.filter((c) => shown.has(c.programId)),
+    eliminations: [],
     consortium: row === undefined || row.consortium === null ? undefined : toDefinition(row.consortium),
     enrolments: items,
     next: last?.key,

@@ -305,6 +305,13 @@ describe('the status board, in a real browser on the seeded example', () => {
         { type: 'consortium.enrolled', occurredAt: '2026-02', data: { consortiumId: 'elim-b', programId } },
         { type: 'milestone.planned', occurredAt: '2026-02', data: { programId, milestone: 'pilot', title: 'Pilot', scope: 'consortium' } },
         { type: 'consortium.eliminated', occurredAt: '2026-06', data: { consortiumId: 'elim-b', programId, reason: 'cut' } },
+        // More facts on its cell than a cell shows evidence (20): the elimination is not among the latest
+        // (until 2026-12-06 the board looked for it there, and lost the mark).
+        ...Array.from({ length: 21 }, (_, i) => ({
+          type: 'milestone.started',
+          occurredAt: `2026-07-${String(i + 1).padStart(2, '0')}`,
+          data: { programId, milestone: 'pilot', consortiumId: 'elim-b' },
+        })),
       ],
     });
     const board = await open(`/?program=${programId}`);

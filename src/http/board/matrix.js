@@ -88,23 +88,20 @@ function cellButton(milestone, cell, columnName, openEvidence) {
 }
 
 /**
- * When a consortium was eliminated from the program, as its cells' evidence (expanded) tells it:
- * an elimination bears on each of its cells (SPEC §3), so that its cancelled cells are told from
- * milestones cancelled for other reasons. Undefined if none of its cells' latest evidence holds one.
- * @param {{ milestones: any[] }} view @param {string} consortiumId
+ * When a consortium was eliminated from the program at the view's cut-offs, as the matrix's
+ * `eliminations` tell it, so that its cancelled cells are told from milestones cancelled for other
+ * reasons. Until 2026-12-06 the board looked for the elimination among its cells' evidence, which
+ * holds only the 20 latest entries (SPEC §4): after 20 later facts, the mark was gone (found by the
+ * probe of analysts' answers).
+ * @param {{ eliminations?: { consortiumId: string, eliminatedAt: { value: string } }[] }} view @param {string} consortiumId
  */
 function eliminationOf(view, consortiumId) {
-  const dates = view.milestones
-    .flatMap((m) => m.cells.filter((c) => c.consortiumId === consortiumId))
-    .flatMap((c) => (c.evidence ?? []).filter((e) => typeof e === 'object' && e !== null && e.type === 'consortium.eliminated'))
-    .map((e) => e.occurredAt);
-  dates.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
-  return dates[0]?.value;
+  return view.eliminations?.find((e) => e.consortiumId === consortiumId)?.eliminatedAt.value;
 }
 
 /**
  * The matrix of a program's milestones: a column for program-scope cells, one per consortium.
- * @param {{ programId: string, milestones: any[] }} view
+ * @param {{ programId: string, milestones: any[], eliminations?: any[] }} view
  * @param {string} programName
  * @param {Map<string, { name: string }>} consortiums
  * @param {(milestone: any, cell: any, columnName: string) => void} openEvidence

@@ -110,7 +110,16 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
         params: z.object({ programId: ProgramId }),
         querystring: CutoffQuerystring.extend(ExpandQuery),
         response: {
-          200: z.object({ programId: z.string(), milestones: z.array(MilestoneOutput), counts: StatusCounts, cutoff: CutoffEcho, judgedAt: JudgedAt }),
+          200: z.object({
+            programId: z.string(),
+            milestones: z.array(MilestoneOutput),
+            counts: StatusCounts,
+            eliminations: z
+              .array(z.object({ consortiumId: z.string(), eliminatedAt: FuzzyDateOutput }))
+              .meta({ description: "The consortiums eliminated from the program at the cut-off, each with its earliest elimination in world time, in the order of their ids (as a consortium's status gives it)" }),
+            cutoff: CutoffEcho,
+            judgedAt: JudgedAt,
+          }),
           400: ProblemDetails,
           404: ProblemDetails,
         },
@@ -129,7 +138,14 @@ export const programRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (ap
         const rows = view.milestones.flatMap((m) => matrixCsvRows(programId, m));
         replyCsv(reply, toCsv(MATRIX_HEADER, rows, { ...toCutoffColumns(cutoff), judgedAt }), `${programId}-milestones.csv`);
       }
-      return { programId, milestones, counts: countStatuses(view.milestones.flatMap((m) => m.cells)), cutoff: toCutoffEcho(cutoff), judgedAt };
+      return {
+        programId,
+        milestones,
+        counts: countStatuses(view.milestones.flatMap((m) => m.cells)),
+        eliminations: view.eliminations.map((e) => ({ consortiumId: e.consortiumId, eliminatedAt: toFuzzyDateOutput(e.eliminatedAt) })),
+        cutoff: toCutoffEcho(cutoff),
+        judgedAt,
+      };
     },
   );
 
