@@ -165,8 +165,13 @@ export class SubjectNotFoundError extends DomainError {
     readonly id: string,
     /** How to name what exists instead, when the request came close. */
     hint?: string,
+    /** The closest ids that exist, for a near miss ("did you mean …?"). */
+    readonly suggestions: readonly string[] = [],
   ) {
-    super(`no ${kind} '${id}'${hint === undefined ? '' : `: ${hint}`}`);
+    super(
+      `no ${kind} '${id}'${hint === undefined ? '' : `: ${hint}`}` +
+        (suggestions.length === 0 ? '' : `; did you mean ${suggestions.map((near) => `'${near}'`).join(' or ')}?`),
+    );
   }
 }
 

@@ -120,8 +120,9 @@ function domainProblem(error: KnownDomainError): ProblemDetails {
     case 'idempotency_key_reused':
       return problem('idempotency-key-reused', error.message);
     case 'event_not_found':
-    case 'subject_not_found':
       return problem('not-found', error.message);
+    case 'subject_not_found':
+      return problem('not-found', error.message, error.suggestions.length > 0 ? { suggestions: [...error.suggestions] } : {});
     case 'unauthenticated':
       return problem('unauthorized', error.message);
     case 'forbidden':

@@ -16,6 +16,7 @@ import { isOverdue } from '../domain/status-rules.js';
 import { upcast } from '../domain/upcasting.js';
 import type { Db } from '../store/database.js';
 import { findEventsByIds, readTimeline } from '../store/event-store.js';
+import { findReferenceCandidates } from '../store/references.js';
 import { createCutoffSettler, createPageSettler, type SettledPage } from './settled-cutoff.js';
 import { toEvidenceEntry, type EvidenceEntry } from '../domain/evidence.js';
 import { decodeIdCursor, decodeWorldCursor, encodeIdCursor, encodeWorldCursor } from '../store/page-cursor.js';
@@ -218,6 +219,19 @@ export interface ProgramPlan {
  * Said of what is not registered at a cut-off: it may be registered after it (a 404 at a cut-off
  * read as a wrong id, said a probe). Nothing without one.
  */
+/**
+ * A program, consortium or milestone a view does not find, with the closest ids ever defined, as a
+ * write's unknown reference names them (SPEC §3): read only on a miss, so its cost falls on the
+ * mistake. One that exists, only not at the cut-off, gets the cut-off's hint alone.
+ */
+async function notFound(db: Db, kind: 'program' | 'consortium' | 'milestone', id: string, hint?: string): Promise<SubjectNotFoundError> {
+  const candidates: string[] = await findReferenceCandidates(db, kind, id).catch(() => []);
+  // A milestone's key is program/milestone, and the candidates are the same program's.
+  const own = (key: string) => (kind === 'milestone' ? key.slice(key.indexOf('/') + 1) : key);
+  const near = candidates.includes(id) ? [] : closestIds(own(id), candidates.map(own));
+  return new SubjectNotFoundError(kind, id, hint, near);
+}
+
 function atCutoff(cutoff: Cutoff): string | undefined {
   const when = [
     cutoff.worldBefore === undefined ? undefined : `asOf ${lastCovered(cutoff.worldBefore).toISOString()}`,
@@ -230,7 +244,7 @@ function atCutoff(cutoff: Cutoff): string | undefined {
 async function viewProgramPlan(db: Db, programId: string, cutoff: Cutoff): Promise<ProgramPlan> {
   const { programs, milestones } = await findProgramParts(db, { programIds: [programId] }, cutoff, false);
   const entry = programs.get(programId);
-  if (entry === undefined) throw new SubjectNotFoundError('program', programId, atCutoff(cutoff));
+  if (entry === undefined) throw await notFound(db, 'program', programId, atCutoff(cutoff));
   return { program: toProgram(programId, entry), milestones: milestones.map(toMilestonePlan) };
 }
 
@@ -273,7 +287,7 @@ export async function viewProgram(
 ): Promise<ProgramView> {
   const { programs, milestones, cells, eliminations } = await findProgramParts(db, { programIds: [programId], milestone }, cutoff, true);
   const entry = programs.get(programId);
-  if (entry === undefined) throw new SubjectNotFoundError('program', programId, atCutoff(cutoff));
+  if (entry === undefined) throw await notFound(db, 'program', programId, atCutoff(cutoff));
   const views = toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now);
   return {
     program: toProgram(programId, entry),
@@ -292,7 +306,7 @@ async function viewMilestone(
 ): Promise<MilestoneView> {
   const view = await viewProgram(db, programId, cutoff, now, options, milestone);
   const found = view.milestones[0];
-  if (found === undefined) throw new SubjectNotFoundError('milestone', `${programId}/${milestone}`);
+  if (found === undefined) throw await notFound(db, 'milestone', `${programId}/${milestone}`);
   return found;
 }
 
@@ -326,7 +340,7 @@ async function viewConsortium(
   const scope: CursorScope = { list: 'consortium-status', subject: consortiumId };
   const after = page.after === undefined ? undefined : decodeWorldCursor(page.after, scope);
   const { consortium: entry, enrolments, next, programs, milestones, cells } = await findConsortiumParts(db, consortiumId, cutoff, { after, limit: page.limit });
-  if (entry === undefined) throw new SubjectNotFoundError('consortium', consortiumId, atCutoff(cutoff));
+  if (entry === undefined) throw await notFound(db, 'consortium', consortiumId, atCutoff(cutoff));
   const views = await expanded(db, toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now), options);
   return {
     consortium: toConsortium(consortiumId, entry),
@@ -377,9 +391,9 @@ async function timeline(
   // an empty timeline that reads as "nothing happened". Only an empty page needs asking: an event
   // recorded by K names only what was registered by then.
   if (found.rows.length === 0) {
-    if (query.programId !== undefined && !(await isRegistered(db, 'program', query.programId, cutoff))) throw new SubjectNotFoundError('program', query.programId, atCutoff(cutoff));
+    if (query.programId !== undefined && !(await isRegistered(db, 'program', query.programId, cutoff))) throw await notFound(db, 'program', query.programId, atCutoff(cutoff));
     if (query.consortiumId !== undefined && !(await isRegistered(db, 'consortium', query.consortiumId, cutoff))) {
-      throw new SubjectNotFoundError('consortium', query.consortiumId, atCutoff(cutoff));
+      throw await notFound(db, 'consortium', query.consortiumId, atCutoff(cutoff));
     }
   }
   return { items: found.rows, nextCursor: found.next === undefined ? undefined : encodeWorldCursor(scope, found.next) };
@@ -393,13 +407,12 @@ export interface CellRef {
 }
 
 /**
- * Why a cell's evidence cannot be found, saying how to name the cell when the milestone has cells:
- * each consortium's (consortiumId needed), or the program's one (consortiumId to leave out).
- * `planned`: whether the milestone is planned at the cut-off, asked only when it has no cell.
+ * Why a cell of a milestone planned at the cut-off has no evidence to show, saying how to name the
+ * cell when the milestone has cells: each consortium's (consortiumId needed), or the program's one
+ * (consortiumId to leave out).
  */
-function noSuchCell(cell: CellRef, cells: readonly CellState[], planned: boolean): SubjectNotFoundError {
+function noSuchCell(cell: CellRef, cells: readonly CellState[]): SubjectNotFoundError {
   const name = `${cell.programId}/${cell.milestone}`;
-  if (cells.length === 0 && !planned) return new SubjectNotFoundError('milestone', name);
   if (cells.length === 0) return new SubjectNotFoundError('cell', name, 'the milestone has no cell at this cut-off: no consortium it concerns is enrolled');
   const consortiums = cells.flatMap((c) => (c.consortiumId === undefined ? [] : [c.consortiumId]));
   if (consortiums.length === 0) return new SubjectNotFoundError('cell', `${name}@${cell.consortiumId}`, 'the milestone is program-scope, with one cell: leave consortiumId out');
@@ -422,11 +435,12 @@ async function cellEvidence(
 ): Promise<Paged<EvidenceEntry>> {
   const cells = await findCells(db, { programIds: [cell.programId], milestone: cell.milestone }, cutoff);
   if (!cells.some((c) => c.consortiumId === cell.consortiumId)) {
-    if (cells.length > 0) throw noSuchCell(cell, cells, true);
+    if (cells.length > 0) throw noSuchCell(cell, cells);
     // No cell: a program unknown at the cut-off is named as such, as the matrix names it.
     const parts = await findProgramParts(db, { programIds: [cell.programId], milestone: cell.milestone }, cutoff, false);
-    if (!parts.programs.has(cell.programId)) throw new SubjectNotFoundError('program', cell.programId, atCutoff(cutoff));
-    throw noSuchCell(cell, cells, parts.milestones.length > 0);
+    if (!parts.programs.has(cell.programId)) throw await notFound(db, 'program', cell.programId, atCutoff(cutoff));
+    if (parts.milestones.length === 0) throw await notFound(db, 'milestone', `${cell.programId}/${cell.milestone}`);
+    throw noSuchCell(cell, cells);
   }
   const scope: CursorScope = { list: 'evidence', subject: JSON.stringify([cell.programId, cell.milestone, cell.consortiumId ?? null]) };
   const before = page.after === undefined ? undefined : decodeWorldCursor(page.after, scope);

@@ -60,8 +60,8 @@ describe('cut-offs and ranges in calendar forms', () => {
     expect(problemOf(consortium).detail).toBe(`no consortium '${consortiumId}': not registered at the cut-off (knownAt 2026-01-01T23:59:59.999Z); it may have been later: ask without the cut-off to see`);
     expect(problemOf(timeline).detail).toContain('(asOf 2025-01-31T23:59:59.999Z, knownAt 2026-01-01T23:59:59.999Z)');
     expect(problemOf(evidence).detail).toBe(problemOf(program).detail);
-    // Without a cut-off, no such hint: the id is wrong.
-    expect(problemOf(typo).detail).toBe(`no program '${programId}x'`);
+    // Without a cut-off, no such hint: the id is wrong, and the nearest one is named.
+    expect(problemOf(typo).detail).toMatch(new RegExp(`^no program '${programId}x'; did you mean '${programId}'`));
   });
 
   it('says the instant it judged overdue and certainty at: the asOf as resolved, or the moment of the request without one, in JSON and on every CSV row', async () => {
