@@ -4,7 +4,8 @@ import { PROBLEM_MEDIA_TYPE, ProblemDetails } from '../problem.js';
 
 export interface Readiness {
   readonly database: boolean;
-  readonly migrations: boolean;
+  /** Null when the database could not be asked: whether they are applied is not known then. */
+  readonly migrations: boolean | null;
 }
 
 export interface OperationsRoutesOptions {
@@ -27,7 +28,11 @@ export const operationsRoutes: FastifyPluginAsyncZod<OperationsRoutesOptions> = 
     async () => ({ status: 'ok' as const }),
   );
 
-  const ReadyBody = z.object({ status: z.enum(['ready', 'not_ready']), database: z.boolean(), migrations: z.boolean() });
+  const ReadyBody = z.object({
+    status: z.enum(['ready', 'not_ready']),
+    database: z.boolean(),
+    migrations: z.boolean().nullable().meta({ description: 'Whether every migration is applied; null when the database could not be asked' }),
+  });
   app.get(
     '/readyz',
     {
@@ -48,7 +53,7 @@ export const operationsRoutes: FastifyPluginAsyncZod<OperationsRoutesOptions> = 
     },
     async (_request, reply) => {
       const readiness = await checkReadiness();
-      const ready = readiness.database && readiness.migrations;
+      const ready = readiness.database && readiness.migrations === true;
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', ...readiness });
     },
   );
