@@ -1,4 +1,4 @@
-import { EventNotFoundError } from '../domain/errors.js';
+import { EventNotFoundError, InvalidCursorError } from '../domain/errors.js';
 import type { RecordedEvent } from '../domain/recorded-event.js';
 import type { Db } from '../store/database.js';
 import { findEvent, readFeed, readStream, type FeedFilter, type FeedPage, type StreamPage } from '../store/event-store.js';
@@ -26,7 +26,11 @@ async function getEvent(db: Db, id: string): Promise<RecordedEvent> {
 }
 
 async function pageFeed(db: Db, after: string | undefined, limit: number, filter: FeedFilter): Promise<FeedPage> {
-  return readFeed(db, after === undefined ? undefined : decodeCursor('events', after), limit, filter);
+  return readFeed(db, after === undefined ? undefined : decodeCursor('events', after), limit, filter).catch((error: unknown) => {
+    // The store names the cursor as it read it (an older form read as the newer one): the client's
+    // own text is quoted back, which it can find in what it sent.
+    throw error instanceof InvalidCursorError && after !== undefined ? new InvalidCursorError(after, error.parameter, error.reason) : error;
+  });
 }
 
 async function pageStream(db: Db, stream: string, fromVersion: number, limit: number): Promise<StreamPage> {

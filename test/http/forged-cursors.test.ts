@@ -3,7 +3,7 @@ import type { WebhookSettings } from '../../src/app.js';
 import { parseAllowedCidrs } from '../../src/domain/webhook-address-policy.js';
 import { z } from 'zod';
 import { consortiumEnrolled, milestonePlanned, programRegistered, programWithConsortium, uniqueId } from '../support/events.js';
-import { bearer, call, get, inject, record, TEST_ADMIN_KEY } from '../support/http.js';
+import { bearer, call, get, inject, problemOf, record, TEST_ADMIN_KEY } from '../support/http.js';
 import { parseSse } from '../support/sse.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -97,6 +97,8 @@ describe('cursors the service did not issue', () => {
       expect(response.status).toBe(400);
       expect(response.body).toMatchObject({ type: '/problems/invalid-cursor', errors: [{ parameter: 'after', detail: expect.stringContaining('without a cursor') }] });
     }
+    // The detail quotes the cursor as sent, not as read (a cursor of the older form is read as the newer one).
+    expect(problemOf(events).detail).toContain(`'${ahead}'`);
     expect(following).not.toBe('still open');
     if (following === 'still open') return;
     expect(following.statusCode).toBe(400);
