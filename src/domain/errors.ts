@@ -266,27 +266,37 @@ export class DatabaseUnavailableError extends DomainError {
  * The connection died while an append was under way: it may have committed or not. Retrying with
  * the same Idempotency-Key is safe (the first outcome is replayed, or the events are stored once).
  * Without one, the ids the events were given tell: an append is all or nothing, so reading the first
- * says whether all were stored (the service draws the ids, so only it can name them).
+ * says whether all were stored (the service draws the ids, so only it can name them). Not with a
+ * key: a retry may replay a first request, whose events have other ids. The server may still be
+ * running the append when the connection is found lost (a network that failed, not a server that
+ * closed it): a 404 is final only once the statement timeout has passed.
  */
 export class CommitOutcomeUnknownError extends DomainError {
   readonly code = 'commit_outcome_unknown';
+  readonly eventIds: readonly string[];
   constructor(
     readonly idempotencyKey: string | undefined,
     options: { cause: unknown },
-    readonly eventIds: readonly string[] = [],
+    eventIds: readonly string[] = [],
   ) {
-    const check = eventIds[0] === undefined ? 'Check before sending them again' : `Check with GET /v1/events/${eventIds[0]} (200: all of them are stored; 404: none is) before sending them again`;
+    const first = idempotencyKey === undefined ? eventIds[0] : undefined;
+    const check =
+      first === undefined
+        ? 'Check before sending them again'
+        : `Check with GET /v1/events/${first} before sending them again: 200 means all of them are stored, 404 none is, ` +
+          'once the database statement timeout (DATABASE_STATEMENT_TIMEOUT_MS) has passed since this answer';
     super(
       idempotencyKey === undefined
-        ? `the database connection was lost while the events were being stored: they may or may not be stored. ${check}, ` +
+        ? `the database connection was lost while the events were being stored: they may or may not be stored. ${check}; ` +
             'or send requests with an Idempotency-Key, which makes a retry safe'
         : 'the database connection was lost while the events were being stored: they may or may not be stored. ' +
             'Retrying with the same Idempotency-Key is safe: it stores them once or replays the first outcome',
       options,
     );
+    this.eventIds = first === undefined ? [] : eventIds;
   }
 
-  /** The same failure, naming the ids the request's events were given. */
+  /** The same failure, naming the ids the request's events were given (kept only without an Idempotency-Key). */
   forEvents(eventIds: readonly string[]): CommitOutcomeUnknownError {
     return new CommitOutcomeUnknownError(this.idempotencyKey, { cause: this.cause }, eventIds);
   }

@@ -27,3 +27,13 @@ export function closestIds(target: string, candidates: readonly string[]): strin
   const more = byEdits.filter(({ edits, candidate }) => edits > 1 && !byWords.includes(candidate)).map(({ candidate }) => candidate);
   return [...oneEdit, ...byWords, ...more].slice(0, MOST);
 }
+
+/**
+ * The closest of the ids a reference of `kind` may have meant. A milestone's key is
+ * program/milestone and its candidates are the same program's: what is near is the milestone's own
+ * id, measured without the program's.
+ */
+export function closestReferences(kind: string, key: string, candidates: readonly string[]): string[] {
+  const own = (id: string) => (kind === 'milestone' ? id.slice(id.indexOf('/') + 1) : id);
+  return closestIds(own(key), candidates.map(own));
+}

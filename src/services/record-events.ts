@@ -10,7 +10,7 @@ import { createAppendCombiner, type Append, type AppendCombinerOptions } from '.
 import { appendEvents, type AppendItem } from '../store/event-store.js';
 import { findReferenceCandidates } from '../store/references.js';
 import { CommitOutcomeUnknownError, UnknownReferenceError } from '../domain/errors.js';
-import { closestIds } from '../domain/near-miss.js';
+import { closestReferences } from '../domain/near-miss.js';
 
 export interface RecordEventsCommand {
   readonly events: readonly ProposedEvent[];
@@ -103,10 +103,7 @@ async function withSuggestions(db: Db, error: unknown): Promise<unknown> {
   if (!(error instanceof UnknownReferenceError) || error.reason !== 'unknown') return error;
   // Inside a caller's transaction the refused append has aborted it: then there is nothing to read.
   const candidates = await findReferenceCandidates(db, error.kind, error.key).catch(() => []);
-  // A milestone's key is program/milestone, and the candidates are the same program's: what is
-  // near is the milestone's own id, measured without the program's.
-  const own = (key: string) => (error.kind === 'milestone' ? key.slice(key.indexOf('/') + 1) : key);
-  const near = closestIds(own(error.key), candidates.map(own));
+  const near = closestReferences(error.kind, error.key, candidates);
   if (near.length === 0) return error;
   return new UnknownReferenceError(error.eventIndex, error.kind, error.key, error.reason, error.field, near);
 }

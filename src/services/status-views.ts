@@ -11,7 +11,7 @@ import { parseFuzzyDate, type FuzzyDate } from '../domain/fuzzy-date.js';
 import type { MilestoneStatus } from '../domain/milestone-status.js';
 import type { RecordedEvent } from '../domain/recorded-event.js';
 import { certainBy, lastCovered, type Cutoff } from '../domain/cut-off.js';
-import { closestIds } from '../domain/near-miss.js';
+import { closestIds, closestReferences } from '../domain/near-miss.js';
 import { isOverdue } from '../domain/status-rules.js';
 import { upcast } from '../domain/upcasting.js';
 import type { Db } from '../store/database.js';
@@ -216,35 +216,33 @@ export interface ProgramPlan {
 }
 
 /**
+ * A program, consortium or milestone a view does not find. One that exists, only not at the
+ * cut-off, is named with the cut-off; another with the closest ids ever defined, as a write's
+ * unknown reference names them (SPEC §3). Read only on a miss, so its cost falls on the mistake.
+ */
+async function notFound(db: Db, kind: 'program' | 'consortium' | 'milestone', id: string, cutoff: Cutoff): Promise<SubjectNotFoundError> {
+  const candidates: string[] = await findReferenceCandidates(db, kind, id).catch(() => []);
+  if (candidates.includes(id)) return new SubjectNotFoundError(kind, id, atCutoff(cutoff, kind === 'milestone' ? 'planned' : 'registered'));
+  return new SubjectNotFoundError(kind, id, undefined, closestReferences(kind, id, candidates));
+}
+
+/**
  * Said of what is not registered at a cut-off: it may be registered after it (a 404 at a cut-off
  * read as a wrong id, said a probe). Nothing without one.
  */
-/**
- * A program, consortium or milestone a view does not find, with the closest ids ever defined, as a
- * write's unknown reference names them (SPEC §3): read only on a miss, so its cost falls on the
- * mistake. One that exists, only not at the cut-off, gets the cut-off's hint alone.
- */
-async function notFound(db: Db, kind: 'program' | 'consortium' | 'milestone', id: string, hint?: string): Promise<SubjectNotFoundError> {
-  const candidates: string[] = await findReferenceCandidates(db, kind, id).catch(() => []);
-  // A milestone's key is program/milestone, and the candidates are the same program's.
-  const own = (key: string) => (kind === 'milestone' ? key.slice(key.indexOf('/') + 1) : key);
-  const near = candidates.includes(id) ? [] : closestIds(own(id), candidates.map(own));
-  return new SubjectNotFoundError(kind, id, hint, near);
-}
-
-function atCutoff(cutoff: Cutoff): string | undefined {
+function atCutoff(cutoff: Cutoff, done: 'registered' | 'planned' = 'registered'): string | undefined {
   const when = [
     cutoff.worldBefore === undefined ? undefined : `asOf ${lastCovered(cutoff.worldBefore).toISOString()}`,
     cutoff.knownBefore === undefined ? undefined : `knownAt ${lastCovered(cutoff.knownBefore).toISOString()}`,
   ].filter((part) => part !== undefined);
-  return when.length === 0 ? undefined : `not registered at the cut-off (${when.join(', ')}); it may have been later: ask without the cut-off to see`;
+  return when.length === 0 ? undefined : `not ${done} at the cut-off (${when.join(', ')}); it may have been later: ask without the cut-off to see`;
 }
 
 /** A program and its milestones at the cut-off, without their cells: what the program's own page shows. */
 async function viewProgramPlan(db: Db, programId: string, cutoff: Cutoff): Promise<ProgramPlan> {
   const { programs, milestones } = await findProgramParts(db, { programIds: [programId] }, cutoff, false);
   const entry = programs.get(programId);
-  if (entry === undefined) throw await notFound(db, 'program', programId, atCutoff(cutoff));
+  if (entry === undefined) throw await notFound(db, 'program', programId, cutoff);
   return { program: toProgram(programId, entry), milestones: milestones.map(toMilestonePlan) };
 }
 
@@ -287,7 +285,7 @@ export async function viewProgram(
 ): Promise<ProgramView> {
   const { programs, milestones, cells, eliminations } = await findProgramParts(db, { programIds: [programId], milestone }, cutoff, true);
   const entry = programs.get(programId);
-  if (entry === undefined) throw await notFound(db, 'program', programId, atCutoff(cutoff));
+  if (entry === undefined) throw await notFound(db, 'program', programId, cutoff);
   const views = toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now);
   return {
     program: toProgram(programId, entry),
@@ -306,7 +304,7 @@ async function viewMilestone(
 ): Promise<MilestoneView> {
   const view = await viewProgram(db, programId, cutoff, now, options, milestone);
   const found = view.milestones[0];
-  if (found === undefined) throw await notFound(db, 'milestone', `${programId}/${milestone}`);
+  if (found === undefined) throw await notFound(db, 'milestone', `${programId}/${milestone}`, cutoff);
   return found;
 }
 
@@ -340,7 +338,7 @@ async function viewConsortium(
   const scope: CursorScope = { list: 'consortium-status', subject: consortiumId };
   const after = page.after === undefined ? undefined : decodeWorldCursor(page.after, scope);
   const { consortium: entry, enrolments, next, programs, milestones, cells } = await findConsortiumParts(db, consortiumId, cutoff, { after, limit: page.limit });
-  if (entry === undefined) throw await notFound(db, 'consortium', consortiumId, atCutoff(cutoff));
+  if (entry === undefined) throw await notFound(db, 'consortium', consortiumId, cutoff);
   const views = await expanded(db, toMilestoneViews(milestones, cells, cutoff.worldBefore ?? now), options);
   return {
     consortium: toConsortium(consortiumId, entry),
@@ -391,9 +389,9 @@ async function timeline(
   // an empty timeline that reads as "nothing happened". Only an empty page needs asking: an event
   // recorded by K names only what was registered by then.
   if (found.rows.length === 0) {
-    if (query.programId !== undefined && !(await isRegistered(db, 'program', query.programId, cutoff))) throw await notFound(db, 'program', query.programId, atCutoff(cutoff));
+    if (query.programId !== undefined && !(await isRegistered(db, 'program', query.programId, cutoff))) throw await notFound(db, 'program', query.programId, cutoff);
     if (query.consortiumId !== undefined && !(await isRegistered(db, 'consortium', query.consortiumId, cutoff))) {
-      throw await notFound(db, 'consortium', query.consortiumId, atCutoff(cutoff));
+      throw await notFound(db, 'consortium', query.consortiumId, cutoff);
     }
   }
   return { items: found.rows, nextCursor: found.next === undefined ? undefined : encodeWorldCursor(scope, found.next) };
@@ -438,8 +436,8 @@ async function cellEvidence(
     if (cells.length > 0) throw noSuchCell(cell, cells);
     // No cell: a program unknown at the cut-off is named as such, as the matrix names it.
     const parts = await findProgramParts(db, { programIds: [cell.programId], milestone: cell.milestone }, cutoff, false);
-    if (!parts.programs.has(cell.programId)) throw await notFound(db, 'program', cell.programId, atCutoff(cutoff));
-    if (parts.milestones.length === 0) throw await notFound(db, 'milestone', `${cell.programId}/${cell.milestone}`);
+    if (!parts.programs.has(cell.programId)) throw await notFound(db, 'program', cell.programId, cutoff);
+    if (parts.milestones.length === 0) throw await notFound(db, 'milestone', `${cell.programId}/${cell.milestone}`, cutoff);
     throw noSuchCell(cell, cells);
   }
   const scope: CursorScope = { list: 'evidence', subject: JSON.stringify([cell.programId, cell.milestone, cell.consortiumId ?? null]) };

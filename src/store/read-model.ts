@@ -252,17 +252,20 @@ interface EliminationRow {
 
 /**
  * The programs' eliminations in force at the cut, the earliest in world time for each consortium
- * (enrolmentsQuery's rule), in the order of the consortiums' ids: one range of
- * enrolment_elimination_cell per program, whose rows are few (at most one a consortium, unless
- * corrected).
+ * enrolled at the cut (enrolmentsQuery's rule: an elimination dated before its enrolment does not
+ * show before the enrolment does), in code-point order of the consortiums' ids, as the cells come:
+ * one range of enrolment_elimination_cell per program, whose rows are few (at most one a
+ * consortium, unless corrected).
  */
 const eliminationsQuery = (programIds: ProgramIds, cut: ReadCut) => sql<EliminationRow>`
-    select distinct on (x.program_id, x.consortium_id) x.program_id, x.consortium_id,
+    select distinct on (x.program_id, x.consortium_id collate "C") x.program_id, x.consortium_id,
            x.occurred_value, x.occurred_precision, x.occurred_start, x.occurred_end
     from enrolment_elimination x
     where x.program_id = any (${programIdArray(programIds)})
       and x.occurred_start < ${worldCut(cut)} and x.recorded_at < ${knownCut(cut)} and ${unretracted('x.retracted_at', cut)}
-    order by x.program_id, x.consortium_id, x.occurred_start, x.position`;
+      and exists (select 1 from enrolment_entry en
+                  where en.program_id = x.program_id and en.consortium_id = x.consortium_id and ${defined('en', cut)})
+    order by x.program_id, x.consortium_id collate "C", x.occurred_start, x.position`;
 
 const toElimination = (r: AsJson<EliminationRow>): Elimination => ({
   programId: r.program_id,

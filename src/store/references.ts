@@ -3,8 +3,8 @@ import type { Db } from './database.js';
 
 /**
  * The defined ids a mistyped reference may have meant: every program or consortium, or the
- * milestones of the same program. Read only when an append has been refused, so its cost falls on
- * a writer's mistake, not on any append or view.
+ * milestones of the same program. Read only when an append has been refused or a view finds no such
+ * subject (a 404), so its cost falls on the mistake, not on an append or a view that finds it.
  */
 export async function findReferenceCandidates(db: Db, kind: ReferenceKind, key: string): Promise<string[]> {
   if (kind === 'milestone') {

@@ -87,22 +87,30 @@ export async function claimDeliveries(db: Db, instance: string, limit: number, l
 
 /**
  * Puts deliveries whose lease ran out (their worker died or hung) back in the queue, due now, and
- * logs the lost attempt under the instance that held it, from when it took it (deliveries leased
- * before 2026-12-06T06-00-00 name none: the reclaiming instance, now, as before). This is what makes
- * delivery at least once.
+ * logs the lost attempt under the instance that held it, from when it took it. A claim by a
+ * release before 2026-12-06T06-00-00 (a rolling upgrade) names none: the lost attempt is logged
+ * under the reclaiming instance, now, as before; every outcome clears the holder, so that it is
+ * never a previous claim's. This is what makes delivery at least once.
  */
 export async function reapExpiredLeases(db: Db, instance: string): Promise<number> {
   const { rows } = await sql<{ n: number }>`
-    with expired as (
-      -- leased_by and leased_at stay as they were (the next claim sets them): returned as the lost attempt's.
-      update webhook_delivery
-      set state = 'pending', lease_id = null, lease_until = null, next_attempt_at = now()
+    with held as (
+      -- Read before the update clears them. Locked: a second reaper waits, then finds the row
+      -- pending again (the lock's re-check), and skips it.
+      select id, leased_by, leased_at from webhook_delivery
       where state = 'in_flight' and lease_until < now()
-      returning id, attempt_count, leased_by, leased_at
+      for update
+    ), expired as (
+      update webhook_delivery d
+      set state = 'pending', lease_id = null, lease_until = null, leased_by = null, leased_at = null, next_attempt_at = now()
+      from held h
+      where d.id = h.id
+      returning d.id, d.attempt_count, h.leased_by, h.leased_at
     ), logged as (
       insert into webhook_attempt (delivery_id, attempt_no, trigger, instance, started_at, duration_ms, error_kind, error_detail)
       select e.id, e.attempt_count, 'lease_expired', coalesce(e.leased_by, ${instance}), coalesce(e.leased_at, now()),
-             coalesce((extract(epoch from now() - e.leased_at) * 1000)::integer, 0), 'lease_expired',
+             -- Held for as long as a month or more (every instance down, a backup restored) still fits the column.
+             least(coalesce(extract(epoch from now() - e.leased_at) * 1000, 0), 2147483647)::integer, 'lease_expired',
              'the worker holding this attempt stopped before recording its outcome; its lease ran out and instance ' || ${instance} || ' put it back in the queue'
       from expired e
       returning 1
@@ -158,7 +166,7 @@ export async function finishAttempt(db: Db, f: FinishedAttempt): Promise<boolean
       update webhook_delivery
       -- An attempt that does not count (aborted, or never sent) keeps its trigger for the next one:
       -- a redelivery by hand is still logged as one.
-      set state = ${state}, lease_id = null, lease_until = null, next_trigger = case when ${f.counts} then 'scheduled' else next_trigger end,
+      set state = ${state}, lease_id = null, lease_until = null, leased_by = null, leased_at = null, next_trigger = case when ${f.counts} then 'scheduled' else next_trigger end,
           schedule_start = case when ${f.counts} then schedule_start else schedule_start + 1 end,
           next_attempt_at = case when ${state} = 'pending' then now() + make_interval(secs => ${delay}) else next_attempt_at end,
           completed_at = case when ${state} = 'pending' then null else now() end,

@@ -18,6 +18,25 @@ const eliminationsAt = async (programId: string, query = '') => {
 };
 
 describe("a program's matrix names the consortiums eliminated from it", () => {
+  it('only once the consortium is enrolled at the cut-off, though its elimination is dated earlier, as its status says', async () => {
+    const programId = uniqueId('elim-early');
+    const late = uniqueId('late');
+    await record(
+      t.app,
+      programRegistered(programId),
+      consortiumRegistered(late),
+      { type: 'consortium.enrolled', occurredAt: '2026-06-01', data: { consortiumId: late, programId } },
+      milestonePlanned(programId, 'pilot', 'consortium'),
+      { type: 'consortium.eliminated', occurredAt: '2026-03-01', data: { consortiumId: late, programId, reason: 'dated before the enrolment' } },
+    );
+
+    expect(await eliminationsAt(programId, '?asOf=2026-04-01')).toEqual([]);
+    const status = await get(t.app, `/v1/consortiums/${late}/status?asOf=2026-04-01`);
+    expect(z.object({ programs: z.array(z.unknown()) }).parse(status.body).programs).toEqual([]);
+    expect(await eliminationsAt(programId, '?asOf=2026-06-15')).toEqual([[late, '2026-03-01']]);
+  });
+
+
   it('at every cut-off, with the earliest elimination in world time, however many facts followed it, and not once it is retracted', async () => {
     const programId = uniqueId('elim');
     const [kept, cut] = [uniqueId('kept'), uniqueId('cut')];

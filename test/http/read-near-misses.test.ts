@@ -36,14 +36,20 @@ describe('a view of a mistyped program, consortium or milestone', () => {
     }
   });
 
-  it('that exists, only not at the cut-off, is named as such, with no suggestion', async () => {
+  it('that exists, only not at the cut-off, is named as such, with no suggestion; one that never existed, with suggestions and no word of the cut-off', async () => {
     const programId = uniqueId('later');
-    await record(t.app, programRegistered(programId, '2026-09'));
+    await record(t.app, programRegistered(programId, '2026-09'), { type: 'milestone.planned', occurredAt: '2026-10', data: { programId, milestone: 'pilot', title: 'Pilot', scope: 'program' } });
 
-    const response = await get(t.app, `/v1/programs/${programId}/milestones?asOf=2026-03`);
+    const program = await get(t.app, `/v1/programs/${programId}/milestones?asOf=2026-03`);
+    const milestone = await get(t.app, `/v1/programs/${programId}/milestones/pilot?asOf=2026-09-15`);
+    const typo = await get(t.app, `/v1/programs/${programId}x/milestones?asOf=2026-03`);
 
-    expect(response.status).toBe(404);
-    expect(problemOf(response)).not.toHaveProperty('suggestions');
-    expect(problemOf(response).detail).toContain('not registered at the cut-off');
+    expect([program.status, milestone.status, typo.status]).toEqual([404, 404, 404]);
+    expect(problemOf(program)).not.toHaveProperty('suggestions');
+    expect(problemOf(program).detail).toContain('not registered at the cut-off');
+    expect(problemOf(milestone)).not.toHaveProperty('suggestions');
+    expect(problemOf(milestone).detail).toContain(`no milestone '${programId}/pilot': not planned at the cut-off`);
+    expect(problemOf(typo).detail).not.toContain('cut-off');
+    expect(problemOf(typo).detail).toContain(`did you mean '${programId}'`);
   });
 });

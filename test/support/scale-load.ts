@@ -37,6 +37,15 @@ export interface HistoryLoader {
   recordedAtNear(index: number): string;
 }
 
+/** A body as JSON, or as it is when it is none (a proxy's page). */
+function parsedOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 /** 503 problems after which nothing was stored, so the same batch may be sent again. */
 const NOTHING_STORED = new Set(['/problems/database-timeout', '/problems/database-unavailable', '/problems/database-conflict']);
 
@@ -67,7 +76,7 @@ export function createHistoryLoader(history: ScaleHistory, total: number, option
       text = await response.text();
       // A 503 that stored nothing (the statement timed out on a loaded machine, the database away or
       // in a conflict) is sent again after Retry-After, as a client should; its wait counts in the rate.
-      const type = response.status === 503 ? z.object({ type: z.string() }).safeParse(JSON.parse(text)).data?.type : undefined;
+      const type = response.status === 503 ? z.object({ type: z.string() }).safeParse(parsedOrText(text)).data?.type : undefined;
       if (attempt > 5 || type === undefined || !NOTHING_STORED.has(type)) break;
       console.error(`[load] batch at ${start}: ${type}, sent again (attempt ${attempt + 1})`);
       await sleep(Number(response.headers.get('retry-after') ?? '1') * 1000);
