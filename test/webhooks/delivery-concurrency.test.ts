@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { claimDeliveries } from '../../src/store/webhook-deliveries.js';
+import { claimDeliveries, reapExpiredLeases } from '../../src/store/webhook-deliveries.js';
 import type { Dispatcher } from '../../src/webhooks/dispatcher.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
 import { call, record } from '../support/http.js';
@@ -112,6 +112,20 @@ describe('webhook delivery across instances', () => {
     const [lost, retried] = z.array(z.object({ startedAt: z.iso.datetime(), durationMs: z.number() })).parse(z.object({ attempts: z.unknown() }).parse(detail.body).attempts);
     expect(Date.parse(lost?.startedAt ?? '') + (lost?.durationMs ?? 0)).toBeLessThanOrEqual(Date.parse(retried?.startedAt ?? '') + 5);
     expect(lost?.durationMs).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('reaps a lease taken more than the attempt log can count in milliseconds (every instance down for a month), and logs it under its holder', async () => {
+    const { programId, events } = programWithConsortium('month');
+    await record(t.app, ...events);
+    await subscribe(t.app, { url: receiver.url(`/month-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    await record(t.app, seminarHeld(programId));
+    const [claimed] = await claimDeliveries(t.database.db, 'long-gone', 1, 60);
+    await sql`update webhook_delivery set leased_at = now() - interval '40 days', lease_until = now() - interval '1 second' where id = ${claimed?.id}`.execute(t.database.db);
+
+    // Before the clamp, the reap failed ("integer out of range") on this row, and so reaped nothing, ever.
+    expect(await reapExpiredLeases(t.database.db, 'reaper')).toBe(1);
+    const detail = await call(t.app, 'GET', `/v1/deliveries/${claimed?.id}`);
+    expect(detail.body).toMatchObject({ state: 'pending', attempts: [{ trigger: 'lease_expired', instance: 'long-gone', durationMs: 2147483647 }] });
   });
 
   it('does not let an endpoint that always times out delay deliveries to a healthy one', async () => {
