@@ -11,13 +11,14 @@ type Undo = <DB>(db: Kysely<DB>) => Promise<void>;
 const WITHDRAWN: Readonly<Record<string, Undo>> = {
   // Extended statistics on a cell's key (15d5e8c withdrew them: a view's plan turned worse with them).
   // By table, not by name: a rebuild by a release that had them copied them under names of its own
-  // (LIKE … INCLUDING ALL, in its schema). No release since makes extended statistics on these tables.
+  // (LIKE … INCLUDING ALL, in its schema). No release since makes extended statistics on these
+  // tables; one an operator made there goes too (only on a database that still holds this row).
   '2026-12-03T08-00-00_estimate_cells_as_wholes': async (db) => {
-    const { rows } = await sql<{ name: string }>`
-      select format('%I.%I', n.nspname, s.stxname) as name
+    const { rows } = await sql<{ schema: string; name: string }>`
+      select n.nspname as schema, s.stxname as name
       from pg_statistic_ext s join pg_namespace n on n.oid = s.stxnamespace
       where s.stxrelid in (to_regclass('cell_step'), to_regclass('cell_evidence'))`.execute(db);
-    for (const { name } of rows) await sql.raw(`drop statistics if exists ${name}`).execute(db);
+    for (const { schema, name } of rows) await sql`drop statistics if exists ${sql.id(schema, name)}`.execute(db);
   },
   // Dropped the index event_type in the migrations' transaction; retired-indexes.ts drops it now.
   '2026-12-04T21-30-00_drop_the_type_index_the_feed_replaced': async () => {},

@@ -283,8 +283,9 @@ export class CommitOutcomeUnknownError extends DomainError {
     const check =
       first === undefined
         ? 'Check before sending them again'
-        : `Check with GET /v1/events/${first} before sending them again: 200 means all of them are stored, 404 none is, ` +
-          'once the database statement timeout (DATABASE_STATEMENT_TIMEOUT_MS) has passed since this answer';
+        : `Check with GET /v1/events/${first} before sending them again: 200 means all of them are stored; 404 means none is, ` +
+          "but only once the service's statement timeout (its DATABASE_STATEMENT_TIMEOUT_MS, 15 s unless its operator changed it) " +
+          'has passed since this answer, as the database may still be running the append until then';
     super(
       idempotencyKey === undefined
         ? `the database connection was lost while the events were being stored: they may or may not be stored. ${check}; ` +

@@ -274,6 +274,8 @@ export interface WebhookDeliveryTable {
   /** The instance holding the lease, and when it took it (logged if the lease runs out). */
   leased_by: string | null;
   leased_at: Date | null;
+  /** The lease_id the holder took: the holder is believed only while it is the current lease's. */
+  leased_for: string | null;
   last_status: number | null;
   last_error: string | null;
   created_at: Generated<Date>;

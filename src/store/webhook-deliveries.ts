@@ -54,7 +54,7 @@ export async function claimDeliveries(db: Db, instance: string, limit: number, l
         from subscription s
         where s.id = any (${locked.map((s) => s.id)}::uuid[])
       ), chosen as (
-        select due.id, subs.url from subs
+        select due.id, subs.url, gen_random_uuid() as lease_id from subs
         cross join lateral (
           select d.id, d.next_attempt_at, d.notification_position from webhook_delivery d
           where d.subscription_id = subs.id and d.state = 'pending' and d.next_attempt_at <= now()
@@ -65,8 +65,8 @@ export async function claimDeliveries(db: Db, instance: string, limit: number, l
         limit ${limit}
       )
       update webhook_delivery d
-      set state = 'in_flight', lease_id = gen_random_uuid(), lease_until = now() + make_interval(secs => ${leaseSeconds}),
-          leased_by = ${instance}, leased_at = now(),
+      set state = 'in_flight', lease_id = chosen.lease_id, lease_until = now() + make_interval(secs => ${leaseSeconds}),
+          leased_by = ${instance}, leased_at = now(), leased_for = chosen.lease_id,
           attempt_count = d.attempt_count + 1
       from chosen
       where d.id = chosen.id and d.state = 'pending' and d.next_attempt_at <= now()
@@ -87,22 +87,25 @@ export async function claimDeliveries(db: Db, instance: string, limit: number, l
 
 /**
  * Puts deliveries whose lease ran out (their worker died or hung) back in the queue, due now, and
- * logs the lost attempt under the instance that held it, from when it took it. A claim by a
- * release before 2026-12-06T06-00-00 (a rolling upgrade) names none: the lost attempt is logged
- * under the reclaiming instance, now, as before; every outcome clears the holder, so that it is
- * never a previous claim's. This is what makes delivery at least once.
+ * logs the lost attempt under the instance that held it, from when it took it. The holder is
+ * believed only for the lease it names (leased_for): a claim by a release before
+ * 2026-12-06T06-00-00 (a rolling upgrade) sets none and may leave an earlier claim's, and its lost
+ * attempt is logged under the reclaiming instance, now, as before. This is what makes delivery at
+ * least once.
  */
 export async function reapExpiredLeases(db: Db, instance: string): Promise<number> {
   const { rows } = await sql<{ n: number }>`
     with held as (
-      -- Read before the update clears them. Locked: a second reaper waits, then finds the row
-      -- pending again (the lock's re-check), and skips it.
-      select id, leased_by, leased_at from webhook_delivery
+      -- Read before the update clears them. A row another reaper is putting back is skipped.
+      select id, case when leased_for = lease_id then leased_by end as leased_by,
+                 case when leased_for = lease_id then leased_at end as leased_at
+      from webhook_delivery
       where state = 'in_flight' and lease_until < now()
-      for update
+      for no key update skip locked
     ), expired as (
       update webhook_delivery d
-      set state = 'pending', lease_id = null, lease_until = null, leased_by = null, leased_at = null, next_attempt_at = now()
+      set state = 'pending', lease_id = null, lease_until = null, leased_by = null, leased_at = null, leased_for = null,
+          next_attempt_at = now()
       from held h
       where d.id = h.id
       returning d.id, d.attempt_count, h.leased_by, h.leased_at
@@ -166,7 +169,7 @@ export async function finishAttempt(db: Db, f: FinishedAttempt): Promise<boolean
       update webhook_delivery
       -- An attempt that does not count (aborted, or never sent) keeps its trigger for the next one:
       -- a redelivery by hand is still logged as one.
-      set state = ${state}, lease_id = null, lease_until = null, leased_by = null, leased_at = null, next_trigger = case when ${f.counts} then 'scheduled' else next_trigger end,
+      set state = ${state}, lease_id = null, lease_until = null, leased_by = null, leased_at = null, leased_for = null, next_trigger = case when ${f.counts} then 'scheduled' else next_trigger end,
           schedule_start = case when ${f.counts} then schedule_start else schedule_start + 1 end,
           next_attempt_at = case when ${state} = 'pending' then now() + make_interval(secs => ${delay}) else next_attempt_at end,
           completed_at = case when ${state} = 'pending' then null else now() end,

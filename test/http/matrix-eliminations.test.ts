@@ -36,7 +36,6 @@ describe("a program's matrix names the consortiums eliminated from it", () => {
     expect(await eliminationsAt(programId, '?asOf=2026-06-15')).toEqual([[late, '2026-03-01']]);
   });
 
-
   it('at every cut-off, with the earliest elimination in world time, however many facts followed it, and not once it is retracted', async () => {
     const programId = uniqueId('elim');
     const [kept, cut] = [uniqueId('kept'), uniqueId('cut')];
