@@ -249,7 +249,7 @@ async function viewProgramPlan(db: Db, programId: string, cutoff: Cutoff): Promi
 export interface ProgramView {
   readonly program: ProgramSummary;
   readonly milestones: readonly MilestoneView[];
-  /** The consortiums eliminated from it at the cut-off, each with its earliest elimination, in the order of their ids. */
+  /** The matrix's: the consortiums eliminated from it at the cut-off, each with its earliest elimination, in the order of their ids (none for one milestone). */
   readonly eliminations: readonly { readonly consortiumId: string; readonly eliminatedAt: FuzzyDate }[];
 }
 
@@ -290,7 +290,7 @@ export async function viewProgram(
   return {
     program: toProgram(programId, entry),
     milestones: await expanded(db, views, options),
-    eliminations: eliminations.map(({ consortiumId, eliminatedAt }) => ({ consortiumId, eliminatedAt })),
+    eliminations,
   };
 }
 

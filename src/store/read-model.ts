@@ -229,8 +229,8 @@ export interface ProgramParts {
   /** Empty unless asked for. */
   readonly cells: readonly CellState[];
   /**
-   * With the cells: each consortium eliminated from the program at the cut, with its earliest
-   * elimination in world time (as a consortium's status gives it). Empty otherwise.
+   * With the cells of every milestone (a matrix): each consortium eliminated from the program at the
+   * cut, with its earliest elimination in world time (as a consortium's status gives it). Empty otherwise.
    */
   readonly eliminations: readonly Elimination[];
 }
@@ -300,7 +300,9 @@ const programPartsStatement = shapedStatement<ProgramPartsInput, ProgramPartsRow
     withCells: s.choice(withCells),
   }),
   ({ selection, cut, withCells }, db) => {
-    const more = withCells ? [sql`(select json_agg(x) from (${eliminationsQuery(selection.programIds, cut)}) x) as eliminations`] : [];
+    // The matrix alone shows them: not a program's page (no cells), nor one milestone's view.
+    const matrix = withCells && selection.milestone === undefined;
+    const more = matrix ? [sql`(select json_agg(x) from (${eliminationsQuery(selection.programIds, cut)}) x) as eliminations`] : [];
     return sql<ProgramPartsRow>`${partsStatement(db, selection, cut, withCells, more)} ${PREPARED}`;
   },
 );
@@ -313,7 +315,7 @@ export interface ProgramPartsRow extends NoCellRow {
   part: number;
   programs: AsJson<DefinitionRow & { program_id: string }>[] | null;
   milestones: AsJson<MilestoneRow>[] | null;
-  /** Only in a program's parts with its cells. */
+  /** Only in a matrix's parts. */
   eliminations?: AsJson<EliminationRow>[] | null;
 }
 

@@ -114,39 +114,43 @@ describe('webhook delivery across instances', () => {
     expect(lost?.durationMs).toBeGreaterThanOrEqual(1000);
   });
 
-  it('reaps a lease taken more than the attempt log can count in milliseconds (every instance down for a month), and logs it under its holder', async () => {
-    const { programId, events } = programWithConsortium('month');
+  /** A delivery of a subscription of its own, claimed by `instance` (the only one due: earlier tests leave none). */
+  async function claimOneDelivery(tag: string, instance: string) {
+    const { programId, events } = programWithConsortium(tag);
     await record(t.app, ...events);
-    await subscribe(t.app, { url: receiver.url(`/month-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    await subscribe(t.app, { url: receiver.url(`/${tag}-${programId}`), topics: ['seminar.held'], filter: { programId } });
     await record(t.app, seminarHeld(programId));
-    const [claimed] = await claimDeliveries(t.database.db, 'long-gone', 1, 60);
-    expect(claimed?.url).toBe(receiver.url(`/month-${programId}`));
-    await sql`update webhook_delivery set leased_at = now() - interval '40 days', lease_until = now() - interval '1 second' where id = ${claimed?.id}`.execute(t.database.db);
+    const [claimed] = await claimDeliveries(t.database.db, instance, 1, 60);
+    expect(claimed?.url).toBe(receiver.url(`/${tag}-${programId}`));
+    if (claimed === undefined) throw new Error('no delivery claimed');
+    return claimed;
+  }
+
+  /** Put back due now by a reap, it would be the next test's claim: not due for a day. */
+  const parkDelivery = (id: string) => sql`update webhook_delivery set next_attempt_at = now() + interval '1 day' where id = ${id}`.execute(t.database.db);
+
+  it('reaps a lease taken more than the attempt log can count in milliseconds (every instance down for a month), and logs it under its holder', async () => {
+    const claimed = await claimOneDelivery('month', 'long-gone');
+    await sql`update webhook_delivery set leased_at = now() - interval '40 days', lease_until = now() - interval '1 second' where id = ${claimed.id}`.execute(t.database.db);
 
     // Before the clamp, the reap failed ("integer out of range") on this row, and so reaped nothing, ever.
     expect(await reapExpiredLeases(t.database.db, 'reaper')).toBeGreaterThanOrEqual(1);
-    const detail = await call(t.app, 'GET', `/v1/deliveries/${claimed?.id}`);
+    const detail = await call(t.app, 'GET', `/v1/deliveries/${claimed.id}`);
     expect(detail.body).toMatchObject({ state: 'pending', attempts: [{ trigger: 'lease_expired', instance: 'long-gone', durationMs: 2147483647 }] });
-    // Put back due now, it would be the next test's claim: not due for a day.
-    await sql`update webhook_delivery set next_attempt_at = now() + interval '1 day' where id = ${claimed?.id}`.execute(t.database.db);
+    await parkDelivery(claimed.id);
   });
 
   it("logs a lost attempt claimed by the previous release (which names no holder) under the reclaiming instance, not under an earlier claim's holder", async () => {
-    const { programId, events } = programWithConsortium('upgrade');
-    await record(t.app, ...events);
-    await subscribe(t.app, { url: receiver.url(`/upgrade-${programId}`), topics: ['seminar.held'], filter: { programId } });
-    await record(t.app, seminarHeld(programId));
     // This release claims, and its attempt fails and is put back; the previous release then claims it
     // again, as it did (a new lease, the holder's columns untouched), and dies.
-    const [claimed] = await claimDeliveries(t.database.db, 'this-release', 1, 60);
-    expect(claimed?.url).toBe(receiver.url(`/upgrade-${programId}`));
-    await sql`update webhook_delivery set state = 'pending', lease_id = null, lease_until = null where id = ${claimed?.id}`.execute(t.database.db);
-    await sql`update webhook_delivery set state = 'in_flight', lease_id = gen_random_uuid(), lease_until = now() - interval '1 second' where id = ${claimed?.id}`.execute(t.database.db);
+    const claimed = await claimOneDelivery('upgrade', 'this-release');
+    await sql`update webhook_delivery set state = 'pending', lease_id = null, lease_until = null where id = ${claimed.id}`.execute(t.database.db);
+    await sql`update webhook_delivery set state = 'in_flight', lease_id = gen_random_uuid(), lease_until = now() - interval '1 second' where id = ${claimed.id}`.execute(t.database.db);
 
     expect(await reapExpiredLeases(t.database.db, 'reaper')).toBeGreaterThanOrEqual(1);
-    const detail = await call(t.app, 'GET', `/v1/deliveries/${claimed?.id}`);
+    const detail = await call(t.app, 'GET', `/v1/deliveries/${claimed.id}`);
     expect(detail.body).toMatchObject({ attempts: [{ trigger: 'lease_expired', instance: 'reaper', durationMs: 0 }] });
-    await sql`update webhook_delivery set next_attempt_at = now() + interval '1 day' where id = ${claimed?.id}`.execute(t.database.db);
+    await parkDelivery(claimed.id);
   });
 
   it('does not let an endpoint that always times out delay deliveries to a healthy one', async () => {
