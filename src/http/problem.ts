@@ -60,7 +60,45 @@ export const FieldError = z
   .meta({ id: 'FieldError' });
 export type FieldError = z.infer<typeof FieldError>;
 
-/** RFC 9457 problem details; extension members (`errors`, `currentVersion`, …) pass through. */
+/**
+ * The extension members problems carry, each on the problem types the README's table names: a
+ * client generating code from the OpenAPI document gets them typed (until 2026-12-06 only `errors`
+ * was declared, and `suggestions`, `eventIds` and the rest passed through unnamed).
+ */
+const ProblemExtensions = {
+  errors: z.array(FieldError).optional(),
+  pointer: z.string().optional().meta({ description: 'JSON pointer into the request body to the part at fault' }),
+  stream: z.string().optional().meta({ description: 'version-conflict: the stream' }),
+  expectedVersion: z.int().optional().meta({ description: 'version-conflict: the version the request expected' }),
+  currentVersion: z.int().optional().meta({ description: 'version-conflict: the version the stream is at' }),
+  reference: z
+    .object({ kind: z.string(), key: z.string() })
+    .optional()
+    .meta({ description: 'unknown-reference, already-defined: what the event names or defines' }),
+  suggestions: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'unknown-reference, not-found: the closest existing ids, when one is a near miss of the one given' }),
+  eventId: z.string().optional().meta({ description: 'already-retracted, not-retractable, unknown-reference: the event a retraction names' }),
+  eventIds: z.array(z.string()).optional().meta({
+    description:
+      'commit-outcome-unknown without an Idempotency-Key: the ids the events were given; GET /v1/events/{first} says whether all or none were stored',
+  }),
+  idempotencyKey: z.string().optional().meta({ description: 'commit-outcome-unknown: the key a retry should send again' }),
+  role: z.string().optional().meta({ description: "forbidden: the key's role" }),
+  requiredRole: z.string().optional().meta({ description: 'forbidden: the least role the request needs' }),
+  retryAfterSeconds: z.int().optional().meta({ description: 'rate-limited, too-many-feeds, 503s: as the Retry-After header' }),
+  limit: z.int().optional().meta({ description: 'too-many-feeds, feed-capacity-reached, too-many-secrets: the limit reached' }),
+  nextExpiry: z.string().nullable().optional().meta({ description: 'too-many-secrets: when the oldest live secret stops signing' }),
+  reason: z.string().optional().meta({ description: 'webhook-target-refused: why the URL is refused' }),
+  deliveryId: z.string().optional().meta({ description: 'delivery-in-flight: the delivery' }),
+  available: z.array(z.string()).optional().meta({ description: 'not-acceptable: the media types the resource answers in' }),
+  allowed: z.array(z.string()).optional().meta({ description: 'method-not-allowed: the methods the resource takes' }),
+  charset: z.string().optional().meta({ description: 'unsupported-media-type: the charset refused' }),
+  contentEncoding: z.string().optional().meta({ description: 'unsupported-media-type: the content coding refused' }),
+};
+
+/** RFC 9457 problem details, with the extension members above; others would pass through. */
 export const ProblemDetails = z
   .looseObject({
     type: z.string(),
@@ -68,12 +106,15 @@ export const ProblemDetails = z
     status: z.int(),
     detail: z.string().optional(),
     instance: z.string().optional(),
-    errors: z.array(FieldError).optional(),
+    ...ProblemExtensions,
   })
   .meta({ id: 'ProblemDetails' });
 export type ProblemDetails = z.infer<typeof ProblemDetails>;
 
-export function problem(slug: ProblemSlug, detail: string, extensions: Record<string, unknown> = {}): ProblemDetails {
+/** What a problem may carry besides its type, title, status, detail and instance. */
+type Extensions = { [K in keyof typeof ProblemExtensions]?: z.infer<(typeof ProblemExtensions)[K]> };
+
+export function problem(slug: ProblemSlug, detail: string, extensions: Extensions = {}): ProblemDetails {
   const { status, title } = PROBLEM_TYPES[slug];
   return { type: problemTypeUri(slug), title, status, detail, ...extensions };
 }

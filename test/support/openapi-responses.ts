@@ -46,10 +46,20 @@ export class OpenApiResponses {
   private readonly compiled = new Map<string, ValidateFunction>();
   private readonly routes: readonly Route[];
 
-  constructor(private readonly document: Document) {
+  private readonly document: Document;
+
+  constructor(committed: Document) {
     ajvFormats.default(this.ajv);
+    // The document leaves problems open to members a later release may add (clients ignore what they
+    // do not know), but every member this release writes is declared: checked here as closed, a
+    // problem carrying one the document does not name fails the test that received it.
+    const problemDetails = z.looseObject({}).parse(committed.components.schemas.ProblemDetails);
+    this.document = {
+      ...committed,
+      components: { ...committed.components, schemas: { ...committed.components.schemas, ProblemDetails: { ...problemDetails, additionalProperties: false } } },
+    };
     // Literal segments first: /v1/subscriptions/{id}/secret before a pattern it would also match.
-    this.routes = Object.keys(document.paths)
+    this.routes = Object.keys(committed.paths)
       .map((path) => ({
         path,
         pattern: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`),
