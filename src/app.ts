@@ -43,7 +43,7 @@ import { deliveryRoutes } from './http/routes/deliveries.js';
 import { programRoutes } from './http/routes/programs.js';
 import { timelineRoutes } from './http/routes/timeline.js';
 import type { Db } from './store/database.js';
-import { CONNECT_TIMEOUT_MS } from './store/open-database.js';
+import { CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './store/open-database.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { registerOperationalGauges } from './http/operational-gauges.js';
 import { registerRequestMetrics } from './http/request-metrics.js';
@@ -94,6 +94,12 @@ export interface AppLimits {
    * response); it is then destroyed. Must exceed the feed's 15 s keep-alive and the slowest handler.
    */
   readonly socketIdleTimeoutMs: number;
+  /**
+   * The database's statement timeout (DATABASE_STATEMENT_TIMEOUT_MS, set on the connections, not
+   * here): how long an append whose connection was lost may still run on the server, which a
+   * commit-outcome-unknown answer tells its client to wait before it checks.
+   */
+  readonly statementTimeoutMs: number;
 }
 
 /** A combined append call holds at most this many events: a failure there runs each append again alone. */
@@ -116,6 +122,7 @@ export const DEFAULT_LIMITS: AppLimits = {
   // the service, closes idle connections, so it never reuses one the service has just closed (a 502).
   keepAliveTimeoutMs: 72_000,
   socketIdleTimeoutMs: 120_000,
+  statementTimeoutMs: DEFAULT_STATEMENT_TIMEOUT_MS,
 };
 
 /** What the subscription registry needs to vet webhook targets (research/webhooks.md §2.6). */
@@ -229,6 +236,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       maxWaitMs: CONNECT_TIMEOUT_MS,
       maxWaiting: 1_000,
       maxEvents: COMBINED_APPEND_MAX_EVENTS,
+      statementTimeoutMs: limits.statementTimeoutMs,
     }),
     appendBodyLimit: limits.appendBodyLimit,
     maxPageSize: limits.maxPageSize,

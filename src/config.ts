@@ -3,7 +3,7 @@ import { parse as parseConnectionString } from 'pg-connection-string';
 import { z } from 'zod';
 import { parseAllowedCidrs, type AddressPolicy } from './domain/webhook-address-policy.js';
 import { LONGEST_DELIVERY_WAIT_SECONDS, parseRetrySchedule, STANDARD_RETRY_SCHEDULE } from './webhooks/retry-schedule.js';
-import { RESPONSE_MARGIN_MS, type DatabaseTarget } from './store/open-database.js';
+import { DEFAULT_STATEMENT_TIMEOUT_MS, RESPONSE_MARGIN_MS, type DatabaseTarget } from './store/open-database.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -93,7 +93,7 @@ const Environment = z.object({
   DATABASE_POOL_SIZE: positiveInt(10),
   // Longer than any request should take; shorter than a client's patience, so it gets a 503, not silence.
   // The client waits a margin more for an answer (open-database.ts): both within the longest a timer waits.
-  DATABASE_STATEMENT_TIMEOUT_MS: milliseconds(15_000, LONGEST_TIMER_MS - RESPONSE_MARGIN_MS),
+  DATABASE_STATEMENT_TIMEOUT_MS: milliseconds(DEFAULT_STATEMENT_TIMEOUT_MS, LONGEST_TIMER_MS - RESPONSE_MARGIN_MS),
   // Connections `npm run projections:rebuild` folds cells on, side by side (PostgreSQL server only).
   REBUILD_WORKERS: decimal().pipe(z.number().int().min(1).max(16)).default(2),
   // Append calls at once per instance; appends beyond wait and go together (src/store/append-combiner.ts).

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
       requestTimeoutMs: config.requestTimeoutMs,
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
       socketIdleTimeoutMs: config.socketIdleTimeoutMs,
+      statementTimeoutMs: config.statementTimeoutMs,
     },
     adminApiKey: config.adminApiKey,
     webhooks: { rules, resolve: resolveWithDns, defaultMaxInFlight: webhooks.maxInFlight },

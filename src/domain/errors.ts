@@ -269,23 +269,25 @@ export class DatabaseUnavailableError extends DomainError {
  * says whether all were stored (the service draws the ids, so only it can name them). Not with a
  * key: a retry may replay a first request, whose events have other ids. The server may still be
  * running the append when the connection is found lost (a network that failed, not a server that
- * closed it): a 404 is final only once the statement timeout has passed.
+ * closed it): a 404 is final only once the statement timeout has passed, which `settledAfterSeconds`
+ * says, so that a client waits that long before it checks (Retry-After) rather than a second.
  */
 export class CommitOutcomeUnknownError extends DomainError {
   readonly code = 'commit_outcome_unknown';
   readonly eventIds: readonly string[];
+  readonly settledAfterSeconds: number | undefined;
   constructor(
     readonly idempotencyKey: string | undefined,
     options: { cause: unknown },
-    eventIds: readonly string[] = [],
+    named: { readonly eventIds: readonly string[]; readonly settledAfterSeconds: number | undefined } = { eventIds: [], settledAfterSeconds: undefined },
   ) {
-    const first = idempotencyKey === undefined ? eventIds[0] : undefined;
+    const first = idempotencyKey === undefined ? named.eventIds[0] : undefined;
+    const settled = named.settledAfterSeconds === undefined ? "the service's statement timeout" : `${named.settledAfterSeconds} s (the service's statement timeout)`;
     const check =
       first === undefined
         ? 'Check before sending them again'
         : `Check with GET /v1/events/${first} before sending them again: 200 means all of them are stored; 404 means none is, ` +
-          "but only once the service's statement timeout (its DATABASE_STATEMENT_TIMEOUT_MS, 15 s unless its operator changed it) " +
-          'has passed since this answer, as the database may still be running the append until then';
+          `but only once ${settled} ${named.settledAfterSeconds === 1 ? 'has' : 'have'} passed since this answer, as the database may still be running the append until then`;
     super(
       idempotencyKey === undefined
         ? `the database connection was lost while the events were being stored: they may or may not be stored. ${check}; ` +
@@ -294,12 +296,18 @@ export class CommitOutcomeUnknownError extends DomainError {
             'Retrying with the same Idempotency-Key is safe: it stores them once or replays the first outcome',
       options,
     );
-    this.eventIds = first === undefined ? [] : eventIds;
+    this.eventIds = first === undefined ? [] : named.eventIds;
+    this.settledAfterSeconds = first === undefined ? undefined : named.settledAfterSeconds;
   }
 
-  /** The same failure, naming the ids the request's events were given (kept only without an Idempotency-Key). */
-  forEvents(eventIds: readonly string[]): CommitOutcomeUnknownError {
-    return new CommitOutcomeUnknownError(this.idempotencyKey, { cause: this.cause }, eventIds);
+  /**
+   * The same failure, naming the ids the request's events were given and how long the append may
+   * still run on the server (its statement timeout, when the caller knows it); both kept only
+   * without an Idempotency-Key.
+   */
+  forEvents(eventIds: readonly string[], statementTimeoutMs: number | undefined): CommitOutcomeUnknownError {
+    const settledAfterSeconds = statementTimeoutMs === undefined ? undefined : Math.max(1, Math.ceil(statementTimeoutMs / 1000));
+    return new CommitOutcomeUnknownError(this.idempotencyKey, { cause: this.cause }, { eventIds, settledAfterSeconds });
   }
 }
 

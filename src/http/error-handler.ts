@@ -148,9 +148,10 @@ function domainProblem(error: KnownDomainError): ProblemDetails {
       return problem('database-unavailable', error.message, { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
     case 'commit_outcome_unknown':
       return problem('commit-outcome-unknown', error.message, {
-        retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+        // With the events' ids, a check means something only once the append cannot still be running.
+        retryAfterSeconds: error.settledAfterSeconds ?? DATABASE_RETRY_AFTER_SECONDS,
         ...(error.idempotencyKey !== undefined && { idempotencyKey: error.idempotencyKey }),
-        ...(error.eventIds.length > 0 && { eventIds: error.eventIds }),
+        ...(error.eventIds.length > 0 && { eventIds: [...error.eventIds] }),
       });
     case 'statement_timeout':
       return problem('database-timeout', error.message, { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });

@@ -34,9 +34,10 @@ export interface EventRecorder {
  * The recorder the API uses: under load, concurrent appends of facts wait and are stored together,
  * each still all or nothing and answered on its own (store/append-combiner.ts).
  */
-export function createEventRecorder(db: Db, options: AppendCombinerOptions): EventRecorder {
+export function createEventRecorder(db: Db, options: AppendCombinerOptions & { readonly statementTimeoutMs: number }): EventRecorder {
   const combiner = createAppendCombiner((items, request) => appendEvents(db, items, request), options);
-  return { record: (command, observe) => record(db, command, observe, (items, request) => combiner.append(items, request)) };
+  const append: Append = (items, request) => combiner.append(items, request);
+  return { record: (command, observe) => record(db, command, observe, append, options.statementTimeoutMs) };
 }
 
 /**
@@ -49,7 +50,8 @@ export async function recordEvents(
   command: RecordEventsCommand,
   observe?: (outcome: RecordOutcome) => void,
 ): Promise<RecordedEvent[]> {
-  return record(db, command, observe, (items, request) => appendEvents(db, items, request));
+  // In a caller's transaction, whose statement timeout is the caller's to know.
+  return record(db, command, observe, (items, request) => appendEvents(db, items, request), undefined);
 }
 
 async function record(
@@ -57,6 +59,8 @@ async function record(
   command: RecordEventsCommand,
   observe: ((outcome: RecordOutcome) => void) | undefined,
   append: Append,
+  /** The database's statement timeout: how long an append whose outcome is unknown may still run. */
+  statementTimeoutMs: number | undefined,
 ): Promise<RecordedEvent[]> {
   const items = command.events.map((event): AppendItem => {
     const { type, data, occurredAt, sources = [], expectedVersion, correlationId, causationId } = event;
@@ -88,7 +92,7 @@ async function record(
     requestHash: command.idempotencyKey === undefined ? undefined : digest(command.events),
   }).catch(async (error: unknown) => {
     // A combined call's failure is every append's: each names its own events.
-    if (error instanceof CommitOutcomeUnknownError) throw error.forEvents(items.map((item) => item.id));
+    if (error instanceof CommitOutcomeUnknownError) throw error.forEvents(items.map((item) => item.id), statementTimeoutMs);
     throw await withSuggestions(db, error);
   });
   // A replay returns the events of the first request, whose ids are not the ones drawn here.

@@ -61,6 +61,8 @@ export const CONNECT_TIMEOUT_MS = 5_000;
  * client waits this much longer, then closes the connection, and the statement fails as on a lost one.
  */
 export const RESPONSE_MARGIN_MS = 5_000;
+/** DATABASE_STATEMENT_TIMEOUT_MS unless set: longer than any request should take, shorter than a client's patience. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
 // A connection held open without traffic (a transaction between statements, LISTEN) is probed, so
 // that one whose server vanished is found and closed; idle pooled ones are closed after 10 s anyway.
 const KEEP_ALIVE_DELAY_MS = 10_000;

@@ -93,7 +93,8 @@ describe('concurrent appends combined into one call (src/store/append-combiner.t
 describe('a combined append call cut off from the database (src/store/append-combiner.ts)', () => {
   // One call at a time, and a second only once the oldest waiting append has waited 2 s: wide
   // enough that every append sent together is waiting when the second call starts.
-  const u = useTestApp({ limits: { appendConcurrency: 1, appendMaxCalls: 2, appendOverflowAfterMs: 2000 } });
+  // The statement timeout the instance is told (as DATABASE_STATEMENT_TIMEOUT_MS is) is what its keyless appends cut off wait for.
+  const u = useTestApp({ limits: { appendConcurrency: 1, appendMaxCalls: 2, appendOverflowAfterMs: 2000, statementTimeoutMs: 3_500 } });
 
   it('answers every append of a combined call whose connection is terminated while it waits for a lock 503 commit-outcome-unknown, stores none of them, and stores the call before it (on PGlite, which has no connection to cut, the same appends are all stored)', async () => {
     const { programId, events } = programWithConsortium();
@@ -131,9 +132,11 @@ describe('a combined append call cut off from the database (src/store/append-com
     expect(first.status).toBe(201);
     for (const response of rest) {
       expect(response.contentType).toContain('application/problem+json');
-      expect(response.headers['retry-after']).toBe('1');
+      // Without a key, a check is final only once the append cannot still be running: the statement timeout, rounded up.
+      expect(response.headers['retry-after']).toBe('4');
       const problem = problemOf(response);
-      expect(problem).toMatchObject({ type: '/problems/commit-outcome-unknown', status: 503 });
+      expect(problem).toMatchObject({ type: '/problems/commit-outcome-unknown', status: 503, retryAfterSeconds: 4 });
+      expect(problem.detail).toContain('4 s (the service\'s statement timeout) have passed since this answer');
       // Sent without an Idempotency-Key: the problem names none and tells how to make a retry safe.
       expect(problem).not.toHaveProperty('idempotencyKey');
       expect(problem.detail).toContain('Idempotency-Key');
