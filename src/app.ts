@@ -20,7 +20,7 @@ import { apiKeyRoutes } from './http/routes/api-keys.js';
 import { boardRoutes } from './http/routes/board.js';
 import { subscriptionRoutes } from './http/routes/subscriptions.js';
 import { parseAllowedCidrs } from './domain/webhook-address-policy.js';
-import { createKeyAuthenticator, createKeyRegistry } from './services/api-keys.js';
+import { createKeyAuthenticator, createKeyRegistry, createKeyRevocations } from './services/api-keys.js';
 import { createDeliveries } from './services/deliveries.js';
 import { createNotificationFeed } from './services/notification-feed.js';
 import { createEventReader } from './services/read-events.js';
@@ -206,6 +206,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // The documentation UI registers its own routes, which cannot declare access: it comes before the guard.
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const authenticator = createKeyAuthenticator(deps.db, deps.adminApiKey, limits.apiKeyCacheMs);
+  // A key revoked here is refused here at once, and its open feeds end.
+  const revocations = createKeyRevocations();
+  revocations.listen((keyId) => authenticator.forget(keyId));
   await registerAccessControl(app, {
     authenticate: (authorization) => authenticator.authenticate(authorization),
     rateLimitPerMinute: limits.rateLimitPerMinute,
@@ -252,12 +255,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(feedRoutes, {
     notifications: createNotificationFeed(deps.db),
     keys: keyRegistry,
+    revocations,
+    keyRecheckMs: limits.apiKeyCacheMs,
     pollMs: limits.feedPollMs,
     maxFeedsPerKey: limits.maxFeedsPerKey,
     maxFeedsPerInstance: limits.maxFeedsPerInstance,
     maxPageSize: limits.maxPageSize,
   });
-  await app.register(apiKeyRoutes, { keys: keyRegistry, maxPageSize: limits.maxPageSize, onRevoked: (keyId) => authenticator.forget(keyId) });
+  await app.register(apiKeyRoutes, { keys: keyRegistry, maxPageSize: limits.maxPageSize, onRevoked: (keyId) => revocations.revoked(keyId) });
   await app.register(subscriptionRoutes, {
     subscriptions: createSubscriptionRegistry(deps.db, deps.webhooks ?? DEFAULT_WEBHOOK_SETTINGS),
     maxPageSize: limits.maxPageSize,

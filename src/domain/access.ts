@@ -16,3 +16,8 @@ export interface Principal {
   readonly name: string;
   readonly role: Role;
 }
+
+/** What an API key this service issues begins with. */
+export const API_KEY_PREFIX = 'mlk_';
+/** What a key this service issues looks like: the prefix and 32 base64url characters (192 bits). */
+export const API_KEY_SHAPE = /^mlk_[A-Za-z0-9_-]{32}$/;

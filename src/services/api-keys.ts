@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Principal, Role } from '../domain/access.js';
+import { API_KEY_PREFIX, API_KEY_SHAPE, type Principal, type Role } from '../domain/access.js';
 import { SubjectNotFoundError, UnauthenticatedError } from '../domain/errors.js';
 import { decodeCreatedCursor, encodeCreatedCursor } from '../store/page-cursor.js';
 import type { CursorScope } from '../store/cursor-scope.js';
@@ -19,10 +19,7 @@ const API_KEYS: CursorScope = { list: 'api-keys' };
 
 export type ApiKey = StoredApiKey;
 
-const KEY_PREFIX = 'mlk_';
-const SHOWN_PREFIX_LENGTH = KEY_PREFIX.length + 6;
-/** What a key this service issues looks like: the prefix and 32 base64url characters (192 bits). */
-const KEY_SHAPE = /^mlk_[A-Za-z0-9_-]{32}$/;
+const SHOWN_PREFIX_LENGTH = API_KEY_PREFIX.length + 6;
 
 const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
@@ -47,7 +44,7 @@ export function createKeyRegistry(db: Db): KeyRegistry {
 
 /** Creates a key; the returned `key` is the only time the secret exists outside the caller's hands. */
 export async function createApiKey(db: Db, name: string, role: Role): Promise<ApiKey & { readonly key: string }> {
-  const key = KEY_PREFIX + randomBytes(24).toString('base64url');
+  const key = API_KEY_PREFIX + randomBytes(24).toString('base64url');
   const stored = await insertApiKey(db, { id: randomUUID(), name, role, keyHash: hashKey(key), keyPrefix: key.slice(0, SHOWN_PREFIX_LENGTH) });
   return { ...stored, key };
 }
@@ -84,6 +81,31 @@ export interface KeyAuthenticator {
   authenticate(authorization: string | undefined): Promise<Principal>;
   /** Drops what this instance remembers of a key: its revocation takes effect here at once. */
   forget(keyId: string): void;
+}
+
+/**
+ * Keys revoked through this instance, told at once to what holds them: the authenticator's memory,
+ * and the live feeds open with them (which otherwise found out at their next look-up).
+ */
+export interface KeyRevocations {
+  revoked(keyId: string): void;
+  /** Hears each key revoked here from now on, until the returned function is called. */
+  listen(listener: (keyId: string) => void): () => void;
+}
+
+export function createKeyRevocations(): KeyRevocations {
+  const listeners = new Set<(keyId: string) => void>();
+  return {
+    revoked: (keyId) => {
+      for (const listener of listeners) listener(keyId);
+    },
+    listen: (listener) => {
+      // Wrapped, so that one function listening twice is two listeners, each removed on its own.
+      const own = (keyId: string) => listener(keyId);
+      listeners.add(own);
+      return () => listeners.delete(own);
+    },
+  };
 }
 
 /** Keys remembered at most; a key seen again after being pushed out is looked up again. */
@@ -125,7 +147,7 @@ function presentedKey(authorization: string | undefined, adminKey: string | unde
   // The scheme is case-insensitive and followed by one or more spaces (RFC 9110 §11.1, §11.4).
   const match = /^bearer +([\x21-\x7e]+)$/i.exec(authorization);
   const key = match?.[1];
-  if (key === undefined || (!KEY_SHAPE.test(key) && !isAdminKey(key, adminKey))) throw new UnauthenticatedError('malformed');
+  if (key === undefined || (!API_KEY_SHAPE.test(key) && !isAdminKey(key, adminKey))) throw new UnauthenticatedError('malformed');
   return key;
 }
 

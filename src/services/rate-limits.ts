@@ -10,6 +10,22 @@ export type CountKeyRequest = (keyId: string, windowMs: number) => Promise<Windo
 const MAX_LEASE = 64;
 /** Keys whose leases are kept before the ended ones are dropped: a bound on the map, not a cache size. */
 const PRUNE_ABOVE = 10_000;
+/**
+ * Counting statements one instance runs at once. A counter table that stops answering (a lock held
+ * on it, a vacuum full) then holds this many connections of the pool, not one per busy key: with a
+ * statement waiting per key, ten keys took the whole pool, and every request, /readyz included,
+ * waited for the lock (found by the probe of access under load).
+ */
+const MAX_COUNTING = 2;
+/** How long a request waits to be counted before it goes through uncounted, as one whose count failed. */
+export const COUNT_WAIT_MS = 500;
+
+/** A request not counted within COUNT_WAIT_MS: let through (the limiter's skipOnError), and said. */
+export class CountTooSlowError extends Error {
+  constructor() {
+    super(`the request could not be counted against its key's rate limit within ${COUNT_WAIT_MS} ms`);
+  }
+}
 
 interface Lease {
   /** The shared count of the first request this lease may serve, less one. */
@@ -39,19 +55,33 @@ interface Lease {
 export function createKeyRequestCounter(db: Db, max: number): CountKeyRequest {
   const leases = new Map<string, Lease>();
   const pending = new Map<string, Promise<void>>();
+  let counting = 0;
+  const waiting: (() => void)[] = [];
+  /** Runs `count` once fewer than MAX_COUNTING statements run: leases queue here, a request waits for its own at most COUNT_WAIT_MS. */
+  const bounded = async <T>(count: () => Promise<T>): Promise<T> => {
+    if (counting >= MAX_COUNTING) await new Promise<void>((resolve) => waiting.push(resolve));
+    counting += 1;
+    try {
+      return await count();
+    } finally {
+      counting -= 1;
+      waiting.shift()?.();
+    }
+  };
 
   const lease = async (keyId: string, windowMs: number): Promise<void> => {
     const previous = leases.get(keyId);
     const now = performance.now();
     const busy = previous !== undefined && previous.used >= previous.granted && now - previous.startedAt < 1000;
     const take = busy ? Math.min(previous.take * 2, MAX_LEASE) : 1;
-    const { hits, msLeft } = await countRequest(db, `key:${keyId}`, windowMs, take);
+    const { hits, msLeft } = await bounded(() => countRequest(db, `key:${keyId}`, windowMs, take));
     const base = hits - take;
     leases.set(keyId, { base, granted: Math.max(0, Math.min(take, max - base)), used: 0, take, endsAt: now + msLeft, startedAt: now });
     if (leases.size > PRUNE_ABOVE) for (const [id, ended] of leases) if (ended.endsAt <= now) leases.delete(id);
   };
 
   return async function countKeyRequest(keyId, windowMs) {
+    const deadline = performance.now() + COUNT_WAIT_MS;
     for (;;) {
       const current = leases.get(keyId);
       const now = performance.now();
@@ -67,7 +97,25 @@ export function createKeyRequestCounter(db: Db, max: number): CountKeyRequest {
       // One lease at a time per key: requests arriving meanwhile wait for it, then serve from it.
       const inFlight = pending.get(keyId) ?? lease(keyId, windowMs).finally(() => pending.delete(keyId));
       pending.set(keyId, inFlight);
-      await inFlight;
+      // The lease goes on after a request stops waiting for it: the key's next requests serve from it.
+      await within(inFlight, deadline - performance.now());
     }
   };
+}
+
+/** `promise`, or CountTooSlowError once `ms` have passed. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CountTooSlowError()), Math.max(0, ms));
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }

@@ -132,3 +132,27 @@ describe('rate limiting', () => {
     }
   });
 });
+
+describe('rate limiting, when its counters stop answering', () => {
+  // A small pool, as the service's is for its load: the counters may hold only part of it.
+  const small = useTestApp({ poolSize: 5, limits: { rateLimitPerMinute: LIMIT } });
+
+  it('answers the requests of many keys, and /readyz, while the counter table is locked, without waiting for the lock (PostgreSQL server only: PGlite is one session)', async () => {
+    if (!small.database.concurrentTransactions) return;
+    const keys = await Promise.all(Array.from({ length: 12 }, async (_, i) => bearer((await createApiKey(small.database.db, `locked out ${i}`, 'reader')).key)));
+    const answered = await small.database.db.transaction().execute(async (trx) => {
+      await sql`lock table rate_limit_window in access exclusive mode`.execute(trx);
+      const requests = Promise.all([
+        ...keys.map((key) => call(small.app, 'GET', '/v1/programs', undefined, key)),
+        call(small.app, 'GET', '/readyz', undefined, {}),
+      ]);
+      // Answered while the lock is held, or still waiting once 8 s have passed: the lock is released
+      // (by this transaction's end) only after either.
+      return Promise.race([requests, new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), 8_000))]);
+    });
+
+    expect(answered).not.toBe('still waiting');
+    if (answered === 'still waiting') return;
+    expect(answered.map((r) => r.status)).toEqual([...keys.map(() => 200), 200]);
+  });
+});
