@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { API_KEY_PREFIX } from '../domain/access.js';
 
 /**
  * Paths pino replaces with "[Redacted]" in every log line: API keys (the Authorization header)
@@ -8,6 +9,10 @@ import type { FastifyRequest } from 'fastify';
  */
 export const REDACTED_PATHS: readonly string[] = [
   'req.headers.authorization',
+  // Where clients put keys by mistake (refused, 401 or 400, but logged as they came).
+  'req.headers["x-api-key"]',
+  'req.headers["api-key"]',
+  'req.headers["proxy-authorization"]',
   'req.headers.cookie',
   'req.headers["webhook-signature"]',
   'headers.authorization',
@@ -19,6 +24,18 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.secrets[*].secret',
 ];
 
+/** Query parameters clients put keys in by mistake (refused: the service reads keys from Authorization only). */
+const CREDENTIAL_PARAMETER = /([?&](?:api[_-]?key|access[_-]?token|token|key|apikey)=)[^&#]*/gi;
+/** A key of this service's shape anywhere in a URL (a path, a parameter of another name). */
+const ISSUED_KEY = new RegExp(`${API_KEY_PREFIX}[A-Za-z0-9_-]{8,}`, 'g');
+
+/**
+ * The URL as logged: a key sent in it is refused, but was logged whole until 2026-12-06 (found by
+ * the probe of access under load), and a log is read by more people than keys are given to.
+ */
+const loggedUrl = (url: string): string =>
+  url.replace(CREDENTIAL_PARAMETER, '$1[Redacted]').replace(ISSUED_KEY, `${API_KEY_PREFIX}[Redacted]`);
+
 /**
  * Fastify's own request serializer logs no headers, so the redaction of Authorization would
  * protect nothing anyone could see. This one logs the headers (a copy: redaction must never touch
@@ -28,7 +45,7 @@ export const REDACTED_PATHS: readonly string[] = [
 function serializeRequest(request: FastifyRequest) {
   return {
     method: request.method,
-    url: request.url,
+    url: loggedUrl(request.url),
     host: request.host,
     remoteAddress: request.ip,
     remotePort: request.socket.remotePort,

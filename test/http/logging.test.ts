@@ -60,6 +60,28 @@ describe('logs', () => {
     for (const leak of [writer, bogusKey, TEST_ADMIN_KEY, secret]) expect(raw).not.toContain(leak);
   });
 
+  it('never write a key sent where the service does not read keys: in the query, in X-Api-Key, in the path (probe of access under load)', async () => {
+    const reader = z.object({ key: z.string() }).parse((await call(t.app, 'POST', '/v1/api-keys', { name: 'misplaced', role: 'reader' })).body).key;
+    const admin = TEST_ADMIN_KEY;
+
+    const { raw, lines } = await logsOf(async () => {
+      const answers = await Promise.all([
+        call(t.app, 'GET', `/v1/programs?api_key=${reader}`, undefined, { authorization: '' }),
+        call(t.app, 'GET', `/v1/programs?limit=5&access_token=${encodeURIComponent(admin)}`, undefined, { authorization: '' }),
+        call(t.app, 'GET', '/v1/programs', undefined, { authorization: '', 'x-api-key': reader }),
+        call(t.app, 'GET', `/v1/${reader}`, undefined, { authorization: '' }),
+      ]);
+      expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 404]);
+    });
+
+    const requests = lines.filter((line) => line.msg === 'incoming request');
+    expect(requests).toHaveLength(4);
+    for (const leak of [reader, admin, encodeURIComponent(admin)]) expect(raw).not.toContain(leak);
+    // What was redacted is still said to have been there, and the rest of the URL is kept.
+    expect(raw).toContain('/v1/programs?limit=5&access_token=[Redacted]');
+    expect(raw).toContain('"x-api-key":"[Redacted]"');
+  });
+
   it('redact a webhook secret in each shape the code holds it: a subscription, its secrets, a signed request', async () => {
     const created = await call(t.app, 'POST', '/v1/subscriptions', HOOK);
     const subscription = z.object({ id: z.string(), secret: z.string() }).parse(created.body);
