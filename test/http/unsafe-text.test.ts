@@ -27,3 +27,27 @@ describe('text the database cannot store (NUL, unpaired surrogates)', () => {
     expect(await rows(table)).toBe(before);
   });
 });
+
+describe("an API key's name: one line of visible text, as it is shown as its events' actor", () => {
+  it.each([
+    ['a line break', 'ingest\nadmin desk'],
+    ['a tab', 'ingest\tdesk'],
+    ['a right-to-left override', 'desk \u202eknilb'],
+    ['a left-to-right isolate', 'desk \u2066one'],
+    ['a C1 control', 'desk\u0085one'],
+  ])('refuses a name with %s with 400 naming the field and saying what a name may hold, and stores nothing (probe of access)', async (_what, name) => {
+    const before = await rows('api_key');
+
+    const response = await call(t.app, 'POST', '/v1/api-keys', { name, role: 'reader' });
+
+    expect(response.status).toBe(400);
+    expect(problemOf(response).errors).toEqual([expect.objectContaining({ pointer: '/name', detail: expect.stringContaining('one line of visible text') })]);
+    expect(await rows('api_key')).toBe(before);
+  });
+
+  it('takes a name in any script, with accents and spaces', async () => {
+    const response = await call(t.app, 'POST', '/v1/api-keys', { name: '국방 AI 분석팀 · Équipe', role: 'reader' });
+
+    expect(response.status).toBe(201);
+  });
+});
