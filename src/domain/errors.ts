@@ -257,8 +257,19 @@ export class DatabaseUnavailableError extends DomainError {
   constructor(
     readonly querySent: boolean,
     options: { cause: unknown },
+    /**
+     * The database answers, but this instance had no connection to it free in time (every one of its
+     * pool in use, or its appends' calls all running): said as such, not as a database out of reach
+     * (found by the probe of access under load, where a locked table held the pool).
+     */
+    readonly busy = false,
   ) {
-    super('the database cannot be reached right now; retry in a moment', options);
+    super(
+      busy
+        ? "this instance's connections to the database were all in use and none came free in time; retry in a moment, or on another instance"
+        : 'the database cannot be reached right now; retry in a moment',
+      options,
+    );
   }
 }
 

@@ -93,7 +93,7 @@ const combinable = (items: readonly AppendItem[], request: AppendRequest, maxEve
 const milestonesOf = (items: readonly AppendItem[]) =>
   items.flatMap(({ subject }) => (subject.programId === undefined || subject.milestone === undefined ? [] : [`${subject.programId}/${subject.milestone}`]));
 
-const unavailable = (reason: string) => new DatabaseUnavailableError(false, { cause: new Error(reason) });
+const unavailable = (reason: string) => new DatabaseUnavailableError(false, { cause: new Error(reason) }, true);
 
 export function createAppendCombiner(append: Append, options: AppendCombinerOptions): AppendCombiner {
   const queue: Waiting[] = [];

@@ -18,6 +18,9 @@ const LOST_CONNECTION_MESSAGES = [
 ];
 // These two are raised before anything is written to the socket: the statement never left.
 const NOT_SENT_MESSAGES = ['is not queryable', 'timeout exceeded when trying to connect'];
+// pg-pool's, when no connection of a full pool came free in time; one it could not open fails
+// "Connection terminated due to connection timeout" instead.
+const POOL_BUSY_MESSAGE = 'timeout exceeded when trying to connect';
 // What the server answers when it refuses a connection being made: 55000 the database not accepting
 // connections (ALTER DATABASE … ALLOW_CONNECTIONS false), 53300 too many clients, 3D000 no such
 // database; class 28, credentials refused. Listed, not any code: a statement other than a connection's
@@ -73,5 +76,5 @@ export function translateDatabaseError(error: unknown, querySent: boolean): unkn
     LOST_CONNECTION_MESSAGES.some((text) => message.startsWith(text));
   if (!lost) return error;
   const sent = querySent && !NOT_SENT_MESSAGES.some((text) => message.includes(text));
-  return new DatabaseUnavailableError(sent, { cause: error });
+  return new DatabaseUnavailableError(sent, { cause: error }, message.startsWith(POOL_BUSY_MESSAGE));
 }

@@ -236,3 +236,21 @@ describe('database failures answered as problems', () => {
     }
   });
 });
+
+describe('a database that answers, while every connection of the instance is in use', () => {
+  const one = useTestApp({ poolSize: 1 });
+
+  it('is a 503 database-unavailable that says the connections are busy, not that the database is out of reach (PostgreSQL server only: PGlite has no pool)', async () => {
+    if (!one.database.concurrentTransactions) return;
+    const response = await one.database.db.transaction().execute(async (trx) => {
+      // The pool's one connection, held: the request waits for it (5 s) and is answered meanwhile.
+      await sql`select 1`.execute(trx);
+      return get(one.app, '/v1/programs');
+    });
+
+    expect(response.status).toBe(503);
+    expect(problemOf(response)).toMatchObject({ type: '/problems/database-unavailable', retryAfterSeconds: 1 });
+    expect(problemOf(response).detail).toContain("this instance's connections to the database were all in use");
+  });
+});
+
