@@ -323,6 +323,31 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
 
+  it("follows the consortium shown as well as the program: a change of its cell in another program moves its standing while live (probe of the board's paging)", async () => {
+    await api('POST', '/v1/events', {
+      events: [
+        { type: 'program.registered', occurredAt: '2026-01', data: { programId: 'standing-live-a', name: 'Standing A' } },
+        { type: 'program.registered', occurredAt: '2026-01', data: { programId: 'standing-live-b', name: 'Standing B' } },
+        { type: 'consortium.registered', occurredAt: '2026-01', data: { consortiumId: 'standing-live-c', name: 'Standing consortium', lead: 'Lead' } },
+        { type: 'consortium.enrolled', occurredAt: '2026-02', data: { consortiumId: 'standing-live-c', programId: 'standing-live-a' } },
+        { type: 'consortium.enrolled', occurredAt: '2026-02', data: { consortiumId: 'standing-live-c', programId: 'standing-live-b' } },
+        { type: 'milestone.planned', occurredAt: '2026-02', data: { programId: 'standing-live-b', milestone: 'pilot', title: 'Pilot', scope: 'consortium' } },
+      ],
+    });
+    const board = await open('/?program=standing-live-a&consortium=standing-live-c');
+    await signIn(board.page, readerKey);
+    const row = board.page.locator('#standing-body article[data-program="standing-live-b"] tr[data-milestone="pilot"]');
+    await expect.poll(() => row.innerText()).toContain('planned');
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+
+    await api('POST', '/v1/events', { type: 'milestone.started', occurredAt: '2026-03', data: { programId: 'standing-live-b', milestone: 'pilot', consortiumId: 'standing-live-c' } });
+
+    await expect.poll(() => row.innerText(), { timeout: 15_000 }).toContain('in progress');
+    // Two feeds now, one a subject.
+    expect(await board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    noProblems(board);
+  });
+
   it('says no program is registered at a cut-off before any was, rather than showing an empty list', async () => {
     const board = await open('/?asOf=2020-01-01');
     await signIn(board.page, readerKey);
@@ -780,6 +805,21 @@ describe('the status board, in a real browser on the seeded example', () => {
     const expected = String(await board.page.evaluate(`(() => { const d = new Date(Date.UTC(2026, 6, 1) - 1000); return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19); })()`));
     expect(await board.page.getByLabel('Known at (recorded by, your time zone)').inputValue()).toBe(expected);
   });
+  it('keeps a knownAt to the millisecond when its control is committed as it shows it, and takes a second typed there as the end of that second (probe of the board)', async () => {
+    const board = await open('/?program=defense-ax&knownAt=2026-06-15T08:14:39.639Z');
+    await signIn(board.page, readerKey);
+    await board.page.locator('#program-list li').first().waitFor();
+    const control = board.page.getByLabel('Known at (recorded by, your time zone)');
+    const knownAt = () => new URL(board.page.url()).searchParams.get('knownAt');
+
+    await control.dispatchEvent('change');
+    expect(knownAt()).toBe('2026-06-15T08:14:39.639Z');
+
+    const typed = String(await board.page.evaluate(`(() => { const d = new Date(Date.UTC(2026, 5, 15, 9, 0, 5)); return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19); })()`));
+    await control.fill(typed);
+    await expect.poll(knownAt).toBe('2026-06-15T09:00:05.999Z');
+    noProblems(board);
+  });
   it('follows live changes at a knownAt in the future, or in a period still running, which the service answers as of now; not at one in the past', async () => {
     await programWithMilestone('live-future-known', 'outreach');
     const board = await open('/?program=live-future-known&knownAt=2100-01-01T00:00:00.000Z');
@@ -885,7 +925,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect((await dates.allTextContents()).length).toBeGreaterThan(0);
     noProblems(board);
   });
-  it('pages the timeline with its own buttons, one page read a click, staying on the page shown through a live change; another range starts at the first page', async () => {
+  it('pages the timeline with its own buttons, one page read a click; the pages after the first show what was recorded when the first was read, so a late event recorded meanwhile moves no page under the reader; another range starts at the first page', async () => {
     // 2 definitions and 12 seminars: pages of 5 (the page told a page size of five).
     await programWithMilestone('paged-timeline', 'launch', 12);
     const board = await blankBoard();
@@ -905,7 +945,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     const firstReads = reads.length;
 
     await pager.getByRole('button', { name: 'Later events' }).click();
-    await expect.poll(() => pager.innerText()).toContain('Events 6–10');
+    await expect.poll(() => pager.innerText()).toMatch(/Events 6–10 as recorded by \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(the first page follows live changes\), in world-time order\./);
     expect(await shown()).toEqual(['Seminar 4', 'Seminar 5', 'Seminar 6', 'Seminar 7', 'Seminar 8']);
     expect(reads.length).toBe(firstReads + 1);
     // Focus stays on the way the reader was going.
@@ -927,16 +967,34 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await pager.getByRole('button').allInnerTexts()).toEqual(['First events', 'Earlier events']);
     expect(await board.page.evaluate('document.activeElement?.textContent')).toBe('First events');
 
-    // A live change reads the page shown again: a seminar dated after the others joins it.
-    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-20', data: { programId: 'paged-timeline', milestone: 'launch', title: 'Seminar late' } });
-    await expect.poll(() => pager.innerText(), { timeout: 15_000 }).toContain('Events 11–15');
-    expect(await shown()).toEqual(['Seminar 9', 'Seminar 10', 'Seminar 11', 'Seminar 12', 'Seminar late']);
+    // A late event, recorded while the reader is on the third page, lands on the first. The live
+    // change reads the page shown again, as recorded when the first page was read: unchanged, and so
+    // are the earlier pages the reader goes back to (read as of each moment, the pages' boundaries
+    // moved under the reader, and going back skipped Seminar 3; probe of the board's paging).
+    const beforeLate = reads.length;
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-01-15', data: { programId: 'paged-timeline', milestone: 'launch', title: 'Seminar early' } });
+    await expect.poll(() => reads.length, { timeout: 15_000 }).toBeGreaterThan(beforeLate);
+    await expect.poll(() => board.page.locator('#timeline').getAttribute('aria-busy')).toBe(null);
+    expect(await pager.innerText()).toContain('Events 11–14 as recorded by');
+    expect(await shown()).toEqual(['Seminar 9', 'Seminar 10', 'Seminar 11', 'Seminar 12']);
 
     await pager.getByRole('button', { name: 'Earlier events' }).click();
-    await expect.poll(() => pager.innerText()).toContain('Events 6–10');
+    await expect.poll(() => pager.innerText()).toContain('Events 6–10 as recorded by');
+    expect(await shown()).toEqual(['Seminar 4', 'Seminar 5', 'Seminar 6', 'Seminar 7', 'Seminar 8']);
+    // The first page is read as it is now: the late event is on it.
     await pager.getByRole('button', { name: 'Earlier events' }).click();
-    await expect.poll(() => pager.innerText()).toContain('Events 1–5');
+    await expect.poll(() => pager.innerText()).toContain('Events 1–5, in world-time order.');
+    expect((await shown()).slice(-3)).toEqual(['Seminar early', 'Seminar 1', 'Seminar 2']);
     expect(await pager.getByRole('button').allInnerTexts()).toEqual(['Later events']);
+    // Paged on from it, every event comes once, numbered as it now stands.
+    await pager.getByRole('button', { name: 'Later events' }).click();
+    await expect.poll(() => pager.innerText()).toContain('Events 6–10 as recorded by');
+    expect(await shown()).toEqual(['Seminar 3', 'Seminar 4', 'Seminar 5', 'Seminar 6', 'Seminar 7']);
+    await pager.getByRole('button', { name: 'Later events' }).click();
+    await expect.poll(() => pager.innerText()).toContain('Events 11–15 as recorded by');
+    expect(await shown()).toEqual(['Seminar 8', 'Seminar 9', 'Seminar 10', 'Seminar 11', 'Seminar 12']);
+    await pager.getByRole('button', { name: 'First events' }).click();
+    await expect.poll(() => pager.innerText()).toContain('Events 1–5, in world-time order.');
 
     // Another range is another timeline: it starts at its first page.
     await pager.getByRole('button', { name: 'Later events' }).click();

@@ -3,7 +3,7 @@
 import { ApiError, forgetKey, getAll, getJson, getPaged, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
 import { downloadCsv } from './download.js';
 import { h, replaceChildren } from './elements.js';
-import { followProgramChanges } from './live.js';
+import { followChanges } from './live.js';
 import { evidenceList, matrixTable, programCard } from './matrix.js';
 import { cancelRetry, isPassing, resetRetry, retryLater } from './retry.js';
 import { standingView } from './standing.js';
@@ -430,6 +430,17 @@ function lastInstantOf(knownAt) {
   return end === undefined ? knownAt : new Date(end.getTime() - 1).toISOString();
 }
 
+/**
+ * A datetime-local value as the last instant it names, to the millisecond: "known at 08:14:39" is
+ * what was recorded by the end of that second (or of that minute, when the control gives none), as
+ * a period names its end (SPEC §2.1).
+ * @param {string} value
+ */
+function endOfNamed(value) {
+  const start = new Date(value).getTime();
+  return new Date(start + (/T\d\d:\d\d:\d\d/.test(value) ? 999 : 59_999)).toISOString();
+}
+
 /** An ISO instant as the value of a datetime-local input, in the browser's time zone. @param {string} iso */
 function toLocalInput(iso) {
   const date = new Date(iso);
@@ -648,6 +659,13 @@ async function renderStanding(state, mine) {
  * the cursor it is read from and the number its first event had when it was opened (a page can be
  * short, under a knownAt, and still be followed by another). Another view (its subject, range or
  * cut-offs) starts at the first page; a live change or a retry reads the page shown again.
+ * The pages after the first are read as recorded when the first was: the first page is read with a
+ * knownAt (the view's, or for a view of now one far in the future, which the service answers as of
+ * now), and the service pins its next cursor, and so every later page, to the instant it answered
+ * at. Read as of each moment instead, a late event recorded while the reader paged moved the pages'
+ * boundaries under the trail: the numbers went stale, and going back skipped the event at each
+ * boundary (found by the probe of the board's paging). The first page follows live changes; later
+ * pages say the instant they show.
  * @typedef {{ cursor: string | undefined, first: number }} TimelinePage
  * @typedef {{ view: string, pages: TimelinePage[] }} TimelineTrail
  */
@@ -662,6 +680,9 @@ const timelineViewOf = (state) => JSON.stringify([state.program, state.consortiu
 /** The first page of a view's timeline. @param {string} view @returns {TimelineTrail} */
 const firstTimelinePage = (view) => ({ view, pages: [{ cursor: undefined, first: 1 }] });
 
+/** A knownAt far in the future: the service answers it as of now, and pins the next page's cursor to that instant. */
+const NOW_PINNED = '9998-12-31';
+
 async function renderTimeline(state, mine) {
   const missing = unregistered(state);
   if (missing !== undefined) {
@@ -673,8 +694,10 @@ async function renderTimeline(state, mine) {
   const trail = timelineTrail;
   const at = trail.pages.length - 1;
   const shown = trail.pages[at] ?? { cursor: undefined, first: 1 };
-  const page = await getJson(timelinePath(state, { limit: String(TIMELINE_PAGE_SIZE), after: shown.cursor }));
+  const page = await getJson(timelinePath({ ...state, knownAt: state.knownAt ?? NOW_PINNED }, { limit: String(TIMELINE_PAGE_SIZE), after: shown.cursor }));
   if (mine !== generation || trail !== timelineTrail) return;
+  // Past the first page of a view of now: the instant its pages show, to the second.
+  const recordedBy = at > 0 && state.knownAt === undefined && typeof page.cutoff?.knownAt === 'string' ? `${page.cutoff.knownAt.slice(0, 19).replace('T', ' ')} UTC` : undefined;
   const next = page.nextCursor ?? undefined;
   const count = page.events.length;
   /** A button that opens the page `pages` ends at. @param {string} label @param {'first' | 'earlier' | 'later'} way @param {TimelinePage[]} pages */
@@ -685,7 +708,7 @@ async function renderTimeline(state, mine) {
   };
   const said =
     count > 0
-      ? `Events ${shown.first}–${shown.first + count - 1}, in world-time order.`
+      ? `Events ${shown.first}–${shown.first + count - 1}${recordedBy === undefined ? '' : ` as recorded by ${recordedBy} (the first page follows live changes)`}, in world-time order.`
       : next === undefined
         ? 'No later events.'
         : 'No event on this page at this cut-off; later ones may follow.';
@@ -759,12 +782,33 @@ const isFutureKnownAt = (knownAt) => {
 };
 
 /**
- * Follows the changes of the program shown, unless the view is pinned to a past knowledge
- * (knownAt) or the tab is hidden (opened in the background, or hidden while the view was drawn):
- * shown, it draws and follows again.
+ * What the live feeds follow for a view: the program shown (its events and status changes, which
+ * its card, matrix and timeline and its rows of the standing show) and the consortium shown (its
+ * events and its cells' status changes in every program, which its standing shows: until 2026-12-06
+ * only the program was followed, and the standing's rows of the consortium's other programs stayed
+ * as first read while the board said "Live updates: on"; found by the probe of the board's paging).
+ * Not the program-wide milestones of the consortium's other programs: those rows are as read when
+ * the view was drawn. Nothing for a view pinned to a past knowledge (knownAt), a program or
+ * consortium not registered at the cut-off, or a hidden tab.
+ * @returns {{ programId?: string, consortiumId?: string }[]}
+ */
+function liveSubjects(state) {
+  if (storedKey() === null || document.hidden || (state.knownAt !== undefined && !isFutureKnownAt(state.knownAt))) return [];
+  return [
+    state.program !== undefined && unregistered({ program: state.program }) === undefined ? { programId: state.program } : undefined,
+    state.consortium !== undefined && unregistered({ consortium: state.consortium }) === undefined ? { consortiumId: state.consortium } : undefined,
+  ].filter((subject) => subject !== undefined);
+}
+
+/** What the live feeds of a view follow, as one string: a feed is kept while it stays the same. */
+const liveIdentity = (state) => JSON.stringify([liveSubjects(state), state.knownAt]);
+
+/**
+ * Follows the changes of the program and the consortium shown (liveSubjects): shown again, a tab
+ * draws and follows again.
  *
- * The views are read once the feed has started (the promise returned), so that a change committed
- * while they are read comes on the feed. A feed that has not started within FEED_OPEN_WAIT_MS, or
+ * The views are read once the feeds have started (the promise returned), so that a change committed
+ * while they are read comes on a feed. A feed that has not started within FEED_OPEN_WAIT_MS, or
  * whose first connection failed (a 429, an outage), lets them be read anyway; then, and whenever a
  * connection starts afresh from now (not resuming from a change it saw), what came between is not
  * on the feed, so the views are read again once it has started.
@@ -772,14 +816,14 @@ const isFutureKnownAt = (knownAt) => {
  */
 function restartLive(state) {
   const key = storedKey();
-  // A program not registered at the cut-off (asOf may move it out) is not followed either.
-  const follows = key !== null && state.program !== undefined && (state.knownAt === undefined || isFutureKnownAt(state.knownAt)) && !document.hidden && unregistered({ program: state.program }) === undefined;
-  if (follows && live?.programId === state.program && live?.knownAt === state.knownAt) return live.started;
+  const subjects = liveSubjects(state);
+  const identity = liveIdentity(state);
+  if (subjects.length > 0 && live?.identity === identity) return live.started;
   stopLive();
-  if (!follows || key === null || state.program === undefined) return Promise.resolve();
+  if (subjects.length === 0 || key === null) return Promise.resolve();
   const controller = new AbortController();
   let released = false;
-  /** Lets the views be read: the feed has answered, failed, gone, or taken FEED_OPEN_WAIT_MS. */
+  /** Lets the views be read: every feed has answered, failed or gone, or FEED_OPEN_WAIT_MS has passed. */
   let release;
   const started = new Promise((resolve) => {
     release = () => {
@@ -794,7 +838,7 @@ function restartLive(state) {
     clearTimeout(timer);
     release();
   });
-  live = { programId: state.program, knownAt: state.knownAt, started, abort: () => controller.abort() };
+  live = { identity, started, abort: () => controller.abort() };
   // At most one read a LIVE_REFRESH_MS, for every change that came meanwhile (a timer reset at each
   // change would never fire while a busy program's changes came closer together than that).
   /** @type {unknown[] | undefined} the changes since the last re-read; undefined once some may have been missed */
@@ -804,49 +848,59 @@ function restartLive(state) {
       timer = undefined;
       const changes = seen;
       seen = [];
-      refresh(state.program, changes);
+      refresh(identity, changes);
     }, LIVE_REFRESH_MS);
   };
-  void followProgramChanges({
-    programId: state.program,
-    key,
-    signal: controller.signal,
-    onState: (s, { fromNow = false, detail } = {}) => {
-      if (!released) release();
-      else if (s === 'live' && fromNow) {
-        // What came before this connection is not on it.
-        seen = undefined;
+  /** Each feed's state; the line says the least live of them. */
+  const states = subjects.map(() => ({ state: 'reconnecting', answered: false, detail: undefined }));
+  const WORST_FIRST = ['refused', 'off', 'full', 'reconnecting', 'live'];
+  subjects.forEach((subject, index) => {
+    void followChanges({
+      ...subject,
+      key,
+      signal: controller.signal,
+      onState: (s, { fromNow = false, detail } = {}) => {
+        const own = states[index];
+        if (own === undefined) return;
+        own.state = s;
+        own.detail = detail;
+        own.answered = true;
+        if (!released && states.every((other) => other.answered)) release();
+        else if (released && s === 'live' && fromNow) {
+          // What came before this connection is not on it.
+          seen = undefined;
+          refreshSoon();
+        }
+        // The key refused at a reconnect (revoked while the feed ran): signed out, as any other read would be.
+        if (s === 'refused' && storedKey() === key) return signInAgain();
+        const worst = WORST_FIRST.map((name) => states.find((other) => other.state === name)).find((found) => found !== undefined) ?? own;
+        byId('live-state').textContent =
+          worst.state === 'full'
+            ? `Live updates: paused (${worst.detail ?? 'the service follows as many pages as it can'}); trying again`
+            : { live: 'Live updates: on', reconnecting: 'Live updates: reconnecting…', off: 'Live updates: off', refused: 'Live updates: off' }[worst.state];
+      },
+      onChange: (change) => {
+        seen?.push(change);
         refreshSoon();
-      }
-      // The key refused at a reconnect (revoked while the feed ran): signed out, as any other read would be.
-      if (s === 'refused' && storedKey() === key) return signInAgain();
-      byId('live-state').textContent =
-        s === 'full'
-          ? `Live updates: paused (${detail ?? 'the service follows as many pages as it can'}); trying again`
-          : { live: 'Live updates: on', reconnecting: 'Live updates: reconnecting…', off: 'Live updates: off', refused: 'Live updates: off' }[s];
-    },
-    onChange: (change) => {
-      seen?.push(change);
-      refreshSoon();
-    },
+      },
+    });
   });
   return started;
 }
 
 /**
- * Reads again what a status change of the program moves, after whatever is being drawn, so that no
- * read begun before the change is drawn over one begun after it.
- * @param {string} programId
+ * Reads again what a change of the program or consortium followed moves, after whatever is being
+ * drawn, so that no read begun before the change is drawn over one begun after it.
+ * @param {string} identity  what the feeds followed (liveIdentity) @param {unknown[] | undefined} seen  the changes that came, undefined if not known
  */
-/** @param {string} programId @param {unknown[] | undefined} seen  the changes that came, undefined if not known */
-function refresh(programId, seen) {
+function refresh(identity, seen) {
   const ticket = ++readTicket;
   const done = drawing.then(() => {
     // A render or refresh queued since reads after this change too; signed out, there is nothing to read.
     if (ticket !== readTicket || storedKey() === null) return;
     const now = readViewState();
     // Without the view's lists (their read failed), the parts would be drawn from another view's; the view's retry draws it whole.
-    if (now.program !== programId || listsFailed) return;
+    if (liveIdentity(now) !== identity || listsFailed) return;
     const mine = generation;
     return drawPanels(livePanels(seen), now, mine, true).then((failed) => {
       if (mine === generation) readAgainLater(mine, failed);
@@ -908,7 +962,14 @@ function wireControls() {
   });
   byId('known-at').addEventListener('change', (event) => {
     const value = event.target.value;
-    if (!typing(value)) navigate({ knownAt: value ? new Date(value).toISOString() : undefined });
+    if (typing(value)) return;
+    // The second the control shows for the view's own knownAt (an instant to the millisecond, a
+    // period's end) is that knownAt: committed as it stands, it keeps the view. Until 2026-12-06 it
+    // became the second's start, which left out what was recorded within it (found by the probe of
+    // the board's paging).
+    const current = readViewState().knownAt;
+    if (value !== '' && current !== undefined && value === toLocalInput(lastInstantOf(current))) return;
+    navigate({ knownAt: value ? endOfNamed(value) : undefined });
   });
   // A hidden tab holds no feed (a key may hold only so many); shown again, it draws what is now and follows again.
   document.addEventListener('visibilitychange', () => {

@@ -11,10 +11,12 @@ const TOPICS = '*';
 const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
 
 /**
- * Follows the changes of a program (its events and its status changes) until `signal` aborts; reconnects with Last-Event-ID.
- * @param {{ programId: string, key: string, signal: AbortSignal, onChange: (change: any) => void, onState: (state: 'live' | 'reconnecting' | 'full' | 'off' | 'refused', how?: { fromNow?: boolean, detail?: string }) => void }} options
+ * Follows the changes of a program or of a consortium (their events and their cells' status changes)
+ * until `signal` aborts; reconnects with Last-Event-ID.
+ * @param {{ programId?: string, consortiumId?: string, key: string, signal: AbortSignal, onChange: (change: any) => void, onState: (state: 'live' | 'reconnecting' | 'full' | 'off' | 'refused', how?: { fromNow?: boolean, detail?: string }) => void }} options
  */
-export async function followProgramChanges({ programId, key, signal, onChange, onState }) {
+export async function followChanges({ programId, consortiumId, key, signal, onChange, onState }) {
+  const subject = programId !== undefined ? `&programId=${encodeURIComponent(programId)}` : `&consortiumId=${encodeURIComponent(consortiumId ?? '')}`;
   let lastId;
   for (let attempt = 0; !signal.aborted; attempt++) {
     try {
@@ -23,7 +25,7 @@ export async function followProgramChanges({ programId, key, signal, onChange, o
       // From now on, or from the last change seen: the page draws the current state once the feed has
       // answered (board.js), and a replay of the program's past changes would only redraw it.
       const from = lastId === undefined ? '&after=now' : '';
-      const response = await fetch(`/v1/feed?topics=${encodeURIComponent(TOPICS)}&programId=${encodeURIComponent(programId)}${from}`, {
+      const response = await fetch(`/v1/feed?topics=${encodeURIComponent(TOPICS)}${subject}${from}`, {
         headers,
         credentials: 'omit',
         cache: 'no-store',
