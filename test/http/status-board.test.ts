@@ -797,6 +797,15 @@ describe('the status board, in a real browser on the seeded example', () => {
       expect(await board.page.getByLabel('As of (world time)').inputValue(), asOf).toBe(day);
     }
   });
+  it("shows a timeline range of years, halves and quarters from a link in the month controls as their first and last months, which mean the same (probe of the board's paging)", async () => {
+    for (const [from, to, fromMonth, toMonth] of [['2025-Q2', '2025-Q3', '2025-04', '2025-09'], ['2025-H2', '2026', '2025-07', '2026-12'], ['2025', '2025-H1', '2025-01', '2025-06'], ['2025-05', '2025-05', '2025-05', '2025-05']]) {
+      const board = await open(`/?program=defense-ax&from=${from}&to=${to}`);
+      await signIn(board.page, readerKey);
+      await board.page.locator('#program-list li').first().waitFor();
+
+      expect([await board.page.getByLabel('From (month)').inputValue(), await board.page.getByLabel('To (month, included)').inputValue()], `${from}–${to}`).toEqual([fromMonth, toMonth]);
+    }
+  });
   it('shows a knownAt of a calendar period in its control as the last second it covers, in the browser\'s time zone', async () => {
     const board = await open('/?program=defense-ax&knownAt=2026-06');
     await signIn(board.page, readerKey);

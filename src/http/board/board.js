@@ -370,8 +370,8 @@ async function inPanel(bodyId, sectionId, mine, draw) {
 
 function syncControls(state) {
   byId('as-of').value = asDay(state.asOf);
-  byId('timeline-from').value = /^\d{4}-\d{2}$/.test(state.from ?? '') ? state.from : '';
-  byId('timeline-to').value = /^\d{4}-\d{2}$/.test(state.to ?? '') ? state.to : '';
+  byId('timeline-from').value = asMonth(state.from, 'first');
+  byId('timeline-to').value = asMonth(state.to, 'last');
   byId('known-at').value = state.knownAt === undefined ? '' : toLocalInput(lastInstantOf(state.knownAt));
   byId('resolved').textContent = resolvedText(state);
 }
@@ -418,6 +418,24 @@ function asDay(asOf) {
   if (asOf === undefined || /T/.test(asOf)) return '';
   const end = periodEnd(asOf);
   return end === undefined ? '' : new Date(end.getTime() - 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * A range's end as the month control can show it: a month as it is, a year, half or quarter
+ * (`2025-Q2`, from a link) as its first or last month, which means the same; a day or an instant,
+ * which no month names, as nothing. Until 2026-12-06 only a month showed: a link's `from=2025-Q2`
+ * left the control empty beside a timeline it filtered, and kept it when "To" was changed (found by
+ * the probe of the board's paging).
+ * @param {string | undefined} text @param {'first' | 'last'} which
+ */
+function asMonth(text, which) {
+  const period = /^(\d{4})(?:-(?:H([12])|Q([1-4])|(\d{2})))?$/.exec(text ?? '');
+  if (period === null) return '';
+  const [, year, half, quarter, month] = period;
+  if (month !== undefined) return `${year}-${month}`;
+  // The period's months, first to last, counted from 1.
+  const [from, to] = half !== undefined ? [Number(half) * 6 - 5, Number(half) * 6] : quarter !== undefined ? [Number(quarter) * 3 - 2, Number(quarter) * 3] : [1, 12];
+  return `${year}-${String(which === 'first' ? from : to).padStart(2, '0')}`;
 }
 
 /**
