@@ -1016,6 +1016,44 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(board.problems.cspViolations).toEqual([]);
     expect(board.problems.dialogs).toEqual([]);
   });
+  it("reads on past the empty pages a knownAt leaves (events recorded after it), rather than showing them one by one (probe of the board's paging)", async () => {
+    const programId = 'paged-known-at';
+    const first = z
+      .object({ events: z.array(z.object({ recordedAt: z.string() })) })
+      .parse(
+        await api('POST', '/v1/events', {
+          events: [
+            { type: 'program.registered', occurredAt: '2026-01', data: { programId, name: programId } },
+            { type: 'milestone.planned', occurredAt: '2026-01', data: { programId, milestone: 'launch', title: 'launch', scope: 'program' } },
+            { type: 'seminar.held', occurredAt: '2026-06-01', data: { programId, milestone: 'launch', title: 'Known seminar' } },
+          ],
+        }),
+      );
+    const knownAt = first.events[0]?.recordedAt ?? '';
+    // Recorded after that knownAt, earlier in world time: at the knownAt a page of five reads at most
+    // 20 of them (event-store.ts), and leaves them out, so that four pages in a row come back empty.
+    await api('POST', '/v1/events', {
+      events: Array.from({ length: 100 }, (_, n) => ({
+        type: 'seminar.held',
+        occurredAt: new Date(Date.UTC(2026, 1, 1) + n * 86_400_000).toISOString().slice(0, 10),
+        data: { programId, milestone: 'launch', title: `Later seminar ${n + 1}` },
+      })),
+    });
+    const board = await blankBoard();
+    await pageTold(board, new RegExp(`/\\?program=${programId}`), 'ml-page-size', '5');
+    await board.page.goto(`${service?.url}/?program=${programId}&knownAt=${knownAt}`);
+    await signIn(board.page, readerKey);
+    const pager = board.page.getByRole('navigation', { name: 'Timeline pages' });
+    const titles = board.page.locator('#timeline-body .timeline-list li .event-title');
+    await expect.poll(() => pager.innerText()).toContain('Events 1–2, in world-time order.');
+
+    await pager.getByRole('button', { name: 'Later events' }).click();
+
+    await expect.poll(() => pager.innerText()).toContain('Events 3–3, in world-time order.');
+    expect((await titles.allTextContents()).map((t) => t.trim())).toEqual(['Known seminar']);
+    expect(await pager.getByRole('button').allInnerTexts()).toEqual(['Earlier events']);
+    noProblems(board);
+  });
   it('says a program or consortium named in the URL is not registered at the cut-off, rather than showing nothing or an error', async () => {
     const board = await open('/?program=defense-axe&consortium=sk');
     await signIn(board.page, readerKey);

@@ -698,6 +698,9 @@ const timelineViewOf = (state) => JSON.stringify([state.program, state.consortiu
 /** The first page of a view's timeline. @param {string} view @returns {TimelineTrail} */
 const firstTimelinePage = (view) => ({ view, pages: [{ cursor: undefined, first: 1 }] });
 
+/** Empty pages read on at most, one after another, before one is shown as empty. */
+const EMPTY_PAGES_READ_ON = 20;
+
 /** A knownAt far in the future: the service answers it as of now, and pins the next page's cursor to that instant. */
 const NOW_PINNED = '9998-12-31';
 
@@ -712,7 +715,16 @@ async function renderTimeline(state, mine) {
   const trail = timelineTrail;
   const at = trail.pages.length - 1;
   const shown = trail.pages[at] ?? { cursor: undefined, first: 1 };
-  const page = await getJson(timelinePath({ ...state, knownAt: state.knownAt ?? NOW_PINNED }, { limit: String(TIMELINE_PAGE_SIZE), after: shown.cursor }));
+  const read = (after) => getJson(timelinePath({ ...state, knownAt: state.knownAt ?? NOW_PINNED }, { limit: String(TIMELINE_PAGE_SIZE), after }));
+  let page = await read(shown.cursor);
+  // Under a knownAt the service reads a page's worth of events in world order and leaves out those
+  // recorded later, so a page may come back empty and be followed by more: read on (a few pages at
+  // most) rather than show "No event on this page" and make the reader click through them (at a
+  // knownAt early in a program's history, 16 empty pages in a row; found by the probe of the board's paging).
+  for (let empty = 0; page.events.length === 0 && typeof page.nextCursor === 'string' && empty < EMPTY_PAGES_READ_ON; empty++) {
+    if (mine !== generation || trail !== timelineTrail) return;
+    page = await read(page.nextCursor);
+  }
   if (mine !== generation || trail !== timelineTrail) return;
   // Past the first page of a view of now: the instant its pages show, to the second.
   const recordedBy = at > 0 && state.knownAt === undefined && typeof page.cutoff?.knownAt === 'string' ? `${page.cutoff.knownAt.slice(0, 19).replace('T', ' ')} UTC` : undefined;
