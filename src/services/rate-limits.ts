@@ -17,8 +17,13 @@ const PRUNE_ABOVE = 10_000;
  * waited for the lock (found by the probe of access under load).
  */
 const MAX_COUNTING = 2;
-/** How long a request waits to be counted before it goes through uncounted, as one whose count failed. */
-export const COUNT_WAIT_MS = 500;
+/**
+ * How long a request waits to be counted before it goes through uncounted, as one whose count
+ * failed: long enough that a database merely busy still counts every request (500 ms let through
+ * every request of an instance whose counts came back half a second late), short enough that a
+ * counter table that does not answer delays requests seconds, not the statement timeout.
+ */
+export const COUNT_WAIT_MS = 2_000;
 
 /** A request not counted within COUNT_WAIT_MS: let through (the limiter's skipOnError), and said. */
 export class CountTooSlowError extends Error {
