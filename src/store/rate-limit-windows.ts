@@ -9,11 +9,26 @@ export interface WindowCount {
 }
 
 /**
+ * How long a count waits for a lock (the table's, its row's) before it fails, and the request goes
+ * through uncounted: a count takes a row lock for a moment, so a longer wait is a table another
+ * session holds (a LOCK TABLE, a VACUUM FULL), not a busy database, which still counts every request.
+ */
+export const COUNT_LOCK_TIMEOUT = '1s';
+
+/**
  * Counts `take` requests against a bucket's fixed window, which starts with the first request after
- * the previous window ended. One statement: the upsert's row lock orders concurrent requests of one
- * bucket from every instance, so no two of them read the same count.
+ * the previous window ended. One upsert: its row lock orders concurrent requests of one bucket from
+ * every instance, so no two of them read the same count. In a transaction of its own only to bound
+ * its wait for a lock (COUNT_LOCK_TIMEOUT), not the statement: a slow database still counts.
  */
 export async function countRequest(db: Db, bucket: string, windowMs: number, take = 1): Promise<WindowCount> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select set_config('lock_timeout', ${COUNT_LOCK_TIMEOUT}, true)`.execute(trx);
+    return upsertCount(trx, bucket, windowMs, take);
+  });
+}
+
+async function upsertCount(db: Db, bucket: string, windowMs: number, take: number): Promise<WindowCount> {
   const window = sql`${windowMs} * interval '1 millisecond'`;
   const expired = sql`w.started_at + ${window} <= now()`;
   const { rows } = await sql<{ hits: number; ms_left: number }>`
