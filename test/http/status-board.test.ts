@@ -824,9 +824,17 @@ describe('the status board, in a real browser on the seeded example', () => {
     await control.dispatchEvent('change');
     expect(knownAt()).toBe('2026-06-15T08:14:39.639Z');
 
-    const typed = String(await board.page.evaluate(`(() => { const d = new Date(Date.UTC(2026, 5, 15, 9, 0, 5)); return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19); })()`));
-    await control.fill(typed);
+    const local = async (utc: number) => String(await board.page.evaluate(`(() => { const d = new Date(${utc}); return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19); })()`));
+    await control.fill(await local(Date.UTC(2026, 5, 15, 9, 0, 5)));
     await expect.poll(knownAt).toBe('2026-06-15T09:00:05.999Z');
+    // A second :00, which the browser writes without its seconds (review): the end of that second, not of the minute.
+    await control.fill(await local(Date.UTC(2026, 5, 15, 9, 30, 0)));
+    await expect.poll(knownAt).toBe('2026-06-15T09:30:00.999Z');
+    // And a knownAt of a link whose second is :00, committed as shown, stays as it is.
+    await board.page.goto(`${service?.url ?? ''}/?program=defense-ax&knownAt=2026-06-15T08:14:00.500Z`);
+    await board.page.locator('#program-list li').first().waitFor();
+    await control.dispatchEvent('change');
+    expect(knownAt()).toBe('2026-06-15T08:14:00.500Z');
     noProblems(board);
   });
   it('follows live changes at a knownAt in the future, or in a period still running, which the service answers as of now; not at one in the past', async () => {

@@ -449,14 +449,20 @@ function lastInstantOf(knownAt) {
 }
 
 /**
- * A datetime-local value as the last instant it names, to the millisecond: "known at 08:14:39" is
- * what was recorded by the end of that second (or of that minute, when the control gives none), as
- * a period names its end (SPEC §2.1).
+ * A datetime-local value to the second: the browser leaves out seconds that are 0 (`08:14` is
+ * `08:14:00`: the control's step is a second; read as the minute, a second :00 chosen there meant
+ * the end of the minute; found by the review of the control).
  * @param {string} value
  */
-function endOfNamed(value) {
-  const start = new Date(value).getTime();
-  return new Date(start + (/T\d\d:\d\d:\d\d/.test(value) ? 999 : 59_999)).toISOString();
+const toSecond = (value) => (/T\d\d:\d\d$/.test(value) ? `${value}:00` : value.slice(0, 19));
+
+/**
+ * A datetime-local value as the last instant of the second it names: "known at 08:14:39" is what
+ * was recorded by the end of that second, as a period names its end (SPEC §2.1).
+ * @param {string} value
+ */
+function endOfSecond(value) {
+  return new Date(new Date(toSecond(value)).getTime() + 999).toISOString();
 }
 
 /** An ISO instant as the value of a datetime-local input, in the browser's time zone. @param {string} iso */
@@ -726,8 +732,8 @@ async function renderTimeline(state, mine) {
     page = await read(page.nextCursor);
   }
   if (mine !== generation || trail !== timelineTrail) return;
-  // Past the first page of a view of now: the instant its pages show, to the second.
-  const recordedBy = at > 0 && state.knownAt === undefined && typeof page.cutoff?.knownAt === 'string' ? `${page.cutoff.knownAt.slice(0, 19).replace('T', ' ')} UTC` : undefined;
+  // Past the first page of a view of now (or of a knownAt to come, answered as of now): the instant its pages show, to the second.
+  const recordedBy = at > 0 && (state.knownAt === undefined || isFutureKnownAt(state.knownAt)) && typeof page.cutoff?.knownAt === 'string' ? `${page.cutoff.knownAt.slice(0, 19).replace('T', ' ')} UTC` : undefined;
   const next = page.nextCursor ?? undefined;
   const count = page.events.length;
   /** A button that opens the page `pages` ends at. @param {string} label @param {'first' | 'earlier' | 'later'} way @param {TimelinePage[]} pages */
@@ -998,8 +1004,8 @@ function wireControls() {
     // became the second's start, which left out what was recorded within it (found by the probe of
     // the board's paging).
     const current = readViewState().knownAt;
-    if (value !== '' && current !== undefined && value === toLocalInput(lastInstantOf(current))) return;
-    navigate({ knownAt: value ? endOfNamed(value) : undefined });
+    if (value !== '' && current !== undefined && toSecond(value) === toLocalInput(lastInstantOf(current))) return;
+    navigate({ knownAt: value ? endOfSecond(value) : undefined });
   });
   // A hidden tab holds no feed (a key may hold only so many); shown again, it draws what is now and follows again.
   document.addEventListener('visibilitychange', () => {
