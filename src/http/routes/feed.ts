@@ -203,12 +203,24 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
       // once when revoked through this instance, else at the next look-up (until 2026-12-06 only
       // that, every 30 s: a feed of a key revoked here went on for 28 s; probe of access under load).
       const unlisten = revocations.listen((revoked) => revoked === keyId && controller.abort());
-      const recheck = setInterval(() => {
-        keys.isApiKeyActive(keyId).then(
-          (active) => active || controller.abort(),
-          () => {},
-        );
-      }, Math.max(keyRecheckMs, 1000));
+      // One look-up at a time: with the database slow, looks-ups a second apart piled up in the pool (review).
+      let looking = false;
+      const lookUp = () => {
+        if (looking) return;
+        looking = true;
+        keys
+          .isApiKeyActive(keyId)
+          .then(
+            (active) => active || controller.abort(),
+            () => {},
+          )
+          .finally(() => {
+            looking = false;
+          });
+      };
+      // Once now: a revocation here between the key's check and the listener above is seen by it (review).
+      lookUp();
+      const recheck = setInterval(lookUp, Math.max(keyRecheckMs, 1000));
       const feed: OpenFeed = {
         keyId,
         stop: () => controller.abort(),
