@@ -258,15 +258,17 @@ export class DatabaseUnavailableError extends DomainError {
     readonly querySent: boolean,
     options: { cause: unknown },
     /**
-     * The database answers, but this instance had no connection to it free in time (every one of its
-     * pool in use, or its appends' calls all running): said as such, not as a database out of reach
-     * (found by the probe of access under load, where a locked table held the pool).
+     * This instance had no connection free in time: every one of its pool in use or still being
+     * made (pg-pool counts both), or its appends' calls all running. Said as such, not as a database
+     * out of reach (found by the probe of access under load, where a locked table held the pool);
+     * connections still being made may mean the database is out of reach after all (the review),
+     * which the detail says too.
      */
     readonly busy = false,
   ) {
     super(
       busy
-        ? "this instance's connections to the database were all in use and none came free in time; retry in a moment, or on another instance"
+        ? "none of this instance's connections to the database came free in time: all were in use, or still being made (as when the database does not answer); retry in a moment, or on another instance"
         : 'the database cannot be reached right now; retry in a moment',
       options,
     );
@@ -293,12 +295,12 @@ export class CommitOutcomeUnknownError extends DomainError {
     named: { readonly eventIds: readonly string[]; readonly settledAfterSeconds: number | undefined } = { eventIds: [], settledAfterSeconds: undefined },
   ) {
     const first = idempotencyKey === undefined ? named.eventIds[0] : undefined;
-    const settled = named.settledAfterSeconds === undefined ? "the service's statement timeout" : `${named.settledAfterSeconds} s (the service's statement timeout)`;
+    const settled = named.settledAfterSeconds === undefined ? "the service's statement timeout has" : `${named.settledAfterSeconds} s (the service's statement timeout) have`;
     const check =
       first === undefined
         ? 'Check before sending them again'
         : `Check with GET /v1/events/${first} before sending them again: 200 means all of them are stored; 404 means none is, ` +
-          `but only once ${settled} ${named.settledAfterSeconds === 1 ? 'has' : 'have'} passed since this answer, as the database may still be running the append until then`;
+          `but only once ${settled} passed since this answer, as the database may still be running the append until then`;
     super(
       idempotencyKey === undefined
         ? `the database connection was lost while the events were being stored: they may or may not be stored. ${check}; ` +

@@ -11,13 +11,16 @@ export const UNSAFE_TEXT_ERROR = 'must not contain NUL characters or unpaired su
 export const SafeText = z.string().refine(isSafeText, { error: UNSAFE_TEXT_ERROR });
 
 /**
- * Control characters (line breaks and tabs among them) and the invisible marks that reorder text
- * (bidirectional controls): a label an admin gives (a key's name, which is its events' actor) is
- * shown to others in one line, and with them could pass for another (found by the probe of access).
+ * Control characters (line breaks and tabs among them), line and paragraph separators, and the
+ * invisible format characters (marks that reorder text, zero-width spaces, the byte-order mark, soft
+ * hyphens, tags): a label an admin gives (a key's name, which is its events' actor) is shown to
+ * others in one line, and with them could pass for another (found by the probe of access; the
+ * separators and zero-width characters by the review). The zero-width joiner and non-joiner stay:
+ * scripts and emoji need them to be written at all.
  */
-const LABEL_UNSAFE = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+const LABEL_UNSAFE = /(?![\u200C\u200D])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 export const isLabelText = (text: string): boolean => isSafeText(text) && !LABEL_UNSAFE.test(text);
 
 export const UNSAFE_LABEL_ERROR =
-  'must be one line of visible text: no control characters (line breaks, tabs), no bidirectional controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), no unpaired surrogates';
+  'must be one line of visible text: no control characters (line breaks, tabs), no line or paragraph separators, no invisible format characters (bidirectional controls such as U+202E, zero-width spaces, U+FEFF), no unpaired surrogates';

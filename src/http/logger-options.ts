@@ -24,17 +24,36 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.secrets[*].secret',
 ];
 
-/** Query parameters clients put keys in by mistake (refused: the service reads keys from Authorization only). */
-const CREDENTIAL_PARAMETER = /([?&](?:api[_-]?key|access[_-]?token|token|key|apikey)=)[^&#]*/gi;
-/** A key of this service's shape anywhere in a URL (a path, a parameter of another name). */
-const ISSUED_KEY = new RegExp(`${API_KEY_PREFIX}[A-Za-z0-9_-]{8,}`, 'g');
+/**
+ * Names under which clients send credentials by mistake, as query parameters (the service reads
+ * keys from Authorization only) or headers: their values are never logged, whatever their shape
+ * (ADMIN_API_KEY has none of its own). Not Idempotency-Key, which is no secret and traces a request.
+ */
+const CREDENTIAL_PARAMETER = /([?&](?:api[_-]?key|x[_-]api[_-]key|access[_-]?token|auth|authorization|bearer|token|key|secret|password)=)[^&#]*/gi;
+const CREDENTIAL_HEADER = /(?:^|-)(?:auth|authorization|authentication|token|api-?key|apikey|secret|password|session)(?:-|$)/i;
+/**
+ * A key of this service's shape anywhere (a path, a parameter or header of another name, a
+ * Referer), its underscore percent-encoded or not.
+ */
+const ISSUED_KEY = new RegExp(`${API_KEY_PREFIX.slice(0, -1)}(?:_|%5[Ff])[A-Za-z0-9_%-]{8,}`, 'g');
+const REDACTED_KEY = `${API_KEY_PREFIX}[Redacted]`;
 
 /**
  * The URL as logged: a key sent in it is refused, but was logged whole until 2026-12-06 (found by
  * the probe of access under load), and a log is read by more people than keys are given to.
  */
-const loggedUrl = (url: string): string =>
-  url.replace(CREDENTIAL_PARAMETER, '$1[Redacted]').replace(ISSUED_KEY, `${API_KEY_PREFIX}[Redacted]`);
+const loggedUrl = (url: string): string => url.replace(CREDENTIAL_PARAMETER, '$1[Redacted]').replace(ISSUED_KEY, REDACTED_KEY);
+
+/** The headers as logged: a credential's name hides its value, and a key of this service's shape is hidden in any (review). */
+function loggedHeaders(headers: FastifyRequest['headers']): Record<string, string | string[] | undefined> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => {
+      if (value === undefined) return [name, value];
+      if (CREDENTIAL_HEADER.test(name)) return [name, '[Redacted]'];
+      return [name, Array.isArray(value) ? value.map((v) => v.replace(ISSUED_KEY, REDACTED_KEY)) : value.replace(ISSUED_KEY, REDACTED_KEY)];
+    }),
+  );
+}
 
 /**
  * Fastify's own request serializer logs no headers, so the redaction of Authorization would
@@ -50,7 +69,7 @@ function serializeRequest(request: FastifyRequest) {
     remoteAddress: request.ip,
     remotePort: request.socket.remotePort,
     // An x-request-id the service replaced (too long, unprintable) is left out: `reqId` is the one in use.
-    headers: { ...request.headers, 'x-request-id': request.headers['x-request-id'] === request.id ? request.id : undefined },
+    headers: { ...loggedHeaders(request.headers), 'x-request-id': request.headers['x-request-id'] === request.id ? request.id : undefined },
   };
 }
 

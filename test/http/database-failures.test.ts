@@ -250,7 +250,7 @@ describe('a database that answers, while every connection of the instance is in 
 
     expect(response.status).toBe(503);
     expect(problemOf(response)).toMatchObject({ type: '/problems/database-unavailable', retryAfterSeconds: 1 });
-    expect(problemOf(response).detail).toContain("this instance's connections to the database were all in use");
+    expect(problemOf(response).detail).toContain("none of this instance's connections to the database came free in time: all were in use, or still being made");
   });
 });
 

@@ -70,13 +70,17 @@ describe('logs', () => {
         call(t.app, 'GET', `/v1/programs?limit=5&access_token=${encodeURIComponent(admin)}`, undefined, { authorization: '' }),
         call(t.app, 'GET', '/v1/programs', undefined, { authorization: '', 'x-api-key': reader }),
         call(t.app, 'GET', `/v1/${reader}`, undefined, { authorization: '' }),
+        // Found by the review: an encoded underscore, the admin key under other names, other headers.
+        call(t.app, 'GET', `/v1/programs?x=${reader.replace('_', '%5F')}`, undefined, { authorization: '' }),
+        call(t.app, 'GET', `/v1/programs?auth=${encodeURIComponent(admin)}&authorization=Bearer%20${encodeURIComponent(admin)}`, undefined, { authorization: '' }),
+        call(t.app, 'GET', '/v1/programs', undefined, { authorization: '', 'x-auth-token': admin, 'x-access-token': reader, referer: `https://example.org/?k=${reader}` }),
       ]);
-      expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 404]);
+      expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 404, 401, 401, 401]);
     });
 
     const requests = lines.filter((line) => line.msg === 'incoming request');
-    expect(requests).toHaveLength(4);
-    for (const leak of [reader, admin, encodeURIComponent(admin)]) expect(raw).not.toContain(leak);
+    expect(requests).toHaveLength(7);
+    for (const leak of [reader, reader.slice(4), admin, encodeURIComponent(admin)]) expect(raw).not.toContain(leak);
     // What was redacted is still said to have been there, and the rest of the URL is kept.
     expect(raw).toContain('/v1/programs?limit=5&access_token=[Redacted]');
     expect(raw).toContain('"x-api-key":"[Redacted]"');

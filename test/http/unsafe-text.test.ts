@@ -35,6 +35,9 @@ describe("an API key's name: one line of visible text, as it is shown as its eve
     ['a right-to-left override', 'desk \u202eknilb'],
     ['a left-to-right isolate', 'desk \u2066one'],
     ['a C1 control', 'desk\u0085one'],
+    ['a line separator', 'ingest\u2028admin'],
+    ['a zero-width space', 'ingest\u200b'],
+    ['a byte-order mark inside', 'in\ufeffgest'],
   ])('refuses a name with %s with 400 naming the field and saying what a name may hold, and stores nothing (probe of access)', async (_what, name) => {
     const before = await rows('api_key');
 
@@ -46,7 +49,8 @@ describe("an API key's name: one line of visible text, as it is shown as its eve
   });
 
   it('takes a name in any script, with accents and spaces', async () => {
-    const response = await call(t.app, 'POST', '/v1/api-keys', { name: '국방 AI 분석팀 · Équipe', role: 'reader' });
+    // The zero-width joiner belongs to the writing of some scripts (Devanagari's क्‍ष) and emoji.
+    const response = await call(t.app, 'POST', '/v1/api-keys', { name: '국방 AI 분석팀 · Équipe · क्\u200dष', role: 'reader' });
 
     expect(response.status).toBe(201);
   });
