@@ -21,6 +21,7 @@ import * as indexTheNotificationFeedByFilter from './migrations/2026-12-04T20-00
 import * as restartRetriesOnRequeue from './migrations/2026-12-05T00-00-00_restart_retries_on_requeue.js';
 import * as pageConsortiumEnrolments from './migrations/2026-12-05T10-00-00_page_consortium_enrolments.js';
 import * as nameTheLeaseHolder from './migrations/2026-12-06T06-00-00_name_the_lease_holder.js';
+import * as orderDueDeliveries from './migrations/2026-12-06T09-00-00_order_due_deliveries.js';
 
 /**
  * Every migration, by name. Imported statically rather than read from the folder, because a
@@ -49,6 +50,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-05T00-00-00_restart_retries_on_requeue': restartRetriesOnRequeue,
   '2026-12-05T10-00-00_page_consortium_enrolments': pageConsortiumEnrolments,
   '2026-12-06T06-00-00_name_the_lease_holder': nameTheLeaseHolder,
+  '2026-12-06T09-00-00_order_due_deliveries': orderDueDeliveries,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -11,6 +11,8 @@ import { sql, type Kysely } from 'kysely';
 const RETIRED_INDEXES = [
   // Served the feed filtered by type until it walked event_type_feed (type, tx, position): migration 2026-12-04T19-30-00.
   'event_type',
+  // Served the claim of due deliveries until webhook_delivery_due_in_order had its whole order: migration 2026-12-06T09-00-00.
+  'webhook_delivery_due',
 ] as const;
 
 /**

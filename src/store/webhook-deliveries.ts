@@ -56,12 +56,18 @@ export async function claimDeliveries(db: Db, instance: string, limit: number, l
       ), chosen as (
         select due.id, subs.url, gen_random_uuid() as lease_id from subs
         cross join lateral (
-          select d.id, d.next_attempt_at, d.notification_position from webhook_delivery d
+          select d.id, d.next_attempt_at, d.notification_position,
+                 row_number() over (order by d.next_attempt_at, d.notification_position) as turn
+          from webhook_delivery d
           where d.subscription_id = subs.id and d.state = 'pending' and d.next_attempt_at <= now()
           order by d.next_attempt_at, d.notification_position
           limit greatest(subs.free, 0)
         ) due
-        order by due.next_attempt_at, due.notification_position
+        -- Each subscription's first due delivery before any subscription's second, and so on: in
+        -- order of when they were due alone, a subscription with a backlog older than the others'
+        -- deliveries had all its places filled first at every claim, and the others waited minutes
+        -- behind it with places free (the probe of webhooks at volume).
+        order by due.turn, due.next_attempt_at, due.notification_position
         limit ${limit}
       )
       update webhook_delivery d

@@ -151,15 +151,39 @@ async function explainedMarked(db: Db, query: CompiledQuery, plan: 'custom' | 'g
   });
 }
 
-/** Replays the recorded SELECTs under EXPLAIN ANALYZE and adds up what they read. */
-export async function costOf(db: Db, statements: readonly CompiledQuery[]): Promise<StatementCost> {
+/** Thrown to roll back the transaction a writing statement was measured in, carrying what it cost. */
+class MeasuredThenRolledBack extends Error {
+  constructor(readonly cost: PlanCost) {
+    super('rolled back after measuring');
+  }
+}
+
+/** A statement that writes, run under EXPLAIN ANALYZE in a transaction rolled back after: what it reads, and nothing written. */
+async function explainedRolledBack(db: Db, query: CompiledQuery): Promise<PlanCost> {
+  try {
+    await db.transaction().execute(async (trx) => {
+      throw new MeasuredThenRolledBack(await explained(trx, CompiledQuery.raw(`${EXPLAIN} ${query.sql}`, [...query.parameters])));
+    });
+  } catch (error) {
+    if (error instanceof MeasuredThenRolledBack) return error.cost;
+    throw error;
+  }
+  throw new Error('the measuring transaction committed');
+}
+
+/**
+ * Replays the recorded SELECTs under EXPLAIN ANALYZE and adds up what they read; with `writes`
+ * 'rolled back', the statements that write too, each in a transaction rolled back after.
+ */
+export async function costOf(db: Db, statements: readonly CompiledQuery[], writes: 'skipped' | 'rolled back' = 'skipped'): Promise<StatementCost> {
   let tuples = 0;
   let buffers = 0;
   const indexLoops: Record<string, number> = {};
   const tableLoops: Record<string, number> = {};
   const detail: string[] = [];
-  // Replayed under EXPLAIN ANALYZE, which runs them: a statement that writes is not replayed.
-  const selects = statements.filter((q) => /^\s*(select|with)\b/i.test(q.sql) && !/\b(insert|update|delete)\b/i.test(q.sql));
+  // Replayed under EXPLAIN ANALYZE, which runs them: a statement that writes is not replayed, unless asked to be, and then rolled back.
+  const writing = (q: CompiledQuery) => /\b(insert|update|delete)\b/i.test(q.sql);
+  const selects = statements.filter((q) => /^\s*(select|with|update|insert|delete)\b/i.test(q.sql) && (writes === 'rolled back' || !writing(q)));
   for (const query of selects) {
     // The read of what is settled in system time, before a view with knownAt (src/store/known-horizon.ts),
     // reads the server's lock table: as many rows as locks are held at that moment, by any database,
@@ -169,8 +193,12 @@ export async function costOf(db: Db, statements: readonly CompiledQuery[]): Prom
       continue;
     }
     const marked = isMarkedPrepared(query.sql);
-    const custom = marked ? await explainedMarked(db, query, 'custom') : await explained(db, CompiledQuery.raw(`${EXPLAIN} ${query.sql}`, [...query.parameters]));
-    const generic = marked ? await explainedMarked(db, query, 'generic') : undefined;
+    const custom = writing(query)
+      ? await explainedRolledBack(db, query)
+      : marked
+        ? await explainedMarked(db, query, 'custom')
+        : await explained(db, CompiledQuery.raw(`${EXPLAIN} ${query.sql}`, [...query.parameters]));
+    const generic = marked && !writing(query) ? await explainedMarked(db, query, 'generic') : undefined;
     const plans = generic === undefined ? [custom] : [custom, generic];
     const read = Math.max(...plans.map((p) => p.tuples));
     tuples += read;
