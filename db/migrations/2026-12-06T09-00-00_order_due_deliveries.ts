@@ -18,5 +18,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  // The index the claim read before, which the start after this migration drops.
+  await sql`create index if not exists webhook_delivery_due on webhook_delivery (subscription_id, next_attempt_at) where state = 'pending'`.execute(db);
   await sql`drop index webhook_delivery_due_in_order`.execute(db);
 }

@@ -295,7 +295,9 @@ export class CommitOutcomeUnknownError extends DomainError {
     named: { readonly eventIds: readonly string[]; readonly settledAfterSeconds: number | undefined } = { eventIds: [], settledAfterSeconds: undefined },
   ) {
     const first = idempotencyKey === undefined ? named.eventIds[0] : undefined;
-    const settled = named.settledAfterSeconds === undefined ? "the service's statement timeout has" : `${named.settledAfterSeconds} s (the service's statement timeout) have`;
+    const seconds = named.settledAfterSeconds;
+    const settled =
+      seconds === undefined ? "the service's statement timeout has" : `${seconds} second${seconds === 1 ? '' : 's'} (the service's statement timeout) ${seconds === 1 ? 'has' : 'have'}`;
     const check =
       first === undefined
         ? 'Check before sending them again'

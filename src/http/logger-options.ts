@@ -29,8 +29,11 @@ export const REDACTED_PATHS: readonly string[] = [
  * keys from Authorization only) or headers: their values are never logged, whatever their shape
  * (ADMIN_API_KEY has none of its own). Not Idempotency-Key, which is no secret and traces a request.
  */
-const CREDENTIAL_PARAMETER = /([?&](?:api[_-]?key|x[_-]api[_-]key|access[_-]?token|auth|authorization|bearer|token|key|secret|password)=)[^&#]*/gi;
-const CREDENTIAL_HEADER = /(?:^|-)(?:auth|authorization|authentication|token|api-?key|apikey|secret|password|session)(?:-|$)/i;
+const CREDENTIAL_PARAMETER =
+  /([?&](?:[A-Za-z0-9]+(?:[_-]|%5[Ff]|%2[Dd]))*(?:api(?:[_-]|%5[Ff]|%2[Dd])?key|apikey|token|auth|authorization|bearer|key|secret|password)=)[^&#]*/gi;
+const CREDENTIAL_HEADER = /(?:^|[-_])(?:auth|authorization|authentication|token|api[-_]?key|apikey|key|secret|password|session)(?:[-_]|$)/i;
+/** Named like a credential, and none: it traces a request. */
+const NOT_A_CREDENTIAL = new Set(['idempotency-key']);
 /**
  * A key of this service's shape anywhere (a path, a parameter or header of another name, a
  * Referer), its underscore percent-encoded or not.
@@ -49,7 +52,7 @@ function loggedHeaders(headers: FastifyRequest['headers']): Record<string, strin
   return Object.fromEntries(
     Object.entries(headers).map(([name, value]) => {
       if (value === undefined) return [name, value];
-      if (CREDENTIAL_HEADER.test(name)) return [name, '[Redacted]'];
+      if (CREDENTIAL_HEADER.test(name) && !NOT_A_CREDENTIAL.has(name.toLowerCase())) return [name, '[Redacted]'];
       return [name, Array.isArray(value) ? value.map((v) => v.replace(ISSUED_KEY, REDACTED_KEY)) : value.replace(ISSUED_KEY, REDACTED_KEY)];
     }),
   );

@@ -26,8 +26,9 @@ const FAILING_MS = 1_000;
 
 /** A request let through uncounted while its counter was failing (the limiter's skipOnError), and said. */
 export class CounterFailingError extends Error {
-  constructor() {
-    super(`counting a request failed within the last ${FAILING_MS} ms: this one goes through uncounted`);
+  /** `cause`: the failure that began the window, so that the log says why (the review). */
+  constructor(options: { cause: unknown }) {
+    super(`counting a request failed within the last ${FAILING_MS} ms: this one goes through uncounted`, options);
   }
 }
 
@@ -63,6 +64,7 @@ export function createKeyRequestCounter(db: Db, max: number): CountKeyRequest {
   /** Leases waiting for a counting statement's place, each handed the place of one that ends. */
   const waiting: (() => void)[] = [];
   let failingUntil = -Infinity;
+  let lastFailure: unknown;
   /**
    * Runs `count` once fewer than MAX_COUNTING statements run; rejects without running it while the
    * counter has been failing. No deadline on the wait itself: a wait is for a place among the
@@ -75,9 +77,10 @@ export function createKeyRequestCounter(db: Db, max: number): CountKeyRequest {
     // The place of a statement that ends is handed over, never freed first: none joins in between.
     else await new Promise<void>((resolve) => waiting.push(resolve));
     try {
-      if (performance.now() < failingUntil) throw new CounterFailingError();
+      if (performance.now() < failingUntil) throw new CounterFailingError({ cause: lastFailure });
       return await count().catch((error: unknown) => {
         failingUntil = performance.now() + FAILING_MS;
+        lastFailure = error;
         throw error;
       });
     } finally {

@@ -136,7 +136,7 @@ describe('a combined append call cut off from the database (src/store/append-com
       expect(response.headers['retry-after']).toBe('4');
       const problem = problemOf(response);
       expect(problem).toMatchObject({ type: '/problems/commit-outcome-unknown', status: 503, retryAfterSeconds: 4 });
-      expect(problem.detail).toContain('4 s (the service\'s statement timeout) have passed since this answer');
+      expect(problem.detail).toContain('4 seconds (the service\'s statement timeout) have passed since this answer');
       // Sent without an Idempotency-Key: the problem names none and tells how to make a retry safe.
       expect(problem).not.toHaveProperty('idempotencyKey');
       expect(problem.detail).toContain('Idempotency-Key');

@@ -181,7 +181,7 @@ describe('database failures answered as problems', () => {
     // Retry-After says to wait that long, not the second a retry with a key may wait.
     expect(cut.headers['retry-after']).toBe('15');
     const problem = z.object({ type: z.string(), detail: z.string(), eventIds: z.array(z.uuid()) }).parse(problemOf(cut));
-    expect(problem.detail).toContain("15 s (the service's statement timeout) have passed");
+    expect(problem.detail).toContain("15 seconds (the service's statement timeout) have passed");
     expect(problem.type).toBe('/problems/commit-outcome-unknown');
     expect(problem.eventIds).toHaveLength(2);
     expect(problem.detail).toContain(`GET /v1/events/${problem.eventIds[0]}`);

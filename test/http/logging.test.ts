@@ -74,12 +74,14 @@ describe('logs', () => {
         call(t.app, 'GET', `/v1/programs?x=${reader.replace('_', '%5F')}`, undefined, { authorization: '' }),
         call(t.app, 'GET', `/v1/programs?auth=${encodeURIComponent(admin)}&authorization=Bearer%20${encodeURIComponent(admin)}`, undefined, { authorization: '' }),
         call(t.app, 'GET', '/v1/programs', undefined, { authorization: '', 'x-auth-token': admin, 'x-access-token': reader, referer: `https://example.org/?k=${reader}` }),
+        // Found by the second review: underscores in a header's name, a bare "key", an encoded or prefixed parameter name, a request id.
+        call(t.app, 'GET', `/v1/programs?api%5Fkey=${encodeURIComponent(admin)}&client_secret=${encodeURIComponent(admin)}`, undefined, { authorization: '', x_api_key: admin, 'x-key': admin, 'x-request-id': reader }),
       ]);
-      expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 404, 401, 401, 401]);
+      expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 404, 401, 401, 401, 401]);
     });
 
     const requests = lines.filter((line) => line.msg === 'incoming request');
-    expect(requests).toHaveLength(7);
+    expect(requests).toHaveLength(8);
     for (const leak of [reader, reader.slice(4), admin, encodeURIComponent(admin)]) expect(raw).not.toContain(leak);
     // What was redacted is still said to have been there, and the rest of the URL is kept.
     expect(raw).toContain('/v1/programs?limit=5&access_token=[Redacted]');

@@ -203,7 +203,7 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
       // once when revoked through this instance, else at the next look-up (until 2026-12-06 only
       // that, every 30 s: a feed of a key revoked here went on for 28 s; probe of access under load).
       const unlisten = revocations.listen((revoked) => revoked === keyId && controller.abort());
-      // One look-up at a time: with the database slow, looks-ups a second apart piled up in the pool (review).
+      // One look-up at a time: with the database slow, look-ups a second apart piled up in the pool (review).
       let looking = false;
       const lookUp = () => {
         if (looking) return;
