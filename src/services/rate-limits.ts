@@ -121,4 +121,3 @@ export function createKeyRequestCounter(db: Db, max: number): CountKeyRequest {
     }
   };
 }
-

@@ -13,7 +13,7 @@ export interface WindowCount {
  * through uncounted: a count takes a row lock for a moment, so a longer wait is a table another
  * session holds (a LOCK TABLE, a VACUUM FULL), not a busy database, which still counts every request.
  */
-export const COUNT_LOCK_TIMEOUT = '1s';
+const COUNT_LOCK_TIMEOUT = '1s';
 
 /**
  * Counts `take` requests against a bucket's fixed window, which starts with the first request after
