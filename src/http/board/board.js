@@ -216,12 +216,15 @@ const livePanels = (seen) =>
   );
 
 /**
- * Whether a change may move a cell: a status change of another cell does not, nor an event that names
- * another milestone; anything else (a definition, a retraction, an event naming none) may.
- * @param {{ milestone: string, consortiumId: string }} cell @param {any} change
+ * Whether a change may move a cell: a change of another program does not (the consortium's feed
+ * brings those), nor a status change of another cell, nor an event that names another milestone;
+ * anything else (a definition, a retraction, an event naming none) may.
+ * @param {{ programId: string, milestone: string, consortiumId: string }} cell @param {any} change
  */
 const mayMove = (cell, change) => {
   if (change === null || typeof change !== 'object') return true;
+  const programId = 'stream' in change ? change.data?.programId : change.programId;
+  if (typeof programId === 'string' && programId !== cell.programId) return false;
   // An event's envelope (its topic is its type), or a status change's data.
   if ('stream' in change) return typeof change.data?.milestone !== 'string' || change.data.milestone === cell.milestone;
   return typeof change.milestone !== 'string' || (change.milestone === cell.milestone && (change.consortiumId ?? '') === cell.consortiumId);
