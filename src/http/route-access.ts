@@ -107,9 +107,25 @@ export async function registerAccessControl(app: FastifyInstance, options: Acces
   });
 
   // Said at most every LET_THROUGH_LOG_MS, with how many went through since: a counter table
-  // locked for ten seconds had every request of the instance log an error.
+  // locked for ten seconds had every request of the instance log an error. The first at once; those
+  // after it once the interval has passed, so that each episode is told whole and when it happened
+  // (the first version told them only with the next episode's first, minutes later or never; found
+  // by the probe of the day's fixes).
   let letThrough = 0;
   let saidAt = -Infinity;
+  let lastFailure: unknown;
+  let saySoon: NodeJS.Timeout | undefined;
+  const sayLetThrough = () => {
+    saySoon = undefined;
+    if (letThrough === 0) return;
+    app.log.error({ err: lastFailure, requestsLetThrough: letThrough }, 'rate-limit counter not updated; requests go through unlimited');
+    letThrough = 0;
+    saidAt = performance.now();
+  };
+  app.addHook('onClose', async () => {
+    if (saySoon !== undefined) clearTimeout(saySoon);
+    sayLetThrough();
+  });
   await app.register(rateLimit, {
     global: true,
     max: options.rateLimitPerMinute,
@@ -118,11 +134,10 @@ export async function registerAccessControl(app: FastifyInstance, options: Acces
       options.countKeyRequest(keyId, windowMs).catch((error: unknown) => {
         // Let through below (skipOnError), but not unseen: a missing counter table would switch the limit off.
         letThrough += 1;
-        if (performance.now() - saidAt >= LET_THROUGH_LOG_MS) {
-          app.log.error({ err: error, requestsLetThrough: letThrough }, 'rate-limit counter not updated; requests go through unlimited');
-          letThrough = 0;
-          saidAt = performance.now();
-        }
+        lastFailure = error;
+        const sinceSaid = performance.now() - saidAt;
+        if (sinceSaid >= LET_THROUGH_LOG_MS) sayLetThrough();
+        else saySoon ??= setTimeout(sayLetThrough, LET_THROUGH_LOG_MS - sinceSaid).unref();
         throw error;
       }),
     ),

@@ -5,6 +5,7 @@ import { buildApp, DEFAULT_LIMITS } from '../../src/app.js';
 import { createApiKey } from '../../src/services/api-keys.js';
 import { bearer, call, problemOf, TEST_ADMIN_KEY } from '../support/http.js';
 import { statementRecorder } from '../support/statement-cost.js';
+import { LOGGER_OPTIONS } from '../../src/http/logger-options.js';
 import { useTestApp } from '../support/test-app.js';
 
 const LIMIT = 5;
@@ -175,4 +176,32 @@ describe('rate limiting, when its counters stop answering', () => {
     if (answered === 'still waiting') return;
     expect(answered.map((r) => r.status)).toEqual([...keys.map(() => 200), 200]);
   });
+});
+
+describe('rate limiting, telling what it let through', () => {
+  /** The lines the app logs about requests the limiter let through, as their numbers. */
+  const written: string[] = [];
+  const told = useTestApp({ logger: { ...LOGGER_OPTIONS, level: 'info', stream: { write: (line) => written.push(line) } } });
+  const letThroughSaid = () =>
+    written.flatMap((line) => {
+      const parsed = z.object({ requestsLetThrough: z.int() }).safeParse(JSON.parse(line));
+      return parsed.success ? [parsed.data.requestsLetThrough] : [];
+    });
+
+  it("logs the first request a failing counter lets through at once, and those after it within 10 s once the 10 s have passed, each episode whole (probe of the day's fixes)", async () => {
+    const key = bearer((await createApiKey(told.database.db, 'told', 'reader')).key);
+    await sql`alter table rate_limit_window rename to rate_limit_window_away`.execute(told.database.db);
+    try {
+      expect((await call(told.app, 'GET', '/v1/event-types', undefined, key)).status).toBe(200);
+      const first = letThroughSaid();
+      // After the counter's failing second, so that each of these tries to count and fails.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      for (let i = 0; i < 5; i++) expect((await call(told.app, 'GET', '/v1/event-types', undefined, key)).status).toBe(200);
+
+      expect(first).toEqual([1]);
+      await expect.poll(letThroughSaid, { timeout: 12_000, interval: 250 }).toEqual([1, 5]);
+    } finally {
+      await sql`alter table rate_limit_window_away rename to rate_limit_window`.execute(told.database.db);
+    }
+  }, 30_000);
 });

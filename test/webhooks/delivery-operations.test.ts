@@ -270,6 +270,31 @@ describe('webhook delivery, as operated', () => {
     expect(receiver.received.filter((r) => r.path === `/recordagain-${programId}`)).toHaveLength(1);
   });
 
+  it('puts claimed deliveries back though the outage that failed the read of their messages fails the first tries to put them back too, rather than leaving them to their lease (probe of the day\'s fixes)', async () => {
+    const programId = await scenario('putback');
+    const { id } = await subscribe(t.app, { url: receiver.url(`/putback-${programId}`), topics: ['seminar.held'], filter: { programId } });
+    let failedPutBacks = 0;
+    let failReads = true;
+    const db = onEachStatement(t.database.db, (query) => {
+      if (failReads && query.sql.includes('from "notification"')) throw new DatabaseUnavailableError(false, { cause: new Error('connection terminated') });
+      if (query.sql.includes('with finished as') && failedPutBacks < 2) {
+        failedPutBacks++;
+        throw new DatabaseUnavailableError(false, { cause: new Error('connection terminated') });
+      }
+    });
+    // A lease of a minute: left to it, the delivery would stay in flight, its subscription's place taken, that long.
+    const dispatcher = startTestDispatcher({ ...t.database, db }, { leaseSeconds: 60 });
+    dispatchers.push(dispatcher);
+
+    await record(t.app, seminarHeld(programId));
+    const delivery = await onlyDelivery(id);
+    await dispatcher.runOnce();
+    failReads = false;
+
+    expect(failedPutBacks).toBe(2);
+    expect(await detailOf(delivery.id)).toMatchObject({ state: 'pending', attempts: [{ attemptNo: 1, errorKind: 'internal', responseStatus: null }] });
+  });
+
   it('puts claimed deliveries back, unsent and no retry used, when reading their messages left too little of the lease for an attempt', async () => {
     const programId = await scenario('slowread');
     const { id } = await subscribe(t.app, { url: receiver.url(`/slowread-${programId}`), topics: ['seminar.held'], filter: { programId } });
