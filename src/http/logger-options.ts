@@ -9,10 +9,6 @@ import { API_KEY_PREFIX } from '../domain/access.js';
  */
 export const REDACTED_PATHS: readonly string[] = [
   'req.headers.authorization',
-  // Where clients put keys by mistake (refused, 401 or 400, but logged as they came).
-  'req.headers["x-api-key"]',
-  'req.headers["api-key"]',
-  'req.headers["proxy-authorization"]',
   'req.headers.cookie',
   'req.headers["webhook-signature"]',
   'headers.authorization',
