@@ -186,23 +186,24 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     // Before the claim: the lease, counted from the database's clock during it, ends no earlier than this plus its length.
     const claimedBy = Date.now();
+    const leaseEndsBy = claimedBy + options.leaseSeconds * 1000;
     const claimed = await claimDeliveries(db, options.instance, options.concurrency - active.size, options.leaseSeconds);
     if (claimed.length === 0) return [];
     const prepared = await prepareMessages(claimed).catch(async (err: unknown) => {
       logger.error({ err, deliveries: claimed.length }, 'webhook messages could not be read; the claimed deliveries go back to the queue');
-      await putBackUnsent(claimed, `the message could not be read (${err instanceof Error ? err.message : String(err)})`, claimedBy + options.leaseSeconds * 1000);
+      await putBackUnsent(claimed, `the message could not be read (${err instanceof Error ? err.message : String(err)})`, leaseEndsBy);
       return undefined;
     });
     if (prepared === undefined) return [];
     // Reading the messages took so long (a slow database) that a lease could run out while its
     // attempt waits for the endpoint: another instance would then claim and send it too.
-    if (Date.now() - claimedBy + options.totalTimeoutMs > options.leaseSeconds * 1000) {
+    if (Date.now() + options.totalTimeoutMs > leaseEndsBy) {
       const reason = `reading the message took ${Date.now() - claimedBy} ms of the ${options.leaseSeconds} s lease, too long to send it within the lease`;
       logger.warn({ deliveries: claimed.length }, `${reason}; the claimed deliveries go back to the queue`);
-      await putBackUnsent(claimed, reason, claimedBy + options.leaseSeconds * 1000);
+      await putBackUnsent(claimed, reason, leaseEndsBy);
       return [];
     }
-    return claimed.map((delivery) => track(delivery, prepared.get(delivery.id), claimedBy + options.leaseSeconds * 1000));
+    return claimed.map((delivery) => track(delivery, prepared.get(delivery.id), leaseEndsBy));
   }
 
   /**
