@@ -68,14 +68,22 @@ export async function readFromApi(path, accept, read, key = storedKey() ?? '') {
   return read(body, response);
 }
 
+/** The JSON reads under way, by key and path: an identical read asked meanwhile shares the answer. */
+const jsonReads = new Map();
+
 /**
- * GETs a path of the API as JSON.
+ * GETs a path of the API as JSON. Asked again, with the same key, while the first read is under
+ * way, it shares that read rather than sending another: a view's parts ask for the same answer at
+ * once (the shown program's card and its matrix). The answer is shared, so it is read, never changed.
  * @param {string} path  with its query, e.g. /v1/programs?limit=1000
  * @param {string} [key]  defaults to the stored key
  * @returns {Promise<any>}
  */
-export const getJson = (path, key = storedKey() ?? '') =>
-  readFromApi(
+export function getJson(path, key = storedKey() ?? '') {
+  const id = `${key} ${path}`;
+  const under = jsonReads.get(id);
+  if (under !== undefined) return under;
+  const read = readFromApi(
     path,
     'application/json',
     (text, response) => {
@@ -84,7 +92,10 @@ export const getJson = (path, key = storedKey() ?? '') =>
       return body;
     },
     key,
-  );
+  ).finally(() => jsonReads.delete(id));
+  jsonReads.set(id, read);
+  return read;
+}
 
 /** A body as JSON, or undefined when it is none (a proxy's error page). @param {string} text */
 function parsedOrUndefined(text) {

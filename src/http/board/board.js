@@ -62,6 +62,8 @@ const cutoffs = (state) => ({ asOf: state.asOf, knownAt: state.knownAt });
  * that the two never ask for different things.
  */
 /** A program's matrix at the view's cut-offs. @param {any} state @param {string} programId @param {Record<string, string | undefined>} [more] */
+/** The shown program's matrix is read with its cells' evidence expanded. */
+const SHOWN_MATRIX = { expand: 'evidence' };
 const matrixPath = (state, programId, more = {}) => `/v1/programs/${encodeURIComponent(programId)}/milestones${query({ ...cutoffs(state), ...more })}`;
 /** A consortium's standing at the view's cut-offs. @param {any} state @param {string} consortiumId @param {Record<string, string | undefined>} [more] */
 const standingPath = (state, consortiumId, more = {}) => `/v1/consortiums/${encodeURIComponent(consortiumId)}/status${query({ ...cutoffs(state), ...more })}`;
@@ -488,10 +490,14 @@ function fillFilters(state) {
   byId('consortium-filter').value = state.consortium ?? '';
 }
 
-/** A program's counts for its card: its matrix at the view's cut-offs, or why it could not be read (a 404: not registered yet). */
+/**
+ * A program's counts for its card: its matrix at the view's cut-offs, or why it could not be read (a
+ * 404: not registered yet). The shown program's card reads it as its matrix does, so that the two
+ * share one read (getJson): until 2026-12-06 each draw read that matrix twice.
+ */
 const cardView = (programId, state) =>
   // A program listed at the cut-off exists then: only a 404 means it is not registered yet; any other failure is said as such.
-  getJson(matrixPath(state, programId)).catch((error) => {
+  getJson(matrixPath(state, programId, programId === state.program ? SHOWN_MATRIX : {})).catch((error) => {
     if (isRefusedKey(error)) throw error;
     return error instanceof ApiError && error.status === 404 ? undefined : { error: messageOf(error), passing: isPassing(error) };
   });
@@ -552,7 +558,7 @@ async function renderMatrix(state, mine, keepEvidence = false, seen = undefined)
     }
     return;
   }
-  const view = await getJson(matrixPath(state, program.programId, { expand: 'evidence' }));
+  const view = await getJson(matrixPath(state, program.programId, SHOWN_MATRIX));
   if (mine !== generation) return;
   section.hidden = false;
   byId('matrix-heading').textContent = `${program.name}: milestones`;
