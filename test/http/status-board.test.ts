@@ -748,6 +748,114 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await board.page.locator('#evidence').innerText()).not.toContain('latest of');
     noProblems(board);
   });
+  it("lists a cell's latest evidence up to the board's most, saying so and offering every entry in the evidence CSV; its counts are announced, and focus waits on the heading while the rest are read (probe of the board's evidence)", async () => {
+    await programWithMilestone('evidence-most', 'outreach', 25);
+    const board = await blankBoard();
+    await pageTold(board, /\/\?program=evidence-most$/, 'ml-most-evidence', '22');
+    await board.page.goto(`${service?.url}/?program=evidence-most`);
+    await signIn(board.page, readerKey);
+    await cell(board, 'outreach', '').click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(20);
+    expect(await board.page.locator('#evidence-status').textContent()).toBe('The 20 latest of 25, newest first in world time.');
+
+    await board.page.getByRole('button', { name: 'Show the 22 latest of 25' }).press('Enter');
+
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(22);
+    expect(await board.page.locator('#evidence-status').textContent()).toBe('The 22 latest of 25, newest first in world time.');
+    expect(await board.page.locator('#evidence-body').innerText()).toContain('every entry is in the evidence CSV');
+    expect(await board.page.evaluate('document.activeElement?.id')).toBe('evidence-heading');
+    const [file] = await Promise.all([board.page.waitForEvent('download'), board.page.getByRole('button', { name: 'Download evidence (CSV)' }).click()]);
+    const rows = z.array(z.object({ title: z.string() })).parse(parse(readFileSync(await file.path(), 'utf8').replace(/^\uFEFF/, ''), { columns: true }));
+    expect(rows.map((r) => r.title)).toEqual(Array.from({ length: 25 }, (_, n) => `Seminar ${25 - n}`));
+    noProblems(board);
+  });
+  it("keeps focus on the same entry's link, and that entry where it stood on the screen, when a live change adds entries above it (probe of the board's evidence)", async () => {
+    await programWithMilestone('evidence-place', 'outreach');
+    await api('POST', '/v1/events', {
+      events: Array.from({ length: 25 }, (_, n) => ({
+        type: 'seminar.held',
+        occurredAt: `2026-02-${String(n + 1).padStart(2, '0')}`,
+        data: { programId: 'evidence-place', milestone: 'outreach', title: `Seminar ${n + 1}` },
+        sources: [{ url: `https://news.example/seminar-${n + 1}`, publisher: 'News' }],
+      })),
+    });
+    const board = await open('/?program=evidence-place');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await cell(board, 'outreach', '').click();
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+    const link = board.page.locator('#evidence a[href="https://news.example/seminar-10"]');
+    await link.focus();
+    const before = (await link.boundingBox())?.y ?? NaN;
+
+    // Two seminars later in world time than Seminar 10: both come above it in the list.
+    await api('POST', '/v1/events', {
+      events: ['2026-02-27', '2026-02-28'].map((occurredAt) => ({ type: 'seminar.held', occurredAt, data: { programId: 'evidence-place', milestone: 'outreach', title: `Late ${occurredAt}` } })),
+    });
+
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(27);
+    expect(await board.page.evaluate('document.activeElement?.getAttribute("href")')).toBe('https://news.example/seminar-10');
+    expect(Math.abs(((await link.boundingBox())?.y ?? NaN) - before)).toBeLessThan(5);
+    noProblems(board);
+  });
+  it("keeps the entries shown when the rest of a cell's evidence cannot be read, says so with a button to try again, and reads it again by itself once the service answers (probe of the board's evidence)", async () => {
+    await programWithMilestone('evidence-retry', 'outreach', 25);
+    const board = await open('/?program=evidence-retry');
+    await signIn(board.page, readerKey);
+    await cell(board, 'outreach', '').click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(20);
+    let failing = true;
+    await board.page.route(/\/evidence\?/, (route) =>
+      failing
+        ? route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the database cannot be reached now' }) })
+        : route.continue(),
+    );
+
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+
+    await expect.poll(() => board.page.locator('#evidence .evidence-error').innerText()).toContain('Could not load the evidence: the database cannot be reached now. Trying again in 5 s.');
+    expect(await board.page.locator('#evidence .evidence-list > li').count()).toBe(20);
+    expect(await board.page.getByRole('button', { name: 'Try again now' }).count()).toBe(1);
+    failing = false;
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(25);
+    expect(await board.page.locator('#evidence .evidence-error').count()).toBe(0);
+  });
+  it("reads every page of a cell's whole evidence at the instant the first was answered at: a fact and a retraction recorded together while it pages show both or neither (probe of the board's evidence)", async () => {
+    await programWithMilestone('evidence-pinned', 'outreach', 25);
+    const retracted = z
+      .object({ evidence: z.array(z.object({ id: z.string(), title: z.string() })) })
+      .parse(await api('GET', '/v1/programs/evidence-pinned/milestones/outreach/evidence?limit=100'))
+      .evidence.find((e) => e.title === 'Seminar 2');
+    const board = await blankBoard();
+    await pageTold(board, /\/\?program=evidence-pinned$/, 'ml-page-size', '10');
+    // No live feed: nothing reads the list again after the batch below.
+    await board.page.route(/\/v1\/feed/, (route) => route.abort());
+    let recorded = false;
+    await board.page.route(/\/evidence\?.*after=/, async (route) => {
+      if (!recorded) {
+        recorded = true;
+        // After the first page (Seminars 25 to 16): one above it, and the retraction of one on the last page.
+        await api('POST', '/v1/events', {
+          events: [
+            { type: 'seminar.held', occurredAt: '2026-02-28', data: { programId: 'evidence-pinned', milestone: 'outreach', title: 'Late seminar' } },
+            { type: 'event.retracted', data: { eventId: retracted?.id, reason: 'misreported' } },
+          ],
+        });
+      }
+      await route.continue();
+    });
+    await board.page.goto(`${service?.url}/?program=evidence-pinned`);
+    await signIn(board.page, readerKey);
+    await cell(board, 'outreach', '').click();
+
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+
+    await expect.poll(() => board.page.locator('#evidence-status').textContent()).toMatch(/newest first/);
+    expect(recorded).toBe(true);
+    // As recorded when the first page was read: Seminar 2 still there, the late seminar not yet.
+    expect(await board.page.locator('#evidence .evidence-list > li .evidence-title').allTextContents()).toEqual(Array.from({ length: 25 }, (_, n) => `Seminar ${25 - n}`));
+  });
   it('draws a card, with its counts, for the first 24 programs and the one shown, reading no other program\'s milestones and the shown one\'s once, and says how many more there are', async () => {
     if (service === undefined) throw new Error('no service');
     const ids = Array.from({ length: 30 }, (_, i) => `zz-many-${String(i).padStart(2, '0')}`);
@@ -855,7 +963,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: off');
     noProblems(board);
   });
-  it("keeps a cell's whole evidence shown, where the reader had scrolled to, when a live change redraws the matrix", async () => {
+  it("keeps a cell's whole evidence shown, and the entry in sight where it stood, when a live change redraws the matrix", async () => {
     await programWithMilestone('many-seminars-live', 'outreach', 25);
     const board = await open('/?program=many-seminars-live');
     await signIn(board.page, readerKey);
@@ -865,6 +973,8 @@ describe('the status board, in a real browser on the seeded example', () => {
     await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
     await board.page.locator('#evidence .evidence-list > li').nth(20).scrollIntoViewIfNeeded();
     const scrolled = Number(await board.page.evaluate('window.scrollY'));
+    const inSight = board.page.locator('#evidence .evidence-list > li', { hasText: 'Seminar 5' });
+    const inSightAt = (await inSight.boundingBox())?.y ?? NaN;
     // The evidence pages read again slowly: meanwhile the list shown stays, and the page where it was.
     let evidenceReads = 0;
     await board.page.route(/\/evidence\?/, async (route) => {
@@ -881,7 +991,8 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(Math.abs(Number(await board.page.evaluate('window.scrollY')) - scrolled)).toBeLessThan(50);
     await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(26);
     expect(await board.page.getByRole('button', { name: /Show all/ }).count()).toBe(0);
-    expect(Math.abs(Number(await board.page.evaluate('window.scrollY')) - scrolled)).toBeLessThan(50);
+    // Seminar 26 came above: the page follows the entry that was in sight, which stands where it stood.
+    expect(Math.abs(((await inSight.boundingBox())?.y ?? NaN) - inSightAt)).toBeLessThan(5);
     noProblems(board);
   });
   it("reads a cell's whole evidence again for a live change that may move that cell, not for one of another milestone", async () => {

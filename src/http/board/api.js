@@ -115,7 +115,7 @@ export const PAGE_SIZE = document.querySelector('meta[name="ml-page-size"]')?.ge
  * @param {string} path  without limit/after
  * @param {string} field  the list's field in each page
  * @param {number} [most]
- * @returns {Promise<{ first: any, items: any[] }>}
+ * @returns {Promise<{ first: any, items: any[], more: boolean }>}  more: items beyond the first `most` were left unread
  */
 export async function getPaged(path, field, most = Infinity) {
   const items = [];
@@ -134,7 +134,7 @@ export async function getPaged(path, field, most = Infinity) {
     items.push(...page[field]);
     after = page.nextCursor ?? undefined;
   } while (after !== undefined && items.length < most);
-  return { first, items: items.slice(0, most) };
+  return { first, items: items.slice(0, most), more: items.length > most || after !== undefined };
 }
 
 /**

@@ -16,8 +16,14 @@ import { pushViewState, readViewState } from './url-state.js';
  * first events alone (found by the probe of the board at scale).
  */
 const TIMELINE_PAGE_SIZE = Math.min(100, Number(PAGE_SIZE));
-/** The most evidence entries one cell's list shows: a page stays readable, and its size bounded. */
-const MOST_EVIDENCE = 5000;
+/**
+ * The most evidence entries one cell's list shows (the page's `ml-most-evidence`, 5,000): a page
+ * stays readable, and its size bounded. A cell with more offers them all in its CSV.
+ */
+const MOST_EVIDENCE = Number(document.querySelector('meta[name="ml-most-evidence"]')?.getAttribute('content') ?? '5000');
+/** The first wait before the evidence, failed for a reason that may pass, is read again; it doubles up to a minute. */
+const EVIDENCE_RETRY_FIRST_MS = 5000;
+const EVIDENCE_RETRY_MOST_MS = 60_000;
 /**
  * After a change of the program shown, the board reads it again within this long, once for every
  * change that came meanwhile: a busy program's writers do not make it read more often.
@@ -61,15 +67,21 @@ const cutoffs = (state) => ({ asOf: state.asOf, knownAt: state.knownAt });
  * The API paths of a view's parts, in one place for the part drawn and the file saved from it, so
  * that the two never ask for different things.
  */
-/** A program's matrix at the view's cut-offs. @param {any} state @param {string} programId @param {Record<string, string | undefined>} [more] */
 /** The shown program's matrix is read with its cells' evidence expanded. */
 const SHOWN_MATRIX = { expand: 'evidence' };
+/** A program's matrix at the view's cut-offs. @param {any} state @param {string} programId @param {Record<string, string | undefined>} [more] */
 const matrixPath = (state, programId, more = {}) => `/v1/programs/${encodeURIComponent(programId)}/milestones${query({ ...cutoffs(state), ...more })}`;
 /** A consortium's standing at the view's cut-offs. @param {any} state @param {string} consortiumId @param {Record<string, string | undefined>} [more] */
 const standingPath = (state, consortiumId, more = {}) => `/v1/consortiums/${encodeURIComponent(consortiumId)}/status${query({ ...cutoffs(state), ...more })}`;
 /** The timeline of the view's program and consortium, its range and cut-offs. @param {any} state @param {Record<string, string | undefined>} [more] */
 const timelinePath = (state, more = {}) =>
   `/v1/timeline${query({ programId: state.program, consortiumId: state.consortium, from: state.from, to: state.to, ...cutoffs(state), ...more })}`;
+/**
+ * The evidence pages of the cell shown, at the view's cut-offs. @param {any} state
+ * @param {{ programId: string | undefined, milestone: string, consortiumId: string }} cell @param {Record<string, string | undefined>} [more]
+ */
+const evidencePath = (state, cell, more = {}) =>
+  `/v1/programs/${encodeURIComponent(cell.programId ?? '')}/milestones/${encodeURIComponent(cell.milestone)}/evidence${query({ consortiumId: cell.consortiumId, ...cutoffs(state), ...more })}`;
 
 /** @param {import('./url-state.js').ViewState} change */
 function hrefWith(change) {
@@ -566,8 +578,8 @@ async function renderMatrix(state, mine, keepEvidence = false, seen = undefined)
   const reopen = keepEvidence && shownEvidence?.programId === program.programId ? shownEvidence : undefined;
   const focused = document.activeElement;
   const focusIn = focused instanceof HTMLElement && byId('evidence').contains(focused) ? 'evidence' : focused instanceof HTMLElement && focused.matches('#matrix button.cell') ? focused : undefined;
-  // Where focus was in the evidence: its heading, or the n-th link or button of its list.
-  const focusAt = focusIn === 'evidence' ? focusables(byId('evidence-body')).indexOf(focused) : -1;
+  // Where the reader was in the evidence: the entry in sight or in focus, and focus's place.
+  const place = reopen === undefined ? undefined : evidencePlace(focusIn === 'evidence' ? focused : undefined);
   // Reopened, the evidence stays shown as it was until its new entries replace it: hidden or
   // emptied meanwhile, the page would grow shorter and the reader lose their place.
   if (reopen === undefined) {
@@ -584,7 +596,7 @@ async function renderMatrix(state, mine, keepEvidence = false, seen = undefined)
   // minute (found by the review of the board's commits).
   const unmoved = reopen?.all === true && seen !== undefined && !seen.some((change) => mayMove(reopen, change));
   if (milestone && cell) {
-    if (!unmoved) void openEvidence(milestone, cell, reopen.columnName, { focus: focusIn === 'evidence', all: reopen.all === true, live: true, focusAt });
+    if (!unmoved) void openEvidence(milestone, cell, reopen.columnName, { focus: focusIn === 'evidence', all: reopen.all === true, live: true, place });
   } else {
     byId('evidence').hidden = true;
     shownEvidence = undefined;
@@ -603,64 +615,201 @@ const focusables = (element) => [...element.querySelectorAll('a[href], button')]
 const cellButton = (milestone, consortiumId) =>
   [...document.querySelectorAll('#matrix button.cell')].find((b) => b instanceof HTMLElement && b.getAttribute('data-milestone') === milestone && b.getAttribute('data-consortium') === consortiumId);
 
-/** Shows the evidence of a cell; entries are expanded by the API, or resolved one by one from their ids. */
 /**
- * @param {any} milestone @param {any} cell @param {string} columnName
- * @param {{ focus?: boolean, all?: boolean, live?: boolean, focusAt?: number }} [options]  live: reopened
- *   for a live change, the entries shown stay until the new ones replace them, and focus goes back to
- *   the focusAt-th link or button of the list (if focus was there), else to the heading
+ * Where the reader is in a cell's evidence, to be found again once a live change has read it anew:
+ * the entry focus is in, or else the first entry in sight, with its distance from the top of the
+ * window; and where focus is, in that entry or among the evidence's other controls. Kept by the
+ * entry's event, not its place in the list: entries recorded meanwhile above it move it down (until
+ * 2026-12-06 focus went to whatever link then held its place, and the page did not follow the entry;
+ * found by the probe of the board's evidence).
+ * @param {Element | undefined} focused  the element focused in the evidence, if focus is there
+ * @returns {EvidencePlace}
+ * @typedef {{ event: string | undefined, top: number | undefined, inEntry: number, inBody: number }} EvidencePlace
  */
-async function openEvidence(milestone, cell, columnName, { focus = true, all = false, live = false, focusAt = -1 } = {}) {
+function evidencePlace(focused) {
+  const body = byId('evidence-body');
+  const focusedEntry = focused?.closest('li[data-event]') ?? null;
+  const inSight = (entry) => {
+    const box = entry.getBoundingClientRect();
+    return box.bottom > 0 && box.top < window.innerHeight;
+  };
+  const entry = focusedEntry ?? [...body.querySelectorAll('li[data-event]')].find(inSight);
+  return {
+    event: entry?.getAttribute('data-event') ?? undefined,
+    // Only an entry in sight holds the page still: one out of sight moves nothing the reader sees.
+    top: entry !== undefined && inSight(entry) ? entry.getBoundingClientRect().top : undefined,
+    inEntry: focusedEntry !== null && focused !== undefined ? focusables(focusedEntry).indexOf(focused) : -1,
+    inBody: focusedEntry === null && focused !== undefined ? focusables(body).indexOf(focused) : -1,
+  };
+}
+
+/** Where the reader is in the evidence now, and whether focus is in its list (a retry's button, say). */
+const placeNow = () => {
+  const focused = document.activeElement;
+  const inside = focused instanceof HTMLElement && byId('evidence-body').contains(focused);
+  return { place: evidencePlace(inside ? focused : undefined), focus: inside };
+};
+
+/**
+ * Back to a place in the evidence drawn anew: the page scrolled so that its entry stands where it
+ * stood, and focus (if it was in the evidence) on the same link of that entry, or the same control,
+ * or else the heading.
+ * @param {EvidencePlace | undefined} place @param {boolean} focus
+ */
+function returnTo(place, focus) {
+  const body = byId('evidence-body');
+  const entry = place?.event === undefined ? null : body.querySelector(`li[data-event="${CSS.escape(place.event)}"]`);
+  if (entry !== null && place?.top !== undefined) window.scrollBy(0, entry.getBoundingClientRect().top - place.top);
+  if (!focus) return;
+  const again = entry !== null && place !== undefined && place.inEntry >= 0 ? focusables(entry)[place.inEntry] : place !== undefined && place.inBody >= 0 ? focusables(body)[place.inBody] : undefined;
+  (again instanceof HTMLElement ? again : byId('evidence-heading')).focus({ preventScroll: true });
+}
+
+/** What the evidence shown says of itself, for every reader: announced (a status region) as it changes. @param {string} text */
+const sayOfEvidence = (text) => {
+  byId('evidence-status').textContent = text;
+};
+
+/** @param {number} shown @param {number} total */
+const evidenceCountText = (shown, total) =>
+  total === 0
+    ? 'No evidence.'
+    : total > shown
+      ? `The ${shown} latest of ${total}, newest first in world time.`
+      : total === 1
+        ? '1 entry.'
+        : `${total} entries, newest first in world time.`;
+
+/** The retry of the evidence planned, if any, and the wait before the next. */
+let evidenceRetry;
+let evidenceRetryWait = EVIDENCE_RETRY_FIRST_MS;
+
+/**
+ * The evidence could not be read: said above what it showed, which stays (until 2026-12-06 the
+ * entries shown went, and nothing read them again until the cell changed or was opened anew; found
+ * by the probe of the board's evidence), with a button to try again; and tried again by itself,
+ * later, if the failure may pass, as the board's other parts are.
+ * @param {unknown} error @param {object} shown  the evidence the read was for @param {() => void} again  reads it again
+ */
+function evidenceFailed(error, shown, again) {
+  if (shownEvidence !== shown) return;
+  if (isRefusedKey(error)) return signInAgain();
+  const body = byId('evidence-body');
+  body.removeAttribute('aria-busy');
+  clearTimeout(evidenceRetry);
+  const wait = isPassing(error) ? evidenceRetryWait : undefined;
+  const retry = () => {
+    clearTimeout(evidenceRetry);
+    if (shownEvidence === shown) again();
+  };
+  if (wait !== undefined) {
+    evidenceRetryWait = Math.min(wait * 2, EVIDENCE_RETRY_MOST_MS);
+    evidenceRetry = setTimeout(retry, wait);
+  }
+  const button = h('button', { type: 'button', class: 'evidence-retry' }, 'Try again now');
+  button.addEventListener('click', retry);
+  const said = h('p', { class: 'error evidence-error', role: 'alert' }, `Could not load the evidence: ${messageOf(error)}.${wait === undefined ? '' : ` Trying again in ${wait / 1000} s.`} `, button);
+  body.querySelector('.evidence-error')?.remove();
+  body.querySelector('.evidence-loading')?.remove();
+  if (body.querySelector('.evidence-list') === null) replaceChildren(body, said);
+  else body.prepend(said);
+  sayOfEvidence('');
+}
+
+/** The evidence read: the next failure waits the first wait again. */
+const evidenceRead = () => {
+  clearTimeout(evidenceRetry);
+  evidenceRetryWait = EVIDENCE_RETRY_FIRST_MS;
+  byId('evidence-body').removeAttribute('aria-busy');
+};
+
+/**
+ * Shows the evidence of a cell; entries are expanded by the API, or resolved one by one from their ids.
+ * @param {any} milestone @param {any} cell @param {string} columnName
+ * @param {{ focus?: boolean, all?: boolean, live?: boolean, place?: EvidencePlace }} [options]  live:
+ *   reopened for a live change (or a retry), the entries shown stay until the new ones replace them,
+ *   and the reader goes back to `place`
+ */
+async function openEvidence(milestone, cell, columnName, { focus = true, all = false, live = false, place = undefined } = {}) {
   const panel = byId('evidence');
   const heading = byId('evidence-heading');
+  const body = byId('evidence-body');
   const shown = { programId: readViewState().program, milestone: milestone.milestone, consortiumId: cell.consortiumId ?? '', columnName, all: false };
   shownEvidence = shown;
   heading.textContent = `Evidence: ${milestone.title}, ${columnName}`;
-  if (!live) replaceChildren(byId('evidence-body'), h('p', { class: 'muted' }, 'Loading…'));
+  body.setAttribute('aria-busy', 'true');
+  if (!live) {
+    replaceChildren(body, h('p', { class: 'muted' }, 'Loading…'));
+    sayOfEvidence('Loading…');
+    for (const said of panel.querySelectorAll('.download [role="status"]')) said.textContent = '';
+  }
   panel.hidden = false;
-  const refocus = () => {
-    if (!focus) return;
-    const again = focusables(byId('evidence-body'))[focusAt];
-    if (again instanceof HTMLElement) again.focus();
-    else heading.focus();
-  };
-  if (!live) refocus();
-  if (all && cell.evidenceCount > cell.evidence.length) return showAllEvidence(milestone, cell, shown, live ? refocus : undefined);
+  if (!live && focus) heading.focus();
+  const reopened = () => returnTo(place, focus);
+  if (all && cell.evidenceCount > cell.evidence.length) return showAllEvidence(milestone, cell, shown, live ? reopened : undefined);
   try {
     const entries = await Promise.all(cell.evidence.map((entry) => (typeof entry === 'string' ? getJson(`/v1/events/${encodeURIComponent(entry)}`).then(toEvidence) : entry)));
     // A slow answer for a cell no longer shown is dropped.
     if (shownEvidence !== shown) return;
-    const showAll =
-      cell.evidenceCount > entries.length
-        ? h('button', { type: 'button', class: 'show-all-evidence' }, `Show all ${cell.evidenceCount}`)
-        : undefined;
-    showAll?.addEventListener('click', () => void showAllEvidence(milestone, cell, shown));
-    replaceChildren(byId('evidence-body'), evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), cell.evidenceCount), showAll);
-    if (live) refocus();
+    evidenceRead();
+    const more = cell.evidenceCount > entries.length;
+    const listed = Math.min(cell.evidenceCount, MOST_EVIDENCE);
+    const showAll = more
+      ? h('button', { type: 'button', class: 'show-all-evidence' }, listed < cell.evidenceCount ? `Show the ${listed} latest of ${cell.evidenceCount}` : `Show all ${cell.evidenceCount}`)
+      : undefined;
+    showAll?.addEventListener('click', () => {
+      // The entries shown stay while the rest are read. The button goes: focus waits on the heading,
+      // not the page's body, where it fell until 2026-12-06 (found by the probe of the board's evidence).
+      heading.focus();
+      showAll.replaceWith(h('p', { class: 'muted evidence-loading' }, 'Loading the rest…'));
+      sayOfEvidence('Loading…');
+      void showAllEvidence(milestone, cell, shown, () => {});
+    });
+    replaceChildren(body, evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), cell.evidenceCount), showAll);
+    sayOfEvidence(evidenceCountText(entries.length, cell.evidenceCount));
+    if (live) reopened();
   } catch (error) {
-    if (shownEvidence !== shown) return;
-    if (isRefusedKey(error)) return signInAgain();
-    replaceChildren(byId('evidence-body'), h('p', { class: 'error' }, `Could not load the evidence: ${messageOf(error)}`));
+    evidenceFailed(error, shown, () => {
+      const { place, focus: inside } = placeNow();
+      void openEvidence(milestone, cell, columnName, { focus: inside, live: true, place });
+    });
   }
 }
 
-/** A cell's whole evidence, read from its evidence pages at the view's cut-offs (SPEC §4: the rest are paged from the cell). */
-/** @param {() => void} [reopened]  for a live change: the entries shown stay until these replace them, then this runs */
+/**
+ * A cell's whole evidence, up to MOST_EVIDENCE entries, read from its evidence pages at the view's
+ * cut-offs (SPEC §4: the rest are paged from the cell), every page at the instant the first was
+ * answered at: a view of now asks with a knownAt far in the future, which the service answers as of
+ * now and pins in each next cursor. Read each as of its own moment, the pages of a list that a fact
+ * and a retraction recorded together changed halfway showed the one and not the other (found by the
+ * probe of the board's evidence, with the live feed down).
+ * @param {() => void} [reopened]  for a live change, a retry, or the rest of a list shown: the entries shown stay until these replace them, then this runs
+ */
 async function showAllEvidence(milestone, cell, shown, reopened = undefined) {
   // Kept open whole when a live change draws the matrix again.
   shown.all = true;
-  if (reopened === undefined) replaceChildren(byId('evidence-body'), h('p', { class: 'muted' }, 'Loading…'));
+  const body = byId('evidence-body');
+  body.setAttribute('aria-busy', 'true');
+  if (reopened === undefined) {
+    replaceChildren(body, h('p', { class: 'muted' }, 'Loading…'));
+    sayOfEvidence('Loading…');
+  }
   const state = readViewState();
-  const base = `/v1/programs/${encodeURIComponent(shown.programId ?? '')}/milestones/${encodeURIComponent(milestone.milestone)}/evidence`;
   try {
-    const entries = await getAll(`${base}${query({ consortiumId: cell.consortiumId, ...cutoffs(state) })}`, 'evidence', MOST_EVIDENCE);
+    const { items: entries, more } = await getPaged(evidencePath(state, shown, { knownAt: state.knownAt ?? NOW_PINNED }), 'evidence', MOST_EVIDENCE);
     if (shownEvidence !== shown) return;
-    replaceChildren(byId('evidence-body'), evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), Math.max(entries.length, cell.evidenceCount)));
+    evidenceRead();
+    // Cut at MOST_EVIDENCE, the list has at least one more than it shows: the cell's count, read with the matrix, says how many.
+    const total = more ? Math.max(cell.evidenceCount, entries.length + 1) : entries.length;
+    const rest = more ? h('p', { class: 'muted' }, 'The board lists no more: every entry is in the evidence CSV (Download evidence above).') : undefined;
+    replaceChildren(body, evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), total), rest);
+    sayOfEvidence(evidenceCountText(entries.length, total));
     reopened?.();
   } catch (error) {
-    if (shownEvidence !== shown) return;
-    if (isRefusedKey(error)) return signInAgain();
-    replaceChildren(byId('evidence-body'), h('p', { class: 'error' }, `Could not load the evidence: ${messageOf(error)}`));
+    evidenceFailed(error, shown, () => {
+      const { place, focus: inside } = placeNow();
+      void showAllEvidence(milestone, cell, shown, () => returnTo(place, inside));
+    });
   }
 }
 
@@ -965,6 +1114,8 @@ const DOWNLOADS = {
   standing: (state) => (state.consortium ? standingPath(state, state.consortium, { limit: PAGE_SIZE }) : undefined),
   /** @param {any} state */
   timeline: (state) => timelinePath(state, { limit: PAGE_SIZE }),
+  /** The open cell's whole evidence, beyond what its list shows. @param {any} state */
+  evidence: (state) => (shownEvidence === undefined ? undefined : evidencePath(state, shownEvidence, { limit: PAGE_SIZE })),
 };
 
 /**
