@@ -168,3 +168,12 @@ export function query(parameters) {
   const text = search.toString();
   return text === '' ? '' : `?${text}`;
 }
+
+/** @param {unknown} error */
+export const messageOf = (error) => (error instanceof Error ? error.message : String(error));
+
+/** The key is no longer accepted (revoked). @param {unknown} error */
+export const isRefusedKey = (error) => error instanceof ApiError && error.status === 401;
+
+/** A knownAt far in the future: the service answers it as of now, and pins the next page's cursor to that instant. */
+export const NOW_PINNED = '9998-12-31';

@@ -1,14 +1,15 @@
 // The status board: signs in, keeps the view in the URL, and draws programs, a program's matrix,
 // a consortium's standing and the timeline from the /v1 API. Read-only.
-import { ApiError, forgetKey, getAll, getJson, getPaged, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
+import { ApiError, forgetKey, getAll, getJson, getPaged, isRefusedKey, messageOf, NOW_PINNED, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
 import { downloadCsv } from './download.js';
-import { h, replaceChildren } from './elements.js';
+import { byId, h, replaceChildren } from './elements.js';
+import { evidencePath, evidencePlace, forgetEvidence, openEvidence, shownEvidence, whenKeyRefused } from './evidence.js';
 import { followChanges } from './live.js';
-import { evidenceList, matrixTable, programCard } from './matrix.js';
+import { matrixTable, programCard } from './matrix.js';
 import { cancelRetry, isPassing, resetRetry, retryLater } from './retry.js';
 import { standingView } from './standing.js';
-import { timelineView, titleOf } from './timeline.js';
-import { pushViewState, readViewState } from './url-state.js';
+import { timelineView } from './timeline.js';
+import { cutoffs, pushViewState, readViewState } from './url-state.js';
 
 /**
  * Events on one page of the timeline: the reader pages on with its buttons. With up to 2,000 at once
@@ -16,14 +17,6 @@ import { pushViewState, readViewState } from './url-state.js';
  * first events alone (found by the probe of the board at scale).
  */
 const TIMELINE_PAGE_SIZE = Math.min(100, Number(PAGE_SIZE));
-/**
- * The most evidence entries one cell's list shows (the page's `ml-most-evidence`, 5,000): a page
- * stays readable, and its size bounded. A cell with more offers them all in its CSV.
- */
-const MOST_EVIDENCE = Number(document.querySelector('meta[name="ml-most-evidence"]')?.getAttribute('content') ?? '5000');
-/** The first wait before the evidence, failed for a reason that may pass, is read again; it doubles up to a minute. */
-const EVIDENCE_RETRY_FIRST_MS = 5000;
-const EVIDENCE_RETRY_MOST_MS = 60_000;
 /**
  * After a change of the program shown, the board reads it again within this long, once for every
  * change that came meanwhile: a busy program's writers do not make it read more often.
@@ -38,12 +31,6 @@ const MOST_CARDS = 24;
 /** How long a view waits for its feed to start before it is read anyway (the service slow to answer). */
 const FEED_OPEN_WAIT_MS = 2000;
 
-/** @param {string} id @returns {any} */
-const byId = (id) => {
-  const element = document.getElementById(id);
-  if (element === null) throw new Error(`#${id} is missing from the page`);
-  return element;
-};
 
 let programs = [];
 let consortiums = new Map();
@@ -54,14 +41,10 @@ let live;
 let drawing = Promise.resolve();
 /** Bumped by each render and live refresh: a refresh queued behind a later one reads nothing (a retry does not count). */
 let readTicket = 0;
-/** The cell whose evidence is open, so that a live refresh of the matrix opens it again. */
-let shownEvidence;
 /** Whether the lists of the view shown (programs, consortiums) could not be read: what `programs` holds is another view's. */
 let listsFailed = false;
 /** The view the download buttons' lines speak of, as one string. */
 let downloadsView = '';
-
-const cutoffs = (state) => ({ asOf: state.asOf, knownAt: state.knownAt });
 
 /*
  * The API paths of a view's parts, in one place for the part drawn and the file saved from it, so
@@ -76,12 +59,6 @@ const standingPath = (state, consortiumId, more = {}) => `/v1/consortiums/${enco
 /** The timeline of the view's program and consortium, its range and cut-offs. @param {any} state @param {Record<string, string | undefined>} [more] */
 const timelinePath = (state, more = {}) =>
   `/v1/timeline${query({ programId: state.program, consortiumId: state.consortium, from: state.from, to: state.to, ...cutoffs(state), ...more })}`;
-/**
- * The evidence pages of the cell shown, at the view's cut-offs. @param {any} state
- * @param {{ programId: string | undefined, milestone: string, consortiumId: string }} cell @param {Record<string, string | undefined>} [more]
- */
-const evidencePath = (state, cell, more = {}) =>
-  `/v1/programs/${encodeURIComponent(cell.programId ?? '')}/milestones/${encodeURIComponent(cell.milestone)}/evidence${query({ consortiumId: cell.consortiumId, ...cutoffs(state), ...more })}`;
 
 /** @param {import('./url-state.js').ViewState} change */
 function hrefWith(change) {
@@ -163,8 +140,6 @@ function signOut() {
   byId('api-key').focus();
 }
 
-/** @param {unknown} error */
-const messageOf = (error) => (error instanceof Error ? error.message : String(error));
 
 /** The key is no longer accepted (revoked): the sign-in form, rather than parts of the board that stop loading. */
 function signInAgain() {
@@ -172,8 +147,6 @@ function signInAgain() {
   showSignIn('Your API key is no longer accepted: sign in again.');
 }
 
-/** @param {unknown} error */
-const isRefusedKey = (error) => error instanceof ApiError && error.status === 401;
 
 /**
  * What the URL names that is not registered at the cut-off (a link taken at another one, a typo):
@@ -252,8 +225,7 @@ async function drawView({ keepEvidence = false } = {}) {
   const state = readViewState();
   // A new view closes the evidence now, so that no render still under way opens it again.
   if (!keepEvidence) {
-    shownEvidence = undefined;
-    byId('evidence').hidden = true;
+    forgetEvidence();
   }
   syncControls(state);
   // A file saved, or refused, was of the view before, if this is another (not a retry, not the tab shown again).
@@ -562,8 +534,7 @@ async function renderMatrix(state, mine, keepEvidence = false, seen = undefined)
   if (program === undefined) {
     // A program named in the URL (a link from another cut-off, a typo) that is not there says so.
     section.hidden = state.program === undefined;
-    byId('evidence').hidden = true;
-    shownEvidence = undefined;
+    forgetEvidence();
     if (state.program !== undefined) {
       byId('matrix-heading').textContent = 'Milestones';
       replaceChildren(byId('matrix-body'), notRegistered(`program '${state.program}'`));
@@ -575,7 +546,7 @@ async function renderMatrix(state, mine, keepEvidence = false, seen = undefined)
   section.hidden = false;
   byId('matrix-heading').textContent = `${program.name}: milestones`;
   // Redrawn for a live change, the cell whose evidence is open opens again, and focus stays where it was.
-  const reopen = keepEvidence && shownEvidence?.programId === program.programId ? shownEvidence : undefined;
+  const reopen = keepEvidence && shownEvidence()?.programId === program.programId ? shownEvidence() : undefined;
   const focused = document.activeElement;
   const focusIn = focused instanceof HTMLElement && byId('evidence').contains(focused) ? 'evidence' : focused instanceof HTMLElement && focused.matches('#matrix button.cell') ? focused : undefined;
   // Where the reader was in the evidence: the entry in sight or in focus, and focus's place.
@@ -583,8 +554,7 @@ async function renderMatrix(state, mine, keepEvidence = false, seen = undefined)
   // Reopened, the evidence stays shown as it was until its new entries replace it: hidden or
   // emptied meanwhile, the page would grow shorter and the reader lose their place.
   if (reopen === undefined) {
-    byId('evidence').hidden = true;
-    shownEvidence = undefined;
+    forgetEvidence();
   }
   replaceChildren(byId('matrix-body'), h('p', { class: 'muted' }, program.sponsor === undefined ? '' : `Sponsor: ${program.sponsor}. `, 'Open a cell to see the events behind it.'), matrixTable(view, program.name, consortiums, openEvidence));
   const milestone = reopen && view.milestones.find((m) => m.milestone === reopen.milestone);
@@ -598,8 +568,7 @@ async function renderMatrix(state, mine, keepEvidence = false, seen = undefined)
   if (milestone && cell) {
     if (!unmoved) void openEvidence(milestone, cell, reopen.columnName, { focus: focusIn === 'evidence', all: reopen.all === true, live: true, place });
   } else {
-    byId('evidence').hidden = true;
-    shownEvidence = undefined;
+    forgetEvidence();
   }
   if (focusIn instanceof HTMLElement) cellButton(focusIn.getAttribute('data-milestone'), focusIn.getAttribute('data-consortium'))?.focus();
   if (scrollFor === mine) {
@@ -608,212 +577,11 @@ async function renderMatrix(state, mine, keepEvidence = false, seen = undefined)
   }
 }
 
-/** The links and buttons in an element, in document order. @param {Element} element */
-const focusables = (element) => [...element.querySelectorAll('a[href], button')];
 
 /** The matrix's button of a cell, as drawn now. @param {string | null} milestone @param {string | null} consortiumId */
 const cellButton = (milestone, consortiumId) =>
   [...document.querySelectorAll('#matrix button.cell')].find((b) => b instanceof HTMLElement && b.getAttribute('data-milestone') === milestone && b.getAttribute('data-consortium') === consortiumId);
 
-/**
- * Where the reader is in a cell's evidence, to be found again once a live change has read it anew:
- * the entry focus is in, or else the first entry in sight, with its distance from the top of the
- * window; and where focus is, in that entry or among the evidence's other controls. Kept by the
- * entry's event, not its place in the list: entries recorded meanwhile above it move it down (until
- * 2026-12-06 focus went to whatever link then held its place, and the page did not follow the entry;
- * found by the probe of the board's evidence).
- * @param {Element | undefined} focused  the element focused in the evidence, if focus is there
- * @returns {EvidencePlace}
- * @typedef {{ event: string | undefined, top: number | undefined, inEntry: number, inBody: number }} EvidencePlace
- */
-function evidencePlace(focused) {
-  const body = byId('evidence-body');
-  const focusedEntry = focused?.closest('li[data-event]') ?? null;
-  const inSight = (entry) => {
-    const box = entry.getBoundingClientRect();
-    return box.bottom > 0 && box.top < window.innerHeight;
-  };
-  const entry = focusedEntry ?? [...body.querySelectorAll('li[data-event]')].find(inSight);
-  return {
-    event: entry?.getAttribute('data-event') ?? undefined,
-    // Only an entry in sight holds the page still: one out of sight moves nothing the reader sees.
-    top: entry !== undefined && inSight(entry) ? entry.getBoundingClientRect().top : undefined,
-    inEntry: focusedEntry !== null && focused !== undefined ? focusables(focusedEntry).indexOf(focused) : -1,
-    inBody: focusedEntry === null && focused !== undefined ? focusables(body).indexOf(focused) : -1,
-  };
-}
-
-/** Where the reader is in the evidence now, and whether focus is in its list (a retry's button, say). */
-const placeNow = () => {
-  const focused = document.activeElement;
-  const inside = focused instanceof HTMLElement && byId('evidence-body').contains(focused);
-  return { place: evidencePlace(inside ? focused : undefined), focus: inside };
-};
-
-/**
- * Back to a place in the evidence drawn anew: the page scrolled so that its entry stands where it
- * stood, and focus (if it was in the evidence) on the same link of that entry, or the same control,
- * or else the heading.
- * @param {EvidencePlace | undefined} place @param {boolean} focus
- */
-function returnTo(place, focus) {
-  const body = byId('evidence-body');
-  const entry = place?.event === undefined ? null : body.querySelector(`li[data-event="${CSS.escape(place.event)}"]`);
-  if (entry !== null && place?.top !== undefined) window.scrollBy(0, entry.getBoundingClientRect().top - place.top);
-  if (!focus) return;
-  const again = entry !== null && place !== undefined && place.inEntry >= 0 ? focusables(entry)[place.inEntry] : place !== undefined && place.inBody >= 0 ? focusables(body)[place.inBody] : undefined;
-  (again instanceof HTMLElement ? again : byId('evidence-heading')).focus({ preventScroll: true });
-}
-
-/** What the evidence shown says of itself, for every reader: announced (a status region) as it changes. @param {string} text */
-const sayOfEvidence = (text) => {
-  byId('evidence-status').textContent = text;
-};
-
-/** @param {number} shown @param {number} total */
-const evidenceCountText = (shown, total) =>
-  total === 0
-    ? 'No evidence.'
-    : total > shown
-      ? `The ${shown} latest of ${total}, newest first in world time.`
-      : total === 1
-        ? '1 entry.'
-        : `${total} entries, newest first in world time.`;
-
-/** The retry of the evidence planned, if any, and the wait before the next. */
-let evidenceRetry;
-let evidenceRetryWait = EVIDENCE_RETRY_FIRST_MS;
-
-/**
- * The evidence could not be read: said above what it showed, which stays (until 2026-12-06 the
- * entries shown went, and nothing read them again until the cell changed or was opened anew; found
- * by the probe of the board's evidence), with a button to try again; and tried again by itself,
- * later, if the failure may pass, as the board's other parts are.
- * @param {unknown} error @param {object} shown  the evidence the read was for @param {() => void} again  reads it again
- */
-function evidenceFailed(error, shown, again) {
-  if (shownEvidence !== shown) return;
-  if (isRefusedKey(error)) return signInAgain();
-  const body = byId('evidence-body');
-  body.removeAttribute('aria-busy');
-  clearTimeout(evidenceRetry);
-  const wait = isPassing(error) ? evidenceRetryWait : undefined;
-  const retry = () => {
-    clearTimeout(evidenceRetry);
-    if (shownEvidence === shown) again();
-  };
-  if (wait !== undefined) {
-    evidenceRetryWait = Math.min(wait * 2, EVIDENCE_RETRY_MOST_MS);
-    evidenceRetry = setTimeout(retry, wait);
-  }
-  const button = h('button', { type: 'button', class: 'evidence-retry' }, 'Try again now');
-  button.addEventListener('click', retry);
-  const said = h('p', { class: 'error evidence-error', role: 'alert' }, `Could not load the evidence: ${messageOf(error)}.${wait === undefined ? '' : ` Trying again in ${wait / 1000} s.`} `, button);
-  body.querySelector('.evidence-error')?.remove();
-  body.querySelector('.evidence-loading')?.remove();
-  if (body.querySelector('.evidence-list') === null) replaceChildren(body, said);
-  else body.prepend(said);
-  sayOfEvidence('');
-}
-
-/** The evidence read: the next failure waits the first wait again. */
-const evidenceRead = () => {
-  clearTimeout(evidenceRetry);
-  evidenceRetryWait = EVIDENCE_RETRY_FIRST_MS;
-  byId('evidence-body').removeAttribute('aria-busy');
-};
-
-/**
- * Shows the evidence of a cell; entries are expanded by the API, or resolved one by one from their ids.
- * @param {any} milestone @param {any} cell @param {string} columnName
- * @param {{ focus?: boolean, all?: boolean, live?: boolean, place?: EvidencePlace }} [options]  live:
- *   reopened for a live change (or a retry), the entries shown stay until the new ones replace them,
- *   and the reader goes back to `place`
- */
-async function openEvidence(milestone, cell, columnName, { focus = true, all = false, live = false, place = undefined } = {}) {
-  const panel = byId('evidence');
-  const heading = byId('evidence-heading');
-  const body = byId('evidence-body');
-  const shown = { programId: readViewState().program, milestone: milestone.milestone, consortiumId: cell.consortiumId ?? '', columnName, all: false };
-  shownEvidence = shown;
-  heading.textContent = `Evidence: ${milestone.title}, ${columnName}`;
-  body.setAttribute('aria-busy', 'true');
-  if (!live) {
-    replaceChildren(body, h('p', { class: 'muted' }, 'Loading…'));
-    sayOfEvidence('Loading…');
-    for (const said of panel.querySelectorAll('.download [role="status"]')) said.textContent = '';
-  }
-  panel.hidden = false;
-  if (!live && focus) heading.focus();
-  const reopened = () => returnTo(place, focus);
-  if (all && cell.evidenceCount > cell.evidence.length) return showAllEvidence(milestone, cell, shown, live ? reopened : undefined);
-  try {
-    const entries = await Promise.all(cell.evidence.map((entry) => (typeof entry === 'string' ? getJson(`/v1/events/${encodeURIComponent(entry)}`).then(toEvidence) : entry)));
-    // A slow answer for a cell no longer shown is dropped.
-    if (shownEvidence !== shown) return;
-    evidenceRead();
-    const more = cell.evidenceCount > entries.length;
-    const listed = Math.min(cell.evidenceCount, MOST_EVIDENCE);
-    const showAll = more
-      ? h('button', { type: 'button', class: 'show-all-evidence' }, listed < cell.evidenceCount ? `Show the ${listed} latest of ${cell.evidenceCount}` : `Show all ${cell.evidenceCount}`)
-      : undefined;
-    showAll?.addEventListener('click', () => {
-      // The entries shown stay while the rest are read. The button goes: focus waits on the heading,
-      // not the page's body, where it fell until 2026-12-06 (found by the probe of the board's evidence).
-      heading.focus();
-      showAll.replaceWith(h('p', { class: 'muted evidence-loading' }, 'Loading the rest…'));
-      sayOfEvidence('Loading…');
-      void showAllEvidence(milestone, cell, shown, () => {});
-    });
-    replaceChildren(body, evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), cell.evidenceCount), showAll);
-    sayOfEvidence(evidenceCountText(entries.length, cell.evidenceCount));
-    if (live) reopened();
-  } catch (error) {
-    evidenceFailed(error, shown, () => {
-      const { place, focus: inside } = placeNow();
-      void openEvidence(milestone, cell, columnName, { focus: inside, live: true, place });
-    });
-  }
-}
-
-/**
- * A cell's whole evidence, up to MOST_EVIDENCE entries, read from its evidence pages at the view's
- * cut-offs (SPEC §4: the rest are paged from the cell), every page at the instant the first was
- * answered at: a view of now asks with a knownAt far in the future, which the service answers as of
- * now and pins in each next cursor. Read each as of its own moment, the pages of a list that a fact
- * and a retraction recorded together changed halfway showed the one and not the other (found by the
- * probe of the board's evidence, with the live feed down).
- * @param {() => void} [reopened]  for a live change, a retry, or the rest of a list shown: the entries shown stay until these replace them, then this runs
- */
-async function showAllEvidence(milestone, cell, shown, reopened = undefined) {
-  // Kept open whole when a live change draws the matrix again.
-  shown.all = true;
-  const body = byId('evidence-body');
-  body.setAttribute('aria-busy', 'true');
-  if (reopened === undefined) {
-    replaceChildren(body, h('p', { class: 'muted' }, 'Loading…'));
-    sayOfEvidence('Loading…');
-  }
-  const state = readViewState();
-  try {
-    const { items: entries, more } = await getPaged(evidencePath(state, shown, { knownAt: state.knownAt ?? NOW_PINNED }), 'evidence', MOST_EVIDENCE);
-    if (shownEvidence !== shown) return;
-    evidenceRead();
-    // Cut at MOST_EVIDENCE, the list has at least one more than it shows: the cell's count, read with the matrix, says how many.
-    const total = more ? Math.max(cell.evidenceCount, entries.length + 1) : entries.length;
-    const rest = more ? h('p', { class: 'muted' }, 'The board lists no more: every entry is in the evidence CSV (Download evidence above).') : undefined;
-    replaceChildren(body, evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), total), rest);
-    sayOfEvidence(evidenceCountText(entries.length, total));
-    reopened?.();
-  } catch (error) {
-    evidenceFailed(error, shown, () => {
-      const { place, focus: inside } = placeNow();
-      void showAllEvidence(milestone, cell, shown, () => returnTo(place, inside));
-    });
-  }
-}
-
-const toEvidence = (envelope) => ({ id: envelope.id, type: envelope.type, occurredAt: envelope.occurredAt, title: titleOf(envelope), sources: envelope.sources });
 
 async function renderStanding(state, mine) {
   const section = byId('standing');
@@ -865,8 +633,6 @@ const firstTimelinePage = (view) => ({ view, pages: [{ cursor: undefined, first:
 /** Empty pages read on at most, one after another, before one is shown as empty. */
 const EMPTY_PAGES_READ_ON = 20;
 
-/** A knownAt far in the future: the service answers it as of now, and pins the next page's cursor to that instant. */
-const NOW_PINNED = '9998-12-31';
 
 async function renderTimeline(state, mine) {
   const missing = unregistered(state);
@@ -1115,7 +881,10 @@ const DOWNLOADS = {
   /** @param {any} state */
   timeline: (state) => timelinePath(state, { limit: PAGE_SIZE }),
   /** The open cell's whole evidence, beyond what its list shows. @param {any} state */
-  evidence: (state) => (shownEvidence === undefined ? undefined : evidencePath(state, shownEvidence, { limit: PAGE_SIZE })),
+  evidence: (state) => {
+    const cell = shownEvidence();
+    return cell === undefined ? undefined : evidencePath(state, cell, { limit: PAGE_SIZE });
+  },
 };
 
 /**
@@ -1183,10 +952,8 @@ function wireControls() {
     });
   }
   const closeEvidence = () => {
-    byId('evidence').hidden = true;
     // Back to the cell it was opened from, for a keyboard or screen-reader user.
-    const from = shownEvidence;
-    shownEvidence = undefined;
+    const from = forgetEvidence();
     const button = from && cellButton(from.milestone, from.consortiumId);
     if (button instanceof HTMLElement) button.focus();
   };
@@ -1198,5 +965,6 @@ function wireControls() {
 }
 
 wireControls();
+whenKeyRefused(signInAgain);
 if (storedKey() === null) showSignIn();
 else void start();

@@ -1,19 +1,15 @@
 // A part of the board saved as a CSV file: the view's own CSV form (Accept: text/csv), every page of
 // it, fetched with the key (a link could not carry it) and handed to the browser as a file.
-import { readFromApi } from './api.js';
-
-/**
- * Far in the future: a knownAt after now is answered as of now, at the latest instant settled, which
- * every page echoes and each next page's link names, so that a file of several pages holds one
- * instant (without a knownAt each page would be whatever was committed when it was read).
- */
-const NOW_PINNED = '9000';
+import { NOW_PINNED, readFromApi } from './api.js';
 
 /**
  * Fetches `path` as CSV, following its `Link: rel="next"` pages, and saves the rows as one file
  * named as the service names the first page. The file starts with a byte-order mark: Excel opens a
  * CSV without one in the machine's legacy code page, and Korean names come out garbled (found by the
  * probe of the board); the API's own CSV has none, since other readers take it for text.
+ * Without a knownAt each page would be whatever was committed when it was read: a file of several
+ * pages is asked at NOW_PINNED, answered as of now, at the latest instant settled, which every page
+ * echoes and each next page's link names, so that the file holds one instant.
  * @param {string} path  the view with its query; a knownAt is added if it has none
  * @returns {Promise<string>} the file's name
  */

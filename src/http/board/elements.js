@@ -72,3 +72,10 @@ export function replaceChildren(element, ...children) {
   element.replaceChildren();
   append(element, children);
 }
+
+/** The page's element with this id; a missing one is a fault of the page, said at once. */
+export const byId = (id) => {
+  const element = document.getElementById(id);
+  if (element === null) throw new Error(`#${id} is missing from the page`);
+  return element;
+};

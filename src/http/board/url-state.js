@@ -28,3 +28,6 @@ export function pushViewState(state) {
   const url = `${location.pathname}${text === '' ? '' : `?${text}`}`;
   if (url !== `${location.pathname}${location.search}`) history.pushState(null, '', url);
 }
+
+/** The view's cut-offs, as the API's views take them. @param {ViewState} state */
+export const cutoffs = (state) => ({ asOf: state.asOf, knownAt: state.knownAt });

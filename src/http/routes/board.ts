@@ -43,7 +43,7 @@ const BOARD_HEADERS = {
   'cache-control': 'no-cache',
 };
 
-const ASSETS = ['board.js', 'board.css', 'api.js', 'elements.js', 'matrix.js', 'standing.js', 'timeline.js', 'live.js', 'retry.js', 'url-state.js', 'download.js', 'icon.svg'] as const;
+const ASSETS = ['board.js', 'board.css', 'api.js', 'elements.js', 'matrix.js', 'standing.js', 'timeline.js', 'live.js', 'retry.js', 'url-state.js', 'download.js', 'evidence.js', 'icon.svg'] as const;
 type Asset = (typeof ASSETS)[number];
 
 interface LoadedFile {

@@ -1,0 +1,250 @@
+// A cell's evidence, in the panel under the matrix: its latest entries (the matrix carries them), the
+// rest on asking, from the cell's evidence pages; opened again as it was for a live change, and read
+// again after a failure that may pass.
+import { getJson, getPaged, isRefusedKey, messageOf, NOW_PINNED, query } from './api.js';
+import { byId, h, replaceChildren } from './elements.js';
+import { evidenceList } from './matrix.js';
+import { isPassing } from './retry.js';
+import { titleOf } from './timeline.js';
+import { cutoffs, readViewState } from './url-state.js';
+
+/**
+ * The most evidence entries one cell's list shows (the page's `ml-most-evidence`, 5,000): a page
+ * stays readable, and its size bounded. A cell with more offers them all in its CSV.
+ */
+const MOST_EVIDENCE = Number(document.querySelector('meta[name="ml-most-evidence"]')?.getAttribute('content') ?? '5000');
+/** The first wait before the evidence, failed for a reason that may pass, is read again; it doubles up to a minute. */
+const EVIDENCE_RETRY_FIRST_MS = 5000;
+const EVIDENCE_RETRY_MOST_MS = 60_000;
+
+/**
+ * The evidence pages of the cell shown, at the view's cut-offs. @param {any} state
+ * @param {{ programId: string | undefined, milestone: string, consortiumId: string }} cell @param {Record<string, string | undefined>} [more]
+ */
+export const evidencePath = (state, cell, more = {}) =>
+  `/v1/programs/${encodeURIComponent(cell.programId ?? '')}/milestones/${encodeURIComponent(cell.milestone)}/evidence${query({ consortiumId: cell.consortiumId, ...cutoffs(state), ...more })}`;
+
+/** The cell whose evidence is open, so that a live refresh of the matrix opens it again. */
+let openCell;
+
+/** What to do when the key is refused while the evidence is read: the board signs out. */
+let onKeyRefused = () => {};
+
+/** @param {() => void} handler  runs when the service no longer accepts the key (a 401) for the evidence */
+export const whenKeyRefused = (handler) => {
+  onKeyRefused = handler;
+};
+
+/** The cell whose evidence is open, if any. */
+export const shownEvidence = () => openCell;
+
+/** Closes the evidence: hidden, and not opened again by a live refresh. Returns the cell it showed, if any. */
+export function forgetEvidence() {
+  const was = openCell;
+  openCell = undefined;
+  byId('evidence').hidden = true;
+  return was;
+}
+
+/** The links and buttons in an element, in document order. @param {Element} element */
+const focusables = (element) => [...element.querySelectorAll('a[href], button')];
+
+/**
+ * Where the reader is in a cell's evidence, to be found again once a live change has read it anew:
+ * the entry focus is in, or else the first entry in sight, with its distance from the top of the
+ * window; and where focus is, in that entry or among the evidence's other controls. Kept by the
+ * entry's event, not its place in the list: entries recorded meanwhile above it move it down (until
+ * 2026-12-06 focus went to whatever link then held its place, and the page did not follow the entry;
+ * found by the probe of the board's evidence).
+ * @param {Element | undefined} focused  the element focused in the evidence, if focus is there
+ * @returns {EvidencePlace}
+ * @typedef {{ event: string | undefined, top: number | undefined, inEntry: number, inBody: number }} EvidencePlace
+ */
+export function evidencePlace(focused) {
+  const body = byId('evidence-body');
+  const focusedEntry = focused?.closest('li[data-event]') ?? null;
+  const inSight = (entry) => {
+    const box = entry.getBoundingClientRect();
+    return box.bottom > 0 && box.top < window.innerHeight;
+  };
+  const entry = focusedEntry ?? [...body.querySelectorAll('li[data-event]')].find(inSight);
+  return {
+    event: entry?.getAttribute('data-event') ?? undefined,
+    // Only an entry in sight holds the page still: one out of sight moves nothing the reader sees.
+    top: entry !== undefined && inSight(entry) ? entry.getBoundingClientRect().top : undefined,
+    inEntry: focusedEntry !== null && focused !== undefined ? focusables(focusedEntry).indexOf(focused) : -1,
+    inBody: focusedEntry === null && focused !== undefined ? focusables(body).indexOf(focused) : -1,
+  };
+}
+
+/** Where the reader is in the evidence now, and whether focus is in its list (a retry's button, say). */
+const placeNow = () => {
+  const focused = document.activeElement;
+  const inside = focused instanceof HTMLElement && byId('evidence-body').contains(focused);
+  return { place: evidencePlace(inside ? focused : undefined), focus: inside };
+};
+
+/**
+ * Back to a place in the evidence drawn anew: the page scrolled so that its entry stands where it
+ * stood, and focus (if it was in the evidence) on the same link of that entry, or the same control,
+ * or else the heading.
+ * @param {EvidencePlace | undefined} place @param {boolean} focus
+ */
+function returnTo(place, focus) {
+  const body = byId('evidence-body');
+  const entry = place?.event === undefined ? null : body.querySelector(`li[data-event="${CSS.escape(place.event)}"]`);
+  if (entry !== null && place?.top !== undefined) window.scrollBy(0, entry.getBoundingClientRect().top - place.top);
+  if (!focus) return;
+  const again = entry !== null && place !== undefined && place.inEntry >= 0 ? focusables(entry)[place.inEntry] : place !== undefined && place.inBody >= 0 ? focusables(body)[place.inBody] : undefined;
+  (again instanceof HTMLElement ? again : byId('evidence-heading')).focus({ preventScroll: true });
+}
+
+/** What the evidence shown says of itself, for every reader: announced (a status region) as it changes. @param {string} text */
+const sayOfEvidence = (text) => {
+  byId('evidence-status').textContent = text;
+};
+
+/** @param {number} shown @param {number} total */
+const evidenceCountText = (shown, total) =>
+  total === 0
+    ? 'No evidence.'
+    : total > shown
+      ? `The ${shown} latest of ${total}, newest first in world time.`
+      : total === 1
+        ? '1 entry.'
+        : `${total} entries, newest first in world time.`;
+
+/** The retry of the evidence planned, if any, and the wait before the next. */
+let evidenceRetry;
+let evidenceRetryWait = EVIDENCE_RETRY_FIRST_MS;
+
+/**
+ * The evidence could not be read: said above what it showed, which stays (until 2026-12-06 the
+ * entries shown went, and nothing read them again until the cell changed or was opened anew; found
+ * by the probe of the board's evidence), with a button to try again; and tried again by itself,
+ * later, if the failure may pass, as the board's other parts are.
+ * @param {unknown} error @param {object} shown  the evidence the read was for @param {() => void} again  reads it again
+ */
+function evidenceFailed(error, shown, again) {
+  if (openCell !== shown) return;
+  if (isRefusedKey(error)) return onKeyRefused();
+  const body = byId('evidence-body');
+  body.removeAttribute('aria-busy');
+  clearTimeout(evidenceRetry);
+  const wait = isPassing(error) ? evidenceRetryWait : undefined;
+  const retry = () => {
+    clearTimeout(evidenceRetry);
+    if (openCell === shown) again();
+  };
+  if (wait !== undefined) {
+    evidenceRetryWait = Math.min(wait * 2, EVIDENCE_RETRY_MOST_MS);
+    evidenceRetry = setTimeout(retry, wait);
+  }
+  const button = h('button', { type: 'button', class: 'evidence-retry' }, 'Try again now');
+  button.addEventListener('click', retry);
+  const said = h('p', { class: 'error evidence-error', role: 'alert' }, `Could not load the evidence: ${messageOf(error)}.${wait === undefined ? '' : ` Trying again in ${wait / 1000} s.`} `, button);
+  body.querySelector('.evidence-error')?.remove();
+  body.querySelector('.evidence-loading')?.remove();
+  if (body.querySelector('.evidence-list') === null) replaceChildren(body, said);
+  else body.prepend(said);
+  sayOfEvidence('');
+}
+
+/** The evidence read: the next failure waits the first wait again. */
+const evidenceRead = () => {
+  clearTimeout(evidenceRetry);
+  evidenceRetryWait = EVIDENCE_RETRY_FIRST_MS;
+  byId('evidence-body').removeAttribute('aria-busy');
+};
+
+/**
+ * Shows the evidence of a cell; entries are expanded by the API, or resolved one by one from their ids.
+ * @param {any} milestone @param {any} cell @param {string} columnName
+ * @param {{ focus?: boolean, all?: boolean, live?: boolean, place?: EvidencePlace }} [options]  live:
+ *   reopened for a live change (or a retry), the entries shown stay until the new ones replace them,
+ *   and the reader goes back to `place`
+ */
+export async function openEvidence(milestone, cell, columnName, { focus = true, all = false, live = false, place = undefined } = {}) {
+  const panel = byId('evidence');
+  const heading = byId('evidence-heading');
+  const body = byId('evidence-body');
+  const shown = { programId: readViewState().program, milestone: milestone.milestone, consortiumId: cell.consortiumId ?? '', columnName, all: false };
+  openCell = shown;
+  heading.textContent = `Evidence: ${milestone.title}, ${columnName}`;
+  body.setAttribute('aria-busy', 'true');
+  if (!live) {
+    replaceChildren(body, h('p', { class: 'muted' }, 'Loading…'));
+    sayOfEvidence('Loading…');
+    for (const said of panel.querySelectorAll('.download [role="status"]')) said.textContent = '';
+  }
+  panel.hidden = false;
+  if (!live && focus) heading.focus();
+  const reopened = () => returnTo(place, focus);
+  if (all && cell.evidenceCount > cell.evidence.length) return showAllEvidence(milestone, cell, shown, live ? reopened : undefined);
+  try {
+    const entries = await Promise.all(cell.evidence.map((entry) => (typeof entry === 'string' ? getJson(`/v1/events/${encodeURIComponent(entry)}`).then(toEvidence) : entry)));
+    // A slow answer for a cell no longer shown is dropped.
+    if (openCell !== shown) return;
+    evidenceRead();
+    const more = cell.evidenceCount > entries.length;
+    const listed = Math.min(cell.evidenceCount, MOST_EVIDENCE);
+    const showAll = more
+      ? h('button', { type: 'button', class: 'show-all-evidence' }, listed < cell.evidenceCount ? `Show the ${listed} latest of ${cell.evidenceCount}` : `Show all ${cell.evidenceCount}`)
+      : undefined;
+    showAll?.addEventListener('click', () => {
+      // The entries shown stay while the rest are read. The button goes: focus waits on the heading,
+      // not the page's body, where it fell until 2026-12-06 (found by the probe of the board's evidence).
+      heading.focus();
+      showAll.replaceWith(h('p', { class: 'muted evidence-loading' }, 'Loading the rest…'));
+      sayOfEvidence('Loading…');
+      void showAllEvidence(milestone, cell, shown, () => {});
+    });
+    replaceChildren(body, evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), cell.evidenceCount), showAll);
+    sayOfEvidence(evidenceCountText(entries.length, cell.evidenceCount));
+    if (live) reopened();
+  } catch (error) {
+    evidenceFailed(error, shown, () => {
+      const { place, focus: inside } = placeNow();
+      void openEvidence(milestone, cell, columnName, { focus: inside, live: true, place });
+    });
+  }
+}
+
+/**
+ * A cell's whole evidence, up to MOST_EVIDENCE entries, read from its evidence pages at the view's
+ * cut-offs (SPEC §4: the rest are paged from the cell), every page at the instant the first was
+ * answered at: a view of now asks with a knownAt far in the future, which the service answers as of
+ * now and pins in each next cursor. Read each as of its own moment, the pages of a list that a fact
+ * and a retraction recorded together changed halfway showed the one and not the other (found by the
+ * probe of the board's evidence, with the live feed down).
+ * @param {() => void} [reopened]  for a live change, a retry, or the rest of a list shown: the entries shown stay until these replace them, then this runs
+ */
+async function showAllEvidence(milestone, cell, shown, reopened = undefined) {
+  // Kept open whole when a live change draws the matrix again.
+  shown.all = true;
+  const body = byId('evidence-body');
+  body.setAttribute('aria-busy', 'true');
+  if (reopened === undefined) {
+    replaceChildren(body, h('p', { class: 'muted' }, 'Loading…'));
+    sayOfEvidence('Loading…');
+  }
+  const state = readViewState();
+  try {
+    const { items: entries, more } = await getPaged(evidencePath(state, shown, { knownAt: state.knownAt ?? NOW_PINNED }), 'evidence', MOST_EVIDENCE);
+    if (openCell !== shown) return;
+    evidenceRead();
+    // Cut at MOST_EVIDENCE, the list has at least one more than it shows: the cell's count, read with the matrix, says how many.
+    const total = more ? Math.max(cell.evidenceCount, entries.length + 1) : entries.length;
+    const rest = more ? h('p', { class: 'muted' }, 'The board lists no more: every entry is in the evidence CSV (Download evidence above).') : undefined;
+    replaceChildren(body, evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), total), rest);
+    sayOfEvidence(evidenceCountText(entries.length, total));
+    reopened?.();
+  } catch (error) {
+    evidenceFailed(error, shown, () => {
+      const { place, focus: inside } = placeNow();
+      void showAllEvidence(milestone, cell, shown, () => returnTo(place, inside));
+    });
+  }
+}
+
+const toEvidence = (envelope) => ({ id: envelope.id, type: envelope.type, occurredAt: envelope.occurredAt, title: titleOf(envelope), sources: envelope.sources });
