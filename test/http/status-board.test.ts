@@ -107,6 +107,17 @@ const programWithMilestone = (programId: string, milestone: string, seminars = 0
   });
 
 /** Starts the milestone of a program of programWithMilestone. */
+/** `count` seminars held for a program-scope milestone in February 2026, each with a source link. */
+const seminarsWithSources = (programId: string, milestone: string, count: number) =>
+  api('POST', '/v1/events', {
+    events: Array.from({ length: count }, (_, n) => ({
+      type: 'seminar.held',
+      occurredAt: `2026-02-${String(n + 1).padStart(2, '0')}`,
+      data: { programId, milestone, title: `Seminar ${n + 1}` },
+      sources: [{ url: `https://news.example/seminar-${n + 1}`, publisher: 'News' }],
+    })),
+  });
+
 const startMilestone = (programId: string, milestone: string) =>
   api('POST', '/v1/events', { type: 'milestone.started', occurredAt: '2026-03', data: { programId, milestone } });
 
@@ -771,14 +782,7 @@ describe('the status board, in a real browser on the seeded example', () => {
   });
   it("keeps focus on the same entry's link, and that entry where it stood on the screen, when a live change adds entries above it (probe of the board's evidence)", async () => {
     await programWithMilestone('evidence-place', 'outreach');
-    await api('POST', '/v1/events', {
-      events: Array.from({ length: 25 }, (_, n) => ({
-        type: 'seminar.held',
-        occurredAt: `2026-02-${String(n + 1).padStart(2, '0')}`,
-        data: { programId: 'evidence-place', milestone: 'outreach', title: `Seminar ${n + 1}` },
-        sources: [{ url: `https://news.example/seminar-${n + 1}`, publisher: 'News' }],
-      })),
-    });
+    await seminarsWithSources('evidence-place', 'outreach', 25);
     const board = await open('/?program=evidence-place');
     await signIn(board.page, readerKey);
     await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
@@ -789,9 +793,15 @@ describe('the status board, in a real browser on the seeded example', () => {
     await link.focus();
     const before = (await link.boundingBox())?.y ?? NaN;
 
-    // Two seminars later in world time than Seminar 10: both come above it in the list.
+    // Two seminars later in world time than Seminar 10, each with a link: both come above it in the
+    // list, so its link's place among the list's links moves on by two.
     await api('POST', '/v1/events', {
-      events: ['2026-02-27', '2026-02-28'].map((occurredAt) => ({ type: 'seminar.held', occurredAt, data: { programId: 'evidence-place', milestone: 'outreach', title: `Late ${occurredAt}` } })),
+      events: ['2026-02-27', '2026-02-28'].map((occurredAt) => ({
+        type: 'seminar.held',
+        occurredAt,
+        data: { programId: 'evidence-place', milestone: 'outreach', title: `Late ${occurredAt}` },
+        sources: [{ url: `https://news.example/late-${occurredAt}`, publisher: 'News' }],
+      })),
     });
 
     await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(27);
@@ -800,7 +810,9 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
   it("keeps the entries shown when the rest of a cell's evidence cannot be read, says so with a button to try again, and reads it again by itself once the service answers (probe of the board's evidence)", async () => {
-    await programWithMilestone('evidence-retry', 'outreach', 25);
+    // Each with a link: focus on "Try again now" must not go to whichever link takes its place.
+    await programWithMilestone('evidence-retry', 'outreach');
+    await seminarsWithSources('evidence-retry', 'outreach', 25);
     const board = await open('/?program=evidence-retry');
     await signIn(board.page, readerKey);
     await cell(board, 'outreach', '').click();
@@ -816,10 +828,62 @@ describe('the status board, in a real browser on the seeded example', () => {
 
     await expect.poll(() => board.page.locator('#evidence .evidence-error').innerText()).toContain('Could not load the evidence: the database cannot be reached now. Trying again in 5 s.');
     expect(await board.page.locator('#evidence .evidence-list > li').count()).toBe(20);
-    expect(await board.page.getByRole('button', { name: 'Try again now' }).count()).toBe(1);
+    // Tried again by itself, failing again: the next wait doubles.
+    await expect.poll(() => board.page.locator('#evidence .evidence-error').innerText(), { timeout: 15_000 }).toContain('Trying again in 10 s.');
+    expect(await board.page.locator('#evidence .evidence-list > li').count()).toBe(20);
     failing = false;
+    // Asked now, from the keyboard: the list comes whole, and focus, whose button went, waits on the heading.
+    await board.page.getByRole('button', { name: 'Try again now' }).press('Enter');
     await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(25);
     expect(await board.page.locator('#evidence .evidence-error').count()).toBe(0);
+    expect(await board.page.evaluate('document.activeElement?.id')).toBe('evidence-heading');
+  });
+  it("reads a cell's evidence no more once the reader signs out, while a retry was planned, and does not say the key was refused (review of the evidence's retry)", async () => {
+    await programWithMilestone('evidence-sign-out', 'outreach', 25);
+    const board = await open('/?program=evidence-sign-out');
+    await signIn(board.page, readerKey);
+    await cell(board, 'outreach', '').click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(20);
+    let evidenceReads = 0;
+    await board.page.route(/\/evidence\?/, (route) => {
+      evidenceReads++;
+      return route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the database cannot be reached now' }) });
+    });
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-error').innerText()).toContain('Trying again in 5 s.');
+    const readsBefore = evidenceReads;
+
+    await board.page.getByRole('button', { name: 'Sign out' }).click();
+    await new Promise((resolve) => setTimeout(resolve, 7000));
+
+    expect(evidenceReads).toBe(readsBefore);
+    expect(await board.page.locator('#sign-in-error').textContent()).toBe('');
+  });
+  it("leaves the reader where they scrolled to while a cell's whole evidence was read again for a live change (review of the evidence's place)", async () => {
+    await programWithMilestone('evidence-scrolled', 'outreach', 25);
+    const board = await open('/?program=evidence-scrolled');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await cell(board, 'outreach', '').click();
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+    await board.page.locator('#evidence .evidence-list > li').nth(10).scrollIntoViewIfNeeded();
+    let evidenceReads = 0;
+    await board.page.route(/\/evidence\?/, async (route) => {
+      evidenceReads++;
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await route.continue();
+    });
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'evidence-scrolled', milestone: 'outreach', title: 'Seminar 26' } });
+    await expect.poll(() => evidenceReads, { timeout: 15_000 }).toBeGreaterThan(0);
+
+    // While it is read, the reader goes down to the timeline.
+    await board.page.locator('#timeline-heading').scrollIntoViewIfNeeded();
+    const scrolled = Number(await board.page.evaluate('window.scrollY'));
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(26);
+
+    expect(Number(await board.page.evaluate('window.scrollY'))).toBeGreaterThan(scrolled - 100);
+    noProblems(board);
   });
   it("reads every page of a cell's whole evidence at the instant the first was answered at: a fact and a retraction recorded together while it pages show both or neither (probe of the board's evidence)", async () => {
     await programWithMilestone('evidence-pinned', 'outreach', 25);

@@ -68,22 +68,14 @@ export async function readFromApi(path, accept, read, key = storedKey() ?? '') {
   return read(body, response);
 }
 
-/** The JSON reads under way, by key and path: an identical read asked meanwhile shares the answer. */
-const jsonReads = new Map();
-
 /**
- * GETs a path of the API as JSON. Asked again, with the same key, while the first read is under
- * way, it shares that read rather than sending another: a view's parts ask for the same answer at
- * once (the shown program's card and its matrix). The answer is shared, so it is read, never changed.
+ * GETs a path of the API as JSON.
  * @param {string} path  with its query, e.g. /v1/programs?limit=1000
  * @param {string} [key]  defaults to the stored key
  * @returns {Promise<any>}
  */
-export function getJson(path, key = storedKey() ?? '') {
-  const id = `${key} ${path}`;
-  const under = jsonReads.get(id);
-  if (under !== undefined) return under;
-  const read = readFromApi(
+export const getJson = (path, key = storedKey() ?? '') =>
+  readFromApi(
     path,
     'application/json',
     (text, response) => {
@@ -92,8 +84,27 @@ export function getJson(path, key = storedKey() ?? '') {
       return body;
     },
     key,
-  ).finally(() => jsonReads.delete(id));
-  jsonReads.set(id, read);
+  );
+
+/** The shared JSON reads under way, by draw, key and path. */
+const sharedReads = new Map();
+
+/**
+ * GETs a path as JSON, sharing the read with any other of the same path asked for the same draw
+ * (`among`) while it is under way: one draw's parts that need one answer (the shown program's card
+ * and its matrix) read it once. Only within a draw: a read of a later draw, made for a change
+ * recorded since, must not be answered by one that began before it (found by the review of the
+ * sharing, first made for every read). The answer is shared, so it is read, never changed.
+ * @param {string} path @param {number} among  the draw
+ * @returns {Promise<any>}
+ */
+export function getJsonShared(path, among) {
+  const key = storedKey() ?? '';
+  const id = `${among} ${key} ${path}`;
+  const under = sharedReads.get(id);
+  if (under !== undefined) return under;
+  const read = getJson(path, key).finally(() => sharedReads.delete(id));
+  sharedReads.set(id, read);
   return read;
 }
 

@@ -1,9 +1,9 @@
 // The status board: signs in, keeps the view in the URL, and draws programs, a program's matrix,
 // a consortium's standing and the timeline from the /v1 API. Read-only.
-import { ApiError, forgetKey, getAll, getJson, getPaged, isRefusedKey, messageOf, NOW_PINNED, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
+import { ApiError, forgetKey, getAll, getJson, getJsonShared, getPaged, isRefusedKey, messageOf, NOW_PINNED, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
 import { downloadCsv } from './download.js';
 import { byId, h, replaceChildren } from './elements.js';
-import { evidencePath, evidencePlace, forgetEvidence, openEvidence, shownEvidence, whenKeyRefused } from './evidence.js';
+import { evidencePath, forgetEvidence, openEvidence, shownEvidence, whenKeyRefused } from './evidence.js';
 import { followChanges } from './live.js';
 import { matrixTable, programCard } from './matrix.js';
 import { cancelRetry, isPassing, resetRetry, retryLater } from './retry.js';
@@ -102,9 +102,10 @@ document.addEventListener('click', (event) => {
 window.addEventListener('popstate', () => void render());
 
 function showSignIn(message = '') {
-  // A view still being drawn is drawn for no one.
+  // A view still being drawn is drawn for no one, nor is a cell's evidence read again.
   generation++;
   stopLive();
+  forgetEvidence();
   byId('board').hidden = true;
   byId('session').hidden = true;
   byId('sign-in').hidden = false;
@@ -477,11 +478,12 @@ function fillFilters(state) {
 /**
  * A program's counts for its card: its matrix at the view's cut-offs, or why it could not be read (a
  * 404: not registered yet). The shown program's card reads it as its matrix does, so that the two
- * share one read (getJson): until 2026-12-06 each draw read that matrix twice.
+ * share one read in a draw (`mine`): until 2026-12-06 each draw read that matrix twice.
+ * @param {string} programId @param {any} state @param {number} mine
  */
-const cardView = (programId, state) =>
+const cardView = (programId, state, mine) =>
   // A program listed at the cut-off exists then: only a 404 means it is not registered yet; any other failure is said as such.
-  getJson(matrixPath(state, programId, programId === state.program ? SHOWN_MATRIX : {})).catch((error) => {
+  (programId === state.program ? getJsonShared(matrixPath(state, programId, SHOWN_MATRIX), mine) : getJson(matrixPath(state, programId))).catch((error) => {
     if (isRefusedKey(error)) throw error;
     return error instanceof ApiError && error.status === 404 ? undefined : { error: messageOf(error), passing: isPassing(error) };
   });
@@ -497,7 +499,7 @@ const carded = (state) => {
 
 async function renderPrograms(state, mine) {
   const cards = carded(state);
-  const views = await Promise.all(cards.map((p) => cardView(p.programId, state)));
+  const views = await Promise.all(cards.map((p) => cardView(p.programId, state, mine)));
   if (mine !== generation) return false;
   if (programs.length === 0) {
     replaceChildren(byId('program-list'), h('li', { class: 'muted' }, 'No program is registered at this cut-off.'));
@@ -521,7 +523,7 @@ async function renderProgramCard(state, mine) {
   const program = programs.find((p) => p.programId === state.program);
   const card = document.querySelector(`#program-list li[data-program="${CSS.escape(state.program ?? '')}"]`);
   if (program === undefined || card === null) return false;
-  const view = await cardView(program.programId, state);
+  const view = await cardView(program.programId, state, mine);
   if (mine !== generation || !card.isConnected) return false;
   card.replaceWith(programCard(program, view, hrefWith({ program: program.programId }), true));
   return isPassingFailure(view);
@@ -541,16 +543,15 @@ async function renderMatrix(state, mine, keepEvidence = false, seen = undefined)
     }
     return;
   }
-  const view = await getJson(matrixPath(state, program.programId, SHOWN_MATRIX));
+  const view = await getJsonShared(matrixPath(state, program.programId, SHOWN_MATRIX), mine);
   if (mine !== generation) return;
   section.hidden = false;
   byId('matrix-heading').textContent = `${program.name}: milestones`;
   // Redrawn for a live change, the cell whose evidence is open opens again, and focus stays where it was.
   const reopen = keepEvidence && shownEvidence()?.programId === program.programId ? shownEvidence() : undefined;
   const focused = document.activeElement;
-  const focusIn = focused instanceof HTMLElement && byId('evidence').contains(focused) ? 'evidence' : focused instanceof HTMLElement && focused.matches('#matrix button.cell') ? focused : undefined;
-  // Where the reader was in the evidence: the entry in sight or in focus, and focus's place.
-  const place = reopen === undefined ? undefined : evidencePlace(focusIn === 'evidence' ? focused : undefined);
+  // Focus on a cell goes back to that cell drawn anew; focus in the evidence stays there (evidence.js).
+  const focusedCell = focused instanceof HTMLElement && focused.matches('#matrix button.cell') ? focused : undefined;
   // Reopened, the evidence stays shown as it was until its new entries replace it: hidden or
   // emptied meanwhile, the page would grow shorter and the reader lose their place.
   if (reopen === undefined) {
@@ -566,11 +567,11 @@ async function renderMatrix(state, mine, keepEvidence = false, seen = undefined)
   // minute (found by the review of the board's commits).
   const unmoved = reopen?.all === true && seen !== undefined && !seen.some((change) => mayMove(reopen, change));
   if (milestone && cell) {
-    if (!unmoved) void openEvidence(milestone, cell, reopen.columnName, { focus: focusIn === 'evidence', all: reopen.all === true, live: true, place });
+    if (!unmoved) void openEvidence(milestone, cell, reopen.columnName, { all: reopen.all === true, live: true });
   } else {
     forgetEvidence();
   }
-  if (focusIn instanceof HTMLElement) cellButton(focusIn.getAttribute('data-milestone'), focusIn.getAttribute('data-consortium'))?.focus();
+  if (focusedCell !== undefined) cellButton(focusedCell.getAttribute('data-milestone'), focusedCell.getAttribute('data-consortium'))?.focus();
   if (scrollFor === mine) {
     scrollFor = undefined;
     section.scrollIntoView({ block: 'start' });

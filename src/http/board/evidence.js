@@ -1,7 +1,7 @@
 // A cell's evidence, in the panel under the matrix: its latest entries (the matrix carries them), the
 // rest on asking, from the cell's evidence pages; opened again as it was for a live change, and read
 // again after a failure that may pass.
-import { getJson, getPaged, isRefusedKey, messageOf, NOW_PINNED, query } from './api.js';
+import { getJson, getPaged, isRefusedKey, messageOf, NOW_PINNED, query, storedKey } from './api.js';
 import { byId, h, replaceChildren } from './elements.js';
 import { evidenceList } from './matrix.js';
 import { isPassing } from './retry.js';
@@ -42,6 +42,7 @@ export const shownEvidence = () => openCell;
 export function forgetEvidence() {
   const was = openCell;
   openCell = undefined;
+  resetEvidenceRetry();
   byId('evidence').hidden = true;
   return was;
 }
@@ -50,18 +51,21 @@ export function forgetEvidence() {
 const focusables = (element) => [...element.querySelectorAll('a[href], button')];
 
 /**
- * Where the reader is in a cell's evidence, to be found again once a live change has read it anew:
- * the entry focus is in, or else the first entry in sight, with its distance from the top of the
- * window; and where focus is, in that entry or among the evidence's other controls. Kept by the
- * entry's event, not its place in the list: entries recorded meanwhile above it move it down (until
- * 2026-12-06 focus went to whatever link then held its place, and the page did not follow the entry;
- * found by the probe of the board's evidence).
- * @param {Element | undefined} focused  the element focused in the evidence, if focus is there
+ * Where the reader is in a cell's evidence, to be found again once it is drawn anew: the entry focus
+ * is in, or else the first entry in sight, with its distance from the top of the window; and where
+ * focus is, in that entry or on one of the evidence's own buttons. Kept by the entry's event, not its
+ * place in the list: entries recorded meanwhile above it move it down (until 2026-12-06 focus went to
+ * whatever link then held its place, and the page did not follow the entry; found by the probe of the
+ * board's evidence). Taken just before the list is replaced, while the list shown is where the reader
+ * left it: taken earlier, a reader who scrolled or moved focus away while it was read was pulled back
+ * (found by the review of that change).
  * @returns {EvidencePlace}
- * @typedef {{ event: string | undefined, top: number | undefined, inEntry: number, inBody: number }} EvidencePlace
+ * @typedef {{ event: string | undefined, top: number | undefined, focus: boolean, inEntry: number, control: string | undefined }} EvidencePlace
  */
-export function evidencePlace(focused) {
+function evidencePlace() {
   const body = byId('evidence-body');
+  const active = document.activeElement;
+  const focused = active instanceof HTMLElement && body.contains(active) ? active : undefined;
   const focusedEntry = focused?.closest('li[data-event]') ?? null;
   const inSight = (entry) => {
     const box = entry.getBoundingClientRect();
@@ -72,30 +76,33 @@ export function evidencePlace(focused) {
     event: entry?.getAttribute('data-event') ?? undefined,
     // Only an entry in sight holds the page still: one out of sight moves nothing the reader sees.
     top: entry !== undefined && inSight(entry) ? entry.getBoundingClientRect().top : undefined,
+    focus: focused !== undefined,
     inEntry: focusedEntry !== null && focused !== undefined ? focusables(focusedEntry).indexOf(focused) : -1,
-    inBody: focusedEntry === null && focused !== undefined ? focusables(body).indexOf(focused) : -1,
+    // A button of the evidence's own, by what it does: by its place, focus went from "Try again now",
+    // gone once the retry read the list, to the first entry's first link (the review).
+    control: focusedEntry === null ? CONTROLS.find((selector) => focused?.matches(selector)) : undefined,
   };
 }
 
-/** Where the reader is in the evidence now, and whether focus is in its list (a retry's button, say). */
-const placeNow = () => {
-  const focused = document.activeElement;
-  const inside = focused instanceof HTMLElement && byId('evidence-body').contains(focused);
-  return { place: evidencePlace(inside ? focused : undefined), focus: inside };
-};
+/** The evidence's own buttons, by what they do. */
+const CONTROLS = ['.show-all-evidence', '.evidence-retry'];
 
 /**
- * Back to a place in the evidence drawn anew: the page scrolled so that its entry stands where it
- * stood, and focus (if it was in the evidence) on the same link of that entry, or the same control,
- * or else the heading.
- * @param {EvidencePlace | undefined} place @param {boolean} focus
+ * Replaces what the evidence shows. `keepPlace`, for what is read again while it is shown (a live
+ * change, a retry, the rest of a list): the page is then scrolled so that the entry in sight stands
+ * where it stood, and focus, if it was in the list, goes to the same link of the same entry, or the
+ * same button, or else the heading.
+ * @param {boolean} keepPlace @param {...(Node | undefined)} children
  */
-function returnTo(place, focus) {
+function drawEvidence(keepPlace, ...children) {
   const body = byId('evidence-body');
-  const entry = place?.event === undefined ? null : body.querySelector(`li[data-event="${CSS.escape(place.event)}"]`);
-  if (entry !== null && place?.top !== undefined) window.scrollBy(0, entry.getBoundingClientRect().top - place.top);
-  if (!focus) return;
-  const again = entry !== null && place !== undefined && place.inEntry >= 0 ? focusables(entry)[place.inEntry] : place !== undefined && place.inBody >= 0 ? focusables(body)[place.inBody] : undefined;
+  const place = keepPlace ? evidencePlace() : undefined;
+  replaceChildren(body, ...children);
+  if (place === undefined) return;
+  const entry = place.event === undefined ? null : body.querySelector(`li[data-event="${CSS.escape(place.event)}"]`);
+  if (entry !== null && place.top !== undefined) window.scrollBy(0, entry.getBoundingClientRect().top - place.top);
+  if (!place.focus) return;
+  const again = entry !== null && place.inEntry >= 0 ? focusables(entry)[place.inEntry] : place.control === undefined ? undefined : body.querySelector(place.control);
   (again instanceof HTMLElement ? again : byId('evidence-heading')).focus({ preventScroll: true });
 }
 
@@ -118,11 +125,18 @@ const evidenceCountText = (shown, total) =>
 let evidenceRetry;
 let evidenceRetryWait = EVIDENCE_RETRY_FIRST_MS;
 
+/** No retry planned; the next failure waits the first wait. */
+function resetEvidenceRetry() {
+  clearTimeout(evidenceRetry);
+  evidenceRetryWait = EVIDENCE_RETRY_FIRST_MS;
+}
+
 /**
  * The evidence could not be read: said above what it showed, which stays (until 2026-12-06 the
  * entries shown went, and nothing read them again until the cell changed or was opened anew; found
  * by the probe of the board's evidence), with a button to try again; and tried again by itself,
- * later, if the failure may pass, as the board's other parts are.
+ * later, if the failure may pass, as the board's other parts are: only while the evidence is shown
+ * in a tab in sight and signed in (a tab shown again draws its view anew, the evidence with it).
  * @param {unknown} error @param {object} shown  the evidence the read was for @param {() => void} again  reads it again
  */
 function evidenceFailed(error, shown, again) {
@@ -134,7 +148,7 @@ function evidenceFailed(error, shown, again) {
   const wait = isPassing(error) ? evidenceRetryWait : undefined;
   const retry = () => {
     clearTimeout(evidenceRetry);
-    if (openCell === shown) again();
+    if (openCell === shown && !byId('evidence').hidden && !document.hidden && storedKey() !== null) again();
   };
   if (wait !== undefined) {
     evidenceRetryWait = Math.min(wait * 2, EVIDENCE_RETRY_MOST_MS);
@@ -145,26 +159,26 @@ function evidenceFailed(error, shown, again) {
   const said = h('p', { class: 'error evidence-error', role: 'alert' }, `Could not load the evidence: ${messageOf(error)}.${wait === undefined ? '' : ` Trying again in ${wait / 1000} s.`} `, button);
   body.querySelector('.evidence-error')?.remove();
   body.querySelector('.evidence-loading')?.remove();
-  if (body.querySelector('.evidence-list') === null) replaceChildren(body, said);
-  else body.prepend(said);
-  sayOfEvidence('');
+  if (body.querySelector('.evidence-list') === null) {
+    replaceChildren(body, said);
+    sayOfEvidence('');
+  } else body.prepend(said);
 }
 
 /** The evidence read: the next failure waits the first wait again. */
 const evidenceRead = () => {
-  clearTimeout(evidenceRetry);
-  evidenceRetryWait = EVIDENCE_RETRY_FIRST_MS;
+  resetEvidenceRetry();
   byId('evidence-body').removeAttribute('aria-busy');
 };
 
 /**
  * Shows the evidence of a cell; entries are expanded by the API, or resolved one by one from their ids.
  * @param {any} milestone @param {any} cell @param {string} columnName
- * @param {{ focus?: boolean, all?: boolean, live?: boolean, place?: EvidencePlace }} [options]  live:
- *   reopened for a live change (or a retry), the entries shown stay until the new ones replace them,
- *   and the reader goes back to `place`
+ * @param {{ focus?: boolean, all?: boolean, live?: boolean }} [options]  focus: moved to the heading
+ *   (a cell opened); live: reopened for a live change (or a retry), the entries shown stay until the
+ *   new ones replace them, and the reader keeps their place (drawEvidence)
  */
-export async function openEvidence(milestone, cell, columnName, { focus = true, all = false, live = false, place = undefined } = {}) {
+export async function openEvidence(milestone, cell, columnName, { focus = true, all = false, live = false } = {}) {
   const panel = byId('evidence');
   const heading = byId('evidence-heading');
   const body = byId('evidence-body');
@@ -173,14 +187,15 @@ export async function openEvidence(milestone, cell, columnName, { focus = true, 
   heading.textContent = `Evidence: ${milestone.title}, ${columnName}`;
   body.setAttribute('aria-busy', 'true');
   if (!live) {
+    // Another cell: its failures start from the first wait.
+    resetEvidenceRetry();
     replaceChildren(body, h('p', { class: 'muted' }, 'Loading…'));
     sayOfEvidence('Loading…');
     for (const said of panel.querySelectorAll('.download [role="status"]')) said.textContent = '';
   }
   panel.hidden = false;
   if (!live && focus) heading.focus();
-  const reopened = () => returnTo(place, focus);
-  if (all && cell.evidenceCount > cell.evidence.length) return showAllEvidence(milestone, cell, shown, live ? reopened : undefined);
+  if (all && cell.evidenceCount > cell.evidence.length) return showAllEvidence(milestone, cell, shown, live);
   try {
     const entries = await Promise.all(cell.evidence.map((entry) => (typeof entry === 'string' ? getJson(`/v1/events/${encodeURIComponent(entry)}`).then(toEvidence) : entry)));
     // A slow answer for a cell no longer shown is dropped.
@@ -197,16 +212,12 @@ export async function openEvidence(milestone, cell, columnName, { focus = true, 
       heading.focus();
       showAll.replaceWith(h('p', { class: 'muted evidence-loading' }, 'Loading the rest…'));
       sayOfEvidence('Loading…');
-      void showAllEvidence(milestone, cell, shown, () => {});
+      void showAllEvidence(milestone, cell, shown, true);
     });
-    replaceChildren(body, evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), cell.evidenceCount), showAll);
+    drawEvidence(live, evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), cell.evidenceCount), showAll);
     sayOfEvidence(evidenceCountText(entries.length, cell.evidenceCount));
-    if (live) reopened();
   } catch (error) {
-    evidenceFailed(error, shown, () => {
-      const { place, focus: inside } = placeNow();
-      void openEvidence(milestone, cell, columnName, { focus: inside, live: true, place });
-    });
+    evidenceFailed(error, shown, () => void openEvidence(milestone, cell, columnName, { live: true }));
   }
 }
 
@@ -217,14 +228,14 @@ export async function openEvidence(milestone, cell, columnName, { focus = true, 
  * now and pins in each next cursor. Read each as of its own moment, the pages of a list that a fact
  * and a retraction recorded together changed halfway showed the one and not the other (found by the
  * probe of the board's evidence, with the live feed down).
- * @param {() => void} [reopened]  for a live change, a retry, or the rest of a list shown: the entries shown stay until these replace them, then this runs
+ * @param {boolean} keepShown  for a live change, a retry, or the rest of a list shown: the entries shown stay until these replace them, and the reader keeps their place
  */
-async function showAllEvidence(milestone, cell, shown, reopened = undefined) {
+async function showAllEvidence(milestone, cell, shown, keepShown) {
   // Kept open whole when a live change draws the matrix again.
   shown.all = true;
   const body = byId('evidence-body');
   body.setAttribute('aria-busy', 'true');
-  if (reopened === undefined) {
+  if (!keepShown) {
     replaceChildren(body, h('p', { class: 'muted' }, 'Loading…'));
     sayOfEvidence('Loading…');
   }
@@ -236,14 +247,10 @@ async function showAllEvidence(milestone, cell, shown, reopened = undefined) {
     // Cut at MOST_EVIDENCE, the list has at least one more than it shows: the cell's count, read with the matrix, says how many.
     const total = more ? Math.max(cell.evidenceCount, entries.length + 1) : entries.length;
     const rest = more ? h('p', { class: 'muted' }, 'The board lists no more: every entry is in the evidence CSV (Download evidence above).') : undefined;
-    replaceChildren(body, evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), total), rest);
+    drawEvidence(keepShown, evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), total), rest);
     sayOfEvidence(evidenceCountText(entries.length, total));
-    reopened?.();
   } catch (error) {
-    evidenceFailed(error, shown, () => {
-      const { place, focus: inside } = placeNow();
-      void showAllEvidence(milestone, cell, shown, () => returnTo(place, inside));
-    });
+    evidenceFailed(error, shown, () => void showAllEvidence(milestone, cell, shown, true));
   }
 }
 
