@@ -47,6 +47,7 @@ import { CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './store/open-d
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { registerOperationalGauges } from './http/operational-gauges.js';
 import { registerRequestMetrics } from './http/request-metrics.js';
+import { refuseUnreceivedBodiesAfterGrace } from './http/shutdown-grace.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { createOperationalStatsSampler } from './services/operational-stats.js';
 
@@ -100,6 +101,11 @@ export interface AppLimits {
    * commit-outcome-unknown answer tells its client to wait before it checks.
    */
   readonly statementTimeoutMs: number;
+  /**
+   * SHUTDOWN_GRACE_MS: once the app is asked to close, how long a request whose body is still
+   * arriving may take; it is then answered 503 shutting-down (src/http/shutdown-grace.ts).
+   */
+  readonly shutdownGraceMs: number;
 }
 
 /** A combined append call holds at most this many events: a failure there runs each append again alone. */
@@ -123,6 +129,7 @@ export const DEFAULT_LIMITS: AppLimits = {
   keepAliveTimeoutMs: 72_000,
   socketIdleTimeoutMs: 120_000,
   statementTimeoutMs: DEFAULT_STATEMENT_TIMEOUT_MS,
+  shutdownGraceMs: 10_000,
 };
 
 /** What the subscription registry needs to vet webhook targets (research/webhooks.md §2.6). */
@@ -196,6 +203,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
   });
+  refuseUnreceivedBodiesAfterGrace(app, limits.shutdownGraceMs);
   const metrics = deps.metrics ?? createMetrics();
   // Before the routes and the not-found handler, so that every answer is counted.
   registerRequestMetrics(app, metrics.observeRequest);

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
       socketIdleTimeoutMs: config.socketIdleTimeoutMs,
       statementTimeoutMs: config.statementTimeoutMs,
+      shutdownGraceMs: config.shutdownGraceMs,
     },
     adminApiKey: config.adminApiKey,
     webhooks: { rules, resolve: resolveWithDns, defaultMaxInFlight: webhooks.maxInFlight },

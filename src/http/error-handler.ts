@@ -19,10 +19,13 @@ const ZodIssue: z.ZodType<IssueLike> = z.lazy(() =>
 );
 const UnionBranches = z.object({ errors: z.array(z.array(ZodIssue)).optional() });
 
-/** Raised for requests that arrive while the instance is closing (Fastify's own 503 is not problem+json). */
+/**
+ * Raised for requests that arrive while the instance is closing (Fastify's own 503 is not
+ * problem+json), and for those whose body was still arriving when its grace ended.
+ */
 export class ShuttingDownError extends Error {
-  constructor() {
-    super('this instance is shutting down: send the request again (to another instance, or in a moment)');
+  constructor(message = 'this instance is shutting down: send the request again (to another instance, or in a moment)') {
+    super(message);
   }
 }
 
@@ -241,7 +244,8 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
 export function registerErrorHandling(app: FastifyInstance, routerOptions: { readonly ignoreTrailingSlash: boolean }): void {
   app.setErrorHandler((error, request, reply) => {
     const body = toProblem(error);
-    if (body.status >= 500) request.log.error({ err: error }, 'request failed');
+    // A shutdown's 503 is an answer the operator asked for, not a failure: said once, at the signal.
+    if (body.status >= 500 && !(error instanceof ShuttingDownError)) request.log.error({ err: error }, 'request failed');
     if (body.status === 401) reply.header('www-authenticate', 'Bearer');
     if (typeof body.retryAfterSeconds === 'number') reply.header('retry-after', String(body.retryAfterSeconds));
     // The codings this service reads: none (RFC 9110 §12.5.3).

@@ -23,6 +23,8 @@ const EXIT_BOUND_MS = 15_000;
 // Nothing is left to wait for once the one request is answered; a kept-alive connection would hold the
 // service until the forced exit above. The rest is a loaded machine.
 const QUIET_CLIENT_EXIT_BOUND_MS = 10_000;
+// The grace the trickling client is given: shorter than the default so the test is quick.
+const TRICKLE_GRACE_MS = 1500;
 // For one append to be answered, and for a signal to be acted on, on a loaded machine.
 const ANSWER_BOUND_MS = 10_000;
 // Each test starts the service once or twice (up to half a minute each on a slow machine) and runs a load.
@@ -125,6 +127,50 @@ describe('service shutdown', () => {
     expect(response.connection).toBe('close');
     // A kept-alive connection would hold the server open until its keep-alive timeout (72 s).
     expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
+  }, TEST_TIMEOUT_MS);
+
+  it("SIGTERM while a request's body trickles in past the grace: it is answered 503 shutting-down with connection: close, nothing of it is stored, and the process exits 0 (probe of shutdown under load)", async () => {
+    const database = await createServiceDatabase();
+    databases.push(database);
+    const service = await launchService({ ...database.env, ADMIN_API_KEY, RATE_LIMIT_PER_MINUTE: '10000000', SHUTDOWN_GRACE_MS: String(TRICKLE_GRACE_MS) });
+    running.push(service);
+    const programId = await registerProgram(service);
+    const agent = new Agent({ keepAlive: true });
+    const body = JSON.stringify(seminarHeld(programId, 'trickling past the grace'));
+    const request = startRequest(agent, service.port, body, { expect: '100-continue' });
+    request.flushHeaders();
+    await once(request, 'continue', { signal: AbortSignal.timeout(ANSWER_BOUND_MS) });
+    request.write(body.slice(0, 20));
+    // The client keeps sending a byte now and then, never the whole body.
+    let sent = 20;
+    const trickle = setInterval(() => {
+      if (sent < body.length - 1 && !request.destroyed) request.write(body.slice(sent, ++sent));
+    }, 200);
+    request.on('error', () => undefined);
+
+    const signalled = Date.now();
+    service.child.kill('SIGTERM');
+    const [response] = await once(request, 'response', { signal: AbortSignal.timeout(ANSWER_BOUND_MS) });
+    clearInterval(trickle);
+    if (!(response instanceof IncomingMessage)) throw new Error('expected a response');
+    let text = '';
+    response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    await once(response, 'end');
+    const exit = await waitForExit(service, QUIET_CLIENT_EXIT_BOUND_MS);
+    const exitedAfterMs = Date.now() - signalled;
+    agent.destroy();
+
+    expect(response.statusCode).toBe(503);
+    expect(response.headers.connection).toBe('close');
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(text)).toMatchObject({ type: '/problems/shutting-down', status: 503, detail: expect.stringContaining('nothing of it was stored') });
+    expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
+    // Within the grace and a loaded machine's moment, well before the watchdog's grace + 5 s.
+    expect(exitedAfterMs).toBeLessThan(TRICKLE_GRACE_MS + 4000);
+    // The program's registration alone: nothing of the trickling append.
+    const opened = await database.open();
+    const stored = await selectEvents(opened.db, { programId }).finally(() => opened.db.destroy());
+    expect(stored.map((event) => event.type)).toEqual(['program.registered']);
   }, TEST_TIMEOUT_MS);
 
   it('after kill -9 under the same load, every 201 is still in the database once the service is back', async () => {
