@@ -112,10 +112,31 @@ describe('rate limiting', () => {
         const statuses = await Promise.all(Array.from({ length: 20 }, async () => (await call(app, 'GET', '/v1/event-types', undefined, key)).status));
         expect(statuses).toEqual(Array(20).fill(200));
       }
-      const counted = recorder.take().filter((q) => q.sql.includes('rate_limit_window'));
+      const counted = recorder.take().filter((q) => q.sql.includes('count_requests('));
 
       expect(counted.length).toBeGreaterThan(0);
       expect(counted.length).toBeLessThan(200 / 4);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('counts the requests of many quiet keys that come at once in a few statements, not one a key, each key within its limit (probe of quiet keys)', async () => {
+    const recorder = statementRecorder();
+    const keys = await Promise.all(Array.from({ length: 40 }, async (_, n) => directReaderKey(`quiet ${n}`)));
+    const app = await buildApp({ db: recorder.wrap(t.database.db), adminApiKey: TEST_ADMIN_KEY, limits: { ...DEFAULT_LIMITS, rateLimitPerMinute: 2 } });
+    try {
+      recorder.take();
+      // Three requests of each key, the keys at once: two are served, the third is over the limit.
+      const statuses = [];
+      for (let round = 0; round < 3; round++) {
+        statuses.push(await Promise.all(keys.map(async (key) => (await call(app, 'GET', '/v1/event-types', undefined, key)).status)));
+      }
+      const counted = recorder.take().filter((q) => q.sql.includes('count_requests(') || q.sql.includes('rate_limit_window'));
+
+      expect(statuses).toEqual([Array(40).fill(200), Array(40).fill(200), Array(40).fill(429)]);
+      // A statement for the first key or two of a round, one for the keys that waited meanwhile.
+      expect(counted.length).toBeLessThanOrEqual(3 * 4);
     } finally {
       await app.close();
     }

@@ -15,7 +15,7 @@ describe('rate-limit leases at a window boundary', () => {
     const MAX = 10;
     const WINDOW = 3000;
     const key = 'boundary';
-    const a = createKeyRequestCounter(holdingResults(database.db, 'rate_limit_window', () => sleep(500)), MAX);
+    const a = createKeyRequestCounter(holdingResults(database.db, 'count_requests(', () => sleep(500)), MAX);
     const b = createKeyRequestCounter(database.db, MAX);
 
     const t0 = Date.now();
