@@ -47,7 +47,7 @@ import { CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './store/open-d
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { registerOperationalGauges } from './http/operational-gauges.js';
 import { registerRequestMetrics } from './http/request-metrics.js';
-import { refuseUnreceivedBodiesAfterGrace } from './http/shutdown-grace.js';
+import { endConnectionsAfterGrace } from './http/shutdown-grace.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { createOperationalStatsSampler } from './services/operational-stats.js';
 
@@ -203,7 +203,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
   });
-  refuseUnreceivedBodiesAfterGrace(app, limits.shutdownGraceMs);
+  endConnectionsAfterGrace(app, limits.shutdownGraceMs);
   const metrics = deps.metrics ?? createMetrics();
   // Before the routes and the not-found handler, so that every answer is counted.
   registerRequestMetrics(app, metrics.observeRequest);

@@ -1,41 +1,60 @@
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ShuttingDownError } from './error-handler.js';
 
 /**
- * Requests whose body is still arriving when a shutdown's grace ends are answered 503
- * shutting-down, their connections closed. Nothing of such a request was stored (a handler runs only
- * once the whole body is in), so its client may send it again, to another instance. Until
- * 2026-12-06 a client trickling its body held close() open until the watchdog ended the process,
- * with exit 1, 5 s after the grace, and got no answer at all (found by the probe of shutdown under
- * load). Requests whose handler is under way are left to finish: their outcome is not ours to cut.
+ * When a shutdown's grace ends, only requests whose handler is under way may still hold the
+ * process: their outcome is not ours to cut. Every other connection ends then:
+ * - a request taken whose handler has not started (its body still arriving, or a look-up before it)
+ *   is answered 503 shutting-down, its connection closed: nothing of it was stored, so its client
+ *   may send it again, to another instance;
+ * - any other connection (headers still arriving, or the rest of a body Node reads and drops after
+ *   an early answer, a 401 say) is closed.
+ * Until 2026-12-06 a client trickling its body held close() open until the watchdog ended the
+ * process, with exit 1, 5 s after the grace, and got no answer (found by the probe of shutdown under
+ * load; the other connections, by the review of the first fix).
  */
-export function refuseUnreceivedBodiesAfterGrace(app: FastifyInstance, graceMs: number): void {
-  /** Requests taken (onRequest) whose body has not been read yet (preValidation comes after it). */
-  const receiving = new Map<FastifyRequest, FastifyReply>();
+export function endConnectionsAfterGrace(app: FastifyInstance, graceMs: number): void {
+  /** Requests taken (onRequest) whose handler has not started yet (preValidation comes before it). */
+  const waiting = new Map<FastifyRequest, FastifyReply>();
+  /** Connections carrying a request whose handler is under way. */
+  const handling = new Set<Socket>();
+  const connections = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => {
+      connections.delete(socket);
+      handling.delete(socket);
+    });
+  });
   app.addHook('onRequest', async (request, reply) => {
-    receiving.set(request, reply);
+    waiting.set(request, reply);
   });
   app.addHook('preValidation', async (request) => {
-    receiving.delete(request);
+    waiting.delete(request);
+    handling.add(request.raw.socket);
   });
-  app.addHook('onResponse', async (request) => {
-    receiving.delete(request);
-  });
-  app.addHook('onRequestAbort', async (request) => {
-    receiving.delete(request);
-  });
+  const ended = async (request: FastifyRequest) => {
+    waiting.delete(request);
+    handling.delete(request.raw.socket);
+  };
+  app.addHook('onResponse', ended);
+  app.addHook('onRequestAbort', ended);
   let timer: NodeJS.Timeout | undefined;
   app.addHook('preClose', async () => {
     timer = setTimeout(() => {
-      for (const [request, reply] of receiving) {
-        receiving.delete(request);
+      const answering = new Set<Socket>();
+      for (const [request, reply] of waiting) {
+        waiting.delete(request);
         if (reply.sent) continue;
-        request.log.warn('shutdown grace over while the request body was still arriving: answered 503, nothing stored');
-        // The rest of the body is not read: the connection ends with the answer.
+        answering.add(request.raw.socket);
+        request.log.warn('shutdown grace over before the request reached its handler: answered 503, nothing stored');
+        // The rest of its body, if any, is not read: the connection ends with the answer.
         reply
           .header('connection', 'close')
-          .send(new ShuttingDownError(`this instance shut down ${graceMs} ms after it was asked to, before the whole request body had arrived: nothing of it was stored; send it again (to another instance, or in a moment)`));
+          .send(new ShuttingDownError(`this instance is shutting down, and its grace of ${graceMs} ms ended before the request reached its handler: nothing of it was stored; send it again (to another instance, or in a moment)`));
       }
+      for (const socket of connections) if (!handling.has(socket) && !answering.has(socket)) socket.destroy();
     }, graceMs).unref();
   });
   app.addHook('onClose', async () => {

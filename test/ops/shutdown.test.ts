@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { Agent, request as httpRequest, type ClientRequest, IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -171,6 +172,43 @@ describe('service shutdown', () => {
     const opened = await database.open();
     const stored = await selectEvents(opened.db, { programId }).finally(() => opened.db.destroy());
     expect(stored.map((event) => event.type)).toEqual(['program.registered']);
+  }, TEST_TIMEOUT_MS);
+
+  it('SIGTERM while one client trickles its headers and another the rest of a body already answered (a 401): both connections end when the grace does, and the process exits 0 (review of the trickling fix)', async () => {
+    const database = await createServiceDatabase();
+    databases.push(database);
+    const service = await launchService({ ...database.env, ADMIN_API_KEY, RATE_LIMIT_PER_MINUTE: '10000000', SHUTDOWN_GRACE_MS: String(TRICKLE_GRACE_MS) });
+    running.push(service);
+    const trickler = async (head: string): Promise<{ socket: Socket; closed: Promise<string> }> => {
+      const socket = connect(service.port, '127.0.0.1');
+      await once(socket, 'connect');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.on('error', () => undefined);
+      const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
+      socket.write(head);
+      return { socket, closed };
+    };
+    // Headers that never end.
+    const headers = await trickler('GET /v1/programs HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    // A body of 1,000 bytes under a key the service refuses: answered 401 at once, the rest still coming.
+    const refused = await trickler('POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer not-a-key-of-this-service\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
+    await expect.poll(() => refused.socket.bytesRead, { timeout: ANSWER_BOUND_MS }).toBeGreaterThan(0);
+    const trickle = setInterval(() => {
+      if (!headers.socket.destroyed) headers.socket.write('X-Slow: 1\r\n');
+      if (!refused.socket.destroyed) refused.socket.write(' ');
+    }, 200);
+
+    const signalled = Date.now();
+    service.child.kill('SIGTERM');
+    const exit = await waitForExit(service, QUIET_CLIENT_EXIT_BOUND_MS);
+    const exitedAfterMs = Date.now() - signalled;
+    clearInterval(trickle);
+    await Promise.all([headers.closed, refused.closed]);
+
+    expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
+    // At the grace, not at the watchdog's grace + 5 s.
+    expect(exitedAfterMs).toBeLessThan(TRICKLE_GRACE_MS + 4000);
   }, TEST_TIMEOUT_MS);
 
   it('after kill -9 under the same load, every 201 is still in the database once the service is back', async () => {
