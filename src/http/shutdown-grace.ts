@@ -17,8 +17,8 @@ import { ShuttingDownError } from './error-handler.js';
 export function endConnectionsAfterGrace(app: FastifyInstance, graceMs: number): void {
   /** Requests taken (onRequest) whose handler has not started yet (preValidation comes before it). */
   const waiting = new Map<FastifyRequest, FastifyReply>();
-  /** Connections carrying a request whose handler is under way. */
-  const handling = new Set<Socket>();
+  /** Connections carrying requests whose handler is under way, with how many (pipelined ones share one). */
+  const handling = new Map<Socket, number>();
   const connections = new Set<Socket>();
   app.server.on('connection', (socket: Socket) => {
     connections.add(socket);
@@ -32,11 +32,16 @@ export function endConnectionsAfterGrace(app: FastifyInstance, graceMs: number):
   });
   app.addHook('preValidation', async (request) => {
     waiting.delete(request);
-    handling.add(request.raw.socket);
+    const { socket } = request.raw;
+    handling.set(socket, (handling.get(socket) ?? 0) + 1);
   });
   const ended = async (request: FastifyRequest) => {
-    waiting.delete(request);
-    handling.delete(request.raw.socket);
+    // Only a request that reached its handler counts on its connection.
+    if (waiting.delete(request)) return;
+    const { socket } = request.raw;
+    const left = (handling.get(socket) ?? 0) - 1;
+    if (left > 0) handling.set(socket, left);
+    else handling.delete(socket);
   };
   app.addHook('onResponse', ended);
   app.addHook('onRequestAbort', ended);
