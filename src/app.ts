@@ -8,7 +8,6 @@ import {
   answerFrameworkError,
   answerUnmetExpectation,
   registerErrorHandling,
-  ShuttingDownError,
 } from './http/error-handler.js';
 import { registerBodyEncodingChecks } from './http/request-body-encoding.js';
 import { responseSerializerCompiler } from './http/response-serializer.js';
@@ -47,7 +46,7 @@ import { CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './store/open-d
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { registerOperationalGauges } from './http/operational-gauges.js';
 import { registerRequestMetrics } from './http/request-metrics.js';
-import { endConnectionsAfterGrace } from './http/shutdown-grace.js';
+import { handleShutdown } from './http/shutdown.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { createOperationalStatsSampler } from './services/operational-stats.js';
 
@@ -103,7 +102,7 @@ export interface AppLimits {
   readonly statementTimeoutMs: number;
   /**
    * SHUTDOWN_GRACE_MS: once the app is asked to close, how long a request whose body is still
-   * arriving may take; it is then answered 503 shutting-down (src/http/shutdown-grace.ts).
+   * arriving may take; it is then answered 503 shutting-down (src/http/shutdown.ts).
    */
   readonly shutdownGraceMs: number;
 }
@@ -190,20 +189,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.server.on('checkExpectation', answerUnmetExpectation);
   // Only JSON is accepted: any other body is answered 415 rather than half-parsed as text.
   app.removeContentTypeParser('text/plain');
-  // A connection still kept alive once the app closes holds close() for the keep-alive timeout, and
-  // close() only drops the idle ones it finds at the start: from then on, every response ends its connection.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onRequest', async () => {
-    if (closing) throw new ShuttingDownError();
-  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    if (closing) reply.header('connection', 'close');
   });
-  endConnectionsAfterGrace(app, limits.shutdownGraceMs);
+  handleShutdown(app, limits.shutdownGraceMs);
   const metrics = deps.metrics ?? createMetrics();
   // Before the routes and the not-found handler, so that every answer is counted.
   registerRequestMetrics(app, metrics.observeRequest);

@@ -2,7 +2,9 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { Agent, request as httpRequest, type ClientRequest, IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql, type RawBuilder } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/store/database.js';
 import { selectEvents } from '../support/stored-events.js';
 import { startAppendLoad, type AppendLoad, type AppendOutcome } from '../support/append-load.js';
 import { programRegistered, seminarHeld, uniqueId } from '../support/events.js';
@@ -211,6 +213,77 @@ describe('service shutdown', () => {
     expect(exitedAfterMs).toBeLessThan(TRICKLE_GRACE_MS + 4000);
   }, TEST_TIMEOUT_MS);
 
+  it('SIGTERM while two pipelined appends wait on one connection: both are answered 201 and both stored, the connection ending after the second (probe of the day\'s fixes: the first\'s answer ended it, and the second, stored, went unanswered; PostgreSQL server only: the test holds a lock from a session of its own)', async () => {
+    const database = await createServiceDatabase();
+    databases.push(database);
+    if (database.kind !== 'postgres') return;
+    const service = await launchService({ ...database.env, ADMIN_API_KEY, RATE_LIMIT_PER_MINUTE: '10000000', SHUTDOWN_GRACE_MS: '8000' });
+    running.push(service);
+    const programId = await registerProgram(service);
+    const opened = await database.open();
+    const { release } = await holdLock(opened.db, sql`lock table event in exclusive mode`);
+    try {
+      const socket = connect(service.port, '127.0.0.1');
+      await once(socket, 'connect');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      const closed = once(socket, 'close');
+      const append = (title: string) => {
+        const body = JSON.stringify(seminarHeld(programId, title));
+        return `POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ADMIN_API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      };
+      // Both sent at once, before any answer: both wait for the lock.
+      socket.write(append('pipelined first') + append('pipelined second'));
+      await sleep(500);
+
+      service.child.kill('SIGTERM');
+      await sleep(500);
+      release();
+      await closed;
+      const exit = await waitForExit(service, QUIET_CLIENT_EXIT_BOUND_MS);
+
+      // Each response's status line (a body, JSON, ends without a line break before the next).
+      expect(received.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 201', 'HTTP/1.1 201']);
+      expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
+      const stored = await selectEvents(opened.db, { programId, types: ['seminar.held'] });
+      expect(stored.map((event) => event.data.title)).toEqual(['pipelined first', 'pipelined second']);
+    } finally {
+      release();
+      await opened.db.destroy();
+    }
+  }, TEST_TIMEOUT_MS);
+
+  it('SIGTERM while a request waits for its key to be looked up past the grace: it is answered 503, and the process exits 0 at the grace, not waiting for the look-up (probe of the day\'s fixes: exit 1 by the watchdog; PostgreSQL server only: the test holds a lock from a session of its own)', async () => {
+    const database = await createServiceDatabase();
+    databases.push(database);
+    if (database.kind !== 'postgres') return;
+    const service = await launchService({ ...database.env, ADMIN_API_KEY, RATE_LIMIT_PER_MINUTE: '10000000', SHUTDOWN_GRACE_MS: String(TRICKLE_GRACE_MS) });
+    running.push(service);
+    const opened = await database.open();
+    const { release } = await holdLock(opened.db, sql`lock table api_key in access exclusive mode`);
+    try {
+      // A key the instance has never seen: its look-up waits for the lock.
+      const answer = fetch(`${service.url}/v1/programs`, { headers: { authorization: `Bearer mlk_${'n'.repeat(32)}` } });
+      await sleep(300);
+
+      const signalled = Date.now();
+      service.child.kill('SIGTERM');
+      const response = await answer;
+      const exit = await waitForExit(service, QUIET_CLIENT_EXIT_BOUND_MS);
+      const exitedAfterMs = Date.now() - signalled;
+      release();
+
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ type: '/problems/shutting-down' });
+      expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
+      // The grace and at least a second for the pool, well before the watchdog's grace + 5 s.
+      expect(exitedAfterMs).toBeLessThan(TRICKLE_GRACE_MS + 3500);
+    } finally {
+      release();
+      await opened.db.destroy();
+    }
+  }, TEST_TIMEOUT_MS);
+
   it('after kill -9 under the same load, every 201 is still in the database once the service is back', async () => {
     const { database, service: first, programId } = await startFreshService();
     const load = await loadUnderWay(first, programId);
@@ -229,6 +302,24 @@ describe('service shutdown', () => {
 });
 
 /** A POST /v1/events whose body the caller sends when it likes. */
+/** Takes a lock in a transaction of its own, held until `release`. */
+async function holdLock(db: Db, statement: RawBuilder<unknown>): Promise<{ release: () => void }> {
+  let release = (): void => undefined;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await new Promise<void>((resolveLocked, rejectLocked) => {
+    db.transaction()
+      .execute(async (trx) => {
+        await statement.execute(trx);
+        resolveLocked();
+        await released;
+      })
+      .catch(rejectLocked);
+  });
+  return { release };
+}
+
 function startRequest(agent: Agent, port: number, body: string, headers: Record<string, string> = {}): ClientRequest {
   return httpRequest({
     host: '127.0.0.1',
