@@ -831,6 +831,10 @@ describe('the status board, in a real browser on the seeded example', () => {
     // Tried again by itself, failing again: the next wait doubles.
     await expect.poll(() => board.page.locator('#evidence .evidence-error').innerText(), { timeout: 15_000 }).toContain('Trying again in 10 s.');
     expect(await board.page.locator('#evidence .evidence-list > li').count()).toBe(20);
+    // Asked from the keyboard and failing again: focus stays on the (new) button (probe of the day's fixes).
+    await board.page.getByRole('button', { name: 'Try again now' }).press('Enter');
+    await expect.poll(() => board.page.locator('#evidence .evidence-error').innerText()).toContain('Trying again in 20 s.');
+    expect(await board.page.evaluate('document.activeElement?.className')).toBe('evidence-retry');
     failing = false;
     // Asked now, from the keyboard: the list comes whole, and focus, whose button went, waits on the heading.
     await board.page.getByRole('button', { name: 'Try again now' }).press('Enter');
@@ -1083,6 +1087,31 @@ describe('the status board, in a real browser on the seeded example', () => {
     await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'show-all-quiet', milestone: 'outreach', title: 'Seminar 26' } });
     await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(26);
     expect(evidenceReads.length).toBeGreaterThan(0);
+    noProblems(board);
+  });
+  it("reads a busy cell's whole evidence again at most every 5 s while its changes keep coming, the changes of those seconds together (probe of the day's fixes: once a second, 300 requests a minute)", async () => {
+    await programWithMilestone('show-all-busy', 'outreach', 25);
+    const board = await open('/?program=show-all-busy');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await cell(board, 'outreach', '').click();
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+    const evidenceReads: number[] = [];
+    board.page.on('request', (request) => {
+      if (request.url().includes('/evidence?')) evidenceReads.push(Date.now());
+    });
+
+    // A seminar of the cell every 400 ms for 3.2 s: each moves it, and the matrix is read again each second.
+    for (let n = 0; n < 8; n++) {
+      await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'show-all-busy', milestone: 'outreach', title: `Busy ${n}` } });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 20_000 }).toBe(33);
+    // One read of the list (a page) for all eight, or two if the last came as the first was read.
+    expect(evidenceReads.length).toBeGreaterThan(0);
+    expect(evidenceReads.length).toBeLessThanOrEqual(2);
     noProblems(board);
   });
   it("follows every event of the program shown, not only its status changes: a fact that changes no status now moves a cell's evidence, and its status at an asOf in the past", async () => {
