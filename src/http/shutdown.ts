@@ -12,11 +12,16 @@ interface UnderWay {
 /**
  * What the app does once it is asked to close (SIGTERM, SIGINT: src/main.ts), until it has:
  * - a request that comes then is answered 503 shutting-down (Fastify's own 503 is not problem+json);
- * - each response ends its connection, but for one followed by another request already under way on
- *   it (pipelined): that one's response ends it. A connection kept alive would hold close() for the
- *   keep-alive timeout, and close() drops only the idle ones it finds at the start; ended after the
- *   first response, the connection lost the second's, stored but never answered (found by the
- *   probe of the day's fixes: a client retrying it would have stored it twice);
+ * - a connection ends with the response of the last request that came on it: Node writes a
+ *   connection's responses in the order their requests came (pipelined), so that one is written
+ *   last, whichever is answered first. Ended with the first response, the connection lost the
+ *   second's, stored but never answered, or a later request's 503 (found by the probe of the day's
+ *   fixes: a client retrying it would have stored it twice; and by the review of the first fix of
+ *   it, which decided by the requests still under way when each answer was made, and left a
+ *   connection open when the later request was answered first). A connection with nothing under way
+ *   is ended as soon as its last response is written, whatever it said. A connection kept alive
+ *   would hold close() for the keep-alive timeout, and close() drops only the idle ones it finds at
+ *   the start;
  * - when the grace ends, only requests whose handler is under way may still hold the process. A
  *   request taken whose handler has not started (its body still arriving, or a look-up before it) is
  *   answered 503 shutting-down: nothing of it was stored, so its client may send it again, to
@@ -29,17 +34,23 @@ interface UnderWay {
 export function handleShutdown(app: FastifyInstance, graceMs: number): void {
   let closing = false;
   const underWay = new Map<FastifyRequest, UnderWay>();
+  /** The requests under way on each connection, in the order they came. */
+  const bySocket = new Map<Socket, FastifyRequest[]>();
   const connections = new Set<Socket>();
   app.server.on('connection', (socket: Socket) => {
     connections.add(socket);
-    socket.once('close', () => connections.delete(socket));
+    socket.once('close', () => {
+      connections.delete(socket);
+      bySocket.delete(socket);
+    });
   });
-  /** Requests under way on a connection. */
-  const onConnection = (socket: Socket) => [...underWay.values()].filter((request) => request.socket === socket);
 
   app.addHook('onRequest', async (request, reply) => {
+    const { socket } = request.raw;
+    underWay.set(request, { reply, socket, handling: false });
+    bySocket.set(socket, [...(bySocket.get(socket) ?? []), request]);
+    // Counted first: its 503 may be the last response its connection writes.
     if (closing) throw new ShuttingDownError();
-    underWay.set(request, { reply, socket: request.raw.socket, handling: false });
   });
   // preValidation comes once the body is in, just before the handler.
   app.addHook('preValidation', async (request) => {
@@ -47,10 +58,20 @@ export function handleShutdown(app: FastifyInstance, graceMs: number): void {
     if (taken !== undefined) taken.handling = true;
   });
   app.addHook('onSend', async (request, reply) => {
-    if (closing && onConnection(request.raw.socket).every((other) => other.reply === reply)) reply.header('connection', 'close');
+    if (closing && bySocket.get(request.raw.socket)?.at(-1) === request) reply.header('connection', 'close');
   });
   const ended = async (request: FastifyRequest) => {
+    const taken = underWay.get(request);
+    if (taken === undefined) return;
     underWay.delete(request);
+    const left = (bySocket.get(taken.socket) ?? []).filter((other) => other !== request);
+    if (left.length > 0) {
+      bySocket.set(taken.socket, left);
+      return;
+    }
+    bySocket.delete(taken.socket);
+    // Its last response is written: nothing more will come on it (a request aborted last, say).
+    if (closing && !taken.socket.destroyed) taken.socket.end();
   };
   app.addHook('onResponse', ended);
   app.addHook('onRequestAbort', ended);
@@ -64,12 +85,11 @@ export function handleShutdown(app: FastifyInstance, graceMs: number): void {
         if (taken.handling || taken.reply.sent) continue;
         answering.add(taken.socket);
         request.log.warn('shutdown grace over before the request reached its handler: answered 503, nothing stored');
-        // Its connection ends with the answer (onSend), the rest of its body, if any, unread.
+        // The rest of its body, if any, is not read: its connection ends with its last answer.
         taken.reply.send(new ShuttingDownError(`this instance is shutting down, and its grace of ${graceMs} ms ended before the request reached its handler: nothing of it was stored; send it again (to another instance, or in a moment)`));
       }
-      for (const socket of connections) {
-        if (!answering.has(socket) && !onConnection(socket).some((request) => request.handling)) socket.destroy();
-      }
+      const handling = new Set([...underWay.values()].filter((taken) => taken.handling).map((taken) => taken.socket));
+      for (const socket of connections) if (!handling.has(socket) && !answering.has(socket)) socket.destroy();
     }, graceMs).unref();
   });
   app.addHook('onClose', async () => {

@@ -253,6 +253,84 @@ describe('service shutdown', () => {
     }
   }, TEST_TIMEOUT_MS);
 
+  it('SIGTERM while a slow append and a quick read after it share one connection: both are answered in order, and the connection ends after the second, so the process exits 0 long before the grace ends (review of the pipelining fix: the read, answered first, left the connection open until the grace; PostgreSQL server only: the test holds a lock from a session of its own)', async () => {
+    const database = await createServiceDatabase();
+    databases.push(database);
+    if (database.kind !== 'postgres') return;
+    const service = await launchService({ ...database.env, ADMIN_API_KEY, RATE_LIMIT_PER_MINUTE: '10000000', SHUTDOWN_GRACE_MS: '8000' });
+    running.push(service);
+    const programId = await registerProgram(service);
+    const opened = await database.open();
+    const { release } = await holdLock(opened.db, sql`lock table event in exclusive mode`);
+    try {
+      const socket = connect(service.port, '127.0.0.1');
+      await once(socket, 'connect');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      const closed = once(socket, 'close');
+      const body = JSON.stringify(seminarHeld(programId, 'slow append'));
+      const read = `GET /v1/programs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ADMIN_API_KEY}\r\n\r\n`;
+      // The append waits for the lock; the read after it is answered at once, but written after it.
+      socket.write(`POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ADMIN_API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}` + read);
+      await sleep(500);
+      const signalled = Date.now();
+      service.child.kill('SIGTERM');
+      await sleep(500);
+      release();
+      await closed;
+      const exit = await waitForExit(service, QUIET_CLIENT_EXIT_BOUND_MS);
+      const exitedAfterMs = Date.now() - signalled;
+
+      expect(received.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 201', 'HTTP/1.1 200']);
+      expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
+      // Not held until the grace (8 s) destroys the connection, nor the watchdog after it.
+      expect(exitedAfterMs).toBeLessThan(5000);
+    } finally {
+      release();
+      await opened.db.destroy();
+    }
+  }, TEST_TIMEOUT_MS);
+
+  it('SIGTERM while a slow append waits and a read comes after the signal on its connection: the append is answered 201 and the read 503, in order, the connection ending after the 503 (review of the pipelining fix: the answer to the append ended the connection and the 503 was lost; PostgreSQL server only: the test holds a lock from a session of its own)', async () => {
+    const database = await createServiceDatabase();
+    databases.push(database);
+    if (database.kind !== 'postgres') return;
+    const service = await launchService({ ...database.env, ADMIN_API_KEY, RATE_LIMIT_PER_MINUTE: '10000000', SHUTDOWN_GRACE_MS: '8000' });
+    running.push(service);
+    const programId = await registerProgram(service);
+    const opened = await database.open();
+    const { release } = await holdLock(opened.db, sql`lock table event in exclusive mode`);
+    try {
+      const socket = connect(service.port, '127.0.0.1');
+      await once(socket, 'connect');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      const closed = once(socket, 'close');
+      const body = JSON.stringify(seminarHeld(programId, 'slow append'));
+      const read = `GET /v1/programs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ADMIN_API_KEY}\r\n\r\n`;
+      // The append waits for the lock.
+      socket.write(`POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ADMIN_API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      await sleep(500);
+      const signalled = Date.now();
+      service.child.kill('SIGTERM');
+      await sleep(300);
+      socket.write(read);
+      await sleep(500);
+      release();
+      await closed;
+      const exit = await waitForExit(service, QUIET_CLIENT_EXIT_BOUND_MS);
+      const exitedAfterMs = Date.now() - signalled;
+
+      expect(received.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 201', 'HTTP/1.1 503']);
+      expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
+      // Not held until the grace (8 s) destroys the connection, nor the watchdog after it.
+      expect(exitedAfterMs).toBeLessThan(5000);
+    } finally {
+      release();
+      await opened.db.destroy();
+    }
+  }, TEST_TIMEOUT_MS);
+
   it('SIGTERM while a request waits for its key to be looked up past the grace: it is answered 503, and the process exits 0 at the grace, not waiting for the look-up (probe of the day\'s fixes: exit 1 by the watchdog; PostgreSQL server only: the test holds a lock from a session of its own)', async () => {
     const database = await createServiceDatabase();
     databases.push(database);
