@@ -1114,6 +1114,31 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(evidenceReads.length).toBeLessThanOrEqual(2);
     noProblems(board);
   });
+  it("draws a busy cell's whole evidence anew while its changes keep coming faster than a read of it takes (review of the 5 s bound: every read was dropped for the next change's)", async () => {
+    await programWithMilestone('show-all-slow', 'outreach', 25);
+    const board = await open('/?program=show-all-slow');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await cell(board, 'outreach', '').click();
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+    // Each read of the list takes 1.5 s; a change of the cell comes every 0.8 s.
+    await board.page.route(/\/evidence\?/, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue();
+    });
+    const shownWhileChanging: number[] = [];
+    for (let n = 0; n < 14; n++) {
+      await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'show-all-slow', milestone: 'outreach', title: `Slow ${n}` } });
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      shownWhileChanging.push(await board.page.locator('#evidence .evidence-list > li').count());
+    }
+
+    // Drawn anew before the changes stopped, not only after.
+    expect(Math.max(...shownWhileChanging)).toBeGreaterThan(25);
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 20_000 }).toBe(39);
+    noProblems(board);
+  });
   it("follows every event of the program shown, not only its status changes: a fact that changes no status now moves a cell's evidence, and its status at an asOf in the past", async () => {
     await programWithMilestone('live-evidence', 'outreach', 1);
     const board = await open('/?program=live-evidence');

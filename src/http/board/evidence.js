@@ -193,7 +193,11 @@ export async function openEvidence(milestone, cell, columnName, { focus = true, 
   const panel = byId('evidence');
   const heading = byId('evidence-heading');
   const body = byId('evidence-body');
-  const shown = { programId: readViewState().program, milestone: milestone.milestone, consortiumId: cell.consortiumId ?? '', columnName, all: false };
+  const opened = { programId: readViewState().program, milestone: milestone.milestone, consortiumId: cell.consortiumId ?? '', columnName, all: false };
+  // Reopened for a live change, the same cell stays the same evidence shown, so that a read under
+  // way for it lands: replaced at every change, a whole list whose read took longer than the
+  // changes came apart was never drawn (found by the review of the 5 s bound).
+  const shown = live && openCell !== undefined && cellOf(openCell) === cellOf(opened) ? openCell : opened;
   openCell = shown;
   heading.textContent = `Evidence: ${milestone.title}, ${columnName}`;
   body.setAttribute('aria-busy', 'true');
@@ -237,25 +241,42 @@ export async function openEvidence(milestone, cell, columnName, { focus = true, 
   }
 }
 
-/** The cell whose whole list was read last, and when (performance.now()); the read put off, if any. */
-let wholeRead = { cell: '', at: -Infinity };
+/**
+ * The reads of a cell's whole list: which cell, when the last one ended (performance.now()), whether
+ * one is under way, and the read a live change asked for meanwhile, made once it ends.
+ * @type {{ cell: string, endedAt: number, reading: boolean, next: (() => void) | undefined }}
+ */
+let whole = { cell: '', endedAt: -Infinity, reading: false, next: undefined };
+/** The read put off until WHOLE_REREAD_MS after the last ended, if any. */
 let wholeLater;
 
 /** @param {{ programId: string | undefined, milestone: string, consortiumId: string }} shown */
 const cellOf = (shown) => JSON.stringify([shown.programId, shown.milestone, shown.consortiumId]);
 
+/** The reads of `shown`'s whole list, begun afresh for another cell. @param {object} shown */
+function wholeOf(shown) {
+  const cell = cellOf(shown);
+  if (whole.cell !== cell) whole = { cell, endedAt: -Infinity, reading: false, next: undefined };
+  return whole;
+}
+
 /**
- * Reads a cell's whole list again for a live change now, or, within WHOLE_REREAD_MS of its last
- * read, once that time is up (this read replacing any put off before it).
+ * Reads a cell's whole list again for a live change: once the read under way, if any, has ended,
+ * and no sooner than WHOLE_REREAD_MS after the last ended (this read replacing any put off before
+ * it); only while the evidence is shown, in a tab in sight, signed in.
  * @param {object} shown @param {() => void} read
  */
 function wholeAgain(shown, read) {
+  const reads = wholeOf(shown);
+  if (reads.reading) {
+    reads.next = read;
+    return;
+  }
   clearTimeout(wholeLater);
-  const cell = cellOf(shown);
-  const wait = wholeRead.cell === cell ? wholeRead.at + WHOLE_REREAD_MS - performance.now() : 0;
   const now = () => {
-    if (openCell === shown) read();
+    if (openCell === shown && !document.hidden && storedKey() !== null) read();
   };
+  const wait = reads.endedAt + WHOLE_REREAD_MS - performance.now();
   if (wait <= 0) now();
   else wholeLater = setTimeout(now, wait);
 }
@@ -272,7 +293,8 @@ function wholeAgain(shown, read) {
 async function showAllEvidence(milestone, cell, shown, keepShown) {
   // Kept open whole when a live change draws the matrix again.
   shown.all = true;
-  wholeRead = { cell: cellOf(shown), at: performance.now() };
+  const reads = wholeOf(shown);
+  reads.reading = true;
   const body = byId('evidence-body');
   body.setAttribute('aria-busy', 'true');
   if (!keepShown) {
@@ -291,6 +313,12 @@ async function showAllEvidence(milestone, cell, shown, keepShown) {
     sayOfEvidence(evidenceCountText(entries.length, total));
   } catch (error) {
     evidenceFailed(error, shown, () => void showAllEvidence(milestone, cell, shown, true));
+  } finally {
+    reads.reading = false;
+    reads.endedAt = performance.now();
+    const next = reads.next;
+    reads.next = undefined;
+    if (next !== undefined) wholeAgain(shown, next);
   }
 }
 
