@@ -19,7 +19,9 @@ interface UnderWay {
  *   fixes: a client retrying it would have stored it twice; and by the review of the first fix of
  *   it, which decided by the requests still under way when each answer was made, and left a
  *   connection open when the later request was answered first). A connection with nothing under way
- *   is ended as soon as its last response is written, whatever it said. A connection kept alive
+ *   is ended as soon as its last response is written, whatever it said. Not seen here: a request
+ *   Fastify answers before any hook runs (a malformed URL such as `/%zz`, answerFrameworkError), whose
+ *   connection may then stay open until the grace ends (found by the review). A connection kept alive
  *   would hold close() for the keep-alive timeout, and close() drops only the idle ones it finds at
  *   the start;
  * - when the grace ends, only requests whose handler is under way may still hold the process. A

@@ -210,6 +210,8 @@ export async function openEvidence(milestone, cell, columnName, { focus = true, 
   }
   panel.hidden = false;
   if (!live && focus) heading.focus();
+  // Reused for a live change, the evidence shown says anew whether it is whole.
+  shown.all = false;
   if (all && cell.evidenceCount > cell.evidence.length) {
     // Whole, though its read is put off: a live change meanwhile opens it whole again.
     shown.all = true;
@@ -241,23 +243,22 @@ export async function openEvidence(milestone, cell, columnName, { focus = true, 
   }
 }
 
-/**
- * The reads of a cell's whole list: which cell, when the last one ended (performance.now()), whether
- * one is under way, and the read a live change asked for meanwhile, made once it ends.
- * @type {{ cell: string, endedAt: number, reading: boolean, next: (() => void) | undefined }}
- */
-let whole = { cell: '', endedAt: -Infinity, reading: false, next: undefined };
 /** The read put off until WHOLE_REREAD_MS after the last ended, if any. */
 let wholeLater;
 
 /** @param {{ programId: string | undefined, milestone: string, consortiumId: string }} shown */
 const cellOf = (shown) => JSON.stringify([shown.programId, shown.milestone, shown.consortiumId]);
 
-/** The reads of `shown`'s whole list, begun afresh for another cell. @param {object} shown */
+/**
+ * The reads of a whole list, kept with the evidence shown they are for, so that a read of an
+ * earlier opening of the same cell touches none of a later one's (the review of the bound): when
+ * the last one ended (performance.now()), whether one is under way, and the read a live change asked
+ * for meanwhile, made once it ends.
+ * @param {{ reads?: { endedAt: number, reading: boolean, next: (() => void) | undefined } }} shown
+ */
 function wholeOf(shown) {
-  const cell = cellOf(shown);
-  if (whole.cell !== cell) whole = { cell, endedAt: -Infinity, reading: false, next: undefined };
-  return whole;
+  shown.reads ??= { endedAt: -Infinity, reading: false, next: undefined };
+  return shown.reads;
 }
 
 /**
@@ -274,7 +275,10 @@ function wholeAgain(shown, read) {
   }
   clearTimeout(wholeLater);
   const now = () => {
-    if (openCell === shown && !document.hidden && storedKey() !== null) read();
+    if (openCell !== shown || document.hidden || storedKey() === null) return;
+    // A retry may have begun one meanwhile: this one waits for it.
+    if (reads.reading) reads.next = read;
+    else read();
   };
   const wait = reads.endedAt + WHOLE_REREAD_MS - performance.now();
   if (wait <= 0) now();
@@ -295,6 +299,8 @@ async function showAllEvidence(milestone, cell, shown, keepShown) {
   shown.all = true;
   const reads = wholeOf(shown);
   reads.reading = true;
+  // This read covers any put off until now.
+  clearTimeout(wholeLater);
   const body = byId('evidence-body');
   body.setAttribute('aria-busy', 'true');
   if (!keepShown) {
@@ -304,7 +310,8 @@ async function showAllEvidence(milestone, cell, shown, keepShown) {
   const state = readViewState();
   try {
     const { items: entries, more } = await getPaged(evidencePath(state, shown, { knownAt: state.knownAt ?? NOW_PINNED }), 'evidence', MOST_EVIDENCE);
-    if (openCell !== shown) return;
+    // Not drawn over the list of a live change since, which found the cell no longer beyond its 20 latest.
+    if (openCell !== shown || !shown.all) return;
     evidenceRead();
     // Cut at MOST_EVIDENCE, the list has at least one more than it shows: the cell's count, read with the matrix, says how many.
     const total = more ? Math.max(cell.evidenceCount, entries.length + 1) : entries.length;
