@@ -101,8 +101,9 @@ export interface AppLimits {
    */
   readonly statementTimeoutMs: number;
   /**
-   * SHUTDOWN_GRACE_MS: once the app is asked to close, how long a request whose body is still
-   * arriving may take; it is then answered 503 shutting-down (src/http/shutdown.ts).
+   * SHUTDOWN_GRACE_MS: once the app is asked to close, how long a request may take to reach its
+   * handler (its body still arriving, say); it is then answered 503 shutting-down, and connections
+   * with no handler under way are closed (src/http/shutdown.ts).
    */
   readonly shutdownGraceMs: number;
 }

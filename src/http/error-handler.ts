@@ -21,7 +21,7 @@ const UnionBranches = z.object({ errors: z.array(z.array(ZodIssue)).optional() }
 
 /**
  * Raised for requests that arrive while the instance is closing (Fastify's own 503 is not
- * problem+json), and for those whose body was still arriving when its grace ended.
+ * problem+json), and for those that had not reached their handler when its grace ended.
  */
 export class ShuttingDownError extends Error {
   constructor(message = 'this instance is shutting down: send the request again (to another instance, or in a moment)') {

@@ -50,7 +50,10 @@ export function handleShutdown(app: FastifyInstance, graceMs: number): void {
   app.addHook('onRequest', async (request, reply) => {
     const { socket } = request.raw;
     underWay.set(request, { reply, socket, handling: false });
-    bySocket.set(socket, [...(bySocket.get(socket) ?? []), request]);
+    // Every request passes here: one push, most connections carrying one request at a time.
+    const onSocket = bySocket.get(socket);
+    if (onSocket === undefined) bySocket.set(socket, [request]);
+    else onSocket.push(request);
     // Counted first: its 503 may be the last response its connection writes.
     if (closing) throw new ShuttingDownError();
   });
@@ -66,11 +69,10 @@ export function handleShutdown(app: FastifyInstance, graceMs: number): void {
     const taken = underWay.get(request);
     if (taken === undefined) return;
     underWay.delete(request);
-    const left = (bySocket.get(taken.socket) ?? []).filter((other) => other !== request);
-    if (left.length > 0) {
-      bySocket.set(taken.socket, left);
-      return;
-    }
+    const onSocket = bySocket.get(taken.socket) ?? [];
+    const at = onSocket.indexOf(request);
+    if (at >= 0) onSocket.splice(at, 1);
+    if (onSocket.length > 0) return;
     bySocket.delete(taken.socket);
     // Its last response is written: nothing more will come on it (a request aborted last, say).
     if (closing && !taken.socket.destroyed) taken.socket.end();

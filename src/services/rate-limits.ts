@@ -92,8 +92,8 @@ export function createKeyRequestCounter(db: Db, max: number): CountKeyRequest {
    * of 3; found by the review of it).
    */
   const pump = (): void => {
-    while (counting < MAX_COUNTING && waiting.length > 0) {
-      const windowMs = waiting[0]?.windowMs;
+    for (let first = waiting[0]; counting < MAX_COUNTING && first !== undefined; first = waiting[0]) {
+      const { windowMs } = first;
       const batch: WaitingCount[] = [];
       for (let i = 0; i < waiting.length && batch.length < MAX_KEYS_PER_COUNT; ) {
         const count = waiting[i];
@@ -103,7 +103,7 @@ export function createKeyRequestCounter(db: Db, max: number): CountKeyRequest {
         } else i += 1;
       }
       counting += 1;
-      void run(batch).finally(() => {
+      void run(batch, windowMs).finally(() => {
         counting -= 1;
         pump();
       });
@@ -111,22 +111,22 @@ export function createKeyRequestCounter(db: Db, max: number): CountKeyRequest {
   };
 
   /** One counting statement for a batch; while the counter has been failing, none: the batch goes through uncounted. */
-  const run = async (batch: readonly WaitingCount[]): Promise<void> => {
-    const windowMs = batch[0]?.windowMs ?? 0;
+  const run = async (batch: readonly WaitingCount[], windowMs: number): Promise<void> => {
+    const failAll = (error: unknown) => {
+      for (const count of batch) count.reject(error);
+    };
+    if (performance.now() < failingUntil) return failAll(new CounterFailingError({ cause: lastFailure }));
     try {
-      if (performance.now() < failingUntil) throw new CounterFailingError({ cause: lastFailure });
-      const counts = await countRequests(db, batch.map(({ bucket, take }) => ({ bucket, take })), windowMs).catch((error: unknown) => {
-        failingUntil = performance.now() + FAILING_MS;
-        lastFailure = error;
-        throw error;
-      });
+      const counts = await countRequests(db, batch, windowMs);
       for (const count of batch) {
         const counted = counts.get(count.bucket);
         if (counted === undefined) count.reject(new Error(`no count came back for ${count.bucket}`));
         else count.resolve(counted);
       }
     } catch (error) {
-      for (const count of batch) count.reject(error);
+      failingUntil = performance.now() + FAILING_MS;
+      lastFailure = error;
+      failAll(error);
     }
   };
 

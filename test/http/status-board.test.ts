@@ -107,6 +107,17 @@ const programWithMilestone = (programId: string, milestone: string, seminars = 0
   });
 
 /** Starts the milestone of a program of programWithMilestone. */
+/** A board on `programId`, following live changes, its 'outreach' cell open with all 25 of its entries shown. */
+async function wholeEvidenceLive(programId: string): Promise<BoardPage> {
+  const board = await open(`/?program=${programId}`);
+  await signIn(board.page, readerKey);
+  await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+  await cell(board, 'outreach', '').click();
+  await board.page.getByRole('button', { name: 'Show all 25' }).click();
+  await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+  return board;
+}
+
 /** `count` seminars held for a program-scope milestone in February 2026, each with a source link. */
 const seminarsWithSources = (programId: string, milestone: string, count: number) =>
   api('POST', '/v1/events', {
@@ -783,12 +794,7 @@ describe('the status board, in a real browser on the seeded example', () => {
   it("keeps focus on the same entry's link, and that entry where it stood on the screen, when a live change adds entries above it (probe of the board's evidence)", async () => {
     await programWithMilestone('evidence-place', 'outreach');
     await seminarsWithSources('evidence-place', 'outreach', 25);
-    const board = await open('/?program=evidence-place');
-    await signIn(board.page, readerKey);
-    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-    await cell(board, 'outreach', '').click();
-    await board.page.getByRole('button', { name: 'Show all 25' }).click();
-    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+    const board = await wholeEvidenceLive('evidence-place');
     const link = board.page.locator('#evidence a[href="https://news.example/seminar-10"]');
     await link.focus();
     const before = (await link.boundingBox())?.y ?? NaN;
@@ -865,12 +871,7 @@ describe('the status board, in a real browser on the seeded example', () => {
   });
   it("leaves the reader where they scrolled to while a cell's whole evidence was read again for a live change (review of the evidence's place)", async () => {
     await programWithMilestone('evidence-scrolled', 'outreach', 25);
-    const board = await open('/?program=evidence-scrolled');
-    await signIn(board.page, readerKey);
-    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-    await cell(board, 'outreach', '').click();
-    await board.page.getByRole('button', { name: 'Show all 25' }).click();
-    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+    const board = await wholeEvidenceLive('evidence-scrolled');
     await board.page.locator('#evidence .evidence-list > li').nth(10).scrollIntoViewIfNeeded();
     let evidenceReads = 0;
     await board.page.route(/\/evidence\?/, async (route) => {
@@ -1033,12 +1034,7 @@ describe('the status board, in a real browser on the seeded example', () => {
   });
   it("keeps a cell's whole evidence shown, and the entry in sight where it stood, when a live change redraws the matrix", async () => {
     await programWithMilestone('many-seminars-live', 'outreach', 25);
-    const board = await open('/?program=many-seminars-live');
-    await signIn(board.page, readerKey);
-    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-    await cell(board, 'outreach', '').click();
-    await board.page.getByRole('button', { name: 'Show all 25' }).click();
-    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+    const board = await wholeEvidenceLive('many-seminars-live');
     await board.page.locator('#evidence .evidence-list > li').nth(20).scrollIntoViewIfNeeded();
     const scrolled = Number(await board.page.evaluate('window.scrollY'));
     const inSight = board.page.locator('#evidence .evidence-list > li', { hasText: 'Seminar 5' });
@@ -1066,12 +1062,7 @@ describe('the status board, in a real browser on the seeded example', () => {
   it("reads a cell's whole evidence again for a live change that may move that cell, not for one of another milestone", async () => {
     await programWithMilestone('show-all-quiet', 'outreach', 25);
     await api('POST', '/v1/events', { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'show-all-quiet', milestone: 'other', title: 'other', scope: 'program' } });
-    const board = await open('/?program=show-all-quiet');
-    await signIn(board.page, readerKey);
-    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-    await cell(board, 'outreach', '').click();
-    await board.page.getByRole('button', { name: 'Show all 25' }).click();
-    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+    const board = await wholeEvidenceLive('show-all-quiet');
     const evidenceReads: string[] = [];
     board.page.on('request', (request) => {
       if (request.url().includes('/evidence?')) evidenceReads.push(request.url());
@@ -1091,12 +1082,7 @@ describe('the status board, in a real browser on the seeded example', () => {
   });
   it("reads a busy cell's whole evidence again at most every 5 s while its changes keep coming, the changes of those seconds together (probe of the day's fixes: once a second, 300 requests a minute)", async () => {
     await programWithMilestone('show-all-busy', 'outreach', 25);
-    const board = await open('/?program=show-all-busy');
-    await signIn(board.page, readerKey);
-    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-    await cell(board, 'outreach', '').click();
-    await board.page.getByRole('button', { name: 'Show all 25' }).click();
-    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+    const board = await wholeEvidenceLive('show-all-busy');
     const evidenceReads: number[] = [];
     board.page.on('request', (request) => {
       if (request.url().includes('/evidence?')) evidenceReads.push(Date.now());
@@ -1116,12 +1102,7 @@ describe('the status board, in a real browser on the seeded example', () => {
   });
   it("draws a busy cell's whole evidence anew while its changes keep coming faster than a read of it takes (review of the 5 s bound: every read was dropped for the next change's)", async () => {
     await programWithMilestone('show-all-slow', 'outreach', 25);
-    const board = await open('/?program=show-all-slow');
-    await signIn(board.page, readerKey);
-    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-    await cell(board, 'outreach', '').click();
-    await board.page.getByRole('button', { name: 'Show all 25' }).click();
-    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+    const board = await wholeEvidenceLive('show-all-slow');
     // Each read of the list takes 1.5 s; a change of the cell comes every 0.8 s.
     await board.page.route(/\/evidence\?/, async (route) => {
       await new Promise((resolve) => setTimeout(resolve, 1500));

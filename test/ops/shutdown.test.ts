@@ -40,8 +40,8 @@ afterEach(async () => {
   await Promise.all(databases.splice(0).map((database) => database.remove()));
 });
 
-async function startService(database: ServiceDatabase): Promise<ServiceProcess> {
-  const service = await launchService({ ...database.env, ADMIN_API_KEY, RATE_LIMIT_PER_MINUTE: '10000000' });
+async function startService(database: ServiceDatabase, env: Readonly<Record<string, string>> = {}): Promise<ServiceProcess> {
+  const service = await launchService({ ...database.env, ADMIN_API_KEY, RATE_LIMIT_PER_MINUTE: '10000000', ...env });
   running.push(service);
   return service;
 }
@@ -135,8 +135,7 @@ describe('service shutdown', () => {
   it("SIGTERM while a request's body trickles in past the grace: it is answered 503 shutting-down with connection: close, nothing of it is stored, and the process exits 0 (probe of shutdown under load)", async () => {
     const database = await createServiceDatabase();
     databases.push(database);
-    const service = await launchService({ ...database.env, ADMIN_API_KEY, RATE_LIMIT_PER_MINUTE: '10000000', SHUTDOWN_GRACE_MS: String(TRICKLE_GRACE_MS) });
-    running.push(service);
+    const service = await startService(database, { SHUTDOWN_GRACE_MS: String(TRICKLE_GRACE_MS) });
     const programId = await registerProgram(service);
     const agent = new Agent({ keepAlive: true });
     const body = JSON.stringify(seminarHeld(programId, 'trickling past the grace'));
@@ -179,22 +178,13 @@ describe('service shutdown', () => {
   it('SIGTERM while one client trickles its headers and another the rest of a body already answered (a 401): both connections end when the grace does, and the process exits 0 (review of the trickling fix)', async () => {
     const database = await createServiceDatabase();
     databases.push(database);
-    const service = await launchService({ ...database.env, ADMIN_API_KEY, RATE_LIMIT_PER_MINUTE: '10000000', SHUTDOWN_GRACE_MS: String(TRICKLE_GRACE_MS) });
-    running.push(service);
-    const trickler = async (head: string): Promise<{ socket: Socket; closed: Promise<string> }> => {
-      const socket = connect(service.port, '127.0.0.1');
-      await once(socket, 'connect');
-      let received = '';
-      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
-      socket.on('error', () => undefined);
-      const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
-      socket.write(head);
-      return { socket, closed };
-    };
+    const service = await startService(database, { SHUTDOWN_GRACE_MS: String(TRICKLE_GRACE_MS) });
     // Headers that never end.
-    const headers = await trickler('GET /v1/programs HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const headers = await rawConnection(service.port);
+    headers.socket.write('GET /v1/programs HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     // A body of 1,000 bytes under a key the service refuses: answered 401 at once, the rest still coming.
-    const refused = await trickler('POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer not-a-key-of-this-service\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
+    const refused = await rawConnection(service.port);
+    refused.socket.write('POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer not-a-key-of-this-service\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
     await expect.poll(() => refused.socket.bytesRead, { timeout: ANSWER_BOUND_MS }).toBeGreaterThan(0);
     const trickle = setInterval(() => {
       if (!headers.socket.destroyed) headers.socket.write('X-Slow: 1\r\n');
@@ -214,32 +204,16 @@ describe('service shutdown', () => {
   }, TEST_TIMEOUT_MS);
 
   it('SIGTERM while two pipelined appends wait on one connection: both are answered 201 and both stored, the connection ending after the second (probe of the day\'s fixes: the first\'s answer ended it, and the second, stored, went unanswered; PostgreSQL server only: the test holds a lock from a session of its own)', async () => {
-    const database = await createServiceDatabase();
-    databases.push(database);
-    if (database.kind !== 'postgres') return;
-    const service = await launchService({ ...database.env, ADMIN_API_KEY, RATE_LIMIT_PER_MINUTE: '10000000', SHUTDOWN_GRACE_MS: '8000' });
-    running.push(service);
-    const programId = await registerProgram(service);
-    const opened = await database.open();
-    const { release } = await holdLock(opened.db, sql`lock table event in exclusive mode`);
-    try {
-      const socket = connect(service.port, '127.0.0.1');
-      await once(socket, 'connect');
-      let received = '';
-      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
-      const closed = once(socket, 'close');
-      const append = (title: string) => {
-        const body = JSON.stringify(seminarHeld(programId, title));
-        return `POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ADMIN_API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-      };
+    await withEventsLocked(async ({ service, programId, opened, release }) => {
+      const { socket, closed } = await rawConnection(service.port);
       // Both sent at once, before any answer: both wait for the lock.
-      socket.write(append('pipelined first') + append('pipelined second'));
+      socket.write(rawAppend(programId, 'pipelined first') + rawAppend(programId, 'pipelined second'));
       await sleep(500);
 
       service.child.kill('SIGTERM');
       await sleep(500);
       release();
-      await closed;
+      const received = await closed;
       const exit = await waitForExit(service, QUIET_CLIENT_EXIT_BOUND_MS);
 
       // Each response's status line (a body, JSON, ends without a line break before the next).
@@ -247,37 +221,20 @@ describe('service shutdown', () => {
       expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
       const stored = await selectEvents(opened.db, { programId, types: ['seminar.held'] });
       expect(stored.map((event) => event.data.title)).toEqual(['pipelined first', 'pipelined second']);
-    } finally {
-      release();
-      await opened.db.destroy();
-    }
+    });
   }, TEST_TIMEOUT_MS);
 
   it('SIGTERM while a slow append and a quick read after it share one connection: both are answered in order, and the connection ends after the second, so the process exits 0 long before the grace ends (review of the pipelining fix: the read, answered first, left the connection open until the grace; PostgreSQL server only: the test holds a lock from a session of its own)', async () => {
-    const database = await createServiceDatabase();
-    databases.push(database);
-    if (database.kind !== 'postgres') return;
-    const service = await launchService({ ...database.env, ADMIN_API_KEY, RATE_LIMIT_PER_MINUTE: '10000000', SHUTDOWN_GRACE_MS: '8000' });
-    running.push(service);
-    const programId = await registerProgram(service);
-    const opened = await database.open();
-    const { release } = await holdLock(opened.db, sql`lock table event in exclusive mode`);
-    try {
-      const socket = connect(service.port, '127.0.0.1');
-      await once(socket, 'connect');
-      let received = '';
-      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
-      const closed = once(socket, 'close');
-      const body = JSON.stringify(seminarHeld(programId, 'slow append'));
-      const read = `GET /v1/programs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ADMIN_API_KEY}\r\n\r\n`;
+    await withEventsLocked(async ({ service, programId, release }) => {
+      const { socket, closed } = await rawConnection(service.port);
       // The append waits for the lock; the read after it is answered at once, but written after it.
-      socket.write(`POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ADMIN_API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}` + read);
+      socket.write(rawAppend(programId, 'slow append') + RAW_READ);
       await sleep(500);
       const signalled = Date.now();
       service.child.kill('SIGTERM');
       await sleep(500);
       release();
-      await closed;
+      const received = await closed;
       const exit = await waitForExit(service, QUIET_CLIENT_EXIT_BOUND_MS);
       const exitedAfterMs = Date.now() - signalled;
 
@@ -285,39 +242,22 @@ describe('service shutdown', () => {
       expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
       // Not held until the grace (8 s) destroys the connection, nor the watchdog after it.
       expect(exitedAfterMs).toBeLessThan(5000);
-    } finally {
-      release();
-      await opened.db.destroy();
-    }
+    });
   }, TEST_TIMEOUT_MS);
 
   it('SIGTERM while a slow append waits and a read comes after the signal on its connection: the append is answered 201 and the read 503, in order, the connection ending after the 503 (review of the pipelining fix: the answer to the append ended the connection and the 503 was lost; PostgreSQL server only: the test holds a lock from a session of its own)', async () => {
-    const database = await createServiceDatabase();
-    databases.push(database);
-    if (database.kind !== 'postgres') return;
-    const service = await launchService({ ...database.env, ADMIN_API_KEY, RATE_LIMIT_PER_MINUTE: '10000000', SHUTDOWN_GRACE_MS: '8000' });
-    running.push(service);
-    const programId = await registerProgram(service);
-    const opened = await database.open();
-    const { release } = await holdLock(opened.db, sql`lock table event in exclusive mode`);
-    try {
-      const socket = connect(service.port, '127.0.0.1');
-      await once(socket, 'connect');
-      let received = '';
-      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
-      const closed = once(socket, 'close');
-      const body = JSON.stringify(seminarHeld(programId, 'slow append'));
-      const read = `GET /v1/programs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ADMIN_API_KEY}\r\n\r\n`;
+    await withEventsLocked(async ({ service, programId, release }) => {
+      const { socket, closed } = await rawConnection(service.port);
       // The append waits for the lock.
-      socket.write(`POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ADMIN_API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.write(rawAppend(programId, 'slow append'));
       await sleep(500);
       const signalled = Date.now();
       service.child.kill('SIGTERM');
       await sleep(300);
-      socket.write(read);
+      socket.write(RAW_READ);
       await sleep(500);
       release();
-      await closed;
+      const received = await closed;
       const exit = await waitForExit(service, QUIET_CLIENT_EXIT_BOUND_MS);
       const exitedAfterMs = Date.now() - signalled;
 
@@ -325,18 +265,14 @@ describe('service shutdown', () => {
       expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
       // Not held until the grace (8 s) destroys the connection, nor the watchdog after it.
       expect(exitedAfterMs).toBeLessThan(5000);
-    } finally {
-      release();
-      await opened.db.destroy();
-    }
+    });
   }, TEST_TIMEOUT_MS);
 
   it('SIGTERM while a request waits for its key to be looked up past the grace: it is answered 503, and the process exits 0 at the grace, not waiting for the look-up (probe of the day\'s fixes: exit 1 by the watchdog; PostgreSQL server only: the test holds a lock from a session of its own)', async () => {
     const database = await createServiceDatabase();
     databases.push(database);
     if (database.kind !== 'postgres') return;
-    const service = await launchService({ ...database.env, ADMIN_API_KEY, RATE_LIMIT_PER_MINUTE: '10000000', SHUTDOWN_GRACE_MS: String(TRICKLE_GRACE_MS) });
-    running.push(service);
+    const service = await startService(database, { SHUTDOWN_GRACE_MS: String(TRICKLE_GRACE_MS) });
     const opened = await database.open();
     const { release } = await holdLock(opened.db, sql`lock table api_key in access exclusive mode`);
     try {
@@ -380,6 +316,49 @@ describe('service shutdown', () => {
 });
 
 /** A POST /v1/events whose body the caller sends when it likes. */
+/**
+ * Runs `work` with a service (a grace of 8 s) on a PostgreSQL database of its own, a program
+ * registered, and the event table locked by a session of the test's until `release`. Nothing on
+ * PGlite, which is one session: the lock would be the service's own.
+ */
+async function withEventsLocked(
+  work: (held: { service: ServiceProcess; programId: string; opened: { db: Db }; release: () => void }) => Promise<void>,
+): Promise<void> {
+  const database = await createServiceDatabase();
+  databases.push(database);
+  if (database.kind !== 'postgres') return;
+  const service = await startService(database, { SHUTDOWN_GRACE_MS: '8000' });
+  const programId = await registerProgram(service);
+  const opened = await database.open();
+  const { release } = await holdLock(opened.db, sql`lock table event in exclusive mode`);
+  try {
+    await work({ service, programId, opened, release });
+  } finally {
+    release();
+    await opened.db.destroy();
+  }
+}
+
+/** A connection of its own, written raw; `closed` resolves, once it closes, with all it received. */
+async function rawConnection(port: number): Promise<{ socket: Socket; closed: Promise<string> }> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+  // Closed by the service under the client's writes, as the tests expect.
+  socket.on('error', () => undefined);
+  return { socket, closed: new Promise((resolve) => socket.once('close', () => resolve(received))) };
+}
+
+/** An append of one seminar as raw HTTP, with the admin key. */
+function rawAppend(programId: string, title: string): string {
+  const body = JSON.stringify(seminarHeld(programId, title));
+  return `POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ADMIN_API_KEY}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/** A read of the programs as raw HTTP, with the admin key. */
+const RAW_READ = `GET /v1/programs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ADMIN_API_KEY}\r\n\r\n`;
+
 /** Takes a lock in a transaction of its own, held until `release`. */
 async function holdLock(db: Db, statement: RawBuilder<unknown>): Promise<{ release: () => void }> {
   let release = (): void => undefined;

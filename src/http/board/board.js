@@ -31,7 +31,6 @@ const MOST_CARDS = 24;
 /** How long a view waits for its feed to start before it is read anyway (the service slow to answer). */
 const FEED_OPEN_WAIT_MS = 2000;
 
-
 let programs = [];
 let consortiums = new Map();
 /** Bumped on each render, so that a slow answer for an older view is dropped. */

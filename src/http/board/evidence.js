@@ -54,6 +54,13 @@ export function forgetEvidence() {
   return was;
 }
 
+/**
+ * Whether the evidence a read was for may be read again by itself (a retry, a read put off): only
+ * while it is still the one shown, its panel in sight, the tab in sight and the reader signed in
+ * (a tab shown again draws its view anew, the evidence with it). @param {object} shown
+ */
+const mayReadAgain = (shown) => openCell === shown && !byId('evidence').hidden && !document.hidden && storedKey() !== null;
+
 /** The links and buttons in an element, in document order. @param {Element} element */
 const focusables = (element) => [...element.querySelectorAll('a[href], button')];
 
@@ -142,8 +149,7 @@ function resetEvidenceRetry() {
  * The evidence could not be read: said above what it showed, which stays (until 2026-12-06 the
  * entries shown went, and nothing read them again until the cell changed or was opened anew; found
  * by the probe of the board's evidence), with a button to try again; and tried again by itself,
- * later, if the failure may pass, as the board's other parts are: only while the evidence is shown
- * in a tab in sight and signed in (a tab shown again draws its view anew, the evidence with it).
+ * later, if the failure may pass, as the board's other parts are (mayReadAgain).
  * @param {unknown} error @param {object} shown  the evidence the read was for @param {() => void} again  reads it again
  */
 function evidenceFailed(error, shown, again) {
@@ -155,7 +161,7 @@ function evidenceFailed(error, shown, again) {
   const wait = isPassing(error) ? evidenceRetryWait : undefined;
   const retry = () => {
     clearTimeout(evidenceRetry);
-    if (openCell === shown && !byId('evidence').hidden && !document.hidden && storedKey() !== null) again();
+    if (mayReadAgain(shown)) again();
   };
   if (wait !== undefined) {
     evidenceRetryWait = Math.min(wait * 2, EVIDENCE_RETRY_MOST_MS);
@@ -264,7 +270,7 @@ function wholeOf(shown) {
 /**
  * Reads a cell's whole list again for a live change: once the read under way, if any, has ended,
  * and no sooner than WHOLE_REREAD_MS after the last ended (this read replacing any put off before
- * it); only while the evidence is shown, in a tab in sight, signed in.
+ * it; mayReadAgain).
  * @param {object} shown @param {() => void} read
  */
 function wholeAgain(shown, read) {
@@ -275,7 +281,7 @@ function wholeAgain(shown, read) {
   }
   clearTimeout(wholeLater);
   const now = () => {
-    if (openCell !== shown || document.hidden || storedKey() === null) return;
+    if (!mayReadAgain(shown)) return;
     // A retry may have begun one meanwhile: this one waits for it.
     if (reads.reading) reads.next = read;
     else read();
