@@ -206,8 +206,8 @@ describe('read model cost (SPEC §9)', () => {
       // costs a wake-up of PostgreSQL, more than most views' rows: findProgramParts in
       // src/store/read-model.ts). Not measured here: expand=evidence, which reads the entries in a
       // second, and a timeline page whose first scan falls short, which scans again.
-      expect(s.statements, name).toBe(2);
-      expect(l.statements, name).toBe(s.statements);
+      expect(s.statements, `${name}: ${s.detail.join('\n')}`).toBe(2);
+      expect(l.statements, `${name}: ${l.detail.join('\n')}`).toBe(s.statements);
       // Late news changes a few steps near any cut-off; a replay would read 22,000 events.
       expect(l.tuples, `${name}: ${JSON.stringify({ small: s, large: l }, null, 1)}`).toBeLessThanOrEqual(s.tuples * 1.25 + 10);
       expect(l.buffers, `${name}: ${JSON.stringify({ small: s, large: l })}`).toBeLessThanOrEqual(s.buffers * 1.5 + 2 * s.statements);
