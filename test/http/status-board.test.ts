@@ -118,6 +118,31 @@ async function wholeEvidenceLive(programId: string): Promise<BoardPage> {
   return board;
 }
 
+/**
+ * Holds each read of a cell's whole evidence (its /evidence pages): asked of the service at once,
+ * answered to the page only when the test releases it, oldest first, so that a test sets which
+ * read lands when. Once `stop` is called, reads are answered as they come.
+ */
+async function holdWholeReads(board: BoardPage) {
+  const held: (() => Promise<void>)[] = [];
+  let holding = true;
+  await board.page.route(/\/evidence\?/, async (route) => {
+    const response = await route.fetch();
+    if (holding) held.push(() => route.fulfill({ response }));
+    else await route.fulfill({ response });
+  });
+  return {
+    held: () => held.length,
+    release: () => held.shift()?.() ?? Promise.reject(new Error('no read of the evidence is held')),
+    stop: () => {
+      holding = false;
+    },
+  };
+}
+
+/** The titles of the evidence entries listed, top to bottom. */
+const evidenceTitles = (board: BoardPage) => board.page.locator('#evidence .evidence-list > li .evidence-title').allTextContents();
+
 /** `count` seminars held for a program-scope milestone in February 2026, each with a source link. */
 const seminarsWithSources = (programId: string, milestone: string, count: number) =>
   api('POST', '/v1/events', {
@@ -1119,6 +1144,89 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(Math.max(...shownWhileChanging)).toBeGreaterThan(25);
     await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 20_000 }).toBe(39);
     noProblems(board);
+  });
+  it("reads again for a change that came while a reopened cell's whole evidence was read, though the read of its earlier opening ended after the change (review of the reused evidence: that read took the change's read for itself)", async () => {
+    await programWithMilestone('evidence-reopened', 'outreach', 25);
+    const board = await open('/?program=evidence-reopened');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    const reads = await holdWholeReads(board);
+    // Opened, its whole list asked for; opened anew, its whole list asked for again: both reads held.
+    for (const opening of [1, 2]) {
+      await cell(board, 'outreach', '').click();
+      await board.page.getByRole('button', { name: 'Show all 25' }).click();
+      await expect.poll(reads.held).toBe(opening);
+    }
+    // A change while the second opening's read is under way: read once that read ends.
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'evidence-reopened', milestone: 'outreach', title: 'While reopened' } });
+    await expect.poll(() => cell(board, 'outreach', '').innerText(), { timeout: 15_000 }).toMatch(/(^|\s)26 evidence/);
+
+    // The first opening's read lands (dropped), then the second's, as asked before the change.
+    await reads.release();
+    await reads.release();
+    reads.stop();
+
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(26);
+    expect((await evidenceTitles(board))[0]).toBe('While reopened');
+    noProblems(board);
+  });
+  it("draws no whole list read before retractions over the shorter one they left, drawn while it was read (review of the reused evidence)", async () => {
+    await programWithMilestone('evidence-shrinks', 'outreach', 25);
+    const latest = z
+      .object({ evidence: z.array(z.object({ id: z.string() })) })
+      .parse(await api('GET', '/v1/programs/evidence-shrinks/milestones/outreach/evidence?limit=5')).evidence;
+    const board = await open('/?program=evidence-shrinks');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await cell(board, 'outreach', '').click();
+    const reads = await holdWholeReads(board);
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+    await expect.poll(reads.held).toBe(1);
+
+    // The five latest retracted while the whole list is read: the cell holds 20, all shown without a read of the rest.
+    await api('POST', '/v1/events', { events: latest.map((e) => ({ type: 'event.retracted', data: { eventId: e.id, reason: 'misreported' } })) });
+    await expect.poll(async () => (await evidenceTitles(board))[0], { timeout: 15_000 }).toBe('Seminar 20');
+    // The read asked before the retractions lands.
+    await reads.release();
+    reads.stop();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    expect(await evidenceTitles(board)).toEqual(Array.from({ length: 20 }, (_, n) => `Seminar ${20 - n}`));
+    expect(await board.page.locator('#evidence-status').textContent()).toMatch(/^20 entries/);
+    noProblems(board);
+  });
+  it("reads a cell's whole evidence once, not twice at once, when the read a live change put off falls due while a retry reads it (review of the reused evidence)", async () => {
+    await programWithMilestone('evidence-retry-change', 'outreach', 25);
+    const board = await open('/?program=evidence-retry-change');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await cell(board, 'outreach', '').click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(20);
+    let reads = 0;
+    // The first read fails; those after it take 2 s, long enough for a second to begin while one is under way.
+    await board.page.route(/\/evidence\?/, async (route) => {
+      reads += 1;
+      if (reads === 1) {
+        return route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the database cannot be reached now' }) });
+      }
+      const response = await route.fetch();
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      return route.fulfill({ response });
+    });
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-error').innerText()).toContain('Trying again in 5 s.');
+
+    // A change: its read is put off until 5 s after the failed one ended, just after the retry begins.
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'evidence-retry-change', milestone: 'outreach', title: 'After the failure' } });
+    await expect.poll(() => cell(board, 'outreach', '').innerText(), { timeout: 15_000 }).toMatch(/(^|\s)26 evidence/);
+
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 20_000 }).toBe(26);
+    // Long enough for a second read, had one begun with the retry's, to have been asked and answered.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(reads).toBe(2);
+    expect((await evidenceTitles(board))[0]).toBe('After the failure');
+    // The one failure asked for, and nothing else.
+    expect(board.problems).toEqual({ errors: ['console: Failed to load resource: the server responded with a status of 503 (Service Unavailable)'], cspViolations: [], dialogs: [] });
   });
   it("follows every event of the program shown, not only its status changes: a fact that changes no status now moves a cell's evidence, and its status at an asOf in the past", async () => {
     await programWithMilestone('live-evidence', 'outreach', 1);
