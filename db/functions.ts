@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { sql, type Kysely } from 'kysely';
+import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql, type CompiledQuery } from 'kysely';
 import { writeCatalogueRules } from './catalogue-rules.js';
 import { writeCellEvidenceLimit } from './cell-evidence-limit.js';
 import { migrationProvider } from './migrations.js';
-import { cellRoles, statusTransitions } from '../src/domain/status-rules.js';
-import { CELL_EVIDENCE_LIMIT } from '../src/store/cell-evidence-limit.js';
 import { appendErrorCodesIn, isAppendErrorCode } from '../src/store/append-error-codes.js';
 
 /*
@@ -48,18 +46,47 @@ export async function functionFiles(): Promise<{ readonly name: string; readonly
 }
 
 /**
- * What applyFunctions writes, as a digest: every function file, the catalogue's rules and the
- * evidence limit, and the code that writes the last two; and the migrations it follows, since a
- * migration may create a function or a table's rows that only applyFunctions puts right (a start
- * that stopped between the migrations and the functions leaves none pending). Kept in the database as
- * applied_functions_digest(), written last, so that an instance starting on a database that holds
- * this release's functions already need not write them again (db/migrator.ts).
+ * The statements `write` sends, each with its parameters, sent nowhere: a Kysely whose driver
+ * executes nothing (Kysely's DummyDriver) and whose log hands over every statement.
+ */
+async function statementsOf(write: (db: Kysely<unknown>) => Promise<void>): Promise<readonly CompiledQuery[]> {
+  const written: CompiledQuery[] = [];
+  const db = new Kysely<unknown>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (kysely) => new PostgresIntrospector(kysely),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+    log: (event) => {
+      written.push(event.query);
+    },
+  });
+  try {
+    await write(db);
+  } finally {
+    await db.destroy();
+  }
+  return written;
+}
+
+/**
+ * What applyFunctions writes, as a digest: every function file, and the statements that write the
+ * catalogue's rules and the evidence limit, with their values; and the migrations it follows, since
+ * a migration may create a function or a table's rows that only applyFunctions puts right (a start
+ * that stopped between the migrations and the functions leaves none pending). Kept in the database
+ * as applied_functions_digest(), written last, so that an instance starting on a database that
+ * holds this release's functions already need not write them again (db/migrator.ts). The statements,
+ * not the source of the code that sends them: that source's text differs between tsx (`npm run
+ * migrate`, `npm run dev`) and the compiled build (`npm start`), and each rewrote every function,
+ * under the projection's lock, after the other had (found by the probe of upgrades).
  */
 export async function functionsDigest(): Promise<string> {
   const hash = createHash('sha256');
   for (const file of await functionFiles()) hash.update(`${file.name}\0${file.text}\0`);
   const migrations = Object.keys(await migrationProvider.getMigrations()).sort();
-  hash.update(JSON.stringify([migrations, cellRoles(), statusTransitions(), CELL_EVIDENCE_LIMIT, writeCatalogueRules.toString(), writeCellEvidenceLimit.toString()]));
+  const written = [...(await statementsOf(writeCatalogueRules)), ...(await statementsOf(writeCellEvidenceLimit))];
+  hash.update(JSON.stringify([migrations, written.map((q) => [q.sql, q.parameters])]));
   return hash.digest('hex');
 }
 
