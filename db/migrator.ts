@@ -8,8 +8,13 @@ import { readModelNeedsRebuild, rebuildReadModelIfPending } from '../src/store/r
 
 const migratorFor = <DB>(db: Kysely<DB>) => new Migrator({ db, provider: migrationProvider });
 
-/** Kysely's outcome of the migrations, and the retired indexes this start could not drop (for a warning). */
+/**
+ * Kysely's outcome of the migrations; whether this run wrote the functions and the catalogue's
+ * rules (under the projection lock), or found them in place; and the retired indexes this start
+ * could not drop (for a warning).
+ */
 export interface MigrationOutcome extends MigrationResultSet {
+  readonly functionsWritten: boolean;
   readonly retiredIndexesLeft: readonly RetiredIndexLeft[];
 }
 
@@ -23,8 +28,12 @@ export interface MigrationOutcome extends MigrationResultSet {
 export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationOutcome> {
   // A database that cannot answer says why in the migration below.
   const state = await migrationState(db).catch(() => undefined);
-  if (state !== undefined && state.unknown.length > 0) return { error: new NewerDatabaseError(state.unknown), results: [], retiredIndexesLeft: [] };
-  const result = state !== undefined && (await isUpToDate(db, state)) ? { results: [] } : await migrateHoldingProjectionLock(db);
+  if (state !== undefined && state.unknown.length > 0) {
+    return { error: new NewerDatabaseError(state.unknown), results: [], functionsWritten: false, retiredIndexesLeft: [] };
+  }
+  const upToDate = state !== undefined && (await isUpToDate(db, state));
+  const migrated = upToDate ? { results: [] } : await migrateHoldingProjectionLock(db);
+  const result = { ...migrated, functionsWritten: !upToDate && migrated.error === undefined };
   if (result.error !== undefined) return { ...result, retiredIndexesLeft: [] };
   const retiredIndexesLeft = await dropRetiredIndexes(db);
   try {

@@ -22,10 +22,12 @@ async function main(): Promise<void> {
   const heapPolicy = limitHeapGrowth(config.heapGrowingPercent);
   const { db, target, listen, unbounded } = await openDatabase(config.database, { statementTimeoutMs: config.statementTimeoutMs });
   // A migration rewriting a large table, or the rebuild one asks for, is no request: no deadline.
+  const migrationBegan = performance.now();
   const migration = await unbounded(migrateToLatest).catch((error: unknown) => {
     throw unreachable(error, config.database);
   });
   if (migration.error !== undefined) throw unreachable(migration.error, config.database);
+  const migrationMs = Math.round(performance.now() - migrationBegan);
   if (config.adminApiKey !== undefined) await seedAdminKey(db, config.adminApiKey);
 
   const webhooks = config.webhooks;
@@ -59,6 +61,14 @@ async function main(): Promise<void> {
     app.log.warn({ heapGrowingPercent: config.heapGrowingPercent }, 'this V8 does not know --heap-growing-percent: HEAP_GROWING_PERCENT has no effect');
   }
   if (config.adminApiKey === undefined) app.log.warn('ADMIN_API_KEY is not set: no admin key is seeded, so no key can be created');
+  // What this start did to the database, and how long it took: an operator rolling out a release
+  // sees which instance migrated, and whether a start wrote the functions under the projection lock
+  // (appends wait meanwhile) or found them in place (found missing by the probe of upgrades).
+  const migrationsApplied = (migration.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  app.log.info(
+    { migrationsApplied, functionsWritten: migration.functionsWritten, migrationMs },
+    migration.functionsWritten ? 'database brought up to this release' : 'database already at this release',
+  );
   for (const { index, reason } of migration.retiredIndexesLeft) {
     app.log.warn({ index, reason }, 'could not drop an index the service no longer reads; the next start tries again');
   }
