@@ -7,7 +7,8 @@ import { cellRoles, statusTransitions } from '../src/domain/status-rules.js';
  * (status_transitions()) and as the table status_transition, which no function reads any more and
  * which is kept so that the rule can be read in SQL and so that a fold of the previous release,
  * still running while an instance migrates, finds it. Adding a fact type or changing an effect is
- * a change to the catalogue alone; this rewrites them all at the next migration run.
+ * a change to the catalogue alone; this rewrites them all at the next migration run. It sends the
+ * same statements whatever the database holds: the functions' digest is taken from them (db/functions.ts).
  */
 export async function writeCatalogueRules<DB>(db: Kysely<DB>): Promise<void> {
   const roles = JSON.stringify(cellRoles());

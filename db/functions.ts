@@ -47,7 +47,8 @@ export async function functionFiles(): Promise<{ readonly name: string; readonly
 
 /**
  * The statements `write` sends, each with its parameters, sent nowhere: a Kysely whose driver
- * executes nothing (Kysely's DummyDriver) and whose log hands over every statement.
+ * executes nothing (Kysely's DummyDriver, which answers every statement with no rows) and whose log
+ * hands over every statement.
  */
 async function statementsOf(write: (db: Kysely<unknown>) => Promise<void>): Promise<readonly CompiledQuery[]> {
   const written: CompiledQuery[] = [];
@@ -71,23 +72,40 @@ async function statementsOf(write: (db: Kysely<unknown>) => Promise<void>): Prom
 }
 
 /**
- * What applyFunctions writes, as a digest: every function file, and the statements that write the
- * catalogue's rules and the evidence limit, with their values; and the migrations it follows, since
- * a migration may create a function or a table's rows that only applyFunctions puts right (a start
- * that stopped between the migrations and the functions leaves none pending). Kept in the database
- * as applied_functions_digest(), written last, so that an instance starting on a database that
- * holds this release's functions already need not write them again (db/migrator.ts). The statements,
- * not the source of the code that sends them: that source's text differs between tsx (`npm run
+ * What applyFunctions writes, its digest aside: the catalogue's rules, the evidence limit and every
+ * function file. One list, which the digest is taken from as well, so that whatever is added here
+ * changes it. Each writer must send the same statements whatever the database holds: the digest is
+ * taken from what they send to a database that answers nothing.
+ */
+async function writeFunctions<DB>(db: Kysely<DB>, files: readonly { readonly text: string }[]): Promise<void> {
+  await writeCatalogueRules(db);
+  await writeCellEvidenceLimit(db);
+  for (const file of files) await sql.raw(file.text).execute(db);
+}
+
+/** The statements applyFunctions sends to write this release's functions and rules (writeFunctions), in order. */
+export async function functionStatements(): Promise<readonly CompiledQuery[]> {
+  const files = await functionFiles();
+  return statementsOf((db) => writeFunctions(db, files));
+}
+
+/**
+ * What applyFunctions writes, as a digest: the statements that write the functions, the catalogue's
+ * rules and the evidence limit, with their values; and the migrations it follows, since a migration
+ * may create a function or a table's rows that only applyFunctions puts right (a start that stopped
+ * between the migrations and the functions leaves none pending). Kept in the database as
+ * applied_functions_digest(), written last, so that an instance starting on a database that holds
+ * this release's functions already need not write them again (db/migrator.ts). The statements, not
+ * the source of the code that sends them: that source's text differs between tsx (`npm run
  * migrate`, `npm run dev`) and the compiled build (`npm start`), and each rewrote every function,
  * under the projection's lock, after the other had (found by the probe of upgrades).
  */
 export async function functionsDigest(): Promise<string> {
-  const hash = createHash('sha256');
-  for (const file of await functionFiles()) hash.update(`${file.name}\0${file.text}\0`);
   const migrations = Object.keys(await migrationProvider.getMigrations()).sort();
-  const written = [...(await statementsOf(writeCatalogueRules)), ...(await statementsOf(writeCellEvidenceLimit))];
-  hash.update(JSON.stringify([migrations, written.map((q) => [q.sql, q.parameters])]));
-  return hash.digest('hex');
+  const written = await functionStatements();
+  return createHash('sha256')
+    .update(JSON.stringify([migrations, written.map((q) => [q.sql, q.parameters])]))
+    .digest('hex');
 }
 
 /** The digest of the functions this database holds (functionsDigest), if any was recorded. */
@@ -108,9 +126,7 @@ export async function applyFunctions<DB>(db: Kysely<DB>): Promise<void> {
   }
   await db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtextextended('ml_apply_functions', 0))`.execute(trx);
-    await writeCatalogueRules(trx);
-    await writeCellEvidenceLimit(trx);
-    for (const file of files) await sql.raw(file.text).execute(trx);
+    await writeFunctions(trx, files);
     await assertPlansByKeyOnly(trx);
     await sql`
       create or replace function applied_functions_digest() returns text language sql immutable parallel safe

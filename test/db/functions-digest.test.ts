@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { functionsDigest } from '../../db/functions.js';
+import { functionFiles, functionStatements, functionsDigest } from '../../db/functions.js';
+import { cellRoles } from '../../src/domain/status-rules.js';
+import { CELL_EVIDENCE_LIMIT } from '../../src/store/cell-evidence-limit.js';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -16,6 +18,15 @@ const TSX = join(REPO, 'node_modules', '.bin', 'tsx');
 const printDigest = (path: string) => `import(${JSON.stringify(path)}).then(async (m) => console.log(await m.functionsDigest()))`;
 
 describe("the functions' digest", () => {
+  it('is taken from every statement that writes the functions and rules: each function file, the catalogue\'s roles with their values, the evidence limit (review: a capture that saw nothing would have made every release look the same)', async () => {
+    const statements = await functionStatements();
+    const texts = statements.map((q) => q.sql);
+
+    for (const file of await functionFiles()) expect(texts, file.name).toContain(file.text);
+    expect(statements.some((q) => q.sql.includes('insert into event_type_rule') && q.parameters.includes(JSON.stringify(cellRoles())))).toBe(true);
+    expect(texts.some((text) => text.includes('function cell_evidence_limit()') && text.includes(`select ${CELL_EVIDENCE_LIMIT}`))).toBe(true);
+  });
+
   it('is the same from the sources under tsx (npm run migrate, npm run dev) as from the compiled build (npm start), so that neither rewrites the functions the other applied (probe of upgrades: each rewrote them all, under the projection lock)', async () => {
     const build = await mkdtemp(join(tmpdir(), 'ml-digest-build-'));
     try {
