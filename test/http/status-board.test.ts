@@ -1186,9 +1186,11 @@ describe('the status board, in a real browser on the seeded example', () => {
     // The five latest retracted while the whole list is read: the cell holds 20, all shown without a read of the rest.
     await api('POST', '/v1/events', { events: latest.map((e) => ({ type: 'event.retracted', data: { eventId: e.id, reason: 'misreported' } })) });
     await expect.poll(async () => (await evidenceTitles(board))[0], { timeout: 15_000 }).toBe('Seminar 20');
-    // The read asked before the retractions lands.
+    // The read asked before the retractions lands: its answer in the page, and a second for the page to draw it, as it would have.
+    const landed = board.page.waitForEvent('requestfinished', (request) => request.url().includes('/evidence?'));
     await reads.release();
     reads.stop();
+    await landed;
     await new Promise((resolve) => setTimeout(resolve, 1000));
 
     expect(await evidenceTitles(board)).toEqual(Array.from({ length: 20 }, (_, n) => `Seminar ${20 - n}`));
@@ -1227,6 +1229,35 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect((await evidenceTitles(board))[0]).toBe('After the failure');
     // The one failure asked for, and nothing else.
     expect(board.problems).toEqual({ errors: ['console: Failed to load resource: the server responded with a status of 503 (Service Unavailable)'], cspViolations: [], dialogs: [] });
+  });
+  it("reads a cell's whole evidence once, not twice at once, when a retry planned after a second failure falls due while a read put off for a live change is under way (review of the day's tests)", async () => {
+    await programWithMilestone('evidence-retry-during-read', 'outreach', 25);
+    const board = await open('/?program=evidence-retry-during-read');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await cell(board, 'outreach', '').click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(20);
+    let reads = 0;
+    // The first two reads fail; those after take 7 s, past the 10 s retry planned after the second failure.
+    await board.page.route(/\/evidence\?/, async (route) => {
+      reads += 1;
+      if (reads <= 2) {
+        return route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the database cannot be reached now' }) });
+      }
+      const response = await route.fetch();
+      await new Promise((resolve) => setTimeout(resolve, 7000));
+      return route.fulfill({ response });
+    });
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-error').innerText(), { timeout: 15_000 }).toContain('Trying again in 10 s.');
+
+    // A change: its read is put off until 5 s after the second failure, and is still under way when the retry falls due.
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'evidence-retry-during-read', milestone: 'outreach', title: 'After two failures' } });
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 25_000 }).toBe(26);
+    // Long enough for a read the retry began, or one it left to follow, to have been asked.
+    await new Promise((resolve) => setTimeout(resolve, 8000));
+    expect(reads).toBe(3);
+    expect((await evidenceTitles(board))[0]).toBe('After two failures');
   });
   it("follows every event of the program shown, not only its status changes: a fact that changes no status now moves a cell's evidence, and its status at an asOf in the past", async () => {
     await programWithMilestone('live-evidence', 'outreach', 1);

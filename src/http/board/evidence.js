@@ -304,9 +304,18 @@ async function showAllEvidence(milestone, cell, shown, keepShown) {
   // Kept open whole when a live change draws the matrix again.
   shown.all = true;
   const reads = wholeOf(shown);
+  // One whole read at a time: asked for while one is under way ("Try again now" during a put-off
+  // read), it is made once that one ends. A retry 10 s after a second failure fired during a put-off
+  // read of more than 5 s, and the older of the two could land last (found by the review of the
+  // day's tests).
+  if (reads.reading) {
+    reads.next = () => void showAllEvidence(milestone, cell, shown, true);
+    return;
+  }
   reads.reading = true;
-  // This read covers any put off until now.
+  // This read covers any put off until now, and any retry planned.
   clearTimeout(wholeLater);
+  clearTimeout(evidenceRetry);
   const body = byId('evidence-body');
   body.setAttribute('aria-busy', 'true');
   if (!keepShown) {
