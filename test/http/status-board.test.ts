@@ -1197,6 +1197,36 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await board.page.locator('#evidence-status').textContent()).toMatch(/^20 entries/);
     noProblems(board);
   });
+  it("draws no whole list read before retractions even when the reader asks for the whole list again before it lands, and makes the reader's read as soon as it has (second review of the day's tests)", async () => {
+    await programWithMilestone('evidence-asked-again', 'outreach', 25);
+    const latest = z
+      .object({ evidence: z.array(z.object({ id: z.string() })) })
+      .parse(await api('GET', '/v1/programs/evidence-asked-again/milestones/outreach/evidence?limit=5')).evidence;
+    const board = await open('/?program=evidence-asked-again');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await cell(board, 'outreach', '').click();
+    const reads = await holdWholeReads(board);
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+    await expect.poll(reads.held).toBe(1);
+
+    // While that read is held: the five latest retracted (20 left, all shown), then one more seminar (21).
+    await api('POST', '/v1/events', { events: latest.map((e) => ({ type: 'event.retracted', data: { eventId: e.id, reason: 'misreported' } })) });
+    await expect.poll(async () => (await evidenceTitles(board))[0], { timeout: 15_000 }).toBe('Seminar 20');
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'evidence-asked-again', milestone: 'outreach', title: 'Back above' } });
+    // The reader asks for the whole list again, while the first read is still held.
+    await board.page.getByRole('button', { name: 'Show all 21' }).click({ timeout: 15_000 });
+    reads.stop();
+    const landed = board.page.waitForEvent('requestfinished', (request) => request.url().includes('/evidence?'));
+    await reads.release();
+    await landed;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    // The first read's list, with the retracted five, is not drawn; the reader's read follows at once.
+    expect(await evidenceTitles(board)).not.toContain('Seminar 25');
+    await expect.poll(() => evidenceTitles(board), { timeout: 4000 }).toEqual(['Back above', ...Array.from({ length: 20 }, (_, n) => `Seminar ${20 - n}`)]);
+    noProblems(board);
+  });
   it("reads a cell's whole evidence once, not twice at once, when the read a live change put off falls due while a retry reads it (review of the reused evidence)", async () => {
     await programWithMilestone('evidence-retry-change', 'outreach', 25);
     const board = await open('/?program=evidence-retry-change');

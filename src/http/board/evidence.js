@@ -208,8 +208,9 @@ export async function openEvidence(milestone, cell, columnName, { focus = true, 
   heading.textContent = `Evidence: ${milestone.title}, ${columnName}`;
   body.setAttribute('aria-busy', 'true');
   if (!live) {
-    // Another cell: its failures start from the first wait.
+    // Another cell: its failures start from the first wait, and a read put off for the one before is moot.
     resetEvidenceRetry();
+    clearTimeout(wholeLater);
     replaceChildren(body, h('p', { class: 'muted' }, 'Loading…'));
     sayOfEvidence('Loading…');
     for (const said of panel.querySelectorAll('.download [role="status"]')) said.textContent = '';
@@ -224,6 +225,9 @@ export async function openEvidence(milestone, cell, columnName, { focus = true, 
     if (live) return wholeAgain(shown, () => void showAllEvidence(milestone, cell, shown, true));
     return showAllEvidence(milestone, cell, shown, false);
   }
+  // A whole read under way began before this list: it is not drawn over it, even if the reader asks
+  // for the whole list again before it lands (found by the second review of the day's tests).
+  wholeOf(shown).listed += 1;
   try {
     const entries = await Promise.all(cell.evidence.map((entry) => (typeof entry === 'string' ? getJson(`/v1/events/${encodeURIComponent(entry)}`).then(toEvidence) : entry)));
     // A slow answer for a cell no longer shown is dropped.
@@ -258,12 +262,14 @@ const cellOf = (shown) => JSON.stringify([shown.programId, shown.milestone, show
 /**
  * The reads of a whole list, kept with the evidence shown they are for, so that a read of an
  * earlier opening of the same cell touches none of a later one's (the review of the bound): when
- * the last one ended (performance.now()), whether one is under way, and the read a live change asked
- * for meanwhile, made once it ends.
- * @param {{ reads?: { endedAt: number, reading: boolean, next: (() => void) | undefined } }} shown
+ * the last one ended (performance.now()), whether one is under way, the read a live change asked
+ * for meanwhile (made once it ends, WHOLE_REREAD_MS after the last), the read the reader asked for
+ * meanwhile ("Show all", "Try again now": made as soon as it ends), and how many lists of the 20
+ * latest live changes have drawn (a whole read begun before the latest is not drawn).
+ * @param {{ reads?: { endedAt: number, reading: boolean, next: (() => void) | undefined, asked: (() => void) | undefined, listed: number } }} shown
  */
 function wholeOf(shown) {
-  shown.reads ??= { endedAt: -Infinity, reading: false, next: undefined };
+  shown.reads ??= { endedAt: -Infinity, reading: false, next: undefined, asked: undefined, listed: 0 };
   return shown.reads;
 }
 
@@ -309,10 +315,12 @@ async function showAllEvidence(milestone, cell, shown, keepShown) {
   // read of more than 5 s, and the older of the two could land last (found by the review of the
   // day's tests).
   if (reads.reading) {
-    reads.next = () => void showAllEvidence(milestone, cell, shown, true);
+    reads.asked = () => void showAllEvidence(milestone, cell, shown, true);
+    byId('evidence-body').setAttribute('aria-busy', 'true');
     return;
   }
   reads.reading = true;
+  const listed = reads.listed;
   // This read covers any put off until now, and any retry planned.
   clearTimeout(wholeLater);
   clearTimeout(evidenceRetry);
@@ -326,7 +334,7 @@ async function showAllEvidence(milestone, cell, shown, keepShown) {
   try {
     const { items: entries, more } = await getPaged(evidencePath(state, shown, { knownAt: state.knownAt ?? NOW_PINNED }), 'evidence', MOST_EVIDENCE);
     // Not drawn over the list of a live change since, which found the cell no longer beyond its 20 latest.
-    if (openCell !== shown || !shown.all) return;
+    if (openCell !== shown || reads.listed !== listed) return;
     evidenceRead();
     // Cut at MOST_EVIDENCE, the list has at least one more than it shows: the cell's count, read with the matrix, says how many.
     const total = more ? Math.max(cell.evidenceCount, entries.length + 1) : entries.length;
@@ -338,9 +346,15 @@ async function showAllEvidence(milestone, cell, shown, keepShown) {
   } finally {
     reads.reading = false;
     reads.endedAt = performance.now();
-    const next = reads.next;
+    const { asked, next } = reads;
+    reads.asked = undefined;
     reads.next = undefined;
-    if (next !== undefined) wholeAgain(shown, next);
+    // Only for the evidence still shown: run for another, its put-off read replaced the shown one's.
+    // The reader's own read comes at once, and reads what a live change asked for as well.
+    if (openCell === shown) {
+      if (asked !== undefined) asked();
+      else if (next !== undefined) wholeAgain(shown, next);
+    }
   }
 }
 
