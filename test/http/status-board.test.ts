@@ -124,21 +124,33 @@ async function wholeEvidenceLive(programId: string): Promise<BoardPage> {
  * read lands when. Once `stop` is called, reads are answered as they come.
  */
 async function holdWholeReads(board: BoardPage) {
-  const held: (() => Promise<void>)[] = [];
+  const held: { answer: () => Promise<void>; fail: () => Promise<void> }[] = [];
   let holding = true;
   await board.page.route(/\/evidence\?/, async (route) => {
     const response = await route.fetch();
-    if (holding) held.push(() => route.fulfill({ response }));
+    if (holding) held.push({ answer: () => route.fulfill({ response }), fail: () => route.fulfill(UNAVAILABLE) });
     else await route.fulfill({ response });
   });
+  const oldest = () => held.shift() ?? { answer: noneHeld, fail: noneHeld };
   return {
     held: () => held.length,
-    release: () => held.shift()?.() ?? Promise.reject(new Error('no read of the evidence is held')),
+    release: () => oldest().answer(),
+    /** Answers the oldest read held 503, as a database out of reach would. */
+    fail: () => oldest().fail(),
     stop: () => {
       holding = false;
     },
   };
 }
+
+const noneHeld = () => Promise.reject(new Error('no read of the evidence is held'));
+
+/** A 503 problem, as the service answers when the database cannot be reached. */
+const UNAVAILABLE = {
+  status: 503,
+  contentType: 'application/problem+json',
+  body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the database cannot be reached now' }),
+};
 
 /** The titles of the evidence entries listed, top to bottom. */
 const evidenceTitles = (board: BoardPage) => board.page.locator('#evidence .evidence-list > li .evidence-title').allTextContents();
@@ -1216,16 +1228,47 @@ describe('the status board, in a real browser on the seeded example', () => {
     await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'evidence-asked-again', milestone: 'outreach', title: 'Back above' } });
     // The reader asks for the whole list again, while the first read is still held.
     await board.page.getByRole('button', { name: 'Show all 21' }).click({ timeout: 15_000 });
-    reads.stop();
     const landed = board.page.waitForEvent('requestfinished', (request) => request.url().includes('/evidence?'));
     await reads.release();
     await landed;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
 
-    // The first read's list, with the retracted five, is not drawn; the reader's read follows at once.
+    // The reader's read is asked at once (not 5 s later), and held in its turn: while it is, the
+    // first read's list, with the retracted five, has not been drawn.
+    await expect.poll(reads.held, { timeout: 3000 }).toBe(1);
     expect(await evidenceTitles(board)).not.toContain('Seminar 25');
-    await expect.poll(() => evidenceTitles(board), { timeout: 4000 }).toEqual(['Back above', ...Array.from({ length: 20 }, (_, n) => `Seminar ${20 - n}`)]);
+    reads.stop();
+    await reads.release();
+    await expect.poll(() => evidenceTitles(board)).toEqual(['Back above', ...Array.from({ length: 20 }, (_, n) => `Seminar ${20 - n}`)]);
     noProblems(board);
+  });
+  it("says nothing of a whole read's failure once its cell came within its 20 latest while it was read, and reads the whole list no more (third review of the day's tests)", async () => {
+    await programWithMilestone('evidence-stale-failure', 'outreach', 25);
+    const latest = z
+      .object({ evidence: z.array(z.object({ id: z.string() })) })
+      .parse(await api('GET', '/v1/programs/evidence-stale-failure/milestones/outreach/evidence?limit=5')).evidence;
+    const board = await open('/?program=evidence-stale-failure');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await cell(board, 'outreach', '').click();
+    const reads = await holdWholeReads(board);
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+    await expect.poll(reads.held).toBe(1);
+    await api('POST', '/v1/events', { events: latest.map((e) => ({ type: 'event.retracted', data: { eventId: e.id, reason: 'misreported' } })) });
+    await expect.poll(async () => (await evidenceTitles(board))[0], { timeout: 15_000 }).toBe('Seminar 20');
+    let readsAfter = 0;
+    board.page.on('request', (request) => {
+      if (request.url().includes('/evidence?')) readsAfter += 1;
+    });
+
+    // The read begun before the retractions fails.
+    await reads.fail();
+    // Past the 5 s a failure waits before its retry.
+    await new Promise((resolve) => setTimeout(resolve, 7000));
+
+    expect(await board.page.locator('#evidence .evidence-error').count()).toBe(0);
+    expect(readsAfter).toBe(0);
+    expect(await evidenceTitles(board)).toEqual(Array.from({ length: 20 }, (_, n) => `Seminar ${20 - n}`));
+    expect(board.problems.errors).toEqual(['console: Failed to load resource: the server responded with a status of 503 (Service Unavailable)']);
   });
   it("reads a cell's whole evidence once, not twice at once, when the read a live change put off falls due while a retry reads it (review of the reused evidence)", async () => {
     await programWithMilestone('evidence-retry-change', 'outreach', 25);

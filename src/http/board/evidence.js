@@ -226,8 +226,12 @@ export async function openEvidence(milestone, cell, columnName, { focus = true, 
     return showAllEvidence(milestone, cell, shown, false);
   }
   // A whole read under way began before this list: it is not drawn over it, even if the reader asks
-  // for the whole list again before it lands (found by the second review of the day's tests).
-  wholeOf(shown).listed += 1;
+  // for the whole list again before it lands (found by the second review of the day's tests); and a
+  // whole read put off for a live change before is moot (the third review).
+  const reads = wholeOf(shown);
+  reads.listed += 1;
+  reads.next = undefined;
+  clearTimeout(wholeLater);
   try {
     const entries = await Promise.all(cell.evidence.map((entry) => (typeof entry === 'string' ? getJson(`/v1/events/${encodeURIComponent(entry)}`).then(toEvidence) : entry)));
     // A slow answer for a cell no longer shown is dropped.
@@ -342,6 +346,9 @@ async function showAllEvidence(milestone, cell, shown, keepShown) {
     drawEvidence(keepShown, evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), total), rest);
     sayOfEvidence(evidenceCountText(entries.length, total));
   } catch (error) {
+    // Begun before a list of the 20 latest was drawn, its failure is moot, but for a key refused: said
+    // over that list, its retry read the whole list again (found by the third review).
+    if (reads.listed !== listed && !isRefusedKey(error)) return;
     evidenceFailed(error, shown, () => void showAllEvidence(milestone, cell, shown, true));
   } finally {
     reads.reading = false;
