@@ -1270,6 +1270,39 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await evidenceTitles(board)).toEqual(Array.from({ length: 20 }, (_, n) => `Seminar ${20 - n}`));
     expect(board.problems.errors).toEqual(['console: Failed to load resource: the server responded with a status of 503 (Service Unavailable)']);
   });
+  it("makes no whole read the reader asked for before its cell came within its 20 latest (fourth review of the day's tests)", async () => {
+    await programWithMilestone('evidence-asked-moot', 'outreach', 25);
+    const latest = z
+      .object({ evidence: z.array(z.object({ id: z.string() })) })
+      .parse(await api('GET', '/v1/programs/evidence-asked-moot/milestones/outreach/evidence?limit=5')).evidence;
+    const board = await open('/?program=evidence-asked-moot');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await cell(board, 'outreach', '').click();
+    const reads = await holdWholeReads(board);
+    await board.page.getByRole('button', { name: 'Show all 25' }).click();
+    await expect.poll(reads.held).toBe(1);
+    // It fails; its retry, 5 s later, is held; the reader asks again meanwhile ("Try again now").
+    await reads.fail();
+    await expect.poll(reads.held, { timeout: 15_000 }).toBe(1);
+    await board.page.getByRole('button', { name: 'Try again now' }).click();
+    // The five latest retracted while the retry is held: the cell holds 20, all shown.
+    await api('POST', '/v1/events', { events: latest.map((e) => ({ type: 'event.retracted', data: { eventId: e.id, reason: 'misreported' } })) });
+    await expect.poll(async () => (await evidenceTitles(board))[0], { timeout: 15_000 }).toBe('Seminar 20');
+    let readsAfter = 0;
+    board.page.on('request', (request) => {
+      if (request.url().includes('/evidence?')) readsAfter += 1;
+    });
+
+    const landed = board.page.waitForEvent('requestfinished', (request) => request.url().includes('/evidence?'));
+    await reads.release();
+    await landed;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+
+    expect(readsAfter).toBe(0);
+    expect(await board.page.locator('#evidence .evidence-error').count()).toBe(0);
+    expect(await evidenceTitles(board)).toEqual(Array.from({ length: 20 }, (_, n) => `Seminar ${20 - n}`));
+  });
   it("reads a cell's whole evidence once, not twice at once, when the read a live change put off falls due while a retry reads it (review of the reused evidence)", async () => {
     await programWithMilestone('evidence-retry-change', 'outreach', 25);
     const board = await open('/?program=evidence-retry-change');

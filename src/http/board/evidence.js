@@ -227,10 +227,12 @@ export async function openEvidence(milestone, cell, columnName, { focus = true, 
   }
   // A whole read under way began before this list: it is not drawn over it, even if the reader asks
   // for the whole list again before it lands (found by the second review of the day's tests); and a
-  // whole read put off for a live change before is moot (the third review).
+  // whole read put off for a live change, or asked for by the reader, before it is moot (the third
+  // and fourth reviews).
   const reads = wholeOf(shown);
   reads.listed += 1;
   reads.next = undefined;
+  reads.asked = undefined;
   clearTimeout(wholeLater);
   try {
     const entries = await Promise.all(cell.evidence.map((entry) => (typeof entry === 'string' ? getJson(`/v1/events/${encodeURIComponent(entry)}`).then(toEvidence) : entry)));
