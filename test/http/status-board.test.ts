@@ -155,6 +155,46 @@ const UNAVAILABLE = {
 /** The titles of the evidence entries listed, top to bottom. */
 const evidenceTitles = (board: BoardPage) => board.page.locator('#evidence .evidence-list > li .evidence-title').allTextContents();
 
+/**
+ * A board on a program of its own whose 'outreach' cell holds 25 seminars, following live changes,
+ * the cell open and "Show all 25" asked, its read held (holdWholeReads).
+ */
+async function wholeReadHeld(programId: string) {
+  await programWithMilestone(programId, 'outreach', 25);
+  const board = await open(`/?program=${programId}`);
+  await signIn(board.page, readerKey);
+  await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+  await cell(board, 'outreach', '').click();
+  const reads = await holdWholeReads(board);
+  await board.page.getByRole('button', { name: 'Show all 25' }).click();
+  await expect.poll(reads.held).toBe(1);
+  return { board, reads };
+}
+
+/** Retracts the five latest seminars of a wholeReadHeld program, and waits for the board to show the 20 left. */
+async function retractFiveLatest(board: BoardPage, programId: string): Promise<void> {
+  const latest = z
+    .object({ evidence: z.array(z.object({ id: z.string() })) })
+    .parse(await api('GET', `/v1/programs/${programId}/milestones/outreach/evidence?limit=5`)).evidence;
+  await api('POST', '/v1/events', { events: latest.map((e) => ({ type: 'event.retracted', data: { eventId: e.id, reason: 'misreported' } })) });
+  await expect.poll(async () => (await evidenceTitles(board))[0], { timeout: 15_000 }).toBe('Seminar 20');
+}
+
+/** The titles a wholeReadHeld cell shows once its five latest are retracted, newest first. */
+const TWENTY_LEFT = Array.from({ length: 20 }, (_, n) => `Seminar ${20 - n}`);
+
+/** Resolves once the next read of a cell's evidence pages has come back to the page. */
+const evidenceLanded = (board: BoardPage) => board.page.waitForEvent('requestfinished', (request) => request.url().includes('/evidence?'));
+
+/** Counts the reads of a cell's evidence pages asked for from now on. */
+function evidenceReadsFromNow(board: BoardPage): () => number {
+  let reads = 0;
+  board.page.on('request', (request) => {
+    if (request.url().includes('/evidence?')) reads += 1;
+  });
+  return () => reads;
+}
+
 /** `count` seminars held for a program-scope milestone in February 2026, each with a source link. */
 const seminarsWithSources = (programId: string, milestone: string, count: number) =>
   api('POST', '/v1/events', {
@@ -863,7 +903,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     let failing = true;
     await board.page.route(/\/evidence\?/, (route) =>
       failing
-        ? route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the database cannot be reached now' }) })
+        ? route.fulfill(UNAVAILABLE)
         : route.continue(),
     );
 
@@ -894,7 +934,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     let evidenceReads = 0;
     await board.page.route(/\/evidence\?/, (route) => {
       evidenceReads++;
-      return route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the database cannot be reached now' }) });
+      return route.fulfill(UNAVAILABLE);
     });
     await board.page.getByRole('button', { name: 'Show all 25' }).click();
     await expect.poll(() => board.page.locator('#evidence .evidence-error').innerText()).toContain('Trying again in 5 s.');
@@ -1183,52 +1223,30 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
   it("draws no whole list read before retractions over the shorter one they left, drawn while it was read (review of the reused evidence)", async () => {
-    await programWithMilestone('evidence-shrinks', 'outreach', 25);
-    const latest = z
-      .object({ evidence: z.array(z.object({ id: z.string() })) })
-      .parse(await api('GET', '/v1/programs/evidence-shrinks/milestones/outreach/evidence?limit=5')).evidence;
-    const board = await open('/?program=evidence-shrinks');
-    await signIn(board.page, readerKey);
-    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-    await cell(board, 'outreach', '').click();
-    const reads = await holdWholeReads(board);
-    await board.page.getByRole('button', { name: 'Show all 25' }).click();
-    await expect.poll(reads.held).toBe(1);
+    const { board, reads } = await wholeReadHeld('evidence-shrinks');
 
     // The five latest retracted while the whole list is read: the cell holds 20, all shown without a read of the rest.
-    await api('POST', '/v1/events', { events: latest.map((e) => ({ type: 'event.retracted', data: { eventId: e.id, reason: 'misreported' } })) });
-    await expect.poll(async () => (await evidenceTitles(board))[0], { timeout: 15_000 }).toBe('Seminar 20');
+    await retractFiveLatest(board, 'evidence-shrinks');
     // The read asked before the retractions lands: its answer in the page, and a second for the page to draw it, as it would have.
-    const landed = board.page.waitForEvent('requestfinished', (request) => request.url().includes('/evidence?'));
+    const landed = evidenceLanded(board);
     await reads.release();
     reads.stop();
     await landed;
     await new Promise((resolve) => setTimeout(resolve, 1000));
 
-    expect(await evidenceTitles(board)).toEqual(Array.from({ length: 20 }, (_, n) => `Seminar ${20 - n}`));
+    expect(await evidenceTitles(board)).toEqual(TWENTY_LEFT);
     expect(await board.page.locator('#evidence-status').textContent()).toMatch(/^20 entries/);
     noProblems(board);
   });
   it("draws no whole list read before retractions even when the reader asks for the whole list again before it lands, and makes the reader's read as soon as it has (second review of the day's tests)", async () => {
-    await programWithMilestone('evidence-asked-again', 'outreach', 25);
-    const latest = z
-      .object({ evidence: z.array(z.object({ id: z.string() })) })
-      .parse(await api('GET', '/v1/programs/evidence-asked-again/milestones/outreach/evidence?limit=5')).evidence;
-    const board = await open('/?program=evidence-asked-again');
-    await signIn(board.page, readerKey);
-    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-    await cell(board, 'outreach', '').click();
-    const reads = await holdWholeReads(board);
-    await board.page.getByRole('button', { name: 'Show all 25' }).click();
-    await expect.poll(reads.held).toBe(1);
+    const { board, reads } = await wholeReadHeld('evidence-asked-again');
 
     // While that read is held: the five latest retracted (20 left, all shown), then one more seminar (21).
-    await api('POST', '/v1/events', { events: latest.map((e) => ({ type: 'event.retracted', data: { eventId: e.id, reason: 'misreported' } })) });
-    await expect.poll(async () => (await evidenceTitles(board))[0], { timeout: 15_000 }).toBe('Seminar 20');
+    await retractFiveLatest(board, 'evidence-asked-again');
     await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'evidence-asked-again', milestone: 'outreach', title: 'Back above' } });
     // The reader asks for the whole list again, while the first read is still held.
     await board.page.getByRole('button', { name: 'Show all 21' }).click({ timeout: 15_000 });
-    const landed = board.page.waitForEvent('requestfinished', (request) => request.url().includes('/evidence?'));
+    const landed = evidenceLanded(board);
     await reads.release();
     await landed;
 
@@ -1238,27 +1256,13 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await evidenceTitles(board)).not.toContain('Seminar 25');
     reads.stop();
     await reads.release();
-    await expect.poll(() => evidenceTitles(board)).toEqual(['Back above', ...Array.from({ length: 20 }, (_, n) => `Seminar ${20 - n}`)]);
+    await expect.poll(() => evidenceTitles(board)).toEqual(['Back above', ...TWENTY_LEFT]);
     noProblems(board);
   });
   it("says nothing of a whole read's failure once its cell came within its 20 latest while it was read, and reads the whole list no more (third review of the day's tests)", async () => {
-    await programWithMilestone('evidence-stale-failure', 'outreach', 25);
-    const latest = z
-      .object({ evidence: z.array(z.object({ id: z.string() })) })
-      .parse(await api('GET', '/v1/programs/evidence-stale-failure/milestones/outreach/evidence?limit=5')).evidence;
-    const board = await open('/?program=evidence-stale-failure');
-    await signIn(board.page, readerKey);
-    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-    await cell(board, 'outreach', '').click();
-    const reads = await holdWholeReads(board);
-    await board.page.getByRole('button', { name: 'Show all 25' }).click();
-    await expect.poll(reads.held).toBe(1);
-    await api('POST', '/v1/events', { events: latest.map((e) => ({ type: 'event.retracted', data: { eventId: e.id, reason: 'misreported' } })) });
-    await expect.poll(async () => (await evidenceTitles(board))[0], { timeout: 15_000 }).toBe('Seminar 20');
-    let readsAfter = 0;
-    board.page.on('request', (request) => {
-      if (request.url().includes('/evidence?')) readsAfter += 1;
-    });
+    const { board, reads } = await wholeReadHeld('evidence-stale-failure');
+    await retractFiveLatest(board, 'evidence-stale-failure');
+    const readsAfter = evidenceReadsFromNow(board);
 
     // The read begun before the retractions fails.
     await reads.fail();
@@ -1266,42 +1270,28 @@ describe('the status board, in a real browser on the seeded example', () => {
     await new Promise((resolve) => setTimeout(resolve, 7000));
 
     expect(await board.page.locator('#evidence .evidence-error').count()).toBe(0);
-    expect(readsAfter).toBe(0);
-    expect(await evidenceTitles(board)).toEqual(Array.from({ length: 20 }, (_, n) => `Seminar ${20 - n}`));
+    expect(readsAfter()).toBe(0);
+    expect(await evidenceTitles(board)).toEqual(TWENTY_LEFT);
     expect(board.problems.errors).toEqual(['console: Failed to load resource: the server responded with a status of 503 (Service Unavailable)']);
   });
   it("makes no whole read the reader asked for before its cell came within its 20 latest (fourth review of the day's tests)", async () => {
-    await programWithMilestone('evidence-asked-moot', 'outreach', 25);
-    const latest = z
-      .object({ evidence: z.array(z.object({ id: z.string() })) })
-      .parse(await api('GET', '/v1/programs/evidence-asked-moot/milestones/outreach/evidence?limit=5')).evidence;
-    const board = await open('/?program=evidence-asked-moot');
-    await signIn(board.page, readerKey);
-    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-    await cell(board, 'outreach', '').click();
-    const reads = await holdWholeReads(board);
-    await board.page.getByRole('button', { name: 'Show all 25' }).click();
-    await expect.poll(reads.held).toBe(1);
+    const { board, reads } = await wholeReadHeld('evidence-asked-moot');
     // It fails; its retry, 5 s later, is held; the reader asks again meanwhile ("Try again now").
     await reads.fail();
     await expect.poll(reads.held, { timeout: 15_000 }).toBe(1);
     await board.page.getByRole('button', { name: 'Try again now' }).click();
     // The five latest retracted while the retry is held: the cell holds 20, all shown.
-    await api('POST', '/v1/events', { events: latest.map((e) => ({ type: 'event.retracted', data: { eventId: e.id, reason: 'misreported' } })) });
-    await expect.poll(async () => (await evidenceTitles(board))[0], { timeout: 15_000 }).toBe('Seminar 20');
-    let readsAfter = 0;
-    board.page.on('request', (request) => {
-      if (request.url().includes('/evidence?')) readsAfter += 1;
-    });
+    await retractFiveLatest(board, 'evidence-asked-moot');
+    const readsAfter = evidenceReadsFromNow(board);
 
-    const landed = board.page.waitForEvent('requestfinished', (request) => request.url().includes('/evidence?'));
+    const landed = evidenceLanded(board);
     await reads.release();
     await landed;
     await new Promise((resolve) => setTimeout(resolve, 2000));
 
-    expect(readsAfter).toBe(0);
+    expect(readsAfter()).toBe(0);
     expect(await board.page.locator('#evidence .evidence-error').count()).toBe(0);
-    expect(await evidenceTitles(board)).toEqual(Array.from({ length: 20 }, (_, n) => `Seminar ${20 - n}`));
+    expect(await evidenceTitles(board)).toEqual(TWENTY_LEFT);
   });
   it("reads a cell's whole evidence once, not twice at once, when the read a live change put off falls due while a retry reads it (review of the reused evidence)", async () => {
     await programWithMilestone('evidence-retry-change', 'outreach', 25);
@@ -1315,7 +1305,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     await board.page.route(/\/evidence\?/, async (route) => {
       reads += 1;
       if (reads === 1) {
-        return route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the database cannot be reached now' }) });
+        return route.fulfill(UNAVAILABLE);
       }
       const response = await route.fetch();
       await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -1348,7 +1338,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     await board.page.route(/\/evidence\?/, async (route) => {
       reads += 1;
       if (reads <= 2) {
-        return route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the database cannot be reached now' }) });
+        return route.fulfill(UNAVAILABLE);
       }
       const response = await route.fetch();
       await new Promise((resolve) => setTimeout(resolve, 7000));

@@ -204,20 +204,12 @@ describe('service shutdown', () => {
   }, TEST_TIMEOUT_MS);
 
   it('SIGTERM while two pipelined appends wait on one connection: both are answered 201 and both stored, the connection ending after the second (probe of the day\'s fixes: the first\'s answer ended it, and the second, stored, went unanswered; PostgreSQL server only: the test holds a lock from a session of its own)', async () => {
-    await withEventsLocked(async ({ service, programId, opened, release }) => {
-      const { socket, closed } = await rawConnection(service.port);
+    await withEventsLocked(async (held) => {
+      const { service, programId, opened } = held;
       // Both sent at once, before any answer: both wait for the lock.
-      socket.write(rawAppend(programId, 'pipelined first') + rawAppend(programId, 'pipelined second'));
-      await sleep(500);
+      const { statuses, exit } = await throughShutdown(held, rawAppend(programId, 'pipelined first') + rawAppend(programId, 'pipelined second'));
 
-      service.child.kill('SIGTERM');
-      await sleep(500);
-      release();
-      const received = await closed;
-      const exit = await waitForExit(service, QUIET_CLIENT_EXIT_BOUND_MS);
-
-      // Each response's status line (a body, JSON, ends without a line break before the next).
-      expect(received.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 201', 'HTTP/1.1 201']);
+      expect(statuses).toEqual(['HTTP/1.1 201', 'HTTP/1.1 201']);
       expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
       const stored = await selectEvents(opened.db, { programId, types: ['seminar.held'] });
       // Both stored; in either order, since the two wait for the lock side by side and either may take it first.
@@ -226,20 +218,12 @@ describe('service shutdown', () => {
   }, TEST_TIMEOUT_MS);
 
   it('SIGTERM while a slow append and a quick read after it share one connection: both are answered in order, and the connection ends after the second, so the process exits 0 long before the grace ends (review of the pipelining fix: the read, answered first, left the connection open until the grace; PostgreSQL server only: the test holds a lock from a session of its own)', async () => {
-    await withEventsLocked(async ({ service, programId, release }) => {
-      const { socket, closed } = await rawConnection(service.port);
+    await withEventsLocked(async (held) => {
+      const { service, programId } = held;
       // The append waits for the lock; the read after it is answered at once, but written after it.
-      socket.write(rawAppend(programId, 'slow append') + RAW_READ);
-      await sleep(500);
-      const signalled = Date.now();
-      service.child.kill('SIGTERM');
-      await sleep(500);
-      release();
-      const received = await closed;
-      const exit = await waitForExit(service, QUIET_CLIENT_EXIT_BOUND_MS);
-      const exitedAfterMs = Date.now() - signalled;
+      const { statuses, exit, exitedAfterMs } = await throughShutdown(held, rawAppend(programId, 'slow append') + RAW_READ);
 
-      expect(received.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 201', 'HTTP/1.1 200']);
+      expect(statuses).toEqual(['HTTP/1.1 201', 'HTTP/1.1 200']);
       expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
       // Not held until the grace (8 s) destroys the connection, nor the watchdog after it.
       expect(exitedAfterMs).toBeLessThan(5000);
@@ -247,22 +231,12 @@ describe('service shutdown', () => {
   }, TEST_TIMEOUT_MS);
 
   it('SIGTERM while a slow append waits and a read comes after the signal on its connection: the append is answered 201 and the read 503, in order, the connection ending after the 503 (review of the pipelining fix: the answer to the append ended the connection and the 503 was lost; PostgreSQL server only: the test holds a lock from a session of its own)', async () => {
-    await withEventsLocked(async ({ service, programId, release }) => {
-      const { socket, closed } = await rawConnection(service.port);
-      // The append waits for the lock.
-      socket.write(rawAppend(programId, 'slow append'));
-      await sleep(500);
-      const signalled = Date.now();
-      service.child.kill('SIGTERM');
-      await sleep(300);
-      socket.write(RAW_READ);
-      await sleep(500);
-      release();
-      const received = await closed;
-      const exit = await waitForExit(service, QUIET_CLIENT_EXIT_BOUND_MS);
-      const exitedAfterMs = Date.now() - signalled;
+    await withEventsLocked(async (held) => {
+      const { service, programId } = held;
+      // The append waits for the lock; the read comes after the signal.
+      const { statuses, exit, exitedAfterMs } = await throughShutdown(held, rawAppend(programId, 'slow append'), RAW_READ);
 
-      expect(received.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 201', 'HTTP/1.1 503']);
+      expect(statuses).toEqual(['HTTP/1.1 201', 'HTTP/1.1 503']);
       expect(exit, service.stderr()).toEqual({ code: 0, signal: null });
       // Not held until the grace (8 s) destroys the connection, nor the watchdog after it.
       expect(exitedAfterMs).toBeLessThan(5000);
@@ -338,6 +312,29 @@ async function withEventsLocked(
     release();
     await opened.db.destroy();
   }
+}
+
+/**
+ * Sends `sent` on a connection of its own while the event table is locked (withEventsLocked), then
+ * SIGTERM, then `afterSignal` on the same connection 300 ms later if given, then releases the lock:
+ * each response's status line (a body, JSON, ends without a line break before the next), how the
+ * process exited, and how long after the signal.
+ */
+async function throughShutdown(held: { service: ServiceProcess; release: () => void }, sent: string, afterSignal?: string) {
+  const { socket, closed } = await rawConnection(held.service.port);
+  socket.write(sent);
+  await sleep(500);
+  const signalled = Date.now();
+  held.service.child.kill('SIGTERM');
+  if (afterSignal !== undefined) {
+    await sleep(300);
+    socket.write(afterSignal);
+  }
+  await sleep(500);
+  held.release();
+  const received = await closed;
+  const exit = await waitForExit(held.service, QUIET_CLIENT_EXIT_BOUND_MS);
+  return { statuses: received.match(/HTTP\/1\.1 \d{3}/g), exit, exitedAfterMs: Date.now() - signalled };
 }
 
 /** A connection of its own, written raw; `closed` resolves, once it closes, with all it received. */
