@@ -911,6 +911,8 @@ describe('the status board, in a real browser on the seeded example', () => {
 
     await expect.poll(() => board.page.locator('#evidence .evidence-error').innerText()).toContain('Could not load the evidence: the database cannot be reached now. Trying again in 5 s.');
     expect(await board.page.locator('#evidence .evidence-list > li').count()).toBe(20);
+    // Its status says what is shown, not "Loading…" (probe of the evidence panel's reads).
+    expect(await board.page.locator('#evidence-status').textContent()).toBe('The 20 latest of 25, newest first in world time.');
     // Tried again by itself, failing again: the next wait doubles.
     await expect.poll(() => board.page.locator('#evidence .evidence-error').innerText(), { timeout: 15_000 }).toContain('Trying again in 10 s.');
     expect(await board.page.locator('#evidence .evidence-list > li').count()).toBe(20);
@@ -1238,25 +1240,39 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(await board.page.locator('#evidence-status').textContent()).toMatch(/^20 entries/);
     noProblems(board);
   });
-  it("draws no whole list read before retractions even when the reader asks for the whole list again before it lands, and makes the reader's read as soon as it has (second review of the day's tests)", async () => {
+  it("draws no whole list read before retractions, and reads the whole list again at once, not after that read, when the cell grows past its 20 latest before it lands (second review of the day's tests; probe of the evidence panel's reads)", async () => {
     const { board, reads } = await wholeReadHeld('evidence-asked-again');
 
     // While that read is held: the five latest retracted (20 left, all shown), then one more seminar (21).
     await retractFiveLatest(board, 'evidence-asked-again');
     await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'evidence-asked-again', milestone: 'outreach', title: 'Back above' } });
-    // The reader asks for the whole list again, while the first read is still held.
-    await board.page.getByRole('button', { name: 'Show all 21' }).click({ timeout: 15_000 });
+
+    // The cell, asked whole, is read whole again at once, while the first read is still held: that
+    // read will not be drawn, and nothing waits for it (until 2026-12-06, up to the two minutes a read may take).
+    await expect.poll(reads.held, { timeout: 15_000 }).toBe(2);
+    // The first read's list lands, with the retracted five: it is not drawn.
     const landed = evidenceLanded(board);
     await reads.release();
     await landed;
-
-    // The reader's read is asked at once (not 5 s later), and held in its turn: while it is, the
-    // first read's list, with the retracted five, has not been drawn.
-    await expect.poll(reads.held, { timeout: 3000 }).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(await evidenceTitles(board)).not.toContain('Seminar 25');
     reads.stop();
     await reads.release();
     await expect.poll(() => evidenceTitles(board)).toEqual(['Back above', ...TWENTY_LEFT]);
+    expect(await board.page.locator('#evidence-status').textContent()).toBe('21 entries, newest first in world time.');
+    noProblems(board);
+  });
+  it("keeps a cell's evidence whole once asked, when the cell comes within its 20 latest and grows past them again: it is read whole, with no \"Show all\" to ask for again (probe of the evidence panel's reads)", async () => {
+    await programWithMilestone('evidence-whole-kept', 'outreach', 25);
+    const board = await wholeEvidenceLive('evidence-whole-kept');
+    await retractFiveLatest(board, 'evidence-whole-kept');
+    expect(await board.page.getByRole('button', { name: /Show all/ }).count()).toBe(0);
+
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'evidence-whole-kept', milestone: 'outreach', title: 'Back above' } });
+
+    await expect.poll(() => evidenceTitles(board), { timeout: 15_000 }).toEqual(['Back above', ...TWENTY_LEFT]);
+    expect(await board.page.getByRole('button', { name: /Show all/ }).count()).toBe(0);
+    expect(await board.page.locator('#evidence-status').textContent()).toBe('21 entries, newest first in world time.');
     noProblems(board);
   });
   it("says nothing of a whole read's failure once its cell came within its 20 latest while it was read, and reads the whole list no more (third review of the day's tests)", async () => {

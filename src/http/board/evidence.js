@@ -175,11 +175,26 @@ function evidenceFailed(error, shown, again) {
   const onRetry = document.activeElement instanceof HTMLElement && document.activeElement.matches('.evidence-retry') && body.contains(document.activeElement);
   body.querySelector('.evidence-error')?.remove();
   body.querySelector('.evidence-loading')?.remove();
-  if (body.querySelector('.evidence-list') === null) {
-    replaceChildren(body, said);
-    sayOfEvidence('');
-  } else body.prepend(said);
+  const listShown = body.querySelector('.evidence-list') !== null;
+  if (listShown) body.prepend(said);
+  else replaceChildren(body, said);
+  // The status says again what the list still shown is: until 2026-12-06 a failed "Show all" left
+  // it at "Loading…" (found by the probe of the evidence panel's reads).
+  sayOfEvidence(listShown ? (body.querySelector('[data-said]')?.getAttribute('data-said') ?? '') : '');
   if (onRetry) button.focus();
+}
+
+/**
+ * Draws a list of evidence entries, with what follows it, and says what it shows (kept on the list,
+ * for a failure after it to say again). @param {boolean} keepPlace  drawEvidence's
+ * @param {any[]} entries @param {number} total  the cell's count @param {Node | undefined} after
+ */
+function drawList(keepPlace, entries, total, after) {
+  const said = evidenceCountText(entries.length, total);
+  const list = evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), total);
+  list.setAttribute('data-said', said);
+  drawEvidence(keepPlace, list, after);
+  sayOfEvidence(said);
 }
 
 /** The evidence read: the next failure waits the first wait again. */
@@ -217,11 +232,12 @@ export async function openEvidence(milestone, cell, columnName, { focus = true, 
   }
   panel.hidden = false;
   if (!live && focus) heading.focus();
-  // Reused for a live change, the evidence shown says anew whether it is whole.
-  shown.all = false;
+  // Whole if the reader asked for it, and kept so while it is shown: a cell that came within its 20
+  // latest, whole in them, is read whole again once it grows past them (until 2026-12-06 it showed
+  // its 20 latest and "Show all" again; found by the probe of the evidence panel's reads). Whole
+  // though its read is put off, a live change meanwhile opens it whole again.
+  shown.all = all;
   if (all && cell.evidenceCount > cell.evidence.length) {
-    // Whole, though its read is put off: a live change meanwhile opens it whole again.
-    shown.all = true;
     if (live) return wholeAgain(shown, () => void showAllEvidence(milestone, cell, shown, true));
     return showAllEvidence(milestone, cell, shown, false);
   }
@@ -252,10 +268,9 @@ export async function openEvidence(milestone, cell, columnName, { focus = true, 
       sayOfEvidence('Loading…');
       void showAllEvidence(milestone, cell, shown, true);
     });
-    drawEvidence(live, evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), cell.evidenceCount), showAll);
-    sayOfEvidence(evidenceCountText(entries.length, cell.evidenceCount));
+    drawList(live, entries, cell.evidenceCount, showAll);
   } catch (error) {
-    evidenceFailed(error, shown, () => void openEvidence(milestone, cell, columnName, { live: true }));
+    evidenceFailed(error, shown, () => void openEvidence(milestone, cell, columnName, { all: shown.all, live: true }));
   }
 }
 
@@ -268,16 +283,26 @@ const cellOf = (shown) => JSON.stringify([shown.programId, shown.milestone, show
 /**
  * The reads of a whole list, kept with the evidence shown they are for, so that a read of an
  * earlier opening of the same cell touches none of a later one's (the review of the bound): when
- * the last one ended (performance.now()), whether one is under way, the read a live change asked
- * for meanwhile (made once it ends, WHOLE_REREAD_MS after the last), the read the reader asked for
- * meanwhile ("Show all", "Try again now": made as soon as it ends), and how many lists of the 20
- * latest live changes have drawn (a whole read begun before the latest is not drawn).
- * @param {{ reads?: { endedAt: number, reading: boolean, next: (() => void) | undefined, asked: (() => void) | undefined, listed: number } }} shown
+ * the last one ended (performance.now()), the one begun last, with how many lists of the 20 latest
+ * were drawn when it began, until it ends; the read a live change asked for meanwhile (made once it
+ * ends, WHOLE_REREAD_MS after the last), the read the reader asked for meanwhile ("Try again now":
+ * made as soon as it ends), and how many lists of the 20 latest live changes have drawn (a whole
+ * read begun before the latest is not drawn).
+ * @param {{ reads?: WholeReads }} shown
+ * @typedef {{ endedAt: number, current: { listed: number } | undefined, next: (() => void) | undefined, asked: (() => void) | undefined, listed: number }} WholeReads
  */
 function wholeOf(shown) {
-  shown.reads ??= { endedAt: -Infinity, reading: false, next: undefined, asked: undefined, listed: 0 };
+  shown.reads ??= { endedAt: -Infinity, current: undefined, next: undefined, asked: undefined, listed: 0 };
   return shown.reads;
 }
+
+/**
+ * Whether a whole read is under way that may still be drawn: one begun before the latest list of
+ * the 20 latest will not be, and the next waits for it no longer (until 2026-12-06 it did, up to the
+ * two minutes a read may take; found by the probe of the evidence panel's reads).
+ * @param {WholeReads} reads
+ */
+const readingWhole = (reads) => reads.current !== undefined && reads.current.listed === reads.listed;
 
 /**
  * Reads a cell's whole list again for a live change: once the read under way, if any, has ended,
@@ -287,7 +312,7 @@ function wholeOf(shown) {
  */
 function wholeAgain(shown, read) {
   const reads = wholeOf(shown);
-  if (reads.reading) {
+  if (readingWhole(reads)) {
     reads.next = read;
     return;
   }
@@ -295,7 +320,7 @@ function wholeAgain(shown, read) {
   const now = () => {
     if (!mayReadAgain(shown)) return;
     // A retry may have begun one meanwhile: this one waits for it.
-    if (reads.reading) reads.next = read;
+    if (readingWhole(reads)) reads.next = read;
     else read();
   };
   const wait = reads.endedAt + WHOLE_REREAD_MS - performance.now();
@@ -320,13 +345,14 @@ async function showAllEvidence(milestone, cell, shown, keepShown) {
   // read), it is made once that one ends. A retry 10 s after a second failure fired during a put-off
   // read of more than 5 s, and the older of the two could land last (found by the review of the
   // day's tests).
-  if (reads.reading) {
+  if (readingWhole(reads)) {
     reads.asked = () => void showAllEvidence(milestone, cell, shown, true);
     byId('evidence-body').setAttribute('aria-busy', 'true');
     return;
   }
-  reads.reading = true;
   const listed = reads.listed;
+  const read = { listed };
+  reads.current = read;
   // This read covers any put off until now, and any retry planned.
   clearTimeout(wholeLater);
   clearTimeout(evidenceRetry);
@@ -345,24 +371,26 @@ async function showAllEvidence(milestone, cell, shown, keepShown) {
     // Cut at MOST_EVIDENCE, the list has at least one more than it shows: the cell's count, read with the matrix, says how many.
     const total = more ? Math.max(cell.evidenceCount, entries.length + 1) : entries.length;
     const rest = more ? h('p', { class: 'muted' }, 'The board lists no more: every entry is in the evidence CSV (Download evidence above).') : undefined;
-    drawEvidence(keepShown, evidenceList(entries.map((e) => ({ ...e, sources: e.sources ?? [] })), total), rest);
-    sayOfEvidence(evidenceCountText(entries.length, total));
+    drawList(keepShown, entries, total, rest);
   } catch (error) {
     // Begun before a list of the 20 latest was drawn, its failure is moot, but for a key refused: said
     // over that list, its retry read the whole list again (found by the third review).
     if (reads.listed !== listed && !isRefusedKey(error)) return;
     evidenceFailed(error, shown, () => void showAllEvidence(milestone, cell, shown, true));
   } finally {
-    reads.reading = false;
-    reads.endedAt = performance.now();
-    const { asked, next } = reads;
-    reads.asked = undefined;
-    reads.next = undefined;
-    // Only for the evidence still shown: run for another, its put-off read replaced the shown one's.
-    // The reader's own read comes at once, and reads what a live change asked for as well.
-    if (openCell === shown) {
-      if (asked !== undefined) asked();
-      else if (next !== undefined) wholeAgain(shown, next);
+    // A read no longer to be drawn, overtaken by one begun since, leaves that one's reads as they are.
+    if (reads.current === read) {
+      reads.current = undefined;
+      reads.endedAt = performance.now();
+      const { asked, next } = reads;
+      reads.asked = undefined;
+      reads.next = undefined;
+      // Only for the evidence still shown: run for another, its put-off read replaced the shown one's.
+      // The reader's own read comes at once, and reads what a live change asked for as well.
+      if (openCell === shown) {
+        if (asked !== undefined) asked();
+        else if (next !== undefined) wholeAgain(shown, next);
+      }
     }
   }
 }
