@@ -88,6 +88,7 @@ async function main(): Promise<void> {
     logger: app.log.child({ component: 'webhooks' }),
     listen,
     onAttempt: metrics.onAttempt,
+    onLeasesExpired: metrics.onLeasesExpired,
   });
 
   let closing = false;

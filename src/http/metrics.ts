@@ -32,6 +32,8 @@ export interface Metrics {
   readonly onRecorded: (outcome: RecordOutcome) => void;
   /** The dispatcher's onAttempt: counts each finished webhook attempt by outcome. */
   readonly onAttempt: (attempt: ObservedAttempt, result: ObservedAttemptResult) => void;
+  /** The dispatcher's onLeasesExpired: counts the deliveries put back when their holder's lease ran out. */
+  readonly onLeasesExpired: (deliveries: number) => void;
 }
 
 export function createMetrics(): Metrics {
@@ -68,6 +70,11 @@ export function createMetrics(): Metrics {
     labelNames: ['outcome', 'error_kind'] as const,
     registers,
   });
+  const leasesExpired = new Counter({
+    name: 'ml_webhook_leases_expired_total',
+    help: 'Webhook deliveries this instance put back in the queue because the instance holding them stopped or hung mid-attempt and its lease ran out',
+    registers,
+  });
   const attemptSeconds = new Histogram({
     name: 'ml_webhook_attempt_duration_seconds',
     help: 'Duration of webhook attempts, by what became of the delivery',
@@ -93,5 +100,6 @@ export function createMetrics(): Metrics {
       attempts.inc({ outcome: result.kind, error_kind: attempt.errorKind ?? 'none' });
       attemptSeconds.observe({ outcome: result.kind }, attempt.durationMs / 1000);
     },
+    onLeasesExpired: (deliveries) => leasesExpired.inc(deliveries),
   };
 }

@@ -92,15 +92,19 @@ export async function claimDeliveries(db: Db, instance: string, limit: number, l
 }
 
 /**
- * Puts deliveries whose lease ran out (their worker died or hung) back in the queue, due now, and
- * logs the lost attempt under the instance that held it, from when it took it. The holder is
+ * Puts deliveries whose lease ran out (their worker died or hung) back in the queue, at their place
+ * in it: due when they were before the claim, so a subscription's next claim takes them before what
+ * fell due since (until 2026-12-06 they were due anew, behind it, and a subscription of one attempt
+ * at a time got its deliveries out of order after a crash; found by the probe of webhook leases).
+ * Logs the lost attempt under the instance that held it, from when it took it, and returns the
+ * holder of each, as logged. The holder is
  * believed only for the lease it names (leased_for): a claim by a release before
  * 2026-12-06T06-00-00 (a rolling upgrade) sets none and may leave an earlier claim's, and its lost
  * attempt is logged under the reclaiming instance, now, as before. This is what makes delivery at
  * least once.
  */
-export async function reapExpiredLeases(db: Db, instance: string): Promise<number> {
-  const { rows } = await sql<{ n: number }>`
+export async function reapExpiredLeases(db: Db, instance: string): Promise<string[]> {
+  const { rows } = await sql<{ instance: string }>`
     with held as (
       -- Read before the update clears them. A row another reaper is putting back is skipped.
       select id, case when leased_for = lease_id then leased_by end as leased_by,
@@ -110,8 +114,7 @@ export async function reapExpiredLeases(db: Db, instance: string): Promise<numbe
       for no key update skip locked
     ), expired as (
       update webhook_delivery d
-      set state = 'pending', lease_id = null, lease_until = null, leased_by = null, leased_at = null, leased_for = null,
-          next_attempt_at = now()
+      set state = 'pending', lease_id = null, lease_until = null, leased_by = null, leased_at = null, leased_for = null
       from held h
       where d.id = h.id
       returning d.id, d.attempt_count, h.leased_by, h.leased_at
@@ -122,10 +125,16 @@ export async function reapExpiredLeases(db: Db, instance: string): Promise<numbe
              least(coalesce(extract(epoch from now() - e.leased_at) * 1000, 0), 2147483647)::integer, 'lease_expired',
              'the worker holding this attempt stopped before recording its outcome; its lease ran out and instance ' || ${instance} || ' put it back in the queue'
       from expired e
-      returning 1
+      returning instance
     )
-    select count(*)::integer as n from logged`.execute(db);
-  return rows[0]?.n ?? 0;
+    select instance from logged`.execute(db);
+  return rows.map((r) => r.instance);
+}
+
+/** Whether a delivery is still there: a subscription's deletion takes its deliveries with it. */
+export async function deliveryExists(db: Db, id: string): Promise<boolean> {
+  const found = await db.selectFrom('webhook_delivery').select('id').where('id', '=', id).executeTakeFirst();
+  return found !== undefined;
 }
 
 export interface AttemptRecord {

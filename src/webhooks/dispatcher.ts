@@ -6,7 +6,7 @@ import type { ResolveHost, TargetRules } from '../services/webhook-target-check.
 import type { Db } from '../store/database.js';
 import { findNotifications } from '../store/notifications.js';
 import { findSigningSecrets } from '../store/subscriptions.js';
-import { claimDeliveries, finishAttempt, reapExpiredLeases, type AttemptResult, type ClaimedDelivery } from '../store/webhook-deliveries.js';
+import { claimDeliveries, deliveryExists, finishAttempt, reapExpiredLeases, type AttemptResult, type ClaimedDelivery } from '../store/webhook-deliveries.js';
 import { retryDelaySeconds, type RetryPolicy } from './retry-schedule.js';
 import { sendWebhook, type SendOutcome } from './send-webhook.js';
 import { signedHeaders } from './signed-headers.js';
@@ -38,6 +38,8 @@ export interface DispatcherOptions {
   readonly random?: () => number;
   /** Observes each finished attempt (metrics). */
   readonly onAttempt?: (outcome: SendOutcome, result: AttemptResult) => void;
+  /** Observes the deliveries this instance put back in the queue when their holder's lease ran out (metrics). */
+  readonly onLeasesExpired?: (deliveries: number) => void;
 }
 
 export interface Dispatcher {
@@ -110,7 +112,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           });
     const result = resultOf(outcome, delivery);
     const recorded = await recordWhileLeased(delivery.id, leaseEndsBy, () => record(delivery, startedAt, outcome, result, outcome.errorKind !== 'aborted'));
-    if (!recorded) logger.warn({ deliveryId: delivery.id }, 'webhook lease lost before the outcome was recorded');
+    if (!recorded) await sayNotRecorded(delivery.id);
     options.onAttempt?.(outcome, result);
   }
 
@@ -157,6 +159,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     });
   }
 
+  /**
+   * Why an outcome found nothing to record: its delivery gone with its subscription, deleted during
+   * the attempt, which is no fault (until 2026-12-06 that too was said as a lease lost, a warning;
+   * found by the probe of webhook leases), or its lease lost.
+   */
+  async function sayNotRecorded(deliveryId: string): Promise<void> {
+    if (!(await deliveryExists(db, deliveryId).catch(() => true))) {
+      logger.info({ deliveryId }, 'webhook outcome not recorded: its subscription was deleted during the attempt');
+    } else logger.warn({ deliveryId }, 'webhook lease lost before the outcome was recorded');
+  }
+
   function resultOf(outcome: SendOutcome, delivery: ClaimedDelivery): AttemptResult {
     if (outcome.ok) return { kind: 'succeeded' };
     // Stopping: the attempt was cut short by us, not by the endpoint; try again at once elsewhere.
@@ -178,11 +191,26 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return running;
   }
 
+  /**
+   * Puts back the deliveries whose holder's lease ran out, and says so: until 2026-12-06 only the
+   * attempt log did, and an instance's crash left no trace in the logs or metrics of the others
+   * (found by the probe of webhook leases).
+   */
+  async function reapLeases(): Promise<void> {
+    const holders = await reapExpiredLeases(db, options.instance);
+    if (holders.length === 0) return;
+    logger.warn(
+      { deliveries: holders.length, heldBy: [...new Set(holders)] },
+      'webhook deliveries put back in the queue: the instance holding them stopped or hung before recording their outcome, and their lease ran out',
+    );
+    options.onLeasesExpired?.(holders.length);
+  }
+
   async function claimRound(): Promise<Promise<void>[]> {
     // Leases run for many seconds: looking for expired ones on every round would be wasted work.
     if (Date.now() - lastReap >= reapEveryMs) {
       lastReap = Date.now();
-      await reapExpiredLeases(db, options.instance);
+      await reapLeases();
     }
     // Before the claim: the lease, counted from the database's clock during it, ends no earlier than this plus its length.
     const claimedBy = Date.now();

@@ -22,7 +22,7 @@ export interface WebhookRequest {
 }
 
 /** 'internal': the service could not prepare the attempt (no secret, notification gone). */
-export type SendErrorKind = 'timeout' | 'dns' | 'connect' | 'tls' | 'http' | 'blocked_target' | 'aborted' | 'internal';
+export type SendErrorKind = 'timeout' | 'dns' | 'connect' | 'reset' | 'tls' | 'http' | 'blocked_target' | 'aborted' | 'internal';
 
 export interface SendOutcome {
   /** True only for a 2xx answer. */
@@ -63,11 +63,18 @@ function errorCode(error: Error): string {
   return 'code' in error && typeof error.code === 'string' ? error.code : '';
 }
 
-function classifyError(error: Error): SendErrorKind {
+/**
+ * What failed, by the error and whether the connection was made: once it was, the receiver took the
+ * request and then closed the connection without an answer (`reset`), or answered with what is not
+ * HTTP (`http`). Until 2026-12-06 both were `connect`, which reads as a receiver out of reach (found
+ * by the probe of webhook leases).
+ */
+function classifyError(error: Error, connected: boolean): SendErrorKind {
   const code = errorCode(error);
   if (TLS_CODE.test(code)) return 'tls';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
-  return 'connect';
+  if (!connected) return 'connect';
+  return code.startsWith('HPE_') ? 'http' : 'reset';
 }
 
 // Stream mode holds back a multi-byte character cut by the cap instead of emitting U+FFFD, and NUL
@@ -158,9 +165,15 @@ function exchange(target: WebhookTarget, request: WebhookRequest): Promise<Failu
     const onAbort = (): void => finish({ kind: 'aborted', detail: 'The attempt was cancelled before it completed.' });
     request.signal?.addEventListener('abort', onAbort, { once: true });
 
-    req.on('socket', (socket) => socket.once('connect', () => clearTimeout(connectTimer)));
+    let connected = false;
+    req.on('socket', (socket) =>
+      socket.once('connect', () => {
+        connected = true;
+        clearTimeout(connectTimer);
+      }),
+    );
     req.on('error', (error) => {
-      finish(lookupFailure ?? { kind: classifyError(error), detail: `The request to ${target.hostname} failed: ${error.message}` });
+      finish(lookupFailure ?? { kind: classifyError(error, connected), detail: `The request to ${target.hostname} failed: ${error.message}` });
     });
     req.on('response', (res: IncomingMessage) => {
       const chunks: Buffer[] = [];

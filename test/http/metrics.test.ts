@@ -33,6 +33,7 @@ const NAMED_SERIES = {
   ml_webhook_queue_depth: 'gauge',
   ml_webhook_oldest_due_seconds: 'gauge',
   ml_webhook_attempts_total: 'counter',
+  ml_webhook_leases_expired_total: 'counter',
   ml_webhook_attempt_duration_seconds: 'histogram',
   ml_operational_stats_up: 'gauge',
 } as const;

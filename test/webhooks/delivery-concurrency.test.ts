@@ -21,9 +21,11 @@ const HANG_TIMEOUT_MS = 8_000;
 let receiver: WebhookReceiver;
 let dispatchers: Dispatcher[] = [];
 beforeAll(async () => {
-  // /hang never answers: an endpoint that always times out. Everything else answers after 5 ms,
-  // long enough for two simultaneous attempts of one message to overlap at the receiver.
-  receiver = await startWebhookReceiver(({ path }) => (path === '/hang' ? { status: 200, delayMs: Infinity } : { status: 200, delayMs: 5 }));
+  // /hang never answers: an endpoint that always times out; /slow… answers after 1.5 s. Everything
+  // else answers after 5 ms, long enough for two simultaneous attempts of one message to overlap at the receiver.
+  receiver = await startWebhookReceiver(({ path }) =>
+    path === '/hang' ? { status: 200, delayMs: Infinity } : { status: 200, delayMs: path.startsWith('/slow') ? 1500 : 5 },
+  );
 });
 afterEach(async () => {
   await Promise.all(dispatchers.map((d) => d.stop(500)));
@@ -134,7 +136,7 @@ describe('webhook delivery across instances', () => {
     await sql`update webhook_delivery set leased_at = now() - interval '40 days', lease_until = now() - interval '1 second' where id = ${claimed.id}`.execute(t.database.db);
 
     // Before the clamp, the reap failed ("integer out of range") on this row, and so reaped nothing, ever.
-    expect(await reapExpiredLeases(t.database.db, 'reaper')).toBeGreaterThanOrEqual(1);
+    expect((await reapExpiredLeases(t.database.db, 'reaper')).length).toBeGreaterThanOrEqual(1);
     const detail = await call(t.app, 'GET', `/v1/deliveries/${claimed.id}`);
     expect(detail.body).toMatchObject({ state: 'pending', attempts: [{ trigger: 'lease_expired', instance: 'long-gone', durationMs: 2147483647 }] });
     await parkDelivery(claimed.id);
@@ -147,10 +149,55 @@ describe('webhook delivery across instances', () => {
     await sql`update webhook_delivery set state = 'pending', lease_id = null, lease_until = null where id = ${claimed.id}`.execute(t.database.db);
     await sql`update webhook_delivery set state = 'in_flight', lease_id = gen_random_uuid(), lease_until = now() - interval '1 second' where id = ${claimed.id}`.execute(t.database.db);
 
-    expect(await reapExpiredLeases(t.database.db, 'reaper')).toBeGreaterThanOrEqual(1);
+    expect((await reapExpiredLeases(t.database.db, 'reaper')).length).toBeGreaterThanOrEqual(1);
     const detail = await call(t.app, 'GET', `/v1/deliveries/${claimed.id}`);
     expect(detail.body).toMatchObject({ attempts: [{ trigger: 'lease_expired', instance: 'reaper', durationMs: 0 }] });
     await parkDelivery(claimed.id);
+  });
+
+  it("puts a delivery whose holder died back at its place in its subscription's queue, before those due since, and says so in the log and the metrics (probe of webhook leases)", async () => {
+    const { programId, events } = programWithConsortium('order');
+    await record(t.app, ...events);
+    const path = `/order-${programId}`;
+    await subscribe(t.app, { url: receiver.url(path), topics: ['seminar.held'], filter: { programId }, maxInFlight: 1 });
+    await record(t.app, seminarHeld(programId, 'First'));
+    // A worker claims it with a 1 s lease and dies; two more fall due after the claim.
+    const [claimed] = await claimDeliveries(t.database.db, 'dies', 1, 1);
+    expect(claimed?.url).toBe(receiver.url(path));
+    await record(t.app, seminarHeld(programId, 'Second'));
+    await record(t.app, seminarHeld(programId, 'Third'));
+    const said: { message: string; details: object }[] = [];
+    let expired = 0;
+    start({
+      instance: 'survivor',
+      logger: { info: () => {}, error: () => {}, warn: (details, message) => said.push({ details, message }) },
+      onLeasesExpired: (deliveries) => (expired += deliveries),
+    });
+
+    await receiver.waitFor((all) => all.filter((r) => r.path === path).length === 3);
+
+    // One attempt at a time: the one put back goes first, as it was due first.
+    const titles = receiver.received.filter((r) => r.path === path).map((r) => z.object({ data: z.object({ data: z.object({ title: z.string() }) }) }).parse(JSON.parse(r.body)).data.data.title);
+    expect(titles).toEqual(['First', 'Second', 'Third']);
+    expect(said).toContainEqual({ details: { deliveries: 1, heldBy: ['dies'] }, message: expect.stringContaining('put back in the queue') });
+    expect(expired).toBe(1);
+  });
+
+  it('says a delivery whose subscription was deleted during its attempt is gone, not that its lease was lost (probe of webhook leases)', async () => {
+    const { programId, events } = programWithConsortium('deleted');
+    await record(t.app, ...events);
+    const path = `/slow-deleted-${programId}`;
+    const { id } = await subscribe(t.app, { url: receiver.url(path), topics: ['seminar.held'], filter: { programId } });
+    const said: { level: string; message: string }[] = [];
+    const log = (level: string) => (_details: object, message: string) => said.push({ level, message });
+    start({ instance: 'deleting', logger: { info: log('info'), warn: log('warn'), error: log('error') } });
+    await record(t.app, seminarHeld(programId));
+    // While the receiver holds the attempt (1.5 s), the subscription is deleted.
+    await expect.poll(() => receiver.started.includes(path), { timeout: 10_000 }).toBe(true);
+    expect((await call(t.app, 'DELETE', `/v1/subscriptions/${id}`)).status).toBe(204);
+
+    await expect.poll(() => said.map((s) => s.message), { timeout: 10_000 }).toContain('webhook outcome not recorded: its subscription was deleted during the attempt');
+    expect(said.filter((s) => s.level !== 'info')).toEqual([]);
   });
 
   it('does not let an endpoint that always times out delay deliveries to a healthy one', async () => {

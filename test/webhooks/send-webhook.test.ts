@@ -93,6 +93,8 @@ beforeAll(async () => {
       const timer = setInterval(() => res.write('y'.repeat(1024)), 1);
       res.on('close', () => clearInterval(timer));
     },
+    '/close': (req) => req.socket.destroy(),
+    '/garbage': (req) => req.socket.end('NOT HTTP AT ALL\r\n\r\n'),
     '/retry-after': (req, res) => res.writeHead(503, { 'retry-after': String(req.headers['x-retry-after'] ?? '') }).end(),
   });
 });
@@ -283,6 +285,12 @@ describe('sendWebhook', () => {
 
     expect(outcome).toMatchObject({ ok: false, errorKind: 'dns' });
     expect(outcome.errorDetail).toContain('receiver.test');
+  });
+
+  it('reports a receiver that takes the request and closes the connection without an answer as reset, and one answering what is not HTTP as http, not as connect errors (probe of webhook leases)', async () => {
+    expect(await send({ url: url('/close') })).toMatchObject({ ok: false, status: null, errorKind: 'reset', errorDetail: expect.stringContaining('socket hang up') });
+    expect(await send({ url: url('/garbage') })).toMatchObject({ ok: false, status: null, errorKind: 'http' });
+    expect(receiver.seen.map((r) => r.path)).toEqual(['/close', '/garbage']);
   });
 
   it('reports a refused connection as a connect error', async () => {

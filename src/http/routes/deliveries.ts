@@ -41,7 +41,7 @@ const Attempt = z
     startedAt: z.iso.datetime(),
     durationMs: z.int(),
     responseStatus: z.int().nullable(),
-    errorKind: z.string().nullable().meta({ description: 'timeout, dns, connect, tls, http, blocked_target, aborted, internal, lease_expired' }),
+    errorKind: z.string().nullable().meta({ description: 'timeout, dns, connect, reset, tls, http, blocked_target, aborted, internal, lease_expired' }),
     errorDetail: z.string().nullable(),
     responseBody: z.string().nullable().meta({ description: 'The first 16 KiB of the response' }),
   })
