@@ -192,6 +192,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.removeContentTypeParser('text/plain');
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Every answer is what its Content-Type says, never sniffed as something else: until 2026-12-06
+    // only the board's said so (found by the probe of every route).
+    reply.header('x-content-type-options', 'nosniff');
   });
   handleShutdown(app, limits.shutdownGraceMs);
   const metrics = deps.metrics ?? createMetrics();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MOST_QUOTED } from './quoted.js';
 
 /** How precisely a writer knew when something happened (SPEC §2.1). */
 export const PRECISIONS = ['year', 'half', 'quarter', 'month', 'day', 'instant'] as const;
@@ -56,10 +57,14 @@ const monthsSpan = (value: string, precision: Precision, year: number, firstMont
  * of the board), or its form.
  */
 export function notADate(text: string): string {
-  const year = /^\d{4}/.test(text) ? Number(text.slice(0, 4)) : undefined;
+  // A year of four digits, or of five (10000, which a four-digit reading took for 1000 and a form
+  // refused: said as a form until 2026-12-06, found by the probe of every route).
+  const digits = /^\d{4}(?!\d)|^\d{5}(?!\d)/.exec(text)?.[0];
+  const year = digits === undefined ? undefined : Number(digits);
   // The form checked with a year the store holds; a leap one, so that a 29 February passes in any year.
-  const outside = year !== undefined && (year < MIN_YEAR || year > MAX_YEAR) && parseFuzzyDate(`2000${text.slice(4)}`) !== undefined;
-  return `not a valid date: '${text}'; ${outside ? `years run from ${MIN_YEAR} to ${MAX_YEAR}` : `expected ${FUZZY_DATE_FORMS}`}`;
+  const outside = year !== undefined && (year < MIN_YEAR || year > MAX_YEAR) && parseFuzzyDate(`2000${text.slice(digits?.length ?? 0)}`) !== undefined;
+  const said = text.length <= MOST_QUOTED ? `'${text}'` : `'${text.slice(0, MOST_QUOTED)}…' (${text.length} characters)`;
+  return `not a valid date: ${said}; ${outside ? `years run from ${MIN_YEAR} to ${MAX_YEAR}` : `expected ${FUZZY_DATE_FORMS}`}`;
 }
 
 /** Parses one of the accepted forms, or returns undefined when the text is not a valid date. */

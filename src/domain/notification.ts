@@ -3,6 +3,7 @@ import { EVENT_TYPE_NAMES } from './event-catalogue.js';
 import { toEventEnvelope } from './event-envelope.js';
 import { closestIds } from './near-miss.js';
 import type { RecordedEvent } from './recorded-event.js';
+import { quoted } from './quoted.js';
 
 /** Emitted whenever a milestone cell's status changes, whatever changed it (SPEC §6). */
 export const STATUS_CHANGED = 'milestone.status_changed';
@@ -23,7 +24,7 @@ export const Topic = z
       topic === STATUS_CHANGED ||
       EVENT_TYPE_NAMES.some((type) => type === topic) ||
       TYPE_PREFIXES.some((prefix) => topic === `${prefix}.*`),
-    { error: (issue) => `unknown topic ${JSON.stringify(issue.input)}: ${didYouMean(issue.input)}` },
+    { error: (issue) => `unknown topic ${quoted(issue.input)}: ${didYouMean(issue.input)}` },
   )
   .meta({ examples: ['pilot.*', 'mou.signed', STATUS_CHANGED, '*'] });
 

@@ -3,6 +3,7 @@ import { EVENT_DATA_SCHEMAS, EVENT_TYPE_NAMES, type EventType } from './event-ca
 import { FuzzyDateInput } from './fuzzy-date.js';
 import { SafeText } from './safe-text.js';
 import { Source } from './source.js';
+import { quoted } from './quoted.js';
 import { EXAMPLE_MOU_SIGNED, EXAMPLE_PILOT_STARTED } from './example-events.js';
 
 /** Stream versions are 32-bit in the store. */
@@ -26,7 +27,7 @@ const proposalFields = {
 function unknownTypeMessage(input: unknown): string {
   const type = typeof input === 'object' && input !== null && 'type' in input ? input.type : undefined;
   const known = `known types: ${EVENT_TYPE_NAMES.join(', ')}`;
-  return type === undefined ? `type is required; ${known}` : `unknown event type ${JSON.stringify(type)}; ${known}`;
+  return type === undefined ? `type is required; ${known}` : `unknown event type ${quoted(type)}; ${known}`;
 }
 
 const proposal = <T extends EventType>(type: T) =>

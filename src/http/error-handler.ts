@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isDomainError, type KnownDomainError } from '../domain/errors.js';
+import { quoted } from '../domain/quoted.js';
 import { toFieldErrors, type IssueLike } from './field-errors.js';
 import { problem, PROBLEM_MEDIA_TYPE, type ProblemDetails } from './problem.js';
 import { UnknownParametersError } from './request-validator.js';
@@ -64,8 +65,14 @@ export class NotAcceptableError extends Error {
   }
 }
 
+/** What a request said of itself that a problem names: its route's body limit, its Content-Type. */
+interface RequestTold {
+  readonly bodyLimit?: number | undefined;
+  readonly contentType?: string | undefined;
+}
+
 /** The one place where errors become HTTP responses: RFC 9457 problem+json, always. */
-function toProblem(error: unknown): ProblemDetails {
+function toProblem(error: unknown, told: RequestTold = {}): ProblemDetails {
   if (isDomainError(error)) return domainProblem(error);
   if (error instanceof ShuttingDownError) return problem('shutting-down', error.message);
   if (error instanceof UnsupportedCharsetError) return problem('unsupported-media-type', error.message, { charset: error.charset });
@@ -81,12 +88,14 @@ function toProblem(error: unknown): ProblemDetails {
       errors: UnionBranches.parse(v.params).errors,
     }));
     const errors = toFieldErrors(issues, error.validationContext);
-    const where = error.validationContext ?? 'request';
-    return problem('validation-failed', `the ${where} is not valid: ${errors.map(describeFieldError).join('; ')}`, { errors });
+    return problem('validation-failed', `${PARTS[error.validationContext ?? 'request'] ?? 'the request is'} not valid: ${errors.map(describeFieldError).join('; ')}`, { errors });
   }
-  if (isFastifyClientError(error)) return fastifyProblem(error);
+  if (isFastifyClientError(error)) return fastifyProblem(error, told);
   return problem('internal-error', 'the error has been logged');
 }
+
+/** The part of a request a schema checked, as a message names it ("the headers is", until 2026-12-06). */
+const PARTS: Readonly<Record<string, string>> = { body: 'the body is', querystring: 'the query string is', params: 'the path is', headers: 'the headers are' };
 
 const describeFieldError = (e: { pointer?: string | undefined; parameter?: string | undefined; detail: string }) =>
   `${e.pointer ?? e.parameter ?? ''}: ${e.detail}`;
@@ -177,12 +186,23 @@ function isFastifyClientError(error: unknown): error is FastifyError & { statusC
   );
 }
 
-function fastifyProblem(error: FastifyError): ProblemDetails {
+/**
+ * Fastify's own refusals. A body too large, or not JSON, says what this route takes and what it
+ * was sent (until 2026-12-06, "Request body is too large" and "Unsupported Media Type"; found by the
+ * probe of every route).
+ */
+function fastifyProblem(error: FastifyError, told: RequestTold): ProblemDetails {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return problem('payload-too-large', error.message);
+      return problem(
+        'payload-too-large',
+        told.bodyLimit === undefined ? error.message : `the request body is larger than the ${told.bodyLimit} bytes this route takes; send less in one request`,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return problem('unsupported-media-type', error.message);
+      return problem(
+        'unsupported-media-type',
+        `the request body must be JSON, sent with Content-Type: application/json; ${told.contentType === undefined || told.contentType === '' ? 'this request has no Content-Type' : `this one is ${quoted(told.contentType)}`}`,
+      );
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return problem('malformed-request', error.message);
@@ -243,7 +263,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
 
 export function registerErrorHandling(app: FastifyInstance, routerOptions: { readonly ignoreTrailingSlash: boolean }): void {
   app.setErrorHandler((error, request, reply) => {
-    const body = toProblem(error);
+    const body = toProblem(error, { bodyLimit: request.routeOptions.bodyLimit, contentType: request.headers['content-type'] });
     // A shutdown's 503 is an answer the operator asked for, not a failure: said once, at the signal.
     if (body.status >= 500 && !(error instanceof ShuttingDownError)) request.log.error({ err: error }, 'request failed');
     if (body.status === 401) reply.header('www-authenticate', 'Bearer');

@@ -32,6 +32,9 @@ describe('parseFuzzyDate', () => {
 
   it.each([
     ['9999', "not a valid date: '9999'; years run from 1000 to 9998"],
+    // Five digits: a year past the store's too, not a form refused (probe of every route).
+    ['10000', "not a valid date: '10000'; years run from 1000 to 9998"],
+    ['10000-06-01', "not a valid date: '10000-06-01'; years run from 1000 to 9998"],
     ['0999-06', "not a valid date: '0999-06'; years run from 1000 to 9998"],
     ['9999-12-31T23:59:59.999Z', "not a valid date: '9999-12-31T23:59:59.999Z'; years run from 1000 to 9998"],
     ['2026-Q5', "not a valid date: '2026-Q5'; expected 2026, 2026-H1, 2026-Q2, 2026-05, 2026-05-14 or an ISO-8601 date-time with offset"],

@@ -98,6 +98,13 @@ describe('every error is RFC 9457 problem+json', () => {
     expect((await sendRaw(`GET /v1/programs HTTP/1.1\r\n${auth}`)).status).toBe(200);
   });
 
+  it('tells every answer not to be sniffed as another type: a view, a problem, the OpenAPI document, the metrics (probe of every route)', async () => {
+    for (const url of ['/v1/programs', '/v1/programs/no-such-program', '/openapi.json', '/metrics']) {
+      const response = await inject(t.app, { url, headers: bearer(TEST_ADMIN_KEY) });
+      expect(response.headers['x-content-type-options'], url).toBe('nosniff');
+    }
+  });
+
   it('lists every problem type it answers with at /problems', async () => {
     const response = await inject(t.app, { url: '/problems' });
 

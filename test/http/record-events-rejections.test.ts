@@ -43,6 +43,8 @@ describe('POST /v1/events refuses bad input with a 4xx problem and stores nothin
 
     expect(status).toBe(415);
     expect(problem.type).toBe('/problems/unsupported-media-type');
+    // What it takes and what it was sent (probe of every route: "Unsupported Media Type").
+    expect(problem.detail).toBe(`the request body must be JSON, sent with Content-Type: application/json; this one is "application/x-www-form-urlencoded"`);
   });
 
   it('an unknown event type: 400 naming /type and the known types', async () => {
@@ -116,6 +118,34 @@ describe('POST /v1/events refuses bad input with a 4xx problem and stores nothin
 
     expect(status).toBe(413);
     expect(problem.type).toBe('/problems/payload-too-large');
+    expect(problem.detail).toBe(`the request body is larger than the ${BODY_LIMIT} bytes this route takes; send less in one request`);
+  });
+
+  it('an Idempotency-Key over 200 characters: 400 saying the headers are not valid (probe of every route: "the headers is")', async () => {
+    const { status, problem } = await refused(() => post(t.app, { type: 'seminar.held', occurredAt: '2026-06', data: { programId, title: 'x' } }, { 'idempotency-key': 'k'.repeat(201) }));
+
+    expect(status).toBe(400);
+    expect(problem.detail).toMatch(/^the headers are not valid: idempotency-key: an Idempotency-Key is at most 200 characters long/);
+  });
+
+  it('a type nested 5,000 arrays deep: 400 naming /type, not a 500 (probe of every route: the stack of JSON.stringify overflowed)', async () => {
+    const nested = `{"type":${'['.repeat(5000)}${']'.repeat(5000)},"occurredAt":"2026","data":{}}`;
+    const { status, problem } = await refused(() => call(t.app, 'POST', '/v1/events', nested, { 'content-type': 'application/json' }));
+
+    expect(status).toBe(400);
+    expect(problem.errors).toEqual([{ pointer: '/type', detail: expect.stringContaining('unknown event type an array;') }]);
+  });
+
+  it.each([
+    ['type', { type: 'x'.repeat(200_000), occurredAt: '2026', data: {} }, 'unknown event type "xxx'],
+    ['occurredAt', { type: 'seminar.held', occurredAt: '2'.repeat(200_000), data: { programId: 'any-program', title: 'x' } }, "not a valid date: '222"],
+  ])('a %s of 200,000 characters: 400 quoting its first 100, not all of it twice (probe of every route)', async (field, event, start) => {
+    const response = await post(t.app, event);
+
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(response.body).length).toBeLessThan(5000);
+    expect(problemOf(response).errors).toEqual([{ pointer: `/${field}`, detail: expect.stringContaining(start) }]);
+    expect(problemOf(response).errors?.[0]?.detail).toMatch(/…["'] \(200000 characters\)/);
   });
 
   it.each([

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { EVENT_TYPE_NAMES } from '../../domain/event-catalogue.js';
 import { ConsortiumId, ProgramId, StreamName } from '../../domain/identifiers.js';
 import { ProposedEvent, ProposedEventBatch } from '../../domain/proposed-event.js';
+import { quoted } from '../../domain/quoted.js';
 import type { EventRecorder, RecordOutcome } from '../../services/record-events.js';
 import type { EventReader } from '../../services/read-events.js';
 import { ProblemDetails } from '../problem.js';
@@ -26,7 +27,7 @@ const TAGS = ['events'];
 
 const EventList = z.object({ events: z.array(EventEnvelope) }).meta({ id: 'EventList' });
 
-const TypeList = commaList(z.enum(EVENT_TYPE_NAMES, { error: (i) => `unknown event type ${JSON.stringify(i.input)}` }), 'type')
+const TypeList = commaList(z.enum(EVENT_TYPE_NAMES, { error: (i) => `unknown event type ${quoted(i.input)}` }), 'type')
   .meta({ description: 'Comma-separated event types', examples: ['mou.signed,pilot.started'] });
 
 export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, { reader, recorder, appendBodyLimit, maxPageSize, onRecorded }) => {
