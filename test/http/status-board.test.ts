@@ -868,6 +868,28 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(rows.map((r) => r.title)).toEqual(Array.from({ length: 25 }, (_, n) => `Seminar ${25 - n}`));
     noProblems(board);
   });
+  it("lists a cell's evidence in a scroll region of its own, so that a long list leaves the page short: scrolled to its last entry, the window stays where it is (probe of large cells)", async () => {
+    await programWithMilestone('evidence-region', 'outreach', 28);
+    const board = await open('/?program=evidence-region');
+    await signIn(board.page, readerKey);
+    await cell(board, 'outreach', '').click();
+    await board.page.getByRole('button', { name: 'Show all 28' }).click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(28);
+    const viewport = board.page.viewportSize()?.height ?? NaN;
+
+    // The whole panel, 28 entries and all, fits within the window's height.
+    expect((await board.page.locator('#evidence').boundingBox())?.height).toBeLessThan(viewport);
+    const region = board.page.getByRole('region', { name: 'Evidence entries, scrollable' });
+    const scrollY = await board.page.evaluate('window.scrollY');
+    await region.evaluate((element) => element.scrollTo(0, element.scrollHeight));
+    // The last entry came into the region's sight; the window did not move.
+    const box = await region.boundingBox();
+    const last = (await board.page.locator('#evidence .evidence-list > li').last().boundingBox())?.y ?? NaN;
+    expect(last).toBeGreaterThanOrEqual(box?.y ?? NaN);
+    expect(last).toBeLessThan((box?.y ?? NaN) + (box?.height ?? NaN));
+    expect(await board.page.evaluate('window.scrollY')).toBe(scrollY);
+    noProblems(board);
+  });
   it("keeps focus on the same entry's link, and that entry where it stood on the screen, when a live change adds entries above it (probe of the board's evidence)", async () => {
     await programWithMilestone('evidence-place', 'outreach');
     await seminarsWithSources('evidence-place', 'outreach', 25);

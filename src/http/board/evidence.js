@@ -66,30 +66,36 @@ const focusables = (element) => [...element.querySelectorAll('a[href], button')]
 
 /**
  * Where the reader is in a cell's evidence, to be found again once it is drawn anew: the entry focus
- * is in, or else the first entry in sight, with its distance from the top of the window; and where
- * focus is, in that entry or on one of the evidence's own buttons. Kept by the entry's event, not its
- * place in the list: entries recorded meanwhile above it move it down (until 2026-12-06 focus went to
- * whatever link then held its place, and the page did not follow the entry; found by the probe of the
- * board's evidence). Taken just before the list is replaced, while the list shown is where the reader
- * left it: taken earlier, a reader who scrolled or moved focus away while it was read was pulled back
- * (found by the review of that change).
+ * is in, or else the first entry in sight in the list's scroll region, with its distance from the
+ * region's top and, if it is in the window's sight, from the window's; and where focus is, in that
+ * entry or on one of the evidence's own buttons. Kept by the entry's event, not its place in the
+ * list: entries recorded meanwhile above it move it down (until 2026-12-06 focus went to whatever
+ * link then held its place, and the page did not follow the entry; found by the probe of the
+ * board's evidence). Taken just before the list is replaced, while the list shown is where the
+ * reader left it: taken earlier, a reader who scrolled or moved focus away while it was read was
+ * pulled back (found by the review of that change).
  * @returns {EvidencePlace}
- * @typedef {{ event: string | undefined, top: number | undefined, focus: boolean, inEntry: number, control: string | undefined }} EvidencePlace
+ * @typedef {{ event: string | undefined, inRegion: number | undefined, top: number | undefined, focus: boolean, inEntry: number, control: string | undefined }} EvidencePlace
  */
 function evidencePlace() {
   const body = byId('evidence-body');
   const active = document.activeElement;
   const focused = active instanceof HTMLElement && body.contains(active) ? active : undefined;
   const focusedEntry = focused?.closest('li[data-event]') ?? null;
-  const inSight = (entry) => {
+  const region = body.querySelector('.evidence-scroll')?.getBoundingClientRect();
+  /** @param {Element} entry @param {number} top @param {number} bottom */
+  const within = (entry, top, bottom) => {
     const box = entry.getBoundingClientRect();
-    return box.bottom > 0 && box.top < window.innerHeight;
+    return box.bottom > top && box.top < bottom;
   };
-  const entry = focusedEntry ?? [...body.querySelectorAll('li[data-event]')].find(inSight);
+  const inRegion = (entry) => region === undefined || within(entry, region.top, region.bottom);
+  const entry = focusedEntry ?? [...body.querySelectorAll('li[data-event]')].find(inRegion);
+  const top = entry?.getBoundingClientRect().top;
   return {
     event: entry?.getAttribute('data-event') ?? undefined,
-    // Only an entry in sight holds the page still: one out of sight moves nothing the reader sees.
-    top: entry !== undefined && inSight(entry) ? entry.getBoundingClientRect().top : undefined,
+    inRegion: top === undefined || region === undefined ? undefined : top - region.top,
+    // Only an entry in sight holds the window still: one out of sight moves nothing the reader sees.
+    top: entry !== undefined && inRegion(entry) && within(entry, 0, window.innerHeight) ? top : undefined,
     focus: focused !== undefined,
     inEntry: focusedEntry !== null && focused !== undefined ? focusables(focusedEntry).indexOf(focused) : -1,
     // A button of the evidence's own, by what it does: by its place, focus went from "Try again now",
@@ -103,8 +109,8 @@ const CONTROLS = ['.show-all-evidence', '.evidence-retry'];
 
 /**
  * Replaces what the evidence shows. `keepPlace`, for what is read again while it is shown (a live
- * change, a retry, the rest of a list): the page is then scrolled so that the entry in sight stands
- * where it stood, and focus, if it was in the list, goes to the same link of the same entry, or the
+ * change, a retry, the rest of a list): the list and the page are then scrolled so that the entry in
+ * sight stands where it stood, and focus, if it was in the list, goes to the same link of the same entry, or the
  * same button, or else the heading.
  * @param {boolean} keepPlace @param {...(Node | undefined)} children
  */
@@ -114,7 +120,18 @@ function drawEvidence(keepPlace, ...children) {
   replaceChildren(body, ...children);
   if (place === undefined) return;
   const entry = place.event === undefined ? null : body.querySelector(`li[data-event="${CSS.escape(place.event)}"]`);
-  if (entry !== null && place.top !== undefined) window.scrollBy(0, entry.getBoundingClientRect().top - place.top);
+  const region = body.querySelector('.evidence-scroll');
+  // The entry goes back to its place in the list's region, and the region, if it moved in the
+  // window (a short list, which does not scroll, grown above the entry), back to the window's.
+  const holdStill = () => {
+    if (entry === null || !entry.isConnected) return;
+    if (region !== null && place.inRegion !== undefined) region.scrollTop += entry.getBoundingClientRect().top - region.getBoundingClientRect().top - place.inRegion;
+    if (place.top !== undefined) window.scrollBy(0, entry.getBoundingClientRect().top - place.top);
+  };
+  holdStill();
+  // A long list lays out the entries near its sight only once drawn (board.css): their sizes, until
+  // then estimates, can move the entry by some pixels, which the second frame after puts right.
+  if (region?.querySelector('.evidence-list.long') != null) requestAnimationFrame(() => requestAnimationFrame(holdStill));
   if (!place.focus) return;
   const again = entry !== null && place.inEntry >= 0 ? focusables(entry)[place.inEntry] : place.control === undefined ? undefined : body.querySelector(place.control);
   (again instanceof HTMLElement ? again : byId('evidence-heading')).focus({ preventScroll: true });

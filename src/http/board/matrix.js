@@ -149,16 +149,25 @@ export function matrixTable(view, programName, consortiums, openEvidence) {
 }
 
 /**
+ * Beyond this many entries, a list lays out and paints only the entries in or near its sight
+ * (board.css). Not below: laid out on sight, an entry's size is an estimate until then, and a
+ * short list scrolled to its end, drawn anew, could settle a few pixels from where it stood.
+ */
+const LONG_LIST = 100;
+
+/**
  * A cell's evidence: date, type, title and links to its sources.
  * @param {{ id: string, type: string, occurredAt: { value: string }, title?: string, sources: { url: string, publisher?: string, title?: string, publishedAt?: string }[] }[]} entries
  * @param {number} total
  */
 export function evidenceList(entries, total) {
   if (entries.length === 0) return h('p', { class: 'muted' }, 'No event bears on this cell: it is as planned.');
+  // Its own scroll region, as the matrix's: a list of 5,000 entries made the page 440,000 px tall,
+  // the standing and the timeline out of reach below it (found by the probe of large cells).
   return h(
     'div',
-    {},
-    h('ol', { class: 'evidence-list' }, ...entries.map((e) =>
+    { class: 'evidence-scroll', tabindex: '0', role: 'region', 'aria-label': 'Evidence entries, scrollable' },
+    h('ol', { class: entries.length > LONG_LIST ? 'evidence-list long' : 'evidence-list' }, ...entries.map((e) =>
       h(
         'li',
         { 'data-event': e.id },
