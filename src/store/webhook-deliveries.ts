@@ -96,6 +96,7 @@ export async function claimDeliveries(db: Db, instance: string, limit: number, l
  * in it: due when they were before the claim, so a subscription's next claim takes them before what
  * fell due since (until 2026-12-06 they were due anew, behind it, and a subscription of one attempt
  * at a time got its deliveries out of order after a crash; found by the probe of webhook leases).
+ * Only the first time: a delivery whose lease ran out before goes behind what is due, as before.
  * Logs the lost attempt under the instance that held it, from when it took it, and returns the
  * holder of each, as logged. The holder is
  * believed only for the lease it names (leased_for): a claim by a release before
@@ -114,7 +115,11 @@ export async function reapExpiredLeases(db: Db, instance: string): Promise<strin
       for no key update skip locked
     ), expired as (
       update webhook_delivery d
-      set state = 'pending', lease_id = null, lease_until = null, leased_by = null, leased_at = null, leased_for = null
+      set state = 'pending', lease_id = null, lease_until = null, leased_by = null, leased_at = null, leased_for = null,
+          -- Its place kept once: one whose attempts have lost their lease before may be what stops its
+          -- workers, and first in line for ever it would hold its subscription up for good (the review).
+          next_attempt_at = case when exists (select 1 from webhook_attempt a where a.delivery_id = d.id and a.trigger = 'lease_expired')
+                                 then now() else d.next_attempt_at end
       from held h
       where d.id = h.id
       returning d.id, d.attempt_count, h.leased_by, h.leased_at

@@ -165,9 +165,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * found by the probe of webhook leases), or its lease lost.
    */
   async function sayNotRecorded(deliveryId: string): Promise<void> {
-    if (!(await deliveryExists(db, deliveryId).catch(() => true))) {
-      logger.info({ deliveryId }, 'webhook outcome not recorded: its subscription was deleted during the attempt');
-    } else logger.warn({ deliveryId }, 'webhook lease lost before the outcome was recorded');
+    const exists = await deliveryExists(db, deliveryId).catch((err: unknown) => {
+      logger.warn({ err, deliveryId }, 'webhook outcome not recorded, and whether its delivery still exists could not be read');
+      return undefined;
+    });
+    if (exists === false) logger.info({ deliveryId }, 'webhook outcome not recorded: its subscription was deleted during the attempt');
+    if (exists === true) logger.warn({ deliveryId }, 'webhook lease lost before the outcome was recorded');
   }
 
   function resultOf(outcome: SendOutcome, delivery: ClaimedDelivery): AttemptResult {

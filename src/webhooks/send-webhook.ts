@@ -64,17 +64,24 @@ function errorCode(error: Error): string {
 }
 
 /**
- * What failed, by the error and whether the connection was made: once it was, the receiver took the
- * request and then closed the connection without an answer (`reset`), or answered with what is not
- * HTTP (`http`). Until 2026-12-06 both were `connect`, which reads as a receiver out of reach (found
- * by the probe of webhook leases).
+ * What failed, by the error and how far the connection got: once the request could be read, the
+ * receiver closed the connection before answering (`reset`), or answered with what is not HTTP
+ * (`http`). Until 2026-12-06 both were `connect`, which reads as a receiver out of reach (found by
+ * the probe of webhook leases).
  */
-function classifyError(error: Error, connected: boolean): SendErrorKind {
+function classifyError(error: Error, reached: Reached): SendErrorKind {
   const code = errorCode(error);
   if (TLS_CODE.test(code)) return 'tls';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
-  if (!connected) return 'connect';
+  if (!reached.tcp) return 'connect';
+  if (!reached.request) return 'tls';
   return code.startsWith('HPE_') ? 'http' : 'reset';
+}
+
+/** How far a connection got: TCP connected; the request could be read (over TLS, the handshake done). */
+interface Reached {
+  tcp: boolean;
+  request: boolean;
 }
 
 // Stream mode holds back a multi-byte character cut by the cap instead of emitting U+FFFD, and NUL
@@ -165,15 +172,21 @@ function exchange(target: WebhookTarget, request: WebhookRequest): Promise<Failu
     const onAbort = (): void => finish({ kind: 'aborted', detail: 'The attempt was cancelled before it completed.' });
     request.signal?.addEventListener('abort', onAbort, { once: true });
 
-    let connected = false;
-    req.on('socket', (socket) =>
+    // How far the connection got: TCP, then (over TLS) the handshake, after which the receiver can
+    // read the request. A receiver that cuts the handshake short is a TLS failure, not a `reset`
+    // (the review of `reset`).
+    const reached: Reached = { tcp: false, request: false };
+    req.on('socket', (socket) => {
       socket.once('connect', () => {
-        connected = true;
+        reached.tcp = true;
         clearTimeout(connectTimer);
-      }),
-    );
+      });
+      socket.once(target.secure ? 'secureConnect' : 'connect', () => {
+        reached.request = true;
+      });
+    });
     req.on('error', (error) => {
-      finish(lookupFailure ?? { kind: classifyError(error, connected), detail: `The request to ${target.hostname} failed: ${error.message}` });
+      finish(lookupFailure ?? { kind: classifyError(error, reached), detail: `The request to ${target.hostname} failed: ${error.message}` });
     });
     req.on('response', (res: IncomingMessage) => {
       const chunks: Buffer[] = [];

@@ -21,10 +21,10 @@ const HANG_TIMEOUT_MS = 8_000;
 let receiver: WebhookReceiver;
 let dispatchers: Dispatcher[] = [];
 beforeAll(async () => {
-  // /hang never answers: an endpoint that always times out; /slow… answers after 1.5 s. Everything
+  // /hang never answers: an endpoint that always times out; /slow… answers after 5 s. Everything
   // else answers after 5 ms, long enough for two simultaneous attempts of one message to overlap at the receiver.
   receiver = await startWebhookReceiver(({ path }) =>
-    path === '/hang' ? { status: 200, delayMs: Infinity } : { status: 200, delayMs: path.startsWith('/slow') ? 1500 : 5 },
+    path === '/hang' ? { status: 200, delayMs: Infinity } : { status: 200, delayMs: path.startsWith('/slow') ? 5000 : 5 },
   );
 });
 afterEach(async () => {
@@ -183,6 +183,30 @@ describe('webhook delivery across instances', () => {
     expect(expired).toBe(1);
   });
 
+  it('puts a delivery whose lease ran out twice behind what is due, rather than first in line for ever (review of the reaper)', async () => {
+    const { programId, events } = programWithConsortium('twice');
+    await record(t.app, ...events);
+    const path = `/twice-${programId}`;
+    await subscribe(t.app, { url: receiver.url(path), topics: ['seminar.held'], filter: { programId }, maxInFlight: 1 });
+    await record(t.app, seminarHeld(programId, 'First'));
+    const [claimed] = await claimDeliveries(t.database.db, 'dies', 1, 1);
+    expect(claimed?.url).toBe(receiver.url(path));
+    await record(t.app, seminarHeld(programId, 'Second'));
+    // Its first lease ran out: back at its place. Claimed again, and that lease runs out too.
+    await sql`update webhook_delivery set lease_until = now() - interval '1 second' where id = ${claimed?.id ?? ''}`.execute(t.database.db);
+    expect(await reapExpiredLeases(t.database.db, 'reaper')).toEqual(['dies']);
+    const [again] = await claimDeliveries(t.database.db, 'dies-again', 1, 1);
+    expect(again?.id).toBe(claimed?.id);
+    await sql`update webhook_delivery set lease_until = now() - interval '1 second' where id = ${claimed?.id ?? ''}`.execute(t.database.db);
+    expect(await reapExpiredLeases(t.database.db, 'reaper')).toEqual(['dies-again']);
+
+    // Now behind the second, which was due before it came back.
+    const [next] = await claimDeliveries(t.database.db, 'next', 1, 60);
+    expect(next?.id).not.toBe(claimed?.id);
+    expect(next?.url).toBe(receiver.url(path));
+    for (const id of [claimed?.id, next?.id]) await parkDelivery(id ?? '');
+  });
+
   it('says a delivery whose subscription was deleted during its attempt is gone, not that its lease was lost (probe of webhook leases)', async () => {
     const { programId, events } = programWithConsortium('deleted');
     await record(t.app, ...events);
@@ -190,9 +214,10 @@ describe('webhook delivery across instances', () => {
     const { id } = await subscribe(t.app, { url: receiver.url(path), topics: ['seminar.held'], filter: { programId } });
     const said: { level: string; message: string }[] = [];
     const log = (level: string) => (_details: object, message: string) => said.push({ level, message });
-    start({ instance: 'deleting', logger: { info: log('info'), warn: log('warn'), error: log('error') } });
+    // An attempt may take 8 s here, so that the receiver holds it 5 s.
+    start({ instance: 'deleting', totalTimeoutMs: 8000, logger: { info: log('info'), warn: log('warn'), error: log('error') } });
     await record(t.app, seminarHeld(programId));
-    // While the receiver holds the attempt (1.5 s), the subscription is deleted.
+    // While the receiver holds the attempt (5 s), the subscription is deleted.
     await expect.poll(() => receiver.started.includes(path), { timeout: 10_000 }).toBe(true);
     expect((await call(t.app, 'DELETE', `/v1/subscriptions/${id}`)).status).toBe(204);
 

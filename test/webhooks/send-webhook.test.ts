@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { getDefaultAutoSelectFamily, setDefaultAutoSelectFamily } from 'node:net';
+import { createServer as createNetServer, getDefaultAutoSelectFamily, setDefaultAutoSelectFamily } from 'node:net';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseAllowedCidrs } from '../../src/domain/webhook-address-policy.js';
@@ -291,6 +291,18 @@ describe('sendWebhook', () => {
     expect(await send({ url: url('/close') })).toMatchObject({ ok: false, status: null, errorKind: 'reset', errorDetail: expect.stringContaining('socket hang up') });
     expect(await send({ url: url('/garbage') })).toMatchObject({ ok: false, status: null, errorKind: 'http' });
     expect(receiver.seen.map((r) => r.path)).toEqual(['/close', '/garbage']);
+  });
+
+  it('reports a receiver that cuts the TLS handshake short as tls, not reset: the request was never sent (review of reset)', async () => {
+    const cutter = createNetServer((socket) => socket.once('data', () => socket.destroy()));
+    await new Promise<void>((listening) => cutter.listen(0, '127.0.0.1', listening));
+    const address = cutter.address();
+    try {
+      if (address === null || typeof address === 'string') throw new Error('no TCP address');
+      expect(await send({ url: `https://127.0.0.1:${address.port}/hook` })).toMatchObject({ ok: false, status: null, errorKind: 'tls' });
+    } finally {
+      await new Promise((closed) => cutter.close(closed));
+    }
   });
 
   it('reports a refused connection as a connect error', async () => {
