@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import './http/zod-messages.js';
 import {
+  ANSWER_HEADERS,
   answerClientError,
   answerFrameworkError,
   answerUnmetExpectation,
@@ -190,11 +191,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.server.on('checkExpectation', answerUnmetExpectation);
   // Only JSON is accepted: any other body is answered 415 rather than half-parsed as text.
   app.removeContentTypeParser('text/plain');
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-    // Every answer is what its Content-Type says, never sniffed as something else: until 2026-12-06
-    // only the board's said so (found by the probe of every route).
-    reply.header('x-content-type-options', 'nosniff');
+  // From the start of a request, so that a reply taken over (the live feed) carries them too. Every
+  // answer is what its Content-Type says, never sniffed as something else: until 2026-12-06 only the
+  // board's said so (found by the probe of every route).
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id).headers(ANSWER_HEADERS);
   });
   handleShutdown(app, limits.shutdownGraceMs);
   const metrics = deps.metrics ?? createMetrics();

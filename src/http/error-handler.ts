@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { isDomainError, type KnownDomainError } from '../domain/errors.js';
 import { quoted } from '../domain/quoted.js';
 import { toFieldErrors, type IssueLike } from './field-errors.js';
-import { problem, PROBLEM_MEDIA_TYPE, type ProblemDetails } from './problem.js';
+import { problem, PROBLEM_MEDIA_TYPE, type FieldError, type ProblemDetails } from './problem.js';
 import { UnknownParametersError } from './request-validator.js';
 import { trackRouteMethods } from './route-methods.js';
 
@@ -79,7 +79,7 @@ function toProblem(error: unknown, told: RequestTold = {}): ProblemDetails {
   if (error instanceof UnsupportedContentCodingError) return problem('unsupported-media-type', error.message, { contentEncoding: error.contentEncoding });
   if (error instanceof BodyNotUtf8Error) return problem('malformed-request', error.message);
   if (error instanceof NotAcceptableError) return problem('not-acceptable', error.message, { available: [...error.offered] });
-  if (error instanceof UnknownParametersError) return problem('validation-failed', error.message, { errors: [...error.errors] });
+  if (error instanceof UnknownParametersError) return validationProblem(PARTS['querystring'] ?? '', error.errors);
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((v) => ({
       path: v.instancePath.split('/').slice(1),
@@ -88,7 +88,7 @@ function toProblem(error: unknown, told: RequestTold = {}): ProblemDetails {
       errors: UnionBranches.parse(v.params).errors,
     }));
     const errors = toFieldErrors(issues, error.validationContext);
-    return problem('validation-failed', `${PARTS[error.validationContext ?? 'request'] ?? 'the request is'} not valid: ${errors.map(describeFieldError).join('; ')}`, { errors });
+    return validationProblem(PARTS[error.validationContext ?? 'request'] ?? 'the request is', errors);
   }
   if (isFastifyClientError(error)) return fastifyProblem(error, told);
   return problem('internal-error', 'the error has been logged');
@@ -96,6 +96,23 @@ function toProblem(error: unknown, told: RequestTold = {}): ProblemDetails {
 
 /** The part of a request a schema checked, as a message names it ("the headers is", until 2026-12-06). */
 const PARTS: Readonly<Record<string, string>> = { body: 'the body is', querystring: 'the query string is', params: 'the path is', headers: 'the headers are' };
+
+/** The most field errors a problem lists, and the most its detail says. */
+const MOST_FIELD_ERRORS = 50;
+const MOST_SAID = 10;
+
+/**
+ * A request refused for its fields: each named, up to MOST_FIELD_ERRORS, then how many more, so that
+ * an answer does not grow with a batch's faults (the review of the day's refusals: 1,000 unknown
+ * types, each with the list of known ones, came back in 1.6 MB).
+ */
+function validationProblem(part: string, errors: readonly FieldError[]): ProblemDetails {
+  const more = (most: number) => (errors.length > most ? `; and ${errors.length - most} more` : '');
+  const listed = errors.slice(0, MOST_FIELD_ERRORS);
+  return problem('validation-failed', `${part} not valid: ${errors.slice(0, MOST_SAID).map(describeFieldError).join('; ')}${more(MOST_SAID)}`, {
+    errors: errors.length > MOST_FIELD_ERRORS ? [...listed, { detail: `and ${errors.length - MOST_FIELD_ERRORS} more` }] : listed,
+  });
+}
 
 const describeFieldError = (e: { pointer?: string | undefined; parameter?: string | undefined; detail: string }) =>
   `${e.pointer ?? e.parameter ?? ''}: ${e.detail}`;
@@ -215,8 +232,14 @@ function fastifyProblem(error: FastifyError, told: RequestTold): ProblemDetails 
   }
 }
 
+/**
+ * The headers every answer carries, the problems of the router and Node's raw ones included, which
+ * no hook sees: its type is what it says (the review of nosniff found them without it).
+ */
+export const ANSWER_HEADERS = { 'x-content-type-options': 'nosniff' } as const;
+
 function sendProblem(reply: FastifyReply, body: ProblemDetails): FastifyReply {
-  return reply.code(body.status).type(PROBLEM_MEDIA_TYPE).send({ ...body, instance: reply.request.url });
+  return reply.code(body.status).headers(ANSWER_HEADERS).header('x-request-id', reply.request.id).type(PROBLEM_MEDIA_TYPE).send({ ...body, instance: reply.request.url });
 }
 
 /**
@@ -234,7 +257,7 @@ export function answerFrameworkError(error: FastifyError, _request: unknown, rep
 export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
   const body = problem('expectation-failed', 'this service meets no Expect header but 100-continue');
   const text = JSON.stringify({ ...body, instance: request.url });
-  response.writeHead(body.status, { 'content-type': PROBLEM_MEDIA_TYPE, 'content-length': Buffer.byteLength(text), connection: 'close' });
+  response.writeHead(body.status, { ...ANSWER_HEADERS, 'content-type': PROBLEM_MEDIA_TYPE, 'content-length': Buffer.byteLength(text), connection: 'close' });
   response.end(text);
 }
 
@@ -255,6 +278,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status] ?? ''}\r\nConnection: close\r\n` +
+        Object.entries(ANSWER_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('') +
         `Content-Type: ${PROBLEM_MEDIA_TYPE}\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
     );
   }

@@ -10,7 +10,7 @@ import type { FieldError } from './problem.js';
  */
 export class UnknownParametersError extends Error {
   constructor(readonly errors: readonly FieldError[]) {
-    super(`the querystring is not valid: ${errors.map((e) => `${e.parameter ?? ''}: ${e.detail}`).join('; ')}`);
+    super(`the query string is not valid: ${errors.map((e) => `${e.parameter ?? ''}: ${e.detail}`).join('; ')}`);
   }
 }
 

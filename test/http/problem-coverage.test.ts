@@ -16,6 +16,8 @@ afterAll(async () => t.close());
 interface RawAnswer {
   readonly status: number;
   readonly contentType: string;
+  /** Whether it said X-Content-Type-Options: nosniff. */
+  readonly nosniff: boolean;
   readonly body: unknown;
 }
 
@@ -38,7 +40,7 @@ async function sendRaw(head: string, body = ''): Promise<RawAnswer> {
   const answer = { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1]), contentType: /^content-type: *(.*)$/im.exec(headers)?.[1] ?? '' };
   // Answers that never reach a route are checked against the route the request named.
   committedResponses().assertConforms({ method, url, ...answer, body: text });
-  return { ...answer, body: JSON.parse(text) };
+  return { ...answer, nosniff: /^x-content-type-options: *nosniff\r?$/im.test(headers), body: JSON.parse(text) };
 }
 
 const auth = `Authorization: Bearer ${TEST_ADMIN_KEY}`;
@@ -49,7 +51,7 @@ type Case = readonly [name: string, status: number, slug: keyof typeof PROBLEM_T
 const injected =
   (request: { method?: 'GET' | 'POST' | 'PUT'; url: string; headers?: Record<string, string>; payload?: string }) => async (): Promise<RawAnswer> => {
     const response = await inject(t.app, { method: request.method ?? 'GET', url: request.url, headers: request.headers ?? bearer(TEST_ADMIN_KEY), payload: request.payload });
-    return { status: response.statusCode, contentType: String(response.headers['content-type']), body: response.json() };
+    return { status: response.statusCode, contentType: String(response.headers['content-type']), nosniff: response.headers['x-content-type-options'] === 'nosniff', body: response.json() };
   };
 
 const CASES: readonly Case[] = [
@@ -82,6 +84,8 @@ describe('every error is RFC 9457 problem+json', () => {
     expect(answer.status).toBe(status);
     expect(answer.contentType).toContain(PROBLEM_MEDIA_TYPE);
     expect(ProblemDetails.parse(answer.body)).toMatchObject({ type: `/problems/${slug}`, status });
+    // The router's and Node's own answers too, which no hook sees (review of nosniff).
+    expect(answer.nosniff).toBe(true);
   });
 
   it('refuses a request with two Authorization headers, whichever comes first, rather than reading the first (401, naming why)', async () => {
@@ -103,6 +107,14 @@ describe('every error is RFC 9457 problem+json', () => {
       const response = await inject(t.app, { url, headers: bearer(TEST_ADMIN_KEY) });
       expect(response.headers['x-content-type-options'], url).toBe('nosniff');
     }
+    // The live feed, whose reply is taken over before any onSend hook (review of nosniff).
+    const address = t.app.server.address();
+    if (address === null || typeof address === 'string') throw new Error('the app is not listening on TCP');
+    const stop = new AbortController();
+    const feed = await fetch(`http://127.0.0.1:${address.port}/v1/feed`, { headers: bearer(TEST_ADMIN_KEY), signal: stop.signal });
+    expect(feed.headers.get('content-type')).toContain('text/event-stream');
+    expect(feed.headers.get('x-content-type-options')).toBe('nosniff');
+    stop.abort();
   });
 
   it('lists every problem type it answers with at /problems', async () => {

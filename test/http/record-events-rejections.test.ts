@@ -128,6 +128,24 @@ describe('POST /v1/events refuses bad input with a 4xx problem and stores nothin
     expect(problem.detail).toMatch(/^the headers are not valid: idempotency-key: an Idempotency-Key is at most 200 characters long/);
   });
 
+  it('a key of 200,000 characters the event does not take: 400 quoting its first 100 (review of the day\'s refusals)', async () => {
+    const response = await post(t.app, { type: 'seminar.held', occurredAt: '2026', data: { programId: 'any-program', title: 'x' }, ['k'.repeat(200_000)]: 1 });
+
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(response.body).length).toBeLessThan(5000);
+    expect(problemOf(response).errors).toEqual([{ pointer: '/', detail: expect.stringMatching(/^unrecognized key: "k{100}…" \(200000 characters\)$/) }]);
+  });
+
+  it('a batch of 1,000 events of unknown types: 400 listing the first 50 faults and how many more, not all of them (review of the day\'s refusals: 1.6 MB)', async () => {
+    const { status, problem } = await refused(() => post(t.app, { events: Array.from({ length: 1000 }, () => ({ type: 'x', occurredAt: '2026', data: {} })) }));
+
+    expect(status).toBe(400);
+    expect(problem.errors).toHaveLength(51);
+    expect(problem.errors?.[0]).toEqual({ pointer: '/events/0/type', detail: expect.stringContaining('unknown event type "x"') });
+    expect(problem.errors?.[50]).toEqual({ detail: 'and 950 more' });
+    expect(problem.detail).toMatch(/; and 990 more$/);
+  });
+
   it('a type nested 5,000 arrays deep: 400 naming /type, not a 500 (probe of every route: the stack of JSON.stringify overflowed)', async () => {
     const nested = `{"type":${'['.repeat(5000)}${']'.repeat(5000)},"occurredAt":"2026","data":{}}`;
     const { status, problem } = await refused(() => call(t.app, 'POST', '/v1/events', nested, { 'content-type': 'application/json' }));
