@@ -9,7 +9,7 @@
  * PerformanceObserver of long tasks: over 50 ms, the page answers nothing), and, for the live
  * changes, how far the entry the reader looked at moved on the screen. The same rounds run twice in
  * one run, on two pages: the board as served, and a baseline, the same board with every entry of a
- * long list laid out and painted (`content-visibility: visible`, as it was until 2026-12-06).
+ * long list laid out and painted (`content-visibility: visible`): what the layout costs.
  */
 import { chromium, type Page } from 'playwright-core';
 import { databaseUrl, runAdmin } from '../support/postgres-admin.js';

@@ -180,6 +180,15 @@ async function retractFiveLatest(board: BoardPage, programId: string): Promise<v
   await expect.poll(async () => (await evidenceTitles(board))[0], { timeout: 15_000 }).toBe('Seminar 20');
 }
 
+/** Selects the text of the title of the entry 'Seminar 10', as a reader would with the mouse. */
+const SELECT_SEMINAR_10 = `(() => {
+  const title = [...document.querySelectorAll('#evidence .evidence-title')].find((p) => p.textContent === 'Seminar 10');
+  const range = document.createRange();
+  range.selectNodeContents(title);
+  getSelection().removeAllRanges();
+  getSelection().addRange(range);
+})()`;
+
 /** The titles a wholeReadHeld cell shows once its five latest are retracted, newest first. */
 const TWENTY_LEFT = Array.from({ length: 20 }, (_, n) => `Seminar ${20 - n}`);
 
@@ -879,15 +888,48 @@ describe('the status board, in a real browser on the seeded example', () => {
 
     // The whole panel, 28 entries and all, fits within the window's height.
     expect((await board.page.locator('#evidence').boundingBox())?.height).toBeLessThan(viewport);
+    // Its region scrolls: the last entry comes into its sight.
     const region = board.page.getByRole('region', { name: 'Evidence entries, scrollable' });
-    const scrollY = await board.page.evaluate('window.scrollY');
+    expect(await region.evaluate((element) => element.scrollHeight > element.clientHeight)).toBe(true);
     await region.evaluate((element) => element.scrollTo(0, element.scrollHeight));
-    // The last entry came into the region's sight; the window did not move.
     const box = await region.boundingBox();
     const last = (await board.page.locator('#evidence .evidence-list > li').last().boundingBox())?.y ?? NaN;
     expect(last).toBeGreaterThanOrEqual(box?.y ?? NaN);
     expect(last).toBeLessThan((box?.y ?? NaN) + (box?.height ?? NaN));
-    expect(await board.page.evaluate('window.scrollY')).toBe(scrollY);
+    noProblems(board);
+  });
+  it("keeps the text a reader selected in a cell's evidence when a live change adds an entry to it: the entries shown stay, the new one goes in among them", async () => {
+    await programWithMilestone('evidence-selected', 'outreach', 25);
+    const board = await wholeEvidenceLive('evidence-selected');
+    await board.page.evaluate(SELECT_SEMINAR_10);
+
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'evidence-selected', milestone: 'outreach', title: 'Seminar 26' } });
+
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(26);
+    expect(await evidenceTitles(board)).toEqual(Array.from({ length: 26 }, (_, n) => `Seminar ${26 - n}`));
+    expect(await board.page.evaluate('getSelection().toString()')).toBe('Seminar 10');
+    noProblems(board);
+  });
+  it("keeps the text a reader selected in a cell's evidence when a live change retracts entries above it (review of the in-place list)", async () => {
+    await programWithMilestone('evidence-selected-retracted', 'outreach', 25);
+    const board = await wholeEvidenceLive('evidence-selected-retracted');
+    await board.page.evaluate(SELECT_SEMINAR_10);
+
+    await retractFiveLatest(board, 'evidence-selected-retracted');
+
+    expect(await evidenceTitles(board)).toEqual(TWENTY_LEFT);
+    expect(await board.page.evaluate('getSelection().toString()')).toBe('Seminar 10');
+    noProblems(board);
+  });
+  it("keeps focus on a cell's evidence list, which the keyboard scrolls, when a live change adds an entry to it (review of the scroll region)", async () => {
+    await programWithMilestone('evidence-region-focus', 'outreach', 25);
+    const board = await wholeEvidenceLive('evidence-region-focus');
+    await board.page.getByRole('region', { name: 'Evidence entries, scrollable' }).focus();
+
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-02-27', data: { programId: 'evidence-region-focus', milestone: 'outreach', title: 'Seminar 26' } });
+
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(26);
+    expect(await board.page.evaluate('document.activeElement?.className')).toBe('evidence-scroll');
     noProblems(board);
   });
   it("keeps focus on the same entry's link, and that entry where it stood on the screen, when a live change adds entries above it (probe of the board's evidence)", async () => {
