@@ -3,9 +3,9 @@
  * in a real browser (Debian's chromium, as the board's tests drive it).
  *
  * On a database of its own it records one program-scope cell of BOARD_BENCH_ENTRIES seminars (each
- * with a source), opens the board as a reader would, asks for "Show all" and then, BOARD_BENCH_ROUNDS
+ * with a source), opens the board (signed in with the admin key), asks for "Show all" and then, BOARD_BENCH_ROUNDS
  * times, records one more seminar while the reader looks at an entry deep in the list, and waits for
- * the live change to draw the whole list anew. For each it reports the page's longest task (a
+ * the live change to bring the list up to date. For each it reports the page's longest task (a
  * PerformanceObserver of long tasks: over 50 ms, the page answers nothing), and, for the live
  * changes, how far the entry the reader looked at moved on the screen. The same rounds run twice in
  * one run, on two pages: the board as served, and a baseline, the same board with every entry of a

@@ -877,7 +877,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect(rows.map((r) => r.title)).toEqual(Array.from({ length: 25 }, (_, n) => `Seminar ${25 - n}`));
     noProblems(board);
   });
-  it("lists a cell's evidence in a scroll region of its own, so that a long list leaves the page short: scrolled to its last entry, the window stays where it is (probe of large cells)", async () => {
+  it("lists a cell's evidence in a scroll region of its own, so that a long list leaves the page short: the region scrolls to its last entry (probe of large cells)", async () => {
     await programWithMilestone('evidence-region', 'outreach', 28);
     const board = await open('/?program=evidence-region');
     await signIn(board.page, readerKey);
@@ -919,6 +919,35 @@ describe('the status board, in a real browser on the seeded example', () => {
 
     expect(await evidenceTitles(board)).toEqual(TWENTY_LEFT);
     expect(await board.page.evaluate('getSelection().toString()')).toBe('Seminar 10');
+    noProblems(board);
+  });
+  it("keeps the text a reader selected in a cell's evidence when a live change takes its list past 100 entries, from which it lays out only what is near its sight (review of the in-place list)", async () => {
+    await programWithMilestone('evidence-long', 'outreach');
+    await api('POST', '/v1/events', {
+      events: Array.from({ length: 100 }, (_, n) => ({
+        type: 'seminar.held',
+        occurredAt: new Date(Date.UTC(2025, 0, 1) + n * 86_400_000).toISOString().slice(0, 10),
+        data: { programId: 'evidence-long', milestone: 'outreach', title: `Seminar ${n + 1}` },
+      })),
+    });
+    const board = await open('/?program=evidence-long');
+    await signIn(board.page, readerKey);
+    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
+    await cell(board, 'outreach', '').click();
+    await board.page.getByRole('button', { name: 'Show all 100' }).click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(100);
+    expect(await board.page.locator('#evidence .evidence-list.long').count()).toBe(0);
+    await board.page.evaluate(SELECT_SEMINAR_10);
+
+    await api('POST', '/v1/events', { type: 'seminar.held', occurredAt: '2026-06-01', data: { programId: 'evidence-long', milestone: 'outreach', title: 'Seminar 101' } });
+
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(101);
+    expect(await board.page.locator('#evidence .evidence-list.long').count()).toBe(1);
+    expect((await evidenceTitles(board)).slice(0, 2)).toEqual(['Seminar 101', 'Seminar 100']);
+    expect(await board.page.evaluate('getSelection().toString()')).toBe('Seminar 10');
+    // Numbered still, inside each item (an outside marker is not painted by a contained item), and a list to every reader.
+    expect(await board.page.evaluate(`getComputedStyle(document.querySelector('#evidence .evidence-list.long > li'), '::before').content`)).toBe('counter(list-item) "."');
+    expect(await board.page.locator('#evidence .evidence-list.long').getAttribute('role')).toBe('list');
     noProblems(board);
   });
   it("keeps focus on a cell's evidence list, which the keyboard scrolls, when a live change adds an entry to it (review of the scroll region)", async () => {

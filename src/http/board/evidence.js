@@ -113,9 +113,10 @@ function evidencePlace() {
 const CONTROLS = ['.show-all-evidence', '.evidence-retry', '.evidence-scroll'];
 
 /**
- * Replaces what the evidence shows. `keepPlace`, for what is read again while it is shown (a live
- * change, a retry, the rest of a list): the list and the page are then scrolled so that the entry in
- * sight stands where it stood, and focus, if it was in the list, goes to the same link of the same entry, or the
+ * Draws what the evidence shows: a list drawn for what is read again while it is shown
+ * (`keepPlace`: a live change, a retry, the rest of a list) updates the list shown in place
+ * (updateList); anything else replaces it. With `keepPlace`, the list and the page are then
+ * scrolled so that the entry in sight stands where it stood, and focus, if it was in the list, goes to the same link of the same entry, or the
  * same button, or else the heading.
  * @param {boolean} keepPlace @param {...(Node | undefined)} children
  */
@@ -144,24 +145,34 @@ function drawEvidence(keepPlace, ...children) {
   // unless the reader scrolled, clicked or typed meanwhile, or the panel closed (the review: a
   // reader's scroll was undone, and a closed panel, measuring nothing, scrolled the page). Not by
   // the scroll positions: the browser's own scroll anchoring moves them as the sizes come.
+  // A correction still pending from a draw before is moot: this one's place is the reader's now.
+  pendingHold?.abort();
+  pendingHold = undefined;
   if (region !== null && region.querySelector('.evidence-list.long') !== null) {
-    let readerActed = false;
-    const acted = () => {
-      readerActed = true;
+    const pending = new AbortController();
+    pendingHold = pending;
+    /** @param {Event} input */
+    const acted = (input) => {
+      if (!(input instanceof KeyboardEvent) || MOVING_KEYS.has(input.key)) pending.abort();
     };
-    for (const type of READER_INPUTS) window.addEventListener(type, acted, { capture: true, passive: true });
+    for (const type of READER_INPUTS) window.addEventListener(type, acted, { capture: true, passive: true, signal: pending.signal });
     requestAnimationFrame(() =>
       requestAnimationFrame(() => {
-        for (const type of READER_INPUTS) window.removeEventListener(type, acted, { capture: true });
-        if (!readerActed && !byId('evidence').hidden && entry !== null && entry.getClientRects().length !== 0) holdStill();
+        if (pending.signal.aborted) return;
+        pending.abort();
+        if (!byId('evidence').hidden && entry !== null && entry.getClientRects().length !== 0) holdStill();
       }),
     );
   }
   focusAgain(body, entry, place);
 }
 
-/** What a reader does to move about a page. */
+/** The second-frame correction of the last draw, until it runs or the reader moves (drawEvidence). */
+let pendingHold;
+
+/** What a reader does to move about a page; of the keys, those that scroll or move focus (not Shift, not Ctrl+C). */
 const READER_INPUTS = ['wheel', 'touchstart', 'keydown', 'pointerdown'];
+const MOVING_KEYS = new Set(['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'PageUp', 'PageDown', 'Home', 'End', ' ', 'Tab']);
 
 /**
  * Focus back where it was in the evidence: the same link of the same entry, or the same control, or
@@ -177,17 +188,22 @@ function focusAgain(body, entry, place) {
  * Brings the list shown to a list drawn anew, in place: an entry of the same event stays as it is
  * (an event never changes; its retraction takes it off the list), the new ones go in where they
  * belong, and those no longer listed go. Drawn anew whole, a live change of a list of 5,000 took its
- * 80,000 elements out of the page and put as many in, some 240 ms of a 380 ms pause (`npm run
- * bench:board`). Returns false, having changed nothing, where either is not a list of entries.
+ * entries (some 70,000 nodes) out of the page and put as many in, some 240 ms of a 380 ms pause
+ * (`npm run bench:board` and a profile). Changes nothing and returns false where either is not a
+ * list of entries, or the one drawn is mostly new (then drawn whole).
  * @param {Element} shown  the list's region on the page @param {Element} drawn  the one drawn anew
+ * @returns {boolean}
  */
 function updateList(shown, drawn) {
   const list = shown.querySelector('.evidence-list');
   const fresh = drawn.querySelector('.evidence-list');
   if (!drawn.matches('.evidence-scroll') || list === null || fresh === null) return false;
   const kept = new Map([...list.children].map((entry) => [entry.getAttribute('data-event'), entry]));
+  // Two entries of one event (none should be): drawn whole, as before.
+  if (kept.size !== list.children.length) return false;
   // Mostly new (the rest of a list read after its 20 latest): drawn whole, in one go, which costs
-  // less than putting thousands in one by one (the bench: "Show all" 358 ms against 154).
+  // less than putting thousands in one by one ("Show all" took 358 ms so, 142 drawn whole, in
+  // `npm run bench:board` at 17:14 and 17:22 on 2026-12-06).
   const entries = [...fresh.children];
   if (entries.filter((entry) => kept.has(entry.getAttribute('data-event'))).length * 2 < entries.length) return false;
   const wanted = new Set(entries.map((entry) => entry.getAttribute('data-event')));
@@ -207,7 +223,11 @@ function updateList(shown, drawn) {
     else list.insertBefore(node, next);
   }
   for (const gone of kept.values()) gone.remove();
+  // Long or not as drawn (matrix.js), its role with it.
   list.className = fresh.className;
+  const role = fresh.getAttribute('role');
+  if (role === null) list.removeAttribute('role');
+  else list.setAttribute('role', role);
   for (const name of drawn.getAttributeNames()) shown.setAttribute(name, drawn.getAttribute(name) ?? '');
   // What follows the list in its region ("The 20 latest of 25."), as drawn.
   for (const child of [...shown.children]) if (child !== list) child.remove();

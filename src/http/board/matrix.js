@@ -151,7 +151,7 @@ export function matrixTable(view, programName, consortiums, openEvidence) {
 /**
  * Beyond this many entries, a list lays out and paints only the entries in or near its sight
  * (board.css). Not below: laid out on sight, an entry's size is an estimate until then, and a
- * short list scrolled to its end, drawn anew, could settle a few pixels from where it stood.
+ * short list scrolled to its end, redrawn, could settle a few pixels from where it stood.
  */
 const LONG_LIST = 100;
 
@@ -167,7 +167,9 @@ export function evidenceList(entries, total) {
   return h(
     'div',
     { class: 'evidence-scroll', tabindex: '0', role: 'region', 'aria-label': 'Evidence entries, scrollable' },
-    h('ol', { class: entries.length > LONG_LIST ? 'evidence-list long' : 'evidence-list' }, ...entries.map((e) =>
+    // A long list draws its numbers itself (board.css), and says it is a list, which a list without
+    // markers is not to every screen reader (VoiceOver).
+    h('ol', entries.length > LONG_LIST ? { class: 'evidence-list long', role: 'list' } : { class: 'evidence-list' }, ...entries.map((e) =>
       h(
         'li',
         { 'data-event': e.id },
