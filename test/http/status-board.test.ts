@@ -374,6 +374,8 @@ describe('the status board, in a real browser on the seeded example', () => {
     await board.page.getByLabel('As of (world time)').fill('2026-04-15');
 
     await expect.poll(() => board.page.locator('#board-error').innerText()).toContain('Trying again in 5 s');
+    // Said as what it means, not in the browser's words alone ("Failed to fetch"; probe of large cells).
+    expect(await board.page.locator('#board-error').innerText()).toContain('no answer from the service (Failed to fetch): it, or the network to it, may be down');
     // Today's matrix (SK Telecom's pilot, enrolled in May) would pass for 15 April under the controls.
     expect(await cell(board, 'lightweight-pilot', 'skt').count()).toBe(0);
     for (const panel of ['#program-list', '#matrix-body', '#timeline-body']) {
@@ -584,6 +586,9 @@ describe('the status board, in a real browser on the seeded example', () => {
 
     await expect.poll(() => board.page.evaluate('document.activeElement.id')).toBe('evidence-heading');
     await board.page.locator('#evidence a').first().waitFor();
+    // The next Tab reaches "Close evidence", before the entries and their links (probe of large cells).
+    await board.page.keyboard.press('Tab');
+    expect(await board.page.evaluate('document.activeElement.id')).toBe('evidence-close');
   });
 
   it('closes a cell\'s evidence with Escape and puts focus back on the cell', async () => {

@@ -56,8 +56,9 @@ export async function readFromApi(path, accept, read, key = storedKey() ?? '') {
   } catch (error) {
     if (signal.aborted) throw new NoAnswerError(`the service did not answer within ${Math.round(ANSWER_WITHIN_MS / 1000)} s`);
     // fetch() and reading the body reject with a TypeError when no whole answer came (refused,
-    // reset, offline); it keeps the browser's words.
-    if (error instanceof TypeError) throw new NoAnswerError(error.message);
+    // reset, offline), in each browser's words ("Failed to fetch", "Load failed"): said as what it
+    // means, with them (until 2026-12-06 they alone; found by the probe of large cells).
+    if (error instanceof TypeError) throw new NoAnswerError(`no answer from the service (${error.message}): it, or the network to it, may be down`);
     throw error;
   }
   if (!response.ok) {

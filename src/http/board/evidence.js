@@ -240,15 +240,18 @@ const sayOfEvidence = (text) => {
   byId('evidence-status').textContent = text;
 };
 
+/** A count as the page says it, its thousands grouped (6,046; until 2026-12-06 6046, found by the probe of large cells). @param {number} n */
+const count = (n) => n.toLocaleString('en');
+
 /** @param {number} shown @param {number} total */
 const evidenceCountText = (shown, total) =>
   total === 0
     ? 'No evidence.'
     : total > shown
-      ? `The ${shown} latest of ${total}, newest first in world time.`
+      ? `The ${count(shown)} latest of ${count(total)}, newest first in world time.`
       : total === 1
         ? '1 entry.'
-        : `${total} entries, newest first in world time.`;
+        : `${count(total)} entries, newest first in world time.`;
 
 /** The retry of the evidence planned, if any, and the wait before the next. */
 let evidenceRetry;
@@ -373,7 +376,7 @@ export async function openEvidence(milestone, cell, columnName, { focus = true, 
     const more = cell.evidenceCount > entries.length;
     const listed = Math.min(cell.evidenceCount, MOST_EVIDENCE);
     const showAll = more
-      ? h('button', { type: 'button', class: 'show-all-evidence' }, listed < cell.evidenceCount ? `Show the ${listed} latest of ${cell.evidenceCount}` : `Show all ${cell.evidenceCount}`)
+      ? h('button', { type: 'button', class: 'show-all-evidence' }, listed < cell.evidenceCount ? `Show the ${count(listed)} latest of ${count(cell.evidenceCount)}` : `Show all ${count(cell.evidenceCount)}`)
       : undefined;
     showAll?.addEventListener('click', () => {
       // The entries shown stay while the rest are read. The button goes: focus waits on the heading,

@@ -180,6 +180,6 @@ export function evidenceList(entries, total) {
           : h('ul', { class: 'sources', 'aria-label': 'Sources' }, ...e.sources.map((s) => h('li', {}, sourceLink(s.url, [s.publisher, s.title].filter(Boolean).join(': ') || s.url), s.publishedAt ? ` (${s.publishedAt})` : ''))),
       ),
     )),
-    total > entries.length ? h('p', { class: 'muted' }, `The ${entries.length} latest of ${total}.`) : undefined,
+    total > entries.length ? h('p', { class: 'muted' }, `The ${entries.length.toLocaleString('en')} latest of ${total.toLocaleString('en')}.`) : undefined,
   );
 }
