@@ -1,5 +1,13 @@
 /** The most characters of a client's value that a message quotes. */
-export const MOST_QUOTED = 100;
+const MOST_QUOTED = 100;
+
+/**
+ * A client's text quoted for a message: cut after MOST_QUOTED characters, then its length.
+ * @param quote  how the text is put between its marks (JSON escapes them)
+ */
+export function cutQuote(text: string, quote: (text: string) => string): string {
+  return text.length <= MOST_QUOTED ? quote(text) : `${quote(`${text.slice(0, MOST_QUOTED)}…`)} (${text.length} characters)`;
+}
 
 /**
  * A value a client sent, quoted in a message that refuses it: a string as JSON, cut after
@@ -9,9 +17,7 @@ export const MOST_QUOTED = 100;
  * by the probe of every route).
  */
 export function quoted(value: unknown): string {
-  if (typeof value === 'string') {
-    return value.length <= MOST_QUOTED ? JSON.stringify(value) : `${JSON.stringify(`${value.slice(0, MOST_QUOTED)}…`)} (${value.length} characters)`;
-  }
+  if (typeof value === 'string') return cutQuote(value, JSON.stringify);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : typeof value;

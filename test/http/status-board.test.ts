@@ -106,13 +106,18 @@ const programWithMilestone = (programId: string, milestone: string, seminars = 0
     ],
   });
 
-/** Starts the milestone of a program of programWithMilestone. */
-/** A board on `programId`, following live changes, its 'outreach' cell open with all 25 of its entries shown. */
-async function wholeEvidenceLive(programId: string): Promise<BoardPage> {
+/** A board on `programId`, following live changes, its 'outreach' cell open. */
+async function outreachOpenLive(programId: string): Promise<BoardPage> {
   const board = await open(`/?program=${programId}`);
   await signIn(board.page, readerKey);
   await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
   await cell(board, 'outreach', '').click();
+  return board;
+}
+
+/** A board on `programId`, following live changes, its 'outreach' cell open with all 25 of its entries shown. */
+async function wholeEvidenceLive(programId: string): Promise<BoardPage> {
+  const board = await outreachOpenLive(programId);
   await board.page.getByRole('button', { name: 'Show all 25' }).click();
   await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
   return board;
@@ -161,10 +166,7 @@ const evidenceTitles = (board: BoardPage) => board.page.locator('#evidence .evid
  */
 async function wholeReadHeld(programId: string) {
   await programWithMilestone(programId, 'outreach', 25);
-  const board = await open(`/?program=${programId}`);
-  await signIn(board.page, readerKey);
-  await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-  await cell(board, 'outreach', '').click();
+  const board = await outreachOpenLive(programId);
   const reads = await holdWholeReads(board);
   await board.page.getByRole('button', { name: 'Show all 25' }).click();
   await expect.poll(reads.held).toBe(1);
@@ -215,6 +217,7 @@ const seminarsWithSources = (programId: string, milestone: string, count: number
     })),
   });
 
+/** Starts the milestone of a program of programWithMilestone. */
 const startMilestone = (programId: string, milestone: string) =>
   api('POST', '/v1/events', { type: 'milestone.started', occurredAt: '2026-03', data: { programId, milestone } });
 
@@ -935,10 +938,7 @@ describe('the status board, in a real browser on the seeded example', () => {
         data: { programId: 'evidence-long', milestone: 'outreach', title: `Seminar ${n + 1}` },
       })),
     });
-    const board = await open('/?program=evidence-long');
-    await signIn(board.page, readerKey);
-    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-    await cell(board, 'outreach', '').click();
+    const board = await outreachOpenLive('evidence-long');
     await board.page.getByRole('button', { name: 'Show all 100' }).click();
     await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(100);
     expect(await board.page.locator('#evidence .evidence-list.long').count()).toBe(0);
@@ -1409,10 +1409,7 @@ describe('the status board, in a real browser on the seeded example', () => {
   });
   it("reads a cell's whole evidence once, not twice at once, when the read a live change put off falls due while a retry reads it (review of the reused evidence)", async () => {
     await programWithMilestone('evidence-retry-change', 'outreach', 25);
-    const board = await open('/?program=evidence-retry-change');
-    await signIn(board.page, readerKey);
-    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-    await cell(board, 'outreach', '').click();
+    const board = await outreachOpenLive('evidence-retry-change');
     await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(20);
     let reads = 0;
     // The first read fails; those after it take 2 s, long enough for a second to begin while one is under way.
@@ -1442,10 +1439,7 @@ describe('the status board, in a real browser on the seeded example', () => {
   });
   it("reads a cell's whole evidence once, not twice at once, when a retry planned after a second failure falls due while a read put off for a live change is under way (review of the day's tests)", async () => {
     await programWithMilestone('evidence-retry-during-read', 'outreach', 25);
-    const board = await open('/?program=evidence-retry-during-read');
-    await signIn(board.page, readerKey);
-    await expect.poll(() => board.page.locator('#live-state').textContent()).toBe('Live updates: on');
-    await cell(board, 'outreach', '').click();
+    const board = await outreachOpenLive('evidence-retry-during-read');
     await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(20);
     let reads = 0;
     // The first two reads fail; those after take 7 s, past the 10 s retry planned after the second failure.

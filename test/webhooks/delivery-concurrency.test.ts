@@ -116,23 +116,27 @@ describe('webhook delivery across instances', () => {
     expect(lost?.durationMs).toBeGreaterThanOrEqual(1000);
   });
 
-  /** A delivery of a subscription of its own, claimed by `instance` (the only one due: earlier tests leave none). */
-  async function claimOneDelivery(tag: string, instance: string) {
+  /**
+   * A delivery of a subscription of its own (its seminar titled 'First'), claimed by `instance` for
+   * `leaseSeconds` (the only one due: earlier tests leave none); with the program and the receiver's path.
+   */
+  async function claimOneDelivery(tag: string, instance: string, { leaseSeconds = 60, maxInFlight }: { leaseSeconds?: number; maxInFlight?: number } = {}) {
     const { programId, events } = programWithConsortium(tag);
     await record(t.app, ...events);
-    await subscribe(t.app, { url: receiver.url(`/${tag}-${programId}`), topics: ['seminar.held'], filter: { programId } });
-    await record(t.app, seminarHeld(programId));
-    const [claimed] = await claimDeliveries(t.database.db, instance, 1, 60);
-    expect(claimed?.url).toBe(receiver.url(`/${tag}-${programId}`));
+    const path = `/${tag}-${programId}`;
+    await subscribe(t.app, { url: receiver.url(path), topics: ['seminar.held'], filter: { programId }, maxInFlight });
+    await record(t.app, seminarHeld(programId, 'First'));
+    const [claimed] = await claimDeliveries(t.database.db, instance, 1, leaseSeconds);
+    expect(claimed?.url).toBe(receiver.url(path));
     if (claimed === undefined) throw new Error('no delivery claimed');
-    return claimed;
+    return { claimed, programId, path };
   }
 
   /** Put back due now by a reap, it would be the next test's claim: not due for a day. */
   const parkDelivery = (id: string) => sql`update webhook_delivery set next_attempt_at = now() + interval '1 day' where id = ${id}`.execute(t.database.db);
 
   it('reaps a lease taken more than the attempt log can count in milliseconds (every instance down for a month), and logs it under its holder', async () => {
-    const claimed = await claimOneDelivery('month', 'long-gone');
+    const { claimed } = await claimOneDelivery('month', 'long-gone');
     await sql`update webhook_delivery set leased_at = now() - interval '40 days', lease_until = now() - interval '1 second' where id = ${claimed.id}`.execute(t.database.db);
 
     // Before the clamp, the reap failed ("integer out of range") on this row, and so reaped nothing, ever.
@@ -145,7 +149,7 @@ describe('webhook delivery across instances', () => {
   it("logs a lost attempt claimed by the previous release (which names no holder) under the reclaiming instance, not under an earlier claim's holder", async () => {
     // This release claims, and its attempt fails and is put back; the previous release then claims it
     // again, as it did (a new lease, the holder's columns untouched), and dies.
-    const claimed = await claimOneDelivery('upgrade', 'this-release');
+    const { claimed } = await claimOneDelivery('upgrade', 'this-release');
     await sql`update webhook_delivery set state = 'pending', lease_id = null, lease_until = null where id = ${claimed.id}`.execute(t.database.db);
     await sql`update webhook_delivery set state = 'in_flight', lease_id = gen_random_uuid(), lease_until = now() - interval '1 second' where id = ${claimed.id}`.execute(t.database.db);
 
@@ -156,14 +160,8 @@ describe('webhook delivery across instances', () => {
   });
 
   it("puts a delivery whose holder died back at its place in its subscription's queue, before those due since, and says so in the log and the metrics (probe of webhook leases)", async () => {
-    const { programId, events } = programWithConsortium('order');
-    await record(t.app, ...events);
-    const path = `/order-${programId}`;
-    await subscribe(t.app, { url: receiver.url(path), topics: ['seminar.held'], filter: { programId }, maxInFlight: 1 });
-    await record(t.app, seminarHeld(programId, 'First'));
     // A worker claims it with a 1 s lease and dies; two more fall due after the claim.
-    const [claimed] = await claimDeliveries(t.database.db, 'dies', 1, 1);
-    expect(claimed?.url).toBe(receiver.url(path));
+    const { programId, path } = await claimOneDelivery('order', 'dies', { leaseSeconds: 1, maxInFlight: 1 });
     await record(t.app, seminarHeld(programId, 'Second'));
     await record(t.app, seminarHeld(programId, 'Third'));
     const said: { message: string; details: object }[] = [];
@@ -184,27 +182,21 @@ describe('webhook delivery across instances', () => {
   });
 
   it('puts a delivery whose lease ran out twice behind what is due, rather than first in line for ever (review of the reaper)', async () => {
-    const { programId, events } = programWithConsortium('twice');
-    await record(t.app, ...events);
-    const path = `/twice-${programId}`;
-    await subscribe(t.app, { url: receiver.url(path), topics: ['seminar.held'], filter: { programId }, maxInFlight: 1 });
-    await record(t.app, seminarHeld(programId, 'First'));
-    const [claimed] = await claimDeliveries(t.database.db, 'dies', 1, 1);
-    expect(claimed?.url).toBe(receiver.url(path));
+    const { claimed, programId, path } = await claimOneDelivery('twice', 'dies', { leaseSeconds: 1, maxInFlight: 1 });
     await record(t.app, seminarHeld(programId, 'Second'));
     // Its first lease ran out: back at its place. Claimed again, and that lease runs out too.
-    await sql`update webhook_delivery set lease_until = now() - interval '1 second' where id = ${claimed?.id ?? ''}`.execute(t.database.db);
+    await sql`update webhook_delivery set lease_until = now() - interval '1 second' where id = ${claimed.id}`.execute(t.database.db);
     expect(await reapExpiredLeases(t.database.db, 'reaper')).toEqual(['dies']);
     const [again] = await claimDeliveries(t.database.db, 'dies-again', 1, 1);
-    expect(again?.id).toBe(claimed?.id);
-    await sql`update webhook_delivery set lease_until = now() - interval '1 second' where id = ${claimed?.id ?? ''}`.execute(t.database.db);
+    expect(again?.id).toBe(claimed.id);
+    await sql`update webhook_delivery set lease_until = now() - interval '1 second' where id = ${claimed.id}`.execute(t.database.db);
     expect(await reapExpiredLeases(t.database.db, 'reaper')).toEqual(['dies-again']);
 
     // Now behind the second, which was due before it came back.
     const [next] = await claimDeliveries(t.database.db, 'next', 1, 60);
-    expect(next?.id).not.toBe(claimed?.id);
+    expect(next?.id).not.toBe(claimed.id);
     expect(next?.url).toBe(receiver.url(path));
-    for (const id of [claimed?.id, next?.id]) await parkDelivery(id ?? '');
+    for (const id of [claimed.id, next?.id]) await parkDelivery(id ?? '');
   });
 
   it('says a delivery whose subscription was deleted during its attempt is gone, not that its lease was lost (probe of webhook leases)', async () => {
