@@ -90,6 +90,36 @@ describe('query parameters a request does not take', () => {
   });
 });
 
+describe('bodies of operations that take none', () => {
+  const UNKNOWN = '00000000-0000-7000-8000-000000000000';
+
+  it.each([
+    ['DELETE', `/v1/api-keys/${UNKNOWN}`],
+    ['DELETE', `/v1/subscriptions/${UNKNOWN}`],
+    ['POST', `/v1/subscriptions/${UNKNOWN}/test`],
+    ['POST', `/v1/deliveries/${UNKNOWN}/redeliver`],
+  ] as const)('%s %s refuses a body with a field, naming it, before it looks anything up', async (method, url) => {
+    const response = await call(t.app, method, url, { force: true });
+
+    expect(response.status).toBe(400);
+    expect(problemOf(response)).toMatchObject({ type: '/problems/validation-failed', detail: expect.stringContaining('unrecognized key: "force"') });
+  });
+
+  it('revokes no key when the revocation carries a field, and revokes it with {}', async () => {
+    const created = z.object({ id: z.uuid(), key: z.string() }).parse((await call(t.app, 'POST', '/v1/api-keys', { name: 'bodied revocation', role: 'reader' })).body);
+    const readsPrograms = async () => (await call(t.app, 'GET', '/v1/programs', undefined, bearer(created.key))).status;
+
+    const refused = await call(t.app, 'DELETE', `/v1/api-keys/${created.id}`, { reason: 'leaked' });
+    const stillReads = await readsPrograms();
+    const revoked = await call(t.app, 'DELETE', `/v1/api-keys/${created.id}`, {});
+
+    expect(refused.status).toBe(400);
+    expect(stillReads).toBe(200);
+    expect(revoked.status).toBe(200);
+    expect(await readsPrograms()).toBe(401);
+  });
+});
+
 describe('list parameters that name nothing', () => {
   it.each([
     ['/v1/events?type=', 'type'],

@@ -319,6 +319,17 @@ describe('DELETE /v1/subscriptions/:id', () => {
     expectProblem(after, 404, '/problems/not-found');
     expect(await findSigningSecrets(t.database.db, created.id)).toEqual([]);
   });
+
+  it('refuses a body with a field, naming it, and deletes nothing; {} deletes', async () => {
+    const created = await subscribe();
+
+    const refused = await call(t.app, 'DELETE', `/v1/subscriptions/${created.id}`, { keepDeliveries: true });
+
+    const problem = expectProblem(refused, 400, '/problems/validation-failed');
+    expect(problem.detail).toContain('unrecognized key: "keepDeliveries"');
+    expect((await call(t.app, 'GET', `/v1/subscriptions/${created.id}`)).status).toBe(200);
+    expect((await call(t.app, 'DELETE', `/v1/subscriptions/${created.id}`, {})).status).toBe(204);
+  });
 });
 
 describe('signing secrets', () => {
@@ -408,6 +419,20 @@ describe('POST /v1/subscriptions/:id/test', () => {
       { id: deliveryId, subscription_id: created.id, state: 'pending', topic: 'webhook.test', data: { subscriptionId: created.id, message: 'ping' } },
     ]);
     expect(deliveries.map((d) => d.subscription_id)).not.toContain(bystander.id);
+  });
+
+  it('refuses a body with a field, naming it, and queues nothing: the operation has no options to ignore', async () => {
+    const created = await subscribe();
+    const queued = () => t.database.db.selectFrom('webhook_delivery').select('id').where('subscription_id', '=', created.id).execute();
+
+    const refused = await call(t.app, 'POST', `/v1/subscriptions/${created.id}/test`, { message: 'hello' });
+    const notAnObject = await call(t.app, 'POST', `/v1/subscriptions/${created.id}/test`, ['ping']);
+
+    expect(expectProblem(refused, 400, '/problems/validation-failed').detail).toContain('unrecognized key: "message"');
+    expectProblem(notAnObject, 400, '/problems/validation-failed');
+    expect(await queued()).toEqual([]);
+    expect((await call(t.app, 'POST', `/v1/subscriptions/${created.id}/test`, {})).status).toBe(202);
+    expect(await queued()).toHaveLength(1);
   });
 });
 

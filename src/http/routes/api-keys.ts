@@ -6,6 +6,7 @@ import { NextCursor, pageQuery } from '../schemas/page.js';
 import type { ApiKey as StoredKey, KeyRegistry } from '../../services/api-keys.js';
 import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
+import { NoBody } from '../schemas/no-body.js';
 
 export interface ApiKeyRoutesOptions {
   readonly keys: KeyRegistry;
@@ -111,6 +112,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (a
         operationId: 'revokeApiKey',
         summary: 'Revoke an API key: requests with it are refused from now on',
         params: ById,
+        body: NoBody,
         response: { 200: ApiKey, 400: ProblemDetails, 404: ProblemDetails },
       },
     },

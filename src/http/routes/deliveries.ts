@@ -5,6 +5,7 @@ import { fuzzyDateInput } from '../../domain/fuzzy-date.js';
 import type { AttemptLogEntry, Deliveries, DeliveryView } from '../../services/deliveries.js';
 import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
+import { NoBody } from '../schemas/no-body.js';
 import { refuseBackwardRange } from '../schemas/date-range.js';
 import { decimalInteger } from '../schemas/decimal-integer.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
@@ -144,6 +145,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = asyn
         operationId: 'redeliver',
         summary: 'Attempt a delivery again now, with the same webhook-id',
         params: ById,
+        body: NoBody,
         response: { 202: Delivery, 400: ProblemDetails, 404: ProblemDetails, 409: ProblemDetails },
       },
     },

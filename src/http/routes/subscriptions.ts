@@ -9,6 +9,7 @@ import { SubscriptionStatus, type SigningSecret, type Subscription as StoredSubs
 import type { SubscriptionRegistry } from '../../services/subscriptions.js';
 import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
+import { NoBody } from '../schemas/no-body.js';
 
 export interface SubscriptionRoutesOptions {
   readonly subscriptions: SubscriptionRegistry;
@@ -198,6 +199,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
         operationId: 'deleteSubscription',
         summary: 'Delete a subscription with its secrets and its deliveries',
         params: ById,
+        body: NoBody,
         response: { 204: z.null().meta({ description: 'Deleted' }), 400: ProblemDetails, 404: ProblemDetails },
       },
     },
@@ -271,6 +273,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<SubscriptionRoutesOptions
         operationId: 'testSubscription',
         summary: 'Queue a webhook.test ping for this subscription alone',
         params: ById,
+        body: NoBody,
         response: {
           202: z.object({ notificationId: z.uuid(), deliveryId: z.uuid().meta({ description: 'Follow the attempt under /v1/deliveries' }) }),
           400: ProblemDetails,
