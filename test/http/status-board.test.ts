@@ -217,6 +217,22 @@ const seminarsWithSources = (programId: string, milestone: string, count: number
     })),
   });
 
+/** `count` seminars for the outreach milestone of `programId`, one a day from 1 January 2025: 'Seminar 1' to 'Seminar <count>'. */
+const seminarsFrom2025 = (programId: string, count: number) =>
+  Array.from({ length: count }, (_, n) => ({
+    type: 'seminar.held',
+    occurredAt: new Date(Date.UTC(2025, 0, 1) + n * 86_400_000).toISOString().slice(0, 10),
+    data: { programId, milestone: 'outreach', title: `Seminar ${n + 1}` },
+  }));
+
+/** `count` seminars later in world time than any of seminarsFrom2025's (2026), which a list puts above them. */
+const seminarsFrom2026 = (programId: string, count: number) =>
+  Array.from({ length: count }, (_, n) => ({
+    type: 'seminar.held',
+    occurredAt: new Date(Date.UTC(2026, 0, 1) + n * 86_400_000).toISOString().slice(0, 10),
+    data: { programId, milestone: 'outreach', title: `Later ${n + 1}` },
+  }));
+
 /** Starts the milestone of a program of programWithMilestone. */
 const startMilestone = (programId: string, milestone: string) =>
   api('POST', '/v1/events', { type: 'milestone.started', occurredAt: '2026-03', data: { programId, milestone } });
@@ -931,13 +947,7 @@ describe('the status board, in a real browser on the seeded example', () => {
   });
   it("keeps the text a reader selected in a cell's evidence when a live change takes its list past 100 entries, from which it lays out only what is near its sight (review of the in-place list)", async () => {
     await programWithMilestone('evidence-long', 'outreach');
-    await api('POST', '/v1/events', {
-      events: Array.from({ length: 100 }, (_, n) => ({
-        type: 'seminar.held',
-        occurredAt: new Date(Date.UTC(2025, 0, 1) + n * 86_400_000).toISOString().slice(0, 10),
-        data: { programId: 'evidence-long', milestone: 'outreach', title: `Seminar ${n + 1}` },
-      })),
-    });
+    await api('POST', '/v1/events', { events: seminarsFrom2025('evidence-long', 100) });
     const board = await outreachOpenLive('evidence-long');
     await board.page.getByRole('button', { name: 'Show all 100' }).click();
     await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(100);
@@ -951,8 +961,77 @@ describe('the status board, in a real browser on the seeded example', () => {
     expect((await evidenceTitles(board)).slice(0, 2)).toEqual(['Seminar 101', 'Seminar 100']);
     expect(await board.page.evaluate('getSelection().toString()')).toBe('Seminar 10');
     // Numbered still, inside each item (an outside marker is not painted by a contained item), and a list to every reader.
-    expect(await board.page.evaluate(`getComputedStyle(document.querySelector('#evidence .evidence-list.long > li'), '::before').content`)).toBe('counter(list-item) "."');
+    expect(await board.page.evaluate(`getComputedStyle(document.querySelector('#evidence .evidence-list.long > li'), '::before').content`)).toBe('"1."');
     expect(await board.page.locator('#evidence .evidence-list.long').getAttribute('role')).toBe('list');
+    noProblems(board);
+  });
+  it('numbers every entry inside it, and numbers them anew in place when a live change adds entries above, short list or long (probe of the list under churn)', async () => {
+    await programWithMilestone('evidence-numbers', 'outreach');
+    await api('POST', '/v1/events', { events: seminarsFrom2025('evidence-numbers', 99) });
+    const board = await outreachOpenLive('evidence-numbers');
+    await board.page.getByRole('button', { name: 'Show all 99' }).click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(99);
+    const numbers = `[...document.querySelectorAll('#evidence .evidence-list > li')].map((li) => li.getAttribute('data-n'))`;
+    const inOrder = (n: number) => Array.from({ length: n }, (_, at) => String(at + 1));
+    // Drawn inside the entry, in its gutter, where the scroll region cannot cut it: the 20th read "0." when it was the browser's marker.
+    const drawn = `(() => { const li = document.querySelectorAll('#evidence .evidence-list > li')[19]; const before = getComputedStyle(li, '::before'); return [before.content, before.position, before.left, getComputedStyle(li).paddingLeft]; })()`;
+    expect(await board.page.evaluate(numbers)).toEqual(inOrder(99));
+    expect(await board.page.evaluate(drawn)).toEqual(['"20."', 'absolute', '0px', '52px']);
+    expect(await board.page.locator('#evidence .evidence-list').getAttribute('role')).toBe('list');
+    await board.page.evaluate(`document.querySelectorAll('#evidence .evidence-list > li')[9].dataset.mark = 'kept'`);
+
+    await api('POST', '/v1/events', { events: seminarsFrom2026('evidence-numbers', 2) });
+
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(101);
+    expect(await board.page.locator('#evidence .evidence-list.long').count()).toBe(1);
+    expect(await board.page.evaluate(numbers)).toEqual(inOrder(101));
+    // The same element, moved on by two, and drawn so: updated in place, not drawn anew.
+    expect(await board.page.evaluate(`getComputedStyle(document.querySelector('#evidence li[data-mark="kept"]'), '::before').content`)).toBe('"12."');
+    noProblems(board);
+  });
+  it('holds the entry after the one the reader looked at still when that one is retracted while entries are added above it (probe of the list under churn)', async () => {
+    await programWithMilestone('evidence-stand-in', 'outreach');
+    await api('POST', '/v1/events', { events: seminarsFrom2025('evidence-stand-in', 150) });
+    const board = await outreachOpenLive('evidence-stand-in');
+    await board.page.getByRole('button', { name: 'Show all 150' }).click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(150);
+    const looked = board.page.locator('#evidence .evidence-list > li', { has: board.page.getByText('Seminar 75', { exact: true }) });
+    const next = board.page.locator('#evidence .evidence-list > li', { has: board.page.getByText('Seminar 74', { exact: true }) });
+    // The region scrolled so that Seminar 75 is the first entry in sight, its top 20 px out of it, the window so that the region is whole in sight.
+    await board.page.evaluate(`(() => {
+      const li = [...document.querySelectorAll('#evidence .evidence-list > li')].find((entry) => entry.querySelector('.evidence-title')?.textContent === 'Seminar 75');
+      const region = li.closest('.evidence-scroll');
+      region.scrollIntoView({ block: 'start' });
+      region.scrollTop += li.getBoundingClientRect().top - region.getBoundingClientRect().top + 20;
+    })()`);
+    const nextAt = (await next.boundingBox())?.y ?? NaN;
+    const retracted = await looked.getAttribute('data-event');
+
+    await api('POST', '/v1/events', { events: [...seminarsFrom2026('evidence-stand-in', 30), { type: 'event.retracted', data: { eventId: retracted, reason: 'misreported' } }] });
+
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(179);
+    // A second-frame correction may follow the update.
+    await board.page.waitForTimeout(200);
+    expect(Math.abs(((await next.boundingBox())?.y ?? NaN) - nextAt)).toBeLessThan(5);
+    noProblems(board);
+  });
+  it("holds the entry in the window's sight still, not the region's first above the window, when a live change adds entries above it (probe of the list under churn)", async () => {
+    await programWithMilestone('evidence-window', 'outreach');
+    await api('POST', '/v1/events', { events: seminarsFrom2025('evidence-window', 60) });
+    const board = await outreachOpenLive('evidence-window');
+    await board.page.getByRole('button', { name: 'Show all 60' }).click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(60);
+    // The region scrolled half way, and the window 250 px past the region's top: its first entries in its own sight are above the window.
+    await board.page.evaluate(`(() => { const region = document.querySelector('#evidence .evidence-scroll'); region.scrollTop = region.scrollHeight / 2; window.scrollBy(0, region.getBoundingClientRect().top + 250); })()`);
+    const inSight = String(await board.page.evaluate(`[...document.querySelectorAll('#evidence .evidence-list > li')].find((li) => li.getBoundingClientRect().top >= 0)?.querySelector('.evidence-title')?.textContent`));
+    const entry = board.page.locator('#evidence .evidence-list > li', { has: board.page.getByText(inSight, { exact: true }) });
+    const at = (await entry.boundingBox())?.y ?? NaN;
+
+    await api('POST', '/v1/events', { events: seminarsFrom2026('evidence-window', 10) });
+
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(70);
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(Math.abs(((await entry.boundingBox())?.y ?? NaN) - at)).toBeLessThan(5);
     noProblems(board);
   });
   it("keeps focus on a cell's evidence list, which the keyboard scrolls, when a live change adds an entry to it (review of the scroll region)", async () => {

@@ -64,18 +64,27 @@ const mayReadAgain = (shown) => openCell === shown && !byId('evidence').hidden &
 /** The links and buttons in an element, in document order. @param {Element} element */
 const focusables = (element) => [...element.querySelectorAll('a[href], button')];
 
+/** The most entries after the one the reader looks at that stand in for it if it goes (evidencePlace). */
+const MOST_STAND_INS = 50;
+
 /**
  * Where the reader is in a cell's evidence, to be found again once it is drawn anew: the entry focus
- * is in, or else the first entry in sight in the list's scroll region, with its distance from the
- * region's top and, if it is in the window's sight, from the window's; and where focus is, in that
- * entry or on one of the evidence's own buttons. Kept by the entry's event, not its place in the
- * list: entries recorded meanwhile above it move it down (until 2026-12-06 focus went to whatever
- * link then held its place, and the page did not follow the entry; found by the probe of the
- * board's evidence). Taken just before the list is replaced, while the list shown is where the
- * reader left it: taken earlier, a reader who scrolled or moved focus away while it was read was
- * pulled back (found by the review of that change).
+ * is in, or else the first entry in sight (in the list's scroll region and in the window), each with
+ * its distance from the region's top and, if it is in the window's sight, from the window's; then
+ * the entries after it in the region's sight, which stand in for it, in order, if it is gone from
+ * the list drawn anew (retracted: until 2026-12-06 nothing held the list then, and with entries
+ * added above it the reader was moved 30 entries on; found by the probe of the list under churn);
+ * and where focus is, in that entry or on one of the evidence's own buttons. Kept by the entry's
+ * event, not its place in the list: entries recorded meanwhile above it move it down (until
+ * 2026-12-06 focus went to whatever link then held its place, and the page did not follow the entry;
+ * found by the probe of the board's evidence). In the window's sight too: the region's first entry
+ * in its own sight, above the window, moved the window by as much as the entries added above it
+ * (the probe of the list under churn). Taken just before the list is replaced, while the list shown
+ * is where the reader left it: taken earlier, a reader who scrolled or moved focus away while it was
+ * read was pulled back (found by the review of that change).
  * @returns {EvidencePlace}
- * @typedef {{ event: string | undefined, inRegion: number | undefined, top: number | undefined, focus: boolean, inEntry: number, control: string | undefined }} EvidencePlace
+ * @typedef {{ event: string, inRegion: number | undefined, top: number | undefined }} EvidenceAnchor
+ * @typedef {{ anchors: EvidenceAnchor[], focus: boolean, inEntry: number, control: string | undefined }} EvidencePlace
  */
 function evidencePlace() {
   const body = byId('evidence-body');
@@ -90,13 +99,25 @@ function evidencePlace() {
   };
   /** @param {Element} entry */
   const inRegion = (entry) => region === undefined || within(entry, region.top, region.bottom);
-  const entry = focusedEntry ?? [...body.querySelectorAll('li[data-event]')].find(inRegion);
-  const top = entry?.getBoundingClientRect().top;
+  /** @param {Element} entry */
+  const inWindow = (entry) => within(entry, 0, window.innerHeight);
+  const entries = [...body.querySelectorAll('li[data-event]')];
+  const first = focusedEntry ?? entries.find((entry) => inRegion(entry) && inWindow(entry)) ?? entries.find(inRegion);
+  /** @type {EvidenceAnchor[]} */
+  const anchors = [];
+  for (let entry = first ?? null; entry !== null && anchors.length <= MOST_STAND_INS; entry = entry.nextElementSibling) {
+    const event = entry.getAttribute('data-event');
+    if (event === null || (entry !== first && !inRegion(entry))) break;
+    const top = entry.getBoundingClientRect().top;
+    anchors.push({
+      event,
+      inRegion: region === undefined ? undefined : top - region.top,
+      // Only an entry in sight holds the window still: one out of sight moves nothing the reader sees.
+      top: inRegion(entry) && inWindow(entry) ? top : undefined,
+    });
+  }
   return {
-    event: entry?.getAttribute('data-event') ?? undefined,
-    inRegion: top === undefined || region === undefined ? undefined : top - region.top,
-    // Only an entry in sight holds the window still: one out of sight moves nothing the reader sees.
-    top: entry !== undefined && inRegion(entry) && within(entry, 0, window.innerHeight) ? top : undefined,
+    anchors,
     focus: focused !== undefined,
     inEntry: focusedEntry !== null && focused !== undefined ? focusables(focusedEntry).indexOf(focused) : -1,
     // A button of the evidence's own, by what it does: by its place, focus went from "Try again now",
@@ -130,14 +151,19 @@ function drawEvidence(keepPlace, ...children) {
     shownRegion.after(...after.filter((child) => child !== undefined));
   } else replaceChildren(body, ...children);
   if (place === undefined) return;
-  const entry = place.event === undefined ? null : body.querySelector(`li[data-event="${CSS.escape(place.event)}"]`);
+  // The entry the reader looked at, or the first after it still listed.
+  const held = place.anchors
+    .map((anchor) => ({ anchor, entry: body.querySelector(`li[data-event="${CSS.escape(anchor.event)}"]`) }))
+    .find(({ entry }) => entry !== null);
+  const entry = held?.entry ?? null;
   const region = body.querySelector('.evidence-scroll');
   // The entry goes back to its place in the list's region, and the region, if it moved in the
   // window (a short list, which does not scroll, grown above the entry), back to the window's.
   const holdStill = () => {
-    if (entry === null || !entry.isConnected) return;
-    if (region !== null && place.inRegion !== undefined) region.scrollTop += entry.getBoundingClientRect().top - region.getBoundingClientRect().top - place.inRegion;
-    if (place.top !== undefined) window.scrollBy(0, entry.getBoundingClientRect().top - place.top);
+    if (held === undefined || entry === null || !entry.isConnected) return;
+    const { inRegion, top } = held.anchor;
+    if (region !== null && inRegion !== undefined) region.scrollTop += entry.getBoundingClientRect().top - region.getBoundingClientRect().top - inRegion;
+    if (top !== undefined) window.scrollBy(0, entry.getBoundingClientRect().top - top);
   };
   holdStill();
   // A long list lays out the entries near its sight only once drawn (board.css): their sizes, until
@@ -164,7 +190,8 @@ function drawEvidence(keepPlace, ...children) {
       }),
     );
   }
-  focusAgain(body, entry, place);
+  // Focus goes to the same link only of the entry it was in, not of one standing in for it.
+  focusAgain(body, held?.anchor === place.anchors[0] ? entry : null, place);
 }
 
 /** The second-frame correction of the last draw, until it runs or the reader moves (drawEvidence). */
@@ -223,11 +250,15 @@ function updateList(shown, drawn) {
     else list.insertBefore(node, next);
   }
   for (const gone of kept.values()) gone.remove();
-  // Long or not as drawn (matrix.js), its role with it.
+  // Numbered anew where an entry came or went above (board.css); written only where it changed.
+  let number = 0;
+  for (const entry of list.children) {
+    number += 1;
+    const n = String(number);
+    if (entry.getAttribute('data-n') !== n) entry.setAttribute('data-n', n);
+  }
+  // Long or not as drawn (matrix.js).
   list.className = fresh.className;
-  const role = fresh.getAttribute('role');
-  if (role === null) list.removeAttribute('role');
-  else list.setAttribute('role', role);
   for (const name of drawn.getAttributeNames()) shown.setAttribute(name, drawn.getAttribute(name) ?? '');
   // What follows the list in its region ("The 20 latest of 25."), as drawn.
   for (const child of [...shown.children]) if (child !== list) child.remove();

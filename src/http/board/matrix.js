@@ -167,12 +167,12 @@ export function evidenceList(entries, total) {
   return h(
     'div',
     { class: 'evidence-scroll', tabindex: '0', role: 'region', 'aria-label': 'Evidence entries, scrollable' },
-    // A long list draws its numbers itself (board.css), and says it is a list, which a list without
-    // markers is not to every screen reader (VoiceOver).
-    h('ol', entries.length > LONG_LIST ? { class: 'evidence-list long', role: 'list' } : { class: 'evidence-list' }, ...entries.map((e) =>
+    // Every list draws its numbers itself, from data-n (board.css), and says it is a list, which a
+    // list without markers is not to every screen reader (VoiceOver).
+    h('ol', { class: entries.length > LONG_LIST ? 'evidence-list long' : 'evidence-list', role: 'list' }, ...entries.map((e, at) =>
       h(
         'li',
-        { 'data-event': e.id },
+        { 'data-event': e.id, 'data-n': String(at + 1) },
         h('p', {}, h('span', { class: 'date' }, e.occurredAt.value), ' ', h('code', {}, e.type)),
         e.title === undefined ? undefined : h('p', { class: 'evidence-title' }, e.title),
         e.sources.length === 0
