@@ -29,6 +29,7 @@ export type DomainErrorCode =
   | 'commit_outcome_unknown'
   | 'statement_timeout'
   | 'transaction_conflict'
+  | 'database_full'
   | 'feed_capacity_reached'
   | 'too_many_secrets';
 
@@ -346,6 +347,17 @@ export class TransactionConflictError extends DomainError {
   }
 }
 
+/**
+ * The database has no room left on its disk for what the request writes (SQLSTATE 53100): the
+ * statement failed whole, so nothing was stored, and only an operator freeing space mends it.
+ */
+export class DatabaseFullError extends DomainError {
+  readonly code = 'database_full';
+  constructor(options: { cause: unknown }) {
+    super('the database has no room left on its disk to store this; nothing was stored; retry once its operator has freed space', options);
+  }
+}
+
 /** Every concrete domain error: switching on `code` narrows to the class and its fields. */
 export type KnownDomainError =
   | VersionConflictError
@@ -366,6 +378,7 @@ export type KnownDomainError =
   | CommitOutcomeUnknownError
   | StatementTimeoutError
   | TransactionConflictError
+  | DatabaseFullError
   | FeedCapacityReachedError
   | TooManySecretsError;
 

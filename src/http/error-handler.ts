@@ -33,6 +33,8 @@ export class ShuttingDownError extends Error {
 // A lost connection is replaced on the next request; a terminated or restarting server is usually
 // back within seconds. Clients that honour this spread their retries instead of hammering.
 const DATABASE_RETRY_AFTER_SECONDS = 1;
+/** A full disk waits for its operator: a client retrying every second would only add to the load. */
+const DATABASE_FULL_RETRY_AFTER_SECONDS = 60;
 
 /** A request body whose charset is not UTF-8: JSON is UTF-8 (RFC 8259 §8.1), and the parser reads nothing else. */
 export class UnsupportedCharsetError extends Error {
@@ -186,6 +188,8 @@ function domainProblem(error: KnownDomainError): ProblemDetails {
       return problem('database-timeout', error.message, { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
     case 'transaction_conflict':
       return problem('database-conflict', error.message, { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
+    case 'database_full':
+      return problem('database-full', error.message, { retryAfterSeconds: DATABASE_FULL_RETRY_AFTER_SECONDS });
     default: {
       const unmapped: never = error;
       throw new Error(`unmapped domain error ${String(unmapped)}`);

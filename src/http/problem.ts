@@ -44,6 +44,7 @@ export const PROBLEM_TYPES = {
   },
   'database-timeout': { status: 503, title: 'The database took too long and the query was cancelled; retry shortly' },
   'database-conflict': { status: 503, title: 'The database stopped the request to resolve a conflict with another; nothing changed, retry shortly' },
+  'database-full': { status: 503, title: 'The database has no room left on its disk; nothing was stored' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemSlug = keyof typeof PROBLEM_TYPES;

@@ -38,9 +38,25 @@ const codeOf = (error: unknown): unknown => (error instanceof Error && 'code' in
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return codeOf(error) === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/**
+ * Whether a process has ended and waits only for its parent to collect it (a zombie, state Z in
+ * /proc/<pid>/stat; Linux only): signals reach it, yet it holds nothing. A service killed with -9
+ * and restarted at once by a supervisor that had not reaped it yet was refused the folder (found
+ * by the probe of the embedded database).
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    // The state follows the command's name, in parentheses that it may itself contain.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DatabaseUnavailableError, StatementTimeoutError, TransactionConflictError } from '../domain/errors.js';
+import { DatabaseFullError, DatabaseUnavailableError, StatementTimeoutError, TransactionConflictError } from '../domain/errors.js';
 
 const Coded = z.object({ code: z.string() });
 const Messaged = z.object({ message: z.string() });
@@ -28,6 +28,9 @@ const POOL_BUSY_MESSAGE = 'timeout exceeded when trying to connect';
 // of its own is a fault of the service's, to be seen as one.
 const CONNECTION_REFUSED = new Set(['55000', '53300', '3D000']);
 const QUERY_CANCELED = '57014';
+// SQLSTATE 53100 disk full: the statement failed whole (a disk that fills while PostgreSQL needs a
+// new WAL segment stops the server instead, which is an outage).
+const DISK_FULL = '53100';
 // SQLSTATE 40P01 deadlock detected, 40001 serialization failure: the transaction was rolled back.
 const TRANSACTION_ROLLED_BACK = new Set(['40P01', '40001']);
 /*
@@ -62,10 +65,11 @@ export function isStalePreparedStatement(error: unknown): boolean {
  * `querySent`: whether the statement may have taken effect (false while acquiring a connection).
  */
 export function translateDatabaseError(error: unknown, querySent: boolean): unknown {
-  if (error instanceof DatabaseUnavailableError || error instanceof StatementTimeoutError || error instanceof TransactionConflictError) return error;
+  if (error instanceof DatabaseUnavailableError || error instanceof StatementTimeoutError || error instanceof TransactionConflictError || error instanceof DatabaseFullError) return error;
   const code = Coded.safeParse(error).data?.code;
   const message = Messaged.safeParse(error).data?.message ?? '';
   if (code === QUERY_CANCELED) return new StatementTimeoutError({ cause: error });
+  if (code === DISK_FULL) return new DatabaseFullError({ cause: error });
   if (code !== undefined && TRANSACTION_ROLLED_BACK.has(code)) return new TransactionConflictError({ cause: error });
   // While a connection is made nothing of the request has been sent: whatever the server answers
   // then, the database is out of this request's reach (and /readyz says so), not a fault of the request's.

@@ -120,6 +120,13 @@ function openServerPool(target: { readonly url: string; readonly poolSize: numbe
 }
 
 /** Starts embedded PostgreSQL, in `dataDir` or in memory, optionally from a dump. */
+/** What PGlite threw, in a few words: an Error's name and message, or the errno of Emscripten's ErrnoError (no Error). */
+function pgliteFailure(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  if (typeof error === 'object' && error !== null && 'errno' in error) return `errno ${String(error.errno)}`;
+  return String(error);
+}
+
 export async function createPglite(dataDir: string | undefined, snapshot?: Blob): Promise<PGlite> {
   let release = () => {};
   if (dataDir !== undefined) {
@@ -134,7 +141,13 @@ export async function createPglite(dataDir: string | undefined, snapshot?: Blob)
     ...(snapshot !== undefined && { loadDataDir: snapshot }),
   }).catch((error: unknown) => {
     release();
-    throw error;
+    // PGlite says a file it may not write, or a disk with no room, in WebAssembly's words
+    // ("Aborted()", "ErrnoError 51"), naming no folder (found by the probe of the embedded database).
+    if (dataDir === undefined) throw error;
+    throw new DataDirUnusableError(
+      dataDir,
+      new Error(`the embedded database could not open its files (${pgliteFailure(error)}); check that this user may write every file in it, that its disk has room, and that it holds nothing but this service's database`),
+    );
   });
   // The folder is free again once the database is closed (Kysely's destroy closes it), not only at
   // exit: a process that prepared a folder and closed it hands it to another (the tests' services).

@@ -7,7 +7,7 @@ import { openDatabase } from '../../src/store/open-database.js';
 import { appendsWaitingForLock } from '../support/blocked-appends.js';
 import { countEvents } from '../support/event-count.js';
 import { programRegistered, seminarHeld, uniqueId } from '../support/events.js';
-import { call, get, post, problemOf, record, TEST_ADMIN_KEY } from '../support/http.js';
+import { call, get, post, problemOf, record, TEST_ADMIN_KEY, type JsonResponse } from '../support/http.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { useTestApp } from '../support/test-app.js';
 
@@ -234,6 +234,29 @@ describe('database failures answered as problems', () => {
       await sql`drop trigger ml_test_deadlock on subscription`.execute(t.database.db);
       await sql`drop function ml_test_deadlock()`.execute(t.database.db);
     }
+  });
+});
+
+describe('a database whose disk is full', () => {
+  it('answers an append it cannot store 503 database-full, saying so, with a Retry-After of a minute, and stores nothing; then stores it once there is room (probe of the embedded database)', async () => {
+    const programId = uniqueId('full');
+    // PostgreSQL raises 53100 in the statement that finds no room; a trigger raises it here on demand.
+    await sql`create function ml_test_disk_full() returns trigger language plpgsql as $$
+              begin raise exception 'could not extend file "base/5/16932": No space left on device' using errcode = '53100'; end $$`.execute(t.database.db);
+    await sql`create trigger ml_test_disk_full before insert on event for each row execute function ml_test_disk_full()`.execute(t.database.db);
+    let response: JsonResponse;
+    try {
+      response = await call(t.app, 'POST', '/v1/events', programRegistered(programId));
+    } finally {
+      await sql`drop trigger ml_test_disk_full on event`.execute(t.database.db);
+      await sql`drop function ml_test_disk_full()`.execute(t.database.db);
+    }
+
+    expect(response.status).toBe(503);
+    expect(response.headers['retry-after']).toBe('60');
+    expect(problemOf(response)).toMatchObject({ type: '/problems/database-full', detail: expect.stringContaining('no room left on its disk'), retryAfterSeconds: 60 });
+    expect((await call(t.app, 'GET', `/v1/programs/${programId}`)).status).toBe(404);
+    expect((await call(t.app, 'POST', '/v1/events', programRegistered(programId))).status).toBe(201);
   });
 });
 

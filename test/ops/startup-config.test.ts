@@ -80,6 +80,26 @@ describe('start-up configuration', () => {
     }
   });
 
+  it('stops on a DATA_DIR whose files the embedded database cannot open, naming DATA_DIR and what to check rather than WebAssembly\'s words with a stack (probe of the embedded database)', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'ml-startup-data-bad-'));
+    try {
+      // A folder that holds something else than this service's database.
+      await writeFile(join(own, 'PG_VERSION'), '99\n');
+      const service = spawnService({ DATABASE_URL: '', DATA_DIR: own }, 0);
+      started.push(service);
+
+      const exit = await waitForExit(service, EXIT_BOUND_MS);
+
+      expect(exit).toEqual({ code: 1, signal: null });
+      expect(service.stderr()).toMatch(
+        new RegExp(`^DATA_DIR=${own} cannot hold the embedded database: the embedded database could not open its files \\(.+\\); check that this user may write every file in it, that its disk has room, and that it holds nothing but this service's database$`, 'm'),
+      );
+      expect(service.stderr()).not.toMatch(/^\s+at /m);
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+
   it('stops when the database DATABASE_URL names cannot be reached, naming DATABASE_URL and what failed on stderr, never the password', async () => {
     // A port nothing listens on: the one a closed listener had.
     const port = await findFreePort();

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +36,25 @@ describe('the DATA_DIR lock', () => {
 
     expect(held).toBe(String(process.pid));
     expect(await readdir(dataDir)).toEqual([]);
+  });
+
+  it('takes over a file naming a process that has ended and waits only to be collected by its parent (a zombie), as a supervisor that restarts at once leaves it (probe of the embedded database; Linux)', async () => {
+    // A shell that starts a child which exits at once, then becomes `sleep`, which never collects it.
+    const parent = spawn('sh', ['-c', 'sh -c "exit 0" & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const [line] = await once(parent.stdout, 'data');
+      const zombie = Number(String(line).trim());
+      await expect.poll(async () => (await readFile(`/proc/${zombie}/stat`, 'utf8')).split(') ')[1]?.[0]).toBe('Z');
+      await writeFile(lockFile(), String(zombie));
+
+      const release = await lockDataDir(dataDir);
+      const held = await readFile(lockFile(), 'utf8');
+      release();
+
+      expect(held).toBe(String(process.pid));
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it("takes over a file naming this process's own pid that it does not hold: an earlier process of the same pid wrote it (a container's node is pid 1 at every start)", async () => {
