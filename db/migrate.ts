@@ -6,9 +6,16 @@ import { migrateToLatest } from './migrator.js';
 try {
   const { db } = await openAnswering(loadConfig(process.env).database);
   try {
-    const { results = [], error, retiredIndexesLeft } = await migrateToLatest(db);
+    let phase: string | undefined;
+    const { results = [], error, retiredIndexesLeft, withdrawnForgotten, readModelRebuilt, functionsWritten } = await migrateToLatest(db, (progress) => {
+      if (progress.phase === phase) return;
+      phase = progress.phase;
+      console.log(phase === 'queue' ? "waiting for another instance's rebuild of the read model" : `rebuilding the read model: ${phase}`);
+    });
+    for (const name of withdrawnForgotten) console.log(`forgotten (withdrawn, undone): ${name}`);
     for (const r of results) console.log(`${r.status === 'Success' ? 'applied' : r.status}: ${r.migrationName}`);
-    if (results.length === 0 && error === undefined) console.log('up to date');
+    if (readModelRebuilt !== undefined) console.log(`read model rebuilt from ${readModelRebuilt.events} events (${readModelRebuilt.cells} milestone cells)`);
+    if (results.length === 0 && error === undefined) console.log(functionsWritten ? "up to date, this release's functions written" : 'up to date');
     for (const { index, reason } of retiredIndexesLeft) console.warn(`could not drop the retired index ${index} (${reason}); the next run tries again`);
     if (error !== undefined) throw error;
   } finally {

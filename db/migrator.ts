@@ -4,18 +4,28 @@ import { migrationProvider } from './migrations.js';
 import { dropRetiredIndexes, type RetiredIndexLeft } from './retired-indexes.js';
 import { forgetWithdrawnMigrations, isWithdrawnMigration } from './withdrawn-migrations.js';
 import { PROJECTION_LOCK } from '../src/store/projection-lock.js';
-import { readModelNeedsRebuild, rebuildReadModelIfPending } from '../src/store/read-model-rebuild.js';
+import { readModelNeedsRebuild, rebuildReadModelIfPending, type RebuildProgress, type Rebuilt } from '../src/store/read-model-rebuild.js';
 
 const migratorFor = <DB>(db: Kysely<DB>) => new Migrator({ db, provider: migrationProvider });
 
 /**
  * Kysely's outcome of the migrations; whether this run wrote the functions and the catalogue's
- * rules (under the projection lock), or found them in place; and the retired indexes this start
- * could not drop (for a warning).
+ * rules (under the projection lock), or found them in place; the withdrawn migrations it forgot;
+ * what it rebuilt of the read model, if a migration asked for that and this run did it (not
+ * another instance's, which it may have waited for); and the retired indexes it could not drop
+ * (for a warning). A start says all of it (found missing by the probe of the upgrade path).
  */
 export interface MigrationOutcome extends MigrationResultSet {
   readonly functionsWritten: boolean;
+  readonly withdrawnForgotten: readonly string[];
+  readonly readModelRebuilt: Rebuilt | undefined;
   readonly retiredIndexesLeft: readonly RetiredIndexLeft[];
+}
+
+/** What a migration run holding the projection lock did. */
+interface LockedMigration extends MigrationResultSet {
+  readonly functionsWritten: boolean;
+  readonly withdrawnForgotten: readonly string[];
 }
 
 /**
@@ -25,25 +35,23 @@ export interface MigrationOutcome extends MigrationResultSet {
  * (read_model_status.rebuild_pending). Safe when several instances start at once: Kysely's migrator
  * serialises them on a lock row, and the functions are applied under a lock of their own.
  */
-export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationOutcome> {
+export async function migrateToLatest<DB>(db: Kysely<DB>, onRebuild: (progress: RebuildProgress) => void = () => {}): Promise<MigrationOutcome> {
+  const nothing = { results: [], functionsWritten: false, withdrawnForgotten: [], readModelRebuilt: undefined, retiredIndexesLeft: [] };
   // A database that cannot answer says why in the migration below.
   const state = await migrationState(db).catch(() => undefined);
-  if (state !== undefined && state.unknown.length > 0) {
-    return { error: new NewerDatabaseError(state.unknown), results: [], functionsWritten: false, retiredIndexesLeft: [] };
-  }
+  if (state !== undefined && state.unknown.length > 0) return { ...nothing, error: new NewerDatabaseError(state.unknown) };
   const upToDate = state !== undefined && (await isUpToDate(db, state));
-  const migrated = upToDate ? { results: [] } : await migrateHoldingProjectionLock(db);
-  const result = { ...migrated, functionsWritten: !upToDate && migrated.error === undefined };
-  if (result.error !== undefined) return { ...result, retiredIndexesLeft: [] };
+  const migrated: LockedMigration = upToDate ? { results: [], functionsWritten: false, withdrawnForgotten: [] } : await migrateHoldingProjectionLock(db);
+  if (migrated.error !== undefined) return { ...nothing, ...migrated };
   const retiredIndexesLeft = await dropRetiredIndexes(db);
   try {
     // Checked here first so that an instance starting beside an operator's rebuild does not wait for
     // it; checked again under the rebuild's lock, which another starting instance may hold.
-    if (await readModelNeedsRebuild(db)) await rebuildReadModelIfPending(db);
+    const readModelRebuilt = (await readModelNeedsRebuild(db)) ? await rebuildReadModelIfPending(db, onRebuild) : undefined;
+    return { ...migrated, readModelRebuilt, retiredIndexesLeft };
   } catch (error) {
-    return { ...result, error, retiredIndexesLeft };
+    return { ...migrated, error, readModelRebuilt: undefined, retiredIndexesLeft };
   }
-  return { ...result, retiredIndexesLeft };
 }
 
 /**
@@ -62,7 +70,7 @@ async function isUpToDate<DB>(db: Kysely<DB>, state: MigrationState): Promise<bo
   }
 }
 
-async function migrateHoldingProjectionLock<DB>(db: Kysely<DB>): Promise<MigrationResultSet> {
+async function migrateHoldingProjectionLock<DB>(db: Kysely<DB>): Promise<LockedMigration> {
   // The service's statement timeout is for its requests: a migration rewriting a large table must
   // not be cancelled by it. The service runs this on connections without it (OpenDatabase.unbounded);
   // one connection, with the timeout lifted for its session whatever the caller's, runs them all.
@@ -73,12 +81,16 @@ async function migrateHoldingProjectionLock<DB>(db: Kysely<DB>): Promise<Migrati
     // rather than folding with the previous release's functions into the new tables.
     try {
       await sql`select pg_advisory_lock(${PROJECTION_LOCK})`.execute(connection);
-      await forgetWithdrawnMigrations(connection);
+      // Looked at again once the lock is held: instances starting together all found the database
+      // behind, and each, in turn, wrote every function again, holding appends each time, and said
+      // it had (found by the probe of the upgrade path).
+      if (await isUpToDate(connection, await migrationState(connection))) return { results: [], functionsWritten: false, withdrawnForgotten: [] };
+      const withdrawnForgotten = await forgetWithdrawnMigrations(connection);
       const migrated = await migratorFor(connection).migrateToLatest();
       if (migrated.error === undefined) await applyFunctions(connection);
-      return migrated;
+      return { ...migrated, functionsWritten: migrated.error === undefined, withdrawnForgotten };
     } catch (error) {
-      return { error };
+      return { error, functionsWritten: false, withdrawnForgotten: [] };
     } finally {
       await sql`select pg_advisory_unlock(${PROJECTION_LOCK})`.execute(connection).catch(() => {});
       await sql`reset statement_timeout`.execute(connection).catch(() => {});
@@ -99,6 +111,35 @@ export class NewerDatabaseError extends Error {
         'fit what those migrations changed; to go back to it, restore a backup taken before the upgrade',
     );
   }
+}
+
+/**
+ * A database this release has not brought up to itself: migrations of its own not applied, withdrawn
+ * ones still recorded, or another release's functions. Its rebuild refuses it, since it would fold
+ * with functions that may not fit the tables (until 2026-12-06 it failed with a stack on a database
+ * not migrated, and rebuilt one a newer release had migrated; found by the probe of the upgrade path).
+ */
+export class NotAtThisReleaseError extends Error {
+  constructor(state: MigrationState) {
+    const behind = [
+      state.pending.length > 0 && `${state.pending.length} of its migrations not applied (the first ${state.pending[0] ?? ''})`,
+      state.withdrawn.length > 0 && `migrations since withdrawn still recorded (${state.withdrawn.join(', ')})`,
+    ].filter((said) => typeof said === 'string');
+    super(
+      `this database is not at this release of milestone-ledger: ${behind.length > 0 ? behind.join(', and ') : 'its functions are another release\'s'}; ` +
+        'bring it up to this release first (npm run migrate, or start the service), then rebuild',
+    );
+  }
+}
+
+/**
+ * Why this release's tools must not work on the database, if they must not: a newer release
+ * migrated it (NewerDatabaseError), or this one has not brought it up to itself (NotAtThisReleaseError).
+ */
+export async function otherReleaseError<DB>(db: Kysely<DB>): Promise<Error | undefined> {
+  const state = await migrationState(db);
+  if (state.unknown.length > 0) return new NewerDatabaseError(state.unknown);
+  return (await isUpToDate(db, state)) ? undefined : new NotAtThisReleaseError(state);
 }
 
 /**

@@ -3,6 +3,7 @@ import { loadConfig } from '../src/config.js';
 import { DatabaseUnavailableError } from '../src/domain/errors.js';
 import { openAnswering, startupMessage } from '../src/startup-errors.js';
 import { rebuildReadModel, type RebuildProgress } from '../src/store/read-model-rebuild.js';
+import { otherReleaseError } from './migrator.js';
 
 // `npm run projections:rebuild`: rebuilds the read model from the log in chunks while the service
 // keeps answering from the old one, and reports progress and the rate.
@@ -11,10 +12,15 @@ const { config, db } = await configured().catch((error: unknown) => {
   process.exit(1);
 });
 
-/** The configuration and its database, answering. */
+/** The configuration and its database, answering and at this release. */
 async function configured() {
   const config = loadConfig(process.env);
   const { db } = await openAnswering(config.database);
+  const refused = await otherReleaseError(db).catch((error: unknown) => error);
+  if (refused !== undefined) {
+    await db.destroy().catch(() => {});
+    throw refused;
+  }
   return { config, db };
 }
 

@@ -27,20 +27,22 @@ const WITHDRAWN: Readonly<Record<string, Undo>> = {
 export const isWithdrawnMigration = (name: string): boolean => Object.hasOwn(WITHDRAWN, name);
 
 /**
- * Undoes each withdrawn migration the database holds and deletes its row, in one transaction of
- * the caller's connection (the migrations' own, under the projection lock), before Kysely's
- * migrator reads the table.
+ * Undoes each withdrawn migration the database holds and deletes its row, on the caller's
+ * connection (the migrations' own, under the projection lock), in a transaction of its own that
+ * commits before Kysely's migrator reads the table; and returns their names. A start stopped between
+ * the two leaves the rows forgotten and the migrations pending, which the next start applies.
  */
-export async function forgetWithdrawnMigrations<DB>(db: Kysely<DB>): Promise<void> {
+export async function forgetWithdrawnMigrations<DB>(db: Kysely<DB>): Promise<readonly string[]> {
   const { rows: present } = await sql<{ present: boolean }>`select to_regclass('kysely_migration') is not null as present`.execute(db);
-  if (present[0]?.present !== true) return;
+  if (present[0]?.present !== true) return [];
   const names = Object.keys(WITHDRAWN);
-  const { rows } = await sql<{ name: string }>`select name from kysely_migration where name = any(${names})`.execute(db);
-  if (rows.length === 0) return;
+  const { rows } = await sql<{ name: string }>`select name from kysely_migration where name = any(${names}) order by name`.execute(db);
+  if (rows.length === 0) return [];
   await db.transaction().execute(async (tx) => {
     for (const { name } of rows) {
       await WITHDRAWN[name]?.(tx);
       await sql`delete from kysely_migration where name = ${name}`.execute(tx);
     }
   });
+  return rows.map(({ name }) => name);
 }

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
 import { migrateToLatest } from '../db/migrator.js';
 import { buildApp, DEFAULT_LIMITS } from './app.js';
 import { LOGGER_OPTIONS } from './http/logger-options.js';
 import { createMetrics } from './http/metrics.js';
 import { ConfigError, loadConfig, SHUTDOWN_WATCHDOG_MARGIN_MS } from './config.js';
 import { limitHeapGrowth } from './heap-policy.js';
-import { seedAdminKey } from './services/api-keys.js';
+import { canCreateKeysWithout, seedAdminKey } from './services/api-keys.js';
 import { resolveWithDns } from './services/webhook-target-check.js';
 import { openDatabase } from './store/open-database.js';
+import type { RebuildProgress } from './store/read-model-rebuild.js';
 import { checkDatabaseReadiness } from './store/readiness.js';
 import { startupMessage, unreachable } from './startup-errors.js';
 import { createDispatcher } from './webhooks/dispatcher.js';
@@ -23,12 +25,30 @@ async function main(): Promise<void> {
   const { db, target, listen, unbounded } = await openDatabase(config.database, { statementTimeoutMs: config.statementTimeoutMs });
   // A migration rewriting a large table, or the rebuild one asks for, is no request: no deadline.
   const migrationBegan = performance.now();
-  const migration = await unbounded(migrateToLatest).catch((error: unknown) => {
+  // A rebuild a migration asks for holds the start for minutes: said as it begins and at each step,
+  // before the port opens (until 2026-12-06 nothing was said until it ended; found by the probe of
+  // the upgrade path). The service's logger comes with the app, after: this one writes the same lines.
+  const startLog = pino({ ...LOGGER_OPTIONS, level: config.logLevel });
+  let rebuildPhase: string | undefined;
+  const onRebuild = ({ phase, events, cells, seconds }: RebuildProgress) => {
+    if (phase === rebuildPhase) return;
+    rebuildPhase = phase;
+    const said = phase === 'queue' ? "waiting for another instance's rebuild of the read model" : `rebuilding the read model before answering: ${phase}`;
+    startLog.info({ phase, events, cells, seconds: Math.round(seconds) }, said);
+  };
+  const migration = await unbounded((unboundedDb) => migrateToLatest(unboundedDb, onRebuild)).catch((error: unknown) => {
     throw unreachable(error, config.database);
   });
   if (migration.error !== undefined) throw unreachable(migration.error, config.database);
   const migrationMs = Math.round(performance.now() - migrationBegan);
-  if (config.adminApiKey !== undefined) await seedAdminKey(db, config.adminApiKey);
+  const { adminApiKey } = config;
+  // Part of the start, as the migrations are: not held to a request's statement timeout (at
+  // DATABASE_STATEMENT_TIMEOUT_MS=1 the start died of it with a stack; found by the probe of the README's claims).
+  const canCreateKeys = await unbounded((unboundedDb) => (adminApiKey === undefined ? canCreateKeysWithout(unboundedDb) : seedAdminKey(unboundedDb, adminApiKey).then(() => true))).catch(
+    (error: unknown) => {
+      throw unreachable(error, config.database);
+    },
+  );
 
   const webhooks = config.webhooks;
   const rules = { addresses: webhooks.allowedAddresses, allowHttp: webhooks.allowHttp };
@@ -60,14 +80,18 @@ async function main(): Promise<void> {
   if (heapPolicy === 'unknown to V8') {
     app.log.warn({ heapGrowingPercent: config.heapGrowingPercent }, 'this V8 does not know --heap-growing-percent: HEAP_GROWING_PERCENT has no effect');
   }
-  if (config.adminApiKey === undefined) app.log.warn('ADMIN_API_KEY is not set: no admin key is seeded, so no key can be created');
+  // Said only where it is so: a database that holds an admin key can create keys (until 2026-12-06
+  // this was said whatever the database held; found by the probe of the README's claims).
+  if (!canCreateKeys) app.log.warn('ADMIN_API_KEY is not set and the database holds no admin key: no key can be created');
   // What this start did to the database, and how long it took: an operator rolling out a release
   // sees which instance migrated, and whether a start wrote the functions under the projection lock
   // (appends wait meanwhile) or found them in place (found missing by the probe of upgrades).
   const migrationsApplied = (migration.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  const { functionsWritten, withdrawnForgotten, readModelRebuilt } = migration;
+  const state = functionsWritten ? 'database brought up to this release' : 'database already at this release';
   app.log.info(
-    { migrationsApplied, functionsWritten: migration.functionsWritten, migrationMs },
-    migration.functionsWritten ? 'database brought up to this release' : 'database already at this release',
+    { migrationsApplied, functionsWritten, withdrawnMigrationsForgotten: withdrawnForgotten, readModelRebuilt: readModelRebuilt ?? null, migrationMs },
+    readModelRebuilt === undefined ? state : `${state}, its read model rebuilt from ${readModelRebuilt.events} events`,
   );
   for (const { index, reason } of migration.retiredIndexesLeft) {
     app.log.warn({ index, reason }, 'could not drop an index the service no longer reads; the next start tries again');

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { sql } from 'kysely';
-import { NewerDatabaseError } from '../db/migrator.js';
+import { NewerDatabaseError, NotAtThisReleaseError } from '../db/migrator.js';
 import { ConfigError, describeDatabaseUrl, type Config } from './config.js';
 import { DatabaseUnavailableError } from './domain/errors.js';
 import { DataDirInUseError, DataDirUnusableError } from './store/data-dir-lock.js';
@@ -29,7 +29,12 @@ export function unreachable(error: unknown, database: Config['database']): unkno
  * its cause.
  */
 export function startupMessage(error: unknown): string {
-  const known = error instanceof ConfigError || error instanceof DataDirInUseError || error instanceof DataDirUnusableError || error instanceof NewerDatabaseError;
+  const known =
+    error instanceof ConfigError ||
+    error instanceof DataDirInUseError ||
+    error instanceof DataDirUnusableError ||
+    error instanceof NewerDatabaseError ||
+    error instanceof NotAtThisReleaseError;
   return known ? error.message : inspect(error);
 }
 

@@ -1,6 +1,6 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isDomainError, type KnownDomainError } from '../domain/errors.js';
@@ -67,10 +67,11 @@ export class NotAcceptableError extends Error {
   }
 }
 
-/** What a request said of itself that a problem names: its route's body limit, its Content-Type. */
+/** What a request said of itself that a problem names: its route's body limit, its Content-Type, its URL. */
 interface RequestTold {
   readonly bodyLimit?: number | undefined;
   readonly contentType?: string | undefined;
+  readonly url?: string | undefined;
 }
 
 /** The one place where errors become HTTP responses: RFC 9457 problem+json, always. */
@@ -227,10 +228,16 @@ function fastifyProblem(error: FastifyError, told: RequestTold): ProblemDetails 
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return problem('malformed-request', error.message);
+    // The URL quoted as any client value is: the router's messages carried it whole, up to the 16 KB
+    // the headers may hold (found by the probe of the README's claims).
     case 'FST_ERR_BAD_URL':
-      return problem('malformed-url', error.message);
+      return told.url === undefined
+        ? problem('malformed-url', error.message)
+        : problem('malformed-url', `the path ${quoted(told.url)} does not decode: a % takes two hex digits (%25 is a percent sign), and the bytes they spell must be UTF-8`);
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return problem('uri-too-long', error.message);
+      return told.url === undefined
+        ? problem('uri-too-long', error.message)
+        : problem('uri-too-long', `a path parameter of ${quoted(told.url)} is longer than any this service has`);
     default:
       return { ...problem('bad-request', error.message), status: error.statusCode ?? 400 };
   }
@@ -250,8 +257,8 @@ function sendProblem(reply: FastifyReply, body: ProblemDetails): FastifyReply {
  * Fastify answers a URL it cannot decode, or a path parameter over its length limit, from the
  * router, before any hook or error handler: the `frameworkErrors` option routes them here.
  */
-export function answerFrameworkError(error: FastifyError, _request: unknown, reply: FastifyReply): FastifyReply {
-  return sendProblem(reply, toProblem(error));
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, toProblem(error, { url: request.url }));
 }
 
 /**

@@ -7,7 +7,7 @@ import { quoted } from '../domain/quoted.js';
  */
 z.config({
   customError: (issue) => {
-    if (issue.code === 'invalid_type' && issue.input === undefined) return `required: ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}`;
+    if (issue.code === 'invalid_type' && issue.input === undefined) return `required: ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
     // The keys quoted as any client value is, and a few of them: zod's message carried each key
     // whole, all of them (the review of the day's refusals: a key of 200,000 characters came back twice).
     if (issue.code === 'unrecognized_keys') return unknownKeys(issue.keys);

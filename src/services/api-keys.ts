@@ -6,8 +6,10 @@ import { decodeCreatedCursor, encodeCreatedCursor } from '../store/page-cursor.j
 import type { CursorScope } from '../store/cursor-scope.js';
 import type { Db } from '../store/database.js';
 import {
+  ENVIRONMENT_KEY_PREFIX,
   ensureApiKey,
   findApiKeyByHash,
+  hasLiveAdminKey,
   findApiKeyById,
   insertApiKey,
   listApiKeys as listStoredApiKeys,
@@ -54,8 +56,11 @@ export async function createApiKey(db: Db, name: string, role: Role): Promise<Ap
  * operator chose it), so it is hashed as it is; seeding twice, or from several instances, is harmless.
  */
 export async function seedAdminKey(db: Db, key: string): Promise<void> {
-  await ensureApiKey(db, { id: randomUUID(), name: 'ADMIN_API_KEY', role: 'admin', keyHash: hashKey(key), keyPrefix: '(environment)' });
+  await ensureApiKey(db, { id: randomUUID(), name: 'ADMIN_API_KEY', role: 'admin', keyHash: hashKey(key), keyPrefix: ENVIRONMENT_KEY_PREFIX });
 }
+
+/** Whether keys can be created without ADMIN_API_KEY: an admin `mlk_` key is live. */
+export const canCreateKeysWithout = (db: Db): Promise<boolean> => hasLiveAdminKey(db);
 
 /** A page in creation order; `nextCursor` is set when more may follow. */
 async function listApiKeys(db: Db, page: { after: string | undefined; limit: number }): Promise<{ items: ApiKey[]; nextCursor: string | undefined }> {

@@ -52,6 +52,25 @@ export async function insertApiKey(db: Db, key: NewApiKey): Promise<StoredApiKey
   return toStoredApiKey(row);
 }
 
+/** The prefix listed for the key ADMIN_API_KEY seeds: none of its characters. */
+export const ENVIRONMENT_KEY_PREFIX = '(environment)';
+
+/**
+ * Whether an admin key other than ADMIN_API_KEY's is live: an instance accepts only its own
+ * ADMIN_API_KEY, so a key seeded by another's does not count.
+ */
+export async function hasLiveAdminKey(db: Db): Promise<boolean> {
+  const row = await db
+    .selectFrom('api_key')
+    .select('id')
+    .where('role', '=', 'admin')
+    .where('revoked_at', 'is', null)
+    .where('key_prefix', '<>', ENVIRONMENT_KEY_PREFIX)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Inserts the key unless one with the same hash exists (several instances may seed it at once). */
 export async function ensureApiKey(db: Db, key: NewApiKey): Promise<void> {
   await db

@@ -48,22 +48,28 @@ export async function readModelNeedsRebuild<DB>(db: Kysely<DB>): Promise<boolean
   return rows[0]?.pending ?? true;
 }
 
+/** What a rebuild folded. */
+export interface Rebuilt {
+  readonly events: number;
+  readonly cells: number;
+}
+
 export async function rebuildReadModel<DB>(
   db: Kysely<DB>,
   onProgress: (progress: RebuildProgress) => void,
   chunkSize = CHUNK_SIZE,
   /** Connections that fold cells side by side; more than one only on a PostgreSQL server. */
   workers = 1,
-): Promise<{ readonly events: number; readonly cells: number }> {
-  return rebuildOnce(db, onProgress, chunkSize, workers, 'always');
+): Promise<Rebuilt> {
+  return (await rebuildOnce(db, onProgress, chunkSize, workers, 'always')) ?? { events: 0, cells: 0 };
 }
 
 /**
  * The rebuild a migration asks for (db/migrator.ts): instances that start at once each ask, and
- * the first rebuilds while the others wait, then find nothing left to do.
+ * the first rebuilds while the others wait, then find nothing left to do (undefined).
  */
-export async function rebuildReadModelIfPending<DB>(db: Kysely<DB>): Promise<void> {
-  await rebuildOnce(db, () => {}, CHUNK_SIZE, 1, 'if pending');
+export async function rebuildReadModelIfPending<DB>(db: Kysely<DB>, onProgress: (progress: RebuildProgress) => void = () => {}): Promise<Rebuilt | undefined> {
+  return rebuildOnce(db, onProgress, CHUNK_SIZE, 1, 'if pending');
 }
 
 async function rebuildOnce<DB>(
@@ -72,7 +78,7 @@ async function rebuildOnce<DB>(
   chunkSize: number,
   workers: number,
   when: 'always' | 'if pending',
-): Promise<{ readonly events: number; readonly cells: number }> {
+): Promise<Rebuilt | undefined> {
   const started = performance.now();
   const progress = (phase: RebuildProgress['phase'], events: number, cells: number) =>
     onProgress({ phase, events, cells, seconds: (performance.now() - started) / 1000 });
@@ -88,7 +94,7 @@ async function rebuildOnce<DB>(
         await sql`select pg_advisory_lock(hashtextextended('ml_rebuild', 0))`.execute(conn);
       }
       try {
-        if (when === 'if pending' && !(await readModelNeedsRebuild(conn))) return { events: 0, cells: 0 };
+        if (when === 'if pending' && !(await readModelNeedsRebuild(conn))) return undefined;
         return await rebuildOn(db, conn, progress, chunkSize, workers);
       } finally {
         // On a connection that died the server has dropped the lock; the rebuild's own error is the one to report.

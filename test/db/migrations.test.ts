@@ -84,6 +84,11 @@ describe('migrations', () => {
 
       expect(results.map((r) => r.error)).toEqual([undefined, undefined, undefined]);
       expect(results.flatMap((r) => r.results ?? []).filter((r) => r.status === 'Success')).toHaveLength(MIGRATION_COUNT);
+      // One wrote the functions; the others, finding them in place once the lock was theirs, did not
+      // write them again, appends waiting each time (probe of the upgrade path).
+      expect(results.filter((r) => r.functionsWritten)).toHaveLength(1);
+      // One rebuilt what the first migration asked for; the others waited for it and found nothing to do.
+      expect(results.filter((r) => r.readModelRebuilt !== undefined)).toHaveLength(1);
       const db = instances[0]?.db;
       if (db === undefined) throw new Error('no instance');
       const { rows } = await sql<{ n: number }>`select count(*)::int as n from kysely_migration`.execute(db);

@@ -115,7 +115,14 @@ describe('references that are checked and explained', () => {
     const response = await post(t.app, { type: 'seminar.held', occurredAt: '2026-06', data: { programId } });
 
     expect(response.status).toBe(400);
-    expect(problemOf(response).errors).toEqual([expect.objectContaining({ pointer: '/data/title', detail: expect.stringMatching(/^required/) })]);
+    expect(problemOf(response).errors).toEqual([expect.objectContaining({ pointer: '/data/title', detail: 'required: a string' })]);
+  });
+
+  it('says "required: an array" with its article for a missing list (probe of the README\'s claims: "a array")', async () => {
+    const response = await post(t.app, {});
+
+    expect(response.status).toBe(400);
+    expect(problemOf(response).errors).toContainEqual(expect.objectContaining({ pointer: '/events', detail: 'required: an array' }));
   });
 
   it('records a retraction without occurredAt (201), dated when it was recorded', async () => {

@@ -117,6 +117,17 @@ describe('every error is RFC 9457 problem+json', () => {
     stop.abort();
   });
 
+  it("cuts the path the router's refusals quote after 100 characters, with its length (probe of the README's claims)", async () => {
+    const long = `/v1/streams/${'s'.repeat(3000)}/events`;
+
+    const tooLong = ProblemDetails.parse((await injected({ url: long })()).body);
+    const undecodable = ProblemDetails.parse((await sendRaw(`GET ${long}%zz HTTP/1.1\r\n${auth}`)).body);
+
+    expect(tooLong).toMatchObject({ type: '/problems/uri-too-long', detail: `a path parameter of "${long.slice(0, 100)}…" (${long.length} characters) is longer than any this service has` });
+    expect(undecodable.type).toBe('/problems/malformed-url');
+    expect(undecodable.detail).toContain(`"${long.slice(0, 100)}…" (${long.length + 3} characters) does not decode`);
+  });
+
   it('lists every problem type it answers with at /problems', async () => {
     const response = await inject(t.app, { url: '/problems' });
 

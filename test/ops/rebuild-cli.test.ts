@@ -2,12 +2,14 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyFunctions } from '../../db/functions.js';
+import { migrationProvider } from '../../db/migrations.js';
 import { programWithConsortium } from '../support/events.js';
 import { get, record } from '../support/http.js';
 import { killService, spawnService, waitForExit, type ServiceProcess } from '../support/service-process.js';
 import { slowRebuildRefolds } from '../support/slow-rebuild-refolds.js';
 import { useTestApp } from '../support/test-app.js';
 import { withoutJudgedAt } from '../support/views.js';
+import type { Db } from '../../src/store/database.js';
 
 const t = useTestApp();
 const started: ServiceProcess[] = [];
@@ -108,6 +110,43 @@ describe('npm run projections:rebuild', () => {
     expect(cli.stderr()).toMatch(sentence);
     expect(cli.stderr()).not.toMatch(/^\s+at /m);
     expect(cli.stderr()).not.toContain('retry in a moment');
+  });
+
+  it.each([
+    [
+      'a newer release has migrated',
+      (db: Db) => sql`insert into kysely_migration (name, timestamp) values ('2099-01-01T00-00-00_from_the_future', now())`.execute(db),
+      (db: Db) => sql`delete from kysely_migration where name = '2099-01-01T00-00-00_from_the_future'`.execute(db),
+      /^rebuild failed to start: this database has been migrated by a newer release of milestone-ledger \(2099-01-01T00-00-00_from_the_future: unknown to this release\)/m,
+    ],
+    [
+      'this release has not brought up',
+      (db: Db) => sql`delete from kysely_migration where name = (select max(name) from kysely_migration)`.execute(db),
+      async (db: Db) => {
+        await sql`delete from kysely_migration`.execute(db);
+        for (const name of Object.keys(await migrationProvider.getMigrations())) await sql`insert into kysely_migration (name, timestamp) values (${name}, now())`.execute(db);
+      },
+      /^rebuild failed to start: this database is not at this release of milestone-ledger: 1 of its migrations not applied \(the first .*\); bring it up to this release first \(npm run migrate, or start the service\), then rebuild$/m,
+    ],
+  ])('refuses, in a sentence and before it changes anything, a database %s (probe of the upgrade path; PostgreSQL server only)', async (_case, change, undo, sentence) => {
+    if (t.database.url === undefined) {
+      expect(t.database.concurrentTransactions).toBe(false);
+      return;
+    }
+    await change(t.database.db);
+    try {
+      const cli = spawnService({ DATABASE_URL: t.database.url }, 0, REBUILD_COMMAND);
+      started.push(cli);
+
+      const exit = await waitForExit(cli, 60_000);
+
+      expect(exit).toEqual({ code: 1, signal: null });
+      expect(cli.stderr()).toMatch(sentence);
+      expect(cli.stderr()).not.toMatch(/^\s+at /m);
+      expect(cli.stdout()).toBe('');
+    } finally {
+      await undo(t.database.db);
+    }
   });
 
   it('prints any other failure whole, with the SQL function\'s context, and leaves the read model as it was (PostgreSQL server only)', async () => {

@@ -7,8 +7,10 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { migrationProvider } from '../../db/migrations.js';
 import { databaseUrl, runAdmin } from '../support/postgres-admin.js';
 import { z } from 'zod';
+import { milestonePlanned, programRegistered } from '../support/events.js';
 import { createServiceDatabase, type ServiceDatabase } from '../support/service-database.js';
-import { killService, launchService, type ServiceProcess } from '../support/service-process.js';
+import { findFreePort, killService, launchService, spawnService, waitForExit, type ServiceProcess } from '../support/service-process.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /*
  * What a start did to its database, said in its log: an operator rolling out a release sees which
@@ -87,10 +89,85 @@ describe('a start, in its log', () => {
     database = empty;
     service = await start(empty);
 
+    // The first migration asks for a rebuild, which an empty log makes short.
     expect(startLine(service.stdout())).toMatchObject({
-      msg: 'database brought up to this release',
+      msg: 'database brought up to this release, its read model rebuilt from 0 events',
       migrationsApplied: Object.keys(await migrationProvider.getMigrations()).sort(),
       functionsWritten: true,
+      withdrawnMigrationsForgotten: [],
+      readModelRebuilt: { events: 0, cells: 0 },
     });
+  }, TEST_TIMEOUT_MS);
+
+  it('says that it rebuilds the read model a migration asked for before it answers, as it begins each step, and how much it rebuilt (probe of the upgrade path)', async () => {
+    const migrated = await createServiceDatabase();
+    database = migrated;
+    service = await start(migrated);
+    for (const events of [programRegistered('rebuilt'), milestonePlanned('rebuilt', 'launch', 'program')]) {
+      const recorded = await fetch(`${service.url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(events) });
+      expect(recorded.status).toBe(201);
+    }
+    await killService(service);
+    // As a migration that changes what the read model holds leaves it.
+    const opened = await migrated.open();
+    await sql`update read_model_status set rebuild_pending = true`.execute(opened.db);
+    await opened.db.destroy();
+
+    service = await start(migrated);
+
+    const log = service.stdout();
+    expect(startLine(log)).toMatchObject({
+      msg: 'database already at this release, its read model rebuilt from 2 events',
+      migrationsApplied: [],
+      functionsWritten: false,
+      readModelRebuilt: { events: 2 },
+    });
+    const said = log.split('\n').filter((line) => line.includes('rebuilding the read model before answering'));
+    expect(said.map((line) => z.object({ phase: z.string() }).parse(JSON.parse(line)).phase)).toEqual(expect.arrayContaining(['read', 'fold', 'switch']));
+    expect(log.indexOf(said[0] ?? 'none')).toBeLessThan(log.indexOf('its read model rebuilt'));
+  }, TEST_TIMEOUT_MS);
+
+  it('seeds ADMIN_API_KEY as part of the start, whatever the statement timeout: at 1 ms it starts, and the key is stored (probe of the README\'s claims)', async () => {
+    const migrated = await createServiceDatabase();
+    database = migrated;
+    service = spawnService({ ...migrated.env, ADMIN_API_KEY, DATABASE_STATEMENT_TIMEOUT_MS: '1', LOG_LEVEL: 'info' }, await findFreePort());
+    const listening = async () => {
+      for (;;) {
+        if (service?.stdout().includes('Server listening')) return 'listening';
+        await sleep(50);
+      }
+    };
+
+    const outcome = await Promise.race([listening(), waitForExit(service, 60_000)]);
+    expect(outcome, `${service.stderr()}\n${service.stdout()}`).toBe('listening');
+    await killService(service);
+
+    const opened = await migrated.open();
+    const keys = await opened.db.selectFrom('api_key').select(['name', 'role']).execute();
+    await opened.db.destroy();
+    expect(keys).toEqual([{ name: 'ADMIN_API_KEY', role: 'admin' }]);
+  }, TEST_TIMEOUT_MS);
+
+  it('warns that no key can be created without ADMIN_API_KEY only while the database holds no admin key of its own (probe of the README\'s claims)', async () => {
+    const WARNING = 'ADMIN_API_KEY is not set and the database holds no admin key: no key can be created';
+    const migrated = await createServiceDatabase();
+    database = migrated;
+    // Empty is unset: the test run's environment may hold one.
+    const without = { ...migrated.env, ADMIN_API_KEY: '', LOG_LEVEL: 'info' };
+    service = await launchService(without);
+    const bare = service.stdout();
+    await killService(service);
+    service = await start(migrated);
+    const created = await fetch(`${service.url}/v1/api-keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'an operator', role: 'admin' }),
+    });
+    expect(created.status).toBe(201);
+    await killService(service);
+    service = await launchService(without);
+
+    expect(bare).toContain(WARNING);
+    expect(service.stdout()).not.toContain(WARNING);
   }, TEST_TIMEOUT_MS);
 });
