@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { migrationProvider } from '../../db/migrations.js';
 import { databaseUrl, runAdmin } from '../support/postgres-admin.js';
@@ -130,7 +131,18 @@ describe('a start, in its log', () => {
   it('seeds ADMIN_API_KEY as part of the start, whatever the statement timeout: at 1 ms it starts, and the key is stored (probe of the README\'s claims)', async () => {
     const migrated = await createServiceDatabase();
     database = migrated;
+    // On a server, the key's table held locked for a moment, so that the seeding's insert waits past
+    // the 1 ms (alone it often took less, and passed under the timeout too); PGlite has no other session.
+    const url = migrated.env.DATABASE_URL;
+    const holder = url === undefined || url === '' ? undefined : new pg.Client({ connectionString: url });
+    await holder?.connect();
+    await holder?.query('begin');
+    await holder?.query('lock table api_key in access exclusive mode');
     service = spawnService({ ...migrated.env, ADMIN_API_KEY, DATABASE_STATEMENT_TIMEOUT_MS: '1', LOG_LEVEL: 'info' }, await findFreePort());
+    const released = sleep(3000).then(async () => {
+      await holder?.query('commit');
+      await holder?.end();
+    });
     const listening = async () => {
       for (;;) {
         if (service?.stdout().includes('Server listening')) return 'listening';
@@ -139,6 +151,7 @@ describe('a start, in its log', () => {
     };
 
     const outcome = await Promise.race([listening(), waitForExit(service, 60_000)]);
+    await released;
     expect(outcome, `${service.stderr()}\n${service.stdout()}`).toBe('listening');
     await killService(service);
 
