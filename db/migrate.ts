@@ -10,7 +10,12 @@ try {
     const { results = [], error, retiredIndexesLeft, withdrawnForgotten, readModelRebuilt, functionsWritten } = await migrateToLatest(db, (progress) => {
       if (progress.phase === phase) return;
       phase = progress.phase;
-      console.log(phase === 'queue' ? "waiting for another instance's rebuild of the read model" : `rebuilding the read model: ${phase}`);
+      // Said live, while the migrations' own lines come at the end: hence "done".
+      console.log(
+        phase === 'queue'
+          ? 'migrations done (listed below); waiting for another rebuild of the read model to end (an instance starting, or npm run projections:rebuild)'
+          : `migrations done (listed below); rebuilding the read model: ${phase}`,
+      );
     });
     for (const name of withdrawnForgotten) console.log(`forgotten (withdrawn, undone): ${name}`);
     for (const r of results) console.log(`${r.status === 'Success' ? 'applied' : r.status}: ${r.migrationName}`);

@@ -79,18 +79,25 @@ async function migrateHoldingProjectionLock<DB>(db: Kysely<DB>): Promise<LockedM
     // No append runs between the migrations and the functions that go with them: an append takes
     // the projection lock shared first (lock_projection.sql), so it waits here until both are in,
     // rather than folding with the previous release's functions into the new tables.
+    // What is done is said even when a later step fails: the rows forgotten are committed, and so
+    // are the migrations Kysely applied before one failed (the review of the start log).
+    let withdrawnForgotten: readonly string[] = [];
+    let migrated: MigrationResultSet = {};
     try {
       await sql`select pg_advisory_lock(${PROJECTION_LOCK})`.execute(connection);
       // Looked at again once the lock is held: instances starting together all found the database
       // behind, and each, in turn, wrote every function again, holding appends each time, and said
-      // it had (found by the probe of the upgrade path).
-      if (await isUpToDate(connection, await migrationState(connection))) return { results: [], functionsWritten: false, withdrawnForgotten: [] };
-      const withdrawnForgotten = await forgetWithdrawnMigrations(connection);
-      const migrated = await migratorFor(connection).migrateToLatest();
-      if (migrated.error === undefined) await applyFunctions(connection);
-      return { ...migrated, functionsWritten: migrated.error === undefined, withdrawnForgotten };
+      // it had (found by the probe of the upgrade path); and a newer release may have migrated it meanwhile.
+      const state = await migrationState(connection);
+      if (state.unknown.length > 0) return { results: [], error: new NewerDatabaseError(state.unknown), functionsWritten: false, withdrawnForgotten };
+      if (await isUpToDate(connection, state)) return { results: [], functionsWritten: false, withdrawnForgotten };
+      withdrawnForgotten = await forgetWithdrawnMigrations(connection);
+      migrated = await migratorFor(connection).migrateToLatest();
+      if (migrated.error !== undefined) return { ...migrated, functionsWritten: false, withdrawnForgotten };
+      await applyFunctions(connection);
+      return { ...migrated, functionsWritten: true, withdrawnForgotten };
     } catch (error) {
-      return { error, functionsWritten: false, withdrawnForgotten: [] };
+      return { ...migrated, error, functionsWritten: false, withdrawnForgotten };
     } finally {
       await sql`select pg_advisory_unlock(${PROJECTION_LOCK})`.execute(connection).catch(() => {});
       await sql`reset statement_timeout`.execute(connection).catch(() => {});
@@ -139,7 +146,9 @@ export class NotAtThisReleaseError extends Error {
 export async function otherReleaseError<DB>(db: Kysely<DB>): Promise<Error | undefined> {
   const state = await migrationState(db);
   if (state.unknown.length > 0) return new NewerDatabaseError(state.unknown);
-  return (await isUpToDate(db, state)) ? undefined : new NotAtThisReleaseError(state);
+  if (state.pending.length > 0 || state.withdrawn.length > 0) return new NotAtThisReleaseError(state);
+  // Not isUpToDate, which takes any failure for "behind": one of reading the digest is said as it is.
+  return (await appliedFunctionsDigest(db)) === (await functionsDigest()) ? undefined : new NotAtThisReleaseError(state);
 }
 
 /**

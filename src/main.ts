@@ -8,7 +8,7 @@ import { LOGGER_OPTIONS } from './http/logger-options.js';
 import { createMetrics } from './http/metrics.js';
 import { ConfigError, loadConfig, SHUTDOWN_WATCHDOG_MARGIN_MS } from './config.js';
 import { limitHeapGrowth } from './heap-policy.js';
-import { canCreateKeysWithout, seedAdminKey } from './services/api-keys.js';
+import { hasLiveApiAdminKey, seedAdminKey } from './services/api-keys.js';
 import { resolveWithDns } from './services/webhook-target-check.js';
 import { openDatabase } from './store/open-database.js';
 import type { RebuildProgress } from './store/read-model-rebuild.js';
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const onRebuild = ({ phase, events, cells, seconds }: RebuildProgress) => {
     if (phase === rebuildPhase) return;
     rebuildPhase = phase;
-    const said = phase === 'queue' ? "waiting for another instance's rebuild of the read model" : `rebuilding the read model before answering: ${phase}`;
+    const said = phase === 'queue' ? 'waiting for another rebuild of the read model to end (an instance starting, or npm run projections:rebuild)' : `rebuilding the read model before answering: ${phase}`;
     startLog.info({ phase, events, cells, seconds: Math.round(seconds) }, said);
   };
   const migration = await unbounded((unboundedDb) => migrateToLatest(unboundedDb, onRebuild)).catch((error: unknown) => {
@@ -44,11 +44,12 @@ async function main(): Promise<void> {
   const { adminApiKey } = config;
   // Part of the start, as the migrations are: not held to a request's statement timeout (at
   // DATABASE_STATEMENT_TIMEOUT_MS=1 the start died of it with a stack; found by the probe of the README's claims).
-  const canCreateKeys = await unbounded((unboundedDb) => (adminApiKey === undefined ? canCreateKeysWithout(unboundedDb) : seedAdminKey(unboundedDb, adminApiKey).then(() => true))).catch(
-    (error: unknown) => {
-      throw unreachable(error, config.database);
-    },
-  );
+  const canCreateKeys = await unbounded(async (unboundedDb) => {
+    const seededLive = adminApiKey !== undefined && (await seedAdminKey(unboundedDb, adminApiKey));
+    return seededLive || hasLiveApiAdminKey(unboundedDb);
+  }).catch((error: unknown) => {
+    throw unreachable(error, config.database);
+  });
 
   const webhooks = config.webhooks;
   const rules = { addresses: webhooks.allowedAddresses, allowHttp: webhooks.allowHttp };
@@ -80,9 +81,13 @@ async function main(): Promise<void> {
   if (heapPolicy === 'unknown to V8') {
     app.log.warn({ heapGrowingPercent: config.heapGrowingPercent }, 'this V8 does not know --heap-growing-percent: HEAP_GROWING_PERCENT has no effect');
   }
-  // Said only where it is so: a database that holds an admin key can create keys (until 2026-12-06
-  // this was said whatever the database held; found by the probe of the README's claims).
-  if (!canCreateKeys) app.log.warn('ADMIN_API_KEY is not set and the database holds no admin key: no key can be created');
+  // Said only where it is so, and why: until 2026-12-06 it was said whenever ADMIN_API_KEY was unset,
+  // whatever the database held, and never for one revoked (found by the probe of the README's claims,
+  // and its review).
+  if (!canCreateKeys) {
+    const why = adminApiKey === undefined ? 'ADMIN_API_KEY is not set' : 'ADMIN_API_KEY was revoked through the API';
+    app.log.warn(`${why} and the database holds no live admin key of the API's own (mlk_…): no key can be created`);
+  }
   // What this start did to the database, and how long it took: an operator rolling out a release
   // sees which instance migrated, and whether a start wrote the functions under the projection lock
   // (appends wait meanwhile) or found them in place (found missing by the probe of upgrades).

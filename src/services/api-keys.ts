@@ -9,8 +9,8 @@ import {
   ENVIRONMENT_KEY_PREFIX,
   ensureApiKey,
   findApiKeyByHash,
-  hasLiveAdminKey,
   findApiKeyById,
+  hasLiveAdminKey,
   insertApiKey,
   listApiKeys as listStoredApiKeys,
   revokeApiKey as revokeStoredApiKey,
@@ -55,12 +55,15 @@ export async function createApiKey(db: Db, name: string, role: Role): Promise<Ap
  * Makes the operator's ADMIN_API_KEY a valid admin key. Any string is accepted as that key (the
  * operator chose it), so it is hashed as it is; seeding twice, or from several instances, is harmless.
  */
-export async function seedAdminKey(db: Db, key: string): Promise<void> {
-  await ensureApiKey(db, { id: randomUUID(), name: 'ADMIN_API_KEY', role: 'admin', keyHash: hashKey(key), keyPrefix: ENVIRONMENT_KEY_PREFIX });
+/** Stores ADMIN_API_KEY's hash unless stored already; returns whether it is live (revoking it through the API sticks). */
+export async function seedAdminKey(db: Db, key: string): Promise<boolean> {
+  const keyHash = hashKey(key);
+  await ensureApiKey(db, { id: randomUUID(), name: 'ADMIN_API_KEY', role: 'admin', keyHash, keyPrefix: ENVIRONMENT_KEY_PREFIX });
+  return (await findApiKeyByHash(db, keyHash))?.revokedAt === null;
 }
 
-/** Whether keys can be created without ADMIN_API_KEY: an admin `mlk_` key is live. */
-export const canCreateKeysWithout = (db: Db): Promise<boolean> => hasLiveAdminKey(db);
+/** Whether an admin key of the API's own (`mlk_`) is live: keys can be created with it, whatever ADMIN_API_KEY is. */
+export const hasLiveApiAdminKey = (db: Db): Promise<boolean> => hasLiveAdminKey(db);
 
 /** A page in creation order; `nextCursor` is set when more may follow. */
 async function listApiKeys(db: Db, page: { after: string | undefined; limit: number }): Promise<{ items: ApiKey[]; nextCursor: string | undefined }> {

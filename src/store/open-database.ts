@@ -119,7 +119,6 @@ function openServerPool(target: { readonly url: string; readonly poolSize: numbe
   return new Kysely<Database>({ dialect: new FailureTranslatingDialect(new PostgresDialect({ pool: callbackQueryPool(pool, answerDeadlineMs) })) });
 }
 
-/** Starts embedded PostgreSQL, in `dataDir` or in memory, optionally from a dump. */
 /** What PGlite threw, in a few words: an Error's name and message, or the errno of Emscripten's ErrnoError (no Error). */
 function pgliteFailure(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
@@ -127,6 +126,7 @@ function pgliteFailure(error: unknown): string {
   return String(error);
 }
 
+/** Starts embedded PostgreSQL, in `dataDir` or in memory, optionally from a dump. */
 export async function createPglite(dataDir: string | undefined, snapshot?: Blob): Promise<PGlite> {
   let release = () => {};
   if (dataDir !== undefined) {
@@ -146,7 +146,7 @@ export async function createPglite(dataDir: string | undefined, snapshot?: Blob)
     if (dataDir === undefined) throw error;
     throw new DataDirUnusableError(
       dataDir,
-      new Error(`the embedded database could not open its files (${pgliteFailure(error)}); check that this user may write every file in it, that its disk has room, and that it holds nothing but this service's database`),
+      new Error(`the embedded database could not open its files (${pgliteFailure(error)}); check that this user may write every file in it, that its disk has room, and that it holds nothing but this service's database`, { cause: error }),
     );
   });
   // The folder is free again once the database is closed (Kysely's destroy closes it), not only at

@@ -132,7 +132,11 @@ async function rebuildOn<DB>(
   await holdingProjectionLock(conn, createRebuildTables, () => progress('leftovers', 0, 0));
   return inRebuildSession(conn, async () => {
     let snapshot = await currentSnapshot(conn);
+    // Each phase said as it begins, not only once its first chunk is done: a chunk of a few busy
+    // cells folds for minutes, which a start-up rebuild's log left unsaid (the review of the start log).
+    progress('read', 0, 0);
     let events = await readLog(conn, snapshot, chunkSize, (n) => progress('read', n, 0));
+    progress('fold', events, 0);
     await foldCells(db, conn, chunkSize, workers, (cells) => progress('fold', events, cells));
     await holdingProjectionLock(conn, (trx) => sql.raw(`drop table ${REBUILD_SCHEMA}.${CELL_EVENT}, ${REBUILD_SCHEMA}.${CELL_COUNT}`).execute(trx));
     // Before the indexes built after the fold: a vacuum visits every index of its table.

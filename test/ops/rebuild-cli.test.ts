@@ -82,7 +82,7 @@ describe('npm run projections:rebuild', () => {
 
       expect(exit).toEqual({ code: 143, signal: null });
       const said = cli.stderr();
-      expect(said).toMatch(/^rebuild stopped by SIGTERM after \d+\.\d s, the last step it reported being read\.$/m);
+      expect(said).toMatch(/^rebuild stopped by SIGTERM after \d+\.\d s, the last step it reported being fold\.$/m);
       expect(said).toMatch(/^The read model in use is as it was: .* dropped by the next rebuild\.$/m);
       // The server saw its client gone (client_connection_check_interval) and ended the minute-long folds.
       await expect.poll(folding, { timeout: 15_000, interval: 200 }).toBe(0);

@@ -161,26 +161,43 @@ describe('a start, in its log', () => {
     expect(keys).toEqual([{ name: 'ADMIN_API_KEY', role: 'admin' }]);
   }, TEST_TIMEOUT_MS);
 
-  it('warns that no key can be created without ADMIN_API_KEY only while the database holds no admin key of its own (probe of the README\'s claims)', async () => {
-    const WARNING = 'ADMIN_API_KEY is not set and the database holds no admin key: no key can be created';
+  it('warns that no key can be created only while it is so: ADMIN_API_KEY unset or revoked, and no admin key of the API\'s own live (probe of the README\'s claims, and its review)', async () => {
+    const UNSET = "ADMIN_API_KEY is not set and the database holds no live admin key of the API's own (mlk_…): no key can be created";
+    const REVOKED = "ADMIN_API_KEY was revoked through the API and the database holds no live admin key of the API's own (mlk_…): no key can be created";
     const migrated = await createServiceDatabase();
     database = migrated;
     // Empty is unset: the test run's environment may hold one.
     const without = { ...migrated.env, ADMIN_API_KEY: '', LOG_LEVEL: 'info' };
-    service = await launchService(without);
-    const bare = service.stdout();
-    await killService(service);
-    service = await start(migrated);
-    const created = await fetch(`${service.url}/v1/api-keys`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_API_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'an operator', role: 'admin' }),
-    });
-    expect(created.status).toBe(201);
-    await killService(service);
-    service = await launchService(without);
+    const said: string[] = [];
+    const startAndSay = async (env: Record<string, string>) => {
+      await killService(service);
+      service = await launchService(env);
+      said.push([UNSET, REVOKED].find((warning) => service?.stdout().includes(warning)) ?? 'nothing');
+      return service.url;
+    };
+    const ask = async (url: string, method: 'POST' | 'DELETE' | 'GET', path: string, key: string, body?: unknown) => {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      expect(response.status, `${method} ${path}`).toBeLessThan(300);
+      return z.looseObject({}).parse(await response.json());
+    };
 
-    expect(bare).toContain(WARNING);
-    expect(service.stdout()).not.toContain(WARNING);
+    await startAndSay(without);
+    const url = await startAndSay({ ...migrated.env, ADMIN_API_KEY, LOG_LEVEL: 'info' });
+    const operator = z.object({ id: z.string(), key: z.string() }).parse(await ask(url, 'POST', '/v1/api-keys', ADMIN_API_KEY, { name: 'an operator', role: 'admin' }));
+    const { apiKeys } = z.object({ apiKeys: z.array(z.object({ id: z.string(), name: z.string() })) }).parse(await ask(url, 'GET', '/v1/api-keys', operator.key));
+    const environmentKey = apiKeys.find((key) => key.name === 'ADMIN_API_KEY')?.id ?? 'none';
+    await ask(url, 'DELETE', `/v1/api-keys/${environmentKey}`, operator.key);
+    await startAndSay(without);
+    const again = await startAndSay({ ...migrated.env, ADMIN_API_KEY, LOG_LEVEL: 'info' });
+    await ask(again, 'DELETE', `/v1/api-keys/${operator.id}`, operator.key);
+    await startAndSay({ ...migrated.env, ADMIN_API_KEY, LOG_LEVEL: 'info' });
+    await startAndSay(without);
+
+    // Unset on a new database; set and live; unset and set (revoked) beside the operator's key; set but revoked, and unset, with none.
+    expect(said).toEqual([UNSET, 'nothing', 'nothing', 'nothing', REVOKED, UNSET]);
   }, TEST_TIMEOUT_MS);
 });
