@@ -218,11 +218,12 @@ const seminarsWithSources = (programId: string, milestone: string, count: number
   });
 
 /** `count` seminars for the outreach milestone of `programId`, one a day from 1 January 2025: 'Seminar 1' to 'Seminar <count>'. */
-const seminarsFrom2025 = (programId: string, count: number) =>
+const seminarsFrom2025 = (programId: string, count: number, { withSources = false } = {}) =>
   Array.from({ length: count }, (_, n) => ({
     type: 'seminar.held',
     occurredAt: new Date(Date.UTC(2025, 0, 1) + n * 86_400_000).toISOString().slice(0, 10),
     data: { programId, milestone: 'outreach', title: `Seminar ${n + 1}` },
+    ...(withSources && { sources: [{ url: `https://news.example/seminar-${n + 1}`, publisher: 'News' }] }),
   }));
 
 /** `count` seminars later in world time than any of seminarsFrom2025's (2026), which a list puts above them. */
@@ -976,7 +977,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     // Drawn inside the entry, in its gutter, where the scroll region cannot cut it: the 20th read "0." when it was the browser's marker.
     const drawn = `(() => { const li = document.querySelectorAll('#evidence .evidence-list > li')[19]; const before = getComputedStyle(li, '::before'); return [before.content, before.position, before.left, getComputedStyle(li).paddingLeft]; })()`;
     expect(await board.page.evaluate(numbers)).toEqual(inOrder(99));
-    expect(await board.page.evaluate(drawn)).toEqual(['"20."', 'absolute', '0px', '52px']);
+    expect(await board.page.evaluate(drawn)).toEqual(['"20."', 'absolute', '0px', '56px']);
     expect(await board.page.locator('#evidence .evidence-list').getAttribute('role')).toBe('list');
     await board.page.evaluate(`document.querySelectorAll('#evidence .evidence-list > li')[9].dataset.mark = 'kept'`);
 
@@ -1013,6 +1014,51 @@ describe('the status board, in a real browser on the seeded example', () => {
     // A second-frame correction may follow the update.
     await board.page.waitForTimeout(200);
     expect(Math.abs(((await next.boundingBox())?.y ?? NaN) - nextAt)).toBeLessThan(5);
+    noProblems(board);
+  });
+  it('moves focus from a link of an entry a live change retracts to the heading, not to the link of the entry after it (review of the list under churn)', async () => {
+    await programWithMilestone('evidence-focus-gone', 'outreach');
+    await seminarsWithSources('evidence-focus-gone', 'outreach', 25);
+    const board = await wholeEvidenceLive('evidence-focus-gone');
+    const link = board.page.locator('#evidence a[href="https://news.example/seminar-10"]');
+    await link.focus();
+    const retracted = await board.page.locator('#evidence .evidence-list > li', { has: board.page.locator('a[href="https://news.example/seminar-10"]') }).getAttribute('data-event');
+
+    await api('POST', '/v1/events', { type: 'event.retracted', data: { eventId: retracted, reason: 'misreported' } });
+
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(24);
+    expect(await board.page.evaluate('document.activeElement?.id')).toBe('evidence-heading');
+    noProblems(board);
+  });
+  it("holds the entry in the window's sight still, not the entry focus is in, when that one is scrolled out of the window's sight (review of the list under churn)", async () => {
+    await programWithMilestone('evidence-focus-away', 'outreach');
+    await api('POST', '/v1/events', { events: seminarsFrom2025('evidence-focus-away', 60, { withSources: true }) });
+    const board = await outreachOpenLive('evidence-focus-away');
+    await board.page.getByRole('button', { name: 'Show all 60' }).click();
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(60);
+    // Focus on a link of the region's first entry in sight; then the window scrolled on, that entry 250 px above it.
+    const focusedTitle = String(
+      await board.page.evaluate(`(() => {
+        const region = document.querySelector('#evidence .evidence-scroll');
+        region.scrollTop = region.scrollHeight / 2;
+        const top = region.getBoundingClientRect().top;
+        const entry = [...document.querySelectorAll('#evidence .evidence-list > li')].find((li) => li.getBoundingClientRect().bottom > top);
+        entry.querySelector('a').focus({ preventScroll: true });
+        window.scrollBy(0, entry.getBoundingClientRect().top + 250);
+        return entry.querySelector('.evidence-title').textContent;
+      })()`),
+    );
+    const href = await board.page.evaluate('document.activeElement?.getAttribute("href")');
+    const inSight = String(await board.page.evaluate(`[...document.querySelectorAll('#evidence .evidence-list > li')].find((li) => li.getBoundingClientRect().top >= 0)?.querySelector('.evidence-title')?.textContent`));
+    const entry = board.page.locator('#evidence .evidence-list > li', { has: board.page.getByText(inSight, { exact: true }) });
+    const at = (await entry.boundingBox())?.y ?? NaN;
+
+    await api('POST', '/v1/events', { events: seminarsFrom2026('evidence-focus-away', 10) });
+
+    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count(), { timeout: 15_000 }).toBe(70);
+    expect(inSight).not.toBe(focusedTitle);
+    expect(Math.abs(((await entry.boundingBox())?.y ?? NaN) - at)).toBeLessThan(5);
+    expect(await board.page.evaluate('document.activeElement?.getAttribute("href")')).toBe(href);
     noProblems(board);
   });
   it("holds the entry in the window's sight still, not the region's first above the window, when a live change adds entries above it (probe of the list under churn)", async () => {

@@ -68,23 +68,25 @@ const focusables = (element) => [...element.querySelectorAll('a[href], button')]
 const MOST_STAND_INS = 50;
 
 /**
- * Where the reader is in a cell's evidence, to be found again once it is drawn anew: the entry focus
- * is in, or else the first entry in sight (in the list's scroll region and in the window), each with
- * its distance from the region's top and, if it is in the window's sight, from the window's; then
- * the entries after it in the region's sight, which stand in for it, in order, if it is gone from
- * the list drawn anew (retracted: until 2026-12-06 nothing held the list then, and with entries
- * added above it the reader was moved 30 entries on; found by the probe of the list under churn);
- * and where focus is, in that entry or on one of the evidence's own buttons. Kept by the entry's
- * event, not its place in the list: entries recorded meanwhile above it move it down (until
- * 2026-12-06 focus went to whatever link then held its place, and the page did not follow the entry;
- * found by the probe of the board's evidence). In the window's sight too: the region's first entry
- * in its own sight, above the window, moved the window by as much as the entries added above it
- * (the probe of the list under churn). Taken just before the list is replaced, while the list shown
- * is where the reader left it: taken earlier, a reader who scrolled or moved focus away while it was
- * read was pulled back (found by the review of that change).
+ * Where the reader is in a cell's evidence, to be found again once it is drawn anew. The entry held
+ * still: the one focus is in if it is in sight (in the list's scroll region and in the window),
+ * else the first entry in sight, else the region's first in its own sight; with its distance from
+ * the region's top and, if it is in the window's sight, from the window's. Then the entries after
+ * it in the region's sight, which stand in for it, in order, if it is gone from the list drawn anew
+ * (retracted: until 2026-12-06 nothing held the list then, and with entries added above it the
+ * reader was moved 30 entries on). In the window's sight: the region's first entry in its own
+ * sight, above the window, or an entry with focus scrolled out of sight, was held instead, and the
+ * window moved by as much as was added above it (found by the probe of the list under churn and
+ * its review). Apart from it, where focus is: the entry it is in (by its event) and its link there,
+ * or one of the evidence's own buttons. Kept by the entry's event, not its place in the list:
+ * entries recorded meanwhile above it move it down (until 2026-12-06 focus went to whatever link
+ * then held its place, and the page did not follow the entry; found by the probe of the board's
+ * evidence). Taken just before the list is replaced, while the list shown is where the reader left
+ * it: taken earlier, a reader who scrolled or moved focus away while it was read was pulled back
+ * (found by the review of that change).
  * @returns {EvidencePlace}
  * @typedef {{ event: string, inRegion: number | undefined, top: number | undefined }} EvidenceAnchor
- * @typedef {{ anchors: EvidenceAnchor[], focus: boolean, inEntry: number, control: string | undefined }} EvidencePlace
+ * @typedef {{ anchors: EvidenceAnchor[], focus: boolean, focusEvent: string | undefined, inEntry: number, control: string | undefined }} EvidencePlace
  */
 function evidencePlace() {
   const body = byId('evidence-body');
@@ -100,9 +102,9 @@ function evidencePlace() {
   /** @param {Element} entry */
   const inRegion = (entry) => region === undefined || within(entry, region.top, region.bottom);
   /** @param {Element} entry */
-  const inWindow = (entry) => within(entry, 0, window.innerHeight);
+  const inSight = (entry) => inRegion(entry) && within(entry, 0, window.innerHeight);
   const entries = [...body.querySelectorAll('li[data-event]')];
-  const first = focusedEntry ?? entries.find((entry) => inRegion(entry) && inWindow(entry)) ?? entries.find(inRegion);
+  const first = (focusedEntry !== null && inSight(focusedEntry) ? focusedEntry : undefined) ?? entries.find(inSight) ?? entries.find(inRegion);
   /** @type {EvidenceAnchor[]} */
   const anchors = [];
   for (let entry = first ?? null; entry !== null && anchors.length <= MOST_STAND_INS; entry = entry.nextElementSibling) {
@@ -113,12 +115,13 @@ function evidencePlace() {
       event,
       inRegion: region === undefined ? undefined : top - region.top,
       // Only an entry in sight holds the window still: one out of sight moves nothing the reader sees.
-      top: inRegion(entry) && inWindow(entry) ? top : undefined,
+      top: inSight(entry) ? top : undefined,
     });
   }
   return {
     anchors,
     focus: focused !== undefined,
+    focusEvent: focusedEntry?.getAttribute('data-event') ?? undefined,
     inEntry: focusedEntry !== null && focused !== undefined ? focusables(focusedEntry).indexOf(focused) : -1,
     // A button of the evidence's own, by what it does: by its place, focus went from "Try again now",
     // gone once the retry read the list, to the first entry's first link (the review).
@@ -190,8 +193,9 @@ function drawEvidence(keepPlace, ...children) {
       }),
     );
   }
-  // Focus goes to the same link only of the entry it was in, not of one standing in for it.
-  focusAgain(body, held?.anchor === place.anchors[0] ? entry : null, place);
+  // Focus goes to the same link of the entry it was in, still listed, not of one standing in for it.
+  const focusEntry = place.focusEvent === undefined ? null : body.querySelector(`li[data-event="${CSS.escape(place.focusEvent)}"]`);
+  focusAgain(body, focusEntry, place);
 }
 
 /** The second-frame correction of the last draw, until it runs or the reader moves (drawEvidence). */
