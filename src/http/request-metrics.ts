@@ -4,6 +4,9 @@ import type { FinishedRequest } from './metrics.js';
 /** The route label of a request no route matched: one series for every unknown URL. */
 export const UNMATCHED_ROUTE = '404';
 
+/** The status label of a request its client gave up on before any answer was sent (nginx's "client closed request"). */
+export const CLIENT_CLOSED = 499;
+
 /**
  * Observes every answered request, by route pattern. Registered on the root instance before the
  * routes and the not-found handler, so that it sees them all, refused and failed requests included.
@@ -15,6 +18,25 @@ export function registerRequestMetrics(app: FastifyInstance, observe: (request: 
       route: request.routeOptions.url ?? UNMATCHED_ROUTE,
       status: reply.statusCode,
       seconds: reply.elapsedTime / 1000,
+    });
+  });
+  // A request whose client went away before its answer was written whole never reaches onResponse:
+  // every live feed a client closed, and every request a client or a load balancer gave up on
+  // while it waited (a lock, a slow database), went uncounted and unlogged (found by the probe of
+  // the metrics). Counted here with the status sent, or 499 if none was, and said in the log.
+  app.addHook('onRequest', async (request, reply) => {
+    // 'finish': written whole, which onResponse counts ('close' follows it on a socket, and comes
+    // first or alone when the client went away).
+    let finished = false;
+    reply.raw.once('finish', () => {
+      finished = true;
+    });
+    reply.raw.once('close', () => {
+      if (finished) return;
+      const status = reply.raw.headersSent ? reply.raw.statusCode : CLIENT_CLOSED;
+      const seconds = reply.elapsedTime / 1000;
+      observe({ method: request.method, route: request.routeOptions.url ?? UNMATCHED_ROUTE, status, seconds });
+      request.log.info({ status, responseTime: Math.round(seconds * 1000) }, 'request abandoned by its client before its answer was written whole');
     });
   });
 }

@@ -4,7 +4,8 @@ import { ProposedEvent } from '../../src/domain/proposed-event.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { recordEvents } from '../../src/services/record-events.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
-import { call, eventsOf, post, record } from '../support/http.js';
+import { sql } from 'kysely';
+import { call, eventsOf, post, record, TEST_ADMIN_KEY } from '../support/http.js';
 import { scrape, samplesOf, sumOf, valueOf, type Exposition } from '../support/prometheus-text.js';
 import { startTestApp, useTestApp } from '../support/test-app.js';
 import { LOOPBACK_WEBHOOKS, startTestDispatcher, subscribe } from '../support/test-dispatcher.js';
@@ -159,6 +160,38 @@ describe('GET /metrics', () => {
       }
     },
   );
+
+  it('counts a request its client gave up on: a live feed the client closed, by the status it was sent, and a read abandoned while it waited, as 499 (probe of the metrics)', async () => {
+    const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const feedAnswers = { method: 'GET', route: '/v1/feed', status: '200' };
+    const before = await scrape(t.app);
+
+    const closing = new AbortController();
+    const feed = await fetch(`${base}/v1/feed?after=now`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` }, signal: closing.signal });
+    expect(feed.status).toBe(200);
+    closing.abort();
+    await expect.poll(async () => delta(before, await scrape(t.app), 'ml_http_requests_total', feedAnswers)).toBe(1);
+
+    if (!t.database.concurrentTransactions) return;
+    // A read that waits for a lock, which its client gives up on.
+    const { programId, events } = programWithConsortium('abandoned');
+    await record(t.app, ...events);
+    const matrix = { method: 'GET', route: '/v1/programs/:programId/milestones' };
+    await t.database.db.transaction().execute(async (trx) => {
+      await sql`lock table milestone_cell in access exclusive mode`.execute(trx);
+      const gaveUp = new AbortController();
+      const read = fetch(`${base}/v1/programs/${programId}/milestones`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` }, signal: gaveUp.signal }).catch(() => 'gave up');
+      await sleep(300);
+      gaveUp.abort();
+      expect(await read).toBe('gave up');
+      // Held a moment more: the request, its client gone, is still waiting for the lock.
+      await sleep(200);
+    });
+    // Counted once, as abandoned, not again when its handler ends after the lock.
+    await expect.poll(async () => delta(before, await scrape(t.app), 'ml_http_requests_total', { ...matrix, status: '499' })).toBe(1);
+    await sleep(300);
+    expect(delta(before, await scrape(t.app), 'ml_http_requests_total', matrix)).toBe(1);
+  });
 
   it('still answers when the database is down, without the series it could not read', async () => {
     const broken = await startTestApp();

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -41,6 +44,24 @@ describe('operations', () => {
     expect(response.body).toEqual({ status: 'not_ready', database: false, migrations: null });
     await broken.close();
     await unreachable.db.destroy();
+  });
+
+  it('/readyz says not ready within its own limit when the database takes the connection and never answers, not after the statement timeout (probe of the metrics)', async () => {
+    const silent = createServer(() => {});
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const address = silent.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    const mute = await openDatabase({ kind: 'postgres', url: `postgres://nobody@127.0.0.1:${address.port}/none`, poolSize: 1 }, { statementTimeoutMs: 15_000 });
+    try {
+      const checked = checkDatabaseReadiness(mute.db, 200);
+      const outcome = await Promise.race([checked, sleep(3000).then(() => 'still waiting' as const)]);
+
+      expect(outcome).toEqual({ database: false, migrations: null });
+    } finally {
+      silent.close();
+      await mute.db.destroy().catch(() => {});
+    }
   });
 
   it('answers an unknown route with a 404 problem', async () => {
