@@ -7,6 +7,7 @@ import { isDomainError, type KnownDomainError } from '../domain/errors.js';
 import { quoted } from '../domain/quoted.js';
 import { toFieldErrors, type IssueLike } from './field-errors.js';
 import { problem, PROBLEM_MEDIA_TYPE, type FieldError, type ProblemDetails } from './problem.js';
+import { noteRawAnswer } from './raw-answers.js';
 import { UnknownParametersError } from './request-validator.js';
 import { trackRouteMethods } from './route-methods.js';
 
@@ -286,6 +287,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
         ? problem('headers-too-large', 'the request headers exceed the size this server accepts')
         : problem('malformed-request', 'the request is not well-formed HTTP');
   const text = JSON.stringify(body);
+  noteRawAnswer(socket, body.status);
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status] ?? ''}\r\nConnection: close\r\n` +

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { FinishedRequest } from './metrics.js';
+import { rawAnswerOn } from './raw-answers.js';
 
 /** The route label of a request no route matched: one series for every unknown URL. */
 export const UNMATCHED_ROUTE = '404';
@@ -25,18 +26,31 @@ export function registerRequestMetrics(app: FastifyInstance, observe: (request: 
   // while it waited (a lock, a slow database), went uncounted and unlogged (found by the probe of
   // the metrics). Counted here with the status sent, or 499 if none was, and said in the log.
   app.addHook('onRequest', async (request, reply) => {
-    // 'finish': written whole, which onResponse counts ('close' follows it on a socket, and comes
-    // first or alone when the client went away).
-    let finished = false;
-    reply.raw.once('finish', () => {
-      finished = true;
-    });
+    // 'finish' (or 'error'): written whole, or failed, which onResponse counts ('close' follows it
+    // on a socket, and comes first or alone when the connection went away).
+    let counted = false;
+    const countedElsewhere = () => {
+      counted = true;
+    };
+    reply.raw.once('finish', countedElsewhere);
+    reply.raw.once('error', countedElsewhere);
     reply.raw.once('close', () => {
-      if (finished) return;
-      const status = reply.raw.headersSent ? reply.raw.statusCode : CLIENT_CLOSED;
+      if (counted) return;
+      const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
       const seconds = reply.elapsedTime / 1000;
-      observe({ method: request.method, route: request.routeOptions.url ?? UNMATCHED_ROUTE, status, seconds });
-      request.log.info({ status, responseTime: Math.round(seconds * 1000) }, 'request abandoned by its client before its answer was written whole');
+      const responseTime = Math.round(seconds * 1000);
+      // Answered by Node's own error handler, not left by its client (a 408, a body it could not parse).
+      const raw = rawAnswerOn(request.raw.socket);
+      if (raw !== undefined) {
+        observe({ method: request.method, route, status: raw, seconds });
+        request.log.info({ status: raw, responseTime }, "request answered by Node's HTTP parser before it arrived whole");
+        return;
+      }
+      const status = reply.raw.headersSent ? reply.raw.statusCode : CLIENT_CLOSED;
+      observe({ method: request.method, route, status, seconds });
+      // A live feed ends so whenever its reader closes it: not said as a request given up on.
+      const said = reply.raw.headersSent ? 'client went away while its answer was being written (a live feed it closed, say)' : 'request abandoned by its client before any answer';
+      request.log.info({ status, responseTime }, said);
     });
   });
 }

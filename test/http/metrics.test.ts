@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProposedEvent } from '../../src/domain/proposed-event.js';
@@ -42,6 +44,13 @@ const NAMED_SERIES = {
 const appendsOn = (route: string, status: string) => ({ method: 'POST', route, status });
 const delta = (before: Exposition, after: Exposition, name: string, labels: Record<string, string> = {}) =>
   sumOf(after, name, labels) - sumOf(before, name, labels);
+
+/** The test app's address on TCP, listening from the first test that asks. */
+async function listening(): Promise<string> {
+  const address = t.app.server.address();
+  if (address !== null && typeof address !== 'string') return `http://127.0.0.1:${address.port}`;
+  return t.app.listen({ port: 0, host: '127.0.0.1' });
+}
 
 describe('GET /metrics', () => {
   it('answers without a key, in the Prometheus text format, with every named series and the process metrics', async () => {
@@ -162,7 +171,7 @@ describe('GET /metrics', () => {
   );
 
   it('counts a request its client gave up on: a live feed the client closed, by the status it was sent, and a read abandoned while it waited, as 499 (probe of the metrics)', async () => {
-    const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const base = await listening();
     const feedAnswers = { method: 'GET', route: '/v1/feed', status: '200' };
     const before = await scrape(t.app);
 
@@ -191,6 +200,28 @@ describe('GET /metrics', () => {
     await expect.poll(async () => delta(before, await scrape(t.app), 'ml_http_requests_total', { ...matrix, status: '499' })).toBe(1);
     await sleep(300);
     expect(delta(before, await scrape(t.app), 'ml_http_requests_total', matrix)).toBe(1);
+  });
+
+  it("counts a request whose body Node could not parse, answered by Node after the headers, with Node's status, not as one its client gave up on (review of the metrics)", async () => {
+    const base = new URL(await listening());
+    const appends = { method: 'POST', route: '/v1/events' };
+    const before = await scrape(t.app);
+
+    const socket = connect(Number(base.port), '127.0.0.1');
+    await once(socket, 'connect');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('error', () => {});
+    // Headers whole, then a chunk size that is no number.
+    socket.write(`POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TEST_ADMIN_KEY}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n`);
+    await once(socket, 'close');
+
+    expect(received).toMatch(/^HTTP\/1\.1 400 /);
+    await expect.poll(async () => delta(before, await scrape(t.app), 'ml_http_requests_total', { ...appends, status: '400' })).toBe(1);
+    expect(delta(before, await scrape(t.app), 'ml_http_requests_total', { ...appends, status: '499' })).toBe(0);
   });
 
   it('still answers when the database is down, without the series it could not read', async () => {

@@ -46,7 +46,7 @@ describe('operations', () => {
     await unreachable.db.destroy();
   });
 
-  it('/readyz says not ready within its own limit when the database takes the connection and never answers, not after the statement timeout (probe of the metrics)', async () => {
+  it('/readyz says not ready within its own limit when the database never answers, not when the pool gives up connecting (probe of the metrics)', async () => {
     const silent = createServer(() => {});
     silent.listen(0, '127.0.0.1');
     await once(silent, 'listening');
