@@ -1,5 +1,6 @@
 import { loadConfig } from '../src/config.js';
 import { openAnswering, startupMessage } from '../src/startup-errors.js';
+import { WAITING_FOR_ANOTHER_REBUILD } from '../src/store/read-model-rebuild.js';
 import { migrateToLatest } from './migrator.js';
 
 // `npm run migrate`: applies pending migrations to the configured database and exits.
@@ -13,7 +14,7 @@ try {
       // Said live, while the migrations' own lines come at the end: hence "done".
       console.log(
         phase === 'queue'
-          ? 'migrations done (listed below); waiting for another rebuild of the read model to end (an instance starting, or npm run projections:rebuild)'
+          ? `migrations done (listed below); ${WAITING_FOR_ANOTHER_REBUILD}`
           : `migrations done (listed below); rebuilding the read model: ${phase}`,
       );
     });

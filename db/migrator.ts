@@ -61,13 +61,14 @@ export async function migrateToLatest<DB>(db: Kysely<DB>, onRebuild: (progress: 
  * came meanwhile waited behind it: as long as the slowest, a late fact re-folding a busy cell for
  * seconds. A database that cannot answer is not up to date: the migration says why.
  */
-async function isUpToDate<DB>(db: Kysely<DB>, state: MigrationState): Promise<boolean> {
-  try {
-    if (state.pending.length > 0 || state.withdrawn.length > 0) return false;
-    return (await appliedFunctionsDigest(db)) === (await functionsDigest());
-  } catch {
-    return false;
-  }
+function isUpToDate<DB>(db: Kysely<DB>, state: MigrationState): Promise<boolean> {
+  return isAtThisRelease(db, state).catch(() => false);
+}
+
+/** Every migration of this release applied, none withdrawn still recorded, and this release's functions; throws if the digest cannot be read. */
+async function isAtThisRelease<DB>(db: Kysely<DB>, state: MigrationState): Promise<boolean> {
+  if (state.pending.length > 0 || state.withdrawn.length > 0) return false;
+  return (await appliedFunctionsDigest(db)) === (await functionsDigest());
 }
 
 async function migrateHoldingProjectionLock<DB>(db: Kysely<DB>): Promise<LockedMigration> {
@@ -146,9 +147,8 @@ export class NotAtThisReleaseError extends Error {
 export async function otherReleaseError<DB>(db: Kysely<DB>): Promise<Error | undefined> {
   const state = await migrationState(db);
   if (state.unknown.length > 0) return new NewerDatabaseError(state.unknown);
-  if (state.pending.length > 0 || state.withdrawn.length > 0) return new NotAtThisReleaseError(state);
   // Not isUpToDate, which takes any failure for "behind": one of reading the digest is said as it is.
-  return (await appliedFunctionsDigest(db)) === (await functionsDigest()) ? undefined : new NotAtThisReleaseError(state);
+  return (await isAtThisRelease(db, state)) ? undefined : new NotAtThisReleaseError(state);
 }
 
 /**

@@ -11,7 +11,7 @@ import { limitHeapGrowth } from './heap-policy.js';
 import { hasLiveApiAdminKey, seedAdminKey } from './services/api-keys.js';
 import { resolveWithDns } from './services/webhook-target-check.js';
 import { openDatabase } from './store/open-database.js';
-import type { RebuildProgress } from './store/read-model-rebuild.js';
+import { WAITING_FOR_ANOTHER_REBUILD, type RebuildProgress } from './store/read-model-rebuild.js';
 import { checkDatabaseReadiness } from './store/readiness.js';
 import { startupMessage, unreachable } from './startup-errors.js';
 import { createDispatcher } from './webhooks/dispatcher.js';
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const onRebuild = ({ phase, events, cells, seconds }: RebuildProgress) => {
     if (phase === rebuildPhase) return;
     rebuildPhase = phase;
-    const said = phase === 'queue' ? 'waiting for another rebuild of the read model to end (an instance starting, or npm run projections:rebuild)' : `rebuilding the read model before answering: ${phase}`;
+    const said = phase === 'queue' ? WAITING_FOR_ANOTHER_REBUILD : `rebuilding the read model before answering: ${phase}`;
     startLog.info({ phase, events, cells, seconds: Math.round(seconds) }, said);
   };
   const migration = await unbounded((unboundedDb) => migrateToLatest(unboundedDb, onRebuild)).catch((error: unknown) => {

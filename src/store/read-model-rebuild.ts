@@ -42,6 +42,9 @@ export interface RebuildProgress {
   readonly seconds: number;
 }
 
+/** What a start, or `npm run migrate`, says while the rebuild a migration asked for waits for another ('queue'). */
+export const WAITING_FOR_ANOTHER_REBUILD = 'waiting for another rebuild of the read model to end (an instance starting, or npm run projections:rebuild)';
+
 /** True when a migration has asked for a rebuild (emptied the read model, or added what only the log can fill) and none has switched in new tables since. */
 export async function readModelNeedsRebuild<DB>(db: Kysely<DB>): Promise<boolean> {
   const { rows } = await sql<{ pending: boolean }>`select rebuild_pending as pending from public.read_model_status`.execute(db);

@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProposedEvent } from '../../src/domain/proposed-event.js';
@@ -9,6 +7,7 @@ import { programWithConsortium, seminarHeld } from '../support/events.js';
 import { sql } from 'kysely';
 import { call, eventsOf, post, record, TEST_ADMIN_KEY } from '../support/http.js';
 import { scrape, samplesOf, sumOf, valueOf, type Exposition } from '../support/prometheus-text.js';
+import { openRaw } from '../support/raw-connection.js';
 import { startTestApp, useTestApp } from '../support/test-app.js';
 import { LOOPBACK_WEBHOOKS, startTestDispatcher, subscribe } from '../support/test-dispatcher.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
@@ -203,21 +202,14 @@ describe('GET /metrics', () => {
   });
 
   it("counts a request whose body Node could not parse, answered by Node after the headers, with Node's status, not as one its client gave up on (review of the metrics)", async () => {
-    const base = new URL(await listening());
+    await listening();
     const appends = { method: 'POST', route: '/v1/events' };
     const before = await scrape(t.app);
 
-    const socket = connect(Number(base.port), '127.0.0.1');
-    await once(socket, 'connect');
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-    });
-    socket.on('error', () => {});
+    const { socket, closed } = await openRaw(t.app);
     // Headers whole, then a chunk size that is no number.
     socket.write(`POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TEST_ADMIN_KEY}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n`);
-    await once(socket, 'close');
+    const { received } = await closed;
 
     expect(received).toMatch(/^HTTP\/1\.1 400 /);
     await expect.poll(async () => delta(before, await scrape(t.app), 'ml_http_requests_total', { ...appends, status: '400' })).toBe(1);

@@ -1,9 +1,8 @@
-import { once } from 'node:events';
-import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, ProblemDetails } from '../../src/http/problem.js';
 import { bearer, inject, TEST_ADMIN_KEY } from '../support/http.js';
 import { committedResponses } from '../support/openapi-responses.js';
+import { openRaw } from '../support/raw-connection.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 let t: TestApp;
@@ -23,18 +22,9 @@ interface RawAnswer {
 
 /** Sends bytes as they are (no client library to fix them up) and reads the answer until the server closes. */
 async function sendRaw(head: string, body = ''): Promise<RawAnswer> {
-  const address: AddressInfo | string | null = t.app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('the app is not listening on TCP');
-  const socket = connect(address.port, '127.0.0.1');
-  await once(socket, 'connect');
-  let received = '';
-  socket.setEncoding('utf8');
-  socket.on('data', (chunk: string) => {
-    received += chunk;
-  });
-  socket.on('error', () => {});
+  const { socket, closed } = await openRaw(t.app);
   socket.write(`${head}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n${body}`);
-  await once(socket, 'close');
+  const { received } = await closed;
   const [headers = '', text = ''] = received.split('\r\n\r\n');
   const [method = '', url = ''] = head.split(' ');
   const answer = { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1]), contentType: /^content-type: *(.*)$/im.exec(headers)?.[1] ?? '' };

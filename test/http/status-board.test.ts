@@ -115,12 +115,19 @@ async function outreachOpenLive(programId: string): Promise<BoardPage> {
   return board;
 }
 
-/** A board on `programId`, following live changes, its 'outreach' cell open with all 25 of its entries shown. */
-async function wholeEvidenceLive(programId: string): Promise<BoardPage> {
+/** A board on `programId`, following live changes, its 'outreach' cell open with all `count` of its entries shown. */
+async function wholeEvidenceLive(programId: string, count = 25): Promise<BoardPage> {
   const board = await outreachOpenLive(programId);
-  await board.page.getByRole('button', { name: 'Show all 25' }).click();
-  await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(25);
+  await board.page.getByRole('button', { name: `Show all ${count}` }).click();
+  await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(count);
   return board;
+}
+
+/** A program of its own with `count` seminars of seminarsFrom2025, on a board following it, its outreach cell's whole list shown. */
+async function wholeEvidenceFrom2025(programId: string, count: number, options: { withSources?: boolean } = {}): Promise<BoardPage> {
+  await programWithMilestone(programId, 'outreach');
+  await api('POST', '/v1/events', { events: seminarsFrom2025(programId, count, options) });
+  return wholeEvidenceLive(programId, count);
 }
 
 /**
@@ -947,11 +954,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
   it("keeps the text a reader selected in a cell's evidence when a live change takes its list past 100 entries, from which it lays out only what is near its sight (review of the in-place list)", async () => {
-    await programWithMilestone('evidence-long', 'outreach');
-    await api('POST', '/v1/events', { events: seminarsFrom2025('evidence-long', 100) });
-    const board = await outreachOpenLive('evidence-long');
-    await board.page.getByRole('button', { name: 'Show all 100' }).click();
-    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(100);
+    const board = await wholeEvidenceFrom2025('evidence-long', 100);
     expect(await board.page.locator('#evidence .evidence-list.long').count()).toBe(0);
     await board.page.evaluate(SELECT_SEMINAR_10);
 
@@ -967,11 +970,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
   it('numbers every entry inside it, and numbers them anew in place when a live change adds entries above, short list or long (probe of the list under churn)', async () => {
-    await programWithMilestone('evidence-numbers', 'outreach');
-    await api('POST', '/v1/events', { events: seminarsFrom2025('evidence-numbers', 99) });
-    const board = await outreachOpenLive('evidence-numbers');
-    await board.page.getByRole('button', { name: 'Show all 99' }).click();
-    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(99);
+    const board = await wholeEvidenceFrom2025('evidence-numbers', 99);
     const numbers = `[...document.querySelectorAll('#evidence .evidence-list > li')].map((li) => li.getAttribute('data-n'))`;
     const inOrder = (n: number) => Array.from({ length: n }, (_, at) => String(at + 1));
     // Drawn inside the entry, in its gutter, where the scroll region cannot cut it: the 20th read "0." when it was the browser's marker.
@@ -991,11 +990,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
   it('holds the entry after the one the reader looked at still when that one is retracted while entries are added above it (probe of the list under churn)', async () => {
-    await programWithMilestone('evidence-stand-in', 'outreach');
-    await api('POST', '/v1/events', { events: seminarsFrom2025('evidence-stand-in', 150) });
-    const board = await outreachOpenLive('evidence-stand-in');
-    await board.page.getByRole('button', { name: 'Show all 150' }).click();
-    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(150);
+    const board = await wholeEvidenceFrom2025('evidence-stand-in', 150);
     const looked = board.page.locator('#evidence .evidence-list > li', { has: board.page.getByText('Seminar 75', { exact: true }) });
     const next = board.page.locator('#evidence .evidence-list > li', { has: board.page.getByText('Seminar 74', { exact: true }) });
     // The region scrolled so that Seminar 75 is the first entry in sight, its top 20 px out of it, the window so that the region is whole in sight.
@@ -1031,11 +1026,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
   it("holds the entry in the window's sight still, not the entry focus is in, when that one is scrolled out of the window's sight (review of the list under churn)", async () => {
-    await programWithMilestone('evidence-focus-away', 'outreach');
-    await api('POST', '/v1/events', { events: seminarsFrom2025('evidence-focus-away', 60, { withSources: true }) });
-    const board = await outreachOpenLive('evidence-focus-away');
-    await board.page.getByRole('button', { name: 'Show all 60' }).click();
-    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(60);
+    const board = await wholeEvidenceFrom2025('evidence-focus-away', 60, { withSources: true });
     // Focus on a link of the region's first entry in sight; then the window scrolled on, that entry 250 px above it.
     const focusedTitle = String(
       await board.page.evaluate(`(() => {
@@ -1062,11 +1053,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     noProblems(board);
   });
   it("holds the entry in the window's sight still, not the region's first above the window, when a live change adds entries above it (probe of the list under churn)", async () => {
-    await programWithMilestone('evidence-window', 'outreach');
-    await api('POST', '/v1/events', { events: seminarsFrom2025('evidence-window', 60) });
-    const board = await outreachOpenLive('evidence-window');
-    await board.page.getByRole('button', { name: 'Show all 60' }).click();
-    await expect.poll(() => board.page.locator('#evidence .evidence-list > li').count()).toBe(60);
+    const board = await wholeEvidenceFrom2025('evidence-window', 60);
     // The region scrolled half way, and the window 250 px past the region's top: its first entries in its own sight are above the window.
     await board.page.evaluate(`(() => { const region = document.querySelector('#evidence .evidence-scroll'); region.scrollTop = region.scrollHeight / 2; window.scrollBy(0, region.getBoundingClientRect().top + 250); })()`);
     const inSight = String(await board.page.evaluate(`[...document.querySelectorAll('#evidence .evidence-list > li')].find((li) => li.getBoundingClientRect().top >= 0)?.querySelector('.evidence-title')?.textContent`));

@@ -1,10 +1,10 @@
-import { once } from 'node:events';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { programRegistered, seminarHeld, uniqueId } from '../support/events.js';
 import { record, TEST_ADMIN_KEY } from '../support/http.js';
+import { openRaw } from '../support/raw-connection.js';
 import { openSse } from '../support/sse.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -22,28 +22,6 @@ beforeAll(async () => {
   expect(await healthOf(t.app)).toBe(200);
 });
 afterAll(async () => t.close());
-
-interface RawConnection {
-  readonly socket: Socket;
-  /** Everything the server sent, once it closed the connection, and when that was. */
-  readonly closed: Promise<{ readonly received: string; readonly at: number }>;
-}
-
-async function openRaw(app: FastifyInstance): Promise<RawConnection> {
-  const address: AddressInfo | string | null = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('the app is not listening on TCP');
-  const socket = connect(address.port, '127.0.0.1');
-  await once(socket, 'connect');
-  let received = '';
-  socket.setEncoding('utf8');
-  socket.on('data', (chunk: string) => {
-    received += chunk;
-  });
-  // A reset is one way of being cut off; the assertions look at what arrived before it.
-  socket.on('error', () => {});
-  const closed = once(socket, 'close').then(() => ({ received, at: Date.now() }));
-  return { socket, closed };
-}
 
 const healthOf = async (app: FastifyInstance): Promise<number> => {
   const address: AddressInfo | string | null = app.server.address();
