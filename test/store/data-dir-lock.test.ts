@@ -39,8 +39,10 @@ describe('the DATA_DIR lock', () => {
   });
 
   it('takes over a file naming a process that has ended and waits only to be collected by its parent (a zombie), as a supervisor that restarts at once leaves it (probe of the embedded database; Linux)', async () => {
-    // A shell that starts a child which exits at once, then becomes `sleep`, which never collects it.
-    const parent = spawn('sh', ['-c', 'sh -c "exit 0" & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // A shell that starts a child, then becomes `sleep`, which never collects it. The child ends half
+    // a second later, once the shell is `sleep`: one that ended before was collected by the shell
+    // itself, and there was no zombie (seen once in CI).
+    const parent = spawn('sh', ['-c', 'sh -c "sleep 0.5" & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const [line] = await once(parent.stdout, 'data');
       const zombie = Number(String(line).trim());
