@@ -2,6 +2,7 @@ import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor }
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Principal, type Role, roleAllows } from '../domain/access.js';
 import { ForbiddenError, RateLimitedError, UnauthenticatedError } from '../domain/errors.js';
+import { createFailureTally } from '../failure-tally.js';
 import { sharedResponses } from './shared-responses.js';
 import type { CountKeyRequest } from '../services/rate-limits.js';
 
@@ -106,26 +107,13 @@ export async function registerAccessControl(app: FastifyInstance, options: Acces
     await options.authenticate(soleAuthorization(request));
   });
 
-  // Said at most every LET_THROUGH_LOG_MS, with how many went through since: a counter table
-  // locked for ten seconds had every request of the instance log an error. The first at once; those
-  // after it once the interval has passed, so that each episode is told whole and when it happened
-  // (the first version told them only with the next episode's first, minutes later or never; found
-  // by the probe of the day's fixes).
-  let letThrough = 0;
-  let saidAt = -Infinity;
-  let lastFailure: unknown;
-  let saySoon: NodeJS.Timeout | undefined;
-  const sayLetThrough = () => {
-    saySoon = undefined;
-    if (letThrough === 0) return;
-    app.log.error({ err: lastFailure, requestsLetThrough: letThrough }, 'rate-limit counter not updated; requests go through unlimited');
-    letThrough = 0;
-    saidAt = performance.now();
-  };
-  app.addHook('onClose', async () => {
-    if (saySoon !== undefined) clearTimeout(saySoon);
-    sayLetThrough();
+  // Told with how many went through: a counter table locked for ten seconds had every request of
+  // the instance log an error (src/failure-tally.ts).
+  const letThrough = createFailureTally({
+    intervalMs: LET_THROUGH_LOG_MS,
+    tellFailures: (requestsLetThrough, err) => app.log.error({ err, requestsLetThrough }, 'rate-limit counter not updated; requests go through unlimited'),
   });
+  app.addHook('onClose', async () => letThrough.close());
   await app.register(rateLimit, {
     global: true,
     max: options.rateLimitPerMinute,
@@ -133,11 +121,7 @@ export async function registerAccessControl(app: FastifyInstance, options: Acces
     store: sharedStore(async (keyId, windowMs) =>
       options.countKeyRequest(keyId, windowMs).catch((error: unknown) => {
         // Let through below (skipOnError), but not unseen: a missing counter table would switch the limit off.
-        letThrough += 1;
-        lastFailure = error;
-        const sinceSaid = performance.now() - saidAt;
-        if (sinceSaid >= LET_THROUGH_LOG_MS) sayLetThrough();
-        else saySoon ??= setTimeout(sayLetThrough, LET_THROUGH_LOG_MS - sinceSaid).unref();
+        letThrough.failed(error);
         throw error;
       }),
     ),

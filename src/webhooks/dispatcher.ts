@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DatabaseUnavailableError, StatementTimeoutError, TransactionConflictError } from '../domain/errors.js';
+import { createFailureTally } from '../failure-tally.js';
 import { messageIdOf, toNotificationMessage } from '../domain/notification.js';
 import type { ResolveHost, TargetRules } from '../services/webhook-target-check.js';
 import type { Db } from '../store/database.js';
@@ -33,6 +34,8 @@ export interface DispatcherOptions {
   readonly pollMs: number;
   readonly disableAfterSeconds: number;
   readonly logger: DispatcherLogger;
+  /** Claims failing poll after poll (the database away) are told at most this often: 60 s unless a test says less. */
+  readonly claimFailureLogMs?: number;
   /** LISTEN for the fan-out's NOTIFY, so new work starts within moments of its commit. */
   readonly listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
   readonly random?: () => number;
@@ -91,6 +94,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let ticking: Promise<void> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
+  // A poll a second, each failing while the database is away, logged an error each (src/failure-tally.ts).
+  const claimFailures = createFailureTally({
+    intervalMs: options.claimFailureLogMs ?? 60_000,
+    tellFailures: (failedPolls, err) => logger.error({ err, failedPolls }, 'webhook claim failed; retrying at every poll'),
+    tellRecovered: (failedPolls, lastedMs) =>
+      logger.info({ failedPolls, lastedMs: Math.round(lastedMs) }, 'webhook claims go through again'),
+  });
   let unlisten: (() => Promise<void>) | undefined;
   let lastReap = 0;
   const reapEveryMs = Math.max(1000, (options.leaseSeconds * 1000) / 4);
@@ -301,10 +311,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         again = false;
         if (stopping) return;
         const started = await claimRound();
+        claimFailures.succeeded();
         if (started.length > 0 && active.size < options.concurrency) again = true;
       } while (again);
     } catch (err) {
-      logger.error({ err }, 'webhook claim failed; retrying on the next poll');
+      claimFailures.failed(err);
     }
   }
 
@@ -329,6 +340,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (timer !== undefined) clearInterval(timer);
       await unlisten?.().catch(() => {});
       await ticking;
+      claimFailures.close();
       const graceful = Promise.all(active).then(() => true);
       const deadline = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref());
       if (!(await Promise.race([graceful, deadline]))) {

@@ -337,6 +337,43 @@ describe('webhook delivery, as operated', () => {
     expect((await call(t.app, 'GET', `/v1/subscriptions/${id}`)).body).toMatchObject({ status: 'disabled', disabledReason: 'failing' });
   });
 
+  it('logs claims failing poll after poll once at first, then with how many failed at most once an interval, and says when claims go through again (until 2026-12-06, an error a poll for as long as the database was away)', async () => {
+    let away = true;
+    let polls = 0;
+    const db = onEachStatement(t.database.db, (query) => {
+      if (!away) return;
+      if (query.sql.includes('from subscription s')) polls++;
+      throw new DatabaseUnavailableError(false, { cause: new Error('connection terminated') });
+    });
+    const lines: { level: string; message: string; details: object }[] = [];
+    const logger = {
+      info: (details: object, message: string) => lines.push({ level: 'info', message, details }),
+      warn: (details: object, message: string) => lines.push({ level: 'warn', message, details }),
+      error: (details: object, message: string) => lines.push({ level: 'error', message, details }),
+    };
+    const claimLines = () => lines.filter((line) => line.message.startsWith('webhook claim'));
+    const dispatcher = startTestDispatcher({ ...t.database, db }, { pollMs: 50, claimFailureLogMs: 3_000, logger });
+    dispatchers.push(dispatcher);
+    await dispatcher.start();
+
+    await expect.poll(() => polls, WITHIN).toBeGreaterThanOrEqual(5);
+    expect(claimLines()).toMatchObject([{ level: 'error', details: { failedPolls: 1 } }]);
+    await expect.poll(() => claimLines().length, WITHIN).toBe(2);
+    const [, second] = claimLines();
+    expect(second).toMatchObject({ level: 'error', message: 'webhook claim failed; retrying at every poll' });
+    const told = z.object({ failedPolls: z.int() }).parse(second?.details).failedPolls;
+    expect(told).toBeGreaterThan(5);
+
+    away = false;
+    await expect.poll(() => claimLines().at(-1)?.message, WITHIN).toBe('webhook claims go through again');
+    const failed = claimLines().filter((line) => line.level === 'error');
+    const toldInAll = failed.reduce((sum, line) => sum + z.object({ failedPolls: z.int() }).parse(line.details).failedPolls, 0);
+    expect(claimLines().at(-1)?.details).toMatchObject({ failedPolls: toldInAll });
+    expect(toldInAll).toBeGreaterThanOrEqual(polls);
+    // One line for each poll before: the run told in at most a few.
+    expect(failed.length).toBeLessThanOrEqual(3);
+  });
+
   it('on stop, lets an attempt in flight run out its grace, then aborts it and puts the delivery back in the queue', async () => {
     const programId = await scenario('stop');
     const { id } = await subscribe(t.app, { url: receiver.url(`/hang-${programId}`), topics: ['seminar.held'], filter: { programId } });
