@@ -41,8 +41,11 @@ begin
   if v_cause is null then
     return null;
   end if;
-  insert into notification (id, topic, program_id, consortium_id, data)
-  values (uuid_v7(), 'milestone.status_changed', new.program_id, nullif(new.consortium_id, ''),
+  -- Stamped with its cause's recording moment, read once the append's locks were held: the column's
+  -- default, the statement's start, came before any wait for them, and a subscriber asking a view
+  -- known at the message's timestamp did not find the change it was told of (the probe of dates).
+  insert into notification (id, topic, program_id, consortium_id, created_at, data)
+  values (uuid_v7(), 'milestone.status_changed', new.program_id, nullif(new.consortium_id, ''), v_recorded_at,
           jsonb_strip_nulls(jsonb_build_object(
             'schemaVersion', 2,
             'programId', new.program_id,

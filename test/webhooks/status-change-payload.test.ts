@@ -1,12 +1,16 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Dispatcher } from '../../src/webhooks/dispatcher.js';
+import { appendsWaitingForLock } from '../support/blocked-appends.js';
 import { programWithConsortium } from '../support/events.js';
 import { waitForFeedHorizon } from '../support/feed-horizon.js';
-import { call, record } from '../support/http.js';
+import { call, eventsOf, post, record } from '../support/http.js';
 import { MessageShape, StatusChangeShape } from '../support/notification-message.js';
 import { parseSse } from '../support/sse.js';
 import { useTestApp } from '../support/test-app.js';
 import { LOOPBACK_WEBHOOKS, startTestDispatcher, subscribe } from '../support/test-dispatcher.js';
+import { cell } from '../support/views.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const t = useTestApp({ webhooks: LOOPBACK_WEBHOOKS });
@@ -93,5 +97,35 @@ describe('milestone.status_changed, version 2, as subscribers get it', () => {
     expect(feed.status).toBe(200);
     const streamed = parseSse(String(feed.body)).messages.map((m) => StatusChangeShape.parse(MessageShape.parse(JSON.parse(m.data)).data));
     expect(streamed).toEqual(expected);
+  });
+
+  it("is stamped with its cause's recording moment, so that a view known at its timestamp shows the change (until 2026-12-06 it was stamped when the append's statement began, before the locks it waited for: the probe of dates saw it 9 ms before its cause)", async () => {
+    const { programId, consortiumId, events } = programWithConsortium('stamp');
+    await record(t.app, ...events);
+    const fact = { type: 'pilot.started', occurredAt: '2026-06', data: { programId, consortiumId, milestone: 'defense-pilot' } };
+    // The append waits for its program's lock a while (PGlite, one session, runs it at once), so
+    // that its statement begins well before the moment it records.
+    const response = t.database.concurrentTransactions
+      ? await t.database.db
+          .transaction()
+          .execute(async (trx) => {
+            await sql`select pg_advisory_xact_lock(hashtextextended(${`program/${programId}`}, 0))`.execute(trx);
+            const waiting = post(t.app, { events: [fact] });
+            await appendsWaitingForLock(t.database.db, 1);
+            await sleep(200);
+            return { waiting };
+          })
+          .then(({ waiting }) => waiting)
+      : await post(t.app, { events: [fact] });
+    expect(response.status).toBe(201);
+    const [started] = eventsOf(response);
+    await waitForFeedHorizon(t.database.db);
+    const feed = await call(t.app, 'GET', `/v1/feed?programId=${programId}&topics=milestone.status_changed&follow=false`);
+    const [change] = parseSse(String(feed.body)).messages.map((m) => MessageShape.parse(JSON.parse(m.data)));
+
+    expect(StatusChangeShape.parse(change?.data)).toMatchObject({ to: 'in_progress', causedBy: started?.id });
+    expect(change?.timestamp).toBe(started?.recordedAt);
+    const known = await cell(t.app, programId, 'defense-pilot', consortiumId, `?knownAt=${change?.timestamp ?? ''}`);
+    expect(known.status).toBe('in_progress');
   });
 });
