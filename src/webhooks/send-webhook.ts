@@ -4,6 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { parseWebhookTarget, refuseAddress } from '../services/webhook-target-check.js';
 import type { ResolvedAddress, ResolveHost, TargetRefusal, TargetRules, WebhookTarget } from '../services/webhook-target-check.js';
+import { parseRetryAfter } from './retry-after.js';
 
 /** How much of a receiver's answer is kept for the delivery log (webhooks.md §2.7). */
 export const MAX_RESPONSE_BYTES = 16 * 1024;
@@ -43,21 +44,7 @@ interface Failure {
 
 type Answer = Pick<SendOutcome, 'status' | 'responseBody' | 'retryAfterSeconds'> & { readonly location: string | undefined };
 
-const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|EPROTO$)/;
-
-/** Retry-After as seconds from `now`: delta-seconds or an IMF-fixdate; a moment past is 0, junk is null. */
-function parseRetryAfter(value: string | undefined, now: number): number | null {
-  const text = value?.trim() ?? '';
-  if (/^-?\d+$/.test(text)) {
-    const seconds = Number(text);
-    return Number.isSafeInteger(seconds) ? Math.max(0, seconds) : null;
-  }
-  // Date.parse alone accepts far too much ("Test 1" is a date to V8), so the shape is checked first.
-  if (!IMF_FIXDATE.test(text)) return null;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
-}
 
 function errorCode(error: Error): string {
   return 'code' in error && typeof error.code === 'string' ? error.code : '';

@@ -205,6 +205,13 @@ describe('sendWebhook', () => {
     ['1.5', null],
     ['', null],
     [new Date(Date.now() - 60_000).toUTCString(), 0],
+    // The two obsolete forms of an HTTP-date, which a recipient must accept too (RFC 9110 §5.6.7), long past.
+    ['Sunday, 06-Nov-94 08:49:37 GMT', 0],
+    ['Sun Nov  6 08:49:37 1994', 0],
+    // Days that do not exist, a day name of the wrong form, a zone other than GMT.
+    ['Tue, 31 Feb 2026 08:49:37 GMT', null],
+    ['Sun, 06-Nov-94 08:49:37 GMT', null],
+    ['Sun, 06 Nov 1994 08:49:37 UTC', null],
   ])('reads Retry-After %j as %s', async (header, expected) => {
     const outcome = await send({ url: url('/retry-after'), headers: { 'x-retry-after': header } });
 
@@ -224,6 +231,19 @@ describe('sendWebhook', () => {
     expect(outcome.retryAfterSeconds).toBeGreaterThanOrEqual(Math.ceil((at - answeredAt) / 1000));
     expect(outcome.retryAfterSeconds).toBeLessThanOrEqual(Math.ceil((at - sentAt) / 1000));
     expect(outcome.retryAfterSeconds).toBeLessThanOrEqual(10);
+  });
+
+  it.each([
+    ['RFC 850', (at: Date) => rfc850(at)],
+    ['asctime', (at: Date) => asctime(at)],
+  ])("reads a Retry-After HTTP-date in the obsolete %s form ten minutes ahead as ten minutes (until 2026-12-06, none: the probe of dates saw a receiver asking so for rest tried every 2 s until its delivery failed)", async (_form, format) => {
+    const at = new Date(Math.ceil(Date.now() / 1000) * 1000 + 600_000);
+
+    const sentAt = Date.now();
+    const outcome = await send({ url: url('/retry-after'), headers: { 'x-retry-after': format(at) } });
+
+    expect(outcome.retryAfterSeconds).toBeLessThanOrEqual(Math.ceil((at.getTime() - sentAt) / 1000));
+    expect(outcome.retryAfterSeconds).toBeGreaterThanOrEqual(590);
   });
 
   it('refuses the same URL when no CIDR allows loopback, without connecting', async () => {
@@ -330,3 +350,15 @@ describe('sendWebhook', () => {
     expect(receiver.seen).toEqual([]);
   });
 });
+
+const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const two = (n: number) => String(n).padStart(2, '0');
+const clock = (at: Date) => `${two(at.getUTCHours())}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())}`;
+const monthOf = (at: Date) => MONTH_NAMES[at.getUTCMonth()] ?? '';
+const dayOf = (at: Date) => DAYS[at.getUTCDay()] ?? '';
+
+/** "Sunday, 06-Nov-94 08:49:37 GMT" */
+const rfc850 = (at: Date) => `${dayOf(at)}, ${two(at.getUTCDate())}-${monthOf(at)}-${two(at.getUTCFullYear() % 100)} ${clock(at)} GMT`;
+/** "Sun Nov  6 08:49:37 1994" */
+const asctime = (at: Date) => `${dayOf(at).slice(0, 3)} ${monthOf(at)} ${String(at.getUTCDate()).padStart(2, ' ')} ${clock(at)} ${at.getUTCFullYear()}`;
