@@ -177,15 +177,31 @@ describe('POST /v1/events refuses bad input with a 4xx problem and stores nothin
   });
 
   it.each([
-    ['a NUL character', 'https://example.com/a\u0000b'],
-    ['an unpaired surrogate', 'https://example.com/\udc00'],
-  ])("a source URL with %s, which the URL parser lets through: 400 naming it", async (_what, url) => {
+    ['a NUL character', 'https://example.com/a\u0000b', 'control characters'],
+    ['an unpaired surrogate', 'https://example.com/\udc00', 'NUL'],
+  ])("a source URL with %s, which the URL parser lets through: 400 naming it", async (_what, url, said) => {
     const { status, problem } = await refused(() =>
       post(t.app, { type: 'seminar.held', occurredAt: '2026-06', data: { programId, title: 'Seminar' }, sources: [{ url }] }),
     );
 
     expect(status).toBe(400);
-    expect(problem.errors?.[0]).toMatchObject({ pointer: '/sources/0/url', detail: expect.stringContaining('NUL') });
+    expect(problem.errors?.[0]).toMatchObject({ pointer: '/sources/0/url', detail: expect.stringContaining(said) });
+  });
+
+  it.each([
+    ['spaces around it', ' https://example.com/report '],
+    ['a raw space inside, reading as two URLs in a CSV', 'https://news.example/a https://evil.example/b'],
+    ['a line break and a tab inside, which the URL parser drops', 'https://example.com/p\na\tt\rh'],
+    ['a no-break space', 'https://example.com/a\u00a0b'],
+  ])('a source URL with %s: 400 naming it and saying to percent-encode, nothing stored (until 2026-12-06 stored altered or as written; probe of unusual text)', async (_what, url) => {
+    const { status, problem } = await refused(() =>
+      post(t.app, { type: 'seminar.held', occurredAt: '2026-06', data: { programId, title: 'Seminar' }, sources: [{ url }] }),
+    );
+
+    expect(status).toBe(400);
+    expect(problem.errors).toEqual([
+      { pointer: '/sources/0/url', detail: 'url must not contain white space or control characters: percent-encode them (a space is %20)' },
+    ]);
   });
 
   it('a source URL over 2,048 characters: 400 saying that, not that it is no absolute URL', async () => {
