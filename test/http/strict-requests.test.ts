@@ -63,6 +63,16 @@ describe('query parameters a request does not take', () => {
     });
   });
 
+  it('quotes an unknown name of 8,000 characters cut after its first 100, as it quotes a value (until 2026-12-06 whole, twice: probe of unusual text)', async () => {
+    const name = 'x'.repeat(8000);
+    const response = await call(t.app, 'GET', `/v1/programs?${name}=1`);
+
+    expect(response.status).toBe(400);
+    const problem = problemOf(response);
+    expect(problem.errors).toEqual([{ parameter: `${'x'.repeat(100)}… (8000 characters)`, detail: expect.stringContaining('not a parameter of this request') }]);
+    expect(problem.detail).not.toContain('x'.repeat(101));
+  });
+
   it('refuses a parameter on a request that takes none (expectedVersion in the URL of an append), saying it takes none, and stores nothing', async () => {
     const programId = uniqueId('p');
     const append = await call(t.app, 'POST', '/v1/events?expectedVersion=0', programRegistered(programId));
