@@ -98,8 +98,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const claimFailures = createFailureTally({
     intervalMs: options.claimFailureLogMs ?? 60_000,
     tellFailures: (failedPolls, err) => logger.error({ err, failedPolls }, 'webhook claim failed; retrying at every poll'),
-    tellRecovered: (failedPolls, lastedMs) =>
-      logger.info({ failedPolls, lastedMs: Math.round(lastedMs) }, 'webhook claims go through again'),
+    tellRecovered: (failedPolls, failingMs) =>
+      logger.info({ failedPolls, failingMs: Math.round(failingMs) }, 'webhook claims go through again'),
   });
   let unlisten: (() => Promise<void>) | undefined;
   let lastReap = 0;

@@ -16,25 +16,38 @@ const IMF_FIXDATE = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\\d{2}) ${MON
 const RFC_850 = new RegExp(`^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\\d{2})-${MONTH}-(\\d{2}) ${TIME} GMT$`);
 const ASCTIME = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ${MONTH} ( \\d|\\d{2}) ${TIME} (\\d{4})$`);
 
-/** A moment from its parts, or null if they name none (31 Feb, 25:00). */
+/**
+ * A moment from its parts, or null if they name none (31 Feb, 25:00). A leap second (23:59:60,
+ * which the grammar allows) is the moment after 23:59:59, as JavaScript's clock has none.
+ */
 function utc(year: number, month: string, day: string, hours: string, minutes: string, seconds: string): number | null {
+  const leap = seconds === '60' && hours === '23' && minutes === '59';
+  const second = leap ? 59 : Number(seconds);
   const monthIndex = MONTHS.indexOf(month);
-  const at = new Date(Date.UTC(year, monthIndex, Number(day), Number(hours), Number(minutes), Number(seconds)));
+  const at = new Date(Date.UTC(year, monthIndex, Number(day), Number(hours), Number(minutes), second));
+  // Date.UTC reads a year below 100 as 19xx: no HTTP-date names one, and the check refuses it.
   const exact =
     at.getUTCFullYear() === year &&
     at.getUTCMonth() === monthIndex &&
     at.getUTCDate() === Number(day) &&
     at.getUTCHours() === Number(hours) &&
     at.getUTCMinutes() === Number(minutes) &&
-    at.getUTCSeconds() === Number(seconds);
-  return exact ? at.getTime() : null;
+    at.getUTCSeconds() === second;
+  return exact ? at.getTime() + (leap ? 1000 : 0) : null;
 }
 
-/** RFC 9110: a two-digit year more than 50 years ahead is the latest past year with those digits. */
-function rfc850Year(twoDigits: number, now: number): number {
+/**
+ * RFC 9110 §5.6.7: a two-digit year whose moment appears more than 50 years in the future is the
+ * latest past year with those digits. Judged by the moment, not the year alone.
+ */
+function rfc850Moment(twoDigits: number, parts: readonly [string, string, string, string, string], now: number): number | null {
+  const [month, day, hours, minutes, seconds] = parts;
   const thisYear = new Date(now).getUTCFullYear();
-  const candidate = thisYear - (thisYear % 100) + twoDigits;
-  return candidate > thisYear + 50 ? candidate - 100 : candidate;
+  const year = thisYear - (thisYear % 100) + twoDigits;
+  const at = utc(year, month, day, hours, minutes, seconds);
+  const fiftyYearsOn = new Date(now);
+  fiftyYearsOn.setUTCFullYear(thisYear + 50);
+  return at !== null && at > fiftyYearsOn.getTime() ? utc(year - 100, month, day, hours, minutes, seconds) : at;
 }
 
 /** An HTTP-date in any of its three forms as milliseconds since the epoch, or null. */
@@ -47,7 +60,7 @@ export function parseHttpDate(text: string, now: number): number | null {
   const rfc850 = RFC_850.exec(text);
   if (rfc850 !== null) {
     const [, day = '', month = '', year = '', h = '', m = '', s = ''] = rfc850;
-    return utc(rfc850Year(Number(year), now), month, day, h, m, s);
+    return rfc850Moment(Number(year), [month, day, h, m, s], now);
   }
   const asctime = ASCTIME.exec(text);
   if (asctime !== null) {

@@ -189,6 +189,20 @@ describe('POST /v1/events refuses bad input with a 4xx problem and stores nothin
   });
 
   it.each([
+    ['no // after its scheme', 'https:evil.example/x'],
+    ['backslashes for slashes', 'http:\\\\evil.example'],
+    ['one slash', 'https:/path'],
+    ['no scheme', 'not a url'],
+  ])('a source URL with %s, which the URL parser would read as another: 400 saying it is no absolute http(s) URL, nothing stored (review of the day)', async (_what, url) => {
+    const { status, problem } = await refused(() =>
+      post(t.app, { type: 'seminar.held', occurredAt: '2026-06', data: { programId, title: 'Seminar' }, sources: [{ url }] }),
+    );
+
+    expect(status).toBe(400);
+    expect(problem.errors).toEqual([{ pointer: '/sources/0/url', detail: 'url must be an absolute http(s) URL' }]);
+  });
+
+  it.each([
     ['spaces around it', ' https://example.com/report '],
     ['a raw space inside, reading as two URLs in a CSV', 'https://news.example/a https://evil.example/b'],
     ['a line break and a tab inside, which the URL parser drops', 'https://example.com/p\na\tt\rh'],

@@ -374,6 +374,38 @@ describe('webhook delivery, as operated', () => {
     expect(failed.length).toBeLessThanOrEqual(3);
   });
 
+  it('logs claims that fail every other poll at most twice an interval, and their end once they have gone through for an interval (review of the day: a line a failure and a line a success)', async () => {
+    let flapping = true;
+    let claims = 0;
+    let failures = 0;
+    const db = onEachStatement(t.database.db, (query) => {
+      if (!flapping || !query.sql.includes('from subscription s')) return;
+      claims++;
+      if (claims % 2 === 0) {
+        failures++;
+        throw new DatabaseUnavailableError(false, { cause: new Error('connection terminated') });
+      }
+    });
+    const lines: { level: string; message: string; details: object }[] = [];
+    const said = (level: string) => (details: object, message: string) => lines.push({ level, message, details });
+    const logger = { info: said('info'), warn: said('warn'), error: said('error') };
+    const claimLines = () => lines.filter((line) => line.message.startsWith('webhook claim'));
+    const dispatcher = startTestDispatcher({ ...t.database, db }, { pollMs: 50, claimFailureLogMs: 3_000, logger });
+    dispatchers.push(dispatcher);
+    await dispatcher.start();
+
+    await expect.poll(() => failures, WITHIN).toBeGreaterThanOrEqual(10);
+    flapping = false;
+    const flapped = failures;
+    expect(claimLines().length).toBeLessThanOrEqual(2);
+    await expect.poll(() => claimLines().at(-1)?.message, WITHIN).toBe('webhook claims go through again');
+
+    const told = claimLines().filter((line) => line.level === 'error');
+    expect(told.reduce((sum, line) => sum + z.object({ failedPolls: z.int() }).parse(line.details).failedPolls, 0)).toBe(flapped);
+    expect(claimLines().at(-1)?.details).toMatchObject({ failedPolls: flapped });
+    expect(claimLines().filter((line) => line.level === 'info')).toHaveLength(1);
+  });
+
   it('on stop, lets an attempt in flight run out its grace, then aborts it and puts the delivery back in the queue', async () => {
     const programId = await scenario('stop');
     const { id } = await subscribe(t.app, { url: receiver.url(`/hang-${programId}`), topics: ['seminar.held'], filter: { programId } });
