@@ -1,6 +1,7 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { describeMediaTypes } from './openapi-document.js';
+import { describeHeaders, RESPONSE_HEADERS } from './openapi-headers.js';
 
 export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
   openapi: {
@@ -22,13 +23,15 @@ export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
       { name: 'operations', description: 'Health, readiness and reference' },
     ],
     components: {
+      headers: RESPONSE_HEADERS,
       securitySchemes: {
         apiKey: {
           type: 'http',
           scheme: 'bearer',
           description:
             'Send the header Authorization with the word Bearer followed by your API key. ' +
-            'Roles: reader (GET only), writer (a reader that also records events), admin (a writer that also manages subscriptions and keys).',
+            'Roles: reader (GET only), writer (a reader that also records events), admin (a writer that also manages subscriptions and keys). ' +
+            "Each operation names the least role it needs in its security requirement (OpenAPI 3.1's role names).",
         },
       },
     },
@@ -37,6 +40,7 @@ export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
   transformObject: (documentObject) => {
     const document = jsonSchemaTransformObject(documentObject);
     describeMediaTypes(document.paths);
+    describeHeaders(document.paths);
     return document;
   },
 };

@@ -75,7 +75,9 @@ export async function registerAccessControl(app: FastifyInstance, options: Acces
     if (access === undefined) throw new Error(`route ${route.method.toString()} ${route.url} declares no access (config.access)`);
     for (const method of [route.method].flat()) declared.push({ method, url: route.url, access });
     if (route.schema === undefined) return;
-    route.schema.security = access === 'public' ? [] : [{ apiKey: [] }];
+    // OpenAPI 3.1 lets a requirement of a scheme other than OAuth name the roles it needs: a client
+    // reads there which key an operation takes (until 2026-12-06 only the README said so).
+    route.schema.security = access === 'public' ? [] : [{ apiKey: [access] }];
     const shared = sharedResponses([route.method].flat(), route.url, access !== 'public');
     route.schema.response = { ...shared, ...toRecord(route.schema.response) };
   });

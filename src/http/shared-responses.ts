@@ -18,7 +18,7 @@ const ANY_ROUTE = {
 /** A route with path parameters refuses one longer than any this service has. */
 const WITH_PATH_PARAMETERS = { 414: problem('A path parameter is longer than any this service has (uri-too-long)') };
 
-/** A method that carries a body may send one too large, or not JSON. */
+/** A method that carries a body may send one too large, or not JSON: a DELETE too (until 2026-12-06 undeclared there). */
 const WITH_BODY = {
   413: problem('The request body is too large (payload-too-large)'),
   415: problem('The request body must be application/json, in UTF-8 (unsupported-media-type)'),
@@ -39,7 +39,7 @@ export function sharedResponses(methods: readonly string[], url: string, keyed: 
   return {
     ...ANY_ROUTE,
     ...(url.includes(':') && WITH_PATH_PARAMETERS),
-    ...(methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH') && WITH_BODY),
+    ...(methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH' || m === 'DELETE') && WITH_BODY),
     ...(keyed && KEYED),
     ...(keyed && methods.includes('GET') && NEGOTIATED),
   };

@@ -44,6 +44,14 @@ describe('response validation against openapi/openapi.json (run by every call() 
     expect(responses.problemsWith({ method: 'GET', url: '/nowhere', status: 404, contentType: 'application/problem+json', body: incomplete })).toHaveLength(1);
   });
 
+  it("rejects a header a client acts on that the document does not declare where it was sent (until 2026-12-06 none was declared: probe of the OpenAPI document)", () => {
+    const sent = { method: 'GET', url: '/v1/timeline', status: 200, contentType: 'text/csv; charset=utf-8', body: 'occurredAt\r\n' };
+
+    expect(responses.problemsWith({ ...sent, headers: { link: '</v1/timeline?after=x>; rel="next"', 'x-ratelimit-remaining': '5', 'x-request-id': 'r' } })).toEqual([]);
+    expect(responses.problemsWith({ ...sent, headers: { location: '/v1/timeline' } })).toEqual([expect.stringMatching(/getTimeline .* 200: header location is not declared/)]);
+    expect(responses.problemsWith({ method: 'GET', url: '/healthz', status: 200, contentType: 'application/json', body: '{"status":"ok"}', headers: { 'retry-after': '1' } })).toHaveLength(1);
+  });
+
   it('checks text answers for their media type only', () => {
     const csv = { method: 'GET', url: '/v1/timeline', status: 200, body: 'occurredAt,start\r\n' };
 

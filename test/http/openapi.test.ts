@@ -61,6 +61,27 @@ describe('OpenAPI document', () => {
     expect(document.servers).toEqual([{ url: '/', description: expect.any(String) }]);
   });
 
+  it('names the least role each keyed operation needs in its security requirement, as OpenAPI 3.1 allows (until 2026-12-06 none: probe of the OpenAPI document)', async () => {
+    const { paths } = await served();
+
+    expect(paths['/v1/programs']?.get?.security).toEqual([{ apiKey: ['reader'] }]);
+    expect(paths['/v1/events']?.post?.security).toEqual([{ apiKey: ['writer'] }]);
+    expect(paths['/v1/subscriptions']?.get?.security).toEqual([{ apiKey: ['admin'] }]);
+    expect(paths['/v1/api-keys/{id}']?.delete?.security).toEqual([{ apiKey: ['admin'] }]);
+  });
+
+  it('declares on a DELETE that takes a body the 413 and 415 it answers to one too large or not JSON (until 2026-12-06 only POST, PUT and PATCH)', async () => {
+    const { paths } = await served();
+    const key = (await call(t.app, 'POST', '/v1/api-keys', { name: 'doomed', role: 'reader' })).body;
+    const id = z.object({ id: z.string() }).parse(key).id;
+
+    const unsupported = await call(t.app, 'DELETE', `/v1/api-keys/${id}`, 'force', { 'content-type': 'text/plain' });
+
+    expect(unsupported.status).toBe(415);
+    expect(Object.keys(paths['/v1/api-keys/{id}']?.delete?.responses ?? {})).toEqual(expect.arrayContaining(['413', '415']));
+    expect(Object.keys(paths['/v1/subscriptions/{id}']?.delete?.responses ?? {})).toEqual(expect.arrayContaining(['413', '415']));
+  });
+
   it('says how to authorize in words Swagger UI shows (no angle brackets to be read as HTML)', async () => {
     const { components } = await served();
 

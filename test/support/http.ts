@@ -36,7 +36,7 @@ export async function call(
     ...(payload !== undefined && { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
   });
   const contentType = String(response.headers['content-type'] ?? '');
-  committedResponses().assertConforms({ method, url, status: response.statusCode, contentType, body: response.body });
+  committedResponses().assertConforms({ method, url, status: response.statusCode, contentType, body: response.body, headers: response.headers });
   return {
     status: response.statusCode,
     headers: response.headers,
@@ -54,6 +54,7 @@ export async function inject(app: FastifyInstance, options: InjectOptions & { re
     status: response.statusCode,
     contentType: String(response.headers['content-type'] ?? ''),
     body: response.body,
+    headers: response.headers,
   });
   return response;
 }

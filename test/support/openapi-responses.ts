@@ -8,12 +8,16 @@ import { OPENAPI_PATH } from '../../src/http/render-openapi.js';
 
 /*
  * Every response a test receives, checked against the committed OpenAPI document: the status must
- * be declared for the operation, the media type listed under it, and a JSON body must match its
- * schema. Text bodies (CSV, server-sent events, HTML, Prometheus) are checked for media type only.
+ * be declared for the operation, the media type listed under it, a JSON body must match its
+ * schema, and each header a client acts on (WATCHED_HEADERS) that it carries must be declared for
+ * it. Text bodies (CSV, server-sent events, HTML, Prometheus) are checked for media type only.
  */
 
+/** The headers the service sends that tell a client what to do next, checked as declared where sent. */
+const WATCHED_HEADERS = ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'location', 'link', 'content-disposition', 'www-authenticate'];
+
 const MediaType = z.looseObject({ schema: z.unknown().optional() });
-const Response = z.looseObject({ content: z.record(z.string(), MediaType).optional() });
+const Response = z.looseObject({ content: z.record(z.string(), MediaType).optional(), headers: z.record(z.string(), z.unknown()).optional() });
 const Operation = z.looseObject({ operationId: z.string(), responses: z.record(z.string(), Response) });
 const Document = z.looseObject({
   paths: z.record(z.string(), z.record(z.string(), z.unknown())),
@@ -30,6 +34,7 @@ export interface ReceivedResponse {
   readonly contentType: string;
   /** The body as text; '' for none. */
   readonly body: string;
+  readonly headers?: Readonly<Record<string, unknown>>;
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
@@ -87,7 +92,10 @@ export class OpenApiResponses {
     if (declared === undefined) {
       return [`${name}: status ${response.status} is not declared (declared: ${Object.keys(operation.responses).join(', ')})`];
     }
-    return this.check(name, declared, response.method.toLowerCase() === 'head' ? { ...response, body: '' } : response);
+    return [
+      ...this.check(name, declared, response.method.toLowerCase() === 'head' ? { ...response, body: '' } : response),
+      ...undeclaredHeaders(name, declared, response),
+    ];
   }
 
   /** Throws naming the operation, the status and the schema errors unless the response conforms. */
@@ -126,6 +134,12 @@ export class OpenApiResponses {
     this.compiled.set(key, validate);
     return validate;
   }
+}
+
+function undeclaredHeaders(name: string, declared: z.infer<typeof Response>, response: ReceivedResponse): string[] {
+  const names = new Set(Object.keys(declared.headers ?? {}).map((header) => header.toLowerCase()));
+  const sent = Object.keys(response.headers ?? {}).map((header) => header.toLowerCase());
+  return sent.filter((header) => WATCHED_HEADERS.includes(header) && !names.has(header)).map((header) => `${name}: header ${header} is not declared`);
 }
 
 const isJson = (mediaType: string) => mediaType === 'application/json' || mediaType.endsWith('+json');
