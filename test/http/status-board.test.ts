@@ -287,6 +287,40 @@ async function cardFailedOnce(board: BoardPage) {
   return card;
 }
 
+/**
+ * Where the text `before` and the text `after` that follows it are drawn, in the first element
+ * matching `selector` whose text holds the two together: [the right edge of before, the left edge of
+ * after]. Read as a reader reads: a bidi control in `before` that ran on would draw `after` reversed,
+ * left of it.
+ */
+async function drawnEdges(board: BoardPage, selector: string, before: string, after: string): Promise<[number, number]> {
+  const edges = await board.page.evaluate(`(() => {
+    const before = ${JSON.stringify(before)}, after = ${JSON.stringify(after)};
+    for (const element of document.querySelectorAll(${JSON.stringify(selector)})) {
+      const at = element.textContent.indexOf(before + after);
+      if (at < 0) continue;
+      const nodes = [];
+      const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) nodes.push(walker.currentNode);
+      // The text node and offset of a character of the element's text (for an end, the place just after it).
+      const place = (offset, end) => {
+        for (const node of nodes) {
+          if (end ? offset <= node.length : offset < node.length) return [node, offset];
+          offset -= node.length;
+        }
+      };
+      const rect = (from, to) => {
+        const range = document.createRange();
+        range.setStart(...place(from, false));
+        range.setEnd(...place(to, true));
+        return range.getBoundingClientRect();
+      };
+      return [rect(at, at + before.length).right, rect(at + before.length, at + before.length + after.length).left];
+    }
+  })()`);
+  return z.tuple([z.number(), z.number()]).parse(edges);
+}
+
 describe('the status board, in a real browser on the seeded example', () => {
   it('signs in through the "API key" field and shows both programs; the key is in no URL and no cookie', async () => {
     const board = await open('/');
@@ -764,6 +798,51 @@ describe('the status board, in a real browser on the seeded example', () => {
     await board.page.evaluate("document.head.append(Object.assign(document.createElement('script'), { textContent: 'window.ran = true' }))");
     await expect.poll(() => board.problems.cspViolations.length).toBe(1);
     expect(await board.page.evaluate('window.ran')).toBeUndefined();
+  });
+
+  it('draws the board\'s own words after a writer\'s text in their order, though that text holds a right-to-left override it never ends (probe of the board\'s text)', async () => {
+    const name = 'Program \u202eNAME-RLO';
+    const sponsor = 'Ministry \u202eYRTSINIM';
+    const title = '\u202eELTIT ENOTSELIM';
+    const consortium = 'Consortium \u202eMUITROSNOC';
+    const publisher = 'Press \u202eSSERP';
+    await api('POST', '/v1/events', {
+      events: [
+        { type: 'program.registered', occurredAt: '2026-01', data: { programId: 'a-rlo', name, sponsor } },
+        { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'a-rlo', milestone: 'rlo-milestone', title, scope: 'program' } },
+        { type: 'consortium.registered', occurredAt: '2026-01', data: { consortiumId: 'c-rlo', name: consortium, lead: 'Lead \u202eDAEL', models: ['Model'] } },
+        { type: 'consortium.enrolled', occurredAt: '2026-01', data: { consortiumId: 'c-rlo', programId: 'a-rlo' } },
+        {
+          type: 'seminar.held',
+          occurredAt: '2026-02-01',
+          data: { programId: 'a-rlo', milestone: 'rlo-milestone', title: 'Seminar' },
+          sources: [{ url: 'https://news.example/rlo', publisher, publishedAt: '2026-02-01' }],
+        },
+      ],
+    });
+    const board = await open('/?program=a-rlo&consortium=c-rlo');
+    await signIn(board.page, readerKey);
+    await cell(board, 'rlo-milestone', '').click();
+    await board.page.locator('#evidence a').first().waitFor();
+    await board.page.locator('#timeline-body svg').waitFor();
+
+    // Each: where the writer's text is, the text, and the board's words after it.
+    const places: [string, string, string][] = [
+      ['#matrix-heading', name, ': milestones'],
+      ['#matrix-body > p', sponsor, '. Open a cell'],
+      ['#evidence-heading', title, ', Program-wide'],
+      ['#evidence .sources li', publisher, ' (2026-02-01)'],
+      ['#standing-heading', consortium, ': standing'],
+      ['#standing-body p', 'Lead \u202eDAEL', '; models'],
+      ['#timeline-body svg text', consortium, ')'],
+    ];
+    const reversed: string[] = [];
+    for (const [selector, before, after] of places) {
+      const [beforeEnds, afterStarts] = await drawnEdges(board, selector, before, after);
+      if (afterStarts < beforeEnds - 1) reversed.push(`${selector}: "${after}" drawn before "${before}"`);
+    }
+    expect(reversed).toEqual([]);
+    noProblems(board);
   });
 
   it('holds no live feed while its tab is hidden, and draws what is now when shown again', async () => {

@@ -2,7 +2,7 @@
 // a consortium's standing and the timeline from the /v1 API. Read-only.
 import { ApiError, forgetKey, getAll, getJson, getJsonShared, getPaged, isRefusedKey, messageOf, NOW_PINNED, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
 import { downloadCsv } from './download.js';
-import { byId, h, replaceChildren } from './elements.js';
+import { byId, h, replaceChildren, userText } from './elements.js';
 import { evidencePath, forgetEvidence, openEvidence, shownEvidence, whenKeyRefused } from './evidence.js';
 import { followChanges } from './live.js';
 import { matrixTable, programCard } from './matrix.js';
@@ -545,7 +545,7 @@ async function renderMatrix(state, mine, keepEvidence = false, seen = undefined)
   const view = await getJsonShared(matrixPath(state, program.programId, SHOWN_MATRIX), mine);
   if (mine !== generation) return;
   section.hidden = false;
-  byId('matrix-heading').textContent = `${program.name}: milestones`;
+  replaceChildren(byId('matrix-heading'), userText(program.name), ': milestones');
   // Redrawn for a live change, the cell whose evidence is open opens again, and focus stays where it was.
   const reopen = keepEvidence && shownEvidence()?.programId === program.programId ? shownEvidence() : undefined;
   const focused = document.activeElement;
@@ -556,7 +556,7 @@ async function renderMatrix(state, mine, keepEvidence = false, seen = undefined)
   if (reopen === undefined) {
     forgetEvidence();
   }
-  replaceChildren(byId('matrix-body'), h('p', { class: 'muted' }, program.sponsor === undefined ? '' : `Sponsor: ${program.sponsor}. `, 'Open a cell to see the events behind it.'), matrixTable(view, program.name, consortiums, openEvidence));
+  replaceChildren(byId('matrix-body'), h('p', { class: 'muted' }, program.sponsor === undefined ? '' : ['Sponsor: ', userText(program.sponsor), '. '], 'Open a cell to see the events behind it.'), matrixTable(view, program.name, consortiums, openEvidence));
   const milestone = reopen && view.milestones.find((m) => m.milestone === reopen.milestone);
   const cell = milestone && milestone.cells.find((c) => (c.consortiumId ?? '') === reopen.consortiumId);
   // Opened again as it was: all of it if it was, the page where it was (until 2026-12-05 a live
@@ -600,7 +600,7 @@ async function renderStanding(state, mine) {
   const view = { ...first, programs: items };
   if (mine !== generation) return;
   section.hidden = false;
-  byId('standing-heading').textContent = `${view.consortium.name}: standing across programs`;
+  replaceChildren(byId('standing-heading'), userText(view.consortium.name), ': standing across programs');
   replaceChildren(byId('standing-body'), standingView(view, (programId) => hrefWith({ program: programId })));
 }
 

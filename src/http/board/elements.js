@@ -50,22 +50,41 @@ function append(element, children) {
 
 /**
  * A link to a source, only when its URL is http(s); anything else (javascript:, data:) is shown as text.
+ * Its name is `parts` (publisher, title), each isolated as userText, or else the URL itself.
  * @param {string} url
- * @param {string} text
+ * @param {(string | undefined)[]} parts
  * @returns {HTMLElement}
  */
-export function sourceLink(url, text) {
+export function sourceLink(url, parts) {
   let parsed;
   try {
     parsed = new URL(url);
   } catch {
     parsed = undefined;
   }
+  const named = parts.filter(Boolean);
+  const text = (named.length === 0 ? [url] : named).flatMap((part, i) => (i === 0 ? [userText(part)] : [': ', userText(part)]));
   if (parsed === undefined || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
-    return h('span', { class: 'unsafe-url' }, `${text} (${url})`);
+    return h('span', { class: 'unsafe-url' }, ...text, ' (', userText(url), ')');
   }
-  return h('a', { href: parsed.href, rel: 'noopener noreferrer', target: '_blank' }, text);
+  return h('a', { href: parsed.href, rel: 'noopener noreferrer', target: '_blank' }, ...text);
 }
+
+/**
+ * Text a writer recorded (a name, a title, a sponsor), isolated from the board's own words around
+ * it: an unterminated bidi control in it (U+202E, right-to-left override) would otherwise run on
+ * past it and draw the words after it reversed ("Program \u202eNAME: milestones" read
+ * "senotselim :EMAN"), and a right-to-left name would take the punctuation beside it. A <bdi> ends
+ * any such control at its edge and takes its direction from its own first strong letter.
+ * @param {string} text
+ */
+export const userText = (text) => h('bdi', {}, text);
+
+/**
+ * userText inside SVG <text>, which has no <bdi>: a <tspan> isolated by its class (board.css).
+ * @param {string} text
+ */
+export const svgUserText = (text) => svg('tspan', { class: 'user-text' }, text);
 
 /** Removes every child of `element` and appends `children`. @param {Element} element @param {...(Node | string | undefined | null | false)} children */
 export function replaceChildren(element, ...children) {

@@ -2,7 +2,7 @@
 // rest on asking, from the cell's evidence pages; opened again as it was for a live change, and read
 // again after a failure that may pass.
 import { getJson, getPaged, isRefusedKey, messageOf, NOW_PINNED, query, storedKey } from './api.js';
-import { byId, h, replaceChildren } from './elements.js';
+import { byId, h, replaceChildren, userText } from './elements.js';
 import { evidenceList } from './matrix.js';
 import { isPassing } from './retry.js';
 import { titleOf } from './timeline.js';
@@ -373,7 +373,7 @@ export async function openEvidence(milestone, cell, columnName, { focus = true, 
   // changes came apart was never drawn (found by the review of the 5 s bound).
   const shown = live && openCell !== undefined && cellOf(openCell) === cellOf(opened) ? openCell : opened;
   openCell = shown;
-  heading.textContent = `Evidence: ${milestone.title}, ${columnName}`;
+  replaceChildren(heading, 'Evidence: ', userText(milestone.title), ', ', userText(columnName));
   body.setAttribute('aria-busy', 'true');
   if (!live) {
     // Another cell: its failures start from the first wait, and a read put off for the one before is moot.

@@ -1,5 +1,5 @@
 // Programs, a program's matrix (milestones × consortiums) and a cell's evidence, as DOM nodes.
-import { h, sourceLink } from './elements.js';
+import { h, sourceLink, userText } from './elements.js';
 
 export const STATUSES = ['planned', 'in_progress', 'achieved', 'missed', 'cancelled'];
 
@@ -39,8 +39,8 @@ export function programCard(program, view, href, selected) {
   return h(
     'li',
     { class: selected ? 'card selected' : 'card', 'data-program': program.programId },
-    h('h3', {}, h('a', { href, 'aria-current': selected ? 'true' : undefined }, program.name)),
-    h('p', { class: 'muted' }, program.sponsor === undefined ? 'No sponsor recorded' : `Sponsor: ${program.sponsor}`),
+    h('h3', {}, h('a', { href, 'aria-current': selected ? 'true' : undefined }, userText(program.name))),
+    h('p', { class: 'muted' }, program.sponsor === undefined ? 'No sponsor recorded' : ['Sponsor: ', userText(program.sponsor)]),
     view === undefined
       ? h('p', { class: 'muted' }, 'Not yet registered at this cut-off')
       : 'error' in view
@@ -71,7 +71,7 @@ function cellButton(milestone, cell, columnName, openEvidence) {
       'data-consortium': cell.consortiumId ?? '',
       'data-status': cell.status,
     },
-    h('span', { class: 'visually-hidden' }, `${milestone.title}, ${columnName}: `),
+    h('span', { class: 'visually-hidden' }, userText(milestone.title), ', ', userText(columnName), ': '),
     h(
       'span',
       { class: 'cell-status' },
@@ -115,7 +115,7 @@ export function matrixTable(view, programName, consortiums, openEvidence) {
   const table = h(
     'table',
     { class: 'matrix-table' },
-    h('caption', {}, `${programName}: status of each milestone, per consortium or for the whole program`),
+    h('caption', {}, userText(programName), ': status of each milestone, per consortium or for the whole program'),
     h(
       'thead',
       {},
@@ -124,7 +124,7 @@ export function matrixTable(view, programName, consortiums, openEvidence) {
         {},
         h('th', { scope: 'col' }, 'Milestone'),
         ...columns.map((c) =>
-          h('th', { scope: 'col', 'data-column': c.id ?? '' }, c.name, c.eliminated === undefined ? undefined : h('span', { class: 'eliminated-mark small' }, `eliminated ${c.eliminated}`)),
+          h('th', { scope: 'col', 'data-column': c.id ?? '' }, c.id === undefined ? c.name : userText(c.name), c.eliminated === undefined ? undefined : h('span', { class: 'eliminated-mark small' }, `eliminated ${c.eliminated}`)),
         ),
       ),
     ),
@@ -135,7 +135,7 @@ export function matrixTable(view, programName, consortiums, openEvidence) {
         h(
           'tr',
           { 'data-milestone': m.milestone },
-          h('th', { scope: 'row' }, h('span', { class: 'milestone-title' }, m.title), h('span', { class: 'muted small' }, `${m.milestone} · ${m.scope} scope · due ${dateText(m.due)}`)),
+          h('th', { scope: 'row' }, h('span', { class: 'milestone-title' }, userText(m.title)), h('span', { class: 'muted small' }, `${m.milestone} · ${m.scope} scope · due ${dateText(m.due)}`)),
           ...columns.map((column) => {
             const cell = m.cells.find((c) => c.consortiumId === column.id);
             if (cell === undefined) return h('td', { class: 'no-cell' }, h('span', { 'aria-hidden': 'true' }, '—'), h('span', { class: 'visually-hidden' }, 'no cell'));
@@ -174,10 +174,10 @@ export function evidenceList(entries, total) {
         'li',
         { 'data-event': e.id, 'data-n': String(at + 1) },
         h('p', {}, h('span', { class: 'date' }, e.occurredAt.value), ' ', h('code', {}, e.type)),
-        e.title === undefined ? undefined : h('p', { class: 'evidence-title' }, e.title),
+        e.title === undefined ? undefined : h('p', { class: 'evidence-title' }, userText(e.title)),
         e.sources.length === 0
           ? h('p', { class: 'muted' }, 'No source given')
-          : h('ul', { class: 'sources', 'aria-label': 'Sources' }, ...e.sources.map((s) => h('li', {}, sourceLink(s.url, [s.publisher, s.title].filter(Boolean).join(': ') || s.url), s.publishedAt ? ` (${s.publishedAt})` : ''))),
+          : h('ul', { class: 'sources', 'aria-label': 'Sources' }, ...e.sources.map((s) => h('li', {}, sourceLink(s.url, [s.publisher, s.title]), s.publishedAt ? ` (${s.publishedAt})` : ''))),
       ),
     )),
     total > entries.length ? h('p', { class: 'muted' }, `The ${entries.length.toLocaleString('en')} latest of ${total.toLocaleString('en')}.`) : undefined,

@@ -1,5 +1,5 @@
 // A consortium's standing across every program it is in.
-import { h } from './elements.js';
+import { h, userText } from './elements.js';
 import { statusBadge, uncertainMark } from './matrix.js';
 
 /**
@@ -11,7 +11,7 @@ export function standingView(view, programHref) {
   return h(
     'div',
     {},
-    h('p', {}, `Led by ${consortium.lead}`, consortium.models.length > 0 ? `; models: ${consortium.models.join(', ')}` : ''),
+    h('p', {}, 'Led by ', userText(consortium.lead), consortium.models.length > 0 ? ['; models: ', ...consortium.models.flatMap((model, i) => (i === 0 ? [userText(model)] : [', ', userText(model)]))] : ''),
     view.programs.length === 0
       ? h('p', { class: 'muted' }, 'Not enrolled in any program at this cut-off.')
       : h(
@@ -21,7 +21,7 @@ export function standingView(view, programHref) {
             h(
               'article',
               { class: 'standing-program', 'data-program': p.program.programId },
-              h('h3', {}, h('a', { href: programHref(p.program.programId) }, p.program.name)),
+              h('h3', {}, h('a', { href: programHref(p.program.programId) }, userText(p.program.name))),
               h('p', { class: 'muted' }, `Enrolled ${p.enrolledAt.value}`, p.eliminatedAt === undefined ? '' : `; eliminated ${p.eliminatedAt.value}`),
               h(
                 'div',
@@ -29,7 +29,7 @@ export function standingView(view, programHref) {
                 h(
                   'table',
                   { class: 'standing-table' },
-                  h('caption', { class: 'visually-hidden' }, `${consortium.name} in ${p.program.name}`),
+                  h('caption', { class: 'visually-hidden' }, userText(consortium.name), ' in ', userText(p.program.name)),
                   h('thead', {}, h('tr', {}, ...['Milestone', 'Status', 'Since', 'Due', 'Overdue'].map((c) => h('th', { scope: 'col' }, c)))),
                   h(
                     'tbody',
@@ -38,7 +38,7 @@ export function standingView(view, programHref) {
                       h(
                         'tr',
                         { 'data-milestone': m.milestone },
-                        h('th', { scope: 'row' }, m.title, m.scope === 'program' ? h('span', { class: 'muted small' }, 'program-wide') : undefined),
+                        h('th', { scope: 'row' }, userText(m.title), m.scope === 'program' ? h('span', { class: 'muted small' }, 'program-wide') : undefined),
                         h('td', {}, statusBadge(m.status), m.certain === false ? uncertainMark('Not certain yet') : undefined),
                         h('td', {}, m.since.value),
                         h('td', {}, m.due?.value ?? '—'),

@@ -1,6 +1,6 @@
 // The timeline in world time, drawn as SVG of our own: a bar per event over its fuzzy interval.
 // Text is SVG <text> set with textContent; geometry is in attributes, so the strict CSP holds.
-import { h, svg } from './elements.js';
+import { h, svg, svgUserText, userText } from './elements.js';
 
 const WIDTH = 1000;
 const LABEL_WIDTH = 380;
@@ -18,13 +18,15 @@ export function titleOf(event) {
 
 /**
  * What an event is about beyond its program: the consortium (by name where known) and the
- * milestone it names, so that rows of one type on one day can be told apart.
+ * milestone it names, so that rows of one type on one day can be told apart. Pieces of text, each
+ * said to be a writer's (a name: isolated when drawn, elements.js) or not.
  * @param {any} event @param {(consortiumId: string) => string} nameOf
+ * @returns {{ text: string, writers: boolean }[]}
  */
 function subjectOf(event, nameOf) {
   const d = event.data ?? {};
   const parts = [typeof d.consortiumId === 'string' ? nameOf(d.consortiumId) : undefined, typeof d.milestone === 'string' ? d.milestone : undefined];
-  return parts.filter((part) => part !== undefined).join(' · ');
+  return parts.filter((part) => part !== undefined).flatMap((text, i) => [...(i === 0 ? [] : [{ text: ' · ', writers: false }]), { text, writers: true }]);
 }
 
 /**
@@ -37,15 +39,41 @@ const ownTitleOf = (event, nameOf) => {
   return typeof consortiumId === 'string' && (title === consortiumId || title === nameOf(consortiumId)) ? undefined : title;
 };
 
-/** The text of an event's row: date, type, what it is about, and its title. @param {any} event @param {(consortiumId: string) => string} nameOf */
+/**
+ * The text of an event's row: date, type, what it is about, and its title, as pieces (subjectOf).
+ * @param {any} event @param {(consortiumId: string) => string} nameOf
+ */
 const describe = (event, nameOf) => {
   const subject = subjectOf(event, nameOf);
   const title = ownTitleOf(event, nameOf);
-  return `${event.occurredAt.value} ${event.type}${subject === '' ? '' : ` (${subject})`}${title === undefined ? '' : `: ${title}`}`;
+  return [
+    { text: `${event.occurredAt.value} ${event.type}`, writers: false },
+    ...(subject.length === 0 ? [] : [{ text: ' (', writers: false }, ...subject, { text: ')', writers: false }]),
+    ...(title === undefined ? [] : [{ text: ': ', writers: false }, { text: title, writers: true }]),
+  ];
 };
 
-/** @param {string} text */
-const shorten = (text) => (text.length > MAX_LABEL_CHARS ? `${text.slice(0, MAX_LABEL_CHARS - 1)}…` : text);
+/** @param {{ text: string }[]} pieces */
+const textOf = (pieces) => pieces.map((piece) => piece.text).join('');
+
+/**
+ * The pieces cut to MAX_LABEL_CHARS in all, the last one cut ending in "…".
+ * @param {{ text: string, writers: boolean }[]} pieces
+ */
+function shorten(pieces) {
+  if (textOf(pieces).length <= MAX_LABEL_CHARS) return pieces;
+  const kept = [];
+  let room = MAX_LABEL_CHARS - 1;
+  for (const piece of pieces) {
+    if (room <= 0) break;
+    kept.push({ ...piece, text: piece.text.slice(0, room) });
+    room -= piece.text.length;
+  }
+  return [...kept, { text: '…', writers: false }];
+}
+
+/** Pieces as SVG text: a writer's isolated from the board's words around it (svgUserText). @param {{ text: string, writers: boolean }[]} pieces */
+const svgPieces = (pieces) => pieces.map((piece) => (piece.writers ? svgUserText(piece.text) : piece.text));
 
 /**
  * A page of the timeline: `events` (world-time order, retracted ones marked), with a list for screen
@@ -85,8 +113,8 @@ export function timelineView(events, pager, nameOf) {
     return svg(
       'g',
       { class: event.retracted ? 'event retracted' : 'event', 'data-event': event.id },
-      svg('title', {}, `${text}${event.retracted ? ' (retracted)' : ''}`),
-      svg('text', { x: 4, y: y + ROW - 8, class: 'event-label' }, shorten(`${event.retracted ? '✗ ' : ''}${text}`)),
+      svg('title', {}, `${textOf(text)}${event.retracted ? ' (retracted)' : ''}`),
+      svg('text', { x: 4, y: y + ROW - 8, class: 'event-label' }, ...svgPieces(shorten([...(event.retracted ? [{ text: '✗ ', writers: false }] : []), ...text]))),
       svg('rect', { x: barX, y: y + 5, width: barWidth, height: ROW - 10, rx: 3, class: `bar precision-${event.occurredAt.precision}` }),
     );
   });
@@ -121,8 +149,8 @@ export function timelineView(events, pager, nameOf) {
             h('span', { class: 'date' }, event.occurredAt.value),
             ' ',
             h('code', {}, event.type),
-            subject === '' ? '' : h('span', { class: 'event-subject' }, ` (${subject})`),
-            title === undefined ? '' : h('span', { class: 'event-title' }, ` ${title}`),
+            subject.length === 0 ? '' : h('span', { class: 'event-subject' }, ' (', ...subject.map((piece) => (piece.writers ? userText(piece.text) : piece.text)), ')'),
+            title === undefined ? '' : h('span', { class: 'event-title' }, ' ', userText(title)),
             event.retracted ? h('span', { class: 'retracted-mark' }, ' (retracted)') : undefined,
           );
         }),
