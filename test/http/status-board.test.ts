@@ -321,6 +321,30 @@ async function drawnEdges(board: BoardPage, selector: string, before: string, af
   return z.tuple([z.number(), z.number()]).parse(edges);
 }
 
+/** A program of its own whose name, milestone (its id and title), consortium and sources are as long and unbroken as the API lets them be. */
+const LONG_MILESTONE = `m${'x'.repeat(62)}`;
+const LONG_NAME = 'N'.repeat(200);
+const LONG_TITLE = 'T'.repeat(300);
+async function programOfLongText(programId: string, consortiumId: string): Promise<void> {
+  await api('POST', '/v1/events', {
+    events: [
+      { type: 'program.registered', occurredAt: '2026-01', data: { programId, name: LONG_NAME, sponsor: 'S'.repeat(200) } },
+      { type: 'milestone.planned', occurredAt: '2026-01', data: { programId, milestone: LONG_MILESTONE, title: LONG_TITLE, scope: 'program' } },
+      { type: 'consortium.registered', occurredAt: '2026-01', data: { consortiumId, name: 'C'.repeat(200), lead: 'L'.repeat(200), models: ['M'.repeat(200)] } },
+      { type: 'consortium.enrolled', occurredAt: '2026-01', data: { consortiumId, programId } },
+      {
+        type: 'seminar.held',
+        occurredAt: '2026-02-01',
+        data: { programId, milestone: LONG_MILESTONE, title: 'E'.repeat(300) },
+        sources: [
+          { url: `https://news.example/${'u'.repeat(1979)}` },
+          { url: 'https://news.example/titled', publisher: 'P'.repeat(200), title: 'W'.repeat(500) },
+        ],
+      },
+    ],
+  });
+}
+
 describe('the status board, in a real browser on the seeded example', () => {
   it('signs in through the "API key" field and shows both programs; the key is in no URL and no cookie', async () => {
     const board = await open('/');
@@ -843,6 +867,26 @@ describe('the status board, in a real browser on the seeded example', () => {
     }
     expect(reversed).toEqual([]);
     noProblems(board);
+  });
+
+  it("fits the page to the window with names, titles and sources as long and unbroken as the API takes: the page does not scroll sideways, wide or phone-width (probe of the board's text)", async () => {
+    await programOfLongText('long-text-fits', 'long-text-fits-c');
+    for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
+      const board = await open('/?program=long-text-fits&consortium=long-text-fits-c', { viewport });
+      await signIn(board.page, readerKey);
+      // Opened without a pointer: whether a pointer reaches the cell is the next test's.
+      await cell(board, LONG_MILESTONE, '').dispatchEvent('click');
+      await board.page.locator('#evidence a').first().waitFor();
+      await board.page.locator('#standing-body table').first().waitFor();
+      await board.page.locator('#timeline-body svg').waitFor();
+
+      const overflowing = await board.page.evaluate(
+        `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > ${viewport.width + 1} && !e.closest('.table-scroll, .timeline-scroll')).map((e) => e.tagName + '#' + e.id + '.' + e.className)`,
+      );
+      expect(overflowing, `at ${viewport.width} px`).toEqual([]);
+      expect(await board.page.evaluate('document.documentElement.scrollWidth'), `at ${viewport.width} px`).toBeLessThanOrEqual(viewport.width);
+      noProblems(board);
+    }
   });
 
   it('holds no live feed while its tab is hidden, and draws what is now when shown again', async () => {
