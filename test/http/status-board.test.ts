@@ -345,6 +345,15 @@ async function programOfLongText(programId: string, consortiumId: string): Promi
   });
 }
 
+/** Whether the point at the centre of `selector`, scrolled into view, is inside it: what a click there would reach. */
+const reachable = async (board: BoardPage, selector: string) =>
+  board.page.evaluate(`(() => {
+    const target = document.querySelector(${JSON.stringify(selector)});
+    target.scrollIntoView({ block: 'center', inline: 'center' });
+    const box = target.getBoundingClientRect();
+    return target.contains(document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2));
+  })()`);
+
 describe('the status board, in a real browser on the seeded example', () => {
   it('signs in through the "API key" field and shows both programs; the key is in no URL and no cookie', async () => {
     const board = await open('/');
@@ -885,6 +894,20 @@ describe('the status board, in a real browser on the seeded example', () => {
       );
       expect(overflowing, `at ${viewport.width} px`).toEqual([]);
       expect(await board.page.evaluate('document.documentElement.scrollWidth'), `at ${viewport.width} px`).toBeLessThanOrEqual(viewport.width);
+      noProblems(board);
+    }
+  });
+
+  it("keeps the cells of a milestone with a long unbroken id and title within reach of a click: its name, kept in view as the matrix scrolls, does not cover them (probe of the board's text)", async () => {
+    await programOfLongText('long-text-reach', 'long-text-reach-c');
+    for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
+      const board = await open('/?program=long-text-reach', { viewport });
+      await signIn(board.page, readerKey);
+      await cell(board, LONG_MILESTONE, '').waitFor();
+
+      expect(await reachable(board, `#matrix button.cell[data-milestone="${LONG_MILESTONE}"]`), `at ${viewport.width} px`).toBe(true);
+      await cell(board, LONG_MILESTONE, '').click({ timeout: 3000 });
+      await expect.poll(() => board.page.locator('#evidence-heading').textContent()).toBe(`Evidence: ${LONG_TITLE}, Program-wide`);
       noProblems(board);
     }
   });
