@@ -1420,6 +1420,18 @@ describe('the status board, in a real browser on the seeded example', () => {
       expect([await board.page.getByLabel('From (month)').inputValue(), await board.page.getByLabel('To (month, included)').inputValue()], `${from}–${to}`).toEqual([fromMonth, toMonth]);
     }
   });
+  it("leaves the cut-off controls empty for a day that does not exist (2026-02-30), as for a month 13, rather than showing the day it rolls over to (probe of the board's text)", async () => {
+    // 2026 is not a leap year: its 29 February does not exist either.
+    const cases: [string, string][] = [['2026-13', '2026-13'], ['2026-02-30', '2026-02-30'], ['2025-04-31', '2026-02-30T10:00:00Z'], ['2026-02-29', '2026-02-29T23:59:59+09:00']];
+    for (const [asOf, knownAt] of cases) {
+      const board = await open(`/?program=defense-ax&asOf=${asOf}&knownAt=${encodeURIComponent(knownAt)}`);
+      await signIn(board.page, readerKey);
+      await expect.poll(() => board.page.locator('#resolved').textContent()).toBe(`Showing as of ${asOf}, as known at ${knownAt}.`);
+
+      expect(await board.page.getByLabel('As of (world time)').inputValue(), asOf).toBe('');
+      expect(await board.page.getByLabel('Known at (recorded by, your time zone)').inputValue(), knownAt).toBe('');
+    }
+  });
   it('shows a knownAt of a calendar period in its control as the last second it covers, in the browser\'s time zone', async () => {
     const board = await open('/?program=defense-ax&knownAt=2026-06');
     await signIn(board.page, readerKey);

@@ -361,7 +361,8 @@ function syncControls(state) {
   byId('as-of').value = asDay(state.asOf);
   byId('timeline-from').value = asMonth(state.from, 'first');
   byId('timeline-to').value = asMonth(state.to, 'last');
-  byId('known-at').value = state.knownAt === undefined ? '' : toLocalInput(lastInstantOf(state.knownAt));
+  const knownAtEnd = state.knownAt === undefined ? undefined : lastInstantOf(state.knownAt);
+  byId('known-at').value = knownAtEnd === undefined ? '' : toLocalInput(knownAtEnd);
   byId('resolved').textContent = resolvedText(state);
 }
 
@@ -382,18 +383,31 @@ function periodEnd(text) {
   const period = /^(\d{4})(?:-(?:H([12])|Q([1-4])|(\d{2})(?:-(\d{2}))?))?$/.exec(text);
   if (period === null) {
     const instant = Date.parse(text);
-    return /T/.test(text) && !Number.isNaN(instant) ? new Date(instant + 1) : undefined;
+    // The browser reads 2026-02-30T10:00Z as 2 March, as it does a day alone (below): a day that does not exist is refused here.
+    const day = /^(\d{4})-(\d{2})-(\d{2})T/.exec(text);
+    return day !== null && isDay(Number(day[1]), Number(day[2]), Number(day[3])) && !Number.isNaN(instant) ? new Date(instant + 1) : undefined;
   }
   const [, yearText, half, quarter, monthText, dayText] = period;
   const year = Number(yearText);
   const month = monthText === undefined ? undefined : Number(monthText);
   if (year < 1000 || year > 9998 || (month !== undefined && (month < 1 || month > 12))) return undefined;
+  // Until 2026-12-06 2026-02-30 rolled over into 2026-03-02, which the controls showed for a date the service refuses (probe of the board's text).
+  if (month !== undefined && dayText !== undefined && !isDay(year, month, Number(dayText))) return undefined;
   // Months counted from 0; a month past the period's end, and day 1 or the day after the one named.
   const endMonth = half !== undefined ? Number(half) * 6 : quarter !== undefined ? Number(quarter) * 3 : month ?? 12;
   const end = new Date(0);
   if (dayText === undefined) end.setUTCFullYear(year, endMonth, 1);
   else end.setUTCFullYear(year, endMonth - 1, Number(dayText) + 1);
   return end;
+}
+
+/**
+ * Whether a calendar day exists (2024-02-29 does, 2026-02-30 does not). @param {number} year @param {number} month  1-12 @param {number} day
+ */
+function isDay(year, month, day) {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return month >= 1 && month <= 12 && day >= 1 && day <= days;
 }
 
 /**
@@ -429,12 +443,14 @@ function asMonth(text, which) {
 
 /**
  * The last instant a knownAt covers, as the service reads it: a calendar period's end (`2026-12` is
- * known at the end of December; until 2026-12-05 the control showed its start), an instant itself.
+ * known at the end of December; until 2026-12-05 the control showed its start), an instant itself;
+ * undefined for one the service refuses (`2026-13`, `2026-02-30`), which the control leaves empty.
  * @param {string} knownAt
+ * @returns {string | undefined}
  */
 function lastInstantOf(knownAt) {
   const end = periodEnd(knownAt);
-  return end === undefined ? knownAt : new Date(end.getTime() - 1).toISOString();
+  return end === undefined ? undefined : new Date(end.getTime() - 1).toISOString();
 }
 
 /**
@@ -933,7 +949,8 @@ function wireControls() {
     // became the second's start, which left out what was recorded within it (found by the probe of
     // the board's paging).
     const current = readViewState().knownAt;
-    if (value !== '' && current !== undefined && toSecond(value) === toLocalInput(lastInstantOf(current))) return;
+    const currentEnd = current === undefined ? undefined : lastInstantOf(current);
+    if (value !== '' && currentEnd !== undefined && toSecond(value) === toLocalInput(currentEnd)) return;
     navigate({ knownAt: value ? endOfSecond(value) : undefined });
   });
   // A hidden tab holds no feed (a key may hold only so many); shown again, it draws what is now and follows again.
