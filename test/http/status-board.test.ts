@@ -1753,6 +1753,28 @@ describe('the status board, in a real browser on the seeded example', () => {
     await expect.poll(() => cell(board, 'outreach', '').getAttribute('data-status'), { timeout: 15_000 }).toBe('in_progress');
     noProblems(board);
   });
+  it("labels the timeline's axis every 2, 5, 10, … 1,000 years for a long span, with few lines and no label over another: events of 1000 and 9998, which the API takes (probe of the board's text)", async () => {
+    await api('POST', '/v1/events', {
+      events: [
+        { type: 'program.registered', occurredAt: '2026-01', data: { programId: 'far-years', name: 'Far years' } },
+        { type: 'seminar.held', occurredAt: '9998', data: { programId: 'far-years', title: 'Far future' } },
+        { type: 'seminar.held', occurredAt: '1000-01-01T00:00+05:00', data: { programId: 'far-years', title: 'Far past' } },
+      ],
+    });
+    const board = await open('/?program=far-years');
+    await signIn(board.page, readerKey);
+    await board.page.locator('#timeline-body svg').waitFor();
+
+    expect(await board.page.locator('#timeline-body svg line.tick').count()).toBeLessThanOrEqual(24);
+    expect(await board.page.locator('#timeline-body svg .tick-label').allTextContents()).toEqual(['0', '1000', '2000', '3000', '4000', '5000', '6000', '7000', '8000', '9000']);
+    const overlapping = await board.page.evaluate(`(() => {
+      const boxes = [...document.querySelectorAll('#timeline-body svg .tick-label')].map((label) => label.getBoundingClientRect()).sort((a, b) => a.left - b.left);
+      return boxes.filter((box, i) => i > 0 && box.left < boxes[i - 1].right).length;
+    })()`);
+    expect(overlapping).toBe(0);
+    noProblems(board);
+  });
+
   it('narrows the timeline to a range of months kept in the URL: from and to June 2026 shows June alone', async () => {
     const board = await open('/?program=defense-ax');
     await signIn(board.page, readerKey);

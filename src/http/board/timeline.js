@@ -8,6 +8,20 @@ const ROW = 24;
 const AXIS = 28;
 const MIN_BAR = 3;
 const MAX_LABEL_CHARS = 52;
+/**
+ * The most years labelled on the axis: a label ("2026") is some 30 of the axis's 610 units wide.
+ * Longer spans are labelled every 2, 5, 10, 20, 50, 100, … years.
+ */
+const MOST_YEAR_LABELS = 12;
+/** The steps the axis may label years at: 1, 2, 5, 10, 20, 50, 100, … (quarters are marked at a step of 1 alone). */
+const YEAR_STEPS = [1, 2, 5].flatMap((n) => [1, 10, 100, 1000, 10_000].map((power) => n * power)).sort((a, b) => a - b);
+
+/** 1 January of a year, in ms: Date.UTC would take a year under 100 for 1900 and after. @param {number} year @param {number} [month] from 0 */
+function yearStart(year, month = 0) {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, 1);
+  return date.getTime();
+}
 
 /** @param {any} event */
 export function titleOf(event) {
@@ -87,21 +101,26 @@ export function timelineView(events, pager, nameOf) {
   const spans = events.map((e) => [Date.parse(e.occurredAt.start), Math.max(Date.parse(e.occurredAt.end), Date.parse(e.occurredAt.start))]);
   const first = new Date(Math.min(...spans.map(([s]) => s)));
   const last = new Date(Math.max(...spans.map(([, e]) => e)));
-  const from = Date.UTC(first.getUTCFullYear(), 0, 1);
-  const to = Date.UTC(last.getUTCFullYear() + 1, 0, 1);
+  // Every year labelled for a short span, as always; a longer one every `step` years, on multiples of
+  // it. Until 2026-12-06 every year and quarter had its line whatever the span: events of 1000 and
+  // 9998, which the API takes, drew 36,005 lines and 9,001 labels, a solid bar (probe of the board's text).
+  const years = last.getUTCFullYear() + 1 - first.getUTCFullYear();
+  const step = YEAR_STEPS.find((candidate) => Math.ceil(years / candidate) + 1 <= MOST_YEAR_LABELS) ?? YEAR_STEPS[YEAR_STEPS.length - 1];
+  const firstYear = Math.floor(first.getUTCFullYear() / step) * step;
+  const endYear = Math.ceil((last.getUTCFullYear() + 1) / step) * step;
+  const from = yearStart(firstYear);
+  const to = yearStart(endYear);
   const x = (ms) => LABEL_WIDTH + ((ms - from) / (to - from)) * (WIDTH - LABEL_WIDTH - 10);
   const height = AXIS + events.length * ROW + 8;
 
   const ticks = [];
-  for (let year = first.getUTCFullYear(); year <= last.getUTCFullYear() + 1; year++) {
-    const tx = x(Date.UTC(year, 0, 1));
+  for (let year = firstYear; year <= endYear; year += step) {
+    const tx = x(yearStart(year));
     ticks.push(svg('line', { x1: tx, x2: tx, y1: AXIS - 6, y2: height, class: 'tick' }));
-    // The last line closes the final year: it starts no year of its own to label.
-    if (year <= last.getUTCFullYear()) ticks.push(svg('text', { x: tx + 3, y: AXIS - 10, class: 'tick-label' }, String(year)));
-    for (const quarter of [1, 2, 3]) {
-      const qx = x(Date.UTC(year, quarter * 3, 1));
-      if (year <= last.getUTCFullYear()) ticks.push(svg('line', { x1: qx, x2: qx, y1: AXIS, y2: height, class: 'tick minor' }));
-    }
+    // The last line closes the final step: it starts none of its own to label or divide.
+    if (year === endYear) continue;
+    ticks.push(svg('text', { x: tx + 3, y: AXIS - 10, class: 'tick-label' }, String(year)));
+    if (step === 1) for (const quarter of [1, 2, 3]) ticks.push(svg('line', { x1: x(yearStart(year, quarter * 3)), x2: x(yearStart(year, quarter * 3)), y1: AXIS, y2: height, class: 'tick minor' }));
   }
 
   const rows = events.map((event, i) => {
