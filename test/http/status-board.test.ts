@@ -1426,10 +1426,24 @@ describe('the status board, in a real browser on the seeded example', () => {
     for (const [asOf, knownAt] of cases) {
       const board = await open(`/?program=defense-ax&asOf=${asOf}&knownAt=${encodeURIComponent(knownAt)}`);
       await signIn(board.page, readerKey);
-      await expect.poll(() => board.page.locator('#resolved').textContent()).toBe(`Showing as of ${asOf}, as known at ${knownAt}.`);
+      await expect.poll(() => board.page.locator('#resolved').textContent()).toBe(`Showing as of ${asOf} (days in UTC), as known at ${knownAt}.`);
 
       expect(await board.page.getByLabel('As of (world time)').inputValue(), asOf).toBe('');
       expect(await board.page.getByLabel('Known at (recorded by, your time zone)').inputValue(), knownAt).toBe('');
+    }
+  });
+  it("says under the controls that as-of days are UTC days, and the moment a known-at reaches to in UTC and in the reader's zone with its offset, so that the two 01:30s of the night New York's clocks go back read apart (probe of dates)", async () => {
+    const cases: [string, string][] = [
+      // 01:30 EDT, then 01:30 EST an hour later: the control shows 01:30 for both.
+      ['2026-11-01T05:30:00.999Z', 'to 2026-11-01 05:30:00.999 UTC; 2026-11-01 01:30:00 GMT-4 in your time zone'],
+      ['2026-11-01T06:30:00.999Z', 'to 2026-11-01 06:30:00.999 UTC; 2026-11-01 01:30:00 GMT-5 in your time zone'],
+      // A month reaches to its last millisecond.
+      ['2026-06', 'to 2026-06-30 23:59:59.999 UTC; 2026-06-30 19:59:59 GMT-4 in your time zone'],
+    ];
+    for (const [knownAt, said] of cases) {
+      const board = await open(`/?program=defense-ax&asOf=2026-06-30&knownAt=${encodeURIComponent(knownAt)}`, { timezoneId: 'America/New_York' });
+      await signIn(board.page, readerKey);
+      await expect.poll(() => board.page.locator('#resolved').textContent()).toBe(`Showing as of 2026-06-30 (days in UTC), as known at ${knownAt} (${said}).`);
     }
   });
   it('shows a knownAt of a calendar period in its control as the last second it covers, in the browser\'s time zone', async () => {

@@ -25,9 +25,13 @@ export interface BoardPage {
 /** A fresh tab (its own sessionStorage) watching for errors, CSP violations and dialogs. */
 export async function openBoardPage(
   browser: Browser,
-  options: { viewport?: { width: number; height: number }; bypassCSP?: boolean } = {},
+  options: { viewport?: { width: number; height: number }; bypassCSP?: boolean; timezoneId?: string } = {},
 ): Promise<BoardPage> {
-  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1400, height: 900 }, bypassCSP: options.bypassCSP ?? false });
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1400, height: 900 },
+    bypassCSP: options.bypassCSP ?? false,
+    ...(options.timezoneId !== undefined && { timezoneId: options.timezoneId }),
+  });
   const page = await context.newPage();
   // A missing element fails a test in seconds, not at Playwright's default of 30.
   page.setDefaultTimeout(10_000);

@@ -368,9 +368,30 @@ function syncControls(state) {
 
 /** The line under the controls: what the view is taken at. */
 function resolvedText(state) {
-  const parts = [state.asOf && `as of ${state.asOf}`, state.knownAt && `as known at ${state.knownAt}`].filter(Boolean);
+  const parts = [state.asOf && `as of ${state.asOf} (days in UTC)`, state.knownAt && knownAtText(state.knownAt)].filter(Boolean);
   return parts.length === 0 ? 'Showing now: everything recorded so far.' : `Showing ${parts.join(', ')}.`;
 }
+
+/**
+ * A knownAt as asked, and the moment it reaches to in UTC and in the reader's own time zone with
+ * its offset: the control shows local time, and 01:30 on the night the clocks go back happens twice
+ * (the offset says which), while 02:30 on the night they go forward never does (the control moves
+ * it on). Until 2026-12-06 the line gave the UTC instant alone, without saying it was UTC, and the
+ * As-of control's days were not said to be UTC days (found by the probe of dates).
+ * @param {string} knownAt
+ */
+function knownAtText(knownAt) {
+  const last = lastInstantOf(knownAt);
+  if (last === undefined) return `as known at ${knownAt}`;
+  const parts = Object.fromEntries(LOCAL_MOMENT.formatToParts(new Date(last)).map((part) => [part.type, part.value]));
+  const here = `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${parts.timeZoneName}`;
+  return `as known at ${knownAt} (to ${last.replace('T', ' ').replace('Z', ' UTC')}; ${here} in your time zone)`;
+}
+
+/** The reader's own time zone, its offset named (GMT-5), in 24-hour digits whatever the locale. */
+const LOCAL_MOMENT = new Intl.DateTimeFormat('en-US', {
+  year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'shortOffset',
+});
 
 /**
  * The end (exclusive, UTC) of a date as the service reads a cut-off (SPEC §2.1): a calendar form
