@@ -31,7 +31,10 @@ type HeaderName = keyof typeof RESPONSE_HEADERS;
 
 const refer = (...names: HeaderName[]) => Object.fromEntries(names.map((name) => [name, { $ref: `#/components/headers/${name}` }]));
 
-/** On every answer to a request counted against its key (src/http/route-access.ts): all but a 401. */
+/**
+ * On every answer to a request counted against its key (src/http/route-access.ts): a 401 too, as a
+ * key revoked while its request's body arrived was counted before it was refused.
+ */
 const RATE_LIMIT = refer('X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset');
 const RETRY_AFTER = refer('Retry-After');
 const LOCATION = refer('Location');
@@ -47,7 +50,7 @@ const isKeyed = (operation: Record<string, unknown>): boolean => Array.isArray(o
 function headersOf(operation: Record<string, unknown>, status: string, response: Record<string, unknown>): Record<string, unknown> {
   const csv = isRecord(response.content) && 'text/csv' in response.content && status.startsWith('2');
   return {
-    ...(isKeyed(operation) && status !== '401' && RATE_LIMIT),
+    ...(isKeyed(operation) && RATE_LIMIT),
     ...((status === '429' || status === '503') && RETRY_AFTER),
     ...(status === '201' && LOCATION),
     ...(status === '401' && CHALLENGE),

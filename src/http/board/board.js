@@ -368,7 +368,7 @@ function syncControls(state) {
 
 /** The line under the controls: what the view is taken at. */
 function resolvedText(state) {
-  const parts = [state.asOf && `as of ${state.asOf} (days in UTC)`, state.knownAt && knownAtText(state.knownAt)].filter(Boolean);
+  const parts = [state.asOf && `as of ${state.asOf}${/T/i.test(state.asOf) ? '' : ' (days in UTC)'}`, state.knownAt && knownAtText(state.knownAt)].filter(Boolean);
   return parts.length === 0 ? 'Showing now: everything recorded so far.' : `Showing ${parts.join(', ')}.`;
 }
 
@@ -405,7 +405,7 @@ function periodEnd(text) {
   if (period === null) {
     const instant = Date.parse(text);
     // The browser reads 2026-02-30T10:00Z as 2 March, as it does a day alone (below): a day that does not exist is refused here.
-    const day = /^(\d{4})-(\d{2})-(\d{2})T/.exec(text);
+    const day = /^(\d{4})-(\d{2})-(\d{2})T/i.exec(text);
     return day !== null && isDay(Number(day[1]), Number(day[2]), Number(day[3])) && !Number.isNaN(instant) ? new Date(instant + 1) : undefined;
   }
   const [, yearText, half, quarter, monthText, dayText] = period;

@@ -117,9 +117,10 @@ export function timelineView(events, pager, nameOf) {
   for (let year = firstYear; year <= endYear; year += step) {
     const tx = x(yearStart(year));
     ticks.push(svg('line', { x1: tx, x2: tx, y1: AXIS - 6, y2: height, class: 'tick' }));
-    // The last line closes the final step: it starts none of its own to label or divide.
+    // The last line closes the final step: it starts none of its own to label or divide. Nor is a
+    // year 0 labelled, which no date names (an event of 999 in UTC steps down to it; review of the day).
     if (year === endYear) continue;
-    ticks.push(svg('text', { x: tx + 3, y: AXIS - 10, class: 'tick-label' }, String(year)));
+    if (year > 0) ticks.push(svg('text', { x: tx + 3, y: AXIS - 10, class: 'tick-label' }, String(year)));
     if (step === 1) for (const quarter of [1, 2, 3]) ticks.push(svg('line', { x1: x(yearStart(year, quarter * 3)), x2: x(yearStart(year, quarter * 3)), y1: AXIS, y2: height, class: 'tick minor' }));
   }
 
