@@ -912,6 +912,40 @@ describe('the status board, in a real browser on the seeded example', () => {
     }
   });
 
+  it('leaves each cell keyboard focus reaches clear of the milestone column on a phone, a row of five consortiums gone through back with Shift+Tab (review of the day: some sat wholly under it)', async () => {
+    const programId = 'five-wide';
+    const consortiums = ['fw-a', 'fw-b', 'fw-c', 'fw-d', 'fw-e'];
+    await api('POST', '/v1/events', {
+      events: [
+        { type: 'program.registered', occurredAt: '2026-01', data: { programId, name: 'Five wide' } },
+        { type: 'milestone.planned', occurredAt: '2026-01', data: { programId, milestone: 'pilot', title: 'Pilot', scope: 'consortium' } },
+        ...consortiums.flatMap((consortiumId) => [
+          { type: 'consortium.registered', occurredAt: '2026-01', data: { consortiumId, name: `Consortium ${consortiumId}`, lead: 'Lead', models: [] } },
+          { type: 'consortium.enrolled', occurredAt: '2026-01', data: { consortiumId, programId } },
+        ]),
+      ],
+    });
+    const board = await open(`/?program=${programId}`, { viewport: { width: 390, height: 844 } });
+    await signIn(board.page, readerKey);
+    const cells = board.page.locator('#matrix tbody tr[data-milestone="pilot"] button.cell');
+    await expect.poll(() => cells.count()).toBe(5);
+    await cells.last().focus();
+    const covered: number[] = [];
+    for (let i = 4; i >= 0; i--) {
+      if (i < 4) await board.page.keyboard.press('Shift+Tab');
+      const clear = await board.page.evaluate(`(() => {
+        const target = document.activeElement;
+        const box = target.getBoundingClientRect();
+        const column = target.closest('tr').querySelector('th').getBoundingClientRect();
+        return box.left >= column.right - 1 && target.contains(document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2));
+      })()`);
+      if (clear !== true) covered.push(i);
+    }
+
+    expect(covered).toEqual([]);
+    noProblems(board);
+  });
+
   it('holds no live feed while its tab is hidden, and draws what is now when shown again', async () => {
     const board = await open('/?program=defense-ax');
     await signIn(board.page, readerKey);

@@ -145,7 +145,13 @@ export function matrixTable(view, programName, consortiums, openEvidence) {
       ),
     ),
   );
-  return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': `${programName} matrix, scrollable` }, table);
+  const region = h('div', { class: 'table-scroll matrix-scroll', tabindex: '0', role: 'region', 'aria-label': `${programName} matrix, scrollable` }, table);
+  // The browser scrolls to a focused cell only if it is out of sight, and one half under the column
+  // counts as in sight: brought clear of it (the region's scroll padding, board.css).
+  region.addEventListener('focusin', (event) => {
+    if (event.target instanceof HTMLElement && event.target.matches('button.cell')) event.target.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  });
+  return region;
 }
 
 /**
