@@ -4,7 +4,8 @@ const JSON_MEDIA_TYPE = 'application/json';
 const CSV_MEDIA_TYPE = 'text/csv';
 const PROBLEM_REF = '#/components/schemas/ProblemDetails';
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
+/** A JSON object of the generated document (not an array, not null). */
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**

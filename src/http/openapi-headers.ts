@@ -6,8 +6,7 @@
  * headers are unless required: a header is declared wherever the service may send it.
  */
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+import { isRecord } from './openapi-document.js';
 
 interface Header {
   readonly description: string;
