@@ -17,18 +17,27 @@ export const isRecord = (value: unknown): value is Record<string, unknown> =>
  * Fastify's `produces` copies one schema under every media type; this sorts them out.
  */
 export function describeMediaTypes(paths: unknown): void {
+  for (const operation of operationsOf(paths)) {
+    if (isRecord(operation.requestBody)) describeOptionalBody(operation.requestBody);
+    for (const [status, response] of responsesOf(operation)) {
+      if (isRecord(response.content)) response.content = mediaTypesOf(status, response.content);
+    }
+  }
+}
+
+/** Every operation of the document's paths, to be described further in place. */
+export function* operationsOf(paths: unknown): Generator<Record<string, unknown>> {
   if (!isRecord(paths)) return;
   for (const pathItem of Object.values(paths)) {
     if (!isRecord(pathItem)) continue;
-    for (const operation of Object.values(pathItem)) {
-      if (!isRecord(operation)) continue;
-      if (isRecord(operation.requestBody)) describeOptionalBody(operation.requestBody);
-      if (!isRecord(operation.responses)) continue;
-      for (const [status, response] of Object.entries(operation.responses)) {
-        if (isRecord(response) && isRecord(response.content)) response.content = mediaTypesOf(status, response.content);
-      }
-    }
+    for (const operation of Object.values(pathItem)) if (isRecord(operation)) yield operation;
   }
+}
+
+/** An operation's responses by status. */
+export function* responsesOf(operation: Record<string, unknown>): Generator<[string, Record<string, unknown>]> {
+  if (!isRecord(operation.responses)) return;
+  for (const [status, response] of Object.entries(operation.responses)) if (isRecord(response)) yield [status, response];
 }
 
 function mediaTypesOf(status: string, content: Record<string, unknown>): Record<string, unknown> {

@@ -6,7 +6,7 @@
  * headers are unless required: a header is declared wherever the service may send it.
  */
 
-import { isRecord } from './openapi-document.js';
+import { isRecord, operationsOf, responsesOf } from './openapi-document.js';
 
 interface Header {
   readonly description: string;
@@ -59,16 +59,10 @@ function headersOf(operation: Record<string, unknown>, status: string, response:
 }
 
 export function describeHeaders(paths: unknown): void {
-  if (!isRecord(paths)) return;
-  for (const pathItem of Object.values(paths)) {
-    if (!isRecord(pathItem)) continue;
-    for (const operation of Object.values(pathItem)) {
-      if (!isRecord(operation) || !isRecord(operation.responses)) continue;
-      for (const [status, response] of Object.entries(operation.responses)) {
-        if (!isRecord(response)) continue;
-        const headers = headersOf(operation, status, response);
-        if (Object.keys(headers).length > 0) response.headers = { ...(isRecord(response.headers) ? response.headers : {}), ...headers };
-      }
+  for (const operation of operationsOf(paths)) {
+    for (const [status, response] of responsesOf(operation)) {
+      const headers = headersOf(operation, status, response);
+      if (Object.keys(headers).length > 0) response.headers = { ...(isRecord(response.headers) ? response.headers : {}), ...headers };
     }
   }
 }
