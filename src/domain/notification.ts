@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { EVENT_TYPE_NAMES } from './event-catalogue.js';
-import { toEventEnvelope } from './event-envelope.js';
 import { closestIds } from './near-miss.js';
 import type { RecordedEvent } from './recorded-event.js';
 import { quoted } from './quoted.js';
@@ -61,40 +60,4 @@ export interface Notification {
   readonly event: RecordedEvent | undefined;
   /** For a status change or a ping: its data. */
   readonly data: Readonly<Record<string, unknown>> | undefined;
-}
-
-/**
- * What subscribers receive, on the webhook and in the feed: Standard Webhooks' `type`,
- * `timestamp` and `data`, with the stable `id` (also the webhook-id header) and `sequence`,
- * which grows with commit order, so a consumer can tell a stale message.
- */
-export interface NotificationMessage {
-  readonly id: string;
-  readonly type: string;
-  readonly timestamp: string;
-  readonly sequence: number;
-  readonly data: unknown;
-}
-
-/** The webhook-id: stable across retries and redeliveries; Standard Webhooks forbids dots in it. */
-export const messageIdOf = (notificationId: string): string => `msg_${notificationId.replaceAll('-', '')}`;
-
-export function toNotificationMessage(notification: Notification): NotificationMessage {
-  return {
-    id: messageIdOf(notification.id),
-    type: notification.topic,
-    timestamp: (notification.event?.recordedAt ?? notification.createdAt).toISOString(),
-    sequence: notification.position,
-    data: notification.event === undefined ? labelVersion(notification.topic, notification.data ?? {}) : toEventEnvelope(notification.event),
-  };
-}
-
-/**
- * A status change's data says which version of its schema it follows: 2 (with names, since and
- * certain) is written by notify_status_change() since issue 11; rows stored before carry ids only
- * and no version, and are sent as they were, marked version 1, so a subscriber can tell them apart.
- */
-function labelVersion(topic: string, data: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
-  if (topic !== STATUS_CHANGED || 'schemaVersion' in data) return data;
-  return { schemaVersion: 1, ...data };
 }

@@ -1,7 +1,8 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
-import { describeMediaTypes } from './openapi-document.js';
+import { describeMediaTypes, keepReferencedSchemas } from './openapi-document.js';
 import { describeHeaders, RESPONSE_HEADERS } from './openapi-headers.js';
+import { WEBHOOKS } from './openapi-webhooks.js';
 
 export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
   openapi: {
@@ -22,6 +23,8 @@ export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
       { name: 'access', description: 'API keys (admin only)' },
       { name: 'operations', description: 'Health, readiness and reference' },
     ],
+    // What the service POSTs to subscribers' urls.
+    webhooks: WEBHOOKS,
     components: {
       headers: RESPONSE_HEADERS,
       securitySchemes: {
@@ -41,6 +44,7 @@ export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
     const document = jsonSchemaTransformObject(documentObject);
     describeMediaTypes(document.paths);
     describeHeaders(document.paths);
+    keepReferencedSchemas(document);
     return document;
   },
 };

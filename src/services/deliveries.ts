@@ -1,5 +1,5 @@
 import { DeliveryInFlightError, SubjectNotFoundError } from '../domain/errors.js';
-import { messageIdOf } from '../domain/notification.js';
+import { messageIdOf } from '../domain/notification-message.js';
 import type { Db } from '../store/database.js';
 import { decodeAttemptCursor, encodeAttemptCursor } from '../store/page-cursor.js';
 import type { CursorScope } from '../store/cursor-scope.js';

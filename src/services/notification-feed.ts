@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DatabaseUnavailableError, InvalidCursorError, StatementTimeoutError } from '../domain/errors.js';
-import { toNotificationMessage, type NotificationMessage } from '../domain/notification.js';
+import { toNotificationMessage, type NotificationMessage } from '../domain/notification-message.js';
 import type { Db } from '../store/database.js';
 import { decodeCursor, encodeCursor, type FeedCursor } from '../store/feed-cursor.js';
 import { isReachedCursor, UNREACHED_CURSOR } from '../store/feed-walk.js';

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DatabaseUnavailableError, StatementTimeoutError, TransactionConflictError } from '../domain/errors.js';
 import { createFailureTally } from '../failure-tally.js';
-import { messageIdOf, toNotificationMessage } from '../domain/notification.js';
+import { messageIdOf, toNotificationMessage } from '../domain/notification-message.js';
 import type { ResolveHost, TargetRules } from '../services/webhook-target-check.js';
 import type { Db } from '../store/database.js';
 import { findNotifications } from '../store/notifications.js';

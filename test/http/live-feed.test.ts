@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { messageIdOf, STATUS_CHANGED } from '../../src/domain/notification.js';
+import { STATUS_CHANGED } from '../../src/domain/notification.js';
+import { messageIdOf } from '../../src/domain/notification-message.js';
 import { programWithConsortium, seminarHeld } from '../support/events.js';
 import { waitForFeedHorizon } from '../support/feed-horizon.js';
 import { call, problemOf, record } from '../support/http.js';

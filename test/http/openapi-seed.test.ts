@@ -98,7 +98,7 @@ describe('OpenAPI "Try it out" on the example scenario', () => {
       .looseObject({ components: z.looseObject({ schemas: z.record(z.string(), z.looseObject({ example: z.unknown().optional() })) }) })
       .parse((await get(t.app, '/openapi.json')).body);
 
-    const response = await call(t.app, 'POST', '/v1/events', document.components.schemas.ProposedEventBatchInput?.example);
+    const response = await call(t.app, 'POST', '/v1/events', document.components.schemas.ProposedEventBatch?.example);
 
     expect(response.status, JSON.stringify(response.body)).toBe(201);
   });

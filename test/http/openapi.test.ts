@@ -19,6 +19,7 @@ const Operation = z.looseObject({
 const Document = z.looseObject({
   servers: z.unknown().optional(),
   paths: z.record(z.string(), z.record(z.string(), Operation)),
+  webhooks: z.unknown(),
   components: z.looseObject({
     schemas: z.record(z.string(), z.looseObject({ example: z.unknown().optional(), examples: z.unknown().optional().optional() })),
     securitySchemes: z.record(z.string(), z.looseObject({ description: z.string().optional() })),
@@ -128,14 +129,40 @@ describe('OpenAPI document', () => {
 
     expect(paths['/v1/subscriptions/{id}/rotate-secret']?.post?.requestBody?.required).toBe(false);
     expect((await call(t.app, 'POST', `/v1/subscriptions/${created.id}/rotate-secret`)).status).toBe(201);
-    expect(components.schemas.SubscriptionPatchInput).toMatchObject({ minProperties: 1 });
+    expect(components.schemas.SubscriptionPatch).toMatchObject({ minProperties: 1 });
     expect((await call(t.app, 'PATCH', `/v1/subscriptions/${created.id}`, {})).status).toBe(400);
+  });
+
+  it('publishes every component schema it refers to and no other, request bodies under their own names (NewApiKey, not NewApiKeyInput)', async () => {
+    const document = await served();
+    const names = Object.keys(document.components.schemas);
+    const referred = (value: unknown): string[] => {
+      const text = JSON.stringify(value);
+      return [...text.matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((match) => match[1] ?? '');
+    };
+    const reachable = new Set<string>();
+    const pending = referred({ paths: document.paths, webhooks: document.webhooks });
+    for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+      if (reachable.has(name)) continue;
+      expect(names, `${name} is referred to`).toContain(name);
+      reachable.add(name);
+      pending.push(...referred(document.components.schemas[name]));
+    }
+
+    expect([...reachable].sort()).toEqual([...names].sort());
+    expect(document.paths['/v1/api-keys']?.post?.requestBody).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/NewApiKey' } } } });
+    expect(document.paths['/v1/events']?.post?.requestBody).toMatchObject({
+      content: { 'application/json': { schema: { anyOf: [{ $ref: '#/components/schemas/ProposedEventBatch' }, { $ref: '#/components/schemas/ProposedEvent' }] } } },
+    });
+    // A schema read and written in two forms keeps both: a source as sent, and as the service writes it.
+    expect(names).toEqual(expect.arrayContaining(['Source', 'SourceInput']));
+    expect(names.filter((name) => name.endsWith('Input') && !names.includes(name.slice(0, -'Input'.length)))).toEqual([]);
   });
 
   it('gives examples a reader recognises: the 2-event batch of the SKT defense scenario and a positive position', async () => {
     const { components } = await served();
 
-    expect(components.schemas.ProposedEventBatchInput?.example).toMatchObject({
+    expect(components.schemas.ProposedEventBatch?.example).toMatchObject({
       events: [{ type: 'mou.signed', data: { consortiumId: 'skt', programId: 'defense-ax' } }, { type: 'pilot.started', data: { milestone: 'lightweight-pilot' } }],
     });
     expect(components.schemas.Event?.examples).toEqual([expect.objectContaining({ position: 31, stream: 'consortium:skt' })]);

@@ -19,8 +19,15 @@ const WATCHED_HEADERS = ['retry-after', 'x-ratelimit-limit', 'x-ratelimit-remain
 const MediaType = z.looseObject({ schema: z.unknown().optional() });
 const Response = z.looseObject({ content: z.record(z.string(), MediaType).optional(), headers: z.record(z.string(), z.unknown()).optional() });
 const Operation = z.looseObject({ operationId: z.string(), responses: z.record(z.string(), Response) });
+const Webhook = z.looseObject({
+  post: z.looseObject({
+    parameters: z.array(z.looseObject({ name: z.string(), in: z.string(), required: z.boolean().optional() })),
+    requestBody: z.looseObject({ content: z.looseObject({ 'application/json': MediaType }) }),
+  }),
+});
 const Document = z.looseObject({
   paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+  webhooks: z.record(z.string(), Webhook),
   components: z.looseObject({ schemas: z.record(z.string(), z.unknown()) }),
 });
 type Document = z.infer<typeof Document>;
@@ -98,6 +105,30 @@ export class OpenApiResponses {
     ];
   }
 
+  /**
+   * The problems with a webhook the service sent, by the document's `webhooks` entry its `type`
+   * names (an event's type names none: `event`): its body must match the entry's schema and carry
+   * every header the entry requires. Empty when it conforms.
+   */
+  problemsWithWebhook(headers: Readonly<Record<string, unknown>>, body: string): string[] {
+    let message: unknown;
+    try {
+      message = JSON.parse(body);
+    } catch {
+      return [`webhook: the body is not JSON: ${body.slice(0, 200)}`];
+    }
+    const type = isObject(message) && typeof message.type === 'string' ? message.type : '';
+    const name = type in this.document.webhooks ? type : 'event';
+    const webhook = this.document.webhooks[name];
+    if (webhook === undefined) return [`webhook ${type}: the document has no webhooks entry ${name}`];
+    const missing = webhook.post.parameters
+      .filter((parameter) => parameter.in === 'header' && parameter.required === true && headers[parameter.name.toLowerCase()] === undefined)
+      .map((parameter) => `webhook ${name}: header ${parameter.name} is required and was not sent`);
+    const validate = this.validator(`webhook ${name}`, webhook.post.requestBody.content['application/json'].schema);
+    if (validate(message)) return missing;
+    return [...missing, ...(validate.errors ?? []).map((e) => `webhook ${name}: ${e.instancePath || '(body)'} ${e.message ?? ''} ${JSON.stringify(e.params)}`)];
+  }
+
   /** Throws naming the operation, the status and the schema errors unless the response conforms. */
   assertConforms(response: ReceivedResponse): void {
     const problems = this.problemsWith(response);
@@ -141,6 +172,8 @@ function undeclaredHeaders(name: string, declared: z.infer<typeof Response>, res
   const sent = Object.keys(response.headers ?? {}).map((header) => header.toLowerCase());
   return sent.filter((header) => WATCHED_HEADERS.includes(header) && !names.has(header)).map((header) => `${name}: header ${header} is not declared`);
 }
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const isJson = (mediaType: string) => mediaType === 'application/json' || mediaType.endsWith('+json');
 

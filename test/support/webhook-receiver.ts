@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { committedResponses } from './openapi-responses.js';
 
 export interface ReceivedWebhook {
   readonly path: string;
@@ -32,12 +33,20 @@ export interface WebhookReceiver {
   /** The most requests to one path under way at the same moment. */
   readonly maxConcurrentAt: (path: string) => number;
   waitFor(predicate: (received: readonly ReceivedWebhook[]) => boolean, timeoutMs?: number): Promise<void>;
+  /** What was wrong with the messages received, by the committed document's `webhooks`; empty when all conform. */
+  readonly nonconforming: readonly string[];
+  /** Stops the receiver; throws if a message it received did not match the committed document. */
   close(): Promise<void>;
 }
 
-/** A real HTTP endpoint on 127.0.0.1 that records the raw bytes of what it is sent. */
+/**
+ * A real HTTP endpoint on 127.0.0.1 that records the raw bytes of what it is sent, and checks each
+ * message against the committed OpenAPI document's `webhooks`, as `call()` checks each response: a
+ * test whose receiver got a message the document does not describe fails when it closes the receiver.
+ */
 export async function startWebhookReceiver(behaviour: Behaviour = () => ({ status: 200 })): Promise<WebhookReceiver> {
   const received: ReceivedWebhook[] = [];
+  const nonconforming: string[] = [];
   const started: string[] = [];
   const seen = new Map<string, number>();
   const open = new Map<string, number>();
@@ -49,6 +58,8 @@ export async function startWebhookReceiver(behaviour: Behaviour = () => ({ statu
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const receivedAt = Date.now();
+      const body = Buffer.concat(chunks).toString('utf8');
+      nonconforming.push(...committedResponses().problemsWithWebhook(request.headers, body));
       const messageId = String(request.headers['webhook-id'] ?? '');
       const path = request.url ?? '/';
       // One message goes to every matching subscription: what must not overlap is one message at one endpoint.
@@ -65,7 +76,7 @@ export async function startWebhookReceiver(behaviour: Behaviour = () => ({ statu
       const respond = () => {
         open.set(key, (open.get(key) ?? 1) - 1);
         openAtPath.set(path, (openAtPath.get(path) ?? 1) - 1);
-        received.push({ path, headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt, answeredAt: Date.now(), status: answer.status });
+        received.push({ path, headers: request.headers, body, receivedAt, answeredAt: Date.now(), status: answer.status });
         response.writeHead(answer.status, answer.headers).end(answer.body ?? '');
       };
       if (answer.delayMs === Infinity) return;
@@ -80,6 +91,7 @@ export async function startWebhookReceiver(behaviour: Behaviour = () => ({ statu
   return {
     url: (path) => `http://127.0.0.1:${port}${path}`,
     received,
+    nonconforming,
     started,
     maxConcurrentPerMessage: () => maxConcurrent,
     maxConcurrentAt: (path) => maxAtPath.get(path) ?? 0,
@@ -93,6 +105,7 @@ export async function startWebhookReceiver(behaviour: Behaviour = () => ({ statu
     async close() {
       server.closeAllConnections();
       server.close();
+      if (nonconforming.length > 0) throw new Error(`webhooks that do not match openapi/openapi.json:\n${nonconforming.slice(0, 20).join('\n')}`);
     },
   };
 }

@@ -61,7 +61,8 @@ const named = (fromHeader: boolean, error: unknown): unknown =>
 const EVENT_STREAM_DESCRIPTION = [
   'Server-sent events, one per notification, in the order the webhooks get them:',
   '`id:` an opaque cursor (send it back as Last-Event-ID to resume after it), `event:` the topic,',
-  '`data:` the notification message as JSON: `{ id, type, timestamp, sequence, data }`, where `data` is the event',
+  '`data:` the notification message as JSON, as the webhooks send it (the document\'s `webhooks`: EventMessage, StatusChangedMessage):',
+  '`{ id, type, timestamp, sequence, data }`, where `data` is the event',
   `for an event topic and, for ${STATUS_CHANGED}, \`{ schemaVersion: 2, programId, programName, milestone, milestoneTitle,`,
   'consortiumId?, consortiumName?, from, to, since: { value, precision, start, end }, certain, causedBy }`',
   '(`certain`: whether the event that set the new status had certainly happened when the change was recorded).',
