@@ -34,7 +34,7 @@ export interface DispatcherOptions {
   readonly pollMs: number;
   readonly disableAfterSeconds: number;
   readonly logger: DispatcherLogger;
-  /** Claims failing poll after poll (the database away) are told at most this often: 60 s unless a test says less. */
+  /** Claims, or reads of their messages, failing poll after poll (the database away) are told at most this often: 60 s unless a test says less. */
   readonly claimFailureLogMs?: number;
   /** LISTEN for the fan-out's NOTIFY, so new work starts within moments of its commit. */
   readonly listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
@@ -100,6 +100,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     tellFailures: (failedPolls, err) => logger.error({ err, failedPolls }, 'webhook claim failed; retrying at every poll'),
     tellRecovered: (failedPolls, failingMs) =>
       logger.info({ failedPolls, failingMs: Math.round(failingMs) }, 'webhook claims go through again'),
+  });
+  // Reads of the claimed deliveries' messages that fail while claims go through: told as failed
+  // claims are (until 2026-12-07, an error a round for as long as the reads failed).
+  const readFailures = createFailureTally({
+    intervalMs: options.claimFailureLogMs ?? 60_000,
+    tellFailures: (failedReads, err) =>
+      logger.error({ err, failedReads }, 'webhook messages could not be read; the claimed deliveries go back to the queue'),
+    tellRecovered: (failedReads, failingMs) => logger.info({ failedReads, failingMs: Math.round(failingMs) }, 'webhook messages are read again'),
   });
   let unlisten: (() => Promise<void>) | undefined;
   let lastReap = 0;
@@ -231,11 +239,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const claimed = await claimDeliveries(db, options.instance, options.concurrency - active.size, options.leaseSeconds);
     if (claimed.length === 0) return [];
     const prepared = await prepareMessages(claimed).catch(async (err: unknown) => {
-      logger.error({ err, deliveries: claimed.length }, 'webhook messages could not be read; the claimed deliveries go back to the queue');
+      readFailures.failed(err);
       await putBackUnsent(claimed, `the message could not be read (${err instanceof Error ? err.message : String(err)})`, leaseEndsBy);
       return undefined;
     });
     if (prepared === undefined) return [];
+    readFailures.succeeded();
     // Reading the messages took so long (a slow database) that a lease could run out while its
     // attempt waits for the endpoint: another instance would then claim and send it too.
     if (Date.now() + options.totalTimeoutMs > leaseEndsBy) {
@@ -341,6 +350,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       await unlisten?.().catch(() => {});
       await ticking;
       claimFailures.close();
+      readFailures.close();
       const graceful = Promise.all(active).then(() => true);
       const deadline = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref());
       if (!(await Promise.race([graceful, deadline]))) {

@@ -406,6 +406,48 @@ describe('webhook delivery, as operated', () => {
     expect(claimLines().filter((line) => line.level === 'info')).toHaveLength(1);
   });
 
+  it("logs the reads of claimed deliveries' messages failing round after round once at first, then with how many at most once an interval, and says when they are read again (until 2026-12-07, an error a round, the claims counted as going through)", async () => {
+    const programId = await scenario('reads');
+    const path = `/reads-${programId}`;
+    const { id } = await subscribe(t.app, { url: receiver.url(path), topics: ['seminar.held'], filter: { programId } });
+    // Pings due one after another, 50 ms apart: round after round claims one and fails to read it.
+    await sql`
+      insert into notification (topic, data, only_subscription)
+      select 'webhook.test', jsonb_build_object('subscriptionId', ${id}::text, 'message', 'ping'), ${id}::uuid from generate_series(1, 40)`.execute(t.database.db);
+    await sql`
+      update webhook_delivery d set next_attempt_at = now() + (d.notification_position - first.position) * interval '50 milliseconds'
+      from (select min(notification_position) as position from webhook_delivery where subscription_id = ${id}::uuid) first
+      where d.subscription_id = ${id}::uuid`.execute(t.database.db);
+    let failing = true;
+    let failedReads = 0;
+    const db = onEachStatement(t.database.db, (query) => {
+      if (!failing || !query.sql.includes('from "notification"')) return;
+      failedReads++;
+      throw new DatabaseUnavailableError(false, { cause: new Error('connection terminated') });
+    });
+    const lines: { level: string; message: string; details: object }[] = [];
+    const said = (level: string) => (details: object, message: string) => lines.push({ level, message, details });
+    const readLines = () => lines.filter((line) => line.message.startsWith('webhook messages'));
+    const dispatcher = startTestDispatcher({ ...t.database, db }, { pollMs: 50, claimFailureLogMs: 3_000, logger: { info: said('info'), warn: said('warn'), error: said('error') } });
+    dispatchers.push(dispatcher);
+    await dispatcher.start();
+
+    await expect.poll(() => failedReads, WITHIN).toBeGreaterThanOrEqual(10);
+    failing = false;
+    const failed = failedReads;
+    expect(readLines().length).toBeLessThanOrEqual(2);
+    expect(readLines()[0]).toMatchObject({ level: 'error', message: 'webhook messages could not be read; the claimed deliveries go back to the queue', details: { failedReads: 1 } });
+    await expect.poll(() => readLines().at(-1)?.message, WITHIN).toBe('webhook messages are read again');
+
+    const told = readLines().filter((line) => line.level === 'error');
+    expect(told.reduce((sum, line) => sum + z.object({ failedReads: z.int() }).parse(line.details).failedReads, 0)).toBe(failed);
+    expect(readLines().at(-1)?.details).toMatchObject({ failedReads: failed });
+    // The claims themselves went through: no claim failure told.
+    expect(lines.filter((line) => line.message.startsWith('webhook claim'))).toEqual([]);
+    // And the pings put back are sent once their messages can be read.
+    await receiver.waitFor((all) => all.filter((r) => r.path === path).length === 40, 30_000);
+  });
+
   it('on stop, lets an attempt in flight run out its grace, then aborts it and puts the delivery back in the queue', async () => {
     const programId = await scenario('stop');
     const { id } = await subscribe(t.app, { url: receiver.url(`/hang-${programId}`), topics: ['seminar.held'], filter: { programId } });
