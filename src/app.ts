@@ -263,6 +263,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     maxFeedsPerKey: limits.maxFeedsPerKey,
     maxFeedsPerInstance: limits.maxFeedsPerInstance,
     maxPageSize: limits.maxPageSize,
+    onFeedsOpen: metrics.onFeedsOpen,
   });
   await app.register(apiKeyRoutes, { keys: keyRegistry, maxPageSize: limits.maxPageSize, onRevoked: (keyId) => revocations.revoked(keyId) });
   await app.register(subscriptionRoutes, {

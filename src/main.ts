@@ -22,7 +22,7 @@ const POOL_CLOSE_LEAST_MS = 1000;
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const heapPolicy = limitHeapGrowth(config.heapGrowingPercent);
-  const { db, target, listen, unbounded } = await openDatabase(config.database, { statementTimeoutMs: config.statementTimeoutMs });
+  const { db, target, listen, unbounded, poolUse } = await openDatabase(config.database, { statementTimeoutMs: config.statementTimeoutMs });
   // A migration rewriting a large table, or the rebuild one asks for, is no request: no deadline.
   const migrationBegan = performance.now();
   // A rebuild a migration asks for holds the start for minutes: said as it begins and at each step,
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
 
   const webhooks = config.webhooks;
   const rules = { addresses: webhooks.allowedAddresses, allowHttp: webhooks.allowHttp };
-  const metrics = createMetrics();
+  const metrics = createMetrics(poolUse === undefined ? {} : { poolUse });
   const app = await buildApp({
     db,
     limits: {

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RecordOutcome } from '../services/record-events.js';
 
 /** What the metrics read of a finished webhook attempt: the dispatcher's SendOutcome fits it. */
@@ -10,6 +10,21 @@ export interface ObservedAttempt {
 /** What became of the delivery after the attempt: the dispatcher's AttemptResult fits it. */
 export interface ObservedAttemptResult {
   readonly kind: 'succeeded' | 'retry' | 'failed';
+}
+
+/** The database pool's connections now: the store's PoolUse fits it. */
+export interface ObservedPool {
+  /** The most connections the pool opens (DATABASE_POOL_SIZE). */
+  readonly size: number;
+  readonly open: number;
+  readonly idle: number;
+  /** Queries waiting for a connection: the pool is exhausted while this is above 0. */
+  readonly waiting: number;
+}
+
+export interface MetricsOptions {
+  /** The request pool's use, sampled at each scrape; PGlite has no pool. */
+  readonly poolUse?: () => ObservedPool;
 }
 
 export interface FinishedRequest {
@@ -34,12 +49,20 @@ export interface Metrics {
   readonly onAttempt: (attempt: ObservedAttempt, result: ObservedAttemptResult) => void;
   /** The dispatcher's onLeasesExpired: counts the deliveries put back when their holder's lease ran out. */
   readonly onLeasesExpired: (deliveries: number) => void;
+  /** The live feed's: how many feeds this instance holds open now. */
+  readonly onFeedsOpen: (open: number) => void;
 }
 
-export function createMetrics(): Metrics {
+export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  const feedsOpen = new Gauge({
+    name: 'ml_live_feeds_open',
+    help: 'Live feeds (GET /v1/feed, following) this instance holds open now; MAX_FEEDS_PER_INSTANCE bounds them',
+    registers,
+  });
+  if (options.poolUse !== undefined) registerPoolGauges(registry, options.poolUse);
 
   const requests = new Counter({
     name: 'ml_http_requests_total',
@@ -101,5 +124,33 @@ export function createMetrics(): Metrics {
       attemptSeconds.observe({ outcome: result.kind }, attempt.durationMs / 1000);
     },
     onLeasesExpired: (deliveries) => leasesExpired.inc(deliveries),
+    onFeedsOpen: (open) => feedsOpen.set(open),
   };
+}
+
+/**
+ * The request pool, read at each scrape: a service answering 503 while the database is up has
+ * its pool exhausted when `ml_db_pool_waiting` stays above 0 (DATABASE_POOL_SIZE, or the
+ * database's own limits, too low for the load).
+ */
+function registerPoolGauges(registry: Registry, poolUse: () => ObservedPool): void {
+  const registers = [registry];
+  const connections: Gauge = new Gauge({
+    name: 'ml_db_pool_connections',
+    help: "The request pool's connections by state: busy (running a query or a transaction), idle (open, free), max (DATABASE_POOL_SIZE)",
+    labelNames: ['state'],
+    registers,
+    collect: () => {
+      const use = poolUse();
+      connections.set({ state: 'busy' }, use.open - use.idle);
+      connections.set({ state: 'idle' }, use.idle);
+      connections.set({ state: 'max' }, use.size);
+    },
+  });
+  const waiting: Gauge = new Gauge({
+    name: 'ml_db_pool_waiting',
+    help: 'Queries waiting for a connection of the request pool (all connections busy)',
+    registers,
+    collect: () => waiting.set(poolUse().waiting),
+  });
 }

@@ -48,6 +48,15 @@ export interface OpenDatabase {
    * server, on connections of their own, closed after.
    */
   readonly unbounded: <T>(work: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
+  /** The request pool's connections now, for the metrics; undefined on PGlite, which has none. */
+  readonly poolUse: (() => PoolUse) | undefined;
+}
+
+export interface PoolUse {
+  readonly size: number;
+  readonly open: number;
+  readonly idle: number;
+  readonly waiting: number;
 }
 
 // Without this, a forgotten open transaction would hold back the feed horizon for every reader.
@@ -73,13 +82,15 @@ const KEEP_ALIVE_DELAY_MS = 10_000;
  */
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<OpenDatabase> {
   if (target.kind === 'postgres') {
+    const { db, pool } = openServerPool(target, options);
     return {
-      db: openServerPool(target, options),
+      db,
+      poolUse: () => ({ size: target.poolSize, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       target: 'postgres',
       concurrentTransactions: true,
       listen: (channel, onNotify) => listenOnServer(target.url, channel, onNotify),
       unbounded: async (work) => {
-        const db = openServerPool(target, {});
+        const { db } = openServerPool(target, {});
         try {
           return await work(db);
         } finally {
@@ -91,7 +102,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
   return openPglite(await createPglite(target.dataDir, target.snapshot));
 }
 
-function openServerPool(target: { readonly url: string; readonly poolSize: number }, options: OpenOptions): Kysely<Database> {
+function openServerPool(target: { readonly url: string; readonly poolSize: number }, options: OpenOptions): { readonly db: Kysely<Database>; readonly pool: pg.Pool } {
   // UTC whatever the server's or the database's zone: the views read instants the database writes
   // as JSON text, in the session's zone, and a zone before its standard time (Europe/Amsterdam
   // before 1937) writes offsets in seconds, which JavaScript's Date does not read.
@@ -116,7 +127,7 @@ function openServerPool(target: { readonly url: string; readonly poolSize: numbe
     client.on('error', () => {});
   });
   const answerDeadlineMs = options.statementTimeoutMs === undefined ? undefined : options.statementTimeoutMs + (options.responseMarginMs ?? RESPONSE_MARGIN_MS);
-  return new Kysely<Database>({ dialect: new FailureTranslatingDialect(new PostgresDialect({ pool: callbackQueryPool(pool, answerDeadlineMs) })) });
+  return { db: new Kysely<Database>({ dialect: new FailureTranslatingDialect(new PostgresDialect({ pool: callbackQueryPool(pool, answerDeadlineMs) })) }), pool };
 }
 
 /** What PGlite threw, in a few words: an Error's name and message, or the errno of Emscripten's ErrnoError (no Error). */
@@ -168,6 +179,7 @@ export function openPglite(pglite: PGlite): OpenDatabase {
     db,
     target: 'pglite',
     concurrentTransactions: false,
+    poolUse: undefined,
     listen: async (channel, onNotify) => {
       const unsubscribe = await pglite.listen(channel, onNotify);
       return unsubscribe;

@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { call, eventsOf, post, record, TEST_ADMIN_KEY } from '../support/http.js';
 import { scrape, samplesOf, sumOf, valueOf, type Exposition } from '../support/prometheus-text.js';
 import { openRaw } from '../support/raw-connection.js';
+import { openSse } from '../support/sse.js';
 import { startTestApp, useTestApp } from '../support/test-app.js';
 import { LOOPBACK_WEBHOOKS, startTestDispatcher, subscribe } from '../support/test-dispatcher.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
@@ -38,6 +39,7 @@ const NAMED_SERIES = {
   ml_webhook_leases_expired_total: 'counter',
   ml_webhook_attempt_duration_seconds: 'histogram',
   ml_operational_stats_up: 'gauge',
+  ml_live_feeds_open: 'gauge',
 } as const;
 
 const appendsOn = (route: string, status: string) => ({ method: 'POST', route, status });
@@ -214,6 +216,44 @@ describe('GET /metrics', () => {
     expect(received).toMatch(/^HTTP\/1\.1 400 /);
     await expect.poll(async () => delta(before, await scrape(t.app), 'ml_http_requests_total', { ...appends, status: '400' })).toBe(1);
     expect(delta(before, await scrape(t.app), 'ml_http_requests_total', { ...appends, status: '499' })).toBe(0);
+  });
+
+  it('says how many live feeds the instance holds open, as they open and end', async () => {
+    await listening();
+    const before = valueOf(await scrape(t.app), 'ml_live_feeds_open');
+    const feeds = await Promise.all([openSse(t.app, '/v1/feed?after=now'), openSse(t.app, '/v1/feed?after=now')]);
+    expect(feeds.map((feed) => feed.status)).toEqual([200, 200]);
+
+    expect(valueOf(await scrape(t.app), 'ml_live_feeds_open')).toBe(before + 2);
+    feeds[0]?.destroy();
+    await expect.poll(async () => valueOf(await scrape(t.app), 'ml_live_feeds_open'), { timeout: 10_000 }).toBe(before + 1);
+    feeds[1]?.destroy();
+    await expect.poll(async () => valueOf(await scrape(t.app), 'ml_live_feeds_open'), { timeout: 10_000 }).toBe(before);
+  });
+
+  it("says how many of the request pool's connections are busy and how many queries wait for one, on a server (PGlite has no pool)", async () => {
+    const small = await startTestApp({ poolSize: 3, metrics: (database) => createMetrics(database.poolUse === undefined ? {} : { poolUse: database.poolUse }) });
+    try {
+      if (small.database.poolUse === undefined) {
+        expect((await scrape(small.app)).types.has('ml_db_pool_connections')).toBe(false);
+        return;
+      }
+      // Five queries on three connections: three run, two wait.
+      const sleeping = Array.from({ length: 5 }, () => sql`select pg_sleep(1)`.execute(small.database.db));
+      await expect.poll(() => small.database.poolUse?.().waiting, { timeout: 5_000 }).toBe(2);
+      const during = await scrape(small.app);
+      await Promise.all(sleeping);
+      const after = await scrape(small.app);
+
+      expect(valueOf(during, 'ml_db_pool_connections', { state: 'busy' })).toBe(3);
+      expect(valueOf(during, 'ml_db_pool_connections', { state: 'max' })).toBe(3);
+      expect(valueOf(during, 'ml_db_pool_waiting')).toBeGreaterThanOrEqual(2);
+      expect(valueOf(after, 'ml_db_pool_waiting')).toBe(0);
+      expect(valueOf(after, 'ml_db_pool_connections', { state: 'busy' })).toBe(0);
+      expect(valueOf(after, 'ml_db_pool_connections', { state: 'idle' })).toBeGreaterThanOrEqual(1);
+    } finally {
+      await small.close();
+    }
   });
 
   it('still answers when the database is down, without the series it could not read', async () => {

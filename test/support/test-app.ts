@@ -23,8 +23,8 @@ export interface TestAppOptions {
   readonly webhooks?: WebhookSettings;
   /** Pino options; tests of the logs pass a stream to capture them. Silent by default. */
   readonly logger?: AppDependencies['logger'];
-  /** The app's metrics, for a test that wires a dispatcher to them as main.ts does. */
-  readonly metrics?: Metrics;
+  /** The app's metrics, for a test that wires a dispatcher to them as main.ts does, or made on its database (its pool) as main.ts makes them. */
+  readonly metrics?: Metrics | ((database: TestDatabase) => Metrics);
   /** Wraps the handle the app is given, e.g. to record the statements it runs. */
   readonly wrapDb?: (db: Db) => Db;
 }
@@ -40,7 +40,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(options.now !== undefined && { now: options.now }),
     ...(options.webhooks !== undefined && { webhooks: options.webhooks }),
     ...(options.logger !== undefined && { logger: options.logger }),
-    ...(options.metrics !== undefined && { metrics: options.metrics }),
+    ...(options.metrics !== undefined && { metrics: typeof options.metrics === 'function' ? options.metrics(database) : options.metrics }),
   });
   await app.ready();
   return {

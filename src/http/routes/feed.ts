@@ -32,6 +32,8 @@ export interface FeedRoutesOptions {
   /** Live feeds of all keys together this instance may hold open at once. */
   readonly maxFeedsPerInstance: number;
   readonly maxPageSize: number;
+  /** Told how many feeds this instance holds open whenever one opens or ends (the metrics). */
+  readonly onFeedsOpen?: (open: number) => void;
 }
 
 const PAGE_SIZE = 500;
@@ -75,7 +77,7 @@ interface OpenFeed {
   readonly done: Promise<void>;
 }
 
-export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, { notifications, keys, revocations, keyRecheckMs, pollMs, maxFeedsPerKey, maxFeedsPerInstance, maxPageSize }) => {
+export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, { notifications, keys, revocations, keyRecheckMs, pollMs, maxFeedsPerKey, maxFeedsPerInstance, maxPageSize, onFeedsOpen }) => {
   const open = new Set<OpenFeed>();
   // server.close() waits for every response still running: a feed never ends by itself, so close ends them first.
   app.addHook('preClose', async () => {
@@ -232,10 +234,12 @@ export const feedRoutes: FastifyPluginAsyncZod<FeedRoutesOptions> = async (app, 
         }),
       };
       open.add(feed);
+      onFeedsOpen?.(open.size);
       await feed.done;
       clearInterval(recheck);
       unlisten();
       open.delete(feed);
+      onFeedsOpen?.(open.size);
     },
   );
 };
