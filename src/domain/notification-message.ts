@@ -11,18 +11,23 @@ import { STATUS_CHANGED, TEST_PING, type Notification } from './notification.js'
  * publishes (its `webhooks`); the test suite checks every message a test receives against them.
  */
 
-const messageFields = {
+/** The members every message has; `timestamp` says of each kind what moment it is. */
+const messageFields = (timestamp: string) => ({
   id: z.string().meta({
     description: 'The message id, also sent as the webhook-id header: the same on every retry and redelivery, so a receiver can drop a duplicate',
     examples: ['msg_0193a5b2c4d87e1f9a0b1c2d3e4f5a6b'],
   }),
-  timestamp: z.iso.datetime().meta({ description: 'When the event, or the change, was recorded' }),
-  sequence: z.int().min(1).meta({ description: 'Grows with commit order (not gap-free): a message with a lower sequence than one already handled is older news' }),
-};
+  timestamp: z.iso.datetime().meta({ description: timestamp }),
+  sequence: z.int().min(1).meta({
+    description:
+      'Grows in the order notifications were written (not gap-free): within a stream, and for one cell\'s status changes, the order they were committed in, ' +
+      'so a receiver can drop a status change older than one it has handled. Across streams, messages may commit, and arrive, out of this order.',
+  }),
+});
 
 export const EventMessage = z
   .object({
-    ...messageFields,
+    ...messageFields("The event's recordedAt"),
     type: z.enum(EVENT_TYPE_NAMES).meta({ description: "The event's type, which the subscription's topics matched" }),
     data: EventEnvelope,
   })
@@ -61,7 +66,7 @@ export const StatusChangeV1 = z
 
 export const StatusChangedMessage = z
   .object({
-    ...messageFields,
+    ...messageFields("When the change was recorded: its cause's recordedAt, so that a view asked knownAt this instant shows the change"),
     type: z.literal(STATUS_CHANGED),
     data: z.discriminatedUnion('schemaVersion', [StatusChange, StatusChangeV1]),
   })
@@ -74,7 +79,7 @@ export const StatusChangedMessage = z
 
 export const TestPingMessage = z
   .object({
-    ...messageFields,
+    ...messageFields('When the ping was asked for'),
     type: z.literal(TEST_PING),
     data: z.object({ subscriptionId: z.uuid(), message: z.literal('ping') }),
   })

@@ -71,15 +71,17 @@ const INPUT_SUFFIX = 'Input';
  * Keeps only the component schemas the document refers to, and names a request body's schema by
  * its own name. The type provider publishes every schema with an id twice, as the service reads it
  * (`…Input`) and as it writes it, whether an operation uses it or not: a client generated from the
- * document got both, 29 of 60 unused, and request bodies under names such as `NewApiKeyInput`
+ * document got both, 29 of 62 unused, and request bodies under names such as `NewApiKeyInput`
  * beside an unused `NewApiKey` (found by the probe of the OpenAPI document).
  */
-export function keepReferencedSchemas(document: { paths?: unknown; webhooks?: unknown; components?: unknown }): void {
+export function keepReferencedSchemas(document: { paths?: unknown; components?: unknown }): void {
   const { components } = document;
   if (!isRecord(components) || !isRecord(components.schemas)) return;
   const schemas = components.schemas;
+  // Everything but the schemas themselves refers to what must be kept: paths, webhooks, the other components.
+  const roots = { ...document, components: { ...components, schemas: {} } };
   const kept = new Set<string>();
-  const pending = [...refsIn(document.paths), ...refsIn(document.webhooks)];
+  const pending = refsIn(roots);
   for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
     if (kept.has(name) || !(name in schemas)) continue;
     kept.add(name);
@@ -92,20 +94,27 @@ export function keepReferencedSchemas(document: { paths?: unknown; webhooks?: un
   const renamed: Record<string, unknown> = {};
   for (const [name, schema] of Object.entries(schemas)) if (kept.has(name)) renamed[nameOf(name)] = schema;
   components.schemas = renamed;
-  for (const part of [document.paths, document.webhooks, renamed]) renameRefs(part, nameOf);
+  renameRefs(document, nameOf);
 }
+
+/** The name of the schema a `#/components/schemas/…` reference points into. */
+const schemaNamed = (ref: string): string => ref.slice(SCHEMA_REF.length).split('/')[0] ?? '';
 
 /** The component schemas `value` refers to, at any depth. */
 function refsIn(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(refsIn);
   if (!isRecord(value)) return [];
-  const own = typeof value.$ref === 'string' && value.$ref.startsWith(SCHEMA_REF) ? [value.$ref.slice(SCHEMA_REF.length)] : [];
+  // A reference into a schema (…/Event/properties/data) keeps the whole schema.
+  const own = typeof value.$ref === 'string' && value.$ref.startsWith(SCHEMA_REF) ? [schemaNamed(value.$ref)] : [];
   return [...own, ...Object.values(value).flatMap(refsIn)];
 }
 
 function renameRefs(value: unknown, nameOf: (name: string) => string): void {
   if (Array.isArray(value)) for (const item of value) renameRefs(item, nameOf);
   if (!isRecord(value)) return;
-  if (typeof value.$ref === 'string' && value.$ref.startsWith(SCHEMA_REF)) value.$ref = SCHEMA_REF + nameOf(value.$ref.slice(SCHEMA_REF.length));
+  if (typeof value.$ref === 'string' && value.$ref.startsWith(SCHEMA_REF)) {
+    const name = schemaNamed(value.$ref);
+    value.$ref = SCHEMA_REF + nameOf(name) + value.$ref.slice(SCHEMA_REF.length + name.length);
+  }
   for (const member of Object.values(value)) renameRefs(member, nameOf);
 }

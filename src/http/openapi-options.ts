@@ -23,7 +23,7 @@ export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
       { name: 'access', description: 'API keys (admin only)' },
       { name: 'operations', description: 'Health, readiness and reference' },
     ],
-    // What the service POSTs to subscribers' urls.
+    // Subscribers generate their receivers from the document too (OpenAPI 3.1's webhooks).
     webhooks: WEBHOOKS,
     components: {
       headers: RESPONSE_HEADERS,
@@ -41,7 +41,9 @@ export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
   },
   transform: jsonSchemaTransform,
   transformObject: (documentObject) => {
-    const document = jsonSchemaTransformObject(documentObject);
+    // A copy: the passes below rewrite the document in place, and parts of it (the webhooks, the
+    // headers) are these options' own, shared by every app of the process.
+    const document = structuredClone(jsonSchemaTransformObject(documentObject));
     describeMediaTypes(document.paths);
     describeHeaders(document.paths);
     keepReferencedSchemas(document);

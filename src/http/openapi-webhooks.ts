@@ -55,11 +55,16 @@ const SIGNED_HEADERS: HeaderParameter[] = [
 ];
 
 const ANSWERS: Record<string, { readonly description: string }> = {
-  '2XX': { description: 'Received: the delivery has succeeded and is not sent again (unless redelivered by hand).' },
+  '2XX': {
+    description:
+      'Received: the delivery has succeeded. Delivery is at least once: a message whose outcome could not be recorded (the database lost, the instance stopped) ' +
+      'is sent again, as is one redelivered by hand; drop a duplicate by its webhook-id.',
+  },
   '410': { description: 'Gone: the delivery fails at once and the subscription is disabled (PATCH it back to active to re-enable it).' },
   default: {
     description:
-      'Any other answer, a redirect (never followed) or no answer within the timeout (WEBHOOK_TIMEOUT_MS) is a failed attempt, tried again by the ' +
+      'Any other answer, a redirect (never followed), no connection within WEBHOOK_CONNECT_TIMEOUT_MS or no whole answer (its body included) ' +
+      'within WEBHOOK_TIMEOUT_MS is a failed attempt, tried again by the ' +
       'retry schedule (WEBHOOK_RETRY_SCHEDULE, ± 20 %; the delivery fails once it runs out), no sooner than a Retry-After in the answer asks (seconds or an HTTP date, up to ' +
       'WEBHOOK_MAX_RETRY_AFTER_SECONDS). A subscription whose deliveries keep failing for WEBHOOK_DISABLE_AFTER_HOURS is disabled.',
   },

@@ -118,15 +118,18 @@ export class OpenApiResponses {
       return [`webhook: the body is not JSON: ${body.slice(0, 200)}`];
     }
     const type = isObject(message) && typeof message.type === 'string' ? message.type : '';
-    const name = type in this.document.webhooks ? type : 'event';
+    const name = Object.hasOwn(this.document.webhooks, type) ? type : 'event';
     const webhook = this.document.webhooks[name];
     if (webhook === undefined) return [`webhook ${type}: the document has no webhooks entry ${name}`];
     const missing = webhook.post.parameters
       .filter((parameter) => parameter.in === 'header' && parameter.required === true && headers[parameter.name.toLowerCase()] === undefined)
       .map((parameter) => `webhook ${name}: header ${parameter.name} is required and was not sent`);
+    const messageId = headers['webhook-id'];
+    const id = isObject(message) ? message.id : undefined;
+    const mismatched = messageId === undefined || messageId === id ? [] : [`webhook ${name}: the webhook-id header ${String(messageId)} is not the body's id ${String(id)}`];
     const validate = this.validator(`webhook ${name}`, webhook.post.requestBody.content['application/json'].schema);
-    if (validate(message)) return missing;
-    return [...missing, ...(validate.errors ?? []).map((e) => `webhook ${name}: ${e.instancePath || '(body)'} ${e.message ?? ''} ${JSON.stringify(e.params)}`)];
+    if (validate(message)) return [...missing, ...mismatched];
+    return [...missing, ...mismatched, ...(validate.errors ?? []).map((e) => `webhook ${name}: ${e.instancePath || '(body)'} ${e.message ?? ''} ${JSON.stringify(e.params)}`)];
   }
 
   /** Throws naming the operation, the status and the schema errors unless the response conforms. */
