@@ -23,7 +23,7 @@ export interface ObservedPool {
 }
 
 export interface MetricsOptions {
-  /** The request pool's use, sampled at each scrape; PGlite has no pool. */
+  /** The instance's pool's use, sampled at each scrape; PGlite has no pool. */
   readonly poolUse?: () => ObservedPool;
 }
 
@@ -59,7 +59,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registers = [registry];
   const feedsOpen = new Gauge({
     name: 'ml_live_feeds_open',
-    help: 'Live feeds (GET /v1/feed, following) this instance holds open now; MAX_FEEDS_PER_INSTANCE bounds them',
+    help: 'Feeds (GET /v1/feed: following, and follow=false reads while they are answered) this instance holds open now; FEED_MAX_PER_INSTANCE bounds them',
     registers,
   });
   if (options.poolUse !== undefined) registerPoolGauges(registry, options.poolUse);
@@ -129,27 +129,34 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 }
 
 /**
- * The request pool, read at each scrape: a service answering 503 while the database is up has
- * its pool exhausted when `ml_db_pool_waiting` stays above 0 (DATABASE_POOL_SIZE, or the
- * database's own limits, too low for the load).
+ * The instance's pool (requests, live feeds, the webhook dispatcher; not the LISTEN connection nor
+ * the start-up migrations' own), read at each scrape: a service answering 503 while the database
+ * is up has its pool exhausted when `ml_db_pool_waiting` stays above 0 (DATABASE_POOL_SIZE, or the
+ * database's own limits, too low for the load). Registered before the gauges read from the
+ * database, and read without waiting, so that a scrape's own statement is not counted.
  */
 function registerPoolGauges(registry: Registry, poolUse: () => ObservedPool): void {
   const registers = [registry];
   const connections: Gauge = new Gauge({
     name: 'ml_db_pool_connections',
-    help: "The request pool's connections by state: busy (running a query or a transaction), idle (open, free), max (DATABASE_POOL_SIZE)",
+    help: "The instance's pool's open connections by state: busy (checked out, or being opened), idle",
     labelNames: ['state'],
     registers,
     collect: () => {
       const use = poolUse();
       connections.set({ state: 'busy' }, use.open - use.idle);
       connections.set({ state: 'idle' }, use.idle);
-      connections.set({ state: 'max' }, use.size);
     },
+  });
+  const most: Gauge = new Gauge({
+    name: 'ml_db_pool_max_connections',
+    help: "The most connections the instance's pool opens (DATABASE_POOL_SIZE)",
+    registers,
+    collect: () => most.set(poolUse().size),
   });
   const waiting: Gauge = new Gauge({
     name: 'ml_db_pool_waiting',
-    help: 'Queries waiting for a connection of the request pool (all connections busy)',
+    help: "Requests for a connection of the instance's pool waiting for one (a transaction counts once)",
     registers,
     collect: () => waiting.set(poolUse().waiting),
   });

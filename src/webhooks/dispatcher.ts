@@ -102,11 +102,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       logger.info({ failedPolls, failingMs: Math.round(failingMs) }, 'webhook claims go through again'),
   });
   // Reads of the claimed deliveries' messages that fail while claims go through: told as failed
-  // claims are (until 2026-12-07, an error a round for as long as the reads failed).
+  // claims are, with the deliveries put back meanwhile (until 2026-12-07, an error a round for as
+  // long as the reads failed). A round with nothing to read counts as one without a failure, as a
+  // poll that claims nothing does for claims: else, on a quiet system, the run would end only with
+  // the next delivery, hours later, and two outages would be told as one.
+  let deliveriesPutBack = 0;
   const readFailures = createFailureTally({
     intervalMs: options.claimFailureLogMs ?? 60_000,
-    tellFailures: (failedReads, err) =>
-      logger.error({ err, failedReads }, 'webhook messages could not be read; the claimed deliveries go back to the queue'),
+    tellFailures: (failedReads, err) => {
+      logger.error({ err, failedReads, deliveriesPutBack }, 'webhook messages could not be read; the claimed deliveries go back to the queue');
+      deliveriesPutBack = 0;
+    },
     tellRecovered: (failedReads, failingMs) => logger.info({ failedReads, failingMs: Math.round(failingMs) }, 'webhook messages are read again'),
   });
   let unlisten: (() => Promise<void>) | undefined;
@@ -237,14 +243,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const claimedBy = Date.now();
     const leaseEndsBy = claimedBy + options.leaseSeconds * 1000;
     const claimed = await claimDeliveries(db, options.instance, options.concurrency - active.size, options.leaseSeconds);
-    if (claimed.length === 0) return [];
+    if (claimed.length === 0) {
+      readFailures.succeeded();
+      return [];
+    }
     const prepared = await prepareMessages(claimed).catch(async (err: unknown) => {
+      deliveriesPutBack += claimed.length;
       readFailures.failed(err);
       await putBackUnsent(claimed, `the message could not be read (${err instanceof Error ? err.message : String(err)})`, leaseEndsBy);
       return undefined;
     });
     if (prepared === undefined) return [];
-    readFailures.succeeded();
     // Reading the messages took so long (a slow database) that a lease could run out while its
     // attempt waits for the endpoint: another instance would then claim and send it too.
     if (Date.now() + options.totalTimeoutMs > leaseEndsBy) {
@@ -253,6 +262,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       await putBackUnsent(claimed, reason, leaseEndsBy);
       return [];
     }
+    readFailures.succeeded();
     return claimed.map((delivery) => track(delivery, prepared.get(delivery.id), leaseEndsBy));
   }
 
