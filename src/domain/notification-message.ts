@@ -36,7 +36,8 @@ export const EventMessage = z
 /** Version 2 of a status change's data, written by db/functions/notify_status_change.sql. */
 export const StatusChange = z
   .object({
-    schemaVersion: z.literal(2),
+    // An integer, as every version in the document is (a literal is written as a number).
+    schemaVersion: z.literal(2).meta({ type: 'integer' }),
     programId: z.string(),
     programName: z.string(),
     milestone: z.string(),
@@ -54,7 +55,7 @@ export const StatusChange = z
 /** A status change stored before issue 11, sent as it was stored: ids only, marked version 1. */
 export const StatusChangeV1 = z
   .object({
-    schemaVersion: z.literal(1),
+    schemaVersion: z.literal(1).meta({ type: 'integer' }),
     programId: z.string(),
     milestone: z.string(),
     consortiumId: z.string().optional(),

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { PROBLEM_MEDIA_TYPE } from './problem.js';
 
 const JSON_MEDIA_TYPE = 'application/json';
@@ -87,9 +88,10 @@ export function keepReferencedSchemas(document: { paths?: unknown; components?: 
     kept.add(name);
     pending.push(...refsIn(schemas[name]));
   }
+  // A twin the same as its output form (a source's, read as written) is that form.
   const nameOf = (name: string): string => {
     const natural = name.endsWith(INPUT_SUFFIX) ? name.slice(0, -INPUT_SUFFIX.length) : name;
-    return natural !== name && !kept.has(natural) ? natural : name;
+    return natural !== name && (!kept.has(natural) || isDeepStrictEqual(schemas[natural], schemas[name])) ? natural : name;
   };
   const renamed: Record<string, unknown> = {};
   for (const [name, schema] of Object.entries(schemas)) if (kept.has(name)) renamed[nameOf(name)] = schema;

@@ -1,6 +1,7 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { describeMediaTypes, keepReferencedSchemas } from './openapi-document.js';
+import { describeEventsByType } from './openapi-event-types.js';
 import { describeHeaders, RESPONSE_HEADERS } from './openapi-headers.js';
 import { WEBHOOKS } from './openapi-webhooks.js';
 
@@ -46,6 +47,7 @@ export const OPENAPI_OPTIONS: FastifyDynamicSwaggerOptions = {
     const document = structuredClone(jsonSchemaTransformObject(documentObject));
     describeMediaTypes(document.paths);
     describeHeaders(document.paths);
+    describeEventsByType(document, ['Event', 'TimelineEvent']);
     keepReferencedSchemas(document);
     return document;
   },

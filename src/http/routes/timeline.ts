@@ -64,7 +64,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
               EventEnvelope.extend({
                 retracted: z.boolean(),
                 retractedBy: z.uuid().optional().meta({ description: 'The event.retracted that undid it' }),
-              }),
+              }).meta({ id: 'TimelineEvent' }),
             ),
             nextCursor: NextCursor,
             cutoff: CutoffEcho,
