@@ -26,9 +26,9 @@ export const EventEnvelope = z
   .object({
     id: z.uuid(),
     type: z.string(),
-    schemaVersion: z.int(),
+    schemaVersion: z.int().min(1),
     stream: z.string(),
-    streamVersion: z.int(),
+    streamVersion: z.int().min(1),
     position: z.int().min(1).meta({ description: 'Global position: unique, increasing with append order, not gap-free', examples: [31] }),
     occurredAt: FuzzyDateOutput,
     recordedAt: z.iso.datetime(),

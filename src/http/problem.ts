@@ -71,7 +71,7 @@ const ProblemExtensions = {
   pointer: z.string().optional().meta({ description: 'JSON pointer into the request body to the part at fault' }),
   stream: z.string().optional().meta({ description: 'version-conflict: the stream' }),
   expectedVersion: z.int().optional().meta({ description: 'version-conflict: the version the request expected' }),
-  currentVersion: z.int().optional().meta({ description: 'version-conflict: the version the stream is at' }),
+  currentVersion: z.int().min(0).optional().meta({ description: 'version-conflict: the version the stream is at' }),
   reference: z
     .object({ kind: z.string(), key: z.string() })
     .optional()
@@ -88,8 +88,8 @@ const ProblemExtensions = {
   idempotencyKey: z.string().optional().meta({ description: 'commit-outcome-unknown: the key a retry should send again' }),
   role: z.string().optional().meta({ description: "forbidden: the key's role" }),
   requiredRole: z.string().optional().meta({ description: 'forbidden: the least role the request needs' }),
-  retryAfterSeconds: z.int().optional().meta({ description: 'rate-limited, too-many-feeds, 503s: as the Retry-After header' }),
-  limit: z.int().optional().meta({ description: 'too-many-feeds, feed-capacity-reached, too-many-secrets: the limit reached' }),
+  retryAfterSeconds: z.int().min(0).optional().meta({ description: 'rate-limited, too-many-feeds, 503s: as the Retry-After header' }),
+  limit: z.int().min(0).optional().meta({ description: 'too-many-feeds, feed-capacity-reached, too-many-secrets: the limit reached' }),
   nextExpiry: z.string().nullable().optional().meta({ description: 'too-many-secrets: when the oldest live secret stops signing' }),
   reason: z.string().optional().meta({ description: 'webhook-target-refused: why the URL is refused' }),
   deliveryId: z.string().optional().meta({ description: 'delivery-in-flight: the delivery' }),
@@ -104,7 +104,7 @@ export const ProblemDetails = z
   .looseObject({
     type: z.string(),
     title: z.string(),
-    status: z.int(),
+    status: z.int().min(400).max(599),
     detail: z.string().optional(),
     instance: z.string().optional(),
     ...ProblemExtensions,

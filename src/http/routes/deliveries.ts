@@ -25,9 +25,9 @@ const Delivery = z
     messageId: z.string().meta({ description: 'The webhook-id header: the same on every attempt and redelivery' }),
     topic: z.string(),
     state: DeliveryState,
-    attemptCount: z.int(),
+    attemptCount: z.int().min(0),
     nextAttemptAt: z.iso.datetime().nullable().meta({ description: 'When a pending delivery is next attempted' }),
-    lastStatus: z.int().nullable(),
+    lastStatus: z.int().min(100).max(999).nullable(),
     lastError: z.string().nullable(),
     createdAt: z.iso.datetime(),
     completedAt: z.iso.datetime().nullable(),
@@ -36,12 +36,12 @@ const Delivery = z
 
 const Attempt = z
   .object({
-    attemptNo: z.int(),
+    attemptNo: z.int().min(1),
     trigger: z.enum(['scheduled', 'manual', 'recover', 'lease_expired']),
     instance: z.string().meta({ description: 'The service instance that made the attempt' }),
     startedAt: z.iso.datetime(),
-    durationMs: z.int(),
-    responseStatus: z.int().nullable(),
+    durationMs: z.int().min(0),
+    responseStatus: z.int().min(100).max(999).nullable(),
     errorKind: z.string().nullable().meta({ description: 'timeout, dns, connect, reset, tls, http, blocked_target, aborted, internal, lease_expired' }),
     errorDetail: z.string().nullable(),
     responseBody: z.string().nullable().meta({ description: 'The first 16 KiB of the response' }),
@@ -162,7 +162,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod<DeliveryRoutesOptions> = asyn
         summary: 'Queue again the failed deliveries created since a date (and by the end of another)',
         params: ById,
         body: RecoverRange,
-        response: { 202: z.object({ requeued: z.int() }), 400: ProblemDetails, 404: ProblemDetails },
+        response: { 202: z.object({ requeued: z.int().min(0) }), 400: ProblemDetails, 404: ProblemDetails },
       },
     },
     async (request, reply) => {

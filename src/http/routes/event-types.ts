@@ -7,13 +7,13 @@ import { PAST_VERSIONS } from '../../domain/upcasting.js';
 const EventTypeDescription = z
   .object({
     type: z.string(),
-    schemaVersion: z.int(),
+    schemaVersion: z.int().min(1),
     kind: z.enum(['reference', 'fact', 'correction']),
     summary: z.string(),
     effect: MilestoneStatus.optional().meta({ description: 'The status a fact gives the milestone it names' }),
     dataSchema: z.record(z.string(), z.unknown()).meta({ description: 'JSON Schema (draft 2020-12) of `data`, current version' }),
     pastVersions: z
-      .array(z.object({ schemaVersion: z.int(), dataSchema: z.record(z.string(), z.unknown()) }))
+      .array(z.object({ schemaVersion: z.int().min(1), dataSchema: z.record(z.string(), z.unknown()) }))
       .meta({ description: 'Earlier released versions of `data`: events stored with them are upcast to the current one on read' }),
   })
   .meta({ id: 'EventType' });

@@ -5,7 +5,7 @@ import { PROBLEM_TYPES, ProblemDetails, problemTypeUri, type ProblemSlug } from 
 
 const PROBLEM_SLUGS = Object.keys(PROBLEM_TYPES).filter((slug): slug is ProblemSlug => Object.hasOwn(PROBLEM_TYPES, slug));
 
-const ProblemType = z.object({ type: z.string(), title: z.string(), status: z.int() }).meta({ id: 'ProblemType' });
+const ProblemType = z.object({ type: z.string(), title: z.string(), status: z.int().min(400).max(599) }).meta({ id: 'ProblemType' });
 
 const describe = (slug: ProblemSlug) => ({ type: problemTypeUri(slug), ...PROBLEM_TYPES[slug] });
 

@@ -29,9 +29,9 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (a
         response: {
           200: z.object({
             stream: z.string(),
-            version: z.int().meta({ description: 'Current version of the stream: pass it as expectedVersion' }),
+            version: z.int().min(0).meta({ description: 'Current version of the stream: pass it as expectedVersion' }),
             events: z.array(EventEnvelope),
-            nextVersion: z.int().optional().meta({ description: 'fromVersion of the next page, when there is one' }),
+            nextVersion: z.int().min(1).optional().meta({ description: 'fromVersion of the next page, when there is one' }),
           }),
           400: ProblemDetails,
         },

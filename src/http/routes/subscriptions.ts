@@ -46,7 +46,7 @@ const Subscription = z
     status: SubscriptionStatus.meta({ description: 'paused: deliveries queue and are not sent; disabled: failing for too long' }),
     disabledReason: z.string().nullable(),
     failingSince: z.iso.datetime().nullable().meta({ description: 'When deliveries began to fail without a success since' }),
-    maxInFlight: z.int(),
+    maxInFlight: z.int().min(1),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })

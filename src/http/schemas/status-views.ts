@@ -60,7 +60,7 @@ export const toCutoffColumns = (cut: Cutoff): ResolvedColumns => {
 };
 
 export const StatusCounts = z
-  .object({ planned: z.int(), in_progress: z.int(), achieved: z.int(), missed: z.int(), cancelled: z.int() })
+  .object({ planned: z.int().min(0), in_progress: z.int().min(0), achieved: z.int().min(0), missed: z.int().min(0), cancelled: z.int().min(0) })
   .meta({ id: 'StatusCounts', description: 'Cells per status' });
 type StatusCounts = z.input<typeof StatusCounts>;
 
@@ -103,7 +103,7 @@ export const CellOutput = z
     certain: z.boolean().meta({
       description: 'Whether the event that set the status had certainly happened by the cut-off (its interval had ended), or only possibly',
     }),
-    evidenceCount: z.int().meta({ description: 'How many events bear on the cell at the cut-off' }),
+    evidenceCount: z.int().min(0).meta({ description: 'How many events bear on the cell at the cut-off' }),
     evidence: z
       .union([z.array(z.uuid()), z.array(EvidenceEntryOutput)])
       .meta({
