@@ -430,7 +430,11 @@ describe('webhook delivery, as operated', () => {
     const readLines = () => lines.filter((line) => line.message.startsWith('webhook messages'));
     // An interval longer than the 5 s a delivery put back waits: the reads that end the outage come
     // sooner than it, and the run ends with the rounds that find nothing to read after it.
-    const dispatcher = startTestDispatcher({ ...t.database, db }, { pollMs: 50, claimFailureLogMs: 8_000, logger: { info: said('info'), warn: said('warn'), error: said('error') } });
+    // One delivery a round, so that the deliveries put back are the failed rounds, however late a round runs.
+    const dispatcher = startTestDispatcher(
+      { ...t.database, db },
+      { pollMs: 50, concurrency: 1, claimFailureLogMs: 8_000, logger: { info: said('info'), warn: said('warn'), error: said('error') } },
+    );
     dispatchers.push(dispatcher);
     await dispatcher.start();
 
@@ -454,7 +458,7 @@ describe('webhook delivery, as operated', () => {
     expect(readLines().at(-1)?.details).toMatchObject({ failedReads: failed });
     // The claims themselves went through: no claim failure told.
     expect(lines.filter((line) => line.message.startsWith('webhook claim'))).toEqual([]);
-  });
+  }, 90_000);
 
   it('on stop, lets an attempt in flight run out its grace, then aborts it and puts the delivery back in the queue', async () => {
     const programId = await scenario('stop');

@@ -40,6 +40,12 @@ const RangeEcho = z
   })
   .meta({ id: 'ResolvedRange', description: 'The instants from and to were resolved to; empty without them' });
 
+/** An event of the timeline: its envelope, and whether it was retracted at the cut-off. Named once, for every app of the process. */
+const TimelineEvent = EventEnvelope.extend({
+  retracted: z.boolean(),
+  retractedBy: z.uuid().optional().meta({ description: 'The event.retracted that undid it' }),
+}).meta({ id: 'TimelineEvent' });
+
 export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (app, { views, maxPageSize }) => {
   app.get(
     '/v1/timeline',
@@ -61,10 +67,7 @@ export const timelineRoutes: FastifyPluginAsyncZod<ViewRoutesOptions> = async (a
         response: {
           200: z.object({
             events: z.array(
-              EventEnvelope.extend({
-                retracted: z.boolean(),
-                retractedBy: z.uuid().optional().meta({ description: 'The event.retracted that undid it' }),
-              }).meta({ id: 'TimelineEvent' }),
+              TimelineEvent,
             ),
             nextCursor: NextCursor,
             cutoff: CutoffEcho,
