@@ -231,18 +231,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(eventTypeRoutes);
   // Routes get services bound to the database, never the handle itself.
   const reader = createEventReader(deps.db);
+  const recorder = createEventRecorder(deps.db, {
+    concurrency: limits.appendConcurrency,
+    maxCalls: Math.max(limits.appendConcurrency, limits.appendMaxCalls),
+    overflowAfterMs: limits.appendOverflowAfterMs,
+    // As long as a request waits for a connection of the pool before it is answered 503.
+    maxWaitMs: CONNECT_TIMEOUT_MS,
+    maxWaiting: 1_000,
+    maxEvents: COMBINED_APPEND_MAX_EVENTS,
+    statementTimeoutMs: limits.statementTimeoutMs,
+  });
+  metrics.observeAppends(() => recorder.load());
   await app.register(eventRoutes, {
     reader,
-    recorder: createEventRecorder(deps.db, {
-      concurrency: limits.appendConcurrency,
-      maxCalls: Math.max(limits.appendConcurrency, limits.appendMaxCalls),
-      overflowAfterMs: limits.appendOverflowAfterMs,
-      // As long as a request waits for a connection of the pool before it is answered 503.
-      maxWaitMs: CONNECT_TIMEOUT_MS,
-      maxWaiting: 1_000,
-      maxEvents: COMBINED_APPEND_MAX_EVENTS,
-      statementTimeoutMs: limits.statementTimeoutMs,
-    }),
+    recorder,
     appendBodyLimit: limits.appendBodyLimit,
     maxPageSize: limits.maxPageSize,
     onRecorded: metrics.onRecorded,

@@ -51,6 +51,14 @@ export interface Metrics {
   readonly onLeasesExpired: (deliveries: number) => void;
   /** The live feed's: how many feeds this instance holds open now. */
   readonly onFeedsOpen: (open: number) => void;
+  /** Where the appends waiting to be combined, and the combined calls running, are read at each scrape (the app's recorder). */
+  readonly observeAppends: (load: () => ObservedAppends) => void;
+}
+
+/** The append combiner's load now: the recorder's AppendLoad fits it. */
+export interface ObservedAppends {
+  readonly waiting: number;
+  readonly running: number;
 }
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
@@ -63,6 +71,20 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers,
   });
   if (options.poolUse !== undefined) registerPoolGauges(registry, options.poolUse);
+  // Read from the recorder the app makes after the metrics: until then, nothing waits.
+  let appendLoad = (): ObservedAppends => ({ waiting: 0, running: 0 });
+  const appendsWaiting: Gauge = new Gauge({
+    name: 'ml_appends_waiting',
+    help: 'Appends of facts waiting for an append call, to be stored together: an append that finds 1,000 waiting, or waits 5 s, is answered 503',
+    registers,
+    collect: () => appendsWaiting.set(appendLoad().waiting),
+  });
+  const appendCalls: Gauge = new Gauge({
+    name: 'ml_append_calls_running',
+    help: 'Append calls running now, each one transaction of appends stored together: APPEND_CONCURRENCY, more once appends have waited 25 ms (up to DATABASE_POOL_SIZE less two)',
+    registers,
+    collect: () => appendCalls.set(appendLoad().running),
+  });
 
   const requests = new Counter({
     name: 'ml_http_requests_total',
@@ -125,6 +147,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     onLeasesExpired: (deliveries) => leasesExpired.inc(deliveries),
     onFeedsOpen: (open) => feedsOpen.set(open),
+    observeAppends: (load) => {
+      appendLoad = load;
+    },
   };
 }
 

@@ -6,7 +6,7 @@ import { subjectOf } from '../domain/event-references.js';
 import type { ProposedEvent } from '../domain/proposed-event.js';
 import type { RecordedEvent } from '../domain/recorded-event.js';
 import type { Db } from '../store/database.js';
-import { createAppendCombiner, type Append, type AppendCombinerOptions } from '../store/append-combiner.js';
+import { createAppendCombiner, type Append, type AppendCombinerOptions, type AppendLoad } from '../store/append-combiner.js';
 import { appendEvents, type AppendItem } from '../store/event-store.js';
 import { findReferenceCandidates } from '../store/references.js';
 import { CommitOutcomeUnknownError, UnknownReferenceError } from '../domain/errors.js';
@@ -28,6 +28,8 @@ export interface RecordOutcome {
 /** Records batches of proposed events through one instance's append combiner. */
 export interface EventRecorder {
   record(command: RecordEventsCommand, observe?: (outcome: RecordOutcome) => void): Promise<RecordedEvent[]>;
+  /** The appends waiting to be combined and the combined calls running now (the metrics). */
+  load(): AppendLoad;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface EventRecorder {
 export function createEventRecorder(db: Db, options: AppendCombinerOptions & { readonly statementTimeoutMs: number }): EventRecorder {
   const combiner = createAppendCombiner((items, request) => appendEvents(db, items, request), options);
   const append: Append = (items, request) => combiner.append(items, request);
-  return { record: (command, observe) => record(db, command, observe, append, options.statementTimeoutMs) };
+  return { record: (command, observe) => record(db, command, observe, append, options.statementTimeoutMs), load: () => combiner.load() };
 }
 
 /**

@@ -57,8 +57,15 @@ export interface AppendCombinerOptions {
   readonly maxEvents: number;
 }
 
+/** What the combiner holds now: appends waiting for a call, and combined calls running. */
+export interface AppendLoad {
+  readonly waiting: number;
+  readonly running: number;
+}
+
 export interface AppendCombiner {
   append(items: readonly AppendItem[], request: AppendRequest): Promise<RecordedEvent[]>;
+  load(): AppendLoad;
 }
 
 interface Waiting {
@@ -193,6 +200,7 @@ export function createAppendCombiner(append: Append, options: AppendCombinerOpti
   }
 
   return {
+    load: () => ({ waiting: queue.length, running }),
     append(items, request) {
       if (!combinable(items, request, options.maxEvents)) return append(items, request);
       if (queue.length >= options.maxWaiting) return Promise.reject(unavailable(`${queue.length} appends are waiting already`));

@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { call, eventsOf, post, record, TEST_ADMIN_KEY } from '../support/http.js';
 import { scrape, samplesOf, sumOf, valueOf, type Exposition } from '../support/prometheus-text.js';
 import { openRaw } from '../support/raw-connection.js';
+import { appendsWaitingForLock } from '../support/blocked-appends.js';
 import { openSse } from '../support/sse.js';
 import { startTestApp, useTestApp } from '../support/test-app.js';
 import { LOOPBACK_WEBHOOKS, startTestDispatcher, subscribe } from '../support/test-dispatcher.js';
@@ -40,6 +41,8 @@ const NAMED_SERIES = {
   ml_webhook_attempt_duration_seconds: 'histogram',
   ml_operational_stats_up: 'gauge',
   ml_live_feeds_open: 'gauge',
+  ml_appends_waiting: 'gauge',
+  ml_append_calls_running: 'gauge',
 } as const;
 
 const appendsOn = (route: string, status: string) => ({ method: 'POST', route, status });
@@ -255,6 +258,39 @@ describe('GET /metrics', () => {
       expect(valueOf(after, 'ml_db_pool_connections', { state: 'idle' })).toBeGreaterThanOrEqual(1);
     } finally {
       await small.close();
+    }
+  });
+
+  it('says how many appends wait to be stored together and how many append calls run, while a call waits for a lock (PostgreSQL server only: PGlite is one session)', async () => {
+    if (t.database.url === undefined) return;
+    const one = await startTestApp({ limits: { appendConcurrency: 1, appendMaxCalls: 1 }, metrics: () => createMetrics() });
+    try {
+      const { programId, consortiumId, events } = programWithConsortium('queued');
+      await record(one.app, ...events);
+      const fact = (milestone: string) => ({ type: 'milestone.started', occurredAt: '2026-05', data: { programId, consortiumId, milestone } });
+      let release = () => {};
+      const released = new Promise<undefined>((resolve) => {
+        release = () => resolve(undefined);
+      });
+      // Held as an append holds a program it defines something in: every append of a fact about it waits.
+      const holding = one.database.db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(hashtextextended(${`program/${programId}`}, 0))`.execute(trx);
+        await released;
+      });
+      await expect.poll(async () => valueOf(await scrape(one.app), 'ml_append_calls_running')).toBe(0);
+      const first = post(one.app, fact('defense-pilot'));
+      await appendsWaitingForLock(one.database.db, 1);
+      const queued = [post(one.app, fact('final-evaluation')), post(one.app, seminarHeld(programId)), post(one.app, seminarHeld(programId))];
+      await expect.poll(async () => valueOf(await scrape(one.app), 'ml_appends_waiting')).toBe(3);
+      expect(valueOf(await scrape(one.app), 'ml_append_calls_running')).toBe(1);
+
+      release();
+      await holding;
+      expect((await Promise.all([first, ...queued])).map((r) => r.status)).toEqual([201, 201, 201, 201]);
+      const after = await scrape(one.app);
+      expect([valueOf(after, 'ml_appends_waiting'), valueOf(after, 'ml_append_calls_running')]).toEqual([0, 0]);
+    } finally {
+      await one.close();
     }
   });
 
