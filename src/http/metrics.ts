@@ -51,7 +51,7 @@ export interface Metrics {
   readonly onLeasesExpired: (deliveries: number) => void;
   /** The live feed's: how many feeds this instance holds open now. */
   readonly onFeedsOpen: (open: number) => void;
-  /** Where the appends waiting to be combined, and the combined calls running, are read at each scrape (the app's recorder). */
+  /** Where the appends waiting to be combined, and the combiner's calls running, are read at each scrape: the app's recorder (one app per Metrics). */
   readonly observeAppends: (load: () => ObservedAppends) => void;
 }
 
@@ -75,13 +75,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   let appendLoad = (): ObservedAppends => ({ waiting: 0, running: 0 });
   const appendsWaiting: Gauge = new Gauge({
     name: 'ml_appends_waiting',
-    help: 'Appends of facts waiting for an append call, to be stored together: an append that finds 1,000 waiting, or waits 5 s, is answered 503',
+    help:
+      'Appends of facts waiting for a call of the append combiner, to be stored together (those that go alone, with an Idempotency-Key, of reference events or retractions, never wait here): ' +
+      'an append that finds 1,000 waiting, or waits 5 s, is answered 503',
     registers,
     collect: () => appendsWaiting.set(appendLoad().waiting),
   });
   const appendCalls: Gauge = new Gauge({
     name: 'ml_append_calls_running',
-    help: 'Append calls running now, each one transaction of appends stored together: APPEND_CONCURRENCY, more once appends have waited 25 ms (up to DATABASE_POOL_SIZE less two)',
+    help:
+      'Calls of the append combiner running now, each of one or more waiting appends: up to APPEND_CONCURRENCY, more once the oldest waiting append has waited 25 ms, ' +
+      'up to DATABASE_POOL_SIZE less two (1 on PGlite). Appends that go alone are not counted here, nor limited by this',
     registers,
     collect: () => appendCalls.set(appendLoad().running),
   });

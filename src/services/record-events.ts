@@ -28,7 +28,7 @@ export interface RecordOutcome {
 /** Records batches of proposed events through one instance's append combiner. */
 export interface EventRecorder {
   record(command: RecordEventsCommand, observe?: (outcome: RecordOutcome) => void): Promise<RecordedEvent[]>;
-  /** The appends waiting to be combined and the combined calls running now (the metrics). */
+  /** The appends waiting to be combined and the combiner's calls running now (the metrics). */
   load(): AppendLoad;
 }
 

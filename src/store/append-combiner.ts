@@ -57,7 +57,7 @@ export interface AppendCombinerOptions {
   readonly maxEvents: number;
 }
 
-/** What the combiner holds now: appends waiting for a call, and combined calls running. */
+/** What the combiner holds now: appends waiting for a call, and its calls running (each of one or more appends). */
 export interface AppendLoad {
   readonly waiting: number;
   readonly running: number;

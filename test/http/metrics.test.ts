@@ -264,20 +264,21 @@ describe('GET /metrics', () => {
   it('says how many appends wait to be stored together and how many append calls run, while a call waits for a lock (PostgreSQL server only: PGlite is one session)', async () => {
     if (t.database.url === undefined) return;
     const one = await startTestApp({ limits: { appendConcurrency: 1, appendMaxCalls: 1 }, metrics: () => createMetrics() });
+    let release = () => {};
+    const released = new Promise<undefined>((resolve) => {
+      release = () => resolve(undefined);
+    });
+    let holding: Promise<void> = Promise.resolve();
     try {
       const { programId, consortiumId, events } = programWithConsortium('queued');
       await record(one.app, ...events);
       const fact = (milestone: string) => ({ type: 'milestone.started', occurredAt: '2026-05', data: { programId, consortiumId, milestone } });
-      let release = () => {};
-      const released = new Promise<undefined>((resolve) => {
-        release = () => resolve(undefined);
-      });
-      // Held as an append holds a program it defines something in: every append of a fact about it waits.
-      const holding = one.database.db.transaction().execute(async (trx) => {
+      // Held as an append holds a program it defines something in: an append of a fact about one of
+      // its milestones waits for it; the seminars after it wait in the combiner, behind that call.
+      holding = one.database.db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(hashtextextended(${`program/${programId}`}, 0))`.execute(trx);
         await released;
       });
-      await expect.poll(async () => valueOf(await scrape(one.app), 'ml_append_calls_running')).toBe(0);
       const first = post(one.app, fact('defense-pilot'));
       await appendsWaitingForLock(one.database.db, 1);
       const queued = [post(one.app, fact('final-evaluation')), post(one.app, seminarHeld(programId)), post(one.app, seminarHeld(programId))];
@@ -287,9 +288,14 @@ describe('GET /metrics', () => {
       release();
       await holding;
       expect((await Promise.all([first, ...queued])).map((r) => r.status)).toEqual([201, 201, 201, 201]);
-      const after = await scrape(one.app);
-      expect([valueOf(after, 'ml_appends_waiting'), valueOf(after, 'ml_append_calls_running')]).toEqual([0, 0]);
+      await expect.poll(async () => {
+        const after = await scrape(one.app);
+        return [valueOf(after, 'ml_appends_waiting'), valueOf(after, 'ml_append_calls_running')];
+      }).toEqual([0, 0]);
     } finally {
+      // A failed expectation above must not leave the lock held: closing would wait for it.
+      release();
+      await holding.catch(() => {});
       await one.close();
     }
   });
