@@ -494,7 +494,8 @@ describe('the status board, in a real browser on the seeded example', () => {
     const pilot = board.page.locator('#timeline-body .timeline-list li', { hasText: 'pilot.started' });
     await expect.poll(() => pilot.first().textContent()).toContain('pilot.started (SK Telecom consortium · lightweight-pilot)');
     const label = board.page.locator('#timeline-body svg g.event', { hasText: 'pilot.started' }).locator('title');
-    expect(await label.first().textContent()).toContain('pilot.started (SK Telecom consortium · lightweight-pilot)');
+    // The writers' words isolated (U+2068 … U+2069): the next test's.
+    expect((await label.first().textContent())?.replace(/[\u2068\u2069]/g, '')).toContain('pilot.started (SK Telecom consortium · lightweight-pilot)');
     noProblems(board);
   });
 
@@ -773,7 +774,7 @@ describe('the status board, in a real browser on the seeded example', () => {
     );
     expect(overflowing).toEqual([]);
     expect(await board.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
-    expect(await board.page.getByRole('region', { name: 'Defense AX matrix, scrollable' }).isVisible()).toBe(true);
+    expect(await board.page.getByRole('region', { name: '\u2068Defense AX\u2069 matrix, scrollable' }).isVisible()).toBe(true);
     noProblems(board);
   });
 
@@ -875,6 +876,32 @@ describe('the status board, in a real browser on the seeded example', () => {
       if (afterStarts < beforeEnds - 1) reversed.push(`${selector}: "${after}" drawn before "${before}"`);
     }
     expect(reversed).toEqual([]);
+    noProblems(board);
+  });
+
+  it("isolates a writer's text where no element can (a region's name, a picker's option, a timeline tooltip), so that an override it never ends stops at its edge (until 2026-12-07 only the text drawn was isolated)", async () => {
+    const name = 'Program \u202eEMAN-OSI';
+    const consortium = 'Consortium \u202eMUITROSNOC-OSI';
+    await api('POST', '/v1/events', {
+      events: [
+        { type: 'program.registered', occurredAt: '2026-01', data: { programId: 'b-iso', name } },
+        { type: 'milestone.planned', occurredAt: '2026-01', data: { programId: 'b-iso', milestone: 'iso-milestone', title: 'Milestone', scope: 'consortium' } },
+        { type: 'consortium.registered', occurredAt: '2026-01', data: { consortiumId: 'c-iso', name: consortium, lead: 'Lead', models: ['Model'] } },
+        { type: 'consortium.enrolled', occurredAt: '2026-01', data: { consortiumId: 'c-iso', programId: 'b-iso' } },
+      ],
+    });
+    const board = await open('/?program=b-iso&consortium=c-iso');
+    await signIn(board.page, readerKey);
+    await board.page.locator('#standing-body .table-scroll').first().waitFor();
+    await board.page.locator('#timeline-body svg').waitFor();
+    const isolated = (text: string) => `\u2068${text}\u2069`;
+
+    expect(await board.page.locator('#matrix-body .matrix-scroll').getAttribute('aria-label')).toBe(`${isolated(name)} matrix, scrollable`);
+    expect(await board.page.locator('#standing-body .table-scroll').first().getAttribute('aria-label')).toBe(`${isolated(consortium)} in ${isolated(name)}, scrollable`);
+    expect(await board.page.locator('#program-filter option[value="b-iso"]').textContent()).toBe(isolated(name));
+    expect(await board.page.locator('#consortium-filter option[value="c-iso"]').textContent()).toBe(isolated(consortium));
+    const tooltip = await board.page.locator('#timeline-body svg g.event', { hasText: 'consortium.enrolled' }).locator('title').first().textContent();
+    expect(tooltip).toContain(isolated(consortium));
     noProblems(board);
   });
 

@@ -2,7 +2,7 @@
 // a consortium's standing and the timeline from the /v1 API. Read-only.
 import { ApiError, forgetKey, getAll, getJson, getJsonShared, getPaged, isRefusedKey, messageOf, NOW_PINNED, PAGE_SIZE, query, storedKey, storeKey } from './api.js';
 import { downloadCsv } from './download.js';
-import { byId, h, replaceChildren, userText } from './elements.js';
+import { byId, h, isolatedText, replaceChildren, userText } from './elements.js';
 import { evidencePath, forgetEvidence, openEvidence, shownEvidence, whenKeyRefused } from './evidence.js';
 import { followChanges } from './live.js';
 import { matrixTable, programCard } from './matrix.js';
@@ -503,7 +503,7 @@ function toLocalInput(iso) {
 function fillFilters(state) {
   const options = (items, idField, allLabel, selected) => [
     h('option', { value: '' }, allLabel),
-    ...items.map((item) => h('option', { value: item[idField], selected: item[idField] === selected }, item.name)),
+    ...items.map((item) => h('option', { value: item[idField], selected: item[idField] === selected }, isolatedText(item.name))),
   ];
   replaceChildren(byId('program-filter'), ...options(programs, 'programId', 'All programs', state.program));
   replaceChildren(byId('consortium-filter'), ...options([...consortiums.values()], 'consortiumId', 'All consortiums', state.consortium));

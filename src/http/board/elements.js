@@ -86,6 +86,15 @@ export const userText = (text) => h('bdi', {}, text);
  */
 export const svgUserText = (text) => svg('tspan', { class: 'user-text' }, text);
 
+/**
+ * userText where no element can hold it (an attribute, an <option>, an SVG <title>): between
+ * FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE (U+2068, U+2069), which end a writer's
+ * direction controls at its edge as <bdi> does (until 2026-12-07 a region's name, a picker's
+ * options and a timeline tooltip carried the writer's text bare).
+ * @param {string} text
+ */
+export const isolatedText = (text) => `\u2068${text}\u2069`;
+
 /** Removes every child of `element` and appends `children`. @param {Element} element @param {...(Node | string | undefined | null | false)} children */
 export function replaceChildren(element, ...children) {
   element.replaceChildren();

@@ -1,5 +1,5 @@
 // Programs, a program's matrix (milestones × consortiums) and a cell's evidence, as DOM nodes.
-import { h, sourceLink, userText } from './elements.js';
+import { h, isolatedText, sourceLink, userText } from './elements.js';
 
 export const STATUSES = ['planned', 'in_progress', 'achieved', 'missed', 'cancelled'];
 
@@ -145,7 +145,7 @@ export function matrixTable(view, programName, consortiums, openEvidence) {
       ),
     ),
   );
-  const region = h('div', { class: 'table-scroll matrix-scroll', tabindex: '0', role: 'region', 'aria-label': `${programName} matrix, scrollable` }, table);
+  const region = h('div', { class: 'table-scroll matrix-scroll', tabindex: '0', role: 'region', 'aria-label': `${isolatedText(programName)} matrix, scrollable` }, table);
   // The browser scrolls to a focused cell only if it is out of sight, and one half under the column
   // counts as in sight: brought clear of it (the region's scroll padding, board.css).
   region.addEventListener('focusin', (event) => {

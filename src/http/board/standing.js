@@ -1,5 +1,5 @@
 // A consortium's standing across every program it is in.
-import { h, userText } from './elements.js';
+import { h, isolatedText, userText } from './elements.js';
 import { statusBadge, uncertainMark } from './matrix.js';
 
 /**
@@ -25,7 +25,7 @@ export function standingView(view, programHref) {
               h('p', { class: 'muted' }, `Enrolled ${p.enrolledAt.value}`, p.eliminatedAt === undefined ? '' : `; eliminated ${p.eliminatedAt.value}`),
               h(
                 'div',
-                { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': `${consortium.name} in ${p.program.name}, scrollable` },
+                { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': `${isolatedText(consortium.name)} in ${isolatedText(p.program.name)}, scrollable` },
                 h(
                   'table',
                   { class: 'standing-table' },

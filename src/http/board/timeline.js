@@ -1,6 +1,6 @@
 // The timeline in world time, drawn as SVG of our own: a bar per event over its fuzzy interval.
 // Text is SVG <text> set with textContent; geometry is in attributes, so the strict CSP holds.
-import { h, svg, svgUserText, userText } from './elements.js';
+import { h, isolatedText, svg, svgUserText, userText } from './elements.js';
 
 const WIDTH = 1000;
 const LABEL_WIDTH = 380;
@@ -133,7 +133,7 @@ export function timelineView(events, pager, nameOf) {
     return svg(
       'g',
       { class: event.retracted ? 'event retracted' : 'event', 'data-event': event.id },
-      svg('title', {}, `${textOf(text)}${event.retracted ? ' (retracted)' : ''}`),
+      svg('title', {}, `${text.map((piece) => (piece.writers ? isolatedText(piece.text) : piece.text)).join('')}${event.retracted ? ' (retracted)' : ''}`),
       svg('text', { x: 4, y: y + ROW - 8, class: 'event-label' }, ...svgPieces(shorten([...(event.retracted ? [{ text: '✗ ', writers: false }] : []), ...text]))),
       svg('rect', { x: barX, y: y + 5, width: barWidth, height: ROW - 10, rx: 3, class: `bar precision-${event.occurredAt.precision}` }),
     );
