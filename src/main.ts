@@ -53,7 +53,7 @@ async function main(): Promise<void> {
 
   const webhooks = config.webhooks;
   const rules = { addresses: webhooks.allowedAddresses, allowHttp: webhooks.allowHttp };
-  const metrics = createMetrics(poolUse === undefined ? {} : { poolUse });
+  const metrics = createMetrics({ poolUse });
   const app = await buildApp({
     db,
     limits: {

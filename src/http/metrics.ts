@@ -24,7 +24,7 @@ export interface ObservedPool {
 
 export interface MetricsOptions {
   /** The instance's pool's use, sampled at each scrape; PGlite has no pool. */
-  readonly poolUse?: () => ObservedPool;
+  readonly poolUse?: (() => ObservedPool) | undefined;
 }
 
 export interface FinishedRequest {

@@ -3,7 +3,9 @@ import { PROBLEM_MEDIA_TYPE } from './problem.js';
 
 const JSON_MEDIA_TYPE = 'application/json';
 const CSV_MEDIA_TYPE = 'text/csv';
-const PROBLEM_REF = '#/components/schemas/ProblemDetails';
+/** Where a reference to a component schema points: `${SCHEMA_REF}<name>`. */
+export const SCHEMA_REF = '#/components/schemas/';
+const PROBLEM_REF = `${SCHEMA_REF}ProblemDetails`;
 
 /** A JSON object of the generated document (not an array, not null). */
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -64,7 +66,6 @@ function describeOptionalBody(requestBody: Record<string, unknown>): void {
   if (body !== undefined && more.length === 0) media.schema = body;
 }
 
-const SCHEMA_REF = '#/components/schemas/';
 // fastify-type-provider-zod names a schema's input form `<id>Input` beside its output form `<id>`.
 const INPUT_SUFFIX = 'Input';
 

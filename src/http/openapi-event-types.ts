@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EVENT_DATA_SCHEMAS, EVENT_TYPE_NAMES, EVENT_TYPES, type EventType } from '../domain/event-catalogue.js';
-import { isRecord } from './openapi-document.js';
+import { isRecord, SCHEMA_REF } from './openapi-document.js';
 
 /*
  * The events the service answers with, narrowed by their type in the document: an event is its
@@ -14,7 +14,6 @@ import { isRecord } from './openapi-document.js';
  * receives against the document (test/support/openapi-responses.ts).
  */
 
-const SCHEMA_REF = '#/components/schemas/';
 /** The component every narrowed envelope refers to: one of the types, chosen by `type`. */
 const BY_TYPE = 'EventOfType';
 
@@ -49,14 +48,10 @@ export function describeEventsByType(document: { paths?: unknown; components?: u
   const { components } = document;
   if (!isRecord(components) || !isRecord(components.schemas)) return;
   const schemas = components.schemas;
-  const mapping: Record<string, string> = {};
   for (const name of [...EVENT_TYPE_NAMES.map(componentOf), BY_TYPE]) {
     if (name in schemas) throw new Error(`the document has a component ${name} already: an event type's would replace it`);
   }
-  for (const type of EVENT_TYPE_NAMES) {
-    schemas[componentOf(type)] = typeSchema(type);
-    mapping[type] = SCHEMA_REF + componentOf(type);
-  }
+  for (const type of EVENT_TYPE_NAMES) schemas[componentOf(type)] = typeSchema(type);
   schemas[BY_TYPE] = {
     description:
       "The event's type with its data, as the catalogue (GET /v1/event-types) has them now. A later release may add a type, " +
@@ -64,7 +59,7 @@ export function describeEventsByType(document: { paths?: unknown; components?: u
     // No discriminator: each branch's `type` is a const, which picks one; and a schema with a
     // discriminator that an allOf refers to makes generators read the referrer as one of its
     // subtypes (openapi-typescript typed `Event`'s `type` as "Event", the review of the day).
-    oneOf: Object.values(mapping).map(($ref) => ({ $ref })),
+    oneOf: EVENT_TYPE_NAMES.map((type) => ({ $ref: SCHEMA_REF + componentOf(type) })),
   };
   for (const name of envelopes) {
     const envelope = schemas[name];

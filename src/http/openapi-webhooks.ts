@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EventMessage, StatusChangedMessage, TestPingMessage } from '../domain/notification-message.js';
 import { STATUS_CHANGED, TEST_PING } from '../domain/notification.js';
+import { SCHEMA_REF } from './openapi-document.js';
 
 /*
  * The document's `webhooks` (OpenAPI 3.1): what the service POSTs to a subscription's url, one entry
@@ -81,7 +82,7 @@ function webhook(operationId: string, summary: string, schema: z.ZodType): Webho
       // The receiver asks for no credential: it checks the signature in the headers instead.
       security: [],
       parameters: SIGNED_HEADERS,
-      requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${id}` } } } },
+      requestBody: { required: true, content: { 'application/json': { schema: { $ref: SCHEMA_REF + id } } } },
       responses: ANSWERS,
     },
   };

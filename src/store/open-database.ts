@@ -48,7 +48,7 @@ export interface OpenDatabase {
    * server, on connections of their own, closed after.
    */
   readonly unbounded: <T>(work: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
-  /** The request pool's connections now, for the metrics; undefined on PGlite, which has none. */
+  /** The instance's pool's connections now, for the metrics; undefined on PGlite, which has none. */
   readonly poolUse: (() => PoolUse) | undefined;
 }
 

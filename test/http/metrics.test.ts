@@ -236,7 +236,7 @@ describe('GET /metrics', () => {
   });
 
   it("says how many of the pool's connections are busy and how many queries wait for one, on a server (PGlite has no pool)", async () => {
-    const small = await startTestApp({ poolSize: 3, metrics: (database) => createMetrics(database.poolUse === undefined ? {} : { poolUse: database.poolUse }) });
+    const small = await startTestApp({ poolSize: 3, metrics: (database) => createMetrics({ poolUse: database.poolUse }) });
     try {
       if (small.database.poolUse === undefined) {
         expect((await scrape(small.app)).types.has('ml_db_pool_connections')).toBe(false);

@@ -4,6 +4,7 @@ import ajvFormats from 'ajv-formats';
 import { z } from 'zod';
 
 const BOARD_PATH = /^\/($|board\/)/;
+import { isRecord } from '../../src/http/openapi-document.js';
 import { OPENAPI_PATH } from '../../src/http/render-openapi.js';
 
 /*
@@ -117,7 +118,7 @@ export class OpenApiResponses {
     } catch {
       return [`webhook: the body is not JSON: ${body.slice(0, 200)}`];
     }
-    const type = isObject(message) && typeof message.type === 'string' ? message.type : '';
+    const type = isRecord(message) && typeof message.type === 'string' ? message.type : '';
     const name = Object.hasOwn(this.document.webhooks, type) ? type : 'event';
     const webhook = this.document.webhooks[name];
     if (webhook === undefined) return [`webhook ${type}: the document has no webhooks entry ${name}`];
@@ -125,7 +126,7 @@ export class OpenApiResponses {
       .filter((parameter) => parameter.in === 'header' && parameter.required === true && headers[parameter.name.toLowerCase()] === undefined)
       .map((parameter) => `webhook ${name}: header ${parameter.name} is required and was not sent`);
     const messageId = headers['webhook-id'];
-    const id = isObject(message) ? message.id : undefined;
+    const id = isRecord(message) ? message.id : undefined;
     const mismatched = messageId === undefined || messageId === id ? [] : [`webhook ${name}: the webhook-id header ${String(messageId)} is not the body's id ${String(id)}`];
     const validate = this.validator(`webhook ${name}`, webhook.post.requestBody.content['application/json'].schema);
     if (validate(message)) return [...missing, ...mismatched];
@@ -175,8 +176,6 @@ function undeclaredHeaders(name: string, declared: z.infer<typeof Response>, res
   const sent = Object.keys(response.headers ?? {}).map((header) => header.toLowerCase());
   return sent.filter((header) => WATCHED_HEADERS.includes(header) && !names.has(header)).map((header) => `${name}: header ${header} is not declared`);
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const isJson = (mediaType: string) => mediaType === 'application/json' || mediaType.endsWith('+json');
 

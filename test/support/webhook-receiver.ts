@@ -61,9 +61,9 @@ export async function startWebhookReceiver(behaviour: Behaviour = () => ({ statu
     request.on('end', () => {
       const receivedAt = Date.now();
       const body = Buffer.concat(chunks).toString('utf8');
-      if (checkMessages) nonconforming.push(...committedResponses().problemsWithWebhook(request.headers, body).map((problem) => `${request.url ?? '/'}: ${problem}`));
       const messageId = String(request.headers['webhook-id'] ?? '');
       const path = request.url ?? '/';
+      if (checkMessages) nonconforming.push(...committedResponses().problemsWithWebhook(request.headers, body).map((problem) => `${path}: ${problem}`));
       // One message goes to every matching subscription: what must not overlap is one message at one endpoint.
       const key = `${path} ${messageId}`;
       const nth = (seen.get(key) ?? 0) + 1;

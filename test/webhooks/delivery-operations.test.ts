@@ -57,6 +57,13 @@ async function onlyDelivery(subscriptionId: string) {
 /** Whether a request to `path` has started at the receiver (hanging ones are never in `received`). */
 const receiverSaw = (path: string) => receiver.started.some((p) => p === path);
 
+/** A dispatcher's logger that keeps what it is told, for the tests of what the dispatcher says. */
+function capturedLog() {
+  const lines: { level: string; message: string; details: object }[] = [];
+  const said = (level: string) => (details: object, message: string) => lines.push({ level, message, details });
+  return { lines, logger: { info: said('info'), warn: said('warn'), error: said('error') } };
+}
+
 const detailOf = async (deliveryId: string) => Detail.parse((await call(t.app, 'GET', `/v1/deliveries/${deliveryId}`)).body);
 
 async function scenario(tag: string) {
@@ -345,12 +352,7 @@ describe('webhook delivery, as operated', () => {
       if (query.sql.includes('from subscription s')) polls++;
       throw new DatabaseUnavailableError(false, { cause: new Error('connection terminated') });
     });
-    const lines: { level: string; message: string; details: object }[] = [];
-    const logger = {
-      info: (details: object, message: string) => lines.push({ level: 'info', message, details }),
-      warn: (details: object, message: string) => lines.push({ level: 'warn', message, details }),
-      error: (details: object, message: string) => lines.push({ level: 'error', message, details }),
-    };
+    const { lines, logger } = capturedLog();
     const claimLines = () => lines.filter((line) => line.message.startsWith('webhook claim'));
     const dispatcher = startTestDispatcher({ ...t.database, db }, { pollMs: 50, claimFailureLogMs: 3_000, logger });
     dispatchers.push(dispatcher);
@@ -386,9 +388,7 @@ describe('webhook delivery, as operated', () => {
         throw new DatabaseUnavailableError(false, { cause: new Error('connection terminated') });
       }
     });
-    const lines: { level: string; message: string; details: object }[] = [];
-    const said = (level: string) => (details: object, message: string) => lines.push({ level, message, details });
-    const logger = { info: said('info'), warn: said('warn'), error: said('error') };
+    const { lines, logger } = capturedLog();
     const claimLines = () => lines.filter((line) => line.message.startsWith('webhook claim'));
     const dispatcher = startTestDispatcher({ ...t.database, db }, { pollMs: 50, claimFailureLogMs: 3_000, logger });
     dispatchers.push(dispatcher);
@@ -425,15 +425,14 @@ describe('webhook delivery, as operated', () => {
       failedReads++;
       throw new DatabaseUnavailableError(false, { cause: new Error('connection terminated') });
     });
-    const lines: { level: string; message: string; details: object }[] = [];
-    const said = (level: string) => (details: object, message: string) => lines.push({ level, message, details });
+    const { lines, logger } = capturedLog();
     const readLines = () => lines.filter((line) => line.message.startsWith('webhook messages'));
     // An interval longer than the 5 s a delivery put back waits: the reads that end the outage come
     // sooner than it, and the run ends with the rounds that find nothing to read after it.
     // One delivery a round, so that the deliveries put back are the failed rounds, however late a round runs.
     const dispatcher = startTestDispatcher(
       { ...t.database, db },
-      { pollMs: 50, concurrency: 1, claimFailureLogMs: 8_000, logger: { info: said('info'), warn: said('warn'), error: said('error') } },
+      { pollMs: 50, concurrency: 1, claimFailureLogMs: 8_000, logger },
     );
     dispatchers.push(dispatcher);
     await dispatcher.start();
