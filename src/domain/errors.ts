@@ -1,4 +1,5 @@
 import type { ReferenceKind } from './event-references.js';
+import { shownText } from './quoted.js';
 
 /**
  * Errors the domain and its stores raise for a client's mistake, or for a database the service
@@ -154,7 +155,7 @@ export class InvalidCursorError extends DomainError {
     readonly reason: string = 'is not a cursor this service issued',
   ) {
     // Echoed in part: a forged cursor may be as long as a URL.
-    super(`'${cursor.length > 80 ? `${cursor.slice(0, 80)}…` : cursor}' ${reason}`);
+    super(`'${shownText(cursor.length > 80 ? `${cursor.slice(0, 80)}…` : cursor)}' ${reason}`);
   }
 }
 

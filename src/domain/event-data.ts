@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FuzzyDateText } from './fuzzy-date.js';
-import { SafeText } from './safe-text.js';
+import { BLANK_TEXT_ERROR, SafeText } from './safe-text.js';
 import { ConsortiumId, MilestoneKey, ProgramId } from './identifiers.js';
 
 /*
@@ -9,7 +9,7 @@ import { ConsortiumId, MilestoneKey, ProgramId } from './identifiers.js';
  * Objects are strict so that a misspelt field is refused rather than silently dropped.
  */
 
-const text = (max: number) => SafeText.trim().min(1).max(max);
+const text = (max: number) => SafeText.trim().min(1, { error: BLANK_TEXT_ERROR }).max(max);
 const note = text(2000).optional();
 
 // ---- Reference events: they define what exists.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cutQuote } from './quoted.js';
+import { cutQuote, shownText } from './quoted.js';
 
 /** How precisely a writer knew when something happened (SPEC §2.1). */
 export const PRECISIONS = ['year', 'half', 'quarter', 'month', 'day', 'instant'] as const;
@@ -63,7 +63,7 @@ export function notADate(text: string): string {
   const year = digits === undefined ? undefined : Number(digits);
   // The form checked with a year the store holds; a leap one, so that a 29 February passes in any year.
   const outside = year !== undefined && (year < MIN_YEAR || year > MAX_YEAR) && parseFuzzyDate(`2000${text.slice(digits?.length ?? 0)}`) !== undefined;
-  return `not a valid date: ${cutQuote(text, (shown) => `'${shown}'`)}; ${outside ? `years run from ${MIN_YEAR} to ${MAX_YEAR}` : `expected ${FUZZY_DATE_FORMS}`}`;
+  return `not a valid date: ${cutQuote(text, (shown) => `'${shownText(shown)}'`)}; ${outside ? `years run from ${MIN_YEAR} to ${MAX_YEAR}` : `expected ${FUZZY_DATE_FORMS}`}`;
 }
 
 /** Parses one of the accepted forms, or returns undefined when the text is not a valid date. */

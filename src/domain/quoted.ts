@@ -22,3 +22,17 @@ export function quoted(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : typeof value;
 }
+
+// Characters a reader cannot see, or that act on what shows them: control characters (a terminal
+// takes ESC [31m as a colour), format characters (bidirectional marks, zero-width spaces), line and
+// paragraph separators, and a surrogate without its pair.
+const UNSEEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/gu;
+
+/**
+ * A client's text as a message shows it between its own marks ('2026-13'): each character a reader
+ * could not see written as its escape (\u001b), as the quotes made by JSON show them. Until
+ * 2026-12-07 a date's quote passed them on as they came: a NUL showed as a blank, ESC [31m coloured
+ * the terminal that showed the answer (found by the probe of hostile input).
+ */
+export const shownText = (text: string): string =>
+  text.replace(UNSEEN, (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);

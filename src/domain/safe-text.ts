@@ -7,6 +7,12 @@ export const isSafeText = (text: string): boolean => !text.includes('\u0000') &&
 
 export const UNSAFE_TEXT_ERROR = 'must not contain NUL characters or unpaired surrogates';
 
+/**
+ * A trimmed text that came out empty: zod's "expected string to have >=1 characters" was said of a
+ * value of one space (found by the probe of hostile input, 2026-12-07).
+ */
+export const BLANK_TEXT_ERROR = 'must not be empty or white space alone';
+
 /** A string the store can keep: refused at validation rather than failing in the database. */
 export const SafeText = z.string().refine(isSafeText, { error: UNSAFE_TEXT_ERROR });
 

@@ -8,8 +8,9 @@ import { quoted } from '../domain/quoted.js';
 import { toFieldErrors, type IssueLike } from './field-errors.js';
 import { problem, PROBLEM_MEDIA_TYPE, type FieldError, type ProblemDetails } from './problem.js';
 import { noteRawAnswer } from './raw-answers.js';
-import { UnknownParametersError } from './request-validator.js';
+import { RefusedParametersError } from './request-validator.js';
 import { trackRouteMethods } from './route-methods.js';
+import { RepeatedHeadersError } from './sole-header.js';
 
 const ZodIssue: z.ZodType<IssueLike> = z.lazy(() =>
   z.object({
@@ -58,6 +59,9 @@ export class BodyNotUtf8Error extends Error {
   }
 }
 
+/** A request body that is not JSON, saying where it broke (request-body-encoding.ts). */
+export class BodyNotJsonError extends Error {}
+
 /** A read whose Accept header names none of the media types its route answers in (response-negotiation.ts). */
 export class NotAcceptableError extends Error {
   constructor(
@@ -81,12 +85,14 @@ function toProblem(error: unknown, told: RequestTold = {}): ProblemDetails {
   if (error instanceof ShuttingDownError) return problem('shutting-down', error.message);
   if (error instanceof UnsupportedCharsetError) return problem('unsupported-media-type', error.message, { charset: error.charset });
   if (error instanceof UnsupportedContentCodingError) return problem('unsupported-media-type', error.message, { contentEncoding: error.contentEncoding });
-  if (error instanceof BodyNotUtf8Error) return problem('malformed-request', error.message);
+  if (error instanceof BodyNotUtf8Error || error instanceof BodyNotJsonError) return problem('malformed-request', error.message);
   if (error instanceof NotAcceptableError) return problem('not-acceptable', error.message, { available: [...error.offered] });
-  if (error instanceof UnknownParametersError) return validationProblem(PARTS['querystring'] ?? '', error.errors);
+  if (error instanceof RefusedParametersError) return validationProblem(PARTS['querystring'] ?? '', error.errors);
+  if (error instanceof RepeatedHeadersError) return validationProblem(PARTS['headers'] ?? '', error.errors);
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((v) => ({
-      path: v.instancePath.split('/').slice(1),
+      // The provider writes a path as '/' + its keys joined by '/': the root is '/'.
+      path: v.instancePath === '/' ? [] : v.instancePath.split('/').slice(1),
       message: v.message ?? 'invalid',
       code: v.keyword,
       errors: UnionBranches.parse(v.params).errors,

@@ -1,6 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
-import { BodyNotUtf8Error, UnsupportedCharsetError, UnsupportedContentCodingError } from './error-handler.js';
+import secureJson from 'secure-json-parse';
+import { shownText } from '../domain/quoted.js';
+import { BodyNotJsonError, BodyNotUtf8Error, UnsupportedCharsetError, UnsupportedContentCodingError } from './error-handler.js';
 
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 const UTF8 = /^utf-?8$/i;
@@ -33,17 +35,41 @@ export function registerBodyEncodingChecks(app: FastifyInstance): void {
     if (charset !== undefined && !UTF8.test(charset)) throw new UnsupportedCharsetError(charset);
     return payload;
   });
-  // Fastify's own parser, with the app's settings, given the bytes once they are known to be
-  // UTF-8: read as text first, an invalid sequence would become U+FFFD and be stored as if the
-  // client had sent it.
+  // The parser Fastify's own calls (secure-json-parse), with the app's settings, given the bytes
+  // once they are known to be UTF-8: read as text first, an invalid sequence would become U+FFFD and
+  // be stored as if the client had sent it. Called here rather than through Fastify's, which drops
+  // the parser's error: every body that did not parse was told "Body is not valid JSON", with no
+  // place, and so was valid JSON holding a `__proto__` key (found by the probe of hostile input,
+  // 2026-12-07). An empty body is still Fastify's to refuse.
   const { onProtoPoisoning = 'error', onConstructorPoisoning = 'error' } = app.initialConfig;
-  const parseJson = app.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning);
+  const parseEmpty = app.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
     if (!isUtf8(body)) {
       done(new BodyNotUtf8Error(), undefined);
       return;
     }
-    parseJson(request, body.toString('utf8'), done);
+    const text = body.toString('utf8');
+    if (text.length === 0) {
+      parseEmpty(request, text, done);
+      return;
+    }
+    try {
+      const value: unknown = secureJson.parse(text, { protoAction: onProtoPoisoning, constructorAction: onConstructorPoisoning });
+      done(null, value);
+    } catch (error) {
+      done(new BodyNotJsonError(whyNotJson(error)), undefined);
+    }
   });
+}
+
+/** What the parser found, in words a writer can act on. */
+function whyNotJson(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (message === 'Object contains forbidden prototype property') {
+    return 'the body holds a key "__proto__", or a key "constructor" holding "prototype": this service takes neither (they would reach a JavaScript object\'s prototype); rename the key';
+  }
+  // V8's own words: where the text broke ("Expected ',' or '}' after property value in JSON at
+  // position 12"), with at most a few characters of it.
+  return `the body is not valid JSON: ${shownText(message)}`;
 }

@@ -4,6 +4,7 @@ import { type Principal, type Role, roleAllows } from '../domain/access.js';
 import { ForbiddenError, RateLimitedError, UnauthenticatedError } from '../domain/errors.js';
 import { createFailureTally } from '../failure-tally.js';
 import { sharedResponses } from './shared-responses.js';
+import { timesSent } from './sole-header.js';
 import type { CountKeyRequest } from '../services/rate-limits.js';
 
 /** Who may call a route: anyone ('public'), or a key of at least this role (SPEC §8). */
@@ -55,8 +56,7 @@ export function principalOf(request: FastifyRequest): Principal {
  * that is not a list is sent once).
  */
 function soleAuthorization(request: FastifyRequest): string | undefined {
-  const names = request.raw.rawHeaders.filter((_, index) => index % 2 === 0);
-  if (names.filter((name) => name.toLowerCase() === 'authorization').length > 1) throw new UnauthenticatedError('ambiguous');
+  if (timesSent(request, 'authorization') > 1) throw new UnauthenticatedError('ambiguous');
   return request.headers.authorization;
 }
 

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, ProblemDetails } from '../../src/http/problem.js';
+import { countEvents } from '../support/event-count.js';
+import { programRegistered, uniqueId } from '../support/events.js';
 import { bearer, inject, TEST_ADMIN_KEY } from '../support/http.js';
 import { committedResponses } from '../support/openapi-responses.js';
 import { openRaw } from '../support/raw-connection.js';
@@ -123,5 +125,57 @@ describe('every error is RFC 9457 problem+json', () => {
 
     const slugs = Object.keys(PROBLEM_TYPES).map((slug) => `/problems/${slug}`);
     expect(response.json()).toEqual({ problemTypes: expect.arrayContaining(slugs.map((type) => expect.objectContaining({ type }))) });
+  });
+});
+
+describe('a body that is not JSON, and a header sent twice (probe of hostile input, 2026-12-07)', () => {
+  const postRaw = (url: string, body: string, extraHeaders = '') =>
+    sendRaw(`POST ${url} HTTP/1.1\r\n${auth}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}${extraHeaders}`, body);
+
+  it('says where a body stops being JSON, and names a key it refuses instead of calling valid JSON invalid', async () => {
+    const cutShort = ProblemDetails.parse((await postRaw('/v1/api-keys', '{"name":"k",')).body);
+    const missingComma = ProblemDetails.parse((await postRaw('/v1/api-keys', '{"name":"k" "role":"reader"}')).body);
+    const proto = ProblemDetails.parse((await postRaw('/v1/api-keys', '{"name":"k","role":"reader","a":{"__proto__":{}}}')).body);
+    const constructor = ProblemDetails.parse((await postRaw('/v1/api-keys', '{"name":"k","role":"reader","constructor":{"prototype":1}}')).body);
+
+    expect(cutShort).toMatchObject({ type: '/problems/malformed-request', detail: expect.stringMatching(/^the body is not valid JSON: .*position 12/) });
+    expect(missingComma).toMatchObject({ type: '/problems/malformed-request', detail: expect.stringMatching(/^the body is not valid JSON: .*position 12/) });
+    for (const refused of [proto, constructor]) {
+      expect(refused.type).toBe('/problems/malformed-request');
+      expect(refused.detail).toContain('the body holds a key "__proto__", or a key "constructor" holding "prototype"');
+      expect(refused.detail).not.toContain('not valid JSON');
+    }
+    // What stays as it was: an empty body with a JSON Content-Type.
+    expect(ProblemDetails.parse((await postRaw('/v1/api-keys', '')).body)).toMatchObject({ type: '/problems/malformed-request', detail: expect.stringContaining('empty') });
+  });
+
+  it('shows the invisible characters of a body that is not JSON as escapes', async () => {
+    const answer = ProblemDetails.parse((await postRaw('/v1/api-keys', '\u001b[31m')).body);
+
+    expect(answer.detail).toContain('\\u001b');
+    expect(answer.detail).not.toContain('\u001b');
+  });
+
+  it('refuses two Idempotency-Key headers, which Node joined into one key, and a key that is not printable ASCII; storing nothing', async () => {
+    const event = JSON.stringify(programRegistered(uniqueId('twice')));
+    const before = await countEvents(t.database.db);
+
+    const twice = await postRaw('/v1/events', event, '\r\nIdempotency-Key: dup-a\r\nIdempotency-Key: dup-b');
+    // é in UTF-8: Node reads the header's bytes as Latin-1.
+    const notAscii = await sendRaw(
+      `POST /v1/events HTTP/1.1\r\n${auth}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(event)}\r\nIdempotency-Key: ${Buffer.from('été', 'utf8').toString('latin1')}`,
+      event,
+    );
+
+    expect(twice.status).toBe(400);
+    expect(ProblemDetails.parse(twice.body)).toMatchObject({
+      type: '/problems/validation-failed',
+      errors: [{ parameter: 'idempotency-key', detail: 'sent 2 times: send it once' }],
+    });
+    expect(notAscii.status).toBe(400);
+    expect(ProblemDetails.parse(notAscii.body).detail).toContain('an Idempotency-Key is written in printable ASCII');
+    expect(await countEvents(t.database.db)).toBe(before);
+    // One key, once: stored.
+    expect((await postRaw('/v1/events', event, '\r\nIdempotency-Key: dup-a')).status).toBe(201);
   });
 });

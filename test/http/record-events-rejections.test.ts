@@ -79,6 +79,42 @@ describe('POST /v1/events refuses bad input with a 4xx problem and stores nothin
     expect(problem.errors).toEqual([{ pointer: '/occurredAt', detail: expect.stringContaining(`not a valid date: '${date}'`) }]);
   });
 
+  it('a date with characters a reader cannot see: quoted with each written as its escape (probe of hostile input: ESC [31m coloured the terminal)', async () => {
+    const { status, problem } = await refused(() => post(t.app, { ...fact({ programId, milestone: 'final-evaluation' }), occurredAt: '\u0000\u001b[31m2026' }));
+
+    expect(status).toBe(400);
+    expect(problem.errors?.[0]?.detail).toContain("not a valid date: '\\u0000\\u001b[31m2026'");
+  });
+
+  it('a single event with two fields of the wrong type: each named, not the batch form (probe of hostile input: "/events: required … unrecognized keys")', async () => {
+    const { status, problem } = await refused(() => post(t.app, { ...fact({ programId, milestone: 'final-evaluation' }), correlationId: 5, causationId: 6 }));
+
+    expect(status).toBe(400);
+    expect(problem.errors?.map((e) => e.pointer)).toEqual(['/correlationId', '/causationId']);
+    expect(problem.detail).not.toContain('/events');
+  });
+
+  it('a batch with one more key: still told as a batch', async () => {
+    const { status, problem } = await refused(() => post(t.app, { events: [fact({ programId, milestone: 'final-evaluation' })], atomic: true }));
+
+    expect(status).toBe(400);
+    expect(problem.errors).toEqual([{ pointer: '/', detail: 'unrecognized key: "atomic"' }]);
+  });
+
+  it('a text field given an array: told its type alone, not also that the array is too short (probe of hostile input)', async () => {
+    const { status, problem } = await refused(() => post(t.app, fact({ programId, milestone: 'final-evaluation', note: [] })));
+
+    expect(status).toBe(400);
+    expect(problem.errors).toEqual([{ pointer: '/data/note', detail: 'Invalid input: expected string, received array' }]);
+  });
+
+  it('a text field of white space alone: told it is blank, not that it has fewer than one character (probe of hostile input)', async () => {
+    const { status, problem } = await refused(() => post(t.app, fact({ programId, milestone: 'final-evaluation', note: ' \u00a0 ' })));
+
+    expect(status).toBe(400);
+    expect(problem.errors).toEqual([{ pointer: '/data/note', detail: 'must not be empty or white space alone' }]);
+  });
+
   it('a bad due date inside data: 400 naming /data/due', async () => {
     const { status, problem } = await refused(() => post(t.app, { ...milestonePlanned(programId, 'm-x', 'program'), data: { ...milestonePlanned(programId, 'm-x', 'program').data, due: '2026-Q9' } }));
 

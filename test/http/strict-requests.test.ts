@@ -91,6 +91,28 @@ describe('query parameters a request does not take', () => {
     expect((await call(t.app, 'GET', '/?program=defense-ax&asOf=2026-06')).status).toBe(200);
   });
 
+  it('refuses a parameter given more than once, saying so, rather than "expected string, received array" (probe of hostile input)', async () => {
+    for (const [url, parameter] of [
+      ['/v1/programs?limit=1&limit=2', 'limit'],
+      ['/v1/events?type=mou.signed&type=pilot.started', 'type'],
+      ['/v1/programs/p/milestones?asOf=2026&asOf=2027&knownAt=2030', 'asOf'],
+    ] as const) {
+      const response = await call(t.app, 'GET', url);
+
+      expect(response.status, url).toBe(400);
+      expect(problemOf(response), url).toMatchObject({
+        type: '/problems/validation-failed',
+        errors: [{ parameter, detail: expect.stringMatching(/^given 2 times: give it once \(where a parameter takes a list, it is one value, its items separated by commas\)$/) }],
+      });
+    }
+  });
+
+  it('shows an unknown name\'s invisible characters as escapes', async () => {
+    const response = await call(t.app, 'GET', '/v1/programs?%1B%5B31m=1');
+
+    expect(problemOf(response).errors).toEqual([{ parameter: '\\u001b[31m', detail: expect.stringContaining('not a parameter of this request') }]);
+  });
+
   it('takes the parameters it names, in any combination', async () => {
     const programId = uniqueId('p');
     await call(t.app, 'POST', '/v1/events', programRegistered(programId));

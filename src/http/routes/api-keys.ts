@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isLabelText, UNSAFE_LABEL_ERROR } from '../../domain/safe-text.js';
+import { BLANK_TEXT_ERROR, isLabelText, UNSAFE_LABEL_ERROR } from '../../domain/safe-text.js';
 import { Role } from '../../domain/access.js';
 import { NextCursor, pageQuery } from '../schemas/page.js';
 import type { ApiKey as StoredKey, KeyRegistry } from '../../services/api-keys.js';
@@ -32,7 +32,7 @@ const CreatedApiKey = ApiKey.extend({
 
 const NewApiKey = z
   .object({
-    name: z.string().trim().min(1).max(200).refine(isLabelText, { error: UNSAFE_LABEL_ERROR }).meta({ description: 'Who or what uses the key; events name it as their actor' }),
+    name: z.string().trim().min(1, { error: BLANK_TEXT_ERROR }).max(200).refine(isLabelText, { error: UNSAFE_LABEL_ERROR }).meta({ description: 'Who or what uses the key; events name it as their actor' }),
     role: Role,
   })
   .strict()

@@ -10,6 +10,7 @@ import { ProblemDetails } from '../problem.js';
 import { ById } from '../schemas/by-id.js';
 import { commaList } from '../schemas/comma-list.js';
 import { principalOf } from '../route-access.js';
+import { refuseRepeated } from '../sole-header.js';
 import { EventEnvelope, toEventEnvelope } from '../../domain/event-envelope.js';
 import { decimalInteger } from '../schemas/decimal-integer.js';
 
@@ -36,6 +37,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
     {
       bodyLimit: appendBodyLimit,
       config: { access: 'writer' },
+      preValidation: async (request) => refuseRepeated(request, 'idempotency-key'),
       schema: {
         tags: TAGS,
         operationId: 'recordEvents',
@@ -45,6 +47,10 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
             .string()
             .min(1, { error: 'an empty Idempotency-Key names no key: send one of 1 to 200 characters, or leave the header out' })
             .max(200, { error: 'an Idempotency-Key is at most 200 characters long' })
+            // HTTP carries other bytes with no agreed encoding: Node reads them as Latin-1, so that
+            // a key sent in UTF-8 and the same key in Latin-1 were two keys (found by the probe of
+            // hostile input, 2026-12-07). A UUID is the usual key.
+            .regex(/^[\x20-\x7e]*$/, { error: 'an Idempotency-Key is written in printable ASCII (letters, digits, punctuation, spaces), as a UUID is' })
             .optional()
             .meta({ description: 'The same key with the same body returns the original response and stores nothing new' }),
         }),
