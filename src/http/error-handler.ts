@@ -233,7 +233,6 @@ function fastifyProblem(error: FastifyError, told: RequestTold): ProblemDetails 
         `the request body must be JSON, sent with Content-Type: application/json; ${told.contentType === undefined || told.contentType === '' ? 'this request has no Content-Type' : `this one is ${quoted(told.contentType)}`}`,
       );
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return problem('malformed-request', error.message);
     // The URL quoted as any client value is: the router's messages carried it whole, up to the 16 KB
     // the headers may hold (found by the probe of the README's claims).

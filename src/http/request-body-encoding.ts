@@ -40,20 +40,23 @@ export function registerBodyEncodingChecks(app: FastifyInstance): void {
   // be stored as if the client had sent it. Called here rather than through Fastify's, which drops
   // the parser's error: every body that did not parse was told "Body is not valid JSON", with no
   // place, and so was valid JSON holding a `__proto__` key (found by the probe of hostile input,
-  // 2026-12-07). An empty body is still Fastify's to refuse.
+  // 2026-12-07).
   const { onProtoPoisoning = 'error', onConstructorPoisoning = 'error' } = app.initialConfig;
-  const parseEmpty = app.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
     if (!isUtf8(body)) {
       done(new BodyNotUtf8Error(), undefined);
       return;
     }
-    const text = body.toString('utf8');
-    if (text.length === 0) {
-      parseEmpty(request, text, done);
+    // An empty body is no body (RFC 9110 §8.6: Content-Length 0 says there is no content), whatever
+    // its Content-Type: many clients label every request application/json, a DELETE included. Until
+    // 2026-12-07 it was refused 400 as empty JSON, so that such a client could not revoke a key;
+    // an operation that needs a body still says so, naming it as required.
+    if (body.length === 0) {
+      done(null, undefined);
       return;
     }
+    const text = body.toString('utf8');
     try {
       const value: unknown = secureJson.parse(text, { protoAction: onProtoPoisoning, constructorAction: onConstructorPoisoning });
       done(null, value);

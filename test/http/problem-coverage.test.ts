@@ -56,7 +56,7 @@ const CASES: readonly Case[] = [
   ['Expect: 200-ok (Node answers it before Fastify)', 417, 'expectation-failed', () => sendRaw(`GET /healthz HTTP/1.1\r\nExpect: 200-ok`)],
   ['a text/plain body (FST_ERR_CTP_INVALID_MEDIA_TYPE)', 415, 'unsupported-media-type', injected({ method: 'POST', url: '/v1/events', headers: { ...json, 'content-type': 'text/plain' }, payload: 'hello' })],
   ['a JSON body in UTF-16', 415, 'unsupported-media-type', injected({ method: 'POST', url: '/v1/events', headers: { ...json, 'content-type': 'application/json; charset=utf-16' }, payload: '{}' })],
-  ['an empty JSON body (FST_ERR_CTP_EMPTY_JSON_BODY)', 400, 'malformed-request', injected({ method: 'POST', url: '/v1/events', headers: json, payload: '' })],
+  ['an empty body labelled JSON where the operation needs one (no body: the body is required)', 400, 'validation-failed', injected({ method: 'POST', url: '/v1/events', headers: json, payload: '' })],
   ['a body that is not JSON (FST_ERR_CTP_INVALID_JSON_BODY)', 400, 'malformed-request', injected({ method: 'POST', url: '/v1/events', headers: json, payload: '{"type":' })],
   ['a JSON body with __proto__', 400, 'malformed-request', injected({ method: 'POST', url: '/v1/api-keys', headers: json, payload: '{"__proto__": {"x": 1}}' })],
   ['a body over the limit (FST_ERR_CTP_BODY_TOO_LARGE)', 413, 'payload-too-large', injected({ method: 'POST', url: '/v1/api-keys', headers: json, payload: JSON.stringify({ name: 'x'.repeat(70_000) }) })],
@@ -145,8 +145,11 @@ describe('a body that is not JSON, and a header sent twice (probe of hostile inp
       expect(refused.detail).toContain('the body holds a key "__proto__", or a key "constructor" holding "prototype"');
       expect(refused.detail).not.toContain('not valid JSON');
     }
-    // What stays as it was: an empty body with a JSON Content-Type.
-    expect(ProblemDetails.parse((await postRaw('/v1/api-keys', '')).body)).toMatchObject({ type: '/problems/malformed-request', detail: expect.stringContaining('empty') });
+    // An empty body is none: an operation that needs one says it is required.
+    expect(ProblemDetails.parse((await postRaw('/v1/api-keys', '')).body)).toMatchObject({
+      type: '/problems/validation-failed',
+      detail: 'the body is not valid: /: required: a JSON object (the body is empty, missing or null)',
+    });
   });
 
   it('shows the invisible characters of a body that is not JSON as escapes', async () => {

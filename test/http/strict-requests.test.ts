@@ -138,6 +138,19 @@ describe('bodies of operations that take none', () => {
     expect(problemOf(response)).toMatchObject({ type: '/problems/validation-failed', detail: expect.stringContaining('unrecognized key: "force"') });
   });
 
+  it('takes an empty body labelled application/json as none, as many clients send a DELETE (until 2026-12-07 refused 400 as empty JSON)', async () => {
+    const created = z.object({ id: z.uuid(), key: z.string() }).parse((await call(t.app, 'POST', '/v1/api-keys', { name: 'labelled revocation', role: 'reader' })).body);
+
+    const revoked = await inject(t.app, { method: 'DELETE', url: `/v1/api-keys/${created.id}`, headers: { ...bearer(TEST_ADMIN_KEY), 'content-type': 'application/json' }, payload: '' });
+
+    expect(revoked.statusCode).toBe(200);
+    expect((await call(t.app, 'GET', '/v1/programs', undefined, bearer(created.key))).status).toBe(401);
+    // White space is not nothing: it is a body, and not JSON.
+    const blank = await inject(t.app, { method: 'DELETE', url: `/v1/api-keys/${created.id}`, headers: { ...bearer(TEST_ADMIN_KEY), 'content-type': 'application/json' }, payload: '  ' });
+    expect(blank.statusCode).toBe(400);
+    expect(blank.json()).toMatchObject({ type: '/problems/malformed-request' });
+  });
+
   it('revokes no key when the revocation carries a field, and revokes it with {}', async () => {
     const created = z.object({ id: z.uuid(), key: z.string() }).parse((await call(t.app, 'POST', '/v1/api-keys', { name: 'bodied revocation', role: 'reader' })).body);
     const readsPrograms = async () => (await call(t.app, 'GET', '/v1/programs', undefined, bearer(created.key))).status;
