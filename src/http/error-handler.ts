@@ -18,6 +18,7 @@ const ZodIssue: z.ZodType<IssueLike> = z.lazy(() =>
     message: z.string(),
     code: z.string().optional(),
     errors: z.array(z.array(ZodIssue)).optional(),
+    keys: z.array(z.string()).optional(),
   }),
 );
 const UnionBranches = z.object({ errors: z.array(z.array(ZodIssue)).optional() });

@@ -182,3 +182,23 @@ describe('a body that is not JSON, and a header sent twice (probe of hostile inp
     expect((await postRaw('/v1/events', event, '\r\nIdempotency-Key: dup-a')).status).toBe(201);
   });
 });
+
+describe('a batch with a great many faults (review of 2026-12-07)', () => {
+  it('is answered 400 with the first faults and how many more, not a 500: 200,000 issues, past what a spread of arguments takes', async () => {
+    const blanks = Array.from({ length: 100 }, () => '');
+    const events = Array.from({ length: 1000 }, (_, i) => ({
+      type: 'consortium.registered',
+      occurredAt: '2026',
+      data: { consortiumId: `many-faults-${i}`, name: '', lead: '', members: blanks, models: blanks },
+    }));
+    const before = await countEvents(t.database.db);
+
+    const response = await inject(t.app, { method: 'POST', url: '/v1/events', headers: json, payload: JSON.stringify({ events }) });
+
+    expect(response.statusCode).toBe(400);
+    const problem = ProblemDetails.parse(response.json());
+    expect(problem.errors).toHaveLength(51);
+    expect(problem.errors?.at(-1)?.detail).toMatch(/^and \d{6} more$/);
+    expect(await countEvents(t.database.db)).toBe(before);
+  });
+});

@@ -94,6 +94,24 @@ describe('POST /v1/events refuses bad input with a 4xx problem and stores nothin
     expect(problem.detail).not.toContain('/events');
   });
 
+  it('a single event with a misspelt key: told as one event, the key named, not as the batch form (review of 2026-12-07)', async () => {
+    const { occurredAt, ...rest } = fact({ programId, milestone: 'final-evaluation' });
+    const { status, problem } = await refused(() => post(t.app, { ...rest, occuredAt: occurredAt }));
+
+    expect(status).toBe(400);
+    expect(problem.errors).toEqual([
+      { pointer: '/occurredAt', detail: 'required: a string' },
+      { pointer: '/', detail: 'unrecognized key: "occuredAt"' },
+    ]);
+  });
+
+  it('a type with marks that reorder or hide text: quoted with each written as its escape (review of 2026-12-07)', async () => {
+    const { status, problem } = await refused(() => post(t.app, { ...fact({ programId, milestone: 'final-evaluation' }), type: '\u202eevil\u009b31m\u200b' }));
+
+    expect(status).toBe(400);
+    expect(problem.errors?.[0]?.detail).toContain('unknown event type "\\u202eevil\\u009b31m\\u200b"');
+  });
+
   it('a batch with one more key: still told as a batch', async () => {
     const { status, problem } = await refused(() => post(t.app, { events: [fact({ programId, milestone: 'final-evaluation' })], atomic: true }));
 
