@@ -14,7 +14,7 @@ export class DataDirInUseError extends Error {
   constructor(dataDir: string, holder: string) {
     super(
       `DATA_DIR=${dataDir} is in use by ${holder}: an embedded database serves one process at a time ` +
-        '(stop that one first; several instances need PostgreSQL, DATABASE_URL)',
+        `(stop that one first; if no process uses the folder, remove ${join(dataDir, LOCK_FILE)}; several instances need PostgreSQL, DATABASE_URL)`,
     );
   }
 }
@@ -34,14 +34,47 @@ const held = new Set<string>();
 
 const codeOf = (error: unknown): unknown => (error instanceof Error && 'code' in error ? error.code : undefined);
 
-/** Whether a process with this pid runs on this machine (one of another user's included: EPERM). */
-function isRunning(pid: number): boolean {
+/** What a lock file says of its holder: its pid, and when it started where that can be read (Linux). */
+interface Holder {
+  readonly pid: number;
+  readonly start: string | undefined;
+}
+
+/**
+ * When a process started, in clock ticks since boot (/proc/<pid>/stat, field 22; Linux only):
+ * with its pid, it names one process, where a pid alone is given again to another once its holder
+ * has ended.
+ */
+function startOf(pid: number): string | undefined {
   try {
-    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    // The fields after the command's name, in parentheses that it may itself contain: the state
+    // (field 3) first, the start time (field 22) the twentieth.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process as its lock file names it. */
+const myHolderText = (): string => [String(process.pid), startOf(process.pid)].filter((part) => part !== undefined).join(' ');
+
+/**
+ * Whether the process a lock file names runs on this machine (one of another user's included:
+ * EPERM). Where the file says when it started, a process of that pid that started at another time
+ * is another one: after a kill -9 and a reboot, or on a busy machine, its pid is another program's,
+ * which kept the folder refused for good (`sleep` in the probe of 2026-12-07). A file written before
+ * 2026-12-07, with the pid alone, is judged by the pid.
+ */
+function isRunning(holder: Holder): boolean {
+  try {
+    process.kill(holder.pid, 0);
   } catch (error) {
     return codeOf(error) === 'EPERM';
   }
-  return !isZombie(pid);
+  if (isZombie(holder.pid)) return false;
+  const start = holder.start === undefined ? undefined : startOf(holder.pid);
+  return start === undefined || start === holder.start;
 }
 
 /**
@@ -60,11 +93,16 @@ function isZombie(pid: number): boolean {
   }
 }
 
-/** The pid a lock file names; undefined if there is none, or it cannot be read (being replaced). */
-async function holderOf(path: string): Promise<number | undefined> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  const pid = Number(text.trim());
-  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+/** The holder a lock file's text names: its pid, then its start if it says one. */
+function holderIn(text: string): Holder | undefined {
+  const [pidText = '', start] = text.trim().split(/\s+/);
+  const pid = Number(pidText);
+  return Number.isSafeInteger(pid) && pid > 0 ? { pid, start } : undefined;
+}
+
+/** The holder a lock file names; undefined if there is none, or it cannot be read (being replaced). */
+async function holderOf(path: string): Promise<Holder | undefined> {
+  return holderIn(await readFile(path, 'utf8').catch(() => ''));
 }
 
 /**
@@ -81,7 +119,7 @@ export async function lockDataDir(dataDir: string): Promise<() => void> {
   const path = join(dataDir, LOCK_FILE);
   if (held.has(path)) return () => undefined;
   const mine = `${path}.${String(process.pid)}`;
-  await writeFile(mine, String(process.pid)).catch((error: unknown) => {
+  await writeFile(mine, myHolderText()).catch((error: unknown) => {
     throw new DataDirUnusableError(dataDir, error);
   });
   try {
@@ -101,7 +139,7 @@ export async function lockDataDir(dataDir: string): Promise<() => void> {
       const holder = await holderOf(path);
       // This process's own pid in a file it does not hold was written by an earlier process of that
       // pid: a container's node is pid 1 at every start, killed or not.
-      if (holder !== undefined && holder !== process.pid && isRunning(holder)) throw new DataDirInUseError(dataDir, `process ${String(holder)}`);
+      if (holder !== undefined && holder.pid !== process.pid && isRunning(holder)) throw new DataDirInUseError(dataDir, `process ${String(holder.pid)}`);
       if (attempt === ATTEMPTS) throw new DataDirInUseError(dataDir, `whatever wrote ${path} (remove it if no process uses the folder)`);
       if (holder !== undefined) await takeOver(path, holder);
       // Unreadable (being replaced) or just taken over: look again in a moment.
@@ -124,19 +162,20 @@ async function take(mine: string, path: string): Promise<void> {
   } catch (error) {
     const code = codeOf(error);
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
-    await writeFile(path, String(process.pid), { flag: 'wx' });
+    await writeFile(path, myHolderText(), { flag: 'wx' });
   }
 }
 
 /** Moves aside a lock file naming `dead`; puts back what was moved if another process took the name meanwhile. */
-async function takeOver(path: string, dead: number): Promise<void> {
+async function takeOver(path: string, dead: Holder): Promise<void> {
   const aside = `${path}.stale.${String(process.pid)}`;
   try {
     await rename(path, aside);
   } catch {
     return;
   }
-  if ((await holderOf(aside)) === dead) {
+  const moved = await holderOf(aside);
+  if (moved !== undefined && moved.pid === dead.pid && moved.start === dead.start) {
     await unlink(aside).catch(() => undefined);
     return;
   }
@@ -147,7 +186,7 @@ async function takeOver(path: string, dead: number): Promise<void> {
 function releaseIfOurs(path: string): void {
   held.delete(path);
   try {
-    if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
+    if (holderIn(readFileSync(path, 'utf8'))?.pid === process.pid) unlinkSync(path);
   } catch {
     // Gone already, or the folder with it.
   }

@@ -34,7 +34,7 @@ describe('the DATA_DIR lock', () => {
     const held = await readFile(lockFile(), 'utf8');
     release();
 
-    expect(held).toBe(String(process.pid));
+    expect(held.split(' ')[0]).toBe(String(process.pid));
     expect(await readdir(dataDir)).toEqual([]);
   });
 
@@ -53,7 +53,7 @@ describe('the DATA_DIR lock', () => {
       const held = await readFile(lockFile(), 'utf8');
       release();
 
-      expect(held).toBe(String(process.pid));
+      expect(held.split(' ')[0]).toBe(String(process.pid));
     } finally {
       parent.kill('SIGKILL');
     }
@@ -66,5 +66,28 @@ describe('the DATA_DIR lock', () => {
     release();
 
     expect(await readdir(dataDir)).toEqual([]);
+  });
+
+  it('takes over a file naming a live process of that pid that started at another time: the pid was given again, to another program (probe of the embedded database, 2026-12-07; Linux)', async () => {
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      const pid = other.pid ?? 0;
+      const started = async () => (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ')[19];
+      await expect.poll(started).toMatch(/^\d+$/);
+      // The holder as written by a process of this pid that started at tick 1, long before `sleep` did.
+      await writeFile(lockFile(), `${pid} 1`);
+
+      const release = await lockDataDir(dataDir);
+      const held = await readFile(lockFile(), 'utf8');
+      release();
+
+      expect(held).toBe(`${process.pid} ${String(await readFile('/proc/self/stat', 'utf8')).split(') ')[1]?.split(' ')[19]}`);
+
+      // The same process, as it wrote itself: refused, saying how to clear the folder if it is wrong.
+      await writeFile(lockFile(), `${pid} ${await started()}`);
+      await expect(lockDataDir(dataDir)).rejects.toThrow(`is in use by process ${pid}: an embedded database serves one process at a time (stop that one first; if no process uses the folder, remove ${lockFile()};`);
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 });
