@@ -130,18 +130,53 @@ function openServerPool(target: { readonly url: string; readonly poolSize: numbe
   return { db: new Kysely<Database>({ dialect: new FailureTranslatingDialect(new PostgresDialect({ pool: callbackQueryPool(pool, answerDeadlineMs) })) }), pool };
 }
 
+/**
+ * Emscripten's numbers for the errors a folder gives (its own table, not the system's): "errno 51"
+ * told a user nothing of a full disk (found by the probe of the embedded database, 2026-12-07).
+ */
+const EMSCRIPTEN_ERRNO: Readonly<Record<number, string>> = {
+  2: 'EACCES, permission denied',
+  29: 'EIO, input/output error',
+  44: 'ENOENT, no such file or directory',
+  51: 'ENOSPC, no space left on the disk',
+  63: 'EPERM, operation not permitted',
+  69: 'EROFS, read-only file system',
+};
+
 /** What PGlite threw, in a few words: an Error's name and message, or the errno of Emscripten's ErrnoError (no Error). */
 function pgliteFailure(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
-  if (typeof error === 'object' && error !== null && 'errno' in error) return `errno ${String(error.errno)}`;
+  if (typeof error === 'object' && error !== null && 'errno' in error) {
+    const said = typeof error.errno === 'number' ? EMSCRIPTEN_ERRNO[error.errno] : undefined;
+    return `errno ${String(error.errno)}${said === undefined ? '' : `: ${said}`}`;
+  }
   return String(error);
+}
+
+/**
+ * Makes the folder. Node's recursive mkdir tells a folder it may not make in a read-only or
+ * forbidden parent as ENOENT ("no such file or directory", found by the probe of the embedded
+ * database, 2026-12-07): then a plain mkdir says why, where the parent exists.
+ */
+async function makeFolder(dataDir: string): Promise<void> {
+  const notFound = (error: unknown) => error instanceof Error && 'code' in error && error.code === 'ENOENT';
+  try {
+    await mkdir(dataDir, { recursive: true });
+  } catch (error) {
+    if (!notFound(error)) throw error;
+    try {
+      await mkdir(dataDir);
+    } catch (plain) {
+      throw notFound(plain) ? error : plain;
+    }
+  }
 }
 
 /** Starts embedded PostgreSQL, in `dataDir` or in memory, optionally from a dump. */
 export async function createPglite(dataDir: string | undefined, snapshot?: Blob): Promise<PGlite> {
   let release = () => {};
   if (dataDir !== undefined) {
-    await mkdir(dataDir, { recursive: true }).catch((error: unknown) => {
+    await makeFolder(dataDir).catch((error: unknown) => {
       throw new DataDirUnusableError(dataDir, error);
     });
     release = await lockDataDir(dataDir);
