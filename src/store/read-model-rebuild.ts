@@ -321,6 +321,7 @@ async function foldCells<DB>(
   await sql`alter table ${counts} add primary key (program_id, milestone, consortium_id)`.execute(conn);
   await sql`analyze ${counts}`.execute(conn);
   const cellsPerChunk = Math.max(1, Math.floor(chunkSize / CELL_CHUNK_DIVISOR));
+  const slice = Math.min(chunkSize, CELL_SLICE);
   let after: CellKey = { program: '', milestone: '', consortium: '' };
   let cells = 0;
   let stop = false;
@@ -331,7 +332,7 @@ async function foldCells<DB>(
       if (stop) return undefined;
       // The next cells in key order, up to cellsPerChunk of them and about chunkSize events between
       // them (at least one cell): the busy cells, which hold most of the work, go one or a few a chunk,
-      // so that the workers share them. A cell holding more than chunkSize events goes alone, to be
+      // so that the workers share them. A cell holding more than a slice of events goes alone, to be
       // folded in slices (foldInSlices): a chunk ends before it.
       const { rows } = await worker.transaction().execute(async (trx) => {
         // The next cells of the list of cells, down its key: estimated from the key's first column
@@ -342,7 +343,7 @@ async function foldCells<DB>(
         from (
           select k.*, sum(k.events) over (order by k.program_id, k.milestone, k.consortium_id) as running,
                  row_number() over (order by k.program_id, k.milestone, k.consortium_id) as cells,
-                 count(*) filter (where k.events > ${chunkSize}) over (order by k.program_id, k.milestone, k.consortium_id) as large
+                 count(*) filter (where k.events > ${slice}) over (order by k.program_id, k.milestone, k.consortium_id) as large
           from (
             select c.program_id, c.milestone, c.consortium_id, c.events from ${counts} c
             where (c.program_id, c.milestone, c.consortium_id) > (${after.program}, ${after.milestone}, ${after.consortium})
@@ -368,8 +369,8 @@ async function foldCells<DB>(
     try {
       for (let range = await claim(worker); range !== undefined; range = await claim(worker)) {
         const { from, to } = range;
-        if (range.cells === 1 && range.events > chunkSize) {
-          await foldInSlices(worker, to, chunkSize, () => progress(cells));
+        if (range.cells === 1 && range.events > slice) {
+          await foldInSlices(worker, to, slice, () => progress(cells));
           cells += 1;
           progress(cells);
           continue;
@@ -412,7 +413,7 @@ async function foldCells<DB>(
 }
 
 /**
- * Folds the history of one cell holding more than a chunk of events, a slice of about `chunkSize`
+ * Folds the history of one cell holding more than a slice of events, a slice of about `chunkSize`
  * events per transaction, in recording order, never cutting an append (one recorded_at):
  * apply_to_cell.sql folds each slice as it would the batches of appends come one after another.
  * One transaction per cell held a busy cell's lock-free work for minutes, and with it the vacuum of
@@ -455,6 +456,19 @@ async function foldInSlices<DB>(worker: Kysely<DB>, cell: CellKey, chunkSize: nu
  * so that a chunk of many small cells (a handful of events each) stays a short transaction.
  */
 const CELL_CHUNK_DIVISOR = 10;
+
+/**
+ * The most events of one cell folded in one transaction. A late event supersedes the steps after it
+ * (supersede_steps.sql), whose index entries a later re-fold passes again until the versions they
+ * point at are dead to every transaction: in the transaction that superseded them, never. So a cell
+ * fed out of order, folded in one transaction, read back every version it had written at each re-fold,
+ * a cost of the cube of its events: on PostgreSQL, a cell of 1,000 events spread over eight days in
+ * random order rebuilt in 46–51 s in one transaction, in 15–22 s in slices of 20 to 200, 17–18 s in
+ * slices of 100 (a scratch test, 2026-12-07); on the embedded database one of 2,200 events did not
+ * finish in 19 minutes, nor stop for a signal, which the process sees only between statements
+ * (found by the probe of the embedded database).
+ */
+const CELL_SLICE = 100;
 
 const SWITCH_LOCK_TIMEOUT = '200ms';
 const SWITCH_ATTEMPTS = 100;

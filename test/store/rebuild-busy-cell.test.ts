@@ -65,4 +65,33 @@ describe('rebuildReadModel on a cell holding more than a chunk of events', () =>
     const cells = folds.at(-1)?.cells ?? 0;
     expect(folds.length).toBeGreaterThanOrEqual(cells + Math.floor((busiest[0]?.events ?? 0) / (chunk + 4)));
   }, 120_000);
+
+  it('folds a cell of more than 100 events in slices of at most 100 whatever the chunk, each its own transaction: in one, a cell fed out of order re-read every version it had written (probe of the embedded database, 2026-12-07)', async () => {
+    const programId = uniqueId('dense');
+    await record(t.app, programRegistered(programId), milestonePlanned(programId, 'm-dense', 'program', '2030'));
+    const events = 250;
+    for (let n = 0; n < events; n++) {
+      // Spread over eight days, out of order: most are late.
+      const at = new Date(Date.UTC(2026, 2, 1) + ((n * 7919) % 192) * 3_600_000).toISOString().slice(0, 19);
+      await record(t.app, { type: 'evaluation.held', occurredAt: `${at}Z`, data: { programId, milestone: 'm-dense' } });
+    }
+    const rows = () => readModelRowsOf(t.database.db, programId);
+    const before = await rows();
+
+    const progress: RebuildProgress[] = [];
+    // The default chunk (5,000 events), which holds the whole cell.
+    await rebuildReadModel(t.database.db, (p) => progress.push(p));
+
+    expect(await rows()).toEqual(before);
+    // A report after each slice of the dense cell (three of at most 100), the count of cells folded
+    // unchanged between them; in one transaction, one report for the cell's whole chunk.
+    const counts = progress.filter((p) => p.phase === 'fold').map((p) => p.cells);
+    let run = 0;
+    let longestRun = 0;
+    counts.forEach((count, i) => {
+      run = i > 0 && counts[i - 1] === count ? run + 1 : 1;
+      longestRun = Math.max(longestRun, run);
+    });
+    expect(longestRun).toBeGreaterThanOrEqual(Math.ceil(events / 100));
+  }, 180_000);
 });
