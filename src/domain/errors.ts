@@ -1,5 +1,5 @@
 import type { ReferenceKind } from './event-references.js';
-import { shownText } from './quoted.js';
+import { cutQuote, shownText } from './quoted.js';
 
 /**
  * Errors the domain and its stores raise for a client's mistake, or for a database the service
@@ -134,7 +134,7 @@ export class RetractionRefusedError extends DomainError {
 export class IdempotencyKeyReusedError extends DomainError {
   readonly code = 'idempotency_key_reused';
   constructor(readonly key: string) {
-    super(`Idempotency-Key '${key}' was already used with a different request body`);
+    super(`Idempotency-Key '${shownText(key)}' was already used with a different request body`);
   }
 }
 
@@ -155,7 +155,7 @@ export class InvalidCursorError extends DomainError {
     readonly reason: string = 'is not a cursor this service issued',
   ) {
     // Echoed in part: a forged cursor may be as long as a URL.
-    super(`'${shownText(cursor.length > 80 ? `${cursor.slice(0, 80)}…` : cursor)}' ${reason}`);
+    super(`${cutQuote(cursor, (shown) => `'${shownText(shown)}'`)} ${reason}`);
   }
 }
 

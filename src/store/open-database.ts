@@ -159,15 +159,16 @@ function pgliteFailure(error: unknown): string {
  * database, 2026-12-07): then a plain mkdir says why, where the parent exists.
  */
 async function makeFolder(dataDir: string): Promise<void> {
-  const notFound = (error: unknown) => error instanceof Error && 'code' in error && error.code === 'ENOENT';
+  const codeOf = (error: unknown) => (error instanceof Error && 'code' in error ? error.code : undefined);
   try {
     await mkdir(dataDir, { recursive: true });
   } catch (error) {
-    if (!notFound(error)) throw error;
+    if (codeOf(error) !== 'ENOENT') throw error;
     try {
       await mkdir(dataDir);
     } catch (plain) {
-      throw notFound(plain) ? error : plain;
+      // EEXIST: a dangling symbolic link of that name, which the recursive mkdir told truly.
+      throw codeOf(plain) === 'ENOENT' || codeOf(plain) === 'EEXIST' ? error : plain;
     }
   }
 }

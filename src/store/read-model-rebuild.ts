@@ -11,7 +11,7 @@ import { buildIndexesAfterFold, createRebuildTables, READ_MODEL_TABLES, REBUILD_
  * Phase one reads, a chunk per transaction, every event committed when it began, in position order
  * (within a cell, the order its writers held the cell's lock: lock_projection.sql): it fills the
  * registries and writes down each event's cells in a work table. Phase two folds each cell's whole
- * history, a chunk of cells per transaction (a cell holding more than a chunk of events, a slice of
+ * history, a chunk of cells per transaction (a cell holding more than CELL_SLICE events, a slice of
  * it per transaction), on one or more connections, into tables without the indexes only views
  * read; the tables are vacuumed and analyzed, then those indexes built (rebuild-tables.ts), and
  * what was committed meanwhile folded in rounds, a slice per transaction.
@@ -413,13 +413,13 @@ async function foldCells<DB>(
 }
 
 /**
- * Folds the history of one cell holding more than a slice of events, a slice of about `chunkSize`
+ * Folds the history of one cell holding more than a slice of events, a slice of about `sliceSize`
  * events per transaction, in recording order, never cutting an append (one recorded_at):
  * apply_to_cell.sql folds each slice as it would the batches of appends come one after another.
  * One transaction per cell held a busy cell's lock-free work for minutes, and with it the vacuum of
  * this database's tables, and the rebuild said nothing meanwhile; `folded` is told after each slice.
  */
-async function foldInSlices<DB>(worker: Kysely<DB>, cell: CellKey, chunkSize: number, folded: () => void): Promise<void> {
+async function foldInSlices<DB>(worker: Kysely<DB>, cell: CellKey, sliceSize: number, folded: () => void): Promise<void> {
   const table = sql.table(`${REBUILD_SCHEMA}.${CELL_EVENT}`);
   const ofCell = sql`(c.program_id, c.milestone, c.consortium_id) = (${cell.program}, ${cell.milestone}, ${cell.consortium})`;
   // Past the recording of the last slice folded (text: a Date would drop the microseconds).
@@ -432,7 +432,7 @@ async function foldInSlices<DB>(worker: Kysely<DB>, cell: CellKey, chunkSize: nu
           select c.recorded_at from ${table} c
           where ${ofCell} and c.recorded_at > ${after}::timestamptz
           order by c.recorded_at, c.event_position
-          offset ${chunkSize - 1} limit 1
+          offset ${sliceSize - 1} limit 1
         ), slice as materialized (
           select c.event_id, c.recorded_at, c.event_position from ${table} c
           where ${ofCell} and c.recorded_at > ${after}::timestamptz
@@ -466,7 +466,11 @@ const CELL_CHUNK_DIVISOR = 10;
  * random order rebuilt in 46–51 s in one transaction, in 15–22 s in slices of 20 to 200, 17–18 s in
  * slices of 100 (a scratch test, 2026-12-07); on the embedded database one of 2,200 events did not
  * finish in 19 minutes, nor stop for a signal, which the process sees only between statements
- * (found by the probe of the embedded database).
+ * (found by the probe of the embedded database). On the scale bench's history of 200k events the
+ * rebuild took as long either way (16.5–21.0 s against 19.4–19.9, alternating). The catch-up rounds
+ * and the switch still fold what came meanwhile a chunk per transaction, each cell's part in one
+ * call: a cell that got hundreds of late events during the rebuild pays that cost there (the review
+ * of 2026-12-07; not measured).
  */
 const CELL_SLICE = 100;
 

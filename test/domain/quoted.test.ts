@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidCursorError } from '../../src/domain/errors.js';
 import { cutQuote, quoted, shownText } from '../../src/domain/quoted.js';
 
 describe("a client's text in a message", () => {
@@ -28,5 +29,14 @@ describe("a client's text in a message", () => {
 
     expect(cut).toBe(`a${'😀'.repeat(49)}… (241 characters)`);
     expect(cut).not.toContain('\\ud83d');
+  });
+
+  it('quotes a refused cursor by the same rule: cut after 100 characters without splitting a pair, invisible characters escaped (review of 2026-12-07)', () => {
+    const cursor = `${'a'.repeat(99)}😀\u001bb`;
+
+    const said = new InvalidCursorError(cursor).message;
+
+    expect(said).toBe(`'${'a'.repeat(99)}…' (${cursor.length} characters) is not a cursor this service issued`);
+    expect(new InvalidCursorError('\u001b[31m').message).toBe("'\\u001b[31m' is not a cursor this service issued");
   });
 });
