@@ -29,28 +29,11 @@ const depth = (issues: readonly IssueLike[]): number => issues.reduce((deepest, 
  * the input is the one the client meant; on a tie, the one that refused fewer of the object's keys;
  * then the one with fewer complaints.
  */
-function bestBranch(branches: readonly (readonly IssueLike[])[]): readonly IssueLike[] {
-  const rank = (issues: readonly IssueLike[]) => [-depth(issues), keysRefused(issues), issues.length];
-  let best: readonly IssueLike[] | undefined;
-  let bestRank: readonly number[] = [];
-  for (const branch of branches) {
-    const branchRank = rank(branch);
-    if (best === undefined || before(branchRank, bestRank)) {
-      best = branch;
-      bestRank = branchRank;
-    }
-  }
-  return best ?? [];
-}
+const meantBefore = (a: readonly IssueLike[], b: readonly IssueLike[]): number =>
+  depth(b) - depth(a) || keysRefused(a) - keysRefused(b) || a.length - b.length;
 
-/** Whether one rank comes before another, comparing member by member. */
-function before(a: readonly number[], b: readonly number[]): boolean {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] ?? 0;
-    const y = b[i] ?? 0;
-    if (x !== y) return x < y;
-  }
-  return false;
+function bestBranch(branches: readonly (readonly IssueLike[])[]): readonly IssueLike[] {
+  return branches.reduce<readonly IssueLike[] | undefined>((best, branch) => (best === undefined || meantBefore(branch, best) < 0 ? branch : best), undefined) ?? [];
 }
 
 /** A branch's issues are placed relative to the union: each is put back under the union's path. */

@@ -32,7 +32,8 @@ const RETRY_MS = 100;
 /** The folders this process holds: a database reopened in it takes what it holds already. */
 const held = new Set<string>();
 
-const codeOf = (error: unknown): unknown => (error instanceof Error && 'code' in error ? error.code : undefined);
+/** A system error's code (EEXIST, ENOENT, …); undefined for anything else. */
+export const codeOf = (error: unknown): unknown => (error instanceof Error && 'code' in error ? error.code : undefined);
 
 /** What a lock file says of its holder: its pid, and when it started where that can be read (Linux). */
 interface Holder {
@@ -41,23 +42,34 @@ interface Holder {
 }
 
 /**
- * When a process started, in clock ticks since boot (/proc/<pid>/stat, field 22; Linux only):
- * with its pid, it names one process, where a pid alone is given again to another once its holder
- * has ended.
+ * A process's /proc/<pid>/stat (Linux only) from its state on: the fields after the command's name,
+ * in parentheses that it may itself contain. Undefined where there is none.
  */
-function startOf(pid: number): string | undefined {
+function statOf(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
-    // The fields after the command's name, in parentheses that it may itself contain: the state
-    // (field 3) first, the start time (field 22) the twentieth.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
+/**
+ * When a process started, in clock ticks since boot (field 22, the twentieth from the state): with
+ * its pid, it names one process, where a pid alone is given again to another once its holder has
+ * ended.
+ */
+const startIn = (stat: readonly string[] | undefined): string | undefined => stat?.[19];
+
+/**
+ * Whether a process has ended and waits only for its parent to collect it (a zombie, state Z): signals
+ * reach it, yet it holds nothing. A service killed with -9 and restarted at once by a supervisor that
+ * had not reaped it yet was refused the folder (found by the probe of the embedded database).
+ */
+const isZombie = (stat: readonly string[] | undefined): boolean => stat?.[0] === 'Z';
+
 /** This process as its lock file names it. */
-const myHolderText = (): string => [String(process.pid), startOf(process.pid)].filter((part) => part !== undefined).join(' ');
+const myHolderText = (): string => [String(process.pid), startIn(statOf(process.pid))].filter((part) => part !== undefined).join(' ');
 
 /**
  * Whether the process a lock file names runs on this machine (one of another user's included:
@@ -72,25 +84,10 @@ function isRunning(holder: Holder): boolean {
   } catch (error) {
     return codeOf(error) === 'EPERM';
   }
-  if (isZombie(holder.pid)) return false;
-  const start = holder.start === undefined ? undefined : startOf(holder.pid);
+  const stat = statOf(holder.pid);
+  if (isZombie(stat)) return false;
+  const start = holder.start === undefined ? undefined : startIn(stat);
   return start === undefined || start === holder.start;
-}
-
-/**
- * Whether a process has ended and waits only for its parent to collect it (a zombie, state Z in
- * /proc/<pid>/stat; Linux only): signals reach it, yet it holds nothing. A service killed with -9
- * and restarted at once by a supervisor that had not reaped it yet was refused the folder (found
- * by the probe of the embedded database).
- */
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
-    // The state follows the command's name, in parentheses that it may itself contain.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false;
-  }
 }
 
 /** The holder a lock file's text names: its pid, then its start if it says one. */

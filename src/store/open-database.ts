@@ -5,7 +5,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './database.js';
 import { callbackQueryPool } from './callback-query-pool.js';
-import { DataDirUnusableError, lockDataDir } from './data-dir-lock.js';
+import { codeOf, DataDirUnusableError, lockDataDir } from './data-dir-lock.js';
 import { FailureTranslatingDialect } from './failure-translating-dialect.js';
 import { withMarkedSettings } from './marked-settings-dialect.js';
 
@@ -159,7 +159,6 @@ function pgliteFailure(error: unknown): string {
  * database, 2026-12-07): then a plain mkdir says why, where the parent exists.
  */
 async function makeFolder(dataDir: string): Promise<void> {
-  const codeOf = (error: unknown) => (error instanceof Error && 'code' in error ? error.code : undefined);
   try {
     await mkdir(dataDir, { recursive: true });
   } catch (error) {
