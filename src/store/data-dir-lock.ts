@@ -2,6 +2,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { codeOf } from './system-error-code.js';
 
 /**
  * An embedded database's folder (DATA_DIR) is used by one process at a time. PGlite holds the
@@ -31,9 +32,6 @@ const ATTEMPTS = 5;
 const RETRY_MS = 100;
 /** The folders this process holds: a database reopened in it takes what it holds already. */
 const held = new Set<string>();
-
-/** A system error's code (EEXIST, ENOENT, …); undefined for anything else. */
-export const codeOf = (error: unknown): unknown => (error instanceof Error && 'code' in error ? error.code : undefined);
 
 /** What a lock file says of its holder: its pid, and when it started where that can be read (Linux). */
 interface Holder {

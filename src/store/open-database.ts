@@ -5,8 +5,9 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './database.js';
 import { callbackQueryPool } from './callback-query-pool.js';
-import { codeOf, DataDirUnusableError, lockDataDir } from './data-dir-lock.js';
+import { DataDirUnusableError, lockDataDir } from './data-dir-lock.js';
 import { FailureTranslatingDialect } from './failure-translating-dialect.js';
+import { codeOf } from './system-error-code.js';
 import { withMarkedSettings } from './marked-settings-dialect.js';
 
 export type DatabaseTarget =

@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { migrateToLatest } from '../../db/migrator.js';
 import { openDatabase } from '../../src/store/open-database.js';
-import { copyDatabase, databaseUrl, runAdmin } from '../support/postgres-admin.js';
+import { copyDatabase, databaseUrl, queryAdmin, runAdmin } from '../support/postgres-admin.js';
 
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE = process.env.APPEND_SQL_DATABASE ?? '';
@@ -122,19 +122,13 @@ async function pgbench(file: string, clients: number): Promise<number> {
 
 /** Whether a database of the copy's name is there, and whether it is this bench's copy (it carries MARK). */
 async function copyThere(): Promise<'none' | 'ours' | 'another'> {
-  const client = new pg.Client({ connectionString: ADMIN });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ comment: string | null }>(
-      `select shobj_description(oid, 'pg_database') as comment from pg_database where datname = $1`,
-      [COPY],
-    );
-    const row = rows[0];
-    if (row === undefined) return 'none';
-    return row.comment === MARK ? 'ours' : 'another';
-  } finally {
-    await client.end();
-  }
+  const [row] = await queryAdmin<{ comment: string | null }>(
+    ADMIN,
+    `select shobj_description(oid, 'pg_database') as comment from pg_database where datname = $1`,
+    [COPY],
+  );
+  if (row === undefined) return 'none';
+  return row.comment === MARK ? 'ours' : 'another';
 }
 
 /** Drops the copy if it is this bench's (a run stopped before its end leaves one); refuses to touch another database of that name. */
@@ -174,7 +168,8 @@ async function measure(): Promise<void> {
   );
   await runAdmin(url, `create index on ${HELPER} (n)`);
   await runAdmin(url, `create sequence ${VERSIONS}`);
-  const cells = await countOf(HELPER);
+  const [counted] = await queryAdmin<{ cells: number }>(url, `select count(*)::int as cells from ${HELPER}`);
+  const cells = counted?.cells ?? 0;
   if (cells === 0) throw new Error(`${DATABASE} holds no consortium cell: load a history with SCALE_LOAD_ONLY=1 npm run bench:scale`);
   const folder = mkdtempSync(join(tmpdir(), 'append-sql-'));
   try {
@@ -184,7 +179,10 @@ async function measure(): Promise<void> {
     process.stdout.write('| clients | round | plain INSERT/s | fact/s | unprojected/s | fact ÷ plain | unprojected ÷ plain |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n');
     for (let round = 1; round <= ROUNDS; round++) {
       for (const clients of [1, 8]) {
-        const [plain = NaN, fact = NaN, unprojected = NaN] = await sequentially(KINDS, (kind) => pgbench(fileOf(kind), clients));
+        // One after another: each point is measured alone.
+        const rates: number[] = [];
+        for (const kind of KINDS) rates.push(await pgbench(fileOf(kind), clients));
+        const [plain = NaN, fact = NaN, unprojected = NaN] = rates;
         // Each row as it is measured: a later failure keeps what was measured before it.
         process.stdout.write(
           `| ${clients} | ${round} | ${plain.toFixed(0)} | ${fact.toFixed(0)} | ${unprojected.toFixed(0)} | ${(fact / plain).toFixed(2)} | ${(unprojected / plain).toFixed(2)} |\n`,
@@ -193,24 +191,6 @@ async function measure(): Promise<void> {
     }
   } finally {
     rmSync(folder, { recursive: true, force: true });
-  }
-}
-
-/** Runs `step` on each item in turn, never two at once: the points are measured alone. */
-async function sequentially<T, R>(items: readonly T[], step: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = [];
-  for (const item of items) results.push(await step(item));
-  return results;
-}
-
-async function countOf(table: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from ${table}`);
-    return rows[0]?.n ?? 0;
-  } finally {
-    await client.end();
   }
 }
 

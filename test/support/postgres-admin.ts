@@ -7,15 +7,20 @@ export function databaseUrl(serverUrl: string, database: string): string {
   return url.toString();
 }
 
-/** Runs one statement on its own connection (CREATE DATABASE refuses to run in a transaction). */
-export async function runAdmin(serverUrl: string, statement: string): Promise<void> {
+/** Runs one statement on its own connection and returns its rows (CREATE DATABASE refuses to run in a transaction). */
+export async function queryAdmin<R extends pg.QueryResultRow>(serverUrl: string, statement: string, values: readonly unknown[] = []): Promise<R[]> {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
-    await client.query(statement);
+    return (await client.query<R>(statement, [...values])).rows;
   } finally {
     await client.end();
   }
+}
+
+/** Runs one statement on its own connection. */
+export async function runAdmin(serverUrl: string, statement: string): Promise<void> {
+  await queryAdmin(serverUrl, statement);
 }
 
 /** Drops every database whose name starts with `prefix`, closing what is still connected to it. */
